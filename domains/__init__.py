@@ -1,0 +1,1 @@
+"""Business domains of opsgraph: models, rules, queries and GraphQL types per domain."""

@@ -1,0 +1,1 @@
+"""What every domain shares: identity, errors, pagination, table metadata, loaders."""

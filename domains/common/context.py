@@ -1,0 +1,33 @@
+"""What a resolver gets from the gateway for one request. Built by gateway/context.py."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy.orm import Session
+
+from domains.common.identity import ANONYMOUS, Principal
+from domains.common.loaders import LoaderRegistry
+from domains.common.pagination import PageRequest
+from domains.common.scopes import ScopeDefaults
+
+
+@dataclass(slots=True)
+class Limits:
+    default_page_size: int = 20
+    max_page_size: int = 100
+
+
+@dataclass(slots=True)
+class RequestContext:
+    session: Session
+    principal: Principal = ANONYMOUS
+    limits: Limits = field(default_factory=Limits)
+    scope_defaults: ScopeDefaults = field(default_factory=ScopeDefaults)
+    request_id: str = ""
+    loaders: LoaderRegistry = field(default_factory=LoaderRegistry)
+
+    def page(self, first: int | None, after: str | None) -> PageRequest:
+        return PageRequest.build(
+            first, after, default=self.limits.default_page_size, maximum=self.limits.max_page_size
+        )

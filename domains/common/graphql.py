@@ -1,0 +1,118 @@
+"""GraphQL pieces every domain's schema uses: the Node interface, global ids,
+connections. Only schema modules import this; service modules never do."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Callable, Sequence
+from typing import Any, Generic, TypeVar
+
+import strawberry
+
+from domains.common.context import RequestContext
+from domains.common.errors import Invalid
+from domains.common.pagination import encode_cursor
+from domains.common.query import RecordPage
+
+Info = strawberry.Info[RequestContext, None]
+T = TypeVar("T")
+
+
+def to_global_id(type_name: str, pk: int) -> str:
+    return base64.b64encode(f"{type_name}:{pk}".encode()).decode()
+
+
+def from_global_id(global_id: str, *, argument: str = "id") -> tuple[str, int]:
+    try:
+        text = base64.b64decode(global_id.encode("ascii"), validate=True).decode("utf-8")
+        type_name, _, raw_pk = text.partition(":")
+        if not type_name or not raw_pk.isdigit():
+            raise ValueError(text)
+    except (binascii.Error, UnicodeError, ValueError) as exc:
+        raise Invalid(argument, "malformed global id", f"{argument}: malformed global id") from exc
+    return type_name, int(raw_pk)
+
+
+@strawberry.interface(description="An object with a global identifier.")
+class Node:
+    db_id: strawberry.Private[int]
+
+    @strawberry.field(description="Opaque global identifier, usable with `node(id:)`.")
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(to_global_id(type(self).__strawberry_definition__.name, self.db_id))  # type: ignore[attr-defined]
+
+
+# type name -> function that loads one object of that type by database id
+NODE_RESOLVERS: dict[str, Callable[[Info, int], Node | None]] = {}
+
+
+def node_type(
+    name: str,
+) -> Callable[[Callable[[Info, int], Node | None]], Callable[[Info, int], Node | None]]:
+    def register(fn: Callable[[Info, int], Node | None]) -> Callable[[Info, int], Node | None]:
+        NODE_RESOLVERS[name] = fn
+        return fn
+
+    return register
+
+
+def resolve_node(info: Info, global_id: str) -> Node | None:
+    type_name, pk = from_global_id(global_id)
+    resolver = NODE_RESOLVERS.get(type_name)
+    if resolver is None:
+        raise Invalid("id", "unknown object type", f"id: unknown object type {type_name!r}")
+    return resolver(info, pk)
+
+
+@strawberry.type(description="Where a page stands in its list.")
+class PageInfo:
+    has_next_page: bool
+    has_previous_page: bool
+    start_cursor: str | None
+    end_cursor: str | None
+
+
+@strawberry.type
+class Edge(Generic[T]):
+    cursor: str
+    node: T
+
+
+@strawberry.type(description="A page of a list, Relay style.")
+class Connection(Generic[T]):
+    page: strawberry.Private[RecordPage]
+    node_list: strawberry.Private[list[T]]
+
+    @strawberry.field
+    def edges(self) -> list[Edge[T]]:
+        return [
+            Edge(cursor=encode_cursor(row.id), node=node)
+            for row, node in zip(self.page.items, self.node_list, strict=True)
+        ]
+
+    @strawberry.field(description="The nodes of this page, without cursors.")
+    def nodes(self) -> list[T]:
+        return self.node_list
+
+    @strawberry.field
+    def page_info(self) -> PageInfo:
+        items = self.page.items
+        return PageInfo(
+            has_next_page=self.page.has_next_page,
+            has_previous_page=self.page.has_previous_page,
+            start_cursor=encode_cursor(items[0].id) if items else None,
+            end_cursor=encode_cursor(items[-1].id) if items else None,
+        )
+
+    @strawberry.field(description="Number of items in the whole filtered list.")
+    def total_count(self) -> int:
+        return self.page.total_count
+
+
+def connection(page: RecordPage, build: Callable[[Any], T]) -> Connection[T]:
+    return Connection(page=page, node_list=[build(row) for row in page.items])
+
+
+def as_tuple(values: Sequence[T] | None) -> tuple[T, ...] | None:
+    return None if values is None else tuple(values)

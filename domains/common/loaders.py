@@ -1,0 +1,79 @@
+"""Per-request batch loaders.
+
+GraphQL execution here is synchronous (see gateway/view.py), and a synchronous resolver
+cannot wait for its siblings to queue their keys the way an async DataLoader does. So the
+batching is driven by hints instead: whoever produces a list of parents (a page of sites,
+the services of those sites) tells the child loaders which keys are coming. The first
+`load()` then fetches every hinted key in one statement. The number of statements of a
+query therefore depends on its shape, never on the page size.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from typing import Any, Generic, TypeVar
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+
+class BatchLoader(Generic[K, V]):
+    """Caches per request; loads every pending key at the first miss."""
+
+    __slots__ = ("_cache", "_default", "_fetch", "_pending")
+
+    def __init__(
+        self, fetch: Callable[[Sequence[K]], Mapping[K, V]], default: Callable[[], V]
+    ) -> None:
+        self._fetch = fetch
+        self._default = default
+        self._cache: dict[K, V] = {}
+        self._pending: set[K] = set()
+
+    def hint(self, keys: Iterable[K]) -> None:
+        cache = self._cache
+        self._pending.update(k for k in keys if k not in cache)
+
+    def load(self, key: K) -> V:
+        try:
+            return self._cache[key]
+        except KeyError:
+            pass
+        self._pending.add(key)
+        self._flush()
+        return self._cache[key]
+
+    def load_many(self, keys: Sequence[K]) -> list[V]:
+        self.hint(keys)
+        if self._pending:
+            self._flush()
+        return [self._cache[k] for k in keys]
+
+    def prime(self, key: K, value: V) -> None:
+        self._cache.setdefault(key, value)
+        self._pending.discard(key)
+
+    def _flush(self) -> None:
+        batch = sorted(self._pending, key=_sort_key)
+        self._pending = set()
+        found = self._fetch(batch)
+        for key in batch:
+            self._cache[key] = found[key] if key in found else self._default()
+
+
+def _sort_key(key: Any) -> Any:
+    # Deterministic statement text helps the database's plan cache; ints sort as ints.
+    return key if isinstance(key, int) else repr(key)
+
+
+class LoaderRegistry:
+    """One instance per request; builds each loader on first use."""
+
+    def __init__(self) -> None:
+        self._loaders: dict[Hashable, BatchLoader[Any, Any]] = {}
+
+    def get(self, name: Hashable, factory: Callable[[], BatchLoader[K, V]]) -> BatchLoader[K, V]:
+        loader = self._loaders.get(name)
+        if loader is None:
+            loader = self._loaders[name] = factory()
+        return loader

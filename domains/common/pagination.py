@@ -1,0 +1,60 @@
+"""Keyset pagination shared by every list: ascending id, opaque cursors, a cap on `first`."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from domains.common.errors import Invalid
+
+T = TypeVar("T")
+
+_PREFIX = "cursor:"
+
+
+def encode_cursor(key: int) -> str:
+    return base64.urlsafe_b64encode(f"{_PREFIX}{key}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, *, argument: str = "after") -> int:
+    padded = cursor + "=" * (-len(cursor) % 4)
+    try:
+        text = base64.urlsafe_b64decode(padded.encode("ascii")).decode("utf-8")
+    except (binascii.Error, UnicodeError, ValueError) as exc:
+        raise Invalid(argument, "malformed cursor", f"{argument}: malformed cursor") from exc
+    if not text.startswith(_PREFIX) or not text[len(_PREFIX) :].isdigit():
+        raise Invalid(argument, "malformed cursor", f"{argument}: malformed cursor")
+    return int(text[len(_PREFIX) :])
+
+
+@dataclass(frozen=True, slots=True)
+class PageRequest:
+    """A validated `first`/`after` pair."""
+
+    first: int
+    after: int | None
+
+    @classmethod
+    def build(
+        cls, first: int | None, after: str | None, *, default: int, maximum: int
+    ) -> PageRequest:
+        size = default if first is None else first
+        if size < 0:
+            raise Invalid("first", "must not be negative", "first: must not be negative")
+        if size > maximum:
+            raise Invalid(
+                "first", f"at most {maximum}", f"first: {size} is over the cap of {maximum}"
+            )
+        return cls(first=size, after=None if after is None else decode_cursor(after))
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    items: Sequence[T]
+    keys: Sequence[int]
+    total_count: int
+    has_next_page: bool
+    has_previous_page: bool

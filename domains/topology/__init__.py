@@ -1,0 +1,2 @@
+"""Topology registry: projects, NGIs, sites, service types, services, endpoints,
+service groups, scopes and extension properties (GOCDB's data model)."""

@@ -1,0 +1,695 @@
+"""GraphQL types and queries of the topology. Resolvers only translate: arguments to a
+service or loader call, rows to types."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+import strawberry
+
+from domains.common.errors import Invalid
+from domains.common.graphql import (
+    Connection,
+    Info,
+    Node,
+    as_tuple,
+    connection,
+    from_global_id,
+    node_type,
+)
+from domains.common.query import Record
+from domains.common.scopes import ScopeMatch, ScopeSelection
+from domains.topology import loaders
+from domains.topology import service as topology
+from domains.topology.filters import PropertyExpr, ServiceFilter, ServiceGroupFilter, SiteFilter
+from domains.topology.models import CertificationStatus, ProductionInfrastructure
+
+CertificationStatusEnum = strawberry.enum(
+    CertificationStatus,
+    name="CertificationStatus",
+    description="Certification status of a site, as in GOCDB.",
+)
+ProductionInfrastructureEnum = strawberry.enum(
+    ProductionInfrastructure,
+    name="ProductionInfrastructure",
+    description="Whether a site belongs to the production or the test infrastructure.",
+)
+ScopeMatchEnum = strawberry.enum(
+    ScopeMatch,
+    name="ScopeMatch",
+    description="How several scopes combine: ANY of them, or ALL of them.",
+)
+
+
+def _personal(info: Info, value: str | None) -> str | None:
+    return value if topology.may_read_personal_data(info.context.principal) else None
+
+
+# --- small value types --------------------------------------------------------------
+
+
+@strawberry.type(description="Country of a site.")
+class Country:
+    code: str = strawberry.field(description="ISO 3166-1 alpha-2 code.")
+    name: str
+
+
+@strawberry.type(description="Key/value extension property (at most 20 per entity).")
+class ExtensionProperty:
+    key: str
+    value: str
+
+
+def _properties(info: Info, kind: str, owner_id: int) -> list[ExtensionProperty]:
+    rows = loaders.properties_of(info.context, kind).load(owner_id)
+    return [ExtensionProperty(key=row.key, value=row.value) for row in rows]
+
+
+def _scopes(info: Info, kind: str, owner_id: int) -> list[ScopeNode]:
+    return [ScopeNode.from_row(row) for row in loaders.scopes_of(info.context, kind).load(owner_id)]
+
+
+# --- node types -------------------------------------------------------------------------
+
+
+@strawberry.type(name="Scope", description="A scope tag. Reserved tags are given out by admins.")
+class ScopeNode(Node):
+    name: str
+    description: str
+    reserved: bool
+
+    @classmethod
+    def from_row(cls, row: Record) -> ScopeNode:
+        return cls(db_id=row.id, name=row.name, description=row.description, reserved=row.reserved)
+
+
+@strawberry.type(name="Project", description="A project: the top of the ownership tree (e.g. EGI).")
+class ProjectNode(Node):
+    primary_key: str | None
+    name: str
+    description: str
+
+    @classmethod
+    def from_row(cls, row: Record) -> ProjectNode:
+        return cls(
+            db_id=row.id, primary_key=row.primary_key, name=row.name, description=row.description
+        )
+
+    @strawberry.field
+    def ngis(self, info: Info) -> list[NgiNode]:
+        return [NgiNode.from_row(r) for r in loaders.ngis_of_project(info.context).load(self.db_id)]
+
+
+@strawberry.type(name="NGI", description="An operations centre (National Grid Initiative; ROC).")
+class NgiNode(Node):
+    primary_key: str | None = strawberry.field(description="Legacy GOCDB key (`<n>G0`).")
+    name: str
+    description: str
+    created_at: datetime
+    raw_email: strawberry.Private[str | None]
+    raw_rod_email: strawberry.Private[str | None]
+    raw_security_email: strawberry.Private[str | None]
+    raw_helpdesk_email: strawberry.Private[str | None]
+
+    @classmethod
+    def from_row(cls, row: Record) -> NgiNode:
+        return cls(
+            db_id=row.id,
+            primary_key=row.primary_key,
+            name=row.name,
+            description=row.description,
+            created_at=row.created_at,
+            raw_email=row.email,
+            raw_rod_email=row.rod_email,
+            raw_security_email=row.security_email,
+            raw_helpdesk_email=row.helpdesk_email,
+        )
+
+    @strawberry.field(description="Contact e-mail; personal data, hidden from anonymous callers.")
+    def email(self, info: Info) -> str | None:
+        return _personal(info, self.raw_email)
+
+    @strawberry.field(description="ROD team e-mail; personal data.")
+    def rod_email(self, info: Info) -> str | None:
+        return _personal(info, self.raw_rod_email)
+
+    @strawberry.field(description="Security contact e-mail; personal data.")
+    def security_email(self, info: Info) -> str | None:
+        return _personal(info, self.raw_security_email)
+
+    @strawberry.field(description="Helpdesk e-mail; personal data.")
+    def helpdesk_email(self, info: Info) -> str | None:
+        return _personal(info, self.raw_helpdesk_email)
+
+    @strawberry.field(description="Sites of this NGI, ordered by id.")
+    def sites(self, info: Info) -> list[SiteNode]:
+        return [SiteNode.from_row(r) for r in loaders.sites_of_ngi(info.context).load(self.db_id)]
+
+    @strawberry.field
+    def scopes(self, info: Info) -> list[ScopeNode]:
+        return _scopes(info, "ngi", self.db_id)
+
+    @strawberry.field
+    def projects(self, info: Info) -> list[ProjectNode]:
+        rows = loaders.projects_of_ngi(info.context).load(self.db_id)
+        return [ProjectNode.from_row(r) for r in rows]
+
+
+@strawberry.type(name="Site", description="A resource centre.")
+class SiteNode(Node):
+    primary_key: str | None = strawberry.field(description="Legacy GOCDB key (`<n>G0`).")
+    short_name: str
+    official_name: str | None
+    description: str
+    certification_status: CertificationStatus
+    certification_status_changed_at: datetime | None
+    production_infrastructure: ProductionInfrastructure
+    country: Country
+    timezone: str | None = strawberry.field(description="IANA time zone name.")
+    latitude: float | None
+    longitude: float | None
+    domain: str | None
+    home_url: str | None
+    giis_url: str | None = strawberry.field(description="Site BDII, an ldap:// URL.")
+    notify: bool
+    created_at: datetime
+    ngi_id: strawberry.Private[int]
+    raw_email: strawberry.Private[str | None]
+    raw_telephone: strawberry.Private[str | None]
+    raw_alarm_email: strawberry.Private[str | None]
+    raw_csirt_email: strawberry.Private[str | None]
+    raw_csirt_telephone: strawberry.Private[str | None]
+
+    @classmethod
+    def from_row(cls, row: Record) -> SiteNode:
+        return cls(
+            db_id=row.id,
+            primary_key=row.primary_key,
+            short_name=row.short_name,
+            official_name=row.official_name,
+            description=row.description,
+            certification_status=row.certification_status,
+            certification_status_changed_at=row.certification_status_changed_at,
+            production_infrastructure=row.production_infrastructure,
+            country=Country(code=row.country_code, name=row.country_name),
+            timezone=row.timezone,
+            latitude=row.latitude,
+            longitude=row.longitude,
+            domain=row.domain,
+            home_url=row.home_url,
+            giis_url=row.giis_url,
+            notify=row.notify,
+            created_at=row.created_at,
+            ngi_id=row.ngi_id,
+            raw_email=row.email,
+            raw_telephone=row.telephone,
+            raw_alarm_email=row.alarm_email,
+            raw_csirt_email=row.csirt_email,
+            raw_csirt_telephone=row.csirt_telephone,
+        )
+
+    @strawberry.field(description="Contact e-mail; personal data, hidden from anonymous callers.")
+    def email(self, info: Info) -> str | None:
+        return _personal(info, self.raw_email)
+
+    @strawberry.field(description="Contact telephone; personal data.")
+    def telephone(self, info: Info) -> str | None:
+        return _personal(info, self.raw_telephone)
+
+    @strawberry.field(description="Alarm e-mail (WLCG Tier-1); personal data.")
+    def alarm_email(self, info: Info) -> str | None:
+        return _personal(info, self.raw_alarm_email)
+
+    @strawberry.field(description="CSIRT e-mail; personal data.")
+    def csirt_email(self, info: Info) -> str | None:
+        return _personal(info, self.raw_csirt_email)
+
+    @strawberry.field(description="CSIRT telephone; personal data.")
+    def csirt_telephone(self, info: Info) -> str | None:
+        return _personal(info, self.raw_csirt_telephone)
+
+    @strawberry.field
+    def ngi(self, info: Info) -> NgiNode:
+        row = loaders.ngi(info.context).load(self.ngi_id)
+        assert row is not None  # a foreign key guarantees it
+        return NgiNode.from_row(row)
+
+    @strawberry.field(description="Services hosted by this site, ordered by id.")
+    def services(self, info: Info) -> list[ServiceNode]:
+        rows = loaders.services_of_site(info.context).load(self.db_id)
+        return [ServiceNode.from_row(r) for r in rows]
+
+    @strawberry.field
+    def scopes(self, info: Info) -> list[ScopeNode]:
+        return _scopes(info, "site", self.db_id)
+
+    @strawberry.field
+    def properties(self, info: Info) -> list[ExtensionProperty]:
+        return _properties(info, "site", self.db_id)
+
+
+@strawberry.type(name="ServiceType", description="A kind of service, e.g. ARC-CE or webdav.")
+class ServiceTypeNode(Node):
+    name: str
+    description: str
+    monitoring_exception: bool = strawberry.field(
+        description="Services of this type may be in production without being monitored."
+    )
+
+    @classmethod
+    def from_row(cls, row: Record) -> ServiceTypeNode:
+        return cls(
+            db_id=row.id,
+            name=row.name,
+            description=row.description,
+            monitoring_exception=row.monitoring_exception,
+        )
+
+
+@strawberry.type(name="Service", description="A service endpoint: a service type on a host.")
+class ServiceNode(Node):
+    primary_key: str | None = strawberry.field(description="Legacy GOCDB key (`<n>G0`).")
+    host_name: str
+    service_type: str = strawberry.field(description="Name of the service type.")
+    url: str | None
+    production: bool
+    monitored: bool
+    beta: bool
+    notify: bool
+    host_dn: str | None
+    ipv4_address: str | None
+    ipv6_address: str | None
+    operating_system: str | None
+    architecture: str | None
+    description: str
+    created_at: datetime
+    site_id: strawberry.Private[int]
+    service_type_id: strawberry.Private[int]
+    raw_email: strawberry.Private[str | None]
+
+    @classmethod
+    def from_row(cls, row: Record) -> ServiceNode:
+        return cls(
+            db_id=row.id,
+            primary_key=row.primary_key,
+            host_name=row.host_name,
+            service_type=row.service_type_name,
+            url=row.url,
+            production=row.production,
+            monitored=row.monitored,
+            beta=row.beta,
+            notify=row.notify,
+            host_dn=row.host_dn,
+            ipv4_address=row.ipv4_address,
+            ipv6_address=row.ipv6_address,
+            operating_system=row.operating_system,
+            architecture=row.architecture,
+            description=row.description,
+            created_at=row.created_at,
+            site_id=row.site_id,
+            service_type_id=row.service_type_id,
+            raw_email=row.email,
+        )
+
+    @strawberry.field(description="Contact e-mail; personal data, hidden from anonymous callers.")
+    def email(self, info: Info) -> str | None:
+        return _personal(info, self.raw_email)
+
+    @strawberry.field(description="The service type as an object.")
+    def type(self, info: Info) -> ServiceTypeNode:
+        row = loaders.service_type(info.context).load(self.service_type_id)
+        assert row is not None
+        return ServiceTypeNode.from_row(row)
+
+    @strawberry.field
+    def site(self, info: Info) -> SiteNode:
+        row = loaders.site(info.context).load(self.site_id)
+        assert row is not None
+        return SiteNode.from_row(row)
+
+    @strawberry.field(description="Endpoints of this service, ordered by id.")
+    def endpoints(self, info: Info) -> list[EndpointNode]:
+        rows = loaders.endpoints_of_service(info.context).load(self.db_id)
+        return [EndpointNode.from_row(r) for r in rows]
+
+    @strawberry.field
+    def scopes(self, info: Info) -> list[ScopeNode]:
+        return _scopes(info, "service", self.db_id)
+
+    @strawberry.field
+    def properties(self, info: Info) -> list[ExtensionProperty]:
+        return _properties(info, "service", self.db_id)
+
+
+@strawberry.type(name="Endpoint", description="An endpoint location of a service.")
+class EndpointNode(Node):
+    name: str = strawberry.field(description="Unique within its service.")
+    url: str | None
+    interface_name: str
+    monitored: bool
+    description: str
+    service_id: strawberry.Private[int]
+    raw_email: strawberry.Private[str | None]
+
+    @classmethod
+    def from_row(cls, row: Record) -> EndpointNode:
+        return cls(
+            db_id=row.id,
+            name=row.name,
+            url=row.url,
+            interface_name=row.interface_name,
+            monitored=row.monitored,
+            description=row.description,
+            service_id=row.service_id,
+            raw_email=row.email,
+        )
+
+    @strawberry.field(description="Contact e-mail; personal data, hidden from anonymous callers.")
+    def email(self, info: Info) -> str | None:
+        return _personal(info, self.raw_email)
+
+    @strawberry.field
+    def service(self, info: Info) -> ServiceNode:
+        row = loaders.service_(info.context).load(self.service_id)
+        assert row is not None
+        return ServiceNode.from_row(row)
+
+    @strawberry.field
+    def properties(self, info: Info) -> list[ExtensionProperty]:
+        return _properties(info, "endpoint", self.db_id)
+
+
+@strawberry.type(name="ServiceGroup", description="A named set of services from any sites.")
+class ServiceGroupNode(Node):
+    primary_key: str | None
+    name: str
+    description: str
+    monitored: bool
+    created_at: datetime
+    raw_email: strawberry.Private[str | None]
+
+    @classmethod
+    def from_row(cls, row: Record) -> ServiceGroupNode:
+        return cls(
+            db_id=row.id,
+            primary_key=row.primary_key,
+            name=row.name,
+            description=row.description,
+            monitored=row.monitored,
+            created_at=row.created_at,
+            raw_email=row.email,
+        )
+
+    @strawberry.field(description="Contact e-mail; personal data, hidden from anonymous callers.")
+    def email(self, info: Info) -> str | None:
+        return _personal(info, self.raw_email)
+
+    @strawberry.field
+    def services(self, info: Info) -> list[ServiceNode]:
+        rows = loaders.services_of_group(info.context).load(self.db_id)
+        return [ServiceNode.from_row(r) for r in rows]
+
+    @strawberry.field
+    def scopes(self, info: Info) -> list[ScopeNode]:
+        return _scopes(info, "service_group", self.db_id)
+
+    @strawberry.field
+    def properties(self, info: Info) -> list[ExtensionProperty]:
+        return _properties(info, "service_group", self.db_id)
+
+
+# --- node(id) resolution --------------------------------------------------------------
+
+
+def _register_nodes() -> None:
+    pairs = [
+        ("Project", loaders.project, ProjectNode),
+        ("NGI", loaders.ngi, NgiNode),
+        ("Site", loaders.site, SiteNode),
+        ("Service", loaders.service_, ServiceNode),
+        ("Endpoint", loaders.endpoint, EndpointNode),
+        ("ServiceType", loaders.service_type, ServiceTypeNode),
+        ("ServiceGroup", loaders.service_group, ServiceGroupNode),
+        ("Scope", loaders.scope, ScopeNode),
+    ]
+    for name, loader, node_cls in pairs:
+
+        def resolve(info: Info, pk: int, loader=loader, node_cls=node_cls) -> Node | None:  # type: ignore[no-untyped-def]
+            row = loader(info.context).load(pk)
+            return None if row is None else node_cls.from_row(row)
+
+        node_type(name)(resolve)
+
+
+_register_nodes()
+
+
+# --- filters --------------------------------------------------------------------------
+
+
+@strawberry.input(
+    description=(
+        "Condition on extension properties. Give exactly one of: `key` (presence), `key` and "
+        "`value` (equality), `and`, `or`, `not`."
+    )
+)
+class PropertyFilter:
+    key: str | None = None
+    value: str | None = None
+    and_: list[PropertyFilter] | None = strawberry.field(default=None, name="and")
+    or_: list[PropertyFilter] | None = strawberry.field(default=None, name="or")
+    not_: PropertyFilter | None = strawberry.field(default=None, name="not")
+
+    def to_domain(self) -> PropertyExpr:
+        return PropertyExpr(
+            key=self.key,
+            value=self.value,
+            all_of=None if self.and_ is None else tuple(f.to_domain() for f in self.and_),
+            any_of=None if self.or_ is None else tuple(f.to_domain() for f in self.or_),
+            negate=None if self.not_ is None else self.not_.to_domain(),
+        )
+
+
+def _scope_selection(scopes: list[str] | None, match: ScopeMatch | None) -> ScopeSelection:
+    return ScopeSelection(names=as_tuple(scopes), match=match)
+
+
+@strawberry.input(description="Filter of `sites`; conditions combine with AND.")
+class SiteFilterInput:
+    short_name: list[str] | None = None
+    ngi: list[str] | None = strawberry.field(default=None, description="NGI names.")
+    country: list[str] | None = strawberry.field(
+        default=None, description="ISO codes or country names."
+    )
+    certification_status: list[CertificationStatus] | None = None
+    exclude_certification_status: list[CertificationStatus] | None = None
+    production_infrastructure: list[ProductionInfrastructure] | None = None
+    scopes: list[str] | None = strawberry.field(
+        default=None,
+        description="Scope tags. Absent: the instance's default scopes; empty list: any scope.",
+    )
+    scope_match: ScopeMatch | None = None
+    properties: PropertyFilter | None = None
+
+    def to_domain(self) -> SiteFilter:
+        return SiteFilter(
+            short_names=as_tuple(self.short_name),
+            ngis=as_tuple(self.ngi),
+            countries=as_tuple(self.country),
+            certification_statuses=as_tuple(self.certification_status),
+            exclude_certification_statuses=as_tuple(self.exclude_certification_status),
+            production_infrastructures=as_tuple(self.production_infrastructure),
+            scopes=_scope_selection(self.scopes, self.scope_match),
+            properties=None if self.properties is None else self.properties.to_domain(),
+        )
+
+
+@strawberry.input(description="Filter of `services`; conditions combine with AND.")
+class ServiceFilterInput:
+    host_name: list[str] | None = None
+    site: list[str] | None = strawberry.field(default=None, description="Site short names.")
+    ngi: list[str] | None = None
+    country: list[str] | None = None
+    service_type: list[str] | None = None
+    monitored: bool | None = None
+    production: bool | None = None
+    beta: bool | None = None
+    scopes: list[str] | None = strawberry.field(
+        default=None,
+        description="Scope tags. Absent: the instance's default scopes; empty list: any scope.",
+    )
+    scope_match: ScopeMatch | None = None
+    properties: PropertyFilter | None = None
+
+    def to_domain(self) -> ServiceFilter:
+        return ServiceFilter(
+            host_names=as_tuple(self.host_name),
+            sites=as_tuple(self.site),
+            ngis=as_tuple(self.ngi),
+            countries=as_tuple(self.country),
+            service_types=as_tuple(self.service_type),
+            monitored=self.monitored,
+            production=self.production,
+            beta=self.beta,
+            scopes=_scope_selection(self.scopes, self.scope_match),
+            properties=None if self.properties is None else self.properties.to_domain(),
+        )
+
+
+@strawberry.input(description="Filter of `serviceGroups`.")
+class ServiceGroupFilterInput:
+    name: list[str] | None = None
+    scopes: list[str] | None = None
+    scope_match: ScopeMatch | None = None
+    properties: PropertyFilter | None = None
+
+    def to_domain(self) -> ServiceGroupFilter:
+        return ServiceGroupFilter(
+            names=as_tuple(self.name),
+            scopes=_scope_selection(self.scopes, self.scope_match),
+            properties=None if self.properties is None else self.properties.to_domain(),
+        )
+
+
+# --- queries --------------------------------------------------------------------------
+
+First = Annotated[int | None, strawberry.argument(description="Page size, capped by the server.")]
+After = Annotated[str | None, strawberry.argument(description="Cursor of the last item seen.")]
+
+
+@strawberry.type
+class TopologyQuery:
+    @strawberry.field(description="Projects, ordered by id.")
+    def projects(
+        self, info: Info, first: First = None, after: After = None
+    ) -> Connection[ProjectNode]:
+        ctx = info.context
+        page = topology.list_projects(ctx.session, ctx.principal, page=ctx.page(first, after))
+        loaders.after_projects(ctx, page.items)
+        return connection(page, ProjectNode.from_row)
+
+    @strawberry.field(description="Operations centres (NGIs), ordered by id.")
+    def ngis(
+        self,
+        info: Info,
+        first: First = None,
+        after: After = None,
+        scopes: list[str] | None = None,
+        scope_match: ScopeMatch | None = None,
+    ) -> Connection[NgiNode]:
+        ctx = info.context
+        page = topology.list_ngis(
+            ctx.session,
+            ctx.principal,
+            page=ctx.page(first, after),
+            scopes=_scope_selection(scopes, scope_match),
+            scope_defaults=ctx.scope_defaults,
+        )
+        loaders.after_ngis(ctx, page.items)
+        return connection(page, NgiNode.from_row)
+
+    @strawberry.field(description="One NGI by its unique name.")
+    def ngi(self, info: Info, name: str) -> NgiNode | None:
+        ctx = info.context
+        row = topology.get_ngi_by_name(ctx.session, ctx.principal, name=name)
+        if row is None:
+            return None
+        loaders.after_ngis(ctx, [row])
+        return NgiNode.from_row(row)
+
+    @strawberry.field(description="Sites (resource centres), ordered by id.")
+    def sites(
+        self,
+        info: Info,
+        filter: SiteFilterInput | None = None,
+        first: First = None,
+        after: After = None,
+    ) -> Connection[SiteNode]:
+        ctx = info.context
+        page = topology.list_sites(
+            ctx.session,
+            ctx.principal,
+            filter=(filter or SiteFilterInput()).to_domain(),
+            page=ctx.page(first, after),
+            scope_defaults=ctx.scope_defaults,
+        )
+        loaders.after_sites(ctx, page.items)
+        return connection(page, SiteNode.from_row)
+
+    @strawberry.field(description="One site by its unique short name (case-sensitive).")
+    def site(self, info: Info, short_name: str) -> SiteNode | None:
+        ctx = info.context
+        row = topology.get_site_by_short_name(ctx.session, ctx.principal, short_name=short_name)
+        if row is None:
+            return None
+        loaders.after_sites(ctx, [row])
+        return SiteNode.from_row(row)
+
+    @strawberry.field(description="Services, ordered by id.")
+    def services(
+        self,
+        info: Info,
+        filter: ServiceFilterInput | None = None,
+        first: First = None,
+        after: After = None,
+    ) -> Connection[ServiceNode]:
+        ctx = info.context
+        page = topology.list_services(
+            ctx.session,
+            ctx.principal,
+            filter=(filter or ServiceFilterInput()).to_domain(),
+            page=ctx.page(first, after),
+            scope_defaults=ctx.scope_defaults,
+        )
+        loaders.after_services(ctx, page.items)
+        return connection(page, ServiceNode.from_row)
+
+    @strawberry.field(description="One service by global id or by legacy primary key.")
+    def service(
+        self, info: Info, id: strawberry.ID | None = None, primary_key: str | None = None
+    ) -> ServiceNode | None:
+        ctx = info.context
+        if (id is None) == (primary_key is None):
+            raise Invalid("id", "give exactly one of id and primaryKey")
+        if id is not None:
+            type_name, pk = from_global_id(id)
+            row = loaders.service_(ctx).load(pk) if type_name == "Service" else None
+        else:
+            row = topology.get_by_primary_key(
+                ctx.session, ctx.principal, kind="service", primary_key=primary_key or ""
+            )
+        return None if row is None else ServiceNode.from_row(row)
+
+    @strawberry.field(description="Service types, ordered by id.")
+    def service_types(
+        self, info: Info, first: First = None, after: After = None
+    ) -> Connection[ServiceTypeNode]:
+        ctx = info.context
+        page = topology.list_service_types(ctx.session, ctx.principal, page=ctx.page(first, after))
+        return connection(page, ServiceTypeNode.from_row)
+
+    @strawberry.field(description="Service groups, ordered by id.")
+    def service_groups(
+        self,
+        info: Info,
+        filter: ServiceGroupFilterInput | None = None,
+        first: First = None,
+        after: After = None,
+    ) -> Connection[ServiceGroupNode]:
+        ctx = info.context
+        page = topology.list_service_groups(
+            ctx.session,
+            ctx.principal,
+            filter=(filter or ServiceGroupFilterInput()).to_domain(),
+            page=ctx.page(first, after),
+            scope_defaults=ctx.scope_defaults,
+        )
+        loaders.after_groups(ctx, page.items)
+        return connection(page, ServiceGroupNode.from_row)
+
+    @strawberry.field(description="Scope tags, ordered by id.")
+    def scopes(self, info: Info, first: First = None, after: After = None) -> Connection[ScopeNode]:
+        ctx = info.context
+        page = topology.list_scopes(ctx.session, ctx.principal, page=ctx.page(first, after))
+        return connection(page, ScopeNode.from_row)

@@ -1,0 +1,1 @@
+"""The HTTP face of opsgraph: Starlette app, GraphQL endpoint, auth, CLI."""

@@ -1,0 +1,79 @@
+"""create_app(settings) -> Starlette. Nothing is built at import time."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import anyio.to_thread
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route, WebSocketRoute
+
+from gateway import migrate
+from gateway.config import Settings
+from gateway.db import make_engine, make_session_factory
+from gateway.logs import configure_logging
+from gateway.middleware import RequestLogMiddleware
+from gateway.schema import build_schema
+from gateway.view import GraphQLView
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    engine: Engine | None = None,
+    session_factory: sessionmaker[Session] | None = None,
+) -> Starlette:
+    settings = settings or Settings.from_env()
+    configure_logging(settings.log_level, settings.log_format)
+    owns_engine = engine is None
+    engine = engine or make_engine(settings.database_url)
+    session_factory = session_factory or make_session_factory(engine)
+    head = migrate.head_revision()
+    view = GraphQLView(build_schema(settings), settings, session_factory)
+
+    async def healthz(request: Request) -> JSONResponse:
+        return JSONResponse({"status": "ok"})
+
+    def _readiness() -> tuple[bool, dict[str, str | None]]:
+        try:
+            with engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+            current = migrate.current_revision(engine)
+        except Exception as exc:  # any failure to reach the database means "not ready"
+            return False, {"database": f"unreachable: {type(exc).__name__}"}
+        if current != head:
+            return False, {"database": "ok", "migrations": f"at {current}, head is {head}"}
+        return True, {"database": "ok", "migrations": current}
+
+    async def readyz(request: Request) -> JSONResponse:
+        ready, detail = await anyio.to_thread.run_sync(_readiness)
+        return JSONResponse(
+            {"status": "ready" if ready else "not ready", **detail},
+            status_code=200 if ready else 503,
+        )
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        if owns_engine:
+            engine.dispose()
+
+    app = Starlette(
+        routes=[
+            Route("/graphql", view, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", view),
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
+        ],
+        middleware=[Middleware(RequestLogMiddleware)],
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    return app

@@ -1,0 +1,171 @@
+"""`opsgraph` command line: serve, migrate, seed, export-schema, check."""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from domains.common.errors import Invalid
+from gateway import migrate
+from gateway.config import Settings
+from gateway.db import make_engine, make_session_factory, unit_of_work
+
+
+def _database_is_empty(session: Session) -> bool:
+    from domains.topology.models import Ngi, Site
+
+    return not any(
+        session.execute(select(func.count()).select_from(t)).scalar_one() for t in (Site, Ngi)
+    )
+
+
+def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
+    engine = make_engine(settings.database_url)
+    migrate.upgrade(engine)
+    print(f"database at revision {migrate.current_revision(engine)}")
+    return 0
+
+
+def cmd_seed(settings: Settings, args: argparse.Namespace) -> int:
+    from domains.topology.seed import seed_demo, seed_scale
+
+    engine = make_engine(settings.database_url)
+    migrate.upgrade(engine)
+    with unit_of_work(make_session_factory(engine)) as session:
+        if not _database_is_empty(session) and not args.force:
+            print("the database already holds topology data; --force seeds anyway", file=sys.stderr)
+            return 1
+        if args.demo:
+            seed_demo(session)
+        else:
+            seed_scale(session, args.scale)
+    print("seeded")
+    return 0
+
+
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    import uvicorn
+    from domains.topology.seed import seed_demo
+
+    from gateway.app import create_app
+
+    engine = make_engine(settings.database_url)
+    migrate.upgrade(engine)
+    if args.demo:
+        with unit_of_work(make_session_factory(engine)) as session:
+            if _database_is_empty(session):
+                seed_demo(session)
+    app = create_app(settings, engine=engine)
+    print(f"opsgraph on http://{args.host}:{args.port}/graphql", file=sys.stderr)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    return 0
+
+
+def cmd_export_schema(settings: Settings, args: argparse.Namespace) -> int:
+    from gateway.schema import export_sdl
+
+    sdl = export_sdl()
+    if args.output:
+        Path(args.output).write_text(sdl)
+    else:
+        sys.stdout.write(sdl)
+    return 0
+
+
+def schema_drift(schema_file: Path) -> list[str]:
+    """Unified diff between the committed SDL and the one the code exports."""
+    from gateway.schema import export_sdl
+
+    committed = schema_file.read_text() if schema_file.exists() else ""
+    return list(
+        difflib.unified_diff(
+            committed.splitlines(),
+            export_sdl().splitlines(),
+            str(schema_file),
+            "exported",
+            lineterm="",
+        )
+    )
+
+
+def migration_drift(database_url: str | None = None) -> list[str]:
+    """Upgrade an empty database to head and list what still differs from the models."""
+    with tempfile.TemporaryDirectory() as tmp:
+        engine = make_engine(database_url or f"sqlite:///{tmp}/drift.db")
+        try:
+            migrate.upgrade(engine)
+            return [repr(diff) for diff in migrate.model_drift(engine)]
+        finally:
+            engine.dispose()
+
+
+def cmd_check(settings: Settings, args: argparse.Namespace) -> int:
+    problems = schema_drift(Path(args.schema_file))
+    for line in problems:
+        print(line)
+    drift = migration_drift(args.database_url)
+    for line in drift:
+        print(f"migration drift: {line}")
+    if problems or drift:
+        print(
+            "check failed: run `opsgraph export-schema --output schema.graphql` or add a migration",
+            file=sys.stderr,
+        )
+        return 1
+    print("schema.graphql and migrations match the code")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="opsgraph", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="apply migrations and serve the API")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--demo", action="store_true", help="seed demo data into an empty database")
+    serve.set_defaults(func=cmd_serve)
+
+    sub.add_parser("migrate", help="upgrade the database to the newest schema").set_defaults(
+        func=cmd_migrate
+    )
+
+    seed = sub.add_parser("seed", help="fill an empty database")
+    what = seed.add_mutually_exclusive_group(required=True)
+    what.add_argument("--demo", action="store_true", help="a realistic small federation")
+    what.add_argument("--scale", type=int, metavar="N", help="a synthetic federation of N sites")
+    seed.add_argument("--force", action="store_true", help="seed even if data is present")
+    seed.set_defaults(func=cmd_seed)
+
+    export = sub.add_parser("export-schema", help="print the GraphQL SDL")
+    export.add_argument("--output", help="write to this file instead of standard output")
+    export.set_defaults(func=cmd_export_schema)
+
+    check = sub.add_parser("check", help="schema drift and migration drift")
+    check.add_argument("--schema-file", default="schema.graphql")
+    check.add_argument(
+        "--database-url", help="an EMPTY database to check the migrations on (default: temp SQLite)"
+    )
+    check.set_defaults(func=cmd_check)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = Settings.from_env()
+    except Invalid as exc:
+        print(f"configuration error: {exc.field}: {exc.rule}", file=sys.stderr)
+        return 2
+    return int(args.func(settings, args))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

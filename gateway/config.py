@@ -1,0 +1,80 @@
+"""Settings, read from OPSGRAPH_* environment variables only (DESIGN rule 11)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from domains.common.errors import Invalid
+from domains.common.scopes import ScopeDefaults, ScopeMatch
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    if raw.lower() in _TRUE:
+        return True
+    if raw.lower() in _FALSE:
+        return False
+    raise Invalid(name, "one of true/false/1/0/yes/no/on/off")
+
+
+def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 1) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise Invalid(name, "an integer") from exc
+    if value < minimum:
+        raise Invalid(name, f"at least {minimum}")
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    database_url: str = "sqlite:///./opsgraph.db"
+    graphiql: bool = True
+    max_query_depth: int = 12
+    max_aliases: int = 30
+    max_tokens: int = 5000
+    default_page_size: int = 20
+    max_page_size: int = 100
+    scope_defaults: ScopeDefaults = field(default_factory=ScopeDefaults)
+    log_level: str = "INFO"
+    log_format: str = "json"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        d = cls()
+        scopes = tuple(
+            s.strip() for s in env.get("OPSGRAPH_DEFAULT_SCOPE", "").split(",") if s.strip()
+        )
+        match_raw = env.get("OPSGRAPH_DEFAULT_SCOPE_MATCH", "all").lower()
+        if match_raw not in {"all", "any"}:
+            raise Invalid("OPSGRAPH_DEFAULT_SCOPE_MATCH", "one of all, any")
+        log_format = env.get("OPSGRAPH_LOG_FORMAT", "json").lower()
+        if log_format not in {"json", "text"}:
+            raise Invalid("OPSGRAPH_LOG_FORMAT", "one of json, text")
+        settings = cls(
+            database_url=env.get("OPSGRAPH_DATABASE_URL") or d.database_url,
+            graphiql=_bool(env, "OPSGRAPH_GRAPHIQL", True),
+            max_query_depth=_int(env, "OPSGRAPH_MAX_QUERY_DEPTH", d.max_query_depth),
+            max_aliases=_int(env, "OPSGRAPH_MAX_ALIASES", d.max_aliases, minimum=0),
+            max_tokens=_int(env, "OPSGRAPH_MAX_TOKENS", d.max_tokens),
+            default_page_size=_int(env, "OPSGRAPH_DEFAULT_PAGE_SIZE", d.default_page_size),
+            max_page_size=_int(env, "OPSGRAPH_MAX_PAGE_SIZE", d.max_page_size),
+            scope_defaults=ScopeDefaults(scopes=scopes, match=ScopeMatch(match_raw)),
+            log_level=env.get("OPSGRAPH_LOG_LEVEL", "INFO").upper(),
+            log_format=log_format,
+        )
+        if settings.default_page_size > settings.max_page_size:
+            raise Invalid("OPSGRAPH_DEFAULT_PAGE_SIZE", "must not exceed OPSGRAPH_MAX_PAGE_SIZE")
+        return settings

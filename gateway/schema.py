@@ -1,0 +1,58 @@
+"""Composes the domains' queries into the one schema, with the gateway's limits."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import (
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    SchemaExtension,
+    ValidationCache,
+)
+from strawberry.printer import print_schema
+from strawberry.schema.config import StrawberryConfig
+from strawberry.types import ExecutionContext
+
+from domains.common.graphql import Info, Node, resolve_node
+from domains.topology.schema import TopologyQuery
+from gateway.config import Settings
+
+
+@strawberry.type
+class Query(TopologyQuery):
+    @strawberry.field(description="Any object by its global id.")
+    def node(self, info: Info, id: strawberry.ID) -> Node | None:
+        return resolve_node(info, id)
+
+
+class Schema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        """Errors are logged once, by gateway/errors.py: internal ones with their traceback
+        and request id; the caller's own mistakes are not server errors and are not logged."""
+
+
+def build_schema(settings: Settings | None = None) -> Schema:
+    settings = settings or Settings()
+    extensions: list[Callable[[], SchemaExtension]] = [
+        lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
+        lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
+        lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
+        lambda: ParserCache(maxsize=512),
+        lambda: ValidationCache(maxsize=512),
+    ]
+    return Schema(
+        query=Query,
+        extensions=extensions,
+        config=StrawberryConfig(disable_field_suggestions=not settings.graphiql),
+    )
+
+
+def export_sdl() -> str:
+    return print_schema(build_schema()) + "\n"

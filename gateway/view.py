@@ -1,0 +1,112 @@
+"""The /graphql endpoint: strawberry's ASGI view, with execution moved off the event loop.
+
+Resolvers are synchronous and talk to the database directly. Running graphql-core's
+synchronous executor in a worker thread keeps the event loop free, and avoids the cost of
+one coroutine per resolved field that async execution would bring (see README, benchmark).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import anyio.to_thread
+from cross_web import HTTPException
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+from strawberry.exceptions import MissingQueryError
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.schema import BaseSchema
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
+from strawberry.types import ExecutionResult
+from strawberry.types.graphql import OperationType
+
+from domains.common.context import Limits, RequestContext
+from domains.common.identity import ANONYMOUS
+from gateway.config import Settings
+from gateway.errors import format_error
+
+
+class GraphQLView(GraphQL[RequestContext, None]):
+    def __init__(
+        self, schema: BaseSchema, settings: Settings, session_factory: sessionmaker[Session]
+    ) -> None:
+        super().__init__(schema, graphql_ide="graphiql" if settings.graphiql else None)
+        self.settings = settings
+        self.session_factory = session_factory
+
+    async def get_context(
+        self, request: Request | WebSocket, response: Response | WebSocket
+    ) -> RequestContext:
+        return RequestContext(
+            session=self.session_factory(),
+            principal=ANONYMOUS,
+            limits=Limits(
+                default_page_size=self.settings.default_page_size,
+                max_page_size=self.settings.max_page_size,
+            ),
+            scope_defaults=self.settings.scope_defaults,
+            request_id=_request_id(request),
+        )
+
+    async def execute_single(
+        self,
+        request: Request,
+        request_adapter: Any,
+        sub_response: Any,
+        context: RequestContext,
+        root_value: None,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        allowed = OperationType.from_http(request_adapter.method)
+        if not self.allow_queries_via_get and request_adapter.method == "GET":
+            allowed = allowed - {OperationType.QUERY}
+
+        def run() -> ExecutionResult:
+            session = context.session
+            try:
+                result = self.schema.execute_sync(
+                    request_data.query,
+                    variable_values=request_data.variables,
+                    context_value=context,
+                    operation_name=request_data.operation_name,
+                    allowed_operation_types=allowed,
+                    operation_extensions=request_data.extensions,
+                )
+                # One transaction per request, owned here: all of it or nothing.
+                if result.errors:
+                    session.rollback()
+                else:
+                    session.commit()
+                return result
+            except BaseException:
+                session.rollback()
+                raise
+            finally:
+                session.close()
+
+        try:
+            return await anyio.to_thread.run_sync(run)
+        except CannotGetOperationTypeError as e:
+            raise HTTPException(400, e.as_http_error_reason()) from e
+        except InvalidOperationTypeError as e:
+            raise HTTPException(400, e.as_http_error_reason(request_adapter.method)) from e
+        except MissingQueryError as e:
+            raise HTTPException(400, "No GraphQL query found in the request") from e
+
+    async def process_result(
+        self, request: Request, result: ExecutionResult
+    ) -> GraphQLHTTPResponse:
+        data: GraphQLHTTPResponse = {"data": result.data}
+        if result.errors:
+            request_id = _request_id(request)
+            data["errors"] = [format_error(error, request_id) for error in result.errors]
+        if result.extensions:
+            data["extensions"] = result.extensions
+        return data
+
+
+def _request_id(request: Request | WebSocket) -> str:
+    return str(request.scope.get("state", {}).get("request_id", ""))

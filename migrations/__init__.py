@@ -1,0 +1,1 @@
+"""Alembic migrations; the schema of both databases is owned here."""

@@ -1,0 +1,28 @@
+"""Alembic environment: runs against the engine handed over by gateway/migrate.py, or the
+one OPSGRAPH_DATABASE_URL names when alembic is run by hand."""
+
+from __future__ import annotations
+
+from alembic import context
+from sqlalchemy import Engine
+
+from migrations.options import compare_options, target_metadata
+
+
+def run_migrations_online() -> None:
+    engine: Engine | None = context.config.attributes.get("engine")
+    if engine is None:
+        from gateway.config import Settings
+        from gateway.db import make_engine
+
+        engine = make_engine(Settings.from_env().database_url)
+    with engine.connect() as connection:
+        context.configure(
+            connection=connection, target_metadata=target_metadata, **compare_options()
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+        connection.commit()
+
+
+run_migrations_online()

@@ -1,0 +1,33 @@
+"""What env.py and the drift check share: the metadata and how to compare and render it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel.sql.sqltypes import AutoString
+
+import domains.topology.models  # noqa: F401  (registers the tables)
+from domains.common.models import metadata
+from domains.common.time import UTCDateTime
+
+target_metadata = metadata
+
+
+def render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
+    """Render our column types as plain SQLAlchemy ones, so that migrations never import
+    application code (they must keep working when that code changes)."""
+    if type_ == "type":
+        if isinstance(obj, AutoString):
+            return f"sa.String(length={obj.length})"
+        if isinstance(obj, UTCDateTime):
+            return "sa.DateTime(timezone=True)"
+    return False
+
+
+def compare_options() -> dict[str, Any]:
+    return {
+        "compare_type": True,
+        "compare_server_default": True,
+        "render_as_batch": True,
+        "render_item": render_item,
+    }

@@ -1,0 +1,178 @@
+"""Fixtures: every test runs on SQLite and on PostgreSQL, inside a transaction that is
+rolled back at its end (commits inside only release savepoints)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.testclient import TestClient
+
+from gateway import migrate
+from gateway.app import create_app
+from gateway.config import Settings
+from gateway.db import make_engine
+
+DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/opsgraph_test"
+BACKENDS = [
+    b.strip()
+    for b in os.environ.get("OPSGRAPH_TEST_BACKENDS", "sqlite,postgresql").split(",")
+    if b.strip()
+]
+
+
+def _ensure_pg_database(url: str) -> None:
+    parsed = make_url(url)
+    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            exists = conn.execute(
+                text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": parsed.database}
+            ).first()
+            if exists is None:
+                conn.execute(text(f'CREATE DATABASE "{parsed.database}"'))
+    finally:
+        admin.dispose()
+
+
+def _reset_pg(engine: Engine) -> None:
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path_factory.mktemp('db') / 'opsgraph-test.db'}"
+    if request.param == "postgresql":
+        url = os.environ.get("OPSGRAPH_TEST_DATABASE_URL", DEFAULT_PG_URL)
+        _ensure_pg_database(url)
+        return url
+    raise ValueError(f"unknown backend {request.param!r} in OPSGRAPH_TEST_BACKENDS")
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Iterator[Engine]:
+    """A freshly migrated database of the parametrized kind, with the demo data committed."""
+    from domains.topology.seed import seed_demo
+
+    eng = make_engine(database_url)
+    if eng.dialect.name == "postgresql":
+        _reset_pg(eng)
+    migrate.upgrade(eng)
+    with Session(eng) as session:
+        seed_demo(session)
+        session.commit()
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def connection(engine: Engine) -> Iterator[Connection]:
+    conn = engine.connect()
+    outer = conn.begin()
+    try:
+        yield conn
+    finally:
+        outer.rollback()
+        conn.close()
+
+
+@pytest.fixture
+def session_factory(connection: Connection) -> sessionmaker[Session]:
+    return sessionmaker(
+        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+    )
+
+
+@pytest.fixture
+def session(session_factory: sessionmaker[Session]) -> Iterator[Session]:
+    with session_factory() as s:
+        yield s
+
+
+@dataclass
+class StatementCounter:
+    statements: list[str] = field(default_factory=list)
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+    def reset(self) -> None:
+        self.statements.clear()
+
+
+@pytest.fixture
+def statements(connection: Connection) -> Iterator[StatementCounter]:
+    counter = StatementCounter()
+
+    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK")):
+            counter.statements.append(statement)
+
+    event.listen(connection, "before_cursor_execute", record)
+    yield counter
+    event.remove(connection, "before_cursor_execute", record)
+
+
+@dataclass
+class GraphQLClient:
+    client: TestClient
+
+    def post(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+        response = self.client.post("/graphql", json={"query": query, "variables": variables or {}})
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+    def data(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+        body = self.post(query, variables)
+        assert "errors" not in body, body["errors"]
+        data: dict[str, Any] = body["data"]
+        return data
+
+    def error(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+        body = self.post(query, variables)
+        assert body.get("errors"), f"expected an error, got {body}"
+        first: dict[str, Any] = body["errors"][0]
+        return first
+
+
+AppFactory = Callable[..., GraphQLClient]
+
+
+@pytest.fixture
+def make_client(
+    engine: Engine, session_factory: sessionmaker[Session], database_url: str
+) -> Iterator[AppFactory]:
+    clients: list[TestClient] = []
+
+    def build(**overrides: Any) -> GraphQLClient:
+        settings = replace(Settings(database_url=database_url, log_format="text"), **overrides)
+        app = create_app(settings, engine=engine, session_factory=session_factory)
+        client = TestClient(app)
+        clients.append(client)
+        return GraphQLClient(client)
+
+    yield build
+    for client in clients:
+        client.close()
+
+
+@pytest.fixture
+def gql(make_client: AppFactory) -> GraphQLClient:
+    return make_client()
+
+
+@pytest.fixture
+def repo_root() -> Path:
+    return Path(__file__).resolve().parent.parent

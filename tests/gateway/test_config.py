@@ -1,0 +1,63 @@
+"""Settings come from OPSGRAPH_* variables; bad values name the variable."""
+
+from __future__ import annotations
+
+import pytest
+
+from domains.common.errors import Invalid
+from domains.common.scopes import ScopeMatch
+from gateway.config import Settings
+
+
+def test_defaults_are_the_embedded_mode() -> None:
+    settings = Settings.from_env({})
+    assert settings.database_url == "sqlite:///./opsgraph.db"
+    assert settings.graphiql is True
+    assert settings.scope_defaults.scopes == ()
+
+
+def test_every_variable_is_read() -> None:
+    settings = Settings.from_env(
+        {
+            "OPSGRAPH_DATABASE_URL": "postgresql+psycopg://u@h/db",
+            "OPSGRAPH_GRAPHIQL": "off",
+            "OPSGRAPH_MAX_QUERY_DEPTH": "7",
+            "OPSGRAPH_MAX_ALIASES": "3",
+            "OPSGRAPH_MAX_TOKENS": "900",
+            "OPSGRAPH_DEFAULT_PAGE_SIZE": "10",
+            "OPSGRAPH_MAX_PAGE_SIZE": "50",
+            "OPSGRAPH_DEFAULT_SCOPE": "EGI, wlcg",
+            "OPSGRAPH_DEFAULT_SCOPE_MATCH": "any",
+            "OPSGRAPH_LOG_LEVEL": "debug",
+            "OPSGRAPH_LOG_FORMAT": "text",
+        }
+    )
+    assert settings.database_url == "postgresql+psycopg://u@h/db"
+    assert settings.graphiql is False
+    assert (settings.max_query_depth, settings.max_aliases, settings.max_tokens) == (7, 3, 900)
+    assert (settings.default_page_size, settings.max_page_size) == (10, 50)
+    assert settings.scope_defaults.scopes == ("EGI", "wlcg")
+    assert settings.scope_defaults.match is ScopeMatch.ANY
+    assert (settings.log_level, settings.log_format) == ("DEBUG", "text")
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("OPSGRAPH_GRAPHIQL", "maybe"),
+        ("OPSGRAPH_MAX_QUERY_DEPTH", "deep"),
+        ("OPSGRAPH_MAX_PAGE_SIZE", "0"),
+        ("OPSGRAPH_DEFAULT_SCOPE_MATCH", "some"),
+        ("OPSGRAPH_LOG_FORMAT", "xml"),
+    ],
+)
+def test_bad_values_name_the_variable(name: str, value: str) -> None:
+    with pytest.raises(Invalid) as caught:
+        Settings.from_env({name: value})
+    assert caught.value.field == name
+
+
+def test_default_page_size_may_not_exceed_the_cap() -> None:
+    with pytest.raises(Invalid) as caught:
+        Settings.from_env({"OPSGRAPH_DEFAULT_PAGE_SIZE": "200", "OPSGRAPH_MAX_PAGE_SIZE": "100"})
+    assert caught.value.field == "OPSGRAPH_DEFAULT_PAGE_SIZE"

@@ -1,0 +1,255 @@
+"""Rules of the topology write functions: each broken rule names its field, writes nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from domains.common.errors import Forbidden, Invalid
+from domains.common.identity import ANONYMOUS, PLATFORM, Principal
+from domains.common.models import pk
+from domains.topology import service
+from domains.topology.models import (
+    Country,
+    Endpoint,
+    Ngi,
+    Service,
+    ServiceType,
+    Site,
+    SiteProperty,
+)
+
+
+def count(session: Session, model: type[Any]) -> int:
+    return int(session.execute(select(func.count()).select_from(model)).scalar_one())
+
+
+def first_id(session: Session, model: type[Any]) -> int:
+    value = session.execute(select(model.id).order_by(model.id)).scalars().first()
+    assert value is not None
+    return int(value)
+
+
+def expect_invalid(
+    session: Session, model: type[Any], field: str, call: Callable[[], object]
+) -> Invalid:
+    before = count(session, model)
+    with pytest.raises(Invalid) as caught:
+        call()
+    assert caught.value.field == field
+    assert count(session, model) == before
+    return caught.value
+
+
+def new_site(session: Session, principal: Principal = PLATFORM, **fields: Any) -> Site:
+    args: dict[str, Any] = {
+        "short_name": "TEST-SITE-1",
+        "ngi_id": first_id(session, Ngi),
+        "country_id": first_id(session, Country),
+    }
+    args.update(fields)
+    return service.create_site(session, principal, **args)
+
+
+@pytest.mark.parametrize(
+    ("field", "fields"),
+    [
+        ("shortName", {"short_name": "bad name!"}),
+        ("latitude", {"latitude": 91.0}),
+        ("longitude", {"longitude": -180.5}),
+        ("giisUrl", {"giis_url": "http://bdii.example.org:2170"}),
+        ("timezone", {"timezone": "Mars/Olympus_Mons"}),
+        ("description", {"description": "no <script> please"}),
+        ("description", {"description": "x" * 2001}),
+    ],
+)
+def test_site_field_rules(session: Session, field: str, fields: dict[str, Any]) -> None:
+    expect_invalid(session, Site, field, lambda: new_site(session, **fields))
+
+
+def test_a_valid_site_gets_a_legacy_key(session: Session) -> None:
+    site = new_site(
+        session, latitude=-90.0, longitude=180.0, giis_url="ldap://bdii.example.org:2170"
+    )
+    assert site.primary_key == f"{site.id}G0"
+    explicit = new_site(session, short_name="TEST-SITE-2", primary_key="9999G0")
+    assert explicit.primary_key == "9999G0"
+
+
+@pytest.mark.parametrize("principal", [ANONYMOUS, Principal(subject="someone")])
+def test_only_the_platform_writes_for_now(session: Session, principal: Principal) -> None:
+    before = count(session, Site)
+    with pytest.raises(Forbidden):
+        new_site(session, principal)
+    assert count(session, Site) == before
+
+
+def _type(session: Session, *, exception: bool) -> ServiceType:
+    return service.create_service_type(
+        session, PLATFORM, name=f"test.type.{int(exception)}", monitoring_exception=exception
+    )
+
+
+def test_production_requires_monitored_unless_the_type_is_excepted(session: Session) -> None:
+    site = new_site(session)
+    plain = _type(session, exception=False)
+    excepted = _type(session, exception=True)
+    assert plain.id is not None
+    assert excepted.id is not None
+    assert site.id is not None
+
+    error = expect_invalid(
+        session,
+        Service,
+        "monitored",
+        lambda: service.create_service(
+            session,
+            PLATFORM,
+            site_id=pk(site),
+            service_type_id=pk(plain),
+            host_name="ce.test.example.org",
+            production=True,
+            monitored=False,
+        ),
+    )
+    assert "monitored" in error.rule
+    ok = service.create_service(
+        session,
+        PLATFORM,
+        site_id=pk(site),
+        service_type_id=pk(excepted),
+        host_name="squid.test.example.org",
+        production=True,
+        monitored=False,
+    )
+    assert ok.primary_key == f"{ok.id}G0"
+    not_production = service.create_service(
+        session,
+        PLATFORM,
+        site_id=pk(site),
+        service_type_id=pk(plain),
+        host_name="ce.test.example.org",
+        production=False,
+        monitored=False,
+    )
+    assert not_production.id is not None
+
+
+def test_legacy_monitoring_exceptions(session: Session) -> None:
+    site = new_site(session)
+    voms = session.execute(select(ServiceType).where(ServiceType.name == "VOMS")).scalars().first()  # type: ignore[arg-type]
+    if voms is None:
+        voms = service.create_service_type(session, PLATFORM, name="VOMS")
+    voms.monitoring_exception = False
+    session.flush()
+    created = service.create_service(
+        session,
+        PLATFORM,
+        site_id=pk(site),
+        service_type_id=pk(voms),
+        host_name="voms.test.example.org",
+        production=True,
+        monitored=False,
+    )
+    assert created.monitored is False
+
+
+def test_host_and_type_unique_across_sites(session: Session) -> None:
+    site_a = new_site(session, short_name="TEST-A")
+    site_b = new_site(session, short_name="TEST-B")
+    stype = _type(session, exception=False)
+    args: dict[str, Any] = {"service_type_id": pk(stype), "host_name": "se.test.example.org"}
+    service.create_service(session, PLATFORM, site_id=pk(site_a), **args)
+    # the same pair again at the same site is allowed (GOCDB allows it)
+    service.create_service(session, PLATFORM, site_id=pk(site_a), **args)
+    expect_invalid(
+        session,
+        Service,
+        "hostName",
+        lambda: service.create_service(session, PLATFORM, site_id=pk(site_b), **args),
+    )
+
+
+def test_host_name_format(session: Session) -> None:
+    site = new_site(session)
+    stype = _type(session, exception=False)
+    expect_invalid(
+        session,
+        Service,
+        "hostName",
+        lambda: service.create_service(
+            session,
+            PLATFORM,
+            site_id=pk(site),
+            service_type_id=pk(stype),
+            host_name="not a host",
+        ),
+    )
+
+
+def test_endpoint_names_unique_within_a_service_and_defaults(session: Session) -> None:
+    site = new_site(session)
+    stype = _type(session, exception=False)
+    svc = service.create_service(
+        session,
+        PLATFORM,
+        site_id=pk(site),
+        service_type_id=pk(stype),
+        host_name="ep.test.example.org",
+        monitored=True,
+    )
+    assert svc.id is not None
+    ep = service.add_endpoint(session, PLATFORM, service_id=pk(svc), name="main", url="https://x")
+    assert ep.interface_name == stype.name
+    assert ep.monitored is True
+    expect_invalid(
+        session,
+        Endpoint,
+        "name",
+        lambda: service.add_endpoint(session, PLATFORM, service_id=pk(svc), name="main"),
+    )
+
+
+def test_property_limits(session: Session) -> None:
+    site = new_site(session)
+    assert site.id is not None
+    for i in range(20):
+        service.set_property(
+            session, PLATFORM, kind="site", owner_id=pk(site), key=f"k{i}", value="v"
+        )
+    # replacing an existing key is still fine at the limit
+    service.set_property(session, PLATFORM, kind="site", owner_id=pk(site), key="k0", value="new")
+    expect_invalid(
+        session,
+        SiteProperty,
+        "key",
+        lambda: service.set_property(
+            session, PLATFORM, kind="site", owner_id=pk(site), key="k20", value="v"
+        ),
+    )
+    other = new_site(session, short_name="TEST-SITE-3")
+    expect_invalid(
+        session,
+        SiteProperty,
+        "value",
+        lambda: service.set_property(
+            session,
+            PLATFORM,
+            kind="site",
+            owner_id=pk(other),
+            key="long",
+            value="x" * 256,
+        ),
+    )
+    expect_invalid(
+        session,
+        SiteProperty,
+        "key",
+        lambda: service.set_property(
+            session, PLATFORM, kind="site", owner_id=pk(other), key="a b", value="v"
+        ),
+    )
