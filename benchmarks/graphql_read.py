@@ -20,12 +20,12 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
-from domains.topology.seed import seed_scale
 from sqlalchemy import Engine, event, text
 from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
 from domains.common.context import Limits, RequestContext
+from domains.topology.seed import seed_scale
 from gateway import migrate
 from gateway.app import create_app
 from gateway.config import Settings
@@ -145,7 +145,9 @@ def main() -> None:
             }
         print(f"rows: {counts}")
 
-        settings = Settings(database_url=url, max_page_size=max(100, args.first))
+        settings = Settings(
+            database_url=url, max_page_size=max(100, args.first), log_level="WARNING"
+        )
         schema = build_schema(settings)
 
         def graphql_once(first: int = args.first) -> str:

@@ -27,6 +27,22 @@ class UTCDateTime(TypeDecorator[datetime]):
             raise ValueError("naive datetime refused: opsgraph stores UTC-aware times only")
         return value.astimezone(UTC)
 
+    def result_processor(self, dialect: Dialect, coltype: Any) -> Any:
+        if dialect.name != "sqlite":
+            return super().result_processor(dialect, coltype)
+
+        # SQLite keeps the text SQLAlchemy wrote (ISO 8601, in UTC); fromisoformat reads it
+        # several times faster than the generic regex-based processor.
+        def process(value: str | None) -> datetime | None:
+            if value is None:
+                return None
+            parsed = datetime.fromisoformat(value)
+            if parsed.tzinfo is None:
+                return parsed.replace(tzinfo=UTC)
+            return parsed.astimezone(UTC)
+
+        return process
+
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
