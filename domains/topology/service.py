@@ -24,11 +24,12 @@ from sqlalchemy.engine import Result
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import BindParameter
 
-from domains.common.errors import Forbidden, Invalid, NotFound
+from domains.common.errors import Conflict, Forbidden, Invalid, NotFound
 from domains.common.identity import Principal
 from domains.common.models import legacy_key, pk
 from domains.common.pagination import PageRequest
 from domains.common.query import Record, RecordPage, keyset_page
+from domains.common.time import utcnow
 from domains.topology.filters import (
     PropertyExpr,
     ScopeDefaults,
@@ -70,6 +71,7 @@ HOST_NAME_RE = re.compile(
     r"^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$"
 )
 TAG_NAME_RE = re.compile(r"^[A-Za-z0-9._-]+$")
+LEGACY_KEY_RE = re.compile(r"^[0-9]+G[0-9]$")
 PROPERTY_KEY_RE = re.compile(r"^[^\s=()]+$")
 FORBIDDEN_DESCRIPTION_CHARS = set("\"'`;<>")
 
@@ -570,8 +572,33 @@ def _require(session: Session, model: type[Any], entity_id: int, what: str) -> A
     return obj
 
 
-def _set_legacy_key(obj: Any, primary_key: str | None) -> None:
-    obj.primary_key = primary_key or legacy_key(pk(obj))
+def _check_unique(session: Session, column: Any, value: Any, field: str) -> None:
+    """Refuse a duplicate natural key with a field-naming error, not an IntegrityError."""
+    if session.execute(select(column).where(column == value).limit(1)).first() is not None:
+        raise Invalid(field, "already in use", f"{field}: {value!r} is already in use")
+
+
+def _check_legacy_key(session: Session, model: type[Any], primary_key: str | None) -> None:
+    if primary_key is not None:
+        if not LEGACY_KEY_RE.match(primary_key):
+            raise Invalid("primaryKey", "digits followed by G and a digit, as in 123G0")
+        _check_unique(session, model.primary_key, primary_key, "primaryKey")
+
+
+def _set_legacy_key(session: Session, obj: Any, primary_key: str | None) -> None:
+    """Keep an imported GOCDB key, or give the GOCDB form `<id>G0` of our own id."""
+    if primary_key is None:
+        primary_key = legacy_key(pk(obj))
+        model = type(obj)
+        taken = session.execute(
+            select(model.id).where(model.primary_key == primary_key, model.id != pk(obj))
+        ).first()
+        if taken is not None:
+            raise Conflict(
+                f"legacy key {primary_key} is held by an imported {model.__name__}; "
+                "give this one a primary key explicitly"
+            )
+    obj.primary_key = primary_key
 
 
 def create_project(
@@ -585,10 +612,12 @@ def create_project(
     _require_platform(principal)
     _check_tag_name("name", name)
     _check_description("description", description, 2000)
+    _check_unique(session, Project.name, name, "name")
+    _check_legacy_key(session, Project, primary_key)
     project = Project(name=name, description=description)
     session.add(project)
     session.flush()
-    _set_legacy_key(project, primary_key)
+    _set_legacy_key(session, project, primary_key)
     return project
 
 
@@ -608,6 +637,12 @@ def create_ngi(
     _require_platform(principal)
     _check_tag_name("name", name)
     _check_description("description", description, 2000)
+    _check_unique(session, Ngi.name, name, "name")
+    _check_legacy_key(session, Ngi, primary_key)
+    if len(set(project_ids)) != len(project_ids):
+        raise Invalid("projectIds", "each project once")
+    for project_id in project_ids:
+        _require(session, Project, project_id, "project")
     ngi = Ngi(
         name=name,
         description=description,
@@ -618,9 +653,8 @@ def create_ngi(
     )
     session.add(ngi)
     session.flush()
-    _set_legacy_key(ngi, primary_key)
+    _set_legacy_key(session, ngi, primary_key)
     for project_id in project_ids:
-        _require(session, Project, project_id, "project")
         session.add(ProjectNgi(project_id=project_id, ngi_id=pk(ngi)))
     session.flush()
     return ngi
@@ -630,6 +664,10 @@ def create_country(session: Session, principal: Principal, *, code: str, name: s
     _require_platform(principal)
     if not re.fullmatch(r"[A-Z]{2}", code):
         raise Invalid("code", "ISO 3166-1 alpha-2: two capital letters")
+    if not name or len(name) > 255:
+        raise Invalid("name", "1 to 255 characters")
+    _check_unique(session, Country.code, code, "code")
+    _check_unique(session, Country.name, name, "name")
     country = Country(code=code, name=name)
     session.add(country)
     session.flush()
@@ -646,6 +684,8 @@ def create_scope(
 ) -> Scope:
     _require_platform(principal)
     _check_tag_name("name", name)
+    _check_description("description", description, 2000)
+    _check_unique(session, Scope.name, name, "name")
     scope = Scope(name=name, description=description, reserved=reserved)
     session.add(scope)
     session.flush()
@@ -663,6 +703,7 @@ def create_service_type(
     _require_platform(principal)
     _check_tag_name("name", name)
     _check_description("description", description, 2000)
+    _check_unique(session, ServiceType.name, name, "name")
     service_type = ServiceType(
         name=name, description=description, monitoring_exception=monitoring_exception
     )
@@ -735,6 +776,8 @@ def create_site(
     )
     _require(session, Ngi, ngi_id, "NGI")
     _require(session, Country, country_id, "country")
+    _check_unique(session, Site.short_name, short_name, "shortName")
+    _check_legacy_key(session, Site, primary_key)
     site = Site(
         short_name=short_name,
         ngi_id=ngi_id,
@@ -755,10 +798,11 @@ def create_site(
         csirt_telephone=csirt_telephone,
         giis_url=giis_url,
         notify=notify,
+        certification_status_changed_at=utcnow(),
     )
     session.add(site)
     session.flush()
-    _set_legacy_key(site, primary_key)
+    _set_legacy_key(session, site, primary_key)
     return site
 
 
@@ -797,7 +841,7 @@ def create_service(
     primary_key: str | None = None,
 ) -> Service:
     _require_platform(principal)
-    if not HOST_NAME_RE.match(host_name):
+    if not HOST_NAME_RE.match(host_name) or "." not in host_name:
         raise Invalid("hostName", "a fully qualified host name")
     _check_description("description", description, 255)
     _require(session, Site, site_id, "site")
@@ -812,6 +856,7 @@ def create_service(
     ).first()
     if clash is not None:
         raise Invalid("hostName", "host name and service type already registered at another site")
+    _check_legacy_key(session, Service, primary_key)
     service = Service(
         site_id=site_id,
         service_type_id=service_type_id,
@@ -831,7 +876,7 @@ def create_service(
     )
     session.add(service)
     session.flush()
-    _set_legacy_key(service, primary_key)
+    _set_legacy_key(session, service, primary_key)
     return service
 
 
@@ -896,12 +941,17 @@ def create_service_group(
     if not re.fullmatch(r"[A-Za-z0-9_.-]+", name):
         raise Invalid("name", "letters, digits, '.', '_' and '-' only")
     _check_description("description", description, 2000)
+    _check_unique(session, ServiceGroup.name, name, "name")
+    _check_legacy_key(session, ServiceGroup, primary_key)
+    if len(set(service_ids)) != len(service_ids):
+        raise Invalid("serviceIds", "each service once")
+    for service_id in service_ids:
+        _require(session, Service, service_id, "service")
     group = ServiceGroup(name=name, description=description, monitored=monitored, email=email)
     session.add(group)
     session.flush()
-    _set_legacy_key(group, primary_key)
+    _set_legacy_key(session, group, primary_key)
     for service_id in service_ids:
-        _require(session, Service, service_id, "service")
         session.add(ServiceGroupMember(service_group_id=pk(group), service_id=service_id))
     session.flush()
     return group
@@ -931,13 +981,18 @@ _PROPERTY_MODELS: dict[str, type[Any]] = {
 def tag_scopes(
     session: Session, principal: Principal, *, kind: str, owner_id: int, scope_ids: Sequence[int]
 ) -> None:
+    """Tag an entity with scopes; tags it already has are kept as they are."""
     _require_platform(principal)
+    if kind not in _SCOPE_MODELS:
+        raise Invalid("kind", f"one of {', '.join(sorted(_SCOPE_MODELS))}")
     _require(session, _OWNER_MODELS[kind], owner_id, kind)
     link_model = _SCOPE_MODELS[kind]
-    _, fk = SCOPE_LINKS[kind]
-    for scope_id in scope_ids:
+    link, fk = SCOPE_LINKS[kind]
+    present = set(session.execute(select(link.c.scope_id).where(link.c[fk] == owner_id)).scalars())
+    for scope_id in dict.fromkeys(scope_ids):
         _require(session, Scope, scope_id, "scope")
-        session.add(link_model(**{fk: owner_id, "scope_id": scope_id}))
+        if scope_id not in present:
+            session.add(link_model(**{fk: owner_id, "scope_id": scope_id}))
     session.flush()
 
 
@@ -946,6 +1001,8 @@ def set_property(
 ) -> None:
     """Insert or replace one extension property (at most 20 per entity, 255 characters)."""
     _require_platform(principal)
+    if kind not in _PROPERTY_MODELS:
+        raise Invalid("kind", f"one of {', '.join(sorted(_PROPERTY_MODELS))}")
     _require(session, _OWNER_MODELS[kind], owner_id, kind)
     if not key or not PROPERTY_KEY_RE.match(key):
         raise Invalid("key", "non-empty, without spaces, '=' or parentheses")

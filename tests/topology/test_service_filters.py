@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import AppFactory, GraphQLClient
-from tests.topology.test_site_filters import fetch_all
+from tests.topology.paging import walk
 
 SERVICE_FIELDS = """
   id hostName serviceType monitored production beta
@@ -21,26 +21,28 @@ Svc = dict[str, Any]
 
 @pytest.fixture
 def all_services(gql: GraphQLClient) -> list[Svc]:
-    services = fetch_all(gql, "services", SERVICE_FIELDS, ", filter: {scopes: []}")
+    services = walk(
+        gql,
+        "services",
+        SERVICE_FIELDS,
+        filter_type="ServiceFilterInput",
+        filter_value={"scopes": []},
+        page_size=100,
+    )
     assert len(services) >= 200
     return services
 
 
 def query_services(gql: GraphQLClient, service_filter: dict[str, Any]) -> list[str]:
-    ids: list[str] = []
-    after = None
-    while True:
-        data = gql.data(
-            "query($f: ServiceFilterInput, $a: String) "
-            "{ services(filter: $f, first: 100, after: $a) "
-            "{ totalCount pageInfo { hasNextPage endCursor } nodes { id } } }",
-            {"f": service_filter, "a": after},
-        )["services"]
-        ids.extend(n["id"] for n in data["nodes"])
-        if not data["pageInfo"]["hasNextPage"]:
-            assert data["totalCount"] == len(ids)
-            return ids
-        after = data["pageInfo"]["endCursor"]
+    nodes = walk(
+        gql,
+        "services",
+        "id",
+        filter_type="ServiceFilterInput",
+        filter_value=service_filter,
+        page_size=100,
+    )
+    return [n["id"] for n in nodes]
 
 
 def assert_filter(

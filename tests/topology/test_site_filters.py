@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import AppFactory, GraphQLClient
+from tests.topology.paging import walk
 
 SITE_FIELDS = """
   shortName certificationStatus productionInfrastructure
@@ -18,41 +19,18 @@ SITE_FIELDS = """
 Site = dict[str, Any]
 
 
-def fetch_all(
-    gql: GraphQLClient, query_name: str, fields: str, extra: str = ""
-) -> list[dict[str, Any]]:
-    """Walk the whole list page by page; also checks that cursors chain without gaps."""
-    items: list[dict[str, Any]] = []
-    after: str | None = None
-    while True:
-        data = gql.data(
-            f"query($after: String) {{ {query_name}(first: 37, after: $after{extra}) "
-            f"{{ totalCount pageInfo {{ hasNextPage endCursor }} nodes {{ {fields} }} }} }}",
-            {"after": after},
-        )[query_name]
-        items.extend(data["nodes"])
-        if not data["pageInfo"]["hasNextPage"]:
-            assert data["totalCount"] == len(items)
-            return items
-        after = data["pageInfo"]["endCursor"]
-
-
 @pytest.fixture
 def all_sites(gql: GraphQLClient) -> list[Site]:
-    sites = fetch_all(gql, "sites", SITE_FIELDS, ", filter: {scopes: []}")
+    sites = walk(
+        gql, "sites", SITE_FIELDS, filter_type="SiteFilterInput", filter_value={"scopes": []}
+    )
     assert len(sites) >= 30
     return sites
 
 
 def query_sites(gql: GraphQLClient, site_filter: dict[str, Any]) -> list[str]:
-    data = gql.data(
-        "query($f: SiteFilterInput) "
-        "{ sites(filter: $f, first: 100) { totalCount nodes { shortName } } }",
-        {"f": site_filter},
-    )["sites"]
-    names = [n["shortName"] for n in data["nodes"]]
-    assert data["totalCount"] == len(names)
-    return names
+    nodes = walk(gql, "sites", "shortName", filter_type="SiteFilterInput", filter_value=site_filter)
+    return [n["shortName"] for n in nodes]
 
 
 def scope_names(site: Site) -> set[str]:

@@ -253,3 +253,93 @@ def test_property_limits(session: Session) -> None:
             session, PLATFORM, kind="site", owner_id=pk(other), key="a b", value="v"
         ),
     )
+
+
+@pytest.mark.parametrize(
+    ("model", "field", "call"),
+    [
+        (Site, "shortName", lambda s: new_site(s, short_name=_existing(s, Site.short_name))),
+        (Ngi, "name", lambda s: service.create_ngi(s, PLATFORM, name=_existing(s, Ngi.name))),
+        (
+            Country,
+            "code",
+            lambda s: service.create_country(
+                s, PLATFORM, code=_existing(s, Country.code), name="X"
+            ),
+        ),
+        (
+            ServiceType,
+            "name",
+            lambda s: service.create_service_type(s, PLATFORM, name=_existing(s, ServiceType.name)),
+        ),
+        (Site, "primaryKey", lambda s: new_site(s, primary_key=_existing(s, Site.primary_key))),
+        (Site, "primaryKey", lambda s: new_site(s, primary_key="G0-not-a-key")),
+    ],
+)
+def test_duplicates_and_bad_keys_name_the_field(
+    session: Session, model: type[Any], field: str, call: Callable[[Session], object]
+) -> None:
+    expect_invalid(session, model, field, lambda: call(session))
+
+
+def _existing(session: Session, column: Any) -> str:
+    value = session.execute(select(column).where(column.is_not(None)).limit(1)).scalar_one()
+    return str(value)
+
+
+def test_references_are_checked_before_anything_is_written(session: Session) -> None:
+    from domains.common.errors import NotFound
+
+    before = count(session, Ngi)
+    with pytest.raises(NotFound):
+        service.create_ngi(session, PLATFORM, name="NGI_NEW", project_ids=[987654])
+    assert count(session, Ngi) == before
+
+
+def test_generated_legacy_key_never_collides_silently(session: Session) -> None:
+    from domains.common.errors import Conflict
+
+    # ids come one after another within a transaction (PostgreSQL sequences may have gaps
+    # from earlier rolled-back tests, so the probe tells where they stand)
+    probe = pk(new_site(session, short_name="PROBE"))
+    # an imported site already holds the key that the site after it will be given
+    new_site(session, short_name="IMPORTED", primary_key=f"{probe + 2}G0")
+    with pytest.raises(Conflict):
+        new_site(session, short_name="NEXT-ONE")
+
+
+def test_single_label_host_names_are_refused(session: Session) -> None:
+    site = new_site(session)
+    stype = _type(session, exception=False)
+    expect_invalid(
+        session,
+        Service,
+        "hostName",
+        lambda: service.create_service(
+            session, PLATFORM, site_id=pk(site), service_type_id=pk(stype), host_name="localhost"
+        ),
+    )
+
+
+def test_tagging_is_idempotent_and_kinds_are_checked(session: Session) -> None:
+    from domains.topology.models import Scope, SiteScope
+
+    site = new_site(session)
+    scope_id = pk(session.execute(select(Scope).limit(1)).scalar_one())
+    service.tag_scopes(session, PLATFORM, kind="site", owner_id=pk(site), scope_ids=[scope_id])
+    service.tag_scopes(
+        session, PLATFORM, kind="site", owner_id=pk(site), scope_ids=[scope_id, scope_id]
+    )
+    tags = session.execute(
+        select(func.count()).select_from(SiteScope).where(SiteScope.site_id == pk(site))
+    ).scalar_one()
+    assert tags == 1
+    with pytest.raises(Invalid) as caught:
+        service.tag_scopes(session, PLATFORM, kind="planet", owner_id=1, scope_ids=[scope_id])
+    assert caught.value.field == "kind"
+
+
+def test_new_site_records_when_its_status_was_set(session: Session) -> None:
+    site = new_site(session)
+    assert site.certification_status_changed_at is not None
+    assert site.certification_status_changed_at.tzinfo is not None
