@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from domains.common.errors import Forbidden, Invalid
 from domains.common.identity import ANONYMOUS, PLATFORM, Principal
@@ -331,7 +332,7 @@ def test_tagging_is_idempotent_and_kinds_are_checked(session: Session) -> None:
         session, PLATFORM, kind="site", owner_id=pk(site), scope_ids=[scope_id, scope_id]
     )
     tags = session.execute(
-        select(func.count()).select_from(SiteScope).where(SiteScope.site_id == pk(site))
+        select(func.count()).select_from(SiteScope).where(col(SiteScope.site_id) == pk(site))
     ).scalar_one()
     assert tags == 1
     with pytest.raises(Invalid) as caught:
