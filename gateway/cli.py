@@ -52,8 +52,8 @@ def cmd_seed(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
-    from domains.topology.seed import seed_demo
 
+    from domains.topology.seed import seed_demo
     from gateway.app import create_app
 
     engine = make_engine(settings.database_url)
