@@ -102,7 +102,9 @@ def count_statements(engine: Engine, fn: Callable[[], object]) -> int:
     seen: list[str] = []
 
     def record(*args: Any) -> None:
-        seen.append(args[2])
+        # transaction control (SQLite's explicit BEGIN) is not a query
+        if not args[2].lstrip().upper().startswith(("BEGIN", "COMMIT", "ROLLBACK")):
+            seen.append(args[2])
 
     event.listen(engine, "before_cursor_execute", record)
     try:

@@ -20,6 +20,7 @@ resolver) is handled by graphql-core's own code, with the same paths and message
 from __future__ import annotations
 
 import asyncio
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -42,16 +43,36 @@ from strawberry.types.info import Info
 # (attribute name, coerce function, nullable) for a basic leaf field, None for any other
 Plan = tuple[str, Callable[[Any], Any], bool] | None
 
-_PLANS: dict[int, dict[tuple[str, str], Plan]] = {}
+# Plans per schema, weakly keyed: a schema that goes away takes its plans with it (an id()
+# key could be reused by a later schema and hand it stale plans).
+_CACHE: weakref.WeakKeyDictionary[GraphQLSchema, dict[tuple[str, str, str], Any]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
-def _plan(schema: GraphQLSchema, parent_type: GraphQLObjectType, field_name: str) -> Plan:
-    plans = _PLANS.setdefault(id(schema), {})
-    key = (parent_type.name, field_name)
+def _cached(
+    schema: GraphQLSchema,
+    kind: str,
+    parent_type: GraphQLObjectType,
+    field_name: str,
+    build: Callable[[GraphQLObjectType, str], Any],
+) -> Any:
+    plans = _CACHE.get(schema)
+    if plans is None:
+        plans = _CACHE[schema] = {}
+    key = (kind, parent_type.name, field_name)
     try:
         return plans[key]
     except KeyError:
-        pass
+        plan = plans[key] = build(parent_type, field_name)
+        return plan
+
+
+def _plan(schema: GraphQLSchema, parent_type: GraphQLObjectType, field_name: str) -> Plan:
+    return _cached(schema, "leaf", parent_type, field_name, _build_plan)  # type: ignore[no-any-return]
+
+
+def _build_plan(parent_type: GraphQLObjectType, field_name: str) -> Plan:
     plan: Plan = None
     field_def = parent_type.fields.get(field_name)
     if field_def is not None and not field_def.args:
@@ -66,7 +87,6 @@ def _plan(schema: GraphQLSchema, parent_type: GraphQLObjectType, field_name: str
             and isinstance(named, (GraphQLScalarType, GraphQLEnumType))
         ):
             plan = (definition.python_name, named.coerce_output_value, nullable)
-    plans[key] = plan
     return plan
 
 
@@ -77,16 +97,12 @@ Compiled = list[tuple[str, Plan]]
 # the GraphQL field, the strawberry field)
 Direct = tuple[Callable[..., Any], str | None, GraphQLField, StrawberryField] | None
 
-_DIRECT: dict[int, dict[tuple[str, str], Direct]] = {}
-
 
 def _direct(schema: GraphQLSchema, parent_type: GraphQLObjectType, field_name: str) -> Direct:
-    plans = _DIRECT.setdefault(id(schema), {})
-    key = (parent_type.name, field_name)
-    try:
-        return plans[key]
-    except KeyError:
-        pass
+    return _cached(schema, "direct", parent_type, field_name, _build_direct)  # type: ignore[no-any-return]
+
+
+def _build_direct(parent_type: GraphQLObjectType, field_name: str) -> Direct:
     plan: Direct = None
     field_def = parent_type.fields.get(field_name)
     definition = None if field_def is None else field_def.extensions.get("strawberry-definition")
@@ -109,7 +125,6 @@ def _direct(schema: GraphQLSchema, parent_type: GraphQLObjectType, field_name: s
         ):
             info_name = resolver.info_parameter.name if resolver.info_parameter else None
             plan = (resolver.wrapped_func, info_name, field_def, definition)
-    plans[key] = plan
     return plan
 
 
