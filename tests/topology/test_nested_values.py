@@ -136,9 +136,9 @@ def test_site_and_endpoint_properties_and_service_scopes(
         "JOIN endpoint e ON e.id = p.endpoint_id JOIN service v ON v.id = e.service_id",
     )
     reserved = {c["name"]: c["reserved"] for s in sites for c in s["scopes"]}
-    db_reserved: dict[str, object] = dict(
-        connection.execute(text("SELECT name, reserved FROM scope")).tuples().all()
-    )
+    db_reserved: dict[str, object] = {}
+    for name, flag in connection.execute(text("SELECT name, reserved FROM scope")):
+        db_reserved[name] = flag
     assert reserved == {name: bool(db_reserved[name]) for name in reserved}
     service_scopes: dict[str, set[str]] = defaultdict(set)
     for site in sites:
