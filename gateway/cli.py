@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import difflib
 import sys
 import tempfile
@@ -63,6 +64,10 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
             if _database_is_empty(session):
                 seed_demo(session)
     app = create_app(settings, engine=engine)
+    # What start-up built (schema, modules, caches) lives as long as the process: moving it
+    # out of the collector's sight makes full collections much shorter (benchmark p95).
+    gc.collect()
+    gc.freeze()
     print(f"opsgraph on http://{args.host}:{args.port}/graphql", file=sys.stderr)
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
     return 0
