@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import gc
 import difflib
+import gc
 import sys
 import tempfile
 from collections.abc import Sequence
