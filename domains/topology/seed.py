@@ -19,6 +19,7 @@ from sqlalchemy import String, Table, cast, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from domains.common.identity import PLATFORM
+from domains.common.models import pk
 from domains.common.time import utcnow
 from domains.topology import service as svc
 from domains.topology.models import CertificationStatus, ProductionInfrastructure, ServiceType
@@ -272,12 +273,6 @@ def _profile(kind: str, ce_type: str, count: int) -> list[tuple[str, str]]:
 # Get-or-create helpers (all writes through the service layer)
 
 
-def _id(entity: Any) -> int:
-    value = entity.id
-    assert isinstance(value, int), "flushed entities have an id"
-    return value
-
-
 def _ensure_project(session: Session) -> int:
     found = session.execute(
         select(svc.T_PROJECT.c.id).where(svc.T_PROJECT.c.name == _PROJECT)
@@ -290,7 +285,7 @@ def _ensure_project(session: Session) -> int:
         name=_PROJECT,
         description="European Grid Infrastructure, federating national and domain resources",
     )
-    return _id(project)
+    return pk(project)
 
 
 def _ensure_scopes(session: Session) -> dict[str, int]:
@@ -303,7 +298,7 @@ def _ensure_scopes(session: Session) -> dict[str, int]:
             scope = svc.create_scope(
                 session, PLATFORM, name=name, description=description, reserved=reserved
             )
-            existing[name] = _id(scope)
+            existing[name] = pk(scope)
     return existing
 
 
@@ -331,7 +326,7 @@ def _ensure_countries(session: Session, countries: Sequence[_Country]) -> dict[s
     for country in countries:
         if country.code not in existing:
             created = svc.create_country(session, PLATFORM, code=country.code, name=country.name)
-            existing[country.code] = _id(created)
+            existing[country.code] = pk(created)
     return existing
 
 
@@ -361,7 +356,7 @@ def _ensure_ngi(
         helpdesk_email=f"{slug}-support@{domain}",
         primary_key=primary_key,
     )
-    ngi_id = _id(ngi)
+    ngi_id = pk(ngi)
     svc.tag_scopes(session, PLATFORM, kind="ngi", owner_id=ngi_id, scope_ids=list(scope_ids))
     return ngi_id
 
@@ -2033,7 +2028,7 @@ def seed_demo(session: Session) -> None:
             service_ids=members,
             primary_key=primary_key,
         )
-        group_id = _id(group)
+        group_id = pk(group)
         svc.tag_scopes(
             session,
             PLATFORM,
@@ -2086,7 +2081,7 @@ def _seed_demo_site(
         notify=site.status is _CERTIFIED,
         primary_key=site.primary_key,
     )
-    site_id = _id(created)
+    site_id = pk(created)
     site_scopes = _demo_site_scopes(site)
     svc.tag_scopes(
         session,
@@ -2108,7 +2103,7 @@ def _seed_demo_site(
             session,
             PLATFORM,
             site_id=site_id,
-            service_type_id=_id(service_type),
+            service_type_id=pk(service_type),
             host_name=host,
             url=_url(templates[0][1], host=host, site=site.short_name, vo=site.vo),
             production=production,
@@ -2122,7 +2117,7 @@ def _seed_demo_site(
             description=f"{service_type.description} at {site.short_name}",
             primary_key=_DEMO_SERVICE_KEYS.get((host, type_name)),
         )
-        service_id = _id(created_service)
+        service_id = pk(created_service)
         local_only = site.local_only or label == "squid02"
         svc.tag_scopes(
             session,
@@ -2153,7 +2148,7 @@ def _seed_demo_site(
                     session,
                     PLATFORM,
                     kind="endpoint",
-                    owner_id=_id(endpoint),
+                    owner_id=pk(endpoint),
                     key=prop[0],
                     value=prop[1],
                 )
@@ -2384,7 +2379,7 @@ def seed_scale(session: Session, sites: int, *, seed: int = 1) -> None:
                 {
                     "primary_key": None,
                     "site_id": site_id,
-                    "service_type_id": _id(service_type),
+                    "service_type_id": pk(service_type),
                     "host_name": host,
                     "url": _url(main, host=host, site=site.row["short_name"], vo=site.vo),
                     "production": production,
@@ -2469,11 +2464,11 @@ def seed_scale(session: Session, sites: int, *, seed: int = 1) -> None:
                 session,
                 PLATFORM,
                 kind="service_group",
-                owner_id=_id(group),
+                owner_id=pk(group),
                 scope_ids=[scope_ids[_EGI]],
             )
             svc.set_property(
-                session, PLATFORM, kind="service_group", owner_id=_id(group), key="vo", value=vo
+                session, PLATFORM, kind="service_group", owner_id=pk(group), key="vo", value=vo
             )
     session.flush()
 
