@@ -6,7 +6,9 @@ from typing import Any
 
 from sqlmodel.sql.sqltypes import AutoString
 
-import domains.topology.models  # noqa: F401  (registers the tables)
+import domains.common.audit
+import domains.identity.models
+import domains.topology.models  # noqa: F401
 from domains.common.models import metadata
 from domains.common.time import UTCDateTime
 

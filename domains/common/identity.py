@@ -2,26 +2,41 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from domains.common.entitlements import VoMembership
 
 
 @dataclass(frozen=True, slots=True)
 class Principal:
     """The caller as the service layer sees it.
 
-    `subject` is None for the anonymous caller. `is_platform` marks opsgraph itself
-    (CLI bootstrap, seeding, workers acting on the platform's behalf).
+    `subject` is None for the anonymous caller (`voperson_id`, else `sub`, otherwise).
+    `is_platform` marks opsgraph itself (CLI bootstrap, seeding, workers acting on the
+    platform's behalf); `is_admin` a platform administrator (GOCDB_ADMIN). Roles over
+    projects, NGIs, sites and service groups are read from the database when a rule needs
+    them, so a role granted in the same transaction counts at once.
     """
 
     subject: str | None = None
     name: str | None = None
     email: str | None = None
     is_platform: bool = False
-    vos: frozenset[str] = field(default_factory=frozenset)
+    is_admin: bool = False
+    user_id: int | None = None
+    assurance: tuple[str, ...] = ()
+    vos: tuple[VoMembership, ...] = ()
 
     @property
     def is_anonymous(self) -> bool:
         return self.subject is None and not self.is_platform
+
+    @property
+    def is_superuser(self) -> bool:
+        """The platform itself or a platform administrator: every action is allowed."""
+        return self.is_platform or self.is_admin
 
 
 ANONYMOUS = Principal()

@@ -3,8 +3,10 @@ PostgreSQL see the same constraint names."""
 
 from __future__ import annotations
 
+import enum
 from typing import Any
 
+from sqlalchemy import Column, Enum
 from sqlmodel import SQLModel
 
 NAMING_CONVENTION = {
@@ -17,6 +19,22 @@ NAMING_CONVENTION = {
 
 SQLModel.metadata.naming_convention = NAMING_CONVENTION
 metadata = SQLModel.metadata
+
+
+def enum_column(enum_cls: type[enum.StrEnum], name: str, *, length: int = 32) -> Column[Any]:
+    """A string column holding the enum's values, guarded by a named CHECK constraint
+    (portable: no native enum types to migrate on PostgreSQL)."""
+    return Column(
+        Enum(
+            enum_cls,
+            name=name,
+            native_enum=False,
+            create_constraint=True,
+            values_callable=lambda e: [m.value for m in e],
+            length=length,
+        ),
+        nullable=False,
+    )
 
 
 def pk(obj: Any) -> int:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Column, Enum, ForeignKey, Integer, UniqueConstraint
+from sqlalchemy import Column, ForeignKey, Integer, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from domains.common import models as _common  # noqa: F401  (applies the naming convention)
+from domains.common.models import enum_column
 from domains.common.time import UTCDateTime, utcnow
 
 MAX_PROPERTIES_PER_ENTITY = 20
@@ -26,21 +26,6 @@ class CertificationStatus(enum.StrEnum):
 class ProductionInfrastructure(enum.StrEnum):
     PRODUCTION = "Production"
     TEST = "Test"
-
-
-def _enum_column(enum_cls: type[enum.StrEnum], name: str) -> Column[str]:
-    # Stored as the GOCDB spelling ("Certified"), checked by a named CHECK constraint.
-    return Column(
-        Enum(
-            enum_cls,
-            name=name,
-            native_enum=False,
-            create_constraint=True,
-            values_callable=lambda e: [m.value for m in e],
-            length=32,
-        ),
-        nullable=False,
-    )
 
 
 def _fk(target: str, *, ondelete: str = "CASCADE", index: bool = True) -> Column[int]:
@@ -109,13 +94,13 @@ class Site(SQLModel, table=True):
     official_name: str | None = Field(default=None, max_length=255)
     description: str = Field(default="", max_length=2000)
     certification_status: CertificationStatus = Field(
-        sa_column=_enum_column(CertificationStatus, "certification_status")
+        sa_column=enum_column(CertificationStatus, "certification_status")
     )
     certification_status_changed_at: datetime | None = Field(
         default=None, sa_column=Column(UTCDateTime(), nullable=True)
     )
     production_infrastructure: ProductionInfrastructure = Field(
-        sa_column=_enum_column(ProductionInfrastructure, "production_infrastructure")
+        sa_column=enum_column(ProductionInfrastructure, "production_infrastructure")
     )
     ngi_id: int = Field(sa_column=_fk("ngi.id", ondelete="RESTRICT"))
     country_id: int = Field(sa_column=_fk("country.id", ondelete="RESTRICT"))
@@ -293,3 +278,21 @@ class ServiceGroupProperty(SQLModel, table=True):
     service_group_id: int = Field(sa_column=_fk("service_group.id"))
     key: str = Field(max_length=MAX_PROPERTY_LENGTH)
     value: str = Field(max_length=MAX_PROPERTY_LENGTH)
+
+
+class CertificationStatusLog(SQLModel, table=True):
+    """One change of a site's certification status, with its mandatory reason."""
+
+    __tablename__ = "certification_status_log"
+
+    id: int | None = Field(default=None, primary_key=True)
+    site_id: int = Field(sa_column=_fk("site.id"))
+    old_status: CertificationStatus = Field(
+        sa_column=enum_column(CertificationStatus, "old_certification_status")
+    )
+    new_status: CertificationStatus = Field(
+        sa_column=enum_column(CertificationStatus, "new_certification_status")
+    )
+    changed_by: str = Field(max_length=255)
+    changed_at: datetime = Field(default_factory=utcnow, sa_column=_created())
+    reason: str = Field(max_length=300)

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from domains.common.identity import PLATFORM
 from domains.common.models import pk
 from domains.common.time import utcnow
+from domains.topology import rules, writes
 from domains.topology import service as svc
 from domains.topology.models import CertificationStatus, ProductionInfrastructure, ServiceType
 
@@ -279,7 +280,7 @@ def _ensure_project(session: Session) -> int:
     ).scalar_one_or_none()
     if found is not None:
         return int(found)
-    project = svc.create_project(
+    project = writes.create_project(
         session,
         PLATFORM,
         name=_PROJECT,
@@ -295,7 +296,7 @@ def _ensure_scopes(session: Session) -> dict[str, int]:
     }
     for name, description, reserved in _SCOPES:
         if name not in existing:
-            scope = svc.create_scope(
+            scope = writes.create_scope(
                 session, PLATFORM, name=name, description=description, reserved=reserved
             )
             existing[name] = pk(scope)
@@ -308,7 +309,7 @@ def _ensure_service_types(session: Session) -> dict[str, ServiceType]:
     }
     for name, description, exception in _SERVICE_TYPES:
         if name not in types:
-            types[name] = svc.create_service_type(
+            types[name] = writes.create_service_type(
                 session,
                 PLATFORM,
                 name=name,
@@ -325,7 +326,7 @@ def _ensure_countries(session: Session, countries: Sequence[_Country]) -> dict[s
     }
     for country in countries:
         if country.code not in existing:
-            created = svc.create_country(session, PLATFORM, code=country.code, name=country.name)
+            created = writes.create_country(session, PLATFORM, code=country.code, name=country.name)
             existing[country.code] = pk(created)
     return existing
 
@@ -344,7 +345,7 @@ def _ensure_ngi(
     if found is not None:
         return int(found.id)
     slug = name.lower().replace("_", "-")
-    ngi = svc.create_ngi(
+    ngi = writes.create_ngi(
         session,
         PLATFORM,
         name=name,
@@ -357,13 +358,13 @@ def _ensure_ngi(
         primary_key=primary_key,
     )
     ngi_id = pk(ngi)
-    svc.tag_scopes(session, PLATFORM, kind="ngi", owner_id=ngi_id, scope_ids=list(scope_ids))
+    writes.tag_scopes(session, PLATFORM, kind="ngi", owner_id=ngi_id, scope_ids=list(scope_ids))
     return ngi_id
 
 
 def _may_be_unmonitored(service_type: ServiceType) -> bool:
     return (
-        service_type.monitoring_exception or service_type.name in svc.LEGACY_MONITORING_EXCEPTIONS
+        service_type.monitoring_exception or service_type.name in rules.LEGACY_MONITORING_EXCEPTIONS
     )
 
 
@@ -2018,7 +2019,7 @@ def seed_demo(session: Session) -> None:
         ),
     )
     for name, description, members, scopes, primary_key, props in groups:
-        group = svc.create_service_group(
+        group = writes.create_service_group(
             session,
             PLATFORM,
             name=name,
@@ -2029,7 +2030,7 @@ def seed_demo(session: Session) -> None:
             primary_key=primary_key,
         )
         group_id = pk(group)
-        svc.tag_scopes(
+        writes.tag_scopes(
             session,
             PLATFORM,
             kind="service_group",
@@ -2037,7 +2038,7 @@ def seed_demo(session: Session) -> None:
             scope_ids=[scope_ids[s] for s in scopes],
         )
         for key, value in props:
-            svc.set_property(
+            writes.set_property(
                 session, PLATFORM, kind="service_group", owner_id=group_id, key=key, value=value
             )
     session.flush()
@@ -2057,7 +2058,7 @@ def _seed_demo_site(
 ) -> None:
     country = _COUNTRY_BY_CODE[site.country]
     contact = f"grid-admin@{site.domain}"
-    created = svc.create_site(
+    created = writes.create_site(
         session,
         PLATFORM,
         short_name=site.short_name,
@@ -2083,7 +2084,7 @@ def _seed_demo_site(
     )
     site_id = pk(created)
     site_scopes = _demo_site_scopes(site)
-    svc.tag_scopes(
+    writes.tag_scopes(
         session,
         PLATFORM,
         kind="site",
@@ -2091,7 +2092,7 @@ def _seed_demo_site(
         scope_ids=[scope_ids[s] for s in site_scopes],
     )
     for key, value in _demo_site_properties(site, rng):
-        svc.set_property(session, PLATFORM, kind="site", owner_id=site_id, key=key, value=value)
+        writes.set_property(session, PLATFORM, kind="site", owner_id=site_id, key=key, value=value)
 
     plan = _profile(site.kind, site.ce_type, _demo_service_count(site, index)) + list(site.extras)
     for type_name, label in plan:
@@ -2099,7 +2100,7 @@ def _seed_demo_site(
         templates = _ENDPOINTS[type_name]
         production, monitored, beta = _demo_flags(site, index, label)
         service_type = types[type_name]
-        created_service = svc.create_service(
+        created_service = writes.create_service(
             session,
             PLATFORM,
             site_id=site_id,
@@ -2119,7 +2120,7 @@ def _seed_demo_site(
         )
         service_id = pk(created_service)
         local_only = site.local_only or label == "squid02"
-        svc.tag_scopes(
+        writes.tag_scopes(
             session,
             PLATFORM,
             kind="service",
@@ -2127,13 +2128,13 @@ def _seed_demo_site(
             scope_ids=[scope_ids[s] for s in _service_scopes(site_scopes, type_name, local_only)],
         )
         for key, value in _demo_service_properties(site, type_name, rng):
-            svc.set_property(
+            writes.set_property(
                 session, PLATFORM, kind="service", owner_id=service_id, key=key, value=value
             )
         # Closed and test sites keep only their main endpoint.
         keep = 1 if site.status is _CLOSED or site.infra is _TEST else len(templates)
         for name, template, interface in templates[:keep]:
-            endpoint = svc.add_endpoint(
+            endpoint = writes.add_endpoint(
                 session,
                 PLATFORM,
                 service_id=service_id,
@@ -2144,7 +2145,7 @@ def _seed_demo_site(
             )
             prop = _DEMO_ENDPOINT_PROPERTIES.get((type_name, name))
             if prop is not None:
-                svc.set_property(
+                writes.set_property(
                     session,
                     PLATFORM,
                     kind="endpoint",
@@ -2248,7 +2249,7 @@ def _plan_scale_site(
     infra = _PROD if rng.random() < 0.9 else _TEST
     ce_type = _ARC if rng.random() < 0.55 else _HTCONDOR
     vo = rng.choice(_VOS[:4]) if kind in ("t1", "t2") else rng.choice(_VOS)
-    assert svc.SHORT_NAME_RE.match(short_name)
+    assert rules.SHORT_NAME_RE.match(short_name)
 
     local = rng.random() < (0.5 if infra is _TEST else 0.08)
     scopes = [_LOCAL if local else _EGI]
@@ -2309,7 +2310,7 @@ def _scale_flags(
         monitored = not (_may_be_unmonitored(service_type) and rng.random() < 0.25)
     else:
         monitored = status is not _CLOSED and rng.random() < 0.6
-    svc.check_production_monitored(service_type, production=production, monitored=monitored)
+    writes.check_production_monitored(service_type, production=production, monitored=monitored)
     return production, monitored, production and rng.random() < 0.03
 
 
@@ -2371,7 +2372,7 @@ def seed_scale(session: Session, sites: int, *, seed: int = 1) -> None:
         domain = site.row["domain"]
         for type_name, label in _profile(site.kind, site.ce_type, count):
             host = f"{label}.{domain}"
-            assert svc.HOST_NAME_RE.match(host)
+            assert rules.HOST_NAME_RE.match(host)
             service_type = types[type_name]
             production, monitored, beta = _scale_flags(rng, site, service_type)
             main = _ENDPOINTS[type_name][0][1]
@@ -2451,7 +2452,7 @@ def seed_scale(session: Session, sites: int, *, seed: int = 1) -> None:
             vo = _VOS[g % len(_VOS)]
             members = sorted(rng.sample(service_ids, min(10, len(service_ids))))
             name = f"VO_{vo}_Services_{existing_groups + g + 1:04d}"
-            group = svc.create_service_group(
+            group = writes.create_service_group(
                 session,
                 PLATFORM,
                 name=name,
@@ -2460,14 +2461,14 @@ def seed_scale(session: Session, sites: int, *, seed: int = 1) -> None:
                 email=f"{vo}-support@egi.eu",
                 service_ids=members,
             )
-            svc.tag_scopes(
+            writes.tag_scopes(
                 session,
                 PLATFORM,
                 kind="service_group",
                 owner_id=pk(group),
                 scope_ids=[scope_ids[_EGI]],
             )
-            svc.set_property(
+            writes.set_property(
                 session, PLATFORM, kind="service_group", owner_id=pk(group), key="vo", value=vo
             )
     session.flush()

@@ -10,10 +10,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
-from domains.common.errors import Forbidden, Invalid
+from domains.common.errors import Forbidden, Invalid, Unauthenticated
 from domains.common.identity import ANONYMOUS, PLATFORM, Principal
 from domains.common.models import pk
-from domains.topology import service
+from domains.topology import writes
 from domains.topology.models import (
     Country,
     Endpoint,
@@ -53,7 +53,7 @@ def new_site(session: Session, principal: Principal = PLATFORM, **fields: Any) -
         "country_id": first_id(session, Country),
     }
     args.update(fields)
-    return service.create_site(session, principal, **args)
+    return writes.create_site(session, principal, **args)
 
 
 @pytest.mark.parametrize(
@@ -81,16 +81,19 @@ def test_a_valid_site_gets_a_legacy_key(session: Session) -> None:
     assert explicit.primary_key == "9999G0"
 
 
-@pytest.mark.parametrize("principal", [ANONYMOUS, Principal(subject="someone")])
-def test_only_the_platform_writes_for_now(session: Session, principal: Principal) -> None:
+@pytest.mark.parametrize(
+    ("principal", "error"),
+    [(ANONYMOUS, Unauthenticated), (Principal(subject="someone", user_id=987654), Forbidden)],
+)
+def test_writes_need_a_role(session: Session, principal: Principal, error: type[Exception]) -> None:
     before = count(session, Site)
-    with pytest.raises(Forbidden):
+    with pytest.raises(error):
         new_site(session, principal)
     assert count(session, Site) == before
 
 
 def _type(session: Session, *, exception: bool) -> ServiceType:
-    return service.create_service_type(
+    return writes.create_service_type(
         session, PLATFORM, name=f"test.type.{int(exception)}", monitoring_exception=exception
     )
 
@@ -107,7 +110,7 @@ def test_production_requires_monitored_unless_the_type_is_excepted(session: Sess
         session,
         Service,
         "monitored",
-        lambda: service.create_service(
+        lambda: writes.create_service(
             session,
             PLATFORM,
             site_id=pk(site),
@@ -118,7 +121,7 @@ def test_production_requires_monitored_unless_the_type_is_excepted(session: Sess
         ),
     )
     assert "monitored" in error.rule
-    ok = service.create_service(
+    ok = writes.create_service(
         session,
         PLATFORM,
         site_id=pk(site),
@@ -128,7 +131,7 @@ def test_production_requires_monitored_unless_the_type_is_excepted(session: Sess
         monitored=False,
     )
     assert ok.primary_key == f"{ok.id}G0"
-    not_production = service.create_service(
+    not_production = writes.create_service(
         session,
         PLATFORM,
         site_id=pk(site),
@@ -144,10 +147,10 @@ def test_legacy_monitoring_exceptions(session: Session) -> None:
     site = new_site(session)
     voms = session.execute(select(ServiceType).where(ServiceType.name == "VOMS")).scalars().first()  # type: ignore[arg-type]
     if voms is None:
-        voms = service.create_service_type(session, PLATFORM, name="VOMS")
+        voms = writes.create_service_type(session, PLATFORM, name="VOMS")
     voms.monitoring_exception = False
     session.flush()
-    created = service.create_service(
+    created = writes.create_service(
         session,
         PLATFORM,
         site_id=pk(site),
@@ -164,14 +167,14 @@ def test_host_and_type_unique_across_sites(session: Session) -> None:
     site_b = new_site(session, short_name="TEST-B")
     stype = _type(session, exception=False)
     args: dict[str, Any] = {"service_type_id": pk(stype), "host_name": "se.test.example.org"}
-    service.create_service(session, PLATFORM, site_id=pk(site_a), **args)
+    writes.create_service(session, PLATFORM, site_id=pk(site_a), **args)
     # the same pair again at the same site is allowed (GOCDB allows it)
-    service.create_service(session, PLATFORM, site_id=pk(site_a), **args)
+    writes.create_service(session, PLATFORM, site_id=pk(site_a), **args)
     expect_invalid(
         session,
         Service,
         "hostName",
-        lambda: service.create_service(session, PLATFORM, site_id=pk(site_b), **args),
+        lambda: writes.create_service(session, PLATFORM, site_id=pk(site_b), **args),
     )
 
 
@@ -182,7 +185,7 @@ def test_host_name_format(session: Session) -> None:
         session,
         Service,
         "hostName",
-        lambda: service.create_service(
+        lambda: writes.create_service(
             session,
             PLATFORM,
             site_id=pk(site),
@@ -195,7 +198,7 @@ def test_host_name_format(session: Session) -> None:
 def test_endpoint_names_unique_within_a_service_and_defaults(session: Session) -> None:
     site = new_site(session)
     stype = _type(session, exception=False)
-    svc = service.create_service(
+    svc = writes.create_service(
         session,
         PLATFORM,
         site_id=pk(site),
@@ -204,14 +207,14 @@ def test_endpoint_names_unique_within_a_service_and_defaults(session: Session) -
         monitored=True,
     )
     assert svc.id is not None
-    ep = service.add_endpoint(session, PLATFORM, service_id=pk(svc), name="main", url="https://x")
+    ep = writes.add_endpoint(session, PLATFORM, service_id=pk(svc), name="main", url="https://x")
     assert ep.interface_name == stype.name
     assert ep.monitored is True
     expect_invalid(
         session,
         Endpoint,
         "name",
-        lambda: service.add_endpoint(session, PLATFORM, service_id=pk(svc), name="main"),
+        lambda: writes.add_endpoint(session, PLATFORM, service_id=pk(svc), name="main"),
     )
 
 
@@ -219,16 +222,16 @@ def test_property_limits(session: Session) -> None:
     site = new_site(session)
     assert site.id is not None
     for i in range(20):
-        service.set_property(
+        writes.set_property(
             session, PLATFORM, kind="site", owner_id=pk(site), key=f"k{i}", value="v"
         )
     # replacing an existing key is still fine at the limit
-    service.set_property(session, PLATFORM, kind="site", owner_id=pk(site), key="k0", value="new")
+    writes.set_property(session, PLATFORM, kind="site", owner_id=pk(site), key="k0", value="new")
     expect_invalid(
         session,
         SiteProperty,
         "key",
-        lambda: service.set_property(
+        lambda: writes.set_property(
             session, PLATFORM, kind="site", owner_id=pk(site), key="k20", value="v"
         ),
     )
@@ -237,7 +240,7 @@ def test_property_limits(session: Session) -> None:
         session,
         SiteProperty,
         "value",
-        lambda: service.set_property(
+        lambda: writes.set_property(
             session,
             PLATFORM,
             kind="site",
@@ -250,7 +253,7 @@ def test_property_limits(session: Session) -> None:
         session,
         SiteProperty,
         "key",
-        lambda: service.set_property(
+        lambda: writes.set_property(
             session, PLATFORM, kind="site", owner_id=pk(other), key="a b", value="v"
         ),
     )
@@ -260,18 +263,16 @@ def test_property_limits(session: Session) -> None:
     ("model", "field", "call"),
     [
         (Site, "shortName", lambda s: new_site(s, short_name=_existing(s, Site.short_name))),
-        (Ngi, "name", lambda s: service.create_ngi(s, PLATFORM, name=_existing(s, Ngi.name))),
+        (Ngi, "name", lambda s: writes.create_ngi(s, PLATFORM, name=_existing(s, Ngi.name))),
         (
             Country,
             "code",
-            lambda s: service.create_country(
-                s, PLATFORM, code=_existing(s, Country.code), name="X"
-            ),
+            lambda s: writes.create_country(s, PLATFORM, code=_existing(s, Country.code), name="X"),
         ),
         (
             ServiceType,
             "name",
-            lambda s: service.create_service_type(s, PLATFORM, name=_existing(s, ServiceType.name)),
+            lambda s: writes.create_service_type(s, PLATFORM, name=_existing(s, ServiceType.name)),
         ),
         (Site, "primaryKey", lambda s: new_site(s, primary_key=_existing(s, Site.primary_key))),
         (Site, "primaryKey", lambda s: new_site(s, primary_key="G0-not-a-key")),
@@ -293,7 +294,7 @@ def test_references_are_checked_before_anything_is_written(session: Session) -> 
 
     before = count(session, Ngi)
     with pytest.raises(NotFound):
-        service.create_ngi(session, PLATFORM, name="NGI_NEW", project_ids=[987654])
+        writes.create_ngi(session, PLATFORM, name="NGI_NEW", project_ids=[987654])
     assert count(session, Ngi) == before
 
 
@@ -316,7 +317,7 @@ def test_single_label_host_names_are_refused(session: Session) -> None:
         session,
         Service,
         "hostName",
-        lambda: service.create_service(
+        lambda: writes.create_service(
             session, PLATFORM, site_id=pk(site), service_type_id=pk(stype), host_name="localhost"
         ),
     )
@@ -327,8 +328,8 @@ def test_tagging_is_idempotent_and_kinds_are_checked(session: Session) -> None:
 
     site = new_site(session)
     scope_id = pk(session.execute(select(Scope).limit(1)).scalar_one())
-    service.tag_scopes(session, PLATFORM, kind="site", owner_id=pk(site), scope_ids=[scope_id])
-    service.tag_scopes(
+    writes.tag_scopes(session, PLATFORM, kind="site", owner_id=pk(site), scope_ids=[scope_id])
+    writes.tag_scopes(
         session, PLATFORM, kind="site", owner_id=pk(site), scope_ids=[scope_id, scope_id]
     )
     tags = session.execute(
@@ -336,7 +337,7 @@ def test_tagging_is_idempotent_and_kinds_are_checked(session: Session) -> None:
     ).scalar_one()
     assert tags == 1
     with pytest.raises(Invalid) as caught:
-        service.tag_scopes(session, PLATFORM, kind="planet", owner_id=1, scope_ids=[scope_id])
+        writes.tag_scopes(session, PLATFORM, kind="planet", owner_id=1, scope_ids=[scope_id])
     assert caught.value.field == "kind"
 
 

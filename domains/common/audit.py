@@ -1,0 +1,81 @@
+"""The audit trail: who changed what, when, before and after. Written in the same
+transaction as the change it records, by the service function that made it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index
+from sqlmodel import Field, SQLModel
+
+from domains.common import models as _common  # noqa: F401  (naming convention)
+from domains.common.identity import Principal
+from domains.common.time import UTCDateTime, utcnow
+
+
+class AuditEntry(SQLModel, table=True):
+    __tablename__ = "audit_entry"
+    __table_args__ = (
+        Index("ix_audit_entry_entity", "entity_type", "entity_id"),
+        Index("ix_audit_entry_at", "at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+    actor: str = Field(max_length=255, index=True)
+    action: str = Field(max_length=64)
+    entity_type: str = Field(max_length=32)
+    entity_id: int
+    entity_name: str = Field(default="", max_length=255)
+    changes: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    reason: str | None = Field(default=None, max_length=1000)
+
+
+def _plain(value: Any) -> Any:
+    """JSON-safe form of a column value (enums by value, times in ISO 8601)."""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if hasattr(value, "value") and not isinstance(value, (int, float, str, bool)):
+        return value.value
+    return value
+
+
+def diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, list[Any]]:
+    """{field: [before, after]} for every field whose value changed."""
+    fields = set(before) | set(after)
+    return {
+        name: [_plain(before.get(name)), _plain(after.get(name))]
+        for name in sorted(fields)
+        if _plain(before.get(name)) != _plain(after.get(name))
+    }
+
+
+def actor_of(principal: Principal) -> str:
+    return principal.subject or "anonymous"
+
+
+def record(
+    session: Any,
+    principal: Principal,
+    *,
+    action: str,
+    entity_type: str,
+    entity_id: int,
+    entity_name: str = "",
+    changes: Mapping[str, list[Any]] | None = None,
+    reason: str | None = None,
+) -> AuditEntry:
+    entry = AuditEntry(
+        actor=actor_of(principal),
+        action=action,
+        entity_type=entity_type,
+        entity_id=entity_id,
+        entity_name=entity_name,
+        changes=dict(changes or {}),
+        reason=reason,
+    )
+    session.add(entry)
+    session.flush()
+    return entry

@@ -1,0 +1,79 @@
+"""Users, their linked identities, and roles (a role request is a role in PENDING)."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import Column, ForeignKey, Integer, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from domains.common.models import enum_column
+from domains.common.time import UTCDateTime, utcnow
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "user_account"
+
+    id: int | None = Field(default=None, primary_key=True)
+    subject: str = Field(max_length=255, unique=True)
+    name: str | None = Field(default=None, max_length=255)
+    email: str | None = Field(default=None, max_length=255)
+    is_admin: bool = False
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
+    )
+    last_seen_at: datetime | None = Field(
+        default=None, sa_column=Column(UTCDateTime(), nullable=True)
+    )
+
+
+class UserIdentity(SQLModel, table=True):
+    """One identity (issuer + subject) of a user; several may point at one user."""
+
+    __tablename__ = "user_identity"
+    __table_args__ = (UniqueConstraint("issuer", "subject"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    )
+    issuer: str = Field(max_length=512)
+    subject: str = Field(max_length=255)
+
+
+class RoleStatus(enum.StrEnum):
+    PENDING = "PENDING"
+    GRANTED = "GRANTED"
+    REJECTED = "REJECTED"
+    REVOKED = "REVOKED"
+
+
+class EntityKind(enum.StrEnum):
+    PROJECT = "project"
+    NGI = "ngi"
+    SITE = "site"
+    SERVICE_GROUP = "service_group"
+
+
+class Role(SQLModel, table=True):
+    """A role type held (or requested) by a user over one owned entity."""
+
+    __tablename__ = "role"
+    __table_args__ = (UniqueConstraint("user_id", "role_type", "entity_type", "entity_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    )
+    role_type: str = Field(max_length=64)
+    entity_type: EntityKind = Field(sa_column=enum_column(EntityKind, "role_entity_type"))
+    entity_id: int = Field(index=True)
+    status: RoleStatus = Field(sa_column=enum_column(RoleStatus, "role_status", length=16))
+    requested_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
+    )
+    decided_at: datetime | None = Field(
+        default=None, sa_column=Column(UTCDateTime(), nullable=True)
+    )
+    decided_by: str | None = Field(default=None, max_length=255)

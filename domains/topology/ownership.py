@@ -1,0 +1,75 @@
+"""The ownership tree as other domains need it: what is above an entity, and its name.
+Reads only; kept apart from service.py so that identity can use it without a cycle."""
+
+from __future__ import annotations
+
+from sqlalchemy import Column, select
+from sqlalchemy.orm import Session
+
+from domains.topology.service import (
+    T_GROUP,
+    T_NGI,
+    T_PROJECT,
+    T_PROJECT_NGI,
+    T_SERVICE,
+    T_SITE,
+)
+
+Ref = tuple[str, int]
+
+_NAME_COLUMNS: dict[str, tuple[Column[int], Column[str]]] = {
+    "project": (T_PROJECT.c.id, T_PROJECT.c.name),
+    "ngi": (T_NGI.c.id, T_NGI.c.name),
+    "site": (T_SITE.c.id, T_SITE.c.short_name),
+    "service_group": (T_GROUP.c.id, T_GROUP.c.name),
+}
+
+
+def owned_kinds() -> tuple[str, ...]:
+    return tuple(_NAME_COLUMNS)
+
+
+def chain(session: Session, kind: str, entity_id: int) -> list[Ref]:
+    """The entity and everything above it: site -> NGI -> projects; a service counts as its
+    site (nobody holds a role over a service). Empty if the entity does not exist."""
+    if kind == "service":
+        site_id = session.execute(
+            select(T_SERVICE.c.site_id).where(T_SERVICE.c.id == entity_id)
+        ).scalar_one_or_none()
+        return [] if site_id is None else chain(session, "site", site_id)
+    if kind == "site":
+        ngi_id = session.execute(
+            select(T_SITE.c.ngi_id).where(T_SITE.c.id == entity_id)
+        ).scalar_one_or_none()
+        return [] if ngi_id is None else [("site", entity_id), *chain(session, "ngi", ngi_id)]
+    if kind == "ngi":
+        if name_of(session, "ngi", entity_id) is None:
+            return []
+        projects = session.execute(
+            select(T_PROJECT_NGI.c.project_id).where(T_PROJECT_NGI.c.ngi_id == entity_id)
+        ).scalars()
+        return [("ngi", entity_id), *(("project", p) for p in projects)]
+    if kind in ("project", "service_group"):
+        return [] if name_of(session, kind, entity_id) is None else [(kind, entity_id)]
+    raise ValueError(f"unknown entity kind {kind!r}")
+
+
+def name_of(session: Session, kind: str, entity_id: int) -> str | None:
+    id_column, name_column = _NAME_COLUMNS[kind]
+    value = session.execute(select(name_column).where(id_column == entity_id)).scalar_one_or_none()
+    return None if value is None else str(value)
+
+
+def id_of(session: Session, kind: str, name: str) -> int | None:
+    id_column, name_column = _NAME_COLUMNS[kind]
+    value = session.execute(select(id_column).where(name_column == name)).scalar_one_or_none()
+    return None if value is None else int(value)
+
+
+def projects_of_ngis(session: Session) -> dict[int, frozenset[int]]:
+    """NGI id -> its projects (NGIs are few; callers cache this per request)."""
+    out: dict[int, set[int]] = {}
+    rows = session.execute(select(T_PROJECT_NGI.c.ngi_id, T_PROJECT_NGI.c.project_id))
+    for ngi_id, project_id in rows:
+        out.setdefault(ngi_id, set()).add(project_id)
+    return {k: frozenset(v) for k, v in out.items()}
