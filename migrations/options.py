@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlmodel.sql.sqltypes import AutoString
 
+# imported for their side effect: they register their tables on the metadata
 import domains.common.audit
 import domains.identity.models
 import domains.topology.models  # noqa: F401
