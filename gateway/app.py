@@ -15,6 +15,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route, WebSocketRoute
 
 from gateway import migrate
+from gateway.auth.authenticator import build_authenticator
 from gateway.config import Settings
 from gateway.db import make_engine, make_session_factory
 from gateway.logs import configure_logging
@@ -35,7 +36,8 @@ def create_app(
     engine = engine or make_engine(settings.database_url)
     session_factory = session_factory or make_session_factory(engine)
     head = migrate.head_revision()
-    view = GraphQLView(build_schema(settings), settings, session_factory)
+    authenticator = build_authenticator(settings)
+    view = GraphQLView(build_schema(settings), settings, session_factory, authenticator)
 
     async def healthz(request: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})
@@ -61,6 +63,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         yield
+        await authenticator.aclose()
         if owns_engine:
             engine.dispose()
 

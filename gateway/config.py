@@ -37,6 +37,10 @@ def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 1) -> i
     return value
 
 
+def _list(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    return tuple(v.strip() for v in env.get(name, "").split(",") if v.strip())
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     database_url: str = "sqlite:///./opsgraph.db"
@@ -49,6 +53,15 @@ class Settings:
     scope_defaults: ScopeDefaults = field(default_factory=ScopeDefaults)
     log_level: str = "INFO"
     log_format: str = "json"
+    oidc_issuer: str | None = None
+    oidc_audience: str | None = None
+    oidc_client_id: str | None = None
+    oidc_client_secret: str | None = None
+    admin_entitlements: tuple[str, ...] = ()
+    restrict_personal_data: bool = True
+    session_secret: str | None = None
+    public_url: str | None = None
+    session_https_only: bool = False
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -74,7 +87,20 @@ class Settings:
             scope_defaults=ScopeDefaults(scopes=scopes, match=ScopeMatch(match_raw)),
             log_level=env.get("OPSGRAPH_LOG_LEVEL", "INFO").upper(),
             log_format=log_format,
+            oidc_issuer=env.get("OPSGRAPH_OIDC_ISSUER") or None,
+            oidc_audience=env.get("OPSGRAPH_OIDC_AUDIENCE") or None,
+            oidc_client_id=env.get("OPSGRAPH_OIDC_CLIENT_ID") or None,
+            oidc_client_secret=env.get("OPSGRAPH_OIDC_CLIENT_SECRET") or None,
+            admin_entitlements=_list(env, "OPSGRAPH_ADMIN_ENTITLEMENTS"),
+            restrict_personal_data=_bool(env, "OPSGRAPH_RESTRICT_PERSONAL_DATA", True),
+            session_secret=env.get("OPSGRAPH_SESSION_SECRET") or None,
+            public_url=(env.get("OPSGRAPH_PUBLIC_URL") or "").rstrip("/") or None,
+            session_https_only=_bool(env, "OPSGRAPH_SESSION_HTTPS_ONLY", False),
         )
+        if bool(settings.oidc_client_id) != bool(settings.oidc_client_secret):
+            raise Invalid(
+                "OPSGRAPH_OIDC_CLIENT_SECRET", "client id and secret are set together or not at all"
+            )
         if settings.default_page_size > settings.max_page_size:
             raise Invalid("OPSGRAPH_DEFAULT_PAGE_SIZE", "must not exceed OPSGRAPH_MAX_PAGE_SIZE")
         return settings

@@ -11,6 +11,7 @@ from typing import Any
 
 import anyio.to_thread
 from cross_web import HTTPException
+from graphql import GraphQLError
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.requests import Request
 from starlette.responses import Response
@@ -25,22 +26,28 @@ from strawberry.types.graphql import OperationType
 
 from domains.common.context import Limits, RequestContext
 from domains.common.identity import ANONYMOUS
+from gateway.auth.authenticator import Authenticator, Credentials
 from gateway.config import Settings
 from gateway.errors import format_error
 
 
 class GraphQLView(GraphQL[RequestContext, None]):
     def __init__(
-        self, schema: BaseSchema, settings: Settings, session_factory: sessionmaker[Session]
+        self,
+        schema: BaseSchema,
+        settings: Settings,
+        session_factory: sessionmaker[Session],
+        authenticator: Authenticator,
     ) -> None:
         super().__init__(schema, graphql_ide="graphiql" if settings.graphiql else None)
         self.settings = settings
         self.session_factory = session_factory
+        self.authenticator = authenticator
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> RequestContext:
-        return RequestContext(
+        context = RequestContext(
             session=self.session_factory(),
             principal=ANONYMOUS,
             limits=Limits(
@@ -49,7 +56,12 @@ class GraphQLView(GraphQL[RequestContext, None]):
             ),
             scope_defaults=self.settings.scope_defaults,
             request_id=_request_id(request),
+            restrict_personal_data=self.settings.restrict_personal_data,
         )
+        # The token is checked here, on the event loop (the issuer may be asked over HTTP);
+        # the user behind it is looked up later, inside the request's transaction.
+        context.memo["credentials"] = await self.authenticator.credentials(request)
+        return context
 
     async def execute_single(
         self,
@@ -67,6 +79,18 @@ class GraphQLView(GraphQL[RequestContext, None]):
         def run() -> ExecutionResult:
             session = context.session
             try:
+                credentials: Credentials = context.memo.pop("credentials")
+                if credentials.refused is not None:
+                    session.rollback()
+                    return ExecutionResult(
+                        data=None,
+                        errors=[
+                            GraphQLError(
+                                credentials.refused.message, original_error=credentials.refused
+                            )
+                        ],
+                    )
+                context.principal = self.authenticator.principal(session, credentials)
                 result = self.schema.execute_sync(
                     request_data.query,
                     variable_values=request_data.variables,

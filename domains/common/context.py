@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -25,7 +26,10 @@ class RequestContext:
     limits: Limits = field(default_factory=Limits)
     scope_defaults: ScopeDefaults = field(default_factory=ScopeDefaults)
     request_id: str = ""
+    restrict_personal_data: bool = True
     loaders: LoaderRegistry = field(default_factory=LoaderRegistry)
+    # what this request learnt once and reuses (e.g. whose personal data it may show)
+    memo: dict[str, Any] = field(default_factory=dict)
 
     def page(self, first: int | None, after: str | None) -> PageRequest:
         return PageRequest.build(

@@ -2,21 +2,34 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from domains.common import audit
+from domains.common.audit import AuditEntry
+from domains.common.entitlements import (
+    claims_entitlements,
+    entitlement_matches,
+    parse_entitlements,
+)
 from domains.common.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
 from domains.common.identity import Principal
 from domains.common.models import pk
+from domains.common.pagination import PageRequest
+from domains.common.query import RecordPage, keyset_page
 from domains.common.time import utcnow
 from domains.identity.models import EntityKind, Role, RoleStatus, User, UserIdentity
 from domains.identity.rules import ROLE_TYPES, Action, allowed_holders
 from domains.topology import ownership
 
 # --- users --------------------------------------------------------------------------
+
+LAST_SEEN_GRANULARITY = timedelta(minutes=5)
 
 
 def ensure_user(
@@ -46,13 +59,49 @@ def ensure_user(
             session.add(user)
             session.flush()
         session.add(UserIdentity(user_id=pk(user), issuer=issuer, subject=subject))
-    if name:
+    # Written only when something changed: a read request should not cost a write.
+    now = utcnow()
+    if name and user.name != name:
         user.name = name
-    if email:
+    if email and user.email != email:
         user.email = email
-    user.last_seen_at = utcnow()
+    if user.last_seen_at is None or now - user.last_seen_at > LAST_SEEN_GRANULARITY:
+        user.last_seen_at = now
     session.flush()
     return user
+
+
+def principal_from_claims(
+    session: Session,
+    claims: Mapping[str, Any],
+    *,
+    issuer: str,
+    admin_entitlements: Sequence[str] = (),
+) -> Principal:
+    """The Principal for validated token claims; the user is created on first sight.
+
+    The subject is `voperson_id` (EGI's stable identifier), falling back to `sub`."""
+    subject = claims.get("voperson_id") or claims.get("sub")
+    if not isinstance(subject, str) or not subject:
+        raise Unauthenticated("the token names no subject")
+    name = claims.get("name") if isinstance(claims.get("name"), str) else None
+    email = claims.get("email") if isinstance(claims.get("email"), str) else None
+    entitlements = claims_entitlements(claims)
+    user = ensure_user(session, issuer=issuer, subject=subject, name=name, email=email)
+    raw_assurance = claims.get("eduperson_assurance") or ()
+    assurance = (raw_assurance,) if isinstance(raw_assurance, str) else tuple(raw_assurance)
+    is_admin = user.is_admin or any(
+        entitlement_matches(entitlements, wanted) for wanted in admin_entitlements
+    )
+    return Principal(
+        subject=subject,
+        name=user.name,
+        email=user.email,
+        is_admin=is_admin,
+        user_id=pk(user),
+        assurance=tuple(str(a) for a in assurance),
+        vos=tuple(parse_entitlements(entitlements).values()),
+    )
 
 
 def link_identity(
@@ -449,3 +498,59 @@ def entity_kind(value: str) -> EntityKind:
     except ValueError as exc:
         kinds = ", ".join(k.value for k in EntityKind)
         raise Invalid("entityType", f"one of {kinds}") from exc
+
+
+def personal_data_ngis(
+    session: Session, principal: Principal, *, restricted: bool = True
+) -> frozenset[int] | None:
+    """NGIs whose personal data (contact e-mails, phones) the principal may read, or None
+    for all of them. GOCDB's READ_PERSONAL_DATA: a granted role anywhere in the same
+    project. With `restricted` off, every authenticated caller reads everything."""
+    if principal.is_superuser or (not restricted and not principal.is_anonymous):
+        return None
+    if principal.user_id is None:
+        return frozenset()
+    projects = projects_with_roles(session, principal)
+    return frozenset(
+        ngi
+        for ngi, in_projects in ownership.projects_of_ngis(session).items()
+        if in_projects & projects
+    )
+
+
+def holds_any_role(session: Session, principal: Principal) -> bool:
+    return principal.is_superuser or (
+        principal.user_id is not None and bool(granted_roles(session, principal.user_id))
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeFilter:
+    entity_type: str | None = None
+    entity_id: int | None = None
+    actor: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+def list_changes(
+    session: Session, principal: Principal, *, filter: ChangeFilter, page: PageRequest
+) -> RecordPage:
+    """The audit trail, newest last. Readable by platform admins and by operators (users
+    holding any granted role); it names who changed what, so not by everyone."""
+    require_authenticated(principal)
+    if not holds_any_role(session, principal):
+        raise Forbidden("the change log is for operators holding a role")
+    table = AuditEntry.__table__  # type: ignore[attr-defined]
+    stmt = select(*table.c)
+    if filter.entity_type is not None:
+        stmt = stmt.where(table.c.entity_type == filter.entity_type)
+    if filter.entity_id is not None:
+        stmt = stmt.where(table.c.entity_id == filter.entity_id)
+    if filter.actor is not None:
+        stmt = stmt.where(table.c.actor == filter.actor)
+    if filter.since is not None:
+        stmt = stmt.where(table.c.at >= filter.since)
+    if filter.until is not None:
+        stmt = stmt.where(table.c.at < filter.until)
+    return keyset_page(session, stmt, table.c.id, page)

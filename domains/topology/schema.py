@@ -21,6 +21,7 @@ from domains.common.graphql import (
 )
 from domains.common.query import Record
 from domains.common.scopes import ScopeMatch, ScopeSelection
+from domains.identity import service as identity
 from domains.topology import loaders
 from domains.topology import service as topology
 from domains.topology.filters import PropertyExpr, ServiceFilter, ServiceGroupFilter, SiteFilter
@@ -43,8 +44,37 @@ ScopeMatchEnum = strawberry.enum(
 )
 
 
-def _personal(info: Info, value: str | None) -> str | None:
-    return value if topology.may_read_personal_data(info.context.principal) else None
+_ALL = "all"
+
+
+def _personal(info: Info, value: str | None, ngi_id: int | None) -> str | None:
+    """Personal data (contact e-mails and phones) shows only to callers with a role in the
+    same project as the entity (READ_PERSONAL_DATA); worked out once per request."""
+    if value is None:
+        return None
+    ctx = info.context
+    visible = ctx.memo.get("personal_ngis")
+    if visible is None:
+        ngis = identity.personal_data_ngis(
+            ctx.session, ctx.principal, restricted=ctx.restrict_personal_data
+        )
+        visible = ctx.memo["personal_ngis"] = _ALL if ngis is None else ngis
+    if visible == _ALL:
+        return value
+    return value if ngi_id is not None and ngi_id in visible else None
+
+
+def _role_holder(info: Info) -> bool:
+    ctx = info.context
+    held = ctx.memo.get("holds_role")
+    if held is None:
+        held = ctx.memo["holds_role"] = identity.holds_any_role(ctx.session, ctx.principal)
+    return bool(held)
+
+
+def _ngi_of_site(info: Info, site_id: int) -> int | None:
+    row = loaders.site(info.context).load(site_id)
+    return None if row is None else int(row.ngi_id)
 
 
 # --- small value types --------------------------------------------------------------
@@ -117,19 +147,19 @@ class NgiNode(Node):
 
     @strawberry.field(description="Contact e-mail; personal data, hidden from anonymous callers.")
     def email(self, info: Info) -> str | None:
-        return _personal(info, self.raw_email)
+        return _personal(info, self.raw_email, self.db_id)
 
     @strawberry.field(description="ROD team e-mail; personal data.")
     def rod_email(self, info: Info) -> str | None:
-        return _personal(info, self.raw_rod_email)
+        return _personal(info, self.raw_rod_email, self.db_id)
 
     @strawberry.field(description="Security contact e-mail; personal data.")
     def security_email(self, info: Info) -> str | None:
-        return _personal(info, self.raw_security_email)
+        return _personal(info, self.raw_security_email, self.db_id)
 
     @strawberry.field(description="Helpdesk e-mail; personal data.")
     def helpdesk_email(self, info: Info) -> str | None:
-        return _personal(info, self.raw_helpdesk_email)
+        return _personal(info, self.raw_helpdesk_email, self.db_id)
 
     @strawberry.field(description="Sites of this NGI, ordered by id.")
     def sites(self, info: Info) -> list[SiteNode]:
@@ -176,23 +206,23 @@ class SiteNode(Node):
 
     @strawberry.field(description="Contact e-mail; personal data, hidden from anonymous callers.")
     def email(self, info: Info) -> str | None:
-        return _personal(info, self.raw_email)
+        return _personal(info, self.raw_email, self.ngi_id)
 
     @strawberry.field(description="Contact telephone; personal data.")
     def telephone(self, info: Info) -> str | None:
-        return _personal(info, self.raw_telephone)
+        return _personal(info, self.raw_telephone, self.ngi_id)
 
     @strawberry.field(description="Alarm e-mail (WLCG Tier-1); personal data.")
     def alarm_email(self, info: Info) -> str | None:
-        return _personal(info, self.raw_alarm_email)
+        return _personal(info, self.raw_alarm_email, self.ngi_id)
 
     @strawberry.field(description="CSIRT e-mail; personal data.")
     def csirt_email(self, info: Info) -> str | None:
-        return _personal(info, self.raw_csirt_email)
+        return _personal(info, self.raw_csirt_email, self.ngi_id)
 
     @strawberry.field(description="CSIRT telephone; personal data.")
     def csirt_telephone(self, info: Info) -> str | None:
-        return _personal(info, self.raw_csirt_telephone)
+        return _personal(info, self.raw_csirt_telephone, self.ngi_id)
 
     @strawberry.field
     def ngi(self, info: Info) -> NgiNode:
@@ -254,7 +284,7 @@ class ServiceNode(Node):
 
     @strawberry.field(description="Contact e-mail; personal data, hidden from anonymous callers.")
     def email(self, info: Info) -> str | None:
-        return _personal(info, self.raw_email)
+        return _personal(info, self.raw_email, _ngi_of_site(info, self.site_id))
 
     @strawberry.field(description="The service type as an object.")
     def type(self, info: Info) -> ServiceTypeNode:
@@ -298,7 +328,9 @@ class EndpointNode(Node):
 
     @strawberry.field(description="Contact e-mail; personal data, hidden from anonymous callers.")
     def email(self, info: Info) -> str | None:
-        return _personal(info, self.raw_email)
+        service = loaders.service_(info.context).load(self.service_id)
+        ngi_id = None if service is None else _ngi_of_site(info, service.site_id)
+        return _personal(info, self.raw_email, ngi_id)
 
     @strawberry.field
     def service(self, info: Info) -> ServiceNode:
@@ -326,7 +358,9 @@ class ServiceGroupNode(Node):
 
     @strawberry.field(description="Contact e-mail; personal data, hidden from anonymous callers.")
     def email(self, info: Info) -> str | None:
-        return _personal(info, self.raw_email)
+        return (
+            self.raw_email if _personal(info, self.raw_email, None) or _role_holder(info) else None
+        )
 
     @strawberry.field
     def services(self, info: Info) -> list[ServiceNode]:

@@ -121,14 +121,6 @@ def _service_select() -> Select[Any]:
 # Visibility
 
 
-def may_read_personal_data(principal: Principal) -> bool:
-    """Contact e-mails and phone numbers are personal data (GOCDB's READ_PERSONAL_DATA).
-
-    Until roles exist only the platform itself reads them; everyone else sees them hidden.
-    """
-    return principal.is_platform
-
-
 # ---------------------------------------------------------------------------------------
 # Filter building blocks
 

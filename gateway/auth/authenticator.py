@@ -1,0 +1,115 @@
+"""From an HTTP request to a Principal: Bearer tokens (validated against the issuer) and,
+for the browser, the session cookie set by the login flow. No credentials at all is the
+anonymous caller; bad credentials are refused, never downgraded to anonymous."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy.orm import Session
+from starlette.requests import HTTPConnection
+
+from domains.common.errors import Unauthenticated
+from domains.common.identity import ANONYMOUS, Principal
+from domains.identity import service as identity
+from gateway.auth.tokens import TokenValidator
+from gateway.config import Settings
+
+log = logging.getLogger("opsgraph.auth")
+
+SESSION_TOKEN_KEY = "access_token"
+
+
+@dataclass(frozen=True, slots=True)
+class Credentials:
+    claims: Mapping[str, Any] | None = None
+    refused: Unauthenticated | None = None
+    via_cookie: bool = False
+
+
+def _refuse(message: str) -> Credentials:
+    return Credentials(refused=Unauthenticated(message))
+
+
+class Authenticator:
+    def __init__(self, settings: Settings, validator: TokenValidator | None) -> None:
+        self.settings = settings
+        self.validator = validator
+
+    async def credentials(self, connection: HTTPConnection) -> Credentials:
+        header = connection.headers.get("authorization")
+        if header is not None:
+            scheme, _, token = header.partition(" ")
+            if scheme.lower() != "bearer" or not token.strip():
+                return Credentials(
+                    refused=Unauthenticated("expected: Authorization: Bearer <token>")
+                )
+            return await self._validate(token.strip(), via_cookie=False)
+        session = connection.scope.get("session")
+        cookie_token = session.get(SESSION_TOKEN_KEY) if isinstance(session, dict) else None
+        if isinstance(cookie_token, str) and cookie_token:
+            if not self._same_origin(connection):
+                # A cookie travels with cross-site requests; the bearer header never does.
+                return Credentials(
+                    refused=Unauthenticated("cross-site request with a session cookie")
+                )
+            return await self._validate(cookie_token, via_cookie=True)
+        return Credentials()
+
+    async def _validate(self, token: str, *, via_cookie: bool) -> Credentials:
+        if self.validator is None:
+            return Credentials(
+                refused=Unauthenticated("this server accepts no tokens (no OIDC issuer set)")
+            )
+        try:
+            claims = await self.validator.validate(token)
+        except Unauthenticated as refused:
+            return Credentials(refused=refused)
+        return Credentials(claims=claims, via_cookie=via_cookie)
+
+    def _same_origin(self, connection: HTTPConnection) -> bool:
+        """Cookie-authenticated requests that can change state must come from our own
+        pages: the Origin (or Referer) header must be this server's origin."""
+        if connection.scope.get("method", "GET") in ("GET", "HEAD", "OPTIONS"):
+            return True
+        origin = connection.headers.get("origin") or connection.headers.get("referer")
+        if not origin:
+            return False
+        parts = urlsplit(origin)
+        wanted = urlsplit(self.settings.public_url or str(connection.base_url))
+        return (parts.scheme, parts.netloc) == (wanted.scheme, wanted.netloc)
+
+    def principal(self, session: Session, credentials: Credentials) -> Principal:
+        if credentials.claims is None:
+            return ANONYMOUS
+        assert self.settings.oidc_issuer is not None  # no validator without an issuer
+        return identity.principal_from_claims(
+            session,
+            credentials.claims,
+            issuer=self.settings.oidc_issuer,
+            admin_entitlements=self.settings.admin_entitlements,
+        )
+
+    async def aclose(self) -> None:
+        if self.validator is not None:
+            await self.validator.aclose()
+
+
+def build_authenticator(settings: Settings) -> Authenticator:
+    validator = None
+    if settings.oidc_issuer:
+        from gateway.auth.tokens import OIDCSettings
+
+        validator = TokenValidator(
+            OIDCSettings(
+                issuer=settings.oidc_issuer,
+                audience=settings.oidc_audience,
+                client_id=settings.oidc_client_id,
+                client_secret=settings.oidc_client_secret,
+            )
+        )
+    return Authenticator(settings, validator)
