@@ -13,7 +13,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from domains.common.errors import Invalid
+from domains.common.errors import DomainError, Invalid
 from gateway import migrate
 from gateway.config import Settings
 from gateway.db import make_engine, make_session_factory, unit_of_work
@@ -128,6 +128,50 @@ def cmd_check(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_admin_grant_role(settings: Settings, args: argparse.Namespace) -> int:
+    from domains.common.identity import PLATFORM
+    from domains.identity import service as identity
+    from domains.identity.models import EntityKind
+    from domains.topology import ownership
+
+    targets = {
+        EntityKind.SITE: args.site,
+        EntityKind.NGI: args.ngi,
+        EntityKind.PROJECT: args.project,
+        EntityKind.SERVICE_GROUP: args.service_group,
+    }
+    kind, name = next((k, v) for k, v in targets.items() if v is not None)
+    engine = make_engine(settings.database_url)
+    migrate.upgrade(engine)
+    with unit_of_work(make_session_factory(engine)) as session:
+        entity_id = ownership.id_of(session, kind.value, name)
+        if entity_id is None:
+            print(f"no {kind.value.replace('_', ' ')} named {name!r}", file=sys.stderr)
+            return 1
+        role = identity.grant_role_directly(
+            session,
+            PLATFORM,
+            subject=args.subject,
+            role_type=args.role,
+            kind=kind,
+            entity_id=entity_id,
+        )
+        print(f"{args.subject}: {role.role_type} over {kind.value} {name} ({role.status.value})")
+    return 0
+
+
+def cmd_admin_make_admin(settings: Settings, args: argparse.Namespace) -> int:
+    from domains.common.identity import PLATFORM
+    from domains.identity import service as identity
+
+    engine = make_engine(settings.database_url)
+    migrate.upgrade(engine)
+    with unit_of_work(make_session_factory(engine)) as session:
+        identity.make_admin(session, PLATFORM, subject=args.subject)
+    print(f"{args.subject} is a platform administrator")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="opsgraph", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -159,6 +203,20 @@ def build_parser() -> argparse.ArgumentParser:
         "--database-url", help="an EMPTY database to check the migrations on (default: temp SQLite)"
     )
     check.set_defaults(func=cmd_check)
+    admin = sub.add_parser("admin", help="bootstrap users and roles, acting as the platform")
+    admin_sub = admin.add_subparsers(dest="admin_command", required=True)
+    grant = admin_sub.add_parser("grant-role", help="give a user a role (created if new)")
+    grant.add_argument("--subject", required=True, help="the user's subject (voperson_id)")
+    grant.add_argument("--role", required=True, help='e.g. "Site Administrator"')
+    over = grant.add_mutually_exclusive_group(required=True)
+    over.add_argument("--site", help="site short name")
+    over.add_argument("--ngi", help="NGI name")
+    over.add_argument("--project", help="project name")
+    over.add_argument("--service-group", help="service group name")
+    grant.set_defaults(func=cmd_admin_grant_role)
+    make_admin = admin_sub.add_parser("make-admin", help="make a user a platform administrator")
+    make_admin.add_argument("--subject", required=True)
+    make_admin.set_defaults(func=cmd_admin_make_admin)
     return parser
 
 
@@ -169,7 +227,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Invalid as exc:
         print(f"configuration error: {exc.field}: {exc.rule}", file=sys.stderr)
         return 2
-    return int(args.func(settings, args))
+    try:
+        return int(args.func(settings, args))
+    except DomainError as exc:
+        print(f"refused: {exc.message}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -20,13 +20,20 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from domains.common.graphql import Info, Node, resolve_node
+from domains.identity.schema import IdentityMutation, IdentityQuery
+from domains.topology.mutations import TopologyMutation
 from domains.topology.schema import TopologyQuery
 from gateway.config import Settings
 from gateway.executor import FastExecutor
 
 
 @strawberry.type
-class Query(TopologyQuery):
+class Mutation(TopologyMutation, IdentityMutation):
+    """Every mutation runs in one transaction: all of it is written, or nothing."""
+
+
+@strawberry.type
+class Query(TopologyQuery, IdentityQuery):
     @strawberry.field(description="Any object by its global id.")
     def node(self, info: Info, id: strawberry.ID) -> Node | None:
         return resolve_node(info, id)
@@ -57,6 +64,7 @@ def build_schema(settings: Settings | None = None) -> Schema:
     ]
     return Schema(
         query=Query,
+        mutation=Mutation,
         extensions=extensions,
         config=StrawberryConfig(disable_field_suggestions=not settings.graphiql),
         execution_context_class=FastExecutor,

@@ -19,6 +19,7 @@ from gateway import migrate
 from gateway.app import create_app
 from gateway.config import Settings
 from gateway.db import make_engine
+from tests.auth.issuer import GATEWAY_CLIENT, OIDCIssuer
 
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/opsgraph_test"
 BACKENDS = [
@@ -127,9 +128,12 @@ def statements(connection: Connection) -> Iterator[StatementCounter]:
 @dataclass
 class GraphQLClient:
     client: TestClient
+    headers: dict[str, str] = field(default_factory=dict)
 
     def post(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
-        response = self.client.post("/graphql", json={"query": query, "variables": variables or {}})
+        response = self.client.post(
+            "/graphql", json={"query": query, "variables": variables or {}}, headers=self.headers
+        )
         assert response.status_code == 200, response.text
         body: dict[str, Any] = response.json()
         return body
@@ -159,13 +163,15 @@ def make_client(
     def build(**overrides: Any) -> GraphQLClient:
         settings = replace(Settings(database_url=database_url, log_format="text"), **overrides)
         app = create_app(settings, engine=engine, session_factory=session_factory)
-        client = TestClient(app)
+        # One event loop for the client's whole life (lifespan included): the token
+        # validator's HTTP connections belong to the loop they were opened in.
+        client = TestClient(app).__enter__()
         clients.append(client)
         return GraphQLClient(client)
 
     yield build
     for client in clients:
-        client.close()
+        client.__exit__(None, None, None)
 
 
 @pytest.fixture
@@ -176,3 +182,51 @@ def gql(make_client: AppFactory) -> GraphQLClient:
 @pytest.fixture
 def repo_root() -> Path:
     return Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def oidc_issuer() -> Iterator[OIDCIssuer]:
+    """A real OIDC issuer on loopback (discovery, JWKS, token, introspection)."""
+    issuer = OIDCIssuer()
+    issuer.start()
+    try:
+        yield issuer
+    finally:
+        issuer.stop()
+
+
+@dataclass
+class Callers:
+    """One app that trusts the test issuer, and GraphQL clients acting as various callers."""
+
+    client: GraphQLClient
+    issuer: OIDCIssuer
+
+    @property
+    def anonymous(self) -> GraphQLClient:
+        return self.client
+
+    def as_user(
+        self, subject: str, *, entitlements: tuple[str, ...] = (), **claims: Any
+    ) -> GraphQLClient:
+        user = {
+            "sub": subject,
+            "voperson_id": subject,
+            "name": f"User {subject.split('@')[0]}",
+            "email": f"{subject.split('@')[0]}@example.org",
+            "eduperson_entitlement": list(entitlements),
+            **claims,
+        }
+        token = self.issuer.issue_access_token(user)
+        return GraphQLClient(self.client.client, headers={"authorization": f"Bearer {token}"})
+
+
+@pytest.fixture
+def callers(make_client: AppFactory, oidc_issuer: OIDCIssuer) -> Callers:
+    client = make_client(
+        oidc_issuer=oidc_issuer.issuer,
+        oidc_client_id=GATEWAY_CLIENT[0],
+        oidc_client_secret=GATEWAY_CLIENT[1],
+        admin_entitlements=("urn:mace:egi.eu:group:ops.egi.eu:role=admin#aai.egi.eu",),
+    )
+    return Callers(client, oidc_issuer)

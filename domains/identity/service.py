@@ -479,6 +479,26 @@ def pending_roles(session: Session, principal: Principal) -> list[RoleView]:
     ]
 
 
+def visible_roles(
+    session: Session, principal: Principal, *, role_ids: Sequence[int]
+) -> list[RoleView]:
+    """Roles by id that the principal may see: their own, or ones they may decide on."""
+    out: list[RoleView] = []
+    for role_id in role_ids:
+        role = session.get(Role, role_id)
+        if role is None:
+            continue
+        if role.user_id == principal.user_id or can(
+            session, principal, Action.GRANT_ROLE, role.entity_type.value, role.entity_id
+        ):
+            out.append(_view(session, role))
+    return out
+
+
+def view_of(session: Session, role: Role) -> RoleView:
+    return _view(session, role)
+
+
 def _view(session: Session, role: Role) -> RoleView:
     user = session.get(User, role.user_id)
     return RoleView(

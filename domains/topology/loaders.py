@@ -129,6 +129,11 @@ def projects_of_ngi(ctx: RequestContext) -> BatchLoader[int, list[Record]]:
     return _many_by_owner(ctx, "projects_of_ngi", read, after_projects)
 
 
+def certification_history(ctx: RequestContext) -> BatchLoader[int, list[Record]]:
+    read = partial(service.certification_history, ctx.session, ctx.principal)
+    return _many_by_owner(ctx, "certification_history", read)
+
+
 def scopes_of(ctx: RequestContext, kind: str) -> BatchLoader[int, list[Record]]:
     read = partial(service.scopes_of, ctx.session, ctx.principal, kind)
     return _many_by_owner(ctx, f"scopes_of_{kind}", read)

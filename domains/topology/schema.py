@@ -230,6 +230,20 @@ class SiteNode(Node):
         assert row is not None  # a foreign key guarantees it
         return NgiNode.from_row(row)
 
+    @strawberry.field(description="Changes of the certification status, oldest first.")
+    def certification_status_history(self, info: Info) -> list[CertificationStatusChange]:
+        rows = loaders.certification_history(info.context).load(self.db_id)
+        return [
+            CertificationStatusChange(
+                old_status=r.old_status,
+                new_status=r.new_status,
+                changed_at=r.changed_at,
+                changed_by=r.changed_by,
+                reason=r.reason,
+            )
+            for r in rows
+        ]
+
     @strawberry.field(description="Services hosted by this site, ordered by id.")
     def services(self, info: Info) -> list[ServiceNode]:
         rows = loaders.services_of_site(info.context).load(self.db_id)
@@ -242,6 +256,15 @@ class SiteNode(Node):
     @strawberry.field
     def properties(self, info: Info) -> list[ExtensionProperty]:
         return _properties(info, "site", self.db_id)
+
+
+@strawberry.type(description="One change of a site's certification status.")
+class CertificationStatusChange:
+    old_status: CertificationStatus
+    new_status: CertificationStatus
+    changed_at: datetime
+    changed_by: str
+    reason: str
 
 
 @strawberry.type(name="ServiceType", description="A kind of service, e.g. ARC-CE or webdav.")

@@ -36,6 +36,7 @@ from domains.topology.filters import (
     SiteFilter,
 )
 from domains.topology.models import (
+    CertificationStatusLog,
     Country,
     Endpoint,
     EndpointProperty,
@@ -317,6 +318,18 @@ def get_site_by_short_name(
     return _one_or_none(session, _site_select().where(T_SITE.c.short_name == short_name))
 
 
+def country_id_by_code(session: Session, *, code: str) -> int | None:
+    found = session.execute(select(T_COUNTRY.c.id).where(T_COUNTRY.c.code == code)).scalar()
+    return None if found is None else int(found)
+
+
+def scope_ids_by_name(session: Session, *, names: Sequence[str]) -> dict[str, int]:
+    rows = session.execute(
+        select(T_SCOPE.c.name, T_SCOPE.c.id).where(T_SCOPE.c.name.in_(list(names)))
+    )
+    return {name: int(scope_id) for name, scope_id in rows}
+
+
 def get_service_type_by_name(session: Session, principal: Principal, *, name: str) -> Record | None:
     return _one_or_none(session, select(*T_SERVICE_TYPE.c).where(T_SERVICE_TYPE.c.name == name))
 
@@ -410,6 +423,8 @@ def _grouped(rows: Result[Any], key: str) -> dict[int, list[Record]]:
     return out
 
 
+T_STATUS_LOG: Table = CertificationStatusLog.__table__  # type: ignore[attr-defined]
+_STATUS_HISTORY = _batch(select(*T_STATUS_LOG.c), T_STATUS_LOG.c.site_id, T_STATUS_LOG.c.id)
 _SITES_BY_NGI = _batch(_site_select(), T_SITE.c.ngi_id, T_SITE.c.id)
 _SERVICES_BY_SITE = _batch(_service_select(), T_SERVICE.c.site_id, T_SERVICE.c.id)
 _ENDPOINTS_BY_SERVICE = _batch(select(*T_ENDPOINT.c), T_ENDPOINT.c.service_id, T_ENDPOINT.c.id)
@@ -458,6 +473,13 @@ def _children(
     session: Session, stmt: Select[Any], key: str, ids: Sequence[int]
 ) -> dict[int, list[Record]]:
     return _grouped(session.execute(stmt, {"ids": list(ids)}), key)
+
+
+def certification_history(
+    session: Session, principal: Principal, site_ids: Sequence[int]
+) -> dict[int, list[Record]]:
+    """Certification status changes of these sites, oldest first."""
+    return _children(session, _STATUS_HISTORY, "site_id", site_ids)
 
 
 def sites_by_ngi(

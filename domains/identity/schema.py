@@ -1,0 +1,250 @@
+"""GraphQL of identity and access: the viewer, roles and their requests, the change log."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import strawberry
+
+from domains.common.errors import Invalid
+from domains.common.graphql import Connection, Info, Node, connection, from_global_id, node_type
+from domains.common.query import Record
+from domains.identity import service as identity
+from domains.identity.service import ChangeFilter, RoleView
+
+_ENTITY_TYPES = {
+    "Project": "project",
+    "NGI": "ngi",
+    "Site": "site",
+    "ServiceGroup": "service_group",
+}
+_TYPE_NAMES = {v: k for k, v in _ENTITY_TYPES.items()}
+
+
+def owned_entity(global_id: str, *, argument: str) -> tuple[str, int]:
+    """A global id of something roles are held over (project, NGI, site, service group)."""
+    type_name, pk = from_global_id(global_id, argument=argument)
+    if type_name not in _ENTITY_TYPES:
+        raise Invalid(argument, "the id of a Project, NGI, Site or ServiceGroup")
+    return _ENTITY_TYPES[type_name], pk
+
+
+def _role_id(global_id: str) -> int:
+    type_name, pk = from_global_id(global_id, argument="roleId")
+    if type_name != "Role":
+        raise Invalid("roleId", "the id of a Role")
+    return pk
+
+
+@strawberry.type(name="Role", description="A role over a project, NGI, site or service group.")
+class RoleNode(Node):
+    role_type: str = strawberry.field(description="e.g. Site Administrator.")
+    entity_type: str = strawberry.field(description="project, ngi, site or service_group.")
+    entity_name: str
+    status: str = strawberry.field(description="PENDING, GRANTED, REJECTED or REVOKED.")
+    user_subject: str | None = strawberry.field(description="Whose role this is.")
+    raw_entity_id: strawberry.Private[int]
+
+    @strawberry.field(description="Global id of the entity the role is over.")
+    def entity_id(self) -> strawberry.ID:
+        from domains.common.graphql import to_global_id
+
+        return strawberry.ID(to_global_id(_TYPE_NAMES[self.entity_type], self.raw_entity_id))
+
+    @classmethod
+    def from_view(cls, view: RoleView) -> RoleNode:
+        return cls(
+            db_id=view.id,
+            role_type=view.role_type,
+            entity_type=view.entity_type,
+            entity_name=view.entity_name,
+            status=view.status,
+            user_subject=view.user_subject,
+            raw_entity_id=view.entity_id,
+        )
+
+
+@strawberry.type(description="A VO the caller belongs to, from the token's entitlements.")
+class VoMembershipType:
+    name: str
+    roles: list[str]
+
+
+@strawberry.type(description="The authenticated caller.")
+class Viewer:
+    subject: str
+    name: str | None
+    email: str | None
+    is_admin: bool
+    assurance: list[str]
+    vos: list[VoMembershipType]
+    user_id: strawberry.Private[int | None]
+
+    @strawberry.field(description="The caller's roles, of every status.")
+    def roles(self, info: Info) -> list[RoleNode]:
+        if self.user_id is None:
+            return []
+        ctx = info.context
+        views = identity.roles_of_user(ctx.session, ctx.principal, user_id=self.user_id)
+        return [RoleNode.from_view(v) for v in views]
+
+
+@strawberry.type(name="Change", description="One entry of the audit trail.")
+class ChangeNode(Node):
+    at: datetime
+    actor: str
+    action: str
+    entity_type: str
+    entity_name: str
+    raw_entity_id: strawberry.Private[int]
+    changes: strawberry.scalars.JSON = strawberry.field(
+        description="Changed fields: {field: [before, after]}."
+    )
+    reason: str | None
+
+    @strawberry.field
+    def entity_id(self) -> int:
+        return self.raw_entity_id
+
+    @classmethod
+    def from_row(cls, row: Record) -> ChangeNode:
+        return cls(
+            db_id=row.id,
+            at=row.at,
+            actor=row.actor,
+            action=row.action,
+            entity_type=row.entity_type,
+            entity_name=row.entity_name,
+            raw_entity_id=row.entity_id,
+            changes=row.changes,
+            reason=row.reason,
+        )
+
+
+@strawberry.input(description="Filter of `changes`; conditions combine with AND.")
+class ChangeFilterInput:
+    entity: strawberry.ID | None = strawberry.field(
+        default=None, description="Global id of the entity changed."
+    )
+    entity_type: str | None = None
+    actor: str | None = strawberry.field(default=None, description="Subject of who changed it.")
+    since: datetime | None = None
+    until: datetime | None = None
+
+    def to_domain(self) -> ChangeFilter:
+        entity_type, entity_id = self.entity_type, None
+        if self.entity is not None:
+            type_name, entity_id = from_global_id(self.entity, argument="filter.entity")
+            entity_type = {**_ENTITY_TYPES, "Service": "service", "Endpoint": "endpoint"}.get(
+                type_name, type_name.lower()
+            )
+        for field, value in (("filter.since", self.since), ("filter.until", self.until)):
+            if value is not None and value.tzinfo is None:
+                raise Invalid(field, "a time with a UTC offset")
+        return ChangeFilter(
+            entity_type=entity_type,
+            entity_id=entity_id,
+            actor=self.actor,
+            since=self.since,
+            until=self.until,
+        )
+
+
+def _role_node(info: Info, role: Any) -> RoleNode:
+    return RoleNode.from_view(identity.view_of(info.context.session, role))
+
+
+@node_type("Role")
+def _resolve_role(info: Info, pk: int) -> RoleNode | None:
+    ctx = info.context
+    if ctx.principal.is_anonymous:
+        return None
+    for view in identity.visible_roles(ctx.session, ctx.principal, role_ids=[pk]):
+        return RoleNode.from_view(view)
+    return None
+
+
+@strawberry.type
+class IdentityQuery:
+    @strawberry.field(description="The authenticated caller; null for anonymous callers.")
+    def viewer(self, info: Info) -> Viewer | None:
+        principal = info.context.principal
+        if principal.is_anonymous or principal.subject is None:
+            return None
+        return Viewer(
+            subject=principal.subject,
+            name=principal.name,
+            email=principal.email,
+            is_admin=principal.is_superuser,
+            assurance=list(principal.assurance),
+            vos=[VoMembershipType(name=vo.name, roles=sorted(vo.roles)) for vo in principal.vos],
+            user_id=principal.user_id,
+        )
+
+    @strawberry.field(description="Role requests the caller may grant or reject.")
+    def pending_roles(self, info: Info) -> list[RoleNode]:
+        ctx = info.context
+        return [RoleNode.from_view(v) for v in identity.pending_roles(ctx.session, ctx.principal)]
+
+    @strawberry.field(description="The audit trail, oldest first; for operators holding a role.")
+    def changes(
+        self,
+        info: Info,
+        filter: ChangeFilterInput | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Connection[ChangeNode]:
+        ctx = info.context
+        page = identity.list_changes(
+            ctx.session,
+            ctx.principal,
+            filter=(filter or ChangeFilterInput()).to_domain(),
+            page=ctx.page(first, after),
+        )
+        return connection(page, ChangeNode.from_row)
+
+
+@strawberry.input
+class RequestRoleInput:
+    role_type: str = strawberry.field(description="e.g. Site Administrator.")
+    entity_id: strawberry.ID = strawberry.field(
+        description="Global id of a Project, NGI, Site or ServiceGroup."
+    )
+
+
+@strawberry.type
+class IdentityMutation:
+    @strawberry.mutation(description="Ask for a role; it waits in PENDING for a decision.")
+    def request_role(self, info: Info, input: RequestRoleInput) -> RoleNode:
+        ctx = info.context
+        kind, entity_id = owned_entity(input.entity_id, argument="input.entityId")
+        role = identity.request_role(
+            ctx.session,
+            ctx.principal,
+            role_type=input.role_type,
+            kind=identity.entity_kind(kind),
+            entity_id=entity_id,
+        )
+        return _role_node(info, role)
+
+    @strawberry.mutation(description="Grant a pending role request.")
+    def grant_role(self, info: Info, role_id: strawberry.ID) -> RoleNode:
+        ctx = info.context
+        return _role_node(
+            info, identity.grant_role(ctx.session, ctx.principal, role_id=_role_id(role_id))
+        )
+
+    @strawberry.mutation(description="Reject a pending role request.")
+    def reject_role(self, info: Info, role_id: strawberry.ID) -> RoleNode:
+        ctx = info.context
+        return _role_node(
+            info, identity.reject_role(ctx.session, ctx.principal, role_id=_role_id(role_id))
+        )
+
+    @strawberry.mutation(description="Revoke a granted role (your own, or one you may revoke).")
+    def revoke_role(self, info: Info, role_id: strawberry.ID) -> RoleNode:
+        ctx = info.context
+        return _role_node(
+            info, identity.revoke_role(ctx.session, ctx.principal, role_id=_role_id(role_id))
+        )

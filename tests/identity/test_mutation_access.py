@@ -1,0 +1,257 @@
+"""Every mutation: the anonymous caller gets UNAUTHENTICATED, a caller whose roles do not
+reach (a sideways role, or too weak a role) gets FORBIDDEN, and neither writes anything,
+audit entries included. The right role succeeds and leaves one audit entry at least."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from tests.conftest import Callers
+from tests.identity.helpers import global_id, grant, snapshot
+
+
+@dataclass(frozen=True)
+class Target:
+    """A site of the demo data, and things on it, found fresh for every test."""
+
+    site: str
+    site_id: int
+    ngi: str
+    other_site: str
+    service_id: int
+    endpoint_id: int
+    property_key: str
+    open_scope: str
+
+
+def find_target(session: Session) -> Target:
+    row = session.execute(
+        text(
+            "SELECT s.id, s.short_name, n.name FROM site s JOIN ngi n ON n.id = s.ngi_id "
+            "WHERE s.certification_status = 'Certified' AND EXISTS "
+            "(SELECT 1 FROM site_property p WHERE p.site_id = s.id) ORDER BY s.id LIMIT 1"
+        )
+    ).one()
+    other = session.execute(
+        text(
+            "SELECT short_name FROM site WHERE ngi_id != (SELECT ngi_id FROM site WHERE id = :s) "
+            "ORDER BY id LIMIT 1"
+        ),
+        {"s": row[0]},
+    ).scalar_one()
+    service_id, endpoint_id = session.execute(
+        text(
+            "SELECT v.id, e.id FROM service v JOIN endpoint e ON e.service_id = v.id "
+            "WHERE v.site_id = :s ORDER BY v.id, e.id LIMIT 1"
+        ),
+        {"s": row[0]},
+    ).one()
+    key = session.execute(
+        text("SELECT key FROM site_property WHERE site_id = :s ORDER BY key LIMIT 1"), {"s": row[0]}
+    ).scalar_one()
+    return Target(row[1], row[0], row[2], other, service_id, endpoint_id, key, "Local")
+
+
+Request = tuple[str, dict[str, Any]]
+
+
+def site_admin_role(t: Target) -> tuple[str, str, str]:
+    return ("Site Administrator", "site", t.site)
+
+
+# name, request builder, the role that allows it, a role that must not
+CASES: list[
+    tuple[
+        str,
+        Callable[[Target], Request],
+        Callable[[Target], tuple[str, str, str]],
+        Callable[[Target], tuple[str, str, str]],
+    ]
+] = [
+    (
+        "createSite",
+        lambda t: (
+            "mutation($i: CreateSiteInput!) { createSite(input: $i) { id } }",
+            {"i": {"ngi": t.ngi, "shortName": "BRAND-NEW-SITE", "countryCode": "DE"}},
+        ),
+        lambda t: ("NGI Operations Manager", "ngi", t.ngi),
+        lambda t: ("Regional Staff (ROD)", "ngi", t.ngi),  # NGI staff may not add sites
+    ),
+    (
+        "updateSite",
+        lambda t: (
+            "mutation($i: UpdateSiteInput!) { updateSite(input: $i) { id } }",
+            {"i": {"id": global_id("Site", t.site_id), "description": "Renewed racks"}},
+        ),
+        site_admin_role,
+        lambda t: ("Site Administrator", "site", t.other_site),  # sideways
+    ),
+    (
+        "changeCertificationStatus",
+        lambda t: (
+            "mutation($i: ChangeCertificationStatusInput!) "
+            "{ changeCertificationStatus(input: $i) { id } }",
+            {
+                "i": {
+                    "siteId": global_id("Site", t.site_id),
+                    "status": "SUSPENDED",
+                    "reason": "Security incident under investigation",
+                }
+            },
+        ),
+        lambda t: ("NGI Operations Manager", "ngi", t.ngi),
+        site_admin_role,  # site admins may not change their own certification
+    ),
+    (
+        "createService",
+        lambda t: (
+            "mutation($i: CreateServiceInput!) { createService(input: $i) { id } }",
+            {
+                "i": {
+                    "siteId": global_id("Site", t.site_id),
+                    "serviceType": "webdav",
+                    "hostName": "new-dav.example.org",
+                }
+            },
+        ),
+        site_admin_role,
+        lambda t: ("Site Administrator", "site", t.other_site),
+    ),
+    (
+        "updateService",
+        lambda t: (
+            "mutation($i: UpdateServiceInput!) { updateService(input: $i) { id } }",
+            {"i": {"id": global_id("Service", t.service_id), "url": "https://x.example.org"}},
+        ),
+        site_admin_role,
+        lambda t: ("Site Administrator", "site", t.other_site),
+    ),
+    (
+        "deleteService",
+        lambda t: (
+            "mutation($id: ID!) { deleteService(id: $id) { id } }",
+            {"id": global_id("Service", t.service_id)},
+        ),
+        site_admin_role,
+        lambda t: ("Site Administrator", "site", t.other_site),
+    ),
+    (
+        "addEndpoint",
+        lambda t: (
+            "mutation($i: AddEndpointInput!) { addEndpoint(input: $i) { id } }",
+            {"i": {"serviceId": global_id("Service", t.service_id), "name": "extra"}},
+        ),
+        site_admin_role,
+        lambda t: ("Site Administrator", "site", t.other_site),
+    ),
+    (
+        "updateEndpoint",
+        lambda t: (
+            "mutation($i: UpdateEndpointInput!) { updateEndpoint(input: $i) { id } }",
+            {"i": {"id": global_id("Endpoint", t.endpoint_id), "url": "https://e.example.org"}},
+        ),
+        site_admin_role,
+        lambda t: ("Site Administrator", "site", t.other_site),
+    ),
+    (
+        "deleteEndpoint",
+        lambda t: (
+            "mutation($id: ID!) { deleteEndpoint(id: $id) { id } }",
+            {"id": global_id("Endpoint", t.endpoint_id)},
+        ),
+        site_admin_role,
+        lambda t: ("Site Administrator", "site", t.other_site),
+    ),
+    (
+        "setProperty",
+        lambda t: (
+            "mutation($i: PropertyInput!) { setProperty(input: $i) { key } }",
+            {"i": {"entityId": global_id("Site", t.site_id), "key": "new_key", "value": "v"}},
+        ),
+        site_admin_role,
+        lambda t: ("Site Administrator", "site", t.other_site),
+    ),
+    (
+        "removeProperty",
+        lambda t: (
+            "mutation($i: PropertyInput!) { removeProperty(input: $i) }",
+            {"i": {"entityId": global_id("Site", t.site_id), "key": t.property_key}},
+        ),
+        site_admin_role,
+        lambda t: ("Site Administrator", "site", t.other_site),
+    ),
+    (
+        "tagScopes",
+        lambda t: (
+            "mutation($i: ScopesInput!) { tagScopes(input: $i) { name } }",
+            {"i": {"entityId": global_id("Site", t.site_id), "scopes": [t.open_scope]}},
+        ),
+        site_admin_role,
+        lambda t: ("Site Administrator", "site", t.other_site),
+    ),
+    (
+        "untagScopes",
+        lambda t: (
+            "mutation($i: ScopesInput!) { untagScopes(input: $i) { name } }",
+            {"i": {"entityId": global_id("Site", t.site_id), "scopes": ["wlcg", "FedCloud"]}},
+        ),
+        site_admin_role,
+        lambda t: ("Site Administrator", "site", t.other_site),
+    ),
+]
+
+ALLOWED = "allowed.user@egi.eu"
+DENIED = "denied.user@egi.eu"
+
+
+@pytest.mark.parametrize(("name", "build", "allowed", "denied"), CASES, ids=[c[0] for c in CASES])
+def test_mutation_access(
+    callers: Callers,
+    session: Session,
+    name: str,
+    build: Callable[[Target], Request],
+    allowed: Callable[[Target], tuple[str, str, str]],
+    denied: Callable[[Target], tuple[str, str, str]],
+) -> None:
+    target = find_target(session)
+    query, variables = build(target)
+    grant(session, ALLOWED, *allowed(target))
+    grant(session, DENIED, *denied(target))
+    before = snapshot(session)
+
+    # given no token: UNAUTHENTICATED, nothing written
+    error = callers.anonymous.error(query, variables)
+    assert error["extensions"]["code"] == "UNAUTHENTICATED", error
+    assert snapshot(session) == before
+
+    # given a role that does not reach: FORBIDDEN, nothing written (not even the user row)
+    error = callers.as_user(DENIED).error(query, variables)
+    assert error["extensions"]["code"] == "FORBIDDEN", error
+    assert snapshot(session) == before
+
+    # given the right role: done, and audited
+    data = callers.as_user(ALLOWED).data(query, variables)
+    assert data[name] is not None
+    after = snapshot(session)
+    assert after["audit_entry"] > before["audit_entry"]
+    actors = (
+        session.execute(
+            text("SELECT DISTINCT actor FROM audit_entry WHERE id > :n"),
+            {"n": _max_audit_id(session, before["audit_entry"])},
+        )
+        .scalars()
+        .all()
+    )
+    assert actors == [ALLOWED]
+
+
+def _max_audit_id(session: Session, count: int) -> int:
+    # ids of the entries that existed before: the count-th smallest id
+    ids = session.execute(text("SELECT id FROM audit_entry ORDER BY id")).scalars().all()
+    return int(ids[count - 1]) if count else 0

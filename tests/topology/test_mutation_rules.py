@@ -1,0 +1,305 @@
+"""Each rule of the topology write API, broken through GraphQL by a caller allowed to make
+the change: BAD_USER_INPUT naming the field and the rule, and nothing written."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from tests.conftest import Callers, GraphQLClient
+from tests.identity.helpers import global_id, grant, snapshot
+
+UPDATE_SITE = "mutation($i: UpdateSiteInput!) { updateSite(input: $i) { id } }"
+STATUS = (
+    "mutation($i: ChangeCertificationStatusInput!) { changeCertificationStatus(input: $i) { id } }"
+)
+CREATE_SERVICE = "mutation($i: CreateServiceInput!) { createService(input: $i) { id } }"
+UPDATE_SERVICE = "mutation($i: UpdateServiceInput!) { updateService(input: $i) { id } }"
+ADD_ENDPOINT = "mutation($i: AddEndpointInput!) { addEndpoint(input: $i) { id } }"
+SET_PROPERTY = "mutation($i: PropertyInput!) { setProperty(input: $i) { key } }"
+TAG = "mutation($i: ScopesInput!) { tagScopes(input: $i) { name } }"
+UNTAG = "mutation($i: ScopesInput!) { untagScopes(input: $i) { name } }"
+
+
+def site_with(session: Session, status: str) -> tuple[int, str, str]:
+    row = session.execute(
+        text(
+            "SELECT s.id, s.short_name, n.name FROM site s JOIN ngi n ON n.id = s.ngi_id "
+            "WHERE s.certification_status = :st ORDER BY s.id LIMIT 1"
+        ),
+        {"st": status},
+    ).one()
+    return int(row[0]), str(row[1]), str(row[2])
+
+
+@pytest.fixture
+def manager(callers: Callers, session: Session) -> GraphQLClient:
+    """An NGI Operations Manager over every NGI: may make every change below."""
+    for (ngi,) in session.execute(text("SELECT name FROM ngi")).all():
+        grant(session, "rules.manager@egi.eu", "NGI Operations Manager", "ngi", ngi)
+    return callers.as_user("rules.manager@egi.eu")
+
+
+def broken(
+    client: GraphQLClient,
+    session: Session,
+    query: str,
+    variables: dict[str, Any],
+    field: str,
+    rule_words: str,
+) -> None:
+    before = snapshot(session)
+    error = client.error(query, variables)
+    assert error["extensions"]["code"] == "BAD_USER_INPUT", error
+    assert error["extensions"]["field"] == field, error
+    assert rule_words in error["extensions"]["rule"], error
+    assert snapshot(session) == before
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("Closed", "CERTIFIED"),
+        ("Candidate", "CERTIFIED"),
+        ("Suspended", "CERTIFIED"),
+        ("Certified", "CERTIFIED"),
+    ],
+)
+def test_certification_transitions(
+    manager: GraphQLClient, session: Session, old: str, new: str
+) -> None:
+    site_id, _, _ = site_with(session, old)
+    broken(
+        manager,
+        session,
+        STATUS,
+        {"i": {"siteId": global_id("Site", site_id), "status": new, "reason": "Try it"}},
+        "status",
+        "",
+    )
+
+
+def test_allowed_transition_and_reason_rules(manager: GraphQLClient, session: Session) -> None:
+    site_id, _, _ = site_with(session, "Candidate")
+    variables = {"i": {"siteId": global_id("Site", site_id), "status": "UNCERTIFIED"}}
+    broken(manager, session, STATUS, {"i": {**variables["i"], "reason": "  "}}, "reason", "300")
+    broken(
+        manager, session, STATUS, {"i": {**variables["i"], "reason": "x" * 301}}, "reason", "300"
+    )
+    done = manager.data(STATUS, {"i": {**variables["i"], "reason": "Passed the checks"}})
+    assert done["changeCertificationStatus"]["id"] == global_id("Site", site_id)
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "rule"),
+    [
+        ({"latitude": 91.0}, "latitude", "-90"),
+        ({"longitude": 181.0}, "longitude", "-180"),
+        ({"giisUrl": "http://bdii.example.org"}, "giisUrl", "ldap://"),
+        ({"shortName": "has space"}, "shortName", "letters"),
+        ({"timezone": "Europe/Atlantis"}, "timezone", "IANA"),
+        ({"description": "quote'd"}, "description", "quotes"),
+        ({"countryCode": "XX"}, "input.countryCode", "ISO"),
+        ({"notify": None}, "input.notify", "not null"),
+    ],
+)
+def test_site_field_rules(
+    manager: GraphQLClient, session: Session, changes: dict[str, Any], field: str, rule: str
+) -> None:
+    site_id, _, _ = site_with(session, "Certified")
+    broken(
+        manager,
+        session,
+        UPDATE_SITE,
+        {"i": {"id": global_id("Site", site_id), **changes}},
+        field,
+        rule,
+    )
+
+
+def test_duplicate_short_name(manager: GraphQLClient, session: Session) -> None:
+    site_id, _, _ = site_with(session, "Certified")
+    _, other, _ = site_with(session, "Closed")
+    broken(
+        manager,
+        session,
+        UPDATE_SITE,
+        {"i": {"id": global_id("Site", site_id), "shortName": other}},
+        "shortName",
+        "in use",
+    )
+
+
+def test_production_requires_monitoring(manager: GraphQLClient, session: Session) -> None:
+    service_id = session.execute(
+        text(
+            "SELECT v.id FROM service v JOIN service_type t ON t.id = v.service_type_id "
+            "WHERE v.production AND NOT t.monitoring_exception AND t.name = 'ARC-CE' LIMIT 1"
+        )
+    ).scalar_one()
+    broken(
+        manager,
+        session,
+        UPDATE_SERVICE,
+        {"i": {"id": global_id("Service", service_id), "monitored": False}},
+        "monitored",
+        "monitored",
+    )
+
+
+def test_host_and_type_unique_across_sites(manager: GraphQLClient, session: Session) -> None:
+    host, type_name, site_id = session.execute(
+        text(
+            "SELECT v.host_name, t.name, v.site_id FROM service v "
+            "JOIN service_type t ON t.id = v.service_type_id ORDER BY v.id LIMIT 1"
+        )
+    ).one()
+    other_site = session.execute(
+        text("SELECT id FROM site WHERE id != :s ORDER BY id LIMIT 1"), {"s": site_id}
+    ).scalar_one()
+    broken(
+        manager,
+        session,
+        CREATE_SERVICE,
+        {
+            "i": {
+                "siteId": global_id("Site", other_site),
+                "serviceType": type_name,
+                "hostName": host,
+            }
+        },
+        "hostName",
+        "another site",
+    )
+
+
+def test_endpoint_names_unique_within_a_service(manager: GraphQLClient, session: Session) -> None:
+    service_id, name = session.execute(
+        text("SELECT service_id, name FROM endpoint ORDER BY id LIMIT 1")
+    ).one()
+    broken(
+        manager,
+        session,
+        ADD_ENDPOINT,
+        {"i": {"serviceId": global_id("Service", service_id), "name": name}},
+        "name",
+        "unique",
+    )
+
+
+def test_property_limits(manager: GraphQLClient, session: Session) -> None:
+    site_id, _, _ = site_with(session, "Certified")
+    target = global_id("Site", site_id)
+    broken(
+        manager,
+        session,
+        SET_PROPERTY,
+        {"i": {"entityId": target, "key": "k", "value": "v" * 256}},
+        "value",
+        "255",
+    )
+    count = session.execute(
+        text("SELECT count(*) FROM site_property WHERE site_id = :s"), {"s": site_id}
+    ).scalar_one()
+    for i in range(20 - int(count)):
+        manager.data(SET_PROPERTY, {"i": {"entityId": target, "key": f"fill{i}", "value": "v"}})
+    broken(
+        manager,
+        session,
+        SET_PROPERTY,
+        {"i": {"entityId": target, "key": "one_too_many", "value": "v"}},
+        "key",
+        "20",
+    )
+
+
+def test_reserved_scopes_need_the_parent_or_an_admin(callers: Callers, session: Session) -> None:
+    site_id, site, _ = session.execute(
+        text(
+            "SELECT s.id, s.short_name, n.name FROM site s JOIN ngi n ON n.id = s.ngi_id "
+            "WHERE NOT EXISTS (SELECT 1 FROM ngi_scope l JOIN scope c ON c.id = l.scope_id "
+            "WHERE l.ngi_id = n.id AND c.name = 'tier1') "
+            "AND NOT EXISTS (SELECT 1 FROM site_scope l JOIN scope c ON c.id = l.scope_id "
+            "WHERE l.site_id = s.id AND c.name = 'tier1') ORDER BY s.id LIMIT 1"
+        )
+    ).one()
+    grant(session, "scoper@egi.eu", "Site Administrator", "site", site)
+    site_admin = callers.as_user("scoper@egi.eu")
+    target = global_id("Site", site_id)
+    broken(
+        site_admin,
+        session,
+        TAG,
+        {"i": {"entityId": target, "scopes": ["tier1"]}},
+        "scopes",
+        "reserved",
+    )
+    admin = callers.as_user(
+        "scope.admin@egi.eu",
+        entitlements=("urn:mace:egi.eu:group:ops.egi.eu:role=admin#aai.egi.eu",),
+    )
+    tagged = admin.data(TAG, {"i": {"entityId": target, "scopes": ["tier1"]}})["tagScopes"]
+    assert "tier1" in [s["name"] for s in tagged]
+
+
+def test_untag_keeps_an_open_scope_and_cascades_reserved(
+    manager: GraphQLClient, session: Session
+) -> None:
+    site_id = session.execute(
+        text(
+            "SELECT l.site_id FROM site_scope l JOIN scope c ON c.id = l.scope_id "
+            "WHERE c.name = 'wlcg' ORDER BY l.site_id LIMIT 1"
+        )
+    ).scalar_one()
+    target = global_id("Site", site_id)
+    open_scopes = (
+        session.execute(
+            text(
+                "SELECT c.name FROM site_scope l JOIN scope c ON c.id = l.scope_id "
+                "WHERE l.site_id = :s AND NOT c.reserved"
+            ),
+            {"s": site_id},
+        )
+        .scalars()
+        .all()
+    )
+    broken(
+        manager,
+        session,
+        UNTAG,
+        {"i": {"entityId": target, "scopes": list(open_scopes)}},
+        "scopes",
+        "non-reserved",
+    )
+    with_wlcg = session.execute(
+        text(
+            "SELECT count(*) FROM service_scope l JOIN scope c ON c.id = l.scope_id "
+            "JOIN service v ON v.id = l.service_id WHERE v.site_id = :s AND c.name = 'wlcg'"
+        ),
+        {"s": site_id},
+    ).scalar_one()
+    assert with_wlcg > 0, "demo data: a wlcg site with wlcg services"
+    manager.data(UNTAG, {"i": {"entityId": target, "scopes": ["wlcg"]}})
+    left = session.execute(
+        text(
+            "SELECT count(*) FROM service_scope l JOIN scope c ON c.id = l.scope_id "
+            "JOIN service v ON v.id = l.service_id WHERE v.site_id = :s AND c.name = 'wlcg'"
+        ),
+        {"s": site_id},
+    ).scalar_one()
+    assert left == 0
+
+
+def test_wrong_id_types_name_the_argument(manager: GraphQLClient, session: Session) -> None:
+    service_id = session.execute(text("SELECT id FROM service LIMIT 1")).scalar_one()
+    broken(
+        manager,
+        session,
+        UPDATE_SITE,
+        {"i": {"id": global_id("Service", service_id)}},
+        "input.id",
+        "Site",
+    )
