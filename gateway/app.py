@@ -10,12 +10,14 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route, WebSocketRoute
 
 from gateway import migrate
 from gateway.auth.authenticator import build_authenticator
+from gateway.auth.login import login_routes
 from gateway.config import Settings
 from gateway.db import make_engine, make_session_factory
 from gateway.logs import configure_logging
@@ -67,14 +69,27 @@ def create_app(
         if owns_engine:
             engine.dispose()
 
+    middleware = [Middleware(RequestLogMiddleware)]
+    if settings.session_secret:
+        middleware.append(
+            Middleware(
+                SessionMiddleware,
+                secret_key=settings.session_secret,
+                session_cookie="opsgraph_session",
+                same_site="lax",
+                https_only=settings.session_https_only,
+                max_age=8 * 60 * 60,
+            )
+        )
     app = Starlette(
         routes=[
             Route("/graphql", view, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", view),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            *login_routes(settings),
         ],
-        middleware=[Middleware(RequestLogMiddleware)],
+        middleware=middleware,
         lifespan=lifespan,
     )
     app.state.settings = settings

@@ -117,3 +117,60 @@ def test_cli_reports_bad_configuration(tmp_path: Path) -> None:
     out = subprocess.run([OPSGRAPH, "migrate"], env=env, capture_output=True, text=True, timeout=60)
     assert out.returncode != 0
     assert "OPSGRAPH_MAX_PAGE_SIZE" in out.stderr
+
+
+def test_admin_bootstrap(tmp_path: Path) -> None:
+    assert OPSGRAPH
+    assert run(tmp_path, "seed", "--demo").returncode == 0
+    granted = run(
+        tmp_path,
+        "admin",
+        "grant-role",
+        "--subject",
+        "boot@egi.eu",
+        "--role",
+        "NGI Operations Manager",
+        "--ngi",
+        "NGI_DE",
+    )
+    assert granted.returncode == 0, granted.stderr
+    assert "GRANTED" in granted.stdout
+    wrong = run(
+        tmp_path,
+        "admin",
+        "grant-role",
+        "--subject",
+        "boot@egi.eu",
+        "--role",
+        "Site Administrator",
+        "--ngi",
+        "NGI_DE",
+    )
+    assert wrong.returncode == 1
+    assert "roleType" in wrong.stderr
+    missing = run(
+        tmp_path,
+        "admin",
+        "grant-role",
+        "--subject",
+        "boot@egi.eu",
+        "--role",
+        "Site Administrator",
+        "--site",
+        "NO-SUCH-SITE",
+    )
+    assert missing.returncode == 1
+    made = run(tmp_path, "admin", "make-admin", "--subject", "root@egi.eu")
+    assert made.returncode == 0, made.stderr
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "cli.db") as db:
+        admin = db.execute(
+            "SELECT is_admin FROM user_account WHERE subject = 'root@egi.eu'"
+        ).fetchone()
+        audit = db.execute(
+            "SELECT actor, action FROM audit_entry WHERE action IN ('role.granted', "
+            "'user.make_admin') ORDER BY id"
+        ).fetchall()
+    assert admin == (1,)
+    assert audit == [("opsgraph", "role.granted"), ("opsgraph", "user.make_admin")]
