@@ -147,3 +147,29 @@ def test_revocation(callers: Callers, session: Session, by: str) -> None:
     assert entries is not None
     assert tuple(entries) == (who, "role.revoked")
     assert site_id
+
+
+@pytest.mark.parametrize("mutation", [GRANT, REJECT, REVOKE])
+def test_role_decisions_refused_without_the_right_role(
+    callers: Callers, session: Session, mutation: str
+) -> None:
+    (site_id, site), (_, other_site) = two_sites(session)
+    grant(session, "sideways.manager@egi.eu", "Site Operations Manager", "site", other_site)
+    grant(session, "holder.of.role@egi.eu", "Site Administrator", "site", site)
+    if mutation is REVOKE:
+        role_id = session.execute(
+            text(
+                "SELECT r.id FROM role r JOIN user_account u ON u.id = r.user_id "
+                "WHERE u.subject = 'holder.of.role@egi.eu'"
+            )
+        ).scalar_one()
+        target = global_id("Role", role_id)
+    else:
+        target = request(callers, "waiting@egi.eu", site_id)["id"]
+    before = snapshot(session)
+    anonymous = callers.anonymous.error(mutation, {"id": target})
+    assert anonymous["extensions"]["code"] == "UNAUTHENTICATED"
+    assert snapshot(session) == before
+    sideways = callers.as_user("sideways.manager@egi.eu").error(mutation, {"id": target})
+    assert sideways["extensions"]["code"] == "FORBIDDEN"
+    assert snapshot(session) == before
