@@ -172,6 +172,24 @@ def cmd_admin_make_admin(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_admin_link_identity(settings: Settings, args: argparse.Namespace) -> int:
+    from domains.common.identity import PLATFORM
+    from domains.identity import service as identity
+
+    engine = make_engine(settings.database_url)
+    migrate.upgrade(engine)
+    with unit_of_work(make_session_factory(engine)) as session:
+        identity.link_identity(
+            session,
+            PLATFORM,
+            user_subject=args.subject,
+            issuer=args.issuer,
+            subject=args.identity_subject,
+        )
+    print(f"{args.identity_subject} at {args.issuer} now signs in as {args.subject}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="opsgraph", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -217,6 +235,11 @@ def build_parser() -> argparse.ArgumentParser:
     make_admin = admin_sub.add_parser("make-admin", help="make a user a platform administrator")
     make_admin.add_argument("--subject", required=True)
     make_admin.set_defaults(func=cmd_admin_make_admin)
+    link = admin_sub.add_parser("link-identity", help="let another identity sign in as a user")
+    link.add_argument("--subject", required=True, help="the existing user's subject")
+    link.add_argument("--issuer", required=True, help="the other identity's issuer")
+    link.add_argument("--identity-subject", required=True, help="its subject at that issuer")
+    link.set_defaults(func=cmd_admin_link_identity)
     return parser
 
 

@@ -94,7 +94,8 @@ def principal_from_claims(
         entitlement_matches(entitlements, wanted) for wanted in admin_entitlements
     )
     return Principal(
-        subject=subject,
+        # the user's own subject: one person under whichever linked identity they came
+        subject=user.subject,
         name=user.name,
         email=user.email,
         is_admin=is_admin,

@@ -107,10 +107,12 @@ def test_request_rules(callers: Callers, session: Session) -> None:
         REQUEST, {"i": {"roleType": "Site Administrator", "entityId": global_id("Service", 1)}}
     )
     assert not_owned["extensions"]["field"] == "input.entityId"
+    before = snapshot(session)
     anonymous = callers.anonymous.error(
         REQUEST, {"i": {"roleType": "Site Administrator", "entityId": global_id("Site", site_id)}}
     )
     assert anonymous["extensions"]["code"] == "UNAUTHENTICATED"
+    assert snapshot(session) == before
 
 
 def test_only_pending_roles_are_decided(callers: Callers, session: Session) -> None:
