@@ -7,7 +7,8 @@ import difflib
 import gc
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -17,6 +18,18 @@ from domains.common.errors import DomainError, Invalid
 from gateway import migrate
 from gateway.config import Settings
 from gateway.db import make_engine, make_session_factory, unit_of_work
+
+
+@contextmanager
+def _migrated_session(settings: Settings) -> Iterator[Session]:
+    """The configured database, brought to the newest schema, in one unit of work."""
+    engine = make_engine(settings.database_url)
+    try:
+        migrate.upgrade(engine)
+        with unit_of_work(make_session_factory(engine)) as session:
+            yield session
+    finally:
+        engine.dispose()
 
 
 def _database_is_empty(session: Session) -> bool:
@@ -37,9 +50,7 @@ def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_seed(settings: Settings, args: argparse.Namespace) -> int:
     from domains.topology.seed import seed_demo, seed_scale
 
-    engine = make_engine(settings.database_url)
-    migrate.upgrade(engine)
-    with unit_of_work(make_session_factory(engine)) as session:
+    with _migrated_session(settings) as session:
         if not _database_is_empty(session) and not args.force:
             print("the database already holds topology data; --force seeds anyway", file=sys.stderr)
             return 1
@@ -141,9 +152,7 @@ def cmd_admin_grant_role(settings: Settings, args: argparse.Namespace) -> int:
         EntityKind.SERVICE_GROUP: args.service_group,
     }
     kind, name = next((k, v) for k, v in targets.items() if v is not None)
-    engine = make_engine(settings.database_url)
-    migrate.upgrade(engine)
-    with unit_of_work(make_session_factory(engine)) as session:
+    with _migrated_session(settings) as session:
         entity_id = ownership.id_of(session, kind.value, name)
         if entity_id is None:
             print(f"no {kind.value.replace('_', ' ')} named {name!r}", file=sys.stderr)
@@ -164,9 +173,7 @@ def cmd_admin_make_admin(settings: Settings, args: argparse.Namespace) -> int:
     from domains.common.identity import PLATFORM
     from domains.identity import service as identity
 
-    engine = make_engine(settings.database_url)
-    migrate.upgrade(engine)
-    with unit_of_work(make_session_factory(engine)) as session:
+    with _migrated_session(settings) as session:
         identity.make_admin(session, PLATFORM, subject=args.subject)
     print(f"{args.subject} is a platform administrator")
     return 0
@@ -176,9 +183,7 @@ def cmd_admin_link_identity(settings: Settings, args: argparse.Namespace) -> int
     from domains.common.identity import PLATFORM
     from domains.identity import service as identity
 
-    engine = make_engine(settings.database_url)
-    migrate.upgrade(engine)
-    with unit_of_work(make_session_factory(engine)) as session:
+    with _migrated_session(settings) as session:
         identity.link_identity(
             session,
             PLATFORM,

@@ -172,24 +172,7 @@ class CreateServiceInput:
     description: str = ""
 
 
-_SERVICE_FIELDS = {
-    name: name
-    for name in (
-        "host_name",
-        "url",
-        "production",
-        "monitored",
-        "beta",
-        "notify",
-        "host_dn",
-        "ipv4_address",
-        "ipv6_address",
-        "operating_system",
-        "architecture",
-        "email",
-        "description",
-    )
-}
+_SERVICE_FIELDS = {name: name for name in sorted(writes.SERVICE_FIELDS)}
 
 
 @strawberry.input(description="Fields left out stay as they are.")
@@ -225,9 +208,7 @@ class AddEndpointInput:
     email: str | None = None
 
 
-_ENDPOINT_FIELDS = {
-    n: n for n in ("name", "url", "interface_name", "monitored", "description", "email")
-}
+_ENDPOINT_FIELDS = {name: name for name in sorted(writes.ENDPOINT_FIELDS)}
 
 
 @strawberry.input(description="Fields left out stay as they are.")
