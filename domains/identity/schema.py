@@ -8,7 +8,15 @@ from typing import Any
 import strawberry
 
 from domains.common.errors import Invalid
-from domains.common.graphql import Connection, Info, Node, connection, from_global_id, node_type
+from domains.common.graphql import (
+    Connection,
+    Info,
+    Node,
+    connection,
+    from_global_id,
+    node_type,
+    to_global_id,
+)
 from domains.common.query import Record
 from domains.identity import service as identity
 from domains.identity.service import ChangeFilter, RoleView
@@ -48,8 +56,6 @@ class RoleNode(Node):
 
     @strawberry.field(description="Global id of the entity the role is over.")
     def entity_id(self) -> strawberry.ID:
-        from domains.common.graphql import to_global_id
-
         return strawberry.ID(to_global_id(_TYPE_NAMES[self.entity_type], self.raw_entity_id))
 
     @classmethod

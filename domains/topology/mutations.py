@@ -10,6 +10,7 @@ from strawberry.types.unset import UNSET, UnsetType
 
 from domains.common.errors import Invalid, NotFound
 from domains.common.graphql import Info, from_global_id
+from domains.common.models import pk
 from domains.topology import service as topology
 from domains.topology import writes
 from domains.topology.models import CertificationStatus, ProductionInfrastructure
@@ -263,7 +264,7 @@ class TopologyMutation:
             country_id=_country_id(info, input.country_code, "input.countryCode"),
             **fields,
         )
-        return _fresh_site(info, site.id or 0)
+        return _fresh_site(info, pk(site))
 
     @strawberry.mutation(description="Change a site's fields.")
     def update_site(self, info: Info, input: UpdateSiteInput) -> SiteNode:
@@ -304,7 +305,7 @@ class TopologyMutation:
         service = writes.create_service(
             ctx.session, ctx.principal, site_id=site_id, service_type_id=service_type.id, **fields
         )
-        return _fresh_service(info, service.id or 0)
+        return _fresh_service(info, pk(service))
 
     @strawberry.mutation(description="Change a service's fields.")
     def update_service(self, info: Info, input: UpdateServiceInput) -> ServiceNode:
@@ -340,7 +341,7 @@ class TopologyMutation:
             description=input.description,
             email=input.email,
         )
-        return _fresh_endpoint(info, endpoint.id or 0)
+        return _fresh_endpoint(info, pk(endpoint))
 
     @strawberry.mutation(description="Change an endpoint's fields.")
     def update_endpoint(self, info: Info, input: UpdateEndpointInput) -> EndpointNode:
