@@ -761,10 +761,14 @@ def _snapshot(obj: Any, fields: Iterable[str]) -> dict[str, Any]:
     return {name: getattr(obj, name) for name in fields}
 
 
-def _apply(obj: Any, changes: Mapping[str, Any], allowed: frozenset[str]) -> None:
+def _check_fields(changes: Mapping[str, Any], allowed: frozenset[str]) -> None:
+    """First thing in every update: only known, changeable fields go any further."""
     unknown = set(changes) - allowed
     if unknown:
         raise Invalid(sorted(unknown)[0], "not a field that can be changed here")
+
+
+def _apply(obj: Any, changes: Mapping[str, Any]) -> None:
     for name, value in changes.items():
         setattr(obj, name, value)
 
@@ -775,6 +779,7 @@ def update_site(
     """Change a site's fields (not its NGI, nor its certification status: see
     change_certification_status)."""
     identity.authorize(session, principal, Action.EDIT_OBJECT, "site", site_id)
+    _check_fields(changes, SITE_FIELDS)
     site: Site = _require(session, Site, site_id, "site")
     merged = {**_snapshot(site, SITE_FIELDS), **changes}
     _validate_site_fields(
@@ -790,7 +795,7 @@ def update_site(
     if "country_id" in changes:
         _require(session, Country, changes["country_id"], "country")
     before = _snapshot(site, changes)
-    _apply(site, changes, SITE_FIELDS)
+    _apply(site, changes)
     session.flush()
     audit.record(
         session,
@@ -875,9 +880,7 @@ def update_service(
 ) -> Service:
     identity.authorize(session, principal, Action.EDIT_OBJECT, "service", service_id)
     service: Service = _require(session, Service, service_id, "service")
-    unknown = set(changes) - SERVICE_FIELDS
-    if unknown:
-        raise Invalid(sorted(unknown)[0], "not a field that can be changed here")
+    _check_fields(changes, SERVICE_FIELDS)
     merged = {**_snapshot(service, SERVICE_FIELDS), **changes}
     if not HOST_NAME_RE.match(merged["host_name"]) or "." not in merged["host_name"]:
         raise Invalid("hostName", "a fully qualified host name")
@@ -891,7 +894,7 @@ def update_service(
     if merged["host_name"] != service.host_name:
         _check_host_free(session, merged["host_name"], service.service_type_id, service.site_id)
     before = _snapshot(service, changes)
-    _apply(service, changes, SERVICE_FIELDS)
+    _apply(service, changes)
     session.flush()
     audit.record(
         session,
@@ -930,9 +933,7 @@ def update_endpoint(
 ) -> Endpoint:
     endpoint: Endpoint = _require(session, Endpoint, endpoint_id, "endpoint")
     identity.authorize(session, principal, Action.EDIT_OBJECT, "service", endpoint.service_id)
-    unknown = set(changes) - ENDPOINT_FIELDS
-    if unknown:
-        raise Invalid(sorted(unknown)[0], "not a field that can be changed here")
+    _check_fields(changes, ENDPOINT_FIELDS)
     if "name" in changes and changes["name"] != endpoint.name:
         _check_endpoint_name(session, endpoint.service_id, changes["name"])
     if "description" in changes:
@@ -940,7 +941,7 @@ def update_endpoint(
     if "interface_name" in changes and not changes["interface_name"]:
         raise Invalid("interfaceName", "must not be empty")
     before = _snapshot(endpoint, changes)
-    _apply(endpoint, changes, ENDPOINT_FIELDS)
+    _apply(endpoint, changes)
     session.flush()
     audit.record(
         session,

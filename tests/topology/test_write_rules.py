@@ -345,3 +345,22 @@ def test_new_site_records_when_its_status_was_set(session: Session) -> None:
     site = new_site(session)
     assert site.certification_status_changed_at is not None
     assert site.certification_status_changed_at.tzinfo is not None
+
+
+@pytest.mark.parametrize(
+    ("update", "id_field"),
+    [
+        (writes.update_site, "site_id"),
+        (writes.update_service, "service_id"),
+        (writes.update_endpoint, "endpoint_id"),
+    ],
+)
+def test_updates_refuse_unknown_fields(
+    session: Session, update: Callable[..., object], id_field: str
+) -> None:
+    model = {"site_id": Site, "service_id": Service, "endpoint_id": Endpoint}[id_field]
+    # a real column that is not changeable here, and a name that is no attribute at all
+    for key in ("ngi_id", "no_such_field"):
+        with pytest.raises(Invalid) as caught:
+            update(session, PLATFORM, **{id_field: first_id(session, model)}, changes={key: 1})
+        assert caught.value.field == key
