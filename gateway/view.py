@@ -25,6 +25,7 @@ from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 
 from domains.common.context import Limits, RequestContext
+from domains.common.errors import Unauthenticated
 from domains.common.identity import ANONYMOUS
 from gateway.auth.authenticator import Authenticator, Credentials
 from gateway.config import Settings
@@ -80,17 +81,13 @@ class GraphQLView(GraphQL[RequestContext, None]):
             session = context.session
             try:
                 credentials: Credentials = context.memo.pop("credentials")
-                if credentials.refused is not None:
+                try:
+                    context.principal = self.authenticator.principal(session, credentials)
+                except Unauthenticated as refused:
                     session.rollback()
                     return ExecutionResult(
-                        data=None,
-                        errors=[
-                            GraphQLError(
-                                credentials.refused.message, original_error=credentials.refused
-                            )
-                        ],
+                        data=None, errors=[GraphQLError(refused.message, original_error=refused)]
                     )
-                context.principal = self.authenticator.principal(session, credentials)
                 result = self.schema.execute_sync(
                     request_data.query,
                     variable_values=request_data.variables,

@@ -19,6 +19,8 @@ from domains.common.graphql import (
 )
 from domains.common.query import Record
 from domains.identity import service as identity
+from domains.identity import tokens
+from domains.identity.models import ApiToken
 from domains.identity.service import ChangeFilter, RoleView
 
 _ENTITY_TYPES = {
@@ -94,6 +96,45 @@ class Viewer:
         ctx = info.context
         views = identity.roles_of_user(ctx.session, ctx.principal, user_id=self.user_id)
         return [RoleNode.from_view(v) for v in views]
+
+    @strawberry.field(description="The caller's API tokens, revoked ones included.")
+    def api_tokens(self, info: Info) -> list[ApiTokenNode]:
+        ctx = info.context
+        rows = tokens.list_api_tokens(ctx.session, ctx.principal)
+        return [ApiTokenNode.from_row(t) for t in rows]
+
+
+@strawberry.type(
+    name="ApiToken",
+    description="A personal token for clients that cannot use OIDC (x-api-key); the secret "
+    "is shown only when it is created.",
+)
+class ApiTokenNode(Node):
+    name: str
+    prefix: str = strawberry.field(description="The secret's first characters.")
+    created_at: datetime
+    expires_at: datetime | None
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+    @classmethod
+    def from_row(cls, token: ApiToken) -> ApiTokenNode:
+        assert token.id is not None
+        return cls(
+            db_id=token.id,
+            name=token.name,
+            prefix=token.prefix,
+            created_at=token.created_at,
+            expires_at=token.expires_at,
+            last_used_at=token.last_used_at,
+            revoked_at=token.revoked_at,
+        )
+
+
+@strawberry.type(description="A new API token and its secret, which is never shown again.")
+class CreatedApiToken:
+    token: ApiTokenNode
+    secret: str
 
 
 @strawberry.type(name="Change", description="One entry of the audit trail.")
@@ -219,8 +260,53 @@ class RequestRoleInput:
     )
 
 
+@node_type("ApiToken")
+def _resolve_api_token(info: Info, pk: int) -> ApiTokenNode | None:
+    ctx = info.context
+    if ctx.principal.is_anonymous:
+        return None
+    for token in tokens.list_api_tokens(ctx.session, ctx.principal):
+        if token.id == pk:
+            return ApiTokenNode.from_row(token)
+    return None
+
+
+@strawberry.input
+class CreateApiTokenInput:
+    name: str = strawberry.field(description="What the token is for, e.g. 'nagios publisher'.")
+    expires_at: datetime | None = strawberry.field(default=None, description="Never if null.")
+    user_subject: str | None = strawberry.field(
+        default=None, description="Administrators only: create the token for this user."
+    )
+
+
+def _token_id(global_id: str) -> int:
+    type_name, pk = from_global_id(global_id, argument="tokenId")
+    if type_name != "ApiToken":
+        raise Invalid("tokenId", "the id of an ApiToken")
+    return pk
+
+
 @strawberry.type
 class IdentityMutation:
+    @strawberry.mutation(description="Create an API token acting as you (or, for admins, a user).")
+    def create_api_token(self, info: Info, input: CreateApiTokenInput) -> CreatedApiToken:
+        ctx = info.context
+        token, secret = tokens.create_api_token(
+            ctx.session,
+            ctx.principal,
+            name=input.name,
+            expires_at=input.expires_at,
+            user_subject=input.user_subject,
+        )
+        return CreatedApiToken(token=ApiTokenNode.from_row(token), secret=secret)
+
+    @strawberry.mutation(description="Revoke one of your API tokens; it stops working at once.")
+    def revoke_api_token(self, info: Info, token_id: strawberry.ID) -> ApiTokenNode:
+        ctx = info.context
+        token = tokens.revoke_api_token(ctx.session, ctx.principal, token_id=_token_id(token_id))
+        return ApiTokenNode.from_row(token)
+
     @strawberry.mutation(description="Ask for a role; it waits in PENDING for a decision.")
     def request_role(self, info: Info, input: RequestRoleInput) -> RoleNode:
         ctx = info.context

@@ -1,5 +1,6 @@
-"""From an HTTP request to a Principal: Bearer tokens (validated against the issuer) and,
-for the browser, the session cookie set by the login flow. No credentials at all is the
+"""From an HTTP request to a Principal: Bearer tokens (validated against the issuer), per-user
+API tokens (`x-api-key`, as the AMS clients send them) and, for the browser, the session
+cookie set by the login flow. No credentials at all is the
 anonymous caller; bad credentials are refused, never downgraded to anonymous."""
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from starlette.requests import HTTPConnection
 from domains.common.errors import Unauthenticated
 from domains.common.identity import ANONYMOUS, Principal
 from domains.identity import service as identity
+from domains.identity.tokens import principal_from_api_token
 from gateway.auth.tokens import TokenValidator
 from gateway.config import Settings
 
@@ -29,6 +31,8 @@ class Credentials:
     claims: Mapping[str, Any] | None = None
     refused: Unauthenticated | None = None
     via_cookie: bool = False
+    # checked against the database inside the request's transaction
+    api_key: str | None = None
 
 
 def _refuse(message: str) -> Credentials:
@@ -40,7 +44,18 @@ class Authenticator:
         self.settings = settings
         self.validator = validator
 
-    async def credentials(self, connection: HTTPConnection) -> Credentials:
+    async def credentials(
+        self, connection: HTTPConnection, *, allow_query_key: bool = False
+    ) -> Credentials:
+        """What the caller presented. `allow_query_key` also takes an API token from
+        `?key=` (the AMS routes do; elsewhere a secret in a URL would end up in logs)."""
+        api_key = connection.headers.get("x-api-key")
+        if api_key is None and allow_query_key:
+            api_key = connection.query_params.get("key")
+        if api_key is not None:
+            if not api_key.strip():
+                return _refuse("empty API token")
+            return Credentials(api_key=api_key.strip())
         header = connection.headers.get("authorization")
         if header is not None:
             scheme, _, token = header.partition(" ")
@@ -84,6 +99,11 @@ class Authenticator:
         return (parts.scheme, parts.netloc) == (wanted.scheme, wanted.netloc)
 
     def principal(self, session: Session, credentials: Credentials) -> Principal:
+        """Raises Unauthenticated for refused credentials or an invalid API token."""
+        if credentials.refused is not None:
+            raise credentials.refused
+        if credentials.api_key is not None:
+            return principal_from_api_token(session, credentials.api_key)
         if credentials.claims is None:
             return ANONYMOUS
         assert self.settings.oidc_issuer is not None  # no validator without an issuer

@@ -1,0 +1,158 @@
+"""Per-user API tokens: created and revoked by their owner (or an administrator), shown in
+clear once, stored as SHA-256. A token acts as its user, with the user's own rights."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from domains.common import audit
+from domains.common.errors import Forbidden, Invalid, NotFound, Unauthenticated
+from domains.common.identity import Principal
+from domains.common.models import pk
+from domains.common.time import utcnow
+from domains.identity.models import ApiToken, User
+from domains.identity.service import _user_by_subject, require_authenticated
+
+MAX_TOKEN_NAME = 100
+MAX_TOKENS_PER_USER = 50
+# Writing last_used_at on every request would turn each read into a write.
+LAST_USED_GRANULARITY = timedelta(minutes=5)
+
+
+def hash_token(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def create_api_token(
+    session: Session,
+    principal: Principal,
+    *,
+    name: str,
+    user_subject: str | None = None,
+    expires_at: datetime | None = None,
+    now: datetime | None = None,
+) -> tuple[ApiToken, str]:
+    """A new token for the caller, or for `user_subject` (administrators only; the user is
+    created if unknown, as the CLI bootstrap needs). Returns the row and the secret."""
+    require_authenticated(principal)
+    if user_subject is not None and user_subject != principal.subject:
+        if not principal.is_superuser:
+            raise Forbidden("only platform administrators may create tokens for others")
+        user = _user_by_subject(session, user_subject, create=True)
+    else:
+        if principal.user_id is None:
+            raise Forbidden("the platform itself holds no tokens; name a user")
+        own = session.get(User, principal.user_id)
+        if own is None:
+            raise NotFound("no such user")
+        user = own
+    name = name.strip()
+    if not name:
+        raise Invalid("name", "must not be empty")
+    if len(name) > MAX_TOKEN_NAME:
+        raise Invalid("name", f"at most {MAX_TOKEN_NAME} characters")
+    current = now or utcnow()
+    if expires_at is not None and expires_at <= current:
+        raise Invalid("expiresAt", "must be in the future")
+    live = [t for t in _tokens_of(session, pk(user)) if _is_live(t, current)]
+    if len(live) >= MAX_TOKENS_PER_USER:
+        raise Invalid("name", f"a user may hold at most {MAX_TOKENS_PER_USER} live tokens")
+    secret = secrets.token_hex(20)
+    token = ApiToken(
+        user_id=pk(user),
+        name=name,
+        token_hash=hash_token(secret),
+        prefix=secret[:8],
+        created_at=current,
+        expires_at=expires_at,
+    )
+    session.add(token)
+    session.flush()
+    audit.record(
+        session,
+        principal,
+        action="api_token.create",
+        entity_type="api_token",
+        entity_id=pk(token),
+        entity_name=f"{user.subject}: {name}",
+    )
+    return token, secret
+
+
+def _tokens_of(session: Session, user_id: int) -> list[ApiToken]:
+    return list(
+        session.execute(
+            select(ApiToken)
+            .where(ApiToken.user_id == user_id)  # type: ignore[arg-type]
+            .order_by(ApiToken.id)  # type: ignore[arg-type]
+        ).scalars()
+    )
+
+
+def _is_live(token: ApiToken, now: datetime) -> bool:
+    return token.revoked_at is None and (token.expires_at is None or token.expires_at > now)
+
+
+def list_api_tokens(session: Session, principal: Principal) -> list[ApiToken]:
+    """The caller's own tokens, revoked ones included (never the secrets)."""
+    require_authenticated(principal)
+    if principal.user_id is None:
+        return []
+    return _tokens_of(session, principal.user_id)
+
+
+def revoke_api_token(
+    session: Session, principal: Principal, *, token_id: int, now: datetime | None = None
+) -> ApiToken:
+    require_authenticated(principal)
+    token = session.get(ApiToken, token_id)
+    # Someone else's token reads as missing: its existence is not the caller's business.
+    if token is None or (token.user_id != principal.user_id and not principal.is_superuser):
+        raise NotFound(f"no API token {token_id}")
+    if token.revoked_at is None:
+        token.revoked_at = now or utcnow()
+        session.flush()
+        audit.record(
+            session,
+            principal,
+            action="api_token.revoke",
+            entity_type="api_token",
+            entity_id=pk(token),
+            entity_name=token.name,
+        )
+    return token
+
+
+def user_for_api_token(session: Session, secret: str, *, now: datetime | None = None) -> User:
+    """The user a presented secret stands for; refused when unknown, revoked or expired."""
+    current = now or utcnow()
+    token = session.execute(
+        select(ApiToken).where(ApiToken.token_hash == hash_token(secret))  # type: ignore[arg-type]
+    ).scalar_one_or_none()
+    if token is None or not _is_live(token, current):
+        raise Unauthenticated("invalid API token")
+    user = session.get(User, token.user_id)
+    if user is None:
+        raise Unauthenticated("invalid API token")
+    if token.last_used_at is None or current - token.last_used_at > LAST_USED_GRANULARITY:
+        token.last_used_at = current
+        session.flush()
+    return user
+
+
+def principal_from_api_token(session: Session, secret: str) -> Principal:
+    user = user_for_api_token(session, secret)
+    # No entitlements travel with an API token: VO memberships and assurance are empty,
+    # platform administration comes from the user record only.
+    return Principal(
+        subject=user.subject,
+        name=user.name,
+        email=user.email,
+        is_admin=user.is_admin,
+        user_id=pk(user),
+    )
