@@ -79,8 +79,19 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     # out of the collector's sight makes full collections much shorter (benchmark p95).
     gc.collect()
     gc.freeze()
-    print(f"opsgraph on http://{args.host}:{args.port}/graphql", file=sys.stderr)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    if bool(args.ssl_certfile) != bool(args.ssl_keyfile):
+        print("--ssl-certfile and --ssl-keyfile go together", file=sys.stderr)
+        return 2
+    scheme = "https" if args.ssl_certfile else "http"
+    print(f"opsgraph on {scheme}://{args.host}:{args.port}/graphql", file=sys.stderr)
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        log_level="warning",
+        ssl_certfile=args.ssl_certfile,
+        ssl_keyfile=args.ssl_keyfile,
+    )
     return 0
 
 
@@ -203,6 +214,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--demo", action="store_true", help="seed demo data into an empty database")
+    serve.add_argument("--ssl-certfile", help="serve HTTPS with this PEM certificate (chain)")
+    serve.add_argument("--ssl-keyfile", help="the certificate's PEM private key")
     serve.set_defaults(func=cmd_serve)
 
     sub.add_parser("migrate", help="upgrade the database to the newest schema").set_defaults(

@@ -2,72 +2,30 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
+import ssl
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx2 as httpx
 import pytest
 
-# The console script installed beside the interpreter that runs the tests.
-_SCRIPT = Path(sys.executable).parent / "opsgraph"
-OPSGRAPH = str(_SCRIPT) if _SCRIPT.exists() else (shutil.which("opsgraph") or "")
+from tests.compat.tls import make_certificate
+from tests.server import OPSGRAPH, run_cli, server_env, serving
 
 
 def _env(tmp_path: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("OPSGRAPH_")}
-    env["OPSGRAPH_DATABASE_URL"] = f"sqlite:///{tmp_path / 'cli.db'}"
-    return env
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
+    return server_env(tmp_path)
 
 
 def run(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [OPSGRAPH, *args], env=_env(tmp_path), capture_output=True, text=True, timeout=300
-    )
+    return run_cli(tmp_path, *args)
 
 
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[str]:
-    assert OPSGRAPH, "the opsgraph console script is not installed"
-    port = _free_port()
-    proc = subprocess.Popen(
-        [OPSGRAPH, "serve", "--demo", "--port", str(port)],
-        env=_env(tmp_path),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                out = proc.stdout.read() if proc.stdout else ""
-                pytest.fail(f"server did not come up: {out}")
-            time.sleep(0.2)
+    with serving(server_env(tmp_path), "--demo") as base:
         yield base
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
-        if proc.stdout:
-            proc.stdout.close()
 
 
 def test_serve_demo_answers_graphql_and_graphiql(served: str) -> None:
@@ -174,3 +132,21 @@ def test_admin_bootstrap(tmp_path: Path) -> None:
         ).fetchall()
     assert admin == (1,)
     assert audit == [("opsgraph", "role.granted"), ("opsgraph", "user.make_admin")]
+
+
+def test_serve_speaks_https_with_the_given_certificate(tmp_path: Path) -> None:
+    cert = make_certificate(tmp_path / "tls")
+    tls = ("--ssl-certfile", str(cert.cert_file), "--ssl-keyfile", str(cert.key_file))
+    ca = ssl.create_default_context(cafile=str(cert.ca_file))
+    with serving(server_env(tmp_path), scheme="https", verify=ca, extra=tls) as base:
+        assert base.startswith("https://")
+        assert httpx.get(f"{base}/readyz", verify=ca).status_code == 200
+        # verified against our CA, refused against the system's
+        with pytest.raises(httpx.ConnectError):
+            httpx.get(f"{base}/healthz")
+
+
+def test_serve_wants_certificate_and_key_together(tmp_path: Path) -> None:
+    done = run(tmp_path, "serve", "--ssl-certfile", "x.pem")
+    assert done.returncode == 2
+    assert "--ssl-keyfile" in done.stderr

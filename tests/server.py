@@ -1,0 +1,88 @@
+"""Run the installed `opsgraph` console script as a real server on loopback."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import ssl
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx2 as httpx
+import pytest
+
+# The console script installed beside the interpreter that runs the tests.
+_SCRIPT = Path(sys.executable).parent / "opsgraph"
+OPSGRAPH = str(_SCRIPT) if _SCRIPT.exists() else (shutil.which("opsgraph") or "")
+
+
+def server_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    """The caller's environment without OPSGRAPH_* settings, on a fresh SQLite file."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OPSGRAPH_")}
+    env["OPSGRAPH_DATABASE_URL"] = f"sqlite:///{tmp_path / 'cli.db'}"
+    env.update(extra)
+    return env
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def run_cli(
+    tmp_path: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [OPSGRAPH, *args],
+        env=env or server_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+@contextmanager
+def serving(
+    env: dict[str, str],
+    *args: str,
+    scheme: str = "http",
+    verify: ssl.SSLContext | bool = True,
+    extra: Sequence[str] = (),
+) -> Iterator[str]:
+    """`opsgraph serve` in a subprocess; yields its base URL once /healthz answers."""
+    assert OPSGRAPH, "the opsgraph console script is not installed"
+    port = free_port()
+    proc = subprocess.Popen(
+        [OPSGRAPH, "serve", "--port", str(port), *args, *extra],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    base = f"{scheme}://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1, verify=verify).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                out = proc.stdout.read() if proc.stdout else ""
+                pytest.fail(f"server did not come up: {out}")
+            time.sleep(0.2)
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+        if proc.stdout:
+            proc.stdout.close()
