@@ -13,7 +13,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 
 from gateway import migrate
 from gateway.auth.authenticator import build_authenticator
@@ -83,9 +83,9 @@ def create_app(
         )
     app = Starlette(
         routes=[
-            # No WebSocket route yet: graphql-transport-ws would run operations outside
-            # the view's unit of work and credential check. It comes with subscriptions.
             Route("/graphql", view, methods=["GET", "POST"]),
+            # graphql-transport-ws, for subscriptions only (see Schema.stream, GraphQLView)
+            WebSocketRoute("/graphql", view),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             *login_routes(settings),

@@ -62,6 +62,12 @@ class Settings:
     session_secret: str | None = None
     public_url: str | None = None
     session_https_only: bool = False
+    # GraphQL subscriptions and the messaging service
+    max_subscriptions_per_connection: int = 10
+    message_retention_days: int = 7
+    max_message_bytes: int = 1_572_864  # AMS's 1.5 MiB (AM-372)
+    pull_wait_ms: int = 1000
+    allow_insecure_push: bool = False
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -96,6 +102,15 @@ class Settings:
             session_secret=env.get("OPSGRAPH_SESSION_SECRET") or None,
             public_url=(env.get("OPSGRAPH_PUBLIC_URL") or "").rstrip("/") or None,
             session_https_only=_bool(env, "OPSGRAPH_SESSION_HTTPS_ONLY", False),
+            max_subscriptions_per_connection=_int(
+                env, "OPSGRAPH_MAX_SUBSCRIPTIONS_PER_CONNECTION", d.max_subscriptions_per_connection
+            ),
+            message_retention_days=_int(
+                env, "OPSGRAPH_MESSAGE_RETENTION_DAYS", d.message_retention_days
+            ),
+            max_message_bytes=_int(env, "OPSGRAPH_MAX_MESSAGE_BYTES", d.max_message_bytes),
+            pull_wait_ms=_int(env, "OPSGRAPH_PULL_WAIT_MS", d.pull_wait_ms, minimum=0),
+            allow_insecure_push=_bool(env, "OPSGRAPH_ALLOW_INSECURE_PUSH", False),
         )
         if bool(settings.oidc_client_id) != bool(settings.oidc_client_secret):
             raise Invalid(

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import strawberry
 from graphql import GraphQLError
@@ -17,7 +18,9 @@ from strawberry.extensions.max_aliases import create_validator as alias_validato
 from strawberry.extensions.query_depth_limiter import create_validator as depth_validator
 from strawberry.printer import print_schema
 from strawberry.schema.config import StrawberryConfig
+from strawberry.schema.schema import StreamResult
 from strawberry.types import ExecutionContext
+from strawberry.types.graphql import OperationType
 
 from domains.common.graphql import Info, Node, resolve_node
 from domains.identity.schema import IdentityMutation, IdentityQuery
@@ -40,6 +43,28 @@ class Query(TopologyQuery, IdentityQuery):
 
 
 class Schema(strawberry.Schema):
+    async def stream(
+        self,
+        query: str | None,
+        variable_values: dict[str, Any] | None = None,
+        context_value: Any | None = None,
+        root_value: Any | None = None,
+        operation_name: str | None = None,
+        operation_extensions: dict[str, Any] | None = None,
+        allowed_operation_types: Iterable[OperationType] | None = None,
+    ) -> StreamResult:
+        """Only the WebSocket transport streams, and it carries subscriptions only: queries
+        and mutations go over HTTP, where the view runs them in one transaction each."""
+        return await super().stream(
+            query,
+            variable_values,
+            context_value,
+            root_value,
+            operation_name,
+            operation_extensions,
+            allowed_operation_types={OperationType.SUBSCRIPTION},
+        )
+
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:

@@ -7,7 +7,9 @@ one coroutine per resolved field that async execution would bring (see README, b
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any, TypeVar
 
 import anyio.to_thread
 from cross_web import HTTPException
@@ -17,19 +19,24 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
-from strawberry.exceptions import MissingQueryError
+from strawberry.exceptions import ConnectionRejectionError, MissingQueryError
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.schema import BaseSchema
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
+from strawberry.types.unset import UNSET, UnsetType
 
-from domains.common.context import Limits, RequestContext
+from domains.common.context import Limits, RequestContext, Transact
 from domains.common.errors import Unauthenticated
-from domains.common.identity import ANONYMOUS
+from domains.common.identity import ANONYMOUS, Principal
 from gateway.auth.authenticator import Authenticator, Credentials
 from gateway.config import Settings
+from gateway.db import unit_of_work
 from gateway.errors import format_error
+
+T = TypeVar("T")
 
 
 class GraphQLView(GraphQL[RequestContext, None]):
@@ -40,7 +47,14 @@ class GraphQLView(GraphQL[RequestContext, None]):
         session_factory: sessionmaker[Session],
         authenticator: Authenticator,
     ) -> None:
-        super().__init__(schema, graphql_ide="graphiql" if settings.graphiql else None)
+        super().__init__(
+            schema,
+            graphql_ide="graphiql" if settings.graphiql else None,
+            # only graphql-transport-ws: the legacy protocol has a history of auth bypasses
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+            connection_init_wait_timeout=timedelta(seconds=10),
+            max_subscriptions_per_connection=settings.max_subscriptions_per_connection,
+        )
         self.settings = settings
         self.session_factory = session_factory
         self.authenticator = authenticator
@@ -62,7 +76,43 @@ class GraphQLView(GraphQL[RequestContext, None]):
         # The token is checked here, on the event loop (the issuer may be asked over HTTP);
         # the user behind it is looked up later, inside the request's transaction.
         context.memo["credentials"] = await self.authenticator.credentials(request)
+        if isinstance(request, WebSocket):
+            context.transact = self._transact(context)
         return context
+
+    def _transact(self, context: RequestContext) -> Transact[Any]:
+        async def transact(fn: Callable[[Session, Principal], T]) -> T:
+            def run() -> T:
+                with unit_of_work(self.session_factory) as session:
+                    return fn(session, context.principal)
+
+            return await anyio.to_thread.run_sync(run)
+
+        return transact
+
+    async def on_ws_connect(self, context: RequestContext) -> UnsetType | dict[str, object] | None:
+        """graphql-transport-ws: the caller is who the `connection_init` payload says
+        (`authorization: Bearer …` or `x-api-key`), else who the handshake's headers or
+        session cookie say. Refused credentials close the socket (4403); none is anonymous."""
+        context.session.close()  # a subscription works through `transact` only
+        params = context.connection_params or {}
+        credentials: Credentials = context.memo.pop("credentials")
+        if params.get("authorization") or params.get("x-api-key"):
+            credentials = await self.authenticator.credentials_from(
+                authorization=_text(params.get("authorization")),
+                api_key=_text(params.get("x-api-key")),
+            )
+
+        def resolve() -> Principal:
+            with unit_of_work(self.session_factory) as session:
+                return self.authenticator.principal(session, credentials)
+
+        try:
+            context.principal = await anyio.to_thread.run_sync(resolve)
+        except Unauthenticated as refused:
+            raise ConnectionRejectionError({"message": refused.message}) from refused
+        unset: UnsetType = UNSET
+        return unset
 
     async def execute_single(
         self,
@@ -127,6 +177,10 @@ class GraphQLView(GraphQL[RequestContext, None]):
         if result.extensions:
             data["extensions"] = result.extensions
         return data
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 def _request_id(request: Request | WebSocket) -> str:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
 
@@ -19,6 +20,12 @@ class Limits:
     max_page_size: int = 100
 
 
+T = TypeVar("T")
+
+# Runs `fn(session, principal)` in its own transaction, off the event loop.
+Transact = Callable[[Callable[[Session, Principal], T]], Awaitable[T]]
+
+
 @dataclass(slots=True)
 class RequestContext:
     session: Session
@@ -30,6 +37,11 @@ class RequestContext:
     loaders: LoaderRegistry = field(default_factory=LoaderRegistry)
     # what this request learnt once and reuses (e.g. whose personal data it may show)
     memo: dict[str, Any] = field(default_factory=dict)
+    # Subscriptions (long-lived): each step of their work is a transaction of its own,
+    # run through `transact`; `session` is not used by them.
+    transact: Transact[Any] | None = None
+    # what a graphql-transport-ws client sent in connection_init
+    connection_params: dict[str, Any] | None = None
 
     def page(self, first: int | None, after: str | None) -> PageRequest:
         return PageRequest.build(

@@ -75,6 +75,24 @@ class Authenticator:
             return await self._validate(cookie_token, via_cookie=True)
         return Credentials()
 
+    async def credentials_from(
+        self, *, authorization: str | None, api_key: str | None
+    ) -> Credentials:
+        """Credentials sent in a message rather than in headers (graphql-transport-ws's
+        connection_init payload), under the same rules."""
+        if api_key is not None:
+            return (
+                Credentials(api_key=api_key.strip())
+                if api_key.strip()
+                else _refuse("empty API token")
+            )
+        if authorization is None:
+            return Credentials()
+        scheme, _, token = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            return _refuse("expected: Authorization: Bearer <token>")
+        return await self._validate(token.strip(), via_cookie=False)
+
     async def _validate(self, token: str, *, via_cookie: bool) -> Credentials:
         if self.validator is None:
             return Credentials(
@@ -89,14 +107,18 @@ class Authenticator:
     def _same_origin(self, connection: HTTPConnection) -> bool:
         """Cookie-authenticated requests that can change state must come from our own
         pages: the Origin (or Referer) header must be this server's origin."""
-        if connection.scope.get("method", "GET") in ("GET", "HEAD", "OPTIONS"):
+        # A WebSocket handshake is a GET, but browsers open sockets cross-site with the
+        # cookie attached: like a POST, it must come from our own origin.
+        safe = connection.scope.get("method", "GET") in ("GET", "HEAD", "OPTIONS")
+        if connection.scope["type"] == "http" and safe:
             return True
         origin = connection.headers.get("origin") or connection.headers.get("referer")
         if not origin:
             return False
         parts = urlsplit(origin)
         wanted = urlsplit(self.settings.public_url or str(connection.base_url))
-        return (parts.scheme, parts.netloc) == (wanted.scheme, wanted.netloc)
+        scheme = {"ws": "http", "wss": "https"}.get(wanted.scheme, wanted.scheme)
+        return (parts.scheme, parts.netloc) == (scheme, wanted.netloc)
 
     def principal(self, session: Session, credentials: Credentials) -> Principal:
         """Raises Unauthenticated for refused credentials or an invalid API token."""

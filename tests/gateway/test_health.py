@@ -81,17 +81,3 @@ def test_access_log_is_structured(gql: GraphQLClient, capsys: pytest.CaptureFixt
     finally:
         configure_logging("INFO", "text")
         logging.getLogger("opsgraph").propagate = True
-
-
-def test_no_websocket_operations_yet(gql: GraphQLClient) -> None:
-    """Operations over graphql-transport-ws would bypass the request's transaction and the
-    credential check; until subscriptions exist the socket is refused."""
-    from starlette.websockets import WebSocketDisconnect
-
-    connect = gql.client.websocket_connect("/graphql", subprotocols=["graphql-transport-ws"])
-    try:
-        socket = connect.__enter__()
-    except WebSocketDisconnect:
-        return  # refused, as it should be
-    socket.close()
-    pytest.fail("a WebSocket to /graphql was accepted")

@@ -105,3 +105,22 @@ def test_no_login_routes_without_a_session_secret(
     )
     with TestClient(create_app(settings)) as client:
         assert client.get("/auth/login").status_code == 404
+
+
+def test_a_cross_site_websocket_with_the_cookie_is_refused(browser: TestClient) -> None:
+    """Browsers open sockets cross-site with the cookie attached: the handshake must come
+    from our own origin, like a state-changing POST."""
+    from starlette.websockets import WebSocketDisconnect
+
+    log_in(browser)
+    protocol = ["graphql-transport-ws"]
+    hostile = {"origin": "https://evil.example"}
+    with (  # strawberry refuses the handshake itself (1008); the cookie check would too
+        pytest.raises(WebSocketDisconnect),
+        browser.websocket_connect("/graphql", subprotocols=protocol, headers=hostile) as ws,
+    ):
+        ws.send_json({"type": "connection_init", "payload": {}})
+        ws.receive_json()
+    with browser.websocket_connect("/graphql", subprotocols=protocol, headers=SAME_ORIGIN) as ws:
+        ws.send_json({"type": "connection_init", "payload": {}})
+        assert ws.receive_json()["type"] == "connection_ack"
