@@ -60,9 +60,9 @@ def test_a_valid_bearer_token_is_accepted(callers: Callers) -> None:
 
 
 def test_legacy_graphql_ws_protocol_is_not_spoken(gql: GraphQLClient) -> None:
-    with (
-        pytest.raises(WebSocketDisconnect),
-        gql.client.websocket_connect("/graphql", subprotocols=["graphql-ws"]) as socket,
-    ):
-        socket.send_json({"type": "connection_init", "payload": {}})
-        socket.receive_json()
+    def handshake() -> None:
+        with gql.client.websocket_connect("/graphql", subprotocols=["graphql-ws"]) as socket:
+            _init(socket)
+
+    with pytest.raises(WebSocketDisconnect):
+        handshake()

@@ -115,12 +115,15 @@ def test_a_cross_site_websocket_with_the_cookie_is_refused(browser: TestClient) 
     log_in(browser)
     protocol = ["graphql-transport-ws"]
     hostile = {"origin": "https://evil.example"}
-    with (  # strawberry refuses the handshake itself (1008); the cookie check would too
-        pytest.raises(WebSocketDisconnect),
-        browser.websocket_connect("/graphql", subprotocols=protocol, headers=hostile) as ws,
-    ):
-        ws.send_json({"type": "connection_init", "payload": {}})
-        ws.receive_json()
+
+    def handshake() -> None:
+        with browser.websocket_connect("/graphql", subprotocols=protocol, headers=hostile) as ws:
+            ws.send_json({"type": "connection_init", "payload": {}})
+            ws.receive_json()
+
+    # strawberry refuses the handshake itself (1008); the cookie check would too
+    with pytest.raises(WebSocketDisconnect):
+        handshake()
     with browser.websocket_connect("/graphql", subprotocols=protocol, headers=SAME_ORIGIN) as ws:
         ws.send_json({"type": "connection_init", "payload": {}})
         assert ws.receive_json()["type"] == "connection_ack"
