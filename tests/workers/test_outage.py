@@ -8,8 +8,11 @@ row stays unsent with the failure recorded until the handler succeeds."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
+import dramatiq
 import pytest
+from dramatiq.broker import MessageProxy
 
 from tests.workers.conftest import Rig, wait_until
 from tests.workers.handlers import FIRST
@@ -84,3 +87,41 @@ def test_dependency_outage_in_the_embedded_mode(rig: Rig) -> None:
     finally:
         runtime.stop()
     rig.assert_exactly_once(ids)
+
+
+@pytest.mark.parametrize("mode", ["rabbitmq", "redis"], indirect=True)
+def test_a_failing_handler_is_retried_by_the_broker(rig: Rig) -> None:
+    """dramatiq's retries (OPSGRAPH_WORKER_MIN_BACKOFF_MS) bring the message back until the
+    handler succeeds; the failed attempts left nothing behind."""
+    down = rig.tmp / "down"
+    down.touch()
+    runtime = WorkerRuntime(rig.settings(), consume=True, schedule=False)
+    assert runtime.broker is not None
+    failures = Failures()
+    runtime.broker.add_middleware(failures)
+    runtime.start()
+    try:
+        ids = rig.emit(2, fail_while=str(down))
+        wait_until(lambda: failures.count >= 4, "two failed attempts per event")
+        assert not rig.processed() & {(FIRST, i) for i in ids}
+        down.unlink()
+        rig.wait_all_handled(ids)
+    finally:
+        runtime.stop()
+    rig.assert_exactly_once(ids)
+
+
+class Failures(dramatiq.Middleware):
+    def __init__(self) -> None:
+        self.count = 0
+
+    def after_process_message(
+        self,
+        broker: dramatiq.Broker,
+        message: MessageProxy,
+        *,
+        result: Any = None,
+        exception: BaseException | None = None,
+    ) -> None:
+        if exception is not None:
+            self.count += 1
