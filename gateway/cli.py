@@ -1,12 +1,14 @@
-"""`opsgraph` command line: serve, migrate, seed, export-schema, check."""
+"""`opsgraph` command line: serve, worker, migrate, seed, export-schema, check."""
 
 from __future__ import annotations
 
 import argparse
 import difflib
 import gc
+import signal
 import sys
 import tempfile
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -65,33 +67,94 @@ def cmd_seed(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
+    from domains.common.outbox import watch_commits
     from domains.topology.seed import seed_demo
     from gateway.app import create_app
+    from workers.runtime import WorkerRuntime
 
+    if bool(args.ssl_certfile) != bool(args.ssl_keyfile):
+        print("--ssl-certfile and --ssl-keyfile go together", file=sys.stderr)
+        return 2
     engine = make_engine(settings.database_url)
     migrate.upgrade(engine)
+    factory = make_session_factory(engine)
     if args.demo:
-        with unit_of_work(make_session_factory(engine)) as session:
+        with unit_of_work(factory) as session:
             if _database_is_empty(session):
                 seed_demo(session)
-    app = create_app(settings, engine=engine)
+    # Embedded (no broker): the handlers and periodic jobs run in this process. With a
+    # broker, this process only relays the outbox (at once after each commit that emitted
+    # events); `opsgraph worker` consumes and runs the periodic jobs.
+    runtime = WorkerRuntime(settings, schedule=settings.broker_url is None)
+    watch_commits(factory, runtime.wake)
+    app = create_app(settings, engine=engine, session_factory=factory)
     # What start-up built (schema, modules, caches) lives as long as the process: moving it
     # out of the collector's sight makes full collections much shorter (benchmark p95).
     gc.collect()
     gc.freeze()
-    if bool(args.ssl_certfile) != bool(args.ssl_keyfile):
-        print("--ssl-certfile and --ssl-keyfile go together", file=sys.stderr)
-        return 2
     scheme = "https" if args.ssl_certfile else "http"
     print(f"opsgraph on {scheme}://{args.host}:{args.port}/graphql", file=sys.stderr)
-    uvicorn.run(
-        app,
-        host=args.host,
-        port=args.port,
-        log_level="warning",
-        ssl_certfile=args.ssl_certfile,
-        ssl_keyfile=args.ssl_keyfile,
+    # uvicorn shuts down on SIGTERM/SIGINT, then re-raises the signal with the handlers it
+    # found restored: these make that a normal return, so the runtime below stops cleanly.
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, _ignore_signal)
+    runtime.start()
+    try:
+        uvicorn.run(
+            app,
+            host=args.host,
+            port=args.port,
+            log_level="warning",
+            ssl_certfile=args.ssl_certfile,
+            ssl_keyfile=args.ssl_keyfile,
+        )
+    finally:
+        runtime.stop()
+    return 0
+
+
+def _ignore_signal(signum: int, frame: object) -> None:
+    return None
+
+
+def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
+    from gateway.logs import configure_logging
+    from workers.runtime import WorkerRuntime
+
+    if settings.broker_url is None:
+        print(
+            "configuration error: OPSGRAPH_BROKER_URL: `opsgraph worker` needs a broker "
+            "(amqp:// or redis://); without one, `opsgraph serve` runs the work in-process",
+            file=sys.stderr,
+        )
+        return 2
+    configure_logging(settings.log_level, settings.log_format)
+    engine = make_engine(settings.database_url, write_intent=True)
+    current, head = migrate.current_revision(engine), migrate.head_revision()
+    if current != head:
+        print(f"the database is at {current}, not {head}: run `opsgraph migrate`", file=sys.stderr)
+        engine.dispose()
+        return 1
+    runtime = WorkerRuntime(settings, engine, consume=True, threads=args.threads)
+    stop = threading.Event()
+
+    def request_stop(signum: int, frame: object) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    runtime.start()
+    print(
+        f"opsgraph worker: {args.threads or settings.worker_threads} threads on queue "
+        f"{settings.broker_namespace!r}",
+        file=sys.stderr,
+        flush=True,
     )
+    while not stop.wait(0.5):
+        pass
+    print("opsgraph worker: stopping", file=sys.stderr, flush=True)
+    runtime.stop(timeout=args.shutdown_timeout)
+    engine.dispose()
     return 0
 
 
@@ -217,6 +280,20 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--ssl-certfile", help="serve HTTPS with this PEM certificate (chain)")
     serve.add_argument("--ssl-keyfile", help="the certificate's PEM private key")
     serve.set_defaults(func=cmd_serve)
+
+    worker = sub.add_parser(
+        "worker", help="consume from the broker, relay the outbox, run the periodic jobs"
+    )
+    worker.add_argument(
+        "--threads", type=int, default=None, help="worker threads (OPSGRAPH_WORKER_THREADS)"
+    )
+    worker.add_argument(
+        "--shutdown-timeout",
+        type=float,
+        default=30.0,
+        help="seconds running handlers get to finish on SIGTERM/SIGINT",
+    )
+    worker.set_defaults(func=cmd_worker)
 
     sub.add_parser("migrate", help="upgrade the database to the newest schema").set_defaults(
         func=cmd_migrate

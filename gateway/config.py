@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -37,6 +38,37 @@ def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 1) -> i
     return value
 
 
+def _float(env: Mapping[str, str], name: str, default: float, minimum: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError as exc:
+        raise Invalid(name, "a number") from exc
+    if not value >= minimum:  # also refuses NaN
+        raise Invalid(name, f"at least {minimum:g}")
+    return value
+
+
+BROKER_SCHEMES = ("amqp", "amqps", "redis", "rediss")
+_NAMESPACE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
+_MODULE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
+
+
+def broker_url(raw: str | None) -> str | None:
+    """The broker URL, checked; None (or empty) means embedded: no broker, in-process work."""
+    if not raw:
+        return None
+    scheme, sep, rest = raw.partition("://")
+    if not sep or scheme.lower() not in BROKER_SCHEMES or not rest.split("/")[0].strip("@:"):
+        raise Invalid(
+            "OPSGRAPH_BROKER_URL",
+            "amqp://, amqps://, redis:// or rediss:// with a host; unset for the embedded mode",
+        )
+    return raw
+
+
 def _list(env: Mapping[str, str], name: str) -> tuple[str, ...]:
     return tuple(v.strip() for v in env.get(name, "").split(",") if v.strip())
 
@@ -68,6 +100,18 @@ class Settings:
     max_message_bytes: int = 1_572_864  # AMS's 1.5 MiB (AM-372)
     pull_wait_ms: int = 1000
     allow_insecure_push: bool = False
+    broker_url: str | None = None
+    broker_namespace: str = "opsgraph"
+    worker_threads: int = 8
+    worker_imports: tuple[str, ...] = ()
+    worker_max_retries: int = 20
+    worker_min_backoff_ms: int = 5000
+    worker_max_backoff_ms: int = 3_600_000
+    worker_time_limit_ms: int = 600_000
+    relay_interval: float = 1.0
+    relay_batch_size: int = 100
+    redis_heartbeat_timeout_ms: int = 60_000
+    redis_maintenance_chance: int = 1000
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -82,6 +126,15 @@ class Settings:
         log_format = env.get("OPSGRAPH_LOG_FORMAT", "json").lower()
         if log_format not in {"json", "text"}:
             raise Invalid("OPSGRAPH_LOG_FORMAT", "one of json, text")
+        namespace = env.get("OPSGRAPH_BROKER_NAMESPACE") or d.broker_namespace
+        if not _NAMESPACE.fullmatch(namespace):
+            raise Invalid(
+                "OPSGRAPH_BROKER_NAMESPACE", "letters, digits, '_', '.', '-'; at most 100"
+            )
+        imports = _list(env, "OPSGRAPH_WORKER_IMPORTS")
+        for module in imports:
+            if not _MODULE.fullmatch(module):
+                raise Invalid("OPSGRAPH_WORKER_IMPORTS", "comma-separated Python module names")
         settings = cls(
             database_url=env.get("OPSGRAPH_DATABASE_URL") or d.database_url,
             graphiql=_bool(env, "OPSGRAPH_GRAPHIQL", True),
@@ -111,6 +164,30 @@ class Settings:
             max_message_bytes=_int(env, "OPSGRAPH_MAX_MESSAGE_BYTES", d.max_message_bytes),
             pull_wait_ms=_int(env, "OPSGRAPH_PULL_WAIT_MS", d.pull_wait_ms, minimum=0),
             allow_insecure_push=_bool(env, "OPSGRAPH_ALLOW_INSECURE_PUSH", False),
+            broker_url=broker_url(env.get("OPSGRAPH_BROKER_URL")),
+            broker_namespace=namespace,
+            worker_threads=_int(env, "OPSGRAPH_WORKER_THREADS", d.worker_threads),
+            worker_imports=imports,
+            worker_max_retries=_int(
+                env, "OPSGRAPH_WORKER_MAX_RETRIES", d.worker_max_retries, minimum=0
+            ),
+            worker_min_backoff_ms=_int(
+                env, "OPSGRAPH_WORKER_MIN_BACKOFF_MS", d.worker_min_backoff_ms
+            ),
+            worker_max_backoff_ms=_int(
+                env, "OPSGRAPH_WORKER_MAX_BACKOFF_MS", d.worker_max_backoff_ms
+            ),
+            worker_time_limit_ms=_int(
+                env, "OPSGRAPH_WORKER_TIME_LIMIT_MS", d.worker_time_limit_ms, minimum=1000
+            ),
+            relay_interval=_float(env, "OPSGRAPH_RELAY_INTERVAL", d.relay_interval, 0.01),
+            relay_batch_size=_int(env, "OPSGRAPH_RELAY_BATCH_SIZE", d.relay_batch_size),
+            redis_heartbeat_timeout_ms=_int(
+                env, "OPSGRAPH_REDIS_HEARTBEAT_TIMEOUT_MS", d.redis_heartbeat_timeout_ms, 100
+            ),
+            redis_maintenance_chance=_int(
+                env, "OPSGRAPH_REDIS_MAINTENANCE_CHANCE", d.redis_maintenance_chance, 0
+            ),
         )
         if bool(settings.oidc_client_id) != bool(settings.oidc_client_secret):
             raise Invalid(
@@ -118,4 +195,10 @@ class Settings:
             )
         if settings.default_page_size > settings.max_page_size:
             raise Invalid("OPSGRAPH_DEFAULT_PAGE_SIZE", "must not exceed OPSGRAPH_MAX_PAGE_SIZE")
+        if settings.worker_min_backoff_ms > settings.worker_max_backoff_ms:
+            raise Invalid(
+                "OPSGRAPH_WORKER_MIN_BACKOFF_MS", "must not exceed OPSGRAPH_WORKER_MAX_BACKOFF_MS"
+            )
+        if settings.redis_maintenance_chance > 1_000_000:
+            raise Invalid("OPSGRAPH_REDIS_MAINTENANCE_CHANCE", "at most 1000000 (per million)")
         return settings

@@ -12,7 +12,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, *, write_intent: bool = False) -> Engine:
+    """`write_intent` (SQLite only): every transaction takes the write lock when it begins
+    (BEGIN IMMEDIATE), so one that reads first cannot fail later on a snapshot made stale
+    by another writer; it waits (busy_timeout) instead. For background work, which writes
+    in most of its transactions."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False}}
@@ -20,7 +24,7 @@ def make_engine(url: str) -> Engine:
             kwargs["poolclass"] = StaticPool
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
-        event.listen(engine, "begin", _sqlite_begin)
+        event.listen(engine, "begin", _sqlite_begin_immediate if write_intent else _sqlite_begin)
         return engine
     return create_engine(url, pool_pre_ping=True)
 
@@ -38,6 +42,10 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 def _sqlite_begin(connection: Any) -> None:
     connection.exec_driver_sql("BEGIN")
+
+
+def _sqlite_begin_immediate(connection: Any) -> None:
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -8,6 +8,7 @@ from sqlmodel.sql.sqltypes import AutoString
 
 # imported for their side effect: they register their tables on the metadata
 import domains.common.audit
+import domains.common.outbox
 import domains.identity.models
 import domains.topology.models  # noqa: F401
 from domains.common.models import metadata

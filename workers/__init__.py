@@ -1,2 +1,2 @@
-"""Background workers (dramatiq actors). The async backbone arrives with the messaging issue;
-until then opsgraph has no background work."""
+"""Background work: the outbox relay, dramatiq actors, the periodic scheduler, and the
+runtime that runs them (in `opsgraph worker`, or inside `opsgraph serve` when embedded)."""

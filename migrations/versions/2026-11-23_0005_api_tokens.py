@@ -1,7 +1,7 @@
 """api tokens
 
 Revision ID: 0005
-Revises: 0002
+Revises: 0003
 Create Date: 2026-11-23 18:00:33.811922
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0005"
-down_revision: str | None = "0002"
+down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

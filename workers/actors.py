@@ -1,0 +1,55 @@
+"""dramatiq actors, declared on a given broker (never at import: see workers/broker.py).
+Thin: each runs a domain function in one unit of work."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import dramatiq
+from sqlalchemy.orm import Session, sessionmaker
+
+from domains.common.outbox import run_handler
+from gateway.config import Settings
+from gateway.db import unit_of_work
+
+log = logging.getLogger("opsgraph.workers")
+
+HANDLE_EVENT = "opsgraph.handle_event"
+
+
+@dataclass(frozen=True, slots=True)
+class Actors:
+    handle_event: dramatiq.Actor[[str, int], bool]
+    queue_name: str
+
+    def send_event(self, handler_name: str, event_id: int) -> None:
+        self.handle_event.send(handler_name, event_id)
+
+
+def declare_actors(
+    broker: dramatiq.Broker, factory: sessionmaker[Session], settings: Settings
+) -> Actors:
+    options: dict[str, Any] = {
+        "max_retries": settings.worker_max_retries,
+        "min_backoff": settings.worker_min_backoff_ms,
+        "max_backoff": settings.worker_max_backoff_ms,
+        "time_limit": settings.worker_time_limit_ms,
+    }
+
+    def handle_event(handler_name: str, event_id: int) -> bool:
+        """Idempotent: a second delivery of the same (handler, event) changes nothing."""
+        with unit_of_work(factory) as session:
+            done = run_handler(session, handler_name, event_id)
+        if not done:
+            log.info("event %s already handled by %s: duplicate ignored", event_id, handler_name)
+        return done
+
+    actor: dramatiq.Actor[[str, int], bool] = dramatiq.actor(
+        actor_name=HANDLE_EVENT,
+        queue_name=settings.broker_namespace,
+        broker=broker,
+        **options,
+    )(handle_event)
+    return Actors(handle_event=actor, queue_name=settings.broker_namespace)

@@ -1,0 +1,164 @@
+"""WorkerRuntime: the relay loop and the periodic scheduler in background threads, plus a
+dramatiq Worker when this process consumes from a broker (`opsgraph worker`).
+
+    runtime = WorkerRuntime(settings)        # embedded: handlers run in this process
+    watch_commits(session_factory, runtime.wake)   # relay at once after commits that emit
+    runtime.start(); ...; runtime.stop()
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+import dramatiq
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from domains.common.outbox import PeriodicJob, periodic_jobs
+from gateway.config import Settings
+from gateway.db import make_engine, make_session_factory
+from workers.actors import Actors, declare_actors
+from workers.broker import broker_from_settings, close_broker
+from workers.outbox import BrokerRelay, EmbeddedRelay, Relay
+from workers.registry import load_modules
+
+log = logging.getLogger("opsgraph.workers")
+
+
+class WorkerRuntime:
+    def __init__(
+        self,
+        settings: Settings,
+        engine: Engine | None = None,
+        *,
+        consume: bool = False,
+        relay: bool = True,
+        schedule: bool = True,
+        threads: int | None = None,
+    ) -> None:
+        """consume: run a dramatiq Worker on the broker (requires OPSGRAPH_BROKER_URL).
+        relay: run the outbox relay loop. schedule: run the periodic jobs."""
+        load_modules(settings)
+        self.settings = settings
+        self._owns_engine = engine is None
+        self.engine = engine or make_engine(settings.database_url, write_intent=True)
+        self.factory: sessionmaker[Session] = make_session_factory(self.engine)
+        self.broker: dramatiq.Broker | None = broker_from_settings(settings)
+        if consume and self.broker is None:
+            raise ValueError("consuming needs a broker: set OPSGRAPH_BROKER_URL")
+        self.actors: Actors | None = None
+        self.relay: Relay
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        if self.broker is not None:
+            self.actors = declare_actors(self.broker, self.factory, settings)
+            self.relay = BrokerRelay(
+                self.factory,
+                self.actors.send_event,
+                batch_size=settings.relay_batch_size,
+                backoff=settings.relay_interval,
+            )
+        else:
+            self.relay = EmbeddedRelay(
+                self.factory,
+                batch_size=settings.relay_batch_size,
+                min_backoff=settings.worker_min_backoff_ms / 1000,
+                max_backoff=settings.worker_max_backoff_ms / 1000,
+                stopping=self._stop.is_set,
+            )
+        self.worker: dramatiq.Worker | None = None
+        if consume and self.broker is not None:
+            self.worker = dramatiq.Worker(
+                self.broker,
+                worker_threads=threads or settings.worker_threads,
+                worker_timeout=200,
+            )
+        self._run_relay = relay
+        self._run_schedule = schedule
+        self._threads: list[threading.Thread] = []
+        self._started = False
+
+    @property
+    def embedded(self) -> bool:
+        return self.broker is None
+
+    def wake(self) -> None:
+        """Relay now (called after a commit that emitted events)."""
+        self._wake.set()
+
+    def start(self) -> None:
+        if self._started:
+            raise RuntimeError("this runtime was started already")
+        self._started = True
+        if self.worker is not None and self.broker is not None:
+            self.broker.emit_after("process_boot")
+            self.worker.start()
+        if self._run_relay:
+            self._spawn("opsgraph-relay", self._relay_loop)
+        if self._run_schedule:
+            self._spawn("opsgraph-scheduler", self._schedule_loop)
+        log.info(
+            "worker runtime started (%s)",
+            "embedded" if self.embedded else f"broker, namespace {self.settings.broker_namespace}",
+        )
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Stop the loops, let running handlers finish (up to `timeout`), close everything."""
+        self._stop.set()
+        self._wake.set()
+        for thread in self._threads:
+            thread.join(timeout)
+        self._threads.clear()
+        if self.worker is not None:
+            self.worker.stop(timeout=int(timeout * 1000))
+        if self.broker is not None:
+            close_broker(self.broker)
+        if self._owns_engine:
+            self.engine.dispose()
+        log.info("worker runtime stopped")
+
+    def _spawn(self, name: str, target: object) -> None:
+        thread = threading.Thread(target=target, name=name, daemon=True)  # type: ignore[arg-type]
+        thread.start()
+        self._threads.append(thread)
+
+    def _relay_loop(self) -> None:
+        while not self._stop.is_set():
+            self._wake.clear()
+            try:
+                report = self.relay.run_once()
+            except Exception:  # the database is unreachable: wait and try again
+                log.exception("relay: pass failed")
+                report = None
+            if report is not None and report.done >= self.relay.batch_size:
+                continue  # more may be waiting
+            self._wake.wait(self.settings.relay_interval)
+
+    def _schedule_loop(self) -> None:
+        jobs = periodic_jobs()
+        next_run = {job.name: time.monotonic() for job in jobs}
+        while not self._stop.is_set():
+            now = time.monotonic()
+            for job in jobs:
+                if self._stop.is_set():
+                    return
+                if next_run[job.name] <= now:
+                    self.run_job(job)
+                    next_run[job.name] = time.monotonic() + job.every_seconds
+            if jobs:
+                wait = max(0.0, min(next_run.values()) - time.monotonic())
+                self._stop.wait(min(wait, 5.0))
+            else:
+                self._stop.wait(5.0)
+
+    def run_job(self, job: PeriodicJob) -> int:
+        try:
+            done = job.fn(self.factory)
+        except Exception:
+            log.exception("periodic job %s failed", job.name)
+            return 0
+        if done:
+            log.info("periodic job %s did %d", job.name, done)
+        return done
