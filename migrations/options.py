@@ -9,6 +9,7 @@ from sqlmodel.sql.sqltypes import AutoString
 # imported for their side effect: they register their tables on the metadata
 import domains.common.audit
 import domains.identity.models
+import domains.messaging.models
 import domains.topology.models  # noqa: F401
 from domains.common.models import metadata
 from domains.common.time import UTCDateTime
