@@ -583,13 +583,12 @@ def _replace_acl(
     if not isinstance(users, list | tuple) or not all(isinstance(u, str) for u in users):
         raise AmsInvalid("authorized_users", "a list of user names", "Invalid ACL Arguments")
     wanted = list(dict.fromkeys(users))
-    found = dict(
-        session.execute(
-            select(T_USER.c.subject, T_USER.c.id)
-            .join(T_MEMBER, T_MEMBER.c.user_id == T_USER.c.id)
-            .where(T_MEMBER.c.project_id == access.project_id, T_USER.c.subject.in_(wanted))
-        ).tuples()
-    )
+    rows = session.execute(
+        select(T_USER.c.subject, T_USER.c.id)
+        .join(T_MEMBER, T_MEMBER.c.user_id == T_USER.c.id)
+        .where(T_MEMBER.c.project_id == access.project_id, T_USER.c.subject.in_(wanted))
+    ).all()
+    found: dict[str, int] = {row.subject: row.id for row in rows}
     missing = [u for u in wanted if u not in found]
     if missing:
         raise AmsNotFound(f"User(s): {', '.join(missing)} do not exist")
