@@ -126,6 +126,9 @@ class MsgSubscription(SQLModel, table=True):
             Integer, ForeignKey("msg_topic.id", ondelete="SET NULL"), nullable=True, index=True
         ),
     )
+    # the topic's name, kept when the topic goes: AMS still names it (and the library
+    # cannot parse a subscription without a topic name)
+    topic_name: str = Field(max_length=255)
     ack_deadline: int = Field(default=10, sa_column=Column(Integer, nullable=False))
     offset: int = Field(default=0, sa_column=_count())
     next_offset: int = Field(default=0, sa_column=_count())

@@ -254,13 +254,13 @@ def settings_of(sub: MsgSubscription) -> PushSettings:
     return PushSettings(**{name: getattr(sub, name) for name in PUSH_FIELDS})
 
 
-def _sub_view(project: str, sub: MsgSubscription, topic: str | None) -> SubscriptionView:
+def _sub_view(project: str, sub: MsgSubscription) -> SubscriptionView:
     return SubscriptionView(
         id=pk(sub),
         project=project,
         name=sub.name,
         topic_id=sub.topic_id,
-        topic=topic,
+        topic=sub.topic_name,
         ack_deadline=sub.ack_deadline,
         offset=sub.offset,
         next_offset=sub.next_offset,
@@ -271,14 +271,6 @@ def _sub_view(project: str, sub: MsgSubscription, topic: str | None) -> Subscrip
         message_count=sub.message_count,
         bytes_out=sub.bytes_out,
     )
-
-
-def _topic_name(session: Session, topic_id: int | None) -> str | None:
-    if topic_id is None:
-        return None
-    return session.execute(
-        select(T_TOPIC.c.name).where(T_TOPIC.c.id == topic_id)
-    ).scalar_one_or_none()
 
 
 def _ams_page(
@@ -780,6 +772,7 @@ def create_subscription(
         project_id=access.project_id,
         name=subscription,
         topic_id=pk(target),
+        topic_name=topic_name,
         ack_deadline=deadline,
         offset=target.next_offset,
         next_offset=target.next_offset,
@@ -804,7 +797,7 @@ def create_subscription(
     )
     if settings.is_push:
         _record_event(session, "messaging.push_changed", {"subscription_id": pk(sub)})
-    return _sub_view(project, sub, topic_name)
+    return _sub_view(project, sub)
 
 
 def get_subscription(
@@ -813,7 +806,7 @@ def get_subscription(
     access = _access(session, principal, project, (ROLE_PROJECT_ADMIN, ROLE_CONSUMER))
     sub = _sub(session, access.project_id, subscription)
     _require_sub_acl(session, access, sub)
-    return _sub_view(project, sub, _topic_name(session, sub.topic_id))
+    return _sub_view(project, sub)
 
 
 def list_subscriptions(
@@ -827,8 +820,7 @@ def list_subscriptions(
     """A consumer sees only the subscriptions whose ACL lists them."""
     access = _access(session, principal, project, (ROLE_PROJECT_ADMIN, ROLE_CONSUMER))
     stmt = (
-        select(MsgSubscription, T_TOPIC.c.name)
-        .outerjoin(T_TOPIC, T_TOPIC.c.id == T_SUB.c.topic_id)
+        select(MsgSubscription)
         .where(T_SUB.c.project_id == access.project_id)
         .execution_options(populate_existing=True)
     )
@@ -836,7 +828,7 @@ def list_subscriptions(
         acl = select(T_SUB_ACL.c.subscription_id).where(T_SUB_ACL.c.user_id == access.user_id)
         stmt = stmt.where(T_SUB.c.id.in_(acl))
     rows, token, total = _ams_page(session, stmt, T_SUB.c.id, page_size, page_token)
-    return AmsPage([_sub_view(project, r[0], r[1]) for r in rows], token, total)
+    return AmsPage([_sub_view(project, r[0]) for r in rows], token, total)
 
 
 def delete_subscription(
@@ -880,7 +872,7 @@ def modify_ack_deadline(
             f"{project}/{subscription}",
             {"ack_deadline": [before, deadline]},
         )
-    return _sub_view(project, sub, _topic_name(session, sub.topic_id))
+    return _sub_view(project, sub)
 
 
 def modify_push_config(
@@ -911,7 +903,7 @@ def modify_push_config(
             _push_changes(before, after),
         )
         _record_event(session, "messaging.push_changed", {"subscription_id": pk(sub)})
-    return _sub_view(project, sub, _topic_name(session, sub.topic_id))
+    return _sub_view(project, sub)
 
 
 def verify_push_endpoint(
@@ -953,7 +945,7 @@ def verify_push_endpoint(
         {"verified": [False, True]},
     )
     _record_event(session, "messaging.push_changed", {"subscription_id": pk(sub)})
-    return _sub_view(project, sub, _topic_name(session, sub.topic_id))
+    return _sub_view(project, sub)
 
 
 def get_subscription_acl(

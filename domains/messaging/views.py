@@ -52,8 +52,8 @@ class SubscriptionView:
     id: int
     project: str
     name: str
-    topic_id: int | None  # what a long-polling pull waits on (notify)
-    topic: str | None  # the topic's name in the same project; None once it was deleted
+    topic_id: int | None  # what a long-polling pull waits on (notify); None: topic deleted
+    topic: str  # the topic's name in the same project (kept after the topic is deleted)
     ack_deadline: int
     offset: int
     next_offset: int
@@ -70,8 +70,7 @@ class SubscriptionView:
 
     @property
     def full_topic(self) -> str:
-        """The topic's AMS name; a deleted topic keeps its place as an empty name."""
-        return "" if self.topic is None else f"/projects/{self.project}/topics/{self.topic}"
+        return f"/projects/{self.project}/topics/{self.topic}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -128,6 +128,7 @@ def upgrade() -> None:
         sa.Column("project_id", sa.Integer(), nullable=False),
         sa.Column("name", sa.String(length=255), nullable=False),
         sa.Column("topic_id", sa.Integer(), nullable=True),
+        sa.Column("topic_name", sa.String(length=255), nullable=False),
         sa.Column("ack_deadline", sa.Integer(), nullable=False),
         sa.Column("offset", sa.BigInteger(), nullable=False),
         sa.Column("next_offset", sa.BigInteger(), nullable=False),
