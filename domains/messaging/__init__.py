@@ -1,0 +1,1 @@
+"""The messaging domain: AMS-compatible pub/sub (projects, topics, subscriptions, ACLs)."""

@@ -1,0 +1,133 @@
+"""The AMS v1 JSON shapes, built from the service's views (argo-messaging's own field names,
+casing and number types; see the reference notes §1.2 and the library traps §2.3)."""
+
+from __future__ import annotations
+
+import base64
+from datetime import UTC, datetime
+from typing import Any
+
+from domains.messaging.rules import PUSH_HTTP
+from domains.messaging.views import (
+    AmsPage,
+    Offsets,
+    ProjectView,
+    ReceivedMessage,
+    SubscriptionView,
+    TopicView,
+)
+
+
+def rfc3339_seconds(moment: datetime) -> str:
+    """`2020-11-19T00:00:00Z` (created_on / createdOn)."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def rfc3339_nano(moment: datetime) -> str:
+    """Go's `2006-01-02T15:04:05.999999999Z`: up to nine fractional digits, trailing zeros
+    dropped, and no dot at all on a whole second."""
+    moment = moment.astimezone(UTC)
+    fraction = f"{moment.microsecond:06d}000".rstrip("0")
+    stamp = moment.strftime("%Y-%m-%dT%H:%M:%S")
+    return f"{stamp}.{fraction}Z" if fraction else f"{stamp}Z"
+
+
+def project_json(project: ProjectView) -> dict[str, Any]:
+    return {
+        "name": project.name,
+        "created_on": rfc3339_seconds(project.created_at),
+        "modified_on": rfc3339_seconds(project.modified_at),
+        "created_by": project.created_by or "",
+        "description": project.description,
+    }
+
+
+def topic_json(topic: TopicView) -> dict[str, Any]:
+    return {"name": topic.full_name, "created_on": rfc3339_seconds(topic.created_at)}
+
+
+def topics_page_json(page: AmsPage[TopicView]) -> dict[str, Any]:
+    return {
+        "topics": [topic_json(t) for t in page.items],
+        "nextPageToken": page.next_page_token,
+        "totalSize": page.total_size,
+    }
+
+
+def push_config_json(sub: SubscriptionView) -> dict[str, Any]:
+    """Always present, pushEndpoint "" for pull subscriptions (library trap §2.3.2)."""
+    push = sub.push
+    header = {
+        k: v for k, v in (("type", push.auth_header_type), ("value", push.auth_header_value)) if v
+    }
+    retry: dict[str, Any] = {}
+    if push.retry_type:
+        retry["type"] = push.retry_type
+    if push.retry_period_ms:
+        retry["period"] = push.retry_period_ms
+    return {
+        "type": push.push_type,
+        "pushEndpoint": push.push_endpoint,
+        "maxMessages": push.push_max_messages,
+        "authorizationHeader": header,
+        "retryPolicy": retry,
+        "verificationHash": push.verification_hash,
+        "verified": push.verified,
+        "mattermostUrl": push.mattermost_url,
+        "mattermostUsername": push.mattermost_username,
+        "mattermostChannel": push.mattermost_channel,
+        "base64Decode": push.base64_decode,
+    }
+
+
+def subscription_json(sub: SubscriptionView) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "name": sub.full_name,
+        "topic": sub.full_topic,
+        "pushConfig": push_config_json(sub),
+        "ackDeadlineSeconds": sub.ack_deadline,
+        "createdOn": rfc3339_seconds(sub.created_at),
+    }
+    if sub.push.push_type == PUSH_HTTP and sub.push.verified:
+        body["pushStatus"] = sub.push_status
+    return body
+
+
+def subscriptions_page_json(page: AmsPage[SubscriptionView]) -> dict[str, Any]:
+    return {
+        "subscriptions": [subscription_json(s) for s in page.items],
+        "nextPageToken": page.next_page_token,
+        "totalSize": page.total_size,
+    }
+
+
+def message_json(message: ReceivedMessage) -> dict[str, Any]:
+    """Only messageId, attributes (sorted; left out when empty), data and publishTime: the
+    library passes this object as keyword arguments (trap §2.3.3)."""
+    body: dict[str, Any] = {"messageId": message.message_id}
+    if message.attributes:
+        body["attributes"] = dict(sorted(message.attributes.items()))
+    body["data"] = base64.b64encode(message.data).decode("ascii")
+    body["publishTime"] = rfc3339_nano(message.publish_time)
+    return body
+
+
+def received_message_json(message: ReceivedMessage) -> dict[str, Any]:
+    return {"ackId": message.ack_id, "message": message_json(message)}
+
+
+def pull_json(messages: list[ReceivedMessage]) -> dict[str, Any]:
+    """`receivedMessages` is always there, [] when empty (trap §2.3.4)."""
+    return {"receivedMessages": [received_message_json(m) for m in messages]}
+
+
+def publish_json(offsets: list[int]) -> dict[str, Any]:
+    return {"messageIds": [str(o) for o in offsets]}
+
+
+def offsets_json(offsets: Offsets) -> dict[str, Any]:
+    return {"max": offsets.max, "min": offsets.min, "current": offsets.current}
+
+
+def acl_json(subjects: list[str]) -> dict[str, Any]:
+    return {"authorized_users": subjects}

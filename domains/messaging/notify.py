@@ -1,0 +1,116 @@
+"""In-process wake-ups for waiting pulls.
+
+`publish` records the topics it wrote to in `session.info`; after that session COMMITS
+(never before, never on rollback) every waiter on those topics is woken. A long-polling
+pull takes a `token(topic_id)` before its (empty) pull, then waits outside the transaction
+with `wait_for_messages(topic_id, timeout, since=token)` and pulls again: a publish that
+committed between the pull and the wait is not missed.
+
+This reaches only waiters in this process. With several gateway replicas a waiter should
+wait in short slices (say 1 s) and pull again, or a bridge (PostgreSQL LISTEN/NOTIFY, a
+broker fanout) should call `notify_topics` for publishes made elsewhere.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+SESSION_KEY = "messaging.published_topics"
+
+_lock = threading.Lock()
+_versions: dict[int, int] = defaultdict(int)
+_waiters: dict[int, set[Callable[[], None]]] = defaultdict(set)
+
+
+def token(topic_id: int) -> int:
+    """How many publishes to the topic this process has seen committed."""
+    with _lock:
+        return _versions.get(topic_id, 0)
+
+
+def notify_topics(topic_ids: Iterable[int]) -> None:
+    """Wake everyone waiting on these topics (called after commit, or by a bridge)."""
+    callbacks: list[Callable[[], None]] = []
+    with _lock:
+        for topic_id in set(topic_ids):
+            _versions[topic_id] += 1
+            callbacks.extend(_waiters.pop(topic_id, ()))
+    for callback in callbacks:
+        callback()
+
+
+def _register(topic_id: int, since: int | None, callback: Callable[[], None]) -> bool:
+    """Add a waiter; False (and nothing added) if a publish already came after `since`."""
+    with _lock:
+        if since is not None and _versions.get(topic_id, 0) != since:
+            return False
+        _waiters[topic_id].add(callback)
+        return True
+
+
+def _unregister(topic_id: int, callback: Callable[[], None]) -> None:
+    with _lock:
+        waiting = _waiters.get(topic_id)
+        if waiting is not None:
+            waiting.discard(callback)
+            if not waiting:
+                del _waiters[topic_id]
+
+
+def wait_for_messages(topic_id: int, timeout: float, *, since: int | None = None) -> bool:
+    """Block until a publish to the topic commits (True) or `timeout` seconds pass (False)."""
+    woken = threading.Event()
+    if not _register(topic_id, since, woken.set):
+        return True
+    try:
+        return woken.wait(timeout)
+    finally:
+        _unregister(topic_id, woken.set)
+
+
+async def wait_for_messages_async(
+    topic_id: int, seconds: float, *, since: int | None = None
+) -> bool:
+    """The same for asyncio callers, without holding a thread while waiting."""
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[None] = loop.create_future()
+
+    def resolve() -> None:
+        if not future.done():
+            future.set_result(None)
+
+    def wake() -> None:
+        loop.call_soon_threadsafe(resolve)
+
+    if not _register(topic_id, since, wake):
+        return True
+    try:
+        await asyncio.wait_for(future, seconds)
+    except TimeoutError:
+        return False
+    finally:
+        _unregister(topic_id, wake)
+    return True
+
+
+def published(session: Session, topic_id: int) -> None:
+    """Record in the session that it published to the topic; waiters wake after commit."""
+    session.info.setdefault(SESSION_KEY, set()).add(topic_id)
+
+
+@event.listens_for(Session, "after_commit")
+def _after_commit(session: Session) -> None:
+    topics = session.info.pop(SESSION_KEY, None)
+    if topics:
+        notify_topics(topics)
+
+
+@event.listens_for(Session, "after_rollback")
+def _after_rollback(session: Session) -> None:
+    session.info.pop(SESSION_KEY, None)

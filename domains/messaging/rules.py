@@ -1,0 +1,372 @@
+"""Pure rules of the messaging domain: names, roles, ack ids, times, push configurations,
+page tokens. No database access; every failure is an AMS-flavoured domain error."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+import secrets
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from domains.messaging.errors import AmsInvalid
+from domains.messaging.models import PROJECT_ROLES
+
+NAME = re.compile(r"^[A-Za-z0-9_-]+$")
+MAX_NAME_LENGTH = 255
+
+DEFAULT_ACK_DEADLINE = 10
+MAX_ACK_DEADLINE = 600
+
+PUSH_HTTP = "http_endpoint"
+PUSH_MATTERMOST = "mattermost"
+AUTH_AUTOGEN = "autogen"
+AUTH_DISABLED = "disabled"
+RETRY_LINEAR = "linear"
+RETRY_SLOWSTART = "slowstart"
+DEFAULT_RETRY_PERIOD_MS = 3000
+SLOWSTART_INITIAL_BACKOFF_MS = 1000
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+VERIFICATION_PATH = "/ams_verification_hash"
+
+DEFAULT_PULL = 1
+MAX_PULL = 10_000
+DEFAULT_MAX_MESSAGE_BYTES = 1_500_000  # Kafka's limit in AMS since AM-372
+
+
+def check_name(kind: str, name: object) -> str:
+    """`kind` is "Project", "Topic" or "Subscription": AMS says "Invalid Topic name"."""
+    if not isinstance(name, str) or len(name) > MAX_NAME_LENGTH or not NAME.match(name):
+        raise AmsInvalid(
+            kind.lower(),
+            f"letters, digits, '_' and '-' only, at most {MAX_NAME_LENGTH}",
+            f"Invalid {kind} name",
+        )
+    return name
+
+
+def check_roles(roles: Sequence[str]) -> list[str]:
+    wanted = list(dict.fromkeys(roles))
+    unknown = [r for r in wanted if r not in PROJECT_ROLES]
+    if not wanted or unknown:
+        raise AmsInvalid(
+            "roles",
+            f"a non-empty subset of {', '.join(PROJECT_ROLES)}",
+            "Invalid user roles" if not unknown else f"Invalid role(s): {', '.join(unknown)}",
+        )
+    return [r for r in PROJECT_ROLES if r in wanted]
+
+
+def check_ack_deadline(value: int | None, *, field: str = "ackDeadlineSeconds") -> int:
+    """0 or absent means the default of 10 s (AMS `subscriptions.Create`); else 1..600."""
+    if value is None:
+        return DEFAULT_ACK_DEADLINE
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_ACK_DEADLINE:
+        raise AmsInvalid(
+            field,
+            f"an integer between 0 and {MAX_ACK_DEADLINE}",
+            f"Invalid {field}(needs value between 0 and {MAX_ACK_DEADLINE}) Arguments",
+        )
+    return value or DEFAULT_ACK_DEADLINE
+
+
+def parse_topic_ref(ref: str) -> tuple[str, str]:
+    """'projects/P/topics/T', with or without a leading slash -> (P, T)."""
+    parts = ref.lstrip("/").split("/") if isinstance(ref, str) else []
+    if len(parts) != 4 or parts[0] != "projects" or parts[2] != "topics":
+        raise AmsInvalid("topic", "projects/{project}/topics/{topic}", "Invalid Topic name")
+    check_name("Topic", parts[3])
+    return parts[1], parts[3]
+
+
+_OFFSET = re.compile(r"^[0-9]{1,18}$")
+
+
+def ack_prefix(project: str, subscription: str) -> str:
+    return f"projects/{project}/subscriptions/{subscription}:"
+
+
+def parse_ack_ids(project: str, subscription: str, ack_ids: object) -> int:
+    """The highest offset among the ack ids; each must be `projects/P/subscriptions/S:<int>`
+    for this very subscription (AMS `validation.ValidAckID`)."""
+    if not isinstance(ack_ids, list | tuple) or not ack_ids:
+        raise AmsInvalid("ackIds", "a non-empty list of ack ids", "Invalid ack id")
+    prefix = ack_prefix(project, subscription)
+    highest = -1
+    for i, ack_id in enumerate(ack_ids):
+        tail = ack_id[len(prefix) :] if isinstance(ack_id, str) else ""
+        if not isinstance(ack_id, str) or not ack_id.startswith(prefix) or not _OFFSET.match(tail):
+            raise AmsInvalid(f"ackIds[{i}]", f"of the form {prefix}<offset>", "Invalid ack id")
+        highest = max(highest, int(tail))
+    return highest
+
+
+_ZULU = re.compile(r"^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?Z$")
+
+
+def parse_zulu(value: object, *, field: str = "time") -> datetime:
+    """AMS's `2019-09-02T13:39:11.000Z`; also the space form the library sends for whole
+    seconds (`2019-09-02 13:39:11.000Z`) and 0-9 fractional digits."""
+    match = _ZULU.match(value) if isinstance(value, str) else None
+    if match is None:
+        raise AmsInvalid(field, "YYYY-MM-DDThh:mm:ss.sssZ", "Time is not in valid Zulu format.")
+    day, clock, fraction = match.groups()
+    micro = int((fraction or "0").ljust(6, "0")[:6])
+    try:
+        parsed = datetime.fromisoformat(f"{day}T{clock}").replace(tzinfo=UTC)
+    except ValueError as exc:
+        raise AmsInvalid(
+            field, "YYYY-MM-DDThh:mm:ss.sssZ", "Time is not in valid Zulu format."
+        ) from exc
+    return parsed.replace(microsecond=micro)
+
+
+def decode_data(value: object, field: str) -> bytes:
+    if not isinstance(value, str):
+        raise AmsInvalid(field, "a base64 string", "Invalid Message Arguments")
+    try:
+        return base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise AmsInvalid(field, "valid base64", "Invalid Message Arguments") from exc
+
+
+def check_attributes(value: object, field: str) -> dict[str, str]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+    ):
+        raise AmsInvalid(field, "a map of strings to strings", "Invalid Message Arguments")
+    return dict(value)
+
+
+def message_size(data: bytes, attributes: Mapping[str, str]) -> int:
+    """What a message weighs: its payload plus its attributes' keys and values (UTF-8)."""
+    return len(data) + sum(len(k.encode()) + len(v.encode()) for k, v in attributes.items())
+
+
+# --- push configuration ----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PushSettings:
+    """The push columns of a subscription; `PushSettings()` is a pull subscription."""
+
+    push_type: str = ""
+    push_endpoint: str = ""
+    push_max_messages: int = 0
+    auth_header_type: str = ""
+    auth_header_value: str = ""
+    retry_type: str = ""
+    retry_period_ms: int = 0
+    verification_hash: str = ""
+    verified: bool = False
+    base64_decode: bool = False
+    mattermost_url: str = ""
+    mattermost_username: str = ""
+    mattermost_channel: str = ""
+
+    @property
+    def is_push(self) -> bool:
+        return bool(self.push_type)
+
+
+PULL = PushSettings()
+PUSH_FIELDS = tuple(PushSettings.__dataclass_fields__)
+
+
+def new_token() -> str:
+    """A verification hash or an autogenerated authorization header value."""
+    return secrets.token_hex(20)
+
+
+def _blank(value: Any) -> bool:
+    if isinstance(value, Mapping):
+        return all(_blank(v) for v in value.values())
+    return not value
+
+
+def _str(raw: Mapping[str, Any], key: str, field: str) -> str:
+    value = raw.get(key, "")
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise AmsInvalid(field, "a string", f"Invalid {field} Arguments")
+    return value
+
+
+def _int(raw: Mapping[str, Any], key: str, field: str) -> int:
+    value = raw.get(key, 0)
+    if value is None:
+        return 0
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise AmsInvalid(field, "a non-negative integer", f"Invalid {field} Arguments")
+    return value
+
+
+def _obj(raw: Mapping[str, Any], key: str, field: str) -> Mapping[str, Any]:
+    value = raw.get(key) or {}
+    if not isinstance(value, Mapping):
+        raise AmsInvalid(field, "an object", f"Invalid {field} Arguments")
+    return value
+
+
+def check_push_endpoint(url: str, *, allow_insecure: bool) -> str:
+    parts = urlsplit(url)
+    secure = parts.scheme == "https" and bool(parts.hostname)
+    loopback = (
+        allow_insecure and parts.scheme == "http" and (parts.hostname or "") in LOOPBACK_HOSTS
+    )
+    if not (secure or loopback):
+        raise AmsInvalid(
+            "pushConfig.pushEndpoint",
+            "an https:// URL",
+            "Push endpoint should be addressed by a valid https url",
+        )
+    return url
+
+
+def verification_url(endpoint: str) -> str:
+    """Where the endpoint's owner proves ownership: {scheme}://{host}/ams_verification_hash."""
+    parts = urlsplit(endpoint)
+    return f"{parts.scheme}://{parts.netloc}{VERIFICATION_PATH}"
+
+
+def parse_push_config(
+    raw: Mapping[str, Any] | None,
+    existing: PushSettings = PULL,
+    *,
+    allow_insecure: bool = False,
+) -> PushSettings:
+    """An AMS `pushConfig` object (camelCase, as on the wire) -> the push columns.
+
+    Follows AMS's SubCreate/SubModPush: `{}` (or all-blank) makes a pull subscription; a
+    `pushEndpoint` without `type` means http_endpoint (the library never sends `type`);
+    maxMessages defaults to 1 (or stays as it was); retry linear with period 3000 ms unless
+    given (slowstart keeps no period); authorization header autogen unless disabled (an
+    unchanged autogen header keeps its value); a new endpoint gets a new verification hash
+    and must be verified again; mattermost is verified at once."""
+    if raw is None or _blank(raw):
+        return PULL
+    if not isinstance(raw, Mapping):
+        raise AmsInvalid("pushConfig", "an object", "Invalid pushConfig Arguments")
+    endpoint = _str(raw, "pushEndpoint", "pushConfig.pushEndpoint")
+    push_type = _str(raw, "type", "pushConfig.type") or (PUSH_HTTP if endpoint else "")
+
+    retry = _obj(raw, "retryPolicy", "pushConfig.retryPolicy")
+    retry_type = _str(retry, "type", "pushConfig.retryPolicy.type") or RETRY_LINEAR
+    period = _int(retry, "period", "pushConfig.retryPolicy.period")
+    if retry_type not in (RETRY_LINEAR, RETRY_SLOWSTART):
+        raise AmsInvalid(
+            "pushConfig.retryPolicy.type",
+            f"{RETRY_LINEAR} or {RETRY_SLOWSTART}",
+            "Retry policy can only be of 'linear' or 'slowstart' type",
+        )
+    period = 0 if retry_type == RETRY_SLOWSTART else (period or DEFAULT_RETRY_PERIOD_MS)
+    base64_decode = raw.get("base64Decode", False)
+    if not isinstance(base64_decode, bool):
+        raise AmsInvalid(
+            "pushConfig.base64Decode", "a boolean", "Invalid pushConfig.base64Decode Arguments"
+        )
+
+    if push_type == PUSH_HTTP:
+        check_push_endpoint(endpoint, allow_insecure=allow_insecure)
+        same_endpoint = existing.push_type == PUSH_HTTP and existing.push_endpoint == endpoint
+        max_messages = _int(raw, "maxMessages", "pushConfig.maxMessages")
+        if max_messages == 0:
+            max_messages = existing.push_max_messages if existing.is_push else 0
+            max_messages = max_messages or 1
+        header = _obj(raw, "authorizationHeader", "pushConfig.authorizationHeader")
+        auth_type = _str(header, "type", "pushConfig.authorizationHeader.type")
+        if auth_type and auth_type not in (AUTH_AUTOGEN, AUTH_DISABLED):
+            raise AmsInvalid(
+                "pushConfig.authorizationHeader.type",
+                f"{AUTH_AUTOGEN} or {AUTH_DISABLED}",
+                "Authorization header type can only be of 'autogen' or 'disabled' type",
+            )
+        if not auth_type:
+            # unchanged: keep what there was (value included); a new push sub: autogen
+            auth_type = existing.auth_header_type if existing.is_push else AUTH_AUTOGEN
+            auth_type = auth_type or AUTH_DISABLED
+            keep_value = auth_type == AUTH_AUTOGEN and existing.auth_header_type == AUTH_AUTOGEN
+        else:
+            keep_value = False
+        if auth_type == AUTH_AUTOGEN:
+            auth_value = existing.auth_header_value if keep_value else new_token()
+        else:
+            auth_value = ""
+        return PushSettings(
+            push_type=PUSH_HTTP,
+            push_endpoint=endpoint,
+            push_max_messages=max_messages,
+            auth_header_type=auth_type,
+            auth_header_value=auth_value,
+            retry_type=retry_type,
+            retry_period_ms=period,
+            verification_hash=existing.verification_hash if same_endpoint else new_token(),
+            verified=existing.verified if same_endpoint else False,
+            base64_decode=base64_decode,
+        )
+    if push_type == PUSH_MATTERMOST:
+        url = _str(raw, "mattermostUrl", "pushConfig.mattermostUrl")
+        if not url:
+            raise AmsInvalid(
+                "pushConfig.mattermostUrl", "required", "Field mattermostUrl cannot be empty"
+            )
+        check_push_endpoint(url, allow_insecure=allow_insecure)
+        return PushSettings(
+            push_type=PUSH_MATTERMOST,
+            push_max_messages=1,
+            retry_type=retry_type,
+            retry_period_ms=period,
+            verified=True,
+            base64_decode=base64_decode,
+            mattermost_url=url,
+            mattermost_username=_str(raw, "mattermostUsername", "pushConfig.mattermostUsername"),
+            mattermost_channel=_str(raw, "mattermostChannel", "pushConfig.mattermostChannel"),
+        )
+    raise AmsInvalid(
+        "pushConfig.type",
+        f"{PUSH_HTTP} or {PUSH_MATTERMOST}",
+        "Push configuration type can only be of 'http_endpoint' or 'mattermost'",
+    )
+
+
+def initial_backoff_ms(settings: PushSettings) -> int:
+    if not settings.is_push:
+        return 0
+    if settings.retry_type == RETRY_SLOWSTART:
+        return SLOWSTART_INITIAL_BACKOFF_MS
+    return settings.retry_period_ms
+
+
+# --- AMS page tokens -----------------------------------------------------------------
+
+
+def encode_page_token(next_id: int) -> str:
+    return base64.b64encode(str(next_id).encode()).decode()
+
+
+def decode_page_token(token: str | None) -> int | None:
+    if not token:
+        return None
+    try:
+        text = base64.b64decode(token, validate=True).decode("ascii")
+    except (binascii.Error, ValueError, UnicodeError) as exc:
+        raise AmsInvalid("pageToken", "a token from a previous page", "Invalid page token") from exc
+    if not text.isdigit():
+        raise AmsInvalid("pageToken", "a token from a previous page", "Invalid page token")
+    return int(text)
+
+
+def check_page_size(size: int | None) -> int:
+    """0 (or absent) means everything."""
+    if size is None:
+        return 0
+    if isinstance(size, bool) or not isinstance(size, int) or size < 0:
+        raise AmsInvalid("pageSize", "a non-negative integer", "Invalid page size")
+    return size

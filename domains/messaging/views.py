@@ -1,0 +1,137 @@
+"""What the messaging service functions return: plain, immutable values that outlive the
+session, carrying what both the AMS REST routes and GraphQL need."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Generic, TypeVar
+
+from domains.messaging.rules import PushSettings
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectView:
+    id: int
+    name: str
+    description: str
+    created_at: datetime
+    modified_at: datetime
+    created_by: str | None  # the creator's subject (AMS user name)
+
+
+@dataclass(frozen=True, slots=True)
+class MemberView:
+    subject: str
+    user_id: int
+    roles: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class TopicView:
+    id: int
+    project: str
+    name: str
+    created_at: datetime
+    next_offset: int
+    message_count: int
+    bytes_in: int
+    published_at: datetime | None
+
+    @property
+    def full_name(self) -> str:
+        """AMS's name, with the leading slash the library needs."""
+        return f"/projects/{self.project}/topics/{self.name}"
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriptionView:
+    id: int
+    project: str
+    name: str
+    topic_id: int | None  # what a long-polling pull waits on (notify); None: topic deleted
+    topic: str  # the topic's name in the same project (kept after the topic is deleted)
+    ack_deadline: int
+    offset: int
+    next_offset: int
+    pending_ack_at: datetime | None
+    created_at: datetime
+    push: PushSettings
+    push_status: str
+    message_count: int
+    bytes_out: int
+
+    @property
+    def full_name(self) -> str:
+        return f"/projects/{self.project}/subscriptions/{self.name}"
+
+    @property
+    def full_topic(self) -> str:
+        return f"/projects/{self.project}/topics/{self.topic}"
+
+
+@dataclass(frozen=True, slots=True)
+class ReceivedMessage:
+    ack_id: str  # projects/P/subscriptions/S:<offset> (no leading slash, as AMS sends it)
+    offset: int
+    data: bytes
+    attributes: Mapping[str, str]
+    publish_time: datetime
+    size: int
+
+    @property
+    def message_id(self) -> str:
+        return str(self.offset)
+
+
+@dataclass(frozen=True, slots=True)
+class Offsets:
+    max: int
+    min: int
+    current: int
+
+
+@dataclass(frozen=True, slots=True)
+class AmsPage(Generic[T]):
+    """One AMS page: items, the token of the next page ("" when none) and the total."""
+
+    items: list[T]
+    next_page_token: str
+    total_size: int
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    messages_in: int = 0
+    bytes_in: int = 0
+    messages_out: int = 0
+    bytes_out: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class TopicMetrics:
+    topic: str
+    subscriptions: int
+    messages: int
+    bytes: int
+    published_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriptionMetrics:
+    subscription: str
+    messages: int
+    bytes: int
+    delivered: int
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectMetrics:
+    project: str
+    topics: int
+    subscriptions: int
+    usage: Usage
+    per_user: Mapping[str, Usage] = field(default_factory=dict)
