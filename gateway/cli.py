@@ -75,7 +75,11 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     if bool(args.ssl_certfile) != bool(args.ssl_keyfile):
         print("--ssl-certfile and --ssl-keyfile go together", file=sys.stderr)
         return 2
-    engine = make_engine(settings.database_url)
+    # On SQLite every request's transaction takes the write lock when it begins: one that
+    # reads before it writes (authorization always does) would otherwise fail at once with
+    # "database is locked" whenever another writer committed in between. SQLite has one
+    # writer at a time anyway; PostgreSQL is unaffected.
+    engine = make_engine(settings.database_url, write_intent=True)
     migrate.upgrade(engine)
     factory = make_session_factory(engine)
     if args.demo:

@@ -28,7 +28,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from domains.common import audit
+from domains.common import audit, outbox
 from domains.common.errors import Forbidden, Unauthenticated
 from domains.common.identity import Principal
 from domains.common.models import pk
@@ -93,8 +93,9 @@ NO_TOPIC = "Subscription's topic doesn't exist"
 
 
 def _record_event(session: Session, kind: str, payload: Mapping[str, Any]) -> None:
-    """OUTBOX HOOK. At merge this becomes `domains.common.outbox.emit(session, kind, payload)`
-    (same transaction as the change). Kinds: messaging.published, messaging.push_changed."""
+    """In the change's own transaction (the outbox). Kinds: messaging.published,
+    messaging.push_changed."""
+    outbox.emit(session, kind, payload)
 
 
 # --- access -------------------------------------------------------------------------------
