@@ -18,6 +18,7 @@ from starlette.routing import Route, WebSocketRoute
 from gateway import migrate
 from gateway.auth.authenticator import build_authenticator
 from gateway.auth.login import login_routes
+from gateway.compat.ams import AmsApi
 from gateway.config import Settings
 from gateway.db import make_engine, make_session_factory
 from gateway.logs import configure_logging
@@ -40,6 +41,7 @@ def create_app(
     head = migrate.head_revision()
     authenticator = build_authenticator(settings)
     view = GraphQLView(build_schema(settings), settings, session_factory, authenticator)
+    ams = AmsApi(settings, session_factory, authenticator)
 
     async def healthz(request: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})
@@ -89,6 +91,7 @@ def create_app(
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             *login_routes(settings),
+            *ams.routes(),
         ],
         middleware=middleware,
         lifespan=lifespan,

@@ -111,6 +111,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
             log_level="warning",
             ssl_certfile=args.ssl_certfile,
             ssl_keyfile=args.ssl_keyfile,
+            timeout_graceful_shutdown=settings.shutdown_timeout,
         )
     finally:
         runtime.stop()
@@ -257,6 +258,38 @@ def cmd_admin_make_admin(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_messaging_create_project(settings: Settings, args: argparse.Namespace) -> int:
+    from domains.common.identity import PLATFORM
+    from domains.messaging import service as messaging
+
+    with _migrated_session(settings) as session:
+        messaging.create_project(session, PLATFORM, name=args.name, description=args.description)
+    print(f"messaging project {args.name} created")
+    return 0
+
+
+def cmd_messaging_issue_token(settings: Settings, args: argparse.Namespace) -> int:
+    """Make the user a member of the project with the roles, and print a new API token
+    for them: all an operator needs to wire up an AMS client."""
+    from domains.common.identity import PLATFORM
+    from domains.identity import tokens
+    from domains.messaging import service as messaging
+
+    roles = [r.strip() for r in args.roles.split(",") if r.strip()]
+    with _migrated_session(settings) as session:
+        messaging.add_member(
+            session, PLATFORM, project=args.project, subject=args.subject, roles=roles
+        )
+        _, secret = tokens.create_api_token(
+            session,
+            PLATFORM,
+            name=args.name or f"{args.project} ({','.join(roles)})",
+            user_subject=args.subject,
+        )
+    print(secret)
+    return 0
+
+
 def cmd_admin_link_identity(settings: Settings, args: argparse.Namespace) -> int:
     from domains.common.identity import PLATFORM
     from domains.identity import service as identity
@@ -339,6 +372,23 @@ def build_parser() -> argparse.ArgumentParser:
     link.add_argument("--issuer", required=True, help="the other identity's issuer")
     link.add_argument("--identity-subject", required=True, help="its subject at that issuer")
     link.set_defaults(func=cmd_admin_link_identity)
+
+    msg = sub.add_parser("messaging", help="bootstrap the messaging service (AMS)")
+    msg_sub = msg.add_subparsers(dest="messaging_command", required=True)
+    create = msg_sub.add_parser("create-project", help="create a messaging project")
+    create.add_argument("name")
+    create.add_argument("--description", default="")
+    create.set_defaults(func=cmd_messaging_create_project)
+    issue = msg_sub.add_parser(
+        "issue-token", help="add a user to a project and print a new API token for them"
+    )
+    issue.add_argument("--subject", required=True, help="the user's subject (created if new)")
+    issue.add_argument("--project", required=True)
+    issue.add_argument(
+        "--roles", required=True, help="comma-separated: project_admin, publisher, consumer"
+    )
+    issue.add_argument("--name", help="what the token is for (shown in the token list)")
+    issue.set_defaults(func=cmd_messaging_issue_token)
     return parser
 
 

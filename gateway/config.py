@@ -100,6 +100,9 @@ class Settings:
     max_message_bytes: int = 1_572_864  # AMS's 1.5 MiB (AM-372)
     pull_wait_ms: int = 1000
     allow_insecure_push: bool = False
+    # seconds `serve` waits for open connections on shutdown (TLS peers that never send
+    # close_notify would otherwise hold it for asyncio's 30 s)
+    shutdown_timeout: int = 10
     broker_url: str | None = None
     broker_namespace: str = "opsgraph"
     worker_threads: int = 8
@@ -164,6 +167,7 @@ class Settings:
             max_message_bytes=_int(env, "OPSGRAPH_MAX_MESSAGE_BYTES", d.max_message_bytes),
             pull_wait_ms=_int(env, "OPSGRAPH_PULL_WAIT_MS", d.pull_wait_ms, minimum=0),
             allow_insecure_push=_bool(env, "OPSGRAPH_ALLOW_INSECURE_PUSH", False),
+            shutdown_timeout=_int(env, "OPSGRAPH_SHUTDOWN_TIMEOUT", d.shutdown_timeout, minimum=0),
             broker_url=broker_url(env.get("OPSGRAPH_BROKER_URL")),
             broker_namespace=namespace,
             worker_threads=_int(env, "OPSGRAPH_WORKER_THREADS", d.worker_threads),

@@ -25,6 +25,7 @@ def server_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     """The caller's environment without OPSGRAPH_* settings, on a fresh SQLite file."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("OPSGRAPH_")}
     env["OPSGRAPH_DATABASE_URL"] = f"sqlite:///{tmp_path / 'cli.db'}"
+    env["OPSGRAPH_SHUTDOWN_TIMEOUT"] = "2"
     env.update(extra)
     return env
 

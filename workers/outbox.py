@@ -74,9 +74,7 @@ def record_failure(
     try:
         with unit_of_work(factory) as session:
             now = utcnow()
-            rows = session.scalars(
-                select(OutboxEvent).where(col(OutboxEvent.id).in_(ids))
-            )
+            rows = session.scalars(select(OutboxEvent).where(col(OutboxEvent.id).in_(ids)))
             for row in rows:
                 row.attempts += 1
                 row.last_error = message
@@ -153,9 +151,7 @@ class EmbeddedRelay:
                 with unit_of_work(self.factory) as session:
                     session.execute(
                         update(OutboxEvent)
-                        .where(
-                            col(OutboxEvent.id) == event_id, col(OutboxEvent.sent_at).is_(None)
-                        )
+                        .where(col(OutboxEvent.id) == event_id, col(OutboxEvent.sent_at).is_(None))
                         .values(sent_at=utcnow(), retry_at=None)
                     )
                 done += 1

@@ -10,10 +10,15 @@ from typing import Any
 from domains.messaging.rules import PUSH_HTTP
 from domains.messaging.views import (
     AmsPage,
+    MemberView,
     Offsets,
+    ProfileView,
+    ProjectMetrics,
     ProjectView,
     ReceivedMessage,
+    SubscriptionMetrics,
     SubscriptionView,
+    TopicMetrics,
     TopicView,
 )
 
@@ -131,3 +136,145 @@ def offsets_json(offsets: Offsets) -> dict[str, Any]:
 
 def acl_json(subjects: list[str]) -> dict[str, Any]:
     return {"authorized_users": subjects}
+
+
+def user_json(profile: ProfileView) -> dict[str, Any]:
+    """`/users/profile`: the AMS user object (the user's name is their subject)."""
+    return {
+        "name": profile.subject,
+        "email": profile.email or "",
+        "projects": [
+            {"project": name, "roles": list(roles), "topics": [], "subscriptions": []}
+            for name, roles in profile.projects
+        ],
+        "service_roles": list(profile.service_roles),
+    }
+
+
+def member_json(project: str, member: MemberView) -> dict[str, Any]:
+    return {
+        "name": member.subject,
+        "projects": [
+            {"project": project, "roles": list(member.roles), "topics": [], "subscriptions": []}
+        ],
+    }
+
+
+def _metric(
+    name: str, resource_type: str, resource: str, value: int, at: datetime, description: str
+) -> dict[str, Any]:
+    return {
+        "metric": name,
+        "metric_type": "counter",
+        "value_type": "int64",
+        "resource_type": resource_type,
+        "resource_name": resource,
+        "timeseries": [{"timestamp": rfc3339_nano(at), "value": value}],
+        "description": description,
+    }
+
+
+def topic_metrics_json(metrics: TopicMetrics, now: datetime) -> dict[str, Any]:
+    t = metrics.topic
+    return {
+        "metrics": [
+            _metric(
+                "topic.number_of_subscriptions",
+                "topic",
+                t,
+                metrics.subscriptions,
+                now,
+                "Counter that displays the number of subscriptions belonging to a topic",
+            ),
+            _metric(
+                "topic.number_of_messages",
+                "topic",
+                t,
+                metrics.messages,
+                now,
+                "Counter that displays the number of messages published to the topic",
+            ),
+            _metric(
+                "topic.number_of_bytes",
+                "topic",
+                t,
+                metrics.bytes,
+                now,
+                "Counter that displays the total size of data (in bytes) published",
+            ),
+        ]
+    }
+
+
+def subscription_metrics_json(metrics: SubscriptionMetrics, now: datetime) -> dict[str, Any]:
+    s = metrics.subscription
+    return {
+        "metrics": [
+            _metric(
+                "subscription.number_of_messages",
+                "subscription",
+                s,
+                metrics.messages,
+                now,
+                "Counter that displays the number of messages consumed",
+            ),
+            _metric(
+                "subscription.number_of_bytes",
+                "subscription",
+                s,
+                metrics.bytes,
+                now,
+                "Counter that displays the total size of data (in bytes) consumed",
+            ),
+        ]
+    }
+
+
+def project_metrics_json(metrics: ProjectMetrics, now: datetime) -> dict[str, Any]:
+    p = metrics.project
+    found = [
+        _metric(
+            "project.number_of_topics",
+            "project",
+            p,
+            metrics.topics,
+            now,
+            "Counter that displays the number of topics belonging to the project",
+        ),
+        _metric(
+            "project.number_of_subscriptions",
+            "project",
+            p,
+            metrics.subscriptions,
+            now,
+            "Counter that displays the number of subscriptions belonging to the project",
+        ),
+        _metric(
+            "project.number_of_messages",
+            "project",
+            p,
+            metrics.usage.messages_in,
+            now,
+            "Counter that displays the number of messages published to the project",
+        ),
+        _metric(
+            "project.number_of_bytes",
+            "project",
+            p,
+            metrics.usage.bytes_in,
+            now,
+            "Counter that displays the total size of data (in bytes) published",
+        ),
+    ]
+    for user, usage in sorted(metrics.per_user.items()):
+        found.append(
+            _metric(
+                "project.user.number_of_messages",
+                "project.user",
+                f"{p}.{user}",
+                usage.messages_in,
+                now,
+                "Messages the user published to the project",
+            )
+        )
+    return {"metrics": found}

@@ -64,6 +64,7 @@ from domains.messaging.views import (
     AmsPage,
     MemberView,
     Offsets,
+    ProfileView,
     ProjectMetrics,
     ProjectView,
     ReceivedMessage,
@@ -367,6 +368,24 @@ def list_projects(session: Session, principal: Principal) -> list[ProjectView]:
         mine = select(T_MEMBER.c.project_id).where(T_MEMBER.c.user_id == principal.user_id)
         stmt = stmt.where(T_PROJECT.c.id.in_(mine))
     return [_project_view(session, p) for p in session.execute(stmt).scalars()]
+
+
+def user_profile(session: Session, principal: Principal) -> ProfileView:
+    """The caller as AMS's `/users/profile` shows them: their projects and roles there."""
+    if principal.is_anonymous:
+        raise Unauthenticated("authentication required")
+    rows = session.execute(
+        select(T_PROJECT.c.name, T_MEMBER.c.roles)
+        .join(T_MEMBER, T_MEMBER.c.project_id == T_PROJECT.c.id)
+        .where(T_MEMBER.c.user_id == principal.user_id)
+        .order_by(T_PROJECT.c.name)
+    ).all()
+    return ProfileView(
+        subject=principal.subject or "",
+        email=principal.email,
+        projects=tuple((r[0], tuple(r[1])) for r in rows),
+        service_roles=("service_admin",) if principal.is_superuser else (),
+    )
 
 
 def update_project(

@@ -24,6 +24,14 @@ class ProjectView:
 
 
 @dataclass(frozen=True, slots=True)
+class ProfileView:
+    subject: str
+    email: str | None
+    projects: tuple[tuple[str, tuple[str, ...]], ...]  # (project, roles)
+    service_roles: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class MemberView:
     subject: str
     user_id: int

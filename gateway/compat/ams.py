@@ -1,0 +1,491 @@
+"""The ARGO Messaging Service v1 REST API over the messaging service functions, for the
+clients written against AMS (argo-ams-library, the Nagios publisher, APEL SSM).
+
+Wire rules kept from AMS: paths under /v1 with actions as a `:verb` suffix on the resource,
+the `x-api-key` header (or `?key=`), bodies parsed whatever their Content-Type, numbers as
+strings where AMS sends strings, names with a leading slash, 200 with an empty body for
+modify/delete calls, and `{"error": {"code", "message", "status"}}` on failure.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import anyio.to_thread
+import httpx2
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from domains.common.errors import DomainError
+from domains.common.identity import Principal
+from domains.common.time import utcnow
+from domains.messaging import formats, notify
+from domains.messaging import service as messaging
+from domains.messaging.errors import ams_error_body
+from gateway.auth.authenticator import Authenticator
+from gateway.config import Settings
+from gateway.db import unit_of_work
+
+JSON_TYPE = "application/json; charset=utf-8"
+Work = Callable[[Session, Principal], Any]
+
+
+class AmsHttpError(Exception):
+    """A failure found before any service function runs (the request itself is bad)."""
+
+    def __init__(self, code: int, status: str, message: str) -> None:
+        super().__init__(message)
+        self.body = {"error": {"code": code, "message": message, "status": status}}
+        self.code = code
+
+
+def _json(body: Any, status: int = 200) -> Response:
+    return Response(json.dumps(body), status_code=status, media_type=JSON_TYPE)
+
+
+EMPTY = object()  # a call whose success AMS answers with an empty body
+
+
+def _render(result: Any) -> Response:
+    if result is EMPTY:
+        return Response(b"", status_code=200, media_type=JSON_TYPE)
+    return _json(result)
+
+
+async def _body(request: Request, *, bad: AmsHttpError | None = None) -> dict[str, Any]:
+    """The JSON object sent, whatever the Content-Type (the library sends none); an empty
+    body is an empty object, as for AMS's PUT of a topic."""
+    raw = await request.body()
+    if not raw.strip():
+        return {}
+    try:
+        value = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        value = None
+    if not isinstance(value, dict):
+        raise bad or AmsHttpError(400, "BAD_REQUEST", "Invalid Request Body")
+    return value
+
+
+def _split(raw: str) -> tuple[str, str]:
+    """`name:action` -> (name, action); AMS puts actions after a colon."""
+    name, _, action = raw.partition(":")
+    return name, action
+
+
+class AmsApi:
+    def __init__(
+        self,
+        settings: Settings,
+        session_factory: sessionmaker[Session],
+        authenticator: Authenticator,
+    ) -> None:
+        self.settings = settings
+        self.session_factory = session_factory
+        self.authenticator = authenticator
+
+    async def _run(self, request: Request, work: Work) -> Any:
+        """`work(session, principal)` in one transaction, off the event loop."""
+        credentials = await self.authenticator.credentials(request, allow_query_key=True)
+
+        def run() -> Any:
+            with unit_of_work(self.session_factory) as session:
+                principal = self.authenticator.principal(session, credentials)
+                return work(session, principal)
+
+        return await anyio.to_thread.run_sync(run)
+
+    def route(
+        self, handler: Callable[[Request], Awaitable[Any]]
+    ) -> Callable[[Request], Awaitable[Response]]:
+        async def endpoint(request: Request) -> Response:
+            try:
+                return _render(await handler(request))
+            except AmsHttpError as error:
+                return _json(error.body, error.code)
+            except DomainError as error:
+                code, body = ams_error_body(error)
+                return _json(body, code)
+
+        return endpoint
+
+    # --- service -----------------------------------------------------------------------
+
+    async def status(self, request: Request) -> Any:
+        return {"status": "ok"}
+
+    async def version(self, request: Request) -> Any:
+        from importlib.metadata import version
+
+        return {"release": version("opsgraph"), "implementation": "opsgraph"}
+
+    async def profile(self, request: Request) -> Any:
+        def work(session: Session, principal: Principal) -> Any:
+            return messaging.user_profile(session, principal)
+
+        return formats.user_json(await self._run(request, work))
+
+    # --- projects ----------------------------------------------------------------------
+
+    async def projects(self, request: Request) -> Any:
+        views = await self._run(request, lambda s, p: messaging.list_projects(s, p))
+        return {"projects": [formats.project_json(v) for v in views]}
+
+    async def project(self, request: Request) -> Any:
+        name, action = _split(request.path_params["project"])
+        method = request.method
+        if action == "metrics" and method == "GET":
+            metrics = await self._run(
+                request, lambda s, p: messaging.project_metrics(s, p, project=name)
+            )
+            return formats.project_metrics_json(metrics, utcnow())
+        if action:
+            raise AmsHttpError(404, "NOT_FOUND", "API call not found")
+        if method == "GET":
+            view = await self._run(request, lambda s, p: messaging.get_project(s, p, project=name))
+            return formats.project_json(view)
+        if method == "DELETE":
+            await self._run(request, lambda s, p: messaging.delete_project(s, p, project=name))
+            return EMPTY
+        body = await _body(request)
+        description = body.get("description")
+        if description is not None and not isinstance(description, str):
+            raise AmsHttpError(400, "INVALID_ARGUMENT", "Invalid project description")
+        if method == "POST":
+            view = await self._run(
+                request,
+                lambda s, p: messaging.create_project(
+                    s, p, name=name, description=description or ""
+                ),
+            )
+            return formats.project_json(view)
+        new_name = body.get("name")
+        view = await self._run(
+            request,
+            lambda s, p: messaging.update_project(
+                s,
+                p,
+                project=name,
+                description=description,
+                new_name=new_name if isinstance(new_name, str) else None,
+            ),
+        )
+        return formats.project_json(view)
+
+    async def members(self, request: Request) -> Any:
+        project = request.path_params["project"]
+        views = await self._run(request, lambda s, p: messaging.list_members(s, p, project=project))
+        return {"users": [formats.member_json(project, v) for v in views]}
+
+    async def member(self, request: Request) -> Any:
+        project = request.path_params["project"]
+        user, action = _split(request.path_params["user"])
+        if request.method == "GET" and not action:
+            views = await self._run(
+                request, lambda s, p: messaging.list_members(s, p, project=project)
+            )
+            for view in views:
+                if view.subject == user:
+                    return formats.member_json(project, view)
+            raise AmsHttpError(404, "NOT_FOUND", "User doesn't exist")
+        if action == "remove":
+            await self._run(
+                request,
+                lambda s, p: messaging.remove_member(s, p, project=project, subject=user),
+            )
+            return EMPTY
+        if action in ("add", "") and request.method in ("POST", "PUT"):
+            body = await _body(request)
+            roles = body.get("projects", [{}])[0].get("roles") if "projects" in body else None
+            roles = roles if roles is not None else body.get("roles", [])
+            if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
+                raise AmsHttpError(400, "INVALID_ARGUMENT", "invalid role(s)")
+            view = await self._run(
+                request,
+                lambda s, p: messaging.add_member(s, p, project=project, subject=user, roles=roles),
+            )
+            return formats.member_json(project, view)
+        raise AmsHttpError(404, "NOT_FOUND", "API call not found")
+
+    # --- topics ------------------------------------------------------------------------
+
+    async def topics(self, request: Request) -> Any:
+        project = request.path_params["project"]
+        size, token = _paging(request)
+        page = await self._run(
+            request,
+            lambda s, p: messaging.list_topics(
+                s, p, project=project, page_size=size, page_token=token
+            ),
+        )
+        return formats.topics_page_json(page)
+
+    async def topic(self, request: Request) -> Any:
+        project = request.path_params["project"]
+        topic, action = _split(request.path_params["topic"])
+        method = request.method
+        kw = {"project": project, "topic": topic}
+        if not action:
+            if method == "PUT":
+                await _body(request)  # empty, or a schema this server does not support
+                view = await self._run(request, lambda s, p: messaging.create_topic(s, p, **kw))
+                return formats.topic_json(view)
+            if method == "GET":
+                view = await self._run(request, lambda s, p: messaging.get_topic(s, p, **kw))
+                return formats.topic_json(view)
+            if method == "DELETE":
+                await self._run(request, lambda s, p: messaging.delete_topic(s, p, **kw))
+                return EMPTY
+        elif action == "publish" and method == "POST":
+            bad = AmsHttpError(400, "INVALID_ARGUMENT", "Invalid Message Arguments")
+            body = await _body(request, bad=bad)
+            messages = body.get("messages")
+            if not isinstance(messages, list):
+                raise bad
+            limit = self.settings.max_message_bytes
+            ids = await self._run(
+                request,
+                lambda s, p: messaging.publish(
+                    s, p, messages=messages, max_message_bytes=limit, **kw
+                ),
+            )
+            return formats.publish_json(ids)
+        elif action == "acl" and method == "GET":
+            users = await self._run(request, lambda s, p: messaging.get_topic_acl(s, p, **kw))
+            return {"authorized_users": users}
+        elif action == "modifyAcl" and method == "POST":
+            users = _acl_users(await _body(request))
+            await self._run(
+                request, lambda s, p: messaging.modify_topic_acl(s, p, users=users, **kw)
+            )
+            return EMPTY
+        elif action == "metrics" and method == "GET":
+            metrics = await self._run(request, lambda s, p: messaging.topic_metrics(s, p, **kw))
+            return formats.topic_metrics_json(metrics, utcnow())
+        raise AmsHttpError(404, "NOT_FOUND", "API call not found")
+
+    async def topic_subscriptions(self, request: Request) -> Any:
+        project = request.path_params["project"]
+        topic = request.path_params["topic"]
+        names = await self._run(
+            request,
+            lambda s, p: messaging.topic_subscriptions(s, p, project=project, topic=topic),
+        )
+        return {"subscriptions": names}
+
+    # --- subscriptions -----------------------------------------------------------------
+
+    async def subscriptions(self, request: Request) -> Any:
+        project = request.path_params["project"]
+        size, token = _paging(request)
+        page = await self._run(
+            request,
+            lambda s, p: messaging.list_subscriptions(
+                s, p, project=project, page_size=size, page_token=token
+            ),
+        )
+        return formats.subscriptions_page_json(page)
+
+    async def subscription(self, request: Request) -> Any:
+        project = request.path_params["project"]
+        sub, action = _split(request.path_params["subscription"])
+        method = request.method
+        kw = {"project": project, "subscription": sub}
+        insecure = self.settings.allow_insecure_push
+        if not action:
+            if method == "PUT":
+                body = await _body(request)
+                topic = body.get("topic")
+                if not isinstance(topic, str):
+                    raise AmsHttpError(400, "INVALID_ARGUMENT", "Invalid Topic Name")
+                deadline = _int_or_none(body.get("ackDeadlineSeconds"), "ackDeadlineSeconds")
+                push = body.get("pushConfig")
+                view = await self._run(
+                    request,
+                    lambda s, p: messaging.create_subscription(
+                        s,
+                        p,
+                        topic=topic,
+                        ack_deadline=deadline,
+                        push_config=push if isinstance(push, dict) else None,
+                        allow_insecure_push=insecure,
+                        **kw,
+                    ),
+                )
+                return formats.subscription_json(view)
+            if method == "GET":
+                view = await self._run(request, lambda s, p: messaging.get_subscription(s, p, **kw))
+                return formats.subscription_json(view)
+            if method == "DELETE":
+                await self._run(request, lambda s, p: messaging.delete_subscription(s, p, **kw))
+                return EMPTY
+        elif method == "POST" and action == "pull":
+            return await self._pull(request, kw)
+        elif method == "POST" and action == "acknowledge":
+            ack_ids = (await _body(request)).get("ackIds")
+            if not isinstance(ack_ids, list) or not ack_ids:
+                raise AmsHttpError(400, "INVALID_ARGUMENT", "Invalid ack parameter")
+            await self._run(
+                request, lambda s, p: messaging.acknowledge(s, p, ack_ids=ack_ids, **kw)
+            )
+            return {}
+        elif method == "POST" and action == "modifyAckDeadline":
+            body = await _body(request)
+            deadline = _int_or_none(body.get("ackDeadlineSeconds"), "ackDeadlineSeconds")
+            if deadline is None:
+                raise AmsHttpError(400, "INVALID_ARGUMENT", "Invalid ackDeadlineSeconds")
+            await self._run(
+                request,
+                lambda s, p: messaging.modify_ack_deadline(s, p, ack_deadline=deadline, **kw),
+            )
+            return EMPTY
+        elif method == "POST" and action == "modifyPushConfig":
+            push = (await _body(request)).get("pushConfig")
+            if push is not None and not isinstance(push, dict):
+                raise AmsHttpError(400, "INVALID_ARGUMENT", "Invalid push configuration")
+            await self._run(
+                request,
+                lambda s, p: messaging.modify_push_config(
+                    s, p, push_config=push or None, allow_insecure_push=insecure, **kw
+                ),
+            )
+            return EMPTY
+        elif method == "POST" and action == "verifyPushEndpoint":
+            view = await self._run(
+                request,
+                lambda s, p: messaging.verify_push_endpoint(s, p, fetch=_fetch, **kw),
+            )
+            return formats.subscription_json(view)
+        elif method == "GET" and action == "offsets":
+            offsets = await self._run(request, lambda s, p: messaging.offsets(s, p, **kw))
+            return formats.offsets_json(offsets)
+        elif method == "GET" and action == "timeToOffset":
+            moment = request.query_params.get("time", "")
+            offset = await self._run(
+                request, lambda s, p: messaging.time_to_offset(s, p, time=moment, **kw)
+            )
+            return {"offset": offset}
+        elif method == "POST" and action == "modifyOffset":
+            offset = _int_or_none((await _body(request)).get("offset"), "offset")
+            if offset is None:
+                raise AmsHttpError(400, "INVALID_ARGUMENT", "Invalid offset")
+            await self._run(
+                request, lambda s, p: messaging.modify_offset(s, p, offset=offset, **kw)
+            )
+            return EMPTY
+        elif method == "GET" and action == "acl":
+            users = await self._run(
+                request, lambda s, p: messaging.get_subscription_acl(s, p, **kw)
+            )
+            return {"authorized_users": users}
+        elif method == "POST" and action == "modifyAcl":
+            users = _acl_users(await _body(request))
+            await self._run(
+                request,
+                lambda s, p: messaging.modify_subscription_acl(s, p, users=users, **kw),
+            )
+            return EMPTY
+        elif method == "GET" and action == "metrics":
+            metrics = await self._run(
+                request, lambda s, p: messaging.subscription_metrics(s, p, **kw)
+            )
+            return formats.subscription_metrics_json(metrics, utcnow())
+        raise AmsHttpError(404, "NOT_FOUND", "API call not found")
+
+    async def _pull(self, request: Request, kw: dict[str, str]) -> Any:
+        """AMS's options are strings: maxMessages (unparsable -> 1) and returnImmediately
+        (only "false" turns it off). With nothing to deliver and returnImmediately off, wait
+        up to OPSGRAPH_PULL_WAIT_MS for a publish, outside any transaction."""
+        body = await _body(request)
+        try:
+            wanted = int(str(body.get("maxMessages", "1")))
+        except ValueError:
+            wanted = 1
+        wanted = max(wanted, 1)
+        wait = str(body.get("returnImmediately", "true")).lower() == "false"
+
+        def pull(session: Session, principal: Principal) -> tuple[Any, int | None, int]:
+            project, sub = kw["project"], kw["subscription"]
+            view = messaging.get_subscription(session, principal, project=project, subscription=sub)
+            since = notify.token(view.topic_id) if view.topic_id is not None else 0
+            got = messaging.pull(
+                session, principal, project=project, subscription=sub, max_messages=wanted
+            )
+            return got, view.topic_id, since
+
+        messages, topic_id, since = await self._run(request, pull)
+        if not messages and wait and topic_id is not None and self.settings.pull_wait_ms:
+            seconds = self.settings.pull_wait_ms / 1000
+            if await notify.wait_for_messages_async(topic_id, seconds, since=since):
+                messages, _, _ = await self._run(request, pull)
+        return formats.pull_json(messages)
+
+    def routes(self) -> list[Route]:
+        r = self.route
+        base = "/v1/projects/{project}"
+        return [
+            Route("/v1/status", r(self.status), methods=["GET"]),
+            Route("/v1/version", r(self.version), methods=["GET"]),
+            Route("/v1/users/profile", r(self.profile), methods=["GET"]),
+            Route("/v1/projects", r(self.projects), methods=["GET"]),
+            Route(base, r(self.project), methods=["GET", "POST", "PUT", "DELETE"]),
+            Route(f"{base}/members", r(self.members), methods=["GET"]),
+            Route(f"{base}/members/{{user}}", r(self.member), methods=["GET", "POST", "PUT"]),
+            Route(f"{base}/topics", r(self.topics), methods=["GET"]),
+            Route(
+                f"{base}/topics/{{topic}}/subscriptions",
+                r(self.topic_subscriptions),
+                methods=["GET"],
+            ),
+            Route(
+                f"{base}/topics/{{topic}}", r(self.topic), methods=["GET", "PUT", "POST", "DELETE"]
+            ),
+            Route(f"{base}/subscriptions", r(self.subscriptions), methods=["GET"]),
+            Route(
+                f"{base}/subscriptions/{{subscription}}",
+                r(self.subscription),
+                methods=["GET", "PUT", "POST", "DELETE"],
+            ),
+        ]
+
+
+def _paging(request: Request) -> tuple[int, str | None]:
+    raw = request.query_params.get("pageSize", "0") or "0"
+    try:
+        size = int(raw)
+    except ValueError as exc:
+        raise AmsHttpError(400, "INVALID_ARGUMENT", "Invalid page size") from exc
+    if size < 0:
+        raise AmsHttpError(400, "INVALID_ARGUMENT", "Invalid page size")
+    return size, request.query_params.get("pageToken") or None
+
+
+def _int_or_none(value: Any, field: str) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise AmsHttpError(400, "INVALID_ARGUMENT", f"Invalid {field}")
+    try:
+        return int(value)
+    except ValueError as exc:
+        raise AmsHttpError(400, "INVALID_ARGUMENT", f"Invalid {field}") from exc
+
+
+def _acl_users(body: dict[str, Any]) -> list[str]:
+    users = body.get("authorized_users")
+    if not isinstance(users, list) or not all(isinstance(u, str) for u in users):
+        raise AmsHttpError(400, "INVALID_ARGUMENT", "Invalid ACL Arguments")
+    return users
+
+
+def _fetch(url: str) -> tuple[int, str]:
+    """The GET that push endpoint verification needs (AMS: GET /ams_verification_hash)."""
+    try:
+        response = httpx2.get(url, timeout=10, follow_redirects=False)
+    except httpx2.HTTPError:
+        return 0, ""
+    return response.status_code, response.text

@@ -1,0 +1,261 @@
+"""The AMS v1 routes on the wire: paths, JSON shapes and number types, authentication by
+`x-api-key` or `?key=`, and AMS's error bodies for bad input, which changes nothing."""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+from starlette.testclient import TestClient
+
+from domains.common.identity import PLATFORM
+from domains.common.time import utcnow
+from domains.identity import tokens
+from domains.messaging import service as messaging
+from domains.messaging.models import MsgSubscription
+from tests.conftest import AppFactory
+from tests.identity.helpers import snapshot
+
+P = "/v1/projects/OPS"
+
+
+@dataclass
+class Wire:
+    client: TestClient
+    keys: dict[str, str]
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        who: str = "admin",
+        raw: bytes | None = None,
+    ) -> tuple[int, Any, str]:
+        content = raw if raw is not None else (b"" if body is None else json.dumps(body).encode())
+        response = self.client.request(
+            method, path, content=content, headers={"x-api-key": self.keys[who]}
+        )
+        parsed = json.loads(response.content) if response.content else None
+        return response.status_code, parsed, response.headers.get("content-type", "")
+
+
+@pytest.fixture
+def wire(make_client: AppFactory, session: Session) -> Wire:
+    messaging.create_project(session, PLATFORM, name="OPS", description="operations")
+    keys = {}
+    for who, roles in (("admin", ["project_admin"]), ("pub", ["publisher"]), ("con", ["consumer"])):
+        messaging.add_member(session, PLATFORM, project="OPS", subject=f"{who}@egi.eu", roles=roles)
+        _, keys[who] = tokens.create_api_token(
+            session, PLATFORM, name="t", user_subject=f"{who}@egi.eu"
+        )
+    session.commit()
+    return Wire(make_client(max_message_bytes=64).client, keys)
+
+
+def b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
+
+
+def error(body: Any) -> tuple[int, str, str]:
+    e = body["error"]
+    return e["code"], e["status"], e["message"]
+
+
+def test_round_trip_shapes(wire: Wire) -> None:
+    code, topic, ctype = wire.call("PUT", f"{P}/topics/t")
+    assert code == 200
+    assert ctype.startswith("application/json")
+    assert topic["name"] == "/projects/OPS/topics/t"
+    assert topic["created_on"].endswith("Z")
+    code, sub, _ = wire.call(
+        "PUT", f"{P}/subscriptions/s", {"topic": "projects/OPS/topics/t", "ackDeadlineSeconds": 30}
+    )
+    assert code == 200
+    assert sub["name"] == "/projects/OPS/subscriptions/s"
+    assert sub["topic"] == "/projects/OPS/topics/t"
+    assert sub["ackDeadlineSeconds"] == 30
+    assert sub["pushConfig"]["pushEndpoint"] == ""
+    assert "createdOn" in sub
+
+    code, published, _ = wire.call(
+        "POST",
+        f"{P}/topics/t:publish",
+        {
+            "messages": [
+                {"attributes": {"b": "2", "a": "1"}, "data": b64("one")},
+                {"data": b64("two")},
+            ]
+        },
+    )
+    assert code == 200
+    ids = published["messageIds"]
+    assert all(isinstance(i, str) for i in ids)
+
+    code, pulled, _ = wire.call(
+        "POST", f"{P}/subscriptions/s:pull", {"maxMessages": "5", "returnImmediately": "true"}
+    )
+    received = pulled["receivedMessages"]
+    assert [base64.b64decode(r["message"]["data"]) for r in received] == [b"one", b"two"]
+    first = received[0]
+    assert first["ackId"] == f"projects/OPS/subscriptions/s:{ids[0]}"
+    assert set(first["message"]) == {"messageId", "attributes", "data", "publishTime"}
+    assert list(first["message"]["attributes"]) == ["a", "b"]  # sorted
+    assert set(received[1]["message"]) == {"messageId", "data", "publishTime"}  # none: omitted
+    assert first["message"]["publishTime"].endswith("Z")
+
+    code, acked, _ = wire.call(
+        "POST", f"{P}/subscriptions/s:acknowledge", {"ackIds": [received[1]["ackId"]]}
+    )
+    assert (code, acked) == (200, {})
+    code, offsets, _ = wire.call("GET", f"{P}/subscriptions/s:offsets")
+    assert offsets == {"max": int(ids[1]) + 1, "min": int(ids[0]), "current": int(ids[1]) + 1}
+    # modify calls answer 200 with an empty body
+    code, body, _ = wire.call(
+        "POST", f"{P}/subscriptions/s:modifyAckDeadline", {"ackDeadlineSeconds": 60}
+    )
+    assert (code, body) == (200, None)
+    code, listed, _ = wire.call("GET", f"{P}/subscriptions?pageSize=1")
+    assert listed["totalSize"] == 1
+    assert listed["subscriptions"][0]["ackDeadlineSeconds"] == 60
+    code, names, _ = wire.call("GET", f"{P}/topics/t/subscriptions")
+    assert names == {"subscriptions": ["/projects/OPS/subscriptions/s"]}
+
+
+def test_key_in_the_query_string_and_status(wire: Wire) -> None:
+    key = wire.keys["admin"]
+    assert wire.client.put(f"{P}/topics/q?key={key}").status_code == 200
+    assert wire.client.get(f"{P}/topics/q?key={key}").json()["name"] == "/projects/OPS/topics/q"
+    assert wire.client.get("/v1/status").json() == {"status": "ok"}
+    missing = wire.client.get(f"{P}/topics/q")
+    assert missing.status_code == 401
+    assert error(missing.json()) == (401, "UNAUTHORIZED", "Unauthorized")
+    profile = wire.client.get("/v1/users/profile", headers={"x-api-key": wire.keys["pub"]}).json()
+    assert profile["name"] == "pub@egi.eu"
+    assert profile["projects"][0]["roles"] == ["publisher"]
+
+
+@pytest.fixture
+def topic_and_sub(wire: Wire) -> None:
+    wire.call("PUT", f"{P}/topics/t")
+    wire.call("PUT", f"{P}/subscriptions/s", {"topic": "projects/OPS/topics/t"})
+
+
+@pytest.mark.usefixtures("topic_and_sub")
+@pytest.mark.parametrize(
+    ("path", "raw", "expected"),
+    [
+        (
+            f"{P}/topics/t:publish",
+            b"{not json",
+            (400, "INVALID_ARGUMENT", "Invalid Message Arguments"),
+        ),
+        (
+            f"{P}/topics/t:publish",
+            b'{"messages": "x"}',
+            (400, "INVALID_ARGUMENT", "Invalid Message Arguments"),
+        ),
+        (
+            f"{P}/topics/t:publish",
+            json.dumps({"messages": [{"data": b64("ok")}, {"data": "not base64!"}]}).encode(),
+            (400, "INVALID_ARGUMENT", None),
+        ),
+        (
+            f"{P}/topics/t:publish",
+            json.dumps({"messages": [{"data": b64("x" * 100)}]}).encode(),
+            (413, "INVALID_ARGUMENT", "Message size is too large"),
+        ),
+        (
+            "/v1/projects/NOPE/topics/t:publish",
+            json.dumps({"messages": [{"data": b64("x")}]}).encode(),
+            (404, "NOT_FOUND", None),
+        ),
+        (
+            f"{P}/subscriptions/s:acknowledge",
+            b'{"ackIds": ["projects/OPS/subscriptions/s:zz"]}',
+            (400, "INVALID_ARGUMENT", "Invalid ack id"),
+        ),
+        (
+            f"{P}/subscriptions/s:modifyAckDeadline",
+            b'{"ackDeadlineSeconds": 601}',
+            (400, "INVALID_ARGUMENT", None),
+        ),
+        (f"{P}/subscriptions/s:pull", b"[]", (400, "BAD_REQUEST", "Invalid Request Body")),
+        (f"{P}/subscriptions/nope:pull", b"{}", (404, "NOT_FOUND", "Subscription doesn't exist")),
+    ],
+)
+def test_bad_input_gets_the_ams_error_and_changes_nothing(
+    wire: Wire, session: Session, path: str, raw: bytes, expected: tuple[int, str, str | None]
+) -> None:
+    before = snapshot(session)
+    code, body, _ = wire.call("POST", path, raw=raw)
+    got = error(body)
+    assert code == expected[0]
+    assert got[:2] == expected[:2]
+    if expected[2] is not None:
+        assert got[2] == expected[2]
+    assert snapshot(session) == before
+
+
+@pytest.mark.usefixtures("topic_and_sub")
+def test_late_ack_is_a_timeout_and_changes_nothing(wire: Wire, session: Session) -> None:
+    wire.call("POST", f"{P}/topics/t:publish", {"messages": [{"data": b64("late")}]})
+    _, pulled, _ = wire.call("POST", f"{P}/subscriptions/s:pull", {"maxMessages": "1"})
+    ack_id = pulled["receivedMessages"][0]["ackId"]
+    # the pull happened a minute ago, well past the 10 s deadline
+    session.execute(update(MsgSubscription).values(pending_ack_at=utcnow() - timedelta(minutes=1)))
+    session.commit()
+    before = snapshot(session)
+    code, body, _ = wire.call("POST", f"{P}/subscriptions/s:acknowledge", {"ackIds": [ack_id]})
+    assert code == 408
+    assert error(body) == (408, "TIMEOUT", "ack timeout")
+    assert snapshot(session) == before
+    _, again, _ = wire.call("POST", f"{P}/subscriptions/s:pull", {"maxMessages": "1"})
+    assert again["receivedMessages"][0]["ackId"] == ack_id  # still there
+
+
+@pytest.mark.usefixtures("topic_and_sub")
+def test_roles_and_acls_on_the_wire(wire: Wire) -> None:
+    code, body, _ = wire.call(
+        "POST", f"{P}/topics/t:publish", {"messages": [{"data": b64("x")}]}, who="pub"
+    )
+    assert (code, error(body)[1]) == (403, "FORBIDDEN")
+    code, body, _ = wire.call("PUT", f"{P}/topics/other", who="pub")
+    assert code == 403
+    assert (
+        wire.call("POST", f"{P}/topics/t:modifyAcl", {"authorized_users": ["pub@egi.eu"]})[0] == 200
+    )
+    code, acl, _ = wire.call("GET", f"{P}/topics/t:acl")
+    assert acl == {"authorized_users": ["pub@egi.eu"]}
+    code, _, _ = wire.call(
+        "POST", f"{P}/topics/t:publish", {"messages": [{"data": b64("x")}]}, who="pub"
+    )
+    assert code == 200
+
+
+@pytest.mark.usefixtures("topic_and_sub")
+def test_existing_topic_and_unknown_action(wire: Wire) -> None:
+    code, body, _ = wire.call("PUT", f"{P}/topics/t")
+    assert (code, error(body)[1:]) == (409, ("ALREADY_EXISTS", "Topic already exists"))
+    code, body, _ = wire.call("POST", f"{P}/topics/t:explode")
+    assert code == 404
+    code, body, _ = wire.call("GET", f"{P}/topics?pageSize=-1")
+    assert code == 400
+
+
+def test_returning_immediately_false_waits_briefly_then_answers_empty(
+    make_client: AppFactory, wire: Wire
+) -> None:
+    wire.call("PUT", f"{P}/topics/w")
+    wire.call("PUT", f"{P}/subscriptions/w", {"topic": "projects/OPS/topics/w"})
+    code, body, _ = wire.call(
+        "POST", f"{P}/subscriptions/w:pull", {"maxMessages": "3", "returnImmediately": "false"}
+    )
+    assert (code, body) == (200, {"receivedMessages": []})
