@@ -131,14 +131,14 @@ def revoke_api_token(
 def user_for_api_token(session: Session, secret: str, *, now: datetime | None = None) -> User:
     """The user a presented secret stands for; refused when unknown, revoked or expired."""
     current = now or utcnow()
-    token = session.execute(
-        select(ApiToken).where(ApiToken.token_hash == hash_token(secret))  # type: ignore[arg-type]
-    ).scalar_one_or_none()
-    if token is None or not _is_live(token, current):
+    found = session.execute(
+        select(ApiToken, User)
+        .join(User, User.id == ApiToken.user_id)  # type: ignore[arg-type]
+        .where(ApiToken.token_hash == hash_token(secret))  # type: ignore[arg-type]
+    ).first()
+    if found is None or not _is_live(found[0], current):
         raise Unauthenticated("invalid API token")
-    user = session.get(User, token.user_id)
-    if user is None:
-        raise Unauthenticated("invalid API token")
+    token, user = found
     if token.last_used_at is None or current - token.last_used_at > LAST_USED_GRANULARITY:
         token.last_used_at = current
         session.flush()

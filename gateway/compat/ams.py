@@ -408,20 +408,30 @@ class AmsApi:
         wanted = max(wanted, 1)
         wait = str(body.get("returnImmediately", "true")).lower() == "false"
 
-        def pull(session: Session, principal: Principal) -> tuple[Any, int | None, int]:
-            project, sub = kw["project"], kw["subscription"]
-            view = messaging.get_subscription(session, principal, project=project, subscription=sub)
-            since = notify.token(view.topic_id) if view.topic_id is not None else 0
-            got = messaging.pull(
+        project, sub = kw["project"], kw["subscription"]
+
+        def pull(session: Session, principal: Principal) -> list[Any]:
+            return messaging.pull(
                 session, principal, project=project, subscription=sub, max_messages=wanted
             )
-            return got, view.topic_id, since
 
-        messages, topic_id, since = await self._run(request, pull)
-        if not messages and wait and topic_id is not None and self.settings.pull_wait_ms:
+        def topic_then_pull(session: Session, principal: Principal) -> tuple[Any, int | None, int]:
+            # the wake-up token is taken before this pull, so a publish that commits after
+            # it cannot be missed by the wait below
+            view = messaging.get_subscription(session, principal, project=project, subscription=sub)
+            since = notify.token(view.topic_id) if view.topic_id is not None else 0
+            return pull(session, principal), view.topic_id, since
+
+        messages = await self._run(request, pull)
+        if not messages and wait and self.settings.pull_wait_ms:
+            messages, topic_id, since = await self._run(request, topic_then_pull)
             seconds = self.settings.pull_wait_ms / 1000
-            if await notify.wait_for_messages_async(topic_id, seconds, since=since):
-                messages, _, _ = await self._run(request, pull)
+            if (
+                not messages
+                and topic_id is not None
+                and await notify.wait_for_messages_async(topic_id, seconds, since=since)
+            ):
+                messages = await self._run(request, pull)
         return formats.pull_json(messages)
 
     def routes(self) -> list[Route]:

@@ -259,3 +259,39 @@ def test_returning_immediately_false_waits_briefly_then_answers_empty(
         "POST", f"{P}/subscriptions/w:pull", {"maxMessages": "3", "returnImmediately": "false"}
     )
     assert (code, body) == (200, {"receivedMessages": []})
+
+
+def test_a_waiting_pull_wakes_up_when_a_message_is_published(
+    make_client: AppFactory, session: Session
+) -> None:
+    """returnImmediately "false": the pull waits outside any transaction, and a publish that
+    commits meanwhile wakes it."""
+    import threading
+    import time
+
+    messaging.create_project(session, PLATFORM, name="OPS")
+    messaging.add_member(
+        session, PLATFORM, project="OPS", subject="a@egi.eu", roles=["project_admin"]
+    )
+    _, key = tokens.create_api_token(session, PLATFORM, name="t", user_subject="a@egi.eu")
+    session.commit()
+    wire = Wire(make_client(pull_wait_ms=20_000).client, {"admin": key})
+    wire.call("PUT", f"{P}/topics/w")
+    wire.call("PUT", f"{P}/subscriptions/w", {"topic": "projects/OPS/topics/w"})
+    results: list[Any] = []
+    puller = threading.Thread(
+        target=lambda: results.append(
+            wire.call("POST", f"{P}/subscriptions/w:pull", {"returnImmediately": "false"})
+        )
+    )
+    started = time.monotonic()
+    puller.start()
+    time.sleep(0.5)  # the pull has found nothing and is waiting
+    assert puller.is_alive()
+    wire.call("POST", f"{P}/topics/w:publish", {"messages": [{"data": b64("wake")}]})
+    puller.join(timeout=15)
+    assert not puller.is_alive()
+    assert time.monotonic() - started < 15  # woken, not timed out (the wait was 20 s)
+    code, body, _ = results[0]
+    assert code == 200
+    assert [base64.b64decode(m["message"]["data"]) for m in body["receivedMessages"]] == [b"wake"]
