@@ -17,6 +17,7 @@ from starlette.testclient import TestClient
 from domains.common.identity import PLATFORM
 from domains.common.time import utcnow
 from domains.identity import tokens
+from domains.messaging import notify
 from domains.messaging import service as messaging
 from domains.messaging.models import MsgSubscription
 from tests.conftest import AppFactory
@@ -286,7 +287,11 @@ def test_a_waiting_pull_wakes_up_when_a_message_is_published(
     )
     started = time.monotonic()
     puller.start()
-    time.sleep(0.5)  # the pull has found nothing and is waiting
+    # until the pull has found nothing and waits (its transactions are over: the test's
+    # connection is free for the publish)
+    deadline = time.monotonic() + 10
+    while not any(notify._waiters.values()) and time.monotonic() < deadline:
+        time.sleep(0.01)
     assert puller.is_alive()
     wire.call("POST", f"{P}/topics/w:publish", {"messages": [{"data": b64("wake")}]})
     puller.join(timeout=15)
