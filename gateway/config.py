@@ -103,6 +103,9 @@ class Settings:
     # seconds `serve` waits for open connections on shutdown (TLS peers that never send
     # close_notify would otherwise hold it for asyncio's 30 s)
     shutdown_timeout: int = 10
+    push_interval: float = 1.0  # seconds between looks for due push subscriptions
+    push_timeout: float = 10.0  # seconds an endpoint may take to answer a push POST
+    push_concurrency: int = 4  # push POSTs in flight at once, per worker process
     broker_url: str | None = None
     broker_namespace: str = "opsgraph"
     worker_threads: int = 8
@@ -168,6 +171,9 @@ class Settings:
             pull_wait_ms=_int(env, "OPSGRAPH_PULL_WAIT_MS", d.pull_wait_ms, minimum=0),
             allow_insecure_push=_bool(env, "OPSGRAPH_ALLOW_INSECURE_PUSH", False),
             shutdown_timeout=_int(env, "OPSGRAPH_SHUTDOWN_TIMEOUT", d.shutdown_timeout, minimum=0),
+            push_interval=_float(env, "OPSGRAPH_PUSH_INTERVAL", d.push_interval, 0.05),
+            push_timeout=_float(env, "OPSGRAPH_PUSH_TIMEOUT", d.push_timeout, 0.1),
+            push_concurrency=_int(env, "OPSGRAPH_PUSH_CONCURRENCY", d.push_concurrency),
             broker_url=broker_url(env.get("OPSGRAPH_BROKER_URL")),
             broker_namespace=namespace,
             worker_threads=_int(env, "OPSGRAPH_WORKER_THREADS", d.worker_threads),

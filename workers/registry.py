@@ -9,11 +9,17 @@ import importlib
 
 from gateway.config import Settings
 
-# Domain modules that call on_event / periodic at import. A new domain adds its module here.
-DOMAIN_MODULES: tuple[str, ...] = ("domains.common.outbox",)
+# Modules that call on_event / periodic at import (domains' own, or workers' thin modules
+# that run domain functions around I/O the domains do not do). A new one is added here.
+DOMAIN_MODULES: tuple[str, ...] = ("domains.common.outbox", "workers.messaging")
 
 
 def load_modules(settings: Settings) -> None:
-    """Import the domain modules, then OPSGRAPH_WORKER_IMPORTS (site-local additions)."""
+    """Import the modules, then OPSGRAPH_WORKER_IMPORTS (site-local additions). A module
+    that defines `configure(settings)` gets it called, after every import: its jobs and
+    handlers read their settings from there (they are registered at import, before any)."""
     for name in (*DOMAIN_MODULES, *settings.worker_imports):
-        importlib.import_module(name)
+        module = importlib.import_module(name)
+        configure = getattr(module, "configure", None)
+        if callable(configure):
+            configure(settings)

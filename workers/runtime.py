@@ -16,7 +16,7 @@ import dramatiq
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from domains.common.outbox import PeriodicJob, periodic_jobs
+from domains.common.outbox import PeriodicJob, listen_run_soon, periodic_jobs
 from gateway.config import Settings
 from gateway.db import make_engine, make_session_factory
 from workers.actors import Actors, declare_actors
@@ -52,6 +52,9 @@ class WorkerRuntime:
         self.relay: Relay
         self._stop = threading.Event()
         self._wake = threading.Event()
+        self._tick = threading.Event()  # the scheduler: stop, or a job asked for now
+        self._soon: set[str] = set()
+        self._soon_lock = threading.Lock()
         if self.broker is not None:
             self.actors = declare_actors(self.broker, self.factory, settings)
             self.relay = BrokerRelay(
@@ -108,6 +111,7 @@ class WorkerRuntime:
         """Stop the loops, let running handlers finish (up to `timeout`), close everything."""
         self._stop.set()
         self._wake.set()
+        self._tick.set()
         for thread in self._threads:
             thread.join(timeout)
         self._threads.clear()
@@ -136,22 +140,38 @@ class WorkerRuntime:
                 continue  # more may be waiting
             self._wake.wait(self.settings.relay_interval)
 
+    def _run_soon(self, name: str) -> None:
+        """A handler asked for job `name` now (domains.common.outbox.run_soon)."""
+        with self._soon_lock:
+            self._soon.add(name)
+        self._tick.set()
+
+    def _take_soon(self) -> set[str]:
+        with self._soon_lock:
+            names, self._soon = self._soon, set()
+        return names
+
     def _schedule_loop(self) -> None:
         jobs = periodic_jobs()
         next_run = {job.name: time.monotonic() for job in jobs}
-        while not self._stop.is_set():
-            now = time.monotonic()
-            for job in jobs:
-                if self._stop.is_set():
-                    return
-                if next_run[job.name] <= now:
-                    self.run_job(job)
-                    next_run[job.name] = time.monotonic() + job.every_seconds
-            if jobs:
-                wait = max(0.0, min(next_run.values()) - time.monotonic())
-                self._stop.wait(min(wait, 5.0))
-            else:
-                self._stop.wait(5.0)
+        unlisten = listen_run_soon(self._run_soon)
+        try:
+            while not self._stop.is_set():
+                self._tick.clear()
+                soon = self._take_soon()
+                now = time.monotonic()
+                for job in jobs:
+                    if self._stop.is_set():
+                        return
+                    if next_run[job.name] <= now or job.name in soon:
+                        self.run_job(job)
+                        next_run[job.name] = time.monotonic() + job.every_seconds
+                wait = 5.0
+                if jobs:
+                    wait = min(wait, max(0.0, min(next_run.values()) - time.monotonic()))
+                self._tick.wait(wait)
+        finally:
+            unlisten()
 
     def run_job(self, job: PeriodicJob) -> int:
         try:

@@ -14,6 +14,7 @@ worker process imports the domain modules that register them (workers/registry.p
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -218,6 +219,33 @@ def periodic(name: str, every_seconds: float) -> Callable[[JobFn], JobFn]:
         return fn
 
     return register
+
+
+_run_soon_listeners: list[Callable[[str], None]] = []
+_listeners_lock = threading.Lock()
+
+
+def run_soon(name: str) -> None:
+    """Ask the schedulers of this process to run periodic job `name` now instead of at its
+    next tick (an event handler that saw new work for it). Only a hint: a process without
+    a scheduler ignores it, and the job still runs at its next tick somewhere."""
+    with _listeners_lock:
+        listeners = list(_run_soon_listeners)
+    for listener in listeners:
+        listener(name)
+
+
+def listen_run_soon(listener: Callable[[str], None]) -> Callable[[], None]:
+    """Register a scheduler's `listener(job_name)` for run_soon; returns the unregister."""
+    with _listeners_lock:
+        _run_soon_listeners.append(listener)
+
+    def unregister() -> None:
+        with _listeners_lock:
+            if listener in _run_soon_listeners:
+                _run_soon_listeners.remove(listener)
+
+    return unregister
 
 
 def periodic_jobs() -> list[PeriodicJob]:

@@ -269,10 +269,25 @@ def _sub_view(project: str, sub: MsgSubscription) -> SubscriptionView:
         pending_ack_at=sub.pending_ack_at,
         created_at=sub.created_at,
         push=settings_of(sub),
-        push_status=sub.push_status,
+        push_status=_push_status(project, sub),
         message_count=sub.message_count,
         bytes_out=sub.bytes_out,
+        delivered_count=sub.delivered_count,
+        consecutive_failures=sub.consecutive_failures,
+        last_error=sub.last_error,
+        last_attempt_at=sub.last_attempt_at,
+        last_success_at=sub.last_success_at,
+        next_attempt_at=sub.next_attempt_at,
+        backoff_ms=sub.backoff_ms,
     )
+
+
+def _push_status(project: str, sub: MsgSubscription) -> str:
+    """What the push worker last reported; a verified push subscription it has not served
+    yet is active (AMS activates it at the push server when verified)."""
+    if sub.push_status or not (sub.push_type and sub.verified):
+        return sub.push_status
+    return f"Subscription /projects/{project}/subscriptions/{sub.name} is currently active"
 
 
 def _ams_page(

@@ -71,6 +71,14 @@ class SubscriptionView:
     push_status: str
     message_count: int
     bytes_out: int
+    # push delivery state (domains.messaging.push)
+    delivered_count: int = 0
+    consecutive_failures: int = 0
+    last_error: str | None = None
+    last_attempt_at: datetime | None = None
+    last_success_at: datetime | None = None
+    next_attempt_at: datetime | None = None
+    backoff_ms: int = 0
 
     @property
     def full_name(self) -> str:

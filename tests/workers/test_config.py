@@ -88,3 +88,48 @@ def test_worker_variables_are_read() -> None:
     assert (settings.worker_max_backoff_ms, settings.worker_time_limit_ms) == (20, 5000)
     assert (settings.relay_interval, settings.relay_batch_size) == (0.25, 7)
     assert (settings.redis_heartbeat_timeout_ms, settings.redis_maintenance_chance) == (1500, 0)
+
+
+def test_push_variables_are_read_and_configure_the_jobs() -> None:
+    from domains.common.outbox import periodic_job_named
+    from workers import messaging
+    from workers.registry import load_modules
+
+    settings = Settings.from_env(
+        {
+            "OPSGRAPH_PUSH_INTERVAL": "0.25",
+            "OPSGRAPH_PUSH_TIMEOUT": "3",
+            "OPSGRAPH_PUSH_CONCURRENCY": "2",
+            "OPSGRAPH_MESSAGE_RETENTION_DAYS": "30",
+            "OPSGRAPH_ALLOW_INSECURE_PUSH": "true",
+        }
+    )
+    assert (settings.push_interval, settings.push_timeout, settings.push_concurrency) == (
+        0.25,
+        3.0,
+        2,
+    )
+    try:
+        load_modules(settings)
+        assert periodic_job_named(messaging.PUSH_JOB).every_seconds == 0.25
+        config = messaging.current_config()
+        assert (config.timeout, config.concurrency, config.allow_insecure) == (3.0, 2, True)
+        assert config.retention_days == 30
+        assert config.lease.total_seconds() == 9
+    finally:
+        load_modules(Settings())
+    assert periodic_job_named(messaging.PUSH_JOB).every_seconds == Settings().push_interval
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("OPSGRAPH_PUSH_INTERVAL", "0"),
+        ("OPSGRAPH_PUSH_TIMEOUT", "zero"),
+        ("OPSGRAPH_PUSH_CONCURRENCY", "0"),
+    ],
+)
+def test_bad_push_settings_name_the_variable(name: str, value: str) -> None:
+    with pytest.raises(Invalid) as caught:
+        Settings.from_env({name: value})
+    assert caught.value.field == name

@@ -1,0 +1,232 @@
+"""Messaging's background work, thin around domains.messaging: AMS push delivery and the
+retention purge.
+
+- `messaging.push` (periodic, every OPSGRAPH_PUSH_INTERVAL s, and at once when woken):
+  claims the due push subscriptions (domains.messaging.push.claim_due) and runs one
+  delivery cycle for each, OPSGRAPH_PUSH_CONCURRENCY at a time, POSTing with httpx
+  (OPSGRAPH_PUSH_TIMEOUT, no redirects). The lease a claim takes is 3 x the timeout.
+- handlers of `messaging.published` and `messaging.push_changed`: wake the push job of
+  this process's scheduler (outbox.run_soon), so a publish is pushed within moments in the
+  embedded mode as with a broker, instead of at the next tick.
+- `messaging.retention` (periodic, hourly): deletes messages older than
+  OPSGRAPH_MESSAGE_RETENTION_DAYS.
+
+Settings come from `configure(settings)`, which workers.registry.load_modules calls.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from types import TracebackType
+
+import httpx2 as httpx
+from sqlalchemy.orm import Session, sessionmaker
+
+from domains.common.outbox import OutboxEvent, on_event, periodic, run_soon
+from domains.common.time import utcnow
+from domains.messaging import push
+from domains.messaging import service as msg
+from domains.messaging.push import PushOutcome, PushRequest
+from gateway.config import Settings
+from gateway.db import unit_of_work
+
+log = logging.getLogger("opsgraph.workers.messaging")
+
+PUSH_JOB = "messaging.push"
+RETENTION_JOB = "messaging.retention"
+RETENTION_EVERY = 3600.0
+Clock = Callable[[], datetime]
+
+
+@dataclass(frozen=True, slots=True)
+class PushConfig:
+    timeout: float = 10.0
+    concurrency: int = 4
+    allow_insecure: bool = False
+    retention_days: int = 7
+
+    @property
+    def lease(self) -> timedelta:
+        """How long a claimed subscription stays with its worker: a cycle is two short
+        transactions around one POST bounded by the timeout."""
+        return timedelta(seconds=3 * self.timeout)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> PushConfig:
+        return cls(
+            timeout=settings.push_timeout,
+            concurrency=settings.push_concurrency,
+            allow_insecure=settings.allow_insecure_push,
+            retention_days=settings.message_retention_days,
+        )
+
+
+_config = PushConfig()
+_config_lock = threading.Lock()
+
+
+def configure(settings: Settings) -> None:
+    """Called by workers.registry.load_modules: the settings, and the push job's period."""
+    global _config
+    with _config_lock:
+        _config = PushConfig.from_settings(settings)
+    periodic(PUSH_JOB, every_seconds=settings.push_interval)(push_due)
+
+
+def current_config() -> PushConfig:
+    with _config_lock:
+        return _config
+
+
+# --- HTTP ---------------------------------------------------------------------------------
+
+
+class PushHttp:
+    """The HTTP side of push: POST a PushRequest, GET a verification URL. No redirects
+    (an endpoint is verified for its own host); every request bounded by `timeout`.
+
+        with PushHttp(timeout=10) as http:
+            service.verify_push_endpoint(..., fetch=http.fetch)
+    """
+
+    def __init__(self, timeout: float) -> None:
+        self._client = httpx.Client(timeout=timeout, follow_redirects=False)
+
+    def send(self, request: PushRequest) -> tuple[int, str]:
+        response = self._client.post(
+            request.url, content=request.body, headers=dict(request.headers)
+        )
+        return response.status_code, response.text
+
+    def fetch(self, url: str) -> tuple[int, str]:
+        response = self._client.get(url)
+        return response.status_code, response.text
+
+    def close(self) -> None:
+        self._client.close()
+
+    def __enter__(self) -> PushHttp:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+# --- delivery -----------------------------------------------------------------------------
+
+
+def deliver(
+    factory: sessionmaker[Session],
+    subscription_id: int,
+    send: push.Send,
+    *,
+    allow_insecure: bool = False,
+    clock: Clock = utcnow,
+) -> PushOutcome | None:
+    """One delivery cycle: read (tx 1), POST (no transaction), record (tx 2)."""
+    with unit_of_work(factory) as session:
+        batch = push.begin_cycle(session, subscription_id, allow_insecure_push=allow_insecure)
+    if batch is None:
+        return None
+    status, error = push.send_batch(batch, send)
+    with unit_of_work(factory) as session:
+        outcome = push.finish_cycle(session, batch, status, error, now=clock())
+    if error is not None:
+        log.warning(
+            "push to subscription %s/%s failed: %s", batch.project, batch.subscription, error
+        )
+    return outcome
+
+
+def claim(
+    factory: sessionmaker[Session], *, limit: int, lease: timedelta, clock: Clock = utcnow
+) -> list[int]:
+    with unit_of_work(factory) as session:
+        return push.claim_due(session, now=clock(), limit=limit, lease=lease)
+
+
+def push_round(
+    factory: sessionmaker[Session],
+    send: push.Send,
+    config: PushConfig,
+    *,
+    clock: Clock = utcnow,
+    pool: ThreadPoolExecutor | None = None,
+) -> list[PushOutcome]:
+    """Claim up to `concurrency` due subscriptions and run one cycle for each."""
+    ids = claim(factory, limit=config.concurrency, lease=config.lease, clock=clock)
+
+    def one(subscription_id: int) -> PushOutcome | None:
+        try:
+            return deliver(
+                factory, subscription_id, send, allow_insecure=config.allow_insecure, clock=clock
+            )
+        except Exception:  # the database went away mid-cycle: the lease brings it back
+            log.exception("push cycle of subscription %s failed", subscription_id)
+            return None
+
+    serial = pool is None or len(ids) <= 1
+    results = [one(i) for i in ids] if serial or pool is None else list(pool.map(one, ids))
+    return [r for r in results if r is not None]
+
+
+def push_due(factory: sessionmaker[Session]) -> int:
+    """The `messaging.push` job: rounds until nothing is due; how many messages went out.
+    A subscription comes due again only after its policy's delay, so this ends."""
+    config = current_config()
+    delivered = 0
+    with (
+        PushHttp(config.timeout) as http,
+        ThreadPoolExecutor(config.concurrency, thread_name_prefix="opsgraph-push") as pool,
+    ):
+        while True:
+            outcomes = push_round(factory, http.send, config, pool=pool)
+            if not outcomes:
+                return delivered
+            delivered += sum(o.delivered for o in outcomes)
+
+
+periodic(PUSH_JOB, every_seconds=Settings().push_interval)(push_due)  # configure() resets it
+
+
+@on_event("messaging.published", "messaging.push.wake_on_publish")
+def wake_on_publish(session: Session, event: OutboxEvent) -> None:
+    """New messages: look for due push subscriptions now (this process's scheduler)."""
+    run_soon(PUSH_JOB)
+
+
+@on_event("messaging.push_changed", "messaging.push.wake_on_change")
+def wake_on_change(session: Session, event: OutboxEvent) -> None:
+    """A push subscription was created, verified or changed: it may be due now."""
+    run_soon(PUSH_JOB)
+
+
+# --- retention ----------------------------------------------------------------------------
+
+
+def purge_expired(
+    factory: sessionmaker[Session], *, retention_days: int, clock: Clock = utcnow
+) -> int:
+    with unit_of_work(factory) as session:
+        return msg.purge_expired_messages(
+            session, older_than=clock() - timedelta(days=retention_days)
+        )
+
+
+@periodic(RETENTION_JOB, every_seconds=RETENTION_EVERY)
+def purge_expired_job(factory: sessionmaker[Session]) -> int:
+    """The `messaging.retention` job: messages older than the retention period go."""
+    removed = purge_expired(factory, retention_days=current_config().retention_days)
+    if removed:
+        log.info("retention: %d expired messages deleted", removed)
+    return removed
