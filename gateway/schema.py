@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from contextlib import aclosing
 from typing import Any
 
 import strawberry
@@ -19,24 +20,33 @@ from strawberry.extensions.query_depth_limiter import create_validator as depth_
 from strawberry.printer import print_schema
 from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.schema import StreamResult
-from strawberry.types import ExecutionContext
+from strawberry.types import ExecutionContext, ExecutionResult
 from strawberry.types.graphql import OperationType
 
-from domains.common.graphql import Info, Node, resolve_node
+from domains.common.graphql import SCALARS, Info, Node, resolve_node
 from domains.identity.schema import IdentityMutation, IdentityQuery
+from domains.messaging.mutations import MessagingMutation
+from domains.messaging.schema import MessagingQuery
+from domains.messaging.subscriptions import MessagingSubscriptionRoot
 from domains.topology.mutations import TopologyMutation
 from domains.topology.schema import TopologyQuery
 from gateway.config import Settings
+from gateway.errors import format_error
 from gateway.executor import FastExecutor
 
 
 @strawberry.type
-class Mutation(TopologyMutation, IdentityMutation):
+class Mutation(TopologyMutation, IdentityMutation, MessagingMutation):
     """Every mutation runs in one transaction: all of it is written, or nothing."""
 
 
 @strawberry.type
-class Query(TopologyQuery, IdentityQuery):
+class Subscription(MessagingSubscriptionRoot):
+    """Live streams over graphql-transport-ws; each step is a transaction of its own."""
+
+
+@strawberry.type
+class Query(TopologyQuery, IdentityQuery, MessagingQuery):
     @strawberry.field(description="Any object by its global id.")
     def node(self, info: Info, id: strawberry.ID) -> Node | None:
         return resolve_node(info, id)
@@ -54,8 +64,9 @@ class Schema(strawberry.Schema):
         allowed_operation_types: Iterable[OperationType] | None = None,
     ) -> StreamResult:
         """Only the WebSocket transport streams, and it carries subscriptions only: queries
-        and mutations go over HTTP, where the view runs them in one transaction each."""
-        return await super().stream(
+        and mutations go over HTTP, where the view runs them in one transaction each.
+        Errors get the same `extensions` (code, field, request id) as over HTTP."""
+        source = await super().stream(
             query,
             variable_values,
             context_value,
@@ -64,12 +75,25 @@ class Schema(strawberry.Schema):
             operation_extensions,
             allowed_operation_types={OperationType.SUBSCRIPTION},
         )
+        request_id = str(getattr(context_value, "request_id", ""))
+        return _with_formatted_errors(source, request_id)
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
         """Errors are logged once, by gateway/errors.py: internal ones with their traceback
         and request id; the caller's own mistakes are not server errors and are not logged."""
+
+
+async def _with_formatted_errors(source: StreamResult, request_id: str) -> StreamResult:
+    async with aclosing(source):
+        async for result in source:
+            if isinstance(result, ExecutionResult) and result.errors:
+                for error in result.errors:
+                    formatted = format_error(error, request_id)
+                    error.message = formatted["message"]
+                    error.extensions = formatted["extensions"]
+            yield result
 
 
 def build_schema(settings: Settings | None = None) -> Schema:
@@ -90,8 +114,11 @@ def build_schema(settings: Settings | None = None) -> Schema:
     return Schema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         extensions=extensions,
-        config=StrawberryConfig(disable_field_suggestions=not settings.graphiql),
+        config=StrawberryConfig(
+            disable_field_suggestions=not settings.graphiql, scalar_map=SCALARS
+        ),
         execution_context_class=FastExecutor,
     )
 

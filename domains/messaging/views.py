@@ -48,6 +48,19 @@ class TopicView:
 
 
 @dataclass(frozen=True, slots=True)
+class PushDelivery:
+    """Where the push worker stands with a push subscription."""
+
+    status: str = ""
+    last_error: str | None = None
+    consecutive_failures: int = 0
+    next_attempt_at: datetime | None = None
+    last_attempt_at: datetime | None = None
+    last_success_at: datetime | None = None
+    delivered_count: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class SubscriptionView:
     id: int
     project: str
@@ -63,6 +76,7 @@ class SubscriptionView:
     push_status: str
     message_count: int
     bytes_out: int
+    delivery: PushDelivery = field(default_factory=PushDelivery)
 
     @property
     def full_name(self) -> str:
