@@ -7,7 +7,7 @@ from contextlib import aclosing
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError
+from graphql import FieldNode, GraphQLError, OperationDefinitionNode, parse
 from strawberry.extensions import (
     AddValidationRules,
     MaxTokensLimiter,
@@ -21,6 +21,7 @@ from strawberry.printer import print_schema
 from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.schema import StreamResult
 from strawberry.types import ExecutionContext, ExecutionResult
+from strawberry.types.execution import PreExecutionError
 from strawberry.types.graphql import OperationType
 
 from domains.common.graphql import SCALARS, Info, Node, resolve_node
@@ -76,7 +77,7 @@ class Schema(strawberry.Schema):
             allowed_operation_types={OperationType.SUBSCRIPTION},
         )
         request_id = str(getattr(context_value, "request_id", ""))
-        return _with_formatted_errors(source, request_id)
+        return _with_formatted_errors(source, request_id, query, operation_name)
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
@@ -85,11 +86,40 @@ class Schema(strawberry.Schema):
         and request id; the caller's own mistakes are not server errors and are not logged."""
 
 
-async def _with_formatted_errors(source: StreamResult, request_id: str) -> StreamResult:
+def _root_field(query: str | None, operation_name: str | None) -> str | None:
+    """The response key of the subscription's (only) root field."""
+    try:
+        document = parse(query or "")
+    except GraphQLError:
+        return None
+    for definition in document.definitions:
+        if isinstance(definition, OperationDefinitionNode) and (
+            operation_name is None or (definition.name and definition.name.value == operation_name)
+        ):
+            for selection in definition.selection_set.selections:
+                if isinstance(selection, FieldNode):
+                    return (selection.alias or selection.name).value
+    return None
+
+
+async def _with_formatted_errors(
+    source: StreamResult, request_id: str, query: str | None, operation_name: str | None
+) -> StreamResult:
     async with aclosing(source):
         async for result in source:
             if isinstance(result, ExecutionResult) and result.errors:
                 for error in result.errors:
+                    raised = error.original_error
+                    if (
+                        error.path is None
+                        and raised is not None
+                        and not isinstance(raised, GraphQLError)
+                        and not isinstance(result, PreExecutionError)
+                    ):
+                        # raised by the subscription's source stream, which graphql-core
+                        # reports without a path: it is the root field's, as over HTTP
+                        key = _root_field(query, operation_name)
+                        error.path = [key] if key else []
                     formatted = format_error(error, request_id)
                     error.message = formatted["message"]
                     error.extensions = formatted["extensions"]
