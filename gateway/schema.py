@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from contextlib import aclosing
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError
+from graphql import FieldNode, GraphQLError, OperationDefinitionNode, parse
 from strawberry.extensions import (
     AddValidationRules,
     MaxTokensLimiter,
@@ -19,24 +20,34 @@ from strawberry.extensions.query_depth_limiter import create_validator as depth_
 from strawberry.printer import print_schema
 from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.schema import StreamResult
-from strawberry.types import ExecutionContext
+from strawberry.types import ExecutionContext, ExecutionResult
+from strawberry.types.execution import PreExecutionError
 from strawberry.types.graphql import OperationType
 
-from domains.common.graphql import Info, Node, resolve_node
+from domains.common.graphql import SCALARS, Info, Node, resolve_node
 from domains.identity.schema import IdentityMutation, IdentityQuery
+from domains.messaging.mutations import MessagingMutation
+from domains.messaging.schema import MessagingQuery
+from domains.messaging.subscriptions import MessagingSubscriptionRoot
 from domains.topology.mutations import TopologyMutation
 from domains.topology.schema import TopologyQuery
 from gateway.config import Settings
+from gateway.errors import format_error
 from gateway.executor import FastExecutor
 
 
 @strawberry.type
-class Mutation(TopologyMutation, IdentityMutation):
+class Mutation(TopologyMutation, IdentityMutation, MessagingMutation):
     """Every mutation runs in one transaction: all of it is written, or nothing."""
 
 
 @strawberry.type
-class Query(TopologyQuery, IdentityQuery):
+class Subscription(MessagingSubscriptionRoot):
+    """Live streams over graphql-transport-ws; each step is a transaction of its own."""
+
+
+@strawberry.type
+class Query(TopologyQuery, IdentityQuery, MessagingQuery):
     @strawberry.field(description="Any object by its global id.")
     def node(self, info: Info, id: strawberry.ID) -> Node | None:
         return resolve_node(info, id)
@@ -54,8 +65,9 @@ class Schema(strawberry.Schema):
         allowed_operation_types: Iterable[OperationType] | None = None,
     ) -> StreamResult:
         """Only the WebSocket transport streams, and it carries subscriptions only: queries
-        and mutations go over HTTP, where the view runs them in one transaction each."""
-        return await super().stream(
+        and mutations go over HTTP, where the view runs them in one transaction each.
+        Errors get the same `extensions` (code, field, request id) as over HTTP."""
+        source = await super().stream(
             query,
             variable_values,
             context_value,
@@ -64,12 +76,54 @@ class Schema(strawberry.Schema):
             operation_extensions,
             allowed_operation_types={OperationType.SUBSCRIPTION},
         )
+        request_id = str(getattr(context_value, "request_id", ""))
+        return _with_formatted_errors(source, request_id, query, operation_name)
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
         """Errors are logged once, by gateway/errors.py: internal ones with their traceback
         and request id; the caller's own mistakes are not server errors and are not logged."""
+
+
+def _root_field(query: str | None, operation_name: str | None) -> str | None:
+    """The response key of the subscription's (only) root field."""
+    try:
+        document = parse(query or "")
+    except GraphQLError:
+        return None
+    for definition in document.definitions:
+        if isinstance(definition, OperationDefinitionNode) and (
+            operation_name is None or (definition.name and definition.name.value == operation_name)
+        ):
+            for selection in definition.selection_set.selections:
+                if isinstance(selection, FieldNode):
+                    return (selection.alias or selection.name).value
+    return None
+
+
+async def _with_formatted_errors(
+    source: StreamResult, request_id: str, query: str | None, operation_name: str | None
+) -> StreamResult:
+    async with aclosing(source):
+        async for result in source:
+            if isinstance(result, ExecutionResult) and result.errors:
+                for error in result.errors:
+                    raised = error.original_error
+                    if (
+                        error.path is None
+                        and raised is not None
+                        and not isinstance(raised, GraphQLError)
+                        and not isinstance(result, PreExecutionError)
+                    ):
+                        # raised by the subscription's source stream, which graphql-core
+                        # reports without a path: it is the root field's, as over HTTP
+                        key = _root_field(query, operation_name)
+                        error.path = [key] if key else []
+                    formatted = format_error(error, request_id)
+                    error.message = formatted["message"]
+                    error.extensions = formatted["extensions"]
+            yield result
 
 
 def build_schema(settings: Settings | None = None) -> Schema:
@@ -90,8 +144,11 @@ def build_schema(settings: Settings | None = None) -> Schema:
     return Schema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         extensions=extensions,
-        config=StrawberryConfig(disable_field_suggestions=not settings.graphiql),
+        config=StrawberryConfig(
+            disable_field_suggestions=not settings.graphiql, scalar_map=SCALARS
+        ),
         execution_context_class=FastExecutor,
     )
 

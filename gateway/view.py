@@ -35,6 +35,7 @@ from gateway.auth.authenticator import Authenticator, Credentials
 from gateway.config import Settings
 from gateway.db import unit_of_work
 from gateway.errors import format_error
+from gateway.http import http_get
 
 T = TypeVar("T")
 
@@ -68,10 +69,13 @@ class GraphQLView(GraphQL[RequestContext, None]):
             limits=Limits(
                 default_page_size=self.settings.default_page_size,
                 max_page_size=self.settings.max_page_size,
+                max_message_bytes=self.settings.max_message_bytes,
             ),
             scope_defaults=self.settings.scope_defaults,
             request_id=_request_id(request),
             restrict_personal_data=self.settings.restrict_personal_data,
+            http_get=http_get,
+            allow_insecure_push=self.settings.allow_insecure_push,
         )
         # The token is checked here, on the event loop (the issuer may be asked over HTTP);
         # the user behind it is looked up later, inside the request's transaction.

@@ -18,6 +18,16 @@ from domains.common.scopes import ScopeDefaults
 class Limits:
     default_page_size: int = 20
     max_page_size: int = 100
+    max_message_bytes: int = 1_572_864  # a published message's payload plus attributes
+
+
+# An HTTP GET the gateway lends to the few rules that must reach outside (a push endpoint's
+# ownership check): url -> (status, body). Domains never do network I/O themselves.
+HttpGet = Callable[[str], tuple[int, str]]
+
+
+def no_http(url: str) -> tuple[int, str]:
+    raise RuntimeError(f"no HTTP client in this context (GET {url})")
 
 
 T = TypeVar("T")
@@ -42,6 +52,9 @@ class RequestContext:
     transact: Transact[Any] | None = None
     # what a graphql-transport-ws client sent in connection_init
     connection_params: dict[str, Any] | None = None
+    http_get: HttpGet = no_http
+    # messaging: accept http:// push endpoints on loopback (tests, development)
+    allow_insecure_push: bool = False
 
     def page(self, first: int | None, after: str | None) -> PageRequest:
         return PageRequest.build(

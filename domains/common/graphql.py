@@ -8,9 +8,10 @@ import binascii
 import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from operator import itemgetter
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, NewType, TypeVar
 
 import strawberry
+from strawberry.types.scalar import ScalarDefinition
 
 from domains.common.context import RequestContext
 from domains.common.errors import Invalid
@@ -65,6 +66,33 @@ def resolve_node(info: Info, global_id: str) -> Node | None:
     if resolver is None:
         raise Invalid("id", "unknown object type", f"id: unknown object type {type_name!r}")
     return resolver(info, pk)
+
+
+@strawberry.type(description="The id of what was deleted.")
+class Deleted:
+    id: strawberry.ID
+
+
+def _parse_long(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise ValueError("a 64-bit integer")
+    number = int(value)
+    if not -(2**63) <= number < 2**63:
+        raise ValueError("a 64-bit integer")
+    return number
+
+
+Long = NewType("Long", int)
+
+# The custom scalars, for every schema's `StrawberryConfig(scalar_map=SCALARS)`.
+SCALARS: dict[object, ScalarDefinition] = {
+    Long: strawberry.scalar(
+        name="Long",
+        description="A 64-bit integer (offsets, byte and message counts), a JSON number.",
+        serialize=int,
+        parse_value=_parse_long,
+    )
+}
 
 
 @strawberry.type(description="Where a page stands in its list.")

@@ -56,6 +56,20 @@ class TopicView:
 
 
 @dataclass(frozen=True, slots=True)
+class PushDelivery:
+    """Where the push worker stands with a push subscription."""
+
+    status: str = ""
+    last_error: str | None = None
+    consecutive_failures: int = 0
+    next_attempt_at: datetime | None = None
+    last_attempt_at: datetime | None = None
+    last_success_at: datetime | None = None
+    delivered_count: int = 0
+    backoff_ms: int = 0  # slowstart's current delay
+
+
+@dataclass(frozen=True, slots=True)
 class SubscriptionView:
     id: int
     project: str
@@ -71,14 +85,7 @@ class SubscriptionView:
     push_status: str
     message_count: int
     bytes_out: int
-    # push delivery state (domains.messaging.push)
-    delivered_count: int = 0
-    consecutive_failures: int = 0
-    last_error: str | None = None
-    last_attempt_at: datetime | None = None
-    last_success_at: datetime | None = None
-    next_attempt_at: datetime | None = None
-    backoff_ms: int = 0
+    delivery: PushDelivery = field(default_factory=PushDelivery)
 
     @property
     def full_name(self) -> str:

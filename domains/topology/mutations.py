@@ -9,7 +9,7 @@ import strawberry
 from strawberry.types.unset import UNSET, UnsetType
 
 from domains.common.errors import Invalid, NotFound
-from domains.common.graphql import Info, from_global_id
+from domains.common.graphql import Deleted, Info, from_global_id
 from domains.common.models import pk
 from domains.topology import service as topology
 from domains.topology import writes
@@ -241,11 +241,6 @@ def _non_null(fields: dict[str, Any], required: tuple[str, ...], prefix: str) ->
         if name in fields and fields[name] is None:
             camel = name.split("_")[0] + "".join(p.title() for p in name.split("_")[1:])
             raise Invalid(f"{prefix}.{camel}", "may be left out but not null")
-
-
-@strawberry.type(description="The id of what was deleted.")
-class Deleted:
-    id: strawberry.ID
 
 
 @strawberry.type

@@ -14,7 +14,6 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import anyio.to_thread
-import httpx2
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.requests import Request
 from starlette.responses import Response
@@ -29,6 +28,7 @@ from domains.messaging.errors import ams_error_body
 from gateway.auth.authenticator import Authenticator
 from gateway.config import Settings
 from gateway.db import unit_of_work
+from gateway.http import http_get
 
 JSON_TYPE = "application/json; charset=utf-8"
 Work = Callable[[Session, Principal], Any]
@@ -357,7 +357,7 @@ class AmsApi:
         elif method == "POST" and action == "verifyPushEndpoint":
             view = await self._run(
                 request,
-                lambda s, p: messaging.verify_push_endpoint(s, p, fetch=_fetch, **kw),
+                lambda s, p: messaging.verify_push_endpoint(s, p, fetch=http_get, **kw),
             )
             return formats.subscription_json(view)
         elif method == "GET" and action == "offsets":
@@ -490,12 +490,3 @@ def _acl_users(body: dict[str, Any]) -> list[str]:
     if not isinstance(users, list) or not all(isinstance(u, str) for u in users):
         raise AmsHttpError(400, "INVALID_ARGUMENT", "Invalid ACL Arguments")
     return users
-
-
-def _fetch(url: str) -> tuple[int, str]:
-    """The GET that push endpoint verification needs (AMS: GET /ams_verification_hash)."""
-    try:
-        response = httpx2.get(url, timeout=10, follow_redirects=False)
-    except httpx2.HTTPError:
-        return 0, ""
-    return response.status_code, response.text

@@ -8,8 +8,10 @@ from typing import Any
 import pytest
 import strawberry
 from sqlalchemy.orm import Session
+from strawberry.schema.config import StrawberryConfig
 
 from domains.common.context import RequestContext
+from domains.common.graphql import SCALARS
 from gateway.config import Settings
 from gateway.executor import FastExecutor
 from gateway.schema import Query as OpsgraphQuery
@@ -129,7 +131,7 @@ def test_same_answers_on_the_opsgraph_schema(session: Session) -> None:
       } } }
     }"""
     fast = build_schema(Settings())
-    plain = strawberry.Schema(query=OpsgraphQuery)
+    plain = strawberry.Schema(query=OpsgraphQuery, config=StrawberryConfig(scalar_map=SCALARS))
     got = run(fast, query, RequestContext(session=session))
     expected = run(plain, query, RequestContext(session=session))
     assert got == expected

@@ -4,17 +4,21 @@ subscriptions with and without ACL entries, built through the service functions.
 from __future__ import annotations
 
 import base64
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from domains.common.identity import ANONYMOUS, PLATFORM, Principal
-from domains.common.models import pk
+from domains.common.models import metadata, pk
 from domains.identity.service import ensure_user
 from domains.messaging import service as msg
 from domains.messaging.views import ReceivedMessage, SubscriptionView
+from tests.conftest import Callers, GraphQLClient
+from tests.identity.helpers import snapshot
 
 ISSUER = "https://aai.test/oidc/"
 T0 = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
@@ -126,3 +130,50 @@ def world(session: Session) -> World:
         session, w.owner, project="ARGO", subscription="S1", users=["con.in@egi.eu"]
     )
     return w
+
+
+# --- GraphQL: the same world, reached through the real app with real OIDC tokens ----------
+
+ADMIN_ENTITLEMENT = "urn:mace:egi.eu:group:ops.egi.eu:role=admin#aai.egi.eu"
+
+
+@dataclass
+class Api:
+    """GraphQL clients acting as the world's callers (tokens from the test issuer)."""
+
+    world: World
+    callers: Callers
+    _clients: dict[str, GraphQLClient] = field(default_factory=dict)
+
+    def __call__(self, who: str) -> GraphQLClient:
+        client = self._clients.get(who)
+        if client is None:
+            if who == "anonymous":
+                client = self.callers.anonymous
+            else:
+                caller = self.world.callers[who]
+                assert caller.subject is not None
+                entitlements = (ADMIN_ENTITLEMENT,) if who == "admin" else ()
+                client = self.callers.as_user(caller.subject, entitlements=entitlements)
+                # first sight links the token's identity to the user: done before any
+                # test takes its "nothing written" snapshot
+                assert client.data("{ viewer { subject } }")["viewer"]["subject"]
+            self._clients[who] = client
+        return client
+
+
+def written(session: Session) -> dict[str, Any]:
+    """Row counts of every table, and every messaging row as it is: a refused call must
+    leave all of it as it was (offsets and pending acks included)."""
+    state: dict[str, Any] = dict(snapshot(session))
+    for table in metadata.sorted_tables:
+        if table.name.startswith("msg_"):
+            rows = session.execute(select(table)).all()
+            state[f"{table.name}:rows"] = sorted(repr(tuple(r)) for r in rows)
+    return state
+
+
+@pytest.fixture
+def api(world: World, callers: Callers) -> Api:
+    world.session.commit()  # releases the savepoint: the app's sessions see the world
+    return Api(world, callers)

@@ -149,9 +149,9 @@ def test_one_message_body_and_headers_exactly(
     assert post.headers["authorization"] == view.push.auth_header_value
     assert len(view.push.auth_header_value) == 40
     after = sub(world)
-    assert (after.offset, after.delivered_count, after.message_count) == (1, 1, 1)
+    assert (after.offset, after.delivery.delivered_count, after.message_count) == (1, 1, 1)
     assert after.bytes_out == len(b"hello") + 4
-    assert after.last_success_at == T0
+    assert after.delivery.last_success_at == T0
     assert after.push_status == "Subscription /projects/ARGO/subscriptions/P1 is currently active"
     assert subscription_json(after)["pushStatus"] == after.push_status
 
@@ -229,7 +229,7 @@ def test_mattermost_gets_text_username_and_channel(
     assert post.headers["content-type"] == "application/json"
     receiver.ok_status = 201  # Mattermost's one success is 200
     cycle(world, http, T0 + timedelta(seconds=3))
-    assert sub(world, "MM").consecutive_failures == 1
+    assert sub(world, "MM").delivery.consecutive_failures == 1
     assert sub(world, "MM").offset == 1
 
 
@@ -256,30 +256,34 @@ def test_failures_then_success_with_the_state_visible(
     (failed,) = cycle(world, http, T0)
     assert (failed.delivered, failed.status, failed.offset) == (0, 500, 0)
     state = sub(world)
-    assert state.consecutive_failures == 1
-    assert state.last_error == "HTTP 500: endpoint broken"
+    assert state.delivery.consecutive_failures == 1
+    assert state.delivery.last_error == "HTTP 500: endpoint broken"
     assert (
         state.push_status
         == "2026-03-01T12:00:00 - Could not send message, HTTP 500: endpoint broken"
     )
     assert subscription_json(state)["pushStatus"] == state.push_status
-    assert state.next_attempt_at == T0 + timedelta(milliseconds=500)
+    assert state.delivery.next_attempt_at == T0 + timedelta(milliseconds=500)
     assert state.offset == 0
-    assert state.delivered_count == 0
+    assert state.delivery.delivered_count == 0
 
     assert cycle(world, http, T0 + timedelta(milliseconds=499)) == []
     (again,) = cycle(world, http, T0 + timedelta(milliseconds=500))
     assert again.error is not None
-    assert sub(world).consecutive_failures == 2
+    assert sub(world).delivery.consecutive_failures == 2
 
     (ok,) = cycle(world, http, T0 + timedelta(milliseconds=1000))
     assert (ok.delivered, ok.error) == (1, None)
     state = sub(world)
-    assert (state.consecutive_failures, state.last_error, state.offset) == (0, None, 1)
+    assert (state.delivery.consecutive_failures, state.delivery.last_error, state.offset) == (
+        0,
+        None,
+        1,
+    )
     assert state.push_status.endswith("is currently active")
-    assert state.next_attempt_at == T0 + timedelta(milliseconds=1500)
+    assert state.delivery.next_attempt_at == T0 + timedelta(milliseconds=1500)
     assert receiver.message_ids() == ["0", "0", "0"]  # the same message until it got through
-    assert state.delivered_count == 1
+    assert state.delivery.delivered_count == 1
 
 
 def test_an_unreachable_endpoint_is_a_failure(world: World, http: PushHttp) -> None:
@@ -291,7 +295,7 @@ def test_an_unreachable_endpoint_is_a_failure(world: World, http: PushHttp) -> N
     assert outcome.status is None
     assert outcome.error is not None
     assert outcome.error.startswith("ConnectError")
-    assert sub(world).consecutive_failures == 1
+    assert sub(world).delivery.consecutive_failures == 1
     assert sub(world).offset == 0
 
 
@@ -299,7 +303,7 @@ def test_slowstart_schedule_to_the_millisecond(
     world: World, receiver: Receiver, http: PushHttp
 ) -> None:
     make_push(world, receiver, http, retryPolicy={"type": "slowstart"})
-    assert sub(world).backoff_ms == 1000
+    assert sub(world).delivery.backoff_ms == 1000
     world.publish(*[f"m{i}" for i in range(20)], now=T0)
     now = T0
     expected: list[int] = []
@@ -325,7 +329,7 @@ def test_slowstart_schedule_to_the_millisecond(
     step(False, 1000)  # the first success after failures starts again at 1 s
     step(False, 500)
     assert seen == expected
-    assert sub(world).backoff_ms == 500
+    assert sub(world).delivery.backoff_ms == 500
 
 
 def test_backoff_math() -> None:
@@ -362,7 +366,7 @@ def test_messages_arrive_in_order_and_each_is_acked_once(
         now += timedelta(milliseconds=100)
     assert receiver.message_ids() == ["0", "1", "2", "3", "4", "5", "6"]
     state = sub(world)
-    assert (state.offset, state.delivered_count, state.message_count) == (7, 7, 7)
+    assert (state.offset, state.delivery.delivered_count, state.message_count) == (7, 7, 7)
     assert cycle(world, http, now + timedelta(days=1)) == []  # nothing left: not claimed
 
 
@@ -399,7 +403,7 @@ def test_an_offset_moved_during_the_post_is_kept(
     assert outcome.offset_moved_meanwhile
     assert outcome.offset == 2
     assert sub(world).offset == 2
-    assert sub(world).delivered_count == 1
+    assert sub(world).delivery.delivered_count == 1
     assert view.id == sub_id
 
 
@@ -427,7 +431,7 @@ def test_an_insecure_endpoint_is_refused_unless_allowed(
     assert outcome.error is not None
     assert "OPSGRAPH_ALLOW_INSECURE_PUSH" in outcome.error
     assert receiver.posts() == []
-    assert sub(world).consecutive_failures == 1
+    assert sub(world).delivery.consecutive_failures == 1
 
 
 # --- the workers' job functions, through units of work ----------------------------------
