@@ -51,6 +51,7 @@ from domains.messaging.rules import (
     RETRY_SLOWSTART,
     SLOWSTART_INITIAL_BACKOFF_MS,
 )
+from domains.messaging.service import read_messages
 from domains.messaging.views import ReceivedMessage
 
 T_SUB: Table = MsgSubscription.__table__  # type: ignore[attr-defined]
@@ -277,31 +278,15 @@ def begin_cycle(
     project = session.execute(
         select(T_PROJECT.c.name).where(T_PROJECT.c.id == sub.project_id)
     ).scalar_one()
-    limit = 1 if sub.push_type == PUSH_MATTERMOST else max(1, sub.push_max_messages)
-    limit = min(limit, rules.MAX_PULL)
-    rows = session.execute(
-        select(
-            T_MESSAGE.c.offset,
-            T_MESSAGE.c.data,
-            T_MESSAGE.c.attributes,
-            T_MESSAGE.c.size,
-            T_MESSAGE.c.published_at,
-        )
-        .where(T_MESSAGE.c.topic_id == sub.topic_id, T_MESSAGE.c.offset >= sub.offset)
-        .order_by(T_MESSAGE.c.offset)
-        .limit(limit)
-    ).all()
-    ref = rules.ack_prefix(project, sub.name)
+    assert sub.topic_id is not None  # _deliverable_sub
     messages = tuple(
-        ReceivedMessage(
-            ack_id=f"{ref}{r.offset}",
-            offset=int(r.offset),
-            data=bytes(r.data),
-            attributes=r.attributes or {},
-            publish_time=r.published_at,
-            size=int(r.size),
+        read_messages(
+            session,
+            topic_id=sub.topic_id,
+            offset=sub.offset,
+            limit=1 if sub.push_type == PUSH_MATTERMOST else sub.push_max_messages,
+            ack_prefix=rules.ack_prefix(project, sub.name),
         )
-        for r in rows
     )
     batch = PushBatch(
         subscription_id=subscription_id,

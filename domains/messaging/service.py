@@ -1029,6 +1029,36 @@ def _consumer_sub(
     return access, sub
 
 
+def read_messages(
+    session: Session, *, topic_id: int, offset: int, limit: int, ack_prefix: str
+) -> list[ReceivedMessage]:
+    """Up to `limit` (1..MAX_PULL) messages of the topic from `offset` on, in order: what a
+    pull returns and what a push cycle sends."""
+    rows = session.execute(
+        select(
+            T_MESSAGE.c.offset,
+            T_MESSAGE.c.data,
+            T_MESSAGE.c.attributes,
+            T_MESSAGE.c.size,
+            T_MESSAGE.c.published_at,
+        )
+        .where(T_MESSAGE.c.topic_id == topic_id, T_MESSAGE.c.offset >= offset)
+        .order_by(T_MESSAGE.c.offset)
+        .limit(min(max(limit, 1), rules.MAX_PULL))
+    ).all()
+    return [
+        ReceivedMessage(
+            ack_id=f"{ack_prefix}{r.offset}",
+            offset=int(r.offset),
+            data=bytes(r.data),
+            attributes=r.attributes or {},
+            publish_time=r.published_at,
+            size=int(r.size),
+        )
+        for r in rows
+    ]
+
+
 def pull(
     session: Session,
     principal: Principal,
@@ -1048,35 +1078,17 @@ def pull(
     _require_sub_acl(session, access, sub)
     if sub.topic_id is None:
         raise AmsConflict(NO_TOPIC)
-    limit = min(max(max_messages, 1), rules.MAX_PULL)
-    rows = session.execute(
-        select(
-            T_MESSAGE.c.offset,
-            T_MESSAGE.c.data,
-            T_MESSAGE.c.attributes,
-            T_MESSAGE.c.size,
-            T_MESSAGE.c.published_at,
-        )
-        .where(T_MESSAGE.c.topic_id == sub.topic_id, T_MESSAGE.c.offset >= sub.offset)
-        .order_by(T_MESSAGE.c.offset)
-        .limit(limit)
-    ).all()
-    if rows and rows[0].offset > sub.offset:
-        sub.offset = rows[0].offset  # retention dropped what lay at the committed offset
-    sub.next_offset = rows[-1].offset + 1 if rows else sub.offset
+    received = read_messages(
+        session,
+        topic_id=sub.topic_id,
+        offset=sub.offset,
+        limit=max_messages,
+        ack_prefix=rules.ack_prefix(project, subscription),
+    )
+    if received and received[0].offset > sub.offset:
+        sub.offset = received[0].offset  # retention dropped what lay at the committed offset
+    sub.next_offset = received[-1].offset + 1 if received else sub.offset
     sub.pending_ack_at = now or utcnow()
-    prefix = rules.ack_prefix(project, subscription)
-    received = [
-        ReceivedMessage(
-            ack_id=f"{prefix}{r.offset}",
-            offset=r.offset,
-            data=bytes(r.data),
-            attributes=r.attributes or {},
-            publish_time=r.published_at,
-            size=r.size,
-        )
-        for r in rows
-    ]
     if received:
         out = sum(m.size for m in received)
         sub.message_count += len(received)
