@@ -1,55 +1,36 @@
 """Concurrent publishers on a fresh database (real commits, one connection per thread):
 offsets are unique and gap-free, and each committed batch is contiguous.
 
-On SQLite the writers' transactions begin IMMEDIATE: with the gateway's deferred BEGIN, a
-transaction that read first and then writes after another writer committed fails at once
-with "database is locked" (WAL's SQLITE_BUSY_SNAPSHOT; the busy timeout does not apply).
-That is the embedded mode's single-writer rule, reported to the gateway's owner."""
+On SQLite the writers' transactions begin IMMEDIATE, as `opsgraph serve`'s do: with a
+deferred BEGIN, a transaction that read first and then writes after another writer
+committed fails at once with "database is locked" (WAL's SQLITE_BUSY_SNAPSHOT; the busy
+timeout does not apply)."""
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, create_engine, event, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine
 
-import gateway.db
 from domains.common.identity import PLATFORM
 from domains.messaging import service as msg
-from gateway import migrate
 from gateway.db import make_engine, make_session_factory, unit_of_work
+from tests.databases import private_database
 from tests.messaging.conftest import b64
 
 THREADS, BATCHES, BATCH = 4, 10, 5
 
 
 @pytest.fixture
-def fresh_engine(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
-    url = make_url(database_url)
-    if url.get_backend_name() == "sqlite":
-        engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('conc') / 'msg.db'}")
-        migrate.upgrade(engine)
-        event.remove(engine, "begin", gateway.db._sqlite_begin)
-        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
+def fresh_engine(database_url: str, tmp_path: Path) -> Iterator[Engine]:
+    # on SQLite, as `opsgraph serve` runs it: transactions take the write lock when they begin
+    with private_database(database_url, tmp_path) as url:
+        engine = make_engine(url, write_intent=True)
         yield engine
         engine.dispose()
-        return
-    name = f"{url.database}_concurrency"
-    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    engine = make_engine(url.set(database=name).render_as_string(hide_password=False))
-    try:
-        migrate.upgrade(engine)
-        yield engine
-    finally:
-        engine.dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def test_concurrent_publishes_get_unique_contiguous_offsets(fresh_engine: Engine) -> None:

@@ -11,19 +11,18 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.testclient import TestClient, WebSocketTestSession
 
 from domains.common.identity import PLATFORM
 from domains.identity import tokens
 from domains.messaging import service as msg
-from gateway import migrate
 from gateway.app import create_app
 from gateway.config import Settings
 from gateway.db import make_engine, make_session_factory, unit_of_work
 from tests.auth.issuer import GATEWAY_CLIENT, OIDCIssuer
+from tests.databases import private_database
 from tests.messaging.conftest import b64
 
 PROTOCOL = ["graphql-transport-ws"]
@@ -37,30 +36,12 @@ PUBLISH = "mutation($i: PublishInput!) { publish(input: $i) { messageIds } }"
 
 @pytest.fixture(scope="module")
 def ws_engine(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
-    """A migrated database of the parametrized kind, for these tests only."""
-    url = make_url(database_url)
-    if url.get_backend_name() == "sqlite":
-        # as `opsgraph serve` runs it: transactions take SQLite's write lock when they begin
-        path = tmp_path_factory.mktemp("ws") / "ws.db"
-        engine = make_engine(f"sqlite:///{path}", write_intent=True)
-        migrate.upgrade(engine)
+    """A migrated database of the parametrized kind, for these tests only; on SQLite opened
+    as `opsgraph serve` opens it (transactions take the write lock when they begin)."""
+    with private_database(database_url, tmp_path_factory.mktemp("ws")) as url:
+        engine = make_engine(url, write_intent=True)
         yield engine
         engine.dispose()
-        return
-    name = f"{url.database}_ws"
-    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    engine = make_engine(url.set(database=name).render_as_string(hide_password=False))
-    try:
-        migrate.upgrade(engine)
-        yield engine
-    finally:
-        engine.dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 @dataclass

@@ -23,15 +23,14 @@ from urllib.parse import urlsplit, urlunsplit
 import pika
 import pytest
 import redis
-from sqlalchemy import Engine, create_engine, func, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine, func, select
 from sqlmodel import col
 
 from domains.common.audit import AuditEntry
 from domains.common.outbox import OutboxEvent, ProcessedEvent, emit
-from gateway import migrate
 from gateway.config import Settings
 from gateway.db import make_engine, make_session_factory, unit_of_work
+from tests.databases import private_database
 from tests.workers import handlers
 
 RABBITMQ_URL = os.environ.get("OPSGRAPH_TEST_RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672/%2F")
@@ -55,26 +54,8 @@ def wait_until(predicate: Callable[[], bool], what: str, timeout: float = WAIT) 
 @pytest.fixture
 def fresh_database(database_url: str, tmp_path: Path) -> Iterator[str]:
     """A migrated database of the session's kind that only this test uses."""
-    if make_url(database_url).get_backend_name() == "sqlite":
-        url = f"sqlite:///{tmp_path / 'workers.db'}"
-        admin: Engine | None = None
-    else:
-        base = make_url(database_url)
-        name = f"{base.database}_{uuid.uuid4().hex[:10]}"
-        url = base.set(database=name).render_as_string(hide_password=False)
-        admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    engine = make_engine(url)
-    try:
-        migrate.upgrade(engine)
-    finally:
-        engine.dispose()
-    yield url
-    if admin is not None:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
-        admin.dispose()
+    with private_database(database_url, tmp_path) as url:
+        yield url
 
 
 def _forget_namespace(namespace: str) -> None:

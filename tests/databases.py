@@ -1,0 +1,48 @@
+"""Databases of a test's own, for tests whose commits other threads or processes must see
+(a real server, a worker, concurrent writers): the shared session database only ever sees
+savepoints that are rolled back."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from gateway import migrate
+from gateway.db import make_engine
+
+
+@contextmanager
+def private_database(database_url: str, directory: Path) -> Iterator[str]:
+    """A migrated database of the same kind as `database_url`: a SQLite file in
+    `directory`, or a new PostgreSQL database beside it, dropped afterwards. Yields its URL."""
+    base = make_url(database_url)
+    if base.get_backend_name() == "sqlite":
+        url = f"sqlite:///{directory / f'private-{uuid.uuid4().hex[:8]}.db'}"
+        engine = make_engine(url)
+        try:
+            migrate.upgrade(engine)
+        finally:
+            engine.dispose()
+        yield url
+        return
+    name = f"{base.database}_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = base.set(database=name).render_as_string(hide_password=False)
+    try:
+        engine = make_engine(url)
+        try:
+            migrate.upgrade(engine)
+        finally:
+            engine.dispose()
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
