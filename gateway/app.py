@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route, WebSocketRoute
 
+from domains.messaging.notify import PostgresListener
 from gateway import migrate
 from gateway.auth.authenticator import build_authenticator
 from gateway.auth.login import login_routes
@@ -64,9 +65,20 @@ def create_app(
             status_code=200 if ready else 503,
         )
 
+    # publishes committed by other replicas wake this one's waiting pulls and streams
+    listener = (
+        PostgresListener(engine.url.render_as_string(hide_password=False))
+        if engine.dialect.name == "postgresql" and settings.pg_listen
+        else None
+    )
+
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if listener is not None:
+            listener.start()
         yield
+        if listener is not None:
+            await anyio.to_thread.run_sync(listener.stop)
         await authenticator.aclose()
         if owns_engine:
             engine.dispose()

@@ -103,6 +103,10 @@ class Settings:
     # seconds `serve` waits for open connections on shutdown (TLS peers that never send
     # close_notify would otherwise hold it for asyncio's 30 s)
     shutdown_timeout: int = 10
+    # PostgreSQL LISTEN/NOTIFY between replicas (off behind a transaction-pooling proxy such
+    # as pgbouncer, which cannot LISTEN; waiting pulls then see other replicas' publishes
+    # only when their wait ends)
+    pg_listen: bool = True
     push_interval: float = 1.0  # seconds between looks for due push subscriptions
     push_timeout: float = 10.0  # seconds an endpoint may take to answer a push POST
     push_concurrency: int = 4  # push POSTs in flight at once, per worker process
@@ -171,6 +175,7 @@ class Settings:
             pull_wait_ms=_int(env, "OPSGRAPH_PULL_WAIT_MS", d.pull_wait_ms, minimum=0),
             allow_insecure_push=_bool(env, "OPSGRAPH_ALLOW_INSECURE_PUSH", False),
             shutdown_timeout=_int(env, "OPSGRAPH_SHUTDOWN_TIMEOUT", d.shutdown_timeout, minimum=0),
+            pg_listen=_bool(env, "OPSGRAPH_PG_LISTEN", True),
             push_interval=_float(env, "OPSGRAPH_PUSH_INTERVAL", d.push_interval, 0.05),
             push_timeout=_float(env, "OPSGRAPH_PUSH_TIMEOUT", d.push_timeout, 0.1),
             push_concurrency=_int(env, "OPSGRAPH_PUSH_CONCURRENCY", d.push_concurrency),

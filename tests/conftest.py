@@ -161,6 +161,9 @@ def make_client(
     clients: list[TestClient] = []
 
     def build(**overrides: Any) -> GraphQLClient:
+        # no LISTEN connection per test app: one process, the in-process wake-ups suffice
+        # (tests/compat/test_replicas.py covers LISTEN/NOTIFY between real servers)
+        overrides.setdefault("pg_listen", False)
         settings = replace(Settings(database_url=database_url, log_format="text"), **overrides)
         app = create_app(settings, engine=engine, session_factory=session_factory)
         # One event loop for the client's whole life (lifespan included): the token

@@ -6,22 +6,28 @@ pull takes a `token(topic_id)` before its (empty) pull, then waits outside the t
 with `wait_for_messages(topic_id, timeout, since=token)` and pulls again: a publish that
 committed between the pull and the wait is not missed.
 
-This reaches only waiters in this process. With several gateway replicas a waiter should
-wait in short slices (say 1 s) and pull again, or a bridge (PostgreSQL LISTEN/NOTIFY, a
-broker fanout) should call `notify_topics` for publishes made elsewhere.
+On PostgreSQL the publishing transaction also sends `NOTIFY opsgraph_messaging, '<topic>'`
+(delivered by PostgreSQL when, and only if, it commits), and every process that serves
+waiters runs a `PostgresListener`: publishes made by other gateway replicas wake this
+process's waiters too. On SQLite there is one process, so the in-process hook is all.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 
-from sqlalchemy import event
+from sqlalchemy import event, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 SESSION_KEY = "messaging.published_topics"
+CHANNEL = "opsgraph_messaging"
+
+log = logging.getLogger("opsgraph.messaging")
 
 _lock = threading.Lock()
 _versions: dict[int, int] = defaultdict(int)
@@ -100,8 +106,48 @@ async def wait_for_messages_async(
 
 
 def published(session: Session, topic_id: int) -> None:
-    """Record in the session that it published to the topic; waiters wake after commit."""
-    session.info.setdefault(SESSION_KEY, set()).add(topic_id)
+    """Record in the session that it published to the topic; waiters wake after commit,
+    in this process and (PostgreSQL) in every other process listening."""
+    topics = session.info.setdefault(SESSION_KEY, set())
+    if topic_id not in topics and session.get_bind().dialect.name == "postgresql":
+        session.execute(
+            text("SELECT pg_notify(:channel, :topic)"), {"channel": CHANNEL, "topic": str(topic_id)}
+        )
+    topics.add(topic_id)
+
+
+class PostgresListener:
+    """A thread that LISTENs on the channel and wakes this process's waiters for publishes
+    committed anywhere; it reconnects after a lost connection."""
+
+    def __init__(self, database_url: str, *, poll_seconds: float = 1.0) -> None:
+        url = make_url(database_url)
+        self._conninfo = url.set(drivername="postgresql").render_as_string(hide_password=False)
+        self._poll = poll_seconds
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="messaging-listener", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=self._poll * 5)
+
+    def _run(self) -> None:
+        import psycopg  # the PostgreSQL driver, installed where PostgreSQL is used
+
+        while not self._stop.is_set():
+            try:
+                with psycopg.connect(self._conninfo, autocommit=True) as conn:
+                    conn.execute(f"LISTEN {CHANNEL}")
+                    while not self._stop.is_set():
+                        for note in conn.notifies(timeout=self._poll):
+                            if note.payload.isdigit():
+                                notify_topics([int(note.payload)])
+            except psycopg.Error as exc:
+                log.warning("messaging listener lost its connection: %s", exc)
+                self._stop.wait(self._poll)
 
 
 @event.listens_for(Session, "after_commit")

@@ -4,8 +4,9 @@
 of its own through `context.transact`; between them nothing holds a connection. When a pull
 comes back empty the stream waits for a publish to the topic (`notify`), taking the notify
 token BEFORE the pull so that a publish committed between the pull and the wait is not
-missed. The wait is cut into slices of WAIT_SLICE_SECONDS, after which it pulls again:
-publishes made through another process (another gateway replica) are not notified here.
+missed. Publishes through other replicas wake it too on PostgreSQL (LISTEN/NOTIFY, see
+notify); the wait is still cut into slices of WAIT_SLICE_SECONDS, after which it pulls
+again, as a safety net.
 
 One `next` per batch. With autoAck the batch is acknowledged after it was handed to the
 socket; an acknowledgement that fails (too late, or another consumer moved the offset) ends

@@ -1,0 +1,75 @@
+"""Two `opsgraph serve` replicas on one PostgreSQL database: a pull waiting on one replica
+is woken by a publish made through the other (LISTEN/NOTIFY), not by its own timeout."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx2 as httpx
+
+from tests.conftest import DEFAULT_PG_URL, _ensure_pg_database
+from tests.databases import private_database
+from tests.server import run_cli, server_env, serving
+
+WAIT_MS = 30_000
+
+
+def test_a_publish_on_one_replica_wakes_a_pull_waiting_on_another(tmp_path: Path) -> None:
+    base_url = os.environ.get("OPSGRAPH_TEST_DATABASE_URL", DEFAULT_PG_URL)
+    _ensure_pg_database(base_url)
+    with private_database(base_url, tmp_path) as url:
+        env = server_env(tmp_path, OPSGRAPH_DATABASE_URL=url, OPSGRAPH_PULL_WAIT_MS=str(WAIT_MS))
+        assert run_cli(tmp_path, "messaging", "create-project", "OPS", env=env).returncode == 0
+        issued = run_cli(
+            tmp_path,
+            "messaging",
+            "issue-token",
+            "--subject",
+            "a@egi.eu",
+            "--project",
+            "OPS",
+            "--roles",
+            "project_admin",
+            env=env,
+        )
+        assert issued.returncode == 0, issued.stderr
+        headers = {"x-api-key": issued.stdout.strip()}
+        with serving(env) as one, serving(env) as two:
+            p = "/v1/projects/OPS"
+            assert httpx.put(f"{one}{p}/topics/t", headers=headers).status_code == 200
+            sub = {"topic": "projects/OPS/topics/t"}
+            assert (
+                httpx.put(f"{one}{p}/subscriptions/s", content=json.dumps(sub), headers=headers)
+            ).status_code == 200
+            results: list[Any] = []
+
+            def pull() -> None:
+                body = json.dumps({"returnImmediately": "false"})
+                results.append(
+                    httpx.post(
+                        f"{one}{p}/subscriptions/s:pull", content=body, headers=headers, timeout=60
+                    )
+                )
+
+            started = time.monotonic()
+            puller = threading.Thread(target=pull)
+            puller.start()
+            time.sleep(1.0)  # replica one has found nothing and waits
+            data = base64.b64encode(b"from two").decode()
+            published = httpx.post(
+                f"{two}{p}/topics/t:publish",
+                content=json.dumps({"messages": [{"data": data}]}),
+                headers=headers,
+            )
+            assert published.status_code == 200
+            puller.join(timeout=WAIT_MS / 1000 + 10)
+            waited = time.monotonic() - started
+            received = results[0].json()["receivedMessages"]
+            assert [base64.b64decode(m["message"]["data"]) for m in received] == [b"from two"]
+            assert waited < WAIT_MS / 1000 / 2  # woken by the other replica, not timed out
