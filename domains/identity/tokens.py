@@ -57,6 +57,8 @@ def create_api_token(
     if len(name) > MAX_TOKEN_NAME:
         raise Invalid("name", f"at most {MAX_TOKEN_NAME} characters")
     current = now or utcnow()
+    if expires_at is not None and expires_at.tzinfo is None:
+        raise Invalid("expiresAt", "a time with a UTC offset")
     if expires_at is not None and expires_at <= current:
         raise Invalid("expiresAt", "must be in the future")
     live = [t for t in _tokens_of(session, pk(user)) if _is_live(t, current)]

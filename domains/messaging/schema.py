@@ -17,7 +17,7 @@ from typing import Any, cast
 
 import strawberry
 
-from domains.common.errors import DomainError
+from domains.common.errors import DomainError, Invalid
 from domains.common.graphql import (
     Connection,
     Info,
@@ -526,6 +526,19 @@ class MessagingSubscription(Node):
     def acl(self, info: Info) -> list[str]:
         found: list[str] = _sub_acl_loader(info, self.project_name).load(self.db_id)
         return found
+
+    @strawberry.field(
+        description="The offset of the first message published at or after `time` (AMS's "
+        "timeToOffset), for `modifyOffset`; CONFLICT when no retained message is that late."
+    )
+    def offset_at(self, info: Info, time: datetime) -> Long:
+        if time.tzinfo is None:
+            raise Invalid("time", "a time with a UTC offset")
+        ctx = info.context
+        found = msg.time_to_offset(
+            ctx.session, ctx.principal, project=self.project_name, subscription=self.name, time=time
+        )
+        return Long(found)
 
 
 @node_type("MessagingProject")

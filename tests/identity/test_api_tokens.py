@@ -123,6 +123,15 @@ def test_expiry(session: Session) -> None:
             session, PLATFORM, name="past", user_subject="carol@egi.eu", expires_at=now
         )
     assert bad.value.field == "expiresAt"
+    with pytest.raises(Invalid) as naive:
+        tokens.create_api_token(
+            session,
+            PLATFORM,
+            name="naive",
+            user_subject="carol@egi.eu",
+            expires_at=(now + timedelta(days=1)).replace(tzinfo=None),
+        )
+    assert naive.value.rule == "a time with a UTC offset"
     assert token.expires_at is not None
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import threading
 from collections.abc import Iterator
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -19,7 +20,7 @@ from domains.common.identity import PLATFORM
 from domains.messaging import service as msg
 from tests.auth.issuer import GATEWAY_CLIENT, OIDCIssuer
 from tests.conftest import AppFactory, Callers, StatementCounter
-from tests.messaging.conftest import ADMIN_ENTITLEMENT, Api, World, b64
+from tests.messaging.conftest import ADMIN_ENTITLEMENT, T0, Api, World, b64
 
 P = "ARGO"
 
@@ -321,6 +322,24 @@ def test_modify_offset_rewinds(api: Api, world: World) -> None:
     assert moved["offsets"] == {"min": 0, "max": 3, "current": 1}
     pulled = api("con_in").data(PULL, {"i": {"project": P, "subscription": "S1", "maxMessages": 5}})
     assert [m["messageId"] for m in pulled["pull"]] == ["1", "2"]
+
+
+def test_offset_at_a_time(api: Api, world: World) -> None:
+    world.publish("early", now=T0)
+    world.publish("late", now=T0 + timedelta(minutes=5))
+    world.session.commit()
+    query = """query($t: DateTime!) { subscription(project: "ARGO", name: "S1") {
+      offsetAt(time: $t) } }"""
+    con = api("con_in")
+    at = con.data(query, {"t": (T0 + timedelta(minutes=1)).isoformat()})
+    assert at["subscription"]["offsetAt"] == 1
+    assert con.data(query, {"t": T0.isoformat()})["subscription"]["offsetAt"] == 0
+    too_late = con.error(query, {"t": (T0 + timedelta(hours=1)).isoformat()})
+    assert too_late["extensions"]["code"] == "CONFLICT"
+    naive = con.error(query, {"t": "2026-03-01T12:00:00"})
+    assert naive["extensions"]["code"] == "BAD_USER_INPUT"
+    assert naive["extensions"]["field"] == "time"
+    assert api("con_out").error(query, {"t": T0.isoformat()})["extensions"]["code"] == "FORBIDDEN"
 
 
 class _HashServer:
