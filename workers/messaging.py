@@ -122,6 +122,23 @@ class PushHttp:
         self.close()
 
 
+_http: PushHttp | None = None
+_http_timeout = 0.0
+_http_lock = threading.Lock()
+
+
+def _shared_http(timeout: float) -> PushHttp:
+    """One client for every push round of the process: its connections are reused, and
+    building a client (its TLS context) costs more than a whole round of a busy topic."""
+    global _http, _http_timeout
+    with _http_lock:
+        if _http is None or _http_timeout != timeout:
+            if _http is not None:
+                _http.close()
+            _http, _http_timeout = PushHttp(timeout), timeout
+        return _http
+
+
 # --- delivery -----------------------------------------------------------------------------
 
 
@@ -185,10 +202,8 @@ def push_due(factory: sessionmaker[Session]) -> int:
     A subscription comes due again only after its policy's delay, so this ends."""
     config = current_config()
     delivered = 0
-    with (
-        PushHttp(config.timeout) as http,
-        ThreadPoolExecutor(config.concurrency, thread_name_prefix="opsgraph-push") as pool,
-    ):
+    http = _shared_http(config.timeout)
+    with ThreadPoolExecutor(config.concurrency, thread_name_prefix="opsgraph-push") as pool:
         while True:
             outcomes = push_round(factory, http.send, config, pool=pool)
             if not outcomes:

@@ -733,22 +733,39 @@ def publish(
         ],
     )
     _add_usage(session, access.project_id, access.user_id, messages_in=count, bytes_in=total)
-    # wake idle push subscriptions (next_attempt_at NULL); one in backoff keeps its time
-    session.execute(
-        update(T_SUB)
+    pushed = session.execute(
+        select(T_SUB.c.id)
         .where(
             T_SUB.c.topic_id == topic_id,
             T_SUB.c.push_type != "",
             T_SUB.c.verified.is_(True),
-            T_SUB.c.next_attempt_at.is_(None),
         )
-        .values(next_attempt_at=now)
-    )
-    _record_event(
-        session,
-        "messaging.published",
-        {"topic_id": topic_id, "project": project, "topic": topic, "first": first, "count": count},
-    )
+        .limit(1)
+    ).first()
+    if pushed is not None:
+        # wake idle push subscriptions (next_attempt_at NULL); one in backoff keeps its time
+        session.execute(
+            update(T_SUB)
+            .where(
+                T_SUB.c.topic_id == topic_id,
+                T_SUB.c.push_type != "",
+                T_SUB.c.verified.is_(True),
+                T_SUB.c.next_attempt_at.is_(None),
+            )
+            .values(next_attempt_at=now)
+        )
+        # work elsewhere (push delivery) only where a push subscription will take it
+        _record_event(
+            session,
+            "messaging.published",
+            {
+                "topic_id": topic_id,
+                "project": project,
+                "topic": topic,
+                "first": first,
+                "count": count,
+            },
+        )
     notify.published(session, topic_id)
     session.flush()
     return list(range(first, first + count))

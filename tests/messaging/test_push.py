@@ -462,3 +462,37 @@ def test_retention_job_deletes_only_old_messages(
     assert jobs.purge_expired(session_factory, retention_days=7, clock=lambda: T0) == 1
     assert [m.data for m in world.pull(10, now=T0)] == [b"edge", b"new"]
     assert jobs.purge_expired(session_factory, retention_days=7, clock=lambda: T0) == 0
+
+
+def test_a_publish_is_an_outbox_event_only_where_a_push_subscription_takes_it(
+    world: World, receiver: Receiver, http: PushHttp
+) -> None:
+    """Pull subscriptions need no work elsewhere; a verified push subscription does, and
+    the event that starts it is written in the publish's own transaction."""
+    from sqlalchemy import select
+
+    from domains.common.outbox import OutboxEvent
+
+    def published_events() -> list[dict[str, Any]]:
+        world.session.flush()
+        rows = world.session.execute(
+            select(OutboxEvent).where(OutboxEvent.kind == "messaging.published")  # type: ignore[arg-type]
+        ).scalars()
+        return [dict(r.payload) for r in rows]
+
+    world.publish("to pull subscribers only")
+    assert published_events() == []
+    make_push(world, receiver, http, verify=False)
+    world.publish("unverified push: nothing to deliver yet")
+    assert published_events() == []
+    make_push(world, receiver, http, "P2")
+    (first,) = world.publish("to a verified push subscription")
+    assert published_events() == [
+        {
+            "topic_id": sub(world, "P2").topic_id,
+            "project": P,
+            "topic": "T1",
+            "first": first,
+            "count": 1,
+        }
+    ]
