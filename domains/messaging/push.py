@@ -38,7 +38,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import Table, exists, select, update
+from sqlalchemy import Table, exists, func, select, update
 from sqlalchemy.orm import Session
 
 from domains.messaging import rules
@@ -215,6 +215,14 @@ def claim_due(session: Session, *, now: datetime, limit: int, lease: timedelta) 
     result = sorted(claimed, key=ids.index)
     session.flush()
     return result
+
+
+def next_due_at(session: Session) -> datetime | None:
+    """When the soonest deliverable subscription with messages waiting comes due."""
+    found: datetime | None = session.execute(
+        select(func.min(T_SUB.c.next_attempt_at)).where(*_deliverable(), _has_messages())
+    ).scalar_one_or_none()
+    return found
 
 
 # --- one cycle ---------------------------------------------------------------------------

@@ -496,3 +496,22 @@ def test_a_publish_is_an_outbox_event_only_where_a_push_subscription_takes_it(
             "count": 1,
         }
     ]
+
+
+def test_one_run_of_the_push_job_drains_a_backlog_behind_a_short_period(
+    world: World,
+    receiver: Receiver,
+    http: PushHttp,
+    session_factory: sessionmaker[Session],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """maxMessages 1, linear period 50 ms: each message comes due 50 ms after the one
+    before, sooner than the job's next tick (1 s); the run waits for it instead."""
+    make_push(world, receiver, http, maxMessages=1, retryPolicy={"type": "linear", "period": 50})
+    world.publish("a", "b", "c")
+    world.session.commit()
+    monkeypatch.setattr(
+        jobs, "_config", PushConfig(timeout=10, concurrency=1, interval=1.0, allow_insecure=True)
+    )
+    assert jobs.push_due(session_factory) == 3
+    assert receiver.message_ids("/push/P1") == ["0", "1", "2"]
