@@ -73,6 +73,20 @@ class AmsInvalid(AmsError, Invalid):
         self.ams_message = message
 
 
+class UnknownProject(AmsInvalid):
+    """404 NOT_FOUND "project doesn't exist" for AMS clients; over GraphQL a project name
+    that names nothing is bad input (BAD_USER_INPUT, field `project`), as the issue that
+    specified the messaging API asks."""
+
+    http_code = 404
+    ams_status = "NOT_FOUND"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "project", "the name of an existing messaging project", "project doesn't exist"
+        )
+
+
 class MessageTooLarge(AmsInvalid):
     """413 INVALID_ARGUMENT "Message size is too large" (GraphQL: BAD_USER_INPUT)."""
 

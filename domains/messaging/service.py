@@ -44,6 +44,7 @@ from domains.messaging.errors import (
     AmsInvalid,
     AmsNotFound,
     MessageTooLarge,
+    UnknownProject,
     VerificationFailed,
 )
 from domains.messaging.models import (
@@ -138,7 +139,7 @@ def _access(
         .where(T_PROJECT.c.name == project)
     ).first()
     if row is None:
-        raise AmsNotFound("project doesn't exist")
+        raise UnknownProject()
     roles = frozenset(row[1] or ())
     access = _Access(row[0], roles, principal.is_superuser, principal.user_id)
     if not access.superuser and not roles & set(allowed):
@@ -1333,7 +1334,7 @@ def get_project_by_id(session: Session, principal: Principal, *, project_id: int
         select(T_PROJECT.c.name).where(T_PROJECT.c.id == project_id)
     ).scalar_one_or_none()
     if name is None:
-        raise AmsNotFound("project doesn't exist")
+        raise UnknownProject()
     return get_project(session, principal, project=name)
 
 

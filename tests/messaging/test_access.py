@@ -11,6 +11,7 @@ import pytest
 from domains.common.errors import Forbidden, NotFound, Unauthenticated
 from domains.common.identity import ANONYMOUS, PLATFORM, Principal
 from domains.messaging import service as msg
+from domains.messaging.errors import UnknownProject
 from tests.identity.helpers import snapshot
 from tests.messaging.conftest import T0, World, b64
 
@@ -226,10 +227,12 @@ def test_access_matrix(world: World, op_name: str, caller: str) -> None:
     assert snapshot(world.session) == before
 
 
-def test_unknown_project_is_not_found_for_members_and_admins(world: World) -> None:
+def test_unknown_project_is_bad_input_for_members_and_admins(world: World) -> None:
+    """AMS answers 404 "project doesn't exist"; GraphQL BAD_USER_INPUT naming `project`."""
     for who in (world.owner, world.admin):
-        with pytest.raises(NotFound, match="project doesn't exist"):
+        with pytest.raises(UnknownProject, match="project doesn't exist") as refused:
             msg.list_topics(world.session, who, project="NOPE")
+        assert (refused.value.field, refused.value.http_code) == ("project", 404)
 
 
 def test_anonymous_is_unauthenticated_even_for_an_unknown_project(world: World) -> None:

@@ -1,5 +1,6 @@
-"""Bad input over GraphQL: BAD_USER_INPUT naming the field and the rule (or NOT_FOUND for
-what does not exist, CONFLICT for what does not fit), and nothing written."""
+"""Bad input over GraphQL: BAD_USER_INPUT naming the field and the rule (an unknown project
+included; NOT_FOUND for a topic or subscription that does not exist, CONFLICT for what does
+not fit), and nothing written."""
 
 from __future__ import annotations
 
@@ -177,10 +178,6 @@ def test_an_ack_without_a_pull_is_a_conflict(api: Api, world: World, session: Se
 @pytest.mark.parametrize(
     ("document", "variables"),
     [
-        (
-            "mutation($i: CreateTopicInput!) { createTopic(input: $i) { id } }",
-            {"i": {"project": "NOPE", "name": "T"}},
-        ),
         (PUBLISH, {"i": {"project": P, "topic": "NOPE", "messages": [{"data": b64("x")}]}}),
         (CREATE_SUB, {"i": {"project": P, "name": "S9", "topic": "NOPE"}}),
         (
@@ -192,13 +189,37 @@ def test_an_ack_without_a_pull_is_a_conflict(api: Api, world: World, session: Se
             {"i": {"project": P, "subject": "nobody@egi.eu"}},
         ),
     ],
-    ids=["project", "topic", "subscription's topic", "subscription", "member"],
+    ids=["topic", "subscription's topic", "subscription", "member"],
 )
 def test_unknown_things_are_not_found_and_write_nothing(
     api: Api, session: Session, document: str, variables: dict[str, Any]
 ) -> None:
     error = _refused(api, session, "admin", document, variables)
     assert error["extensions"]["code"] == "NOT_FOUND"
+
+
+@pytest.mark.parametrize(
+    ("document", "variables"),
+    [
+        (
+            "mutation($i: CreateTopicInput!) { createTopic(input: $i) { id } }",
+            {"i": {"project": "NOPE", "name": "T"}},
+        ),
+        (PUBLISH, {"i": {"project": "NOPE", "topic": "T1", "messages": [{"data": b64("x")}]}}),
+        (
+            "mutation($i: PullInput!) { pull(input: $i) { ackId } }",
+            {"i": {"project": "NOPE", "subscription": "S1"}},
+        ),
+    ],
+    ids=["create topic", "publish", "pull"],
+)
+def test_an_unknown_project_is_bad_input_and_writes_nothing(
+    api: Api, session: Session, document: str, variables: dict[str, Any]
+) -> None:
+    error = _refused(api, session, "admin", document, variables)
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    assert error["extensions"]["field"] == "project"
+    assert error["extensions"]["rule"] == "the name of an existing messaging project"
 
 
 def test_an_existing_topic_is_a_conflict(api: Api, session: Session) -> None:

@@ -10,7 +10,7 @@ from domains.common.audit import AuditEntry
 from domains.common.errors import Invalid, NotFound
 from domains.common.identity import PLATFORM
 from domains.messaging import service as msg
-from domains.messaging.errors import AlreadyExists, AmsNotFound
+from domains.messaging.errors import AlreadyExists, AmsNotFound, UnknownProject
 from domains.messaging.models import MsgMessage, MsgSubscription, MsgTopic
 from tests.identity.helpers import snapshot
 from tests.messaging.conftest import World, principal
@@ -50,7 +50,7 @@ def test_deleting_a_project_deletes_everything_in_it(world: World) -> None:
     s.expire_all()
     for model in (MsgTopic, MsgSubscription, MsgMessage):
         assert s.execute(select(func.count()).select_from(model)).scalar_one() == 0
-    with pytest.raises(NotFound, match="project doesn't exist"):
+    with pytest.raises(UnknownProject, match="project doesn't exist"):
         msg.get_project(s, world.admin, project=P)
     assert "msg_project.delete" in actions(world)
 
