@@ -964,6 +964,27 @@ def modify_push_config(
     return _sub_view(project, sub)
 
 
+def _unverified_push_sub(
+    session: Session, principal: Principal, project: str, subscription: str
+) -> MsgSubscription:
+    access = _admin(session, principal, project)
+    sub = _sub(session, access.project_id, subscription)
+    if sub.push_type != PUSH_HTTP:
+        raise AmsConflict("Subscription is not in http push mode")
+    if sub.verified:
+        raise AmsConflict("Push endpoint is already verified")
+    return sub
+
+
+def push_verification_url(
+    session: Session, principal: Principal, *, project: str, subscription: str
+) -> str:
+    """What `verify_push_endpoint` will GET, checked as it will check it: lets a caller
+    fetch it with no transaction open, then replay the answer to verify_push_endpoint."""
+    sub = _unverified_push_sub(session, principal, project, subscription)
+    return rules.verification_url(sub.push_endpoint)
+
+
 def verify_push_endpoint(
     session: Session,
     principal: Principal,
@@ -975,12 +996,7 @@ def verify_push_endpoint(
 ) -> SubscriptionView:
     """Prove the endpoint's ownership: `fetch(url)` (the caller's HTTP GET, returning
     (status, body)) of {scheme}://{host}/ams_verification_hash must give 200 and the hash."""
-    access = _admin(session, principal, project)
-    sub = _sub(session, access.project_id, subscription)
-    if sub.push_type != PUSH_HTTP:
-        raise AmsConflict("Subscription is not in http push mode")
-    if sub.verified:
-        raise AmsConflict("Push endpoint is already verified")
+    sub = _unverified_push_sub(session, principal, project, subscription)
     url = rules.verification_url(sub.push_endpoint)
     try:
         status, body = fetch(url)

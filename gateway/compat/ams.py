@@ -355,9 +355,19 @@ class AmsApi:
             )
             return EMPTY
         elif method == "POST" and action == "verifyPushEndpoint":
+            # the GET happens between two transactions: a slow endpoint holds no lock
+            url = await self._run(request, lambda s, p: messaging.push_verification_url(s, p, **kw))
+            answer = await anyio.to_thread.run_sync(lambda: _get_or_error(url))
+
+            def replay(asked: str) -> tuple[int, str]:
+                if asked != url:  # the endpoint changed meanwhile: fetch the new one
+                    return http_get(asked)
+                if isinstance(answer, Exception):
+                    raise answer
+                return answer
+
             view = await self._run(
-                request,
-                lambda s, p: messaging.verify_push_endpoint(s, p, fetch=http_get, **kw),
+                request, lambda s, p: messaging.verify_push_endpoint(s, p, fetch=replay, **kw)
             )
             return formats.subscription_json(view)
         elif method == "GET" and action == "offsets":
@@ -490,3 +500,11 @@ def _acl_users(body: dict[str, Any]) -> list[str]:
     if not isinstance(users, list) or not all(isinstance(u, str) for u in users):
         raise AmsHttpError(400, "INVALID_ARGUMENT", "Invalid ACL Arguments")
     return users
+
+
+def _get_or_error(url: str) -> tuple[int, str] | Exception:
+    """The verification GET; a failure is kept, to be raised where the service expects it."""
+    try:
+        return http_get(url)
+    except Exception as exc:  # whatever the HTTP client raises: the service says unverified
+        return exc

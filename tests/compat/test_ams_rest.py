@@ -300,3 +300,46 @@ def test_a_waiting_pull_wakes_up_when_a_message_is_published(
     code, body, _ = results[0]
     assert code == 200
     assert [base64.b64decode(m["message"]["data"]) for m in body["receivedMessages"]] == [b"wake"]
+
+
+def test_verify_push_endpoint_over_the_wire(
+    make_client: AppFactory, session: Session, wire: Wire
+) -> None:
+    """The verification GET runs between the route's two transactions; only a project
+    admin makes the server fetch anything; a wrong hash is AMS's 401 and changes nothing."""
+    from tests.messaging.receiver import Receiver
+
+    receiver = Receiver()
+    try:
+        wire = Wire(make_client(allow_insecure_push=True).client, wire.keys)
+        wire.call("PUT", f"{P}/topics/t")
+        code, sub, _ = wire.call(
+            "PUT",
+            f"{P}/subscriptions/s",
+            {
+                "topic": "projects/OPS/topics/t",
+                "pushConfig": {"pushEndpoint": f"{receiver.url}/in"},
+            },
+        )
+        assert code == 200
+        assert sub["pushConfig"]["verified"] is False
+
+        code, body, _ = wire.call("POST", f"{P}/subscriptions/s:verifyPushEndpoint", who="con")
+        assert code == 403
+        assert receiver.gets() == []  # refused before any request went out
+
+        receiver.hash = "not the hash"
+        before = snapshot(session)
+        code, body, _ = wire.call("POST", f"{P}/subscriptions/s:verifyPushEndpoint")
+        assert code == 401
+        assert body["error"]["status"] == "UNAUTHORIZED"
+        assert body["error"]["message"].startswith("Endpoint verification failed")
+        assert snapshot(session) == before
+
+        receiver.hash = sub["pushConfig"]["verificationHash"]
+        code, verified, _ = wire.call("POST", f"{P}/subscriptions/s:verifyPushEndpoint")
+        assert code == 200
+        assert verified["pushConfig"]["verified"] is True
+        assert [g.path for g in receiver.gets()] == ["/ams_verification_hash"] * 2
+    finally:
+        receiver.close()
