@@ -13,6 +13,7 @@ from starlette.testclient import TestClient
 from gateway.app import create_app
 from gateway.config import Settings
 from tests.auth.issuer import GATEWAY_CLIENT, OIDCIssuer
+from tests.websocket import receive_json
 
 CALLBACK = "http://testserver/auth/callback"
 VIEWER = {"query": "{ viewer { subject name } }"}
@@ -119,11 +120,11 @@ def test_a_cross_site_websocket_with_the_cookie_is_refused(browser: TestClient) 
     def handshake() -> None:
         with browser.websocket_connect("/graphql", subprotocols=protocol, headers=hostile) as ws:
             ws.send_json({"type": "connection_init", "payload": {}})
-            ws.receive_json()
+            receive_json(ws)
 
     # strawberry refuses the handshake itself (1008); the cookie check would too
     with pytest.raises(WebSocketDisconnect):
         handshake()
     with browser.websocket_connect("/graphql", subprotocols=protocol, headers=SAME_ORIGIN) as ws:
         ws.send_json({"type": "connection_init", "payload": {}})
-        assert ws.receive_json()["type"] == "connection_ack"
+        assert receive_json(ws)["type"] == "connection_ack"

@@ -24,6 +24,7 @@ from gateway.db import make_engine, make_session_factory, unit_of_work
 from tests.auth.issuer import GATEWAY_CLIENT, OIDCIssuer
 from tests.databases import private_database
 from tests.messaging.conftest import b64
+from tests.websocket import receive_json
 
 PROTOCOL = ["graphql-transport-ws"]
 STREAM = """subscription($p: String!, $s: String!, $n: Int!, $auto: Boolean!) {
@@ -153,11 +154,11 @@ def live(ws_engine: Engine, oidc_issuer: OIDCIssuer, database_url: str) -> Itera
 
 def _init(socket: WebSocketTestSession, payload: dict[str, Any]) -> None:
     socket.send_json({"type": "connection_init", "payload": payload})
-    assert socket.receive_json()["type"] == "connection_ack"
+    assert receive_json(socket)["type"] == "connection_ack"
 
 
 def _next(socket: WebSocketTestSession) -> list[dict[str, Any]]:
-    message = socket.receive_json()
+    message = receive_json(socket)
     assert message["type"] == "next", message
     assert "errors" not in message["payload"], message
     batch: list[dict[str, Any]] = message["payload"]["data"]["subscriptionMessages"]
@@ -224,29 +225,29 @@ def test_a_consumer_outside_the_acl_is_refused(live: Live) -> None:
     with live.client.websocket_connect("/graphql", subprotocols=PROTOCOL) as socket:
         _init(socket, {"authorization": live.bearer("outsider")})
         live.subscribe(socket)
-        message = socket.receive_json()
+        message = receive_json(socket)
         assert message["type"] == "next"
         assert message["payload"]["data"] is None
         error = message["payload"]["errors"][0]
         assert error["extensions"]["code"] == "FORBIDDEN"
         assert error["path"] == ["subscriptionMessages"]
-        assert socket.receive_json() == {"id": "1", "type": "complete"}
+        assert receive_json(socket) == {"id": "1", "type": "complete"}
 
 
 def test_an_anonymous_stream_is_unauthenticated(live: Live) -> None:
     with live.client.websocket_connect("/graphql", subprotocols=PROTOCOL) as socket:
         _init(socket, {})
         live.subscribe(socket)
-        message = socket.receive_json()
+        message = receive_json(socket)
         assert message["payload"]["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
-        assert socket.receive_json() == {"id": "1", "type": "complete"}
+        assert receive_json(socket) == {"id": "1", "type": "complete"}
 
 
 def test_bad_max_messages_is_bad_input(live: Live) -> None:
     with live.client.websocket_connect("/graphql", subprotocols=PROTOCOL) as socket:
         _init(socket, {"authorization": live.bearer("consumer")})
         live.subscribe(socket, max_messages=0)
-        error = socket.receive_json()["payload"]["errors"][0]
+        error = receive_json(socket)["payload"]["errors"][0]
         assert error["extensions"]["code"] == "BAD_USER_INPUT"
         assert error["extensions"]["field"] == "maxMessages"
 
@@ -259,7 +260,7 @@ def test_complete_ends_the_stream(live: Live) -> None:
         assert [m["messageId"] for m in _next(socket)] == ["0"]
         socket.send_json({"id": "1", "type": "complete"})
         socket.send_json({"type": "ping"})
-        assert socket.receive_json() == {"type": "pong"}
+        assert receive_json(socket) == {"type": "pong"}
         # nothing pulls any more: what is published now waits for the next consumer
         live.publish("b")
         response = live.client.post(
