@@ -192,18 +192,14 @@ class AmsApi:
                 if view.subject == user:
                     return formats.member_json(project, view)
             raise AmsHttpError(404, "NOT_FOUND", "User doesn't exist")
-        if action == "remove":
+        if action == "remove" and request.method == "POST":
             await self._run(
                 request,
                 lambda s, p: messaging.remove_member(s, p, project=project, subject=user),
             )
             return EMPTY
         if action in ("add", "") and request.method in ("POST", "PUT"):
-            body = await _body(request)
-            roles = body.get("projects", [{}])[0].get("roles") if "projects" in body else None
-            roles = roles if roles is not None else body.get("roles", [])
-            if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
-                raise AmsHttpError(400, "INVALID_ARGUMENT", "invalid role(s)")
+            roles = _member_roles(await _body(request), project)
             view = await self._run(
                 request,
                 lambda s, p: messaging.add_member(s, p, project=project, subject=user, roles=roles),
@@ -493,6 +489,20 @@ def _int_or_none(value: Any, field: str) -> int | None:
         return int(value)
     except ValueError as exc:
         raise AmsHttpError(400, "INVALID_ARGUMENT", f"Invalid {field}") from exc
+
+
+def _member_roles(body: dict[str, Any], project: str) -> list[str]:
+    """`{"roles": [...]}` (`:add`), or the user object's entry for this project (AMS's
+    create-member body: `{"projects": [{"project": P, "roles": [...]}]}`)."""
+    roles = body.get("roles")
+    if roles is None:
+        for entry in body.get("projects") or ():
+            if isinstance(entry, dict) and entry.get("project", project) == project:
+                roles = entry.get("roles")
+                break
+    if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
+        raise AmsHttpError(400, "INVALID_ARGUMENT", "invalid role(s)")
+    return roles
 
 
 def _acl_users(body: dict[str, Any]) -> list[str]:

@@ -216,3 +216,19 @@ def test_errors_have_the_ams_shape(ams: Ams) -> None:
             endpoint=ams.endpoint, token=ams.tokens["admin"], project="NOPE"
         ).get_topic("errors")
     assert no_project.value.code == 404
+
+
+def test_project_members(ams: Ams) -> None:
+    admin = ams.client("admin")
+    added = admin.add_project_member("newcomer@egi.eu", roles=["consumer"])
+    assert added.name == "newcomer@egi.eu"
+    assert added.projects[0].roles == ["consumer"]
+    got = admin.get_project_member("newcomer@egi.eu")
+    assert (got.name, got.projects[0].project) == ("newcomer@egi.eu", PROJECT)
+    admin.remove_project_member("newcomer@egi.eu", PROJECT)
+    with pytest.raises(AmsServiceException) as gone:
+        admin.get_project_member("newcomer@egi.eu")
+    assert gone.value.code == 404
+    with pytest.raises(AmsServiceException) as refused:
+        ams.client("publisher").add_project_member("x@egi.eu", roles=["consumer"])
+    assert refused.value.code == 403

@@ -343,3 +343,25 @@ def test_verify_push_endpoint_over_the_wire(
         assert [g.path for g in receiver.gets()] == ["/ams_verification_hash"] * 2
     finally:
         receiver.close()
+
+
+def test_member_bodies(wire: Wire, session: Session) -> None:
+    code, user, _ = wire.call(
+        "POST",
+        f"{P}/members/new@egi.eu",
+        {"projects": [{"project": "OPS", "roles": ["publisher"]}]},
+    )
+    assert code == 200
+    assert user["projects"][0]["roles"] == ["publisher"]
+    code, user, _ = wire.call("POST", f"{P}/members/new@egi.eu:add", {"roles": ["consumer"]})
+    assert user["projects"][0]["roles"] == ["consumer"]  # replaced, as AMS's :add does
+    _, members, _ = wire.call("GET", f"{P}/members")
+    assert "new@egi.eu" in [m["name"] for m in members["users"]]
+    before = snapshot(session)
+    for body in ({"roles": "consumer"}, {"projects": "x"}, {"roles": ["king"]}):
+        code, refused, _ = wire.call("POST", f"{P}/members/other@egi.eu:add", body)
+        assert code == 400, body
+        assert refused["error"]["status"] == "INVALID_ARGUMENT"
+    assert snapshot(session) == before
+    assert wire.call("POST", f"{P}/members/new@egi.eu:remove")[0] == 200
+    assert wire.call("GET", f"{P}/members/new@egi.eu")[0] == 404
