@@ -151,26 +151,38 @@ def _admin(session: Session, principal: Principal, project: str) -> _Access:
     return _access(session, principal, project, (ROLE_PROJECT_ADMIN,))
 
 
-def _in_acl(session: Session, table: Table, key: str, entity_id: int, user_id: int | None) -> bool:
+@dataclass(frozen=True, slots=True)
+class _Acl:
+    """One of the two ACLs: its link table, the column naming what it guards, the table of
+    what it guards, and the entity type its audit entries carry."""
+
+    table: Table
+    key: str
+    owner: Table
+    entity_type: str
+
+
+TOPIC_ACL = _Acl(T_TOPIC_ACL, "topic_id", T_TOPIC, "msg_topic")
+SUBSCRIPTION_ACL = _Acl(T_SUB_ACL, "subscription_id", T_SUB, "msg_subscription")
+
+
+def _in_acl(session: Session, acl: _Acl, entity_id: int, user_id: int | None) -> bool:
     if user_id is None:
         return False
+    table = acl.table
     found = session.execute(
-        select(table.c.user_id).where(table.c[key] == entity_id, table.c.user_id == user_id)
+        select(table.c.user_id).where(table.c[acl.key] == entity_id, table.c.user_id == user_id)
     ).first()
     return found is not None
 
 
 def _require_topic_acl(session: Session, access: _Access, topic: MsgTopic) -> None:
-    if not access.is_admin and not _in_acl(
-        session, T_TOPIC_ACL, "topic_id", pk(topic), access.user_id
-    ):
+    if not access.is_admin and not _in_acl(session, TOPIC_ACL, pk(topic), access.user_id):
         raise Forbidden(f"not allowed: you are not in the ACL of topic {topic.name}")
 
 
 def _require_sub_acl(session: Session, access: _Access, sub: MsgSubscription) -> None:
-    if not access.is_admin and not _in_acl(
-        session, T_SUB_ACL, "subscription_id", pk(sub), access.user_id
-    ):
+    if not access.is_admin and not _in_acl(session, SUBSCRIPTION_ACL, pk(sub), access.user_id):
         raise Forbidden(f"not allowed: you are not in the ACL of subscription {sub.name}")
 
 
@@ -598,21 +610,28 @@ def topic_subscriptions(
     return [f"/projects/{project}/subscriptions/{name}" for name in names]
 
 
-def _acl_subjects(session: Session, table: Table, key: str, entity_id: int) -> list[str]:
+def _acl_subjects(session: Session, acl: _Acl, entity_id: int) -> list[str]:
     return list(
         session.execute(
             select(T_USER.c.subject)
-            .join(table, table.c.user_id == T_USER.c.id)
-            .where(table.c[key] == entity_id)
+            .join(acl.table, acl.table.c.user_id == T_USER.c.id)
+            .where(acl.table.c[acl.key] == entity_id)
             .order_by(T_USER.c.subject)
         ).scalars()
     )
 
 
 def _replace_acl(
-    session: Session, access: _Access, table: Table, key: str, entity_id: int, users: object
-) -> tuple[list[str], list[str]]:
-    """Replace an ACL by project members named by subject; (before, after)."""
+    session: Session,
+    principal: Principal,
+    access: _Access,
+    acl: _Acl,
+    entity_id: int,
+    name: str,
+    users: object,
+) -> list[str]:
+    """Replace an ACL by project members named by subject, audited when it changed; the
+    new ACL."""
     if not isinstance(users, list | tuple) or not all(isinstance(u, str) for u in users):
         raise AmsInvalid("authorized_users", "a list of user names", "Invalid ACL Arguments")
     wanted = list(dict.fromkeys(users))
@@ -625,18 +644,31 @@ def _replace_acl(
     missing = [u for u in wanted if u not in found]
     if missing:
         raise AmsNotFound(f"User(s): {', '.join(missing)} do not exist")
-    before = _acl_subjects(session, table, key, entity_id)
-    session.execute(delete(table).where(table.c[key] == entity_id))
+    before = _acl_subjects(session, acl, entity_id)
+    session.execute(delete(acl.table).where(acl.table.c[acl.key] == entity_id))
     if wanted:
-        session.execute(insert(table), [{key: entity_id, "user_id": found[u]} for u in wanted])
+        session.execute(
+            insert(acl.table), [{acl.key: entity_id, "user_id": found[u]} for u in wanted]
+        )
     session.flush()
-    return before, sorted(wanted)
+    after = sorted(wanted)
+    if before != after:
+        _audit(
+            session,
+            principal,
+            f"{acl.entity_type}.acl",
+            acl.entity_type,
+            entity_id,
+            name,
+            {"authorized_users": [before, after]},
+        )
+    return after
 
 
 def get_topic_acl(session: Session, principal: Principal, *, project: str, topic: str) -> list[str]:
     access = _admin(session, principal, project)
     row = _topic(session, access.project_id, topic)
-    return _acl_subjects(session, T_TOPIC_ACL, "topic_id", pk(row))
+    return _acl_subjects(session, TOPIC_ACL, pk(row))
 
 
 def modify_topic_acl(
@@ -644,18 +676,7 @@ def modify_topic_acl(
 ) -> list[str]:
     access = _admin(session, principal, project)
     row = _topic(session, access.project_id, topic)
-    before, after = _replace_acl(session, access, T_TOPIC_ACL, "topic_id", pk(row), users)
-    if before != after:
-        _audit(
-            session,
-            principal,
-            "msg_topic.acl",
-            "msg_topic",
-            pk(row),
-            f"{project}/{topic}",
-            {"authorized_users": [before, after]},
-        )
-    return after
+    return _replace_acl(session, principal, access, TOPIC_ACL, pk(row), f"{project}/{topic}", users)
 
 
 def _check_messages(
@@ -699,9 +720,7 @@ def publish(
     ).scalar_one_or_none()
     if topic_id is None:
         raise AmsNotFound("Topic doesn't exist")
-    if not access.is_admin and not _in_acl(
-        session, T_TOPIC_ACL, "topic_id", topic_id, access.user_id
-    ):
+    if not access.is_admin and not _in_acl(session, TOPIC_ACL, topic_id, access.user_id):
         raise Forbidden(f"not allowed: you are not in the ACL of topic {topic}")
     batch = _check_messages(messages, max_message_bytes)
     count, total = len(batch), sum(size for _, _, size in batch)
@@ -1027,7 +1046,7 @@ def get_subscription_acl(
 ) -> list[str]:
     access = _admin(session, principal, project)
     sub = _sub(session, access.project_id, subscription)
-    return _acl_subjects(session, T_SUB_ACL, "subscription_id", pk(sub))
+    return _acl_subjects(session, SUBSCRIPTION_ACL, pk(sub))
 
 
 def modify_subscription_acl(
@@ -1040,18 +1059,9 @@ def modify_subscription_acl(
 ) -> list[str]:
     access = _admin(session, principal, project)
     sub = _sub(session, access.project_id, subscription)
-    before, after = _replace_acl(session, access, T_SUB_ACL, "subscription_id", pk(sub), users)
-    if before != after:
-        _audit(
-            session,
-            principal,
-            "msg_subscription.acl",
-            "msg_subscription",
-            pk(sub),
-            f"{project}/{subscription}",
-            {"authorized_users": [before, after]},
-        )
-    return after
+    return _replace_acl(
+        session, principal, access, SUBSCRIPTION_ACL, pk(sub), f"{project}/{subscription}", users
+    )
 
 
 def _consumer_sub(
@@ -1392,11 +1402,8 @@ def acls(
     """The ACLs (subjects) of many topics (`kind` "topic") or subscriptions ("subscription")
     of the project, in one statement; project admins only, like get_*_acl."""
     access = _admin(session, principal, project)
-    table, key, owner = (
-        (T_TOPIC_ACL, "topic_id", T_TOPIC)
-        if kind == "topic"
-        else (T_SUB_ACL, "subscription_id", T_SUB)
-    )
+    acl = TOPIC_ACL if kind == "topic" else SUBSCRIPTION_ACL
+    table, key, owner = acl.table, acl.key, acl.owner
     rows = session.execute(
         select(table.c[key], T_USER.c.subject)
         .join(T_USER, T_USER.c.id == table.c.user_id)
