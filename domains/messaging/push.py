@@ -38,12 +38,12 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import Table, exists, func, select, update
+from sqlalchemy import exists, func, select, update
 from sqlalchemy.orm import Session
 
 from domains.messaging import rules
 from domains.messaging.formats import message_json
-from domains.messaging.models import MsgMessage, MsgProject, MsgSubscription
+from domains.messaging.models import MsgSubscription
 from domains.messaging.rules import (
     AUTH_AUTOGEN,
     PUSH_HTTP,
@@ -51,12 +51,8 @@ from domains.messaging.rules import (
     RETRY_SLOWSTART,
     SLOWSTART_INITIAL_BACKOFF_MS,
 )
-from domains.messaging.service import read_messages
+from domains.messaging.service import T_MESSAGE, T_PROJECT, T_SUB, read_messages
 from domains.messaging.views import ReceivedMessage
-
-T_SUB: Table = MsgSubscription.__table__  # type: ignore[attr-defined]
-T_MESSAGE: Table = MsgMessage.__table__  # type: ignore[attr-defined]
-T_PROJECT: Table = MsgProject.__table__  # type: ignore[attr-defined]
 
 SLOWSTART_MIN_MS = 300
 SLOWSTART_MAX_MS = 24 * 3600 * 1000

@@ -74,7 +74,7 @@ def publish(factory: sessionmaker[Session], *texts: str) -> None:
 
 def offset(rig: Rig) -> int:
     with Session(rig.engine) as session:
-        return int(session.execute(select(push.T_SUB.c.offset)).scalar_one())
+        return int(session.execute(select(msg.T_SUB.c.offset)).scalar_one())
 
 
 @pytest.mark.parametrize("mode", ["embedded", "rabbitmq"])
