@@ -37,6 +37,15 @@ def from_global_id(global_id: str, *, argument: str = "id") -> tuple[str, int]:
     return type_name, int(raw_pk)
 
 
+def id_of_type(global_id: str, type_name: str, *, argument: str) -> int:
+    """The database id in a global id that must name a `type_name`."""
+    found, pk = from_global_id(global_id, argument=argument)
+    if found != type_name:
+        article = "an" if type_name[:1] in "AEIOU" else "a"
+        raise Invalid(argument, f"the id of {article} {type_name}")
+    return pk
+
+
 @strawberry.interface(description="An object with a global identifier.")
 class Node:
     db_id: strawberry.Private[int]

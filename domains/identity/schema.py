@@ -14,6 +14,7 @@ from domains.common.graphql import (
     Node,
     connection,
     from_global_id,
+    id_of_type,
     node_type,
     to_global_id,
 )
@@ -41,10 +42,7 @@ def owned_entity(global_id: str, *, argument: str) -> tuple[str, int]:
 
 
 def _role_id(global_id: str) -> int:
-    type_name, pk = from_global_id(global_id, argument="roleId")
-    if type_name != "Role":
-        raise Invalid("roleId", "the id of a Role")
-    return pk
+    return id_of_type(global_id, "Role", argument="roleId")
 
 
 @strawberry.type(name="Role", description="A role over a project, NGI, site or service group.")
@@ -281,10 +279,7 @@ class CreateApiTokenInput:
 
 
 def _token_id(global_id: str) -> int:
-    type_name, pk = from_global_id(global_id, argument="tokenId")
-    if type_name != "ApiToken":
-        raise Invalid("tokenId", "the id of an ApiToken")
-    return pk
+    return id_of_type(global_id, "ApiToken", argument="tokenId")
 
 
 @strawberry.type

@@ -9,7 +9,7 @@ import strawberry
 from strawberry.types.unset import UNSET, UnsetType
 
 from domains.common.errors import Invalid, NotFound
-from domains.common.graphql import Deleted, Info, from_global_id
+from domains.common.graphql import Deleted, Info, from_global_id, id_of_type
 from domains.common.models import pk
 from domains.topology import service as topology
 from domains.topology import writes
@@ -30,13 +30,6 @@ _KINDS = {
     "Endpoint": "endpoint",
     "ServiceGroup": "service_group",
 }
-
-
-def _id_of(global_id: str, type_name: str, argument: str) -> int:
-    found, pk = from_global_id(global_id, argument=argument)
-    if found != type_name:
-        raise Invalid(argument, f"the id of a {type_name}")
-    return pk
 
 
 def _entity(global_id: str, argument: str) -> tuple[str, int]:
@@ -264,7 +257,7 @@ class TopologyMutation:
     @strawberry.mutation(description="Change a site's fields.")
     def update_site(self, info: Info, input: UpdateSiteInput) -> SiteNode:
         ctx = info.context
-        site_id = _id_of(input.id, "Site", "input.id")
+        site_id = id_of_type(input.id, "Site", argument="input.id")
         fields = _set_fields(input, _SITE_FIELDS)
         _non_null(
             fields, ("short_name", "description", "production_infrastructure", "notify"), "input"
@@ -281,7 +274,7 @@ class TopologyMutation:
         self, info: Info, input: ChangeCertificationStatusInput
     ) -> SiteNode:
         ctx = info.context
-        site_id = _id_of(input.site_id, "Site", "input.siteId")
+        site_id = id_of_type(input.site_id, "Site", argument="input.siteId")
         writes.change_certification_status(
             ctx.session, ctx.principal, site_id=site_id, status=input.status, reason=input.reason
         )
@@ -290,7 +283,7 @@ class TopologyMutation:
     @strawberry.mutation(description="Add a service to a site.")
     def create_service(self, info: Info, input: CreateServiceInput) -> ServiceNode:
         ctx = info.context
-        site_id = _id_of(input.site_id, "Site", "input.siteId")
+        site_id = id_of_type(input.site_id, "Site", argument="input.siteId")
         service_type = topology.get_service_type_by_name(
             ctx.session, ctx.principal, name=input.service_type
         )
@@ -305,7 +298,7 @@ class TopologyMutation:
     @strawberry.mutation(description="Change a service's fields.")
     def update_service(self, info: Info, input: UpdateServiceInput) -> ServiceNode:
         ctx = info.context
-        service_id = _id_of(input.id, "Service", "input.id")
+        service_id = id_of_type(input.id, "Service", argument="input.id")
         fields = _set_fields(input, _SERVICE_FIELDS)
         _non_null(
             fields,
@@ -318,13 +311,15 @@ class TopologyMutation:
     @strawberry.mutation(description="Delete a service and its endpoints.")
     def delete_service(self, info: Info, id: strawberry.ID) -> Deleted:
         ctx = info.context
-        writes.delete_service(ctx.session, ctx.principal, service_id=_id_of(id, "Service", "id"))
+        writes.delete_service(
+            ctx.session, ctx.principal, service_id=id_of_type(id, "Service", argument="id")
+        )
         return Deleted(id=id)
 
     @strawberry.mutation(description="Add an endpoint to a service.")
     def add_endpoint(self, info: Info, input: AddEndpointInput) -> EndpointNode:
         ctx = info.context
-        service_id = _id_of(input.service_id, "Service", "input.serviceId")
+        service_id = id_of_type(input.service_id, "Service", argument="input.serviceId")
         endpoint = writes.add_endpoint(
             ctx.session,
             ctx.principal,
@@ -341,7 +336,7 @@ class TopologyMutation:
     @strawberry.mutation(description="Change an endpoint's fields.")
     def update_endpoint(self, info: Info, input: UpdateEndpointInput) -> EndpointNode:
         ctx = info.context
-        endpoint_id = _id_of(input.id, "Endpoint", "input.id")
+        endpoint_id = id_of_type(input.id, "Endpoint", argument="input.id")
         fields = _set_fields(input, _ENDPOINT_FIELDS)
         _non_null(fields, ("name", "interface_name", "monitored", "description"), "input")
         writes.update_endpoint(ctx.session, ctx.principal, endpoint_id=endpoint_id, changes=fields)
@@ -350,7 +345,9 @@ class TopologyMutation:
     @strawberry.mutation(description="Delete an endpoint.")
     def delete_endpoint(self, info: Info, id: strawberry.ID) -> Deleted:
         ctx = info.context
-        writes.delete_endpoint(ctx.session, ctx.principal, endpoint_id=_id_of(id, "Endpoint", "id"))
+        writes.delete_endpoint(
+            ctx.session, ctx.principal, endpoint_id=id_of_type(id, "Endpoint", argument="id")
+        )
         return Deleted(id=id)
 
     @strawberry.mutation(description="Set (insert or replace) an extension property.")
