@@ -21,20 +21,15 @@ def private_database(database_url: str, directory: Path) -> Iterator[str]:
     """A migrated database of the same kind as `database_url`: a SQLite file in
     `directory`, or a new PostgreSQL database beside it, dropped afterwards. Yields its URL."""
     base = make_url(database_url)
+    admin = None
     if base.get_backend_name() == "sqlite":
         url = f"sqlite:///{directory / f'private-{uuid.uuid4().hex[:8]}.db'}"
-        engine = make_engine(url)
-        try:
-            migrate.upgrade(engine)
-        finally:
-            engine.dispose()
-        yield url
-        return
-    name = f"{base.database}_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = base.set(database=name).render_as_string(hide_password=False)
+    else:
+        name = f"{base.database}_{uuid.uuid4().hex[:10]}"
+        admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        url = base.set(database=name).render_as_string(hide_password=False)
     try:
         engine = make_engine(url)
         try:
@@ -43,6 +38,7 @@ def private_database(database_url: str, directory: Path) -> Iterator[str]:
             engine.dispose()
         yield url
     finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        if admin is not None:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            admin.dispose()
