@@ -10,6 +10,7 @@ from sqlmodel.sql.sqltypes import AutoString
 import domains.common.audit
 import domains.common.outbox
 import domains.identity.models
+import domains.downtimes.models
 import domains.messaging.models
 import domains.topology.models  # noqa: F401
 from domains.common.models import metadata

@@ -528,3 +528,14 @@ def properties_of(
     session: Session, principal: Principal, kind: str, owner_ids: Sequence[int]
 ) -> dict[int, list[Record]]:
     return _children(session, _PROPERTIES_OF[kind], "owner_id", owner_ids)
+
+
+# ---------------------------------------------------------------------------------------
+# Filter building blocks for domains whose rows hang off the topology (downtimes filter
+# by the scopes, properties, sites and NGIs of what they affect, the same way).
+
+scope_clause = _scope_clause
+property_clause = _property_clause
+in_clause = _in
+country_clause = _country_clause
+ngi_name_clause = _ngi_name_clause

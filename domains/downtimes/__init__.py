@@ -1,0 +1,1 @@
+"""Downtimes: declaration with GOCDB's rules, the timeline, and what follows from them."""
