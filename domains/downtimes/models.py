@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Column, ForeignKey, Index, Integer
+from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from domains.common import models as _common  # noqa: F401  (naming convention)
@@ -97,3 +98,100 @@ class DowntimeEndpoint(SQLModel, table=True):
             Integer, ForeignKey("endpoint.id", ondelete="CASCADE"), primary_key=True, index=True
         )
     )
+
+
+# ---------------------------------------------------------------------------------------
+# Subscriptions (the Operations Portal's dt_subscription) and their notifications
+
+SUBSCRIPTION_NAME_MAX = 100
+WEBHOOK_URL_MAX = 2000
+NOTIFICATION_ERROR_MAX = 1000
+
+
+class DowntimeSubscription(SQLModel, table=True):
+    """A user's wish to hear about downtimes. Each filter is null for "all"; a downtime
+    matches when every non-null filter does (host, service type and VO: one of its
+    services has it). The channels: e-mail to the user's address, a message in the user's
+    own messaging topic, a POST to a webhook."""
+
+    __tablename__ = "downtime_subscription"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(
+        sa_column=Column(
+            Integer,
+            ForeignKey("user_account.id", ondelete="CASCADE"),
+            nullable=False,
+            index=True,
+        )
+    )
+    name: str = Field(max_length=SUBSCRIPTION_NAME_MAX)
+    ngi: str | None = Field(default=None, max_length=255)
+    site: str | None = Field(default=None, max_length=255)
+    host: str | None = Field(default=None, max_length=255)
+    service_type: str | None = Field(default=None, max_length=255)
+    vo: str | None = Field(default=None, max_length=255)
+    on_declared: bool = True
+    on_started: bool = True
+    on_ended: bool = True
+    on_changed: bool = False
+    on_cancelled: bool = True
+    email: bool = False
+    topic_project: str | None = Field(default=None, max_length=255)
+    topic_name: str | None = Field(default=None, max_length=255)
+    webhook_url: str | None = Field(default=None, max_length=WEBHOOK_URL_MAX)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_time())
+    enabled: bool = True
+
+
+class Channel(enum.StrEnum):
+    EMAIL = "EMAIL"
+    WEBHOOK = "WEBHOOK"
+    TOPIC = "TOPIC"
+
+
+class NotificationStatus(enum.StrEnum):
+    """PENDING: still to deliver (e-mail, webhook); SENT: delivered (a topic message is
+    SENT when written); FAILED: given up after the last attempt."""
+
+    PENDING = "PENDING"
+    SENT = "SENT"
+    FAILED = "FAILED"
+
+
+class DowntimeNotification(SQLModel, table=True):
+    """One per (subscription, event, channel): the UNIQUE constraint is what makes a
+    subscriber hear of an event once per channel, whatever runs twice. The event's
+    payload is kept here: outbox rows are pruned, a waiting e-mail is not."""
+
+    __tablename__ = "downtime_notification"
+    __table_args__ = (
+        UniqueConstraint("subscription_id", "event_id", "channel"),
+        # what the delivery job scans: pending rows by due time
+        Index("ix_downtime_notification_due", "status", "next_attempt_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    subscription_id: int = Field(
+        sa_column=Column(
+            Integer,
+            ForeignKey("downtime_subscription.id", ondelete="CASCADE"),
+            nullable=False,
+        )
+    )
+    # (subscription_id is the unique constraint's first column: no index of its own)
+    # the outbox event (no foreign key: outbox rows are pruned by age)
+    event_id: int
+    kind: str = Field(max_length=64)
+    channel: Channel = Field(sa_column=enum_column(Channel, "downtime_notification_channel"))
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    status: NotificationStatus = Field(
+        sa_column=enum_column(NotificationStatus, "downtime_notification_status")
+    )
+    attempts: int = 0
+    last_error: str | None = Field(default=None, max_length=NOTIFICATION_ERROR_MAX)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_time())
+    next_attempt_at: datetime = Field(default_factory=utcnow, sa_column=_time())
+    # the lease of the worker delivering it; another takes it only once this has passed
+    claimed_until: datetime | None = Field(default=None, sa_column=_time(nullable=True))
+    sent_at: datetime | None = Field(default=None, sa_column=_time(nullable=True))
