@@ -6,6 +6,7 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 from domains.common.errors import Invalid
 from domains.common.scopes import ScopeDefaults, ScopeMatch
@@ -69,6 +70,24 @@ def broker_url(raw: str | None) -> str | None:
     return raw
 
 
+SMTP_SCHEMES = ("smtp", "smtps")
+
+
+def parse_smtp_url(raw: str | None) -> str | None:
+    """The SMTP URL, checked: smtp://[user:password@]host[:port] (smtps:// for TLS from
+    the first byte). None (or empty): no e-mail is sent, e-mail notifications wait."""
+    if not raw:
+        return None
+    parts = urlsplit(raw)
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1
+    if parts.scheme.lower() not in SMTP_SCHEMES or not parts.hostname or port == -1:
+        raise Invalid("OPSGRAPH_SMTP_URL", "smtp:// or smtps:// with a host (and a valid port)")
+    return raw
+
+
 def _list(env: Mapping[str, str], name: str) -> tuple[str, ...]:
     return tuple(v.strip() for v in env.get(name, "").split(",") if v.strip())
 
@@ -122,6 +141,13 @@ class Settings:
     relay_batch_size: int = 100
     redis_heartbeat_timeout_ms: int = 60_000
     redis_maintenance_chance: int = 1000
+    # downtime notifications (workers/downtimes.py)
+    smtp_url: str | None = None  # unset: e-mail notifications wait, nothing is lost
+    smtp_from: str = "opsgraph@localhost"
+    downtime_tick: float = 10.0  # seconds between looks for downtimes starting / ending
+    notify_interval: float = 5.0  # seconds between looks for notifications to deliver
+    notify_timeout: float = 10.0  # seconds an SMTP server or a webhook may take
+    notify_max_attempts: int = 10  # failed deliveries before a notification is given up
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -203,6 +229,12 @@ class Settings:
             redis_maintenance_chance=_int(
                 env, "OPSGRAPH_REDIS_MAINTENANCE_CHANCE", d.redis_maintenance_chance, 0
             ),
+            smtp_url=parse_smtp_url(env.get("OPSGRAPH_SMTP_URL")),
+            smtp_from=env.get("OPSGRAPH_SMTP_FROM") or d.smtp_from,
+            downtime_tick=_float(env, "OPSGRAPH_DOWNTIME_TICK", d.downtime_tick, 0.05),
+            notify_interval=_float(env, "OPSGRAPH_NOTIFY_INTERVAL", d.notify_interval, 0.05),
+            notify_timeout=_float(env, "OPSGRAPH_NOTIFY_TIMEOUT", d.notify_timeout, 0.1),
+            notify_max_attempts=_int(env, "OPSGRAPH_NOTIFY_MAX_ATTEMPTS", d.notify_max_attempts),
         )
         if bool(settings.oidc_client_id) != bool(settings.oidc_client_secret):
             raise Invalid(
@@ -214,6 +246,8 @@ class Settings:
             raise Invalid(
                 "OPSGRAPH_WORKER_MIN_BACKOFF_MS", "must not exceed OPSGRAPH_WORKER_MAX_BACKOFF_MS"
             )
+        if "@" not in settings.smtp_from.strip("@"):
+            raise Invalid("OPSGRAPH_SMTP_FROM", "an e-mail address")
         if settings.redis_maintenance_chance > 1_000_000:
             raise Invalid("OPSGRAPH_REDIS_MAINTENANCE_CHANCE", "at most 1000000 (per million)")
         return settings

@@ -11,7 +11,11 @@ from gateway.config import Settings
 
 # Modules that call on_event / periodic at import (domains' own, or workers' thin modules
 # that run domain functions around I/O the domains do not do). A new one is added here.
-DOMAIN_MODULES: tuple[str, ...] = ("domains.common.outbox", "workers.messaging")
+DOMAIN_MODULES: tuple[str, ...] = (
+    "domains.common.outbox",
+    "workers.messaging",
+    "workers.downtimes",
+)
 
 
 def load_modules(settings: Settings) -> None:

@@ -1,0 +1,196 @@
+"""The downtimes domain's background work, thin around domains.downtimes:
+
+- `downtimes.transitions` (periodic, every OPSGRAPH_DOWNTIME_TICK s): emits
+  `downtime.started` / `downtime.ended` for the downtimes whose moment has come
+  (domains.downtimes.service.emit_transitions, exactly once each).
+- `downtimes.deliver` (periodic, every OPSGRAPH_NOTIFY_INTERVAL s, and at once when a
+  handler wrote new notifications): claims PENDING e-mail and webhook notifications with
+  a lease (domains.downtimes.notifications.claim_due), sends each outside any transaction
+  (smtplib to OPSGRAPH_SMTP_URL, an httpx POST to the webhook), then records the outcome.
+  Without OPSGRAPH_SMTP_URL the e-mail rows wait and each run logs why.
+
+The notification rows themselves are written by the outbox handlers that
+domains.downtimes.notifications registers when this module imports it.
+
+Settings come from `configure(settings)`, which workers.registry.load_modules calls.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from urllib.parse import unquote, urlsplit
+
+import httpx2 as httpx
+from sqlalchemy.orm import Session, sessionmaker
+
+from domains.common.outbox import periodic
+from domains.common.time import utcnow
+from domains.downtimes import notifications as notes
+from domains.downtimes import service as downtimes
+from domains.downtimes.models import Channel
+from domains.downtimes.notifications import DELIVER_JOB, Delivery
+from gateway.config import Settings
+
+log = logging.getLogger("opsgraph.workers.downtimes")
+
+TRANSITIONS_JOB = "downtimes.transitions"
+BATCH = 20
+ERROR_MAX = 1000
+Clock = Callable[[], datetime]
+
+
+@dataclass(frozen=True, slots=True)
+class NotifyConfig:
+    smtp_url: str | None = None
+    smtp_from: str = "opsgraph@localhost"
+    timeout: float = 10.0
+    max_attempts: int = 10
+
+    @property
+    def lease(self) -> timedelta:
+        """How long a claimed notification stays with its worker: one send is bounded by
+        the timeout (connect, then each SMTP command or the HTTP exchange)."""
+        return timedelta(seconds=3 * self.timeout)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> NotifyConfig:
+        return cls(
+            smtp_url=settings.smtp_url,
+            smtp_from=settings.smtp_from,
+            timeout=settings.notify_timeout,
+            max_attempts=settings.notify_max_attempts,
+        )
+
+
+_config = NotifyConfig()
+_config_lock = threading.Lock()
+
+
+def configure(settings: Settings) -> None:
+    """Called by workers.registry.load_modules: the settings and the jobs' periods."""
+    global _config
+    with _config_lock:
+        _config = NotifyConfig.from_settings(settings)
+    periodic(TRANSITIONS_JOB, every_seconds=settings.downtime_tick)(transitions_job)
+    periodic(DELIVER_JOB, every_seconds=settings.notify_interval)(deliver_job)
+
+
+def current_config() -> NotifyConfig:
+    with _config_lock:
+        return _config
+
+
+# --- transitions ------------------------------------------------------------------------
+
+
+def run_transitions(factory: sessionmaker[Session], *, clock: Clock = utcnow) -> int:
+    with factory.begin() as session:
+        return downtimes.emit_transitions(session, now=clock())
+
+
+def transitions_job(factory: sessionmaker[Session]) -> int:
+    """The `downtimes.transitions` job: started/ended events, in batches until none is due."""
+    total = 0
+    while True:
+        emitted = run_transitions(factory)
+        total += emitted
+        if emitted == 0:
+            return total
+
+
+# --- sending ----------------------------------------------------------------------------
+
+
+def send_email(config: NotifyConfig, delivery: Delivery, *, now: datetime) -> None:
+    """One message through the configured SMTP server; raises on any failure."""
+    if config.smtp_url is None:
+        raise RuntimeError("OPSGRAPH_SMTP_URL is not set")
+    url = urlsplit(config.smtp_url)
+    message = notes.email_message(delivery, sender=config.smtp_from, now=now)
+    smtp_class = smtplib.SMTP_SSL if url.scheme.lower() == "smtps" else smtplib.SMTP
+    default_port = 465 if smtp_class is smtplib.SMTP_SSL else 25
+    with smtp_class(url.hostname or "", url.port or default_port, timeout=config.timeout) as smtp:
+        if url.username:
+            smtp.login(unquote(url.username), unquote(url.password or ""))
+        smtp.send_message(message)
+
+
+def send_webhook(client: httpx.Client, delivery: Delivery) -> None:
+    if not delivery.webhook_url:
+        raise RuntimeError("the subscription has no webhook URL any more")
+    response = client.post(
+        delivery.webhook_url,
+        content=notes.webhook_body(delivery),
+        headers={
+            "Content-Type": "application/json",
+            # the same for every attempt: a receiver can drop a repeat
+            "X-Opsgraph-Delivery": f"{delivery.event_id}-{delivery.subscription_id}",
+        },
+    )
+    if not 200 <= response.status_code < 300:
+        excerpt = " ".join(response.text.split())[:200]
+        raise RuntimeError(f"HTTP {response.status_code}: {excerpt}".rstrip(": "))
+
+
+def _send(config: NotifyConfig, client: httpx.Client, delivery: Delivery, now: datetime) -> None:
+    if delivery.channel == Channel.EMAIL:
+        send_email(config, delivery, now=now)
+    else:
+        send_webhook(client, delivery)
+
+
+def deliver_due(
+    factory: sessionmaker[Session], config: NotifyConfig, *, clock: Clock = utcnow
+) -> int:
+    """Claim, send, record, batch after batch until nothing is due; how many were sent."""
+    channels = [Channel.WEBHOOK] if config.smtp_url is None else [Channel.EMAIL, Channel.WEBHOOK]
+    if config.smtp_url is None:
+        with factory.begin() as session:
+            waiting = notes.pending_count(session, channel=Channel.EMAIL)
+        if waiting:
+            log.warning("%d e-mail notifications wait: OPSGRAPH_SMTP_URL is not set", waiting)
+    sent = 0
+    with httpx.Client(timeout=config.timeout, follow_redirects=False) as client:
+        while True:
+            with factory.begin() as session:
+                batch = notes.claim_due(
+                    session, now=clock(), limit=BATCH, lease=config.lease, channels=channels
+                )
+            for delivery in batch:
+                error: str | None = None
+                try:
+                    _send(config, client, delivery, clock())
+                except Exception as exc:
+                    error = f"{type(exc).__name__}: {exc}"[:ERROR_MAX]
+                    log.warning(
+                        "downtime notification %s (%s) failed: %s",
+                        delivery.id,
+                        delivery.channel,
+                        error,
+                    )
+                with factory.begin() as session:
+                    notes.finish_delivery(
+                        session,
+                        delivery.id,
+                        error=error,
+                        now=clock(),
+                        max_attempts=config.max_attempts,
+                    )
+                sent += error is None
+            if len(batch) < BATCH:
+                return sent
+
+
+def deliver_job(factory: sessionmaker[Session]) -> int:
+    """The `downtimes.deliver` job."""
+    return deliver_due(factory, current_config())
+
+
+# registered at import with the defaults; configure() sets the configured periods
+periodic(TRANSITIONS_JOB, every_seconds=Settings().downtime_tick)(transitions_job)
+periodic(DELIVER_JOB, every_seconds=Settings().notify_interval)(deliver_job)
