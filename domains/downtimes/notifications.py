@@ -197,7 +197,7 @@ def _check_topic(session: Session, owner: Principal, topic: TopicRef) -> None:
     project_admin, or publisher in the topic's ACL)."""
     try:
         messaging.get_topic(session, owner, project=topic.project, topic=topic.topic)
-    except (NotFound, Forbidden) as exc:
+    except DomainError as exc:  # no such project or topic, or not allowed to publish
         raise Invalid(
             "input.topic", "a topic the subscriber may publish to", f"input.topic: {exc.message}"
         ) from exc
