@@ -1,0 +1,231 @@
+"""The delivery job against a real SMTP server and a real HTTP receiver on loopback:
+what an e-mail and a webhook carry, leases, failures backing off, giving up, and e-mail
+waiting (not lost) while no SMTP server is configured."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from domains.common.identity import Principal
+from domains.common.models import pk
+from domains.common.time import utcnow
+from domains.downtimes import notifications as notes
+from domains.downtimes import service as downtimes
+from domains.downtimes.models import Channel, NotificationStatus
+from tests.downtimes.notify_world import (
+    Target,
+    declare,
+    events,
+    handle_all,
+    notifications,
+    spec,
+    subscriber,
+    target,
+)
+from tests.downtimes.smtp import SmtpServer
+from tests.messaging.receiver import Receiver
+from workers.downtimes import NotifyConfig, deliver_due
+
+SENDER = "downtimes@ops.example.org"
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpServer]:
+    server = SmtpServer().start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    r = Receiver()
+    try:
+        yield r
+    finally:
+        r.close()
+
+
+@pytest.fixture
+def where(session: Session) -> Target:
+    return target(session)
+
+
+@pytest.fixture
+def alice(session: Session) -> Principal:
+    return subscriber(session, "alice@egi.eu")
+
+
+def config(smtp: SmtpServer | None, **kw: object) -> NotifyConfig:
+    values: dict[str, object] = {
+        "smtp_url": smtp.url if smtp else None,
+        "smtp_from": SENDER,
+        "timeout": 5.0,
+    }
+    values.update(kw)
+    return NotifyConfig(**values)  # type: ignore[arg-type]
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.offset = timedelta()
+
+    def __call__(self) -> datetime:
+        return utcnow() + self.offset
+
+
+def test_an_e_mail_and_a_webhook_are_delivered_once(
+    session: Session,
+    session_factory: sessionmaker[Session],
+    smtp: SmtpServer,
+    receiver: Receiver,
+    alice: Principal,
+    where: Target,
+) -> None:
+    sub = notes.subscribe(session, alice, spec=spec(webhook_url=f"{receiver.url}/hook"))
+    declare(session, where.services)
+    handle_all(session)
+    session.commit()
+    assert deliver_due(session_factory, config(smtp)) == 2
+    assert deliver_due(session_factory, config(smtp)) == 0
+
+    (event,) = events(session, downtimes.EVENT_DECLARED)
+    (mail,) = smtp.received()
+    assert mail["To"] == "alice@example.org"
+    assert mail["From"] == SENDER
+    assert mail["Message-ID"] == f"<downtime-{pk(event)}-{pk(sub)}@ops.example.org>"
+    body = mail.get_payload(decode=True).decode()  # type: ignore[union-attr]
+    snapshot = event.payload
+    for part in (
+        where.site,
+        *where.hosts,
+        *where.types,
+        "OUTAGE",
+        snapshot["classification"],
+        "Replacing the storage controller",
+        datetime.fromisoformat(snapshot["startsAt"]).strftime("%Y-%m-%d %H:%M UTC"),
+        datetime.fromisoformat(snapshot["endsAt"]).strftime("%Y-%m-%d %H:%M UTC"),
+    ):
+        assert part in body, part
+    assert where.site in str(mail["Subject"])
+
+    (post,) = receiver.posts("/hook")
+    assert post.json() == {"event": downtimes.EVENT_DECLARED, "downtime": snapshot}
+    assert post.headers["x-opsgraph-delivery"] == f"{pk(event)}-{pk(sub)}"
+    rows = notifications(session)
+    assert {(r.channel, r.status, r.attempts) for r in rows} == {
+        (Channel.EMAIL, NotificationStatus.SENT, 1),
+        (Channel.WEBHOOK, NotificationStatus.SENT, 1),
+    }
+
+
+def test_a_failed_webhook_backs_off_then_succeeds(
+    session: Session,
+    session_factory: sessionmaker[Session],
+    receiver: Receiver,
+    alice: Principal,
+    where: Target,
+) -> None:
+    notes.subscribe(session, alice, spec=spec(email=False, webhook_url=f"{receiver.url}/hook"))
+    declare(session, where.services)
+    handle_all(session)
+    session.commit()
+    receiver.fail_next = 1
+    clock = Clock()
+    assert deliver_due(session_factory, config(None), clock=clock) == 0
+    (row,) = notifications(session)
+    assert (row.status, row.attempts, row.last_error) == (
+        NotificationStatus.PENDING,
+        1,
+        "RuntimeError: HTTP 500: boom",
+    )
+    assert deliver_due(session_factory, config(None), clock=clock) == 0  # not due yet
+    assert len(receiver.posts()) == 1
+    clock.offset = notes.retry_delay(1) + timedelta(seconds=1)
+    assert deliver_due(session_factory, config(None), clock=clock) == 1
+    (row,) = notifications(session)
+    assert (row.status, row.attempts, row.last_error) == (NotificationStatus.SENT, 2, None)
+    assert len(receiver.posts()) == 2
+
+
+def test_a_notification_is_given_up_after_the_last_attempt(
+    session: Session,
+    session_factory: sessionmaker[Session],
+    receiver: Receiver,
+    alice: Principal,
+    where: Target,
+) -> None:
+    notes.subscribe(session, alice, spec=spec(email=False, webhook_url=f"{receiver.url}/hook"))
+    declare(session, where.services)
+    handle_all(session)
+    session.commit()
+    receiver.fail_next = 5
+    clock = Clock()
+    for attempt in (1, 2):
+        assert deliver_due(session_factory, config(None, max_attempts=2), clock=clock) == 0
+        clock.offset += notes.retry_delay(attempt) + timedelta(seconds=1)
+    assert deliver_due(session_factory, config(None, max_attempts=2), clock=clock) == 0
+    (row,) = notifications(session)
+    assert (row.status, row.attempts) == (NotificationStatus.FAILED, 2)
+    assert len(receiver.posts()) == 2
+
+
+def test_without_an_smtp_server_e_mail_waits_and_says_why(
+    session: Session,
+    session_factory: sessionmaker[Session],
+    smtp: SmtpServer,
+    receiver: Receiver,
+    alice: Principal,
+    where: Target,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    notes.subscribe(session, alice, spec=spec(webhook_url=f"{receiver.url}/hook"))
+    declare(session, where.services)
+    handle_all(session)
+    session.commit()
+    with caplog.at_level(logging.WARNING, logger="opsgraph.workers.downtimes"):
+        assert deliver_due(session_factory, config(None)) == 1  # the webhook only
+    assert "1 e-mail notifications wait: OPSGRAPH_SMTP_URL is not set" in caplog.text
+    statuses = {r.channel: (r.status, r.attempts) for r in notifications(session)}
+    assert statuses[Channel.EMAIL] == (NotificationStatus.PENDING, 0)
+    assert smtp.received() == []
+    assert deliver_due(session_factory, config(smtp)) == 1
+    assert len(smtp.received()) == 1
+
+
+def test_a_lease_keeps_a_claimed_notification_from_others_until_it_runs_out(
+    session: Session,
+    session_factory: sessionmaker[Session],
+    smtp: SmtpServer,
+    alice: Principal,
+    where: Target,
+) -> None:
+    sub = notes.subscribe(session, alice, spec=spec())
+    declare(session, where.services)
+    handle_all(session)
+    session.commit()
+    now, lease = utcnow(), timedelta(seconds=30)
+    with session_factory.begin() as s:
+        (claimed,) = notes.claim_due(s, now=now, limit=10, lease=lease)
+    with session_factory.begin() as s:
+        assert notes.claim_due(s, now=now + timedelta(seconds=29), limit=10, lease=lease) == []
+    # the claimer died before sending: once the lease ran out, another worker sends it,
+    # with the Message-ID every attempt of this (subscription, event) carries
+    clock = Clock()
+    clock.offset = lease + timedelta(seconds=1)
+    assert deliver_due(session_factory, config(smtp), clock=clock) == 1
+    (mail,) = smtp.received()
+    assert mail["Message-ID"] == claimed.message_id("ops.example.org")
+    assert claimed.subscription_id == pk(sub)
+    # the first claimer comes back late: the row is SENT, its outcome is not recorded
+    with session_factory.begin() as s:
+        late = notes.finish_delivery(s, claimed.id, error="boom", now=utcnow(), max_attempts=3)
+    assert late is None
+    (row,) = notifications(session)
+    assert (row.status, row.last_error) == (NotificationStatus.SENT, None)
