@@ -1,0 +1,171 @@
+"""GraphQL of downtime subscriptions: the caller's subscriptions, and the mutations that
+make, replace and delete them. Thin: every rule is in domains.downtimes.notifications."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+import strawberry
+
+from domains.common.graphql import Deleted, Info, Node, id_of_type, node_type
+from domains.common.models import pk
+from domains.downtimes import notifications as notes
+from domains.downtimes.models import DowntimeSubscription as SubscriptionRow
+from domains.downtimes.notifications import EventKind, SubscriptionSpec, TopicRef
+
+TYPE_NAME = "DowntimeSubscription"
+
+
+@strawberry.enum(name="DowntimeEventKind", description="What happened to a downtime.")
+class DowntimeEventKind(enum.Enum):
+    DECLARED = "declared"
+    CHANGED = "changed"
+    CANCELLED = "cancelled"
+    STARTED = "started"
+    ENDED = "ended"
+
+
+@strawberry.type(description="A messaging topic (project and topic names).")
+class DowntimeTopicChannel:
+    project: str
+    topic: str
+
+
+@strawberry.type(
+    name=TYPE_NAME,
+    description="A wish to hear about downtimes: filters (null: all), the events wanted, "
+    "and where to send them (e-mail to the user's address, the user's messaging topic, a "
+    "webhook). Each subscriber hears of an event once per channel.",
+)
+class DowntimeSubscriptionNode(Node):
+    name: str
+    ngi: str | None = strawberry.field(description="NGI name; null: any NGI.")
+    site: str | None = strawberry.field(description="Site short name; null: any site.")
+    host: str | None = strawberry.field(description="A service's host name; null: any.")
+    service_type: str | None = strawberry.field(description="A service type; null: any.")
+    vo: str | None = strawberry.field(description="A VO one of the services serves; null: any.")
+    events: list[DowntimeEventKind]
+    email: bool = strawberry.field(description="Send an e-mail to the user's address.")
+    topic: DowntimeTopicChannel | None = strawberry.field(
+        description="Publish each event to this topic."
+    )
+    webhook_url: str | None = strawberry.field(description="POST each event here as JSON.")
+    enabled: bool
+    created_at: datetime
+
+    @classmethod
+    def from_row(cls, row: SubscriptionRow) -> DowntimeSubscriptionNode:
+        topic = (
+            DowntimeTopicChannel(project=row.topic_project, topic=row.topic_name)
+            if row.topic_project and row.topic_name
+            else None
+        )
+        return cls(
+            db_id=pk(row),
+            name=row.name,
+            ngi=row.ngi,
+            site=row.site,
+            host=row.host,
+            service_type=row.service_type,
+            vo=row.vo,
+            events=[
+                DowntimeEventKind(kind.value) for kind in EventKind if getattr(row, kind.column)
+            ],
+            email=row.email,
+            topic=topic,
+            webhook_url=row.webhook_url,
+            enabled=row.enabled,
+            created_at=row.created_at,
+        )
+
+
+@node_type(TYPE_NAME)
+def _resolve(info: Info, db_id: int) -> DowntimeSubscriptionNode | None:
+    ctx = info.context
+    if ctx.principal.is_anonymous:
+        return None
+    row = notes.get_subscription(ctx.session, ctx.principal, subscription_id=db_id)
+    return None if row is None else DowntimeSubscriptionNode.from_row(row)
+
+
+@strawberry.input(description="A messaging topic you may publish to.")
+class DowntimeTopicInput:
+    project: str
+    topic: str
+
+
+@strawberry.input
+class SubscribeToDowntimesInput:
+    name: str
+    events: list[DowntimeEventKind] = strawberry.field(description="At least one.")
+    ngi: str | None = None
+    site: str | None = None
+    host: str | None = None
+    service_type: str | None = None
+    vo: str | None = None
+    email: bool = False
+    topic: DowntimeTopicInput | None = None
+    webhook_url: str | None = strawberry.field(default=None, description="http(s)://")
+    enabled: bool = True
+
+
+@strawberry.input(description="The whole new definition: filters left out mean all.")
+class UpdateDowntimeSubscriptionInput(SubscribeToDowntimesInput):
+    id: strawberry.ID
+
+
+def _spec(input: SubscribeToDowntimesInput) -> SubscriptionSpec:
+    return SubscriptionSpec(
+        name=input.name,
+        events=frozenset(EventKind(e.value) for e in input.events),
+        ngi=input.ngi,
+        site=input.site,
+        host=input.host,
+        service_type=input.service_type,
+        vo=input.vo,
+        email=input.email,
+        topic=TopicRef(input.topic.project, input.topic.topic) if input.topic else None,
+        webhook_url=input.webhook_url,
+        enabled=input.enabled,
+    )
+
+
+@strawberry.type
+class DowntimeSubscriptionQuery:
+    @strawberry.field(description="Your downtime subscriptions, oldest first.")
+    def my_downtime_subscriptions(self, info: Info) -> list[DowntimeSubscriptionNode]:
+        ctx = info.context
+        rows = notes.list_subscriptions(ctx.session, ctx.principal)
+        return [DowntimeSubscriptionNode.from_row(r) for r in rows]
+
+
+@strawberry.type
+class DowntimeSubscriptionMutation:
+    @strawberry.mutation(description="Subscribe to downtimes: events after this one only.")
+    def subscribe_to_downtimes(
+        self, info: Info, input: SubscribeToDowntimesInput
+    ) -> DowntimeSubscriptionNode:
+        ctx = info.context
+        row = notes.subscribe(ctx.session, ctx.principal, spec=_spec(input))
+        return DowntimeSubscriptionNode.from_row(row)
+
+    @strawberry.mutation(description="Replace one of your downtime subscriptions.")
+    def update_downtime_subscription(
+        self, info: Info, input: UpdateDowntimeSubscriptionInput
+    ) -> DowntimeSubscriptionNode:
+        ctx = info.context
+        row = notes.update_subscription(
+            ctx.session,
+            ctx.principal,
+            subscription_id=id_of_type(input.id, TYPE_NAME, argument="input.id"),
+            spec=_spec(input),
+        )
+        return DowntimeSubscriptionNode.from_row(row)
+
+    @strawberry.mutation(description="Delete one of your downtime subscriptions.")
+    def delete_downtime_subscription(self, info: Info, id: strawberry.ID) -> Deleted:
+        ctx = info.context
+        db_id = id_of_type(id, TYPE_NAME, argument="id")
+        notes.delete_subscription(ctx.session, ctx.principal, subscription_id=db_id)
+        return Deleted(id=id)
