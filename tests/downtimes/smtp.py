@@ -17,7 +17,7 @@ from email.message import Message
 from typing import Any
 
 from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import SMTP, Envelope, Session
+from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
 HOLD_LIMIT = 120.0
 
@@ -30,7 +30,9 @@ def _free_port() -> int:
 
 
 class SmtpServer:
-    def __init__(self) -> None:
+    def __init__(self, login: tuple[str, str] | None = None) -> None:
+        """`login`: (user, password) the server requires (AUTH over plain SMTP: loopback)."""
+        self.login = login
         self.messages: list[Message] = []
         self.recipients: list[list[str]] = []
         self.lock = threading.Lock()
@@ -38,7 +40,23 @@ class SmtpServer:
         self.hold.set()
         self.held = 0
         self.port = _free_port()
-        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        auth: dict[str, Any] = {}
+        if login is not None:
+            auth = {
+                "authenticator": self._authenticate,
+                "auth_required": False,  # True warns without TLS; a bad login still fails
+                "auth_require_tls": False,
+            }
+        self.controller = Controller(self, hostname="127.0.0.1", port=self.port, **auth)
+
+    def _authenticate(
+        self, server: SMTP, session: Session, envelope: Envelope, mechanism: str, data: Any
+    ) -> AuthResult:
+        ok = isinstance(data, LoginPassword) and self.login == (
+            data.login.decode(),
+            data.password.decode(),
+        )
+        return AuthResult(success=ok, handled=False)
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         if not self.hold.is_set():

@@ -229,3 +229,26 @@ def test_a_lease_keeps_a_claimed_notification_from_others_until_it_runs_out(
     assert late is None
     (row,) = notifications(session)
     assert (row.status, row.last_error) == (NotificationStatus.SENT, None)
+
+
+def test_the_smtp_url_may_carry_a_login(
+    session: Session, session_factory: sessionmaker[Session], alice: Principal, where: Target
+) -> None:
+    server = SmtpServer(login=("mailer", "s@cret")).start()
+    try:
+        notes.subscribe(session, alice, spec=spec())
+        declare(session, where.services)
+        handle_all(session)
+        session.commit()
+        wrong = config(None, smtp_url=f"smtp://mailer:nope@127.0.0.1:{server.port}")
+        assert deliver_due(session_factory, wrong) == 0
+        (row,) = notifications(session)
+        assert (row.status, row.attempts) == (NotificationStatus.PENDING, 1)
+        assert "SMTPAuthenticationError" in (row.last_error or "")
+        right = config(None, smtp_url=f"smtp://mailer:s%40cret@127.0.0.1:{server.port}")
+        clock = Clock()
+        clock.offset = notes.retry_delay(1) + timedelta(seconds=1)
+        assert deliver_due(session_factory, right, clock=clock) == 1
+        assert len(server.received()) == 1
+    finally:
+        server.stop()
