@@ -34,6 +34,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import ColumnElement, Table, and_, or_, select, update
+from sqlalchemy import event as sa_event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -436,8 +437,13 @@ def notify(session: Session, event: OutboxEvent) -> int:
                     log.warning("topic notification of subscription %s failed: %s", pk(sub), error)
     session.flush()
     if pending:
-        outbox.run_soon(DELIVER_JOB)
+        # after the commit: run now, the job would not see the rows yet
+        sa_event.listen(session, "after_commit", _wake_delivery, once=True)
     return written
+
+
+def _wake_delivery(session: Session) -> None:
+    outbox.run_soon(DELIVER_JOB)
 
 
 def _handler(session: Session, event: OutboxEvent) -> None:
