@@ -25,6 +25,7 @@ from strawberry.types.execution import PreExecutionError
 from strawberry.types.graphql import OperationType
 
 from domains.common.graphql import SCALARS, Info, Node, resolve_node
+from domains.downtimes.live import DowntimeSubscriptionRoot
 from domains.downtimes.mutations import DowntimeMutation
 from domains.downtimes.schema import DowntimeQuery
 from domains.identity.schema import IdentityMutation, IdentityQuery
@@ -44,7 +45,7 @@ class Mutation(TopologyMutation, IdentityMutation, MessagingMutation, DowntimeMu
 
 
 @strawberry.type
-class Subscription(MessagingSubscriptionRoot):
+class Subscription(MessagingSubscriptionRoot, DowntimeSubscriptionRoot):
     """Live streams over graphql-transport-ws; each step is a transaction of its own."""
 
 
