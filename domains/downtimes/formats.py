@@ -159,6 +159,8 @@ def render_ical(downtimes: Sequence[FeedDowntime], *, title: str, now: datetime)
         f"PRODID:{PRODID}",
         "CALSCALE:GREGORIAN",
         "METHOD:PUBLISH",
+        # RFC 7986's NAME, and the X-WR-CALNAME most calendar programs read (TEXT as well)
+        f"NAME:{ical_escape(title)}",
         f"X-WR-CALNAME:{ical_escape(title)}",
         f"REFRESH-INTERVAL;VALUE=DURATION:{REFRESH_INTERVAL}",
         f"X-PUBLISHED-TTL:{REFRESH_INTERVAL}",

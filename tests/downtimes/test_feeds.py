@@ -23,7 +23,7 @@ from domains.common.graphql import to_global_id
 from domains.common.identity import PLATFORM
 from domains.common.time import utcnow
 from domains.downtimes.models import Severity
-from domains.downtimes.service import declare_downtime
+from domains.downtimes.service import declare_downtime, end_downtime_services, update_downtime
 from domains.identity import tokens
 from tests.conftest import AppFactory, Callers, StatementCounter
 from tests.identity.helpers import grant
@@ -317,8 +317,7 @@ def test_csv_rows_per_service_and_formula_guard(http: TestClient, world: World) 
 def test_json_shape(http: TestClient, world: World, session: Session) -> None:
     by_key = {d["primaryKey"]: d for d in feed(http)}
     future = by_key[world.future]
-    pk = int(_one(session, "SELECT id FROM downtime WHERE primary_key = :k", k=world.future)[0])
-    assert future["id"] == to_global_id("Downtime", pk)
+    assert future["id"] == to_global_id("Downtime", _pk(session, world.future))
     assert future["severity"] == "OUTAGE"
     assert future["classification"] == "SCHEDULED"
     assert datetime.fromisoformat(future["startsAt"]) == NOW + timedelta(days=3)
@@ -333,6 +332,46 @@ def test_json_shape(http: TestClient, world: World, session: Session) -> None:
     assert future["endpoints"][0]["serviceType"] == "ARC-CE"
     assert by_key[world.ongoing]["endpoints"] == []
     assert by_key[world.past]["ngi"] == world.ngi_2
+
+
+def _pk(session: Session, primary_key: str) -> int:
+    return int(_one(session, "SELECT id FROM downtime WHERE primary_key = :k", k=primary_key)[0])
+
+
+def test_changes_show_as_revisions_and_partial_ends(
+    http: TestClient, world: World, session: Session
+) -> None:
+    edited = NOW + timedelta(minutes=10)
+    update_downtime(
+        session,
+        PLATFORM,
+        downtime_id=_pk(session, world.future),
+        description="Storage upgrade, postponed firmware",
+        now=edited,
+    )
+    ce, srm = _service(session, SITE_1, "ARC-CE"), _service(session, SITE_1, "SRM")
+    both = declare(
+        session, [ce, srm], severity=Severity.OUTAGE, start=timedelta(0), length=timedelta(hours=5)
+    )
+    end_downtime_services(session, PLATFORM, downtime_id=_pk(session, both), service_ids=[srm])
+    session.commit()
+
+    calendar = icalendar.Calendar.from_ical(http.get("/feeds/downtimes.ics").content)
+    events = {str(e["UID"]): e for e in calendar.walk("VEVENT") if isinstance(e, icalendar.Event)}
+    future = events[f"{world.future}@opsgraph"]
+    assert future.sequence == 600  # seconds from declaration to the last change
+    assert future.decoded("LAST-MODIFIED") == edited
+    assert str(future["DESCRIPTION"]).startswith("Storage upgrade, postponed firmware\n")
+    assert events[f"{world.ongoing}@opsgraph"].sequence == 0
+
+    (item,) = [d for d in feed(http) if d["primaryKey"] == both]
+    ended = {s["serviceType"]: s["endedAt"] for s in item["services"]}
+    assert ended["ARC-CE"] is None
+    assert ended["SRM"] is not None
+    rows = list(csv.reader(io.StringIO(http.get("/feeds/downtimes.csv").text, newline="")))
+    ends = {r[2]: datetime.fromisoformat(r[8]) for r in rows[1:] if r[0] == both}
+    assert ends["ARC-CE"] == NOW + timedelta(hours=5)
+    assert ends["SRM"] == datetime.fromisoformat(ended["SRM"]) < NOW + timedelta(hours=5)
 
 
 @pytest.mark.parametrize(
