@@ -39,6 +39,7 @@ from gateway.config import Settings
 from gateway.db import unit_of_work
 
 FEED_LIMIT = 1000
+DEFAULT_HISTORY = timedelta(days=31)
 LIST_PARAMETERS = ("site", "ngi", "serviceType", "scope", "severity")
 SINGLE_PARAMETERS = ("ongoing", "from", "to", "mine", "limit", "token", "key")
 PARAMETERS = frozenset(LIST_PARAMETERS + SINGLE_PARAMETERS)
@@ -139,8 +140,11 @@ def _limit(request: Request) -> int:
     return int(value)
 
 
-def parse_query(request: Request) -> FeedQuery:
-    """The query string as a DowntimeFilter; raises Invalid naming the parameter."""
+def parse_query(request: Request, *, now: datetime) -> FeedQuery:
+    """The query string as a DowntimeFilter; raises Invalid naming the parameter.
+
+    Without `from` and `to` the feed starts DEFAULT_HISTORY ago: the list is by start and
+    capped, so years of history would otherwise crowd out what is current and coming."""
     for name in request.query_params:
         if name not in PARAMETERS:
             raise Invalid(name, RULE_UNKNOWN)
@@ -151,6 +155,8 @@ def parse_query(request: Request) -> FeedQuery:
     window_end = _moment(request, "to", end_of_day=True)
     if window_start is not None and window_end is not None and window_end < window_start:
         raise Invalid("to", RULE_WINDOW)
+    if window_start is None and window_end is None:
+        window_start = now - DEFAULT_HISTORY
     scopes = _values(request, "scope")
     return FeedQuery(
         filter=DowntimeFilter(
@@ -251,12 +257,12 @@ class FeedsApi:
         media_type, render = RENDERERS[kind]
 
         async def endpoint(request: Request) -> Response:
+            now = utcnow()
             try:
-                query = parse_query(request)
+                query = parse_query(request, now=now)
                 credentials = await self._credentials(request)
             except DomainError as error:
                 return error_response(error)
-            now = utcnow()
 
             def run() -> list[FeedDowntime]:
                 with unit_of_work(self.session_factory) as session:

@@ -450,6 +450,27 @@ def test_window(http: TestClient, world: World) -> None:
     assert keys(http, world, {"to": in_3_days}) == world.all - {world.local}
 
 
+def test_without_a_window_the_feed_starts_a_month_ago(
+    http: TestClient, world: World, session: Session
+) -> None:
+    old = declare_downtime(
+        session,
+        PLATFORM,
+        service_ids=[_service(session, SITE_1, "SRM")],
+        severity=Severity.OUTAGE,
+        starts_at=NOW - timedelta(days=40),
+        ends_at=NOW - timedelta(days=39),
+        description="Long ago",
+        now=NOW - timedelta(days=41),
+    ).primary_key
+    session.commit()
+    assert old not in {d["primaryKey"] for d in feed(http)}
+    since = (NOW - timedelta(days=45)).date().isoformat()
+    assert old in {d["primaryKey"] for d in feed(http, {"from": since})}
+    until = (NOW - timedelta(days=35)).date().isoformat()
+    assert {d["primaryKey"] for d in feed(http, {"to": until})} == {old}
+
+
 def test_unencoded_plus_in_an_offset(http: TestClient, world: World) -> None:
     moment = (NOW + timedelta(hours=-10)).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
     url = f"/feeds/downtimes.json?to={moment}+00:00"  # the + arrives as a space
