@@ -26,7 +26,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from domains.common.errors import DomainError, Forbidden, Invalid, NotFound, Unauthenticated
+from domains.common.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    Invalid,
+    NotFound,
+    RateLimited,
+    Unauthenticated,
+)
 from domains.common.graphql import to_global_id
 from domains.common.scopes import ScopeSelection
 from domains.common.time import utcnow
@@ -192,7 +200,8 @@ def error_response(error: DomainError) -> Response:
             parameter=parameter,
             rule=error.rule,
         )
-    status = {Unauthenticated: 401, Forbidden: 403, NotFound: 404}.get(type(error), 400)
+    statuses = {Unauthenticated: 401, Forbidden: 403, NotFound: 404, Conflict: 409}
+    status = statuses.get(type(error), 429 if isinstance(error, RateLimited) else 400)
     return _error(status, error.code, error.message)
 
 
@@ -264,10 +273,18 @@ class FeedsApi:
             except DomainError as error:
                 return error_response(error)
 
-            def run() -> list[FeedDowntime]:
+            base = self.settings.public_url or str(request.base_url).rstrip("/")
+            context = FeedContext(
+                title="My sites' downtimes" if query.mine else "Downtimes",
+                link=f"{base}/feeds/downtimes.rss",
+                now=now,
+            )
+
+            def run() -> bytes:
+                """Read in one transaction, then render; both off the event loop."""
                 with unit_of_work(self.session_factory) as session:
                     principal = self.authenticator.principal(session, credentials)
-                    return feed_downtimes(
+                    downtimes = feed_downtimes(
                         session,
                         principal,
                         filter=query.filter,
@@ -276,20 +293,15 @@ class FeedsApi:
                         now=now,
                         limit=query.limit,
                     )
+                return render(downtimes, context)
 
             try:
-                downtimes = await anyio.to_thread.run_sync(run)
+                body = await anyio.to_thread.run_sync(run)
             except DomainError as error:
                 return error_response(error)
-            base = self.settings.public_url or str(request.base_url).rstrip("/")
-            context = FeedContext(
-                title="My sites' downtimes" if query.mine else "Downtimes",
-                link=f"{base}/feeds/downtimes.rss",
-                now=now,
-            )
             personal = credentials.api_key is not None or credentials.claims is not None
             return Response(
-                render(downtimes, context),
+                body,
                 media_type=media_type,
                 headers={
                     # a personal feed must not be kept by shared caches
