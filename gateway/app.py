@@ -24,6 +24,7 @@ from gateway.auth.login import login_routes
 from gateway.compat.ams import AmsApi
 from gateway.config import Settings
 from gateway.db import make_engine, make_session_factory
+from gateway.feeds import FeedsApi
 from gateway.logs import configure_logging
 from gateway.middleware import RequestLogMiddleware
 from gateway.schema import build_schema
@@ -50,6 +51,7 @@ def create_app(
         build_schema(settings), settings, session_factory, authenticator, clock=clock
     )
     ams = AmsApi(settings, session_factory, authenticator)
+    feeds = FeedsApi(settings, session_factory, authenticator)
 
     async def healthz(request: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})
@@ -111,6 +113,7 @@ def create_app(
             Route("/readyz", readyz),
             *login_routes(settings),
             *ams.routes(),
+            *feeds.routes(),
         ],
         middleware=middleware,
         lifespan=lifespan,
