@@ -404,7 +404,7 @@ def update_downtime(
     rules.check_changeable(downtime.classification, downtime.starts_at, downtime.ends_at, now)
     new_start = downtime.starts_at if starts_at is None else starts_at
     new_end = downtime.ends_at if ends_at is None else ends_at
-    rules.check_window(new_start, new_end, now)
+    rules.check_window(new_start, new_end, now, new_start=new_start != downtime.starts_at)
     rules.check_edit(
         old_start=downtime.starts_at,
         old_end=downtime.ends_at,

@@ -268,3 +268,12 @@ def test_partial_ending_of_some_services(
 def test_unknown_downtime_is_not_found(site_admin: GraphQLClient, query: str) -> None:
     error = site_admin.error(query, {"id": global_id("Downtime", 10**8)})
     assert error["extensions"]["code"] == "NOT_FOUND"
+
+
+def test_an_ongoing_downtime_that_began_over_48_hours_ago_can_still_be_shortened(
+    site_admin: GraphQLClient, target: SiteFixture, clock: Clock
+) -> None:
+    made = declare(site_admin, target, start=-47 * H, end=10 * H)
+    clock.advance(hours=2)  # the unchanged start now lies 49 h back
+    changed = _update(site_admin, made["id"], endsAt=(NOW + 5 * H).isoformat())
+    assert changed["endsAt"] == (NOW + 5 * H).isoformat()
