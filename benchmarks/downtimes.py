@@ -176,15 +176,15 @@ def lookup(factory: sessionmaker[Session], endpoint_ids: list[int], window: Wind
 
 
 @contextmanager
-def server(database_url: str) -> Iterator[str]:
-    assert OPSGRAPH, "the opsgraph console script is not installed"
+def server(database_url: str, opsgraph: str | None) -> Iterator[str]:
+    assert opsgraph, "the opsgraph console script is not installed"
     env = {k: v for k, v in os.environ.items() if not k.startswith("OPSGRAPH_")}
     env.update(OPSGRAPH_DATABASE_URL=database_url, OPSGRAPH_LOG_LEVEL="WARNING")
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = int(s.getsockname()[1])
     proc = subprocess.Popen(
-        [OPSGRAPH, "serve", "--port", str(port)],
+        [opsgraph, "serve", "--port", str(port)],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -252,6 +252,11 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--endpoints", type=int, default=10_000)
     parser.add_argument("--skip-http", action="store_true")
+    parser.add_argument(
+        "--opsgraph",
+        default=OPSGRAPH,
+        help="the console script to serve with (default: this venv's)",
+    )
     parser.add_argument("--profile", action="store_true", help="pyinstrument profiles")
     args = parser.parse_args()
 
@@ -302,7 +307,10 @@ def main() -> None:
         http_rows = 0
         if not args.skip_http:
             try:
-                with server(url) as base, httpx2.Client(base_url=base, timeout=120) as http:
+                with (
+                    server(url, args.opsgraph) as base,
+                    httpx2.Client(base_url=base, timeout=120) as http,
+                ):
                     pages: list[float] = []
                     http_ms, http_rows = timed(lambda: timeline_http(http, month, pages), args.runs)
                     page_ms = pages[len(pages) // (args.runs + 1) :]  # not the warm-up
