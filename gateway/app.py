@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import datetime
 
 import anyio.to_thread
 from sqlalchemy import Engine, text
@@ -15,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route, WebSocketRoute
 
+from domains.common.time import utcnow
 from domains.messaging.notify import PostgresListener
 from gateway import migrate
 from gateway.auth.authenticator import build_authenticator
@@ -33,7 +35,10 @@ def create_app(
     *,
     engine: Engine | None = None,
     session_factory: sessionmaker[Session] | None = None,
+    clock: Callable[[], datetime] = utcnow,
 ) -> Starlette:
+    """`clock`: the time the service rules read (tests move it across the 24- and 48-hour
+    boundaries of the downtime rules)."""
     settings = settings or Settings.from_env()
     configure_logging(settings.log_level, settings.log_format)
     owns_engine = engine is None
@@ -41,7 +46,9 @@ def create_app(
     session_factory = session_factory or make_session_factory(engine)
     head = migrate.head_revision()
     authenticator = build_authenticator(settings)
-    view = GraphQLView(build_schema(settings), settings, session_factory, authenticator)
+    view = GraphQLView(
+        build_schema(settings), settings, session_factory, authenticator, clock=clock
+    )
     ams = AmsApi(settings, session_factory, authenticator)
 
     async def healthz(request: Request) -> JSONResponse:

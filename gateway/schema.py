@@ -25,6 +25,8 @@ from strawberry.types.execution import PreExecutionError
 from strawberry.types.graphql import OperationType
 
 from domains.common.graphql import SCALARS, Info, Node, resolve_node
+from domains.downtimes.mutations import DowntimeMutation
+from domains.downtimes.schema import DowntimeQuery
 from domains.identity.schema import IdentityMutation, IdentityQuery
 from domains.messaging.mutations import MessagingMutation
 from domains.messaging.schema import MessagingQuery
@@ -37,7 +39,7 @@ from gateway.executor import FastExecutor
 
 
 @strawberry.type
-class Mutation(TopologyMutation, IdentityMutation, MessagingMutation):
+class Mutation(TopologyMutation, IdentityMutation, MessagingMutation, DowntimeMutation):
     """Every mutation runs in one transaction: all of it is written, or nothing."""
 
 
@@ -47,7 +49,7 @@ class Subscription(MessagingSubscriptionRoot):
 
 
 @strawberry.type
-class Query(TopologyQuery, IdentityQuery, MessagingQuery):
+class Query(TopologyQuery, IdentityQuery, MessagingQuery, DowntimeQuery):
     @strawberry.field(description="Any object by its global id.")
     def node(self, info: Info, id: strawberry.ID) -> Node | None:
         return resolve_node(info, id)

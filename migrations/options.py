@@ -9,8 +9,8 @@ from sqlmodel.sql.sqltypes import AutoString
 # imported for their side effect: they register their tables on the metadata
 import domains.common.audit
 import domains.common.outbox
-import domains.identity.models
 import domains.downtimes.models
+import domains.identity.models
 import domains.messaging.models
 import domains.topology.models  # noqa: F401
 from domains.common.models import metadata

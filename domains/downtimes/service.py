@@ -884,7 +884,11 @@ _OF_SITES = (
     .order_by(T_DOWNTIME.c.starts_at, T_DOWNTIME.c.id)
 )
 _OF_SERVICES = (
-    select(*T_DOWNTIME.c, T_DT_SERVICE.c.service_id.label("service_id"))
+    select(
+        *T_DOWNTIME.c,
+        T_DT_SERVICE.c.service_id.label("service_id"),
+        T_DT_SERVICE.c.ended_at.label("service_ended_at"),
+    )
     .join(T_DT_SERVICE, T_DT_SERVICE.c.downtime_id == T_DOWNTIME.c.id)
     .where(T_DT_SERVICE.c.service_id.in_(_IDS))
     .order_by(T_DOWNTIME.c.starts_at, T_DOWNTIME.c.id)
@@ -929,9 +933,23 @@ def downtimes_of_sites(
 def downtimes_of_services(
     session: Session, principal: Principal, service_ids: Sequence[int]
 ) -> dict[int, list[Record]]:
-    """service id -> the downtimes affecting it, by start."""
+    """service id -> the downtimes affecting it, by start, each row with the service's own
+    `service_id` and `service_ended_at` (partial ending) after the downtime's columns."""
     rows = session.execute(_OF_SERVICES, {"ids": list(service_ids)}).all()
     return _grouped(rows, len(DOWNTIME_COLUMNS))
+
+
+def covers(
+    rows: Iterable[Record], at: datetime, severities: Sequence[Severity] | None = None
+) -> bool:
+    """Whether one of a service's downtime rows (from `downtimes_of_services`) covers `at`;
+    a service ended early left its downtime at its own end."""
+    rules.check_aware("time", at)
+    for row in rows:
+        end = row.service_ended_at or row.ends_at
+        if row.starts_at <= at < end and (severities is None or row.severity in severities):
+            return True
+    return False
 
 
 def services_in_downtime_at(
