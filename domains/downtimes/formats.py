@@ -27,6 +27,7 @@ from typing import Any
 from xml.etree import ElementTree
 
 from domains.downtimes.feeds import FeedDowntime
+from domains.downtimes.service import effective_end
 
 UID_DOMAIN = "opsgraph"
 PRODID = "-//opsgraph//Downtimes feed//EN"
@@ -220,7 +221,7 @@ def render_csv(downtimes: Sequence[FeedDowntime]) -> bytes:
     writer.writerow(CSV_COLUMNS)
     for d in downtimes:
         for s in d.services:
-            end = d.ends_at if s.ended_at is None else min(s.ended_at, d.ends_at)
+            end = effective_end(d.ends_at, s.ended_at)
             writer.writerow(
                 csv_cell(v)
                 for v in (

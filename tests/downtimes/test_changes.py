@@ -277,3 +277,22 @@ def test_an_ongoing_downtime_that_began_over_48_hours_ago_can_still_be_shortened
     clock.advance(hours=2)  # the unchanged start now lies 49 h back
     changed = _update(site_admin, made["id"], endsAt=(NOW + 5 * H).isoformat())
     assert changed["endsAt"] == (NOW + 5 * H).isoformat()
+
+
+def test_an_edit_keeps_early_ends_within_the_downtime(
+    site_admin: GraphQLClient, target: SiteFixture, clock: Clock
+) -> None:
+    ongoing = declare(site_admin, target, start=-H, end=5 * H)
+    first, second = target.services
+    site_admin.data(END_SERVICES, {"id": ongoing["id"], "s": [first]})
+    clock.advance(seconds=10)
+    # a new endpoint list keeps the first service's early end
+    endpoint = global_id("Endpoint", target.endpoint_ids[0])
+    _update(site_admin, ongoing["id"], endpointIds=[endpoint])
+    # shortened to before that early end: the service leaves with the downtime
+    changed = site_admin.data(
+        UPDATE.replace("endpoints { id }", "affectedServices { endedAt service { id } }"),
+        {"i": {"id": ongoing["id"], "endsAt": (NOW + timedelta(seconds=30)).isoformat()}},
+    )["updateDowntime"]
+    state = {a["service"]["id"]: a["endedAt"] for a in changed["affectedServices"]}
+    assert state == {first: (NOW + timedelta(seconds=30)).isoformat(), second: None}
