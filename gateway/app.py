@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import datetime
 
 import anyio.to_thread
 from sqlalchemy import Engine, text
@@ -15,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route, WebSocketRoute
 
+from domains.common.time import utcnow
 from domains.messaging.notify import PostgresListener
 from gateway import migrate
 from gateway.auth.authenticator import build_authenticator
@@ -22,6 +24,7 @@ from gateway.auth.login import login_routes
 from gateway.compat.ams import AmsApi
 from gateway.config import Settings
 from gateway.db import make_engine, make_session_factory
+from gateway.feeds import FeedsApi
 from gateway.logs import configure_logging
 from gateway.middleware import RequestLogMiddleware
 from gateway.schema import build_schema
@@ -33,7 +36,10 @@ def create_app(
     *,
     engine: Engine | None = None,
     session_factory: sessionmaker[Session] | None = None,
+    clock: Callable[[], datetime] = utcnow,
 ) -> Starlette:
+    """`clock`: the time the service rules read (tests move it across the 24- and 48-hour
+    boundaries of the downtime rules)."""
     settings = settings or Settings.from_env()
     configure_logging(settings.log_level, settings.log_format)
     owns_engine = engine is None
@@ -41,8 +47,11 @@ def create_app(
     session_factory = session_factory or make_session_factory(engine)
     head = migrate.head_revision()
     authenticator = build_authenticator(settings)
-    view = GraphQLView(build_schema(settings), settings, session_factory, authenticator)
+    view = GraphQLView(
+        build_schema(settings), settings, session_factory, authenticator, clock=clock
+    )
     ams = AmsApi(settings, session_factory, authenticator)
+    feeds = FeedsApi(settings, session_factory, authenticator)
 
     async def healthz(request: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})
@@ -104,6 +113,7 @@ def create_app(
             Route("/readyz", readyz),
             *login_routes(settings),
             *ams.routes(),
+            *feeds.routes(),
         ],
         middleware=middleware,
         lifespan=lifespan,

@@ -50,16 +50,23 @@ def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_seed(settings: Settings, args: argparse.Namespace) -> int:
+    from domains.downtimes.seed import seed_demo_downtimes, seed_scale_downtimes
     from domains.topology.seed import seed_demo, seed_scale
 
+    if args.downtimes is not None and (args.demo or args.downtimes < 0):
+        print("--downtimes M goes with --scale N, M not negative", file=sys.stderr)
+        return 2
     with _migrated_session(settings) as session:
         if not _database_is_empty(session) and not args.force:
             print("the database already holds topology data; --force seeds anyway", file=sys.stderr)
             return 1
         if args.demo:
             seed_demo(session)
+            seed_demo_downtimes(session)
         else:
             seed_scale(session, args.scale)
+            if args.downtimes:
+                seed_scale_downtimes(session, args.downtimes)
     print("seeded")
     return 0
 
@@ -68,6 +75,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
     from domains.common.outbox import watch_commits
+    from domains.downtimes.seed import seed_demo_downtimes
     from domains.topology.seed import seed_demo
     from gateway.app import create_app
     from workers.runtime import WorkerRuntime
@@ -86,6 +94,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         with unit_of_work(factory) as session:
             if _database_is_empty(session):
                 seed_demo(session)
+                seed_demo_downtimes(session)
     # Embedded (no broker): the handlers and periodic jobs run in this process. With a
     # broker, this process only relays the outbox (at once after each commit that emitted
     # events); `opsgraph worker` consumes and runs the periodic jobs.
@@ -340,6 +349,9 @@ def build_parser() -> argparse.ArgumentParser:
     what = seed.add_mutually_exclusive_group(required=True)
     what.add_argument("--demo", action="store_true", help="a realistic small federation")
     what.add_argument("--scale", type=int, metavar="N", help="a synthetic federation of N sites")
+    seed.add_argument(
+        "--downtimes", type=int, metavar="M", help="with --scale: also M synthetic downtimes"
+    )
     seed.add_argument("--force", action="store_true", help="seed even if data is present")
     seed.set_defaults(func=cmd_seed)
 

@@ -25,6 +25,9 @@ from strawberry.types.execution import PreExecutionError
 from strawberry.types.graphql import OperationType
 
 from domains.common.graphql import SCALARS, Info, Node, resolve_node
+from domains.downtimes.live import DowntimeSubscriptionRoot
+from domains.downtimes.mutations import DowntimeMutation
+from domains.downtimes.schema import DowntimeQuery
 from domains.downtimes.subscription_schema import (
     DowntimeSubscriptionMutation,
     DowntimeSubscriptionQuery,
@@ -41,17 +44,23 @@ from gateway.executor import FastExecutor
 
 
 @strawberry.type
-class Mutation(TopologyMutation, IdentityMutation, MessagingMutation, DowntimeSubscriptionMutation):
+class Mutation(
+    TopologyMutation,
+    IdentityMutation,
+    MessagingMutation,
+    DowntimeMutation,
+    DowntimeSubscriptionMutation,
+):
     """Every mutation runs in one transaction: all of it is written, or nothing."""
 
 
 @strawberry.type
-class Subscription(MessagingSubscriptionRoot):
+class Subscription(MessagingSubscriptionRoot, DowntimeSubscriptionRoot):
     """Live streams over graphql-transport-ws; each step is a transaction of its own."""
 
 
 @strawberry.type
-class Query(TopologyQuery, IdentityQuery, MessagingQuery, DowntimeSubscriptionQuery):
+class Query(TopologyQuery, IdentityQuery, MessagingQuery, DowntimeQuery, DowntimeSubscriptionQuery):
     @strawberry.field(description="Any object by its global id.")
     def node(self, info: Info, id: strawberry.ID) -> Node | None:
         return resolve_node(info, id)

@@ -8,7 +8,7 @@ one coroutine per resolved field that async execution would bring (see README, b
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 import anyio.to_thread
@@ -31,6 +31,7 @@ from strawberry.types.unset import UNSET, UnsetType
 from domains.common.context import Limits, RequestContext, Transact
 from domains.common.errors import Unauthenticated
 from domains.common.identity import ANONYMOUS, Principal
+from domains.common.time import utcnow
 from gateway.auth.authenticator import Authenticator, Credentials
 from gateway.config import Settings
 from gateway.db import unit_of_work
@@ -47,6 +48,8 @@ class GraphQLView(GraphQL[RequestContext, None]):
         settings: Settings,
         session_factory: sessionmaker[Session],
         authenticator: Authenticator,
+        *,
+        clock: Callable[[], datetime] = utcnow,
     ) -> None:
         super().__init__(
             schema,
@@ -59,6 +62,7 @@ class GraphQLView(GraphQL[RequestContext, None]):
         self.settings = settings
         self.session_factory = session_factory
         self.authenticator = authenticator
+        self.clock = clock
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
@@ -76,6 +80,7 @@ class GraphQLView(GraphQL[RequestContext, None]):
             restrict_personal_data=self.settings.restrict_personal_data,
             http_get=http_get,
             allow_insecure_push=self.settings.allow_insecure_push,
+            clock=self.clock,
         )
         # The token is checked here, on the event loop (the issuer may be asked over HTTP);
         # the user behind it is looked up later, inside the request's transaction.

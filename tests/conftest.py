@@ -15,6 +15,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.testclient import TestClient
 
+from domains.common.time import utcnow
 from gateway import migrate
 from gateway.app import create_app
 from gateway.config import Settings
@@ -164,8 +165,9 @@ def make_client(
         # no LISTEN connection per test app: one process, the in-process wake-ups suffice
         # (tests/compat/test_replicas.py covers LISTEN/NOTIFY between real servers)
         overrides.setdefault("pg_listen", False)
+        clock = overrides.pop("clock", utcnow)  # the time the service rules read
         settings = replace(Settings(database_url=database_url, log_format="text"), **overrides)
-        app = create_app(settings, engine=engine, session_factory=session_factory)
+        app = create_app(settings, engine=engine, session_factory=session_factory, clock=clock)
         # One event loop for the client's whole life (lifespan included): the token
         # validator's HTTP connections belong to the loop they were opened in.
         client = TestClient(app).__enter__()

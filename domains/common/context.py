@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
@@ -12,6 +13,7 @@ from domains.common.identity import ANONYMOUS, Principal
 from domains.common.loaders import LoaderRegistry
 from domains.common.pagination import PageRequest
 from domains.common.scopes import ScopeDefaults
+from domains.common.time import utcnow
 
 
 @dataclass(slots=True)
@@ -55,6 +57,8 @@ class RequestContext:
     http_get: HttpGet = no_http
     # messaging: accept http:// push endpoints on loopback (tests, development)
     allow_insecure_push: bool = False
+    # the time rules read (downtimes' 24- and 48-hour rules); tests move it
+    clock: Callable[[], datetime] = utcnow
 
     def page(self, first: int | None, after: str | None) -> PageRequest:
         return PageRequest.build(

@@ -49,6 +49,14 @@ class BatchLoader(Generic[K, V]):
             self._flush()
         return [self._cache[k] for k in keys]
 
+    def has(self, key: K) -> bool:
+        return key in self._cache
+
+    def known(self) -> list[K]:
+        """The keys loaded or primed so far: another loader may hint them (a domain whose
+        rows hang off this one's, e.g. the downtimes of every service this request saw)."""
+        return list(self._cache)
+
     def prime(self, key: K, value: V) -> None:
         self._cache.setdefault(key, value)
         self._pending.discard(key)

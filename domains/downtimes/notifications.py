@@ -22,7 +22,6 @@
 from __future__ import annotations
 
 import base64
-import enum
 import json
 import logging
 from collections.abc import Iterable, Mapping, Sequence
@@ -44,7 +43,7 @@ from domains.common.identity import Principal
 from domains.common.models import pk
 from domains.common.outbox import OutboxEvent, on_event
 from domains.common.time import utcnow
-from domains.downtimes import service as downtimes
+from domains.downtimes.events import EventKind
 from domains.downtimes.models import (
     NOTIFICATION_ERROR_MAX,
     SUBSCRIPTION_NAME_MAX,
@@ -70,24 +69,12 @@ FILTER_MAX = 255
 MAX_SUBSCRIPTIONS_PER_USER = 100
 
 
-class EventKind(enum.StrEnum):
-    DECLARED = "declared"
-    CHANGED = "changed"
-    CANCELLED = "cancelled"
-    STARTED = "started"
-    ENDED = "ended"
-
-    @property
-    def outbox_kind(self) -> str:
-        return f"downtime.{self.value}"
-
-    @property
-    def column(self) -> str:
-        return f"on_{self.value}"
+def event_column(kind: EventKind) -> str:
+    """The subscription's flag for `kind`: on_declared, on_changed, ..."""
+    return f"on_{kind.name.lower()}"
 
 
-KIND_OF_EVENT = {kind.outbox_kind: kind for kind in EventKind}
-assert set(KIND_OF_EVENT) == set(downtimes.EVENT_KINDS)
+KIND_OF_EVENT = {kind.value: kind for kind in EventKind}
 
 
 # --- subscriptions --------------------------------------------------------------------
@@ -184,7 +171,7 @@ def _validated(session: Session, spec: SubscriptionSpec, owner: User) -> dict[st
         "host": host,
         "service_type": service_type,
         "vo": vo,
-        **{kind.column: kind in spec.events for kind in EventKind},
+        **{event_column(kind): kind in spec.events for kind in EventKind},
         "email": spec.email,
         "topic_project": spec.topic.project if spec.topic else None,
         "topic_name": spec.topic.topic if spec.topic else None,
@@ -340,7 +327,7 @@ def matching_subscriptions(
         select(DowntimeSubscription)
         .where(
             s.enabled.is_(True),
-            s[kind.column].is_(True),
+            s[event_column(kind)].is_(True),
             _match_column(s.ngi, [payload.get("ngi")]),
             _match_column(s.site, [payload.get("site")]),
             _match_column(s.host, [x["hostName"] for x in services]),
@@ -451,7 +438,7 @@ def _handler(session: Session, event: OutboxEvent) -> None:
 
 
 for _kind in EventKind:
-    on_event(_kind.outbox_kind, f"downtimes.notify.{_kind.value}")(_handler)
+    on_event(_kind.value, f"downtimes.notify.{_kind.name.lower()}")(_handler)
 
 
 # --- delivery (e-mail, webhook) ------------------------------------------------------
@@ -610,13 +597,7 @@ def _utc(iso: str | None) -> str:
     return datetime.fromisoformat(iso).astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
-_VERBS = {
-    EventKind.DECLARED: "declared",
-    EventKind.CHANGED: "changed",
-    EventKind.CANCELLED: "cancelled",
-    EventKind.STARTED: "started",
-    EventKind.ENDED: "ended",
-}
+_VERBS = {kind: kind.name.lower() for kind in EventKind}
 
 
 def email_message(delivery: Delivery, *, sender: str, now: datetime) -> EmailMessage:

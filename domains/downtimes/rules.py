@@ -49,11 +49,17 @@ def check_aware(field: str, value: datetime) -> None:
 
 
 def check_window(
-    starts_at: datetime, ends_at: datetime, now: datetime, *, prefix: str = "input"
+    starts_at: datetime,
+    ends_at: datetime,
+    now: datetime,
+    *,
+    prefix: str = "input",
+    new_start: bool = True,
 ) -> None:
+    """`new_start=False`: an edit that keeps the start, which may lie further back by now."""
     check_aware(f"{prefix}.startsAt", starts_at)
     check_aware(f"{prefix}.endsAt", ends_at)
-    if starts_at < now - MAX_PAST_START:
+    if new_start and starts_at < now - MAX_PAST_START:
         raise Invalid(f"{prefix}.startsAt", RULE_PAST_START)
     if ends_at <= starts_at:
         raise Invalid(f"{prefix}.endsAt", RULE_START_BEFORE_END)

@@ -159,6 +159,14 @@ def _target(
 
 
 def _write_links(session: Session, downtime_id: int, target: _Target) -> None:
+    """Replace the links; a service that stays keeps its early end."""
+    ended = dict(
+        session.execute(
+            select(T_DT_SERVICE.c.service_id, T_DT_SERVICE.c.ended_at).where(
+                T_DT_SERVICE.c.downtime_id == downtime_id
+            )
+        ).all()
+    )
     session.execute(delete(T_DT_ENDPOINT).where(T_DT_ENDPOINT.c.downtime_id == downtime_id))
     session.execute(delete(T_DT_SERVICE).where(T_DT_SERVICE.c.downtime_id == downtime_id))
     session.execute(
@@ -168,7 +176,7 @@ def _write_links(session: Session, downtime_id: int, target: _Target) -> None:
                 "downtime_id": downtime_id,
                 "service_id": service_id,
                 "all_endpoints": service_id not in target.endpoints_by_service,
-                "ended_at": None,
+                "ended_at": ended.get(service_id),
             }
             for service_id in target.service_ids
         ],
@@ -404,7 +412,7 @@ def update_downtime(
     rules.check_changeable(downtime.classification, downtime.starts_at, downtime.ends_at, now)
     new_start = downtime.starts_at if starts_at is None else starts_at
     new_end = downtime.ends_at if ends_at is None else ends_at
-    rules.check_window(new_start, new_end, now)
+    rules.check_window(new_start, new_end, now, new_start=new_start != downtime.starts_at)
     rules.check_edit(
         old_start=downtime.starts_at,
         old_end=downtime.ends_at,
@@ -433,6 +441,12 @@ def update_downtime(
     if text is not None:
         downtime.description = text
     downtime.starts_at, downtime.ends_at = new_start, new_end
+    # services that left early leave by the new end at the latest
+    session.execute(
+        update(T_DT_SERVICE)
+        .where(T_DT_SERVICE.c.downtime_id == downtime_id, T_DT_SERVICE.c.ended_at > new_end)
+        .values(ended_at=new_end)
+    )
     downtime.classification = rules.classify(new_start, now)
     after = {
         **_fields(downtime),
@@ -884,7 +898,11 @@ _OF_SITES = (
     .order_by(T_DOWNTIME.c.starts_at, T_DOWNTIME.c.id)
 )
 _OF_SERVICES = (
-    select(*T_DOWNTIME.c, T_DT_SERVICE.c.service_id.label("service_id"))
+    select(
+        *T_DOWNTIME.c,
+        T_DT_SERVICE.c.service_id.label("service_id"),
+        T_DT_SERVICE.c.ended_at.label("service_ended_at"),
+    )
     .join(T_DT_SERVICE, T_DT_SERVICE.c.downtime_id == T_DOWNTIME.c.id)
     .where(T_DT_SERVICE.c.service_id.in_(_IDS))
     .order_by(T_DOWNTIME.c.starts_at, T_DOWNTIME.c.id)
@@ -929,9 +947,37 @@ def downtimes_of_sites(
 def downtimes_of_services(
     session: Session, principal: Principal, service_ids: Sequence[int]
 ) -> dict[int, list[Record]]:
-    """service id -> the downtimes affecting it, by start."""
+    """service id -> the downtimes affecting it, by start, each row with the service's own
+    `service_id` and `service_ended_at` (partial ending) after the downtime's columns."""
     rows = session.execute(_OF_SERVICES, {"ids": list(service_ids)}).all()
     return _grouped(rows, len(DOWNTIME_COLUMNS))
+
+
+def effective_end(ends_at: datetime, service_ended_at: datetime | None) -> datetime:
+    """When a service left its downtime: its early end, unless the downtime itself was
+    shortened to before it later."""
+    if service_ended_at is None:
+        return ends_at
+    return min(ends_at, service_ended_at)
+
+
+def _effective_end() -> ColumnElement[datetime]:
+    """The SQL of effective_end; an edit keeps every early end within the downtime
+    (update_downtime), so the early end wins when there is one."""
+    return func.coalesce(T_DT_SERVICE.c.ended_at, T_DOWNTIME.c.ends_at)
+
+
+def covers(
+    rows: Iterable[Record], at: datetime, severities: Sequence[Severity] | None = None
+) -> bool:
+    """Whether one of a service's downtime rows (from `downtimes_of_services`) covers `at`;
+    a service ended early left its downtime at its own end."""
+    rules.check_aware("time", at)
+    for row in rows:
+        end = effective_end(row.ends_at, row.service_ended_at)
+        if row.starts_at <= at < end and (severities is None or row.severity in severities):
+            return True
+    return False
 
 
 def services_in_downtime_at(
@@ -952,7 +998,8 @@ def services_in_downtime_at(
         .where(
             ds.service_id.in_(list(service_ids)),
             d.starts_at <= at,
-            func.coalesce(ds.ended_at, d.ends_at) > at,
+            d.ends_at > at,
+            _effective_end() > at,
             topology.in_clause(d.severity, severities),
         )
         .distinct()
@@ -993,9 +1040,9 @@ def endpoint_downtime_intervals(
     if end < start:
         raise Invalid("end", "must not be before start")
     d, ds, e, de = T_DOWNTIME.c, T_DT_SERVICE.c, T_ENDPOINT.c, T_DT_ENDPOINT.c
-    effective_end = func.coalesce(ds.ended_at, d.ends_at)
+    ends = _effective_end()
     stmt = (
-        select(e.id, d.id, d.starts_at, effective_end)
+        select(e.id, d.id, d.starts_at, ends)
         .select_from(
             T_ENDPOINT.join(T_DT_SERVICE, ds.service_id == e.service_id).join(
                 T_DOWNTIME, d.id == ds.downtime_id
@@ -1005,7 +1052,8 @@ def endpoint_downtime_intervals(
             e.id.in_(_IDS),
             d.severity.in_(list(severities)),
             d.starts_at < end,
-            effective_end > start,
+            d.ends_at > start,  # implied by the next line; lets the index bound the scan
+            ends > start,
             or_(
                 ds.all_endpoints.is_(True),
                 exists(

@@ -3,7 +3,6 @@ make, replace and delete them. Thin: every rule is in domains.downtimes.notifica
 
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 
 import strawberry
@@ -11,19 +10,14 @@ import strawberry
 from domains.common.graphql import Deleted, Info, Node, id_of_type, node_type
 from domains.common.models import pk
 from domains.downtimes import notifications as notes
+from domains.downtimes.events import EventKind
+from domains.downtimes.live import EventKindEnum
 from domains.downtimes.models import DowntimeSubscription as SubscriptionRow
-from domains.downtimes.notifications import EventKind, SubscriptionSpec, TopicRef
+from domains.downtimes.notifications import SubscriptionSpec, TopicRef
 
 TYPE_NAME = "DowntimeSubscription"
-
-
-@strawberry.enum(name="DowntimeEventKind", description="What happened to a downtime.")
-class DowntimeEventKind(enum.Enum):
-    DECLARED = "declared"
-    CHANGED = "changed"
-    CANCELLED = "cancelled"
-    STARTED = "started"
-    ENDED = "ended"
+# the GraphQL enum DowntimeEventKind is the live stream's (the same EventKind)
+assert EventKindEnum is EventKind
 
 
 @strawberry.type(description="A messaging topic (project and topic names).")
@@ -45,7 +39,7 @@ class DowntimeSubscriptionNode(Node):
     host: str | None = strawberry.field(description="A service's host name; null: any.")
     service_type: str | None = strawberry.field(description="A service type; null: any.")
     vo: str | None = strawberry.field(description="A VO one of the services serves; null: any.")
-    events: list[DowntimeEventKind]
+    events: list[EventKind]
     email: bool = strawberry.field(description="Send an e-mail to the user's address.")
     topic: DowntimeTopicChannel | None = strawberry.field(
         description="Publish each event to this topic."
@@ -69,9 +63,7 @@ class DowntimeSubscriptionNode(Node):
             host=row.host,
             service_type=row.service_type,
             vo=row.vo,
-            events=[
-                DowntimeEventKind(kind.value) for kind in EventKind if getattr(row, kind.column)
-            ],
+            events=[kind for kind in EventKind if getattr(row, notes.event_column(kind))],
             email=row.email,
             topic=topic,
             webhook_url=row.webhook_url,
@@ -98,7 +90,7 @@ class DowntimeTopicInput:
 @strawberry.input
 class SubscribeToDowntimesInput:
     name: str
-    events: list[DowntimeEventKind] = strawberry.field(description="At least one.")
+    events: list[EventKind] = strawberry.field(description="At least one.")
     ngi: str | None = None
     site: str | None = None
     host: str | None = None
@@ -118,7 +110,7 @@ class UpdateDowntimeSubscriptionInput(SubscribeToDowntimesInput):
 def _spec(input: SubscribeToDowntimesInput) -> SubscriptionSpec:
     return SubscriptionSpec(
         name=input.name,
-        events=frozenset(EventKind(e.value) for e in input.events),
+        events=frozenset(input.events),
         ngi=input.ngi,
         site=input.site,
         host=input.host,

@@ -16,8 +16,9 @@ from domains.common.models import pk
 from domains.common.outbox import OutboxEvent, handlers_for, run_handler
 from domains.downtimes import notifications as notes
 from domains.downtimes import service as downtimes
+from domains.downtimes.events import EventKind
 from domains.downtimes.models import Downtime, DowntimeNotification, Severity
-from domains.downtimes.notifications import EventKind, SubscriptionSpec
+from domains.downtimes.notifications import SubscriptionSpec
 from domains.identity.service import ensure_user
 from domains.topology import service as topology
 

@@ -16,8 +16,9 @@ from domains.common.identity import ANONYMOUS, PLATFORM, Principal
 from domains.common.models import pk
 from domains.downtimes import notifications as notes
 from domains.downtimes import service as downtimes
+from domains.downtimes.events import EventKind
 from domains.downtimes.models import Channel, NotificationStatus
-from domains.downtimes.notifications import EventKind, TopicRef
+from domains.downtimes.notifications import TopicRef
 from domains.messaging import service as msg
 from tests.downtimes.notify_world import (
     NOW,
