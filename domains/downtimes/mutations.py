@@ -4,6 +4,7 @@ request's transaction, with the request's clock; every rule lives in service.py/
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import strawberry
 from strawberry.types.unset import UNSET, UnsetType
@@ -45,6 +46,18 @@ class DeclareDowntimeInput:
         description="Required; at most 4000 characters; no quotes, backticks, ';', '<' or '>'."
     )
 
+    def arguments(self, info: Info) -> dict[str, Any]:
+        """The service call's keyword arguments, with the request's clock."""
+        return {
+            "service_ids": _ids(self.service_ids, "Service", "input.serviceIds"),
+            "endpoint_ids": _ids(self.endpoint_ids, "Endpoint", "input.endpointIds"),
+            "severity": self.severity,
+            "starts_at": self.starts_at,
+            "ends_at": self.ends_at,
+            "description": self.description,
+            "now": info.context.clock(),
+        }
+
 
 @strawberry.input(description="Fields left out stay as they are.")
 class UpdateDowntimeInput:
@@ -80,17 +93,7 @@ class DowntimeMutation:
     )
     def declare_downtime(self, info: Info, input: DeclareDowntimeInput) -> DowntimeNode:
         ctx = info.context
-        downtime = downtimes.declare_downtime(
-            ctx.session,
-            ctx.principal,
-            service_ids=_ids(input.service_ids, "Service", "input.serviceIds"),
-            endpoint_ids=_ids(input.endpoint_ids, "Endpoint", "input.endpointIds"),
-            severity=input.severity,
-            starts_at=input.starts_at,
-            ends_at=input.ends_at,
-            description=input.description,
-            now=ctx.clock(),
-        )
+        downtime = downtimes.declare_downtime(ctx.session, ctx.principal, **input.arguments(info))
         return _fresh(info, [downtime])[0]
 
     @strawberry.mutation(
@@ -99,17 +102,7 @@ class DowntimeMutation:
     )
     def declare_downtimes(self, info: Info, input: DeclareDowntimeInput) -> list[DowntimeNode]:
         ctx = info.context
-        created = downtimes.declare_downtimes(
-            ctx.session,
-            ctx.principal,
-            service_ids=_ids(input.service_ids, "Service", "input.serviceIds"),
-            endpoint_ids=_ids(input.endpoint_ids, "Endpoint", "input.endpointIds"),
-            severity=input.severity,
-            starts_at=input.starts_at,
-            ends_at=input.ends_at,
-            description=input.description,
-            now=ctx.clock(),
-        )
+        created = downtimes.declare_downtimes(ctx.session, ctx.principal, **input.arguments(info))
         return _fresh(info, created)
 
     @strawberry.mutation(

@@ -4,7 +4,6 @@ service or loader call, rows to types."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
 
 import strawberry
 
@@ -26,7 +25,14 @@ from domains.downtimes import service as downtimes
 from domains.downtimes.models import Classification, Severity
 from domains.downtimes.rules import SCHEDULED_NOTICE
 from domains.topology import loaders as topology_loaders
-from domains.topology.schema import EndpointNode, PropertyFilter, ServiceNode, SiteNode
+from domains.topology.schema import (
+    After,
+    EndpointNode,
+    First,
+    PropertyFilter,
+    ServiceNode,
+    SiteNode,
+)
 
 SeverityEnum = strawberry.enum(
     Severity,
@@ -239,10 +245,6 @@ class DowntimeFilterInput:
                 None if self.service_properties is None else self.service_properties.to_domain()
             ),
         )
-
-
-First = Annotated[int | None, strawberry.argument(description="Page size, capped by the server.")]
-After = Annotated[str | None, strawberry.argument(description="Cursor of the last item seen.")]
 
 
 @strawberry.type
