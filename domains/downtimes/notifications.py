@@ -56,6 +56,7 @@ from domains.downtimes.models import (
 from domains.identity import service as identity
 from domains.identity.models import User
 from domains.messaging import service as messaging
+from domains.messaging.rules import LOOPBACK_HOSTS
 from domains.topology import service as topology
 
 log = logging.getLogger("opsgraph.downtimes.notify")
@@ -114,13 +115,16 @@ def _filter(value: str | None, field: str) -> str | None:
     return value
 
 
-def _check_webhook(url: str | None) -> str | None:
+def _check_webhook(url: str | None, *, allow_insecure: bool) -> str | None:
+    """https only, as for push endpoints; plain http only to loopback, and only where the
+    instance allows it (OPSGRAPH_ALLOW_INSECURE_PUSH: tests, development)."""
     if url is None:
         return None
     url = url.strip()
     parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise Invalid("input.webhookUrl", "an http:// or https:// URL with a host")
+    loopback = parts.scheme == "http" and (parts.hostname or "") in LOOPBACK_HOSTS
+    if not parts.hostname or not (parts.scheme == "https" or (allow_insecure and loopback)):
+        raise Invalid("input.webhookUrl", "an https:// URL with a host")
     if len(url) > WEBHOOK_URL_MAX:
         raise Invalid("input.webhookUrl", f"at most {WEBHOOK_URL_MAX} characters")
     return url
@@ -132,7 +136,9 @@ def _owner_principal(user: User) -> Principal:
     )
 
 
-def _validated(session: Session, spec: SubscriptionSpec, owner: User) -> dict[str, Any]:
+def _validated(
+    session: Session, spec: SubscriptionSpec, owner: User, *, allow_insecure: bool
+) -> dict[str, Any]:
     """The column values of a valid spec; Invalid naming the GraphQL field otherwise."""
     name = spec.name.strip()
     if not name:
@@ -157,7 +163,7 @@ def _validated(session: Session, spec: SubscriptionSpec, owner: User) -> dict[st
         topology.get_service_type_by_name(session, owner_p, name=service_type) is None
     ):
         raise Invalid("input.serviceType", "the name of an existing service type")
-    webhook_url = _check_webhook(spec.webhook_url)
+    webhook_url = _check_webhook(spec.webhook_url, allow_insecure=allow_insecure)
     if not spec.email and spec.topic is None and webhook_url is None:
         raise Invalid("input.email", "at least one channel: email, topic or webhookUrl")
     if spec.email and not (owner.email or "").strip():
@@ -242,11 +248,16 @@ def _values(row: DowntimeSubscription) -> dict[str, Any]:
 
 
 def subscribe(
-    session: Session, principal: Principal, *, spec: SubscriptionSpec, now: datetime | None = None
+    session: Session,
+    principal: Principal,
+    *,
+    spec: SubscriptionSpec,
+    now: datetime | None = None,
+    allow_insecure_webhook: bool = False,
 ) -> DowntimeSubscription:
     """A new subscription of the caller's. Only events after it are notified."""
     owner = _caller(session, principal)
-    values = _validated(session, spec, owner)
+    values = _validated(session, spec, owner, allow_insecure=allow_insecure_webhook)
     count = session.execute(
         select(T_SUBSCRIPTION.c.id).where(T_SUBSCRIPTION.c.user_id == pk(owner))
     ).all()
@@ -260,11 +271,18 @@ def subscribe(
 
 
 def update_subscription(
-    session: Session, principal: Principal, *, subscription_id: int, spec: SubscriptionSpec
+    session: Session,
+    principal: Principal,
+    *,
+    subscription_id: int,
+    spec: SubscriptionSpec,
+    allow_insecure_webhook: bool = False,
 ) -> DowntimeSubscription:
     """Replace the subscription's definition (filters left null mean all)."""
     row = _own(session, principal, subscription_id)
-    values = _validated(session, spec, _user(session, row.user_id))
+    values = _validated(
+        session, spec, _user(session, row.user_id), allow_insecure=allow_insecure_webhook
+    )
     before = _values(row)
     for key, value in values.items():
         setattr(row, key, value)

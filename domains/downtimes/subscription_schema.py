@@ -139,7 +139,12 @@ class DowntimeSubscriptionMutation:
         self, info: Info, input: SubscribeToDowntimesInput
     ) -> DowntimeSubscriptionNode:
         ctx = info.context
-        row = notes.subscribe(ctx.session, ctx.principal, spec=_spec(input))
+        row = notes.subscribe(
+            ctx.session,
+            ctx.principal,
+            spec=_spec(input),
+            allow_insecure_webhook=ctx.allow_insecure_push,
+        )
         return DowntimeSubscriptionNode.from_row(row)
 
     @strawberry.mutation(description="Replace one of your downtime subscriptions.")
@@ -152,6 +157,7 @@ class DowntimeSubscriptionMutation:
             ctx.principal,
             subscription_id=id_of_type(input.id, TYPE_NAME, argument="input.id"),
             spec=_spec(input),
+            allow_insecure_webhook=ctx.allow_insecure_push,
         )
         return DowntimeSubscriptionNode.from_row(row)
 

@@ -88,7 +88,12 @@ def test_an_e_mail_and_a_webhook_are_delivered_once(
     alice: Principal,
     where: Target,
 ) -> None:
-    sub = notes.subscribe(session, alice, spec=spec(webhook_url=f"{receiver.url}/hook"))
+    sub = notes.subscribe(
+        session,
+        alice,
+        spec=spec(webhook_url=f"{receiver.url}/hook"),
+        allow_insecure_webhook=True,
+    )
     declare(session, where.services)
     handle_all(session)
     session.commit()
@@ -132,7 +137,12 @@ def test_a_failed_webhook_backs_off_then_succeeds(
     alice: Principal,
     where: Target,
 ) -> None:
-    notes.subscribe(session, alice, spec=spec(email=False, webhook_url=f"{receiver.url}/hook"))
+    notes.subscribe(
+        session,
+        alice,
+        spec=spec(email=False, webhook_url=f"{receiver.url}/hook"),
+        allow_insecure_webhook=True,
+    )
     declare(session, where.services)
     handle_all(session)
     session.commit()
@@ -161,7 +171,12 @@ def test_a_notification_is_given_up_after_the_last_attempt(
     alice: Principal,
     where: Target,
 ) -> None:
-    notes.subscribe(session, alice, spec=spec(email=False, webhook_url=f"{receiver.url}/hook"))
+    notes.subscribe(
+        session,
+        alice,
+        spec=spec(email=False, webhook_url=f"{receiver.url}/hook"),
+        allow_insecure_webhook=True,
+    )
     declare(session, where.services)
     handle_all(session)
     session.commit()
@@ -185,7 +200,12 @@ def test_without_an_smtp_server_e_mail_waits_and_says_why(
     where: Target,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    notes.subscribe(session, alice, spec=spec(webhook_url=f"{receiver.url}/hook"))
+    notes.subscribe(
+        session,
+        alice,
+        spec=spec(webhook_url=f"{receiver.url}/hook"),
+        allow_insecure_webhook=True,
+    )
     declare(session, where.services)
     handle_all(session)
     session.commit()

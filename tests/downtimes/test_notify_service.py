@@ -93,6 +93,9 @@ def test_the_anonymous_caller_may_not_subscribe(session: Session) -> None:
         ({"host": ""}, "input.host"),
         ({"webhook_url": "ftp://example.org/hook"}, "input.webhookUrl"),
         ({"webhook_url": "https:///no-host"}, "input.webhookUrl"),
+        # plain http is refused by default, loopback included (no request forgery)
+        ({"webhook_url": "http://hooks.example.org/dt"}, "input.webhookUrl"),
+        ({"webhook_url": "http://127.0.0.1:8080/hook"}, "input.webhookUrl"),
         ({"topic": TopicRef("NOPROJECT", "T1")}, "input.topic"),
     ],
 )
