@@ -23,8 +23,13 @@ from domains.common.identity import Principal
 from domains.downtimes import events
 from domains.downtimes.events import EventCursor, EventFilter, EventKind
 from domains.downtimes.models import Classification, Severity
+from domains.downtimes.schema import ClassificationEnum, SeverityEnum
 
 POLL_SECONDS = 1.0
+# the GraphQL enums DowntimeSeverity and DowntimeClassification (defined by the schema
+# module, which must run first: a plain enum met here would become a second GraphQL type)
+assert SeverityEnum is Severity
+assert ClassificationEnum is Classification
 
 EventKindEnum = strawberry.enum(
     EventKind, name="DowntimeEventKind", description="What happened to a downtime."

@@ -32,10 +32,10 @@ from email.utils import format_datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import ColumnElement, Table, and_, or_, select, update
+from sqlalchemy import ColumnElement, Table, and_, delete, func, or_, select, update
 from sqlalchemy import event as sa_event
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from domains.common import audit, outbox
 from domains.common.errors import DomainError, Forbidden, Invalid, NotFound
@@ -663,3 +663,66 @@ def webhook_body(delivery: Delivery) -> bytes:
     return json.dumps(
         {"event": delivery.kind, "downtime": delivery.payload}, separators=(",", ":")
     ).encode()
+
+
+# --- what subscribers see of their notifications, and how long rows are kept ------------
+
+# Long past any redelivery of their event: outbox rows and their processed_event rows go
+# 7 days after delivery (outbox.RETENTION), so the unique row is no longer needed then.
+NOTIFICATION_RETENTION = timedelta(days=30)
+PRUNE_JOB = "downtimes.notifications.prune"
+PRUNE_BATCH = 5000
+
+
+def recent_notifications(
+    session: Session, principal: Principal, *, subscription_ids: Sequence[int], limit: int
+) -> dict[int, list[DowntimeNotification]]:
+    """The newest `limit` notifications of each of these subscriptions (the caller's own,
+    or any for an administrator; others' are left out), newest first. One statement."""
+    identity.require_authenticated(principal)
+    if not 1 <= limit <= 100:
+        raise Invalid("first", "between 1 and 100")
+    n = T_NOTIFICATION.c
+    ranked = select(
+        n.id,
+        func.row_number().over(partition_by=n.subscription_id, order_by=n.id.desc()).label("rank"),
+    ).where(n.subscription_id.in_(list(subscription_ids)))
+    if not principal.is_superuser:
+        ranked = ranked.where(
+            n.subscription_id.in_(
+                select(T_SUBSCRIPTION.c.id).where(T_SUBSCRIPTION.c.user_id == principal.user_id)
+            )
+        )
+    newest = ranked.subquery()
+    rows = session.execute(
+        select(DowntimeNotification)
+        .join(newest, newest.c.id == n.id)
+        .where(newest.c.rank <= limit)
+        .order_by(n.subscription_id, n.id.desc())
+    ).scalars()
+    out: dict[int, list[DowntimeNotification]] = {}
+    for row in rows:
+        out.setdefault(row.subscription_id, []).append(row)
+    return out
+
+
+@outbox.periodic(PRUNE_JOB, every_seconds=3600)
+def prune_notifications(factory: sessionmaker[Session]) -> int:
+    """Drop delivered and given-up notifications older than NOTIFICATION_RETENTION;
+    pending ones stay, however old (nothing accepted is lost)."""
+    cutoff = utcnow() - NOTIFICATION_RETENTION
+    n = T_NOTIFICATION.c
+    with factory.begin() as session:
+        ids = list(
+            session.execute(
+                select(n.id)
+                .where(n.status != NotificationStatus.PENDING, n.created_at < cutoff)
+                .limit(PRUNE_BATCH)
+                .with_for_update(skip_locked=True)
+            ).scalars()
+        )
+        if ids:
+            session.execute(delete(T_NOTIFICATION).where(n.id.in_(ids)))
+    if ids:
+        log.info("pruned %d old downtime notifications", len(ids))
+    return len(ids)

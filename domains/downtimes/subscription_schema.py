@@ -3,17 +3,26 @@ make, replace and delete them. Thin: every rule is in domains.downtimes.notifica
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 import strawberry
 
-from domains.common.graphql import Deleted, Info, Node, id_of_type, node_type
+from domains.common.graphql import Deleted, Info, Node, id_of_type, node_type, to_global_id
+from domains.common.loaders import BatchLoader
 from domains.common.models import pk
 from domains.downtimes import notifications as notes
 from domains.downtimes.events import EventKind
 from domains.downtimes.live import EventKindEnum
+from domains.downtimes.models import Channel, NotificationStatus
+from domains.downtimes.models import DowntimeNotification as NotificationRow
 from domains.downtimes.models import DowntimeSubscription as SubscriptionRow
 from domains.downtimes.notifications import SubscriptionSpec, TopicRef
+
+ChannelEnum = strawberry.enum(
+    Channel, name="DowntimeNotificationChannel", description="Where a notification goes."
+)
+StatusEnum = strawberry.enum(NotificationStatus, name="DowntimeNotificationStatus")
 
 TYPE_NAME = "DowntimeSubscription"
 # the GraphQL enum DowntimeEventKind is the live stream's (the same EventKind)
@@ -48,6 +57,12 @@ class DowntimeSubscriptionNode(Node):
     enabled: bool
     created_at: datetime
 
+    @strawberry.field(description="The newest notifications of this subscription, newest first.")
+    def notifications(self, info: Info, first: int = 20) -> list[DowntimeNotificationType]:
+        return [
+            DowntimeNotificationType.from_row(r) for r in _notifications(info, self.db_id, first)
+        ]
+
     @classmethod
     def from_row(cls, row: SubscriptionRow) -> DowntimeSubscriptionNode:
         topic = (
@@ -70,6 +85,56 @@ class DowntimeSubscriptionNode(Node):
             enabled=row.enabled,
             created_at=row.created_at,
         )
+
+
+@strawberry.type(
+    name="DowntimeNotification",
+    description="One event told to a subscriber over one channel, and how that went.",
+)
+class DowntimeNotificationType:
+    kind: EventKind
+    channel: Channel
+    status: NotificationStatus = strawberry.field(
+        description="PENDING: still to deliver; SENT; FAILED: given up after the last attempt."
+    )
+    attempts: int
+    last_error: str | None
+    created_at: datetime
+    sent_at: datetime | None
+    downtime_id: strawberry.ID = strawberry.field(description="The Downtime's global id.")
+
+    @classmethod
+    def from_row(cls, row: NotificationRow) -> DowntimeNotificationType:
+        return cls(
+            kind=EventKind(row.kind),
+            channel=row.channel,
+            status=row.status,
+            attempts=row.attempts,
+            last_error=row.last_error,
+            created_at=row.created_at,
+            sent_at=row.sent_at,
+            downtime_id=strawberry.ID(to_global_id("Downtime", int(row.payload["id"]))),
+        )
+
+
+def _notifications(info: Info, subscription_id: int, first: int) -> list[NotificationRow]:
+    """Through a loader per page size: the subscriptions the request listed are fetched in
+    one statement."""
+    ctx = info.context
+
+    def fetch(ids: Sequence[int]) -> dict[int, list[NotificationRow]]:
+        return notes.recent_notifications(
+            ctx.session, ctx.principal, subscription_ids=ids, limit=first
+        )
+
+    loader: BatchLoader[int, list[NotificationRow]] = ctx.loaders.get(
+        ("downtimes", "notifications", first), lambda: BatchLoader(fetch, list)
+    )
+    loader.hint(ctx.memo.get(_LISTED, ()))
+    return loader.load(subscription_id)
+
+
+_LISTED = "downtimes.listed_subscriptions"
 
 
 @node_type(TYPE_NAME)
@@ -129,6 +194,7 @@ class DowntimeSubscriptionQuery:
     def my_downtime_subscriptions(self, info: Info) -> list[DowntimeSubscriptionNode]:
         ctx = info.context
         rows = notes.list_subscriptions(ctx.session, ctx.principal)
+        ctx.memo[_LISTED] = [pk(r) for r in rows]
         return [DowntimeSubscriptionNode.from_row(r) for r in rows]
 
 

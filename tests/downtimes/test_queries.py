@@ -322,3 +322,21 @@ def test_statements_do_not_grow_with_the_page_size(
             clocked.anonymous.data(query, {"first": size})
             counts[size] = statements.count
         assert counts[1] == counts[100], (query, counts)
+
+
+def test_each_downtime_enum_is_one_graphql_type() -> None:
+    """A plain Python enum met before its strawberry.enum() call becomes a second GraphQL
+    type under the class's own name; the schema must carry only the named ones."""
+    from gateway.schema import export_sdl
+
+    sdl = export_sdl()
+    for plain in ("Severity", "Classification", "Channel", "NotificationStatus", "EventKind"):
+        assert f"enum {plain} {{" not in sdl
+    for named in (
+        "DowntimeSeverity",
+        "DowntimeClassification",
+        "DowntimeEventKind",
+        "DowntimeNotificationChannel",
+        "DowntimeNotificationStatus",
+    ):
+        assert sdl.count(f"enum {named} {{") == 1
