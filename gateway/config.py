@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
+import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
@@ -70,12 +72,29 @@ def broker_url(raw: str | None) -> str | None:
     return raw
 
 
-SMTP_SCHEMES = ("smtp", "smtps")
+SMTP_SCHEMES = ("smtp", "smtps", "smtp+starttls")
+TLS_SMTP_SCHEMES = ("smtps", "smtp+starttls")
+_SMTP_URL_RULE = "smtp://, smtps:// or smtp+starttls:// with a host (and a valid port)"
+
+
+def is_loopback(host: str) -> bool:
+    """Whether `host` (as written in a URL, not resolved) names this machine: `localhost`
+    (or a name under it, RFC 6761) or a loopback address such as 127.0.0.1 or ::1."""
+    host = host.lower().rstrip(".")
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def parse_smtp_url(raw: str | None) -> str | None:
-    """The SMTP URL, checked: smtp://[user:password@]host[:port] (smtps:// for TLS from
-    the first byte). None (or empty): no e-mail is sent, e-mail notifications wait."""
+    """The SMTP URL, checked: smtp://[user:password@]host[:port] (plain), smtps:// (TLS
+    from the first byte) or smtp+starttls:// (plain, then STARTTLS before anything else).
+    A login over plain smtp:// is refused unless the host is loopback: the password would
+    cross the network in clear. None (or empty): no e-mail is sent, e-mail notifications
+    wait."""
     if not raw:
         return None
     parts = urlsplit(raw)
@@ -84,7 +103,29 @@ def parse_smtp_url(raw: str | None) -> str | None:
     except ValueError:
         port = -1
     if parts.scheme.lower() not in SMTP_SCHEMES or not parts.hostname or port == -1:
-        raise Invalid("OPSGRAPH_SMTP_URL", "smtp:// or smtps:// with a host (and a valid port)")
+        raise Invalid("OPSGRAPH_SMTP_URL", _SMTP_URL_RULE)
+    if (
+        parts.scheme.lower() == "smtp"
+        and (parts.username or parts.password)
+        and not is_loopback(parts.hostname)
+    ):
+        raise Invalid(
+            "OPSGRAPH_SMTP_URL",
+            "a login needs smtp+starttls:// or smtps:// (plain smtp:// would send the "
+            "password in clear); plain smtp:// carries one only to a loopback host",
+        )
+    return raw
+
+
+def parse_smtp_ca_file(raw: str | None) -> str | None:
+    """A PEM bundle of the CA certificates the SMTP server's certificate must chain to,
+    instead of the system trust store; None (or empty): the system trust store."""
+    if not raw:
+        return None
+    try:
+        ssl.create_default_context(cafile=raw)
+    except (OSError, ssl.SSLError) as exc:  # missing, unreadable, or no certificate in it
+        raise Invalid("OPSGRAPH_SMTP_CA_FILE", "a readable PEM file of CA certificates") from exc
     return raw
 
 
@@ -143,6 +184,7 @@ class Settings:
     redis_maintenance_chance: int = 1000
     # downtime notifications (workers/downtimes.py)
     smtp_url: str | None = None  # unset: e-mail notifications wait, nothing is lost
+    smtp_ca_file: str | None = None  # CA bundle (PEM) for smtps/STARTTLS; unset: system store
     smtp_from: str = "opsgraph@localhost"
     downtime_tick: float = 10.0  # seconds between looks for downtimes starting / ending
     notify_interval: float = 5.0  # seconds between looks for notifications to deliver
@@ -230,6 +272,7 @@ class Settings:
                 env, "OPSGRAPH_REDIS_MAINTENANCE_CHANCE", d.redis_maintenance_chance, 0
             ),
             smtp_url=parse_smtp_url(env.get("OPSGRAPH_SMTP_URL")),
+            smtp_ca_file=parse_smtp_ca_file(env.get("OPSGRAPH_SMTP_CA_FILE")),
             smtp_from=env.get("OPSGRAPH_SMTP_FROM") or d.smtp_from,
             downtime_tick=_float(env, "OPSGRAPH_DOWNTIME_TICK", d.downtime_tick, 0.05),
             notify_interval=_float(env, "OPSGRAPH_NOTIFY_INTERVAL", d.notify_interval, 0.05),
@@ -245,6 +288,15 @@ class Settings:
         if settings.worker_min_backoff_ms > settings.worker_max_backoff_ms:
             raise Invalid(
                 "OPSGRAPH_WORKER_MIN_BACKOFF_MS", "must not exceed OPSGRAPH_WORKER_MAX_BACKOFF_MS"
+            )
+        if (
+            settings.smtp_ca_file
+            and settings.smtp_url
+            and urlsplit(settings.smtp_url).scheme.lower() not in TLS_SMTP_SCHEMES
+        ):
+            raise Invalid(
+                "OPSGRAPH_SMTP_CA_FILE",
+                "only with an smtps:// or smtp+starttls:// OPSGRAPH_SMTP_URL (smtp:// is plain)",
             )
         if "@" not in settings.smtp_from.strip("@"):
             raise Invalid("OPSGRAPH_SMTP_FROM", "an e-mail address")

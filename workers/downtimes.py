@@ -7,6 +7,9 @@
   handler wrote new notifications): claims PENDING e-mail and webhook notifications with
   a lease (domains.downtimes.notifications.claim_due), sends each outside any transaction
   (smtplib to OPSGRAPH_SMTP_URL, an httpx POST to the webhook), then records the outcome.
+  smtps:// and smtp+starttls:// verify the server's certificate and host name against the
+  system trust store, or OPSGRAPH_SMTP_CA_FILE when set; smtp+starttls:// never falls back
+  to plain text when the server does not offer STARTTLS.
   Without OPSGRAPH_SMTP_URL the e-mail rows wait and each run logs why.
 
 The notification rows themselves are written by the outbox handlers that
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import smtplib
+import ssl
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -48,6 +52,7 @@ Clock = Callable[[], datetime]
 class NotifyConfig:
     smtp_url: str | None = None
     smtp_from: str = "opsgraph@localhost"
+    smtp_ca_file: str | None = None  # PEM CA bundle; None: the system trust store
     timeout: float = 10.0
     max_attempts: int = 10
 
@@ -62,6 +67,7 @@ class NotifyConfig:
         return cls(
             smtp_url=settings.smtp_url,
             smtp_from=settings.smtp_from,
+            smtp_ca_file=settings.smtp_ca_file,
             timeout=settings.notify_timeout,
             max_attempts=settings.notify_max_attempts,
         )
@@ -106,15 +112,42 @@ def transitions_job(factory: sessionmaker[Session]) -> int:
 # --- sending ----------------------------------------------------------------------------
 
 
+SMTP_PORTS = {"smtp": 25, "smtps": 465, "smtp+starttls": 587}
+
+
+def tls_context(config: NotifyConfig) -> ssl.SSLContext:
+    """A client context that verifies the server's certificate chain and host name:
+    against OPSGRAPH_SMTP_CA_FILE when set, else the system trust store."""
+    return ssl.create_default_context(cafile=config.smtp_ca_file)
+
+
+def _connect(config: NotifyConfig, scheme: str, host: str, port: int | None) -> smtplib.SMTP:
+    port = port or SMTP_PORTS[scheme]
+    if scheme == "smtps":
+        return smtplib.SMTP_SSL(host, port, timeout=config.timeout, context=tls_context(config))
+    smtp = smtplib.SMTP(host, port, timeout=config.timeout)
+    if scheme == "smtp+starttls":
+        try:
+            smtp.ehlo()
+            # raises SMTPNotSupportedError when not offered: no fallback to plain text
+            smtp.starttls(context=tls_context(config))
+            smtp.ehlo()  # the server's extensions (AUTH among them) once under TLS
+        except BaseException:
+            smtp.close()
+            raise
+    return smtp
+
+
 def send_email(config: NotifyConfig, delivery: Delivery, *, now: datetime) -> None:
     """One message through the configured SMTP server; raises on any failure."""
     if config.smtp_url is None:
         raise RuntimeError("OPSGRAPH_SMTP_URL is not set")
     url = urlsplit(config.smtp_url)
+    scheme = url.scheme.lower()
+    if scheme not in SMTP_PORTS:
+        raise RuntimeError(f"OPSGRAPH_SMTP_URL: unknown scheme {scheme!r}")
     message = notes.email_message(delivery, sender=config.smtp_from, now=now)
-    smtp_class = smtplib.SMTP_SSL if url.scheme.lower() == "smtps" else smtplib.SMTP
-    default_port = 465 if smtp_class is smtplib.SMTP_SSL else 25
-    with smtp_class(url.hostname or "", url.port or default_port, timeout=config.timeout) as smtp:
+    with _connect(config, scheme, url.hostname or "", url.port) as smtp:
         if url.username:
             smtp.login(unquote(url.username), unquote(url.password or ""))
         smtp.send_message(message)

@@ -1,10 +1,12 @@
-"""A throw-away certificate authority and a server certificate for 127.0.0.1/localhost,
-with subjectAltName (urllib3 2 ignores the CN), as a small deployment would make."""
+"""A throw-away certificate authority and a server certificate for 127.0.0.1/localhost
+(or the names given), with subjectAltName (urllib3 2 ignores the CN), as a small
+deployment would make."""
 
 from __future__ import annotations
 
 import datetime as dt
 import ipaddress
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,7 +27,18 @@ def _name(common_name: str) -> x509.Name:
     return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
 
 
-def make_certificate(directory: Path) -> ServerCertificate:
+def _alt_name(name: str) -> x509.GeneralName:
+    try:
+        return x509.IPAddress(ipaddress.ip_address(name))
+    except ValueError:
+        return x509.DNSName(name)
+
+
+def make_certificate(
+    directory: Path, names: Sequence[str] = ("127.0.0.1", "localhost")
+) -> ServerCertificate:
+    """`names`: the host names and IP addresses the server certificate is for (the first
+    is also its CN)."""
     now = dt.datetime.now(dt.UTC)
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca = (
@@ -57,16 +70,14 @@ def make_certificate(directory: Path) -> ServerCertificate:
     key = ec.generate_private_key(ec.SECP256R1())
     cert = (
         x509.CertificateBuilder()
-        .subject_name(_name("127.0.0.1"))
+        .subject_name(_name(names[0]))
         .issuer_name(ca.subject)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - dt.timedelta(minutes=5))
         .not_valid_after(now + dt.timedelta(days=1))
         .add_extension(
-            x509.SubjectAlternativeName(
-                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
-            ),
+            x509.SubjectAlternativeName([_alt_name(n) for n in names]),
             critical=False,
         )
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)

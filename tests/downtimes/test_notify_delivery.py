@@ -7,6 +7,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Literal
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
@@ -17,6 +19,7 @@ from domains.common.time import utcnow
 from domains.downtimes import notifications as notes
 from domains.downtimes import service as downtimes
 from domains.downtimes.models import Channel, NotificationStatus
+from tests.compat.tls import ServerCertificate, make_certificate
 from tests.downtimes.notify_world import (
     Target,
     declare,
@@ -272,3 +275,162 @@ def test_the_smtp_url_may_carry_a_login(
         assert len(server.received()) == 1
     finally:
         server.stop()
+
+
+# --- TLS: smtp+starttls:// and smtps:// verify the server's certificate -------------------
+
+
+def _pending_email(session: Session, alice: Principal, where: Target) -> None:
+    notes.subscribe(session, alice, spec=spec())
+    declare(session, where.services)
+    handle_all(session)
+    session.commit()
+
+
+def _tls_server(
+    certificate: ServerCertificate,
+    tls: Literal["starttls", "implicit"] = "starttls",
+    login: tuple[str, str] | None = None,
+) -> SmtpServer:
+    return SmtpServer(login=login, certificate=certificate, tls=tls).start()
+
+
+def test_an_e_mail_arrives_over_starttls_with_a_login(
+    session: Session,
+    session_factory: sessionmaker[Session],
+    alice: Principal,
+    where: Target,
+    tmp_path: Path,
+) -> None:
+    cert = make_certificate(tmp_path / "tls")
+    server = _tls_server(cert, login=("mailer", "s@cret"))
+    try:
+        _pending_email(session, alice, where)
+        # the server takes no mail before STARTTLS (nor offers AUTH): plain smtp:// fails
+        plain = config(None, smtp_url=f"smtp://127.0.0.1:{server.port}")
+        assert deliver_due(session_factory, plain) == 0
+        (row,) = notifications(session)
+        assert (row.status, row.attempts) == (NotificationStatus.PENDING, 1)
+        assert "Must issue a STARTTLS command first" in (row.last_error or "")
+
+        url = f"smtp+starttls://mailer:s%40cret@127.0.0.1:{server.port}"
+        tls = config(None, smtp_url=url, smtp_ca_file=str(cert.ca_file))
+        clock = Clock()
+        clock.offset = notes.retry_delay(1) + timedelta(seconds=1)
+        assert deliver_due(session_factory, tls, clock=clock) == 1
+        (mail,) = server.received()
+        assert mail["To"] == "alice@example.org"
+        assert server.encrypted == [True]
+        (row,) = notifications(session)
+        assert (row.status, row.attempts, row.last_error) == (NotificationStatus.SENT, 2, None)
+    finally:
+        server.stop()
+
+
+def test_a_wrong_login_over_starttls_is_refused(
+    session: Session,
+    session_factory: sessionmaker[Session],
+    alice: Principal,
+    where: Target,
+    tmp_path: Path,
+) -> None:
+    cert = make_certificate(tmp_path / "tls")
+    server = _tls_server(cert, login=("mailer", "s@cret"))
+    try:
+        _pending_email(session, alice, where)
+        url = f"smtp+starttls://mailer:nope@127.0.0.1:{server.port}"
+        assert (
+            deliver_due(session_factory, config(None, smtp_url=url, smtp_ca_file=str(cert.ca_file)))
+            == 0
+        )
+        (row,) = notifications(session)
+        assert (row.status, row.attempts) == (NotificationStatus.PENDING, 1)
+        assert "SMTPAuthenticationError" in (row.last_error or "")
+        assert server.received() == []
+    finally:
+        server.stop()
+
+
+@pytest.mark.parametrize("trust", ["system store", "another CA"])
+@pytest.mark.parametrize("tls", ["starttls", "implicit"])
+def test_an_untrusted_certificate_is_refused_and_the_e_mail_waits(
+    session: Session,
+    session_factory: sessionmaker[Session],
+    alice: Principal,
+    where: Target,
+    tmp_path: Path,
+    trust: str,
+    tls: Literal["starttls", "implicit"],
+) -> None:
+    cert = make_certificate(tmp_path / "tls")
+    other = make_certificate(tmp_path / "other")
+    server = _tls_server(cert, tls)
+    try:
+        _pending_email(session, alice, where)
+        ca_file = None if trust == "system store" else str(other.ca_file)
+        untrusted = config(None, smtp_url=server.url, smtp_ca_file=ca_file)
+        assert deliver_due(session_factory, untrusted) == 0
+        (row,) = notifications(session)
+        assert (row.status, row.attempts) == (NotificationStatus.PENDING, 1)
+        assert (row.last_error or "").startswith("SSLCertVerificationError:")
+        assert "CERTIFICATE_VERIFY_FAILED" in (row.last_error or "")
+        assert server.received() == []
+
+        # nothing is lost: once the relay's CA is configured, the retry delivers it
+        trusted = config(None, smtp_url=server.url, smtp_ca_file=str(cert.ca_file))
+        clock = Clock()
+        assert deliver_due(session_factory, trusted, clock=clock) == 0  # not due yet
+        clock.offset = notes.retry_delay(1) + timedelta(seconds=1)
+        assert deliver_due(session_factory, trusted, clock=clock) == 1
+        assert len(server.received()) == 1
+        assert server.encrypted == [True]
+        (row,) = notifications(session)
+        assert (row.status, row.attempts, row.last_error) == (NotificationStatus.SENT, 2, None)
+    finally:
+        server.stop()
+
+
+@pytest.mark.parametrize("tls", ["starttls", "implicit"])
+def test_a_certificate_for_another_host_is_refused(
+    session: Session,
+    session_factory: sessionmaker[Session],
+    alice: Principal,
+    where: Target,
+    tmp_path: Path,
+    tls: Literal["starttls", "implicit"],
+) -> None:
+    cert = make_certificate(tmp_path / "tls", names=("mail.example.org",))
+    server = _tls_server(cert, tls)
+    try:
+        _pending_email(session, alice, where)
+        assert (
+            deliver_due(
+                session_factory, config(None, smtp_url=server.url, smtp_ca_file=str(cert.ca_file))
+            )
+            == 0
+        )
+        (row,) = notifications(session)
+        assert (row.status, row.attempts) == (NotificationStatus.PENDING, 1)
+        assert "SSLCertVerificationError" in (row.last_error or "")
+        assert "IP address mismatch" in (row.last_error or "")
+        assert server.received() == []
+    finally:
+        server.stop()
+
+
+def test_starttls_is_not_given_up_for_plain_text(
+    session: Session,
+    session_factory: sessionmaker[Session],
+    smtp: SmtpServer,
+    alice: Principal,
+    where: Target,
+) -> None:
+    """A server that does not offer STARTTLS gets nothing: no fallback to plain text."""
+    _pending_email(session, alice, where)
+    url = f"smtp+starttls://127.0.0.1:{smtp.port}"
+    assert deliver_due(session_factory, config(None, smtp_url=url)) == 0
+    (row,) = notifications(session)
+    assert (row.status, row.attempts) == (NotificationStatus.PENDING, 1)
+    assert "SMTPNotSupportedError" in (row.last_error or "")
+    assert "STARTTLS" in (row.last_error or "")
+    assert smtp.received() == []
