@@ -137,25 +137,42 @@ def _endpoint_services(
     return {k: frozenset(v) for k, v in out.items()}
 
 
-def _target(
+def _targets(
     session: Session, service_ids: Sequence[int], endpoint_ids: Sequence[int], *, prefix: str
-) -> _Target:
-    """Validate the affected services and endpoints of ONE downtime."""
+) -> list[_Target]:
+    """Validate the affected services and endpoints; one target per site, by site id."""
     services_field, endpoints_field = f"{prefix}.serviceIds", f"{prefix}.endpointIds"
     if not service_ids:
         raise Invalid(services_field, rules.RULE_SERVICES_REQUIRED)
     services = _unique(service_ids, services_field)
     endpoints = _unique(endpoint_ids, endpoints_field)
     sites = _sites_of_services(session, services, services_field)
-    if len(set(sites.values())) != 1:
-        raise Invalid(services_field, rules.RULE_ONE_SITE)
     by_service = _endpoint_services(session, endpoints, services, endpoints_field)
-    return _Target(
-        site_id=next(iter(sites.values())),
-        service_ids=services,
-        endpoint_ids=endpoints,
-        endpoints_by_service=by_service,
-    )
+    targets = []
+    for site_id in sorted(set(sites.values())):
+        mine = tuple(s for s in services if sites[s] == site_id)
+        chosen = {s: by_service[s] for s in mine if s in by_service}
+        targets.append(
+            _Target(
+                site_id=site_id,
+                service_ids=mine,
+                endpoint_ids=tuple(
+                    e for e in endpoints if any(e in found for found in chosen.values())
+                ),
+                endpoints_by_service=chosen,
+            )
+        )
+    return targets
+
+
+def _target(
+    session: Session, service_ids: Sequence[int], endpoint_ids: Sequence[int], *, prefix: str
+) -> _Target:
+    """The affected services and endpoints of ONE downtime: all of one site."""
+    targets = _targets(session, service_ids, endpoint_ids, prefix=prefix)
+    if len(targets) != 1:
+        raise Invalid(f"{prefix}.serviceIds", rules.RULE_ONE_SITE)
+    return targets[0]
 
 
 def _write_links(session: Session, downtime_id: int, target: _Target) -> None:
@@ -246,6 +263,36 @@ def _create(
     return downtime
 
 
+def _declare(
+    session: Session,
+    principal: Principal,
+    targets: Sequence[_Target],
+    *,
+    severity: Severity,
+    starts_at: datetime,
+    ends_at: datetime,
+    description: str,
+    now: datetime,
+) -> list[Downtime]:
+    for target in targets:
+        identity.authorize(session, principal, Action.EDIT_OBJECT, "site", target.site_id)
+    rules.check_window(starts_at, ends_at, now)
+    text = rules.check_description(description)
+    return [
+        _create(
+            session,
+            principal,
+            target,
+            severity=severity,
+            starts_at=starts_at,
+            ends_at=ends_at,
+            description=text,
+            now=now,
+        )
+        for target in targets
+    ]
+
+
 def declare_downtime(
     session: Session,
     principal: Principal,
@@ -260,21 +307,17 @@ def declare_downtime(
 ) -> Downtime:
     """One downtime of services of one site (GOCDB: a downtime never spans sites)."""
     identity.require_authenticated(principal)
-    now = now or utcnow()
     target = _target(session, service_ids, endpoint_ids, prefix="input")
-    identity.authorize(session, principal, Action.EDIT_OBJECT, "site", target.site_id)
-    rules.check_window(starts_at, ends_at, now)
-    text = rules.check_description(description)
-    return _create(
+    return _declare(
         session,
         principal,
-        target,
+        [target],
         severity=severity,
         starts_at=starts_at,
         ends_at=ends_at,
-        description=text,
-        now=now,
-    )
+        description=description,
+        now=now or utcnow(),
+    )[0]
 
 
 def declare_downtimes(
@@ -292,40 +335,16 @@ def declare_downtimes(
     """The same window over services of several sites: one downtime per site, ordered by
     site id, all in the caller's one transaction (any refusal refuses them all)."""
     identity.require_authenticated(principal)
-    now = now or utcnow()
-    field_services, field_endpoints = "input.serviceIds", "input.endpointIds"
-    if not service_ids:
-        raise Invalid(field_services, rules.RULE_SERVICES_REQUIRED)
-    services = _unique(service_ids, field_services)
-    endpoints = _unique(endpoint_ids, field_endpoints)
-    sites = _sites_of_services(session, services, field_services)
-    by_service = _endpoint_services(session, endpoints, services, field_endpoints)
-    for site_id in sorted(set(sites.values())):
-        identity.authorize(session, principal, Action.EDIT_OBJECT, "site", site_id)
-    rules.check_window(starts_at, ends_at, now)
-    text = rules.check_description(description)
-    created = []
-    for site_id in sorted(set(sites.values())):
-        mine = tuple(s for s in services if sites[s] == site_id)
-        target = _Target(
-            site_id=site_id,
-            service_ids=mine,
-            endpoint_ids=tuple(e for s in mine for e in sorted(by_service.get(s, ()))),
-            endpoints_by_service={s: by_service[s] for s in mine if s in by_service},
-        )
-        created.append(
-            _create(
-                session,
-                principal,
-                target,
-                severity=severity,
-                starts_at=starts_at,
-                ends_at=ends_at,
-                description=text,
-                now=now,
-            )
-        )
-    return created
+    return _declare(
+        session,
+        principal,
+        _targets(session, service_ids, endpoint_ids, prefix="input"),
+        severity=severity,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        description=description,
+        now=now or utcnow(),
+    )
 
 
 def _require(session: Session, downtime_id: int) -> Downtime:
