@@ -6,6 +6,7 @@ import argparse
 import difflib
 import gc
 import signal
+import socket
 import sys
 import tempfile
 import threading
@@ -18,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from domains.common.errors import DomainError, Invalid
 from gateway import migrate
-from gateway.config import Settings
+from gateway.config import Settings, is_loopback
 from gateway.db import make_engine, make_session_factory, unit_of_work
 
 
@@ -63,12 +64,45 @@ def cmd_seed(settings: Settings, args: argparse.Namespace) -> int:
         if args.demo:
             seed_demo(session)
             seed_demo_downtimes(session)
+            _demo_personas(session, settings)
         else:
             seed_scale(session, args.scale)
             if args.downtimes:
                 seed_scale_downtimes(session, args.downtimes)
     print("seeded")
     return 0
+
+
+def _demo_personas(session: Session, settings: Settings) -> None:
+    """Make (or reuse) the demo personas and show their tokens on the console: printed,
+    never logged, since log lines travel further than a terminal."""
+    from gateway import demo
+
+    path = demo.personas_file(settings.database_url)
+    try:
+        issued = demo.ensure_personas(session, path)
+    except LookupError as exc:
+        print(f"no demo personas: {exc}", file=sys.stderr)
+        return
+    print(demo.describe(issued, path), file=sys.stderr, flush=True)
+
+
+def _port_taken(host: str, port: int) -> str | None:
+    """Why the address cannot be bound, checked before anything starts (migrations, the
+    workers): a busy port should fail at once with a clear message, not after start-up."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        return f"cannot resolve --host {host}: {exc.strerror}"
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        # as uvicorn binds: a port left in TIME_WAIT by a previous run is not "taken"
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            return f"cannot listen on {host}:{port}: {exc.strerror}"
+    return None
 
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
@@ -83,6 +117,17 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     if bool(args.ssl_certfile) != bool(args.ssl_keyfile):
         print("--ssl-certfile and --ssl-keyfile go together", file=sys.stderr)
         return 2
+    if settings.login_enabled and not settings.public_url and not is_loopback(args.host):
+        print(
+            "configuration error: OPSGRAPH_PUBLIC_URL: the login routes need the server's "
+            "public URL when it listens beyond loopback (the Host header is not trusted)",
+            file=sys.stderr,
+        )
+        return 2
+    taken = _port_taken(args.host, args.port)
+    if taken:
+        print(f"{taken} (choose another port with --port)", file=sys.stderr)
+        return 1
     # On SQLite every request's transaction takes the write lock when it begins: one that
     # reads before it writes (authorization always does) would otherwise fail at once with
     # "database is locked" whenever another writer committed in between. SQLite has one
@@ -95,6 +140,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
             if _database_is_empty(session):
                 seed_demo(session)
                 seed_demo_downtimes(session)
+            _demo_personas(session, settings)
     # Embedded (no broker): the handlers and periodic jobs run in this process. With a
     # broker, this process only relays the outbox (at once after each commit that emitted
     # events); `opsgraph worker` consumes and runs the periodic jobs.
@@ -299,6 +345,33 @@ def cmd_messaging_issue_token(settings: Settings, args: argparse.Namespace) -> i
     return 0
 
 
+def cmd_admin_issue_token(settings: Settings, args: argparse.Namespace) -> int:
+    """A personal API token for any user (created if new), with the user's own rights and
+    no messaging membership: for automation, a calendar's feed URL, or trying the API."""
+    from datetime import timedelta
+
+    from domains.common.identity import PLATFORM
+    from domains.common.time import utcnow
+    from domains.identity import tokens
+
+    if args.expires_in_days is not None and args.expires_in_days < 1:
+        print("--expires-in-days must be at least 1", file=sys.stderr)
+        return 2
+    expires = (
+        utcnow() + timedelta(days=args.expires_in_days) if args.expires_in_days else None
+    )
+    with _migrated_session(settings) as session:
+        _, secret = tokens.create_api_token(
+            session,
+            PLATFORM,
+            name=args.name or "personal token",
+            user_subject=args.subject,
+            expires_at=expires,
+        )
+    print(secret)
+    return 0
+
+
 def cmd_admin_link_identity(settings: Settings, args: argparse.Namespace) -> int:
     from domains.common.identity import PLATFORM
     from domains.identity import service as identity
@@ -379,6 +452,13 @@ def build_parser() -> argparse.ArgumentParser:
     make_admin = admin_sub.add_parser("make-admin", help="make a user a platform administrator")
     make_admin.add_argument("--subject", required=True)
     make_admin.set_defaults(func=cmd_admin_make_admin)
+    token = admin_sub.add_parser(
+        "issue-token", help="print a new personal API token for a user (created if new)"
+    )
+    token.add_argument("--subject", required=True, help="the user's subject")
+    token.add_argument("--name", help="what the token is for (shown in the token list)")
+    token.add_argument("--expires-in-days", type=int, help="default: the token does not expire")
+    token.set_defaults(func=cmd_admin_issue_token)
     link = admin_sub.add_parser("link-identity", help="let another identity sign in as a user")
     link.add_argument("--subject", required=True, help="the existing user's subject")
     link.add_argument("--issuer", required=True, help="the other identity's issuer")

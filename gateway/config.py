@@ -191,6 +191,11 @@ class Settings:
     notify_timeout: float = 10.0  # seconds an SMTP server or a webhook may take
     notify_max_attempts: int = 10  # failed deliveries before a notification is given up
 
+    @property
+    def login_enabled(self) -> bool:
+        """Whether the browser login routes (/auth/*) exist."""
+        return bool(self.oidc_issuer and self.oidc_client_id and self.session_secret)
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env

@@ -30,6 +30,29 @@ BACKENDS = [
 ]
 
 
+def _backend_lines() -> list[str]:
+    pg = make_url(os.environ.get("OPSGRAPH_TEST_DATABASE_URL", DEFAULT_PG_URL))
+    where = {
+        "sqlite": "SQLite (a temporary file per run)",
+        "postgresql": f"PostgreSQL at {pg.render_as_string(hide_password=True)}",
+    }
+    return [
+        f"database backend {n} of {len(BACKENDS)}: {where.get(b, b)}"
+        for n, b in enumerate(BACKENDS, start=1)
+    ]
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    """Which databases this run uses: each test runs once per backend (OPSGRAPH_TEST_BACKENDS)."""
+    return _backend_lines()
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    terminalreporter.write_sep("-", "database backends")
+    for line in _backend_lines():
+        terminalreporter.write_line(line)
+
+
 def _ensure_pg_database(url: str) -> None:
     parsed = make_url(url)
     admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")

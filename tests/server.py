@@ -8,6 +8,7 @@ import socket
 import ssl
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -56,20 +57,30 @@ def serving(
     scheme: str = "http",
     verify: ssl.SSLContext | bool = True,
     extra: Sequence[str] = (),
+    output: Path | None = None,
 ) -> Iterator[str]:
-    """`opsgraph serve` in a subprocess; yields its base URL once /healthz answers."""
+    """`opsgraph serve` in a subprocess; yields its base URL once /healthz answers. What the
+    server prints goes to `output` (a temporary file if not given): a pipe nobody reads
+    would stall a chatty server once its buffer filled."""
     assert OPSGRAPH, "the opsgraph console script is not installed"
     port = free_port()
-    proc = subprocess.Popen(
-        [OPSGRAPH, "serve", "--port", str(port), *args, *extra],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    if output is None:
+        fd, name = tempfile.mkstemp(prefix="opsgraph-serve-", suffix=".log")
+        os.close(fd)
+        log_file, temporary = Path(name), True
+    else:
+        log_file, temporary = output, False
+    with log_file.open("w") as sink:
+        proc = subprocess.Popen(
+            [OPSGRAPH, "serve", "--port", str(port), *args, *extra],
+            env=env,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
     base = f"{scheme}://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 180  # a loaded 2-core machine starts slowly
         while True:
             try:
                 if httpx.get(f"{base}/healthz", timeout=1, verify=verify).status_code == 200:
@@ -78,12 +89,13 @@ def serving(
                 pass
             if proc.poll() is not None or time.monotonic() > deadline:
                 proc.kill()
-                out = proc.stdout.read() if proc.stdout else ""
-                pytest.fail(f"server did not come up: {out}")
+                proc.wait(timeout=20)
+                pytest.fail(f"server did not come up: {log_file.read_text()}")
             time.sleep(0.2)
         yield base
     finally:
-        proc.terminate()
+        if proc.poll() is None:
+            proc.terminate()
         proc.wait(timeout=20)
-        if proc.stdout:
-            proc.stdout.close()
+        if temporary:
+            log_file.unlink(missing_ok=True)

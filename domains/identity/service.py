@@ -152,6 +152,42 @@ def make_admin(session: Session, principal: Principal, *, subject: str) -> User:
     return user
 
 
+def register_user(
+    session: Session,
+    principal: Principal,
+    *,
+    subject: str,
+    name: str | None = None,
+    email: str | None = None,
+) -> User:
+    """Bootstrap: the user with this subject, created if new, with the name and e-mail
+    given (platform and admins only). Users otherwise come from their first login."""
+    require_superuser(principal)
+    user = _user_by_subject(session, subject, create=True)
+    changed = [
+        field
+        for field, value in (("name", name), ("email", email))
+        if value is not None and getattr(user, field) != value
+    ]
+    if changed:
+        if name is not None:
+            user.name = name
+        if email is not None:
+            user.email = email
+        session.flush()
+        # which fields changed, not their values: an e-mail address is personal data
+        audit.record(
+            session,
+            principal,
+            action="user.register",
+            entity_type="user",
+            entity_id=pk(user),
+            entity_name=subject,
+            changes={field: [None, "set"] for field in changed},
+        )
+    return user
+
+
 def _user_by_subject(session: Session, subject: str, *, create: bool = False) -> User:
     user = session.execute(
         select(User).where(User.subject == subject)  # type: ignore[arg-type]

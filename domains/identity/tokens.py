@@ -16,7 +16,7 @@ from domains.common.identity import Principal
 from domains.common.models import pk
 from domains.common.time import utcnow
 from domains.identity.models import ApiToken, User
-from domains.identity.service import _user_by_subject, require_authenticated
+from domains.identity.service import _user_by_subject, require_authenticated, require_superuser
 
 MAX_TOKEN_NAME = 100
 MAX_TOKENS_PER_USER = 50
@@ -128,6 +128,22 @@ def revoke_api_token(
             entity_name=token.name,
         )
     return token
+
+
+def revoke_api_tokens_named(
+    session: Session, principal: Principal, *, user_subject: str, name: str
+) -> int:
+    """Revoke a user's live tokens of this name (administrators only); how many. For tokens
+    whose secret is lost, such as the demo personas' when their file is gone."""
+    require_superuser(principal)
+    user = _user_by_subject(session, user_subject, create=True)
+    now = utcnow()
+    revoked = 0
+    for token in _tokens_of(session, pk(user)):
+        if token.name == name and _is_live(token, now):
+            revoke_api_token(session, principal, token_id=pk(token), now=now)
+            revoked += 1
+    return revoked
 
 
 def user_for_api_token(session: Session, secret: str, *, now: datetime | None = None) -> User:

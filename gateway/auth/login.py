@@ -14,7 +14,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from gateway.auth.authenticator import SESSION_TOKEN_KEY
-from gateway.config import Settings
+from gateway.config import Settings, is_loopback
 
 log = logging.getLogger("opsgraph.auth")
 
@@ -33,8 +33,9 @@ def _safe_next(value: str | None) -> str:
 def login_routes(settings: Settings) -> list[Route]:
     """The /auth routes, or none when login is not configured (no issuer, client or
     session secret)."""
-    if not (settings.oidc_issuer and settings.oidc_client_id and settings.session_secret):
+    if not settings.login_enabled:
         return []
+    assert settings.oidc_issuer is not None
     oauth = OAuth()
     client: Any = oauth.register(
         name="opsgraph",
@@ -44,16 +45,36 @@ def login_routes(settings: Settings) -> list[Route]:
         client_kwargs={"scope": SCOPES, "code_challenge_method": "S256"},
     )
 
-    def callback_url(request: Request) -> str:
-        base = settings.public_url or str(request.base_url).rstrip("/")
-        return base + "/auth/callback"
+    def public_base(request: Request) -> str | None:
+        """Where the issuer sends the browser back. Without OPSGRAPH_PUBLIC_URL only a
+        loopback Host is believed: anyone can send any Host header, and a login whose
+        callback followed it would hand the authorization code to the header's author."""
+        if settings.public_url:
+            return settings.public_url
+        if is_loopback(request.url.hostname or ""):
+            return str(request.base_url).rstrip("/")
+        return None
+
+    def untrusted_host() -> Response:
+        return JSONResponse(
+            {
+                "error": "login needs OPSGRAPH_PUBLIC_URL: the server is not reached on "
+                "loopback, and the Host header is not trusted"
+            },
+            status_code=400,
+        )
 
     async def login(request: Request) -> Response:
+        base = public_base(request)
+        if base is None:
+            return untrusted_host()
         request.session[_NEXT] = _safe_next(request.query_params.get("next"))
-        response: Response = await client.authorize_redirect(request, callback_url(request))
+        response: Response = await client.authorize_redirect(request, base + "/auth/callback")
         return response
 
     async def callback(request: Request) -> Response:
+        if public_base(request) is None:
+            return untrusted_host()
         try:
             token = await client.authorize_access_token(request)
         except OAuthError as exc:
@@ -69,8 +90,8 @@ def login_routes(settings: Settings) -> list[Route]:
         id_token = request.session.get(_ID_TOKEN)
         request.session.clear()
         metadata = await client.load_server_metadata()
-        if metadata.get("end_session_endpoint") and id_token:
-            base = settings.public_url or str(request.base_url).rstrip("/")
+        base = public_base(request)
+        if metadata.get("end_session_endpoint") and id_token and base is not None:
             response: Response = await client.logout_redirect(
                 request, post_logout_redirect_uri=base + "/", id_token_hint=id_token
             )
@@ -80,5 +101,6 @@ def login_routes(settings: Settings) -> list[Route]:
     return [
         Route("/auth/login", login, methods=["GET"]),
         Route("/auth/callback", callback, methods=["GET"]),
-        Route("/auth/logout", logout, methods=["GET", "POST"]),
+        # POST only: a GET could be fired by any page (an <img>) to sign the user out
+        Route("/auth/logout", logout, methods=["POST"]),
     ]

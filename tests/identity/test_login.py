@@ -32,6 +32,7 @@ def browser(oidc_issuer: OIDCIssuer, database_url: str, engine: object) -> Itera
         oidc_client_id=GATEWAY_CLIENT[0],
         oidc_client_secret=GATEWAY_CLIENT[1],
         session_secret="test-session-secret-not-for-production",
+        public_url="http://testserver",
     )
     with TestClient(create_app(settings), follow_redirects=False) as client:
         yield client
@@ -82,7 +83,9 @@ def test_cookie_requests_from_other_origins_are_refused(browser: TestClient) -> 
 
 def test_logout_ends_the_session(browser: TestClient) -> None:
     log_in(browser)
-    out = browser.get("/auth/logout")
+    assert browser.get("/auth/logout").status_code == 405  # any page could fire a GET
+    assert browser.post("/graphql", json=VIEWER, headers=SAME_ORIGIN).json()["data"]["viewer"]
+    out = browser.post("/auth/logout")
     assert out.status_code in (302, 303)
     assert (
         browser.post("/graphql", json=VIEWER, headers=SAME_ORIGIN).json()["data"]["viewer"] is None
@@ -128,3 +131,28 @@ def test_a_cross_site_websocket_with_the_cookie_is_refused(browser: TestClient) 
     with browser.websocket_connect("/graphql", subprotocols=protocol, headers=SAME_ORIGIN) as ws:
         ws.send_json({"type": "connection_init", "payload": {}})
         assert receive_json(ws)["type"] == "connection_ack"
+
+
+def test_without_a_public_url_only_a_loopback_host_is_believed(
+    oidc_issuer: OIDCIssuer, database_url: str, engine: object
+) -> None:
+    """The callback URL sent to the issuer must not follow a Host header anyone can forge."""
+    settings = Settings(
+        database_url=database_url,
+        log_format="text",
+        oidc_issuer=oidc_issuer.issuer,
+        oidc_client_id=GATEWAY_CLIENT[0],
+        oidc_client_secret=GATEWAY_CLIENT[1],
+        session_secret="test-session-secret-not-for-production",
+    )
+    app = create_app(settings)
+    with TestClient(app, base_url="http://evil.example", follow_redirects=False) as client:
+        for path in ("/auth/login", "/auth/callback?code=x&state=y"):
+            refused = client.get(path)
+            assert refused.status_code == 400, path
+            assert "OPSGRAPH_PUBLIC_URL" in refused.json()["error"]
+    with TestClient(app, base_url="http://127.0.0.1:8000", follow_redirects=False) as client:
+        start = client.get("/auth/login")
+        assert start.status_code == 302
+        redirect_uri = parse_qs(urlsplit(start.headers["location"]).query)["redirect_uri"]
+        assert redirect_uri == ["http://127.0.0.1:8000/auth/callback"]
