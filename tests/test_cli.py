@@ -80,6 +80,10 @@ def test_cli_reports_bad_configuration(tmp_path: Path) -> None:
 def test_admin_bootstrap(tmp_path: Path) -> None:
     assert OPSGRAPH
     assert run(tmp_path, "seed", "--demo").returncode == 0
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "cli.db") as db:
+        seeded_up_to = db.execute("SELECT MAX(id) FROM audit_entry").fetchone()[0]
     granted = run(
         tmp_path,
         "admin",
@@ -120,15 +124,14 @@ def test_admin_bootstrap(tmp_path: Path) -> None:
     assert missing.returncode == 1
     made = run(tmp_path, "admin", "make-admin", "--subject", "root@egi.eu")
     assert made.returncode == 0, made.stderr
-    import sqlite3
-
     with sqlite3.connect(tmp_path / "cli.db") as db:
         admin = db.execute(
             "SELECT is_admin FROM user_account WHERE subject = 'root@egi.eu'"
         ).fetchone()
         audit = db.execute(
             "SELECT actor, action FROM audit_entry WHERE action IN ('role.granted', "
-            "'user.make_admin') ORDER BY id"
+            "'user.make_admin') AND id > ? ORDER BY id",
+            (seeded_up_to,),
         ).fetchall()
     assert admin == (1,)
     assert audit == [("opsgraph", "role.granted"), ("opsgraph", "user.make_admin")]
