@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import JSON, Column, Index
 from sqlmodel import Field, SQLModel
@@ -52,6 +53,44 @@ def diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, list[
     }
 
 
+# Fields whose values are secrets wherever an audit entry carries them: a downtime
+# subscription's webhook, a push subscription's Mattermost hook, Authorization header value
+# and verification hash. Their values never reach the stored entry in clear.
+SECRET_KEYS = frozenset({"webhook_url", "mattermost_url", "auth_header_value", "verification_hash"})
+# URL-valued secrets keep their scheme and host, so an operator sees where they point.
+_SECRET_URL_KEYS = frozenset({"webhook_url", "mattermost_url"})
+MASK = "***"
+
+
+def mask_value(key: str, value: Any) -> Any:
+    """The audit form of a secret: empty values stay as they are (set or unset is visible),
+    a URL keeps `scheme://host[:port]` and loses the rest (user, path, query), anything else
+    becomes MASK. No fingerprint: even a short hash of a weak secret lets anyone who reads
+    the log test guesses offline. Idempotent: a masked value masks to itself."""
+    if key not in SECRET_KEYS or value is None or value == "":
+        return value
+    if key in _SECRET_URL_KEYS and isinstance(value, str):
+        try:
+            parts = urlsplit(value)
+            host, port = parts.hostname, parts.port
+        except ValueError:
+            return MASK
+        if parts.scheme and host:
+            netloc = f"[{host}]" if ":" in host else host
+            return f"{parts.scheme}://{netloc}{'' if port is None else f':{port}'}/{MASK}"
+    return MASK
+
+
+def mask_changes(changes: Mapping[str, Any]) -> dict[str, Any]:
+    """`changes` ({field: [before, after]}) with every secret field masked."""
+    return {
+        key: [mask_value(key, v) for v in value]
+        if key in SECRET_KEYS and isinstance(value, list)
+        else mask_value(key, value)
+        for key, value in changes.items()
+    }
+
+
 def actor_of(principal: Principal) -> str:
     return principal.subject or "anonymous"
 
@@ -73,7 +112,7 @@ def record(
         entity_type=entity_type,
         entity_id=entity_id,
         entity_name=entity_name,
-        changes=dict(changes or {}),
+        changes=mask_changes(changes or {}),
         reason=reason,
     )
     session.add(entry)

@@ -19,10 +19,12 @@ from domains.common.graphql import (
     to_global_id,
 )
 from domains.common.query import Record
+from domains.identity import changes as change_log
 from domains.identity import service as identity
 from domains.identity import tokens
+from domains.identity.changes import ChangeFilter
 from domains.identity.models import ApiToken
-from domains.identity.service import ChangeFilter, RoleView
+from domains.identity.service import RoleView
 
 _ENTITY_TYPES = {
     "Project": "project",
@@ -232,7 +234,10 @@ class IdentityQuery:
         ctx = info.context
         return [RoleNode.from_view(v) for v in identity.pending_roles(ctx.session, ctx.principal)]
 
-    @strawberry.field(description="The audit trail, oldest first; for operators holding a role.")
+    @strawberry.field(
+        description="The audit trail, oldest first: the entries about what the caller may "
+        "read (administrators: all). Secrets in it are masked."
+    )
     def changes(
         self,
         info: Info,
@@ -241,7 +246,7 @@ class IdentityQuery:
         after: str | None = None,
     ) -> Connection[ChangeNode]:
         ctx = info.context
-        page = identity.list_changes(
+        page = change_log.list_changes(
             ctx.session,
             ctx.principal,
             filter=(filter or ChangeFilterInput()).to_domain(),

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from domains.common import audit
-from domains.common.audit import AuditEntry
 from domains.common.entitlements import (
     claims_entitlements,
     entitlement_matches,
@@ -20,8 +19,6 @@ from domains.common.entitlements import (
 from domains.common.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
 from domains.common.identity import Principal
 from domains.common.models import pk
-from domains.common.pagination import PageRequest
-from domains.common.query import RecordPage, keyset_page
 from domains.common.time import utcnow
 from domains.identity.models import EntityKind, Role, RoleStatus, User, UserIdentity
 from domains.identity.rules import ROLE_TYPES, Action, allowed_holders
@@ -579,35 +576,3 @@ def holds_any_role(session: Session, principal: Principal) -> bool:
     return principal.is_superuser or (
         principal.user_id is not None and bool(granted_roles(session, principal.user_id))
     )
-
-
-@dataclass(frozen=True, slots=True)
-class ChangeFilter:
-    entity_type: str | None = None
-    entity_id: int | None = None
-    actor: str | None = None
-    since: datetime | None = None
-    until: datetime | None = None
-
-
-def list_changes(
-    session: Session, principal: Principal, *, filter: ChangeFilter, page: PageRequest
-) -> RecordPage:
-    """The audit trail, newest last. Readable by platform admins and by operators (users
-    holding any granted role); it names who changed what, so not by everyone."""
-    require_authenticated(principal)
-    if not holds_any_role(session, principal):
-        raise Forbidden("the change log is for operators holding a role")
-    table = AuditEntry.__table__  # type: ignore[attr-defined]
-    stmt = select(*table.c)
-    if filter.entity_type is not None:
-        stmt = stmt.where(table.c.entity_type == filter.entity_type)
-    if filter.entity_id is not None:
-        stmt = stmt.where(table.c.entity_id == filter.entity_id)
-    if filter.actor is not None:
-        stmt = stmt.where(table.c.actor == filter.actor)
-    if filter.since is not None:
-        stmt = stmt.where(table.c.at >= filter.since)
-    if filter.until is not None:
-        stmt = stmt.where(table.c.at < filter.until)
-    return keyset_page(session, stmt, table.c.id, page)

@@ -805,13 +805,12 @@ def _apply_push(sub: MsgSubscription, settings: PushSettings, now: datetime) -> 
 
 
 def _push_changes(before: PushSettings, after: PushSettings) -> dict[str, list[Any]]:
-    """The audit diff of a push configuration; secrets are only said to have changed."""
-    secret = {"auth_header_value", "verification_hash"}
+    """The audit diff of a push configuration; audit.record masks its secrets."""
     changes: dict[str, list[Any]] = {}
     for name in PUSH_FIELDS:
         old, new = getattr(before, name), getattr(after, name)
         if old != new:
-            changes[name] = ["***", "***"] if name in secret else [old, new]
+            changes[name] = [old, new]
     return changes
 
 

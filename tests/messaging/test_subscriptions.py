@@ -265,8 +265,35 @@ def test_push_changes_are_audited_without_secrets(world: World) -> None:
     assert len(entries) == 1
     changes = entries[0].changes
     assert changes["push_endpoint"] == ["", HOOK]
-    assert changes["verification_hash"] == ["***", "***"]
+    # set (it was empty), but not what it is
+    assert changes["verification_hash"] == ["", "***"]
+    assert changes["auth_header_value"] == ["", "***"]
     assert config.verification_hash not in str(changes)
+    assert config.auth_header_value not in str(changes)
+
+
+def _entries(world: World, action: str) -> list[AuditEntry]:
+    return list(
+        world.session.execute(
+            select(AuditEntry).where(AuditEntry.action == action)  # type: ignore[arg-type]
+        ).scalars()
+    )
+
+
+def test_a_mattermost_hook_is_audited_masked(world: World) -> None:
+    """A Mattermost incoming-webhook URL is a secret (whoever has it posts to the channel):
+    the change log keeps its scheme and host only."""
+    hook = "https://chat.example.org/hooks/xqz7k3secretkey"
+    push(world, {"type": "mattermost", "mattermostUrl": hook})
+    create(world, "S9", push_config={"type": "mattermost", "mattermostUrl": hook + "2"})
+    logged = [
+        *_entries(world, "msg_subscription.push_config"),
+        *(e for e in _entries(world, "msg_subscription.create") if e.entity_name == "ARGO/S9"),
+    ]
+    assert [e.changes["mattermost_url"] for e in logged] == [
+        ["", "https://chat.example.org/***"]
+    ] * 2
+    assert "xqz7k3secretkey" not in str([e.changes for e in logged])
 
 
 # --- offsets ----------------------------------------------------------------------------
