@@ -17,9 +17,12 @@ from gateway.db import make_engine
 
 
 @contextmanager
-def private_database(database_url: str, directory: Path) -> Iterator[str]:
-    """A migrated database of the same kind as `database_url`: a SQLite file in
-    `directory`, or a new PostgreSQL database beside it, dropped afterwards. Yields its URL."""
+def private_database(
+    database_url: str, directory: Path, *, revision: str = "head"
+) -> Iterator[str]:
+    """A database of the same kind as `database_url`, migrated up to `revision`: a SQLite
+    file in `directory`, or a new PostgreSQL database beside it, dropped afterwards. Yields
+    its URL."""
     base = make_url(database_url)
     admin = None
     if base.get_backend_name() == "sqlite":
@@ -33,7 +36,7 @@ def private_database(database_url: str, directory: Path) -> Iterator[str]:
     try:
         engine = make_engine(url)
         try:
-            migrate.upgrade(engine)
+            migrate.upgrade(engine, revision)
         finally:
             engine.dispose()
         yield url
