@@ -156,6 +156,8 @@ class Settings:
     session_https_only: bool = False
     # GraphQL subscriptions and the messaging service
     max_subscriptions_per_connection: int = 10
+    # seconds between re-checks of a live stream's credential (also checked on every event)
+    stream_recheck_seconds: float = 30.0
     message_retention_days: int = 7
     max_message_bytes: int = 1_572_864  # AMS's 1.5 MiB (AM-372)
     pull_wait_ms: int = 1000
@@ -240,6 +242,9 @@ class Settings:
             session_https_only=_bool(env, "OPSGRAPH_SESSION_HTTPS_ONLY", False),
             max_subscriptions_per_connection=_int(
                 env, "OPSGRAPH_MAX_SUBSCRIPTIONS_PER_CONNECTION", d.max_subscriptions_per_connection
+            ),
+            stream_recheck_seconds=_float(
+                env, "OPSGRAPH_STREAM_RECHECK_SECONDS", d.stream_recheck_seconds, 0.1
             ),
             message_retention_days=_int(
                 env, "OPSGRAPH_MESSAGE_RETENTION_DAYS", d.message_retention_days

@@ -7,6 +7,7 @@ one coroutine per resolved field that async execution would bring (see README, b
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
@@ -29,7 +30,7 @@ from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UNSET, UnsetType
 
 from domains.common.context import Limits, RequestContext, Transact
-from domains.common.errors import Unauthenticated
+from domains.common.errors import Forbidden, Unauthenticated
 from domains.common.identity import ANONYMOUS, Principal
 from domains.common.time import utcnow
 from gateway.auth.authenticator import Authenticator, Credentials
@@ -37,11 +38,15 @@ from gateway.config import Settings
 from gateway.db import unit_of_work
 from gateway.errors import format_error
 from gateway.http import http_get
+from gateway.ws import FORBIDDEN, UNAUTHORIZED, CheckedTransportWSHandler
 
 T = TypeVar("T")
 
 
 class GraphQLView(GraphQL[RequestContext, None]):
+    # streams end with their credential (gateway/ws.py)
+    graphql_transport_ws_handler_class = CheckedTransportWSHandler
+
     def __init__(
         self,
         schema: BaseSchema,
@@ -120,8 +125,46 @@ class GraphQLView(GraphQL[RequestContext, None]):
             context.principal = await anyio.to_thread.run_sync(resolve)
         except Unauthenticated as refused:
             raise ConnectionRejectionError({"message": refused.message}) from refused
+        context.memo[_WS_CREDENTIALS] = credentials  # re-checked while the socket lives
         unset: UnsetType = UNSET
         return unset
+
+    async def recheck(self, context: RequestContext) -> tuple[int, str] | None:
+        """Whether the socket's credential still holds (gateway/ws.py): None, or the close
+        code and reason. Reads only; the database only for API tokens."""
+        credentials: Credentials | None = context.memo.get(_WS_CREDENTIALS)
+        if credentials is None:
+            return None
+
+        def check() -> None:
+            if not self.authenticator.needs_database(credentials):
+                self.authenticator.recheck(None, credentials, context.principal)
+                return
+            with self.session_factory() as session:
+                try:
+                    self.authenticator.recheck(session, credentials, context.principal)
+                finally:
+                    session.rollback()
+
+        try:
+            if self.authenticator.needs_database(credentials):
+                await anyio.to_thread.run_sync(check)
+            else:
+                check()
+        except Unauthenticated as ended:
+            return UNAUTHORIZED, ended.message
+        except Forbidden as refused:
+            return FORBIDDEN, refused.message
+        return None
+
+    def recheck_delay(self, context: RequestContext) -> float:
+        """OPSGRAPH_STREAM_RECHECK_SECONDS, or until the token's `exp` if that is sooner."""
+        delay = self.settings.stream_recheck_seconds
+        credentials: Credentials | None = context.memo.get(_WS_CREDENTIALS)
+        expires = None if credentials is None else self.authenticator.expires_at(credentials)
+        if expires is not None:
+            delay = min(delay, max(expires - time.time(), 0.0) + 0.01)
+        return delay
 
     async def execute_single(
         self,
@@ -186,6 +229,9 @@ class GraphQLView(GraphQL[RequestContext, None]):
         if result.extensions:
             data["extensions"] = result.extensions
         return data
+
+
+_WS_CREDENTIALS = "ws_credentials"
 
 
 def _text(value: object) -> str | None:

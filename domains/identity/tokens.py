@@ -163,6 +163,28 @@ def user_for_api_token(session: Session, secret: str, *, now: datetime | None = 
     return user
 
 
+def recheck_api_token(
+    session: Session,
+    secret: str,
+    *,
+    user_id: int | None,
+    was_admin: bool,
+    now: datetime | None = None,
+) -> None:
+    """Whether a token accepted earlier still stands: live, for the same user, and that user
+    no less privileged than then. Reads only (a live stream asks on every event).
+    Unauthenticated when the token ended, Forbidden when the user lost administration."""
+    found = session.execute(
+        select(ApiToken, User)
+        .join(User, User.id == ApiToken.user_id)  # type: ignore[arg-type]
+        .where(ApiToken.token_hash == hash_token(secret))  # type: ignore[arg-type]
+    ).first()
+    if found is None or not _is_live(found[0], now or utcnow()) or pk(found[1]) != user_id:
+        raise Unauthenticated("the API token was revoked or has expired")
+    if was_admin and not found[1].is_admin:
+        raise Forbidden("no longer a platform administrator")
+
+
 def principal_from_api_token(session: Session, secret: str) -> Principal:
     user = user_for_api_token(session, secret)
     # No entitlements travel with an API token: VO memberships and assurance are empty,

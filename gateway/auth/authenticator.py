@@ -6,6 +6,7 @@ anonymous caller; bad credentials are refused, never downgraded to anonymous."""
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -17,7 +18,7 @@ from starlette.requests import HTTPConnection
 from domains.common.errors import Unauthenticated
 from domains.common.identity import ANONYMOUS, Principal
 from domains.identity import service as identity
-from domains.identity.tokens import principal_from_api_token
+from domains.identity.tokens import principal_from_api_token, recheck_api_token
 from gateway.auth.tokens import TokenValidator
 from gateway.config import Settings
 
@@ -135,6 +136,40 @@ class Authenticator:
             issuer=self.settings.oidc_issuer,
             admin_entitlements=self.settings.admin_entitlements,
         )
+
+    def recheck(
+        self, session: Session | None, credentials: Credentials, principal: Principal
+    ) -> None:
+        """Whether credentials accepted earlier still hold (a live stream asks on every
+        event and every OPSGRAPH_STREAM_RECHECK_SECONDS). Reads only. Unauthenticated once
+        the credential ended (an API token revoked or expired, a token past its `exp`),
+        Forbidden once it no longer allows what it did. `session` is needed only for API
+        tokens (`needs_database`)."""
+        if credentials.api_key is not None:
+            assert session is not None
+            recheck_api_token(
+                session,
+                credentials.api_key,
+                user_id=principal.user_id,
+                was_admin=principal.is_admin,
+            )
+            return
+        expires = self.expires_at(credentials)
+        if expires is not None and time.time() >= expires:
+            raise Unauthenticated("the token has expired")
+
+    @staticmethod
+    def needs_database(credentials: Credentials) -> bool:
+        return credentials.api_key is not None
+
+    @staticmethod
+    def expires_at(credentials: Credentials) -> float | None:
+        """The token's `exp` (seconds since the epoch), if it has one. A stream ends there,
+        without the clock-skew leeway that accepting a token allows."""
+        exp = (credentials.claims or {}).get("exp")
+        if isinstance(exp, int | float) and not isinstance(exp, bool):
+            return float(exp)
+        return None
 
     async def aclose(self) -> None:
         if self.validator is not None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -114,6 +115,16 @@ class Live:
 
 @pytest.fixture
 def live(ws_engine: Engine, oidc_issuer: OIDCIssuer, database_url: str) -> Iterator[Live]:
+    with open_live(ws_engine, oidc_issuer, database_url) as live:
+        yield live
+
+
+@contextmanager
+def open_live(
+    ws_engine: Engine, oidc_issuer: OIDCIssuer, database_url: str, **overrides: Any
+) -> Iterator[Live]:
+    """A project of its own (publisher, consumer in S's ACL, outsider), and the app;
+    `overrides` replace the app's Settings."""
     factory = make_session_factory(ws_engine)
     project = f"P{uuid.uuid4().hex[:10]}"
     live = Live(None, factory, oidc_issuer, project)  # type: ignore[arg-type]
@@ -145,6 +156,7 @@ def live(ws_engine: Engine, oidc_issuer: OIDCIssuer, database_url: str) -> Itera
         oidc_issuer=oidc_issuer.issuer,
         oidc_client_id=GATEWAY_CLIENT[0],
         oidc_client_secret=GATEWAY_CLIENT[1],
+        **overrides,
     )
     app = create_app(settings, engine=ws_engine, session_factory=factory)
     with TestClient(app) as client:
