@@ -14,7 +14,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route, WebSocketRoute
+from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 
 from domains.common.time import utcnow
 from domains.messaging.notify import PostgresListener
@@ -25,6 +25,7 @@ from gateway.compat.ams import AmsApi
 from gateway.config import Settings
 from gateway.db import make_engine, make_session_factory
 from gateway.feeds import FeedsApi
+from gateway.graphiql import ASSETS_PREFIX, GraphiQLAssets
 from gateway.logs import configure_logging
 from gateway.middleware import RequestLogMiddleware
 from gateway.schema import build_schema
@@ -104,9 +105,14 @@ def create_app(
                 max_age=8 * 60 * 60,
             )
         )
+    # GraphiQL's own assets (its page is GET /graphql), when GraphiQL is on
+    graphiql: list[BaseRoute] = (
+        [Mount(ASSETS_PREFIX, app=GraphiQLAssets())] if settings.graphiql else []
+    )
     app = Starlette(
         routes=[
             Route("/graphql", view, methods=["GET", "POST"]),
+            *graphiql,
             # graphql-transport-ws, for subscriptions only (see Schema.stream, GraphQLView)
             WebSocketRoute("/graphql", view),
             Route("/healthz", healthz),

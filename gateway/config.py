@@ -137,6 +137,7 @@ def _list(env: Mapping[str, str], name: str) -> tuple[str, ...]:
 class Settings:
     database_url: str = "sqlite:///./opsgraph.db"
     graphiql: bool = True
+    introspection: bool = True  # false: __schema and __type are refused
     max_query_depth: int = 12
     max_aliases: int = 30
     max_tokens: int = 5000
@@ -223,6 +224,7 @@ class Settings:
         settings = cls(
             database_url=env.get("OPSGRAPH_DATABASE_URL") or d.database_url,
             graphiql=_bool(env, "OPSGRAPH_GRAPHIQL", True),
+            introspection=_bool(env, "OPSGRAPH_INTROSPECTION", True),
             max_query_depth=_int(env, "OPSGRAPH_MAX_QUERY_DEPTH", d.max_query_depth),
             max_aliases=_int(env, "OPSGRAPH_MAX_ALIASES", d.max_aliases, minimum=0),
             max_tokens=_int(env, "OPSGRAPH_MAX_TOKENS", d.max_tokens),

@@ -37,6 +37,7 @@ from gateway.auth.authenticator import Authenticator, Credentials
 from gateway.config import Settings
 from gateway.db import unit_of_work
 from gateway.errors import format_error
+from gateway.graphiql import graphiql_page
 from gateway.http import http_get
 from gateway.ws import FORBIDDEN, UNAUTHORIZED, CheckedTransportWSHandler
 
@@ -68,6 +69,10 @@ class GraphQLView(GraphQL[RequestContext, None]):
         self.session_factory = session_factory
         self.authenticator = authenticator
         self.clock = clock
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        """Our own GraphiQL build, same-origin assets only (strawberry's loads a CDN's)."""
+        return graphiql_page()
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
