@@ -12,6 +12,7 @@ import datetime as dt
 import importlib.metadata
 import json
 import re
+import shutil
 import ssl
 import subprocess
 import uuid
@@ -82,15 +83,13 @@ def _cli(env: dict[str, str], tmp_path: Path, *args: str) -> str:
     return done.stdout.strip()
 
 
-@pytest.fixture(scope="module", params=["http", "https"])
-def live(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Live]:
-    scheme: str = request.param
-    tmp_path = tmp_path_factory.mktemp(f"live-{scheme}")
+@pytest.fixture(scope="module")
+def bootstrapped(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """A demo database bootstrapped by the CLI as an operator would (seeded here, within the
+    CLI's generous time limit: on a busy machine seeding can take longer than `serving`
+    waits for /healthz), and the token; each server below starts on a copy of it."""
+    tmp_path = tmp_path_factory.mktemp("live-seed")
     env = server_env(tmp_path)
-    # seeded here, within the CLI's generous time limit (`serve --demo` then finds it seeded;
-    # on a busy machine seeding can take longer than `serving` waits for /healthz)
     _cli(env, tmp_path, "seed", "--demo")
     _cli(env, tmp_path, "admin", "make-admin", "--subject", ADMIN)
     _cli(env, tmp_path, "messaging", "create-project", PROJECT)
@@ -100,6 +99,20 @@ def live(
         *("messaging", "issue-token", "--subject", ADMIN, "--project", PROJECT),
         *("--roles", "publisher,consumer,project_admin"),
     )
+    return tmp_path / "cli.db", token
+
+
+@pytest.fixture(scope="module", params=["http", "https"])
+def live(
+    request: pytest.FixtureRequest,
+    bootstrapped: tuple[Path, str],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Live]:
+    scheme: str = request.param
+    database, token = bootstrapped
+    tmp_path = tmp_path_factory.mktemp(f"live-{scheme}")
+    shutil.copyfile(database, tmp_path / "cli.db")
+    env = server_env(tmp_path)
     verify: ssl.SSLContext | bool = True
     extra: tuple[str, ...] = ()
     if scheme == "https":
