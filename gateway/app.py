@@ -18,7 +18,7 @@ from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 
 from domains.common.time import utcnow
 from domains.messaging.notify import PostgresListener
-from gateway import migrate
+from gateway import deadlines, migrate
 from gateway.auth.authenticator import build_authenticator
 from gateway.auth.login import login_routes
 from gateway.compat.ams import AmsApi
@@ -46,6 +46,7 @@ def create_app(
     owns_engine = engine is None
     engine = engine or make_engine(settings.database_url)
     session_factory = session_factory or make_session_factory(engine)
+    deadlines.install(engine, session_factory)  # OPSGRAPH_REQUEST_TIMEOUT reaches the database
     head = migrate.head_revision()
     authenticator = build_authenticator(settings)
     view = GraphQLView(

@@ -193,6 +193,9 @@ class Settings:
     notify_interval: float = 5.0  # seconds between looks for notifications to deliver
     notify_timeout: float = 10.0  # seconds an SMTP server or a webhook may take
     notify_max_attempts: int = 10  # failed deliveries before a notification is given up
+    # execution bounds (issue 10): seconds a request may work (0: no limit), response size
+    request_timeout: float = 30.0
+    max_response_bytes: int = 10 * 1024 * 1024
 
     @property
     def login_enabled(self) -> bool:
@@ -290,6 +293,8 @@ class Settings:
             notify_interval=_float(env, "OPSGRAPH_NOTIFY_INTERVAL", d.notify_interval, 0.05),
             notify_timeout=_float(env, "OPSGRAPH_NOTIFY_TIMEOUT", d.notify_timeout, 0.1),
             notify_max_attempts=_int(env, "OPSGRAPH_NOTIFY_MAX_ATTEMPTS", d.notify_max_attempts),
+            request_timeout=_float(env, "OPSGRAPH_REQUEST_TIMEOUT", d.request_timeout, 0),
+            max_response_bytes=_int(env, "OPSGRAPH_MAX_RESPONSE_BYTES", d.max_response_bytes),
         )
         if bool(settings.oidc_client_id) != bool(settings.oidc_client_secret):
             raise Invalid(

@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import weakref
 from collections.abc import Callable
+from time import monotonic
 from typing import Any
 
 from graphql import (
@@ -39,6 +40,8 @@ from graphql.pyutils import Path, Undefined
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types.field import StrawberryField
 from strawberry.types.info import Info
+
+from domains.common.deadline import Deadline
 
 # (attribute name, coerce function, nullable) for a basic leaf field, None for any other
 Plan = tuple[str, Callable[[Any], Any], bool] | None
@@ -134,6 +137,9 @@ class FastExecutor(StrawberryGraphQLCoreExecutionContext):
         # graphql-core reuses one grouped field set for every object of a list, so the
         # plan of a selection is worked out once per request, not once per object.
         self._compiled: dict[int, tuple[Any, Compiled]] = {}
+        # the request's time limit (OPSGRAPH_REQUEST_TIMEOUT), looked at before each object:
+        # work that runs no SQL (completing objects already loaded) stops at it too
+        self._deadline: Deadline | None = getattr(self.context_value, "deadline", None)
 
     def _compile(self, parent_type: GraphQLObjectType, grouped_field_set: Any) -> Compiled:
         entry = self._compiled.get(id(grouped_field_set))
@@ -154,6 +160,9 @@ class FastExecutor(StrawberryGraphQLCoreExecutionContext):
         grouped_field_set: Any,
         position_context: Any,
     ) -> Any:
+        deadline = self._deadline
+        if deadline is not None and path is not None and monotonic() >= deadline.at:
+            raise deadline.error()
         manager = self.middleware_manager
         if manager is not None and manager.middlewares:  # resolve hooks must see every field
             return super().execute_fields(

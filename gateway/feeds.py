@@ -26,6 +26,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from domains.common.deadline import RequestTimeout
 from domains.common.errors import (
     Conflict,
     DomainError,
@@ -42,6 +43,7 @@ from domains.downtimes import formats
 from domains.downtimes.feeds import FeedDowntime, feed_downtimes
 from domains.downtimes.models import Severity
 from domains.downtimes.service import DowntimeFilter
+from gateway import deadlines
 from gateway.auth.authenticator import Authenticator, Credentials
 from gateway.config import Settings
 from gateway.db import unit_of_work
@@ -283,6 +285,7 @@ class FeedsApi:
             def run() -> bytes:
                 """Read in one transaction, then render; both off the event loop."""
                 with unit_of_work(self.session_factory) as session:
+                    deadlines.limit(session, deadlines.start(self.settings.request_timeout))
                     principal = self.authenticator.principal(session, credentials)
                     downtimes = feed_downtimes(
                         session,
@@ -297,6 +300,8 @@ class FeedsApi:
 
             try:
                 body = await anyio.to_thread.run_sync(run)
+            except RequestTimeout as error:  # OPSGRAPH_REQUEST_TIMEOUT; rolled back
+                return _error(503, error.code, error.message)
             except DomainError as error:
                 return error_response(error)
             personal = credentials.api_key is not None or credentials.claims is not None

@@ -48,6 +48,7 @@ from domains.topology.schema import TopologyQuery
 from gateway.config import Settings
 from gateway.errors import format_error
 from gateway.executor import FastExecutor
+from gateway.inputs import InputBounds, LiteralBounds
 
 
 @strawberry.type
@@ -154,6 +155,7 @@ def build_schema(settings: Settings | None = None) -> Schema:
     rules: tuple[type[ValidationRule], ...] = (
         depth_validator(settings.max_query_depth, None),
         alias_validator(settings.max_aliases),
+        LiteralBounds,  # property filters written in the document (gateway/inputs.py)
     )
     if not settings.introspection:  # OPSGRAPH_INTROSPECTION=false: __schema, __type refused
         rules += (NoSchemaIntrospectionCustomRule,)
@@ -162,6 +164,7 @@ def build_schema(settings: Settings | None = None) -> Schema:
         lambda: AddValidationRules(list(rules)),
         lambda: ParserCache(maxsize=512),
         lambda: ValidationCache(maxsize=512),
+        InputBounds,  # property filters in variables, before they are coerced
     ]
     return Schema(
         query=Query,

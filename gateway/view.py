@@ -7,17 +7,20 @@ one coroutine per resolved field that async execution would bring (see README, b
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import anyio.to_thread
 from cross_web import HTTPException
 from graphql import GraphQLError
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import PlainTextResponse, Response
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError, MissingQueryError
@@ -30,9 +33,11 @@ from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UNSET, UnsetType
 
 from domains.common.context import Limits, RequestContext, Transact
-from domains.common.errors import Forbidden, Unauthenticated
+from domains.common.deadline import RequestTimeout
+from domains.common.errors import Forbidden, Invalid, Unauthenticated
 from domains.common.identity import ANONYMOUS, Principal
 from domains.common.time import utcnow
+from gateway import deadlines, jsonlimits
 from gateway.auth.authenticator import Authenticator, Credentials
 from gateway.config import Settings
 from gateway.db import unit_of_work
@@ -186,6 +191,9 @@ class GraphQLView(GraphQL[RequestContext, None]):
 
         def run() -> ExecutionResult:
             session = context.session
+            # OPSGRAPH_REQUEST_TIMEOUT: the database and the executor stop at the deadline
+            context.deadline = deadlines.start(self.settings.request_timeout)
+            deadlines.limit(session, context.deadline)
             try:
                 credentials: Credentials = context.memo.pop("credentials")
                 try:
@@ -203,12 +211,18 @@ class GraphQLView(GraphQL[RequestContext, None]):
                     allowed_operation_types=allowed,
                     operation_extensions=request_data.extensions,
                 )
+                result = _bounded(result, self.settings.max_response_bytes)
                 # One transaction per request, owned here: all of it or nothing.
                 if result.errors:
                     session.rollback()
                 else:
                     session.commit()
                 return result
+            except RequestTimeout as timeout:  # before execution (the caller's lookup)
+                session.rollback()
+                return ExecutionResult(
+                    data=None, errors=[GraphQLError(timeout.message, original_error=timeout)]
+                )
             except BaseException:
                 session.rollback()
                 raise
@@ -228,12 +242,134 @@ class GraphQLView(GraphQL[RequestContext, None]):
         self, request: Request, result: ExecutionResult
     ) -> GraphQLHTTPResponse:
         data: GraphQLHTTPResponse = {"data": result.data}
+        if isinstance(result, _Measured):  # `data` was encoded to measure it: not twice
+            data["data"] = cast(dict[str, object], _RawJSON(result.encoded))
         if result.errors:
             request_id = _request_id(request)
             data["errors"] = [format_error(error, request_id) for error in result.errors]
         if result.extensions:
             data["extensions"] = result.extensions
         return data
+
+    # --- bounds (OPSGRAPH_REQUEST_TIMEOUT, OPSGRAPH_MAX_RESPONSE_BYTES, JSON nesting) -------
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        request = Request(scope=scope, receive=receive)
+        response: Response
+        try:
+            response = await self.run(request)
+        except _TooDeep as refused:
+            error = GraphQLError(refused.invalid.message, original_error=refused.invalid)
+            body = {"errors": [format_error(error, _request_id(request))]}
+            response = Response(self.encode_json(body), 400, media_type="application/json")
+        except HTTPException as e:
+            response = PlainTextResponse(e.reason, status_code=e.status_code)
+        await response(scope, receive, send)
+
+    def parse_json(self, data: str | bytes) -> Any:
+        """The request body: its variables nested at most jsonlimits.MAX_DEPTH deep."""
+        return _parse_bounded(data, ())
+
+    def parse_query_params(self, params: Any) -> dict[str, Any]:
+        """GET: `variables` and `extensions` are JSON, bounded as in a body."""
+        parsed = dict(params)
+        for name in ("variables", "extensions"):
+            if parsed.get(name):
+                parsed[name] = _parse_bounded(parsed[name], (name,))
+        return parsed
+
+    def decode_json(self, data: str | bytes) -> object:
+        """WebSocket messages: one nested too deeply is refused like one that is not JSON
+        (the socket closes with 4400)."""
+        try:
+            return jsonlimits.loads(data, max_depth=jsonlimits.MAX_DEPTH + 2)
+        except jsonlimits.TooDeep as deep:
+            raise json.JSONDecodeError(str(deep), "", 0) from deep
+
+    def encode_json(self, data: object) -> str | bytes:
+        if isinstance(data, dict) and isinstance(data.get("data"), _RawJSON):
+            rest = {k: v for k, v in data.items() if k != "data"}
+            head: str = '{"data":' + data["data"].text
+            return head + ("," + json.dumps(rest, separators=(",", ":"))[1:] if rest else "}")
+        return json.dumps(data, separators=(",", ":"))
+
+
+class _TooDeep(Exception):
+    """A request's JSON nests too deeply: answered 400 with a GraphQL error naming where."""
+
+    def __init__(self, invalid: Invalid) -> None:
+        super().__init__(invalid.message)
+        self.invalid = invalid
+
+
+_DEPTH_RULE = f"lists and objects nested at most {jsonlimits.MAX_DEPTH} levels deep"
+
+
+def _parse_bounded(data: str | bytes, prefix: tuple[str, ...]) -> Any:
+    """JSON of a request; `prefix`: where it sits in a request body (() for the body itself,
+    ("variables",) for GET's `variables`). A variable's value may nest MAX_DEPTH levels."""
+    try:
+        return jsonlimits.loads(data, max_depth=jsonlimits.MAX_DEPTH + 2 - len(prefix))
+    except jsonlimits.TooDeep as deep:
+        path = (*prefix, *deep.path)
+        if len(path) >= 2 and path[0] == "variables":
+            name = f"${path[1]}"
+            message = f"Variable '{name}' has lists and objects nested more than "
+            message += f"{jsonlimits.MAX_DEPTH} levels deep."
+            raise _TooDeep(Invalid(name, _DEPTH_RULE, message)) from None
+        field = str(path[0]) if path else "body"
+        message = f"The request body has lists and objects nested more than {deep.limit} "
+        message += "levels deep" + (f" (in '{field}')." if path else ".")
+        raise _TooDeep(Invalid(field, _DEPTH_RULE, message)) from None
+    except json.JSONDecodeError as e:
+        raise HTTPException(400, "Unable to parse request body as JSON") from e
+
+
+class _RawJSON:
+    """Text already in JSON, for `encode_json` to insert as it is."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+
+@dataclass
+class _Measured(ExecutionResult):
+    """A result whose `data` was encoded (`encoded`) to check its size."""
+
+    encoded: str = "null"
+
+
+def _bounded(result: ExecutionResult, max_bytes: int) -> ExecutionResult:
+    """The result as it will be sent, or, past the request's deadline or over
+    OPSGRAPH_MAX_RESPONSE_BYTES, one error in its place (and the transaction is rolled
+    back, as for any error)."""
+    for error in result.errors or ():
+        if isinstance(error.original_error, RequestTimeout):
+            # the errors that follow a stopped statement are its consequences: one answer
+            timeout = error.original_error
+            return ExecutionResult(
+                data=None, errors=[GraphQLError(timeout.message, original_error=timeout)]
+            )
+    encoded = json.dumps(result.data, separators=(",", ":"))
+    if len(encoded) > max_bytes and len(encoded.encode()) > max_bytes:
+        invalid = Invalid(
+            "query",
+            f"a response of at most {max_bytes} bytes (OPSGRAPH_MAX_RESPONSE_BYTES)",
+            f"The response would be {len(encoded.encode())} bytes, more than this server "
+            f"sends ({max_bytes}, OPSGRAPH_MAX_RESPONSE_BYTES); ask for fewer objects "
+            "(a smaller `first`) or fewer fields.",
+        )
+        return ExecutionResult(
+            data=None, errors=[GraphQLError(invalid.message, original_error=invalid)]
+        )
+    return _Measured(
+        data=result.data, errors=result.errors, extensions=result.extensions, encoded=encoded
+    )
 
 
 _WS_CREDENTIALS = "ws_credentials"

@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
 
+from domains.common.deadline import Deadline
 from domains.common.identity import ANONYMOUS, Principal
 from domains.common.loaders import LoaderRegistry
 from domains.common.pagination import PageRequest
@@ -59,6 +60,8 @@ class RequestContext:
     allow_insecure_push: bool = False
     # the time rules read (downtimes' 24- and 48-hour rules); tests move it
     clock: Callable[[], datetime] = utcnow
+    # when the request's work must stop (OPSGRAPH_REQUEST_TIMEOUT); None: no limit
+    deadline: Deadline | None = None
 
     def page(self, first: int | None, after: str | None) -> PageRequest:
         return PageRequest.build(

@@ -2,11 +2,43 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from domains.common.errors import Invalid
 from domains.common.scopes import ScopeDefaults, ScopeMatch, ScopeSelection
 from domains.topology.models import CertificationStatus, ProductionInfrastructure
+
+# Bounds of a property expression, checked before anything is built from it: every condition
+# becomes an EXISTS sub-query, and SQLite refuses expressions nested ~50 deep or ~1,000 long.
+MAX_PROPERTY_TERMS = 100
+MAX_PROPERTY_DEPTH = 10
+RULE_PROPERTY_TERMS = (
+    f"at most {MAX_PROPERTY_TERMS} conditions in all (each key, and, or, not counts one)"
+)
+RULE_PROPERTY_DEPTH = f"and/or/not nested at most {MAX_PROPERTY_DEPTH} levels deep"
+
+N = TypeVar("N")
+
+
+def check_tree_bounds(root: N, children: Callable[[N], Sequence[N]], field: str) -> None:
+    """`Invalid(field, ...)` if the tree under `root` has more than MAX_PROPERTY_TERMS nodes
+    or more than MAX_PROPERTY_DEPTH levels. Iterative, and it stops as soon as a bound is
+    passed: a tree of any size or depth costs at most about MAX_PROPERTY_TERMS steps. For
+    the GraphQL input and the domain expression alike, so neither is walked recursively
+    before it is known to be small."""
+    stack: list[tuple[N, int]] = [(root, 1)]
+    count = 1
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_PROPERTY_DEPTH:
+            raise Invalid(field, RULE_PROPERTY_DEPTH)
+        below = children(node)
+        count += len(below)
+        if count > MAX_PROPERTY_TERMS:
+            raise Invalid(field, RULE_PROPERTY_TERMS)
+        stack.extend((child, depth + 1) for child in below)
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,7 +52,19 @@ class PropertyExpr:
     any_of: tuple[PropertyExpr, ...] | None = None
     negate: PropertyExpr | None = None
 
+    def children(self) -> tuple[PropertyExpr, ...]:
+        return (
+            *(self.all_of or ()),
+            *(self.any_of or ()),
+            *(() if self.negate is None else (self.negate,)),
+        )
+
     def validate(self, path: str) -> None:
+        check_tree_bounds(self, PropertyExpr.children, path)
+        self._validate(path)
+
+    def _validate(self, path: str) -> None:
+        # recursive, but only after check_tree_bounds: at most MAX_PROPERTY_DEPTH levels
         forms = [
             self.key is not None,
             self.all_of is not None,
@@ -38,9 +82,9 @@ class PropertyExpr:
                 if not group:
                     raise Invalid(f"{path}.{name}", "must not be empty")
                 for i, sub in enumerate(group):
-                    sub.validate(f"{path}.{name}[{i}]")
+                    sub._validate(f"{path}.{name}[{i}]")
         if self.negate is not None:
-            self.negate.validate(f"{path}.not")
+            self.negate._validate(f"{path}.not")
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +121,8 @@ class ServiceGroupFilter:
 
 
 __all__ = [
+    "MAX_PROPERTY_DEPTH",
+    "MAX_PROPERTY_TERMS",
     "PropertyExpr",
     "ScopeDefaults",
     "ScopeMatch",
@@ -84,4 +130,5 @@ __all__ = [
     "ServiceFilter",
     "ServiceGroupFilter",
     "SiteFilter",
+    "check_tree_bounds",
 ]

@@ -24,7 +24,15 @@ from domains.common.scopes import ScopeMatch, ScopeSelection
 from domains.identity import service as identity
 from domains.topology import loaders
 from domains.topology import service as topology
-from domains.topology.filters import PropertyExpr, ServiceFilter, ServiceGroupFilter, SiteFilter
+from domains.topology.filters import (
+    MAX_PROPERTY_DEPTH,
+    MAX_PROPERTY_TERMS,
+    PropertyExpr,
+    ServiceFilter,
+    ServiceGroupFilter,
+    SiteFilter,
+    check_tree_bounds,
+)
 from domains.topology.models import CertificationStatus, ProductionInfrastructure
 
 if TYPE_CHECKING:
@@ -585,7 +593,9 @@ _register_nodes()
 @strawberry.input(
     description=(
         "Condition on extension properties. Give exactly one of: `key` (presence), `key` and "
-        "`value` (equality), `and`, `or`, `not`."
+        "`value` (equality), `and`, `or`, `not`. At most "
+        f"{MAX_PROPERTY_TERMS} conditions in all (each `key`, `and`, `or`, `not` counts one), "
+        f"nested at most {MAX_PROPERTY_DEPTH} levels deep."
     )
 )
 class PropertyFilter:
@@ -595,13 +605,21 @@ class PropertyFilter:
     or_: list[PropertyFilter] | None = strawberry.field(default=None, name="or")
     not_: PropertyFilter | None = strawberry.field(default=None, name="not")
 
-    def to_domain(self) -> PropertyExpr:
+    def children(self) -> list[PropertyFilter]:
+        return [*(self.and_ or ()), *(self.or_ or ()), *(() if self.not_ is None else [self.not_])]
+
+    def to_domain(self, field: str = "filter.properties") -> PropertyExpr:
+        # bounded first (iteratively): the conversion below recurses once per level
+        check_tree_bounds(self, PropertyFilter.children, field)
+        return self._to_domain()
+
+    def _to_domain(self) -> PropertyExpr:
         return PropertyExpr(
             key=self.key,
             value=self.value,
-            all_of=None if self.and_ is None else tuple(f.to_domain() for f in self.and_),
-            any_of=None if self.or_ is None else tuple(f.to_domain() for f in self.or_),
-            negate=None if self.not_ is None else self.not_.to_domain(),
+            all_of=None if self.and_ is None else tuple(f._to_domain() for f in self.and_),
+            any_of=None if self.or_ is None else tuple(f._to_domain() for f in self.or_),
+            negate=None if self.not_ is None else self.not_._to_domain(),
         )
 
 

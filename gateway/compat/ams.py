@@ -19,12 +19,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from domains.common.deadline import RequestTimeout
 from domains.common.errors import DomainError
 from domains.common.identity import Principal
 from domains.common.time import utcnow
 from domains.messaging import formats, notify
 from domains.messaging import service as messaging
 from domains.messaging.errors import ams_error_body
+from gateway import deadlines, jsonlimits
 from gateway.auth.authenticator import Authenticator
 from gateway.config import Settings
 from gateway.db import unit_of_work
@@ -63,7 +65,9 @@ async def _body(request: Request, *, bad: AmsHttpError | None = None) -> dict[st
     if not raw.strip():
         return {}
     try:
-        value = json.loads(raw)
+        value = jsonlimits.loads(raw, max_depth=jsonlimits.MAX_DEPTH)
+    except jsonlimits.TooDeep as deep:
+        raise AmsHttpError(400, "INVALID_ARGUMENT", f"Invalid Request Body: {deep}") from None
     except (ValueError, UnicodeDecodeError):
         value = None
     if not isinstance(value, dict):
@@ -94,6 +98,8 @@ class AmsApi:
 
         def run() -> Any:
             with unit_of_work(self.session_factory) as session:
+                # each transaction is bounded (a pull's wait between two is not)
+                deadlines.limit(session, deadlines.start(self.settings.request_timeout))
                 principal = self.authenticator.principal(session, credentials)
                 return work(session, principal)
 
@@ -107,6 +113,10 @@ class AmsApi:
                 return _render(await handler(request))
             except AmsHttpError as error:
                 return _json(error.body, error.code)
+            except RequestTimeout as error:  # OPSGRAPH_REQUEST_TIMEOUT; rolled back
+                return _json(
+                    {"error": {"code": 503, "message": error.message, "status": "UNAVAILABLE"}}, 503
+                )
             except DomainError as error:
                 code, body = ams_error_body(error)
                 return _json(body, code)
