@@ -94,8 +94,6 @@ def test_demo_personas_work_everywhere_and_survive_a_restart(tmp_path: Path) -> 
         _graphql(base, personas["admin"]["token"], VIEWER)
 
 
-
-
 def test_lost_personas_file_gives_new_tokens_and_revokes_the_old(tmp_path: Path) -> None:
     env = server_env(tmp_path)
     personas_path = tmp_path / "cli.db.personas.json"
