@@ -21,6 +21,7 @@ from domains.messaging.notify import PostgresListener
 from gateway import deadlines, migrate
 from gateway.auth.authenticator import build_authenticator
 from gateway.auth.login import login_routes
+from gateway.body import BodyLimitMiddleware
 from gateway.compat.ams import AmsApi
 from gateway.config import Settings
 from gateway.db import make_engine, make_session_factory
@@ -94,7 +95,16 @@ def create_app(
         if owns_engine:
             engine.dispose()
 
-    middleware = [Middleware(RequestLogMiddleware)]
+    middleware = [
+        Middleware(RequestLogMiddleware),
+        # bodies are read (bounded in size and time) before any route code runs
+        Middleware(
+            BodyLimitMiddleware,
+            max_bytes=settings.max_body_bytes,
+            max_publish_bytes=settings.max_publish_bytes,
+            timeout=settings.body_timeout,
+        ),
+    ]
     if settings.session_secret:
         middleware.append(
             Middleware(

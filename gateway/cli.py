@@ -112,6 +112,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     from domains.downtimes.seed import seed_demo_downtimes
     from domains.topology.seed import seed_demo
     from gateway.app import create_app
+    from gateway.protocol import timed_h11
     from workers.runtime import WorkerRuntime
 
     if bool(args.ssl_certfile) != bool(args.ssl_keyfile):
@@ -167,6 +168,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
             ssl_certfile=args.ssl_certfile,
             ssl_keyfile=args.ssl_keyfile,
             timeout_graceful_shutdown=settings.shutdown_timeout,
+            http=timed_h11(settings.header_timeout),  # closes slow or silent connections
         )
     finally:
         runtime.stop()

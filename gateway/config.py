@@ -196,6 +196,11 @@ class Settings:
     # execution bounds (issue 10): seconds a request may work (0: no limit), response size
     request_timeout: float = 30.0
     max_response_bytes: int = 10 * 1024 * 1024
+    # HTTP requests (gateway/body.py, gateway/protocol.py)
+    max_body_bytes: int = 4 * 1024 * 1024
+    max_publish_bytes: int = 16 * 1024 * 1024  # AMS's :publish, a batch of messages
+    header_timeout: float = 10.0  # seconds to receive a request line and headers
+    body_timeout: float = 60.0  # seconds to receive a request body
 
     @property
     def login_enabled(self) -> bool:
@@ -295,6 +300,10 @@ class Settings:
             notify_max_attempts=_int(env, "OPSGRAPH_NOTIFY_MAX_ATTEMPTS", d.notify_max_attempts),
             request_timeout=_float(env, "OPSGRAPH_REQUEST_TIMEOUT", d.request_timeout, 0),
             max_response_bytes=_int(env, "OPSGRAPH_MAX_RESPONSE_BYTES", d.max_response_bytes),
+            max_body_bytes=_int(env, "OPSGRAPH_MAX_BODY_BYTES", d.max_body_bytes),
+            max_publish_bytes=_int(env, "OPSGRAPH_MAX_PUBLISH_BYTES", d.max_publish_bytes),
+            header_timeout=_float(env, "OPSGRAPH_HEADER_TIMEOUT", d.header_timeout, 0.1),
+            body_timeout=_float(env, "OPSGRAPH_BODY_TIMEOUT", d.body_timeout, 0.1),
         )
         if bool(settings.oidc_client_id) != bool(settings.oidc_client_secret):
             raise Invalid(
@@ -317,6 +326,18 @@ class Settings:
             )
         if "@" not in settings.smtp_from.strip("@"):
             raise Invalid("OPSGRAPH_SMTP_FROM", "an e-mail address")
+        # a GraphQL or AMS publish of one largest message (base64: 4 bytes per 3) must fit
+        one_message = 4 * -(-settings.max_message_bytes // 3) + 65536
+        for name, value in (
+            ("OPSGRAPH_MAX_BODY_BYTES", settings.max_body_bytes),
+            ("OPSGRAPH_MAX_PUBLISH_BYTES", settings.max_publish_bytes),
+        ):
+            if value < one_message:
+                raise Invalid(
+                    name,
+                    f"at least {one_message}: one message of OPSGRAPH_MAX_MESSAGE_BYTES, "
+                    "base64-encoded, and 64 KiB more",
+                )
         if settings.redis_maintenance_chance > 1_000_000:
             raise Invalid("OPSGRAPH_REDIS_MAINTENANCE_CHANCE", "at most 1000000 (per million)")
         return settings
