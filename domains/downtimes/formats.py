@@ -10,8 +10,9 @@ Pure functions of the downtimes and of `now`: no I/O, no clock, no database.
 - CSV: one row per (downtime, affected service), as GOCDB's flat get_downtime. A text cell
   that a spreadsheet would read as a formula (leading `=`, `+`, `-`, `@`, tab or carriage
   return) gets a leading apostrophe, so opening the file never runs anything.
-- Control characters other than tab and newline are dropped from text: XML 1.0 and iCal
-  TEXT both forbid them.
+- Characters XML 1.0 forbids (controls other than tab and line ends, U+FFFE, U+FFFF, lone
+  surrogates) are dropped from text in every format, JSON included: iCal TEXT forbids the
+  controls too, and a lone surrogate cannot be encoded at all.
 """
 
 from __future__ import annotations
@@ -19,13 +20,13 @@ from __future__ import annotations
 import csv
 import io
 import json
-import re
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from typing import Any
 from xml.etree import ElementTree
 
+from domains.common.text import xml_text
 from domains.downtimes.feeds import FeedDowntime
 from domains.downtimes.service import effective_end
 
@@ -52,12 +53,11 @@ CSV_COLUMNS = (
 )
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
-
 def clean_text(value: str) -> str:
-    """Drop the control characters XML and iCal TEXT forbid; keep tab and line ends."""
-    return _CONTROL.sub("", value)
+    """Drop what XML and iCal TEXT forbid (controls other than tab and line ends, U+FFFE,
+    U+FFFF, lone surrogates): text stored before the input rule, or around it, must not
+    make a feed unreadable."""
+    return xml_text(value)
 
 
 def iso(moment: datetime) -> str:
@@ -66,7 +66,7 @@ def iso(moment: datetime) -> str:
 
 
 def uid(downtime: FeedDowntime) -> str:
-    return f"{downtime.primary_key}@{UID_DOMAIN}"
+    return f"{clean_text(downtime.primary_key)}@{UID_DOMAIN}"
 
 
 def summary(downtime: FeedDowntime) -> str:
@@ -244,32 +244,33 @@ def render_csv(downtimes: Sequence[FeedDowntime]) -> bytes:
 
 
 def downtime_json(downtime: FeedDowntime, global_id: Callable[[int], str]) -> dict[str, Any]:
+    c = clean_text
     return {
         "id": global_id(downtime.id),
-        "primaryKey": downtime.primary_key,
+        "primaryKey": c(downtime.primary_key),
         "severity": downtime.severity.value,
         "classification": downtime.classification.value,
         "startsAt": iso(downtime.starts_at),
         "endsAt": iso(downtime.ends_at),
         "declaredAt": iso(downtime.declared_at),
-        "description": downtime.description,
-        "site": downtime.site,
-        "ngi": downtime.ngi,
+        "description": c(downtime.description),
+        "site": c(downtime.site),
+        "ngi": c(downtime.ngi),
         "services": [
             {
-                "hostName": s.host_name,
-                "serviceType": s.service_type,
+                "hostName": c(s.host_name),
+                "serviceType": c(s.service_type),
                 "endedAt": None if s.ended_at is None else iso(s.ended_at),
             }
             for s in downtime.services
         ],
         "endpoints": [
             {
-                "name": e.name,
-                "hostName": e.host_name,
-                "serviceType": e.service_type,
-                "interfaceName": e.interface_name,
-                "url": e.url,
+                "name": c(e.name),
+                "hostName": c(e.host_name),
+                "serviceType": c(e.service_type),
+                "interfaceName": c(e.interface_name),
+                "url": None if e.url is None else c(e.url),
             }
             for e in downtime.endpoints
         ],

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from domains.common.errors import Invalid
+from domains.common.text import check_text
 from domains.downtimes.models import DESCRIPTION_MAX, Classification
 
 SCHEDULED_NOTICE = timedelta(hours=24)
@@ -73,6 +74,7 @@ def check_description(description: str, *, field: str = "input.description") -> 
         raise Invalid(field, RULE_DESCRIPTION_LENGTH)
     if FORBIDDEN_DESCRIPTION_CHARS & set(text):
         raise Invalid(field, RULE_DESCRIPTION_CHARS)
+    check_text(field, text)
     return text
 
 

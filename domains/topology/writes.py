@@ -14,6 +14,7 @@ from domains.common import audit
 from domains.common.errors import Conflict, Invalid, NotFound
 from domains.common.identity import Principal
 from domains.common.models import legacy_key, pk
+from domains.common.text import check_text, check_texts
 from domains.common.time import utcnow
 from domains.identity import service as identity
 from domains.identity.rules import Action
@@ -59,6 +60,13 @@ from domains.topology.service import PROPERTY_TABLES, SCOPE_LINKS, T_ENDPOINT, T
 def _check_length(field: str, value: str | None, limit: int) -> None:
     if value is not None and len(value) > limit:
         raise Invalid(field, f"at most {limit} characters")
+    check_text(field, value)
+
+
+def _check_texts(**values: object) -> None:
+    """Every text given: none of the characters XML forbids (feeds and XML routes show
+    them). Field names in snake_case are reported in camelCase, as the API spells them."""
+    check_texts({name: v for name, v in values.items() if isinstance(v, str)})
 
 
 def _check_description(field: str, value: str, limit: int) -> None:
@@ -145,6 +153,12 @@ def create_ngi(
     identity.require_superuser(principal)
     _check_tag_name("name", name)
     _check_description("description", description, 2000)
+    _check_texts(
+        email=email,
+        rod_email=rod_email,
+        security_email=security_email,
+        helpdesk_email=helpdesk_email,
+    )
     _check_unique(session, Ngi.name, name, "name")
     _check_legacy_key(session, Ngi, primary_key)
     if len(set(project_ids)) != len(project_ids):
@@ -175,6 +189,7 @@ def create_country(session: Session, principal: Principal, *, code: str, name: s
         raise Invalid("code", "ISO 3166-1 alpha-2: two capital letters")
     if not name or len(name) > 255:
         raise Invalid("name", "1 to 255 characters")
+    check_text("name", name)
     _check_unique(session, Country.code, code, "code")
     _check_unique(session, Country.name, name, "name")
     country = Country(code=code, name=name)
@@ -278,6 +293,17 @@ def create_site(
     primary_key: str | None = None,
 ) -> Site:
     identity.authorize(session, principal, Action.NGI_ADD_SITE, "ngi", ngi_id)
+    _check_texts(
+        official_name=official_name,
+        domain=domain,
+        home_url=home_url,
+        email=email,
+        telephone=telephone,
+        alarm_email=alarm_email,
+        csirt_email=csirt_email,
+        csirt_telephone=csirt_telephone,
+        giis_url=giis_url,
+    )
     _validate_site_fields(
         short_name=short_name,
         description=description,
@@ -360,6 +386,15 @@ def create_service(
     primary_key: str | None = None,
 ) -> Service:
     identity.authorize(session, principal, Action.SITE_ADD_SERVICE, "site", site_id)
+    _check_texts(
+        url=url,
+        host_dn=host_dn,
+        ipv4_address=ipv4_address,
+        ipv6_address=ipv6_address,
+        operating_system=operating_system,
+        architecture=architecture,
+        email=email,
+    )
     if not HOST_NAME_RE.match(host_name) or "." not in host_name:
         raise Invalid("hostName", "a fully qualified host name")
     _check_description("description", description, 255)
@@ -455,6 +490,7 @@ def add_endpoint(
 ) -> Endpoint:
     identity.authorize(session, principal, Action.EDIT_OBJECT, "service", service_id)
     service: Service = _require(session, Service, service_id, "service")
+    _check_texts(url=url, interface_name=interface_name, email=email)
     _check_endpoint_name(session, service_id, name)
     _check_description("description", description, 2000)
     # GOCDB's write API: the interface defaults to the service type, `monitored` to the
@@ -500,6 +536,7 @@ def create_service_group(
     if not re.fullmatch(r"[A-Za-z0-9_.-]+", name):
         raise Invalid("name", "letters, digits, '.', '_' and '-' only")
     _check_description("description", description, 2000)
+    _check_texts(email=email)
     _check_unique(session, ServiceGroup.name, name, "name")
     _check_legacy_key(session, ServiceGroup, primary_key)
     if len(set(service_ids)) != len(service_ids):
@@ -780,6 +817,7 @@ def update_site(
     change_certification_status)."""
     identity.authorize(session, principal, Action.EDIT_OBJECT, "site", site_id)
     _check_fields(changes, SITE_FIELDS)
+    _check_texts(**changes)
     site: Site = _require(session, Site, site_id, "site")
     merged = {**_snapshot(site, SITE_FIELDS), **changes}
     _validate_site_fields(
@@ -881,6 +919,7 @@ def update_service(
     identity.authorize(session, principal, Action.EDIT_OBJECT, "service", service_id)
     service: Service = _require(session, Service, service_id, "service")
     _check_fields(changes, SERVICE_FIELDS)
+    _check_texts(**changes)
     merged = {**_snapshot(service, SERVICE_FIELDS), **changes}
     if not HOST_NAME_RE.match(merged["host_name"]) or "." not in merged["host_name"]:
         raise Invalid("hostName", "a fully qualified host name")
@@ -934,6 +973,7 @@ def update_endpoint(
     endpoint: Endpoint = _require(session, Endpoint, endpoint_id, "endpoint")
     identity.authorize(session, principal, Action.EDIT_OBJECT, "service", endpoint.service_id)
     _check_fields(changes, ENDPOINT_FIELDS)
+    _check_texts(**changes)
     if "name" in changes and changes["name"] != endpoint.name:
         _check_endpoint_name(session, endpoint.service_id, changes["name"])
     if "description" in changes:

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from domains.common.text import RULE_TEXT
 from domains.downtimes import rules
 from tests.conftest import GraphQLClient
 from tests.downtimes.conftest import DECLARE, NOW, SiteFixture, declare, declare_input
@@ -171,10 +172,19 @@ def _cases(target: SiteFixture) -> list[tuple[dict[str, Any], str, str]]:
             "input.description",
             rules.RULE_DESCRIPTION_CHARS,
         ),
+        # what XML forbids would make the public RSS feed unreadable (issue 10)
+        *(
+            (
+                declare_input(target, start=H, end=2 * H, description=f"disk{c}swap"),
+                "input.description",
+                RULE_TEXT,
+            )
+            for c in ("\x01", "\x0c", "\ufffe", "\uffff")
+        ),
     ]
 
 
-@pytest.mark.parametrize("case", range(13))
+@pytest.mark.parametrize("case", range(17))
 def test_each_declaration_rule_refused_by_name(
     site_admin: GraphQLClient, session: Session, target: SiteFixture, case: int
 ) -> None:

@@ -194,3 +194,39 @@ def test_json_shape() -> None:
         "services",
         "endpoints",
     }
+
+
+# Text stored before the input rule (or written around it) with what XML forbids: every
+# format drops it and stays readable, instead of an invalid feed or a 500 (issue 10).
+FORBIDDEN = "a\x01b\x0bc\ufffed\uffffe\ud800f\udfffg"
+
+
+def test_every_format_drops_what_xml_forbids_from_every_text() -> None:
+    bad = downtime(
+        FORBIDDEN,
+        site="SITE\ufffe",
+        ngi="NGI\x02",
+        primary_key="7G0\uffff",
+        services=(FeedService("ce01\ud800.example.org", "ARC\x1f-CE", None),),
+        endpoints=(FeedEndpoint("ep\ufffe", "ce01", "ARC-CE", "https://x/\x03", "emi\uffff"),),
+    )
+    rss = formats.render_rss([bad], title="D\ufffe", link="https://x/feeds", now=NOW)
+    item = ElementTree.fromstring(rss).find("channel/item")
+    assert item is not None
+    assert (item.findtext("description") or "").startswith("abcdefg\n")
+    assert item.findtext("title", "").startswith("OUTAGE: SITE (")
+
+    ical = formats.render_ical([bad], title="D", now=NOW)
+    (event,) = icalendar.Calendar.from_ical(ical).walk("VEVENT")
+    assert str(event["DESCRIPTION"]).startswith("abcdefg\n")
+    assert str(event["UID"]) == "7G0@opsgraph"
+
+    rows = list(csv.reader(io.StringIO(formats.render_csv([bad]).decode("utf-8"))))
+    assert rows[1][:4] == ["7G0", "ce01.example.org", "ARC-CE", "SITE"]
+    assert rows[1][6] == "abcdefg"
+
+    (item_json,) = json.loads(formats.render_json([bad], global_id=str))["downtimes"]
+    assert item_json["description"] == "abcdefg"
+    assert (item_json["site"], item_json["ngi"]) == ("SITE", "NGI")
+    assert item_json["endpoints"][0]["name"] == "ep"
+    assert item_json["endpoints"][0]["url"] == "https://x/"

@@ -303,3 +303,46 @@ def test_wrong_id_types_name_the_argument(manager: GraphQLClient, session: Sessi
         "input.id",
         "Site",
     )
+
+
+# Characters XML forbids (issue 10): the feeds and XML routes render these fields.
+NOT_XML = ["\x01", "\x1f", "\ufffe", "\uffff"]
+
+
+@pytest.mark.parametrize("char", NOT_XML)
+@pytest.mark.parametrize("field", ["description", "officialName", "homeUrl", "telephone"])
+def test_site_text_refuses_what_xml_forbids(
+    manager: GraphQLClient, session: Session, field: str, char: str
+) -> None:
+    site_id, _, _ = site_with(session, "Certified")
+    broken(
+        manager,
+        session,
+        UPDATE_SITE,
+        {"i": {"id": global_id("Site", site_id), field: f"before{char}after"}},
+        field,
+        "XML forbids",
+    )
+
+
+def test_service_endpoint_property_and_reason_text_refuse_what_xml_forbids(
+    manager: GraphQLClient, session: Session
+) -> None:
+    service_id, endpoint_id, site_id = session.execute(
+        text("SELECT e.service_id, e.id, s.site_id FROM endpoint e JOIN service s "
+             "ON s.id = e.service_id ORDER BY e.id LIMIT 1")
+    ).one()
+    service, site = global_id("Service", service_id), global_id("Site", site_id)
+    cases: list[tuple[str, dict[str, Any], str]] = [
+        (UPDATE_SERVICE, {"id": service, "operatingSystem": "Linux\ufffe"}, "operatingSystem"),
+        (UPDATE_SERVICE, {"id": service, "description": "disk\x0b"}, "description"),
+        (ADD_ENDPOINT, {"serviceId": service, "name": "ep\uffff"}, "name"),
+        (ADD_ENDPOINT, {"serviceId": service, "name": "ep", "url": "https://x/\x02"}, "url"),
+        (SET_PROPERTY, {"entityId": site, "key": "k", "value": "v\x00"}, "value"),
+        (STATUS, {"siteId": site, "status": "SUSPENDED", "reason": "why\x1b"}, "reason"),
+    ]
+    for query, value, field in cases:
+        broken(manager, session, query, {"i": value}, field, "XML forbids")
+    # tab, line ends and every other character stay allowed
+    ok = "tab\there\r\nline — 冷却 🔧 \u2028\ufffd"
+    manager.data(UPDATE_SERVICE, {"i": {"id": service, "operatingSystem": ok}})
