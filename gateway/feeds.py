@@ -61,6 +61,7 @@ RULE_SEVERITY = "OUTAGE or WARNING"
 RULE_BOOLEAN = "true or false"
 RULE_TIME = "an ISO 8601 time with a UTC offset, or a date (YYYY-MM-DD)"
 RULE_WINDOW = "must not be before from"
+RULE_TIME_RANGE = "a moment from 0001-01-01 to 9999-12-31 in UTC (to=<date>: at most 9999-12-30)"
 RULE_LIMIT = f"an integer from 1 to {FEED_LIMIT}"
 RULE_ONE_CREDENTIAL = "one credential only (token, key, x-api-key or Authorization)"
 
@@ -124,11 +125,16 @@ def _moment(request: Request, name: str, *, end_of_day: bool) -> datetime | None
             moment = datetime.combine(day, time(), tzinfo=UTC)
             return moment + timedelta(days=1) if end_of_day else moment
         parsed = datetime.fromisoformat(value)
+    except OverflowError as exc:  # the day after 9999-12-31
+        raise Invalid(name, RULE_TIME_RANGE) from exc
     except ValueError as exc:
         raise Invalid(name, RULE_TIME) from exc
     if parsed.tzinfo is None or parsed.utcoffset() is None:
         raise Invalid(name, RULE_TIME)
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError as exc:  # e.g. 9999-12-31T23:00-14:00 is in the year 10000 in UTC
+        raise Invalid(name, RULE_TIME_RANGE) from exc
 
 
 def _severities(request: Request) -> tuple[Severity, ...] | None:

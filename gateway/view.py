@@ -36,6 +36,7 @@ from domains.common.context import Limits, RequestContext, Transact
 from domains.common.deadline import RequestTimeout
 from domains.common.errors import Forbidden, Invalid, Unauthenticated
 from domains.common.identity import ANONYMOUS, Principal
+from domains.common.text import lone_surrogate
 from domains.common.time import utcnow
 from gateway import deadlines, jsonlimits
 from gateway.auth.authenticator import Authenticator, Credentials
@@ -103,6 +104,27 @@ class GraphQLView(GraphQL[RequestContext, None]):
         if isinstance(request, WebSocket):
             context.transact = self._transact(context)
         return context
+
+    def decode_json(self, data: str | bytes) -> object:
+        """JSON that is Unicode text: not bytes that fail UTF-8, nor a lone surrogate
+        (`"\\ud800"`), which no database stores. Refused as JSONDecodeError, so that a
+        WebSocket message is refused like other bad JSON (4400)."""
+        try:
+            value = json.loads(data)
+        except UnicodeDecodeError as exc:
+            raise _NotText("the request body is not valid UTF-8") from exc
+        where = lone_surrogate(value)
+        if where is not None:
+            raise _NotText(f"{where or 'the body'}: a lone surrogate is not a Unicode character")
+        return value
+
+    def parse_json(self, data: str | bytes) -> Any:
+        try:
+            return self.decode_json(data)
+        except _NotText as exc:
+            raise HTTPException(400, exc.msg) from exc
+        except json.JSONDecodeError as exc:
+            raise HTTPException(400, "Unable to parse request body as JSON") from exc
 
     def _transact(self, context: RequestContext) -> Transact[Any]:
         async def transact(fn: Callable[[Session, Principal], T]) -> T:
@@ -373,6 +395,11 @@ def _bounded(result: ExecutionResult, max_bytes: int) -> ExecutionResult:
 
 
 _WS_CREDENTIALS = "ws_credentials"
+
+
+class _NotText(json.JSONDecodeError):
+    def __init__(self, message: str) -> None:
+        super().__init__(message, "", 0)
 
 
 def _text(value: object) -> str | None:

@@ -7,15 +7,18 @@ import base64
 import binascii
 import dataclasses
 from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
 from operator import itemgetter
 from typing import Any, Generic, NewType, TypeVar
 
 import strawberry
+from strawberry.exceptions import StrawberryInputCoercionError
+from strawberry.schema.types.base_scalars import DateTimeDefinition
 from strawberry.types.scalar import ScalarDefinition
 
 from domains.common.context import RequestContext
 from domains.common.errors import Invalid
-from domains.common.pagination import encode_cursor
+from domains.common.pagination import RULE_KEY, encode_cursor, parse_key
 from domains.common.query import Record, RecordPage
 
 Info = strawberry.Info[RequestContext, None]
@@ -27,14 +30,18 @@ def to_global_id(type_name: str, pk: int) -> str:
 
 
 def from_global_id(global_id: str, *, argument: str = "id") -> tuple[str, int]:
+    malformed = Invalid(
+        argument, "malformed global id", f"{argument}: malformed global id ({RULE_KEY})"
+    )
     try:
         text = base64.b64decode(global_id.encode("ascii"), validate=True).decode("utf-8")
-        type_name, _, raw_pk = text.partition(":")
-        if not type_name or not raw_pk.isdigit():
-            raise ValueError(text)
     except (binascii.Error, UnicodeError, ValueError) as exc:
-        raise Invalid(argument, "malformed global id", f"{argument}: malformed global id") from exc
-    return type_name, int(raw_pk)
+        raise malformed from exc
+    type_name, _, raw_pk = text.partition(":")
+    key = parse_key(raw_pk)
+    if not type_name or key is None:
+        raise malformed
+    return type_name, key
 
 
 def id_of_type(global_id: str, type_name: str, *, argument: str) -> int:
@@ -91,6 +98,21 @@ def _parse_long(value: object) -> int:
     return number
 
 
+def _parse_datetime(value: object) -> datetime:
+    """strawberry's DateTime parsing, refusing a moment that is outside years 1-9999 once
+    in UTC (e.g. 9999-12-31T23:00-14:00): the databases and the rules could not use it."""
+    parsed: datetime = DateTimeDefinition.parse_value(value)  # type: ignore[misc]
+    if parsed.tzinfo is not None and parsed.utcoffset() is not None:
+        try:
+            parsed.astimezone(UTC)
+        except OverflowError:
+            raise StrawberryInputCoercionError(
+                f'Value cannot represent a DateTime: "{value}". It lies outside the years '
+                "1 to 9999 in UTC."
+            ) from None
+    return parsed
+
+
 Long = NewType("Long", int)
 
 # The custom scalars, for every schema's `StrawberryConfig(scalar_map=SCALARS)`.
@@ -100,7 +122,8 @@ SCALARS: dict[object, ScalarDefinition] = {
         description="A 64-bit integer (offsets, byte and message counts), a JSON number.",
         serialize=int,
         parse_value=_parse_long,
-    )
+    ),
+    datetime: dataclasses.replace(DateTimeDefinition, parse_value=_parse_datetime),
 }
 
 

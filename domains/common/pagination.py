@@ -14,6 +14,18 @@ T = TypeVar("T")
 
 _PREFIX = "cursor:"
 
+# Database keys are INTEGER columns (32-bit signed on PostgreSQL): a larger key names nothing,
+# and the database would refuse to compare with it.
+MAX_KEY = 2**31 - 1
+RULE_KEY = f"its key an integer from 0 to {MAX_KEY}"
+
+
+def parse_key(text: str) -> int | None:
+    """A database key written in decimal (ASCII digits, at most MAX_KEY); None otherwise."""
+    if not (text.isascii() and text.isdigit()) or len(text) > 10 or int(text) > MAX_KEY:
+        return None
+    return int(text)
+
 
 def encode_cursor(key: int) -> str:
     return base64.urlsafe_b64encode(f"{_PREFIX}{key}".encode()).decode().rstrip("=")
@@ -25,9 +37,10 @@ def decode_cursor(cursor: str, *, argument: str = "after") -> int:
         text = base64.urlsafe_b64decode(padded.encode("ascii")).decode("utf-8")
     except (binascii.Error, UnicodeError, ValueError) as exc:
         raise Invalid(argument, "malformed cursor", f"{argument}: malformed cursor") from exc
-    if not text.startswith(_PREFIX) or not text[len(_PREFIX) :].isdigit():
-        raise Invalid(argument, "malformed cursor", f"{argument}: malformed cursor")
-    return int(text[len(_PREFIX) :])
+    key = parse_key(text[len(_PREFIX) :]) if text.startswith(_PREFIX) else None
+    if key is None:
+        raise Invalid(argument, "malformed cursor", f"{argument}: malformed cursor ({RULE_KEY})")
+    return key
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from domains.common.pagination import parse_key
 from domains.messaging.errors import AmsInvalid
 from domains.messaging.models import PROJECT_ROLES
 
@@ -203,8 +204,8 @@ def _int(raw: Mapping[str, Any], key: str, field: str) -> int:
     value = raw.get(key, 0)
     if value is None:
         return 0
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise AmsInvalid(field, "a non-negative integer", f"Invalid {field} Arguments")
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 2**31 - 1:
+        raise AmsInvalid(field, "an integer from 0 to 2147483647", f"Invalid {field} Arguments")
     return value
 
 
@@ -358,9 +359,10 @@ def decode_page_token(token: str | None) -> int | None:
         text = base64.b64decode(token, validate=True).decode("ascii")
     except (binascii.Error, ValueError, UnicodeError) as exc:
         raise AmsInvalid("pageToken", "a token from a previous page", "Invalid page token") from exc
-    if not text.isdigit():
+    key = parse_key(text)
+    if key is None:
         raise AmsInvalid("pageToken", "a token from a previous page", "Invalid page token")
-    return int(text)
+    return key
 
 
 def check_page_size(size: int | None) -> int:

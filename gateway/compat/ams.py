@@ -22,6 +22,7 @@ from starlette.routing import Route
 from domains.common.deadline import RequestTimeout
 from domains.common.errors import DomainError
 from domains.common.identity import Principal
+from domains.common.text import lone_surrogate
 from domains.common.time import utcnow
 from domains.messaging import formats, notify
 from domains.messaging import service as messaging
@@ -33,6 +34,7 @@ from gateway.db import unit_of_work
 from gateway.http import http_get
 
 JSON_TYPE = "application/json; charset=utf-8"
+MAX_PAGE_SIZE = 2**31 - 1
 Work = Callable[[Session, Principal], Any]
 
 
@@ -43,6 +45,11 @@ class AmsHttpError(Exception):
         super().__init__(message)
         self.body = {"error": {"code": code, "message": message, "status": status}}
         self.code = code
+        self.status = status
+
+    def saying(self, detail: str) -> AmsHttpError:
+        """The same error, its message followed by what exactly is wrong."""
+        return AmsHttpError(self.code, self.status, f"{self.body['error']['message']}: {detail}")
 
 
 def _json(body: Any, status: int = 200) -> Response:
@@ -64,14 +71,20 @@ async def _body(request: Request, *, bad: AmsHttpError | None = None) -> dict[st
     raw = await request.body()
     if not raw.strip():
         return {}
+    refused = bad or AmsHttpError(400, "BAD_REQUEST", "Invalid Request Body")
     try:
         value = jsonlimits.loads(raw, max_depth=jsonlimits.MAX_DEPTH)
     except jsonlimits.TooDeep as deep:
         raise AmsHttpError(400, "INVALID_ARGUMENT", f"Invalid Request Body: {deep}") from None
-    except (ValueError, UnicodeDecodeError):
+    except UnicodeDecodeError as exc:
+        raise refused.saying("the body is not valid UTF-8") from exc
+    except ValueError:
         value = None
     if not isinstance(value, dict):
-        raise bad or AmsHttpError(400, "BAD_REQUEST", "Invalid Request Body")
+        raise refused
+    where = lone_surrogate(value)
+    if where is not None:  # JSON's "\ud800": no database stores it
+        raise refused.saying(f"{where}: a lone surrogate is not a Unicode character")
     return value
 
 
@@ -481,12 +494,16 @@ class AmsApi:
 
 def _paging(request: Request) -> tuple[int, str | None]:
     raw = request.query_params.get("pageSize", "0") or "0"
+    # AMS's page size is a 32-bit integer; 0 means all
+    invalid = AmsHttpError(
+        400, "INVALID_ARGUMENT", f"Invalid page size: an integer from 0 to {MAX_PAGE_SIZE}"
+    )
     try:
         size = int(raw)
     except ValueError as exc:
-        raise AmsHttpError(400, "INVALID_ARGUMENT", "Invalid page size") from exc
-    if size < 0:
-        raise AmsHttpError(400, "INVALID_ARGUMENT", "Invalid page size")
+        raise invalid from exc
+    if not 0 <= size <= MAX_PAGE_SIZE:
+        raise invalid
     return size, request.query_params.get("pageToken") or None
 
 

@@ -365,3 +365,51 @@ def test_member_bodies(wire: Wire, session: Session) -> None:
     assert snapshot(session) == before
     assert wire.call("POST", f"{P}/members/new@egi.eu:remove")[0] == 200
     assert wire.call("GET", f"{P}/members/new@egi.eu")[0] == 404
+
+
+# Input that used to be a 500 (issue 10): AMS's 400 naming the problem, nothing written.
+@pytest.mark.parametrize("size", [str(10**30), str(2**31), "-1", "abc", "1e3"])
+@pytest.mark.parametrize("what", ["topics", "subscriptions"])
+def test_page_size_outside_32_bits_or_not_a_number(wire: Wire, what: str, size: str) -> None:
+    code, body, _ = wire.call("GET", f"{P}/{what}?pageSize={size}")
+    assert (code, body["error"]["status"]) == (400, "INVALID_ARGUMENT")
+    assert body["error"]["message"] == "Invalid page size: an integer from 0 to 2147483647"
+    assert wire.call("GET", f"{P}/{what}?pageSize={2**31 - 1}")[0] == 200
+
+
+@pytest.mark.parametrize("key", [2**31, 2**63, 10**30])
+def test_page_token_beyond_any_key(wire: Wire, key: int) -> None:
+    token = base64.b64encode(str(key).encode()).decode()
+    code, body, _ = wire.call("GET", f"{P}/topics?pageToken={token}")
+    assert (code, body["error"]["message"]) == (400, "Invalid page token")
+
+
+def test_a_body_that_is_not_utf8_or_holds_a_lone_surrogate(wire: Wire, session: Session) -> None:
+    assert wire.call("PUT", f"{P}/topics/t")[0] == 200
+    before = snapshot(session)
+    code, body, _ = wire.call("POST", f"{P}/topics/t:publish", raw=b'{"messages": "\xff"}')
+    assert code == 400
+    assert body["error"]["message"] == "Invalid Message Arguments: the body is not valid UTF-8"
+    code, body, _ = wire.call(
+        "POST", f"{P}/topics/t:publish", raw=rb'{"messages": [{"attributes": {"a": "\ud800"}}]}'
+    )
+    assert (code, body["error"]["status"]) == (400, "INVALID_ARGUMENT")
+    assert body["error"]["message"] == (
+        "Invalid Message Arguments: messages[0].attributes.a: a lone surrogate is not a "
+        "Unicode character"
+    )
+    code, body, _ = wire.call("PUT", f"{P}/subscriptions/s", raw=rb'{"topic": "t\udc00"}')
+    assert (code, body["error"]["status"]) == (400, "BAD_REQUEST")
+    assert "topic: a lone surrogate" in body["error"]["message"]
+    assert snapshot(session) == before
+
+
+@pytest.mark.parametrize(
+    "push",
+    [{"maxMessages": 10**30}, {"maxMessages": 2**31}, {"retryPolicy": {"period": 10**30}}],
+)
+def test_push_numbers_beyond_32_bits(wire: Wire, push: dict[str, Any]) -> None:
+    assert wire.call("PUT", f"{P}/topics/t")[0] == 200
+    config = {"pushEndpoint": "https://push.example.org/x", **push}
+    code, body, _ = wire.call("PUT", f"{P}/subscriptions/s", {"topic": "t", "pushConfig": config})
+    assert (code, body["error"]["status"]) == (400, "INVALID_ARGUMENT")
