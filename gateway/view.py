@@ -105,27 +105,6 @@ class GraphQLView(GraphQL[RequestContext, None]):
             context.transact = self._transact(context)
         return context
 
-    def decode_json(self, data: str | bytes) -> object:
-        """JSON that is Unicode text: not bytes that fail UTF-8, nor a lone surrogate
-        (`"\\ud800"`), which no database stores. Refused as JSONDecodeError, so that a
-        WebSocket message is refused like other bad JSON (4400)."""
-        try:
-            value = json.loads(data)
-        except UnicodeDecodeError as exc:
-            raise _NotText("the request body is not valid UTF-8") from exc
-        where = lone_surrogate(value)
-        if where is not None:
-            raise _NotText(f"{where or 'the body'}: a lone surrogate is not a Unicode character")
-        return value
-
-    def parse_json(self, data: str | bytes) -> Any:
-        try:
-            return self.decode_json(data)
-        except _NotText as exc:
-            raise HTTPException(400, exc.msg) from exc
-        except json.JSONDecodeError as exc:
-            raise HTTPException(400, "Unable to parse request body as JSON") from exc
-
     def _transact(self, context: RequestContext) -> Transact[Any]:
         async def transact(fn: Callable[[Session, Principal], T]) -> T:
             def run() -> T:
@@ -307,9 +286,13 @@ class GraphQLView(GraphQL[RequestContext, None]):
         """WebSocket messages: one nested too deeply is refused like one that is not JSON
         (the socket closes with 4400)."""
         try:
-            return jsonlimits.loads(data, max_depth=jsonlimits.MAX_DEPTH + 2)
+            value = jsonlimits.loads(data, max_depth=jsonlimits.MAX_DEPTH + 2)
         except jsonlimits.TooDeep as deep:
             raise json.JSONDecodeError(str(deep), "", 0) from deep
+        where = lone_surrogate(value)
+        if where is not None:  # JSON's "\\ud800": no database stores it
+            raise _NotText(f"{where or 'the message'}: a lone surrogate is not a Unicode character")
+        return value
 
     def encode_json(self, data: object) -> str | bytes:
         if isinstance(data, dict) and isinstance(data.get("data"), _RawJSON):
@@ -334,7 +317,9 @@ def _parse_bounded(data: str | bytes, prefix: tuple[str, ...]) -> Any:
     """JSON of a request; `prefix`: where it sits in a request body (() for the body itself,
     ("variables",) for GET's `variables`). A variable's value may nest MAX_DEPTH levels."""
     try:
-        return jsonlimits.loads(data, max_depth=jsonlimits.MAX_DEPTH + 2 - len(prefix))
+        value = jsonlimits.loads(data, max_depth=jsonlimits.MAX_DEPTH + 2 - len(prefix))
+    except UnicodeDecodeError as e:
+        raise HTTPException(400, "the request body is not valid UTF-8") from e
     except jsonlimits.TooDeep as deep:
         path = (*prefix, *deep.path)
         if len(path) >= 2 and path[0] == "variables":
@@ -348,6 +333,12 @@ def _parse_bounded(data: str | bytes, prefix: tuple[str, ...]) -> Any:
         raise _TooDeep(Invalid(field, _DEPTH_RULE, message)) from None
     except json.JSONDecodeError as e:
         raise HTTPException(400, "Unable to parse request body as JSON") from e
+    # JSON's "\\ud800" decodes to a lone surrogate, which no database stores
+    where = lone_surrogate(value)
+    if where is not None:
+        where = ".".join((*prefix, where)) if where else ".".join(prefix) or "the body"
+        raise HTTPException(400, f"{where}: a lone surrogate is not a Unicode character")
+    return value
 
 
 class _RawJSON:
