@@ -141,6 +141,10 @@ class Settings:
     max_query_depth: int = 12
     max_aliases: int = 30
     max_tokens: int = 5000
+    # query cost (gateway/cost.py): the fields an answer may hold, estimated before it runs
+    max_query_cost: int = 500_000
+    max_query_cost_anonymous: int = 100_000
+    default_list_size: int = 10
     default_page_size: int = 20
     max_page_size: int = 100
     scope_defaults: ScopeDefaults = field(default_factory=ScopeDefaults)
@@ -236,6 +240,11 @@ class Settings:
             max_query_depth=_int(env, "OPSGRAPH_MAX_QUERY_DEPTH", d.max_query_depth),
             max_aliases=_int(env, "OPSGRAPH_MAX_ALIASES", d.max_aliases, minimum=0),
             max_tokens=_int(env, "OPSGRAPH_MAX_TOKENS", d.max_tokens),
+            max_query_cost=_int(env, "OPSGRAPH_MAX_QUERY_COST", d.max_query_cost),
+            max_query_cost_anonymous=_int(
+                env, "OPSGRAPH_MAX_QUERY_COST_ANONYMOUS", d.max_query_cost_anonymous
+            ),
+            default_list_size=_int(env, "OPSGRAPH_DEFAULT_LIST_SIZE", d.default_list_size, 0),
             default_page_size=_int(env, "OPSGRAPH_DEFAULT_PAGE_SIZE", d.default_page_size),
             max_page_size=_int(env, "OPSGRAPH_MAX_PAGE_SIZE", d.max_page_size),
             scope_defaults=ScopeDefaults(scopes=scopes, match=ScopeMatch(match_raw)),
@@ -311,6 +320,10 @@ class Settings:
             )
         if settings.default_page_size > settings.max_page_size:
             raise Invalid("OPSGRAPH_DEFAULT_PAGE_SIZE", "must not exceed OPSGRAPH_MAX_PAGE_SIZE")
+        if settings.max_query_cost_anonymous > settings.max_query_cost:
+            raise Invalid(
+                "OPSGRAPH_MAX_QUERY_COST_ANONYMOUS", "must not exceed OPSGRAPH_MAX_QUERY_COST"
+            )
         if settings.worker_min_backoff_ms > settings.worker_max_backoff_ms:
             raise Invalid(
                 "OPSGRAPH_WORKER_MIN_BACKOFF_MS", "must not exceed OPSGRAPH_WORKER_MAX_BACKOFF_MS"

@@ -24,6 +24,18 @@ _VARIABLE_PATH = re.compile(r"Variable '\$(\w+)' has invalid value at ([^:\s]+):
 _VARIABLE_NAME = re.compile(r"Variable '\$(\w+)'")
 
 
+class LimitExceeded(Invalid):
+    """A document over one of the gateway's limits (gateway/cost.py). `limit` names it (the
+    setting, or graphql-core's constant for its own limits); `value` is what the document
+    needs, `maximum` what the limit allows."""
+
+    def __init__(self, limit: str, value: int, maximum: int, message: str) -> None:
+        super().__init__("query", f"at most {maximum:,} ({limit})", message)
+        self.limit = limit
+        self.value = value
+        self.maximum = maximum
+
+
 def format_error(error: GraphQLError, request_id: str) -> dict[str, Any]:
     original = error.original_error
     formatted: dict[str, Any] = {"message": error.message}
@@ -39,6 +51,10 @@ def format_error(error: GraphQLError, request_id: str) -> dict[str, Any]:
         if isinstance(original, Invalid):
             extensions["field"] = original.field
             extensions["rule"] = original.rule
+        if isinstance(original, LimitExceeded):
+            extensions["limit"] = original.limit
+            extensions["value"] = original.value
+            extensions["maximum"] = original.maximum
         formatted["message"] = original.message
     elif error.path is None:
         extensions = {"code": "BAD_USER_INPUT"}

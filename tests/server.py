@@ -96,6 +96,12 @@ def serving(
     finally:
         if proc.poll() is None:
             proc.terminate()
-        proc.wait(timeout=20)
-        if temporary:
-            log_file.unlink(missing_ok=True)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()  # a server that does not stop fails its test, and is not left behind
+            proc.wait(timeout=20)
+            raise
+        finally:
+            if temporary:
+                log_file.unlink(missing_ok=True)

@@ -1,0 +1,154 @@
+"""Fragment bombs against a real server, with /healthz probed all along.
+
+    python benchmarks/fragment_bombs.py [--bombs 40] [--levels 40] [--rounds 3]
+
+Starts `opsgraph serve --demo` on a temporary SQLite file, then, for each round, sends
+`--bombs` fragment bombs at once (one thread and connection each; fragment i spreads
+fragment i-1 twice, 2^(levels-1) fields once expanded) while another thread probes
+/healthz every 50 ms with a 2 s client timeout. Prints how long each bomb took to be
+refused (median / max), whether every one was refused with BAD_USER_INPUT, and the /healthz
+latencies (median / max, failures). Before gateway/cost.py a single bomb never returned.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx2
+
+HERE = Path(sys.executable).parent
+OPSGRAPH = str(HERE / "opsgraph") if (HERE / "opsgraph").exists() else shutil.which("opsgraph")
+
+
+def fragment_bomb(levels: int) -> str:
+    fragments = ["fragment F0 on Query { __typename }"] + [
+        f"fragment F{i} on Query {{ ...F{i - 1} ...F{i - 1} }}" for i in range(1, levels)
+    ]
+    return f"query {{ ...F{levels - 1} }}\n" + "\n".join(fragments)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@contextmanager
+def demo_server(directory: str) -> Iterator[str]:
+    assert OPSGRAPH, "the opsgraph console script is not installed"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OPSGRAPH_")}
+    env.update(
+        OPSGRAPH_DATABASE_URL=f"sqlite:///{directory}/bombs.db", OPSGRAPH_LOG_LEVEL="WARNING"
+    )
+    port = _free_port()
+    proc = subprocess.Popen(
+        [OPSGRAPH, "serve", "--demo", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 300
+        while True:
+            try:
+                if httpx2.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx2.TransportError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit("the server did not start")
+            time.sleep(0.2)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def one_round(base: str, bombs: int, levels: int) -> tuple[list[float], int, list[float], int]:
+    """(bomb latencies, bombs refused with BAD_USER_INPUT, /healthz latencies, failed probes)"""
+    document = fragment_bomb(levels)
+    probes: list[float] = []
+    failed = 0
+    done = threading.Event()
+
+    def probe() -> None:
+        nonlocal failed
+        with httpx2.Client(timeout=2.0) as client:
+            while not done.is_set():
+                start = time.perf_counter()
+                try:
+                    ok = client.get(f"{base}/healthz").status_code == 200
+                except httpx2.TransportError:
+                    ok = False
+                if ok:
+                    probes.append(time.perf_counter() - start)
+                else:
+                    failed += 1
+                done.wait(0.05)
+
+    def send(_: int) -> tuple[float, bool]:
+        start = time.perf_counter()
+        try:
+            response = httpx2.post(f"{base}/graphql", json={"query": document}, timeout=120)
+            errors = response.json().get("errors") or [{}]
+            refused = errors[0].get("extensions", {}).get("code") == "BAD_USER_INPUT"
+        except httpx2.TransportError:
+            refused = False
+        return time.perf_counter() - start, refused
+
+    prober = threading.Thread(target=probe)
+    prober.start()
+    try:
+        with ThreadPoolExecutor(max_workers=bombs) as pool:
+            results = list(pool.map(send, range(bombs)))
+    finally:
+        done.set()
+        prober.join()
+    return [t for t, _ in results], sum(r for _, r in results), probes, failed
+
+
+def _ms(values: list[float]) -> str:
+    if not values:
+        return "-"
+    return f"{statistics.median(values) * 1000:.1f} ms / {max(values) * 1000:.1f} ms"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--bombs", type=int, default=40)
+    parser.add_argument("--levels", type=int, default=40)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    size = len(fragment_bomb(args.levels).encode())
+    print(f"{args.bombs} bombs at once, {args.levels} fragments ({size:,} bytes) each")
+    with tempfile.TemporaryDirectory() as directory, demo_server(directory) as base:
+        for round_ in range(1, args.rounds + 1):
+            latencies, refused, probes, failed = one_round(base, args.bombs, args.levels)
+            print(
+                f"round {round_}: bombs refused {refused}/{args.bombs}, "
+                f"refusal latency median/max {_ms(latencies)}; "
+                f"/healthz {len(probes)} probes, median/max {_ms(probes)}, {failed} failed"
+            )
+
+
+if __name__ == "__main__":
+    main()
