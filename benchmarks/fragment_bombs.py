@@ -4,7 +4,8 @@
 
 Starts `opsgraph serve --demo` on a temporary SQLite file, then, for each round, sends
 `--bombs` fragment bombs at once (one thread and connection each; fragment i spreads
-fragment i-1 twice, 2^(levels-1) fields once expanded) while another thread probes
+fragment i-1 twice, 2^(levels-1) fields once expanded; each document differs, so that no
+parser or validation cache helps) while another thread probes
 /healthz every 50 ms with a 2 s client timeout. Prints how long each bomb took to be
 refused (median / max), whether every one was refused with BAD_USER_INPUT, and the /healthz
 latencies (median / max, failures). Before gateway/cost.py a single bomb never returned.
@@ -33,11 +34,11 @@ HERE = Path(sys.executable).parent
 OPSGRAPH = str(HERE / "opsgraph") if (HERE / "opsgraph").exists() else shutil.which("opsgraph")
 
 
-def fragment_bomb(levels: int) -> str:
+def fragment_bomb(levels: int, name: str = "Bomb") -> str:
     fragments = ["fragment F0 on Query { __typename }"] + [
         f"fragment F{i} on Query {{ ...F{i - 1} ...F{i - 1} }}" for i in range(1, levels)
     ]
-    return f"query {{ ...F{levels - 1} }}\n" + "\n".join(fragments)
+    return f"query {name} {{ ...F{levels - 1} }}\n" + "\n".join(fragments)
 
 
 def _free_port() -> int:
@@ -85,7 +86,6 @@ def demo_server(directory: str) -> Iterator[str]:
 
 def one_round(base: str, bombs: int, levels: int) -> tuple[list[float], int, list[float], int]:
     """(bomb latencies, bombs refused with BAD_USER_INPUT, /healthz latencies, failed probes)"""
-    document = fragment_bomb(levels)
     probes: list[float] = []
     failed = 0
     done = threading.Event()
@@ -105,7 +105,8 @@ def one_round(base: str, bombs: int, levels: int) -> tuple[list[float], int, lis
                     failed += 1
                 done.wait(0.05)
 
-    def send(_: int) -> tuple[float, bool]:
+    def send(index: int) -> tuple[float, bool]:
+        document = fragment_bomb(levels, f"Bomb{index}_{time.time_ns()}")  # no cache helps
         start = time.perf_counter()
         try:
             response = httpx2.post(f"{base}/graphql", json={"query": document}, timeout=120)

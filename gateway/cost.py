@@ -1,13 +1,14 @@
 """Limits on a GraphQL document, checked before it runs, in time linear in its size.
 
 - Document limits (depth, aliases, nesting through fragments) depend on the text alone:
-  they are checked before graphql-core's validation, and cached with it. A document over
-  one of them is refused without being validated.
+  they are checked first, cached by document. A document over one of them is refused
+  without being validated.
 - Cost estimates how many fields the answer may hold: a connection multiplies its edges and
   nodes by its `first` (a literal, a variable, or the default page size), a plain list by the
   size expected of it (`LIST_SIZES`, else `OPSGRAPH_DEFAULT_LIST_SIZE`). It needs the
   variables and the caller (anonymous callers have a smaller budget), so it is computed for
-  each request, after validation and before execution.
+  each request, before graphql-core's validation (it reads an invalid document without
+  failing: unknown fields cost 1), so that no validation is spent on a document refused.
 
 Each fragment is analysed once, after the fragments it spreads (memoised), so a document of
 fragments that each spread the previous one twice costs as much as its text, not 2^n
@@ -264,30 +265,18 @@ def _named_aborts(errors: list[GraphQLError]) -> list[GraphQLError]:
 
 
 @lru_cache(maxsize=512)
-def _validate(
-    schema: GraphQLSchema,
-    document: DocumentNode,
-    rules: tuple[type[ASTValidationRule], ...],
-    max_depth: int,
-    max_aliases: int,
+def checked_shape(document: DocumentNode, max_depth: int, max_aliases: int) -> list[GraphQLError]:
+    """`shape_errors`, cached by document (the parser cache hands out the same one)."""
+    return shape_errors(document, max_depth=max_depth, max_aliases=max_aliases)
+
+
+@lru_cache(maxsize=512)
+def validated(
+    schema: GraphQLSchema, document: DocumentNode, rules: tuple[type[ASTValidationRule], ...]
 ) -> list[GraphQLError]:
-    errors = shape_errors(document, max_depth=max_depth, max_aliases=max_aliases)
-    if errors:
-        return errors
+    """graphql-core's validation with strawberry's rules, its aborts named; cached by
+    document, as strawberry's ValidationCache did."""
     return _named_aborts(validate_document(schema, document, rules))
-
-
-def validate(
-    schema: GraphQLSchema,
-    document: DocumentNode,
-    rules: tuple[type[ASTValidationRule], ...],
-    *,
-    max_depth: int,
-    max_aliases: int,
-) -> list[GraphQLError]:
-    """The document limits, then graphql-core's validation (with strawberry's rules);
-    cached by document, as strawberry's ValidationCache did."""
-    return list(_validate(schema, document, rules, max_depth, max_aliases))
 
 
 # -- cost ---------------------------------------------------------------------------------
@@ -496,9 +485,9 @@ def cost_errors(cost: int, principal: Principal | None, budgets: Budgets) -> lis
 
 
 def limits_extension(budgets: Budgets) -> Callable[[], SchemaExtension]:
-    """The extension that validates (document limits first, cached) and then checks the
-    cost for the caller, before anything runs. It replaces strawberry's depth and alias
-    limiters, which expand every fragment spread, and its ValidationCache."""
+    """The extension that checks the document limits, the cost for the caller, then
+    validates, before anything runs. It replaces strawberry's depth and alias limiters,
+    which expand every fragment spread, and its ValidationCache."""
 
     class QueryLimits(SchemaExtension):
         def on_validate(self) -> Iterator[None]:
@@ -506,20 +495,18 @@ def limits_extension(budgets: Budgets) -> Callable[[], SchemaExtension]:
             document = context.graphql_document
             if document is not None and context.pre_execution_errors is None:
                 schema = context.schema._schema
-                errors = validate(
-                    schema,
-                    document,
-                    tuple(context.validation_rules),
-                    max_depth=budgets.max_depth,
-                    max_aliases=budgets.max_aliases,
-                )
+                # cheapest first: a fragment bomb is refused before graphql-core's
+                # validation spends anything on it (the cost is robust to invalid input)
+                errors = checked_shape(document, budgets.max_depth, budgets.max_aliases)
                 if not errors:
                     cost = query_cost(
                         schema, document, context.operation_name, context.variables, budgets.model
                     )
                     principal = getattr(context.context, "principal", None)
                     errors = cost_errors(cost, principal, budgets)
-                context.pre_execution_errors = errors
+                if not errors:
+                    errors = validated(schema, document, tuple(context.validation_rules))
+                context.pre_execution_errors = list(errors)
             yield
 
     return QueryLimits

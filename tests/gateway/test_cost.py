@@ -182,6 +182,23 @@ def test_fragment_cycles_do_not_hang(schema: GraphQLSchema) -> None:
 @pytest.mark.parametrize(
     "query",
     [
+        "{ nosuch { field } sites(first: 3) { nodes { nosuch { deeper } } } }",
+        "{ ...Missing sites { ...OnScalar ... on Nope { x } } } fragment OnScalar on Int { a }",
+        '{ node(id: "x") { ... on Int { a } ... on Site { services(first: 2) { id } } } }',
+        "query($n: Int) { sites(first: $n, first: 5) { nodes { shortName } } }",
+        "subscription { nosuch } mutation { alsonot }",
+    ],
+)
+def test_the_cost_reads_invalid_documents_without_failing(
+    schema: GraphQLSchema, query: str
+) -> None:
+    """It runs before validation, which then refuses these with its own messages."""
+    assert cost(schema, query, {"n": 2}) >= 0
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
         "{ sites { nodes { services { site { shortName } } } } }",
         "{ a: sites { b: nodes { services { c: site { d: shortName } } } } __typename }",
         "query Q { ...F ...F } fragment F on Query { x: sites { nodes { ...G } } } "
