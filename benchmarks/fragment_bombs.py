@@ -8,7 +8,9 @@ fragment i-1 twice, 2^(levels-1) fields once expanded; each document differs, so
 parser or validation cache helps) while another thread probes
 /healthz every 50 ms with a 2 s client timeout. Prints how long each bomb took to be
 refused (median / max), whether every one was refused with BAD_USER_INPUT, and the /healthz
-latencies (median / max, failures). Before gateway/cost.py a single bomb never returned.
+latencies (median / max, failures); then the same for as many trivial queries
+(`{ __typename }`) at once, as the baseline of the HTTP stack on the machine. Before
+gateway/cost.py a single bomb never returned.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
@@ -84,8 +86,10 @@ def demo_server(directory: str) -> Iterator[str]:
             proc.wait()
 
 
-def one_round(base: str, bombs: int, levels: int) -> tuple[list[float], int, list[float], int]:
-    """(bomb latencies, bombs refused with BAD_USER_INPUT, /healthz latencies, failed probes)"""
+def one_round(
+    base: str, count: int, document: Callable[[int], str]
+) -> tuple[list[float], int, list[float], int]:
+    """(latencies, answers refused with BAD_USER_INPUT, /healthz latencies, failed probes)"""
     probes: list[float] = []
     failed = 0
     done = threading.Event()
@@ -106,10 +110,10 @@ def one_round(base: str, bombs: int, levels: int) -> tuple[list[float], int, lis
                 done.wait(0.05)
 
     def send(index: int) -> tuple[float, bool]:
-        document = fragment_bomb(levels, f"Bomb{index}_{time.time_ns()}")  # no cache helps
+        query = document(index)
         start = time.perf_counter()
         try:
-            response = httpx2.post(f"{base}/graphql", json={"query": document}, timeout=120)
+            response = httpx2.post(f"{base}/graphql", json={"query": query}, timeout=120)
             errors = response.json().get("errors") or [{}]
             refused = errors[0].get("extensions", {}).get("code") == "BAD_USER_INPUT"
         except httpx2.TransportError:
@@ -119,8 +123,8 @@ def one_round(base: str, bombs: int, levels: int) -> tuple[list[float], int, lis
     prober = threading.Thread(target=probe)
     prober.start()
     try:
-        with ThreadPoolExecutor(max_workers=bombs) as pool:
-            results = list(pool.map(send, range(bombs)))
+        with ThreadPoolExecutor(max_workers=count) as pool:
+            results = list(pool.map(send, range(count)))
     finally:
         done.set()
         prober.join()
@@ -143,12 +147,23 @@ def main() -> None:
     print(f"{args.bombs} bombs at once, {args.levels} fragments ({size:,} bytes) each")
     with tempfile.TemporaryDirectory() as directory, demo_server(directory) as base:
         for round_ in range(1, args.rounds + 1):
-            latencies, refused, probes, failed = one_round(base, args.bombs, args.levels)
-            print(
-                f"round {round_}: bombs refused {refused}/{args.bombs}, "
-                f"refusal latency median/max {_ms(latencies)}; "
-                f"/healthz {len(probes)} probes, median/max {_ms(probes)}, {failed} failed"
+            # each document differs (its operation name), so that no cache helps
+            bombs = one_round(
+                base, args.bombs, lambda i: fragment_bomb(args.levels, f"B{i}_{time.time_ns()}")
             )
+            # the baseline: as many trivial queries at once
+            trivial = one_round(
+                base, args.bombs, lambda i: f"query T{i}_{time.time_ns()} {{ __typename }}"
+            )
+            for label, (latencies, refused, probes, failed) in (
+                ("bombs", bombs),
+                ("trivial queries", trivial),
+            ):
+                print(
+                    f"round {round_}, {label}: {refused}/{args.bombs} refused, latency "
+                    f"median/max {_ms(latencies)}; /healthz {len(probes)} probes answered "
+                    f"200, median/max {_ms(probes)}, {failed} timed out or failed"
+                )
 
 
 if __name__ == "__main__":
