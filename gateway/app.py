@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 
+from domains.common.egress import EgressPolicy
 from domains.common.time import utcnow
 from domains.messaging.notify import PostgresListener
 from gateway import deadlines, migrate
@@ -39,9 +40,11 @@ def create_app(
     engine: Engine | None = None,
     session_factory: sessionmaker[Session] | None = None,
     clock: Callable[[], datetime] = utcnow,
+    egress: EgressPolicy | None = None,
 ) -> Starlette:
     """`clock`: the time the service rules read (tests move it across the 24- and 48-hour
-    boundaries of the downtime rules)."""
+    boundaries of the downtime rules). `egress`: where outbound calls may go (default: from
+    the settings, asking the system's resolver; tests inject a resolver)."""
     settings = settings or Settings.from_env()
     configure_logging(settings.log_level, settings.log_format)
     owns_engine = engine is None
@@ -50,10 +53,11 @@ def create_app(
     deadlines.install(engine, session_factory)  # OPSGRAPH_REQUEST_TIMEOUT reaches the database
     head = migrate.head_revision()
     authenticator = build_authenticator(settings)
+    egress = egress or EgressPolicy.from_settings(settings)
     view = GraphQLView(
-        build_schema(settings), settings, session_factory, authenticator, clock=clock
+        build_schema(settings), settings, session_factory, authenticator, clock=clock, egress=egress
     )
-    ams = AmsApi(settings, session_factory, authenticator)
+    ams = AmsApi(settings, session_factory, authenticator, egress=egress)
     feeds = FeedsApi(settings, session_factory, authenticator)
 
     async def healthz(request: Request) -> JSONResponse:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import re
 import ssl
@@ -10,6 +9,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from domains.common.egress import ALLOW_SETTING, parse_allow
+from domains.common.egress import is_loopback_host as is_loopback
 from domains.common.errors import Invalid
 from domains.common.scopes import ScopeDefaults, ScopeMatch
 
@@ -77,18 +78,6 @@ TLS_SMTP_SCHEMES = ("smtps", "smtp+starttls")
 _SMTP_URL_RULE = "smtp://, smtps:// or smtp+starttls:// with a host (and a valid port)"
 
 
-def is_loopback(host: str) -> bool:
-    """Whether `host` (as written in a URL, not resolved) names this machine: `localhost`
-    (or a name under it, RFC 6761) or a loopback address such as 127.0.0.1 or ::1."""
-    host = host.lower().rstrip(".")
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def parse_smtp_url(raw: str | None) -> str | None:
     """The SMTP URL, checked: smtp://[user:password@]host[:port] (plain), smtps:// (TLS
     from the first byte) or smtp+starttls:// (plain, then STARTTLS before anything else).
@@ -133,6 +122,12 @@ def _list(env: Mapping[str, str], name: str) -> tuple[str, ...]:
     return tuple(v.strip() for v in env.get(name, "").split(",") if v.strip())
 
 
+def _egress_allow(env: Mapping[str, str]) -> tuple[str, ...]:
+    entries = _list(env, ALLOW_SETTING)
+    parse_allow(entries)  # Invalid naming the variable
+    return entries
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     database_url: str = "sqlite:///./opsgraph.db"
@@ -166,7 +161,8 @@ class Settings:
     message_retention_days: int = 7
     max_message_bytes: int = 1_572_864  # AMS's 1.5 MiB (AM-372)
     pull_wait_ms: int = 1000
-    allow_insecure_push: bool = False
+    allow_insecure_push: bool = False  # also: loopback allowed by the egress policy
+    egress_allow: tuple[str, ...] = ()  # CIDRs / host names (domains/common/egress.py)
     # seconds `serve` waits for open connections on shutdown (TLS peers that never send
     # close_notify would otherwise hold it for asyncio's 30 s)
     shutdown_timeout: int = 10
@@ -271,6 +267,7 @@ class Settings:
             max_message_bytes=_int(env, "OPSGRAPH_MAX_MESSAGE_BYTES", d.max_message_bytes),
             pull_wait_ms=_int(env, "OPSGRAPH_PULL_WAIT_MS", d.pull_wait_ms, minimum=0),
             allow_insecure_push=_bool(env, "OPSGRAPH_ALLOW_INSECURE_PUSH", False),
+            egress_allow=_egress_allow(env),
             shutdown_timeout=_int(env, "OPSGRAPH_SHUTDOWN_TIMEOUT", d.shutdown_timeout, minimum=0),
             pg_listen=_bool(env, "OPSGRAPH_PG_LISTEN", True),
             push_interval=_float(env, "OPSGRAPH_PUSH_INTERVAL", d.push_interval, 0.05),

@@ -34,6 +34,7 @@ from strawberry.types.unset import UNSET, UnsetType
 
 from domains.common.context import Limits, RequestContext, Transact
 from domains.common.deadline import RequestTimeout
+from domains.common.egress import EgressPolicy
 from domains.common.errors import Forbidden, Invalid, Unauthenticated
 from domains.common.identity import ANONYMOUS, Principal
 from domains.common.text import lone_surrogate
@@ -44,7 +45,7 @@ from gateway.config import Settings
 from gateway.db import unit_of_work
 from gateway.errors import format_error
 from gateway.graphiql import graphiql_page
-from gateway.http import http_get
+from gateway.http import http_getter
 from gateway.ws import FORBIDDEN, UNAUTHORIZED, CheckedTransportWSHandler
 
 T = TypeVar("T")
@@ -62,6 +63,7 @@ class GraphQLView(GraphQL[RequestContext, None]):
         authenticator: Authenticator,
         *,
         clock: Callable[[], datetime] = utcnow,
+        egress: EgressPolicy | None = None,
     ) -> None:
         super().__init__(
             schema,
@@ -75,6 +77,7 @@ class GraphQLView(GraphQL[RequestContext, None]):
         self.session_factory = session_factory
         self.authenticator = authenticator
         self.clock = clock
+        self.egress = egress or EgressPolicy.from_settings(settings)
 
     async def render_graphql_ide(self, request: Request) -> Response:
         """Our own GraphiQL build, same-origin assets only (strawberry's loads a CDN's)."""
@@ -94,8 +97,8 @@ class GraphQLView(GraphQL[RequestContext, None]):
             scope_defaults=self.settings.scope_defaults,
             request_id=_request_id(request),
             restrict_personal_data=self.settings.restrict_personal_data,
-            http_get=http_get,
-            allow_insecure_push=self.settings.allow_insecure_push,
+            http_get=http_getter(self.egress),
+            egress=self.egress,
             clock=self.clock,
         )
         # The token is checked here, on the event loop (the issuer may be asked over HTTP);

@@ -6,7 +6,9 @@
 - `downtimes.deliver` (periodic, every OPSGRAPH_NOTIFY_INTERVAL s, and at once when a
   handler wrote new notifications): claims PENDING e-mail and webhook notifications with
   a lease (domains.downtimes.notifications.claim_due), sends each outside any transaction
-  (smtplib to OPSGRAPH_SMTP_URL, an httpx POST to the webhook), then records the outcome.
+  (smtplib to OPSGRAPH_SMTP_URL, a POST to the webhook through the egress policy of
+  domains.common.egress), then records the outcome. A webhook's recorded error is the
+  class of failure ("timeout", "HTTP 500", "refused by egress policy"), nothing more.
   smtps:// and smtp+starttls:// verify the server's certificate and host name against the
   system trust store, or OPSGRAPH_SMTP_CA_FILE when set; smtp+starttls:// never falls back
   to plain text when the server does not offer STARTTLS.
@@ -32,6 +34,7 @@ from urllib.parse import unquote, urlsplit
 import httpx2 as httpx
 from sqlalchemy.orm import Session, sessionmaker
 
+from domains.common.egress import STRICT, EgressPolicy, failure_class, http_status_error
 from domains.common.outbox import periodic
 from domains.common.time import utcnow
 from domains.downtimes import notifications as notes
@@ -55,6 +58,7 @@ class NotifyConfig:
     smtp_ca_file: str | None = None  # PEM CA bundle; None: the system trust store
     timeout: float = 10.0
     max_attempts: int = 10
+    egress: EgressPolicy = STRICT
 
     @property
     def lease(self) -> timedelta:
@@ -70,6 +74,7 @@ class NotifyConfig:
             smtp_ca_file=settings.smtp_ca_file,
             timeout=settings.notify_timeout,
             max_attempts=settings.notify_max_attempts,
+            egress=EgressPolicy.from_settings(settings),
         )
 
 
@@ -153,9 +158,13 @@ def send_email(config: NotifyConfig, delivery: Delivery, *, now: datetime) -> No
         smtp.send_message(message)
 
 
+class WebhookFailed(Exception):
+    """A webhook POST that did not succeed; the message is the class of failure."""
+
+
 def send_webhook(client: httpx.Client, delivery: Delivery) -> None:
     if not delivery.webhook_url:
-        raise RuntimeError("the subscription has no webhook URL any more")
+        raise WebhookFailed("the subscription has no webhook URL any more")
     response = client.post(
         delivery.webhook_url,
         content=notes.webhook_body(delivery),
@@ -166,15 +175,20 @@ def send_webhook(client: httpx.Client, delivery: Delivery) -> None:
         },
     )
     if not 200 <= response.status_code < 300:
-        excerpt = " ".join(response.text.split())[:200]
-        raise RuntimeError(f"HTTP {response.status_code}: {excerpt}".rstrip(": "))
+        raise WebhookFailed(http_status_error(response.status_code))
 
 
 def _send(config: NotifyConfig, client: httpx.Client, delivery: Delivery, now: datetime) -> None:
     if delivery.channel == Channel.EMAIL:
         send_email(config, delivery, now=now)
     else:
-        send_webhook(client, delivery)
+        try:
+            send_webhook(client, delivery)
+        except WebhookFailed:
+            raise
+        except Exception as exc:
+            log.info("webhook POST failed: %s: %s", type(exc).__name__, exc)
+            raise WebhookFailed(failure_class(exc)) from exc
 
 
 def deliver_due(
@@ -188,7 +202,7 @@ def deliver_due(
         if waiting:
             log.warning("%d e-mail notifications wait: OPSGRAPH_SMTP_URL is not set", waiting)
     sent = 0
-    with httpx.Client(timeout=config.timeout, follow_redirects=False) as client:
+    with config.egress.client(timeout=config.timeout) as client:
         while True:
             with factory.begin() as session:
                 batch = notes.claim_due(
@@ -198,6 +212,8 @@ def deliver_due(
                 error: str | None = None
                 try:
                     _send(config, client, delivery, clock())
+                except WebhookFailed as exc:
+                    error = str(exc)
                 except Exception as exc:
                     error = f"{type(exc).__name__}: {exc}"[:ERROR_MAX]
                     log.warning(

@@ -3,8 +3,9 @@ retention purge.
 
 - `messaging.push` (periodic, every OPSGRAPH_PUSH_INTERVAL s, and at once when woken):
   claims the due push subscriptions (domains.messaging.push.claim_due) and runs one
-  delivery cycle for each, OPSGRAPH_PUSH_CONCURRENCY at a time, POSTing with httpx
-  (OPSGRAPH_PUSH_TIMEOUT, no redirects). The lease a claim takes is 3 x the timeout.
+  delivery cycle for each, OPSGRAPH_PUSH_CONCURRENCY at a time, POSTing with a client of
+  the egress policy (domains.common.egress: OPSGRAPH_EGRESS_ALLOW, OPSGRAPH_ALLOW_INSECURE_PUSH;
+  OPSGRAPH_PUSH_TIMEOUT, no redirects). The lease a claim takes is 3 x the timeout.
 - handlers of `messaging.published` and `messaging.push_changed`: wake the push job of
   this process's scheduler (outbox.run_soon), so a publish is pushed within moments in the
   embedded mode as with a broker, instead of at the next tick.
@@ -25,9 +26,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import TracebackType
 
-import httpx2 as httpx
 from sqlalchemy.orm import Session, sessionmaker
 
+from domains.common.egress import STRICT, EgressPolicy
 from domains.common.outbox import OutboxEvent, on_event, periodic, run_soon
 from domains.common.time import utcnow
 from domains.messaging import push
@@ -49,7 +50,7 @@ class PushConfig:
     timeout: float = 10.0
     concurrency: int = 4
     interval: float = 1.0
-    allow_insecure: bool = False
+    egress: EgressPolicy = STRICT
     retention_days: int = 7
 
     @property
@@ -64,7 +65,7 @@ class PushConfig:
             timeout=settings.push_timeout,
             concurrency=settings.push_concurrency,
             interval=settings.push_interval,
-            allow_insecure=settings.allow_insecure_push,
+            egress=EgressPolicy.from_settings(settings),
             retention_days=settings.message_retention_days,
         )
 
@@ -91,14 +92,15 @@ def current_config() -> PushConfig:
 
 class PushHttp:
     """The HTTP side of push: POST a PushRequest, GET a verification URL. No redirects
-    (an endpoint is verified for its own host); every request bounded by `timeout`.
+    (an endpoint is verified for its own host); every request bounded by `timeout`, and
+    every connection checked by the egress policy.
 
-        with PushHttp(timeout=10) as http:
+        with PushHttp(timeout=10, egress=policy) as http:
             service.verify_push_endpoint(..., fetch=http.fetch)
     """
 
-    def __init__(self, timeout: float) -> None:
-        self._client = httpx.Client(timeout=timeout, follow_redirects=False)
+    def __init__(self, timeout: float, egress: EgressPolicy = STRICT) -> None:
+        self._client = egress.client(timeout=timeout)
 
     def send(self, request: PushRequest) -> tuple[int, str]:
         response = self._client.post(
@@ -128,19 +130,19 @@ class PushHttp:
 MAX_RUN_INTERVALS = 5  # how long one run of the push job may keep draining backlogs
 
 _http: PushHttp | None = None
-_http_timeout = 0.0
+_http_key: tuple[float, EgressPolicy] | None = None
 _http_lock = threading.Lock()
 
 
-def _shared_http(timeout: float) -> PushHttp:
+def _shared_http(timeout: float, egress: EgressPolicy) -> PushHttp:
     """One client for every push round of the process: its connections are reused, and
     building a client (its TLS context) costs more than a whole round of a busy topic."""
-    global _http, _http_timeout
+    global _http, _http_key
     with _http_lock:
-        if _http is None or _http_timeout != timeout:
+        if _http is None or _http_key != (timeout, egress):
             if _http is not None:
                 _http.close()
-            _http, _http_timeout = PushHttp(timeout), timeout
+            _http, _http_key = PushHttp(timeout, egress), (timeout, egress)
         return _http
 
 
@@ -152,12 +154,12 @@ def deliver(
     subscription_id: int,
     send: push.Send,
     *,
-    allow_insecure: bool = False,
+    egress: EgressPolicy = STRICT,
     clock: Clock = utcnow,
 ) -> PushOutcome | None:
     """One delivery cycle: read (tx 1), POST (no transaction), record (tx 2)."""
     with unit_of_work(factory) as session:
-        batch = push.begin_cycle(session, subscription_id, allow_insecure_push=allow_insecure)
+        batch = push.begin_cycle(session, subscription_id, egress=egress)
     if batch is None:
         return None
     status, error = push.send_batch(batch, send)
@@ -190,9 +192,7 @@ def push_round(
 
     def one(subscription_id: int) -> PushOutcome | None:
         try:
-            return deliver(
-                factory, subscription_id, send, allow_insecure=config.allow_insecure, clock=clock
-            )
+            return deliver(factory, subscription_id, send, egress=config.egress, clock=clock)
         except Exception:  # the database went away mid-cycle: the lease brings it back
             log.exception("push cycle of subscription %s failed", subscription_id)
             return None
@@ -207,7 +207,7 @@ def push_due(factory: sessionmaker[Session]) -> int:
     A subscription comes due again only after its policy's delay, so this ends."""
     config = current_config()
     delivered = 0
-    http = _shared_http(config.timeout)
+    http = _shared_http(config.timeout, config.egress)
     started = time.monotonic()
     with ThreadPoolExecutor(config.concurrency, thread_name_prefix="opsgraph-push") as pool:
         while True:

@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 from sqlalchemy.orm import Session
 
 from domains.common.deadline import Deadline
+from domains.common.egress import STRICT, EgressPolicy
 from domains.common.identity import ANONYMOUS, Principal
 from domains.common.loaders import LoaderRegistry
 from domains.common.pagination import PageRequest
@@ -56,8 +57,8 @@ class RequestContext:
     # what a graphql-transport-ws client sent in connection_init
     connection_params: dict[str, Any] | None = None
     http_get: HttpGet = no_http
-    # messaging: accept http:// push endpoints on loopback (tests, development)
-    allow_insecure_push: bool = False
+    # where outbound calls may go (push endpoints, webhooks): checked at input time
+    egress: EgressPolicy = STRICT
     # the time rules read (downtimes' 24- and 48-hour rules); tests move it
     clock: Callable[[], datetime] = utcnow
     # when the request's work must stop (OPSGRAPH_REQUEST_TIMEOUT); None: no limit

@@ -38,6 +38,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from domains.common import audit, outbox
+from domains.common.egress import STRICT, EgressPolicy, EgressRefused
 from domains.common.errors import DomainError, Forbidden, Invalid, NotFound
 from domains.common.identity import Principal
 from domains.common.models import pk
@@ -56,7 +57,6 @@ from domains.downtimes.models import (
 from domains.identity import service as identity
 from domains.identity.models import User
 from domains.messaging import service as messaging
-from domains.messaging.rules import LOOPBACK_HOSTS
 from domains.topology import service as topology
 
 log = logging.getLogger("opsgraph.downtimes.notify")
@@ -115,18 +115,28 @@ def _filter(value: str | None, field: str) -> str | None:
     return value
 
 
-def _check_webhook(url: str | None, *, allow_insecure: bool) -> str | None:
+def _check_webhook(url: str | None, *, egress: EgressPolicy) -> str | None:
     """https only, as for push endpoints; plain http only to loopback, and only where the
-    instance allows it (OPSGRAPH_ALLOW_INSECURE_PUSH: tests, development)."""
+    instance allows it (OPSGRAPH_ALLOW_INSECURE_PUSH: tests, development); and a
+    destination the egress policy allows (checked again when the worker connects)."""
     if url is None:
         return None
     url = url.strip()
-    parts = urlsplit(url)
-    loopback = parts.scheme == "http" and (parts.hostname or "") in LOOPBACK_HOSTS
-    if not parts.hostname or not (parts.scheme == "https" or (allow_insecure and loopback)):
-        raise Invalid("input.webhookUrl", "an https:// URL with a host")
     if len(url) > WEBHOOK_URL_MAX:
         raise Invalid("input.webhookUrl", f"at most {WEBHOOK_URL_MAX} characters")
+    parts = urlsplit(url)
+    try:
+        host = parts.hostname or ""
+    except ValueError:
+        host = ""
+    if egress.scheme_refusal(parts.scheme, host) is not None:
+        raise Invalid("input.webhookUrl", "an https:// URL with a host")
+    try:
+        egress.check_url(url)
+    except EgressRefused as exc:
+        raise Invalid(
+            "input.webhookUrl", f"a destination the egress policy allows: {exc.reason}"
+        ) from exc
     return url
 
 
@@ -137,7 +147,7 @@ def _owner_principal(user: User) -> Principal:
 
 
 def _validated(
-    session: Session, spec: SubscriptionSpec, owner: User, *, allow_insecure: bool
+    session: Session, spec: SubscriptionSpec, owner: User, *, egress: EgressPolicy
 ) -> dict[str, Any]:
     """The column values of a valid spec; Invalid naming the GraphQL field otherwise."""
     name = spec.name.strip()
@@ -163,7 +173,7 @@ def _validated(
         topology.get_service_type_by_name(session, owner_p, name=service_type) is None
     ):
         raise Invalid("input.serviceType", "the name of an existing service type")
-    webhook_url = _check_webhook(spec.webhook_url, allow_insecure=allow_insecure)
+    webhook_url = _check_webhook(spec.webhook_url, egress=egress)
     if not spec.email and spec.topic is None and webhook_url is None:
         raise Invalid("input.email", "at least one channel: email, topic or webhookUrl")
     if spec.email and not (owner.email or "").strip():
@@ -253,11 +263,11 @@ def subscribe(
     *,
     spec: SubscriptionSpec,
     now: datetime | None = None,
-    allow_insecure_webhook: bool = False,
+    egress: EgressPolicy = STRICT,
 ) -> DowntimeSubscription:
     """A new subscription of the caller's. Only events after it are notified."""
     owner = _caller(session, principal)
-    values = _validated(session, spec, owner, allow_insecure=allow_insecure_webhook)
+    values = _validated(session, spec, owner, egress=egress)
     count = session.execute(
         select(T_SUBSCRIPTION.c.id).where(T_SUBSCRIPTION.c.user_id == pk(owner))
     ).all()
@@ -276,13 +286,11 @@ def update_subscription(
     *,
     subscription_id: int,
     spec: SubscriptionSpec,
-    allow_insecure_webhook: bool = False,
+    egress: EgressPolicy = STRICT,
 ) -> DowntimeSubscription:
     """Replace the subscription's definition (filters left null mean all)."""
     row = _own(session, principal, subscription_id)
-    values = _validated(
-        session, spec, _user(session, row.user_id), allow_insecure=allow_insecure_webhook
-    )
+    values = _validated(session, spec, _user(session, row.user_id), egress=egress)
     before = _values(row)
     for key, value in values.items():
         setattr(row, key, value)

@@ -209,7 +209,7 @@ class DowntimeSubscriptionMutation:
             ctx.session,
             ctx.principal,
             spec=_spec(input),
-            allow_insecure_webhook=ctx.allow_insecure_push,
+            egress=ctx.egress,
         )
         return DowntimeSubscriptionNode.from_row(row)
 
@@ -223,7 +223,7 @@ class DowntimeSubscriptionMutation:
             ctx.principal,
             subscription_id=id_of_type(input.id, TYPE_NAME, argument="input.id"),
             spec=_spec(input),
-            allow_insecure_webhook=ctx.allow_insecure_push,
+            egress=ctx.egress,
         )
         return DowntimeSubscriptionNode.from_row(row)
 

@@ -323,7 +323,7 @@ class MessagingMutation:
             topic=f"projects/{input.project}/topics/{input.topic}",
             ack_deadline=input.ack_deadline_seconds,
             push_config=None if input.push_config is None else input.push_config.to_ams(),
-            allow_insecure_push=ctx.allow_insecure_push,
+            egress=ctx.egress,
         )
         return MessagingSubscription.from_view(view)
 
@@ -400,7 +400,7 @@ class MessagingMutation:
             project=input.project,
             subscription=input.subscription,
             push_config=None if input.push_config is None else input.push_config.to_ams(),
-            allow_insecure_push=ctx.allow_insecure_push,
+            egress=ctx.egress,
         )
         return MessagingSubscription.from_view(view)
 

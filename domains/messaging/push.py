@@ -32,6 +32,7 @@ no user's usage is charged: the push worker is the platform, not a user.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -41,6 +42,13 @@ from urllib.parse import urlsplit
 from sqlalchemy import exists, func, select, update
 from sqlalchemy.orm import Session
 
+from domains.common.egress import (
+    REFUSED,
+    STRICT,
+    EgressPolicy,
+    failure_class,
+    http_status_error,
+)
 from domains.messaging import rules
 from domains.messaging.formats import message_json
 from domains.messaging.models import MsgSubscription
@@ -54,12 +62,13 @@ from domains.messaging.rules import (
 from domains.messaging.service import T_MESSAGE, T_PROJECT, T_SUB, read_messages
 from domains.messaging.views import ReceivedMessage
 
+log = logging.getLogger("opsgraph.messaging.push")
+
 SLOWSTART_MIN_MS = 300
 SLOWSTART_MAX_MS = 24 * 3600 * 1000
 HTTP_DELIVERED = frozenset({200, 201, 204, 102})
 MATTERMOST_DELIVERED = frozenset({200})
 ERROR_MAX = 2000
-RESPONSE_EXCERPT = 300
 
 
 # --- retry policies (pure) ------------------------------------------------------------
@@ -272,10 +281,11 @@ def _deliverable_sub(sub: MsgSubscription) -> bool:
 
 
 def begin_cycle(
-    session: Session, subscription_id: int, *, allow_insecure_push: bool = False
+    session: Session, subscription_id: int, *, egress: EgressPolicy = STRICT
 ) -> PushBatch | None:
     """tx 1: read up to maxMessages messages from the committed offset and build the POST.
-    None when the subscription is gone or no longer a verified push subscription."""
+    None when the subscription is gone or no longer a verified push subscription. The
+    URL's scheme is judged here by `egress`; its addresses when the POST connects."""
     sub = _load(session, subscription_id, lock=False)
     if sub is None or not _deliverable_sub(sub):
         return None
@@ -303,9 +313,10 @@ def begin_cycle(
     if not messages:
         return batch
     target = sub.mattermost_url if sub.push_type == PUSH_MATTERMOST else sub.push_endpoint
-    if urlsplit(target).scheme != "https" and not allow_insecure_push:
-        refusal = "insecure (http://) endpoint refused: OPSGRAPH_ALLOW_INSECURE_PUSH is off"
-        return replace(batch, refusal=refusal)
+    parts = urlsplit(target)
+    reason = egress.scheme_refusal(parts.scheme, parts.hostname or "")
+    if reason is not None:
+        return replace(batch, refusal=f"{REFUSED}: {reason}")
     request: PushRequest
     if sub.push_type == PUSH_MATTERMOST:
         request = mattermost_request(
@@ -334,13 +345,15 @@ def send_batch(batch: PushBatch, send: Send) -> tuple[int | None, str | None]:
     if batch.request is None:
         return None, batch.refusal
     try:
-        status, text = send(batch.request)
+        status, _text = send(batch.request)
     except Exception as exc:
-        return None, f"{type(exc).__name__}: {exc}"[:ERROR_MAX]
+        # what the subscriber sees is the class of failure (push status, pushDelivery), not
+        # the system's words for the remote port's state; the operator's log has those
+        log.info("push POST failed: %s: %s", type(exc).__name__, exc)
+        return None, failure_class(exc)
     if status in batch.request.delivered_statuses:
         return status, None
-    excerpt = " ".join(text.split())[:RESPONSE_EXCERPT]
-    return status, (f"HTTP {status}: {excerpt}" if excerpt else f"HTTP {status}")[:ERROR_MAX]
+    return status, http_status_error(status)
 
 
 def finish_cycle(

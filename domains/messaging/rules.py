@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from domains.common.egress import is_loopback_host
 from domains.common.pagination import parse_key
 from domains.messaging.errors import AmsInvalid
 from domains.messaging.models import PROJECT_ROLES
@@ -31,7 +32,6 @@ RETRY_LINEAR = "linear"
 RETRY_SLOWSTART = "slowstart"
 DEFAULT_RETRY_PERIOD_MS = 3000
 SLOWSTART_INITIAL_BACKOFF_MS = 1000
-LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 VERIFICATION_PATH = "/ams_verification_hash"
 
 DEFAULT_PULL = 1
@@ -216,15 +216,18 @@ def _obj(raw: Mapping[str, Any], key: str, field: str) -> Mapping[str, Any]:
     return value
 
 
-def check_push_endpoint(url: str, *, allow_insecure: bool) -> str:
+def check_push_endpoint(
+    url: str, *, allow_insecure: bool, field: str = "pushConfig.pushEndpoint"
+) -> str:
+    """The URL's form: https:// with a host; plain http:// only to a loopback host and only
+    with `allow_insecure` (OPSGRAPH_ALLOW_INSECURE_PUSH). Where it leads is the egress
+    policy's to judge (domains.common.egress), in the service."""
     parts = urlsplit(url)
     secure = parts.scheme == "https" and bool(parts.hostname)
-    loopback = (
-        allow_insecure and parts.scheme == "http" and (parts.hostname or "") in LOOPBACK_HOSTS
-    )
+    loopback = allow_insecure and parts.scheme == "http" and is_loopback_host(parts.hostname or "")
     if not (secure or loopback):
         raise AmsInvalid(
-            "pushConfig.pushEndpoint",
+            field,
             "an https:// URL",
             "Push endpoint should be addressed by a valid https url",
         )
@@ -318,7 +321,7 @@ def parse_push_config(
             raise AmsInvalid(
                 "pushConfig.mattermostUrl", "required", "Field mattermostUrl cannot be empty"
             )
-        check_push_endpoint(url, allow_insecure=allow_insecure)
+        check_push_endpoint(url, allow_insecure=allow_insecure, field="pushConfig.mattermostUrl")
         return PushSettings(
             push_type=PUSH_MATTERMOST,
             push_max_messages=1,

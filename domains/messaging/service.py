@@ -29,6 +29,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from domains.common import audit, outbox
+from domains.common.egress import STRICT, EgressPolicy, EgressRefused, failure_class
 from domains.common.errors import Forbidden, Unauthenticated
 from domains.common.identity import Principal
 from domains.common.models import pk
@@ -61,7 +62,7 @@ from domains.messaging.models import (
     MsgTopicAcl,
     MsgUsage,
 )
-from domains.messaging.rules import PUSH_FIELDS, PUSH_HTTP, PushSettings
+from domains.messaging.rules import PUSH_FIELDS, PUSH_HTTP, PUSH_MATTERMOST, PushSettings
 from domains.messaging.views import (
     AmsPage,
     MemberView,
@@ -814,6 +815,25 @@ def _push_changes(before: PushSettings, after: PushSettings) -> dict[str, list[A
     return changes
 
 
+def _check_destination(settings: PushSettings, egress: EgressPolicy) -> None:
+    """Where a push configuration sends messages, judged by the egress policy now (the
+    delivery checks again when it connects)."""
+    if settings.push_type == PUSH_HTTP:
+        url, field = settings.push_endpoint, "pushConfig.pushEndpoint"
+    elif settings.push_type == PUSH_MATTERMOST:
+        url, field = settings.mattermost_url, "pushConfig.mattermostUrl"
+    else:
+        return
+    try:
+        egress.check_url(url)
+    except EgressRefused as exc:
+        raise AmsInvalid(
+            field,
+            f"a destination the egress policy allows: {exc.reason}",
+            f"Push endpoint refused by the egress policy: {exc.reason}",
+        ) from exc
+
+
 def create_subscription(
     session: Session,
     principal: Principal,
@@ -823,7 +843,7 @@ def create_subscription(
     topic: str,
     ack_deadline: int | None = None,
     push_config: Mapping[str, Any] | None = None,
-    allow_insecure_push: bool = False,
+    egress: EgressPolicy = STRICT,
     now: datetime | None = None,
 ) -> SubscriptionView:
     """`topic` is "projects/P/topics/T" (leading slash optional), in this project. A new
@@ -832,7 +852,8 @@ def create_subscription(
     rules.check_name("Subscription", subscription)
     topic_project, topic_name = rules.parse_topic_ref(topic)
     deadline = rules.check_ack_deadline(ack_deadline)
-    settings = rules.parse_push_config(push_config, allow_insecure=allow_insecure_push)
+    settings = rules.parse_push_config(push_config, allow_insecure=egress.allow_loopback)
+    _check_destination(settings, egress)
     if topic_project != project:
         raise AmsNotFound("Topic doesn't exist")
     target = _topic(session, access.project_id, topic_name)
@@ -958,15 +979,16 @@ def modify_push_config(
     project: str,
     subscription: str,
     push_config: Mapping[str, Any] | None,
-    allow_insecure_push: bool = False,
+    egress: EgressPolicy = STRICT,
     now: datetime | None = None,
 ) -> SubscriptionView:
     """`{}` (or None) turns the subscription back into a pull one (rules.parse_push_config)."""
     access = _admin(session, principal, project)
     sub = _sub(session, access.project_id, subscription)
     before = settings_of(sub)
-    after = rules.parse_push_config(push_config, before, allow_insecure=allow_insecure_push)
+    after = rules.parse_push_config(push_config, before, allow_insecure=egress.allow_loopback)
     if after != before:
+        _check_destination(after, egress)
         _apply_push(sub, after, now or utcnow())
         session.flush()
         _audit(
@@ -1019,7 +1041,8 @@ def verify_push_endpoint(
     try:
         status, body = fetch(url)
     except Exception as exc:  # whatever the caller's HTTP client raises: not verified
-        raise VerificationFailed(f"Could not reach {url}: {type(exc).__name__}") from exc
+        # the class of failure only: "connection failed" vs "timeout" per port is a scanner
+        raise VerificationFailed(f"Could not reach {url}: {failure_class(exc)}") from exc
     if status != 200:
         raise VerificationFailed("Wrong response status code")
     if body.strip() != sub.verification_hash:

@@ -19,7 +19,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from domains.common.context import HttpGet
 from domains.common.deadline import RequestTimeout
+from domains.common.egress import EgressPolicy
 from domains.common.errors import DomainError
 from domains.common.identity import Principal
 from domains.common.text import lone_surrogate
@@ -31,7 +33,7 @@ from gateway import deadlines, jsonlimits
 from gateway.auth.authenticator import Authenticator
 from gateway.config import Settings
 from gateway.db import unit_of_work
-from gateway.http import http_get
+from gateway.http import http_getter
 
 JSON_TYPE = "application/json; charset=utf-8"
 MAX_PAGE_SIZE = 2**31 - 1
@@ -100,10 +102,14 @@ class AmsApi:
         settings: Settings,
         session_factory: sessionmaker[Session],
         authenticator: Authenticator,
+        *,
+        egress: EgressPolicy | None = None,
     ) -> None:
         self.settings = settings
         self.session_factory = session_factory
         self.authenticator = authenticator
+        self.egress = egress or EgressPolicy.from_settings(settings)
+        self.http_get = http_getter(self.egress)
 
     async def _run(self, request: Request, work: Work) -> Any:
         """`work(session, principal)` in one transaction, off the event loop."""
@@ -314,7 +320,7 @@ class AmsApi:
         sub, action = _split(request.path_params["subscription"])
         method = request.method
         kw = {"project": project, "subscription": sub}
-        insecure = self.settings.allow_insecure_push
+        egress = self.egress
         if not action:
             if method == "PUT":
                 body = await _body(request)
@@ -331,7 +337,7 @@ class AmsApi:
                         topic=topic,
                         ack_deadline=deadline,
                         push_config=push if isinstance(push, dict) else None,
-                        allow_insecure_push=insecure,
+                        egress=egress,
                         **kw,
                     ),
                 )
@@ -369,18 +375,18 @@ class AmsApi:
             await self._run(
                 request,
                 lambda s, p: messaging.modify_push_config(
-                    s, p, push_config=push or None, allow_insecure_push=insecure, **kw
+                    s, p, push_config=push or None, egress=egress, **kw
                 ),
             )
             return EMPTY
         elif method == "POST" and action == "verifyPushEndpoint":
             # the GET happens between two transactions: a slow endpoint holds no lock
             url = await self._run(request, lambda s, p: messaging.push_verification_url(s, p, **kw))
-            answer = await anyio.to_thread.run_sync(lambda: _get_or_error(url))
+            answer = await anyio.to_thread.run_sync(lambda: _get_or_error(self.http_get, url))
 
             def replay(asked: str) -> tuple[int, str]:
                 if asked != url:  # the endpoint changed meanwhile: fetch the new one
-                    return http_get(asked)
+                    return self.http_get(asked)
                 if isinstance(answer, Exception):
                     raise answer
                 return answer
@@ -539,9 +545,9 @@ def _acl_users(body: dict[str, Any]) -> list[str]:
     return users
 
 
-def _get_or_error(url: str) -> tuple[int, str] | Exception:
+def _get_or_error(get: HttpGet, url: str) -> tuple[int, str] | Exception:
     """The verification GET; a failure is kept, to be raised where the service expects it."""
     try:
-        return http_get(url)
+        return get(url)
     except Exception as exc:  # whatever the HTTP client raises: the service says unverified
         return exc

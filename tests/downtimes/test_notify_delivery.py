@@ -13,6 +13,7 @@ from typing import Literal
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
+from domains.common.egress import EgressPolicy
 from domains.common.identity import Principal
 from domains.common.models import pk
 from domains.common.time import utcnow
@@ -35,6 +36,8 @@ from tests.messaging.receiver import Receiver
 from workers.downtimes import NotifyConfig, deliver_due
 
 SENDER = "downtimes@ops.example.org"
+
+LOOPBACK = EgressPolicy(allow_loopback=True)  # the receivers listen on loopback
 
 
 @pytest.fixture
@@ -70,6 +73,7 @@ def config(smtp: SmtpServer | None, **kw: object) -> NotifyConfig:
         "smtp_url": smtp.url if smtp else None,
         "smtp_from": SENDER,
         "timeout": 5.0,
+        "egress": LOOPBACK,
     }
     values.update(kw)
     return NotifyConfig(**values)  # type: ignore[arg-type]
@@ -95,7 +99,7 @@ def test_an_e_mail_and_a_webhook_are_delivered_once(
         session,
         alice,
         spec=spec(webhook_url=f"{receiver.url}/hook"),
-        allow_insecure_webhook=True,
+        egress=LOOPBACK,
     )
     declare(session, where.services)
     handle_all(session)
@@ -144,7 +148,7 @@ def test_a_failed_webhook_backs_off_then_succeeds(
         session,
         alice,
         spec=spec(email=False, webhook_url=f"{receiver.url}/hook"),
-        allow_insecure_webhook=True,
+        egress=LOOPBACK,
     )
     declare(session, where.services)
     handle_all(session)
@@ -156,7 +160,7 @@ def test_a_failed_webhook_backs_off_then_succeeds(
     assert (row.status, row.attempts, row.last_error) == (
         NotificationStatus.PENDING,
         1,
-        "RuntimeError: HTTP 500: boom",
+        "HTTP 500",
     )
     assert deliver_due(session_factory, config(None), clock=clock) == 0  # not due yet
     assert len(receiver.posts()) == 1
@@ -178,7 +182,7 @@ def test_a_notification_is_given_up_after_the_last_attempt(
         session,
         alice,
         spec=spec(email=False, webhook_url=f"{receiver.url}/hook"),
-        allow_insecure_webhook=True,
+        egress=LOOPBACK,
     )
     declare(session, where.services)
     handle_all(session)
@@ -207,7 +211,7 @@ def test_without_an_smtp_server_e_mail_waits_and_says_why(
         session,
         alice,
         spec=spec(webhook_url=f"{receiver.url}/hook"),
-        allow_insecure_webhook=True,
+        egress=LOOPBACK,
     )
     declare(session, where.services)
     handle_all(session)

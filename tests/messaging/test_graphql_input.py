@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session
 
+from domains.common.egress import EgressPolicy
 from domains.common.time import utcnow
 from domains.messaging import service as msg
 from tests.auth.issuer import GATEWAY_CLIENT, OIDCIssuer
@@ -242,7 +243,7 @@ def test_a_failed_verification_is_a_conflict(api: Api, world: World, session: Se
         project=P,
         subscription="S2",
         push_config={"pushEndpoint": "http://127.0.0.1:9/h"},
-        allow_insecure_push=True,
+        egress=EgressPolicy(allow_loopback=True),
     )
     session.commit()
     error = _refused(

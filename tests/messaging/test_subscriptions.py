@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from domains.common.audit import AuditEntry
+from domains.common.egress import EgressPolicy
 from domains.common.errors import Invalid, NotFound
 from domains.messaging import service as msg
 from domains.messaging.errors import AlreadyExists, AmsConflict, VerificationFailed
@@ -148,10 +149,17 @@ def test_insecure_loopback_endpoints_need_the_explicit_flag(world: World) -> Non
         with pytest.raises(Invalid):
             push(world, {"pushEndpoint": url})
         assert (
-            push(world, {"pushEndpoint": url}, allow_insecure_push=True).push.push_endpoint == url
+            push(
+                world, {"pushEndpoint": url}, egress=EgressPolicy(allow_loopback=True)
+            ).push.push_endpoint
+            == url
         )
     with pytest.raises(Invalid):
-        push(world, {"pushEndpoint": "http://example.org/h"}, allow_insecure_push=True)
+        push(
+            world,
+            {"pushEndpoint": "http://example.org/h"},
+            egress=EgressPolicy(allow_loopback=True),
+        )
 
 
 def test_same_endpoint_keeps_hash_verification_and_header(world: World) -> None:
@@ -242,7 +250,7 @@ def test_an_unreachable_endpoint_fails_verification(world: World) -> None:
     def fetch(url: str) -> tuple[int, str]:
         raise ConnectionRefusedError(url)
 
-    with pytest.raises(VerificationFailed, match="ConnectionRefusedError"):
+    with pytest.raises(VerificationFailed, match="connection failed"):
         msg.verify_push_endpoint(
             world.session, world.owner, project=P, subscription="S1", fetch=fetch
         )

@@ -113,7 +113,7 @@ def test_push_variables_are_read_and_configure_the_jobs() -> None:
         load_modules(settings)
         assert periodic_job_named(messaging.PUSH_JOB).every_seconds == 0.25
         config = messaging.current_config()
-        assert (config.timeout, config.concurrency, config.allow_insecure) == (3.0, 2, True)
+        assert (config.timeout, config.concurrency, config.egress.allow_loopback) == (3.0, 2, True)
         assert config.retention_days == 30
         assert config.lease.total_seconds() == 9
     finally:

@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from domains.common.egress import EgressPolicy
 from domains.common.identity import PLATFORM
 from domains.common.outbox import watch_commits
 from domains.common.time import utcnow
@@ -55,10 +56,13 @@ def make_push_subscription(rig: Rig, receiver: Receiver, **config: object) -> in
             subscription="S",
             topic="projects/ARGO/topics/T",
             push_config={"pushEndpoint": f"{receiver.url}/push", **config},
-            allow_insecure_push=True,
+            egress=EgressPolicy(allow_loopback=True),
         )
     receiver.hash = view.push.verification_hash
-    with unit_of_work(factory) as session, PushHttp(timeout=5) as http:
+    with (
+        unit_of_work(factory) as session,
+        PushHttp(timeout=5, egress=EgressPolicy(allow_loopback=True)) as http,
+    ):
         msg.verify_push_endpoint(
             session, PLATFORM, project="ARGO", subscription="S", fetch=http.fetch
         )
