@@ -189,8 +189,11 @@ def make_client(
         # (tests/compat/test_replicas.py covers LISTEN/NOTIFY between real servers)
         overrides.setdefault("pg_listen", False)
         clock = overrides.pop("clock", utcnow)  # the time the service rules read
+        egress = overrides.pop("egress", None)  # an EgressPolicy (tests inject the resolver)
         settings = replace(Settings(database_url=database_url, log_format="text"), **overrides)
-        app = create_app(settings, engine=engine, session_factory=session_factory, clock=clock)
+        app = create_app(
+            settings, engine=engine, session_factory=session_factory, clock=clock, egress=egress
+        )
         # One event loop for the client's whole life (lifespan included): the token
         # validator's HTTP connections belong to the loop they were opened in.
         client = TestClient(app).__enter__()
