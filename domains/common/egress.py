@@ -292,11 +292,14 @@ class _Backend(httpcore2.SyncBackend):
 
 
 class _Transport(httpx2.HTTPTransport):
+    """httpx's transport on a connection pool whose network backend is `_Backend`. (Its
+    own __init__ would only build a pool of its own, without a way to pass the backend.)"""
+
     def __init__(self, policy: EgressPolicy) -> None:
-        super().__init__(verify=policy.verify, trust_env=False)
         self._policy = policy
         self._pool = httpcore2.ConnectionPool(
-            ssl_context=httpx2.create_ssl_context(verify=policy.verify, trust_env=False),
+            # trust as any httpx client (SSL_CERT_FILE honoured); proxies are off (Client)
+            ssl_context=httpx2.create_ssl_context(verify=policy.verify, trust_env=True),
             network_backend=_Backend(policy),
         )
 
