@@ -9,8 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from domains.common.egress import ALLOW_SETTING, parse_allow
-from domains.common.egress import is_loopback_host as is_loopback
+from domains.common.egress import ALLOW_SETTING, is_loopback_host, parse_allow
 from domains.common.errors import Invalid
 from domains.common.scopes import ScopeDefaults, ScopeMatch
 
@@ -75,6 +74,7 @@ def broker_url(raw: str | None) -> str | None:
 
 SMTP_SCHEMES = ("smtp", "smtps", "smtp+starttls")
 TLS_SMTP_SCHEMES = ("smtps", "smtp+starttls")
+is_loopback = is_loopback_host  # the one definition (domains/common/egress.py)
 _SMTP_URL_RULE = "smtp://, smtps:// or smtp+starttls:// with a host (and a valid port)"
 
 
