@@ -48,7 +48,9 @@ def create_app(
     settings = settings or Settings.from_env()
     configure_logging(settings.log_level, settings.log_format)
     owns_engine = engine is None
-    engine = engine or make_engine(settings.database_url)
+    engine = engine or make_engine(
+        settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms
+    )
     session_factory = session_factory or make_session_factory(engine)
     deadlines.install(engine, session_factory)  # OPSGRAPH_REQUEST_TIMEOUT reaches the database
     head = migrate.head_revision()

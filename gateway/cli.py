@@ -25,8 +25,9 @@ from gateway.db import make_engine, make_session_factory, unit_of_work
 
 @contextmanager
 def _migrated_session(settings: Settings) -> Iterator[Session]:
-    """The configured database, brought to the newest schema, in one unit of work."""
-    engine = make_engine(settings.database_url)
+    """The configured database, brought to the newest schema, in one unit of work (a
+    writer's: on SQLite it waits its turn behind a running server's writers)."""
+    engine = make_engine(settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
     try:
         migrate.upgrade(engine)
         with unit_of_work(make_session_factory(engine)) as session:
@@ -44,7 +45,7 @@ def _database_is_empty(session: Session) -> bool:
 
 
 def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
     migrate.upgrade(engine)
     print(f"database at revision {migrate.current_revision(engine)}")
     return 0
@@ -129,11 +130,9 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     if taken:
         print(f"{taken} (choose another port with --port)", file=sys.stderr)
         return 1
-    # On SQLite every request's transaction takes the write lock when it begins: one that
-    # reads before it writes (authorization always does) would otherwise fail at once with
-    # "database is locked" whenever another writer committed in between. SQLite has one
-    # writer at a time anyway; PostgreSQL is unaffected.
-    engine = make_engine(settings.database_url, write_intent=True)
+    # Requests declare their sessions readers or writers (gateway/db.py): on SQLite only a
+    # writer's transaction takes the write lock, when it begins.
+    engine = make_engine(settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
     migrate.upgrade(engine)
     factory = make_session_factory(engine)
     if args.demo:
@@ -191,7 +190,7 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
         )
         return 2
     configure_logging(settings.log_level, settings.log_format)
-    engine = make_engine(settings.database_url, write_intent=True)
+    engine = make_engine(settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
     current, head = migrate.current_revision(engine), migrate.head_revision()
     if current != head:
         print(f"the database is at {current}, not {head}: run `opsgraph migrate`", file=sys.stderr)
@@ -359,9 +358,7 @@ def cmd_admin_issue_token(settings: Settings, args: argparse.Namespace) -> int:
     if args.expires_in_days is not None and args.expires_in_days < 1:
         print("--expires-in-days must be at least 1", file=sys.stderr)
         return 2
-    expires = (
-        utcnow() + timedelta(days=args.expires_in_days) if args.expires_in_days else None
-    )
+    expires = utcnow() + timedelta(days=args.expires_in_days) if args.expires_in_days else None
     with _migrated_session(settings) as session:
         _, secret = tokens.create_api_token(
             session,

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 from domains.common.egress import ALLOW_SETTING, is_loopback_host, parse_allow
 from domains.common.errors import Invalid
 from domains.common.scopes import ScopeDefaults, ScopeMatch
+from gateway.db import DEFAULT_BUSY_TIMEOUT_MS
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
@@ -131,6 +132,8 @@ def _egress_allow(env: Mapping[str, str]) -> tuple[str, ...]:
 @dataclass(frozen=True, slots=True)
 class Settings:
     database_url: str = "sqlite:///./opsgraph.db"
+    # how long a SQLite writer waits for the write lock (gateway/db.py) before it fails
+    sqlite_busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS
     graphiql: bool = True
     introspection: bool = True  # false: __schema and __type are refused
     max_query_depth: int = 12
@@ -231,6 +234,9 @@ class Settings:
                 raise Invalid("OPSGRAPH_WORKER_IMPORTS", "comma-separated Python module names")
         settings = cls(
             database_url=env.get("OPSGRAPH_DATABASE_URL") or d.database_url,
+            sqlite_busy_timeout_ms=_int(
+                env, "OPSGRAPH_SQLITE_BUSY_TIMEOUT_MS", d.sqlite_busy_timeout_ms, minimum=0
+            ),
             graphiql=_bool(env, "OPSGRAPH_GRAPHIQL", True),
             introspection=_bool(env, "OPSGRAPH_INTROSPECTION", True),
             max_query_depth=_int(env, "OPSGRAPH_MAX_QUERY_DEPTH", d.max_query_depth),

@@ -290,9 +290,11 @@ class FeedsApi:
 
             def run() -> bytes:
                 """Read in one transaction, then render; both off the event loop."""
-                with unit_of_work(self.session_factory) as session:
+                with unit_of_work(self.session_factory, write=False) as session:
                     deadlines.limit(session, deadlines.start(self.settings.request_timeout))
-                    principal = self.authenticator.principal(session, credentials)
+                    principal = self.authenticator.principal_for_reading(
+                        session, self.session_factory, credentials
+                    )
                     downtimes = feed_downtimes(
                         session,
                         principal,

@@ -13,6 +13,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
 import migrations
+from gateway.db import writer_engine
 
 MIGRATIONS_DIR = Path(migrations.__file__).parent
 
@@ -26,7 +27,9 @@ def alembic_config(engine: Engine | None = None) -> Config:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    command.upgrade(alembic_config(engine), revision)
+    # a writer's transaction: one that reads the revision, then changes the schema, must not
+    # find its snapshot stale (SQLite), e.g. behind a running server's writes
+    command.upgrade(alembic_config(writer_engine(engine)), revision)
 
 
 def head_revision() -> str | None:

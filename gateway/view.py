@@ -16,7 +16,8 @@ from typing import Any, TypeVar, cast
 
 import anyio.to_thread
 from cross_web import HTTPException
-from graphql import GraphQLError
+from graphql import GraphQLError, get_operation_ast
+from graphql.language import OperationType as DocumentOperation
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
@@ -24,6 +25,7 @@ from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError, MissingQueryError
+from strawberry.extensions import ParserCache
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.schema import BaseSchema
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
@@ -42,13 +44,16 @@ from domains.common.time import utcnow
 from gateway import deadlines, jsonlimits
 from gateway.auth.authenticator import Authenticator, Credentials
 from gateway.config import Settings
-from gateway.db import unit_of_work
+from gateway.db import set_write_intent, unit_of_work
 from gateway.errors import format_error
 from gateway.graphiql import graphiql_page
 from gateway.http import http_getter
 from gateway.ws import FORBIDDEN, UNAUTHORIZED, CheckedTransportWSHandler
 
 T = TypeVar("T")
+
+# the parse cache of gateway/schema.py's ParserCache(maxsize=512), shared by size
+_parse = ParserCache(maxsize=512).cached_parse_document
 
 
 class GraphQLView(GraphQL[RequestContext, None]):
@@ -108,10 +113,10 @@ class GraphQLView(GraphQL[RequestContext, None]):
             context.transact = self._transact(context)
         return context
 
-    def _transact(self, context: RequestContext) -> Transact[Any]:
-        async def transact(fn: Callable[[Session, Principal], T]) -> T:
+    def _transact(self, context: RequestContext) -> Transact:
+        async def transact(fn: Callable[[Session, Principal], T], *, write: bool = True) -> T:
             def run() -> T:
-                with unit_of_work(self.session_factory) as session:
+                with unit_of_work(self.session_factory, write=write) as session:
                     return fn(session, context.principal)
 
             return await anyio.to_thread.run_sync(run)
@@ -132,8 +137,10 @@ class GraphQLView(GraphQL[RequestContext, None]):
             )
 
         def resolve() -> Principal:
-            with unit_of_work(self.session_factory) as session:
-                return self.authenticator.principal(session, credentials)
+            with unit_of_work(self.session_factory, write=False) as session:
+                return self.authenticator.principal_for_reading(
+                    session, self.session_factory, credentials
+                )
 
         try:
             context.principal = await anyio.to_thread.run_sync(resolve)
@@ -192,6 +199,8 @@ class GraphQLView(GraphQL[RequestContext, None]):
         allowed = OperationType.from_http(request_adapter.method)
         if not self.allow_queries_via_get and request_adapter.method == "GET":
             allowed = allowed - {OperationType.QUERY}
+        # Only a mutation's transaction writes (and, on SQLite, takes the write lock).
+        write = OperationType.MUTATION in allowed and self._is_mutation(request_data)
 
         def run() -> ExecutionResult:
             session = context.session
@@ -199,9 +208,16 @@ class GraphQLView(GraphQL[RequestContext, None]):
             context.deadline = deadlines.start(self.settings.request_timeout)
             deadlines.limit(session, context.deadline)
             try:
+                set_write_intent(session, write)
                 credentials: Credentials = context.memo.pop("credentials")
                 try:
-                    context.principal = self.authenticator.principal(session, credentials)
+                    context.principal = (
+                        self.authenticator.principal(session, credentials)
+                        if write
+                        else self.authenticator.principal_for_reading(
+                            session, self.session_factory, credentials
+                        )
+                    )
                 except Unauthenticated as refused:
                     session.rollback()
                     return ExecutionResult(
@@ -241,6 +257,20 @@ class GraphQLView(GraphQL[RequestContext, None]):
             raise HTTPException(400, e.as_http_error_reason(request_adapter.method)) from e
         except MissingQueryError as e:
             raise HTTPException(400, "No GraphQL query found in the request") from e
+
+    def _is_mutation(self, request_data: GraphQLRequestData) -> bool:
+        """Whether the operation the request runs is a mutation, known before executing it.
+        Parsed through the cache strawberry's ParserCache keeps, with the same token limit:
+        the document is parsed once. A document that does not parse, or names no single
+        operation, is refused by strawberry before anything runs: not a mutation here."""
+        if not request_data.query:
+            return False
+        try:
+            document = _parse(request_data.query, max_tokens=self.settings.max_tokens)
+        except GraphQLError:
+            return False
+        operation = get_operation_ast(document, request_data.operation_name)
+        return operation is not None and operation.operation is DocumentOperation.MUTATION
 
     async def process_result(
         self, request: Request, result: ExecutionResult

@@ -15,7 +15,8 @@ def run_migrations_online() -> None:
         from gateway.config import Settings
         from gateway.db import make_engine
 
-        engine = make_engine(Settings.from_env().database_url)
+        settings = Settings.from_env()
+        engine = make_engine(settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
     with engine.connect() as connection:
         context.configure(
             connection=connection, target_metadata=target_metadata, **compare_options()

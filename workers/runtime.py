@@ -43,8 +43,11 @@ class WorkerRuntime:
         load_modules(settings)
         self.settings = settings
         self._owns_engine = engine is None
-        self.engine = engine or make_engine(settings.database_url, write_intent=True)
-        self.factory: sessionmaker[Session] = make_session_factory(self.engine)
+        self.engine = engine or make_engine(
+            settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms
+        )
+        # background work writes in most of its transactions: its sessions are writers
+        self.factory: sessionmaker[Session] = make_session_factory(self.engine, write=True)
         self.broker: dramatiq.Broker | None = broker_from_settings(settings)
         if consume and self.broker is None:
             raise ValueError("consuming needs a broker: set OPSGRAPH_BROKER_URL")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy.orm import Session
 
@@ -36,8 +36,14 @@ def no_http(url: str) -> tuple[int, str]:
 
 T = TypeVar("T")
 
-# Runs `fn(session, principal)` in its own transaction, off the event loop.
-Transact = Callable[[Callable[[Session, Principal], T]], Awaitable[T]]
+
+class Transact(Protocol):
+    """Runs `fn(session, principal)` in its own transaction, off the event loop; `write`
+    False for a step that only reads (its transaction takes no write lock)."""
+
+    def __call__(
+        self, fn: Callable[[Session, Principal], T], *, write: bool = True
+    ) -> Awaitable[T]: ...
 
 
 @dataclass(slots=True)
@@ -53,7 +59,7 @@ class RequestContext:
     memo: dict[str, Any] = field(default_factory=dict)
     # Subscriptions (long-lived): each step of their work is a transaction of its own,
     # run through `transact`; `session` is not used by them.
-    transact: Transact[Any] | None = None
+    transact: Transact | None = None
     # what a graphql-transport-ws client sent in connection_init
     connection_params: dict[str, Any] | None = None
     http_get: HttpGet = no_http

@@ -132,13 +132,13 @@ async def event_stream(
     def start(session: Session, principal: Principal) -> int:
         return events.last_sequence(session, principal)
 
-    cursor = EventCursor(low=after if after is not None else await transact(start))
+    cursor = EventCursor(low=after if after is not None else await transact(start, write=False))
 
     def read(session: Session, principal: Principal) -> list[events.DowntimeEvent]:
         return events.read_events(session, principal, cursor=cursor, filter=filter)
 
     while True:
-        found = await transact(read)
+        found = await transact(read, write=False)
         for event in found:
             yield DowntimeEventType.from_event(event)
         if not found:

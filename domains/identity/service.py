@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -29,6 +29,30 @@ from domains.topology import ownership
 LAST_SEEN_GRANULARITY = timedelta(minutes=5)
 
 
+def _identified_user(session: Session, *, issuer: str, subject: str) -> User | None:
+    identity = session.execute(
+        select(UserIdentity).where(
+            UserIdentity.issuer == issuer,  # type: ignore[arg-type]
+            UserIdentity.subject == subject,  # type: ignore[arg-type]
+        )
+    ).scalar_one_or_none()
+    if identity is None:
+        return None
+    user = session.get(User, identity.user_id)
+    assert user is not None  # the foreign key cascades
+    return user
+
+
+def _user_is_current(user: User, *, name: str | None, email: str | None, now: datetime) -> bool:
+    """Whether ensure_user would write nothing."""
+    return (
+        (not name or user.name == name)
+        and (not email or user.email == email)
+        and user.last_seen_at is not None
+        and now - user.last_seen_at <= LAST_SEEN_GRANULARITY
+    )
+
+
 def ensure_user(
     session: Session,
     *,
@@ -38,16 +62,8 @@ def ensure_user(
     email: str | None = None,
 ) -> User:
     """The user behind an identity, created on first sight; name and e-mail refreshed."""
-    identity = session.execute(
-        select(UserIdentity).where(
-            UserIdentity.issuer == issuer,  # type: ignore[arg-type]
-            UserIdentity.subject == subject,  # type: ignore[arg-type]
-        )
-    ).scalar_one_or_none()
-    if identity is not None:
-        user = session.get(User, identity.user_id)
-        assert user is not None  # the foreign key cascades
-    else:
+    user = _identified_user(session, issuer=issuer, subject=subject)
+    if user is None:
         user = session.execute(
             select(User).where(User.subject == subject)  # type: ignore[arg-type]
         ).scalar_one_or_none()
@@ -56,7 +72,8 @@ def ensure_user(
             session.add(user)
             session.flush()
         session.add(UserIdentity(user_id=pk(user), issuer=issuer, subject=subject))
-    # Written only when something changed: a read request should not cost a write.
+    # Written only when something changed (what _user_is_current checks): a read request
+    # looks the user up read-only and comes here, in a write of its own, only then.
     now = utcnow()
     if name and user.name != name:
         user.name = name
@@ -68,23 +85,20 @@ def ensure_user(
     return user
 
 
-def principal_from_claims(
-    session: Session,
-    claims: Mapping[str, Any],
-    *,
-    issuer: str,
-    admin_entitlements: Sequence[str] = (),
-) -> Principal:
-    """The Principal for validated token claims; the user is created on first sight.
-
-    The subject is `voperson_id` (EGI's stable identifier), falling back to `sub`."""
+def _claimed(claims: Mapping[str, Any]) -> tuple[str, str | None, str | None]:
+    """(subject, name, e-mail) of validated token claims."""
     subject = claims.get("voperson_id") or claims.get("sub")
     if not isinstance(subject, str) or not subject:
         raise Unauthenticated("the token names no subject")
     name = claims.get("name") if isinstance(claims.get("name"), str) else None
     email = claims.get("email") if isinstance(claims.get("email"), str) else None
+    return subject, name, email
+
+
+def _claims_principal(
+    user: User, claims: Mapping[str, Any], admin_entitlements: Sequence[str]
+) -> Principal:
     entitlements = claims_entitlements(claims)
-    user = ensure_user(session, issuer=issuer, subject=subject, name=name, email=email)
     raw_assurance = claims.get("eduperson_assurance") or ()
     assurance = (raw_assurance,) if isinstance(raw_assurance, str) else tuple(raw_assurance)
     is_admin = user.is_admin or any(
@@ -100,6 +114,39 @@ def principal_from_claims(
         assurance=tuple(str(a) for a in assurance),
         vos=tuple(parse_entitlements(entitlements).values()),
     )
+
+
+def principal_from_claims(
+    session: Session,
+    claims: Mapping[str, Any],
+    *,
+    issuer: str,
+    admin_entitlements: Sequence[str] = (),
+) -> Principal:
+    """The Principal for validated token claims; the user is created on first sight.
+
+    The subject is `voperson_id` (EGI's stable identifier), falling back to `sub`."""
+    subject, name, email = _claimed(claims)
+    user = ensure_user(session, issuer=issuer, subject=subject, name=name, email=email)
+    return _claims_principal(user, claims, admin_entitlements)
+
+
+def lookup_principal_from_claims(
+    session: Session,
+    claims: Mapping[str, Any],
+    *,
+    issuer: str,
+    admin_entitlements: Sequence[str] = (),
+    now: datetime | None = None,
+) -> Principal | None:
+    """principal_from_claims without writing, for a read-only transaction: None when the
+    user is owed a write first (seen for the first time, name or e-mail changed, last sight
+    to note), which principal_from_claims then does in a transaction of its own."""
+    subject, name, email = _claimed(claims)
+    user = _identified_user(session, issuer=issuer, subject=subject)
+    if user is None or not _user_is_current(user, name=name, email=email, now=now or utcnow()):
+        return None
+    return _claims_principal(user, claims, admin_entitlements)
 
 
 def link_identity(

@@ -146,18 +146,27 @@ def revoke_api_tokens_named(
     return revoked
 
 
-def user_for_api_token(session: Session, secret: str, *, now: datetime | None = None) -> User:
-    """The user a presented secret stands for; refused when unknown, revoked or expired."""
-    current = now or utcnow()
+def _live_token(session: Session, secret: str, now: datetime) -> tuple[ApiToken, User]:
     found = session.execute(
         select(ApiToken, User)
         .join(User, User.id == ApiToken.user_id)  # type: ignore[arg-type]
         .where(ApiToken.token_hash == hash_token(secret))  # type: ignore[arg-type]
     ).first()
-    if found is None or not _is_live(found[0], current):
+    if found is None or not _is_live(found[0], now):
         raise Unauthenticated("invalid API token")
-    token, user = found
-    if token.last_used_at is None or current - token.last_used_at > LAST_USED_GRANULARITY:
+    return found[0], found[1]
+
+
+def _use_is_recorded(token: ApiToken, now: datetime) -> bool:
+    return token.last_used_at is not None and now - token.last_used_at <= LAST_USED_GRANULARITY
+
+
+def user_for_api_token(session: Session, secret: str, *, now: datetime | None = None) -> User:
+    """The user a presented secret stands for; refused when unknown, revoked or expired.
+    Records the token's use (at most once per LAST_USED_GRANULARITY)."""
+    current = now or utcnow()
+    token, user = _live_token(session, secret, current)
+    if not _use_is_recorded(token, current):
         token.last_used_at = current
         session.flush()
     return user
@@ -185,8 +194,7 @@ def recheck_api_token(
         raise Forbidden("no longer a platform administrator")
 
 
-def principal_from_api_token(session: Session, secret: str) -> Principal:
-    user = user_for_api_token(session, secret)
+def _token_principal(user: User) -> Principal:
     # No entitlements travel with an API token: VO memberships and assurance are empty,
     # platform administration comes from the user record only.
     return Principal(
@@ -196,3 +204,18 @@ def principal_from_api_token(session: Session, secret: str) -> Principal:
         is_admin=user.is_admin,
         user_id=pk(user),
     )
+
+
+def principal_from_api_token(session: Session, secret: str) -> Principal:
+    return _token_principal(user_for_api_token(session, secret))
+
+
+def lookup_principal_from_api_token(
+    session: Session, secret: str, *, now: datetime | None = None
+) -> Principal | None:
+    """principal_from_api_token without writing, for a read-only transaction: None when
+    the token's use is due to be recorded, which principal_from_api_token then does in a
+    transaction of its own. Refused tokens are refused here already."""
+    current = now or utcnow()
+    token, user = _live_token(session, secret, current)
+    return _token_principal(user) if _use_is_recorded(token, current) else None

@@ -50,7 +50,7 @@ async def _await_acknowledgement(
         return msg.get_subscription(session, principal, project=project, subscription=subscription)
 
     while True:
-        view = await transact(state)
+        view = await transact(state, write=False)
         if view.offset > last_offset or view.pending_ack_at is None:
             return
         due = view.pending_ack_at + timedelta(seconds=view.ack_deadline + 1)
@@ -89,7 +89,8 @@ async def message_stream(
 
         return run
 
-    topic_id = (await transact(lookup)).topic_id  # authorizes, like every pull after it
+    # authorizes, like every pull after it
+    topic_id = (await transact(lookup, write=False)).topic_id
     while True:
         since = None if topic_id is None else notify.token(topic_id)
         batch = await transact(pull)  # the topic gone: Conflict, which ends the stream

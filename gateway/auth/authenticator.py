@@ -12,15 +12,20 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 from starlette.requests import HTTPConnection
 
 from domains.common.errors import Unauthenticated
 from domains.common.identity import ANONYMOUS, Principal
 from domains.identity import service as identity
-from domains.identity.tokens import principal_from_api_token, recheck_api_token
+from domains.identity.tokens import (
+    lookup_principal_from_api_token,
+    principal_from_api_token,
+    recheck_api_token,
+)
 from gateway.auth.tokens import TokenValidator
 from gateway.config import Settings
+from gateway.db import unit_of_work
 
 log = logging.getLogger("opsgraph.auth")
 
@@ -122,7 +127,9 @@ class Authenticator:
         return (parts.scheme, parts.netloc) == (scheme, wanted.netloc)
 
     def principal(self, session: Session, credentials: Credentials) -> Principal:
-        """Raises Unauthenticated for refused credentials or an invalid API token."""
+        """Raises Unauthenticated for refused credentials or an invalid API token. Writes
+        what the caller's records are owed (a user created on first sight, a token's last
+        use): for a writer's session; a reader's goes through principal_for_reading."""
         if credentials.refused is not None:
             raise credentials.refused
         if credentials.api_key is not None:
@@ -170,6 +177,37 @@ class Authenticator:
         if isinstance(exp, int | float) and not isinstance(exp, bool):
             return float(exp)
         return None
+
+    def lookup(self, session: Session, credentials: Credentials) -> Principal | None:
+        """`principal` without writing: None when the caller's records are owed a write."""
+        if credentials.refused is not None:
+            raise credentials.refused
+        if credentials.api_key is not None:
+            return lookup_principal_from_api_token(session, credentials.api_key)
+        if credentials.claims is None:
+            return ANONYMOUS
+        assert self.settings.oidc_issuer is not None  # no validator without an issuer
+        return identity.lookup_principal_from_claims(
+            session,
+            credentials.claims,
+            issuer=self.settings.oidc_issuer,
+            admin_entitlements=self.settings.admin_entitlements,
+        )
+
+    def principal_for_reading(
+        self, session: Session, factory: sessionmaker[Session], credentials: Credentials
+    ) -> Principal:
+        """The caller, for a request whose transaction (`session`'s) only reads. What the
+        caller's records are owed is written in a short writer's transaction of its own,
+        between two of the reader's: the reader's transaction never writes (on SQLite, a
+        read transaction that then writes fails at once if another writer committed since
+        it began), and the one it goes on with sees what was written."""
+        principal = self.lookup(session, credentials)
+        if principal is not None:
+            return principal
+        session.rollback()
+        with unit_of_work(factory, write=True) as writer:
+            return self.principal(writer, credentials)
 
     async def aclose(self) -> None:
         if self.validator is not None:

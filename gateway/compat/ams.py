@@ -112,14 +112,22 @@ class AmsApi:
         self.http_get = http_getter(self.egress)
 
     async def _run(self, request: Request, work: Work) -> Any:
-        """`work(session, principal)` in one transaction, off the event loop."""
+        """`work(session, principal)` in one transaction, off the event loop: a reader's
+        for a GET, a writer's for the other methods (a pull too: it moves the lease)."""
         credentials = await self.authenticator.credentials(request, allow_query_key=True)
+        write = request.method != "GET"
 
         def run() -> Any:
-            with unit_of_work(self.session_factory) as session:
+            with unit_of_work(self.session_factory, write=write) as session:
                 # each transaction is bounded (a pull's wait between two is not)
                 deadlines.limit(session, deadlines.start(self.settings.request_timeout))
-                principal = self.authenticator.principal(session, credentials)
+                principal = (
+                    self.authenticator.principal(session, credentials)
+                    if write
+                    else self.authenticator.principal_for_reading(
+                        session, self.session_factory, credentials
+                    )
+                )
                 return work(session, principal)
 
         return await anyio.to_thread.run_sync(run)

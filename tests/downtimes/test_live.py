@@ -40,7 +40,7 @@ H = timedelta(hours=1)
 @pytest.fixture(scope="module")
 def live_engine(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
     with private_database(database_url, tmp_path_factory.mktemp("dtlive")) as url:
-        engine = make_engine(url, write_intent=True)
+        engine = make_engine(url)
         with unit_of_work(make_session_factory(engine)) as session:
             seed_demo(session)
         yield engine

@@ -69,8 +69,8 @@ class World:
 @pytest.fixture
 def world(database_url: str, tmp_path: Path) -> Iterator[World]:
     with private_database(database_url, tmp_path) as url:
-        engine = make_engine(url, write_intent=True)
-        factory = make_session_factory(engine)
+        engine = make_engine(url)
+        factory = make_session_factory(engine, write=True)  # as the workers' (runtime.py)
         try:
             with unit_of_work(factory) as session:
                 seed_demo(session)

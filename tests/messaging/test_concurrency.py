@@ -26,9 +26,9 @@ THREADS, BATCHES, BATCH = 4, 10, 5
 
 @pytest.fixture
 def fresh_engine(database_url: str, tmp_path: Path) -> Iterator[Engine]:
-    # on SQLite, as `opsgraph serve` runs it: transactions take the write lock when they begin
+    # as `opsgraph serve` opens it: writers' transactions take the write lock when they begin
     with private_database(database_url, tmp_path) as url:
-        engine = make_engine(url, write_intent=True)
+        engine = make_engine(url)
         yield engine
         engine.dispose()
 

@@ -38,10 +38,10 @@ PUBLISH = "mutation($i: PublishInput!) { publish(input: $i) { messageIds } }"
 
 @pytest.fixture(scope="module")
 def ws_engine(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
-    """A migrated database of the parametrized kind, for these tests only; on SQLite opened
-    as `opsgraph serve` opens it (transactions take the write lock when they begin)."""
+    """A migrated database of the parametrized kind, for these tests only, opened as
+    `opsgraph serve` opens it."""
     with private_database(database_url, tmp_path_factory.mktemp("ws")) as url:
-        engine = make_engine(url, write_intent=True)
+        engine = make_engine(url)
         yield engine
         engine.dispose()
 
