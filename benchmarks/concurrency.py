@@ -104,7 +104,7 @@ def server(opsgraph: str, database_url: str, log: Path) -> Iterator[tuple[str, s
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + 300
         while True:
             try:
                 if httpx2.get(f"{base}/healthz", timeout=1).status_code == 200:

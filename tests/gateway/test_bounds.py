@@ -19,7 +19,7 @@ from starlette.websockets import WebSocketDisconnect
 from domains.common.deadline import Deadline, RequestTimeout
 from domains.common.graphql import to_global_id
 from gateway import deadlines, jsonlimits
-from gateway.db import make_engine, make_session_factory
+from gateway.db import DEFAULT_BUSY_TIMEOUT_MS, make_engine, make_session_factory
 from tests.auth.issuer import GATEWAY_CLIENT, OIDCIssuer
 from tests.conftest import AppFactory, Callers, GraphQLClient
 from tests.identity.helpers import snapshot
@@ -116,7 +116,7 @@ def test_a_wait_for_another_writer_ends_at_the_deadline(tmp_path: Path) -> None:
             holder.close()
         with factory() as session:  # the connection's own busy timeout is back
             busy = session.execute(text("PRAGMA busy_timeout")).scalar_one()
-            assert busy == 5000
+            assert busy == DEFAULT_BUSY_TIMEOUT_MS
     finally:
         engine.dispose()
 
