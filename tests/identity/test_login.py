@@ -144,6 +144,8 @@ def test_without_a_public_url_only_a_loopback_host_is_believed(
         oidc_client_id=GATEWAY_CLIENT[0],
         oidc_client_secret=GATEWAY_CLIENT[1],
         session_secret="test-session-secret-not-for-production",
+        # one app, two clients: no LISTEN thread, which could start only once
+        pg_listen=False,
     )
     app = create_app(settings)
     with TestClient(app, base_url="http://evil.example", follow_redirects=False) as client:
