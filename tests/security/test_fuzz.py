@@ -302,7 +302,7 @@ def target(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
     demo personas, all members of the messaging project FUZZ."""
     directory = tmp_path_factory.mktemp("fuzz")
     with private_database(database_url, directory) as url:
-        env = server_env(directory, OPSGRAPH_DATABASE_URL=url)
+        env = server_env(directory, OPSGRAPH_DATABASE_URL=url, OPSGRAPH_ALLOW_INSECURE_PUSH="true")
         _cli(directory, env, "seed", "--demo")
         _cli(directory, env, "messaging", "create-project", PROJECT)
         personas = demo_personas(directory, url)
