@@ -892,22 +892,6 @@ def test_generated_mutations_never_fail_internally(target: Target, data: st.Data
         check_graphql(target, caller, mutation)
 
 
-@fuzzing(examples=150)
-@given(data=st.data())
-def test_operations_with_random_variables_never_fail_internally(
-    target: Target, data: st.DataObject
-) -> None:
-    kind = data.draw(st.sampled_from(("query", "mutation")), label="kind")
-    root = SCHEMA.query_type if kind == "query" else SCHEMA.mutation_type
-    assert root is not None
-    operation = data.draw(
-        operations_with_variables(target, root, kind).filter(_harmless), label="operation"
-    )
-    caller = data.draw(callers, label="caller")
-    if not out_of_time("variables"):
-        check_graphql(target, caller, operation.document, operation.variables)
-
-
 # --- REST: the AMS routes, the feeds, and /graphql's own envelope -------------------------
 
 AMS_ACTIONS = {
