@@ -18,6 +18,7 @@ from domains.common.time import utcnow
 from domains.identity import service as identity
 from domains.identity import tokens
 from domains.identity.models import ApiToken, User
+from gateway.db import unit_of_work
 from tests.auth.issuer import OIDCIssuer
 from tests.messaging.conftest import b64
 from tests.messaging.test_graphql_ws import PROTOCOL, Live, _init, _next, open_live
@@ -42,7 +43,7 @@ def _closed_with(socket: WebSocketTestSession) -> int:
 
 
 def _revoke_all(live: Live, subject: str) -> None:
-    with live.factory.begin() as session:
+    with unit_of_work(live.factory) as session:
         user = session.execute(
             select(User).where(User.subject == subject)  # type: ignore[arg-type]
         ).scalar_one()
@@ -85,7 +86,7 @@ def test_an_expired_oidc_token_ends_the_stream(live: Live) -> None:
 
 def test_a_token_of_a_user_no_longer_admin_is_forbidden(live: Live) -> None:
     subject = f"root.{live.project}@egi.eu"
-    with live.factory.begin() as session:
+    with unit_of_work(live.factory) as session:
         identity.make_admin(session, PLATFORM, subject=subject)
         _, secret = tokens.create_api_token(session, PLATFORM, name="x", user_subject=subject)
     with live.client.websocket_connect("/graphql", subprotocols=PROTOCOL) as socket:
@@ -93,7 +94,7 @@ def test_a_token_of_a_user_no_longer_admin_is_forbidden(live: Live) -> None:
         live.subscribe(socket)  # a platform administrator reads any subscription
         live.publish("a")
         assert [m["data"] for m in _next(socket)] == [b64("a")]
-        with live.factory.begin() as session:
+        with unit_of_work(live.factory) as session:
             session.execute(update(User).where(User.subject == subject).values(is_admin=False))  # type: ignore[arg-type]
         assert _closed_with(socket) == 4403
 
