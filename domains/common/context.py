@@ -1,4 +1,5 @@
-"""What a resolver gets from the gateway for one request. Built by gateway/context.py."""
+"""What a resolver gets from the gateway for one request. Built by gateway/view.py
+(`GraphQLView.get_context`)."""
 
 from __future__ import annotations
 

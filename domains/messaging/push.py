@@ -13,7 +13,7 @@ the committed offset where it was: once the lease runs out the messages are deli
 (at least once). tx 2 moves the offset only if it is still the one tx 1 read
 (compare-and-set), so a concurrent modifyOffset wins.
 
-Schedule (`next_delay_ms`): a cycle runs only when messages wait beyond the committed
+Schedule (`next_backoff_ms`): a cycle runs only when messages wait beyond the committed
 offset, and not before `next_attempt_at`:
 - linear: `period` ms from the end of one cycle to the start of the next, after a success
   as after a failure (AMS's linear worker re-arms its timer with `period` after every

@@ -1135,7 +1135,7 @@ def pull(
     now: datetime | None = None,
 ) -> list[ReceivedMessage]:
     """Up to `max_messages` messages from the committed offset on: what was pulled and not
-    acknowledged comes again. Sets next_offset past the last one and pending_ack = now.
+    acknowledged comes again. Sets next_offset past the last one and pending_ack_at = now.
     Never waits: a long-polling caller waits on `notify` outside the transaction."""
     access = _access(session, principal, project, (ROLE_PROJECT_ADMIN, ROLE_CONSUMER))
     sub = _sub(session, access.project_id, subscription, lock=True)
