@@ -28,6 +28,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from domains.common.audit import AuditEntry
+from domains.common.db import make_engine
 from domains.common.identity import PLATFORM, Principal
 from domains.common.pagination import PageRequest
 from domains.common.time import utcnow
@@ -37,7 +38,6 @@ from domains.identity.models import EntityKind
 from domains.topology import ownership
 from domains.topology.seed import seed_demo
 from gateway import migrate
-from gateway.db import make_engine
 
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/opsgraph_bench_changes"
 KINDS = ("site", "service", "downtime_subscription", "msg_subscription")

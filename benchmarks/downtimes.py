@@ -47,6 +47,7 @@ from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from domains.common.db import make_engine, make_session_factory
 from domains.common.identity import ANONYMOUS
 from domains.common.pagination import PageRequest
 from domains.common.scopes import ScopeDefaults
@@ -56,7 +57,6 @@ from domains.downtimes.seed import seed_scale_downtimes
 from domains.topology import service as topology
 from domains.topology.seed import seed_scale
 from gateway import migrate
-from gateway.db import make_engine, make_session_factory
 
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/opsgraph_bench_dt"
 HERE = Path(sys.executable).parent

@@ -26,11 +26,11 @@ from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
 from domains.common.context import Limits, RequestContext
+from domains.common.db import make_engine, make_session_factory
 from domains.topology.seed import seed_scale
 from gateway import migrate
 from gateway.app import create_app
 from gateway.config import Settings
-from gateway.db import make_engine, make_session_factory
 from gateway.schema import build_schema
 
 REFERENCE_QUERY = """query($first: Int!) {

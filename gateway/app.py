@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 
+from domains.common.db import make_engine, make_session_factory
 from domains.common.egress import EgressPolicy
 from domains.common.time import utcnow
 from domains.messaging.notify import PostgresListener
@@ -25,7 +26,6 @@ from gateway.auth.login import login_routes
 from gateway.body import BodyLimitMiddleware
 from gateway.compat.ams import AmsApi
 from gateway.config import Settings
-from gateway.db import make_engine, make_session_factory
 from gateway.feeds import FeedsApi
 from gateway.graphiql import ASSETS_PREFIX, GraphiQLAssets
 from gateway.logs import configure_logging

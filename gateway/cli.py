@@ -17,10 +17,10 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from domains.common.db import make_engine, make_session_factory, unit_of_work
 from domains.common.errors import DomainError, Invalid
 from gateway import migrate
 from gateway.config import Settings, is_loopback
-from gateway.db import make_engine, make_session_factory, unit_of_work
 
 
 @contextmanager
@@ -130,7 +130,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     if taken:
         print(f"{taken} (choose another port with --port)", file=sys.stderr)
         return 1
-    # Requests declare their sessions readers or writers (gateway/db.py): on SQLite only a
+    # Requests declare their sessions readers or writers (domains/common/db.py): on SQLite only a
     # writer's transaction takes the write lock, when it begins.
     engine = make_engine(settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
     migrate.upgrade(engine)

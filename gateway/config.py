@@ -9,10 +9,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from domains.common.db import DEFAULT_BUSY_TIMEOUT_MS
 from domains.common.egress import ALLOW_SETTING, is_loopback_host, parse_allow
 from domains.common.errors import Invalid
 from domains.common.scopes import ScopeDefaults, ScopeMatch
-from gateway.db import DEFAULT_BUSY_TIMEOUT_MS
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
@@ -132,7 +132,7 @@ def _egress_allow(env: Mapping[str, str]) -> tuple[str, ...]:
 @dataclass(frozen=True, slots=True)
 class Settings:
     database_url: str = "sqlite:///./opsgraph.db"
-    # how long a SQLite writer waits for the write lock (gateway/db.py) before it fails
+    # how long a SQLite writer waits for the write lock (domains/common/db.py) before it fails
     sqlite_busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS
     graphiql: bool = True
     introspection: bool = True  # false: __schema and __type are refused

@@ -26,6 +26,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from domains.common.db import unit_of_work
 from domains.common.deadline import RequestTimeout
 from domains.common.errors import (
     Conflict,
@@ -46,7 +47,6 @@ from domains.downtimes.service import DowntimeFilter
 from gateway import deadlines
 from gateway.auth.authenticator import Authenticator, Credentials
 from gateway.config import Settings
-from gateway.db import unit_of_work
 
 FEED_LIMIT = 1000
 DEFAULT_HISTORY = timedelta(days=31)

@@ -13,7 +13,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
 import migrations
-from gateway.db import writer_engine
+from domains.common.db import writer_engine
 
 MIGRATIONS_DIR = Path(migrations.__file__).parent
 

@@ -35,6 +35,7 @@ from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UNSET, UnsetType
 
 from domains.common.context import Limits, RequestContext, Transact
+from domains.common.db import set_write_intent, unit_of_work
 from domains.common.deadline import RequestTimeout
 from domains.common.egress import EgressPolicy
 from domains.common.errors import Forbidden, Invalid, Unauthenticated
@@ -44,7 +45,6 @@ from domains.common.time import utcnow
 from gateway import deadlines, jsonlimits
 from gateway.auth.authenticator import Authenticator, Credentials
 from gateway.config import Settings
-from gateway.db import set_write_intent, unit_of_work
 from gateway.errors import format_error
 from gateway.graphiql import graphiql_page
 from gateway.http import http_getter

@@ -12,8 +12,8 @@ from migrations.options import compare_options, target_metadata
 def run_migrations_online() -> None:
     engine: Engine | None = context.config.attributes.get("engine")
     if engine is None:
+        from domains.common.db import make_engine
         from gateway.config import Settings
-        from gateway.db import make_engine
 
         settings = Settings.from_env()
         engine = make_engine(settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms)

@@ -15,11 +15,11 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.testclient import TestClient
 
+from domains.common.db import make_engine
 from domains.common.time import utcnow
 from gateway import migrate
 from gateway.app import create_app
 from gateway.config import Settings
-from gateway.db import make_engine
 from tests.auth.issuer import GATEWAY_CLIENT, OIDCIssuer
 
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/opsgraph_test"

@@ -12,8 +12,8 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from domains.common.db import make_engine
 from gateway import migrate
-from gateway.db import make_engine
 
 
 @contextmanager

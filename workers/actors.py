@@ -10,9 +10,9 @@ from typing import Any
 import dramatiq
 from sqlalchemy.orm import Session, sessionmaker
 
+from domains.common.db import unit_of_work
 from domains.common.outbox import run_handler
 from gateway.config import Settings
-from gateway.db import unit_of_work
 
 log = logging.getLogger("opsgraph.workers")
 

@@ -28,6 +28,7 @@ from types import TracebackType
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from domains.common.db import unit_of_work
 from domains.common.egress import STRICT, EgressPolicy
 from domains.common.outbox import OutboxEvent, on_event, periodic, run_soon
 from domains.common.time import utcnow
@@ -35,7 +36,6 @@ from domains.messaging import push
 from domains.messaging import service as msg
 from domains.messaging.push import PushOutcome, PushRequest
 from gateway.config import Settings
-from gateway.db import unit_of_work
 
 log = logging.getLogger("opsgraph.workers.messaging")
 

@@ -24,10 +24,10 @@ from sqlalchemy import Select, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 from sqlmodel import col
 
+from domains.common.db import unit_of_work
 from domains.common.models import pk
 from domains.common.outbox import LAST_ERROR_MAX, OutboxEvent, handlers_for, run_handler
 from domains.common.time import utcnow
-from gateway.db import unit_of_work
 
 log = logging.getLogger("opsgraph.relay")
 

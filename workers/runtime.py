@@ -16,9 +16,9 @@ import dramatiq
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from domains.common.db import make_engine, make_session_factory
 from domains.common.outbox import PeriodicJob, listen_run_soon, periodic_jobs
 from gateway.config import Settings
-from gateway.db import make_engine, make_session_factory
 from workers.actors import Actors, declare_actors
 from workers.broker import broker_from_settings, close_broker
 from workers.outbox import BrokerRelay, EmbeddedRelay, Relay

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.requests import HTTPConnection
 
+from domains.common.db import unit_of_work
 from domains.common.errors import Unauthenticated
 from domains.common.identity import ANONYMOUS, Principal
 from domains.identity import service as identity
@@ -25,7 +26,6 @@ from domains.identity.tokens import (
 )
 from gateway.auth.tokens import TokenValidator
 from gateway.config import Settings
-from gateway.db import unit_of_work
 
 log = logging.getLogger("opsgraph.auth")
 

@@ -20,6 +20,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from domains.common.context import HttpGet
+from domains.common.db import unit_of_work
 from domains.common.deadline import RequestTimeout
 from domains.common.egress import EgressPolicy
 from domains.common.errors import DomainError
@@ -32,7 +33,6 @@ from domains.messaging.errors import ams_error_body
 from gateway import deadlines, jsonlimits
 from gateway.auth.authenticator import Authenticator
 from gateway.config import Settings
-from gateway.db import unit_of_work
 from gateway.http import http_getter
 
 JSON_TYPE = "application/json; charset=utf-8"

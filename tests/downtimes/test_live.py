@@ -14,6 +14,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.testclient import TestClient, WebSocketTestSession
 
+from domains.common.db import make_engine, make_session_factory, unit_of_work
 from domains.common.identity import PLATFORM
 from domains.common.models import pk
 from domains.common.time import utcnow
@@ -23,7 +24,6 @@ from domains.downtimes.models import Severity
 from domains.topology.seed import seed_demo
 from gateway.app import create_app
 from gateway.config import Settings
-from gateway.db import make_engine, make_session_factory, unit_of_work
 from tests.databases import private_database
 from tests.websocket import receive_json
 

@@ -25,6 +25,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 from sqlmodel import col
 
+from domains.common.db import make_engine, make_session_factory, unit_of_work
 from domains.common.identity import PLATFORM, Principal
 from domains.common.models import pk
 from domains.common.outbox import OutboxEvent
@@ -34,7 +35,6 @@ from domains.downtimes import service as downtimes
 from domains.downtimes.models import Downtime, DowntimeNotification, NotificationStatus
 from domains.topology.seed import seed_demo
 from gateway.config import Settings
-from gateway.db import make_engine, make_session_factory, unit_of_work
 from tests.databases import private_database
 from tests.downtimes.notify_world import Target, declare, spec, subscriber, target
 from tests.downtimes.smtp import SmtpServer

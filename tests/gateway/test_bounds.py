@@ -16,10 +16,10 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.websockets import WebSocketDisconnect
 
+from domains.common.db import DEFAULT_BUSY_TIMEOUT_MS, make_engine, make_session_factory
 from domains.common.deadline import Deadline, RequestTimeout
 from domains.common.graphql import to_global_id
 from gateway import deadlines, jsonlimits
-from gateway.db import DEFAULT_BUSY_TIMEOUT_MS, make_engine, make_session_factory
 from tests.auth.issuer import GATEWAY_CLIENT, OIDCIssuer
 from tests.conftest import AppFactory, Callers, GraphQLClient
 from tests.identity.helpers import snapshot

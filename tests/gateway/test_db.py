@@ -1,4 +1,4 @@
-"""Readers and writers (gateway/db.py) on a SQLite file: only a writer's transaction takes
+"""Readers and writers (domains/common/db.py) on a SQLite file: only a writer's transaction takes
 the write lock, and it takes it when it begins; a slow read never holds up a writer; the
 writers of one process take turns in the order they came; a reader is refused any write.
 
@@ -17,9 +17,7 @@ import pytest
 from sqlalchemy import Engine, Integer, String, delete, func, insert, select, text, update
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
-from domains.common.errors import Invalid
-from gateway.config import Settings
-from gateway.db import (
+from domains.common.db import (
     WRITE_INTENT,
     ReadOnlySession,
     WriteGate,
@@ -28,6 +26,8 @@ from gateway.db import (
     set_write_intent,
     unit_of_work,
 )
+from domains.common.errors import Invalid
+from gateway.config import Settings
 
 
 class Base(DeclarativeBase):

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
+from domains.common.db import make_engine
 from gateway import migrate
 from gateway.app import create_app
 from gateway.config import Settings
-from gateway.db import make_engine
 from tests.conftest import GraphQLClient
 
 

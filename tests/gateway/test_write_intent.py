@@ -1,4 +1,4 @@
-"""Who reads and who writes (gateway/db.py): a GraphQL query, a feed and an AMS GET run in a
+"""Who reads and who writes (domains/common/db.py): a GraphQL query, a feed and an AMS GET run in a
 reader's transaction, a mutation and an AMS call that changes something in a writer's; the
 bookkeeping a read owes (a token's last use, a user seen for the first time) is written in
 a short writer's transaction of its own, never in the reader's.
@@ -18,12 +18,12 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from domains.common import db
 from domains.common.errors import Unauthenticated
 from domains.common.identity import ANONYMOUS, PLATFORM
 from domains.identity import tokens
 from domains.identity.models import ApiToken, User
 from domains.messaging import service as messaging
-from gateway import db
 from gateway.auth.authenticator import Authenticator, Credentials
 from gateway.config import Settings
 from tests.conftest import AppFactory, GraphQLClient

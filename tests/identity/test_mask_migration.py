@@ -8,8 +8,8 @@ from typing import Any
 
 from sqlalchemy import JSON, bindparam, text
 
+from domains.common.db import make_engine
 from gateway import migrate
-from gateway.db import make_engine
 from tests.databases import private_database
 
 WEBHOOK = "https://hooks.example.org/services/T0/B0/webhook-secret"

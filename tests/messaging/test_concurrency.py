@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
+from domains.common.db import make_engine, make_session_factory, unit_of_work
 from domains.common.identity import PLATFORM
 from domains.messaging import service as msg
-from gateway.db import make_engine, make_session_factory, unit_of_work
 from tests.databases import private_database
 from tests.messaging.conftest import b64
 

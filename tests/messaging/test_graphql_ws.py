@@ -16,12 +16,12 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.testclient import TestClient, WebSocketTestSession
 
+from domains.common.db import make_engine, make_session_factory, unit_of_work
 from domains.common.identity import PLATFORM
 from domains.identity import tokens
 from domains.messaging import service as msg
 from gateway.app import create_app
 from gateway.config import Settings
-from gateway.db import make_engine, make_session_factory, unit_of_work
 from tests.auth.issuer import GATEWAY_CLIENT, OIDCIssuer
 from tests.databases import private_database
 from tests.messaging.conftest import b64

@@ -13,12 +13,12 @@ from sqlalchemy import Engine, select, update
 from starlette.testclient import WebSocketTestSession
 from starlette.websockets import WebSocketDisconnect
 
+from domains.common.db import unit_of_work
 from domains.common.identity import PLATFORM
 from domains.common.time import utcnow
 from domains.identity import service as identity
 from domains.identity import tokens
 from domains.identity.models import ApiToken, User
-from gateway.db import unit_of_work
 from tests.auth.issuer import OIDCIssuer
 from tests.messaging.conftest import b64
 from tests.messaging.test_graphql_ws import PROTOCOL, Live, _init, _next, open_live

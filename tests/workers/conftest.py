@@ -27,9 +27,9 @@ from sqlalchemy import Engine, func, select
 from sqlmodel import col
 
 from domains.common.audit import AuditEntry
+from domains.common.db import make_engine, make_session_factory, unit_of_work
 from domains.common.outbox import OutboxEvent, ProcessedEvent, emit
 from gateway.config import Settings
-from gateway.db import make_engine, make_session_factory, unit_of_work
 from tests.databases import private_database
 from tests.workers import handlers
 

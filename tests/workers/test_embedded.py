@@ -11,6 +11,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 from sqlmodel import col
 
+from domains.common.db import make_session_factory, unit_of_work
 from domains.common.outbox import (
     OutboxEvent,
     emit,
@@ -21,7 +22,6 @@ from domains.common.outbox import (
     watch_commits,
 )
 from domains.common.time import utcnow
-from gateway.db import make_session_factory, unit_of_work
 from tests.workers.conftest import Rig, wait_until
 from tests.workers.handlers import FIRST, KIND, SECOND
 from workers.runtime import WorkerRuntime

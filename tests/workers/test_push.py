@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from domains.common.db import make_session_factory, unit_of_work
 from domains.common.egress import EgressPolicy
 from domains.common.identity import PLATFORM
 from domains.common.outbox import watch_commits
@@ -23,7 +24,6 @@ from domains.common.time import utcnow
 from domains.messaging import push
 from domains.messaging import service as msg
 from domains.messaging.models import MsgSubscription
-from gateway.db import make_session_factory, unit_of_work
 from tests.messaging.conftest import b64
 from tests.messaging.receiver import Receiver
 from tests.workers.conftest import Rig, wait_until

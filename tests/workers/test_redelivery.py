@@ -11,8 +11,8 @@ from dramatiq.broker import MessageProxy
 from sqlalchemy import update
 from sqlmodel import col
 
+from domains.common.db import make_session_factory, unit_of_work
 from domains.common.outbox import OutboxEvent, run_handler
-from gateway.db import make_session_factory, unit_of_work
 from tests.workers.conftest import Rig, wait_until
 from tests.workers.handlers import FIRST, HANDLERS
 from workers.runtime import WorkerRuntime
