@@ -18,9 +18,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from domains.common.db import make_engine, make_session_factory, unit_of_work
+from domains.common.egress import is_loopback_host
 from domains.common.errors import DomainError, Invalid
 from gateway import migrate
-from gateway.config import Settings, is_loopback
+from gateway.config import Settings
 
 
 @contextmanager
@@ -119,7 +120,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     if bool(args.ssl_certfile) != bool(args.ssl_keyfile):
         print("--ssl-certfile and --ssl-keyfile go together", file=sys.stderr)
         return 2
-    if settings.login_enabled and not settings.public_url and not is_loopback(args.host):
+    if settings.login_enabled and not settings.public_url and not is_loopback_host(args.host):
         print(
             "configuration error: OPSGRAPH_PUBLIC_URL: the login routes need the server's "
             "public URL when it listens beyond loopback (the Host header is not trusted)",

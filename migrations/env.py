@@ -13,9 +13,9 @@ def run_migrations_online() -> None:
     engine: Engine | None = context.config.attributes.get("engine")
     if engine is None:
         from domains.common.db import make_engine
-        from gateway.config import Settings
+        from domains.common.settings import CoreSettings
 
-        settings = Settings.from_env()
+        settings = CoreSettings.from_env()
         engine = make_engine(settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
     with engine.connect() as connection:
         context.configure(

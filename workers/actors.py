@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from domains.common.db import unit_of_work
 from domains.common.outbox import run_handler
-from gateway.config import Settings
+from domains.common.settings import CoreSettings
 
 log = logging.getLogger("opsgraph.workers")
 
@@ -29,7 +29,7 @@ class Actors:
 
 
 def declare_actors(
-    broker: dramatiq.Broker, factory: sessionmaker[Session], settings: Settings
+    broker: dramatiq.Broker, factory: sessionmaker[Session], settings: CoreSettings
 ) -> Actors:
     options: dict[str, Any] = {
         "max_retries": settings.worker_max_retries,

@@ -11,7 +11,7 @@ from dramatiq.brokers.rabbitmq import RabbitmqBroker
 from dramatiq.brokers.redis import RedisBroker
 
 from domains.common.errors import Invalid
-from gateway.config import Settings, broker_url
+from domains.common.settings import CoreSettings, broker_url
 
 
 def make_broker(
@@ -43,7 +43,7 @@ def make_broker(
     return broker
 
 
-def broker_from_settings(settings: Settings) -> dramatiq.Broker | None:
+def broker_from_settings(settings: CoreSettings) -> dramatiq.Broker | None:
     return make_broker(
         settings.broker_url,
         namespace=settings.broker_namespace,

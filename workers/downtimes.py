@@ -36,12 +36,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from domains.common.egress import STRICT, EgressPolicy, failure_class, http_status_error
 from domains.common.outbox import periodic
+from domains.common.settings import CoreSettings
 from domains.common.time import utcnow
 from domains.downtimes import notifications as notes
 from domains.downtimes import service as downtimes
 from domains.downtimes.models import Channel
 from domains.downtimes.notifications import DELIVER_JOB, Delivery
-from gateway.config import Settings
 
 log = logging.getLogger("opsgraph.workers.downtimes")
 
@@ -67,7 +67,7 @@ class NotifyConfig:
         return timedelta(seconds=3 * self.timeout)
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> NotifyConfig:
+    def from_settings(cls, settings: CoreSettings) -> NotifyConfig:
         return cls(
             smtp_url=settings.smtp_url,
             smtp_from=settings.smtp_from,
@@ -82,7 +82,7 @@ _config = NotifyConfig()
 _config_lock = threading.Lock()
 
 
-def configure(settings: Settings) -> None:
+def configure(settings: CoreSettings) -> None:
     """Called by workers.registry.load_modules: the settings and the jobs' periods."""
     global _config
     with _config_lock:
@@ -241,5 +241,5 @@ def deliver_job(factory: sessionmaker[Session]) -> int:
 
 
 # registered at import with the defaults; configure() sets the configured periods
-periodic(TRANSITIONS_JOB, every_seconds=Settings().downtime_tick)(transitions_job)
-periodic(DELIVER_JOB, every_seconds=Settings().notify_interval)(deliver_job)
+periodic(TRANSITIONS_JOB, every_seconds=CoreSettings().downtime_tick)(transitions_job)
+periodic(DELIVER_JOB, every_seconds=CoreSettings().notify_interval)(deliver_job)

@@ -31,11 +31,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from domains.common.db import unit_of_work
 from domains.common.egress import STRICT, EgressPolicy
 from domains.common.outbox import OutboxEvent, on_event, periodic, run_soon
+from domains.common.settings import CoreSettings
 from domains.common.time import utcnow
 from domains.messaging import push
 from domains.messaging import service as msg
 from domains.messaging.push import PushOutcome, PushRequest
-from gateway.config import Settings
 
 log = logging.getLogger("opsgraph.workers.messaging")
 
@@ -60,7 +60,7 @@ class PushConfig:
         return timedelta(seconds=3 * self.timeout)
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> PushConfig:
+    def from_settings(cls, settings: CoreSettings) -> PushConfig:
         return cls(
             timeout=settings.push_timeout,
             concurrency=settings.push_concurrency,
@@ -74,7 +74,7 @@ _config = PushConfig()
 _config_lock = threading.Lock()
 
 
-def configure(settings: Settings) -> None:
+def configure(settings: CoreSettings) -> None:
     """Called by workers.registry.load_modules: the settings, and the push job's period."""
     global _config
     with _config_lock:
@@ -229,7 +229,7 @@ def push_due(factory: sessionmaker[Session]) -> int:
             time.sleep(max(wait, 0.01))
 
 
-periodic(PUSH_JOB, every_seconds=Settings().push_interval)(push_due)  # configure() resets it
+periodic(PUSH_JOB, every_seconds=CoreSettings().push_interval)(push_due)  # configure() resets it
 
 
 @on_event("messaging.published", "messaging.push.wake_on_publish")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import importlib
 
-from gateway.config import Settings
+from domains.common.settings import CoreSettings
 
 # Modules that call on_event / periodic at import (domains' own, or workers' thin modules
 # that run domain functions around I/O the domains do not do). A new one is added here.
@@ -18,7 +18,7 @@ DOMAIN_MODULES: tuple[str, ...] = (
 )
 
 
-def load_modules(settings: Settings) -> None:
+def load_modules(settings: CoreSettings) -> None:
     """Import the modules, then OPSGRAPH_WORKER_IMPORTS (site-local additions). A module
     that defines `configure(settings)` gets it called, after every import: its jobs and
     handlers read their settings from there (they are registered at import, before any)."""

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from domains.common.db import make_engine, make_session_factory
 from domains.common.outbox import PeriodicJob, listen_run_soon, periodic_jobs
-from gateway.config import Settings
+from domains.common.settings import CoreSettings
 from workers.actors import Actors, declare_actors
 from workers.broker import broker_from_settings, close_broker
 from workers.outbox import BrokerRelay, EmbeddedRelay, Relay
@@ -30,7 +30,7 @@ log = logging.getLogger("opsgraph.workers")
 class WorkerRuntime:
     def __init__(
         self,
-        settings: Settings,
+        settings: CoreSettings,
         engine: Engine | None = None,
         *,
         consume: bool = False,

@@ -13,8 +13,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from domains.common.egress import is_loopback_host
 from gateway.auth.authenticator import SESSION_TOKEN_KEY
-from gateway.config import Settings, is_loopback
+from gateway.config import Settings
 
 log = logging.getLogger("opsgraph.auth")
 
@@ -51,7 +52,7 @@ def login_routes(settings: Settings) -> list[Route]:
         callback followed it would hand the authorization code to the header's author."""
         if settings.public_url:
             return settings.public_url
-        if is_loopback(request.url.hostname or ""):
+        if is_loopback_host(request.url.hostname or ""):
             return str(request.base_url).rstrip("/")
         return None
 

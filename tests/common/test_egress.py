@@ -22,7 +22,8 @@ from domains.common.egress import (
     parse_allow,
 )
 from domains.common.errors import Invalid
-from gateway.config import Settings, parse_smtp_url
+from domains.common.settings import parse_smtp_url
+from gateway.config import Settings
 from gateway.http import http_get
 from tests.common.egress_rig import PUBLIC, Connections, FakeDns, connections, policy, tls_files
 from tests.messaging.receiver import Receiver
