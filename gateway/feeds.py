@@ -39,6 +39,7 @@ from domains.common.errors import (
 )
 from domains.common.graphql import to_global_id
 from domains.common.scopes import ScopeSelection
+from domains.common.text import check_storable
 from domains.common.time import utcnow
 from domains.downtimes import formats
 from domains.downtimes.feeds import FeedDowntime, feed_downtimes
@@ -161,6 +162,7 @@ def parse_query(request: Request, *, now: datetime) -> FeedQuery:
 
     Without `from` and `to` the feed starts DEFAULT_HISTORY ago: the list is by start and
     capped, so years of history would otherwise crowd out what is current and coming."""
+    check_storable(request.query_params.multi_items())
     for name in request.query_params:
         if name not in PARAMETERS:
             raise Invalid(name, RULE_UNKNOWN)

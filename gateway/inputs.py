@@ -10,7 +10,8 @@ conditions in a variable took 13 s to get there. So the bounds are checked earli
 - in a literal of the document, as a validation rule (`LiteralBounds`; its verdict is
   cached with the document's validation).
 
-Both walk iteratively and stop at the first bound passed. Errors are BAD_USER_INPUT naming
+Both walk iteratively and stop at the first bound passed. `StorableLiterals` refuses a
+string literal holding U+0000, which no PostgreSQL column stores. Errors are BAD_USER_INPUT naming
 the variable (`$f`, `$filter.properties`) or the argument (`filter.properties`).
 """
 
@@ -33,12 +34,14 @@ from graphql import (
     ObjectFieldNode,
     ObjectValueNode,
     OperationDefinitionNode,
+    StringValueNode,
     ValidationRule,
     type_from_ast,
 )
 from strawberry.extensions import SchemaExtension
 
 from domains.common.errors import Invalid
+from domains.common.text import RULE_STORABLE, unstorable_text
 from domains.topology.filters import check_tree_bounds
 
 TREE_INPUT = "PropertyFilter"
@@ -176,3 +179,24 @@ class LiteralBounds(ValidationRule):
         except Invalid as invalid:
             self.report_error(GraphQLError(invalid.message, node, original_error=invalid))
         return False  # the subtree is this tree's: not entered again
+
+
+class StorableLiterals(ValidationRule):
+    """String literals in the document hold text a database stores: GraphQL's `"\\u0000"`
+    escape decodes to NUL, which PostgreSQL refuses (variables are checked as the body is
+    decoded, gateway/view.py). Named by the argument path, as a variable would be."""
+
+    def enter_string_value(
+        self, node: StringValueNode, _key: Any, parent: Any, _path: Any, ancestors: Any
+    ) -> None:
+        problem = unstorable_text(node.value)
+        if problem is None:
+            return
+        names = [
+            a.name.value
+            for a in (*ancestors, parent)
+            if isinstance(a, (ArgumentNode, ObjectFieldNode))
+        ]
+        field = ".".join(names) or "query"
+        invalid = Invalid(field, RULE_STORABLE, f"{field}: {problem}")
+        self.report_error(GraphQLError(invalid.message, node, original_error=invalid))

@@ -46,7 +46,7 @@ from gateway.config import Settings
 from gateway.cost import Budgets, CostModel, limits_extension
 from gateway.errors import format_error
 from gateway.executor import FastExecutor
-from gateway.inputs import InputBounds, LiteralBounds
+from gateway.inputs import InputBounds, LiteralBounds, StorableLiterals
 
 
 @strawberry.type
@@ -162,6 +162,7 @@ def build_schema(settings: Settings | None = None) -> Schema:
     # Extra rules are built once per schema: the same classes keep the validation cache hit.
     rules: list[type[ValidationRule]] = [
         LiteralBounds,  # property filters written in the document (gateway/inputs.py)
+        StorableLiterals,  # no NUL in a string literal (gateway/inputs.py)
     ]
     if not settings.introspection:  # OPSGRAPH_INTROSPECTION=false: __schema, __type refused
         rules.append(NoSchemaIntrospectionCustomRule)

@@ -40,7 +40,7 @@ from domains.common.deadline import RequestTimeout
 from domains.common.egress import EgressPolicy
 from domains.common.errors import Forbidden, Invalid, Unauthenticated
 from domains.common.identity import ANONYMOUS, Principal
-from domains.common.text import lone_surrogate
+from domains.common.text import unstorable
 from domains.common.time import utcnow
 from gateway import deadlines, jsonlimits
 from gateway.auth.authenticator import Authenticator, Credentials
@@ -322,9 +322,9 @@ class GraphQLView(GraphQL[RequestContext, None]):
             value = jsonlimits.loads(data, max_depth=jsonlimits.MAX_DEPTH + 2)
         except jsonlimits.TooDeep as deep:
             raise json.JSONDecodeError(str(deep), "", 0) from deep
-        where = lone_surrogate(value)
-        if where is not None:  # JSON's "\\ud800": no database stores it
-            raise _NotText(f"{where or 'the message'}: a lone surrogate is not a Unicode character")
+        found = unstorable(value)
+        if found is not None:  # JSON's "\\ud800" or "\\u0000": no database stores it
+            raise _NotText(f"{found.path or 'the message'}: {found.problem}")
         return value
 
     def encode_json(self, data: object) -> str | bytes:
@@ -366,11 +366,11 @@ def _parse_bounded(data: str | bytes, prefix: tuple[str, ...]) -> Any:
         raise _TooDeep(Invalid(field, _DEPTH_RULE, message)) from None
     except json.JSONDecodeError as e:
         raise HTTPException(400, "Unable to parse request body as JSON") from e
-    # JSON's "\\ud800" decodes to a lone surrogate, which no database stores
-    where = lone_surrogate(value)
-    if where is not None:
-        where = ".".join((*prefix, where)) if where else ".".join(prefix) or "the body"
-        raise HTTPException(400, f"{where}: a lone surrogate is not a Unicode character")
+    # JSON's "\\ud800" decodes to a lone surrogate, "\\u0000" to NUL: no database stores them
+    found = unstorable(value)
+    if found is not None:
+        where = ".".join((*prefix, found.path)) if found.path else ".".join(prefix) or "the body"
+        raise HTTPException(400, f"{where}: {found.problem}")
     return value
 
 

@@ -10,7 +10,8 @@ written around it, cannot break a public feed either."""
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from typing import NamedTuple
 
 from domains.common.errors import Invalid
 
@@ -48,22 +49,59 @@ def xml_text(value: str) -> str:
     return _NOT_XML.sub("", value).replace("\x7f", "")
 
 
-def lone_surrogate(value: object) -> str | None:
-    """Where a decoded JSON value holds a lone surrogate (JSON's `"\\ud800"` decodes to one):
-    its path such as `variables.input.name` or `messages[0]`, `""` for the value itself;
-    None when there is none. Iterative, so any nesting depth is fine."""
+NUL_PROBLEM = "U+0000 (NUL) cannot be stored"
+SURROGATE_PROBLEM = "a lone surrogate is not a Unicode character"
+RULE_STORABLE = "text holds no U+0000 (NUL, which PostgreSQL cannot store) and no lone surrogate"
+
+
+class Unstorable(NamedTuple):
+    """Where text no database stores was found, and what it is."""
+
+    path: str  # such as `variables.input.name` or `messages[0]`; "" for the value itself
+    problem: str  # "U+0000 (NUL) cannot be stored" or "a lone surrogate is not a Unicode character"
+
+
+def unstorable_text(text: str) -> str | None:
+    """What is wrong with `text` if no database stores it; None when it is fine."""
+    if "\x00" in text:
+        return NUL_PROBLEM
+    if not text.isascii() and _SURROGATE.search(text):
+        return SURROGATE_PROBLEM
+    return None
+
+
+def _shown(name: str) -> str:
+    """`name` printable in an error message: lone surrogates and NUL as escapes."""
+    return name.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\x00")
+
+
+def check_storable(parameters: Iterable[tuple[str, str]]) -> None:
+    """Refuse URL parameters (path or query: name, value) holding text no database stores,
+    naming the first such parameter (`%00` in a URL decodes to NUL)."""
+    for name, value in parameters:
+        if unstorable_text(name) or unstorable_text(value):
+            raise Invalid(_shown(name), RULE_STORABLE)
+
+
+def unstorable(value: object) -> Unstorable | None:
+    """The first place where a decoded JSON value holds text no database stores: a lone
+    surrogate (JSON's `"\\ud800"` decodes to one) or U+0000 (JSON's `"\\u0000"`; PostgreSQL's
+    text and jsonb refuse it), in a string or a key; None when there is none. Iterative, so
+    any nesting depth is fine."""
     stack: list[tuple[str, object]] = [("", value)]
     while stack:
         path, item = stack.pop()
         if isinstance(item, str):
-            if not item.isascii() and _SURROGATE.search(item):
-                return path
+            problem = unstorable_text(item)
+            if problem is not None:
+                return Unstorable(path, problem)
         elif isinstance(item, dict):
             for key, child in item.items():
-                shown = key.encode("utf-8", "backslashreplace").decode("utf-8")
+                problem = unstorable_text(key)
+                shown = _shown(key)
                 name = f"{path}.{shown}" if path else shown
-                if shown != key:
-                    return name
+                if problem is not None:
+                    return Unstorable(name, problem)
                 stack.append((name, child))
         elif isinstance(item, list):
             stack.extend((f"{path}[{i}]", child) for i, child in enumerate(item))

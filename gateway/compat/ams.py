@@ -25,7 +25,7 @@ from domains.common.deadline import RequestTimeout
 from domains.common.egress import EgressPolicy
 from domains.common.errors import DomainError
 from domains.common.identity import Principal
-from domains.common.text import lone_surrogate
+from domains.common.text import check_storable, unstorable
 from domains.common.time import utcnow
 from domains.messaging import formats, notify
 from domains.messaging import service as messaging
@@ -84,9 +84,9 @@ async def _body(request: Request, *, bad: AmsHttpError | None = None) -> dict[st
         value = None
     if not isinstance(value, dict):
         raise refused
-    where = lone_surrogate(value)
-    if where is not None:  # JSON's "\ud800": no database stores it
-        raise refused.saying(f"{where}: a lone surrogate is not a Unicode character")
+    found = unstorable(value)
+    if found is not None:  # JSON's "\ud800" or "\u0000": no database stores it
+        raise refused.saying(f"{found.path}: {found.problem}")
     return value
 
 
@@ -137,6 +137,7 @@ class AmsApi:
     ) -> Callable[[Request], Awaitable[Response]]:
         async def endpoint(request: Request) -> Response:
             try:
+                check_storable((*request.path_params.items(), *request.query_params.multi_items()))
                 return _render(await handler(request))
             except AmsHttpError as error:
                 return _json(error.body, error.code)

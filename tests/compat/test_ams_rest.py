@@ -405,6 +405,41 @@ def test_a_body_that_is_not_utf8_or_holds_a_lone_surrogate(wire: Wire, session: 
 
 
 @pytest.mark.parametrize(
+    ("method", "path", "parameter"),
+    [
+        ("GET", f"{P}/topics/t%00", "topic"),
+        ("PUT", f"{P}/topics/t%00", "topic"),
+        ("POST", f"{P}/subscriptions/s%00:pull", "subscription"),
+        ("GET", "/v1/projects/%00/topics", "project"),
+        ("GET", f"{P}/topics?pageToken=%00", "pageToken"),
+    ],
+)
+def test_nul_in_the_url_is_400_naming_the_parameter(
+    wire: Wire, session: Session, method: str, path: str, parameter: str
+) -> None:
+    """`%00` decodes to NUL, which PostgreSQL cannot store nor compare."""
+    assert wire.call("PUT", f"{P}/topics/t")[0] == 200
+    before = snapshot(session)
+    code, body, _ = wire.call(method, path)
+    assert (code, body["error"]["status"]) == (400, "INVALID_ARGUMENT"), body
+    assert body["error"]["message"].startswith(f"{parameter}: text holds no U+0000")
+    assert snapshot(session) == before
+
+
+def test_nul_in_a_body_is_400(wire: Wire, session: Session) -> None:
+    assert wire.call("PUT", f"{P}/topics/t")[0] == 200
+    before = snapshot(session)
+    code, body, _ = wire.call(
+        "POST", f"{P}/topics/t:publish", raw=rb'{"messages": [{"attributes": {"a": "\u0000"}}]}'
+    )
+    assert (code, body["error"]["status"]) == (400, "INVALID_ARGUMENT")
+    assert body["error"]["message"] == (
+        "Invalid Message Arguments: messages[0].attributes.a: U+0000 (NUL) cannot be stored"
+    )
+    assert snapshot(session) == before
+
+
+@pytest.mark.parametrize(
     "push",
     [{"maxMessages": 10**30}, {"maxMessages": 2**31}, {"retryPolicy": {"period": 10**30}}],
 )

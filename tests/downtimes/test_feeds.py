@@ -576,6 +576,7 @@ def test_bad_and_revoked_tokens_are_401(http: TestClient, world: World, session:
         ({"ngi": " , "}, "ngi"),
         ({"sites": "FZK-LCG2"}, "sites"),
         ({"token": "a", "key": "b"}, "token"),
+        ({"site": "FZK\x00"}, "site"),  # %00: NUL, which PostgreSQL cannot store
     ],
 )
 def test_bad_parameters_are_400_naming_them(

@@ -10,6 +10,7 @@ import pytest
 
 from domains.common.graphql import NODE_RESOLVERS, to_global_id
 from domains.common.pagination import encode_cursor
+from domains.common.text import RULE_STORABLE
 from tests.conftest import Callers, GraphQLClient
 
 JSON = {"content-type": "application/json"}
@@ -49,6 +50,40 @@ def test_a_lone_surrogate_is_400_naming_where(gql: GraphQLClient, body: bytes, w
         "query($n: String!) { site(shortName: $n) { id } }", {"n": "FZK\U0001f527"}
     )
     assert fine == {"data": {"site": None}}
+
+
+@pytest.mark.parametrize(
+    ("body", "where"),
+    [
+        (rb'{"query": "query($n: String!) { site(shortName: $n) { id } }",'
+         rb' "variables": {"n": "FZK\u0000"}}', "variables.n"),
+        (rb'{"query": "query($f: SiteFilter) { sites(filter: $f) { totalCount } }",'
+         rb' "variables": {"f": {"ngi": ["x", "\u0000"]}}}', "variables.f.ngi[1]"),
+        (rb'{"query": "{ __typename }", "variables": {"a\u0000": 1}}', "variables.a\\x00"),
+    ],
+)
+def test_nul_in_a_variable_is_400_naming_where(gql: GraphQLClient, body: bytes, where: str) -> None:
+    """JSON's \\u0000 decodes to NUL, which PostgreSQL's text and jsonb refuse."""
+    response = gql.client.post("/graphql", content=body, headers=JSON)
+    assert response.status_code == 400
+    assert response.text == f"{where}: U+0000 (NUL) cannot be stored"
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ('{ site(shortName: "FZK\\u0000") { id } }', "shortName"),
+        ('{ sites(filter: {ngi: ["x", "\\u0000"]}) { totalCount } }', "filter.ngi"),
+    ],
+)
+def test_nul_in_a_string_literal_is_bad_user_input(
+    gql: GraphQLClient, query: str, field: str
+) -> None:
+    error = gql.error(query)
+    assert error["extensions"]["code"] == "BAD_USER_INPUT", error
+    assert error["extensions"]["field"] == field
+    assert error["extensions"]["rule"] == RULE_STORABLE
+    assert error["message"] == f"{field}: U+0000 (NUL) cannot be stored"
 
 
 @pytest.mark.parametrize("key", KEYS)

@@ -222,6 +222,28 @@ def test_bad_graphql_bodies_and_variables(server: Server) -> None:
     )
     assert surrogate.status_code == 400
     assert surrogate.text == "variables.n: a lone surrogate is not a Unicode character"
+    nul = httpx.post(
+        url,
+        content=rb'{"query": "query($n: String!) { site(shortName: $n) { id } }",'
+        rb' "variables": {"n": "a\u0000"}}',
+        headers=json_type,
+    )
+    assert (nul.status_code, nul.text) == (400, "variables.n: U+0000 (NUL) cannot be stored")
+    literal = httpx.post(url, json={"query": '{ site(shortName: "a\\u0000") { id } }'})
+    _no_internal(literal)
+    assert literal.json()["errors"][0]["extensions"]["field"] == "shortName"
+
+
+def test_nul_in_ams_and_feed_urls(server: Server) -> None:
+    """`%00` decodes to NUL: refused before the database, naming the parameter."""
+    headers = {"x-api-key": server.key}
+    for path in ("/v1/projects/EGI/topics/a%00", "/v1/projects/EGI/topics?pageToken=%00"):
+        response = httpx.get(f"{server.base}{path}", headers=headers, timeout=HANG)
+        _no_internal(response)
+        assert response.json()["error"]["status"] == "INVALID_ARGUMENT"
+    feed = httpx.get(f"{server.base}/feeds/downtimes.json?site=%00", timeout=HANG)
+    assert feed.status_code == 400
+    assert feed.json()["error"]["parameter"] == "site"
 
 
 @pytest.mark.parametrize("type_name", sorted(NODE_RESOLVERS))
