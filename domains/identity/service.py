@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -85,14 +85,21 @@ def ensure_user(
     return user
 
 
-def _claimed(claims: Mapping[str, Any]) -> tuple[str, str | None, str | None]:
-    """(subject, name, e-mail) of validated token claims."""
+class _Claimed(NamedTuple):
+    """Who validated token claims say the caller is."""
+
+    subject: str
+    name: str | None
+    email: str | None
+
+
+def _claimed(claims: Mapping[str, Any]) -> _Claimed:
     subject = claims.get("voperson_id") or claims.get("sub")
     if not isinstance(subject, str) or not subject:
         raise Unauthenticated("the token names no subject")
     name = claims.get("name") if isinstance(claims.get("name"), str) else None
     email = claims.get("email") if isinstance(claims.get("email"), str) else None
-    return subject, name, email
+    return _Claimed(subject, name, email)
 
 
 def _claims_principal(

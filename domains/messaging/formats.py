@@ -144,8 +144,8 @@ def user_json(profile: ProfileView) -> dict[str, Any]:
         "name": profile.subject,
         "email": profile.email or "",
         "projects": [
-            {"project": name, "roles": list(roles), "topics": [], "subscriptions": []}
-            for name, roles in profile.projects
+            {"project": p.project, "roles": list(p.roles), "topics": [], "subscriptions": []}
+            for p in profile.projects
         ],
         "service_roles": list(profile.service_roles),
     }

@@ -69,6 +69,7 @@ from domains.messaging.views import (
     Offsets,
     ProfileView,
     ProjectMetrics,
+    ProjectRoles,
     ProjectView,
     PushDelivery,
     ReceivedMessage,
@@ -417,7 +418,7 @@ def user_profile(session: Session, principal: Principal) -> ProfileView:
     return ProfileView(
         subject=principal.subject or "",
         email=principal.email,
-        projects=tuple((r[0], tuple(r[1])) for r in rows),
+        projects=tuple(ProjectRoles(name, tuple(roles)) for name, roles in rows),
         service_roles=("service_admin",) if principal.is_superuser else (),
     )
 

@@ -24,10 +24,18 @@ class ProjectView:
 
 
 @dataclass(frozen=True, slots=True)
+class ProjectRoles:
+    """A user's roles in one messaging project."""
+
+    project: str
+    roles: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class ProfileView:
     subject: str
     email: str | None
-    projects: tuple[tuple[str, tuple[str, ...]], ...]  # (project, roles)
+    projects: tuple[ProjectRoles, ...]
     service_roles: tuple[str, ...]
 
 
