@@ -36,7 +36,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import httpx2
 from sqlalchemy import create_engine, text
@@ -166,10 +166,15 @@ def _answer(response: httpx2.Response, kind: str) -> tuple[Any, str | None]:
     return body["data"], None
 
 
-# (the answer, its kind, the message ids it accepted)
-Sent = tuple[httpx2.Response, str, Callable[[Any], list[str]]]
-# (what it is, how to send the n-th)
-Request = tuple[str, Callable[[httpx2.Client, int], Sent]]
+class Sent(NamedTuple):
+    response: httpx2.Response
+    kind: str  # how to read the answer: graphql, json or raw
+    accepted: Callable[[Any], list[str]]  # the message ids the answer's data accepted
+
+
+class Request(NamedTuple):
+    what: str
+    send: Callable[[httpx2.Client, int], Sent]  # sends the n-th
 
 
 def _writer(index: int) -> Request:
@@ -177,7 +182,7 @@ def _writer(index: int) -> Request:
         data = base64.b64encode(f"w{index}-{n}".encode()).decode()
         variables = {"input": {"project": PROJECT, "topic": "bench", "messages": [{"data": data}]}}
         response = http.post("/graphql", json={"query": PUBLISH, "variables": variables})
-        return response, "graphql", lambda d: list(d["publish"]["messageIds"])
+        return Sent(response, "graphql", lambda d: list(d["publish"]["messageIds"]))
 
     def ams(http: httpx2.Client, n: int) -> Sent:
         data = base64.b64encode(f"w{index}-{n}".encode()).decode()
@@ -185,32 +190,32 @@ def _writer(index: int) -> Request:
             f"/v1/projects/{PROJECT}/topics/bench:publish",
             content=json.dumps({"messages": [{"data": data}]}),
         )
-        return response, "json", lambda d: list(d["messageIds"])
+        return Sent(response, "json", lambda d: list(d["messageIds"]))
 
-    return ("GraphQL publish", gql) if index % 2 == 0 else ("AMS publish", ams)
+    return Request("GraphQL publish", gql) if index % 2 == 0 else Request("AMS publish", ams)
 
 
 def _reader(index: int) -> tuple[Request, bool]:
     """(request, whether it carries the reader's token)"""
 
     def anonymous(http: httpx2.Client, n: int) -> Sent:
-        return http.post("/graphql", json={"query": SITES}), "graphql", _none
+        return Sent(http.post("/graphql", json={"query": SITES}), "graphql", _none)
 
     def topic(http: httpx2.Client, n: int) -> Sent:
-        return http.post("/graphql", json={"query": TOPIC}), "graphql", _none
+        return Sent(http.post("/graphql", json={"query": TOPIC}), "graphql", _none)
 
     def feed(http: httpx2.Client, n: int) -> Sent:
-        return http.get("/feeds/downtimes.rss"), "raw", _none
+        return Sent(http.get("/feeds/downtimes.rss"), "raw", _none)
 
     def ams(http: httpx2.Client, n: int) -> Sent:
         response = http.get(f"/v1/projects/{PROJECT}/topics/bench")
-        return response, "json", _none
+        return Sent(response, "json", _none)
 
     choices: list[tuple[Request, bool]] = [
-        (("GraphQL sites (anonymous)", anonymous), False),
-        (("GraphQL topic (token)", topic), True),
-        (("RSS feed (anonymous)", feed), False),
-        (("AMS topic GET (token)", ams), True),
+        (Request("GraphQL sites (anonymous)", anonymous), False),
+        (Request("GraphQL topic (token)", topic), True),
+        (Request("RSS feed (anonymous)", feed), False),
+        (Request("AMS topic GET (token)", ams), True),
     ]
     return choices[index % len(choices)]
 

@@ -28,6 +28,7 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx2
@@ -86,10 +87,15 @@ def demo_server(directory: str) -> Iterator[str]:
             proc.wait()
 
 
-def one_round(
-    base: str, count: int, document: Callable[[int], str]
-) -> tuple[list[float], int, list[float], int]:
-    """(latencies, answers refused with BAD_USER_INPUT, /healthz latencies, failed probes)"""
+@dataclass(frozen=True, slots=True)
+class Round:
+    latencies: list[float]
+    refused: int  # answers refused with BAD_USER_INPUT
+    probes: list[float]  # latencies of the /healthz probes answered 200
+    failed: int  # probes that timed out or failed
+
+
+def one_round(base: str, count: int, document: Callable[[int], str]) -> Round:
     probes: list[float] = []
     failed = 0
     done = threading.Event()
@@ -128,7 +134,7 @@ def one_round(
     finally:
         done.set()
         prober.join()
-    return [t for t, _ in results], sum(r for _, r in results), probes, failed
+    return Round([t for t, _ in results], sum(r for _, r in results), probes, failed)
 
 
 def _ms(values: list[float]) -> str:
@@ -155,14 +161,12 @@ def main() -> None:
             trivial = one_round(
                 base, args.bombs, lambda i: f"query T{i}_{time.time_ns()} {{ __typename }}"
             )
-            for label, (latencies, refused, probes, failed) in (
-                ("bombs", bombs),
-                ("trivial queries", trivial),
-            ):
+            for label, found in (("bombs", bombs), ("trivial queries", trivial)):
                 print(
-                    f"round {round_}, {label}: {refused}/{args.bombs} refused, latency "
-                    f"median/max {_ms(latencies)}; /healthz {len(probes)} probes answered "
-                    f"200, median/max {_ms(probes)}, {failed} timed out or failed"
+                    f"round {round_}, {label}: {found.refused}/{args.bombs} refused, latency "
+                    f"median/max {_ms(found.latencies)}; /healthz {len(found.probes)} probes "
+                    f"answered 200, median/max {_ms(found.probes)}, {found.failed} timed out "
+                    "or failed"
                 )
 
 

@@ -9,13 +9,11 @@ import ipaddress
 import socket
 import threading
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from domains.common.egress import EgressPolicy, parse_allow
-from tests.compat.tls import make_certificate
 
 
 class FakeDns:
@@ -78,9 +76,3 @@ def policy(dns: FakeDns, *allow: str, loopback: bool = False, verify: Any = True
     return EgressPolicy(
         allow=parse_allow(allow), allow_loopback=loopback, resolver=dns, verify=verify
     )
-
-
-def tls_files(directory: Path, *names: str) -> tuple[Path, Path, Path]:
-    """(CA file, certificate, key) of a server certificate for `names`."""
-    cert = make_certificate(directory, names)
-    return cert.ca_file, cert.cert_file, cert.key_file

@@ -25,7 +25,8 @@ from domains.common.errors import Invalid
 from domains.common.settings import parse_smtp_url
 from gateway.config import Settings
 from gateway.http import http_get
-from tests.common.egress_rig import PUBLIC, Connections, FakeDns, connections, policy, tls_files
+from tests.common.egress_rig import PUBLIC, Connections, FakeDns, connections, policy
+from tests.compat.tls import make_certificate
 from tests.messaging.receiver import Receiver
 
 __all__ = ["connections"]  # the fixture, for pytest
@@ -199,14 +200,14 @@ def test_an_allowed_name_reaches_the_address_that_was_checked(
 ) -> None:
     """OPSGRAPH_EGRESS_ALLOW=hooks.internal, resolving to loopback: the client connects to
     the checked address itself, and TLS and the Host header still name hooks.internal."""
-    ca, cert, key = tls_files(tmp_path, "hooks.internal")
+    tls = make_certificate(tmp_path, ("hooks.internal",))
     server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    server.load_cert_chain(cert, key)
+    server.load_cert_chain(tls.cert_file, tls.key_file)
     receiver = Receiver(tls=server)
     try:
         port = receiver.server.server_address[1]
         dns = FakeDns({"hooks.internal": ["127.0.0.1"]})
-        trust = ssl.create_default_context(cafile=str(ca))
+        trust = ssl.create_default_context(cafile=str(tls.ca_file))
         allowed = policy(dns, "hooks.internal", verify=trust)
         with allowed.client(timeout=5) as http:
             answer = http.post(f"https://hooks.internal:{port}/push", content=b"{}")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import pytest
 from sqlalchemy import text
@@ -61,38 +61,46 @@ def find_target(session: Session) -> Target:
 Request = tuple[str, dict[str, Any]]
 
 
-def site_admin_role(t: Target) -> tuple[str, str, str]:
-    return ("Site Administrator", "site", t.site)
+class RoleGrant(NamedTuple):
+    """A role of `role_type` over the `kind` entity named `entity`."""
+
+    role_type: str
+    kind: str
+    entity: str
 
 
-# name, request builder, the role that allows it, a role that must not
-CASES: list[
-    tuple[
-        str,
-        Callable[[Target], Request],
-        Callable[[Target], tuple[str, str, str]],
-        Callable[[Target], tuple[str, str, str]],
-    ]
-] = [
-    (
+def site_admin_role(t: Target) -> RoleGrant:
+    return RoleGrant("Site Administrator", "site", t.site)
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str  # the Mutation field
+    build: Callable[[Target], Request]
+    allowed: Callable[[Target], RoleGrant]  # a role that allows it
+    denied: Callable[[Target], RoleGrant]  # a role that must not
+
+
+CASES: list[Case] = [
+    Case(
         "createSite",
         lambda t: (
             "mutation($i: CreateSiteInput!) { createSite(input: $i) { id } }",
             {"i": {"ngi": t.ngi, "shortName": "BRAND-NEW-SITE", "countryCode": "DE"}},
         ),
-        lambda t: ("NGI Operations Manager", "ngi", t.ngi),
-        lambda t: ("Regional Staff (ROD)", "ngi", t.ngi),  # NGI staff may not add sites
+        lambda t: RoleGrant("NGI Operations Manager", "ngi", t.ngi),
+        lambda t: RoleGrant("Regional Staff (ROD)", "ngi", t.ngi),  # NGI staff may not add sites
     ),
-    (
+    Case(
         "updateSite",
         lambda t: (
             "mutation($i: UpdateSiteInput!) { updateSite(input: $i) { id } }",
             {"i": {"id": global_id("Site", t.site_id), "description": "Renewed racks"}},
         ),
         site_admin_role,
-        lambda t: ("Site Administrator", "site", t.other_site),  # sideways
+        lambda t: RoleGrant("Site Administrator", "site", t.other_site),  # sideways
     ),
-    (
+    Case(
         "changeCertificationStatus",
         lambda t: (
             "mutation($i: ChangeCertificationStatusInput!) "
@@ -105,10 +113,10 @@ CASES: list[
                 }
             },
         ),
-        lambda t: ("NGI Operations Manager", "ngi", t.ngi),
+        lambda t: RoleGrant("NGI Operations Manager", "ngi", t.ngi),
         site_admin_role,  # site admins may not change their own certification
     ),
-    (
+    Case(
         "createService",
         lambda t: (
             "mutation($i: CreateServiceInput!) { createService(input: $i) { id } }",
@@ -121,88 +129,88 @@ CASES: list[
             },
         ),
         site_admin_role,
-        lambda t: ("Site Administrator", "site", t.other_site),
+        lambda t: RoleGrant("Site Administrator", "site", t.other_site),
     ),
-    (
+    Case(
         "updateService",
         lambda t: (
             "mutation($i: UpdateServiceInput!) { updateService(input: $i) { id } }",
             {"i": {"id": global_id("Service", t.service_id), "url": "https://x.example.org"}},
         ),
         site_admin_role,
-        lambda t: ("Site Administrator", "site", t.other_site),
+        lambda t: RoleGrant("Site Administrator", "site", t.other_site),
     ),
-    (
+    Case(
         "deleteService",
         lambda t: (
             "mutation($id: ID!) { deleteService(id: $id) { id } }",
             {"id": global_id("Service", t.service_id)},
         ),
         site_admin_role,
-        lambda t: ("Site Administrator", "site", t.other_site),
+        lambda t: RoleGrant("Site Administrator", "site", t.other_site),
     ),
-    (
+    Case(
         "addEndpoint",
         lambda t: (
             "mutation($i: AddEndpointInput!) { addEndpoint(input: $i) { id } }",
             {"i": {"serviceId": global_id("Service", t.service_id), "name": "extra"}},
         ),
         site_admin_role,
-        lambda t: ("Site Administrator", "site", t.other_site),
+        lambda t: RoleGrant("Site Administrator", "site", t.other_site),
     ),
-    (
+    Case(
         "updateEndpoint",
         lambda t: (
             "mutation($i: UpdateEndpointInput!) { updateEndpoint(input: $i) { id } }",
             {"i": {"id": global_id("Endpoint", t.endpoint_id), "url": "https://e.example.org"}},
         ),
         site_admin_role,
-        lambda t: ("Site Administrator", "site", t.other_site),
+        lambda t: RoleGrant("Site Administrator", "site", t.other_site),
     ),
-    (
+    Case(
         "deleteEndpoint",
         lambda t: (
             "mutation($id: ID!) { deleteEndpoint(id: $id) { id } }",
             {"id": global_id("Endpoint", t.endpoint_id)},
         ),
         site_admin_role,
-        lambda t: ("Site Administrator", "site", t.other_site),
+        lambda t: RoleGrant("Site Administrator", "site", t.other_site),
     ),
-    (
+    Case(
         "setProperty",
         lambda t: (
             "mutation($i: PropertyInput!) { setProperty(input: $i) { key } }",
             {"i": {"entityId": global_id("Site", t.site_id), "key": "new_key", "value": "v"}},
         ),
         site_admin_role,
-        lambda t: ("Site Administrator", "site", t.other_site),
+        lambda t: RoleGrant("Site Administrator", "site", t.other_site),
     ),
-    (
+    Case(
         "removeProperty",
         lambda t: (
             "mutation($i: PropertyInput!) { removeProperty(input: $i) }",
             {"i": {"entityId": global_id("Site", t.site_id), "key": t.property_key}},
         ),
         site_admin_role,
-        lambda t: ("Site Administrator", "site", t.other_site),
+        lambda t: RoleGrant("Site Administrator", "site", t.other_site),
     ),
-    (
+    Case(
         "tagScopes",
         lambda t: (
             "mutation($i: ScopesInput!) { tagScopes(input: $i) { name } }",
             {"i": {"entityId": global_id("Site", t.site_id), "scopes": [t.open_scope]}},
         ),
         site_admin_role,
-        lambda t: ("Site Administrator", "site", t.other_site),
+        lambda t: RoleGrant("Site Administrator", "site", t.other_site),
     ),
-    (
+    Case(
         "untagScopes",
         lambda t: (
             "mutation($i: ScopesInput!) { untagScopes(input: $i) { name } }",
             {"i": {"entityId": global_id("Site", t.site_id), "scopes": ["wlcg", "FedCloud"]}},
         ),
         site_admin_role,
-        lambda t: ("Site Administrator", "site", t.other_site),
+        lambda t: RoleGrant("Site Administrator", "site", t.other_site),
     ),
 ]
 
@@ -210,19 +218,12 @@ ALLOWED = "allowed.user@egi.eu"
 DENIED = "denied.user@egi.eu"
 
 
-@pytest.mark.parametrize(("name", "build", "allowed", "denied"), CASES, ids=[c[0] for c in CASES])
-def test_mutation_access(
-    callers: Callers,
-    session: Session,
-    name: str,
-    build: Callable[[Target], Request],
-    allowed: Callable[[Target], tuple[str, str, str]],
-    denied: Callable[[Target], tuple[str, str, str]],
-) -> None:
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_mutation_access(callers: Callers, session: Session, case: Case) -> None:
     target = find_target(session)
-    query, variables = build(target)
-    grant(session, ALLOWED, *allowed(target))
-    grant(session, DENIED, *denied(target))
+    query, variables = case.build(target)
+    grant(session, ALLOWED, *case.allowed(target))
+    grant(session, DENIED, *case.denied(target))
     before = snapshot(session)
 
     # given no token: UNAUTHENTICATED, nothing written
@@ -237,7 +238,7 @@ def test_mutation_access(
 
     # given the right role: done, and audited
     data = callers.as_user(ALLOWED).data(query, variables)
-    assert data[name] is not None
+    assert data[case.name] is not None
     after = snapshot(session)
     assert after["audit_entry"] > before["audit_entry"]
     actors = (

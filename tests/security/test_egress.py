@@ -38,7 +38,8 @@ from domains.downtimes import notifications as notes
 from domains.messaging import push
 from domains.messaging import service as msg
 from domains.messaging.errors import AmsInvalid
-from tests.common.egress_rig import PUBLIC, Connections, FakeDns, connections, policy, tls_files
+from tests.common.egress_rig import PUBLIC, Connections, FakeDns, connections, policy
+from tests.compat.tls import make_certificate
 from tests.downtimes.notify_world import (
     declare,
     handle_all,
@@ -312,9 +313,9 @@ def test_dns_rebinding_is_refused_when_pushing(
     """Public when configured, loopback (then 10.0.0.1) when the worker connects: nothing
     is sent, and what the subscriber sees is "refused by egress policy". Allowed by
     OPSGRAPH_EGRESS_ALLOW, the same name is delivered to (the loopback receiver)."""
-    ca, cert, key = tls_files(tmp_path, "mm.rebind.example")
+    tls = make_certificate(tmp_path, ("mm.rebind.example",))
     server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    server.load_cert_chain(cert, key)
+    server.load_cert_chain(tls.cert_file, tls.key_file)
     receiver = Receiver(tls=server)
     try:
         port = receiver.server.server_address[1]
@@ -322,7 +323,7 @@ def test_dns_rebinding_is_refused_when_pushing(
         dns = FakeDns({"mm.rebind.example": [[PUBLIC], ["127.0.0.1"], ["10.0.0.1"]]})
         sub_id = _mattermost(world, url, dns)
         world.publish("first", now=T0)
-        trust = ssl.create_default_context(cafile=str(ca))
+        trust = ssl.create_default_context(cafile=str(tls.ca_file))
         strict = policy(dns, verify=trust)
         for _ in range(2):  # resolves to 127.0.0.1, then to 10.0.0.1
             with PushHttp(timeout=5, egress=strict) as http:

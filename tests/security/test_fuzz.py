@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 from urllib.parse import quote
 
 import graphql
@@ -983,10 +983,17 @@ def _in_urls(target: Target) -> st.SearchStrategy[str]:
     return text_values(target).filter(lambda s: len(s.encode()) < 2000)
 
 
+class AmsCall(NamedTuple):
+    method: str
+    path: str
+    params: Json  # query parameters
+    body: Json  # a JSON value, or raw text
+
+
 @st.composite
-def ams_requests(draw: st.DrawFn, target: Target) -> tuple[str, str, Json, Json]:
-    """(method, path, query parameters, JSON body or raw text) for one /v1 call, with the
-    method the route and action expect (and now and then another)."""
+def ams_requests(draw: st.DrawFn, target: Target) -> AmsCall:
+    """One /v1 call, with the method the route and action expect (and now and then
+    another)."""
     names = _in_urls(target)
     actions: list[str] = []
 
@@ -1033,7 +1040,7 @@ def ams_requests(draw: st.DrawFn, target: Target) -> tuple[str, str, Json, Json]
         )
     )
     body = draw(_mostly(_ams_bodies(target), _any_json() | text_values(target), 5))
-    return method, path, params, body
+    return AmsCall(method, path, params, body)
 
 
 @fuzzing(examples=80)
