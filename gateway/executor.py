@@ -1,4 +1,4 @@
-"""A faster graphql-core executor for the common cases.
+"""A faster graphql-core executor for the common, synchronous cases.
 
 Profiling the reference read query (README, benchmarks) showed most of the time in
 graphql-core's and strawberry's per-field machinery, not in opsgraph's code. Three
@@ -6,24 +6,33 @@ shortcuts, each taken only where it cannot change the result:
 
 1. Basic leaves (a scalar or enum attribute, no resolver, no arguments, no field
    extension): read the attribute and coerce it, without Path, ResolveInfo and
-   strawberry's getattr wrapper.
+   strawberry's getattr wrapper. The other fields of the object go through graphql-core's
+   own `execute_fields`.
 2. Simple resolvers (a synchronous method taking at most `info`, no arguments, no field
-   extensions or permissions): call the method directly with a strawberry Info, instead
-   of going through strawberry's six wrapper layers and argument conversion.
-3. Lists of objects and single objects without directives on the field: execute each
-   item's selection directly instead of through five nested completion calls per item.
+   extensions, permissions or exception handlers): graphql-core's own `execute_field` runs
+   them, but it is handed a function that calls the method directly with a strawberry
+   Info, instead of strawberry's six wrapper layers and argument conversion.
+3. Lists of objects without directives on the field: execute each item's selection
+   directly instead of through five nested completion calls per item.
 
 Every error (a null in a non-null field, a value that does not coerce, an exception in a
-resolver) is handled by graphql-core's own code, with the same paths and messages.
+resolver) is handled by graphql-core's own code, with the same paths and messages. So is
+every awaitable: the shortcuts themselves never await. A resolver that returns one is
+completed by graphql-core's `execute_field`; a list item whose selection turns out to be
+asynchronous hands that item and the rest of the list to graphql-core's list completion.
+
+This module relies on graphql-core's executor methods and on strawberry's private
+`_strawberry_schema`, `_is_default` and `Info(_raw_info=, _field=)`: pyproject.toml pins
+both libraries to the minor versions it was written against, and the tests compare its
+answers with graphql-core's, synchronously and asynchronously.
 """
 
 from __future__ import annotations
 
-import asyncio
 import weakref
 from collections.abc import Callable
 from time import monotonic
-from typing import Any
+from typing import Any, NamedTuple, cast
 
 from graphql import (
     GraphQLEnumType,
@@ -35,6 +44,7 @@ from graphql import (
     GraphQLResolveInfo,
     GraphQLScalarType,
     GraphQLSchema,
+    MiddlewareManager,
 )
 from graphql.pyutils import Path, Undefined
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
@@ -43,114 +53,195 @@ from strawberry.types.info import Info
 
 from domains.common.deadline import Deadline
 
-# (attribute name, coerce function, nullable) for a basic leaf field, None for any other
-Plan = tuple[str, Callable[[Any], Any], bool] | None
+
+class Leaf(NamedTuple):
+    """How to read a basic leaf field without graphql-core's per-field machinery."""
+
+    attribute: str
+    coerce: Callable[[Any], Any]
+    nullable: bool
+
+
+class Selection(NamedTuple):
+    """A grouped field set, split: the basic leaves read here, the rest for graphql-core."""
+
+    leaves: list[tuple[str, Leaf]]  # (response name, plan) in document order
+    rest: dict[str, Any]  # the other fields, as a grouped field set
+
+
+class _Completed:
+    """A list item this module completed already (a value, None, or an awaitable of
+    one), handed to graphql-core's list completion, which must not complete it again."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+
+class _SchemaPlans:
+    """What may take a shortcut in one schema, worked out once."""
+
+    def __init__(self, schema: GraphQLSchema) -> None:
+        self.leaves: dict[tuple[str, str], Leaf | None] = {}
+        self.direct = _direct_resolvers(schema)
+
+    def leaf(self, parent_type: GraphQLObjectType, field_name: str) -> Leaf | None:
+        key = (parent_type.name, field_name)
+        try:
+            return self.leaves[key]
+        except KeyError:
+            plan = self.leaves[key] = _build_leaf(parent_type, field_name)
+            return plan
+
 
 # Plans per schema, weakly keyed: a schema that goes away takes its plans with it (an id()
 # key could be reused by a later schema and hand it stale plans).
-_CACHE: weakref.WeakKeyDictionary[GraphQLSchema, dict[tuple[str, str, str], Any]] = (
-    weakref.WeakKeyDictionary()
-)
+_PLANS: weakref.WeakKeyDictionary[GraphQLSchema, _SchemaPlans] = weakref.WeakKeyDictionary()
 
 
-def _cached(
-    schema: GraphQLSchema,
-    kind: str,
-    parent_type: GraphQLObjectType,
-    field_name: str,
-    build: Callable[[GraphQLObjectType, str], Any],
-) -> Any:
-    plans = _CACHE.get(schema)
+def _plans(schema: GraphQLSchema) -> _SchemaPlans:
+    plans = _PLANS.get(schema)
     if plans is None:
-        plans = _CACHE[schema] = {}
-    key = (kind, parent_type.name, field_name)
-    try:
-        return plans[key]
-    except KeyError:
-        plan = plans[key] = build(parent_type, field_name)
-        return plan
+        plans = _PLANS[schema] = _SchemaPlans(schema)
+    return plans
 
 
-def _plan(schema: GraphQLSchema, parent_type: GraphQLObjectType, field_name: str) -> Plan:
-    return _cached(schema, "leaf", parent_type, field_name, _build_plan)  # type: ignore[no-any-return]
-
-
-def _build_plan(parent_type: GraphQLObjectType, field_name: str) -> Plan:
-    plan: Plan = None
+def _build_leaf(parent_type: GraphQLObjectType, field_name: str) -> Leaf | None:
     field_def = parent_type.fields.get(field_name)
-    if field_def is not None and not field_def.args:
-        definition = field_def.extensions.get("strawberry-definition")
-        field_type = field_def.type
-        nullable = not isinstance(field_type, GraphQLNonNull)
-        named = field_type.of_type if isinstance(field_type, GraphQLNonNull) else field_type
-        if (
-            isinstance(definition, StrawberryField)
-            and definition.is_basic_field
-            and getattr(field_def.resolve, "_is_default", False)
-            and isinstance(named, (GraphQLScalarType, GraphQLEnumType))
-        ):
-            plan = (definition.python_name, named.coerce_output_value, nullable)
-    return plan
-
-
-# per grouped field set: (response name, plan) in document order
-Compiled = list[tuple[str, Plan]]
-
-# a resolver that may be called directly: (function, name of its info parameter or None,
-# the GraphQL field, the strawberry field)
-Direct = tuple[Callable[..., Any], str | None, GraphQLField, StrawberryField] | None
-
-
-def _direct(schema: GraphQLSchema, parent_type: GraphQLObjectType, field_name: str) -> Direct:
-    return _cached(schema, "direct", parent_type, field_name, _build_direct)  # type: ignore[no-any-return]
-
-
-def _build_direct(parent_type: GraphQLObjectType, field_name: str) -> Direct:
-    plan: Direct = None
-    field_def = parent_type.fields.get(field_name)
-    definition = None if field_def is None else field_def.extensions.get("strawberry-definition")
+    if field_def is None or field_def.args:
+        return None
+    definition = field_def.extensions.get("strawberry-definition")
+    field_type = field_def.type
+    nullable = not isinstance(field_type, GraphQLNonNull)
+    named = field_type.of_type if isinstance(field_type, GraphQLNonNull) else field_type
     if (
-        field_def is not None
-        and not field_def.args
-        and isinstance(definition, StrawberryField)
-        and definition.base_resolver is not None
-        and not definition.extensions
-        and not definition.permission_classes
+        isinstance(definition, StrawberryField)
+        and definition.is_basic_field
+        and definition.default_resolver is getattr
+        and getattr(field_def.resolve, "_is_default", False)
+        and isinstance(named, (GraphQLScalarType, GraphQLEnumType))
     ):
-        resolver = definition.base_resolver
-        reserved = {p for p in (resolver.self_parameter, resolver.info_parameter) if p}
-        if (
-            not resolver.is_async
-            and resolver.self_parameter is not None
-            and not resolver.arguments
-            and set(resolver.signature.parameters.values()) == reserved
-            and callable(resolver.wrapped_func)
-        ):
-            info_name = resolver.info_parameter.name if resolver.info_parameter else None
-            plan = (resolver.wrapped_func, info_name, field_def, definition)
-    return plan
+        return Leaf(definition.python_name, named.coerce_output_value, nullable)
+    return None
+
+
+def _direct_resolvers(schema: GraphQLSchema) -> dict[Callable[..., Any], Callable[..., Any]]:
+    """Strawberry's resolve function of each simple field -> a function that calls the
+    resolver method directly (the same arguments, the same result, awaitable or not)."""
+    strawberry_schema = getattr(schema, "_strawberry_schema", None)
+    if strawberry_schema is None or strawberry_schema.exception_handlers:
+        return {}
+    info_class: type[Info[Any, Any]] = strawberry_schema.config.info_class
+    direct: dict[Callable[..., Any], Callable[..., Any]] = {}
+    # strawberry makes one resolve function per field of each type, so the key is unique
+    for named_type in schema.type_map.values():
+        if not isinstance(named_type, GraphQLObjectType) or named_type.name.startswith("__"):
+            continue
+        for field_def in named_type.fields.values():
+            fast = _direct_resolver(field_def, info_class)
+            if field_def.resolve is not None and fast is not None:
+                direct[field_def.resolve] = fast
+    return direct
+
+
+def _direct_resolver(
+    field_def: GraphQLField, info_class: type[Info[Any, Any]]
+) -> Callable[..., Any] | None:
+    definition = field_def.extensions.get("strawberry-definition")
+    if (
+        field_def.args
+        or not isinstance(definition, StrawberryField)
+        or definition.base_resolver is None
+        or definition.extensions
+        or definition.permission_classes
+    ):
+        return None
+    resolver = definition.base_resolver
+    reserved = {p for p in (resolver.self_parameter, resolver.info_parameter) if p}
+    func = resolver.wrapped_func
+    if (
+        resolver.is_async
+        or resolver.self_parameter is None
+        or resolver.arguments
+        or set(resolver.signature.parameters.values()) != reserved
+        or not callable(func)
+    ):
+        return None
+    if resolver.info_parameter is None:
+
+        def call(source: Any, info: GraphQLResolveInfo[Any]) -> Any:
+            return func(source)
+
+        return call
+
+    info_name = resolver.info_parameter.name
+
+    def call_with_info(source: Any, info: GraphQLResolveInfo[Any]) -> Any:
+        return func(source, **{info_name: info_class(_raw_info=info, _field=definition)})
+
+    return call_with_info
+
+
+class _DirectResolvers(MiddlewareManager):
+    """No middleware at all; graphql-core asks it for each field's resolve function and is
+    given the direct one where there is one (graphql-core's public extension point)."""
+
+    def __init__(self, direct: dict[Callable[..., Any], Callable[..., Any]]) -> None:
+        super().__init__()
+        self._direct = direct
+
+    def get_field_resolver(self, field_resolver: Callable[..., Any]) -> Callable[..., Any]:
+        return self._direct.get(field_resolver, field_resolver)
+
+
+def _merge(order: Any, leaves: dict[str, Any], others: dict[str, Any]) -> dict[str, Any]:
+    """The two halves of an object's fields, in the document's order."""
+    merged: dict[str, Any] = {}
+    for name in order:
+        if name in leaves:
+            merged[name] = leaves[name]
+        elif name in others:  # graphql-core leaves out a field it does not know
+            merged[name] = others[name]
+    return merged
+
+
+async def _merge_when_done(order: Any, leaves: dict[str, Any], others: Any) -> dict[str, Any]:
+    # graphql-core's own awaitable of the other fields; its errors pass through untouched
+    return _merge(order, leaves, await others)
 
 
 class FastExecutor(StrawberryGraphQLCoreExecutionContext):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        manager = self.middleware_manager
+        # resolve hooks (middleware) must see every field: then no shortcut is taken
+        self._fast = manager is None or not manager.middlewares
+        self._plans = _plans(self.schema)
+        if self._fast:
+            self.middleware_manager = _DirectResolvers(self._plans.direct)
         # graphql-core reuses one grouped field set for every object of a list, so the
         # plan of a selection is worked out once per request, not once per object.
-        self._compiled: dict[int, tuple[Any, Compiled]] = {}
+        self._selections: dict[int, tuple[Any, Selection]] = {}
         # the request's time limit (OPSGRAPH_REQUEST_TIMEOUT), looked at before each object:
         # work that runs no SQL (completing objects already loaded) stops at it too
         self._deadline: Deadline | None = getattr(self.context_value, "deadline", None)
 
-    def _compile(self, parent_type: GraphQLObjectType, grouped_field_set: Any) -> Compiled:
-        entry = self._compiled.get(id(grouped_field_set))
+    def _selection(self, parent_type: GraphQLObjectType, grouped_field_set: Any) -> Selection:
+        entry = self._selections.get(id(grouped_field_set))
         if entry is not None and entry[0] is grouped_field_set:
             return entry[1]
-        compiled = [
-            (name, _plan(self.schema, parent_type, details[0].node.name.value))
-            for name, details in grouped_field_set.items()
-        ]
-        self._compiled[id(grouped_field_set)] = (grouped_field_set, compiled)
-        return compiled
+        leaves: list[tuple[str, Leaf]] = []
+        rest: dict[str, Any] = {}
+        for name, details in grouped_field_set.items():
+            plan = self._plans.leaf(parent_type, details[0].node.name.value)
+            if plan is None:
+                rest[name] = details
+            else:
+                leaves.append((name, plan))
+        selection = Selection(leaves, rest)
+        self._selections[id(grouped_field_set)] = (grouped_field_set, selection)
+        return selection
 
     def execute_fields(
         self,
@@ -163,79 +254,41 @@ class FastExecutor(StrawberryGraphQLCoreExecutionContext):
         deadline = self._deadline
         if deadline is not None and path is not None and monotonic() >= deadline.at:
             raise deadline.error()
-        manager = self.middleware_manager
-        if manager is not None and manager.middlewares:  # resolve hooks must see every field
+        if not self._fast:
             return super().execute_fields(
                 parent_type, source_value, path, grouped_field_set, position_context
             )
-        results: dict[str, Any] = {}
-        is_awaitable = self.is_awaitable
-        awaitable_fields: list[str] = []
-        for response_name, plan in self._compile(parent_type, grouped_field_set):
-            if plan is not None:
-                value = getattr(source_value, plan[0])
-                if value is None:
-                    if plan[2]:
-                        results[response_name] = None
-                        continue
-                else:
-                    coerced = plan[1](value)
-                    if coerced is not None and coerced is not Undefined:
-                        results[response_name] = coerced
-                        continue
-                # A null in a non-null field, or a value that does not coerce: the
-                # standard path raises the error graphql-core would.
-            result = self.execute_field(
-                parent_type,
-                source_value,
-                grouped_field_set[response_name],
-                Path(path, response_name, parent_type.name),
-                position_context,
-            )
-            if result is not Undefined:
-                results[response_name] = result
-                if is_awaitable(result):
-                    awaitable_fields.append(response_name)
-        if not awaitable_fields:
-            return results
-
-        async def gather_results() -> dict[str, Any]:
-            values = await asyncio.gather(*(results[name] for name in awaitable_fields))
-            results.update(zip(awaitable_fields, values, strict=True))
-            return results
-
-        return gather_results()
-
-    def execute_field(
-        self,
-        parent_type: GraphQLObjectType,
-        source: Any,
-        field_details_list: Any,
-        path: Path,
-        position_context: Any,
-    ) -> Any:
-        plan = _direct(self.schema, parent_type, field_details_list[0].node.name.value)
-        manager = self.middleware_manager
-        if plan is None or (manager is not None and manager.middlewares):
-            return super().execute_field(
-                parent_type, source, field_details_list, path, position_context
-            )
-        func, info_name, field_def, definition = plan
-        return_type = field_def.type
-        info = self.build_resolve_info(
-            field_def, [d.node for d in field_details_list], parent_type, path
-        )
-        try:
-            if info_name is None:
-                result = func(source)
-            else:
-                result = func(source, **{info_name: Info(_raw_info=info, _field=definition)})
-            return self.complete_value(
-                return_type, field_details_list, info, path, result, position_context
-            )
-        except Exception as raw_error:
-            self.handle_field_error(raw_error, return_type, field_details_list, path)
-            return None
+        selection = self._selection(parent_type, grouped_field_set)
+        leaves: dict[str, Any] = {}
+        fallback = False
+        for response_name, plan in selection.leaves:
+            try:
+                value = getattr(source_value, plan.attribute)
+            except Exception:  # graphql-core's path reports it
+                value = Undefined
+            if value is None:
+                if plan.nullable:
+                    leaves[response_name] = None
+                    continue
+            elif value is not Undefined:
+                coerced = plan.coerce(value)
+                if coerced is not None and coerced is not Undefined:
+                    leaves[response_name] = coerced
+                    continue
+            # A null in a non-null field, a value that does not coerce, an attribute that
+            # cannot be read: graphql-core's path raises the error it would.
+            fallback = True
+        rest = selection.rest
+        if fallback:  # in the document's order, as graphql-core would run them
+            rest = {n: d for n, d in grouped_field_set.items() if n not in leaves}
+        if not rest:
+            return leaves
+        others = super().execute_fields(parent_type, source_value, path, rest, position_context)
+        if not leaves:
+            return others
+        if self.is_awaitable(others):
+            return _merge_when_done(grouped_field_set, leaves, others)
+        return _merge(grouped_field_set, leaves, cast("dict[str, Any]", others))
 
     def complete_value(
         self,
@@ -246,11 +299,13 @@ class FastExecutor(StrawberryGraphQLCoreExecutionContext):
         result: Any,
         position_context: Any,
     ) -> Any:
-        inner = return_type.of_type if isinstance(return_type, GraphQLNonNull) else return_type
-        if result is None or any(d.node.directives for d in field_details_list):
+        if type(result) is _Completed:
+            return result.value
+        if not self._fast or result is None or any(d.node.directives for d in field_details_list):
             return super().complete_value(
                 return_type, field_details_list, info, path, result, position_context
             )
+        inner = return_type.of_type if isinstance(return_type, GraphQLNonNull) else return_type
         if isinstance(inner, GraphQLObjectType):
             is_type_of = inner.is_type_of
             if is_type_of is None or is_type_of(result, info) is True:
@@ -272,9 +327,10 @@ class FastExecutor(StrawberryGraphQLCoreExecutionContext):
                     )
                     if not new_defer_usages:
                         return self._complete_objects(
-                            item_type,
+                            inner,
                             object_type,
                             field_details_list,
+                            info,
                             path,
                             result,
                             grouped,
@@ -286,16 +342,17 @@ class FastExecutor(StrawberryGraphQLCoreExecutionContext):
 
     def _complete_objects(
         self,
-        item_type: GraphQLOutputType,
+        list_type: GraphQLList[Any],
         object_type: GraphQLObjectType,
         field_details_list: Any,
+        info: GraphQLResolveInfo[Any],
         path: Path,
         items: list[Any],
         grouped: Any,
         position_context: Any,
     ) -> Any:
+        item_type = list_type.of_type
         completed: list[Any] = []
-        awaitable_indexes: list[int] = []
         for index, item in enumerate(items):
             item_path = Path(path, index, None)
             try:
@@ -304,15 +361,13 @@ class FastExecutor(StrawberryGraphQLCoreExecutionContext):
                 self.handle_field_error(raw_error, item_type, field_details_list, item_path)
                 value = None
             if self.is_awaitable(value):
-                awaitable_indexes.append(index)
+                # Asynchronous after all: graphql-core completes the list, awaiting this
+                # item with its own error handling and completing the items not yet begun.
+                handed = [_Completed(v) for v in completed]
+                handed.append(_Completed(value))
+                handed.extend(items[index + 1 :])
+                return self.complete_list_value(
+                    list_type, field_details_list, info, path, handed, position_context
+                )
             completed.append(value)
-        if not awaitable_indexes:
-            return completed
-
-        async def gather_items() -> list[Any]:
-            values = await asyncio.gather(*(completed[i] for i in awaitable_indexes))
-            for i, value in zip(awaitable_indexes, values, strict=True):
-                completed[i] = value
-            return completed
-
-        return gather_items()
+        return completed
