@@ -161,7 +161,7 @@ def link_identity(
 ) -> UserIdentity:
     """Attach another identity (e.g. from a second IdP) to an existing user. Admins only."""
     require_superuser(principal)
-    user = _user_by_subject(session, user_subject)
+    user = user_by_subject(session, user_subject)
     taken = session.execute(
         select(UserIdentity).where(
             UserIdentity.issuer == issuer,  # type: ignore[arg-type]
@@ -187,7 +187,7 @@ def link_identity(
 
 def make_admin(session: Session, principal: Principal, *, subject: str) -> User:
     require_superuser(principal)
-    user = _user_by_subject(session, subject, create=True)
+    user = user_by_subject(session, subject, create=True)
     if not user.is_admin:
         user.is_admin = True
         session.flush()
@@ -214,7 +214,7 @@ def register_user(
     """Bootstrap: the user with this subject, created if new, with the name and e-mail
     given (platform and admins only). Users otherwise come from their first login."""
     require_superuser(principal)
-    user = _user_by_subject(session, subject, create=True)
+    user = user_by_subject(session, subject, create=True)
     changed = [
         field
         for field, value in (("name", name), ("email", email))
@@ -239,7 +239,10 @@ def register_user(
     return user
 
 
-def _user_by_subject(session: Session, subject: str, *, create: bool = False) -> User:
+def user_by_subject(session: Session, subject: str, *, create: bool = False) -> User:
+    """The user known by an OIDC subject; `create`: made on first mention (a role, a token
+    or a project membership may be granted before the person ever logs in), else NotFound.
+    No authorization: callers check theirs first."""
     user = session.execute(
         select(User).where(User.subject == subject)  # type: ignore[arg-type]
     ).scalar_one_or_none()
@@ -503,7 +506,7 @@ def grant_role_directly(
     require_superuser(principal)
     _check_role_type(role_type, kind)
     _entity_or_not_found(session, kind, entity_id)
-    user = _user_by_subject(session, subject, create=True)
+    user = user_by_subject(session, subject, create=True)
     role = session.execute(
         select(Role).where(
             Role.user_id == pk(user),  # type: ignore[arg-type]

@@ -16,7 +16,7 @@ from domains.common.identity import Principal
 from domains.common.models import pk
 from domains.common.time import utcnow
 from domains.identity.models import ApiToken, User
-from domains.identity.service import _user_by_subject, require_authenticated, require_superuser
+from domains.identity.service import require_authenticated, require_superuser, user_by_subject
 
 MAX_TOKEN_NAME = 100
 MAX_TOKENS_PER_USER = 50
@@ -43,7 +43,7 @@ def create_api_token(
     if user_subject is not None and user_subject != principal.subject:
         if not principal.is_superuser:
             raise Forbidden("only platform administrators may create tokens for others")
-        user = _user_by_subject(session, user_subject, create=True)
+        user = user_by_subject(session, user_subject, create=True)
     else:
         if principal.user_id is None:
             raise Forbidden("the platform itself holds no tokens; name a user")
@@ -136,7 +136,7 @@ def revoke_api_tokens_named(
     """Revoke a user's live tokens of this name (administrators only); how many. For tokens
     whose secret is lost, such as the demo personas' when their file is gone."""
     require_superuser(principal)
-    user = _user_by_subject(session, user_subject, create=True)
+    user = user_by_subject(session, user_subject, create=True)
     now = utcnow()
     revoked = 0
     for token in _tokens_of(session, pk(user)):

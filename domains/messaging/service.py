@@ -35,7 +35,7 @@ from domains.common.identity import Principal
 from domains.common.models import pk
 from domains.common.time import utcnow
 from domains.identity.models import User
-from domains.identity.service import _user_by_subject, require_superuser
+from domains.identity.service import require_superuser, user_by_subject
 from domains.messaging import notify, rules
 from domains.messaging.errors import (
     AckRejected,
@@ -473,7 +473,7 @@ def add_member(
     """Give a user (created by subject if new) these roles in the project (replacing any)."""
     access = _admin(session, principal, project)
     wanted = rules.check_roles(roles)
-    user = _user_by_subject(session, subject, create=True)
+    user = user_by_subject(session, subject, create=True)
     member = session.get(MsgMember, (access.project_id, pk(user)))
     before = None if member is None else list(member.roles)
     if member is None:
