@@ -151,6 +151,21 @@ def parse_allow(entries: Iterable[str]) -> EgressAllow:
     return EgressAllow(tuple(networks), frozenset(hosts), tuple(suffixes))
 
 
+def scheme_refusal(scheme: str, host: str, *, allow_loopback: bool) -> str | None:
+    """Why a URL's scheme and host are refused, None if they are not: https:// anywhere;
+    http:// only to a loopback host, and only with loopback allowed
+    (OPSGRAPH_ALLOW_INSECURE_PUSH). Where the host leads is `EgressPolicy.check_url`'s."""
+    if not host:
+        return "a URL with a host"
+    if scheme == "https":
+        return None
+    if scheme == "http" and allow_loopback and is_loopback_host(host):
+        return None
+    if scheme == "http" and is_loopback_host(host):
+        return "plain http:// only to loopback, with OPSGRAPH_ALLOW_INSECURE_PUSH on"
+    return "an https:// URL"
+
+
 class EgressRefused(httpx2.TransportError):
     """A destination the egress policy refuses: raised before any connection is made."""
 
@@ -187,16 +202,7 @@ class EgressPolicy:
     # --- the rules -------------------------------------------------------------------
 
     def scheme_refusal(self, scheme: str, host: str) -> str | None:
-        """https:// anywhere; http:// only to a loopback host, and only with loopback on."""
-        if not host:
-            return "a URL with a host"
-        if scheme == "https":
-            return None
-        if scheme == "http" and self.allow_loopback and is_loopback_host(host):
-            return None
-        if scheme == "http" and is_loopback_host(host):
-            return "plain http:// only to loopback, with OPSGRAPH_ALLOW_INSECURE_PUSH on"
-        return "an https:// URL"
+        return scheme_refusal(scheme, host, allow_loopback=self.allow_loopback)
 
     def address_refusal(self, host: str, ip: IPAddress) -> str | None:
         """Why connecting to `ip` for `host` is refused; None when it is allowed."""

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from domains.common.egress import is_loopback_host
+from domains.common.egress import scheme_refusal
 from domains.common.pagination import parse_key
 from domains.messaging.errors import AmsInvalid
 from domains.messaging.models import PROJECT_ROLES
@@ -223,9 +223,7 @@ def check_push_endpoint(
     with `allow_insecure` (OPSGRAPH_ALLOW_INSECURE_PUSH). Where it leads is the egress
     policy's to judge (domains.common.egress), in the service."""
     parts = urlsplit(url)
-    secure = parts.scheme == "https" and bool(parts.hostname)
-    loopback = allow_insecure and parts.scheme == "http" and is_loopback_host(parts.hostname or "")
-    if not (secure or loopback):
+    if scheme_refusal(parts.scheme, parts.hostname or "", allow_loopback=allow_insecure):
         raise AmsInvalid(
             field,
             "an https:// URL",
