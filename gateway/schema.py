@@ -28,10 +28,10 @@ from strawberry.types import ExecutionContext, ExecutionResult
 from strawberry.types.execution import PreExecutionError
 from strawberry.types.graphql import OperationType
 
-from domains.common.graphql import SCALARS, Info, Node, resolve_node
+from domains.common.graphql import SCALARS, Info, Node, extend_type, resolve_node
 from domains.downtimes.live import DowntimeSubscriptionRoot
 from domains.downtimes.mutations import DowntimeMutation
-from domains.downtimes.schema import DowntimeQuery
+from domains.downtimes.schema import DowntimeQuery, topology_fields
 from domains.downtimes.subscription_schema import (
     DowntimeSubscriptionMutation,
     DowntimeSubscriptionQuery,
@@ -47,6 +47,11 @@ from gateway.cost import Budgets, CostModel, limits_extension
 from gateway.errors import format_error
 from gateway.executor import FastExecutor
 from gateway.inputs import InputBounds, LiteralBounds, StorableLiterals
+
+# A domain's fields on a lower domain's types (downtimes on Site and Service): added here,
+# once, so the lower domain never imports the higher one.
+for _type, _fields in topology_fields().items():
+    extend_type(_type, _fields)
 
 
 @strawberry.type

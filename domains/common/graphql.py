@@ -14,6 +14,8 @@ from typing import Any, Generic, NewType, TypeVar
 import strawberry
 from strawberry.exceptions import StrawberryInputCoercionError
 from strawberry.schema.types.base_scalars import DateTimeDefinition
+from strawberry.types.base import get_object_definition
+from strawberry.types.field import StrawberryField
 from strawberry.types.scalar import ScalarDefinition
 
 from domains.common.context import RequestContext
@@ -82,6 +84,25 @@ def resolve_node(info: Info, global_id: str) -> Node | None:
     if resolver is None:
         raise Invalid("id", "unknown object type", f"id: unknown object type {type_name!r}")
     return resolver(info, pk)
+
+
+def extend_type(cls: type, fields: Mapping[str, Any]) -> None:
+    """Add fields to a strawberry type of another module, before any schema is built: a
+    domain shows what it holds about a lower domain's objects (a site's downtimes) on that
+    domain's own types, which never import it. `fields`: `strawberry.field(resolver=...)`
+    by Python name, each resolver taking the object as `root: strawberry.Parent[...]`.
+    Called where the schema is assembled (gateway/schema.py), once."""
+    definition = get_object_definition(cls, strict=True)
+    taken = {f.python_name for f in definition.fields}
+    for name, new in fields.items():
+        if not isinstance(new, StrawberryField) or new.base_resolver is None:
+            raise TypeError(f"{cls.__name__}.{name}: a strawberry.field with a resolver")
+        if name in taken:
+            raise TypeError(f"{cls.__name__} already has a field {name!r}")
+        new.python_name = name
+        new.origin = cls
+        definition.fields.append(new)
+        taken.add(name)
 
 
 @strawberry.type(description="The id of what was deleted.")

@@ -4,6 +4,7 @@ service or loader call, rows to types."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import strawberry
 
@@ -152,22 +153,51 @@ def _resolve_downtime(info: Info, pk: int) -> Node | None:
 
 
 # --- what the topology's types show of their downtimes ------------------------------------
+# Topology's Site and Service know nothing of downtimes; these fields join them where the
+# schema is assembled (gateway/schema.py, extend_type).
 
 
-def downtimes_of_site(info: Info, site_id: int) -> list[DowntimeNode]:
-    return [DowntimeNode.from_row(r) for r in loaders.downtimes_of_site(info.context, site_id)]
-
-
-def downtimes_of_service(info: Info, service_id: int) -> list[DowntimeNode]:
-    rows = loaders.downtimes_of_service(info.context, service_id)
+def _downtimes_of_site(root: strawberry.Parent[SiteNode], info: Info) -> list[DowntimeNode]:
+    rows = loaders.downtimes_of_site(info.context, root.db_id)
     return [DowntimeNode.from_row(r) for r in rows]
 
 
-def service_in_downtime_at(
-    info: Info, service_id: int, time: datetime, severity: list[Severity] | None
+def _downtimes_of_service(root: strawberry.Parent[ServiceNode], info: Info) -> list[DowntimeNode]:
+    rows = loaders.downtimes_of_service(info.context, root.db_id)
+    return [DowntimeNode.from_row(r) for r in rows]
+
+
+def _service_in_downtime_at(
+    root: strawberry.Parent[ServiceNode],
+    info: Info,
+    time: datetime,
+    severity: list[Severity] | None = None,
 ) -> bool:
-    rows = loaders.downtimes_of_service(info.context, service_id)
+    rows = loaders.downtimes_of_service(info.context, root.db_id)
     return downtimes.covers(rows, time, as_tuple(severity))
+
+
+def topology_fields() -> dict[type, dict[str, Any]]:
+    """The fields downtimes adds to topology's types (new ones at each call: a field
+    belongs to one schema type)."""
+    return {
+        SiteNode: {
+            "downtimes": strawberry.field(
+                resolver=_downtimes_of_site, description="Downtimes of this site, ordered by start."
+            ),
+        },
+        ServiceNode: {
+            "downtimes": strawberry.field(
+                resolver=_downtimes_of_service,
+                description="Downtimes affecting this service, ordered by start.",
+            ),
+            "in_downtime_at": strawberry.field(
+                resolver=_service_in_downtime_at,
+                description="Whether the service was in a downtime (of these severities; any "
+                "if left out) at `time`; a service ended early left its downtime then.",
+            ),
+        },
+    }
 
 
 # --- filters and queries ----------------------------------------------------------------

@@ -4,7 +4,7 @@ service or loader call, rows to types."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import strawberry
 
@@ -34,16 +34,6 @@ from domains.topology.filters import (
     check_tree_bounds,
 )
 from domains.topology.models import CertificationStatus, ProductionInfrastructure
-
-if TYPE_CHECKING:
-    from domains.downtimes.models import Severity
-    from domains.downtimes.schema import DowntimeNode
-
-# The downtimes domain builds on the topology; its types are named lazily here so that
-# sites and services can show their downtimes without an import cycle.
-_DOWNTIMES = "domains.downtimes.schema"
-LazyDowntime = Annotated["DowntimeNode", strawberry.lazy(_DOWNTIMES)]
-LazySeverity = Annotated["Severity", strawberry.lazy("domains.downtimes.models")]
 
 CertificationStatusEnum = strawberry.enum(
     CertificationStatus,
@@ -271,12 +261,6 @@ class SiteNode(Node):
     def scopes(self, info: Info) -> list[ScopeNode]:
         return _scopes(info, "site", self.db_id)
 
-    @strawberry.field(description="Downtimes of this site, ordered by start.")
-    def downtimes(self, info: Info) -> list[LazyDowntime]:
-        from domains.downtimes.schema import downtimes_of_site
-
-        return downtimes_of_site(info, self.db_id)
-
     @strawberry.field
     def properties(self, info: Info) -> list[ExtensionProperty]:
         return _properties(info, "site", self.db_id)
@@ -353,23 +337,6 @@ class ServiceNode(Node):
     @strawberry.field
     def scopes(self, info: Info) -> list[ScopeNode]:
         return _scopes(info, "service", self.db_id)
-
-    @strawberry.field(description="Downtimes affecting this service, ordered by start.")
-    def downtimes(self, info: Info) -> list[LazyDowntime]:
-        from domains.downtimes.schema import downtimes_of_service
-
-        return downtimes_of_service(info, self.db_id)
-
-    @strawberry.field(
-        description="Whether the service was in a downtime (of these severities; any if "
-        "left out) at `time`; a service ended early left its downtime then."
-    )
-    def in_downtime_at(
-        self, info: Info, time: datetime, severity: list[LazySeverity] | None = None
-    ) -> bool:
-        from domains.downtimes.schema import service_in_downtime_at
-
-        return service_in_downtime_at(info, self.db_id, time, severity)
 
     @strawberry.field
     def properties(self, info: Info) -> list[ExtensionProperty]:
