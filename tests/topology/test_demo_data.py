@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
+from typing import Any
+
+import pytest
 from sqlalchemy import Connection, text
+
+from domains.common import seed_data
+from domains.topology.seed import demo
 
 
 def scalar(connection: Connection, sql: str) -> int:
@@ -66,3 +74,40 @@ def test_every_entity_has_a_legacy_key(connection: Connection) -> None:
         assert scalar(connection, f"SELECT count(*) FROM {table} WHERE primary_key IS NULL") == 0, (
             table
         )
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        pytest.param(
+            lambda raw: raw["ngis"][0]["sites"][0].update(wlcg_nmae="DE-KIT"),
+            "demo NGI NGI_DE: sites: demo site FZK-LCG2: unknown keys ['wlcg_nmae']",
+            id="misspelt key",
+        ),
+        pytest.param(
+            lambda raw: raw["ngis"][0]["sites"][0].update(ce_type="ARC"),
+            "demo.toml: FZK-LCG2: no service type ARC",
+            id="unknown service type",
+        ),
+        pytest.param(
+            lambda raw: raw["service_groups"][0].update(members="everything"),
+            "demo.toml: EGI_Core_Services: members is one of core, t1_srm, cloud",
+            id="unknown group members",
+        ),
+    ],
+)
+def test_damaged_demo_data_is_refused_at_load(
+    monkeypatch: pytest.MonkeyPatch, damage: Callable[[dict[str, Any]], None], message: str
+) -> None:
+    def damaged(package: str, name: str) -> dict[str, Any]:
+        raw = seed_data.load(package, name)
+        damage(raw)
+        return raw
+
+    monkeypatch.setattr(demo, "load", damaged)
+    demo.demo_federation.cache_clear()
+    try:
+        with pytest.raises(ValueError, match=re.escape(message)):
+            demo.demo_federation()
+    finally:
+        demo.demo_federation.cache_clear()
