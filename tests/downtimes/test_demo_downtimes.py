@@ -6,12 +6,14 @@ from collections import Counter, defaultdict
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from domains.downtimes import rules
 from domains.downtimes.models import Classification, Severity
 from domains.downtimes.seed import seed_demo_downtimes, seed_scale_downtimes
+from domains.downtimes.seed.demo import offset
 from domains.downtimes.service import T_DOWNTIME, T_DT_ENDPOINT, T_DT_SERVICE
 from domains.topology.service import T_ENDPOINT, T_NGI, T_SERVICE, T_SITE
 
@@ -160,3 +162,22 @@ def test_demo_scale_downtimes_obey_the_rules(session: Session) -> None:
     assert max(starts) <= NOW + timedelta(days=366)
     declared = [r.declared_at for r in rows]
     assert declared == sorted(declared), "ids follow declaration order"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("-700d", -timedelta(days=700)),
+        ("90m", timedelta(minutes=90)),
+        ("-365d -3h", -timedelta(days=365, hours=3)),
+        ("-300d +40m", -timedelta(days=300) + timedelta(minutes=40)),
+    ],
+)
+def test_demo_offsets_read_as_signed_terms(text: str, expected: timedelta) -> None:
+    assert offset(text) == expected
+
+
+@pytest.mark.parametrize("text", ["", "3", "-2 d", "1w", "-1d3h", "+-1h"])
+def test_demo_offsets_refuse_anything_else(text: str) -> None:
+    with pytest.raises(ValueError, match="not an offset"):
+        offset(text)
