@@ -31,12 +31,12 @@ import subprocess
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import graphql
 import httpx2 as httpx
@@ -422,9 +422,13 @@ def check_graphql(target: Target, caller: str, query: str, variables: Json = Non
     if variables is not None:
         body["variables"] = variables
     exchange = Exchange(caller, "POST", "/graphql", uuid.uuid4().hex, body=body)
-    answer = send(target, exchange, json=body)
-    if answer is None:
-        return
+    # JSON in ASCII: a lone surrogate drawn into a variable travels as `\ud800`, which the
+    # server must refuse (httpx's own encoding would fail on it before sending)
+    answer = send(
+        target, exchange, {"content-type": "application/json"}, content=json.dumps(body).encode()
+    )
+    if answer is None or 400 <= answer.status_code < 500:
+        return  # refused before execution (a lone surrogate, a body too large): no INTERNAL
     try:
         payload = answer.json()
     except ValueError:
@@ -892,6 +896,22 @@ def test_generated_mutations_never_fail_internally(target: Target, data: st.Data
         check_graphql(target, caller, mutation)
 
 
+@fuzzing(examples=150)
+@given(data=st.data())
+def test_operations_with_random_variables_never_fail_internally(
+    target: Target, data: st.DataObject
+) -> None:
+    kind = data.draw(st.sampled_from(("query", "mutation")), label="kind")
+    root = SCHEMA.query_type if kind == "query" else SCHEMA.mutation_type
+    assert root is not None
+    operation = data.draw(
+        operations_with_variables(target, root, kind).filter(_harmless), label="operation"
+    )
+    caller = data.draw(callers, label="caller")
+    if not out_of_time("variables"):
+        check_graphql(target, caller, operation.document, operation.variables)
+
+
 # --- REST: the AMS routes, the feeds, and /graphql's own envelope -------------------------
 
 AMS_ACTIONS = {
@@ -1095,3 +1115,56 @@ def test_feed_parameters_never_answer_5xx(target: Target, data: st.DataObject) -
     exchange = Exchange(caller, "GET", f"/feeds/downtimes.{kind}", uuid.uuid4().hex, params=params)
     if not out_of_time("feeds"):
         send(target, exchange, params=params)
+
+
+@fuzzing(examples=40)
+@given(data=st.data())
+def test_graphql_envelopes_never_answer_5xx(target: Target, data: st.DataObject) -> None:
+    """What surrounds the document: bodies that are not the expected object, fields of the
+    wrong type, odd content types, GET with query parameters."""
+    document = st.sampled_from(
+        (
+            "{ viewer { subject } }",
+            "query Q { sites { totalCount } }",
+            "mutation { publish }",
+            "subscription { downtimeEvents { kind } }",
+            "query A { __typename } query B { __typename }",
+        )
+    )
+    envelope = st.fixed_dictionaries(
+        {},
+        optional={
+            "query": document | _any_json(),
+            "variables": _any_json(),
+            "operationName": st.sampled_from(("A", "B", "Q", "")) | _any_json(),
+            "extensions": _any_json(),
+        },
+    )
+    caller = data.draw(callers, label="caller")
+    method = data.draw(st.sampled_from(("GET", "POST")), label="method")
+    sent = data.draw(envelope | _any_json(), label="body")
+    exchange = Exchange(caller, method, "/graphql", uuid.uuid4().hex, body=sent)
+    if method == "GET":
+        fields = sent if isinstance(sent, dict) else {"query": sent}
+        params = {k: v if isinstance(v, str) else json.dumps(v) for k, v in fields.items()}
+        exchange.params = params
+        # percent-encoded by hand: a lone surrogate goes out as the bytes UTF-8 would give it
+        # (invalid UTF-8 for the server to refuse); httpx would fail to encode it
+        query = urlencode(params, encoding="utf-8", errors="surrogatepass")
+        if not out_of_time("envelopes"):
+            send(target, replace(exchange, path=f"/graphql?{query}"))
+        return
+    content_type = data.draw(
+        st.sampled_from(
+            (
+                "application/json",
+                "text/plain",
+                "application/graphql",
+                "multipart/form-data; boundary=x",
+                "",
+            )
+        ),
+        label="content type",
+    )
+    if not out_of_time("envelopes"):
+        send(target, exchange, {"content-type": content_type}, content=json.dumps(sent).encode())
