@@ -275,6 +275,16 @@ def cmd_check(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_db_revision(settings: Settings, args: argparse.Namespace) -> int:
+    try:
+        path = migrate.new_revision(args.message, autogenerate=not args.empty)
+    except ValueError as error:
+        print(str(error), file=sys.stderr)
+        return 2
+    print(path)
+    return 0
+
+
 def cmd_admin_grant_role(settings: Settings, args: argparse.Namespace) -> int:
     from domains.common.identity import PLATFORM
     from domains.identity import service as identity
@@ -438,6 +448,19 @@ def build_parser() -> argparse.ArgumentParser:
         "--database-url", help="an EMPTY database to check the migrations on (default: temp SQLite)"
     )
     check.set_defaults(func=cmd_check)
+    db = sub.add_parser("db", help="the database schema's migrations")
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    revision = db_sub.add_parser(
+        "revision",
+        help="write the next migration into migrations/versions, its operations generated "
+        "from what the models hold beyond head (review them; test on SQLite and PostgreSQL)",
+    )
+    revision.add_argument("-m", "--message", required=True, help="what the migration does")
+    revision.add_argument(
+        "--empty", action="store_true", help="no generated operations (a data migration)"
+    )
+    revision.set_defaults(func=cmd_db_revision)
+
     admin = sub.add_parser("admin", help="bootstrap users and roles, acting as the platform")
     admin_sub = admin.add_subparsers(dest="admin_command", required=True)
     grant = admin_sub.add_parser("grant-role", help="give a user a role (created if new)")
