@@ -85,10 +85,15 @@ def _token(opsgraph: str, env: dict[str, str], subject: str, role: str) -> str:
     )
 
 
+class Server(NamedTuple):
+    base: str  # URL
+    writer: str  # the writer's API token
+    reader: str  # the reader's API token
+
+
 @contextmanager
-def server(opsgraph: str, database_url: str, log: Path) -> Iterator[tuple[str, str, str]]:
-    """A bootstrapped `serve --demo` logging to `log`; yields (base URL, writer's token,
-    reader's token)."""
+def server(opsgraph: str, database_url: str, log: Path) -> Iterator[Server]:
+    """A bootstrapped `serve --demo` logging to `log`."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("OPSGRAPH_")}
     env.update(OPSGRAPH_DATABASE_URL=database_url, OPSGRAPH_LOG_LEVEL="ERROR")
     _cli(opsgraph, env, "messaging", "create-project", PROJECT)
@@ -114,7 +119,7 @@ def server(opsgraph: str, database_url: str, log: Path) -> Iterator[tuple[str, s
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise SystemExit("the server did not start")
             time.sleep(0.2)
-        yield base, writer, reader
+        yield Server(base, writer, reader)
     finally:
         proc.terminate()
         proc.wait(timeout=60)

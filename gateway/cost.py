@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from graphql import (
     DocumentNode,
@@ -152,19 +152,27 @@ def _fragments(document: DocumentNode) -> dict[str, FragmentDefinitionNode]:
     return {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
 
 
+class _Counts(NamedTuple):
+    """Of one selection set, through its fragments."""
+
+    depth: int
+    aliases: int
+    nesting: int
+
+
 def shape(document: DocumentNode) -> Shape:
     """Depth (as strawberry's QueryDepthLimiter counts it: fields with a selection, not
     counting introspection), aliases (of every operation, through its fragments, as
     strawberry's MaxAliasesLimiter counts them) and nesting of selection sets through
     fragments (as graphql-core's validation does before it gives up)."""
     fragments = _fragments(document)
-    memo: dict[str, tuple[int, int, int]] = {}
+    memo: dict[str, _Counts] = {}
 
-    def walk(selection_set: SelectionSetNode) -> tuple[int, int, int]:
+    def walk(selection_set: SelectionSetNode) -> _Counts:
         depth, aliases, nesting = 0, 0, 1
         for selection in selection_set.selections:
             if isinstance(selection, FragmentSpreadNode):
-                d, a, n = memo.get(selection.name.value, (0, 0, 0))
+                d, a, n = memo.get(selection.name.value, _Counts(0, 0, 0))
                 depth, aliases, nesting = max(depth, d), aliases + a, max(nesting, 1 + n)
                 continue
             if isinstance(selection, InlineFragmentNode):
@@ -181,12 +189,12 @@ def shape(document: DocumentNode) -> Shape:
             aliases, nesting = aliases + a, max(nesting, 1 + n)
             if not selection.name.value.startswith("__"):
                 depth = max(depth, 1 + d)
-        return depth, _cap(aliases), nesting
+        return _Counts(depth, _cap(aliases), nesting)
 
     for name in fragment_order(fragments):
         memo[name] = walk(fragments[name].selection_set)
     depths: dict[str, int] = {}
-    aliases, nesting = 0, max((n for _, _, n in memo.values()), default=0)
+    aliases, nesting = 0, max((c.nesting for c in memo.values()), default=0)
     for definition in document.definitions:
         if isinstance(definition, OperationDefinitionNode):
             d, a, n = walk(definition.selection_set)

@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Select, Table, and_, delete, false, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -681,12 +681,18 @@ def modify_topic_acl(
     return _replace_acl(session, principal, access, TOPIC_ACL, pk(row), f"{project}/{topic}", users)
 
 
-def _check_messages(
-    messages: object, max_message_bytes: int
-) -> list[tuple[bytes, dict[str, str], int]]:
+class _Checked(NamedTuple):
+    """A message to publish, decoded and within bounds."""
+
+    data: bytes
+    attributes: dict[str, str]
+    size: int  # as AMS counts it: the data and the attributes
+
+
+def _check_messages(messages: object, max_message_bytes: int) -> list[_Checked]:
     if not isinstance(messages, list | tuple) or not messages:
         raise AmsInvalid("messages", "a non-empty list", "Invalid Message Arguments")
-    batch: list[tuple[bytes, dict[str, str], int]] = []
+    batch: list[_Checked] = []
     for i, message in enumerate(messages):
         if not isinstance(message, Mapping):
             raise AmsInvalid(f"messages[{i}]", "an object", "Invalid Message Arguments")
@@ -695,7 +701,7 @@ def _check_messages(
         size = rules.message_size(data, attributes)
         if size > max_message_bytes:
             raise MessageTooLarge(f"messages[{i}]", max_message_bytes)
-        batch.append((data, attributes, size))
+        batch.append(_Checked(data, attributes, size))
     return batch
 
 
@@ -725,7 +731,7 @@ def publish(
     if not access.is_admin and not _in_acl(session, TOPIC_ACL, topic_id, access.user_id):
         raise Forbidden(f"not allowed: you are not in the ACL of topic {topic}")
     batch = _check_messages(messages, max_message_bytes)
-    count, total = len(batch), sum(size for _, _, size in batch)
+    count, total = len(batch), sum(m.size for m in batch)
     now = now or utcnow()
 
     end = session.execute(
@@ -746,12 +752,12 @@ def publish(
             {
                 "topic_id": topic_id,
                 "offset": first + i,
-                "data": data,
-                "attributes": attributes,
-                "size": size,
+                "data": m.data,
+                "attributes": m.attributes,
+                "size": m.size,
                 "published_at": now,
             }
-            for i, (data, attributes, size) in enumerate(batch)
+            for i, m in enumerate(batch)
         ],
     )
     _add_usage(session, access.project_id, access.user_id, messages_in=count, bytes_in=total)
