@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+from typing import Any
+
 import pytest
 
 from domains.common.errors import Invalid
@@ -17,7 +21,7 @@ def test_defaults_are_the_embedded_mode() -> None:
     assert settings.scope_defaults.scopes == ()
 
 
-def test_every_variable_is_read() -> None:
+def test_variables_set_their_settings() -> None:
     settings = Settings.from_env(
         {
             "OPSGRAPH_DATABASE_URL": "postgresql+psycopg://u@h/db",
@@ -65,3 +69,43 @@ def test_default_page_size_may_not_exceed_the_cap() -> None:
     with pytest.raises(Invalid) as caught:
         Settings.from_env({"OPSGRAPH_DEFAULT_PAGE_SIZE": "200", "OPSGRAPH_MAX_PAGE_SIZE": "100"})
     assert caught.value.field == "OPSGRAPH_DEFAULT_PAGE_SIZE"
+
+
+class _RecordingEnv(dict[str, str]):
+    """An empty environment that remembers every name asked of it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.asked: set[str] = set()
+
+    def get(self, key: str, default: Any = None) -> Any:
+        self.asked.add(key)
+        return default
+
+    def __getitem__(self, key: str) -> str:
+        self.asked.add(key)
+        raise KeyError(key)
+
+    def __contains__(self, key: object) -> bool:
+        self.asked.add(str(key))
+        return False
+
+
+def _variables_in(text: str) -> set[str]:
+    return set(re.findall(r"OPSGRAPH_[A-Z0-9_]+", text))
+
+
+def test_every_variable_named_in_the_code_is_read_and_in_readme(repo_root: Path) -> None:
+    """A variable the code names but Settings.from_env never reads is a setting that does
+    nothing; one README does not list is one nobody finds."""
+    env = _RecordingEnv()
+    Settings.from_env(env)
+    named: set[str] = set()
+    for package in ("gateway", "domains", "workers", "migrations"):
+        for path in (repo_root / package).rglob("*.py"):
+            named |= _variables_in(path.read_text())
+    assert env.asked, "Settings.from_env read nothing"
+    assert named - env.asked == set(), "named in the code, never read by Settings.from_env"
+    assert env.asked - _variables_in((repo_root / "README.md").read_text()) == set(), (
+        "read, not documented in README"
+    )
