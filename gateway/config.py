@@ -18,6 +18,8 @@ from domains.common.settings import CoreSettings, env_bool, env_float, env_int, 
 class Settings(CoreSettings):
     graphiql: bool = True
     introspection: bool = True  # false: __schema and __type are refused
+    # gateway/executor.py's shortcuts; false: graphql-core's own executor (and the deadline)
+    fast_executor: bool = True
     max_query_depth: int = 12
     max_aliases: int = 30
     max_tokens: int = 5000
@@ -77,6 +79,7 @@ class Settings(CoreSettings):
             **core.values(),
             graphiql=env_bool(env, "OPSGRAPH_GRAPHIQL", True),
             introspection=env_bool(env, "OPSGRAPH_INTROSPECTION", True),
+            fast_executor=env_bool(env, "OPSGRAPH_FAST_EXECUTOR", True),
             max_query_depth=env_int(env, "OPSGRAPH_MAX_QUERY_DEPTH", d.max_query_depth),
             max_aliases=env_int(env, "OPSGRAPH_MAX_ALIASES", d.max_aliases, minimum=0),
             max_tokens=env_int(env, "OPSGRAPH_MAX_TOKENS", d.max_tokens),

@@ -211,7 +211,34 @@ async def _merge_when_done(order: Any, leaves: dict[str, Any], others: Any) -> d
     return _merge(order, leaves, await others)
 
 
-class FastExecutor(StrawberryGraphQLCoreExecutionContext):
+class DeadlineExecutor(StrawberryGraphQLCoreExecutionContext):
+    """graphql-core's own executor (through strawberry's), plus the request's time limit
+    (OPSGRAPH_REQUEST_TIMEOUT) looked at before each object: work that runs no SQL
+    (completing objects already loaded) stops at it too. OPSGRAPH_FAST_EXECUTOR=false."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._deadline: Deadline | None = getattr(self.context_value, "deadline", None)
+
+    def execute_fields(
+        self,
+        parent_type: GraphQLObjectType,
+        source_value: Any,
+        path: Path | None,
+        grouped_field_set: Any,
+        position_context: Any,
+    ) -> Any:
+        deadline = self._deadline
+        if deadline is not None and path is not None and monotonic() >= deadline.at:
+            raise deadline.error()
+        return super().execute_fields(
+            parent_type, source_value, path, grouped_field_set, position_context
+        )
+
+
+class FastExecutor(DeadlineExecutor):
+    """The shortcuts (see the module's docstring), on top of DeadlineExecutor."""
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         manager = self.middleware_manager
@@ -223,9 +250,6 @@ class FastExecutor(StrawberryGraphQLCoreExecutionContext):
         # graphql-core reuses one grouped field set for every object of a list, so the
         # plan of a selection is worked out once per request, not once per object.
         self._selections: dict[int, tuple[Any, Selection]] = {}
-        # the request's time limit (OPSGRAPH_REQUEST_TIMEOUT), looked at before each object:
-        # work that runs no SQL (completing objects already loaded) stops at it too
-        self._deadline: Deadline | None = getattr(self.context_value, "deadline", None)
 
     def _selection(self, parent_type: GraphQLObjectType, grouped_field_set: Any) -> Selection:
         entry = self._selections.get(id(grouped_field_set))
@@ -251,13 +275,13 @@ class FastExecutor(StrawberryGraphQLCoreExecutionContext):
         grouped_field_set: Any,
         position_context: Any,
     ) -> Any:
-        deadline = self._deadline
-        if deadline is not None and path is not None and monotonic() >= deadline.at:
-            raise deadline.error()
         if not self._fast:
             return super().execute_fields(
                 parent_type, source_value, path, grouped_field_set, position_context
             )
+        deadline = self._deadline
+        if deadline is not None and path is not None and monotonic() >= deadline.at:
+            raise deadline.error()
         selection = self._selection(parent_type, grouped_field_set)
         leaves: dict[str, Any] = {}
         fallback = False
@@ -283,6 +307,7 @@ class FastExecutor(StrawberryGraphQLCoreExecutionContext):
             rest = {n: d for n, d in grouped_field_set.items() if n not in leaves}
         if not rest:
             return leaves
+        # graphql-core's own execute_fields (DeadlineExecutor's reads the clock once more)
         others = super().execute_fields(parent_type, source_value, path, rest, position_context)
         if not leaves:
             return others

@@ -45,7 +45,7 @@ from domains.topology.schema import TopologyQuery
 from gateway.config import Settings
 from gateway.cost import Budgets, CostModel, limits_extension
 from gateway.errors import format_error
-from gateway.executor import FastExecutor
+from gateway.executor import DeadlineExecutor, FastExecutor
 from gateway.inputs import InputBounds, LiteralBounds, StorableLiterals
 
 # A domain's fields on a lower domain's types (downtimes on Site and Service): added here,
@@ -186,7 +186,7 @@ def build_schema(settings: Settings | None = None) -> Schema:
         config=StrawberryConfig(
             disable_field_suggestions=not settings.graphiql, scalar_map=SCALARS
         ),
-        execution_context_class=FastExecutor,
+        execution_context_class=FastExecutor if settings.fast_executor else DeadlineExecutor,
     )
 
 

@@ -1,5 +1,6 @@
 """Fixtures: every test runs on SQLite and on PostgreSQL, inside a transaction that is
-rolled back at its end (commits inside only release savepoints)."""
+rolled back at its end (commits inside only release savepoints); every test that builds
+the app runs under both GraphQL executors (EXECUTORS below)."""
 
 from __future__ import annotations
 
@@ -30,6 +31,47 @@ BACKENDS = [
 ]
 
 
+# The GraphQL executors (OPSGRAPH_TEST_EXECUTORS): "fast" is gateway/executor.py, the
+# default; "graphql-core" is graphql-core's own (OPSGRAPH_FAST_EXECUTOR=false). Each test that
+# builds the app (make_client, the WebSocket fixtures) runs under the fast executor on every
+# backend, and under graphql-core's on the first backend only: both executors call the same
+# resolvers, which run the same SQL, and differ only in how they turn the results into the
+# answer, which the backend does not reach. A second backend would add as much time again
+# (PostgreSQL's share is the slower) and no case the first does not check.
+EXECUTORS = [
+    e.strip()
+    for e in os.environ.get("OPSGRAPH_TEST_EXECUTORS", "fast,graphql-core").split(",")
+    if e.strip()
+]
+
+
+def _executor_lines() -> list[str]:
+    return [
+        f"GraphQL executor {e}: "
+        + ("every backend" if n == 1 else f"{BACKENDS[0] if BACKENDS else 'no'} backend only")
+        for n, e in enumerate(EXECUTORS, start=1)
+    ]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Deselects the executors after the first on the backends after the first (see
+    EXECUTORS): deselected, not skipped, so that they count neither way."""
+    dropped = []
+    for item in items:
+        params = getattr(item, "callspec", None)
+        chosen = params.params if params is not None else {}
+        if (
+            EXECUTORS
+            and chosen.get("graphql_executor", EXECUTORS[0]) != EXECUTORS[0]
+            and chosen.get("database_url", BACKENDS[0]) != BACKENDS[0]
+        ):
+            dropped.append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        gone = set(dropped)
+        items[:] = [item for item in items if item not in gone]
+
+
 def _backend_lines() -> list[str]:
     pg = make_url(os.environ.get("OPSGRAPH_TEST_DATABASE_URL", DEFAULT_PG_URL))
     where = {
@@ -43,13 +85,14 @@ def _backend_lines() -> list[str]:
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
-    """Which databases this run uses: each test runs once per backend (OPSGRAPH_TEST_BACKENDS)."""
-    return _backend_lines()
+    """Which databases this run uses: each test runs once per backend (OPSGRAPH_TEST_BACKENDS),
+    and which GraphQL executors (OPSGRAPH_TEST_EXECUTORS)."""
+    return _backend_lines() + _executor_lines()
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
-    terminalreporter.write_sep("-", "database backends")
-    for line in _backend_lines():
+    terminalreporter.write_sep("-", "database backends and GraphQL executors")
+    for line in _backend_lines() + _executor_lines():
         terminalreporter.write_line(line)
 
 
@@ -178,9 +221,26 @@ class GraphQLClient:
 AppFactory = Callable[..., GraphQLClient]
 
 
+@pytest.fixture(params=EXECUTORS)
+def graphql_executor(request: pytest.FixtureRequest) -> str:
+    """Which GraphQL executor the test's app uses (EXECUTORS)."""
+    if request.param not in {"fast", "graphql-core"}:
+        raise ValueError(f"unknown executor {request.param!r} in OPSGRAPH_TEST_EXECUTORS")
+    return str(request.param)
+
+
+@pytest.fixture
+def fast_executor(graphql_executor: str) -> bool:
+    """The app's Settings.fast_executor under the test's executor."""
+    return graphql_executor == "fast"
+
+
 @pytest.fixture
 def make_client(
-    engine: Engine, session_factory: sessionmaker[Session], database_url: str
+    engine: Engine,
+    session_factory: sessionmaker[Session],
+    database_url: str,
+    fast_executor: bool,
 ) -> Iterator[AppFactory]:
     clients: list[TestClient] = []
 
@@ -188,6 +248,7 @@ def make_client(
         # no LISTEN connection per test app: one process, the in-process wake-ups suffice
         # (tests/compat/test_replicas.py covers LISTEN/NOTIFY between real servers)
         overrides.setdefault("pg_listen", False)
+        overrides.setdefault("fast_executor", fast_executor)
         clock = overrides.pop("clock", utcnow)  # the time the service rules read
         egress = overrides.pop("egress", None)  # an EgressPolicy (tests inject the resolver)
         settings = replace(Settings(database_url=database_url, log_format="text"), **overrides)

@@ -49,6 +49,12 @@ class Wire:
 
 
 @pytest.fixture
+def fast_executor() -> bool:
+    """The AMS routes run no GraphQL: a second executor (tests/conftest.py) only repeats them."""
+    return True
+
+
+@pytest.fixture
 def wire(make_client: AppFactory, session: Session) -> Wire:
     messaging.create_project(session, PLATFORM, name="OPS", description="operations")
     keys = {}

@@ -174,6 +174,12 @@ def world(session: Session) -> World:
 
 
 @pytest.fixture
+def fast_executor() -> bool:
+    """The feeds run no GraphQL: a second executor (tests/conftest.py) only repeats them."""
+    return True
+
+
+@pytest.fixture
 def http(make_client: AppFactory) -> TestClient:
     return make_client().client
 

@@ -49,10 +49,15 @@ def live_engine(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> 
 
 @pytest.fixture
 def live(
-    live_engine: Engine, database_url: str
+    live_engine: Engine, database_url: str, fast_executor: bool
 ) -> Iterator[tuple[TestClient, sessionmaker[Session]]]:
     factory = make_session_factory(live_engine)
-    settings = Settings(database_url=database_url, log_format="text", pg_listen=False)
+    settings = Settings(
+        database_url=database_url,
+        log_format="text",
+        pg_listen=False,
+        fast_executor=fast_executor,
+    )
     app = create_app(settings, engine=live_engine, session_factory=factory)
     with TestClient(app) as client:
         yield client, factory

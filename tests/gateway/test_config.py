@@ -18,6 +18,7 @@ def test_defaults_are_the_embedded_mode() -> None:
     assert settings.database_url == "sqlite:///./opsgraph.db"
     assert settings.graphiql is True
     assert settings.introspection is True
+    assert settings.fast_executor is True
     assert settings.scope_defaults.scopes == ()
 
 
@@ -27,6 +28,7 @@ def test_variables_set_their_settings() -> None:
             "OPSGRAPH_DATABASE_URL": "postgresql+psycopg://u@h/db",
             "OPSGRAPH_GRAPHIQL": "off",
             "OPSGRAPH_INTROSPECTION": "false",
+            "OPSGRAPH_FAST_EXECUTOR": "false",
             "OPSGRAPH_MAX_QUERY_DEPTH": "7",
             "OPSGRAPH_MAX_ALIASES": "3",
             "OPSGRAPH_MAX_TOKENS": "900",
@@ -41,6 +43,7 @@ def test_variables_set_their_settings() -> None:
     assert settings.database_url == "postgresql+psycopg://u@h/db"
     assert settings.graphiql is False
     assert settings.introspection is False
+    assert settings.fast_executor is False
     assert (settings.max_query_depth, settings.max_aliases, settings.max_tokens) == (7, 3, 900)
     assert (settings.default_page_size, settings.max_page_size) == (10, 50)
     assert settings.scope_defaults.scopes == ("EGI", "wlcg")
@@ -53,6 +56,7 @@ def test_variables_set_their_settings() -> None:
     [
         ("OPSGRAPH_GRAPHIQL", "maybe"),
         ("OPSGRAPH_INTROSPECTION", "sometimes"),
+        ("OPSGRAPH_FAST_EXECUTOR", "fast"),
         ("OPSGRAPH_MAX_QUERY_DEPTH", "deep"),
         ("OPSGRAPH_MAX_PAGE_SIZE", "0"),
         ("OPSGRAPH_DEFAULT_SCOPE_MATCH", "some"),

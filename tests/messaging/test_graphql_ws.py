@@ -114,8 +114,10 @@ class Live:
 
 
 @pytest.fixture
-def live(ws_engine: Engine, oidc_issuer: OIDCIssuer, database_url: str) -> Iterator[Live]:
-    with open_live(ws_engine, oidc_issuer, database_url) as live:
+def live(
+    ws_engine: Engine, oidc_issuer: OIDCIssuer, database_url: str, fast_executor: bool
+) -> Iterator[Live]:
+    with open_live(ws_engine, oidc_issuer, database_url, fast_executor=fast_executor) as live:
         yield live
 
 
