@@ -35,7 +35,7 @@ from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UNSET, UnsetType
 
 from domains.common.context import Limits, RequestContext, Transact
-from domains.common.db import set_write_intent, unit_of_work
+from domains.common.db import unit_of_work
 from domains.common.deadline import RequestTimeout
 from domains.common.egress import EgressPolicy
 from domains.common.errors import Forbidden, Invalid, Unauthenticated
@@ -54,6 +54,15 @@ T = TypeVar("T")
 
 # the parse cache of gateway/schema.py's ParserCache(maxsize=512), shared by size
 _parse = ParserCache(maxsize=512).cached_parse_document
+
+
+class _RolledBack(Exception):
+    """Ends a request's unit of work without committing, with the answer to send: a
+    request with any error writes nothing."""
+
+    def __init__(self, result: ExecutionResult) -> None:
+        super().__init__("rolled back")
+        self.result = result
 
 
 class GraphQLView(GraphQL[RequestContext, None]):
@@ -92,7 +101,9 @@ class GraphQLView(GraphQL[RequestContext, None]):
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> RequestContext:
         context = RequestContext(
-            session=self.session_factory(),
+            # unbound, so any use fails: each request's unit of work puts its own session
+            # here (execute_single); a subscription's steps get theirs through `transact`
+            session=Session(),
             principal=ANONYMOUS,
             limits=Limits(
                 default_page_size=self.settings.default_page_size,
@@ -127,7 +138,6 @@ class GraphQLView(GraphQL[RequestContext, None]):
         """graphql-transport-ws: the caller is who the `connection_init` payload says
         (`authorization: Bearer …` or `x-api-key`), else who the handshake's headers or
         session cookie say. Refused credentials close the socket (4403); none is anonymous."""
-        context.session.close()  # a subscription works through `transact` only
         params = context.connection_params or {}
         credentials: Credentials = context.memo.pop("credentials")
         if params.get("authorization") or params.get("x-api-key"):
@@ -161,11 +171,8 @@ class GraphQLView(GraphQL[RequestContext, None]):
             if not self.authenticator.needs_database(credentials):
                 self.authenticator.recheck(None, credentials, context.principal)
                 return
-            with self.session_factory() as session:
-                try:
-                    self.authenticator.recheck(session, credentials, context.principal)
-                finally:
-                    session.rollback()
+            with unit_of_work(self.session_factory, write=False) as session:
+                self.authenticator.recheck(session, credentials, context.principal)
 
         try:
             if self.authenticator.needs_database(credentials):
@@ -203,51 +210,47 @@ class GraphQLView(GraphQL[RequestContext, None]):
         write = OperationType.MUTATION in allowed and self._is_mutation(request_data)
 
         def run() -> ExecutionResult:
-            session = context.session
-            # OPSGRAPH_REQUEST_TIMEOUT: the database and the executor stop at the deadline
-            context.deadline = deadlines.start(self.settings.request_timeout)
-            deadlines.limit(session, context.deadline)
+            # One transaction per request, owned by its unit of work: all of it or nothing.
             try:
-                set_write_intent(session, write)
-                credentials: Credentials = context.memo.pop("credentials")
-                try:
-                    context.principal = (
-                        self.authenticator.principal(session, credentials)
-                        if write
-                        else self.authenticator.principal_for_reading(
-                            session, self.session_factory, credentials
+                with unit_of_work(self.session_factory, write=write) as session:
+                    context.session = session
+                    # OPSGRAPH_REQUEST_TIMEOUT: the database and the executor stop then
+                    context.deadline = deadlines.start(self.settings.request_timeout)
+                    deadlines.limit(session, context.deadline)
+                    credentials: Credentials = context.memo.pop("credentials")
+                    try:
+                        context.principal = (
+                            self.authenticator.principal(session, credentials)
+                            if write
+                            else self.authenticator.principal_for_reading(
+                                session, self.session_factory, credentials
+                            )
                         )
+                    except Unauthenticated as refused:
+                        raise _RolledBack(
+                            ExecutionResult(
+                                data=None,
+                                errors=[GraphQLError(refused.message, original_error=refused)],
+                            )
+                        ) from refused
+                    result = self.schema.execute_sync(
+                        request_data.query,
+                        variable_values=request_data.variables,
+                        context_value=context,
+                        operation_name=request_data.operation_name,
+                        allowed_operation_types=allowed,
+                        operation_extensions=request_data.extensions,
                     )
-                except Unauthenticated as refused:
-                    session.rollback()
-                    return ExecutionResult(
-                        data=None, errors=[GraphQLError(refused.message, original_error=refused)]
-                    )
-                result = self.schema.execute_sync(
-                    request_data.query,
-                    variable_values=request_data.variables,
-                    context_value=context,
-                    operation_name=request_data.operation_name,
-                    allowed_operation_types=allowed,
-                    operation_extensions=request_data.extensions,
-                )
-                result = _bounded(result, self.settings.max_response_bytes)
-                # One transaction per request, owned here: all of it or nothing.
-                if result.errors:
-                    session.rollback()
-                else:
-                    session.commit()
-                return result
+                    result = _bounded(result, self.settings.max_response_bytes)
+                    if result.errors:
+                        raise _RolledBack(result)
+                    return result
+            except _RolledBack as rolled_back:
+                return rolled_back.result
             except RequestTimeout as timeout:  # before execution (the caller's lookup)
-                session.rollback()
                 return ExecutionResult(
                     data=None, errors=[GraphQLError(timeout.message, original_error=timeout)]
                 )
-            except BaseException:
-                session.rollback()
-                raise
-            finally:
-                session.close()
 
         try:
             return await anyio.to_thread.run_sync(run)

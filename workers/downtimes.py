@@ -34,6 +34,7 @@ from urllib.parse import unquote, urlsplit
 import httpx2 as httpx
 from sqlalchemy.orm import Session, sessionmaker
 
+from domains.common.db import unit_of_work
 from domains.common.egress import STRICT, EgressPolicy, failure_class, http_status_error
 from domains.common.outbox import periodic
 from domains.common.settings import CoreSettings
@@ -100,7 +101,7 @@ def current_config() -> NotifyConfig:
 
 
 def run_transitions(factory: sessionmaker[Session], *, clock: Clock = utcnow) -> int:
-    with factory.begin() as session:
+    with unit_of_work(factory) as session:
         return downtimes.emit_transitions(session, now=clock())
 
 
@@ -197,14 +198,14 @@ def deliver_due(
     """Claim, send, record, batch after batch until nothing is due; how many were sent."""
     channels = [Channel.WEBHOOK] if config.smtp_url is None else [Channel.EMAIL, Channel.WEBHOOK]
     if config.smtp_url is None:
-        with factory.begin() as session:
+        with unit_of_work(factory, write=False) as session:
             waiting = notes.pending_count(session, channel=Channel.EMAIL)
         if waiting:
             log.warning("%d e-mail notifications wait: OPSGRAPH_SMTP_URL is not set", waiting)
     sent = 0
     with config.egress.client(timeout=config.timeout) as client:
         while True:
-            with factory.begin() as session:
+            with unit_of_work(factory) as session:
                 batch = notes.claim_due(
                     session, now=clock(), limit=BATCH, lease=config.lease, channels=channels
                 )
@@ -222,7 +223,7 @@ def deliver_due(
                         delivery.channel,
                         error,
                     )
-                with factory.begin() as session:
+                with unit_of_work(factory) as session:
                     notes.finish_delivery(
                         session,
                         delivery.id,

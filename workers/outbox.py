@@ -136,9 +136,8 @@ class EmbeddedRelay:
         self.stopping = stopping
 
     def run_once(self) -> RelayReport:
-        with self.factory() as session:
+        with unit_of_work(self.factory, write=False) as session:
             due = [(pk(row), row.kind) for row in session.scalars(_due(self.batch_size))]
-            session.rollback()
         done = failed = 0
         error: str | None = None
         for event_id, kind in due:

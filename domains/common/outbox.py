@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlmodel import Field, SQLModel, col
 
 from domains.common import models as _common  # noqa: F401  (naming convention)
+from domains.common.db import unit_of_work
 from domains.common.errors import Invalid, NotFound
 from domains.common.time import UTCDateTime, utcnow
 
@@ -269,7 +270,7 @@ def prune_sent_events(factory: sessionmaker[Session]) -> int:
     """Drop events sent more than RETENTION ago, and their processed_event rows (a
     duplicate delivery cannot arrive that late: brokers keep dead letters for 7 days)."""
     cutoff = utcnow() - RETENTION
-    with factory.begin() as session:
+    with unit_of_work(factory) as session:
         old = select(col(OutboxEvent.id)).where(
             col(OutboxEvent.sent_at).is_not(None), col(OutboxEvent.sent_at) < cutoff
         )

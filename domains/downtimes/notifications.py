@@ -38,6 +38,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from domains.common import audit, outbox
+from domains.common.db import unit_of_work
 from domains.common.egress import STRICT, EgressPolicy, EgressRefused
 from domains.common.errors import DomainError, Forbidden, Invalid, NotFound
 from domains.common.identity import Principal
@@ -720,7 +721,7 @@ def prune_notifications(factory: sessionmaker[Session]) -> int:
     pending ones stay, however old (nothing accepted is lost)."""
     cutoff = utcnow() - NOTIFICATION_RETENTION
     n = T_NOTIFICATION.c
-    with factory.begin() as session:
+    with unit_of_work(factory) as session:
         ids = list(
             session.execute(
                 select(n.id)

@@ -36,17 +36,13 @@ def intents(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
     """The intent of every request's transaction, in order."""
     seen: list[bool] = []
 
-    def set_write_intent(session: Session, write: bool) -> None:
-        seen.append(write)
-        db.set_write_intent(session, write)
-
     def unit_of_work(
         factory: sessionmaker[Session], *, write: bool = True
     ) -> AbstractContextManager[Session]:
         seen.append(write)
         return db.unit_of_work(factory, write=write)
 
-    monkeypatch.setattr("gateway.view.set_write_intent", set_write_intent)
+    monkeypatch.setattr("gateway.view.unit_of_work", unit_of_work)
     monkeypatch.setattr("gateway.compat.ams.unit_of_work", unit_of_work)
     monkeypatch.setattr("gateway.feeds.unit_of_work", unit_of_work)
     return seen
