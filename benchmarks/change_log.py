@@ -27,13 +27,13 @@ from sqlalchemy import create_engine, insert, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+from domains.changelog.service import ChangeFilter, list_changes
 from domains.common.audit import AuditEntry
 from domains.common.db import make_engine
 from domains.common.identity import PLATFORM, Principal
 from domains.common.pagination import PageRequest
 from domains.common.time import utcnow
 from domains.identity import service as identity
-from domains.identity.changes import ChangeFilter, list_changes
 from domains.identity.models import EntityKind
 from domains.topology import ownership
 from domains.topology.seed import seed_demo

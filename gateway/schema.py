@@ -28,6 +28,7 @@ from strawberry.types import ExecutionContext, ExecutionResult
 from strawberry.types.execution import PreExecutionError
 from strawberry.types.graphql import OperationType
 
+from domains.changelog.schema import ChangeLogQuery
 from domains.common.graphql import SCALARS, Info, Node, extend_type, resolve_node
 from domains.downtimes.live import DowntimeSubscriptionRoot
 from domains.downtimes.mutations import DowntimeMutation
@@ -71,7 +72,14 @@ class Subscription(MessagingSubscriptionRoot, DowntimeSubscriptionRoot):
 
 
 @strawberry.type
-class Query(TopologyQuery, IdentityQuery, MessagingQuery, DowntimeQuery, DowntimeSubscriptionQuery):
+class Query(
+    TopologyQuery,
+    IdentityQuery,
+    ChangeLogQuery,
+    MessagingQuery,
+    DowntimeQuery,
+    DowntimeSubscriptionQuery,
+):
     @strawberry.field(description="Any object by its global id.")
     def node(self, info: Info, id: strawberry.ID) -> Node | None:
         return resolve_node(info, id)

@@ -1,4 +1,4 @@
-"""GraphQL of identity and access: the viewer, roles and their requests, the change log."""
+"""GraphQL of identity and access: the viewer, roles and their requests, API tokens."""
 
 from __future__ import annotations
 
@@ -9,20 +9,15 @@ import strawberry
 
 from domains.common.errors import Invalid
 from domains.common.graphql import (
-    Connection,
     Info,
     Node,
-    connection,
     from_global_id,
     id_of_type,
     node_type,
     to_global_id,
 )
-from domains.common.query import Record
-from domains.identity import changes as change_log
 from domains.identity import service as identity
 from domains.identity import tokens
-from domains.identity.changes import ChangeFilter
 from domains.identity.models import ApiToken
 from domains.identity.service import RoleView
 
@@ -137,67 +132,6 @@ class CreatedApiToken:
     secret: str
 
 
-@strawberry.type(name="Change", description="One entry of the audit trail.")
-class ChangeNode(Node):
-    at: datetime
-    actor: str
-    action: str
-    entity_type: str
-    entity_name: str
-    raw_entity_id: strawberry.Private[int]
-    changes: strawberry.scalars.JSON = strawberry.field(
-        description="Changed fields: {field: [before, after]}."
-    )
-    reason: str | None
-
-    @strawberry.field
-    def entity_id(self) -> int:
-        return self.raw_entity_id
-
-    @classmethod
-    def from_row(cls, row: Record) -> ChangeNode:
-        return cls(
-            db_id=row.id,
-            at=row.at,
-            actor=row.actor,
-            action=row.action,
-            entity_type=row.entity_type,
-            entity_name=row.entity_name,
-            raw_entity_id=row.entity_id,
-            changes=row.changes,
-            reason=row.reason,
-        )
-
-
-@strawberry.input(description="Filter of `changes`; conditions combine with AND.")
-class ChangeFilterInput:
-    entity: strawberry.ID | None = strawberry.field(
-        default=None, description="Global id of the entity changed."
-    )
-    entity_type: str | None = None
-    actor: str | None = strawberry.field(default=None, description="Subject of who changed it.")
-    since: datetime | None = None
-    until: datetime | None = None
-
-    def to_domain(self) -> ChangeFilter:
-        entity_type, entity_id = self.entity_type, None
-        if self.entity is not None:
-            type_name, entity_id = from_global_id(self.entity, argument="filter.entity")
-            entity_type = {**_ENTITY_TYPES, "Service": "service", "Endpoint": "endpoint"}.get(
-                type_name, type_name.lower()
-            )
-        for field, value in (("filter.since", self.since), ("filter.until", self.until)):
-            if value is not None and value.tzinfo is None:
-                raise Invalid(field, "a time with a UTC offset")
-        return ChangeFilter(
-            entity_type=entity_type,
-            entity_id=entity_id,
-            actor=self.actor,
-            since=self.since,
-            until=self.until,
-        )
-
-
 def _role_node(info: Info, role: Any) -> RoleNode:
     return RoleNode.from_view(identity.view_of(info.context.session, role))
 
@@ -233,26 +167,6 @@ class IdentityQuery:
     def pending_roles(self, info: Info) -> list[RoleNode]:
         ctx = info.context
         return [RoleNode.from_view(v) for v in identity.pending_roles(ctx.session, ctx.principal)]
-
-    @strawberry.field(
-        description="The audit trail, oldest first: the entries about what the caller may "
-        "read (administrators: all). Secrets in it are masked."
-    )
-    def changes(
-        self,
-        info: Info,
-        filter: ChangeFilterInput | None = None,
-        first: int | None = None,
-        after: str | None = None,
-    ) -> Connection[ChangeNode]:
-        ctx = info.context
-        page = change_log.list_changes(
-            ctx.session,
-            ctx.principal,
-            filter=(filter or ChangeFilterInput()).to_domain(),
-            page=ctx.page(first, after),
-        )
-        return connection(page, ChangeNode.from_row)
 
 
 @strawberry.input

@@ -102,7 +102,7 @@ CHANGES = """query($f: ChangeFilterInput) { changes(filter: $f, first: 50) {
 
 def test_changes_are_not_public(callers: Callers, session: Session) -> None:
     """Anonymous callers are refused; a user with no role reads only their own entries
-    (tests/identity/test_change_log_access.py), here none."""
+    (tests/changelog/test_access.py), here none."""
     assert callers.anonymous.error(CHANGES, {})["extensions"]["code"] == "UNAUTHENTICATED"
     assert callers.as_user("curious@egi.eu").data(CHANGES, {})["changes"]["totalCount"] == 0
 

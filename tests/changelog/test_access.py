@@ -1,5 +1,5 @@
 """The change log: secrets masked in the stored entries, and each caller reads only the
-entries about what they may read (domains/identity/changes.py)."""
+entries about what they may read (domains/changelog/service.py)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from domains.changelog.service import ChangeFilter, list_changes
 from domains.common import audit
 from domains.common.audit import AuditEntry, mask_changes, mask_value
 from domains.common.errors import Unauthenticated
@@ -16,7 +17,6 @@ from domains.common.identity import ANONYMOUS, PLATFORM, Principal
 from domains.common.pagination import PageRequest
 from domains.downtimes import notifications as notes
 from domains.identity import tokens
-from domains.identity.changes import ChangeFilter, list_changes
 from domains.messaging import service as msg
 from tests.conftest import Callers, StatementCounter
 from tests.downtimes.notify_world import spec, subscriber

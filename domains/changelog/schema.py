@@ -1,0 +1,98 @@
+"""GraphQL of the change log: the audit trail as each caller may read it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+
+from domains.changelog import service as change_log
+from domains.changelog.service import ChangeFilter
+from domains.common.errors import Invalid
+from domains.common.graphql import Connection, Info, Node, connection, from_global_id
+from domains.common.query import Record
+
+# a type whose audit entries name it otherwise than its GraphQL name in lower case
+_AUDITED_TYPES = {"ServiceGroup": "service_group"}
+
+
+@strawberry.type(name="Change", description="One entry of the audit trail.")
+class ChangeNode(Node):
+    at: datetime
+    actor: str
+    action: str
+    entity_type: str
+    entity_name: str
+    raw_entity_id: strawberry.Private[int]
+    changes: strawberry.scalars.JSON = strawberry.field(
+        description="Changed fields: {field: [before, after]}."
+    )
+    reason: str | None
+
+    @strawberry.field
+    def entity_id(self) -> int:
+        return self.raw_entity_id
+
+    @classmethod
+    def from_row(cls, row: Record) -> ChangeNode:
+        return cls(
+            db_id=row.id,
+            at=row.at,
+            actor=row.actor,
+            action=row.action,
+            entity_type=row.entity_type,
+            entity_name=row.entity_name,
+            raw_entity_id=row.entity_id,
+            changes=row.changes,
+            reason=row.reason,
+        )
+
+
+@strawberry.input(description="Filter of `changes`; conditions combine with AND.")
+class ChangeFilterInput:
+    entity: strawberry.ID | None = strawberry.field(
+        default=None, description="Global id of the entity changed."
+    )
+    entity_type: str | None = None
+    actor: str | None = strawberry.field(default=None, description="Subject of who changed it.")
+    since: datetime | None = None
+    until: datetime | None = None
+
+    def to_domain(self) -> ChangeFilter:
+        entity_type, entity_id = self.entity_type, None
+        if self.entity is not None:
+            type_name, entity_id = from_global_id(self.entity, argument="filter.entity")
+            entity_type = _AUDITED_TYPES.get(type_name, type_name.lower())
+        for field, value in (("filter.since", self.since), ("filter.until", self.until)):
+            if value is not None and value.tzinfo is None:
+                raise Invalid(field, "a time with a UTC offset")
+        return ChangeFilter(
+            entity_type=entity_type,
+            entity_id=entity_id,
+            actor=self.actor,
+            since=self.since,
+            until=self.until,
+        )
+
+
+@strawberry.type
+class ChangeLogQuery:
+    @strawberry.field(
+        description="The audit trail, oldest first: the entries about what the caller may "
+        "read (administrators: all). Secrets in it are masked."
+    )
+    def changes(
+        self,
+        info: Info,
+        filter: ChangeFilterInput | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Connection[ChangeNode]:
+        ctx = info.context
+        page = change_log.list_changes(
+            ctx.session,
+            ctx.principal,
+            filter=(filter or ChangeFilterInput()).to_domain(),
+            page=ctx.page(first, after),
+        )
+        return connection(page, ChangeNode.from_row)
