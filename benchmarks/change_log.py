@@ -1,6 +1,6 @@
 """The change log as each caller reads it: what the visibility condition costs.
 
-    python benchmarks/change_log.py [--entries 200000] [--database sqlite|postgresql|URL]
+    python -m benchmarks.change_log [--entries 200000] [--database sqlite|postgresql|URL]
         [--runs 7]
 
 Seeds the demo federation, adds `--entries` synthetic audit entries (a quarter each about
@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from sqlalchemy import create_engine, insert, text
+from sqlalchemy import insert, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
@@ -38,6 +38,7 @@ from domains.identity.models import EntityKind
 from domains.topology import ownership
 from domains.topology.seed import seed_demo
 from gateway import migrate
+from tests.databases import recreate_pg_database
 
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/opsgraph_bench_changes"
 KINDS = ("site", "service", "downtime_subscription", "msg_subscription")
@@ -47,13 +48,8 @@ def database_url(choice: str, directory: Path) -> str:
     url = {"sqlite": f"sqlite:///{directory / 'changes.db'}", "postgresql": PG_URL}.get(
         choice, choice
     )
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "postgresql":
-        admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
-            conn.execute(text(f'CREATE DATABASE "{parsed.database}"'))
-        admin.dispose()
+    if make_url(url).get_backend_name() == "postgresql":
+        recreate_pg_database(url)
     return url
 
 

@@ -1,6 +1,6 @@
 """Concurrent writers mixed with readers against a real `opsgraph serve` on loopback.
 
-    python benchmarks/concurrency.py [--seconds 60] [--writers 16] [--readers 16]
+    python -m benchmarks.concurrency [--seconds 60] [--writers 16] [--readers 16]
         [--backends sqlite,postgresql] [--pg-url URL] [--opsgraph PATH]
 
 For each backend: a fresh database (a SQLite file; PostgreSQL `--pg-url`, default
@@ -24,11 +24,6 @@ from __future__ import annotations
 import argparse
 import base64
 import json
-import os
-import shutil
-import socket
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -39,11 +34,10 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 import httpx2
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
-HERE = Path(sys.executable).parent
-OPSGRAPH = str(HERE / "opsgraph") if (HERE / "opsgraph").exists() else shutil.which("opsgraph")
+from tests.databases import recreate_pg_database
+from tests.server import OPSGRAPH, cli_output, opsgraph_env, serving
+
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/opsgraph_bench_sqlite"
 PROJECT = "BENCH"
 LOCKED = "database is locked"
@@ -53,35 +47,12 @@ SITES = "{ sites(first: 20) { edges { node { shortName ngi { name } } } } }"
 TOPIC = 'query { topic(project: "BENCH", name: "bench") { name } }'
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-def _fresh_pg(url: str) -> None:
-    parsed = make_url(url)
-    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{parsed.database}"'))
-    admin.dispose()
-
-
-def _cli(opsgraph: str, env: dict[str, str], *args: str) -> str:
-    done = subprocess.run([opsgraph, *args], env=env, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        raise SystemExit(f"opsgraph {' '.join(args)} failed: {done.stderr}")
-    return done.stdout.strip()
-
-
 def _token(opsgraph: str, env: dict[str, str], subject: str, role: str) -> str:
-    return _cli(
-        opsgraph,
+    return cli_output(
         env,
         *("messaging", "issue-token", "--subject", subject, "--project", PROJECT),
         *("--roles", role),
+        opsgraph=opsgraph,
     )
 
 
@@ -94,36 +65,12 @@ class Server(NamedTuple):
 @contextmanager
 def server(opsgraph: str, database_url: str, log: Path) -> Iterator[Server]:
     """A bootstrapped `serve --demo` logging to `log`."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("OPSGRAPH_")}
-    env.update(OPSGRAPH_DATABASE_URL=database_url, OPSGRAPH_LOG_LEVEL="ERROR")
-    _cli(opsgraph, env, "messaging", "create-project", PROJECT)
+    env = opsgraph_env(database_url, OPSGRAPH_LOG_LEVEL="ERROR")
+    cli_output(env, "messaging", "create-project", PROJECT, opsgraph=opsgraph)
     writer = _token(opsgraph, env, "writer@bench", "project_admin")
     reader = _token(opsgraph, env, "reader@bench", "publisher")
-    port = _free_port()
-    out = log.open("w")
-    proc = subprocess.Popen(
-        [opsgraph, "serve", "--demo", "--port", str(port)],
-        env=env,
-        stdout=out,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 300
-        while True:
-            try:
-                if httpx2.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx2.TransportError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit("the server did not start")
-            time.sleep(0.2)
+    with serving(env, "--demo", output=log, opsgraph=opsgraph) as base:
         yield Server(base, writer, reader)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=60)
-        out.close()
 
 
 @dataclass
@@ -350,7 +297,7 @@ def main() -> None:
                 url = f"sqlite:///{tmp}/bench.db"
             elif backend == "postgresql":
                 url = args.pg_url
-                _fresh_pg(url)
+                recreate_pg_database(url)
             else:
                 raise SystemExit(f"unknown backend {backend!r}")
             print(f"{backend}:", flush=True)

@@ -1,6 +1,6 @@
 """Downtime reads at scale: the timeline of a month, and monitoring's batch lookup.
 
-    python benchmarks/downtimes.py [--scale 500] [--downtimes 50000]
+    python -m benchmarks.downtimes [--scale 500] [--downtimes 50000]
         [--database sqlite|postgresql|URL] [--runs 7] [--endpoints 10000] [--profile]
 
 Seeds `--scale` synthetic sites (`seed_scale`) and `--downtimes` downtimes over them
@@ -27,23 +27,17 @@ from __future__ import annotations
 
 import argparse
 import gc
-import os
-import shutil
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx2
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -57,10 +51,10 @@ from domains.downtimes.seed import seed_scale_downtimes
 from domains.topology import service as topology
 from domains.topology.seed import seed_scale
 from gateway import migrate
+from tests.databases import recreate_pg_database
+from tests.server import OPSGRAPH, opsgraph_env, serving
 
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/opsgraph_bench_dt"
-HERE = Path(sys.executable).parent
-OPSGRAPH = str(HERE / "opsgraph") if (HERE / "opsgraph").exists() else shutil.which("opsgraph")
 PAGE = 100
 
 TIMELINE_QUERY = """query($start: DateTime!, $end: DateTime!, $first: Int!, $after: String) {
@@ -100,15 +94,6 @@ def report(label: str, samples: list[float], rows: int, unit: str = "rows") -> N
         f"  {label:<46} median {median:8.1f} ms   p95 {p95(samples):8.1f} ms   "
         f"{rows:>6} {unit}   {rows / (median / 1000):>9,.0f} {unit}/s"
     )
-
-
-def _fresh_pg(url: str) -> None:
-    parsed = make_url(url)
-    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{parsed.database}"'))
-    admin.dispose()
 
 
 def month_of(now: datetime) -> tuple[datetime, datetime]:
@@ -176,35 +161,10 @@ def lookup(factory: sessionmaker[Session], endpoint_ids: list[int], window: Wind
 
 
 @contextmanager
-def server(database_url: str, opsgraph: str | None) -> Iterator[str]:
-    assert opsgraph, "the opsgraph console script is not installed"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("OPSGRAPH_")}
-    env.update(OPSGRAPH_DATABASE_URL=database_url, OPSGRAPH_LOG_LEVEL="WARNING")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = int(s.getsockname()[1])
-    proc = subprocess.Popen(
-        [opsgraph, "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                if httpx2.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx2.TransportError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit("the server did not start")
-            time.sleep(0.2)
+def server(database_url: str, opsgraph: str) -> Iterator[str]:
+    env = opsgraph_env(database_url, OPSGRAPH_LOG_LEVEL="WARNING")
+    with serving(env, opsgraph=opsgraph) as base:
         yield base
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
 
 
 class SchemaMissing(Exception):
@@ -266,7 +226,7 @@ def main() -> None:
         else:
             url = PG_URL if args.database == "postgresql" else args.database
             if make_url(url).get_backend_name() == "postgresql":
-                _fresh_pg(url)
+                recreate_pg_database(url)
         engine = make_engine(url)
         migrate.upgrade(engine)
         factory = make_session_factory(engine)

@@ -1,6 +1,6 @@
 """Fragment bombs against a real server, with /healthz probed all along.
 
-    python benchmarks/fragment_bombs.py [--bombs 40] [--levels 40] [--rounds 3]
+    python -m benchmarks.fragment_bombs [--bombs 40] [--levels 40] [--rounds 3]
 
 Starts `opsgraph serve --demo` on a temporary SQLite file, then, for each round, sends
 `--bombs` fragment bombs at once (one thread and connection each; fragment i spreads
@@ -16,12 +16,7 @@ gateway/cost.py a single bomb never returned.
 from __future__ import annotations
 
 import argparse
-import os
-import shutil
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -29,12 +24,10 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 
 import httpx2
 
-HERE = Path(sys.executable).parent
-OPSGRAPH = str(HERE / "opsgraph") if (HERE / "opsgraph").exists() else shutil.which("opsgraph")
+from tests.server import opsgraph_env, serving
 
 
 def fragment_bomb(levels: int, name: str = "Bomb") -> str:
@@ -44,47 +37,11 @@ def fragment_bomb(levels: int, name: str = "Bomb") -> str:
     return f"query {name} {{ ...F{levels - 1} }}\n" + "\n".join(fragments)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 @contextmanager
 def demo_server(directory: str) -> Iterator[str]:
-    assert OPSGRAPH, "the opsgraph console script is not installed"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("OPSGRAPH_")}
-    env.update(
-        OPSGRAPH_DATABASE_URL=f"sqlite:///{directory}/bombs.db", OPSGRAPH_LOG_LEVEL="WARNING"
-    )
-    port = _free_port()
-    proc = subprocess.Popen(
-        [OPSGRAPH, "serve", "--demo", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 300
-        while True:
-            try:
-                if httpx2.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx2.TransportError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit("the server did not start")
-            time.sleep(0.2)
+    env = opsgraph_env(f"sqlite:///{directory}/bombs.db", OPSGRAPH_LOG_LEVEL="WARNING")
+    with serving(env, "--demo") as base:
         yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,6 +1,6 @@
 """Reference read query against a synthetic federation, with a hand-written floor.
 
-    python benchmarks/graphql_read.py [--scale 500] [--runs 60] [--database-url URL] [--profile]
+    python -m benchmarks.graphql_read [--scale 500] [--runs 60] [--database-url URL] [--profile]
 
 Prints, for the query in REFERENCE_QUERY: median and p95 latency of in-process execution
 (parse, validate, execute, JSON encoding), the SQL statements per request at page sizes 1

@@ -1,6 +1,6 @@
 """Pub/sub throughput through the AMS v1 routes of a real `opsgraph serve` on loopback.
 
-    python benchmarks/pubsub.py [--messages 100000] [--batch 100] [--size 1024]
+    python -m benchmarks.pubsub [--messages 100000] [--batch 100] [--size 1024]
         [--backends sqlite,postgresql] [--pg-url URL] [--push-messages 2000] [--push-subs 10]
 
 Phase 1, for each backend: publish MESSAGES messages of SIZE bytes in batches of BATCH over
@@ -18,93 +18,34 @@ import argparse
 import base64
 import json
 import os
-import shutil
-import socket
-import subprocess
-import sys
 import tempfile
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
 import httpx2
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
-HERE = Path(sys.executable).parent
-OPSGRAPH = str(HERE / "opsgraph") if (HERE / "opsgraph").exists() else shutil.which("opsgraph")
+from tests.databases import recreate_pg_database
+from tests.server import cli_output, opsgraph_env, serving
+
 PROJECT = "BENCH"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-def _fresh_pg(url: str) -> None:
-    parsed = make_url(url)
-    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{parsed.database}"'))
-    admin.dispose()
-
-
-def _cli(env: dict[str, str], *args: str) -> str:
-    assert OPSGRAPH, "the opsgraph console script is not installed"
-    done = subprocess.run([OPSGRAPH, *args], env=env, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        raise SystemExit(f"opsgraph {' '.join(args)} failed: {done.stderr}")
-    return done.stdout.strip()
 
 
 @contextmanager
 def server(database_url: str, **extra: str) -> Iterator[tuple[str, str]]:
     """A migrated, bootstrapped server; yields (base URL, API token of a project admin)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("OPSGRAPH_")}
-    env.update(OPSGRAPH_DATABASE_URL=database_url, OPSGRAPH_LOG_LEVEL="WARNING", **extra)
-    _cli(env, "messaging", "create-project", PROJECT)
-    token = _cli(
+    env = opsgraph_env(database_url, OPSGRAPH_LOG_LEVEL="WARNING", **extra)
+    cli_output(env, "messaging", "create-project", PROJECT)
+    token = cli_output(
         env,
-        "messaging",
-        "issue-token",
-        "--subject",
-        "bench@egi.eu",
-        "--project",
-        PROJECT,
-        "--roles",
-        "project_admin",
+        *("messaging", "issue-token", "--subject", "bench@egi.eu", "--project", PROJECT),
+        *("--roles", "project_admin"),
     )
-    port = _free_port()
-    assert OPSGRAPH
-    proc = subprocess.Popen(
-        [OPSGRAPH, "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx2.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx2.TransportError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit("the server did not start")
-            time.sleep(0.2)
+    with serving(env) as base:
         yield base, token
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
 
 
 def _check(response: httpx2.Response) -> Any:
@@ -249,6 +190,8 @@ def main() -> None:
     parser.add_argument("--push-subs", type=int, default=10)
     parser.add_argument("--skip-push", action="store_true")
     args = parser.parse_args()
+    if min(args.messages, args.push_messages) < args.batch:
+        parser.error("--messages and --push-messages are at least one --batch")
     print(f"{args.messages} messages of {args.size} B, batches of {args.batch}, over HTTP")
     for backend in [b.strip() for b in args.backends.split(",") if b.strip()]:
         with tempfile.TemporaryDirectory() as tmp:
@@ -256,7 +199,7 @@ def main() -> None:
                 url = f"sqlite:///{tmp}/bench.db"
             else:
                 url = args.pg_url
-                _fresh_pg(url)
+                recreate_pg_database(url)
             rates = throughput(url, args.messages, args.batch, args.size)
             print(
                 f"{backend:10} publish {rates['publish']:9,.0f} msg/s   "
@@ -266,7 +209,7 @@ def main() -> None:
             if args.skip_push:
                 continue
             if backend == "postgresql":
-                _fresh_pg(url)
+                recreate_pg_database(url)
             else:
                 url = f"sqlite:///{tmp}/push.db"
             rate = fan_out(url, args.push_messages, args.push_subs, args.size, args.batch)

@@ -1,4 +1,5 @@
-"""Run the installed `opsgraph` console script as a real server on loopback."""
+"""Run the installed `opsgraph` console script as a real server on loopback: for the tests
+and for the benchmarks (`python -m benchmarks.<name>` from the repository's root)."""
 
 from __future__ import annotations
 
@@ -15,20 +16,25 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx2 as httpx
-import pytest
 
 # The console script installed beside the interpreter that runs the tests.
 _SCRIPT = Path(sys.executable).parent / "opsgraph"
 OPSGRAPH = str(_SCRIPT) if _SCRIPT.exists() else (shutil.which("opsgraph") or "")
 
 
-def server_env(tmp_path: Path, **extra: str) -> dict[str, str]:
-    """The caller's environment without OPSGRAPH_* settings, on a fresh SQLite file."""
+def opsgraph_env(database_url: str, **extra: str) -> dict[str, str]:
+    """The caller's environment without its OPSGRAPH_* settings, on `database_url`."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("OPSGRAPH_")}
-    env["OPSGRAPH_DATABASE_URL"] = f"sqlite:///{tmp_path / 'cli.db'}"
-    env["OPSGRAPH_SHUTDOWN_TIMEOUT"] = "2"
+    env["OPSGRAPH_DATABASE_URL"] = database_url
     env.update(extra)
     return env
+
+
+def server_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    """`opsgraph_env` on a fresh SQLite file, stopping within 2 s."""
+    return opsgraph_env(
+        f"sqlite:///{tmp_path / 'cli.db'}", **{"OPSGRAPH_SHUTDOWN_TIMEOUT": "2", **extra}
+    )
 
 
 def free_port() -> int:
@@ -36,6 +42,22 @@ def free_port() -> int:
         s.bind(("127.0.0.1", 0))
         port: int = s.getsockname()[1]
         return port
+
+
+class CommandFailed(AssertionError):
+    """An `opsgraph` command exited with an error (its stderr is the message)."""
+
+
+def cli_output(env: dict[str, str], *args: str, opsgraph: str = OPSGRAPH) -> str:
+    """What `opsgraph ARGS` printed, stripped; CommandFailed if it failed. `opsgraph`:
+    another installation's console script (a benchmark comparing two checkouts)."""
+    assert opsgraph, "the opsgraph console script is not installed"
+    done = subprocess.run(
+        [opsgraph, *args], env=env, capture_output=True, text=True, timeout=300, check=False
+    )
+    if done.returncode != 0:
+        raise CommandFailed(f"opsgraph {' '.join(args)} failed: {done.stderr}")
+    return done.stdout.strip()
 
 
 def run_cli(
@@ -58,11 +80,12 @@ def serving(
     verify: ssl.SSLContext | bool = True,
     extra: Sequence[str] = (),
     output: Path | None = None,
+    opsgraph: str = OPSGRAPH,
 ) -> Iterator[str]:
     """`opsgraph serve` in a subprocess; yields its base URL once /healthz answers. What the
     server prints goes to `output` (a temporary file if not given): a pipe nobody reads
     would stall a chatty server once its buffer filled."""
-    assert OPSGRAPH, "the opsgraph console script is not installed"
+    assert opsgraph, "the opsgraph console script is not installed"
     port = free_port()
     if output is None:
         fd, name = tempfile.mkstemp(prefix="opsgraph-serve-", suffix=".log")
@@ -72,7 +95,7 @@ def serving(
         log_file, temporary = output, False
     with log_file.open("w") as sink:
         proc = subprocess.Popen(
-            [OPSGRAPH, "serve", "--port", str(port), *args, *extra],
+            [opsgraph, "serve", "--port", str(port), *args, *extra],
             env=env,
             stdout=sink,
             stderr=subprocess.STDOUT,
@@ -90,7 +113,8 @@ def serving(
             if proc.poll() is not None or time.monotonic() > deadline:
                 proc.kill()
                 proc.wait(timeout=20)
-                pytest.fail(f"server did not come up: {log_file.read_text()}")
+                # an AssertionError: a failed test, or a benchmark's traceback
+                raise AssertionError(f"server did not come up: {log_file.read_text()}")
             time.sleep(0.2)
         yield base
     finally:
