@@ -130,14 +130,28 @@ class Authenticator:
         """Raises Unauthenticated for refused credentials or an invalid API token. Writes
         what the caller's records are owed (a user created on first sight, a token's last
         use): for a writer's session; a reader's goes through principal_for_reading."""
+        principal = self._resolve(session, credentials, write=True)
+        if principal is None:  # the writing resolvers always give one
+            raise RuntimeError("no principal from a writer's resolution")
+        return principal
+
+    def _resolve(
+        self, session: Session, credentials: Credentials, *, write: bool
+    ) -> Principal | None:
+        """The caller; `write` False: without writing, None when the caller's records are
+        owed a write."""
         if credentials.refused is not None:
             raise credentials.refused
         if credentials.api_key is not None:
-            return principal_from_api_token(session, credentials.api_key)
+            by_token = principal_from_api_token if write else lookup_principal_from_api_token
+            return by_token(session, credentials.api_key)
         if credentials.claims is None:
             return ANONYMOUS
         assert self.settings.oidc_issuer is not None  # no validator without an issuer
-        return identity.principal_from_claims(
+        by_claims = (
+            identity.principal_from_claims if write else identity.lookup_principal_from_claims
+        )
+        return by_claims(
             session,
             credentials.claims,
             issuer=self.settings.oidc_issuer,
@@ -180,19 +194,7 @@ class Authenticator:
 
     def lookup(self, session: Session, credentials: Credentials) -> Principal | None:
         """`principal` without writing: None when the caller's records are owed a write."""
-        if credentials.refused is not None:
-            raise credentials.refused
-        if credentials.api_key is not None:
-            return lookup_principal_from_api_token(session, credentials.api_key)
-        if credentials.claims is None:
-            return ANONYMOUS
-        assert self.settings.oidc_issuer is not None  # no validator without an issuer
-        return identity.lookup_principal_from_claims(
-            session,
-            credentials.claims,
-            issuer=self.settings.oidc_issuer,
-            admin_entitlements=self.settings.admin_entitlements,
-        )
+        return self._resolve(session, credentials, write=False)
 
     def principal_for_reading(
         self, session: Session, factory: sessionmaker[Session], credentials: Credentials
