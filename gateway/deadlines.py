@@ -9,8 +9,9 @@ bounded on the connection it runs on:
 - SQLite: a progress handler that interrupts the running statement once the deadline has
   passed (SQLite then rolls back a write statement's whole transaction), and a busy timeout
   no longer than the time left (a wait for another writer's lock runs no statement, so the
-  progress handler does not see it). A wait in BEGIN itself is not bounded: it happens
-  before the session can say which request it serves.
+  progress handler does not see it). A writer's wait for the write lock in BEGIN, in this
+  process's queue or behind another process, ends at the deadline too (the session's
+  engine carries it, domains/common/db.py).
 - Both: no statement starts once the deadline has passed, and the driver's cancellation
   error is raised as `RequestTimeout`, which the routes answer as a timeout.
 
@@ -28,6 +29,7 @@ from sqlalchemy import Connection, Engine, event
 from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
+from domains.common.db import DEADLINE_OPTION
 from domains.common.deadline import Deadline
 
 _KEY = "opsgraph.deadline"  # session.info: the Deadline; connection.info: the _Armed state
@@ -84,6 +86,8 @@ def limit(session: Session, deadline: Deadline | None) -> None:
         session.info.pop(_KEY, None)
     else:
         session.info[_KEY] = deadline
+        if isinstance(session.bind, Engine):  # not a caller's connection (tests): its own
+            session.bind = session.bind.execution_options(**{DEADLINE_OPTION: deadline})
 
 
 def _arm(session: Session, transaction: SessionTransaction, connection: Connection) -> None:

@@ -32,12 +32,17 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction, sessionmaker
 from sqlalchemy.pool import StaticPool
 
+from domains.common.deadline import Deadline
+
 DEFAULT_BUSY_TIMEOUT_MS = 60_000
 # the execution option that makes a connection's transactions writers (SQLite)
 WRITE_OPTION = "opsgraph_write"
 # Session.info key: True for a writer, False for a reader (refused any write), absent for
 # a session nobody declared (it behaves as before: reads and writes, deferred on SQLite)
 WRITE_INTENT = "opsgraph.write"
+# the execution option carrying a request's Deadline to where its transaction begins
+# (gateway/deadlines.py sets it): a writer's wait for the SQLite write lock ends there
+DEADLINE_OPTION = "opsgraph_deadline"
 
 
 class WriteGate:
@@ -172,16 +177,46 @@ def _sqlite_begin(gate: WriteGate, wait: float, connection: Connection) -> None:
         connection.exec_driver_sql("BEGIN")
         return
     dbapi_connection = connection.connection.dbapi_connection
-    gate.acquire(wait)
+    deadline: Deadline | None = connection.get_execution_options().get(DEADLINE_OPTION)
+    if deadline is not None:  # a request's writer waits for its turn until its deadline
+        wait = max(0.0, min(wait, deadline.remaining()))
     try:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        gate.acquire(wait)
+    except TimeoutError:
+        if deadline is not None and deadline.expired():
+            raise deadline.error() from None
+        raise
+    try:
+        with _busy_timeout_within(dbapi_connection, deadline):
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
     except BaseException:
         gate.release()
+        if deadline is not None and deadline.expired():
+            raise deadline.error() from None  # another process held the lock until then
         raise
     if isinstance(dbapi_connection, _SQLiteConnection):
         dbapi_connection.write_gate = gate  # released after its COMMIT or ROLLBACK
     else:  # a connection not made by make_engine's factory: nothing would release it
         gate.release()
+
+
+@contextmanager
+def _busy_timeout_within(dbapi_connection: Any, deadline: Deadline | None) -> Iterator[None]:
+    """SQLite's busy timeout no longer than the time `deadline` leaves, for one statement
+    (BEGIN IMMEDIATE waiting for another process's write lock)."""
+    if deadline is None:
+        yield
+        return
+    busy = dbapi_connection.execute("PRAGMA busy_timeout").fetchone()[0]
+    left = max(1, int(deadline.remaining() * 1000) + 1)
+    if left >= busy:
+        yield
+        return
+    dbapi_connection.execute(f"PRAGMA busy_timeout = {left}")
+    try:
+        yield
+    finally:
+        dbapi_connection.execute(f"PRAGMA busy_timeout = {busy}")
 
 
 # --- intent -----------------------------------------------------------------------------

@@ -202,6 +202,25 @@ def test_a_mutation_blocked_halfway_keeps_nothing(world: World) -> None:
     assert world.count("SELECT count(*) FROM downtime") == 0
 
 
+def test_a_mutation_waiting_for_the_sqlite_write_lock_ends_at_its_deadline(world: World) -> None:
+    """SQLite: another process holds the write lock; the mutation's wait for it (BEGIN
+    IMMEDIATE in SQLite's busy handler) ends at the request's deadline, not after
+    OPSGRAPH_SQLITE_BUSY_TIMEOUT_MS (60 s, past this test's client timeout)."""
+    if world.backend != "sqlite":
+        pytest.skip("SQLite's write lock; PostgreSQL's locks are the test above")
+    site = service_ids(world, "SELECT id FROM service WHERE site_id = (SELECT min(id) FROM site)")
+    declare = "mutation($i: DeclareDowntimeInput!) { declareDowntime(input: $i) { id } }"
+    base = world.server(**SECOND)
+    with world.connect() as connection:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        try:
+            body = post(base, declare, {"i": downtime_input(site)}, headers=world.admin())
+            assert timed_out(body), body
+        finally:
+            connection.exec_driver_sql("ROLLBACK")
+    assert world.count("SELECT count(*) FROM downtime") == 0
+
+
 def test_ams_and_feeds_are_bounded_too(world: World) -> None:
     """Past the time limit, /v1 and the feeds answer 503 with the reason (here the limit is
     too short for any database work)."""
