@@ -338,11 +338,18 @@ def test_service_endpoint_property_and_reason_text_refuse_what_xml_forbids(
         (UPDATE_SERVICE, {"id": service, "description": "disk\x0b"}, "description"),
         (ADD_ENDPOINT, {"serviceId": service, "name": "ep\uffff"}, "name"),
         (ADD_ENDPOINT, {"serviceId": service, "name": "ep", "url": "https://x/\x02"}, "url"),
-        (SET_PROPERTY, {"entityId": site, "key": "k", "value": "v\x00"}, "value"),
+        (SET_PROPERTY, {"entityId": site, "key": "k", "value": "v\x01"}, "value"),
         (STATUS, {"siteId": site, "status": "SUSPENDED", "reason": "why\x1b"}, "reason"),
     ]
     for query, value, field in cases:
         broken(manager, session, query, {"i": value}, field, "XML forbids")
+    # NUL is refused earlier, as the body is decoded (tests/gateway/test_bad_input.py)
+    nul = {"i": {"entityId": site, "key": "k", "value": "v\x00"}}
+    refused = manager.client.post("/graphql", json={"query": SET_PROPERTY, "variables": nul})
+    assert (refused.status_code, refused.text) == (
+        400,
+        "variables.i.value: U+0000 (NUL) cannot be stored",
+    )
     # tab, line ends and every other character stay allowed
     ok = "tab\there\r\nline — 冷却 🔧 \u2028\ufffd"
     manager.data(UPDATE_SERVICE, {"i": {"id": service, "operatingSystem": ok}})
