@@ -1,5 +1,5 @@
 """GraphQL mutations of the topology. Each one is a single service call inside the
-request's transaction; authorization and every rule live in writes.py."""
+request's transaction; authorization and every rule live in the writes package."""
 
 from __future__ import annotations
 

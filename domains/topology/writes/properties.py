@@ -1,0 +1,81 @@
+"""Extension properties (key = value) of sites, services, endpoints and service groups."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from domains.common.errors import Invalid
+from domains.common.identity import Principal
+from domains.topology.models import (
+    MAX_PROPERTIES_PER_ENTITY,
+    MAX_PROPERTY_LENGTH,
+    EndpointProperty,
+    ServiceGroupProperty,
+    ServiceProperty,
+    SiteProperty,
+)
+from domains.topology.rules import PROPERTY_KEY_RE
+from domains.topology.service import PROPERTY_TABLES
+from domains.topology.writes.checks import check_length, record_change, require
+from domains.topology.writes.owners import owner_to_edit
+
+_PROPERTY_MODELS: dict[str, type[Any]] = {
+    "site": SiteProperty,
+    "service": ServiceProperty,
+    "endpoint": EndpointProperty,
+    "service_group": ServiceGroupProperty,
+}
+
+
+def set_property(
+    session: Session, principal: Principal, *, kind: str, owner_id: int, key: str, value: str
+) -> None:
+    """Insert or replace one extension property (at most 20 per entity, 255 characters)."""
+    owner = owner_to_edit(session, principal, kind, owner_id, _PROPERTY_MODELS)
+    if not key or not PROPERTY_KEY_RE.match(key):
+        raise Invalid("key", "non-empty, without spaces, '=' or parentheses")
+    check_length("key", key, MAX_PROPERTY_LENGTH)
+    check_length("value", value, MAX_PROPERTY_LENGTH)
+    table, fk = PROPERTY_TABLES[kind]
+    existing = session.execute(
+        select(table.c.id, table.c.key, table.c.value).where(table.c[fk] == owner_id)
+    ).all()
+    model = _PROPERTY_MODELS[kind]
+    before: str | None = None
+    for row in existing:
+        if row.key == key:
+            before = row.value
+            prop = require(session, model, row.id, "property")
+            prop.value = value
+            break
+    else:
+        if len(existing) >= MAX_PROPERTIES_PER_ENTITY:
+            raise Invalid("key", f"at most {MAX_PROPERTIES_PER_ENTITY} properties per entity")
+        session.add(model(**{fk: owner_id, "key": key, "value": value}))
+    session.flush()
+    if before != value:
+        record_change(
+            session, principal, kind, "set_property", owner, {f"property:{key}": [before, value]}
+        )
+
+
+def remove_property(
+    session: Session, principal: Principal, *, kind: str, owner_id: int, key: str
+) -> bool:
+    """Remove one extension property; False if the entity had none by that key."""
+    owner = owner_to_edit(session, principal, kind, owner_id, _PROPERTY_MODELS)
+    table, fk = PROPERTY_TABLES[kind]
+    row = session.execute(
+        select(table.c.id, table.c.value).where(table.c[fk] == owner_id, table.c.key == key)
+    ).first()
+    if row is None:
+        return False
+    session.execute(table.delete().where(table.c.id == row.id))
+    session.flush()
+    record_change(
+        session, principal, kind, "remove_property", owner, {f"property:{key}": [row.value, None]}
+    )
+    return True

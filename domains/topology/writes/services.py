@@ -1,0 +1,179 @@
+"""Services: created at a site by its managers, edited and deleted under the site's roles."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from domains.common.errors import Invalid
+from domains.common.identity import Principal
+from domains.identity import service as identity
+from domains.identity.rules import Action
+from domains.topology.models import Service, ServiceType, Site
+from domains.topology.rules import HOST_NAME_RE, LEGACY_MONITORING_EXCEPTIONS
+from domains.topology.service import T_SERVICE
+from domains.topology.writes.checks import (
+    apply_changes,
+    audit_created,
+    check_description,
+    check_fields,
+    check_legacy_key,
+    check_text_fields,
+    delete_audited,
+    exists,
+    require,
+    set_legacy_key,
+    snapshot,
+)
+
+SERVICE_FIELDS = frozenset(
+    {
+        "host_name",
+        "url",
+        "production",
+        "monitored",
+        "beta",
+        "notify",
+        "host_dn",
+        "ipv4_address",
+        "ipv6_address",
+        "operating_system",
+        "architecture",
+        "email",
+        "description",
+    }
+)
+
+
+def check_production_monitored(
+    service_type: ServiceType, *, production: bool, monitored: bool
+) -> None:
+    """GOCDB: a production service must be monitored unless its type has the exception."""
+    if (
+        production
+        and not monitored
+        and not service_type.monitoring_exception
+        and service_type.name not in LEGACY_MONITORING_EXCEPTIONS
+    ):
+        raise Invalid("monitored", "a production service must be monitored")
+
+
+def _check_host_name(host_name: str) -> None:
+    if not HOST_NAME_RE.match(host_name) or "." not in host_name:
+        raise Invalid("hostName", "a fully qualified host name")
+
+
+def _check_host_free(session: Session, host_name: str, service_type_id: int, site_id: int) -> None:
+    """GOCDB: a (host name, service type) pair may not exist at another site."""
+    if exists(
+        session,
+        T_SERVICE.c.id,
+        T_SERVICE.c.host_name == host_name,
+        T_SERVICE.c.service_type_id == service_type_id,
+        T_SERVICE.c.site_id != site_id,
+    ):
+        raise Invalid("hostName", "host name and service type already registered at another site")
+
+
+def create_service(
+    session: Session,
+    principal: Principal,
+    *,
+    site_id: int,
+    service_type_id: int,
+    host_name: str,
+    url: str | None = None,
+    production: bool = True,
+    monitored: bool = True,
+    beta: bool = False,
+    notify: bool = False,
+    host_dn: str | None = None,
+    ipv4_address: str | None = None,
+    ipv6_address: str | None = None,
+    operating_system: str | None = None,
+    architecture: str | None = None,
+    email: str | None = None,
+    description: str = "",
+    primary_key: str | None = None,
+) -> Service:
+    identity.authorize(session, principal, Action.SITE_ADD_SERVICE, "site", site_id)
+    check_text_fields(
+        url=url,
+        host_dn=host_dn,
+        ipv4_address=ipv4_address,
+        ipv6_address=ipv6_address,
+        operating_system=operating_system,
+        architecture=architecture,
+        email=email,
+    )
+    _check_host_name(host_name)
+    check_description("description", description, 255)
+    require(session, Site, site_id, "site")
+    service_type: ServiceType = require(session, ServiceType, service_type_id, "service type")
+    check_production_monitored(service_type, production=production, monitored=monitored)
+    _check_host_free(session, host_name, service_type_id, site_id)
+    check_legacy_key(session, Service, primary_key)
+    service = Service(
+        site_id=site_id,
+        service_type_id=service_type_id,
+        host_name=host_name,
+        url=url,
+        production=production,
+        monitored=monitored,
+        beta=beta,
+        notify=notify,
+        host_dn=host_dn,
+        ipv4_address=ipv4_address,
+        ipv6_address=ipv6_address,
+        operating_system=operating_system,
+        architecture=architecture,
+        email=email,
+        description=description,
+    )
+    session.add(service)
+    session.flush()
+    set_legacy_key(session, service, primary_key)
+    audit_created(
+        session,
+        principal,
+        "service",
+        service,
+        ("site_id", "service_type_id", "url", "production", "monitored", "beta"),
+    )
+    return service
+
+
+def update_service(
+    session: Session, principal: Principal, *, service_id: int, changes: Mapping[str, Any]
+) -> Service:
+    identity.authorize(session, principal, Action.EDIT_OBJECT, "service", service_id)
+    service: Service = require(session, Service, service_id, "service")
+    check_fields(changes, SERVICE_FIELDS)
+    check_text_fields(**changes)
+    merged = {**snapshot(service, SERVICE_FIELDS), **changes}
+    _check_host_name(merged["host_name"])
+    check_description("description", merged["description"], 255)
+    service_type: ServiceType = require(
+        session, ServiceType, service.service_type_id, "service type"
+    )
+    check_production_monitored(
+        service_type, production=merged["production"], monitored=merged["monitored"]
+    )
+    if merged["host_name"] != service.host_name:
+        _check_host_free(session, merged["host_name"], service.service_type_id, service.site_id)
+    apply_changes(session, principal, "service", service, changes)
+    return service
+
+
+def delete_service(session: Session, principal: Principal, *, service_id: int) -> None:
+    identity.authorize(session, principal, Action.SITE_DELETE_SERVICE, "service", service_id)
+    service: Service = require(session, Service, service_id, "service")
+    delete_audited(
+        session,
+        principal,
+        "service",
+        service,
+        ("host_name", "site_id", "service_type_id", "primary_key"),
+    )
