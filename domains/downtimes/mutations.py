@@ -1,5 +1,5 @@
 """GraphQL mutations of the downtimes. Each one is a single service call inside the
-request's transaction, with the request's clock; every rule lives in service.py/rules.py."""
+request's transaction, with the request's clock; every rule lives in service/ and rules.py."""
 
 from __future__ import annotations
 
