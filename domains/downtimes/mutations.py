@@ -4,7 +4,6 @@ request's transaction, with the request's clock; every rule lives in service/ an
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 import strawberry
 from strawberry.types.unset import UNSET, UnsetType
@@ -46,17 +45,16 @@ class DeclareDowntimeInput:
         description="Required; at most 4000 characters; no quotes, backticks, ';', '<' or '>'."
     )
 
-    def arguments(self, info: Info) -> dict[str, Any]:
-        """The service call's keyword arguments, with the request's clock."""
-        return {
-            "service_ids": _ids(self.service_ids, "Service", "input.serviceIds"),
-            "endpoint_ids": _ids(self.endpoint_ids, "Endpoint", "input.endpointIds"),
-            "severity": self.severity,
-            "starts_at": self.starts_at,
-            "ends_at": self.ends_at,
-            "description": self.description,
-            "now": info.context.clock(),
-        }
+    def declaration(self) -> downtimes.Declaration:
+        """The declaration the service takes, with the ids decoded."""
+        return downtimes.Declaration(
+            service_ids=_ids(self.service_ids, "Service", "input.serviceIds"),
+            endpoint_ids=_ids(self.endpoint_ids, "Endpoint", "input.endpointIds"),
+            severity=self.severity,
+            starts_at=self.starts_at,
+            ends_at=self.ends_at,
+            description=self.description,
+        )
 
 
 @strawberry.input(description="Fields left out stay as they are.")
@@ -93,7 +91,9 @@ class DowntimeMutation:
     )
     def declare_downtime(self, info: Info, input: DeclareDowntimeInput) -> DowntimeNode:
         ctx = info.context
-        downtime = downtimes.declare_downtime(ctx.session, ctx.principal, **input.arguments(info))
+        downtime = downtimes.declare_downtime(
+            ctx.session, ctx.principal, declaration=input.declaration(), now=ctx.clock()
+        )
         return _fresh(info, [downtime])[0]
 
     @strawberry.mutation(
@@ -102,7 +102,9 @@ class DowntimeMutation:
     )
     def declare_downtimes(self, info: Info, input: DeclareDowntimeInput) -> list[DowntimeNode]:
         ctx = info.context
-        created = downtimes.declare_downtimes(ctx.session, ctx.principal, **input.arguments(info))
+        created = downtimes.declare_downtimes(
+            ctx.session, ctx.principal, declaration=input.declaration(), now=ctx.clock()
+        )
         return _fresh(info, created)
 
     @strawberry.mutation(

@@ -100,11 +100,13 @@ def declare(
     return downtimes.declare_downtime(
         session,
         PLATFORM,
-        service_ids=list(service_ids),
-        severity=Severity.OUTAGE,
-        starts_at=now + start_in,
-        ends_at=now + start_in + length,
-        description="Replacing the storage controller",
+        declaration=downtimes.Declaration(
+            service_ids=list(service_ids),
+            severity=Severity.OUTAGE,
+            starts_at=now + start_in,
+            ends_at=now + start_in + length,
+            description="Replacing the storage controller",
+        ),
         now=now,
     )
 

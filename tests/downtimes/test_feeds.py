@@ -23,7 +23,12 @@ from domains.common.graphql import to_global_id
 from domains.common.identity import PLATFORM
 from domains.common.time import utcnow
 from domains.downtimes.models import Severity
-from domains.downtimes.service import declare_downtime, end_downtime_services, update_downtime
+from domains.downtimes.service import (
+    Declaration,
+    declare_downtime,
+    end_downtime_services,
+    update_downtime,
+)
 from domains.identity import tokens
 from tests.conftest import AppFactory, Callers, StatementCounter
 from tests.identity.helpers import grant
@@ -104,12 +109,14 @@ def declare(
     downtime = declare_downtime(
         session,
         PLATFORM,
-        service_ids=list(services),
-        endpoint_ids=list(endpoints),
-        severity=severity,
-        starts_at=NOW + start,
-        ends_at=NOW + start + length,
-        description=description,
+        declaration=Declaration(
+            service_ids=list(services),
+            endpoint_ids=list(endpoints),
+            severity=severity,
+            starts_at=NOW + start,
+            ends_at=NOW + start + length,
+            description=description,
+        ),
         now=NOW,
     )
     assert downtime.primary_key is not None
@@ -462,11 +469,13 @@ def test_without_a_window_the_feed_starts_a_month_ago(
     old = declare_downtime(
         session,
         PLATFORM,
-        service_ids=[_service(session, SITE_1, "SRM")],
-        severity=Severity.OUTAGE,
-        starts_at=NOW - timedelta(days=40),
-        ends_at=NOW - timedelta(days=39),
-        description="Long ago",
+        declaration=Declaration(
+            service_ids=[_service(session, SITE_1, "SRM")],
+            severity=Severity.OUTAGE,
+            starts_at=NOW - timedelta(days=40),
+            ends_at=NOW - timedelta(days=39),
+            description="Long ago",
+        ),
         now=NOW - timedelta(days=41),
     ).primary_key
     session.commit()

@@ -81,11 +81,13 @@ def _declare(factory: sessionmaker[Session], service_id: int, start: timedelta) 
         made = downtimes.declare_downtime(
             session,
             PLATFORM,
-            service_ids=[service_id],
-            severity=Severity.OUTAGE,
-            starts_at=now + start,
-            ends_at=now + start + H,
-            description="Live test",
+            declaration=downtimes.Declaration(
+                service_ids=[service_id],
+                severity=Severity.OUTAGE,
+                starts_at=now + start,
+                ends_at=now + start + H,
+                description="Live test",
+            ),
             now=now,
         )
         return pk(made)

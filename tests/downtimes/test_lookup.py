@@ -31,12 +31,14 @@ def _make(
     made = downtimes.declare_downtime(
         session,
         PLATFORM,
-        service_ids=services,
-        endpoint_ids=endpoints,
-        severity=severity,
-        starts_at=NOW + start,
-        ends_at=NOW + end,
-        description="Intervention",
+        declaration=downtimes.Declaration(
+            service_ids=services,
+            endpoint_ids=endpoints,
+            severity=severity,
+            starts_at=NOW + start,
+            ends_at=NOW + end,
+            description="Intervention",
+        ),
         now=NOW,
     )
     return pk(made)

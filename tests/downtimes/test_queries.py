@@ -40,11 +40,13 @@ def _make(
     made = downtimes.declare_downtime(
         session,
         PLATFORM,
-        service_ids=services,
-        severity=severity,
-        starts_at=NOW + start,
-        ends_at=NOW + end,
-        description="Planned intervention",
+        declaration=downtimes.Declaration(
+            service_ids=services,
+            severity=severity,
+            starts_at=NOW + start,
+            ends_at=NOW + end,
+            description="Planned intervention",
+        ),
         now=NOW,
     )
     return global_id("Downtime", pk(made))
@@ -306,12 +308,14 @@ def test_statements_do_not_grow_with_the_page_size(
     downtimes.declare_downtime(
         session,
         PLATFORM,
-        service_ids=[target.service_ids[0]],
-        endpoint_ids=[target.endpoint_ids[0]],
-        severity=Severity.WARNING,
-        starts_at=NOW,
-        ends_at=NOW + H,
-        description="One endpoint",
+        declaration=downtimes.Declaration(
+            service_ids=[target.service_ids[0]],
+            endpoint_ids=[target.endpoint_ids[0]],
+            severity=Severity.WARNING,
+            starts_at=NOW,
+            ends_at=NOW + H,
+            description="One endpoint",
+        ),
         now=NOW,
     )
     session.commit()

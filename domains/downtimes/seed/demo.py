@@ -28,7 +28,13 @@ from domains.common.seed_data import expect, load, record
 from domains.common.time import utcnow
 from domains.downtimes import rules
 from domains.downtimes.models import Severity
-from domains.downtimes.service import T_DOWNTIME, T_DT_ENDPOINT, T_DT_SERVICE, declare_downtime
+from domains.downtimes.service import (
+    T_DOWNTIME,
+    T_DT_ENDPOINT,
+    T_DT_SERVICE,
+    Declaration,
+    declare_downtime,
+)
 from domains.topology.service import T_ENDPOINT, T_SERVICE, T_SERVICE_TYPE, T_SITE
 
 _TERM = re.compile(r"([+-]?)(\d+)([dhm])")
@@ -242,12 +248,14 @@ def seed_demo_downtimes(session: Session, *, now: datetime | None = None) -> int
             declare_downtime(
                 session,
                 PLATFORM,
-                service_ids=resolved.service_ids,
-                endpoint_ids=resolved.endpoint_ids,
-                severity=demo.severity,
-                starts_at=starts_at,
-                ends_at=ends_at,
-                description=demo.description,
+                declaration=Declaration(
+                    service_ids=resolved.service_ids,
+                    endpoint_ids=resolved.endpoint_ids,
+                    severity=demo.severity,
+                    starts_at=starts_at,
+                    ends_at=ends_at,
+                    description=demo.description,
+                ),
                 now=now,
             )
         else:

@@ -41,6 +41,7 @@ from domains.downtimes.service.tables import (
     VO_PROPERTY,
 )
 from domains.downtimes.service.writes import (
+    Declaration,
     declare_downtime,
     declare_downtimes,
     delete_downtime,
@@ -61,6 +62,7 @@ __all__ = [
     "T_DT_ENDPOINT",
     "T_DT_SERVICE",
     "VO_PROPERTY",
+    "Declaration",
     "DowntimeFilter",
     "Interval",
     "covers",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -39,6 +39,20 @@ from domains.downtimes.service.tables import (
 from domains.identity import service as identity
 from domains.identity.rules import Action
 from domains.topology.service import T_ENDPOINT, T_SERVICE
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Declaration:
+    """What a declaration names, as declare_downtime and declare_downtimes both take it:
+    the services, the endpoints of them it narrows to (none: whole services), the
+    severity, the window and the description."""
+
+    service_ids: Sequence[int]
+    endpoint_ids: Sequence[int] = ()
+    severity: Severity
+    starts_at: datetime
+    ends_at: datetime
+    description: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,20 +191,16 @@ def _create(
     session: Session,
     principal: Principal,
     target: _Target,
-    *,
-    severity: Severity,
-    starts_at: datetime,
-    ends_at: datetime,
-    description: str,
+    declaration: Declaration,
     now: datetime,
 ) -> Downtime:
     downtime = Downtime(
         site_id=target.site_id,
-        severity=severity,
-        classification=rules.classify(starts_at, now),
-        description=description,
-        starts_at=starts_at,
-        ends_at=ends_at,
+        severity=declaration.severity,
+        classification=rules.classify(declaration.starts_at, now),
+        description=declaration.description,
+        starts_at=declaration.starts_at,
+        ends_at=declaration.ends_at,
         declared_at=now,
         updated_at=now,
         declared_by=audit.actor_of(principal),
@@ -225,84 +235,41 @@ def _declare(
     session: Session,
     principal: Principal,
     targets: Sequence[_Target],
-    *,
-    severity: Severity,
-    starts_at: datetime,
-    ends_at: datetime,
-    description: str,
+    declaration: Declaration,
     now: datetime,
 ) -> list[Downtime]:
     for target in targets:
         identity.authorize(session, principal, Action.EDIT_OBJECT, "site", target.site_id)
-    rules.check_window(starts_at, ends_at, now)
-    text = rules.check_description(description)
-    return [
-        _create(
-            session,
-            principal,
-            target,
-            severity=severity,
-            starts_at=starts_at,
-            ends_at=ends_at,
-            description=text,
-            now=now,
-        )
-        for target in targets
-    ]
+    rules.check_window(declaration.starts_at, declaration.ends_at, now)
+    checked = replace(declaration, description=rules.check_description(declaration.description))
+    return [_create(session, principal, target, checked, now) for target in targets]
 
 
 def declare_downtime(
     session: Session,
     principal: Principal,
     *,
-    service_ids: Sequence[int],
-    endpoint_ids: Sequence[int] = (),
-    severity: Severity,
-    starts_at: datetime,
-    ends_at: datetime,
-    description: str,
+    declaration: Declaration,
     now: datetime | None = None,
 ) -> Downtime:
     """One downtime of services of one site (GOCDB: a downtime never spans sites)."""
     identity.require_authenticated(principal)
-    target = _target(session, service_ids, endpoint_ids, prefix="input")
-    return _declare(
-        session,
-        principal,
-        [target],
-        severity=severity,
-        starts_at=starts_at,
-        ends_at=ends_at,
-        description=description,
-        now=now or utcnow(),
-    )[0]
+    target = _target(session, declaration.service_ids, declaration.endpoint_ids, prefix="input")
+    return _declare(session, principal, [target], declaration, now or utcnow())[0]
 
 
 def declare_downtimes(
     session: Session,
     principal: Principal,
     *,
-    service_ids: Sequence[int],
-    endpoint_ids: Sequence[int] = (),
-    severity: Severity,
-    starts_at: datetime,
-    ends_at: datetime,
-    description: str,
+    declaration: Declaration,
     now: datetime | None = None,
 ) -> list[Downtime]:
     """The same window over services of several sites: one downtime per site, ordered by
     site id, all in the caller's one transaction (any refusal refuses them all)."""
     identity.require_authenticated(principal)
-    return _declare(
-        session,
-        principal,
-        _targets(session, service_ids, endpoint_ids, prefix="input"),
-        severity=severity,
-        starts_at=starts_at,
-        ends_at=ends_at,
-        description=description,
-        now=now or utcnow(),
-    )
+    targets = _targets(session, declaration.service_ids, declaration.endpoint_ids, prefix="input")
+    return _declare(session, principal, targets, declaration, now or utcnow())
 
 
 def _require(session: Session, downtime_id: int) -> Downtime:
