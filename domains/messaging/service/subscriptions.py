@@ -1,0 +1,199 @@
+"""AMS subscriptions (a topic's consumers, not GraphQL's live streams) and their ACLs."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from domains.common.egress import STRICT, EgressPolicy
+from domains.common.identity import Principal
+from domains.common.models import pk
+from domains.common.time import utcnow
+from domains.messaging import rules
+from domains.messaging.errors import AlreadyExists, AmsNotFound
+from domains.messaging.models import ROLE_CONSUMER, ROLE_PROJECT_ADMIN, MsgSubscription
+from domains.messaging.service._common import (
+    SUBSCRIPTION_ACL,
+    T_SUB,
+    T_SUB_ACL,
+    _access,
+    _acl_subjects,
+    _admin,
+    _ams_page,
+    _apply_push,
+    _audit,
+    _check_destination,
+    _push_changes,
+    _record_event,
+    _replace_acl,
+    _require_sub_acl,
+    _sub,
+    _sub_view,
+    _topic,
+)
+from domains.messaging.views import AmsPage, SubscriptionView
+
+
+def create_subscription(
+    session: Session,
+    principal: Principal,
+    *,
+    project: str,
+    subscription: str,
+    topic: str,
+    ack_deadline: int | None = None,
+    push_config: Mapping[str, Any] | None = None,
+    egress: EgressPolicy = STRICT,
+    now: datetime | None = None,
+) -> SubscriptionView:
+    """`topic` is "projects/P/topics/T" (leading slash optional), in this project. A new
+    subscription starts at the topic's end: it sees only messages published after it."""
+    access = _admin(session, principal, project)
+    rules.check_name("Subscription", subscription)
+    topic_project, topic_name = rules.parse_topic_ref(topic)
+    deadline = rules.check_ack_deadline(ack_deadline)
+    settings = rules.parse_push_config(push_config, allow_insecure=egress.allow_loopback)
+    _check_destination(settings, egress)
+    if topic_project != project:
+        raise AmsNotFound("Topic doesn't exist")
+    target = _topic(session, access.project_id, topic_name)
+    taken = session.execute(
+        select(T_SUB.c.id).where(
+            T_SUB.c.project_id == access.project_id, T_SUB.c.name == subscription
+        )
+    ).first()
+    if taken is not None:
+        raise AlreadyExists("Subscription")
+    now = now or utcnow()
+    sub = MsgSubscription(
+        project_id=access.project_id,
+        name=subscription,
+        topic_id=pk(target),
+        topic_name=topic_name,
+        ack_deadline=deadline,
+        offset=target.next_offset,
+        next_offset=target.next_offset,
+        created_at=now,
+    )
+    _apply_push(sub, settings, now)
+    session.add(sub)
+    session.flush()
+    changes: dict[str, list[Any]] = {
+        "topic": [None, topic_name],
+        "ack_deadline": [None, deadline],
+        **_push_changes(rules.PULL, settings),
+    }
+    _audit(
+        session,
+        principal,
+        "msg_subscription.create",
+        "msg_subscription",
+        pk(sub),
+        f"{project}/{subscription}",
+        changes,
+    )
+    if settings.is_push:
+        _record_event(session, "messaging.push_changed", {"subscription_id": pk(sub)})
+    return _sub_view(project, sub)
+
+
+def get_subscription(
+    session: Session, principal: Principal, *, project: str, subscription: str
+) -> SubscriptionView:
+    access = _access(session, principal, project, (ROLE_PROJECT_ADMIN, ROLE_CONSUMER))
+    sub = _sub(session, access.project_id, subscription)
+    _require_sub_acl(session, access, sub)
+    return _sub_view(project, sub)
+
+
+def list_subscriptions(
+    session: Session,
+    principal: Principal,
+    *,
+    project: str,
+    page_size: int | None = 0,
+    page_token: str | None = None,
+) -> AmsPage[SubscriptionView]:
+    """A consumer sees only the subscriptions whose ACL lists them."""
+    access = _access(session, principal, project, (ROLE_PROJECT_ADMIN, ROLE_CONSUMER))
+    stmt = (
+        select(MsgSubscription)
+        .where(T_SUB.c.project_id == access.project_id)
+        .execution_options(populate_existing=True)
+    )
+    if not access.is_admin:
+        acl = select(T_SUB_ACL.c.subscription_id).where(T_SUB_ACL.c.user_id == access.user_id)
+        stmt = stmt.where(T_SUB.c.id.in_(acl))
+    rows, token, total = _ams_page(session, stmt, T_SUB.c.id, page_size, page_token)
+    return AmsPage([_sub_view(project, r[0]) for r in rows], token, total)
+
+
+def delete_subscription(
+    session: Session, principal: Principal, *, project: str, subscription: str
+) -> None:
+    access = _admin(session, principal, project)
+    sub = _sub(session, access.project_id, subscription)
+    sub_id, was_push = pk(sub), bool(sub.push_type)
+    session.delete(sub)
+    session.flush()
+    _audit(
+        session,
+        principal,
+        "msg_subscription.delete",
+        "msg_subscription",
+        sub_id,
+        f"{project}/{subscription}",
+    )
+    if was_push:
+        _record_event(session, "messaging.push_changed", {"subscription_id": sub_id})
+
+
+def modify_ack_deadline(
+    session: Session, principal: Principal, *, project: str, subscription: str, ack_deadline: int
+) -> SubscriptionView:
+    """0..600 (0 means the default, 10 s)."""
+    access = _access(session, principal, project, (ROLE_PROJECT_ADMIN, ROLE_CONSUMER))
+    sub = _sub(session, access.project_id, subscription)
+    _require_sub_acl(session, access, sub)
+    deadline = rules.check_ack_deadline(ack_deadline)
+    if deadline != sub.ack_deadline:
+        before = sub.ack_deadline
+        sub.ack_deadline = deadline
+        session.flush()
+        _audit(
+            session,
+            principal,
+            "msg_subscription.ack_deadline",
+            "msg_subscription",
+            pk(sub),
+            f"{project}/{subscription}",
+            {"ack_deadline": [before, deadline]},
+        )
+    return _sub_view(project, sub)
+
+
+def get_subscription_acl(
+    session: Session, principal: Principal, *, project: str, subscription: str
+) -> list[str]:
+    access = _admin(session, principal, project)
+    sub = _sub(session, access.project_id, subscription)
+    return _acl_subjects(session, SUBSCRIPTION_ACL, pk(sub))
+
+
+def modify_subscription_acl(
+    session: Session,
+    principal: Principal,
+    *,
+    project: str,
+    subscription: str,
+    users: Sequence[str],
+) -> list[str]:
+    access = _admin(session, principal, project)
+    sub = _sub(session, access.project_id, subscription)
+    return _replace_acl(
+        session, principal, access, SUBSCRIPTION_ACL, pk(sub), f"{project}/{subscription}", users
+    )
