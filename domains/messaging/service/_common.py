@@ -1,6 +1,7 @@
 """What the service modules share: the tables, the access and ACL checks, the audit and
 outbox hooks, rows turned into views, AMS paging, usage counters and the push settings
-a subscription is given."""
+a subscription is given. Their names are public for the modules of this package; the
+package itself exports only the tables, the two ACLs and settings_of."""
 
 from __future__ import annotations
 
@@ -51,7 +52,7 @@ T_USER: Table = User.__table__  # type: ignore[attr-defined]
 # --- events (outbox hook) -----------------------------------------------------------------
 
 
-def _record_event(session: Session, kind: str, payload: Mapping[str, Any]) -> None:
+def record_event(session: Session, kind: str, payload: Mapping[str, Any]) -> None:
     """In the change's own transaction (the outbox). Kinds: messaging.published,
     messaging.push_changed."""
     outbox.emit(session, kind, payload)
@@ -61,7 +62,7 @@ def _record_event(session: Session, kind: str, payload: Mapping[str, Any]) -> No
 
 
 @dataclass(frozen=True, slots=True)
-class _Access:
+class Access:
     project: MsgProject
     roles: frozenset[str]
     superuser: bool
@@ -76,9 +77,9 @@ class _Access:
         return self.superuser or ROLE_PROJECT_ADMIN in self.roles
 
 
-def _access(
+def project_access(
     session: Session, principal: Principal, project: str, allowed: Sequence[str]
-) -> _Access:
+) -> Access:
     """Unauthenticated for the anonymous caller; NotFound for an unknown project; Forbidden
     unless the caller is a platform admin or holds one of `allowed` in the project."""
     if principal.is_anonymous:
@@ -96,18 +97,18 @@ def _access(
     if row is None:
         raise UnknownProject()
     roles = frozenset(row[1] or ())
-    access = _Access(row[0], roles, principal.is_superuser, principal.user_id)
+    access = Access(row[0], roles, principal.is_superuser, principal.user_id)
     if not access.superuser and not roles & set(allowed):
         raise Forbidden(f"not allowed: needs one of {', '.join(allowed)} in project {project}")
     return access
 
 
-def _admin(session: Session, principal: Principal, project: str) -> _Access:
-    return _access(session, principal, project, (ROLE_PROJECT_ADMIN,))
+def admin_access(session: Session, principal: Principal, project: str) -> Access:
+    return project_access(session, principal, project, (ROLE_PROJECT_ADMIN,))
 
 
 @dataclass(frozen=True, slots=True)
-class _Acl:
+class Acl:
     """One of the two ACLs: its link table, the column naming what it guards, the table of
     what it guards, and the entity type its audit entries carry."""
 
@@ -117,11 +118,11 @@ class _Acl:
     entity_type: str
 
 
-TOPIC_ACL = _Acl(T_TOPIC_ACL, "topic_id", T_TOPIC, "msg_topic")
-SUBSCRIPTION_ACL = _Acl(T_SUB_ACL, "subscription_id", T_SUB, "msg_subscription")
+TOPIC_ACL = Acl(T_TOPIC_ACL, "topic_id", T_TOPIC, "msg_topic")
+SUBSCRIPTION_ACL = Acl(T_SUB_ACL, "subscription_id", T_SUB, "msg_subscription")
 
 
-def _in_acl(session: Session, acl: _Acl, entity_id: int, user_id: int | None) -> bool:
+def in_acl(session: Session, acl: Acl, entity_id: int, user_id: int | None) -> bool:
     if user_id is None:
         return False
     table = acl.table
@@ -131,26 +132,26 @@ def _in_acl(session: Session, acl: _Acl, entity_id: int, user_id: int | None) ->
     return found is not None
 
 
-def _require_topic_acl(session: Session, access: _Access, topic: MsgTopic) -> None:
-    if not access.is_admin and not _in_acl(session, TOPIC_ACL, pk(topic), access.user_id):
+def require_topic_acl(session: Session, access: Access, topic: MsgTopic) -> None:
+    if not access.is_admin and not in_acl(session, TOPIC_ACL, pk(topic), access.user_id):
         raise Forbidden(f"not allowed: you are not in the ACL of topic {topic.name}")
 
 
-def _require_sub_acl(session: Session, access: _Access, sub: MsgSubscription) -> None:
-    if not access.is_admin and not _in_acl(session, SUBSCRIPTION_ACL, pk(sub), access.user_id):
+def require_sub_acl(session: Session, access: Access, sub: MsgSubscription) -> None:
+    if not access.is_admin and not in_acl(session, SUBSCRIPTION_ACL, pk(sub), access.user_id):
         raise Forbidden(f"not allowed: you are not in the ACL of subscription {sub.name}")
 
 
-def _consumer_sub(
+def consumer_sub(
     session: Session, principal: Principal, project: str, subscription: str, *, lock: bool
-) -> tuple[_Access, MsgSubscription]:
-    access = _access(session, principal, project, (ROLE_PROJECT_ADMIN, ROLE_CONSUMER))
-    sub = _sub(session, access.project_id, subscription, lock=lock)
-    _require_sub_acl(session, access, sub)
+) -> tuple[Access, MsgSubscription]:
+    access = project_access(session, principal, project, (ROLE_PROJECT_ADMIN, ROLE_CONSUMER))
+    sub = sub_row(session, access.project_id, subscription, lock=lock)
+    require_sub_acl(session, access, sub)
     return access, sub
 
 
-def _audit(
+def record_audit(
     session: Session,
     principal: Principal,
     action: str,
@@ -173,7 +174,7 @@ def _audit(
 # --- lookups and views --------------------------------------------------------------------
 
 
-def _topic(session: Session, project_id: int, name: str) -> MsgTopic:
+def topic_row(session: Session, project_id: int, name: str) -> MsgTopic:
     # populate_existing: publish moves counters with Core UPDATEs behind the ORM's back
     topic = session.execute(
         select(MsgTopic)
@@ -185,7 +186,7 @@ def _topic(session: Session, project_id: int, name: str) -> MsgTopic:
     return topic
 
 
-def _sub(session: Session, project_id: int, name: str, *, lock: bool = False) -> MsgSubscription:
+def sub_row(session: Session, project_id: int, name: str, *, lock: bool = False) -> MsgSubscription:
     stmt = (
         select(MsgSubscription)
         .where(T_SUB.c.project_id == project_id, T_SUB.c.name == name)
@@ -199,7 +200,7 @@ def _sub(session: Session, project_id: int, name: str, *, lock: bool = False) ->
     return sub
 
 
-def _subject_of(session: Session, user_id: int | None) -> str | None:
+def subject_of(session: Session, user_id: int | None) -> str | None:
     if user_id is None:
         return None
     return session.execute(
@@ -207,18 +208,18 @@ def _subject_of(session: Session, user_id: int | None) -> str | None:
     ).scalar_one_or_none()
 
 
-def _project_view(session: Session, project: MsgProject) -> ProjectView:
+def project_view(session: Session, project: MsgProject) -> ProjectView:
     return ProjectView(
         id=pk(project),
         name=project.name,
         description=project.description,
         created_at=project.created_at,
         modified_at=project.modified_at,
-        created_by=_subject_of(session, project.created_by),
+        created_by=subject_of(session, project.created_by),
     )
 
 
-def _topic_view(project: str, topic: MsgTopic) -> TopicView:
+def topic_view(project: str, topic: MsgTopic) -> TopicView:
     return TopicView(
         id=pk(topic),
         project=project,
@@ -235,7 +236,7 @@ def settings_of(sub: MsgSubscription) -> PushSettings:
     return PushSettings(**{name: getattr(sub, name) for name in PUSH_FIELDS})
 
 
-def _sub_view(project: str, sub: MsgSubscription) -> SubscriptionView:
+def sub_view(project: str, sub: MsgSubscription) -> SubscriptionView:
     return SubscriptionView(
         id=pk(sub),
         project=project,
@@ -272,7 +273,7 @@ def _push_status(project: str, sub: MsgSubscription) -> str:
     return f"Subscription /projects/{project}/subscriptions/{sub.name} is currently active"
 
 
-def _ams_page(
+def ams_page(
     session: Session, stmt: Select[Any], key: Any, page_size: int | None, page_token: str | None
 ) -> tuple[list[Any], str, int]:
     """AMS paging: ascending ids; the token is the (base64) id of the next page's first
@@ -300,7 +301,7 @@ def _ams_page(
 # --- ACLs ---------------------------------------------------------------------------------
 
 
-def _acl_subjects(session: Session, acl: _Acl, entity_id: int) -> list[str]:
+def acl_subjects(session: Session, acl: Acl, entity_id: int) -> list[str]:
     return list(
         session.execute(
             select(T_USER.c.subject)
@@ -311,11 +312,11 @@ def _acl_subjects(session: Session, acl: _Acl, entity_id: int) -> list[str]:
     )
 
 
-def _replace_acl(
+def replace_acl(
     session: Session,
     principal: Principal,
-    access: _Access,
-    acl: _Acl,
+    access: Access,
+    acl: Acl,
     entity_id: int,
     name: str,
     users: object,
@@ -334,7 +335,7 @@ def _replace_acl(
     missing = [u for u in wanted if u not in found]
     if missing:
         raise AmsNotFound(f"User(s): {', '.join(missing)} do not exist")
-    before = _acl_subjects(session, acl, entity_id)
+    before = acl_subjects(session, acl, entity_id)
     session.execute(delete(acl.table).where(acl.table.c[acl.key] == entity_id))
     if wanted:
         session.execute(
@@ -343,7 +344,7 @@ def _replace_acl(
     session.flush()
     after = sorted(wanted)
     if before != after:
-        _audit(
+        record_audit(
             session,
             principal,
             f"{acl.entity_type}.acl",
@@ -358,7 +359,7 @@ def _replace_acl(
 # --- usage --------------------------------------------------------------------------------
 
 
-def _add_usage(session: Session, project_id: int, user_id: int | None, **deltas: int) -> None:
+def add_usage(session: Session, project_id: int, user_id: int | None, **deltas: int) -> None:
     """Add to the user's counters in the project in one statement (an upsert)."""
     if user_id is None:  # the platform itself (e.g. the push worker) is not a user
         return
@@ -377,7 +378,7 @@ def _add_usage(session: Session, project_id: int, user_id: int | None, **deltas:
 # --- push settings (a new subscription's and a changed one's) -----------------------------
 
 
-def _apply_push(sub: MsgSubscription, settings: PushSettings, now: datetime) -> None:
+def apply_push(sub: MsgSubscription, settings: PushSettings, now: datetime) -> None:
     for name in PUSH_FIELDS:
         setattr(sub, name, getattr(settings, name))
     sub.push_status = ""
@@ -387,7 +388,7 @@ def _apply_push(sub: MsgSubscription, settings: PushSettings, now: datetime) -> 
     sub.next_attempt_at = now if settings.is_push and settings.verified else None
 
 
-def _push_changes(before: PushSettings, after: PushSettings) -> dict[str, list[Any]]:
+def push_changes(before: PushSettings, after: PushSettings) -> dict[str, list[Any]]:
     """The audit diff of a push configuration; audit.record masks its secrets."""
     changes: dict[str, list[Any]] = {}
     for name in PUSH_FIELDS:
@@ -397,7 +398,7 @@ def _push_changes(before: PushSettings, after: PushSettings) -> dict[str, list[A
     return changes
 
 
-def _check_destination(settings: PushSettings, egress: EgressPolicy) -> None:
+def check_destination(settings: PushSettings, egress: EgressPolicy) -> None:
     """Where a push configuration sends messages, judged by the egress policy now (the
     delivery checks again when it connects)."""
     if settings.push_type == PUSH_HTTP:

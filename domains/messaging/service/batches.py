@@ -28,10 +28,10 @@ from domains.messaging.service._common import (
     T_TOPIC_ACL,
     T_USER,
     TOPIC_ACL,
-    _access,
-    _admin,
-    _sub_view,
-    _topic_view,
+    admin_access,
+    project_access,
+    sub_view,
+    topic_view,
 )
 from domains.messaging.service.projects import get_project
 from domains.messaging.service.subscriptions import get_subscription
@@ -41,7 +41,7 @@ from domains.messaging.views import Offsets, ProjectView, SubscriptionView, Topi
 
 def project_roles(session: Session, principal: Principal, *, project: str) -> frozenset[str]:
     """The caller's roles in a project they belong to; platform admins hold every role."""
-    access = _access(session, principal, project, PROJECT_ROLES)
+    access = project_access(session, principal, project, PROJECT_ROLES)
     return frozenset(PROJECT_ROLES) if access.superuser else access.roles
 
 
@@ -84,7 +84,7 @@ def topics_by_name(
     """Those of the named topics the caller may read (get_topic's rule), in one statement;
     the others are left out, not refused (a consumer may see a subscription's topic name
     without being allowed to read the topic)."""
-    access = _access(session, principal, project, PROJECT_ROLES)
+    access = project_access(session, principal, project, PROJECT_ROLES)
     if not access.is_admin and ROLE_PUBLISHER not in access.roles:
         return {}
     stmt = (
@@ -95,7 +95,7 @@ def topics_by_name(
     if not access.is_admin:
         acl = select(T_TOPIC_ACL.c.topic_id).where(T_TOPIC_ACL.c.user_id == access.user_id)
         stmt = stmt.where(T_TOPIC.c.id.in_(acl))
-    return {row.name: _topic_view(project, row) for row in session.execute(stmt).scalars()}
+    return {row.name: topic_view(project, row) for row in session.execute(stmt).scalars()}
 
 
 def acls(
@@ -103,7 +103,7 @@ def acls(
 ) -> dict[int, list[str]]:
     """The ACLs (subjects) of many topics (`kind` "topic") or subscriptions ("subscription")
     of the project, in one statement; project admins only, like get_*_acl."""
-    access = _admin(session, principal, project)
+    access = admin_access(session, principal, project)
     acl = TOPIC_ACL if kind == "topic" else SUBSCRIPTION_ACL
     table, key, owner = acl.table, acl.key, acl.owner
     rows = session.execute(
@@ -124,7 +124,7 @@ def subscriptions_of_topics(
 ) -> dict[int, list[SubscriptionView]]:
     """The subscriptions of many topics of the project (topic_subscriptions' rule: project
     admins only), by topic id, in one statement."""
-    access = _admin(session, principal, project)
+    access = admin_access(session, principal, project)
     rows = session.execute(
         select(MsgSubscription)
         .where(T_SUB.c.project_id == access.project_id, T_SUB.c.topic_id.in_(list(topic_ids)))
@@ -134,7 +134,7 @@ def subscriptions_of_topics(
     found: dict[int, list[SubscriptionView]] = {i: [] for i in topic_ids}
     for sub in rows:
         assert sub.topic_id is not None
-        found[sub.topic_id].append(_sub_view(project, sub))
+        found[sub.topic_id].append(sub_view(project, sub))
     return found
 
 
@@ -143,7 +143,7 @@ def offsets_of(
 ) -> dict[str, Offsets]:
     """`offsets` of many subscriptions of the project in three statements; those the caller
     may not read, or whose topic is gone, are left out."""
-    access = _access(session, principal, project, (ROLE_PROJECT_ADMIN, ROLE_CONSUMER))
+    access = project_access(session, principal, project, (ROLE_PROJECT_ADMIN, ROLE_CONSUMER))
     stmt = select(T_SUB.c.name, T_SUB.c.offset, T_SUB.c.topic_id).where(
         T_SUB.c.project_id == access.project_id,
         T_SUB.c.name.in_(list(subscriptions)),

@@ -19,12 +19,12 @@ from domains.messaging.models import ROLE_CONSUMER, ROLE_PROJECT_ADMIN
 from domains.messaging.service._common import (
     T_MESSAGE,
     T_TOPIC,
-    _access,
-    _add_usage,
-    _audit,
-    _consumer_sub,
-    _require_sub_acl,
-    _sub,
+    add_usage,
+    consumer_sub,
+    project_access,
+    record_audit,
+    require_sub_acl,
+    sub_row,
 )
 from domains.messaging.views import Offsets, ReceivedMessage
 
@@ -73,11 +73,11 @@ def pull(
     """Up to `max_messages` messages from the committed offset on: what was pulled and not
     acknowledged comes again. Sets next_offset past the last one and pending_ack_at = now.
     Never waits: a long-polling caller waits on `notify` outside the transaction."""
-    access = _access(session, principal, project, (ROLE_PROJECT_ADMIN, ROLE_CONSUMER))
-    sub = _sub(session, access.project_id, subscription, lock=True)
+    access = project_access(session, principal, project, (ROLE_PROJECT_ADMIN, ROLE_CONSUMER))
+    sub = sub_row(session, access.project_id, subscription, lock=True)
     if sub.push_type and not principal.is_superuser:
         raise Forbidden("only the push worker may pull from a push subscription")
-    _require_sub_acl(session, access, sub)
+    require_sub_acl(session, access, sub)
     if sub.topic_id is None:
         raise AmsConflict(NO_TOPIC)
     received = read_messages(
@@ -95,7 +95,7 @@ def pull(
         out = sum(m.size for m in received)
         sub.message_count += len(received)
         sub.bytes_out += out
-        _add_usage(
+        add_usage(
             session, access.project_id, access.user_id, messages_out=len(received), bytes_out=out
         )
     session.flush()
@@ -115,7 +115,7 @@ def acknowledge(
     ack id form (400), "no ack pending", "wrong ack" (max+1 outside (offset, next_offset]),
     then the deadline in whole seconds (408 "ack timeout" when more than ackDeadline
     seconds passed since the pull)."""
-    _, sub = _consumer_sub(session, principal, project, subscription, lock=True)
+    _, sub = consumer_sub(session, principal, project, subscription, lock=True)
     highest = rules.parse_ack_ids(project, subscription, ack_ids)
     target = highest + 1
     if sub.pending_ack_at is None:
@@ -144,7 +144,7 @@ def _bounds(session: Session, topic_id: int) -> tuple[int, int]:
 
 
 def offsets(session: Session, principal: Principal, *, project: str, subscription: str) -> Offsets:
-    _, sub = _consumer_sub(session, principal, project, subscription, lock=False)
+    _, sub = consumer_sub(session, principal, project, subscription, lock=False)
     if sub.topic_id is None:
         raise AmsConflict(NO_TOPIC)
     low, high = _bounds(session, sub.topic_id)
@@ -160,7 +160,7 @@ def time_to_offset(
     time: str | datetime,
 ) -> int:
     """The first offset published at or after `time`; Conflict when there is none."""
-    _, sub = _consumer_sub(session, principal, project, subscription, lock=False)
+    _, sub = consumer_sub(session, principal, project, subscription, lock=False)
     moment = rules.parse_zulu(time) if isinstance(time, str) else time
     if sub.topic_id is None:
         raise AmsConflict(NO_TOPIC)
@@ -179,7 +179,7 @@ def modify_offset(
     session: Session, principal: Principal, *, project: str, subscription: str, offset: int
 ) -> None:
     """Move the committed offset anywhere in [min, max]; any pending ack is dropped."""
-    _, sub = _consumer_sub(session, principal, project, subscription, lock=True)
+    _, sub = consumer_sub(session, principal, project, subscription, lock=True)
     if sub.topic_id is None:
         raise AmsConflict(NO_TOPIC)
     low, high = _bounds(session, sub.topic_id)
@@ -190,7 +190,7 @@ def modify_offset(
     sub.next_offset = offset
     sub.pending_ack_at = None
     session.flush()
-    _audit(
+    record_audit(
         session,
         principal,
         "msg_subscription.offset",

@@ -17,11 +17,11 @@ from domains.messaging.service._common import (
     T_TOPIC,
     T_USAGE,
     T_USER,
-    _access,
-    _admin,
-    _consumer_sub,
-    _require_topic_acl,
-    _topic,
+    admin_access,
+    consumer_sub,
+    project_access,
+    require_topic_acl,
+    topic_row,
 )
 from domains.messaging.views import ProjectMetrics, SubscriptionMetrics, TopicMetrics, Usage
 
@@ -29,9 +29,9 @@ from domains.messaging.views import ProjectMetrics, SubscriptionMetrics, TopicMe
 def topic_metrics(
     session: Session, principal: Principal, *, project: str, topic: str
 ) -> TopicMetrics:
-    access = _access(session, principal, project, (ROLE_PROJECT_ADMIN, ROLE_PUBLISHER))
-    row = _topic(session, access.project_id, topic)
-    _require_topic_acl(session, access, row)
+    access = project_access(session, principal, project, (ROLE_PROJECT_ADMIN, ROLE_PUBLISHER))
+    row = topic_row(session, access.project_id, topic)
+    require_topic_acl(session, access, row)
     subs = session.execute(
         select(func.count()).select_from(T_SUB).where(T_SUB.c.topic_id == pk(row))
     ).scalar_one()
@@ -47,7 +47,7 @@ def topic_metrics(
 def subscription_metrics(
     session: Session, principal: Principal, *, project: str, subscription: str
 ) -> SubscriptionMetrics:
-    _, sub = _consumer_sub(session, principal, project, subscription, lock=False)
+    _, sub = consumer_sub(session, principal, project, subscription, lock=False)
     return SubscriptionMetrics(
         subscription=f"/projects/{project}/subscriptions/{subscription}",
         messages=sub.message_count,
@@ -67,7 +67,7 @@ def _usage(row: Any) -> Usage:
 
 def project_metrics(session: Session, principal: Principal, *, project: str) -> ProjectMetrics:
     """Counts of topics and subscriptions; messages and bytes in and out, in all and per user."""
-    access = _admin(session, principal, project)
+    access = admin_access(session, principal, project)
     pid = access.project_id
     topics = session.execute(
         select(func.count()).select_from(T_TOPIC).where(T_TOPIC.c.project_id == pid)

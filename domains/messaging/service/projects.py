@@ -31,10 +31,10 @@ from domains.messaging.service._common import (
     T_TOPIC,
     T_TOPIC_ACL,
     T_USER,
-    _access,
-    _admin,
-    _audit,
-    _project_view,
+    admin_access,
+    project_access,
+    project_view,
+    record_audit,
 )
 from domains.messaging.views import MemberView, ProfileView, ProjectRoles, ProjectView
 
@@ -57,7 +57,7 @@ def create_project(
     )
     session.add(project)
     session.flush()
-    _audit(
+    record_audit(
         session,
         principal,
         "msg_project.create",
@@ -66,14 +66,14 @@ def create_project(
         name,
         {"description": [None, description]},
     )
-    return _project_view(session, project)
+    return project_view(session, project)
 
 
 def get_project(session: Session, principal: Principal, *, project: str) -> ProjectView:
-    access = _access(
+    access = project_access(
         session, principal, project, (ROLE_PROJECT_ADMIN, ROLE_PUBLISHER, ROLE_CONSUMER)
     )
-    return _project_view(session, access.project)
+    return project_view(session, access.project)
 
 
 def list_projects(session: Session, principal: Principal) -> list[ProjectView]:
@@ -84,7 +84,7 @@ def list_projects(session: Session, principal: Principal) -> list[ProjectView]:
     if not principal.is_superuser:
         mine = select(T_MEMBER.c.project_id).where(T_MEMBER.c.user_id == principal.user_id)
         stmt = stmt.where(T_PROJECT.c.id.in_(mine))
-    return [_project_view(session, p) for p in session.execute(stmt).scalars()]
+    return [project_view(session, p) for p in session.execute(stmt).scalars()]
 
 
 def user_profile(session: Session, principal: Principal) -> ProfileView:
@@ -114,7 +114,7 @@ def update_project(
     new_name: str | None = None,
 ) -> ProjectView:
     require_superuser(principal)
-    row = _access(session, principal, project, ()).project
+    row = project_access(session, principal, project, ()).project
     before = {"name": row.name, "description": row.description}
     if new_name is not None and new_name != row.name:
         rules.check_name("Project", new_name)
@@ -127,7 +127,7 @@ def update_project(
     if after != before:
         row.modified_at = utcnow()
         session.flush()
-        _audit(
+        record_audit(
             session,
             principal,
             "msg_project.update",
@@ -136,24 +136,24 @@ def update_project(
             row.name,
             audit.diff(before, after),
         )
-    return _project_view(session, row)
+    return project_view(session, row)
 
 
 def delete_project(session: Session, principal: Principal, *, project: str) -> None:
     """Deletes the project with its topics, messages, subscriptions, members and ACLs."""
     require_superuser(principal)
-    row = _access(session, principal, project, ()).project
+    row = project_access(session, principal, project, ()).project
     project_id = pk(row)
     session.delete(row)
     session.flush()
-    _audit(session, principal, "msg_project.delete", "msg_project", project_id, project)
+    record_audit(session, principal, "msg_project.delete", "msg_project", project_id, project)
 
 
 def add_member(
     session: Session, principal: Principal, *, project: str, subject: str, roles: Sequence[str]
 ) -> MemberView:
     """Give a user (created by subject if new) these roles in the project (replacing any)."""
-    access = _admin(session, principal, project)
+    access = admin_access(session, principal, project)
     wanted = rules.check_roles(roles)
     user = user_by_subject(session, subject, create=True)
     member = session.get(MsgMember, (access.project_id, pk(user)))
@@ -165,7 +165,7 @@ def add_member(
         member.roles = wanted
     session.flush()
     if before != wanted:
-        _audit(
+        record_audit(
             session,
             principal,
             "msg_project.member",
@@ -179,7 +179,7 @@ def add_member(
 
 def remove_member(session: Session, principal: Principal, *, project: str, subject: str) -> None:
     """Remove a user from the project and from its topics' and subscriptions' ACLs."""
-    access = _admin(session, principal, project)
+    access = admin_access(session, principal, project)
     user_id = session.execute(
         select(T_USER.c.id).where(T_USER.c.subject == subject)
     ).scalar_one_or_none()
@@ -201,7 +201,7 @@ def remove_member(session: Session, principal: Principal, *, project: str, subje
         )
     )
     session.flush()
-    _audit(
+    record_audit(
         session,
         principal,
         "msg_project.member",
@@ -213,7 +213,7 @@ def remove_member(session: Session, principal: Principal, *, project: str, subje
 
 
 def list_members(session: Session, principal: Principal, *, project: str) -> list[MemberView]:
-    access = _admin(session, principal, project)
+    access = admin_access(session, principal, project)
     rows = session.execute(
         select(T_USER.c.subject, T_MEMBER.c.user_id, T_MEMBER.c.roles)
         .join(T_USER, T_USER.c.id == T_MEMBER.c.user_id)

@@ -20,10 +20,10 @@ from domains.messaging.service._common import (
     T_SUB,
     T_TOPIC,
     TOPIC_ACL,
-    _access,
-    _add_usage,
-    _in_acl,
-    _record_event,
+    add_usage,
+    in_acl,
+    project_access,
+    record_event,
 )
 
 
@@ -66,7 +66,7 @@ def publish(
     The offsets come from one `UPDATE msg_topic ... RETURNING next_offset`: on PostgreSQL
     it row-locks the topic until commit, so publishes to a topic commit in offset order and
     a reader never sees offset n+1 before n. The batch goes in with one executemany."""
-    access = _access(session, principal, project, (ROLE_PROJECT_ADMIN, ROLE_PUBLISHER))
+    access = project_access(session, principal, project, (ROLE_PROJECT_ADMIN, ROLE_PUBLISHER))
     topic_id = session.execute(
         select(T_TOPIC.c.id).where(
             T_TOPIC.c.project_id == access.project_id, T_TOPIC.c.name == topic
@@ -74,7 +74,7 @@ def publish(
     ).scalar_one_or_none()
     if topic_id is None:
         raise AmsNotFound("Topic doesn't exist")
-    if not access.is_admin and not _in_acl(session, TOPIC_ACL, topic_id, access.user_id):
+    if not access.is_admin and not in_acl(session, TOPIC_ACL, topic_id, access.user_id):
         raise Forbidden(f"not allowed: you are not in the ACL of topic {topic}")
     batch = _check_messages(messages, max_message_bytes)
     count, total = len(batch), sum(m.size for m in batch)
@@ -106,7 +106,7 @@ def publish(
             for i, m in enumerate(batch)
         ],
     )
-    _add_usage(session, access.project_id, access.user_id, messages_in=count, bytes_in=total)
+    add_usage(session, access.project_id, access.user_id, messages_in=count, bytes_in=total)
     pushed = session.execute(
         select(T_SUB.c.id)
         .where(
@@ -129,7 +129,7 @@ def publish(
             .values(next_attempt_at=now)
         )
         # work elsewhere (push delivery) only where a push subscription will take it
-        _record_event(
+        record_event(
             session,
             "messaging.published",
             {

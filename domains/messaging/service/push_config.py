@@ -18,15 +18,15 @@ from domains.messaging.errors import AmsConflict, VerificationFailed
 from domains.messaging.models import MsgSubscription
 from domains.messaging.rules import PUSH_HTTP
 from domains.messaging.service._common import (
-    _admin,
-    _apply_push,
-    _audit,
-    _check_destination,
-    _push_changes,
-    _record_event,
-    _sub,
-    _sub_view,
+    admin_access,
+    apply_push,
+    check_destination,
+    push_changes,
+    record_audit,
+    record_event,
     settings_of,
+    sub_row,
+    sub_view,
 )
 from domains.messaging.views import SubscriptionView
 
@@ -44,32 +44,32 @@ def modify_push_config(
     now: datetime | None = None,
 ) -> SubscriptionView:
     """`{}` (or None) turns the subscription back into a pull one (rules.parse_push_config)."""
-    access = _admin(session, principal, project)
-    sub = _sub(session, access.project_id, subscription)
+    access = admin_access(session, principal, project)
+    sub = sub_row(session, access.project_id, subscription)
     before = settings_of(sub)
     after = rules.parse_push_config(push_config, before, allow_insecure=egress.allow_loopback)
     if after != before:
-        _check_destination(after, egress)
-        _apply_push(sub, after, now or utcnow())
+        check_destination(after, egress)
+        apply_push(sub, after, now or utcnow())
         session.flush()
-        _audit(
+        record_audit(
             session,
             principal,
             "msg_subscription.push_config",
             "msg_subscription",
             pk(sub),
             f"{project}/{subscription}",
-            _push_changes(before, after),
+            push_changes(before, after),
         )
-        _record_event(session, "messaging.push_changed", {"subscription_id": pk(sub)})
-    return _sub_view(project, sub)
+        record_event(session, "messaging.push_changed", {"subscription_id": pk(sub)})
+    return sub_view(project, sub)
 
 
 def _unverified_push_sub(
     session: Session, principal: Principal, project: str, subscription: str
 ) -> MsgSubscription:
-    access = _admin(session, principal, project)
-    sub = _sub(session, access.project_id, subscription)
+    access = admin_access(session, principal, project)
+    sub = sub_row(session, access.project_id, subscription)
     if sub.push_type != PUSH_HTTP:
         raise AmsConflict("Subscription is not in http push mode")
     if sub.verified:
@@ -111,7 +111,7 @@ def verify_push_endpoint(
     sub.verified = True
     sub.next_attempt_at = now or utcnow()
     session.flush()
-    _audit(
+    record_audit(
         session,
         principal,
         "msg_subscription.verify",
@@ -120,5 +120,5 @@ def verify_push_endpoint(
         f"{project}/{subscription}",
         {"verified": [False, True]},
     )
-    _record_event(session, "messaging.push_changed", {"subscription_id": pk(sub)})
-    return _sub_view(project, sub)
+    record_event(session, "messaging.push_changed", {"subscription_id": pk(sub)})
+    return sub_view(project, sub)

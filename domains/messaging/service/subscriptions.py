@@ -20,20 +20,20 @@ from domains.messaging.service._common import (
     SUBSCRIPTION_ACL,
     T_SUB,
     T_SUB_ACL,
-    _access,
-    _acl_subjects,
-    _admin,
-    _ams_page,
-    _apply_push,
-    _audit,
-    _check_destination,
-    _push_changes,
-    _record_event,
-    _replace_acl,
-    _require_sub_acl,
-    _sub,
-    _sub_view,
-    _topic,
+    acl_subjects,
+    admin_access,
+    ams_page,
+    apply_push,
+    check_destination,
+    project_access,
+    push_changes,
+    record_audit,
+    record_event,
+    replace_acl,
+    require_sub_acl,
+    sub_row,
+    sub_view,
+    topic_row,
 )
 from domains.messaging.views import AmsPage, SubscriptionView
 
@@ -52,15 +52,15 @@ def create_subscription(
 ) -> SubscriptionView:
     """`topic` is "projects/P/topics/T" (leading slash optional), in this project. A new
     subscription starts at the topic's end: it sees only messages published after it."""
-    access = _admin(session, principal, project)
+    access = admin_access(session, principal, project)
     rules.check_name("Subscription", subscription)
     topic_project, topic_name = rules.parse_topic_ref(topic)
     deadline = rules.check_ack_deadline(ack_deadline)
     settings = rules.parse_push_config(push_config, allow_insecure=egress.allow_loopback)
-    _check_destination(settings, egress)
+    check_destination(settings, egress)
     if topic_project != project:
         raise AmsNotFound("Topic doesn't exist")
-    target = _topic(session, access.project_id, topic_name)
+    target = topic_row(session, access.project_id, topic_name)
     taken = session.execute(
         select(T_SUB.c.id).where(
             T_SUB.c.project_id == access.project_id, T_SUB.c.name == subscription
@@ -79,15 +79,15 @@ def create_subscription(
         next_offset=target.next_offset,
         created_at=now,
     )
-    _apply_push(sub, settings, now)
+    apply_push(sub, settings, now)
     session.add(sub)
     session.flush()
     changes: dict[str, list[Any]] = {
         "topic": [None, topic_name],
         "ack_deadline": [None, deadline],
-        **_push_changes(rules.PULL, settings),
+        **push_changes(rules.PULL, settings),
     }
-    _audit(
+    record_audit(
         session,
         principal,
         "msg_subscription.create",
@@ -97,17 +97,17 @@ def create_subscription(
         changes,
     )
     if settings.is_push:
-        _record_event(session, "messaging.push_changed", {"subscription_id": pk(sub)})
-    return _sub_view(project, sub)
+        record_event(session, "messaging.push_changed", {"subscription_id": pk(sub)})
+    return sub_view(project, sub)
 
 
 def get_subscription(
     session: Session, principal: Principal, *, project: str, subscription: str
 ) -> SubscriptionView:
-    access = _access(session, principal, project, (ROLE_PROJECT_ADMIN, ROLE_CONSUMER))
-    sub = _sub(session, access.project_id, subscription)
-    _require_sub_acl(session, access, sub)
-    return _sub_view(project, sub)
+    access = project_access(session, principal, project, (ROLE_PROJECT_ADMIN, ROLE_CONSUMER))
+    sub = sub_row(session, access.project_id, subscription)
+    require_sub_acl(session, access, sub)
+    return sub_view(project, sub)
 
 
 def list_subscriptions(
@@ -119,7 +119,7 @@ def list_subscriptions(
     page_token: str | None = None,
 ) -> AmsPage[SubscriptionView]:
     """A consumer sees only the subscriptions whose ACL lists them."""
-    access = _access(session, principal, project, (ROLE_PROJECT_ADMIN, ROLE_CONSUMER))
+    access = project_access(session, principal, project, (ROLE_PROJECT_ADMIN, ROLE_CONSUMER))
     stmt = (
         select(MsgSubscription)
         .where(T_SUB.c.project_id == access.project_id)
@@ -128,19 +128,19 @@ def list_subscriptions(
     if not access.is_admin:
         acl = select(T_SUB_ACL.c.subscription_id).where(T_SUB_ACL.c.user_id == access.user_id)
         stmt = stmt.where(T_SUB.c.id.in_(acl))
-    rows, token, total = _ams_page(session, stmt, T_SUB.c.id, page_size, page_token)
-    return AmsPage([_sub_view(project, r[0]) for r in rows], token, total)
+    rows, token, total = ams_page(session, stmt, T_SUB.c.id, page_size, page_token)
+    return AmsPage([sub_view(project, r[0]) for r in rows], token, total)
 
 
 def delete_subscription(
     session: Session, principal: Principal, *, project: str, subscription: str
 ) -> None:
-    access = _admin(session, principal, project)
-    sub = _sub(session, access.project_id, subscription)
+    access = admin_access(session, principal, project)
+    sub = sub_row(session, access.project_id, subscription)
     sub_id, was_push = pk(sub), bool(sub.push_type)
     session.delete(sub)
     session.flush()
-    _audit(
+    record_audit(
         session,
         principal,
         "msg_subscription.delete",
@@ -149,22 +149,22 @@ def delete_subscription(
         f"{project}/{subscription}",
     )
     if was_push:
-        _record_event(session, "messaging.push_changed", {"subscription_id": sub_id})
+        record_event(session, "messaging.push_changed", {"subscription_id": sub_id})
 
 
 def modify_ack_deadline(
     session: Session, principal: Principal, *, project: str, subscription: str, ack_deadline: int
 ) -> SubscriptionView:
     """0..600 (0 means the default, 10 s)."""
-    access = _access(session, principal, project, (ROLE_PROJECT_ADMIN, ROLE_CONSUMER))
-    sub = _sub(session, access.project_id, subscription)
-    _require_sub_acl(session, access, sub)
+    access = project_access(session, principal, project, (ROLE_PROJECT_ADMIN, ROLE_CONSUMER))
+    sub = sub_row(session, access.project_id, subscription)
+    require_sub_acl(session, access, sub)
     deadline = rules.check_ack_deadline(ack_deadline)
     if deadline != sub.ack_deadline:
         before = sub.ack_deadline
         sub.ack_deadline = deadline
         session.flush()
-        _audit(
+        record_audit(
             session,
             principal,
             "msg_subscription.ack_deadline",
@@ -173,15 +173,15 @@ def modify_ack_deadline(
             f"{project}/{subscription}",
             {"ack_deadline": [before, deadline]},
         )
-    return _sub_view(project, sub)
+    return sub_view(project, sub)
 
 
 def get_subscription_acl(
     session: Session, principal: Principal, *, project: str, subscription: str
 ) -> list[str]:
-    access = _admin(session, principal, project)
-    sub = _sub(session, access.project_id, subscription)
-    return _acl_subjects(session, SUBSCRIPTION_ACL, pk(sub))
+    access = admin_access(session, principal, project)
+    sub = sub_row(session, access.project_id, subscription)
+    return acl_subjects(session, SUBSCRIPTION_ACL, pk(sub))
 
 
 def modify_subscription_acl(
@@ -192,8 +192,8 @@ def modify_subscription_acl(
     subscription: str,
     users: Sequence[str],
 ) -> list[str]:
-    access = _admin(session, principal, project)
-    sub = _sub(session, access.project_id, subscription)
-    return _replace_acl(
+    access = admin_access(session, principal, project)
+    sub = sub_row(session, access.project_id, subscription)
+    return replace_acl(
         session, principal, access, SUBSCRIPTION_ACL, pk(sub), f"{project}/{subscription}", users
     )

@@ -17,21 +17,21 @@ from domains.messaging.service._common import (
     T_TOPIC,
     T_TOPIC_ACL,
     TOPIC_ACL,
-    _access,
-    _acl_subjects,
-    _admin,
-    _ams_page,
-    _audit,
-    _replace_acl,
-    _require_topic_acl,
-    _topic,
-    _topic_view,
+    acl_subjects,
+    admin_access,
+    ams_page,
+    project_access,
+    record_audit,
+    replace_acl,
+    require_topic_acl,
+    topic_row,
+    topic_view,
 )
 from domains.messaging.views import AmsPage, TopicView
 
 
 def create_topic(session: Session, principal: Principal, *, project: str, topic: str) -> TopicView:
-    access = _admin(session, principal, project)
+    access = admin_access(session, principal, project)
     rules.check_name("Topic", topic)
     taken = session.execute(
         select(T_TOPIC.c.id).where(
@@ -43,15 +43,15 @@ def create_topic(session: Session, principal: Principal, *, project: str, topic:
     row = MsgTopic(project_id=access.project_id, name=topic)
     session.add(row)
     session.flush()
-    _audit(session, principal, "msg_topic.create", "msg_topic", pk(row), f"{project}/{topic}")
-    return _topic_view(project, row)
+    record_audit(session, principal, "msg_topic.create", "msg_topic", pk(row), f"{project}/{topic}")
+    return topic_view(project, row)
 
 
 def get_topic(session: Session, principal: Principal, *, project: str, topic: str) -> TopicView:
-    access = _access(session, principal, project, (ROLE_PROJECT_ADMIN, ROLE_PUBLISHER))
-    row = _topic(session, access.project_id, topic)
-    _require_topic_acl(session, access, row)
-    return _topic_view(project, row)
+    access = project_access(session, principal, project, (ROLE_PROJECT_ADMIN, ROLE_PUBLISHER))
+    row = topic_row(session, access.project_id, topic)
+    require_topic_acl(session, access, row)
+    return topic_view(project, row)
 
 
 def list_topics(
@@ -63,35 +63,37 @@ def list_topics(
     page_token: str | None = None,
 ) -> AmsPage[TopicView]:
     """A publisher sees only the topics whose ACL lists them."""
-    access = _access(session, principal, project, (ROLE_PROJECT_ADMIN, ROLE_PUBLISHER))
+    access = project_access(session, principal, project, (ROLE_PROJECT_ADMIN, ROLE_PUBLISHER))
     stmt = select(MsgTopic).where(T_TOPIC.c.project_id == access.project_id)
     if not access.is_admin:
         acl = select(T_TOPIC_ACL.c.topic_id).where(T_TOPIC_ACL.c.user_id == access.user_id)
         stmt = stmt.where(T_TOPIC.c.id.in_(acl))
     stmt = stmt.execution_options(populate_existing=True)
-    rows, token, total = _ams_page(session, stmt, T_TOPIC.c.id, page_size, page_token)
-    return AmsPage([_topic_view(project, r[0]) for r in rows], token, total)
+    rows, token, total = ams_page(session, stmt, T_TOPIC.c.id, page_size, page_token)
+    return AmsPage([topic_view(project, r[0]) for r in rows], token, total)
 
 
 def delete_topic(session: Session, principal: Principal, *, project: str, topic: str) -> None:
     """Its messages go with it; its subscriptions stay, unable to pull (409)."""
-    access = _admin(session, principal, project)
-    row = _topic(session, access.project_id, topic)
+    access = admin_access(session, principal, project)
+    row = topic_row(session, access.project_id, topic)
     topic_id = pk(row)
     # what ON DELETE SET NULL does, said explicitly (and seen by this session at once)
     session.execute(update(T_SUB).where(T_SUB.c.topic_id == topic_id).values(topic_id=None))
     session.delete(row)
     session.flush()
     session.expire_all()
-    _audit(session, principal, "msg_topic.delete", "msg_topic", topic_id, f"{project}/{topic}")
+    record_audit(
+        session, principal, "msg_topic.delete", "msg_topic", topic_id, f"{project}/{topic}"
+    )
 
 
 def topic_subscriptions(
     session: Session, principal: Principal, *, project: str, topic: str
 ) -> list[str]:
     """The AMS names of the topic's subscriptions."""
-    access = _admin(session, principal, project)
-    row = _topic(session, access.project_id, topic)
+    access = admin_access(session, principal, project)
+    row = topic_row(session, access.project_id, topic)
     names = session.execute(
         select(T_SUB.c.name).where(T_SUB.c.topic_id == pk(row)).order_by(T_SUB.c.id)
     ).scalars()
@@ -99,14 +101,14 @@ def topic_subscriptions(
 
 
 def get_topic_acl(session: Session, principal: Principal, *, project: str, topic: str) -> list[str]:
-    access = _admin(session, principal, project)
-    row = _topic(session, access.project_id, topic)
-    return _acl_subjects(session, TOPIC_ACL, pk(row))
+    access = admin_access(session, principal, project)
+    row = topic_row(session, access.project_id, topic)
+    return acl_subjects(session, TOPIC_ACL, pk(row))
 
 
 def modify_topic_acl(
     session: Session, principal: Principal, *, project: str, topic: str, users: Sequence[str]
 ) -> list[str]:
-    access = _admin(session, principal, project)
-    row = _topic(session, access.project_id, topic)
-    return _replace_acl(session, principal, access, TOPIC_ACL, pk(row), f"{project}/{topic}", users)
+    access = admin_access(session, principal, project)
+    row = topic_row(session, access.project_id, topic)
+    return replace_acl(session, principal, access, TOPIC_ACL, pk(row), f"{project}/{topic}", users)
