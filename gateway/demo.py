@@ -188,4 +188,3 @@ def describe(issued: Sequence[IssuedPersona], path: Path) -> str:
         lines.append(f"  {p.key:<12} {p.name} <{p.email}>: {p.description}")
         lines.append(f"  {'':<12} x-api-key: {p.token}")
     return "\n".join(lines)
-

@@ -53,6 +53,7 @@ CSV_COLUMNS = (
 )
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
+
 def clean_text(value: str) -> str:
     """Drop what XML and iCal TEXT forbid (controls other than tab and line ends, U+FFFE,
     U+FFFF, lone surrogates): text stored before the input rule, or around it, must not

@@ -34,10 +34,16 @@ def test_a_body_that_is_not_utf8_is_400(gql: GraphQLClient) -> None:
 @pytest.mark.parametrize(
     ("body", "where"),
     [
-        (rb'{"query": "query($n: String!) { site(shortName: $n) { id } }",'
-         rb' "variables": {"n": "FZK\ud800"}}', "variables.n"),
-        (rb'{"query": "query($f: SiteFilter) { sites(filter: $f) { totalCount } }",'
-         rb' "variables": {"f": {"ngi": ["x", "\udfff"]}}}', "variables.f.ngi[1]"),
+        (
+            rb'{"query": "query($n: String!) { site(shortName: $n) { id } }",'
+            rb' "variables": {"n": "FZK\ud800"}}',
+            "variables.n",
+        ),
+        (
+            rb'{"query": "query($f: SiteFilter) { sites(filter: $f) { totalCount } }",'
+            rb' "variables": {"f": {"ngi": ["x", "\udfff"]}}}',
+            "variables.f.ngi[1]",
+        ),
         (rb'{"query": "{ __typename }", "operationName": "\ud800"}', "operationName"),
     ],
 )
@@ -46,19 +52,23 @@ def test_a_lone_surrogate_is_400_naming_where(gql: GraphQLClient, body: bytes, w
     assert response.status_code == 400
     assert response.text == f"{where}: a lone surrogate is not a Unicode character"
     # a proper pair (an emoji as JSON escapes it) is fine
-    fine = gql.post(
-        "query($n: String!) { site(shortName: $n) { id } }", {"n": "FZK\U0001f527"}
-    )
+    fine = gql.post("query($n: String!) { site(shortName: $n) { id } }", {"n": "FZK\U0001f527"})
     assert fine == {"data": {"site": None}}
 
 
 @pytest.mark.parametrize(
     ("body", "where"),
     [
-        (rb'{"query": "query($n: String!) { site(shortName: $n) { id } }",'
-         rb' "variables": {"n": "FZK\u0000"}}', "variables.n"),
-        (rb'{"query": "query($f: SiteFilter) { sites(filter: $f) { totalCount } }",'
-         rb' "variables": {"f": {"ngi": ["x", "\u0000"]}}}', "variables.f.ngi[1]"),
+        (
+            rb'{"query": "query($n: String!) { site(shortName: $n) { id } }",'
+            rb' "variables": {"n": "FZK\u0000"}}',
+            "variables.n",
+        ),
+        (
+            rb'{"query": "query($f: SiteFilter) { sites(filter: $f) { totalCount } }",'
+            rb' "variables": {"f": {"ngi": ["x", "\u0000"]}}}',
+            "variables.f.ngi[1]",
+        ),
         (rb'{"query": "{ __typename }", "variables": {"a\u0000": 1}}', "variables.a\\x00"),
     ],
 )

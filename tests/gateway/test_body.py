@@ -199,10 +199,13 @@ def test_settings_keep_room_for_one_largest_message() -> None:
         Settings.from_env(
             {"OPSGRAPH_MAX_MESSAGE_BYTES": str(12 << 20), "OPSGRAPH_MAX_BODY_BYTES": str(20 << 20)}
         )
-    assert Settings.from_env(
-        {
-            "OPSGRAPH_MAX_MESSAGE_BYTES": "1024",
-            "OPSGRAPH_MAX_BODY_BYTES": "70000",
-            "OPSGRAPH_MAX_PUBLISH_BYTES": "70000",
-        }
-    ).max_body_bytes == 70_000
+    assert (
+        Settings.from_env(
+            {
+                "OPSGRAPH_MAX_MESSAGE_BYTES": "1024",
+                "OPSGRAPH_MAX_BODY_BYTES": "70000",
+                "OPSGRAPH_MAX_PUBLISH_BYTES": "70000",
+            }
+        ).max_body_bytes
+        == 70_000
+    )

@@ -870,9 +870,7 @@ def generated(target: Target, kind: str, data: st.DataObject) -> str:
     make = queries if kind == "query" else mutations
     strategy = target.strategy(
         f"{kind} {name}",
-        lambda: make(
-            SCHEMA, fields=[name], custom_scalars=literal_scalars(target), allow_x00=True
-        ),
+        lambda: make(SCHEMA, fields=[name], custom_scalars=literal_scalars(target), allow_x00=True),
     )
     document: str = data.draw(strategy, label=kind)
     return document

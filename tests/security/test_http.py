@@ -66,8 +66,16 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     _cli(env, tmp_path, "messaging", "create-project", "EGI")
     _cli(env, tmp_path, "admin", "make-admin", "--subject", ADMIN)
     key = _cli(
-        env, tmp_path, "messaging", "issue-token", "--subject", ADMIN, "--project", "EGI",
-        "--roles", "project_admin",
+        env,
+        tmp_path,
+        "messaging",
+        "issue-token",
+        "--subject",
+        ADMIN,
+        "--project",
+        "EGI",
+        "--roles",
+        "project_admin",
     ).splitlines()[-1]
     with serving(env, "--demo") as base:
         port = urlsplit(base).port
@@ -178,7 +186,7 @@ def test_a_stalled_body_is_408_and_closed(server: Server) -> None:
     with server.connect() as sock:
         sock.sendall(
             b"POST /v1/projects/EGI/topics/t:publish HTTP/1.1\r\nHost: x\r\n"
-            b"Content-Length: 1000\r\n\r\n{\"messages\": ["
+            b'Content-Length: 1000\r\n\r\n{"messages": ['
         )
         assert httpx.get(f"{server.base}/healthz", timeout=HANG).status_code == 200
         status, body = split_response(read_until_closed(sock))

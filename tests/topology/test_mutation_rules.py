@@ -329,8 +329,10 @@ def test_service_endpoint_property_and_reason_text_refuse_what_xml_forbids(
     manager: GraphQLClient, session: Session
 ) -> None:
     service_id, endpoint_id, site_id = session.execute(
-        text("SELECT e.service_id, e.id, s.site_id FROM endpoint e JOIN service s "
-             "ON s.id = e.service_id ORDER BY e.id LIMIT 1")
+        text(
+            "SELECT e.service_id, e.id, s.site_id FROM endpoint e JOIN service s "
+            "ON s.id = e.service_id ORDER BY e.id LIMIT 1"
+        )
     ).one()
     service, site = global_id("Service", service_id), global_id("Site", site_id)
     cases: list[tuple[str, dict[str, Any], str]] = [
