@@ -512,7 +512,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = Settings.from_env()
     except Invalid as exc:
-        print(f"configuration error: {exc.field}: {exc.rule}", file=sys.stderr)
+        print(f"configuration error: {exc.message}", file=sys.stderr)
         return 2
     try:
         return int(args.func(settings, args))

@@ -50,7 +50,7 @@ def format_error(error: GraphQLError, request_id: str) -> dict[str, Any]:
         extensions: dict[str, Any] = {"code": original.code}
         if isinstance(original, Invalid):
             extensions["field"] = original.field
-            extensions["rule"] = original.rule
+            extensions["rule"] = original.rule_code
         if isinstance(original, LimitExceeded):
             extensions["limit"] = original.limit
             extensions["value"] = original.value

@@ -206,9 +206,9 @@ def error_response(error: DomainError) -> Response:
         return _error(
             400,
             error.code,
-            f"{parameter}: {error.rule}",
+            f"{parameter}: {error.words}",
             parameter=parameter,
-            rule=error.rule,
+            rule=error.rule_code,
         )
     statuses = {Unauthenticated: 401, Forbidden: 403, NotFound: 404, Conflict: 409}
     status = statuses.get(type(error), 429 if isinstance(error, RateLimited) else 400)
