@@ -264,7 +264,7 @@ def test_a_name_resolving_to_a_private_address_is_refused_at_input(
                 egress=strict,
             )
         assert caught.value.field == field
-        assert "private address" in caught.value.rule
+        assert "private address" in caught.value.words
         with pytest.raises(AmsInvalid):
             msg.modify_push_config(
                 session,

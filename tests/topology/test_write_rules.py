@@ -120,7 +120,7 @@ def test_production_requires_monitored_unless_the_type_is_excepted(session: Sess
             monitored=False,
         ),
     )
-    assert "monitored" in error.rule
+    assert "monitored" in error.words
     ok = writes.create_service(
         session,
         PLATFORM,
