@@ -17,7 +17,8 @@
 The notification rows themselves are written by the outbox handlers that
 domains.downtimes.notifications registers when this module imports it.
 
-Settings come from `configure(settings)`, which workers.registry.load_modules calls.
+Settings come from `configure(settings)`, which workers.registry.load_modules calls; they
+are held, and the jobs' periods set, by workers.config.WorkerConfig.
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ from __future__ import annotations
 import logging
 import smtplib
 import ssl
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -36,13 +36,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from domains.common.db import unit_of_work
 from domains.common.egress import STRICT, EgressPolicy, failure_class, http_status_error
-from domains.common.outbox import periodic
 from domains.common.settings import CoreSettings
 from domains.common.time import utcnow
 from domains.downtimes import notifications as notes
 from domains.downtimes import service as downtimes
 from domains.downtimes.models import Channel
 from domains.downtimes.notifications import DELIVER_JOB, Delivery
+from workers.config import WorkerConfig
 
 log = logging.getLogger("opsgraph.workers.downtimes")
 
@@ -79,22 +79,9 @@ class NotifyConfig:
         )
 
 
-_config = NotifyConfig()
-_config_lock = threading.Lock()
-
-
-def configure(settings: CoreSettings) -> None:
-    """Called by workers.registry.load_modules: the settings and the jobs' periods."""
-    global _config
-    with _config_lock:
-        _config = NotifyConfig.from_settings(settings)
-    periodic(TRANSITIONS_JOB, every_seconds=settings.downtime_tick)(transitions_job)
-    periodic(DELIVER_JOB, every_seconds=settings.notify_interval)(deliver_job)
-
-
-def current_config() -> NotifyConfig:
-    with _config_lock:
-        return _config
+CONFIG = WorkerConfig(NotifyConfig.from_settings)
+configure = CONFIG.configure  # called by workers.registry.load_modules
+current_config = CONFIG.current
 
 
 # --- transitions ------------------------------------------------------------------------
@@ -105,6 +92,7 @@ def run_transitions(factory: sessionmaker[Session], *, clock: Clock = utcnow) ->
         return downtimes.emit_transitions(session, now=clock())
 
 
+@CONFIG.periodic(TRANSITIONS_JOB, every=lambda settings: settings.downtime_tick)
 def transitions_job(factory: sessionmaker[Session]) -> int:
     """The `downtimes.transitions` job: started/ended events, in batches until none is due."""
     total = 0
@@ -236,11 +224,7 @@ def deliver_due(
                 return sent
 
 
+@CONFIG.periodic(DELIVER_JOB, every=lambda settings: settings.notify_interval)
 def deliver_job(factory: sessionmaker[Session]) -> int:
     """The `downtimes.deliver` job."""
     return deliver_due(factory, current_config())
-
-
-# registered at import with the defaults; configure() sets the configured periods
-periodic(TRANSITIONS_JOB, every_seconds=CoreSettings().downtime_tick)(transitions_job)
-periodic(DELIVER_JOB, every_seconds=CoreSettings().notify_interval)(deliver_job)

@@ -12,7 +12,8 @@ retention purge.
 - `messaging.retention` (periodic, hourly): deletes messages older than
   OPSGRAPH_MESSAGE_RETENTION_DAYS.
 
-Settings come from `configure(settings)`, which workers.registry.load_modules calls.
+Settings come from `configure(settings)`, which workers.registry.load_modules calls; they
+are held, and the jobs' periods set, by workers.config.WorkerConfig.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from domains.common.time import utcnow
 from domains.messaging import push
 from domains.messaging import service as msg
 from domains.messaging.push import PushOutcome, PushRequest
+from workers.config import WorkerConfig
 
 log = logging.getLogger("opsgraph.workers.messaging")
 
@@ -70,21 +72,9 @@ class PushConfig:
         )
 
 
-_config = PushConfig()
-_config_lock = threading.Lock()
-
-
-def configure(settings: CoreSettings) -> None:
-    """Called by workers.registry.load_modules: the settings, and the push job's period."""
-    global _config
-    with _config_lock:
-        _config = PushConfig.from_settings(settings)
-    periodic(PUSH_JOB, every_seconds=settings.push_interval)(push_due)
-
-
-def current_config() -> PushConfig:
-    with _config_lock:
-        return _config
+CONFIG = WorkerConfig(PushConfig.from_settings)
+configure = CONFIG.configure  # called by workers.registry.load_modules
+current_config = CONFIG.current
 
 
 # --- HTTP ---------------------------------------------------------------------------------
@@ -202,6 +192,7 @@ def push_round(
     return [r for r in results if r is not None]
 
 
+@CONFIG.periodic(PUSH_JOB, every=lambda settings: settings.push_interval)
 def push_due(factory: sessionmaker[Session]) -> int:
     """The `messaging.push` job: rounds until nothing is due; how many messages went out.
     A subscription comes due again only after its policy's delay, so this ends."""
@@ -227,9 +218,6 @@ def push_due(factory: sessionmaker[Session]) -> int:
             if wait >= config.interval or spent + wait > MAX_RUN_INTERVALS * config.interval:
                 return delivered
             time.sleep(max(wait, 0.01))
-
-
-periodic(PUSH_JOB, every_seconds=CoreSettings().push_interval)(push_due)  # configure() resets it
 
 
 @on_event("messaging.published", "messaging.push.wake_on_publish")

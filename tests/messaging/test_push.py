@@ -504,15 +504,17 @@ def test_one_run_of_the_push_job_drains_a_backlog_behind_a_short_period(
     receiver: Receiver,
     http: PushHttp,
     session_factory: sessionmaker[Session],
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """maxMessages 1, linear period 50 ms: each message comes due 50 ms after the one
     before, sooner than the job's next tick (1 s); the run waits for it instead."""
     make_push(world, receiver, http, maxMessages=1, retryPolicy={"type": "linear", "period": 50})
     world.publish("a", "b", "c")
     world.session.commit()
-    monkeypatch.setattr(
-        jobs, "_config", PushConfig(timeout=10, concurrency=1, interval=1.0, egress=LOOPBACK)
+    before = jobs.CONFIG.replace(
+        PushConfig(timeout=10, concurrency=1, interval=1.0, egress=LOOPBACK)
     )
-    assert jobs.push_due(session_factory) == 3
+    try:
+        assert jobs.push_due(session_factory) == 3
+    finally:
+        jobs.CONFIG.replace(before)
     assert receiver.message_ids("/push/P1") == ["0", "1", "2"]
