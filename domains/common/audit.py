@@ -13,6 +13,7 @@ from sqlmodel import Field, SQLModel
 
 from domains.common import models as _common  # noqa: F401  (naming convention)
 from domains.common.identity import Principal
+from domains.common.models import pk
 from domains.common.time import UTCDateTime, utcnow
 
 
@@ -118,3 +119,35 @@ def record(
     session.add(entry)
     session.flush()
     return entry
+
+
+def entity_label(obj: Any) -> str:
+    """The name the audit log shows of a row: a site's short name, a subscription's or a
+    project's name, a service's host name; empty when it has none of them."""
+    for name in ("short_name", "name", "host_name"):
+        value = getattr(obj, name, None)
+        if value:
+            return str(value)
+    return ""
+
+
+def record_change(
+    session: Any,
+    principal: Principal,
+    kind: str,
+    verb: str,
+    obj: Any,
+    changes: Mapping[str, list[Any]],
+) -> AuditEntry:
+    """The entry `<kind>.<verb>` about the row `obj` (entity type `kind`, its id and
+    entity_label), with each changed field's [before, after]: what every domain's create,
+    update and delete of a row records."""
+    return record(
+        session,
+        principal,
+        action=f"{kind}.{verb}",
+        entity_type=kind,
+        entity_id=pk(obj),
+        entity_name=entity_label(obj),
+        changes=changes,
+    )

@@ -235,19 +235,11 @@ def _own(session: Session, principal: Principal, subscription_id: int) -> Downti
 def _audit(
     session: Session,
     principal: Principal,
-    action: str,
+    verb: str,
     row: DowntimeSubscription,
     changes: Mapping[str, list[Any]],
 ) -> None:
-    audit.record(
-        session,
-        principal,
-        action=f"downtime_subscription.{action}",
-        entity_type="downtime_subscription",
-        entity_id=pk(row),
-        entity_name=row.name,
-        changes=changes,
-    )
+    audit.record_change(session, principal, "downtime_subscription", verb, row, changes)
 
 
 def _values(row: DowntimeSubscription) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from domains.common import audit
+from domains.common.audit import record_change
 from domains.common.errors import Conflict, Invalid, NotFound
 from domains.common.identity import Principal
 from domains.common.models import legacy_key, pk
@@ -97,36 +98,6 @@ def check_fields(changes: Mapping[str, Any], allowed: frozenset[str]) -> None:
 
 def snapshot(obj: Any, fields: Iterable[str]) -> dict[str, Any]:
     return {name: getattr(obj, name) for name in fields}
-
-
-def entity_label(obj: Any) -> str:
-    """The name the audit log shows: a site's short name, a service's host name, else its
-    name."""
-    for name in ("short_name", "name", "host_name"):
-        value = getattr(obj, name, None)
-        if value:
-            return str(value)
-    return ""
-
-
-def record_change(
-    session: Session,
-    principal: Principal,
-    kind: str,
-    verb: str,
-    obj: Any,
-    changes: Mapping[str, list[Any]],
-) -> None:
-    """The audit entry `<kind>.<verb>` of `obj`, with each changed field's [old, new]."""
-    audit.record(
-        session,
-        principal,
-        action=f"{kind}.{verb}",
-        entity_type=kind,
-        entity_id=pk(obj),
-        entity_name=entity_label(obj),
-        changes=changes,
-    )
 
 
 def audit_created(

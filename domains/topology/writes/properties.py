@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from domains.common.audit import record_change
 from domains.common.errors import Invalid
 from domains.common.identity import Principal
 from domains.topology.models import (
@@ -19,7 +20,7 @@ from domains.topology.models import (
 )
 from domains.topology.rules import PROPERTY_KEY_RE
 from domains.topology.service import PROPERTY_TABLES
-from domains.topology.writes.checks import check_length, record_change, require
+from domains.topology.writes.checks import check_length, require
 from domains.topology.writes.owners import owner_to_edit
 
 _PROPERTY_MODELS: dict[str, type[Any]] = {

@@ -9,11 +9,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from domains.common.audit import record_change
 from domains.common.errors import Invalid
 from domains.common.identity import Principal
 from domains.topology.models import NgiScope, Scope, ServiceGroupScope, ServiceScope, SiteScope
 from domains.topology.service import SCOPE_LINKS, T_SERVICE
-from domains.topology.writes.checks import record_change, require
+from domains.topology.writes.checks import require
 from domains.topology.writes.owners import owner_to_edit
 
 _SCOPE_MODELS: dict[str, type[Any]] = {
