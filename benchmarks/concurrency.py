@@ -150,16 +150,16 @@ def _writer(index: int) -> Request:
 def _reader(index: int) -> tuple[Request, bool]:
     """(request, whether it carries the reader's token)"""
 
-    def anonymous(http: httpx2.Client, n: int) -> Sent:
+    def anonymous(http: httpx2.Client, _n: int) -> Sent:
         return Sent(http.post("/graphql", json={"query": SITES}), "graphql", _none)
 
-    def topic(http: httpx2.Client, n: int) -> Sent:
+    def topic(http: httpx2.Client, _n: int) -> Sent:
         return Sent(http.post("/graphql", json={"query": TOPIC}), "graphql", _none)
 
-    def feed(http: httpx2.Client, n: int) -> Sent:
+    def feed(http: httpx2.Client, _n: int) -> Sent:
         return Sent(http.get("/feeds/downtimes.rss"), "raw", _none)
 
-    def ams(http: httpx2.Client, n: int) -> Sent:
+    def ams(http: httpx2.Client, _n: int) -> Sent:
         response = http.get(f"/v1/projects/{PROJECT}/topics/bench")
         return Sent(response, "json", _none)
 
@@ -172,7 +172,7 @@ def _reader(index: int) -> tuple[Request, bool]:
     return choices[index % len(choices)]
 
 
-def _none(data: Any) -> list[str]:
+def _none(_data: Any) -> list[str]:
     return []
 
 

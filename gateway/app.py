@@ -62,7 +62,7 @@ def create_app(
     ams = AmsApi(settings, session_factory, authenticator, egress=egress)
     feeds = FeedsApi(settings, session_factory, authenticator)
 
-    async def healthz(request: Request) -> JSONResponse:
+    async def healthz(_request: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})
 
     def _readiness() -> tuple[bool, dict[str, str | None]]:
@@ -76,7 +76,7 @@ def create_app(
             return False, {"database": "ok", "migrations": f"at {current}, head is {head}"}
         return True, {"database": "ok", "migrations": current}
 
-    async def readyz(request: Request) -> JSONResponse:
+    async def readyz(_request: Request) -> JSONResponse:
         ready, detail = await anyio.to_thread.run_sync(_readiness)
         return JSONResponse(
             {"status": "ready" if ready else "not ready", **detail},
@@ -91,7 +91,7 @@ def create_app(
     )
 
     @asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         if listener is not None:
             listener.start()
         yield

@@ -45,7 +45,7 @@ def _database_is_empty(session: Session) -> bool:
     )
 
 
-def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
+def cmd_migrate(settings: Settings, _args: argparse.Namespace) -> int:
     engine = make_engine(settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
     migrate.upgrade(engine)
     print(f"database at revision {migrate.current_revision(engine)}")
@@ -175,7 +175,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def _ignore_signal(signum: int, frame: object) -> None:
+def _ignore_signal(_signum: int, _frame: object) -> None:
     return None
 
 
@@ -200,7 +200,7 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
     runtime = WorkerRuntime(settings, engine, consume=True, threads=args.threads)
     stop = threading.Event()
 
-    def request_stop(signum: int, frame: object) -> None:
+    def request_stop(_signum: int, _frame: object) -> None:
         stop.set()
 
     signal.signal(signal.SIGTERM, request_stop)
@@ -220,7 +220,7 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_export_schema(settings: Settings, args: argparse.Namespace) -> int:
+def cmd_export_schema(_settings: Settings, args: argparse.Namespace) -> int:
     from gateway.schema import export_sdl
 
     sdl = export_sdl()
@@ -258,7 +258,7 @@ def migration_drift(database_url: str | None = None) -> list[str]:
             engine.dispose()
 
 
-def cmd_check(settings: Settings, args: argparse.Namespace) -> int:
+def cmd_check(_settings: Settings, args: argparse.Namespace) -> int:
     problems = schema_drift(Path(args.schema_file))
     for line in problems:
         print(line)
@@ -275,7 +275,7 @@ def cmd_check(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_db_revision(settings: Settings, args: argparse.Namespace) -> int:
+def cmd_db_revision(_settings: Settings, args: argparse.Namespace) -> int:
     try:
         path = migrate.new_revision(args.message, autogenerate=not args.empty)
     except ValueError as error:

@@ -90,7 +90,7 @@ def limit(session: Session, deadline: Deadline | None) -> None:
             session.bind = session.bind.execution_options(**{DEADLINE_OPTION: deadline})
 
 
-def _arm(session: Session, transaction: SessionTransaction, connection: Connection) -> None:
+def _arm(session: Session, _transaction: SessionTransaction, connection: Connection) -> None:
     deadline: Deadline | None = session.info.get(_KEY)
     if deadline is None or _KEY in connection.info:
         return
@@ -162,11 +162,11 @@ def _set_statement_timeout(connection: Connection, armed: _Armed) -> None:
 
 def _before_execute(
     connection: Connection,
-    cursor: Any,
+    _cursor: Any,
     statement: str,
-    parameters: Any,
-    context: Any,
-    executemany: bool,
+    _parameters: Any,
+    _context: Any,
+    _executemany: bool,
 ) -> None:
     armed: _Armed | None = connection.info.get(_KEY)
     if armed is None or statement.startswith(_ENDINGS):

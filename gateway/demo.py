@@ -27,7 +27,7 @@ from domains.messaging import service as messaging
 from domains.messaging.errors import UnknownProject
 from domains.topology import ownership
 
-TOKEN_NAME = "demo persona"
+TOKEN_NAME = "demo persona"  # noqa: S105 (a name, not a secret)
 VO_PROJECT = "biomed"  # the VO member's VO, as a messaging project until VOs have a domain
 
 

@@ -170,7 +170,7 @@ def _direct_resolver(
         return None
     if resolver.info_parameter is None:
 
-        def call(source: Any, info: GraphQLResolveInfo[Any]) -> Any:
+        def call(source: Any, _info: GraphQLResolveInfo[Any]) -> Any:
             return func(source)
 
         return call

@@ -238,8 +238,8 @@ RENDERERS: dict[str, tuple[str, Renderer]] = {
         formats.RSS_TYPE,
         lambda d, c: formats.render_rss(d, title=c.title, link=c.link, now=c.now),
     ),
-    "csv": (formats.CSV_TYPE, lambda d, c: formats.render_csv(d)),
-    "json": (formats.JSON_TYPE, lambda d, c: formats.render_json(d, global_id=_global_id)),
+    "csv": (formats.CSV_TYPE, lambda d, _c: formats.render_csv(d)),
+    "json": (formats.JSON_TYPE, lambda d, _c: formats.render_json(d, global_id=_global_id)),
 }
 
 

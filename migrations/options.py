@@ -19,7 +19,7 @@ from domains.common.time import UTCDateTime
 target_metadata = metadata
 
 
-def render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
+def render_item(type_: str, obj: Any, _autogen_context: Any) -> str | bool:
     """Render our column types as plain SQLAlchemy ones, so that migrations never import
     application code (they must keep working when that code changes)."""
     if type_ == "type":

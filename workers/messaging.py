@@ -221,13 +221,13 @@ def push_due(factory: sessionmaker[Session]) -> int:
 
 
 @on_event("messaging.published", "messaging.push.wake_on_publish")
-def wake_on_publish(session: Session, event: OutboxEvent) -> None:
+def wake_on_publish(_session: Session, _event: OutboxEvent) -> None:
     """New messages: look for due push subscriptions now (this process's scheduler)."""
     run_soon(PUSH_JOB)
 
 
 @on_event("messaging.push_changed", "messaging.push.wake_on_change")
-def wake_on_change(session: Session, event: OutboxEvent) -> None:
+def wake_on_change(_session: Session, _event: OutboxEvent) -> None:
     """A push subscription was created, verified or changed: it may be due now."""
     run_soon(PUSH_JOB)
 

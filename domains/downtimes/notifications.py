@@ -448,7 +448,7 @@ def notify(session: Session, event: OutboxEvent) -> int:
     return written
 
 
-def _wake_delivery(session: Session) -> None:
+def _wake_delivery(_session: Session) -> None:
     outbox.run_soon(DELIVER_JOB)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from domains.topology.models import CertificationStatus as CS
+from domains.topology.models import CertificationStatus
 
 # Field formats from GOCDB's schema definition.
 SHORT_NAME_RE = re.compile(r"^[A-Za-z0-9._-]+$")
@@ -24,9 +24,12 @@ LEGACY_MONITORING_EXCEPTIONS = frozenset({"VOMS", "emi.ARGUS", "org.squid-cache.
 # Certification status changes GOCDB refuses (platform admins may still make them):
 # nothing leaves Closed, Suspended may not go straight back to Certified, and a Candidate
 # may only become Uncertified or Closed.
-def certification_change_allowed(old: CS, new: CS) -> bool:
-    if old is CS.CLOSED:
+def certification_change_allowed(old: CertificationStatus, new: CertificationStatus) -> bool:
+    if old is CertificationStatus.CLOSED:
         return False
-    if old is CS.SUSPENDED and new is CS.CERTIFIED:
+    if old is CertificationStatus.SUSPENDED and new is CertificationStatus.CERTIFIED:
         return False
-    return not (old is CS.CANDIDATE and new not in (CS.UNCERTIFIED, CS.CLOSED))
+    return not (
+        old is CertificationStatus.CANDIDATE
+        and new not in (CertificationStatus.UNCERTIFIED, CertificationStatus.CLOSED)
+    )

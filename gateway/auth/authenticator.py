@@ -29,7 +29,7 @@ from gateway.config import Settings
 
 log = logging.getLogger("opsgraph.auth")
 
-SESSION_TOKEN_KEY = "access_token"
+SESSION_TOKEN_KEY = "access_token"  # noqa: S105 (a name, not a secret)
 
 
 @dataclass(frozen=True, slots=True)

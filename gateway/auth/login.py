@@ -21,7 +21,7 @@ log = logging.getLogger("opsgraph.auth")
 
 SCOPES = "openid profile email eduperson_entitlement voperson_id"
 _NEXT = "login_next"
-_ID_TOKEN = "id_token"
+_ID_TOKEN = "id_token"  # noqa: S105 (a name, not a secret)
 
 
 def _safe_next(value: str | None) -> str:

@@ -40,7 +40,7 @@ DISCOVERY_PATH = "/.well-known/openid-configuration"
 # Asymmetric signatures only: "none" and HS* (a shared secret) make no sense for tokens an
 # identity provider signs, and HS* with an RSA public key as secret is the classic forgery.
 _KEY_TYPES = {"RS": "RSA", "PS": "RSA", "ES": "EC", "Ed": "OKP"}
-_ACCESS_TOKEN_TYP = "bearer"
+_ACCESS_TOKEN_TYP = "bearer"  # noqa: S105 (a name, not a secret)
 
 
 @dataclass(frozen=True)

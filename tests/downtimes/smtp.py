@@ -88,7 +88,9 @@ class SmtpServer:
         )
         return AuthResult(success=ok, handled=False)
 
-    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+    async def handle_DATA(  # noqa: N802 (aiosmtpd calls handle_<SMTP verb>)
+        self, server: SMTP, session: Session, envelope: Envelope
+    ) -> str:
         if not self.hold.is_set():
             with self.lock:
                 self.held += 1
