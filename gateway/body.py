@@ -17,6 +17,8 @@ from typing import Any
 import anyio
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from domains.common.errors import CommonRule
+
 _PUBLISH = re.compile(r"^/v1/projects/[^/]+/topics/[^/]+:publish$")
 
 
@@ -57,7 +59,7 @@ class BodyLimitMiddleware:
         too_large = f"request body too large: at most {limit} bytes"
         declared = headers.get(b"content-length", b"").strip()
         if declared and (not declared.isdigit() or int(declared) > limit):
-            await _refuse(scope, send, 413, too_large, f"at most {limit} bytes")
+            await _refuse(scope, send, 413, too_large, CommonRule.BODY_TOO_LARGE)
             return
         if not (declared.strip(b"0") or b"transfer-encoding" in headers):
             await self.app(scope, receive, send)  # no body to read
@@ -73,13 +75,13 @@ class BodyLimitMiddleware:
                 chunk: bytes = message.get("body", b"")
                 size += len(chunk)
                 if size > limit:
-                    await _refuse(scope, send, 413, too_large, f"at most {limit} bytes")
+                    await _refuse(scope, send, 413, too_large, CommonRule.BODY_TOO_LARGE)
                     return
                 chunks.append(chunk)
                 more = bool(message.get("more_body", False))
         if waited.cancelled_caught:
-            rule = f"sent within {self.timeout:g} seconds"
-            await _refuse(scope, send, 408, f"request body not received in time: {rule}", rule)
+            late = f"request body not received in time: sent within {self.timeout:g} seconds"
+            await _refuse(scope, send, 408, late, CommonRule.BODY_TOO_SLOW)
             return
         body = b"".join(chunks)
         replayed = False
@@ -94,9 +96,9 @@ class BodyLimitMiddleware:
         await self.app(scope, replay, send)
 
 
-async def _refuse(scope: Scope, send: Send, status: int, message: str, rule: str) -> None:
+async def _refuse(scope: Scope, send: Send, status: int, message: str, rule: CommonRule) -> None:
     """Answer and close the connection: what is left of the body is never read."""
-    content = _reply(scope, status, message, rule)
+    content = _reply(scope, status, message, rule.code)
     await send(
         {
             "type": "http.response.start",

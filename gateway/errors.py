@@ -15,7 +15,7 @@ from typing import Any
 from graphql import GraphQLError, parse
 from graphql.language import ArgumentNode, Node, ObjectFieldNode, VariableDefinitionNode
 
-from domains.common.errors import DomainError, Invalid
+from domains.common.errors import CommonRule, DomainError, Invalid
 
 log = logging.getLogger("opsgraph.errors")
 
@@ -30,7 +30,7 @@ class LimitExceeded(Invalid):
     needs, `maximum` what the limit allows."""
 
     def __init__(self, limit: str, value: int, maximum: int, message: str) -> None:
-        super().__init__("query", f"at most {maximum:,} ({limit})", message)
+        super().__init__("query", CommonRule.QUERY_OVER_LIMIT, message)
         self.limit = limit
         self.value = value
         self.maximum = maximum

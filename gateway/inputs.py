@@ -40,8 +40,8 @@ from graphql import (
 )
 from strawberry.extensions import SchemaExtension
 
-from domains.common.errors import Invalid
-from domains.common.text import RULE_STORABLE, unstorable_text
+from domains.common.errors import CommonRule, Invalid
+from domains.common.text import unstorable_text
 from domains.topology.filters import check_tree_bounds
 
 TREE_INPUT = "PropertyFilter"
@@ -198,5 +198,5 @@ class StorableLiterals(ValidationRule):
             if isinstance(a, (ArgumentNode, ObjectFieldNode))
         ]
         field = ".".join(names) or "query"
-        invalid = Invalid(field, RULE_STORABLE, f"{field}: {problem}")
+        invalid = Invalid(field, CommonRule.TEXT_NOT_STORABLE, f"{field}: {problem}")
         self.report_error(GraphQLError(invalid.message, node, original_error=invalid))

@@ -38,7 +38,7 @@ from domains.common.context import Limits, RequestContext, Transact
 from domains.common.db import unit_of_work
 from domains.common.deadline import RequestTimeout
 from domains.common.egress import EgressPolicy
-from domains.common.errors import Forbidden, Invalid, Unauthenticated
+from domains.common.errors import CommonRule, Forbidden, Invalid, Unauthenticated
 from domains.common.identity import ANONYMOUS, Principal
 from domains.common.text import unstorable
 from domains.common.time import utcnow
@@ -346,7 +346,7 @@ class _TooDeep(Exception):
         self.invalid = invalid
 
 
-_DEPTH_RULE = f"lists and objects nested at most {jsonlimits.MAX_DEPTH} levels deep"
+_DEPTH_RULE = CommonRule.JSON_TOO_DEEP
 
 
 def _parse_bounded(data: str | bytes, prefix: tuple[str, ...]) -> Any:
@@ -408,7 +408,7 @@ def _bounded(result: ExecutionResult, max_bytes: int) -> ExecutionResult:
     if len(encoded) > max_bytes and len(encoded.encode()) > max_bytes:
         invalid = Invalid(
             "query",
-            f"a response of at most {max_bytes} bytes (OPSGRAPH_MAX_RESPONSE_BYTES)",
+            CommonRule.RESPONSE_TOO_LARGE,
             f"The response would be {len(encoded.encode())} bytes, more than this server "
             f"sends ({max_bytes}, OPSGRAPH_MAX_RESPONSE_BYTES); ask for fewer objects "
             "(a smaller `first`) or fewer fields.",

@@ -66,11 +66,19 @@ class CommonRule(RuleCode):
     MALFORMED_CURSOR = "a cursor, as the API gave it"
     PAGE_SIZE_NEGATIVE = "must not be negative"
     PAGE_SIZE_OVER_CAP = "at most the server's maximum page size"
+    TEXT_NOT_XML = (
+        "no control characters other than tab and line ends, no U+FFFE or U+FFFF, "
+        "no lone surrogates (characters XML forbids)"
+    )
     TEXT_NOT_STORABLE = (
         "text holds no U+0000 (NUL, which PostgreSQL cannot store) and no lone surrogate"
     )
     TEXT_TOO_LONG = "at most the field's maximum length"
     QUERY_OVER_LIMIT = "within the gateway's query limits"
+    JSON_TOO_DEEP = "lists and objects nested no deeper than the server reads"
+    BODY_TOO_LARGE = "a request body of at most OPSGRAPH_MAX_BODY_BYTES bytes"
+    BODY_TOO_SLOW = "a request body sent within OPSGRAPH_BODY_TIMEOUT seconds"
+    RESPONSE_TOO_LARGE = "a response of at most OPSGRAPH_MAX_RESPONSE_BYTES bytes"
 
 
 class Invalid(DomainError):

@@ -19,7 +19,7 @@ from strawberry.types.field import StrawberryField
 from strawberry.types.scalar import ScalarDefinition
 
 from domains.common.context import RequestContext
-from domains.common.errors import Invalid
+from domains.common.errors import CommonRule, Invalid
 from domains.common.pagination import RULE_KEY, encode_cursor, parse_key
 from domains.common.query import Record, RecordPage
 
@@ -33,7 +33,7 @@ def to_global_id(type_name: str, pk: int) -> str:
 
 def from_global_id(global_id: str, *, argument: str = "id") -> tuple[str, int]:
     malformed = Invalid(
-        argument, "malformed global id", f"{argument}: malformed global id ({RULE_KEY})"
+        argument, CommonRule.MALFORMED_GLOBAL_ID, f"{argument}: malformed global id ({RULE_KEY})"
     )
     try:
         text = base64.b64decode(global_id.encode("ascii"), validate=True).decode("utf-8")
@@ -51,7 +51,9 @@ def id_of_type(global_id: str, type_name: str, *, argument: str) -> int:
     found, pk = from_global_id(global_id, argument=argument)
     if found != type_name:
         article = "an" if type_name[:1] in "AEIOU" else "a"
-        raise Invalid(argument, f"the id of {article} {type_name}")
+        raise Invalid(
+            argument, CommonRule.WRONG_ID_TYPE, f"{argument}: the id of {article} {type_name}"
+        )
     return pk
 
 
@@ -82,7 +84,9 @@ def resolve_node(info: Info, global_id: str) -> Node | None:
     type_name, pk = from_global_id(global_id)
     resolver = NODE_RESOLVERS.get(type_name)
     if resolver is None:
-        raise Invalid("id", "unknown object type", f"id: unknown object type {type_name!r}")
+        raise Invalid(
+            "id", CommonRule.UNKNOWN_OBJECT_TYPE, f"id: unknown object type {type_name!r}"
+        )
     return resolver(info, pk)
 
 

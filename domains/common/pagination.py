@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from domains.common.errors import Invalid
+from domains.common.errors import CommonRule, Invalid
 
 T = TypeVar("T")
 
@@ -36,10 +36,14 @@ def decode_cursor(cursor: str, *, argument: str = "after") -> int:
     try:
         text = base64.urlsafe_b64decode(padded.encode("ascii")).decode("utf-8")
     except (binascii.Error, UnicodeError, ValueError) as exc:
-        raise Invalid(argument, "malformed cursor", f"{argument}: malformed cursor") from exc
+        raise Invalid(
+            argument, CommonRule.MALFORMED_CURSOR, f"{argument}: malformed cursor"
+        ) from exc
     key = parse_key(text[len(_PREFIX) :]) if text.startswith(_PREFIX) else None
     if key is None:
-        raise Invalid(argument, "malformed cursor", f"{argument}: malformed cursor ({RULE_KEY})")
+        raise Invalid(
+            argument, CommonRule.MALFORMED_CURSOR, f"{argument}: malformed cursor ({RULE_KEY})"
+        )
     return key
 
 
@@ -56,10 +60,12 @@ class PageRequest:
     ) -> PageRequest:
         size = default if first is None else first
         if size < 0:
-            raise Invalid("first", "must not be negative", "first: must not be negative")
+            raise Invalid("first", CommonRule.PAGE_SIZE_NEGATIVE)
         if size > maximum:
             raise Invalid(
-                "first", f"at most {maximum}", f"first: {size} is over the cap of {maximum}"
+                "first",
+                CommonRule.PAGE_SIZE_OVER_CAP,
+                f"first: {size} is over the cap of {maximum}",
             )
         return cls(first=size, after=None if after is None else decode_cursor(after))
 

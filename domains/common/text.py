@@ -13,15 +13,12 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import NamedTuple
 
-from domains.common.errors import Invalid
+from domains.common.errors import CommonRule, Invalid
 
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
-RULE_TEXT = (
-    "no control characters other than tab and line ends, no U+FFFE or U+FFFF, "
-    "no lone surrogates (characters XML forbids)"
-)
+RULE_TEXT = CommonRule.TEXT_NOT_XML.text
 
 
 def check_text(field: str, value: str | None) -> None:
@@ -32,7 +29,7 @@ def check_text(field: str, value: str | None) -> None:
     if found is not None:
         raise Invalid(
             field,
-            RULE_TEXT,
+            CommonRule.TEXT_NOT_XML,
             f"{field}: U+{ord(found.group()):04X} at position {found.start()} is not allowed; "
             f"{RULE_TEXT}",
         )
@@ -51,7 +48,7 @@ def xml_text(value: str) -> str:
 
 NUL_PROBLEM = "U+0000 (NUL) cannot be stored"
 SURROGATE_PROBLEM = "a lone surrogate is not a Unicode character"
-RULE_STORABLE = "text holds no U+0000 (NUL, which PostgreSQL cannot store) and no lone surrogate"
+RULE_STORABLE = CommonRule.TEXT_NOT_STORABLE.text
 
 
 class Unstorable(NamedTuple):
@@ -80,7 +77,7 @@ def check_storable(parameters: Iterable[tuple[str, str]]) -> None:
     naming the first such parameter (`%00` in a URL decodes to NUL)."""
     for name, value in parameters:
         if unstorable_text(name) or unstorable_text(value):
-            raise Invalid(_shown(name), RULE_STORABLE)
+            raise Invalid(_shown(name), CommonRule.TEXT_NOT_STORABLE)
 
 
 def unstorable(value: object) -> Unstorable | None:

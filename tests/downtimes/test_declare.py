@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from domains.common.text import RULE_TEXT
+from domains.common.errors import CommonRule
 from domains.downtimes import rules
 from tests.conftest import GraphQLClient
 from tests.downtimes.conftest import DECLARE, NOW, SiteFixture, declare, declare_input
@@ -177,7 +177,7 @@ def _cases(target: SiteFixture) -> list[tuple[dict[str, Any], str, str]]:
             (
                 declare_input(target, start=H, end=2 * H, description=f"disk{c}swap"),
                 "input.description",
-                RULE_TEXT,
+                CommonRule.TEXT_NOT_XML.code,
             )
             for c in ("\x01", "\x0c", "\ufffe", "\uffff")
         ),

@@ -10,7 +10,6 @@ import pytest
 
 from domains.common.graphql import NODE_RESOLVERS, to_global_id
 from domains.common.pagination import encode_cursor
-from domains.common.text import RULE_STORABLE
 from tests.conftest import Callers, GraphQLClient
 
 JSON = {"content-type": "application/json"}
@@ -92,7 +91,7 @@ def test_nul_in_a_string_literal_is_bad_user_input(
     error = gql.error(query)
     assert error["extensions"]["code"] == "BAD_USER_INPUT", error
     assert error["extensions"]["field"] == field
-    assert error["extensions"]["rule"] == RULE_STORABLE
+    assert error["extensions"]["rule"] == "TEXT_NOT_STORABLE"
     assert error["message"] == f"{field}: U+0000 (NUL) cannot be stored"
 
 

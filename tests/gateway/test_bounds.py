@@ -182,7 +182,7 @@ def test_a_response_over_the_cap_is_refused_and_keeps_nothing(
     [error] = body["errors"]
     assert error["extensions"]["code"] == "BAD_USER_INPUT"
     assert error["extensions"]["field"] == "query"
-    assert "OPSGRAPH_MAX_RESPONSE_BYTES" in error["extensions"]["rule"]
+    assert error["extensions"]["rule"] == "RESPONSE_TOO_LARGE"
 
     client = make_client(
         max_response_bytes=200,

@@ -257,7 +257,7 @@ def test_a_response_over_the_cap_is_refused_and_keeps_nothing(world: World) -> N
     assert body["data"] is None
     [error] = body["errors"]
     assert error["extensions"]["code"] == "BAD_USER_INPUT"
-    assert "OPSGRAPH_MAX_RESPONSE_BYTES" in error["extensions"]["rule"]
+    assert error["extensions"]["rule"] == "RESPONSE_TOO_LARGE"
     big = {"entityId": site_id, "key": "bounds", "value": "v" * 250}
     body = post(base, set_property, {"i": big}, headers=world.admin())
     assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
