@@ -138,7 +138,7 @@ def _cases(target: SiteFixture) -> list[tuple[dict[str, Any], str, str]]:
         (
             declare_input(target, start=H, end=2 * H, services=[global_id("Site", 1)]),
             "input.serviceIds",
-            "the id of a Service",
+            "WRONG_ID_TYPE",
         ),
         (
             declare_input(target, start=H, end=2 * H, endpoints=[foreign_endpoint]),
