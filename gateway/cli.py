@@ -339,7 +339,7 @@ def cmd_messaging_issue_token(settings: Settings, args: argparse.Namespace) -> i
     """Make the user a member of the project with the roles, and print a new API token
     for them: all an operator needs to wire up an AMS client."""
     from domains.common.identity import PLATFORM
-    from domains.identity import tokens
+    from domains.identity.service import tokens
     from domains.messaging import service as messaging
 
     roles = [r.strip() for r in args.roles.split(",") if r.strip()]
@@ -364,7 +364,7 @@ def cmd_admin_issue_token(settings: Settings, args: argparse.Namespace) -> int:
 
     from domains.common.identity import PLATFORM
     from domains.common.time import utcnow
-    from domains.identity import tokens
+    from domains.identity.service import tokens
 
     if args.expires_in_days is not None and args.expires_in_days < 1:
         print("--expires-in-days must be at least 1", file=sys.stderr)

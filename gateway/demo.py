@@ -21,8 +21,8 @@ from sqlalchemy.orm import Session
 from domains.common.errors import Unauthenticated
 from domains.common.identity import PLATFORM
 from domains.identity import service as identity
-from domains.identity import tokens
 from domains.identity.models import EntityKind
+from domains.identity.service import tokens
 from domains.messaging import service as messaging
 from domains.messaging.errors import UnknownProject
 from domains.topology import ownership

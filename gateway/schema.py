@@ -28,7 +28,7 @@ from strawberry.types import ExecutionContext, ExecutionResult
 from strawberry.types.execution import PreExecutionError
 from strawberry.types.graphql import OperationType
 
-from domains.changelog.schema import ChangeLogQuery
+from domains.changelog.queries import ChangeLogQuery
 from domains.common.graphql import SCALARS, Info, Node, extend_type, resolve_node
 from domains.downtimes.live import DowntimeSubscriptionRoot
 from domains.downtimes.mutations import DowntimeMutation
@@ -37,12 +37,13 @@ from domains.downtimes.subscription_schema import (
     DowntimeSubscriptionMutation,
     DowntimeSubscriptionQuery,
 )
-from domains.identity.schema import IdentityMutation, IdentityQuery
+from domains.identity.mutations import IdentityMutation
+from domains.identity.queries import IdentityQuery
 from domains.messaging.mutations import MessagingMutation
 from domains.messaging.schema import MessagingQuery
 from domains.messaging.subscriptions import MessagingSubscriptionRoot
 from domains.topology.mutations import TopologyMutation
-from domains.topology.schema import TopologyQuery
+from domains.topology.queries import TopologyQuery
 from gateway.config import Settings
 from gateway.cost import Budgets, CostModel, limits_extension
 from gateway.errors import format_error

@@ -26,14 +26,8 @@ from domains.downtimes import service as downtimes
 from domains.downtimes.models import Classification, Severity
 from domains.downtimes.rules import SCHEDULED_NOTICE
 from domains.topology import loaders as topology_loaders
-from domains.topology.schema import (
-    After,
-    EndpointNode,
-    First,
-    PropertyFilter,
-    ServiceNode,
-    SiteNode,
-)
+from domains.topology.queries import After, First, PropertyFilter
+from domains.topology.types import EndpointNode, ServiceNode, SiteNode
 
 SeverityEnum = strawberry.enum(
     Severity,

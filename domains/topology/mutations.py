@@ -14,7 +14,7 @@ from domains.common.models import pk
 from domains.topology import service as topology
 from domains.topology import writes
 from domains.topology.models import CertificationStatus, ProductionInfrastructure
-from domains.topology.schema import (
+from domains.topology.types import (
     EndpointNode,
     ExtensionProperty,
     ScopeNode,

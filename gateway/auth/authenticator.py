@@ -19,7 +19,7 @@ from domains.common.db import unit_of_work
 from domains.common.errors import Unauthenticated
 from domains.common.identity import ANONYMOUS, Principal
 from domains.identity import service as identity
-from domains.identity.tokens import (
+from domains.identity.service.tokens import (
     lookup_principal_from_api_token,
     principal_from_api_token,
     recheck_api_token,

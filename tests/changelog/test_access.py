@@ -16,7 +16,7 @@ from domains.common.errors import Unauthenticated
 from domains.common.identity import ANONYMOUS, PLATFORM, Principal
 from domains.common.pagination import PageRequest
 from domains.downtimes import notifications as notes
-from domains.identity import tokens
+from domains.identity.service import tokens
 from domains.messaging import service as msg
 from tests.conftest import Callers, StatementCounter
 from tests.downtimes.notify_world import spec, subscriber

@@ -16,7 +16,7 @@ from starlette.testclient import TestClient
 
 from domains.common.identity import PLATFORM
 from domains.common.time import utcnow
-from domains.identity import tokens
+from domains.identity.service import tokens
 from domains.messaging import notify
 from domains.messaging import service as messaging
 from domains.messaging.models import MsgSubscription

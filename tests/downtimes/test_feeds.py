@@ -29,7 +29,7 @@ from domains.downtimes.service import (
     end_downtime_services,
     update_downtime,
 )
-from domains.identity import tokens
+from domains.identity.service import tokens
 from tests.conftest import AppFactory, Callers, StatementCounter
 from tests.identity.helpers import grant
 

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from starlette.types import Message
 
 from domains.common.identity import PLATFORM
-from domains.identity import tokens
+from domains.identity.service import tokens
 from domains.messaging import service as messaging
 from gateway.body import BodyLimitMiddleware
 from gateway.config import Settings

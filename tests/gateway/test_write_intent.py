@@ -21,8 +21,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from domains.common import db
 from domains.common.errors import Unauthenticated
 from domains.common.identity import ANONYMOUS, PLATFORM
-from domains.identity import tokens
 from domains.identity.models import ApiToken, User
+from domains.identity.service import tokens
 from domains.messaging import service as messaging
 from gateway.auth.authenticator import Authenticator, Credentials
 from gateway.config import Settings

@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 from domains.common.errors import Forbidden, Invalid, NotFound, Unauthenticated
 from domains.common.identity import PLATFORM, Principal
 from domains.common.time import utcnow
-from domains.identity import tokens
 from domains.identity.models import ApiToken
+from domains.identity.service import tokens
 from tests.conftest import Callers, GraphQLClient
 from tests.identity.helpers import snapshot
 

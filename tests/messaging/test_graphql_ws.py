@@ -18,7 +18,7 @@ from starlette.testclient import TestClient, WebSocketTestSession
 
 from domains.common.db import make_engine, make_session_factory, unit_of_work
 from domains.common.identity import PLATFORM
-from domains.identity import tokens
+from domains.identity.service import tokens
 from domains.messaging import service as msg
 from gateway.app import create_app
 from gateway.config import Settings

@@ -17,8 +17,8 @@ from domains.common.db import unit_of_work
 from domains.common.identity import PLATFORM
 from domains.common.time import utcnow
 from domains.identity import service as identity
-from domains.identity import tokens
 from domains.identity.models import ApiToken, User
+from domains.identity.service import tokens
 from tests.auth.issuer import OIDCIssuer
 from tests.messaging.conftest import b64
 from tests.messaging.test_graphql_ws import PROTOCOL, Live, _init, _next, open_live

@@ -1,4 +1,4 @@
-"""GraphQL of the change log: the audit trail as each caller may read it."""
+"""The change log's Query field: the audit trail as each caller may read it."""
 
 from __future__ import annotations
 
@@ -8,44 +8,12 @@ import strawberry
 
 from domains.changelog import service as change_log
 from domains.changelog.service import ChangeFilter
+from domains.changelog.types import ChangeNode
 from domains.common.errors import Invalid
-from domains.common.graphql import Connection, Info, Node, connection, from_global_id
-from domains.common.query import Record
+from domains.common.graphql import Connection, Info, connection, from_global_id
 
 # a type whose audit entries name it otherwise than its GraphQL name in lower case
 _AUDITED_TYPES = {"ServiceGroup": "service_group"}
-
-
-@strawberry.type(name="Change", description="One entry of the audit trail.")
-class ChangeNode(Node):
-    at: datetime
-    actor: str
-    action: str
-    entity_type: str
-    entity_name: str
-    raw_entity_id: strawberry.Private[int]
-    changes: strawberry.scalars.JSON = strawberry.field(
-        description="Changed fields: {field: [before, after]}."
-    )
-    reason: str | None
-
-    @strawberry.field
-    def entity_id(self) -> int:
-        return self.raw_entity_id
-
-    @classmethod
-    def from_row(cls, row: Record) -> ChangeNode:
-        return cls(
-            db_id=row.id,
-            at=row.at,
-            actor=row.actor,
-            action=row.action,
-            entity_type=row.entity_type,
-            entity_name=row.entity_name,
-            raw_entity_id=row.entity_id,
-            changes=row.changes,
-            reason=row.reason,
-        )
 
 
 @strawberry.input(description="Filter of `changes`; conditions combine with AND.")

@@ -16,7 +16,8 @@ from domains.common.identity import Principal
 from domains.common.models import pk
 from domains.common.time import utcnow
 from domains.identity.models import ApiToken, User
-from domains.identity.service import require_authenticated, require_superuser, user_by_subject
+from domains.identity.service.access import require_authenticated, require_superuser
+from domains.identity.service.users import user_by_subject
 
 MAX_TOKEN_NAME = 100
 MAX_TOKENS_PER_USER = 50

@@ -1,0 +1,34 @@
+"""Identity's Query fields: the viewer and the role requests to decide."""
+
+from __future__ import annotations
+
+import strawberry
+
+from domains.common.graphql import (
+    Info,
+)
+from domains.identity import service as identity
+from domains.identity.types import RoleNode, Viewer, VoMembershipType
+
+
+@strawberry.type
+class IdentityQuery:
+    @strawberry.field(description="The authenticated caller; null for anonymous callers.")
+    def viewer(self, info: Info) -> Viewer | None:
+        principal = info.context.principal
+        if principal.is_anonymous or principal.subject is None:
+            return None
+        return Viewer(
+            subject=principal.subject,
+            name=principal.name,
+            email=principal.email,
+            is_admin=principal.is_superuser,
+            assurance=list(principal.assurance),
+            vos=[VoMembershipType(name=vo.name, roles=sorted(vo.roles)) for vo in principal.vos],
+            user_id=principal.user_id,
+        )
+
+    @strawberry.field(description="Role requests the caller may grant or reject.")
+    def pending_roles(self, info: Info) -> list[RoleNode]:
+        ctx = info.context
+        return [RoleNode.from_view(v) for v in identity.pending_roles(ctx.session, ctx.principal)]

@@ -1,0 +1,68 @@
+"""Identity's reads and writes: users (users.py), roles (roles.py), who may do what
+(access.py) and API tokens (tokens.py). Callers use the names re-exported here."""
+
+from domains.identity.service.access import (
+    authorize,
+    can,
+    granted_roles,
+    holds_any_role,
+    personal_data_ngis,
+    projects_with_roles,
+    require_authenticated,
+    require_superuser,
+)
+from domains.identity.service.roles import (
+    RoleView,
+    entity_kind,
+    grant_role,
+    grant_role_directly,
+    pending_roles,
+    reject_role,
+    request_role,
+    revoke_role,
+    roles_of_user,
+    view_of,
+    visible_roles,
+)
+from domains.identity.service.users import (
+    LAST_SEEN_GRANULARITY,
+    ensure_user,
+    link_identity,
+    lookup_principal_from_claims,
+    make_admin,
+    principal_from_claims,
+    register_user,
+    user_by_subject,
+    user_is_admin,
+)
+
+__all__ = [
+    "LAST_SEEN_GRANULARITY",
+    "RoleView",
+    "authorize",
+    "can",
+    "ensure_user",
+    "entity_kind",
+    "grant_role",
+    "grant_role_directly",
+    "granted_roles",
+    "holds_any_role",
+    "link_identity",
+    "lookup_principal_from_claims",
+    "make_admin",
+    "pending_roles",
+    "personal_data_ngis",
+    "principal_from_claims",
+    "projects_with_roles",
+    "register_user",
+    "reject_role",
+    "request_role",
+    "require_authenticated",
+    "require_superuser",
+    "revoke_role",
+    "roles_of_user",
+    "user_by_subject",
+    "user_is_admin",
+    "view_of",
+    "visible_roles",
+]

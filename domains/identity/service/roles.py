@@ -1,0 +1,296 @@
+"""Roles: requested, granted, rejected and revoked; the views the API shows of them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from domains.common import audit
+from domains.common.errors import Forbidden, Invalid, NotFound
+from domains.common.identity import Principal
+from domains.common.models import pk
+from domains.common.time import utcnow
+from domains.identity.models import EntityKind, Role, RoleStatus, User
+from domains.identity.rules import ROLE_TYPES, Action
+from domains.identity.service.access import authorize, can, require_authenticated, require_superuser
+from domains.identity.service.users import user_by_subject
+from domains.topology import ownership
+
+
+def _check_role_type(role_type: str, kind: EntityKind) -> None:
+    if role_type not in ROLE_TYPES[kind]:
+        allowed = ", ".join(sorted(ROLE_TYPES[kind]))
+        raise Invalid("roleType", f"one of {allowed} for a {kind.value.replace('_', ' ')}")
+
+
+def _entity_or_not_found(session: Session, kind: EntityKind, entity_id: int) -> str:
+    name = ownership.name_of(session, kind.value, entity_id)
+    if name is None:
+        raise NotFound(f"no {kind.value.replace('_', ' ')} with id {entity_id}")
+    return name
+
+
+def _audit_role(
+    session: Session,
+    principal: Principal,
+    role: Role,
+    action: str,
+    before: RoleStatus | None,
+    reason: str | None = None,
+) -> None:
+    user = session.get(User, role.user_id)
+    audit.record(
+        session,
+        principal,
+        action=f"role.{action}",
+        entity_type=role.entity_type.value,
+        entity_id=role.entity_id,
+        entity_name=ownership.name_of(session, role.entity_type.value, role.entity_id) or "",
+        changes={
+            "role": [None, role.role_type],
+            "user": [None, user.subject if user else None],
+            "status": [None if before is None else before.value, role.status.value],
+        },
+        reason=reason,
+    )
+
+
+def request_role(
+    session: Session, principal: Principal, *, role_type: str, kind: EntityKind, entity_id: int
+) -> Role:
+    """Ask for a role: it waits in PENDING until someone entitled grants or rejects it."""
+    require_authenticated(principal)
+    if principal.user_id is None:
+        raise Forbidden("only registered users may request roles")
+    _check_role_type(role_type, kind)
+    _entity_or_not_found(session, kind, entity_id)
+    role = session.execute(
+        select(Role).where(
+            Role.user_id == principal.user_id,  # type: ignore[arg-type]
+            Role.role_type == role_type,  # type: ignore[arg-type]
+            Role.entity_type == kind,  # type: ignore[arg-type]
+            Role.entity_id == entity_id,  # type: ignore[arg-type]
+        )
+    ).scalar_one_or_none()
+    before = None if role is None else role.status
+    if role is not None and role.status in (RoleStatus.GRANTED, RoleStatus.PENDING):
+        raise Invalid("roleType", f"you already hold or requested this role ({role.status.value})")
+    if role is None:
+        role = Role(
+            user_id=principal.user_id,
+            role_type=role_type,
+            entity_type=kind,
+            entity_id=entity_id,
+            status=RoleStatus.PENDING,
+        )
+        session.add(role)
+    else:
+        role.status = RoleStatus.PENDING
+        role.requested_at = utcnow()
+        role.decided_at = None
+        role.decided_by = None
+    session.flush()
+    _audit_role(session, principal, role, "request", before)
+    return role
+
+
+def _role(session: Session, role_id: int) -> Role:
+    role = session.get(Role, role_id)
+    if role is None:
+        raise NotFound(f"no role with id {role_id}")
+    return role
+
+
+def _decide(
+    session: Session,
+    principal: Principal,
+    role_id: int,
+    action: Action,
+    new_status: RoleStatus,
+    verb: str,
+    *,
+    from_status: RoleStatus,
+) -> Role:
+    require_authenticated(principal)
+    role = _role(session, role_id)
+    authorize(session, principal, action, role.entity_type.value, role.entity_id)
+    if role.status is not from_status:
+        raise Invalid(
+            "roleId",
+            f"only a {from_status.value} role can be {verb}; this one is {role.status.value}",
+        )
+    before = role.status
+    role.status = new_status
+    role.decided_at = utcnow()
+    role.decided_by = principal.subject
+    session.flush()
+    _audit_role(session, principal, role, verb, before)
+    return role
+
+
+def grant_role(session: Session, principal: Principal, *, role_id: int) -> Role:
+    return _decide(
+        session,
+        principal,
+        role_id,
+        Action.GRANT_ROLE,
+        RoleStatus.GRANTED,
+        "granted",
+        from_status=RoleStatus.PENDING,
+    )
+
+
+def reject_role(session: Session, principal: Principal, *, role_id: int) -> Role:
+    return _decide(
+        session,
+        principal,
+        role_id,
+        Action.REJECT_ROLE,
+        RoleStatus.REJECTED,
+        "rejected",
+        from_status=RoleStatus.PENDING,
+    )
+
+
+def revoke_role(session: Session, principal: Principal, *, role_id: int) -> Role:
+    """Users may give up their own roles; revoking someone else's needs REVOKE_ROLE."""
+    require_authenticated(principal)
+    role = _role(session, role_id)
+    if role.user_id == principal.user_id and role.status is RoleStatus.GRANTED:
+        before = role.status
+        role.status = RoleStatus.REVOKED
+        role.decided_at = utcnow()
+        role.decided_by = principal.subject
+        session.flush()
+        _audit_role(session, principal, role, "revoked", before)
+        return role
+    return _decide(
+        session,
+        principal,
+        role_id,
+        Action.REVOKE_ROLE,
+        RoleStatus.REVOKED,
+        "revoked",
+        from_status=RoleStatus.GRANTED,
+    )
+
+
+def grant_role_directly(
+    session: Session,
+    principal: Principal,
+    *,
+    subject: str,
+    role_type: str,
+    kind: EntityKind,
+    entity_id: int,
+) -> Role:
+    """Bootstrap: give a user a role without a request (platform and admins only)."""
+    require_superuser(principal)
+    _check_role_type(role_type, kind)
+    _entity_or_not_found(session, kind, entity_id)
+    user = user_by_subject(session, subject, create=True)
+    role = session.execute(
+        select(Role).where(
+            Role.user_id == pk(user),  # type: ignore[arg-type]
+            Role.role_type == role_type,  # type: ignore[arg-type]
+            Role.entity_type == kind,  # type: ignore[arg-type]
+            Role.entity_id == entity_id,  # type: ignore[arg-type]
+        )
+    ).scalar_one_or_none()
+    before = None if role is None else role.status
+    if role is None:
+        role = Role(
+            user_id=pk(user),
+            role_type=role_type,
+            entity_type=kind,
+            entity_id=entity_id,
+            status=RoleStatus.GRANTED,
+        )
+        session.add(role)
+    elif role.status is RoleStatus.GRANTED:
+        return role
+    role.status = RoleStatus.GRANTED
+    role.decided_at = utcnow()
+    role.decided_by = principal.subject
+    session.flush()
+    _audit_role(session, principal, role, "granted", before)
+    return role
+
+
+@dataclass(frozen=True, slots=True)
+class RoleView:
+    id: int
+    role_type: str
+    entity_type: str
+    entity_id: int
+    entity_name: str
+    status: str
+    user_subject: str | None
+
+
+def roles_of_user(session: Session, principal: Principal, *, user_id: int) -> list[RoleView]:
+    """A user's roles of every status; a user reads their own, admins anyone's."""
+    require_authenticated(principal)
+    if principal.user_id != user_id and not principal.is_superuser:
+        raise Forbidden("you may only list your own roles")
+    roles = session.execute(
+        select(Role).where(Role.user_id == user_id).order_by(Role.id)  # type: ignore[arg-type]
+    ).scalars()
+    return [_view(session, role) for role in roles]
+
+
+def pending_roles(session: Session, principal: Principal) -> list[RoleView]:
+    """Role requests the principal may decide on."""
+    require_authenticated(principal)
+    roles = session.execute(
+        select(Role).where(Role.status == RoleStatus.PENDING).order_by(Role.id)  # type: ignore[arg-type]
+    ).scalars()
+    return [
+        _view(session, role)
+        for role in roles
+        if can(session, principal, Action.GRANT_ROLE, role.entity_type.value, role.entity_id)
+    ]
+
+
+def visible_roles(
+    session: Session, principal: Principal, *, role_ids: Sequence[int]
+) -> list[RoleView]:
+    """Roles by id that the principal may see: their own, or ones they may decide on."""
+    out: list[RoleView] = []
+    for role_id in role_ids:
+        role = session.get(Role, role_id)
+        if role is None:
+            continue
+        if role.user_id == principal.user_id or can(
+            session, principal, Action.GRANT_ROLE, role.entity_type.value, role.entity_id
+        ):
+            out.append(_view(session, role))
+    return out
+
+
+def view_of(session: Session, role: Role) -> RoleView:
+    return _view(session, role)
+
+
+def _view(session: Session, role: Role) -> RoleView:
+    user = session.get(User, role.user_id)
+    return RoleView(
+        id=pk(role),
+        role_type=role.role_type,
+        entity_type=role.entity_type.value,
+        entity_id=role.entity_id,
+        entity_name=ownership.name_of(session, role.entity_type.value, role.entity_id) or "",
+        status=role.status.value,
+        user_subject=user.subject if user else None,
+    )
+
+
+def entity_kind(value: str) -> EntityKind:
+    try:
+        return EntityKind(value)
+    except ValueError as exc:
+        kinds = ", ".join(k.value for k in EntityKind)
+        raise Invalid("entityType", f"one of {kinds}") from exc
