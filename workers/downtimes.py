@@ -4,15 +4,9 @@
   `downtime.started` / `downtime.ended` for the downtimes whose moment has come
   (domains.downtimes.service.emit_transitions, exactly once each).
 - `downtimes.deliver` (periodic, every OPSGRAPH_NOTIFY_INTERVAL s, and at once when a
-  handler wrote new notifications): claims PENDING e-mail and webhook notifications with
-  a lease (domains.downtimes.notifications.claim_due), sends each outside any transaction
-  (smtplib to OPSGRAPH_SMTP_URL, a POST to the webhook through the egress policy of
-  domains.common.egress), then records the outcome. A webhook's recorded error is the
-  class of failure ("timeout", "HTTP 500", "refused by egress policy"), nothing more.
-  smtps:// and smtp+starttls:// verify the server's certificate and host name against the
-  system trust store, or OPSGRAPH_SMTP_CA_FILE when set; smtp+starttls:// never falls back
-  to plain text when the server does not offer STARTTLS.
-  Without OPSGRAPH_SMTP_URL the e-mail rows wait and each run logs why.
+  handler wrote new notifications): sends the PENDING e-mail and webhook notifications of
+  downtimes' channels (domains.downtimes.notifications.CHANNELS) with the shared sender,
+  workers.notifications.deliver_due.
 
 The notification rows themselves are written by the outbox handlers that
 domains.downtimes.notifications registers when this module imports it.
@@ -23,60 +17,21 @@ are held, and the jobs' periods set, by workers.config.WorkerConfig.
 
 from __future__ import annotations
 
-import logging
-import smtplib
-import ssl
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime, timedelta
-from urllib.parse import unquote, urlsplit
+from datetime import datetime
 
-import httpx2 as httpx
 from sqlalchemy.orm import Session, sessionmaker
 
 from domains.common.db import unit_of_work
-from domains.common.egress import STRICT, EgressPolicy, failure_class, http_status_error
-from domains.common.settings import CoreSettings
 from domains.common.time import utcnow
 from domains.downtimes import notifications as notes
 from domains.downtimes import service as downtimes
-from domains.downtimes.models import Channel
-from domains.downtimes.notifications import DELIVER_JOB, Delivery
+from domains.downtimes.notifications import DELIVER_JOB
 from workers.config import WorkerConfig
-
-log = logging.getLogger("opsgraph.workers.downtimes")
+from workers.notifications import NotifyConfig, deliver_due
 
 TRANSITIONS_JOB = "downtimes.transitions"
-BATCH = 20
-ERROR_MAX = 1000
 Clock = Callable[[], datetime]
-
-
-@dataclass(frozen=True, slots=True)
-class NotifyConfig:
-    smtp_url: str | None = None
-    smtp_from: str = "opsgraph@localhost"
-    smtp_ca_file: str | None = None  # PEM CA bundle; None: the system trust store
-    timeout: float = 10.0
-    max_attempts: int = 10
-    egress: EgressPolicy = STRICT
-
-    @property
-    def lease(self) -> timedelta:
-        """How long a claimed notification stays with its worker: one send is bounded by
-        the timeout (connect, then each SMTP command or the HTTP exchange)."""
-        return timedelta(seconds=3 * self.timeout)
-
-    @classmethod
-    def from_settings(cls, settings: CoreSettings) -> NotifyConfig:
-        return cls(
-            smtp_url=settings.smtp_url,
-            smtp_from=settings.smtp_from,
-            smtp_ca_file=settings.smtp_ca_file,
-            timeout=settings.notify_timeout,
-            max_attempts=settings.notify_max_attempts,
-            egress=EgressPolicy.from_settings(settings),
-        )
 
 
 CONFIG = WorkerConfig(NotifyConfig.from_settings)
@@ -103,128 +58,7 @@ def transitions_job(factory: sessionmaker[Session]) -> int:
             return total
 
 
-# --- sending ----------------------------------------------------------------------------
-
-
-SMTP_PORTS = {"smtp": 25, "smtps": 465, "smtp+starttls": 587}
-
-
-def tls_context(config: NotifyConfig) -> ssl.SSLContext:
-    """A client context that verifies the server's certificate chain and host name:
-    against OPSGRAPH_SMTP_CA_FILE when set, else the system trust store."""
-    return ssl.create_default_context(cafile=config.smtp_ca_file)
-
-
-def _connect(config: NotifyConfig, scheme: str, host: str, port: int | None) -> smtplib.SMTP:
-    port = port or SMTP_PORTS[scheme]
-    if scheme == "smtps":
-        return smtplib.SMTP_SSL(host, port, timeout=config.timeout, context=tls_context(config))
-    smtp = smtplib.SMTP(host, port, timeout=config.timeout)
-    if scheme == "smtp+starttls":
-        try:
-            smtp.ehlo()
-            # raises SMTPNotSupportedError when not offered: no fallback to plain text
-            smtp.starttls(context=tls_context(config))
-            smtp.ehlo()  # the server's extensions (AUTH among them) once under TLS
-        except BaseException:
-            smtp.close()
-            raise
-    return smtp
-
-
-def send_email(config: NotifyConfig, delivery: Delivery, *, now: datetime) -> None:
-    """One message through the configured SMTP server; raises on any failure."""
-    if config.smtp_url is None:
-        raise RuntimeError("OPSGRAPH_SMTP_URL is not set")
-    url = urlsplit(config.smtp_url)
-    scheme = url.scheme.lower()
-    if scheme not in SMTP_PORTS:
-        raise RuntimeError(f"OPSGRAPH_SMTP_URL: unknown scheme {scheme!r}")
-    message = notes.email_message(delivery, sender=config.smtp_from, now=now)
-    with _connect(config, scheme, url.hostname or "", url.port) as smtp:
-        if url.username:
-            smtp.login(unquote(url.username), unquote(url.password or ""))
-        smtp.send_message(message)
-
-
-class WebhookFailed(Exception):
-    """A webhook POST that did not succeed; the message is the class of failure."""
-
-
-def send_webhook(client: httpx.Client, delivery: Delivery) -> None:
-    if not delivery.webhook_url:
-        raise WebhookFailed("the subscription has no webhook URL any more")
-    response = client.post(
-        delivery.webhook_url,
-        content=notes.webhook_body(delivery),
-        headers={
-            "Content-Type": "application/json",
-            # the same for every attempt: a receiver can drop a repeat
-            "X-Opsgraph-Delivery": f"{delivery.event_id}-{delivery.subscription_id}",
-        },
-    )
-    if not 200 <= response.status_code < 300:
-        raise WebhookFailed(http_status_error(response.status_code))
-
-
-def _send(config: NotifyConfig, client: httpx.Client, delivery: Delivery, now: datetime) -> None:
-    if delivery.channel == Channel.EMAIL:
-        send_email(config, delivery, now=now)
-    else:
-        try:
-            send_webhook(client, delivery)
-        except WebhookFailed:
-            raise
-        except Exception as exc:
-            log.info("webhook POST failed: %s: %s", type(exc).__name__, exc)
-            raise WebhookFailed(failure_class(exc)) from exc
-
-
-def deliver_due(
-    factory: sessionmaker[Session], config: NotifyConfig, *, clock: Clock = utcnow
-) -> int:
-    """Claim, send, record, batch after batch until nothing is due; how many were sent."""
-    channels = [Channel.WEBHOOK] if config.smtp_url is None else [Channel.EMAIL, Channel.WEBHOOK]
-    if config.smtp_url is None:
-        with unit_of_work(factory, write=False) as session:
-            waiting = notes.pending_count(session, channel=Channel.EMAIL)
-        if waiting:
-            log.warning("%d e-mail notifications wait: OPSGRAPH_SMTP_URL is not set", waiting)
-    sent = 0
-    with config.egress.client(timeout=config.timeout) as client:
-        while True:
-            with unit_of_work(factory) as session:
-                batch = notes.claim_due(
-                    session, now=clock(), limit=BATCH, lease=config.lease, channels=channels
-                )
-            for delivery in batch:
-                error: str | None = None
-                try:
-                    _send(config, client, delivery, clock())
-                except WebhookFailed as exc:
-                    error = str(exc)
-                except Exception as exc:
-                    error = f"{type(exc).__name__}: {exc}"[:ERROR_MAX]
-                    log.warning(
-                        "downtime notification %s (%s) failed: %s",
-                        delivery.id,
-                        delivery.channel,
-                        error,
-                    )
-                with unit_of_work(factory) as session:
-                    notes.finish_delivery(
-                        session,
-                        delivery.id,
-                        error=error,
-                        now=clock(),
-                        max_attempts=config.max_attempts,
-                    )
-                sent += error is None
-            if len(batch) < BATCH:
-                return sent
-
-
 @CONFIG.periodic(DELIVER_JOB, every=lambda settings: settings.notify_interval)
 def deliver_job(factory: sessionmaker[Session]) -> int:
     """The `downtimes.deliver` job."""
-    return deliver_due(factory, current_config())
+    return deliver_due(factory, notes.CHANNELS, current_config())

@@ -13,6 +13,12 @@ from sqlmodel import Field, SQLModel
 from domains.common import models as _common  # noqa: F401  (naming convention)
 from domains.common.models import enum_column
 from domains.common.time import UTCDateTime, utcnow
+from domains.notifications.models import (
+    NOTIFICATION_ERROR_MAX,
+    WEBHOOK_URL_MAX,
+    Channel,
+    NotificationStatus,
+)
 
 DESCRIPTION_MAX = 4000
 
@@ -101,11 +107,11 @@ class DowntimeEndpoint(SQLModel, table=True):
 
 
 # ---------------------------------------------------------------------------------------
-# Subscriptions (the Operations Portal's dt_subscription) and their notifications
+# Subscriptions (the Operations Portal's dt_subscription) and their notifications: the
+# tables downtimes gives the shared notification channels (domains/notifications), which
+# say what columns they need (SUBSCRIPTION_COLUMNS, DELIVERY_COLUMNS)
 
 SUBSCRIPTION_NAME_MAX = 100
-WEBHOOK_URL_MAX = 2000
-NOTIFICATION_ERROR_MAX = 1000
 
 
 class DowntimeSubscription(SQLModel, table=True):
@@ -142,21 +148,6 @@ class DowntimeSubscription(SQLModel, table=True):
     webhook_url: str | None = Field(default=None, max_length=WEBHOOK_URL_MAX)
     created_at: datetime = Field(default_factory=utcnow, sa_column=_time())
     enabled: bool = True
-
-
-class Channel(enum.StrEnum):
-    EMAIL = "EMAIL"
-    WEBHOOK = "WEBHOOK"
-    TOPIC = "TOPIC"
-
-
-class NotificationStatus(enum.StrEnum):
-    """PENDING: still to deliver (e-mail, webhook); SENT: delivered (a topic message is
-    SENT when written); FAILED: given up after the last attempt."""
-
-    PENDING = "PENDING"
-    SENT = "SENT"
-    FAILED = "FAILED"
 
 
 class DowntimeNotification(SQLModel, table=True):

@@ -1,5 +1,6 @@
 """GraphQL of downtime subscriptions: the caller's subscriptions, and the mutations that
-make, replace and delete them. Thin: every rule is in domains.downtimes.notifications."""
+make, replace and delete them. Thin: every rule is in domains.downtimes.notifications
+(and the channels' in domains.notifications)."""
 
 from __future__ import annotations
 
@@ -14,10 +15,11 @@ from domains.common.models import pk
 from domains.downtimes import notifications as notes
 from domains.downtimes.events import EventKind
 from domains.downtimes.live import EventKindEnum
-from domains.downtimes.models import Channel, NotificationStatus
 from domains.downtimes.models import DowntimeNotification as NotificationRow
 from domains.downtimes.models import DowntimeSubscription as SubscriptionRow
-from domains.downtimes.notifications import SubscriptionSpec, TopicRef
+from domains.downtimes.notifications import SubscriptionSpec
+from domains.notifications.checks import TopicRef
+from domains.notifications.models import Channel, NotificationStatus
 
 ChannelEnum = strawberry.enum(
     Channel, name="DowntimeNotificationChannel", description="Where a notification goes."
@@ -123,9 +125,7 @@ def _notifications(info: Info, subscription_id: int, first: int) -> list[Notific
     ctx = info.context
 
     def fetch(ids: Sequence[int]) -> dict[int, list[NotificationRow]]:
-        return notes.recent_notifications(
-            ctx.session, ctx.principal, subscription_ids=ids, limit=first
-        )
+        return notes.CHANNELS.recent(ctx.session, ctx.principal, subscription_ids=ids, limit=first)
 
     loader: BatchLoader[int, list[NotificationRow]] = ctx.loaders.get(
         ("downtimes", "notifications", first), lambda: BatchLoader(fetch, list)

@@ -32,12 +32,13 @@ from domains.common.outbox import OutboxEvent
 from domains.common.time import utcnow
 from domains.downtimes import notifications as notes
 from domains.downtimes import service as downtimes
-from domains.downtimes.models import Downtime, DowntimeNotification, NotificationStatus
+from domains.downtimes.models import Downtime, DowntimeNotification
+from domains.notifications.models import NotificationStatus
 from domains.topology.seed import seed_demo
 from gateway.config import Settings
 from tests.databases import private_database
 from tests.downtimes.notify_world import Target, declare, spec, subscriber, target
-from tests.downtimes.smtp import SmtpServer
+from tests.notifications.smtp import SmtpServer
 from workers.downtimes import run_transitions
 from workers.runtime import WorkerRuntime
 

@@ -17,9 +17,9 @@ from domains.common.models import pk
 from domains.downtimes import notifications as notes
 from domains.downtimes import service as downtimes
 from domains.downtimes.events import EventKind
-from domains.downtimes.models import Channel, NotificationStatus
-from domains.downtimes.notifications import TopicRef
 from domains.messaging import service as msg
+from domains.notifications.checks import TopicRef
+from domains.notifications.models import Channel, NotificationStatus
 from tests.downtimes.notify_world import (
     NOW,
     VO,

@@ -51,8 +51,8 @@ from tests.downtimes.notify_world import (
 from tests.messaging.conftest import World, world, written
 from tests.messaging.receiver import Receiver
 from tests.server import run_cli, server_env, serving
-from workers.downtimes import NotifyConfig, deliver_due
 from workers.messaging import PushHttp
+from workers.notifications import NotifyConfig, deliver_due
 
 __all__ = ["connections", "world"]  # fixtures, for pytest
 
@@ -366,7 +366,7 @@ def test_dns_rebinding_is_refused_for_a_downtime_webhook(
     handle_all(session)
     session.commit()
     config = NotifyConfig(timeout=5.0, egress=policy(dns))
-    assert deliver_due(session_factory, config) == 0
+    assert deliver_due(session_factory, notes.CHANNELS, config) == 0
     (row,) = notifications(session)
     assert row.last_error == REFUSED
     assert connections.made == []

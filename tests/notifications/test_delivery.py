@@ -19,7 +19,8 @@ from domains.common.models import pk
 from domains.common.time import utcnow
 from domains.downtimes import notifications as notes
 from domains.downtimes import service as downtimes
-from domains.downtimes.models import Channel, NotificationStatus
+from domains.notifications.channels import retry_delay
+from domains.notifications.models import Channel, NotificationStatus
 from tests.compat.tls import ServerCertificate, make_certificate
 from tests.downtimes.notify_world import (
     Target,
@@ -31,9 +32,9 @@ from tests.downtimes.notify_world import (
     subscriber,
     target,
 )
-from tests.downtimes.smtp import SmtpServer
 from tests.messaging.receiver import Receiver
-from workers.downtimes import NotifyConfig, deliver_due
+from tests.notifications.smtp import SmtpServer
+from workers.notifications import NotifyConfig, deliver_due
 
 SENDER = "downtimes@ops.example.org"
 
@@ -104,8 +105,8 @@ def test_an_e_mail_and_a_webhook_are_delivered_once(
     declare(session, where.services)
     handle_all(session)
     session.commit()
-    assert deliver_due(session_factory, config(smtp)) == 2
-    assert deliver_due(session_factory, config(smtp)) == 0
+    assert deliver_due(session_factory, notes.CHANNELS, config(smtp)) == 2
+    assert deliver_due(session_factory, notes.CHANNELS, config(smtp)) == 0
 
     (event,) = events(session, downtimes.EVENT_DECLARED)
     (mail,) = smtp.received()
@@ -155,17 +156,19 @@ def test_a_failed_webhook_backs_off_then_succeeds(
     session.commit()
     receiver.fail_next = 1
     clock = Clock()
-    assert deliver_due(session_factory, config(None), clock=clock) == 0
+    assert deliver_due(session_factory, notes.CHANNELS, config(None), clock=clock) == 0
     (row,) = notifications(session)
     assert (row.status, row.attempts, row.last_error) == (
         NotificationStatus.PENDING,
         1,
         "HTTP 500",
     )
-    assert deliver_due(session_factory, config(None), clock=clock) == 0  # not due yet
+    assert (
+        deliver_due(session_factory, notes.CHANNELS, config(None), clock=clock) == 0
+    )  # not due yet
     assert len(receiver.posts()) == 1
-    clock.offset = notes.retry_delay(1) + timedelta(seconds=1)
-    assert deliver_due(session_factory, config(None), clock=clock) == 1
+    clock.offset = retry_delay(1) + timedelta(seconds=1)
+    assert deliver_due(session_factory, notes.CHANNELS, config(None), clock=clock) == 1
     (row,) = notifications(session)
     assert (row.status, row.attempts, row.last_error) == (NotificationStatus.SENT, 2, None)
     assert len(receiver.posts()) == 2
@@ -190,9 +193,14 @@ def test_a_notification_is_given_up_after_the_last_attempt(
     receiver.fail_next = 5
     clock = Clock()
     for attempt in (1, 2):
-        assert deliver_due(session_factory, config(None, max_attempts=2), clock=clock) == 0
-        clock.offset += notes.retry_delay(attempt) + timedelta(seconds=1)
-    assert deliver_due(session_factory, config(None, max_attempts=2), clock=clock) == 0
+        assert (
+            deliver_due(session_factory, notes.CHANNELS, config(None, max_attempts=2), clock=clock)
+            == 0
+        )
+        clock.offset += retry_delay(attempt) + timedelta(seconds=1)
+    assert (
+        deliver_due(session_factory, notes.CHANNELS, config(None, max_attempts=2), clock=clock) == 0
+    )
     (row,) = notifications(session)
     assert (row.status, row.attempts) == (NotificationStatus.FAILED, 2)
     assert len(receiver.posts()) == 2
@@ -216,13 +224,13 @@ def test_without_an_smtp_server_e_mail_waits_and_says_why(
     declare(session, where.services)
     handle_all(session)
     session.commit()
-    with caplog.at_level(logging.WARNING, logger="opsgraph.workers.downtimes"):
-        assert deliver_due(session_factory, config(None)) == 1  # the webhook only
-    assert "1 e-mail notifications wait: OPSGRAPH_SMTP_URL is not set" in caplog.text
+    with caplog.at_level(logging.WARNING, logger="opsgraph.workers.notifications"):
+        assert deliver_due(session_factory, notes.CHANNELS, config(None)) == 1  # the webhook only
+    assert "1 e-mail downtime notifications wait: OPSGRAPH_SMTP_URL is not set" in caplog.text
     statuses = {r.channel: (r.status, r.attempts) for r in notifications(session)}
     assert statuses[Channel.EMAIL] == (NotificationStatus.PENDING, 0)
     assert smtp.received() == []
-    assert deliver_due(session_factory, config(smtp)) == 1
+    assert deliver_due(session_factory, notes.CHANNELS, config(smtp)) == 1
     assert len(smtp.received()) == 1
 
 
@@ -239,20 +247,25 @@ def test_a_lease_keeps_a_claimed_notification_from_others_until_it_runs_out(
     session.commit()
     now, lease = utcnow(), timedelta(seconds=30)
     with session_factory.begin() as s:
-        (claimed,) = notes.claim_due(s, now=now, limit=10, lease=lease)
+        (claimed,) = notes.CHANNELS.claim_due(s, now=now, limit=10, lease=lease)
     with session_factory.begin() as s:
-        assert notes.claim_due(s, now=now + timedelta(seconds=29), limit=10, lease=lease) == []
+        assert (
+            notes.CHANNELS.claim_due(s, now=now + timedelta(seconds=29), limit=10, lease=lease)
+            == []
+        )
     # the claimer died before sending: once the lease ran out, another worker sends it,
     # with the Message-ID every attempt of this (subscription, event) carries
     clock = Clock()
     clock.offset = lease + timedelta(seconds=1)
-    assert deliver_due(session_factory, config(smtp), clock=clock) == 1
+    assert deliver_due(session_factory, notes.CHANNELS, config(smtp), clock=clock) == 1
     (mail,) = smtp.received()
     assert mail["Message-ID"] == claimed.message_id("ops.example.org")
     assert claimed.subscription_id == pk(sub)
     # the first claimer comes back late: the row is SENT, its outcome is not recorded
     with session_factory.begin() as s:
-        late = notes.finish_delivery(s, claimed.id, error="boom", now=utcnow(), max_attempts=3)
+        late = notes.CHANNELS.finish_delivery(
+            s, claimed.id, error="boom", now=utcnow(), max_attempts=3
+        )
     assert late is None
     (row,) = notifications(session)
     assert (row.status, row.last_error) == (NotificationStatus.SENT, None)
@@ -268,14 +281,14 @@ def test_the_smtp_url_may_carry_a_login(
         handle_all(session)
         session.commit()
         wrong = config(None, smtp_url=f"smtp://mailer:nope@127.0.0.1:{server.port}")
-        assert deliver_due(session_factory, wrong) == 0
+        assert deliver_due(session_factory, notes.CHANNELS, wrong) == 0
         (row,) = notifications(session)
         assert (row.status, row.attempts) == (NotificationStatus.PENDING, 1)
         assert "SMTPAuthenticationError" in (row.last_error or "")
         right = config(None, smtp_url=f"smtp://mailer:s%40cret@127.0.0.1:{server.port}")
         clock = Clock()
-        clock.offset = notes.retry_delay(1) + timedelta(seconds=1)
-        assert deliver_due(session_factory, right, clock=clock) == 1
+        clock.offset = retry_delay(1) + timedelta(seconds=1)
+        assert deliver_due(session_factory, notes.CHANNELS, right, clock=clock) == 1
         assert len(server.received()) == 1
     finally:
         server.stop()
@@ -312,7 +325,7 @@ def test_an_e_mail_arrives_over_starttls_with_a_login(
         _pending_email(session, alice, where)
         # the server takes no mail before STARTTLS (nor offers AUTH): plain smtp:// fails
         plain = config(None, smtp_url=f"smtp://127.0.0.1:{server.port}")
-        assert deliver_due(session_factory, plain) == 0
+        assert deliver_due(session_factory, notes.CHANNELS, plain) == 0
         (row,) = notifications(session)
         assert (row.status, row.attempts) == (NotificationStatus.PENDING, 1)
         assert "Must issue a STARTTLS command first" in (row.last_error or "")
@@ -320,8 +333,8 @@ def test_an_e_mail_arrives_over_starttls_with_a_login(
         url = f"smtp+starttls://mailer:s%40cret@127.0.0.1:{server.port}"
         tls = config(None, smtp_url=url, smtp_ca_file=str(cert.ca_file))
         clock = Clock()
-        clock.offset = notes.retry_delay(1) + timedelta(seconds=1)
-        assert deliver_due(session_factory, tls, clock=clock) == 1
+        clock.offset = retry_delay(1) + timedelta(seconds=1)
+        assert deliver_due(session_factory, notes.CHANNELS, tls, clock=clock) == 1
         (mail,) = server.received()
         assert mail["To"] == "alice@example.org"
         assert server.encrypted == [True]
@@ -344,7 +357,11 @@ def test_a_wrong_login_over_starttls_is_refused(
         _pending_email(session, alice, where)
         url = f"smtp+starttls://mailer:nope@127.0.0.1:{server.port}"
         assert (
-            deliver_due(session_factory, config(None, smtp_url=url, smtp_ca_file=str(cert.ca_file)))
+            deliver_due(
+                session_factory,
+                notes.CHANNELS,
+                config(None, smtp_url=url, smtp_ca_file=str(cert.ca_file)),
+            )
             == 0
         )
         (row,) = notifications(session)
@@ -373,7 +390,7 @@ def test_an_untrusted_certificate_is_refused_and_the_e_mail_waits(
         _pending_email(session, alice, where)
         ca_file = None if trust == "system store" else str(other.ca_file)
         untrusted = config(None, smtp_url=server.url, smtp_ca_file=ca_file)
-        assert deliver_due(session_factory, untrusted) == 0
+        assert deliver_due(session_factory, notes.CHANNELS, untrusted) == 0
         (row,) = notifications(session)
         assert (row.status, row.attempts) == (NotificationStatus.PENDING, 1)
         assert (row.last_error or "").startswith("SSLCertVerificationError:")
@@ -383,9 +400,11 @@ def test_an_untrusted_certificate_is_refused_and_the_e_mail_waits(
         # nothing is lost: once the relay's CA is configured, the retry delivers it
         trusted = config(None, smtp_url=server.url, smtp_ca_file=str(cert.ca_file))
         clock = Clock()
-        assert deliver_due(session_factory, trusted, clock=clock) == 0  # not due yet
-        clock.offset = notes.retry_delay(1) + timedelta(seconds=1)
-        assert deliver_due(session_factory, trusted, clock=clock) == 1
+        assert (
+            deliver_due(session_factory, notes.CHANNELS, trusted, clock=clock) == 0
+        )  # not due yet
+        clock.offset = retry_delay(1) + timedelta(seconds=1)
+        assert deliver_due(session_factory, notes.CHANNELS, trusted, clock=clock) == 1
         assert len(server.received()) == 1
         assert server.encrypted == [True]
         (row,) = notifications(session)
@@ -409,7 +428,9 @@ def test_a_certificate_for_another_host_is_refused(
         _pending_email(session, alice, where)
         assert (
             deliver_due(
-                session_factory, config(None, smtp_url=server.url, smtp_ca_file=str(cert.ca_file))
+                session_factory,
+                notes.CHANNELS,
+                config(None, smtp_url=server.url, smtp_ca_file=str(cert.ca_file)),
             )
             == 0
         )
@@ -432,7 +453,7 @@ def test_starttls_is_not_given_up_for_plain_text(
     """A server that does not offer STARTTLS gets nothing: no fallback to plain text."""
     _pending_email(session, alice, where)
     url = f"smtp+starttls://127.0.0.1:{smtp.port}"
-    assert deliver_due(session_factory, config(None, smtp_url=url)) == 0
+    assert deliver_due(session_factory, notes.CHANNELS, config(None, smtp_url=url)) == 0
     (row,) = notifications(session)
     assert (row.status, row.attempts) == (NotificationStatus.PENDING, 1)
     assert "SMTPNotSupportedError" in (row.last_error or "")

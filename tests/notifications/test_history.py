@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from domains.common.time import utcnow
 from domains.downtimes import notifications as notes
+from domains.notifications.channels import NOTIFICATION_RETENTION
 from tests.conftest import Callers, StatementCounter
 from tests.downtimes.notify_world import declare, handle_all, spec, subscriber, target
 from tests.identity.helpers import global_id
@@ -52,7 +53,7 @@ def test_a_subscriber_sees_their_notifications_newest_first(
     bob_id = session.execute(
         text("SELECT id FROM downtime_subscription WHERE name = 'bob''s'")
     ).scalar_one()
-    assert notes.recent_notifications(session, alice, subscription_ids=[bob_id], limit=5) == {}
+    assert notes.CHANNELS.recent(session, alice, subscription_ids=[bob_id], limit=5) == {}
     error = callers.as_user("alice.history@egi.eu").error(MINE, {"first": 0})
     assert error["extensions"]["code"] == "BAD_USER_INPUT"
     assert error["extensions"]["field"] == "first"
@@ -68,7 +69,7 @@ def test_old_delivered_notifications_are_pruned_pending_ones_kept(
         declare(session, where.services)
     handle_all(session)
     ids = list(session.execute(text("SELECT id FROM downtime_notification ORDER BY id")).scalars())
-    old = utcnow() - notes.NOTIFICATION_RETENTION - timedelta(days=1)
+    old = utcnow() - NOTIFICATION_RETENTION - timedelta(days=1)
     # the first two are old: one delivered, one still pending; the third is recent, sent
     for notification_id, status, created in (
         (ids[0], "SENT", old),

@@ -9,7 +9,7 @@ import pytest
 from domains.common.errors import Invalid
 from gateway.config import Settings
 from tests.compat.tls import make_certificate
-from workers.downtimes import NotifyConfig
+from workers.notifications import NotifyConfig
 
 
 def test_defaults_send_no_e_mail() -> None:
