@@ -40,8 +40,8 @@ from domains.downtimes.subscription_schema import (
 from domains.identity.mutations import IdentityMutation
 from domains.identity.queries import IdentityQuery
 from domains.messaging.mutations import MessagingMutation
-from domains.messaging.schema import MessagingQuery
-from domains.messaging.subscriptions import MessagingSubscriptionRoot
+from domains.messaging.queries import MessagingQuery
+from domains.messaging.streams import MessagingSubscriptionRoot
 from domains.topology.mutations import TopologyMutation
 from domains.topology.queries import TopologyQuery
 from gateway.config import Settings

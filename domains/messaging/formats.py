@@ -1,4 +1,4 @@
-"""The AMS v1 JSON shapes, built from the service's views (argo-messaging's own field names,
+"""The AMS v1 JSON shapes, built from the service's rows (argo-messaging's own field names,
 casing and number types; see the reference notes §1.2 and the library traps §2.3)."""
 
 from __future__ import annotations
@@ -7,8 +7,7 @@ import base64
 from datetime import UTC, datetime
 from typing import Any
 
-from domains.messaging.rules import PUSH_HTTP
-from domains.messaging.views import (
+from domains.messaging.rows import (
     AmsPage,
     MemberView,
     Offsets,
@@ -21,6 +20,7 @@ from domains.messaging.views import (
     TopicMetrics,
     TopicView,
 )
+from domains.messaging.rules import PUSH_HTTP
 
 
 def rfc3339_seconds(moment: datetime) -> str:

@@ -12,7 +12,7 @@ import strawberry
 
 from domains.common.graphql import Deleted, Info, Long
 from domains.messaging import service as msg
-from domains.messaging.schema import (
+from domains.messaging.types import (
     MessagingMember,
     MessagingProject,
     MessagingRole,
@@ -208,7 +208,7 @@ class ModifyOffsetInput:
 def _subscription(info: Info, project: str, name: str) -> MessagingSubscription:
     ctx = info.context
     view = msg.get_subscription(ctx.session, ctx.principal, project=project, subscription=name)
-    return MessagingSubscription.from_view(view)
+    return MessagingSubscription.from_row(view)
 
 
 @strawberry.type
@@ -221,7 +221,7 @@ class MessagingMutation:
         view = msg.create_project(
             ctx.session, ctx.principal, name=input.name, description=input.description
         )
-        return MessagingProject.from_view(view)
+        return MessagingProject.from_row(view)
 
     @strawberry.mutation(
         description="Delete a project with all its topics, messages and subscriptions; "
@@ -229,7 +229,7 @@ class MessagingMutation:
     )
     def delete_messaging_project(self, info: Info, input: DeleteMessagingProjectInput) -> Deleted:
         ctx = info.context
-        project = MessagingProject.from_view(
+        project = MessagingProject.from_row(
             msg.get_project(ctx.session, ctx.principal, project=input.name)
         )
         msg.delete_project(ctx.session, ctx.principal, project=input.name)
@@ -245,7 +245,7 @@ class MessagingMutation:
             subject=input.subject,
             roles=[r.value for r in input.roles],
         )
-        return MessagingMember.from_view(view)
+        return MessagingMember.from_row(view)
 
     @strawberry.mutation(
         description="Remove a user from a project and its ACLs; project admins only."
@@ -255,7 +255,7 @@ class MessagingMutation:
     ) -> MessagingProject:
         ctx = info.context
         msg.remove_member(ctx.session, ctx.principal, project=input.project, subject=input.subject)
-        return MessagingProject.from_view(
+        return MessagingProject.from_row(
             msg.get_project(ctx.session, ctx.principal, project=input.project)
         )
 
@@ -263,14 +263,14 @@ class MessagingMutation:
     def create_topic(self, info: Info, input: CreateTopicInput) -> Topic:
         ctx = info.context
         view = msg.create_topic(ctx.session, ctx.principal, project=input.project, topic=input.name)
-        return Topic.from_view(view)
+        return Topic.from_row(view)
 
     @strawberry.mutation(
         description="Delete a topic and its messages; its subscriptions stay, unable to pull."
     )
     def delete_topic(self, info: Info, input: DeleteTopicInput) -> Deleted:
         ctx = info.context
-        topic = Topic.from_view(
+        topic = Topic.from_row(
             msg.get_topic(ctx.session, ctx.principal, project=input.project, topic=input.name)
         )
         msg.delete_topic(ctx.session, ctx.principal, project=input.project, topic=input.name)
@@ -283,7 +283,7 @@ class MessagingMutation:
             ctx.session, ctx.principal, project=input.project, topic=input.topic, users=input.users
         )
         view = msg.get_topic(ctx.session, ctx.principal, project=input.project, topic=input.topic)
-        return Topic.from_view(view)
+        return Topic.from_row(view)
 
     @strawberry.mutation(
         description="Publish messages to a topic; project admins and publishers in its ACL."
@@ -325,7 +325,7 @@ class MessagingMutation:
             push_config=None if input.push_config is None else input.push_config.to_ams(),
             egress=ctx.egress,
         )
-        return MessagingSubscription.from_view(view)
+        return MessagingSubscription.from_row(view)
 
     @strawberry.mutation(description="Delete a subscription; project admins only.")
     def delete_subscription(self, info: Info, input: DeleteSubscriptionInput) -> Deleted:
@@ -363,7 +363,7 @@ class MessagingMutation:
             subscription=input.subscription,
             max_messages=input.max_messages,
         )
-        return [ReceivedMessageType.from_view(m) for m in received]
+        return [ReceivedMessageType.from_row(m) for m in received]
 
     @strawberry.mutation(description="Acknowledge pulled messages within the ack deadline.")
     def acknowledge(self, info: Info, input: AcknowledgeInput) -> MessagingSubscription:
@@ -389,7 +389,7 @@ class MessagingMutation:
             subscription=input.subscription,
             ack_deadline=input.ack_deadline_seconds,
         )
-        return MessagingSubscription.from_view(view)
+        return MessagingSubscription.from_row(view)
 
     @strawberry.mutation(description="Change (or remove) the push config; project admins only.")
     def modify_push_config(self, info: Info, input: ModifyPushConfigInput) -> MessagingSubscription:
@@ -402,7 +402,7 @@ class MessagingMutation:
             push_config=None if input.push_config is None else input.push_config.to_ams(),
             egress=ctx.egress,
         )
-        return MessagingSubscription.from_view(view)
+        return MessagingSubscription.from_row(view)
 
     @strawberry.mutation(
         description="Verify a push endpoint: GET {scheme}://{host}/ams_verification_hash must "
@@ -419,7 +419,7 @@ class MessagingMutation:
             subscription=input.subscription,
             fetch=ctx.http_get,
         )
-        return MessagingSubscription.from_view(view)
+        return MessagingSubscription.from_row(view)
 
     @strawberry.mutation(description="Move the offset; pending acks are dropped.")
     def modify_offset(self, info: Info, input: ModifyOffsetInput) -> MessagingSubscription:

@@ -52,6 +52,7 @@ from domains.common.egress import (
 from domains.messaging import rules
 from domains.messaging.formats import message_json
 from domains.messaging.models import MsgSubscription
+from domains.messaging.rows import ReceivedMessage
 from domains.messaging.rules import (
     AUTH_AUTOGEN,
     PUSH_HTTP,
@@ -60,7 +61,6 @@ from domains.messaging.rules import (
     SLOWSTART_INITIAL_BACKOFF_MS,
 )
 from domains.messaging.service import T_MESSAGE, T_PROJECT, T_SUB, read_messages
-from domains.messaging.views import ReceivedMessage
 
 log = logging.getLogger("opsgraph.messaging.push")
 

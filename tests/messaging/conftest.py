@@ -16,7 +16,7 @@ from domains.common.identity import ANONYMOUS, PLATFORM, Principal
 from domains.common.models import metadata, pk
 from domains.identity.service import ensure_user
 from domains.messaging import service as msg
-from domains.messaging.views import ReceivedMessage, SubscriptionView
+from domains.messaging.rows import ReceivedMessage, SubscriptionView
 from tests.conftest import Callers, GraphQLClient
 from tests.identity.helpers import snapshot
 

@@ -20,8 +20,8 @@ from domains.messaging.errors import (
     VerificationFailed,
     ams_error_body,
 )
+from domains.messaging.rows import AmsPage, ReceivedMessage, SubscriptionView, TopicView
 from domains.messaging.rules import PULL, PushSettings
-from domains.messaging.views import AmsPage, ReceivedMessage, SubscriptionView, TopicView
 
 WHEN = datetime(2016, 2, 24, 11, 55, 9, 786127, tzinfo=UTC)
 

@@ -13,7 +13,7 @@ from domains.common.identity import PLATFORM
 from domains.messaging import service as msg
 from domains.messaging.errors import AckRejected, AckTimeout, AmsConflict, MessageTooLarge
 from domains.messaging.models import MsgMessage, MsgSubscription, MsgTopic
-from domains.messaging.views import Usage
+from domains.messaging.rows import Usage
 from tests.identity.helpers import snapshot
 from tests.messaging.conftest import T0, World, b64
 

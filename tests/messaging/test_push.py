@@ -17,7 +17,7 @@ from domains.messaging import push
 from domains.messaging import service as msg
 from domains.messaging.errors import VerificationFailed
 from domains.messaging.formats import rfc3339_nano, subscription_json
-from domains.messaging.views import SubscriptionView
+from domains.messaging.rows import SubscriptionView
 from tests.messaging.conftest import T0, World, b64
 from tests.messaging.receiver import Receiver
 from workers import messaging as jobs

@@ -13,8 +13,8 @@ from domains.common.egress import EgressPolicy
 from domains.common.errors import Invalid, NotFound
 from domains.messaging import service as msg
 from domains.messaging.errors import AlreadyExists, AmsConflict, VerificationFailed
+from domains.messaging.rows import SubscriptionView
 from domains.messaging.rules import PULL
-from domains.messaging.views import SubscriptionView
 from tests.identity.helpers import snapshot
 from tests.messaging.conftest import T0, World
 

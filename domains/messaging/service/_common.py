@@ -1,7 +1,7 @@
 """What the service modules share: the tables, the access and ACL checks, the audit and
-outbox hooks, rows turned into views, AMS paging, usage counters and the push settings
-a subscription is given. Their names are public for the modules of this package; the
-package itself exports only the tables, the two ACLs and settings_of."""
+outbox hooks, table rows turned into the rows of `rows.py`, AMS paging, usage counters and
+the push settings a subscription is given. Their names are public for the modules of this
+package; the package itself exports only the tables, the two ACLs and settings_of."""
 
 from __future__ import annotations
 
@@ -35,8 +35,8 @@ from domains.messaging.models import (
     MsgTopicAcl,
     MsgUsage,
 )
+from domains.messaging.rows import ProjectView, PushDelivery, SubscriptionView, TopicView
 from domains.messaging.rules import PUSH_FIELDS, PUSH_HTTP, PUSH_MATTERMOST, PushSettings
-from domains.messaging.views import ProjectView, PushDelivery, SubscriptionView, TopicView
 
 T_PROJECT: Table = MsgProject.__table__  # type: ignore[attr-defined]
 T_MEMBER: Table = MsgMember.__table__  # type: ignore[attr-defined]

@@ -18,6 +18,7 @@ from domains.messaging.models import (
     MsgSubscription,
     MsgTopic,
 )
+from domains.messaging.rows import Offsets, ProjectView, SubscriptionView, TopicView
 from domains.messaging.service._common import (
     SUBSCRIPTION_ACL,
     T_MESSAGE,
@@ -36,7 +37,6 @@ from domains.messaging.service._common import (
 from domains.messaging.service.projects import get_project
 from domains.messaging.service.subscriptions import get_subscription
 from domains.messaging.service.topics import get_topic
-from domains.messaging.views import Offsets, ProjectView, SubscriptionView, TopicView
 
 
 def project_roles(session: Session, principal: Principal, *, project: str) -> frozenset[str]:

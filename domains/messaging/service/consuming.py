@@ -16,6 +16,7 @@ from domains.common.time import utcnow
 from domains.messaging import rules
 from domains.messaging.errors import AckRejected, AckTimeout, AmsConflict, AmsInvalid
 from domains.messaging.models import ROLE_CONSUMER, ROLE_PROJECT_ADMIN
+from domains.messaging.rows import Offsets, ReceivedMessage
 from domains.messaging.service._common import (
     T_MESSAGE,
     T_TOPIC,
@@ -26,7 +27,6 @@ from domains.messaging.service._common import (
     require_sub_acl,
     sub_row,
 )
-from domains.messaging.views import Offsets, ReceivedMessage
 
 NO_TOPIC = "Subscription's topic doesn't exist"
 

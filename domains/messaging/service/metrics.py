@@ -11,6 +11,7 @@ from domains.common.errors import Forbidden, Unauthenticated
 from domains.common.identity import Principal
 from domains.common.models import pk
 from domains.messaging.models import ROLE_PROJECT_ADMIN, ROLE_PUBLISHER
+from domains.messaging.rows import ProjectMetrics, SubscriptionMetrics, TopicMetrics, Usage
 from domains.messaging.service._common import (
     T_PROJECT,
     T_SUB,
@@ -23,7 +24,6 @@ from domains.messaging.service._common import (
     require_topic_acl,
     topic_row,
 )
-from domains.messaging.views import ProjectMetrics, SubscriptionMetrics, TopicMetrics, Usage
 
 
 def topic_metrics(

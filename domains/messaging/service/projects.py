@@ -23,6 +23,7 @@ from domains.messaging.models import (
     MsgMember,
     MsgProject,
 )
+from domains.messaging.rows import MemberView, ProfileView, ProjectRoles, ProjectView
 from domains.messaging.service._common import (
     T_MEMBER,
     T_PROJECT,
@@ -36,7 +37,6 @@ from domains.messaging.service._common import (
     project_view,
     record_audit,
 )
-from domains.messaging.views import MemberView, ProfileView, ProjectRoles, ProjectView
 
 
 def create_project(

@@ -16,6 +16,7 @@ from domains.common.time import utcnow
 from domains.messaging import rules
 from domains.messaging.errors import AmsConflict, VerificationFailed
 from domains.messaging.models import MsgSubscription
+from domains.messaging.rows import SubscriptionView
 from domains.messaging.rules import PUSH_HTTP
 from domains.messaging.service._common import (
     admin_access,
@@ -28,7 +29,6 @@ from domains.messaging.service._common import (
     sub_row,
     sub_view,
 )
-from domains.messaging.views import SubscriptionView
 
 Fetch = Callable[[str], tuple[int, str]]
 

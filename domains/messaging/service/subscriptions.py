@@ -16,6 +16,7 @@ from domains.common.time import utcnow
 from domains.messaging import rules
 from domains.messaging.errors import AlreadyExists, AmsNotFound
 from domains.messaging.models import ROLE_CONSUMER, ROLE_PROJECT_ADMIN, MsgSubscription
+from domains.messaging.rows import AmsPage, SubscriptionView
 from domains.messaging.service._common import (
     SUBSCRIPTION_ACL,
     T_SUB,
@@ -35,7 +36,6 @@ from domains.messaging.service._common import (
     sub_view,
     topic_row,
 )
-from domains.messaging.views import AmsPage, SubscriptionView
 
 
 def create_subscription(

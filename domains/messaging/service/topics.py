@@ -12,6 +12,7 @@ from domains.common.models import pk
 from domains.messaging import rules
 from domains.messaging.errors import AlreadyExists
 from domains.messaging.models import ROLE_PROJECT_ADMIN, ROLE_PUBLISHER, MsgTopic
+from domains.messaging.rows import AmsPage, TopicView
 from domains.messaging.service._common import (
     T_SUB,
     T_TOPIC,
@@ -27,7 +28,6 @@ from domains.messaging.service._common import (
     topic_row,
     topic_view,
 )
-from domains.messaging.views import AmsPage, TopicView
 
 
 def create_topic(session: Session, principal: Principal, *, project: str, topic: str) -> TopicView:

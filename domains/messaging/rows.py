@@ -1,4 +1,4 @@
-"""What the messaging service functions return: plain, immutable values that outlive the
+"""The rows the messaging service functions return: plain, immutable values that outlive the
 session, carrying what both the AMS REST routes and GraphQL need."""
 
 from __future__ import annotations

@@ -1,16 +1,17 @@
-"""GraphQL types and queries of the messaging service (AMS pub/sub). Resolvers translate
-only: arguments to a service call, views to types; every rule is the service's.
+"""GraphQL types of the messaging service (AMS pub/sub), each built from a service row by
+its `from_row`. Resolvers translate only: arguments to a service call, rows to types; every
+rule is the service's.
 
 Lists of topics and subscriptions are Relay connections over the service's AMS paging
 (ascending ids: `after` the cursor of id n is the AMS page token of id n+1). Nested fields
-(ACLs, a topic's subscriptions, offsets, a subscription's topic) load through per-request
-batch loaders, so a page costs the same number of statements whatever its size.
+(ACLs, a topic's subscriptions, offsets, a subscription's topic) load through the
+per-request batch loaders of `loaders`.
 """
 
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable
 from datetime import datetime
 from enum import Enum
 from typing import Any, cast
@@ -25,15 +26,22 @@ from domains.common.graphql import (
     Node,
     node_type,
 )
-from domains.common.loaders import BatchLoader
 from domains.common.query import Record, RecordPage
 from domains.messaging import rules
 from domains.messaging import service as msg
+from domains.messaging.loaders import (
+    hint_subscriptions,
+    hint_topics,
+    offsets_loader,
+    sub_acl_loader,
+    topic_acl_loader,
+    topic_loader,
+    topic_subs_loader,
+)
 from domains.messaging.models import ROLE_PROJECT_ADMIN
-from domains.messaging.views import (
+from domains.messaging.rows import (
     AmsPage,
     MemberView,
-    Offsets,
     ProjectMetrics,
     ProjectView,
     ReceivedMessage,
@@ -67,90 +75,13 @@ def _is_project_admin(info: Info, project: str) -> bool:
     return bool(found)
 
 
-def _loader(
-    info: Info, name: str, project: str, fetch: Callable[[Sequence[Any]], Mapping[Any, Any]]
-) -> BatchLoader[Any, Any]:
-    return info.context.loaders.get(
-        ("messaging", name, project), lambda: BatchLoader(fetch, lambda: None)
-    )
-
-
-def _topic_acl_loader(info: Info, project: str) -> BatchLoader[int, list[str]]:
-    ctx = info.context
-    return _loader(
-        info,
-        "topic_acl",
-        project,
-        lambda ids: msg.acls(ctx.session, ctx.principal, project=project, kind="topic", ids=ids),
-    )
-
-
-def _sub_acl_loader(info: Info, project: str) -> BatchLoader[int, list[str]]:
-    ctx = info.context
-    return _loader(
-        info,
-        "subscription_acl",
-        project,
-        lambda ids: msg.acls(
-            ctx.session, ctx.principal, project=project, kind="subscription", ids=ids
-        ),
-    )
-
-
-def _topic_subs_loader(info: Info, project: str) -> BatchLoader[int, list[SubscriptionView]]:
-    ctx = info.context
-
-    def fetch(ids: Sequence[int]) -> Mapping[int, list[SubscriptionView]]:
-        found = msg.subscriptions_of_topics(
-            ctx.session, ctx.principal, project=project, topic_ids=ids
-        )
-        _hint_subscriptions(info, project, [s for subs in found.values() for s in subs])
-        return found
-
-    return _loader(info, "topic_subscriptions", project, fetch)
-
-
-def _hint_topics(info: Info, project: str, topics: Sequence[TopicView]) -> None:
-    ids = [t.id for t in topics]
-    _topic_acl_loader(info, project).hint(ids)
-    _topic_subs_loader(info, project).hint(ids)
-
-
-def _hint_subscriptions(info: Info, project: str, subs: Sequence[SubscriptionView]) -> None:
-    _sub_acl_loader(info, project).hint([s.id for s in subs])
-    _offsets_loader(info, project).hint([s.name for s in subs])
-    _topic_loader(info, project).hint([s.topic for s in subs if s.topic_id is not None])
-
-
-def _topic_loader(info: Info, project: str) -> BatchLoader[str, TopicView | None]:
-    ctx = info.context
-    return _loader(
-        info,
-        "topic_by_name",
-        project,
-        lambda names: msg.topics_by_name(ctx.session, ctx.principal, project=project, names=names),
-    )
-
-
-def _offsets_loader(info: Info, project: str) -> BatchLoader[str, Offsets | None]:
-    ctx = info.context
-    return _loader(
-        info,
-        "offsets",
-        project,
-        lambda names: msg.offsets_of(
-            ctx.session, ctx.principal, project=project, subscriptions=names
-        ),
-    )
-
-
-def _project(info: Info, name: str) -> MessagingProject:
+def project_node(info: Info, name: str) -> MessagingProject:
     ctx = info.context
     key = f"messaging.project:{name}"
     found = ctx.memo.get(key)
     if found is None:
         view = msg.get_project(ctx.session, ctx.principal, project=name)
-        found = ctx.memo[key] = MessagingProject.from_view(view)
+        found = ctx.memo[key] = MessagingProject.from_row(view)
     return cast(MessagingProject, found)
 
 
@@ -171,7 +102,7 @@ def _ams_connection(
     has_next = bool(page.next_page_token) or len(page.items) > request.first
     total = page.total_size
     record_page = RecordPage(
-        # Connection needs only `.id` of each item, which the views have
+        # Connection needs only `.id` of each item, which the rows have
         items=cast(list[Record], items),
         has_next_page=has_next,
         has_previous_page=request.after is not None,
@@ -189,7 +120,7 @@ class MessagingMember:
     roles: list[MessagingRole]
 
     @classmethod
-    def from_view(cls, view: MemberView) -> MessagingMember:
+    def from_row(cls, view: MemberView) -> MessagingMember:
         return cls(subject=view.subject, roles=[MessagingRole(r) for r in view.roles])
 
 
@@ -201,7 +132,7 @@ class MessagingUsage:
     bytes_out: Long
 
     @classmethod
-    def from_view(cls, usage: Usage) -> MessagingUsage:
+    def from_row(cls, usage: Usage) -> MessagingUsage:
         return cls(
             messages_in=Long(usage.messages_in),
             bytes_in=Long(usage.bytes_in),
@@ -224,13 +155,13 @@ class MessagingProjectMetrics:
     per_user: list[MessagingUserUsage]
 
     @classmethod
-    def from_view(cls, view: ProjectMetrics) -> MessagingProjectMetrics:
+    def from_row(cls, view: ProjectMetrics) -> MessagingProjectMetrics:
         return cls(
             topics=view.topics,
             subscriptions=view.subscriptions,
-            usage=MessagingUsage.from_view(view.usage),
+            usage=MessagingUsage.from_row(view.usage),
             per_user=[
-                MessagingUserUsage(subject=s, usage=MessagingUsage.from_view(u))
+                MessagingUserUsage(subject=s, usage=MessagingUsage.from_row(u))
                 for s, u in view.per_user.items()
             ],
         )
@@ -255,7 +186,7 @@ class ReceivedMessageType:
     publish_time: datetime
 
     @classmethod
-    def from_view(cls, message: ReceivedMessage) -> ReceivedMessageType:
+    def from_row(cls, message: ReceivedMessage) -> ReceivedMessageType:
         return cls(
             ack_id=message.ack_id,
             message_id=message.message_id,
@@ -327,7 +258,7 @@ class MessagingProject(Node):
     created_by: str | None = strawberry.field(description="The creator's subject.")
 
     @classmethod
-    def from_view(cls, view: ProjectView) -> MessagingProject:
+    def from_row(cls, view: ProjectView) -> MessagingProject:
         return cls(
             db_id=view.id,
             name=view.name,
@@ -341,7 +272,7 @@ class MessagingProject(Node):
     def members(self, info: Info) -> list[MessagingMember]:
         ctx = info.context
         views = msg.list_members(ctx.session, ctx.principal, project=self.name)
-        return [MessagingMember.from_view(v) for v in views]
+        return [MessagingMember.from_row(v) for v in views]
 
     @strawberry.field(
         description="Topics, by creation; a publisher sees those whose ACL lists them."
@@ -357,8 +288,8 @@ class MessagingProject(Node):
                 ctx.session, ctx.principal, project=self.name, page_size=size, page_token=token
             )
 
-        connection = _ams_connection(info, first, after, read, Topic.from_view)
-        _hint_topics(info, self.name, [t.view for t in connection.node_list])
+        connection = _ams_connection(info, first, after, read, Topic.from_row)
+        hint_topics(info, self.name, [t.view for t in connection.node_list])
         return connection
 
     @strawberry.field(
@@ -375,15 +306,15 @@ class MessagingProject(Node):
                 ctx.session, ctx.principal, project=self.name, page_size=size, page_token=token
             )
 
-        connection = _ams_connection(info, first, after, read, MessagingSubscription.from_view)
-        _hint_subscriptions(info, self.name, [s.view for s in connection.node_list])
+        connection = _ams_connection(info, first, after, read, MessagingSubscription.from_row)
+        hint_subscriptions(info, self.name, [s.view for s in connection.node_list])
         return connection
 
     @strawberry.field(description="Counts and usage; project admins only.")
     def metrics(self, info: Info) -> MessagingProjectMetrics:
         ctx = info.context
         view = msg.project_metrics(ctx.session, ctx.principal, project=self.name)
-        return MessagingProjectMetrics.from_view(view)
+        return MessagingProjectMetrics.from_row(view)
 
 
 @strawberry.type(description="A topic of a messaging project.")
@@ -399,7 +330,7 @@ class Topic(Node):
     view: strawberry.Private[TopicView]
 
     @classmethod
-    def from_view(cls, view: TopicView) -> Topic:
+    def from_row(cls, view: TopicView) -> Topic:
         return cls(
             db_id=view.id,
             name=view.name,
@@ -415,17 +346,17 @@ class Topic(Node):
 
     @strawberry.field
     def project(self, info: Info) -> MessagingProject:
-        return _project(info, self.project_name)
+        return project_node(info, self.project_name)
 
     @strawberry.field(description="Subjects of the publishers allowed; project admins only.")
     def acl(self, info: Info) -> list[str]:
-        found: list[str] = _topic_acl_loader(info, self.project_name).load(self.db_id)
+        found: list[str] = topic_acl_loader(info, self.project_name).load(self.db_id)
         return found
 
     @strawberry.field(description="The topic's subscriptions; project admins only.")
     def subscriptions(self, info: Info) -> list[MessagingSubscription]:
-        views = _topic_subs_loader(info, self.project_name).load(self.db_id)
-        return [MessagingSubscription.from_view(v) for v in views]
+        views = topic_subs_loader(info, self.project_name).load(self.db_id)
+        return [MessagingSubscription.from_row(v) for v in views]
 
 
 @strawberry.type(
@@ -449,7 +380,7 @@ class MessagingSubscription(Node):
     view: strawberry.Private[SubscriptionView]
 
     @classmethod
-    def from_view(cls, view: SubscriptionView) -> MessagingSubscription:
+    def from_row(cls, view: SubscriptionView) -> MessagingSubscription:
         return cls(
             db_id=view.id,
             name=view.name,
@@ -466,14 +397,14 @@ class MessagingSubscription(Node):
 
     @strawberry.field
     def project(self, info: Info) -> MessagingProject:
-        return _project(info, self.project_name)
+        return project_node(info, self.project_name)
 
     @strawberry.field(description="Null when the topic was deleted or the caller may not read it.")
     def topic(self, info: Info) -> Topic | None:
         if self.view.topic_id is None:
             return None
-        found = _topic_loader(info, self.project_name).load(self.topic_name)
-        return None if found is None else Topic.from_view(found)
+        found = topic_loader(info, self.project_name).load(self.topic_name)
+        return None if found is None else Topic.from_row(found)
 
     @strawberry.field(description="Null for a pull subscription.")
     def push_config(self, info: Info) -> PushConfig | None:
@@ -515,7 +446,7 @@ class MessagingSubscription(Node):
 
     @strawberry.field(description="Null when the subscription's topic was deleted.")
     def offsets(self, info: Info) -> SubscriptionOffsets | None:
-        found = _offsets_loader(info, self.project_name).load(self.name)
+        found = offsets_loader(info, self.project_name).load(self.name)
         if found is None:
             return None
         return SubscriptionOffsets(
@@ -524,7 +455,7 @@ class MessagingSubscription(Node):
 
     @strawberry.field(description="Subjects of the consumers allowed; project admins only.")
     def acl(self, info: Info) -> list[str]:
-        found: list[str] = _sub_acl_loader(info, self.project_name).load(self.db_id)
+        found: list[str] = sub_acl_loader(info, self.project_name).load(self.db_id)
         return found
 
     @strawberry.field(
@@ -545,7 +476,7 @@ class MessagingSubscription(Node):
 def _resolve_project(info: Info, pk: int) -> MessagingProject | None:
     ctx = info.context
     try:
-        return MessagingProject.from_view(
+        return MessagingProject.from_row(
             msg.get_project_by_id(ctx.session, ctx.principal, project_id=pk)
         )
     except DomainError:
@@ -556,7 +487,7 @@ def _resolve_project(info: Info, pk: int) -> MessagingProject | None:
 def _resolve_topic(info: Info, pk: int) -> Topic | None:
     ctx = info.context
     try:
-        return Topic.from_view(msg.get_topic_by_id(ctx.session, ctx.principal, topic_id=pk))
+        return Topic.from_row(msg.get_topic_by_id(ctx.session, ctx.principal, topic_id=pk))
     except DomainError:
         return None
 
@@ -568,32 +499,4 @@ def _resolve_subscription(info: Info, pk: int) -> MessagingSubscription | None:
         view = msg.get_subscription_by_id(ctx.session, ctx.principal, subscription_id=pk)
     except DomainError:
         return None
-    return MessagingSubscription.from_view(view)
-
-
-@strawberry.type
-class MessagingQuery:
-    @strawberry.field(
-        description="Messaging projects: all for platform admins, else the caller's own."
-    )
-    def messaging_projects(self, info: Info) -> list[MessagingProject]:
-        ctx = info.context
-        return [
-            MessagingProject.from_view(v) for v in msg.list_projects(ctx.session, ctx.principal)
-        ]
-
-    @strawberry.field(description="A messaging project the caller belongs to.")
-    def messaging_project(self, info: Info, name: str) -> MessagingProject:
-        return _project(info, name)
-
-    @strawberry.field(description="A topic; project admins and publishers in its ACL.")
-    def topic(self, info: Info, project: str, name: str) -> Topic:
-        ctx = info.context
-        view = msg.get_topic(ctx.session, ctx.principal, project=project, topic=name)
-        return Topic.from_view(view)
-
-    @strawberry.field(description="A subscription; project admins and consumers in its ACL.")
-    def subscription(self, info: Info, project: str, name: str) -> MessagingSubscription:
-        ctx = info.context
-        view = msg.get_subscription(ctx.session, ctx.principal, project=project, subscription=name)
-        return MessagingSubscription.from_view(view)
+    return MessagingSubscription.from_row(view)

@@ -32,8 +32,8 @@ from domains.common.identity import Principal
 from domains.common.time import utcnow
 from domains.messaging import notify, rules
 from domains.messaging import service as msg
-from domains.messaging.schema import ReceivedMessageType
-from domains.messaging.views import ReceivedMessage, SubscriptionView
+from domains.messaging.rows import ReceivedMessage, SubscriptionView
+from domains.messaging.types import ReceivedMessageType
 
 WAIT_SLICE_SECONDS = 10.0
 ACK_POLL_SECONDS = 1.0
@@ -98,7 +98,7 @@ async def message_stream(
             assert topic_id is not None
             await notify.wait_for_messages_async(topic_id, WAIT_SLICE_SECONDS, since=since)
             continue
-        yield [ReceivedMessageType.from_view(m) for m in batch]
+        yield [ReceivedMessageType.from_row(m) for m in batch]
         # resumed: the batch was handed to the socket
         if auto_ack:
             await transact(acknowledge(batch[-1].ack_id))
