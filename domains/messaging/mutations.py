@@ -10,8 +10,10 @@ from typing import Any
 
 import strawberry
 
+from domains.common.authz import Caller, requires
 from domains.common.graphql import Deleted, Info, Long
 from domains.messaging import service as msg
+from domains.messaging.rules import Action
 from domains.messaging.types import (
     MessagingMember,
     MessagingProject,
@@ -214,6 +216,7 @@ def _subscription(info: Info, project: str, name: str) -> MessagingSubscription:
 @strawberry.type
 class MessagingMutation:
     @strawberry.mutation(description="Create a messaging project; platform admins only.")
+    @requires(Caller.PLATFORM_ADMIN)
     def create_messaging_project(
         self, info: Info, input: CreateMessagingProjectInput
     ) -> MessagingProject:
@@ -227,6 +230,7 @@ class MessagingMutation:
         description="Delete a project with all its topics, messages and subscriptions; "
         "platform admins only."
     )
+    @requires(Caller.PLATFORM_ADMIN)
     def delete_messaging_project(self, info: Info, input: DeleteMessagingProjectInput) -> Deleted:
         ctx = info.context
         project = MessagingProject.from_row(
@@ -236,6 +240,7 @@ class MessagingMutation:
         return Deleted(id=project.id())
 
     @strawberry.mutation(description="Give a user roles in a project; project admins only.")
+    @requires(Action.MANAGE_PROJECT, on="the project input.project")
     def add_project_member(self, info: Info, input: AddProjectMemberInput) -> MessagingMember:
         ctx = info.context
         view = msg.add_member(
@@ -250,6 +255,7 @@ class MessagingMutation:
     @strawberry.mutation(
         description="Remove a user from a project and its ACLs; project admins only."
     )
+    @requires(Action.MANAGE_PROJECT, on="the project input.project")
     def remove_project_member(
         self, info: Info, input: RemoveProjectMemberInput
     ) -> MessagingProject:
@@ -260,6 +266,7 @@ class MessagingMutation:
         )
 
     @strawberry.mutation(description="Create a topic; project admins only.")
+    @requires(Action.MANAGE_PROJECT, on="the project input.project")
     def create_topic(self, info: Info, input: CreateTopicInput) -> Topic:
         ctx = info.context
         view = msg.create_topic(ctx.session, ctx.principal, project=input.project, topic=input.name)
@@ -268,6 +275,7 @@ class MessagingMutation:
     @strawberry.mutation(
         description="Delete a topic and its messages; its subscriptions stay, unable to pull."
     )
+    @requires(Action.MANAGE_PROJECT, on="the project input.project")
     def delete_topic(self, info: Info, input: DeleteTopicInput) -> Deleted:
         ctx = info.context
         topic = Topic.from_row(
@@ -277,6 +285,7 @@ class MessagingMutation:
         return Deleted(id=topic.id())
 
     @strawberry.mutation(description="Replace a topic's ACL; project admins only.")
+    @requires(Action.MANAGE_PROJECT, on="the project input.project")
     def set_topic_acl(self, info: Info, input: SetTopicAclInput) -> Topic:
         ctx = info.context
         msg.modify_topic_acl(
@@ -288,6 +297,7 @@ class MessagingMutation:
     @strawberry.mutation(
         description="Publish messages to a topic; project admins and publishers in its ACL."
     )
+    @requires(Action.PUBLISH, on="the topic input.topic of project input.project")
     def publish(self, info: Info, input: PublishInput) -> PublishPayload:
         ctx = info.context
         messages = [
@@ -311,6 +321,7 @@ class MessagingMutation:
         description="Create a subscription (pull, or push with pushConfig); it sees messages "
         "published from now on. Project admins only."
     )
+    @requires(Action.MANAGE_PROJECT, on="the project input.project")
     def create_subscription(
         self, info: Info, input: CreateSubscriptionInput
     ) -> MessagingSubscription:
@@ -328,6 +339,7 @@ class MessagingMutation:
         return MessagingSubscription.from_row(view)
 
     @strawberry.mutation(description="Delete a subscription; project admins only.")
+    @requires(Action.MANAGE_PROJECT, on="the project input.project")
     def delete_subscription(self, info: Info, input: DeleteSubscriptionInput) -> Deleted:
         ctx = info.context
         sub = _subscription(info, input.project, input.name)
@@ -337,6 +349,7 @@ class MessagingMutation:
         return Deleted(id=sub.id())
 
     @strawberry.mutation(description="Replace a subscription's ACL; project admins only.")
+    @requires(Action.MANAGE_PROJECT, on="the project input.project")
     def set_subscription_acl(
         self, info: Info, input: SetSubscriptionAclInput
     ) -> MessagingSubscription:
@@ -354,6 +367,7 @@ class MessagingMutation:
         description="Take up to maxMessages messages from the acknowledged offset on (what "
         "was pulled and not acknowledged comes again). Never waits."
     )
+    @requires(Action.PULL, on="the subscription input.subscription of project input.project")
     def pull(self, info: Info, input: PullInput) -> list[ReceivedMessageType]:
         ctx = info.context
         received = msg.pull(
@@ -366,6 +380,7 @@ class MessagingMutation:
         return [ReceivedMessageType.from_row(m) for m in received]
 
     @strawberry.mutation(description="Acknowledge pulled messages within the ack deadline.")
+    @requires(Action.CONSUME, on="the subscription input.subscription of project input.project")
     def acknowledge(self, info: Info, input: AcknowledgeInput) -> MessagingSubscription:
         ctx = info.context
         msg.acknowledge(
@@ -378,6 +393,7 @@ class MessagingMutation:
         return _subscription(info, input.project, input.subscription)
 
     @strawberry.mutation(description="Change the ack deadline; admins and consumers in the ACL.")
+    @requires(Action.CONSUME, on="the subscription input.subscription of project input.project")
     def modify_ack_deadline(
         self, info: Info, input: ModifyAckDeadlineInput
     ) -> MessagingSubscription:
@@ -392,6 +408,7 @@ class MessagingMutation:
         return MessagingSubscription.from_row(view)
 
     @strawberry.mutation(description="Change (or remove) the push config; project admins only.")
+    @requires(Action.MANAGE_PROJECT, on="the project input.project")
     def modify_push_config(self, info: Info, input: ModifyPushConfigInput) -> MessagingSubscription:
         ctx = info.context
         view = msg.modify_push_config(
@@ -408,6 +425,7 @@ class MessagingMutation:
         description="Verify a push endpoint: GET {scheme}://{host}/ams_verification_hash must "
         "answer 200 with the verification hash. Project admins only."
     )
+    @requires(Action.MANAGE_PROJECT, on="the project input.project")
     def verify_push_endpoint(
         self, info: Info, input: VerifyPushEndpointInput
     ) -> MessagingSubscription:
@@ -422,6 +440,7 @@ class MessagingMutation:
         return MessagingSubscription.from_row(view)
 
     @strawberry.mutation(description="Move the offset; pending acks are dropped.")
+    @requires(Action.CONSUME, on="the subscription input.subscription of project input.project")
     def modify_offset(self, info: Info, input: ModifyOffsetInput) -> MessagingSubscription:
         ctx = info.context
         msg.modify_offset(

@@ -1,10 +1,13 @@
-"""Pure rules of the messaging domain: names, roles, ack ids, times, push configurations,
-page tokens. No database access; every failure is an AMS-flavoured domain error."""
+"""Rules of the messaging domain: who may do what (`Action` and its policy, which reads
+the caller's roles and the ACLs), names, roles, ack ids, times, push configurations, page
+tokens. Apart from the policy no database access; every failure is an AMS-flavoured
+domain error."""
 
 from __future__ import annotations
 
 import base64
 import binascii
+import enum
 import re
 import secrets
 from collections.abc import Mapping, Sequence
@@ -13,10 +16,112 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from sqlalchemy import Table, select
+from sqlalchemy.orm import Session
+
+from domains.common.authz import policy
 from domains.common.egress import scheme_refusal
+from domains.common.identity import Principal
+from domains.common.models import pk
 from domains.common.pagination import parse_key
 from domains.messaging.errors import AmsInvalid
-from domains.messaging.models import PROJECT_ROLES
+from domains.messaging.models import (
+    PROJECT_ROLES,
+    ROLE_CONSUMER,
+    ROLE_PROJECT_ADMIN,
+    ROLE_PUBLISHER,
+    MsgMember,
+    MsgProject,
+    MsgSubscription,
+    MsgSubscriptionAcl,
+    MsgTopic,
+    MsgTopicAcl,
+)
+
+# --- who may do what ---------------------------------------------------------------------
+
+
+class Action(enum.StrEnum):
+    """What a caller does in a messaging project (AMS's roles; platform administrators,
+    AMS's service_admin, may do everything). Creating, renaming and deleting projects is
+    `Caller.PLATFORM_ADMIN`'s.
+
+    The entity is the project (`MsgProject`): the caller needs one of the action's roles
+    there. PUBLISH on a topic (`MsgTopic`) and CONSUME/PULL on a subscription
+    (`MsgSubscription`) need the role and, unless the caller administers the project, a
+    place in the topic's or subscription's ACL. Services check the project first, then
+    look the topic or subscription up, then check it: an unknown project is NotFound
+    before anything is Forbidden, a missing role is Forbidden before an unknown topic is
+    NotFound, as in AMS."""
+
+    READ_PROJECT = "READ_PROJECT"  # any member
+    MANAGE_PROJECT = "MANAGE_PROJECT"  # members, topics, subscriptions, ACLs, push, metrics
+    PUBLISH = "PUBLISH"  # read topics, publish
+    CONSUME = "CONSUME"  # read subscriptions, acknowledge, offsets, ack deadlines
+    PULL = "PULL"  # CONSUME, from a pull subscription: push ones are the push worker's
+    READ_USAGE = "READ_USAGE"  # entity: the subject whose usage counters are read
+
+
+_ROLES: dict[Action, tuple[str, ...]] = {
+    Action.READ_PROJECT: PROJECT_ROLES,
+    Action.MANAGE_PROJECT: (ROLE_PROJECT_ADMIN,),
+    Action.PUBLISH: (ROLE_PROJECT_ADMIN, ROLE_PUBLISHER),
+    Action.CONSUME: (ROLE_PROJECT_ADMIN, ROLE_CONSUMER),
+    Action.PULL: (ROLE_PROJECT_ADMIN, ROLE_CONSUMER),
+}
+
+T_TOPIC_ACL: Table = MsgTopicAcl.__table__  # type: ignore[attr-defined]
+T_SUB_ACL: Table = MsgSubscriptionAcl.__table__  # type: ignore[attr-defined]
+
+
+def member_roles(session: Session, principal: Principal, project_id: int) -> frozenset[str]:
+    """The caller's roles in a project (none for a non-member). A service that loaded the
+    member row with the project (`service._common.project_for`) saves the statement: the
+    row is in the session's identity map."""
+    if principal.user_id is None:
+        return frozenset()
+    member = session.get(MsgMember, (project_id, principal.user_id))
+    return frozenset(member.roles) if member is not None else frozenset()
+
+
+def in_acl(session: Session, table: Table, key: str, entity_id: int, user_id: int | None) -> bool:
+    if user_id is None:
+        return False
+    found = session.execute(
+        select(table.c.user_id).where(table.c[key] == entity_id, table.c.user_id == user_id)
+    ).first()
+    return found is not None
+
+
+@policy(Action)
+def decide(session: Session, principal: Principal, action: Action, entity: object) -> str | None:
+    """Why the (authenticated, non-superuser) caller may not; None when they may."""
+    if action is Action.READ_USAGE:
+        return None if entity == principal.subject else "you may only read your own usage"
+    allowed = _ROLES[action]
+    if isinstance(entity, MsgProject):
+        roles = member_roles(session, principal, pk(entity))
+        if roles & set(allowed):
+            return None
+        return f"not allowed: needs one of {', '.join(allowed)} in project {entity.name}"
+    if isinstance(entity, MsgTopic | MsgSubscription):
+        roles = member_roles(session, principal, entity.project_id)
+        kind = "topic" if isinstance(entity, MsgTopic) else "subscription"
+        if not roles & set(allowed):
+            return f"not allowed: needs one of {', '.join(allowed)} in the {kind}'s project"
+        if action is Action.PULL and isinstance(entity, MsgSubscription) and entity.push_type:
+            return "only the push worker may pull from a push subscription"
+        if ROLE_PROJECT_ADMIN in roles:  # project admins need no place in an ACL
+            return None
+        if isinstance(entity, MsgTopic):
+            table, key, listed = T_TOPIC_ACL, "topic_id", action is Action.PUBLISH
+        else:
+            table, key, listed = T_SUB_ACL, "subscription_id", action is not Action.PUBLISH
+        if listed and in_acl(session, table, key, pk(entity), principal.user_id):
+            return None
+        return f"not allowed: you are not in the ACL of {kind} {entity.name}"
+    raise TypeError(f"{action} is not decided on {type(entity).__name__}")
+
 
 NAME = re.compile(r"^[A-Za-z0-9_-]+$")
 MAX_NAME_LENGTH = 255

@@ -5,7 +5,7 @@ package; the package itself exports only the tables, the two ACLs and settings_o
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -16,16 +16,14 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from domains.common import audit, outbox
+from domains.common.authz import Caller, authorize, can
 from domains.common.egress import EgressPolicy, EgressRefused
-from domains.common.errors import Forbidden, Unauthenticated
 from domains.common.identity import Principal
 from domains.common.models import pk
 from domains.identity.models import User
 from domains.messaging import rules
 from domains.messaging.errors import AmsInvalid, AmsNotFound, UnknownProject
 from domains.messaging.models import (
-    ROLE_CONSUMER,
-    ROLE_PROJECT_ADMIN,
     MsgMember,
     MsgMessage,
     MsgProject,
@@ -36,7 +34,7 @@ from domains.messaging.models import (
     MsgUsage,
 )
 from domains.messaging.rows import ProjectView, PushDelivery, SubscriptionView, TopicView
-from domains.messaging.rules import PUSH_FIELDS, PUSH_HTTP, PUSH_MATTERMOST, PushSettings
+from domains.messaging.rules import PUSH_FIELDS, PUSH_HTTP, PUSH_MATTERMOST, Action, PushSettings
 
 T_PROJECT: Table = MsgProject.__table__  # type: ignore[attr-defined]
 T_MEMBER: Table = MsgMember.__table__  # type: ignore[attr-defined]
@@ -61,50 +59,40 @@ def record_event(session: Session, kind: str, payload: Mapping[str, Any]) -> Non
 # --- access -------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Access:
-    project: MsgProject
-    roles: frozenset[str]
-    superuser: bool
-    user_id: int | None
-
-    @property
-    def project_id(self) -> int:
-        return pk(self.project)
-
-    @property
-    def is_admin(self) -> bool:
-        return self.superuser or ROLE_PROJECT_ADMIN in self.roles
-
-
-def project_access(
-    session: Session, principal: Principal, project: str, allowed: Sequence[str]
-) -> Access:
-    """Unauthenticated for the anonymous caller; NotFound for an unknown project; Forbidden
-    unless the caller is a platform admin or holds one of `allowed` in the project."""
-    if principal.is_anonymous:
-        raise Unauthenticated("authentication required")
+def project_for(session: Session, principal: Principal, project: str, action: Action) -> MsgProject:
+    """The named project, once the caller may do `action` in it: Unauthenticated for the
+    anonymous caller (before anything is looked up), NotFound for an unknown project,
+    Forbidden for a caller without the action's role. The caller's member row comes with
+    the project, so the policy reads the roles without another statement."""
+    authorize(session, principal, Caller.SIGNED_IN)
     member_match = (
         and_(T_MEMBER.c.project_id == T_PROJECT.c.id, T_MEMBER.c.user_id == principal.user_id)
         if principal.user_id is not None
         else false()
     )
     row = session.execute(
-        select(MsgProject, T_MEMBER.c.roles)
-        .outerjoin(T_MEMBER, member_match)
+        select(MsgProject, MsgMember)
+        .outerjoin(MsgMember, member_match)
         .where(T_PROJECT.c.name == project)
     ).first()
     if row is None:
         raise UnknownProject()
-    roles = frozenset(row[1] or ())
-    access = Access(row[0], roles, principal.is_superuser, principal.user_id)
-    if not access.superuser and not roles & set(allowed):
-        raise Forbidden(f"not allowed: needs one of {', '.join(allowed)} in project {project}")
-    return access
+    authorize(session, principal, action, row[0])
+    return row[0]
 
 
-def admin_access(session: Session, principal: Principal, project: str) -> Access:
-    return project_access(session, principal, project, (ROLE_PROJECT_ADMIN,))
+def project_row(session: Session, project: str) -> MsgProject:
+    """The named project, for a caller already authorized (a platform administrator)."""
+    row = session.execute(select(MsgProject).where(T_PROJECT.c.name == project)).scalar()
+    if row is None:
+        raise UnknownProject()
+    return row
+
+
+def administers(session: Session, principal: Principal, project: MsgProject) -> bool:
+    """Whether the caller administers the project (and so sees every topic, subscription
+    and ACL in it, whatever the ACLs say)."""
+    return can(session, principal, Action.MANAGE_PROJECT, project)
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,33 +110,20 @@ TOPIC_ACL = Acl(T_TOPIC_ACL, "topic_id", T_TOPIC, "msg_topic")
 SUBSCRIPTION_ACL = Acl(T_SUB_ACL, "subscription_id", T_SUB, "msg_subscription")
 
 
-def in_acl(session: Session, acl: Acl, entity_id: int, user_id: int | None) -> bool:
-    if user_id is None:
-        return False
-    table = acl.table
-    found = session.execute(
-        select(table.c.user_id).where(table.c[acl.key] == entity_id, table.c.user_id == user_id)
-    ).first()
-    return found is not None
-
-
-def require_topic_acl(session: Session, access: Access, topic: MsgTopic) -> None:
-    if not access.is_admin and not in_acl(session, TOPIC_ACL, pk(topic), access.user_id):
-        raise Forbidden(f"not allowed: you are not in the ACL of topic {topic.name}")
-
-
-def require_sub_acl(session: Session, access: Access, sub: MsgSubscription) -> None:
-    if not access.is_admin and not in_acl(session, SUBSCRIPTION_ACL, pk(sub), access.user_id):
-        raise Forbidden(f"not allowed: you are not in the ACL of subscription {sub.name}")
-
-
 def consumer_sub(
-    session: Session, principal: Principal, project: str, subscription: str, *, lock: bool
-) -> tuple[Access, MsgSubscription]:
-    access = project_access(session, principal, project, (ROLE_PROJECT_ADMIN, ROLE_CONSUMER))
-    sub = sub_row(session, access.project_id, subscription, lock=lock)
-    require_sub_acl(session, access, sub)
-    return access, sub
+    session: Session,
+    principal: Principal,
+    project: str,
+    subscription: str,
+    *,
+    lock: bool,
+    action: Action = Action.CONSUME,
+) -> tuple[MsgProject, MsgSubscription]:
+    """The subscription, once the caller may consume from it (`action`: CONSUME or PULL)."""
+    row = project_for(session, principal, project, action)
+    sub = sub_row(session, pk(row), subscription, lock=lock)
+    authorize(session, principal, action, sub)
+    return row, sub
 
 
 def record_audit(
@@ -315,7 +290,7 @@ def acl_subjects(session: Session, acl: Acl, entity_id: int) -> list[str]:
 def replace_acl(
     session: Session,
     principal: Principal,
-    access: Access,
+    project: MsgProject,
     acl: Acl,
     entity_id: int,
     name: str,
@@ -329,7 +304,7 @@ def replace_acl(
     rows = session.execute(
         select(T_USER.c.subject, T_USER.c.id)
         .join(T_MEMBER, T_MEMBER.c.user_id == T_USER.c.id)
-        .where(T_MEMBER.c.project_id == access.project_id, T_USER.c.subject.in_(wanted))
+        .where(T_MEMBER.c.project_id == pk(project), T_USER.c.subject.in_(wanted))
     ).all()
     found: dict[str, int] = {row.subject: row.id for row in rows}
     missing = [u for u in wanted if u not in found]

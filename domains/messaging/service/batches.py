@@ -8,17 +8,17 @@ from collections.abc import Sequence
 from sqlalchemy import Table, func, select
 from sqlalchemy.orm import Session
 
+from domains.common.authz import can
 from domains.common.identity import Principal
+from domains.common.models import pk
 from domains.messaging.errors import AmsNotFound, UnknownProject
 from domains.messaging.models import (
     PROJECT_ROLES,
-    ROLE_CONSUMER,
-    ROLE_PROJECT_ADMIN,
-    ROLE_PUBLISHER,
     MsgSubscription,
     MsgTopic,
 )
 from domains.messaging.rows import Offsets, ProjectView, SubscriptionView, TopicView
+from domains.messaging.rules import Action, member_roles
 from domains.messaging.service._common import (
     SUBSCRIPTION_ACL,
     T_MESSAGE,
@@ -29,8 +29,8 @@ from domains.messaging.service._common import (
     T_TOPIC_ACL,
     T_USER,
     TOPIC_ACL,
-    admin_access,
-    project_access,
+    administers,
+    project_for,
     sub_view,
     topic_view,
 )
@@ -41,8 +41,10 @@ from domains.messaging.service.topics import get_topic
 
 def project_roles(session: Session, principal: Principal, *, project: str) -> frozenset[str]:
     """The caller's roles in a project they belong to; platform admins hold every role."""
-    access = project_access(session, principal, project, PROJECT_ROLES)
-    return frozenset(PROJECT_ROLES) if access.superuser else access.roles
+    proj = project_for(session, principal, project, Action.READ_PROJECT)
+    if principal.is_superuser:
+        return frozenset(PROJECT_ROLES)
+    return member_roles(session, principal, pk(proj))
 
 
 def _name_of(session: Session, table: Table, entity_id: int) -> tuple[str, str]:
@@ -84,16 +86,16 @@ def topics_by_name(
     """Those of the named topics the caller may read (get_topic's rule), in one statement;
     the others are left out, not refused (a consumer may see a subscription's topic name
     without being allowed to read the topic)."""
-    access = project_access(session, principal, project, PROJECT_ROLES)
-    if not access.is_admin and ROLE_PUBLISHER not in access.roles:
+    proj = project_for(session, principal, project, Action.READ_PROJECT)
+    if not can(session, principal, Action.PUBLISH, proj):
         return {}
     stmt = (
         select(MsgTopic)
-        .where(T_TOPIC.c.project_id == access.project_id, T_TOPIC.c.name.in_(list(names)))
+        .where(T_TOPIC.c.project_id == pk(proj), T_TOPIC.c.name.in_(list(names)))
         .execution_options(populate_existing=True)
     )
-    if not access.is_admin:
-        acl = select(T_TOPIC_ACL.c.topic_id).where(T_TOPIC_ACL.c.user_id == access.user_id)
+    if not administers(session, principal, proj):
+        acl = select(T_TOPIC_ACL.c.topic_id).where(T_TOPIC_ACL.c.user_id == principal.user_id)
         stmt = stmt.where(T_TOPIC.c.id.in_(acl))
     return {row.name: topic_view(project, row) for row in session.execute(stmt).scalars()}
 
@@ -103,14 +105,14 @@ def acls(
 ) -> dict[int, list[str]]:
     """The ACLs (subjects) of many topics (`kind` "topic") or subscriptions ("subscription")
     of the project, in one statement; project admins only, like get_*_acl."""
-    access = admin_access(session, principal, project)
+    proj = project_for(session, principal, project, Action.MANAGE_PROJECT)
     acl = TOPIC_ACL if kind == "topic" else SUBSCRIPTION_ACL
     table, key, owner = acl.table, acl.key, acl.owner
     rows = session.execute(
         select(table.c[key], T_USER.c.subject)
         .join(T_USER, T_USER.c.id == table.c.user_id)
         .join(owner, owner.c.id == table.c[key])
-        .where(owner.c.project_id == access.project_id, table.c[key].in_(list(ids)))
+        .where(owner.c.project_id == pk(proj), table.c[key].in_(list(ids)))
         .order_by(T_USER.c.subject)
     ).all()
     found: dict[int, list[str]] = {i: [] for i in ids}
@@ -124,10 +126,10 @@ def subscriptions_of_topics(
 ) -> dict[int, list[SubscriptionView]]:
     """The subscriptions of many topics of the project (topic_subscriptions' rule: project
     admins only), by topic id, in one statement."""
-    access = admin_access(session, principal, project)
+    proj = project_for(session, principal, project, Action.MANAGE_PROJECT)
     rows = session.execute(
         select(MsgSubscription)
-        .where(T_SUB.c.project_id == access.project_id, T_SUB.c.topic_id.in_(list(topic_ids)))
+        .where(T_SUB.c.project_id == pk(proj), T_SUB.c.topic_id.in_(list(topic_ids)))
         .order_by(T_SUB.c.id)
         .execution_options(populate_existing=True)
     ).scalars()
@@ -143,14 +145,14 @@ def offsets_of(
 ) -> dict[str, Offsets]:
     """`offsets` of many subscriptions of the project in three statements; those the caller
     may not read, or whose topic is gone, are left out."""
-    access = project_access(session, principal, project, (ROLE_PROJECT_ADMIN, ROLE_CONSUMER))
+    proj = project_for(session, principal, project, Action.CONSUME)
     stmt = select(T_SUB.c.name, T_SUB.c.offset, T_SUB.c.topic_id).where(
-        T_SUB.c.project_id == access.project_id,
+        T_SUB.c.project_id == pk(proj),
         T_SUB.c.name.in_(list(subscriptions)),
         T_SUB.c.topic_id.is_not(None),
     )
-    if not access.is_admin:
-        acl = select(T_SUB_ACL.c.subscription_id).where(T_SUB_ACL.c.user_id == access.user_id)
+    if not administers(session, principal, proj):
+        acl = select(T_SUB_ACL.c.subscription_id).where(T_SUB_ACL.c.user_id == principal.user_id)
         stmt = stmt.where(T_SUB.c.id.in_(acl))
     subs = session.execute(stmt).all()
     topic_ids = sorted({int(s.topic_id) for s in subs})

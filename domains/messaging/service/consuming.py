@@ -9,22 +9,21 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from domains.common.errors import Forbidden
+from domains.common.authz import authorize
 from domains.common.identity import Principal
 from domains.common.models import pk
 from domains.common.time import utcnow
 from domains.messaging import rules
 from domains.messaging.errors import AckRejected, AckTimeout, AmsConflict, AmsInvalid
-from domains.messaging.models import ROLE_CONSUMER, ROLE_PROJECT_ADMIN
 from domains.messaging.rows import Offsets, ReceivedMessage
+from domains.messaging.rules import Action
 from domains.messaging.service._common import (
     T_MESSAGE,
     T_TOPIC,
     add_usage,
     consumer_sub,
-    project_access,
+    project_for,
     record_audit,
-    require_sub_acl,
     sub_row,
 )
 
@@ -73,11 +72,9 @@ def pull(
     """Up to `max_messages` messages from the committed offset on: what was pulled and not
     acknowledged comes again. Sets next_offset past the last one and pending_ack_at = now.
     Never waits: a long-polling caller waits on `notify` outside the transaction."""
-    access = project_access(session, principal, project, (ROLE_PROJECT_ADMIN, ROLE_CONSUMER))
-    sub = sub_row(session, access.project_id, subscription, lock=True)
-    if sub.push_type and not principal.is_superuser:
-        raise Forbidden("only the push worker may pull from a push subscription")
-    require_sub_acl(session, access, sub)
+    proj = project_for(session, principal, project, Action.CONSUME)
+    sub = sub_row(session, pk(proj), subscription, lock=True)
+    authorize(session, principal, Action.PULL, sub)
     if sub.topic_id is None:
         raise AmsConflict(NO_TOPIC)
     received = read_messages(
@@ -95,9 +92,7 @@ def pull(
         out = sum(m.size for m in received)
         sub.message_count += len(received)
         sub.bytes_out += out
-        add_usage(
-            session, access.project_id, access.user_id, messages_out=len(received), bytes_out=out
-        )
+        add_usage(session, pk(proj), principal.user_id, messages_out=len(received), bytes_out=out)
     session.flush()
     return received
 

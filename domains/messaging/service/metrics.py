@@ -7,21 +7,19 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from domains.common.errors import Forbidden, Unauthenticated
+from domains.common.authz import Caller, authorize
 from domains.common.identity import Principal
 from domains.common.models import pk
-from domains.messaging.models import ROLE_PROJECT_ADMIN, ROLE_PUBLISHER
 from domains.messaging.rows import ProjectMetrics, SubscriptionMetrics, TopicMetrics, Usage
+from domains.messaging.rules import Action
 from domains.messaging.service._common import (
     T_PROJECT,
     T_SUB,
     T_TOPIC,
     T_USAGE,
     T_USER,
-    admin_access,
     consumer_sub,
-    project_access,
-    require_topic_acl,
+    project_for,
     topic_row,
 )
 
@@ -29,9 +27,9 @@ from domains.messaging.service._common import (
 def topic_metrics(
     session: Session, principal: Principal, *, project: str, topic: str
 ) -> TopicMetrics:
-    access = project_access(session, principal, project, (ROLE_PROJECT_ADMIN, ROLE_PUBLISHER))
-    row = topic_row(session, access.project_id, topic)
-    require_topic_acl(session, access, row)
+    proj = project_for(session, principal, project, Action.PUBLISH)
+    row = topic_row(session, pk(proj), topic)
+    authorize(session, principal, Action.PUBLISH, row)
     subs = session.execute(
         select(func.count()).select_from(T_SUB).where(T_SUB.c.topic_id == pk(row))
     ).scalar_one()
@@ -67,8 +65,8 @@ def _usage(row: Any) -> Usage:
 
 def project_metrics(session: Session, principal: Principal, *, project: str) -> ProjectMetrics:
     """Counts of topics and subscriptions; messages and bytes in and out, in all and per user."""
-    access = admin_access(session, principal, project)
-    pid = access.project_id
+    proj = project_for(session, principal, project, Action.MANAGE_PROJECT)
+    pid = pk(proj)
     topics = session.execute(
         select(func.count()).select_from(T_TOPIC).where(T_TOPIC.c.project_id == pid)
     ).scalar_one()
@@ -99,11 +97,9 @@ def user_usage(
     session: Session, principal: Principal, *, subject: str | None = None
 ) -> dict[str, Usage]:
     """A user's counters per project name: one's own, or anyone's for platform admins."""
-    if principal.is_anonymous:
-        raise Unauthenticated("authentication required")
+    authorize(session, principal, Caller.SIGNED_IN)
     subject = subject or principal.subject
-    if subject != principal.subject and not principal.is_superuser:
-        raise Forbidden("you may only read your own usage")
+    authorize(session, principal, Action.READ_USAGE, subject)
     rows = session.execute(
         select(T_PROJECT.c.name, T_USAGE)
         .join(T_USAGE, T_USAGE.c.project_id == T_PROJECT.c.id)

@@ -9,21 +9,19 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from domains.common import audit
-from domains.common.errors import Unauthenticated
+from domains.common.authz import Caller, authorize
 from domains.common.identity import Principal
 from domains.common.models import pk
 from domains.common.time import utcnow
-from domains.identity.service import require_superuser, user_by_subject
+from domains.identity.service import user_by_subject
 from domains.messaging import rules
 from domains.messaging.errors import AlreadyExists, AmsNotFound
 from domains.messaging.models import (
-    ROLE_CONSUMER,
-    ROLE_PROJECT_ADMIN,
-    ROLE_PUBLISHER,
     MsgMember,
     MsgProject,
 )
 from domains.messaging.rows import MemberView, ProfileView, ProjectRoles, ProjectView
+from domains.messaging.rules import Action
 from domains.messaging.service._common import (
     T_MEMBER,
     T_PROJECT,
@@ -32,8 +30,8 @@ from domains.messaging.service._common import (
     T_TOPIC,
     T_TOPIC_ACL,
     T_USER,
-    admin_access,
-    project_access,
+    project_for,
+    project_row,
     project_view,
     record_audit,
 )
@@ -42,7 +40,7 @@ from domains.messaging.service._common import (
 def create_project(
     session: Session, principal: Principal, *, name: str, description: str = ""
 ) -> ProjectView:
-    require_superuser(principal)
+    authorize(session, principal, Caller.PLATFORM_ADMIN)
     rules.check_name("Project", name)
     taken = session.execute(select(T_PROJECT.c.id).where(T_PROJECT.c.name == name)).first()
     if taken is not None:
@@ -70,16 +68,13 @@ def create_project(
 
 
 def get_project(session: Session, principal: Principal, *, project: str) -> ProjectView:
-    access = project_access(
-        session, principal, project, (ROLE_PROJECT_ADMIN, ROLE_PUBLISHER, ROLE_CONSUMER)
-    )
-    return project_view(session, access.project)
+    proj = project_for(session, principal, project, Action.READ_PROJECT)
+    return project_view(session, proj)
 
 
 def list_projects(session: Session, principal: Principal) -> list[ProjectView]:
     """Every project for platform admins; the caller's own projects for anyone else."""
-    if principal.is_anonymous:
-        raise Unauthenticated("authentication required")
+    authorize(session, principal, Caller.SIGNED_IN)
     stmt = select(MsgProject).order_by(T_PROJECT.c.id)
     if not principal.is_superuser:
         mine = select(T_MEMBER.c.project_id).where(T_MEMBER.c.user_id == principal.user_id)
@@ -89,8 +84,7 @@ def list_projects(session: Session, principal: Principal) -> list[ProjectView]:
 
 def user_profile(session: Session, principal: Principal) -> ProfileView:
     """The caller as AMS's `/users/profile` shows them: their projects and roles there."""
-    if principal.is_anonymous:
-        raise Unauthenticated("authentication required")
+    authorize(session, principal, Caller.SIGNED_IN)
     rows = session.execute(
         select(T_PROJECT.c.name, T_MEMBER.c.roles)
         .join(T_MEMBER, T_MEMBER.c.project_id == T_PROJECT.c.id)
@@ -113,8 +107,8 @@ def update_project(
     description: str | None = None,
     new_name: str | None = None,
 ) -> ProjectView:
-    require_superuser(principal)
-    row = project_access(session, principal, project, ()).project
+    authorize(session, principal, Caller.PLATFORM_ADMIN)
+    row = project_row(session, project)
     before = {"name": row.name, "description": row.description}
     if new_name is not None and new_name != row.name:
         rules.check_name("Project", new_name)
@@ -141,8 +135,8 @@ def update_project(
 
 def delete_project(session: Session, principal: Principal, *, project: str) -> None:
     """Deletes the project with its topics, messages, subscriptions, members and ACLs."""
-    require_superuser(principal)
-    row = project_access(session, principal, project, ()).project
+    authorize(session, principal, Caller.PLATFORM_ADMIN)
+    row = project_row(session, project)
     project_id = pk(row)
     session.delete(row)
     session.flush()
@@ -153,13 +147,13 @@ def add_member(
     session: Session, principal: Principal, *, project: str, subject: str, roles: Sequence[str]
 ) -> MemberView:
     """Give a user (created by subject if new) these roles in the project (replacing any)."""
-    access = admin_access(session, principal, project)
+    proj = project_for(session, principal, project, Action.MANAGE_PROJECT)
     wanted = rules.check_roles(roles)
     user = user_by_subject(session, subject, create=True)
-    member = session.get(MsgMember, (access.project_id, pk(user)))
+    member = session.get(MsgMember, (pk(proj), pk(user)))
     before = None if member is None else list(member.roles)
     if member is None:
-        member = MsgMember(project_id=access.project_id, user_id=pk(user), roles=wanted)
+        member = MsgMember(project_id=pk(proj), user_id=pk(user), roles=wanted)
         session.add(member)
     else:
         member.roles = wanted
@@ -170,7 +164,7 @@ def add_member(
             principal,
             "msg_project.member",
             "msg_project",
-            access.project_id,
+            pk(proj),
             project,
             {f"roles of {subject}": [before, wanted]},
         )
@@ -179,17 +173,17 @@ def add_member(
 
 def remove_member(session: Session, principal: Principal, *, project: str, subject: str) -> None:
     """Remove a user from the project and from its topics' and subscriptions' ACLs."""
-    access = admin_access(session, principal, project)
+    proj = project_for(session, principal, project, Action.MANAGE_PROJECT)
     user_id = session.execute(
         select(T_USER.c.id).where(T_USER.c.subject == subject)
     ).scalar_one_or_none()
-    member = None if user_id is None else session.get(MsgMember, (access.project_id, user_id))
+    member = None if user_id is None else session.get(MsgMember, (pk(proj), user_id))
     if member is None or user_id is None:
         raise AmsNotFound("User doesn't exist")
     before = list(member.roles)
     session.delete(member)
-    topics = select(T_TOPIC.c.id).where(T_TOPIC.c.project_id == access.project_id)
-    subs = select(T_SUB.c.id).where(T_SUB.c.project_id == access.project_id)
+    topics = select(T_TOPIC.c.id).where(T_TOPIC.c.project_id == pk(proj))
+    subs = select(T_SUB.c.id).where(T_SUB.c.project_id == pk(proj))
     session.execute(
         delete(T_TOPIC_ACL).where(
             T_TOPIC_ACL.c.user_id == user_id, T_TOPIC_ACL.c.topic_id.in_(topics)
@@ -206,18 +200,18 @@ def remove_member(session: Session, principal: Principal, *, project: str, subje
         principal,
         "msg_project.member",
         "msg_project",
-        access.project_id,
+        pk(proj),
         project,
         {f"roles of {subject}": [before, None]},
     )
 
 
 def list_members(session: Session, principal: Principal, *, project: str) -> list[MemberView]:
-    access = admin_access(session, principal, project)
+    proj = project_for(session, principal, project, Action.MANAGE_PROJECT)
     rows = session.execute(
         select(T_USER.c.subject, T_MEMBER.c.user_id, T_MEMBER.c.roles)
         .join(T_USER, T_USER.c.id == T_MEMBER.c.user_id)
-        .where(T_MEMBER.c.project_id == access.project_id)
+        .where(T_MEMBER.c.project_id == pk(proj))
         .order_by(T_USER.c.subject)
     ).all()
     return [MemberView(subject=r[0], user_id=r[1], roles=tuple(r[2])) for r in rows]

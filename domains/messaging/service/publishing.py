@@ -9,21 +9,21 @@ from typing import Any, NamedTuple
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
-from domains.common.errors import Forbidden
+from domains.common.authz import authorize
 from domains.common.identity import Principal
+from domains.common.models import pk
 from domains.common.time import utcnow
 from domains.messaging import notify, rules
-from domains.messaging.errors import AmsInvalid, AmsNotFound, MessageTooLarge
-from domains.messaging.models import ROLE_PROJECT_ADMIN, ROLE_PUBLISHER
+from domains.messaging.errors import AmsInvalid, MessageTooLarge
+from domains.messaging.rules import Action
 from domains.messaging.service._common import (
     T_MESSAGE,
     T_SUB,
     T_TOPIC,
-    TOPIC_ACL,
     add_usage,
-    in_acl,
-    project_access,
+    project_for,
     record_event,
+    topic_row,
 )
 
 
@@ -66,16 +66,10 @@ def publish(
     The offsets come from one `UPDATE msg_topic ... RETURNING next_offset`: on PostgreSQL
     it row-locks the topic until commit, so publishes to a topic commit in offset order and
     a reader never sees offset n+1 before n. The batch goes in with one executemany."""
-    access = project_access(session, principal, project, (ROLE_PROJECT_ADMIN, ROLE_PUBLISHER))
-    topic_id = session.execute(
-        select(T_TOPIC.c.id).where(
-            T_TOPIC.c.project_id == access.project_id, T_TOPIC.c.name == topic
-        )
-    ).scalar_one_or_none()
-    if topic_id is None:
-        raise AmsNotFound("Topic doesn't exist")
-    if not access.is_admin and not in_acl(session, TOPIC_ACL, topic_id, access.user_id):
-        raise Forbidden(f"not allowed: you are not in the ACL of topic {topic}")
+    proj = project_for(session, principal, project, Action.PUBLISH)
+    target = topic_row(session, pk(proj), topic)
+    authorize(session, principal, Action.PUBLISH, target)
+    topic_id = pk(target)
     batch = _check_messages(messages, max_message_bytes)
     count, total = len(batch), sum(m.size for m in batch)
     now = now or utcnow()
@@ -106,7 +100,7 @@ def publish(
             for i, m in enumerate(batch)
         ],
     )
-    add_usage(session, access.project_id, access.user_id, messages_in=count, bytes_in=total)
+    add_usage(session, pk(proj), principal.user_id, messages_in=count, bytes_in=total)
     pushed = session.execute(
         select(T_SUB.c.id)
         .where(

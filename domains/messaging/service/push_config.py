@@ -17,11 +17,11 @@ from domains.messaging import rules
 from domains.messaging.errors import AmsConflict, VerificationFailed
 from domains.messaging.models import MsgSubscription
 from domains.messaging.rows import SubscriptionView
-from domains.messaging.rules import PUSH_HTTP
+from domains.messaging.rules import PUSH_HTTP, Action
 from domains.messaging.service._common import (
-    admin_access,
     apply_push,
     check_destination,
+    project_for,
     push_changes,
     record_audit,
     record_event,
@@ -44,8 +44,8 @@ def modify_push_config(
     now: datetime | None = None,
 ) -> SubscriptionView:
     """`{}` (or None) turns the subscription back into a pull one (rules.parse_push_config)."""
-    access = admin_access(session, principal, project)
-    sub = sub_row(session, access.project_id, subscription)
+    proj = project_for(session, principal, project, Action.MANAGE_PROJECT)
+    sub = sub_row(session, pk(proj), subscription)
     before = settings_of(sub)
     after = rules.parse_push_config(push_config, before, allow_insecure=egress.allow_loopback)
     if after != before:
@@ -68,8 +68,8 @@ def modify_push_config(
 def _unverified_push_sub(
     session: Session, principal: Principal, project: str, subscription: str
 ) -> MsgSubscription:
-    access = admin_access(session, principal, project)
-    sub = sub_row(session, access.project_id, subscription)
+    proj = project_for(session, principal, project, Action.MANAGE_PROJECT)
+    sub = sub_row(session, pk(proj), subscription)
     if sub.push_type != PUSH_HTTP:
         raise AmsConflict("Subscription is not in http push mode")
     if sub.verified:

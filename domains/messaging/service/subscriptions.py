@@ -9,29 +9,30 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from domains.common.authz import authorize
 from domains.common.egress import STRICT, EgressPolicy
 from domains.common.identity import Principal
 from domains.common.models import pk
 from domains.common.time import utcnow
 from domains.messaging import rules
 from domains.messaging.errors import AlreadyExists, AmsNotFound
-from domains.messaging.models import ROLE_CONSUMER, ROLE_PROJECT_ADMIN, MsgSubscription
+from domains.messaging.models import MsgSubscription
 from domains.messaging.rows import AmsPage, SubscriptionView
+from domains.messaging.rules import Action
 from domains.messaging.service._common import (
     SUBSCRIPTION_ACL,
     T_SUB,
     T_SUB_ACL,
     acl_subjects,
-    admin_access,
+    administers,
     ams_page,
     apply_push,
     check_destination,
-    project_access,
+    project_for,
     push_changes,
     record_audit,
     record_event,
     replace_acl,
-    require_sub_acl,
     sub_row,
     sub_view,
     topic_row,
@@ -52,7 +53,7 @@ def create_subscription(
 ) -> SubscriptionView:
     """`topic` is "projects/P/topics/T" (leading slash optional), in this project. A new
     subscription starts at the topic's end: it sees only messages published after it."""
-    access = admin_access(session, principal, project)
+    proj = project_for(session, principal, project, Action.MANAGE_PROJECT)
     rules.check_name("Subscription", subscription)
     topic_project, topic_name = rules.parse_topic_ref(topic)
     deadline = rules.check_ack_deadline(ack_deadline)
@@ -60,17 +61,15 @@ def create_subscription(
     check_destination(settings, egress)
     if topic_project != project:
         raise AmsNotFound("Topic doesn't exist")
-    target = topic_row(session, access.project_id, topic_name)
+    target = topic_row(session, pk(proj), topic_name)
     taken = session.execute(
-        select(T_SUB.c.id).where(
-            T_SUB.c.project_id == access.project_id, T_SUB.c.name == subscription
-        )
+        select(T_SUB.c.id).where(T_SUB.c.project_id == pk(proj), T_SUB.c.name == subscription)
     ).first()
     if taken is not None:
         raise AlreadyExists("Subscription")
     now = now or utcnow()
     sub = MsgSubscription(
-        project_id=access.project_id,
+        project_id=pk(proj),
         name=subscription,
         topic_id=pk(target),
         topic_name=topic_name,
@@ -104,9 +103,9 @@ def create_subscription(
 def get_subscription(
     session: Session, principal: Principal, *, project: str, subscription: str
 ) -> SubscriptionView:
-    access = project_access(session, principal, project, (ROLE_PROJECT_ADMIN, ROLE_CONSUMER))
-    sub = sub_row(session, access.project_id, subscription)
-    require_sub_acl(session, access, sub)
+    proj = project_for(session, principal, project, Action.CONSUME)
+    sub = sub_row(session, pk(proj), subscription)
+    authorize(session, principal, Action.CONSUME, sub)
     return sub_view(project, sub)
 
 
@@ -119,14 +118,14 @@ def list_subscriptions(
     page_token: str | None = None,
 ) -> AmsPage[SubscriptionView]:
     """A consumer sees only the subscriptions whose ACL lists them."""
-    access = project_access(session, principal, project, (ROLE_PROJECT_ADMIN, ROLE_CONSUMER))
+    proj = project_for(session, principal, project, Action.CONSUME)
     stmt = (
         select(MsgSubscription)
-        .where(T_SUB.c.project_id == access.project_id)
+        .where(T_SUB.c.project_id == pk(proj))
         .execution_options(populate_existing=True)
     )
-    if not access.is_admin:
-        acl = select(T_SUB_ACL.c.subscription_id).where(T_SUB_ACL.c.user_id == access.user_id)
+    if not administers(session, principal, proj):
+        acl = select(T_SUB_ACL.c.subscription_id).where(T_SUB_ACL.c.user_id == principal.user_id)
         stmt = stmt.where(T_SUB.c.id.in_(acl))
     rows, token, total = ams_page(session, stmt, T_SUB.c.id, page_size, page_token)
     return AmsPage([sub_view(project, r[0]) for r in rows], token, total)
@@ -135,8 +134,8 @@ def list_subscriptions(
 def delete_subscription(
     session: Session, principal: Principal, *, project: str, subscription: str
 ) -> None:
-    access = admin_access(session, principal, project)
-    sub = sub_row(session, access.project_id, subscription)
+    proj = project_for(session, principal, project, Action.MANAGE_PROJECT)
+    sub = sub_row(session, pk(proj), subscription)
     sub_id, was_push = pk(sub), bool(sub.push_type)
     session.delete(sub)
     session.flush()
@@ -156,9 +155,9 @@ def modify_ack_deadline(
     session: Session, principal: Principal, *, project: str, subscription: str, ack_deadline: int
 ) -> SubscriptionView:
     """0..600 (0 means the default, 10 s)."""
-    access = project_access(session, principal, project, (ROLE_PROJECT_ADMIN, ROLE_CONSUMER))
-    sub = sub_row(session, access.project_id, subscription)
-    require_sub_acl(session, access, sub)
+    proj = project_for(session, principal, project, Action.CONSUME)
+    sub = sub_row(session, pk(proj), subscription)
+    authorize(session, principal, Action.CONSUME, sub)
     deadline = rules.check_ack_deadline(ack_deadline)
     if deadline != sub.ack_deadline:
         before = sub.ack_deadline
@@ -179,8 +178,8 @@ def modify_ack_deadline(
 def get_subscription_acl(
     session: Session, principal: Principal, *, project: str, subscription: str
 ) -> list[str]:
-    access = admin_access(session, principal, project)
-    sub = sub_row(session, access.project_id, subscription)
+    proj = project_for(session, principal, project, Action.MANAGE_PROJECT)
+    sub = sub_row(session, pk(proj), subscription)
     return acl_subjects(session, SUBSCRIPTION_ACL, pk(sub))
 
 
@@ -192,8 +191,8 @@ def modify_subscription_acl(
     subscription: str,
     users: Sequence[str],
 ) -> list[str]:
-    access = admin_access(session, principal, project)
-    sub = sub_row(session, access.project_id, subscription)
+    proj = project_for(session, principal, project, Action.MANAGE_PROJECT)
+    sub = sub_row(session, pk(proj), subscription)
     return replace_acl(
-        session, principal, access, SUBSCRIPTION_ACL, pk(sub), f"{project}/{subscription}", users
+        session, principal, proj, SUBSCRIPTION_ACL, pk(sub), f"{project}/{subscription}", users
     )

@@ -7,40 +7,39 @@ from collections.abc import Sequence
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from domains.common.authz import authorize
 from domains.common.identity import Principal
 from domains.common.models import pk
 from domains.messaging import rules
 from domains.messaging.errors import AlreadyExists
-from domains.messaging.models import ROLE_PROJECT_ADMIN, ROLE_PUBLISHER, MsgTopic
+from domains.messaging.models import MsgTopic
 from domains.messaging.rows import AmsPage, TopicView
+from domains.messaging.rules import Action
 from domains.messaging.service._common import (
     T_SUB,
     T_TOPIC,
     T_TOPIC_ACL,
     TOPIC_ACL,
     acl_subjects,
-    admin_access,
+    administers,
     ams_page,
-    project_access,
+    project_for,
     record_audit,
     replace_acl,
-    require_topic_acl,
     topic_row,
     topic_view,
 )
 
 
 def create_topic(session: Session, principal: Principal, *, project: str, topic: str) -> TopicView:
-    access = admin_access(session, principal, project)
+    proj = project_for(session, principal, project, Action.MANAGE_PROJECT)
     rules.check_name("Topic", topic)
     taken = session.execute(
-        select(T_TOPIC.c.id).where(
-            T_TOPIC.c.project_id == access.project_id, T_TOPIC.c.name == topic
-        )
+        select(T_TOPIC.c.id).where(T_TOPIC.c.project_id == pk(proj), T_TOPIC.c.name == topic)
     ).first()
     if taken is not None:
         raise AlreadyExists("Topic")
-    row = MsgTopic(project_id=access.project_id, name=topic)
+    row = MsgTopic(project_id=pk(proj), name=topic)
     session.add(row)
     session.flush()
     record_audit(session, principal, "msg_topic.create", "msg_topic", pk(row), f"{project}/{topic}")
@@ -48,9 +47,9 @@ def create_topic(session: Session, principal: Principal, *, project: str, topic:
 
 
 def get_topic(session: Session, principal: Principal, *, project: str, topic: str) -> TopicView:
-    access = project_access(session, principal, project, (ROLE_PROJECT_ADMIN, ROLE_PUBLISHER))
-    row = topic_row(session, access.project_id, topic)
-    require_topic_acl(session, access, row)
+    proj = project_for(session, principal, project, Action.PUBLISH)
+    row = topic_row(session, pk(proj), topic)
+    authorize(session, principal, Action.PUBLISH, row)
     return topic_view(project, row)
 
 
@@ -63,10 +62,10 @@ def list_topics(
     page_token: str | None = None,
 ) -> AmsPage[TopicView]:
     """A publisher sees only the topics whose ACL lists them."""
-    access = project_access(session, principal, project, (ROLE_PROJECT_ADMIN, ROLE_PUBLISHER))
-    stmt = select(MsgTopic).where(T_TOPIC.c.project_id == access.project_id)
-    if not access.is_admin:
-        acl = select(T_TOPIC_ACL.c.topic_id).where(T_TOPIC_ACL.c.user_id == access.user_id)
+    proj = project_for(session, principal, project, Action.PUBLISH)
+    stmt = select(MsgTopic).where(T_TOPIC.c.project_id == pk(proj))
+    if not administers(session, principal, proj):
+        acl = select(T_TOPIC_ACL.c.topic_id).where(T_TOPIC_ACL.c.user_id == principal.user_id)
         stmt = stmt.where(T_TOPIC.c.id.in_(acl))
     stmt = stmt.execution_options(populate_existing=True)
     rows, token, total = ams_page(session, stmt, T_TOPIC.c.id, page_size, page_token)
@@ -75,8 +74,8 @@ def list_topics(
 
 def delete_topic(session: Session, principal: Principal, *, project: str, topic: str) -> None:
     """Its messages go with it; its subscriptions stay, unable to pull (409)."""
-    access = admin_access(session, principal, project)
-    row = topic_row(session, access.project_id, topic)
+    proj = project_for(session, principal, project, Action.MANAGE_PROJECT)
+    row = topic_row(session, pk(proj), topic)
     topic_id = pk(row)
     # what ON DELETE SET NULL does, said explicitly (and seen by this session at once)
     session.execute(update(T_SUB).where(T_SUB.c.topic_id == topic_id).values(topic_id=None))
@@ -92,8 +91,8 @@ def topic_subscriptions(
     session: Session, principal: Principal, *, project: str, topic: str
 ) -> list[str]:
     """The AMS names of the topic's subscriptions."""
-    access = admin_access(session, principal, project)
-    row = topic_row(session, access.project_id, topic)
+    proj = project_for(session, principal, project, Action.MANAGE_PROJECT)
+    row = topic_row(session, pk(proj), topic)
     names = session.execute(
         select(T_SUB.c.name).where(T_SUB.c.topic_id == pk(row)).order_by(T_SUB.c.id)
     ).scalars()
@@ -101,14 +100,14 @@ def topic_subscriptions(
 
 
 def get_topic_acl(session: Session, principal: Principal, *, project: str, topic: str) -> list[str]:
-    access = admin_access(session, principal, project)
-    row = topic_row(session, access.project_id, topic)
+    proj = project_for(session, principal, project, Action.MANAGE_PROJECT)
+    row = topic_row(session, pk(proj), topic)
     return acl_subjects(session, TOPIC_ACL, pk(row))
 
 
 def modify_topic_acl(
     session: Session, principal: Principal, *, project: str, topic: str, users: Sequence[str]
 ) -> list[str]:
-    access = admin_access(session, principal, project)
-    row = topic_row(session, access.project_id, topic)
-    return replace_acl(session, principal, access, TOPIC_ACL, pk(row), f"{project}/{topic}", users)
+    proj = project_for(session, principal, project, Action.MANAGE_PROJECT)
+    row = topic_row(session, pk(proj), topic)
+    return replace_acl(session, principal, proj, TOPIC_ACL, pk(row), f"{project}/{topic}", users)
