@@ -16,6 +16,7 @@ from domains.common.errors import (
     Invalid,
     NotFound,
     RateLimited,
+    RuleCode,
     Unauthenticated,
 )
 
@@ -68,7 +69,7 @@ class AmsInvalid(AmsError, Invalid):
     http_code = 400
     ams_status = "INVALID_ARGUMENT"
 
-    def __init__(self, field: str, rule: str, message: str) -> None:
+    def __init__(self, field: str, rule: RuleCode, message: str) -> None:
         super().__init__(field, rule, message)
         self.ams_message = message
 
@@ -82,8 +83,10 @@ class UnknownProject(AmsInvalid):
     ams_status = "NOT_FOUND"
 
     def __init__(self) -> None:
+        from domains.messaging.rules import MessagingRule  # rules raises these errors
+
         super().__init__(
-            "project", "the name of an existing messaging project", "project doesn't exist"
+            "project", MessagingRule.MESSAGING_PROJECT_UNKNOWN, "project doesn't exist"
         )
 
 
@@ -93,7 +96,10 @@ class MessageTooLarge(AmsInvalid):
     http_code = 413
 
     def __init__(self, field: str, limit: int) -> None:
-        super().__init__(field, f"at most {limit} bytes", "Message size is too large")
+        from domains.messaging.rules import MessagingRule  # rules raises these errors
+
+        super().__init__(field, MessagingRule.MESSAGE_TOO_LARGE, "Message size is too large")
+        self.words = f"at most {limit} bytes"
 
 
 class AckTimeout(AmsInvalid):
@@ -104,7 +110,10 @@ class AckTimeout(AmsInvalid):
     ams_status = "TIMEOUT"
 
     def __init__(self, deadline: int) -> None:
-        super().__init__("ackIds", f"acknowledge within {deadline} s of the pull", "ack timeout")
+        from domains.messaging.rules import MessagingRule  # rules raises these errors
+
+        super().__init__("ackIds", MessagingRule.SUBSCRIPTION_ACK_TOO_LATE, "ack timeout")
+        self.words = f"acknowledge within {deadline} s of the pull"
 
 
 class AckRejected(AmsError, Conflict):

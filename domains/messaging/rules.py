@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from domains.common.authz import policy
 from domains.common.egress import scheme_refusal
+from domains.common.errors import RuleCode
 from domains.common.identity import Principal
 from domains.common.models import pk
 from domains.common.pagination import parse_key
@@ -37,6 +38,56 @@ from domains.messaging.models import (
     MsgTopic,
     MsgTopicAcl,
 )
+
+# --- rule codes --------------------------------------------------------------------------
+
+
+class MessagingRule(RuleCode):
+    """The messaging domain's input rules (`extensions.rule` over GraphQL). The AMS REST
+    routes keep answering with AMS's own message for each (the `message` an AmsInvalid
+    carries); the code is GraphQL's."""
+
+    MESSAGING_PROJECT_NAME_INVALID = "letters, digits, '_' and '-' only, at most 255"
+    MESSAGING_PROJECT_UNKNOWN = "the name of an existing messaging project"
+    MESSAGING_ROLES_INVALID = "a non-empty subset of project_admin, publisher, consumer"
+    MESSAGING_ACL_USERS_INVALID = "a list of user names"
+    MESSAGING_TIME_NOT_ZULU = "YYYY-MM-DDThh:mm:ss.sssZ"
+    MESSAGING_TIME_WITHOUT_OFFSET = "a time with a UTC offset"
+    MESSAGING_PAGE_TOKEN_INVALID = "a token from a previous page"  # noqa: S105 (a rule)
+    MESSAGING_PAGE_SIZE_NEGATIVE = "a non-negative integer"
+    TOPIC_NAME_INVALID = "letters, digits, '_' and '-' only, at most 255"
+    MESSAGE_LIST_EMPTY = "a non-empty list"
+    MESSAGE_NOT_OBJECT = "an object"
+    MESSAGE_DATA_NOT_BASE64 = "a base64 string"
+    MESSAGE_ATTRIBUTES_INVALID = "a map of strings to strings"
+    MESSAGE_TOO_LARGE = "at most the server's maximum message size"
+    SUBSCRIPTION_NAME_INVALID = "letters, digits, '_' and '-' only, at most 255"
+    SUBSCRIPTION_TOPIC_INVALID = "projects/{project}/topics/{topic}"
+    SUBSCRIPTION_ACK_DEADLINE_OUT_OF_RANGE = "an integer between 0 and 600"
+    SUBSCRIPTION_ACK_IDS_EMPTY = "a non-empty list of ack ids"
+    SUBSCRIPTION_ACK_ID_MALFORMED = "of the form projects/P/subscriptions/S:<offset>, for this one"
+    SUBSCRIPTION_ACK_TOO_LATE = "acknowledge within the ack deadline of the pull"
+    SUBSCRIPTION_OFFSET_OUT_OF_BOUNDS = "between the oldest retained offset and the next one"
+    SUBSCRIPTION_PULL_SIZE_OUT_OF_RANGE = "between 1 and 10000"
+    SUBSCRIPTION_STREAM_NEEDS_WEBSOCKET = "over graphql-transport-ws only"
+    SUBSCRIPTION_PUSH_CONFIG_NOT_OBJECT = "an object"
+    SUBSCRIPTION_PUSH_FIELD_NOT_STRING = "a string"
+    SUBSCRIPTION_PUSH_FIELD_OUT_OF_RANGE = "an integer from 0 to 2147483647"
+    SUBSCRIPTION_PUSH_FIELD_NOT_BOOLEAN = "a boolean"
+    SUBSCRIPTION_PUSH_TYPE_UNKNOWN = "http_endpoint or mattermost"
+    SUBSCRIPTION_PUSH_ENDPOINT_NOT_HTTPS = "an https:// URL"
+    SUBSCRIPTION_PUSH_DESTINATION_REFUSED = "a destination the egress policy allows"
+    SUBSCRIPTION_MATTERMOST_URL_MISSING = "required"
+    SUBSCRIPTION_RETRY_POLICY_UNKNOWN = "linear or slowstart"
+    SUBSCRIPTION_AUTH_HEADER_TYPE_UNKNOWN = "autogen or disabled"
+
+
+_NAME_RULES = {
+    "Project": MessagingRule.MESSAGING_PROJECT_NAME_INVALID,
+    "Topic": MessagingRule.TOPIC_NAME_INVALID,
+    "Subscription": MessagingRule.SUBSCRIPTION_NAME_INVALID,
+}
+
 
 # --- who may do what ---------------------------------------------------------------------
 
@@ -147,11 +198,7 @@ DEFAULT_MAX_MESSAGE_BYTES = 1_500_000  # Kafka's limit in AMS since AM-372
 def check_name(kind: str, name: object) -> str:
     """`kind` is "Project", "Topic" or "Subscription": AMS says "Invalid Topic name"."""
     if not isinstance(name, str) or len(name) > MAX_NAME_LENGTH or not NAME.match(name):
-        raise AmsInvalid(
-            kind.lower(),
-            f"letters, digits, '_' and '-' only, at most {MAX_NAME_LENGTH}",
-            f"Invalid {kind} name",
-        )
+        raise AmsInvalid(kind.lower(), _NAME_RULES[kind], f"Invalid {kind} name")
     return name
 
 
@@ -161,7 +208,7 @@ def check_roles(roles: Sequence[str]) -> list[str]:
     if not wanted or unknown:
         raise AmsInvalid(
             "roles",
-            f"a non-empty subset of {', '.join(PROJECT_ROLES)}",
+            MessagingRule.MESSAGING_ROLES_INVALID,
             "Invalid user roles" if not unknown else f"Invalid role(s): {', '.join(unknown)}",
         )
     return [r for r in PROJECT_ROLES if r in wanted]
@@ -174,7 +221,7 @@ def check_ack_deadline(value: int | None, *, field: str = "ackDeadlineSeconds") 
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_ACK_DEADLINE:
         raise AmsInvalid(
             field,
-            f"an integer between 0 and {MAX_ACK_DEADLINE}",
+            MessagingRule.SUBSCRIPTION_ACK_DEADLINE_OUT_OF_RANGE,
             f"Invalid {field}(needs value between 0 and {MAX_ACK_DEADLINE}) Arguments",
         )
     return value or DEFAULT_ACK_DEADLINE
@@ -184,7 +231,7 @@ def parse_topic_ref(ref: str) -> tuple[str, str]:
     """'projects/P/topics/T', with or without a leading slash -> (P, T)."""
     parts = ref.lstrip("/").split("/") if isinstance(ref, str) else []
     if len(parts) != 4 or parts[0] != "projects" or parts[2] != "topics":
-        raise AmsInvalid("topic", "projects/{project}/topics/{topic}", "Invalid Topic name")
+        raise AmsInvalid("topic", MessagingRule.SUBSCRIPTION_TOPIC_INVALID, "Invalid Topic name")
     check_name("Topic", parts[3])
     return parts[1], parts[3]
 
@@ -200,13 +247,15 @@ def parse_ack_ids(project: str, subscription: str, ack_ids: object) -> int:
     """The highest offset among the ack ids; each must be `projects/P/subscriptions/S:<int>`
     for this very subscription (AMS `validation.ValidAckID`)."""
     if not isinstance(ack_ids, list | tuple) or not ack_ids:
-        raise AmsInvalid("ackIds", "a non-empty list of ack ids", "Invalid ack id")
+        raise AmsInvalid("ackIds", MessagingRule.SUBSCRIPTION_ACK_IDS_EMPTY, "Invalid ack id")
     prefix = ack_prefix(project, subscription)
     highest = -1
     for i, ack_id in enumerate(ack_ids):
         tail = ack_id[len(prefix) :] if isinstance(ack_id, str) else ""
         if not isinstance(ack_id, str) or not ack_id.startswith(prefix) or not _OFFSET.match(tail):
-            raise AmsInvalid(f"ackIds[{i}]", f"of the form {prefix}<offset>", "Invalid ack id")
+            raise AmsInvalid(
+                f"ackIds[{i}]", MessagingRule.SUBSCRIPTION_ACK_ID_MALFORMED, "Invalid ack id"
+            )
         highest = max(highest, int(tail))
     return highest
 
@@ -219,25 +268,29 @@ def parse_zulu(value: object, *, field: str = "time") -> datetime:
     seconds (`2019-09-02 13:39:11.000Z`) and 0-9 fractional digits."""
     match = _ZULU.match(value) if isinstance(value, str) else None
     if match is None:
-        raise AmsInvalid(field, "YYYY-MM-DDThh:mm:ss.sssZ", "Time is not in valid Zulu format.")
+        raise AmsInvalid(
+            field, MessagingRule.MESSAGING_TIME_NOT_ZULU, "Time is not in valid Zulu format."
+        )
     day, clock, fraction = match.groups()
     micro = int((fraction or "0").ljust(6, "0")[:6])
     try:
         parsed = datetime.fromisoformat(f"{day}T{clock}").replace(tzinfo=UTC)
     except ValueError as exc:
         raise AmsInvalid(
-            field, "YYYY-MM-DDThh:mm:ss.sssZ", "Time is not in valid Zulu format."
+            field, MessagingRule.MESSAGING_TIME_NOT_ZULU, "Time is not in valid Zulu format."
         ) from exc
     return parsed.replace(microsecond=micro)
 
 
 def decode_data(value: object, field: str) -> bytes:
     if not isinstance(value, str):
-        raise AmsInvalid(field, "a base64 string", "Invalid Message Arguments")
+        raise AmsInvalid(field, MessagingRule.MESSAGE_DATA_NOT_BASE64, "Invalid Message Arguments")
     try:
         return base64.b64decode(value, validate=True)
     except (binascii.Error, ValueError) as exc:
-        raise AmsInvalid(field, "valid base64", "Invalid Message Arguments") from exc
+        raise AmsInvalid(
+            field, MessagingRule.MESSAGE_DATA_NOT_BASE64, "Invalid Message Arguments"
+        ) from exc
 
 
 def check_attributes(value: object, field: str) -> dict[str, str]:
@@ -246,7 +299,9 @@ def check_attributes(value: object, field: str) -> dict[str, str]:
     if not isinstance(value, Mapping) or not all(
         isinstance(k, str) and isinstance(v, str) for k, v in value.items()
     ):
-        raise AmsInvalid(field, "a map of strings to strings", "Invalid Message Arguments")
+        raise AmsInvalid(
+            field, MessagingRule.MESSAGE_ATTRIBUTES_INVALID, "Invalid Message Arguments"
+        )
     return dict(value)
 
 
@@ -301,7 +356,9 @@ def _str(raw: Mapping[str, Any], key: str, field: str) -> str:
     if value is None:
         return ""
     if not isinstance(value, str):
-        raise AmsInvalid(field, "a string", f"Invalid {field} Arguments")
+        raise AmsInvalid(
+            field, MessagingRule.SUBSCRIPTION_PUSH_FIELD_NOT_STRING, f"Invalid {field} Arguments"
+        )
     return value
 
 
@@ -310,14 +367,18 @@ def _int(raw: Mapping[str, Any], key: str, field: str) -> int:
     if value is None:
         return 0
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 2**31 - 1:
-        raise AmsInvalid(field, "an integer from 0 to 2147483647", f"Invalid {field} Arguments")
+        raise AmsInvalid(
+            field, MessagingRule.SUBSCRIPTION_PUSH_FIELD_OUT_OF_RANGE, f"Invalid {field} Arguments"
+        )
     return value
 
 
 def _obj(raw: Mapping[str, Any], key: str, field: str) -> Mapping[str, Any]:
     value = raw.get(key) or {}
     if not isinstance(value, Mapping):
-        raise AmsInvalid(field, "an object", f"Invalid {field} Arguments")
+        raise AmsInvalid(
+            field, MessagingRule.SUBSCRIPTION_PUSH_CONFIG_NOT_OBJECT, f"Invalid {field} Arguments"
+        )
     return value
 
 
@@ -331,7 +392,7 @@ def check_push_endpoint(
     if scheme_refusal(parts.scheme, parts.hostname or "", allow_loopback=allow_insecure):
         raise AmsInvalid(
             field,
-            "an https:// URL",
+            MessagingRule.SUBSCRIPTION_PUSH_ENDPOINT_NOT_HTTPS,
             "Push endpoint should be addressed by a valid https url",
         )
     return url
@@ -360,7 +421,11 @@ def parse_push_config(
     if raw is None or _blank(raw):
         return PULL
     if not isinstance(raw, Mapping):
-        raise AmsInvalid("pushConfig", "an object", "Invalid pushConfig Arguments")
+        raise AmsInvalid(
+            "pushConfig",
+            MessagingRule.SUBSCRIPTION_PUSH_CONFIG_NOT_OBJECT,
+            "Invalid pushConfig Arguments",
+        )
     endpoint = _str(raw, "pushEndpoint", "pushConfig.pushEndpoint")
     push_type = _str(raw, "type", "pushConfig.type") or (PUSH_HTTP if endpoint else "")
 
@@ -370,14 +435,16 @@ def parse_push_config(
     if retry_type not in (RETRY_LINEAR, RETRY_SLOWSTART):
         raise AmsInvalid(
             "pushConfig.retryPolicy.type",
-            f"{RETRY_LINEAR} or {RETRY_SLOWSTART}",
+            MessagingRule.SUBSCRIPTION_RETRY_POLICY_UNKNOWN,
             "Retry policy can only be of 'linear' or 'slowstart' type",
         )
     period = 0 if retry_type == RETRY_SLOWSTART else (period or DEFAULT_RETRY_PERIOD_MS)
     base64_decode = raw.get("base64Decode", False)
     if not isinstance(base64_decode, bool):
         raise AmsInvalid(
-            "pushConfig.base64Decode", "a boolean", "Invalid pushConfig.base64Decode Arguments"
+            "pushConfig.base64Decode",
+            MessagingRule.SUBSCRIPTION_PUSH_FIELD_NOT_BOOLEAN,
+            "Invalid pushConfig.base64Decode Arguments",
         )
 
     if push_type == PUSH_HTTP:
@@ -392,7 +459,7 @@ def parse_push_config(
         if auth_type and auth_type not in (AUTH_AUTOGEN, AUTH_DISABLED):
             raise AmsInvalid(
                 "pushConfig.authorizationHeader.type",
-                f"{AUTH_AUTOGEN} or {AUTH_DISABLED}",
+                MessagingRule.SUBSCRIPTION_AUTH_HEADER_TYPE_UNKNOWN,
                 "Authorization header type can only be of 'autogen' or 'disabled' type",
             )
         if not auth_type:
@@ -422,7 +489,9 @@ def parse_push_config(
         url = _str(raw, "mattermostUrl", "pushConfig.mattermostUrl")
         if not url:
             raise AmsInvalid(
-                "pushConfig.mattermostUrl", "required", "Field mattermostUrl cannot be empty"
+                "pushConfig.mattermostUrl",
+                MessagingRule.SUBSCRIPTION_MATTERMOST_URL_MISSING,
+                "Field mattermostUrl cannot be empty",
             )
         check_push_endpoint(url, allow_insecure=allow_insecure, field="pushConfig.mattermostUrl")
         return PushSettings(
@@ -438,7 +507,7 @@ def parse_push_config(
         )
     raise AmsInvalid(
         "pushConfig.type",
-        f"{PUSH_HTTP} or {PUSH_MATTERMOST}",
+        MessagingRule.SUBSCRIPTION_PUSH_TYPE_UNKNOWN,
         "Push configuration type can only be of 'http_endpoint' or 'mattermost'",
     )
 
@@ -464,10 +533,14 @@ def decode_page_token(token: str | None) -> int | None:
     try:
         text = base64.b64decode(token, validate=True).decode("ascii")
     except (binascii.Error, ValueError, UnicodeError) as exc:
-        raise AmsInvalid("pageToken", "a token from a previous page", "Invalid page token") from exc
+        raise AmsInvalid(
+            "pageToken", MessagingRule.MESSAGING_PAGE_TOKEN_INVALID, "Invalid page token"
+        ) from exc
     key = parse_key(text)
     if key is None:
-        raise AmsInvalid("pageToken", "a token from a previous page", "Invalid page token")
+        raise AmsInvalid(
+            "pageToken", MessagingRule.MESSAGING_PAGE_TOKEN_INVALID, "Invalid page token"
+        )
     return key
 
 
@@ -476,5 +549,7 @@ def check_page_size(size: int | None) -> int:
     if size is None:
         return 0
     if isinstance(size, bool) or not isinstance(size, int) or size < 0:
-        raise AmsInvalid("pageSize", "a non-negative integer", "Invalid page size")
+        raise AmsInvalid(
+            "pageSize", MessagingRule.MESSAGING_PAGE_SIZE_NEGATIVE, "Invalid page size"
+        )
     return size

@@ -33,6 +33,7 @@ from domains.common.time import utcnow
 from domains.messaging import notify, rules
 from domains.messaging import service as msg
 from domains.messaging.rows import ReceivedMessage, SubscriptionView
+from domains.messaging.rules import MessagingRule
 from domains.messaging.types import ReceivedMessageType
 
 WAIT_SLICE_SECONDS = 10.0
@@ -65,9 +66,9 @@ async def message_stream(
 ) -> AsyncGenerator[list[ReceivedMessageType], None]:
     transact = info.context.transact
     if transact is None:  # only the WebSocket transport streams (gateway.schema.Schema)
-        raise Invalid("subscription", "over graphql-transport-ws only")
+        raise Invalid("subscription", MessagingRule.SUBSCRIPTION_STREAM_NEEDS_WEBSOCKET)
     if not 1 <= max_messages <= rules.MAX_PULL:
-        raise Invalid("maxMessages", f"between 1 and {rules.MAX_PULL}")
+        raise Invalid("maxMessages", MessagingRule.SUBSCRIPTION_PULL_SIZE_OUT_OF_RANGE)
 
     def lookup(session: Session, principal: Principal) -> SubscriptionView:
         return msg.get_subscription(session, principal, project=project, subscription=subscription)

@@ -49,6 +49,7 @@ from domains.messaging.rows import (
     TopicView,
     Usage,
 )
+from domains.messaging.rules import MessagingRule
 
 
 @strawberry.enum(name="MessagingRole", description="A user's role in a messaging project.")
@@ -464,7 +465,7 @@ class MessagingSubscription(Node):
     )
     def offset_at(self, info: Info, time: datetime) -> Long:
         if time.tzinfo is None:
-            raise Invalid("time", "a time with a UTC offset")
+            raise Invalid("time", MessagingRule.MESSAGING_TIME_WITHOUT_OFFSET)
         ctx = info.context
         found = msg.time_to_offset(
             ctx.session, ctx.principal, project=self.project_name, subscription=self.name, time=time

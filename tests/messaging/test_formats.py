@@ -21,7 +21,7 @@ from domains.messaging.errors import (
     ams_error_body,
 )
 from domains.messaging.rows import AmsPage, ReceivedMessage, SubscriptionView, TopicView
-from domains.messaging.rules import PULL, PushSettings
+from domains.messaging.rules import PULL, MessagingRule, PushSettings
 
 WHEN = datetime(2016, 2, 24, 11, 55, 9, 786127, tzinfo=UTC)
 
@@ -140,7 +140,12 @@ def test_received_messages_carry_only_the_four_library_fields() -> None:
         (AlreadyExists("Topic"), 409, "ALREADY_EXISTS", "Topic already exists"),
         (AmsConflict("Subscription's topic doesn't exist"), 409, "CONFLICT", None),
         (Conflict("x"), 409, "CONFLICT", "x"),
-        (AmsInvalid("ackIds[0]", "form", "Invalid ack id"), 400, "INVALID_ARGUMENT", None),
+        (
+            AmsInvalid("ackIds[0]", MessagingRule.SUBSCRIPTION_ACK_ID_MALFORMED, "Invalid ack id"),
+            400,
+            "INVALID_ARGUMENT",
+            None,
+        ),
         (Invalid("f", "rule"), 400, "INVALID_ARGUMENT", "f: rule"),
         (MessageTooLarge("messages[0]", 10), 413, "INVALID_ARGUMENT", "Message size is too large"),
         (AckTimeout(10), 408, "TIMEOUT", "ack timeout"),

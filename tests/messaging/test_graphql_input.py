@@ -35,19 +35,21 @@ def _refused(
     return error
 
 
-# document, variables, field named
-BAD_INPUT: list[tuple[str, str, dict[str, Any], str]] = [
+# case, document, variables, field named, rule code
+BAD_INPUT: list[tuple[str, str, dict[str, Any], str, str]] = [
     (
         "invalid base64",
         PUBLISH,
         {"i": {"project": P, "topic": "T1", "messages": [{"data": b64("ok")}, {"data": "%%"}]}},
         "messages[1].data",
+        "MESSAGE_DATA_NOT_BASE64",
     ),
     (
         "no messages",
         PUBLISH,
         {"i": {"project": P, "topic": "T1", "messages": []}},
         "messages",
+        "MESSAGE_LIST_EMPTY",
     ),
     (
         "ack id of another subscription",
@@ -60,36 +62,42 @@ BAD_INPUT: list[tuple[str, str, dict[str, Any], str]] = [
             }
         },
         "ackIds[0]",
+        "SUBSCRIPTION_ACK_ID_MALFORMED",
     ),
     (
         "malformed ack id",
         ACK,
         {"i": {"project": P, "subscription": "S1", "ackIds": ["nonsense"]}},
         "ackIds[0]",
+        "SUBSCRIPTION_ACK_ID_MALFORMED",
     ),
     (
         "ack deadline over 600",
         CREATE_SUB,
         {"i": {"project": P, "name": "S9", "topic": "T1", "ackDeadlineSeconds": 601}},
         "ackDeadlineSeconds",
+        "SUBSCRIPTION_ACK_DEADLINE_OUT_OF_RANGE",
     ),
     (
         "negative ack deadline",
         "mutation($i: ModifyAckDeadlineInput!) { modifyAckDeadline(input: $i) { name } }",
         {"i": {"project": P, "subscription": "S1", "ackDeadlineSeconds": -1}},
         "ackDeadlineSeconds",
+        "SUBSCRIPTION_ACK_DEADLINE_OUT_OF_RANGE",
     ),
     (
         "bad subscription name",
         CREATE_SUB,
         {"i": {"project": P, "name": "no spaces", "topic": "T1"}},
         "subscription",
+        "SUBSCRIPTION_NAME_INVALID",
     ),
     (
         "bad topic name",
         "mutation($i: CreateTopicInput!) { createTopic(input: $i) { id } }",
         {"i": {"project": P, "name": "a/b"}},
         "topic",
+        "TOPIC_NAME_INVALID",
     ),
     (
         "plain http push endpoint",
@@ -103,6 +111,7 @@ BAD_INPUT: list[tuple[str, str, dict[str, Any], str]] = [
             }
         },
         "pushConfig.pushEndpoint",
+        "SUBSCRIPTION_PUSH_ENDPOINT_NOT_HTTPS",
     ),
     (
         "unknown retry policy",
@@ -118,32 +127,43 @@ BAD_INPUT: list[tuple[str, str, dict[str, Any], str]] = [
             }
         },
         "pushConfig.retryPolicy.type",
+        "SUBSCRIPTION_RETRY_POLICY_UNKNOWN",
     ),
     (
         "offset out of bounds",
         "mutation($i: ModifyOffsetInput!) { modifyOffset(input: $i) { name } }",
         {"i": {"project": P, "subscription": "S1", "offset": 99}},
         "offset",
+        "SUBSCRIPTION_OFFSET_OUT_OF_BOUNDS",
     ),
     (
         "unknown role",
         "mutation($i: AddProjectMemberInput!) { addProjectMember(input: $i) { subject } }",
         {"i": {"project": P, "subject": "new@egi.eu", "roles": []}},
         "roles",
+        "MESSAGING_ROLES_INVALID",
     ),
 ]
 
 
 @pytest.mark.parametrize(
-    ("case", "document", "variables", "field"), BAD_INPUT, ids=[c[0] for c in BAD_INPUT]
+    ("case", "document", "variables", "field", "rule"),
+    BAD_INPUT,
+    ids=[c[0] for c in BAD_INPUT],
 )
-def test_bad_input_names_the_field_and_writes_nothing(
-    api: Api, session: Session, case: str, document: str, variables: dict[str, Any], field: str
+def test_bad_input_names_the_field_and_the_rule_and_writes_nothing(
+    api: Api,
+    session: Session,
+    case: str,
+    document: str,
+    variables: dict[str, Any],
+    field: str,
+    rule: str,
 ) -> None:
     error = _refused(api, session, "owner", document, variables)
     assert error["extensions"]["code"] == "BAD_USER_INPUT"
     assert error["extensions"]["field"] == field
-    assert error["extensions"]["rule"]
+    assert error["extensions"]["rule"] == rule
 
 
 def test_a_late_acknowledgement_is_bad_input(api: Api, world: World, session: Session) -> None:
@@ -159,6 +179,7 @@ def test_a_late_acknowledgement_is_bad_input(api: Api, world: World, session: Se
     )
     assert error["extensions"]["code"] == "BAD_USER_INPUT"
     assert error["extensions"]["field"] == "ackIds"
+    assert error["extensions"]["rule"] == "SUBSCRIPTION_ACK_TOO_LATE"
     assert error["message"] == "ack timeout"
 
 
@@ -220,7 +241,7 @@ def test_an_unknown_project_is_bad_input_and_writes_nothing(
     error = _refused(api, session, "admin", document, variables)
     assert error["extensions"]["code"] == "BAD_USER_INPUT"
     assert error["extensions"]["field"] == "project"
-    assert error["extensions"]["rule"] == "the name of an existing messaging project"
+    assert error["extensions"]["rule"] == "MESSAGING_PROJECT_UNKNOWN"
 
 
 def test_an_existing_topic_is_a_conflict(api: Api, session: Session) -> None:
@@ -286,5 +307,5 @@ def test_the_message_size_limit_comes_from_the_settings(small_api: Api, session:
     )
     assert error["extensions"]["code"] == "BAD_USER_INPUT"
     assert error["extensions"]["field"] == "messages[1]"
-    assert error["extensions"]["rule"] == "at most 16 bytes"
+    assert error["extensions"]["rule"] == "MESSAGE_TOO_LARGE"
     assert error["message"] == "Message size is too large"

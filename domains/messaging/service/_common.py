@@ -34,7 +34,14 @@ from domains.messaging.models import (
     MsgUsage,
 )
 from domains.messaging.rows import ProjectView, PushDelivery, SubscriptionView, TopicView
-from domains.messaging.rules import PUSH_FIELDS, PUSH_HTTP, PUSH_MATTERMOST, Action, PushSettings
+from domains.messaging.rules import (
+    PUSH_FIELDS,
+    PUSH_HTTP,
+    PUSH_MATTERMOST,
+    Action,
+    MessagingRule,
+    PushSettings,
+)
 
 T_PROJECT: Table = MsgProject.__table__  # type: ignore[attr-defined]
 T_MEMBER: Table = MsgMember.__table__  # type: ignore[attr-defined]
@@ -299,7 +306,9 @@ def replace_acl(
     """Replace an ACL by project members named by subject, audited when it changed; the
     new ACL."""
     if not isinstance(users, list | tuple) or not all(isinstance(u, str) for u in users):
-        raise AmsInvalid("authorized_users", "a list of user names", "Invalid ACL Arguments")
+        raise AmsInvalid(
+            "authorized_users", MessagingRule.MESSAGING_ACL_USERS_INVALID, "Invalid ACL Arguments"
+        )
     wanted = list(dict.fromkeys(users))
     rows = session.execute(
         select(T_USER.c.subject, T_USER.c.id)
@@ -387,6 +396,6 @@ def check_destination(settings: PushSettings, egress: EgressPolicy) -> None:
     except EgressRefused as exc:
         raise AmsInvalid(
             field,
-            f"a destination the egress policy allows: {exc.reason}",
+            MessagingRule.SUBSCRIPTION_PUSH_DESTINATION_REFUSED,
             f"Push endpoint refused by the egress policy: {exc.reason}",
         ) from exc

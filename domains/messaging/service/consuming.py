@@ -16,7 +16,7 @@ from domains.common.time import utcnow
 from domains.messaging import rules
 from domains.messaging.errors import AckRejected, AckTimeout, AmsConflict, AmsInvalid
 from domains.messaging.rows import Offsets, ReceivedMessage
-from domains.messaging.rules import Action
+from domains.messaging.rules import Action, MessagingRule
 from domains.messaging.service._common import (
     T_MESSAGE,
     T_TOPIC,
@@ -179,7 +179,11 @@ def modify_offset(
         raise AmsConflict(NO_TOPIC)
     low, high = _bounds(session, sub.topic_id)
     if isinstance(offset, bool) or not isinstance(offset, int) or not low <= offset <= high:
-        raise AmsInvalid("offset", f"between {low} and {high}", "Offset out of bounds")
+        raise AmsInvalid(
+            "offset",
+            MessagingRule.SUBSCRIPTION_OFFSET_OUT_OF_BOUNDS,
+            "Offset out of bounds",
+        )
     before = sub.offset
     sub.offset = offset
     sub.next_offset = offset

@@ -15,7 +15,7 @@ from domains.common.models import pk
 from domains.common.time import utcnow
 from domains.messaging import notify, rules
 from domains.messaging.errors import AmsInvalid, MessageTooLarge
-from domains.messaging.rules import Action
+from domains.messaging.rules import Action, MessagingRule
 from domains.messaging.service._common import (
     T_MESSAGE,
     T_SUB,
@@ -37,11 +37,13 @@ class _Checked(NamedTuple):
 
 def _check_messages(messages: object, max_message_bytes: int) -> list[_Checked]:
     if not isinstance(messages, list | tuple) or not messages:
-        raise AmsInvalid("messages", "a non-empty list", "Invalid Message Arguments")
+        raise AmsInvalid("messages", MessagingRule.MESSAGE_LIST_EMPTY, "Invalid Message Arguments")
     batch: list[_Checked] = []
     for i, message in enumerate(messages):
         if not isinstance(message, Mapping):
-            raise AmsInvalid(f"messages[{i}]", "an object", "Invalid Message Arguments")
+            raise AmsInvalid(
+                f"messages[{i}]", MessagingRule.MESSAGE_NOT_OBJECT, "Invalid Message Arguments"
+            )
         data = rules.decode_data(message.get("data", ""), f"messages[{i}].data")
         attributes = rules.check_attributes(message.get("attributes"), f"messages[{i}].attributes")
         size = rules.message_size(data, attributes)
