@@ -30,13 +30,14 @@ from strawberry.types.graphql import OperationType
 
 from domains.changelog.queries import ChangeLogQuery
 from domains.common.graphql import SCALARS, Info, Node, extend_type, resolve_node
-from domains.downtimes.live import DowntimeSubscriptionRoot
 from domains.downtimes.mutations import DowntimeMutation
-from domains.downtimes.schema import DowntimeQuery, topology_fields
-from domains.downtimes.subscription_schema import (
+from domains.downtimes.notification_subscriptions import (
     DowntimeSubscriptionMutation,
     DowntimeSubscriptionQuery,
 )
+from domains.downtimes.queries import DowntimeQuery
+from domains.downtimes.streams import DowntimeSubscriptionRoot
+from domains.downtimes.types import topology_fields
 from domains.identity.mutations import IdentityMutation
 from domains.identity.queries import IdentityQuery
 from domains.messaging.mutations import MessagingMutation

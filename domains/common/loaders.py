@@ -11,10 +11,19 @@ query therefore depends on its shape, never on the page size.
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from sqlalchemy.orm import Session
+
+from domains.common.identity import Principal
+from domains.common.query import Record
+
+if TYPE_CHECKING:  # the context holds a LoaderRegistry: imported for types only
+    from domains.common.context import RequestContext
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
+T = TypeVar("T")
 
 
 class BatchLoader(Generic[K, V]):
@@ -85,3 +94,64 @@ class LoaderRegistry:
         if loader is None:
             loader = self._loaders[name] = factory()
         return loader
+
+
+# --- the loaders every domain builds the same way -----------------------------------------
+# A loader's registry key is (domain, name), e.g. ("topology", "site"): each domain names
+# its own, so two domains never share one by accident.
+
+
+def loader(
+    ctx: RequestContext,
+    key: tuple[str, str],
+    fetch: Callable[[Sequence[int]], Mapping[int, V]],
+    default: Callable[[], V],
+) -> BatchLoader[int, V]:
+    """The request's loader under `key`, made on first use."""
+    return ctx.loaders.get(key, lambda: BatchLoader(fetch, default))
+
+
+def _no_row() -> Record | None:
+    return None
+
+
+def one_by_id(
+    ctx: RequestContext,
+    key: tuple[str, str],
+    read: Callable[[Session, Principal, Sequence[int]], Mapping[int, Record]],
+    after: Callable[[RequestContext, Iterable[Record]], None] | None = None,
+) -> BatchLoader[int, Record | None]:
+    """Rows by id through a service read `read(session, principal, ids)`; `after` hears
+    of every batch found (to prime itself and hint the next level)."""
+
+    def fetch(ids: Sequence[int]) -> Mapping[int, Record]:
+        rows = read(ctx.session, ctx.principal, ids)
+        if after is not None:
+            after(ctx, rows.values())
+        return rows
+
+    return loader(ctx, key, fetch, _no_row)
+
+
+def many_by_owner(
+    ctx: RequestContext,
+    key: tuple[str, str],
+    read: Callable[[Sequence[int]], Mapping[int, list[T]]],
+    after: Callable[[RequestContext, Iterable[T]], None] | None = None,
+) -> BatchLoader[int, list[T]]:
+    """The children of each owner id (an empty list for none); `after` hears of every
+    child found."""
+
+    def fetch(ids: Sequence[int]) -> Mapping[int, list[T]]:
+        groups = read(ids)
+        if after is not None:
+            after(ctx, (child for children in groups.values() for child in children))
+        return groups
+
+    return loader(ctx, key, fetch, list)
+
+
+def prime(target: BatchLoader[int, Record | None], rows: Iterable[Record]) -> None:
+    """Cache rows another read already fetched under their ids."""
+    for row in rows:
+        target.prime(row.id, row)

@@ -14,7 +14,7 @@ from domains.common.models import pk
 from domains.downtimes import loaders
 from domains.downtimes import service as downtimes
 from domains.downtimes.models import Downtime, Severity
-from domains.downtimes.schema import DowntimeNode
+from domains.downtimes.types import DowntimeNode
 
 
 def _ids(values: list[strawberry.ID] | None, type_name: str, argument: str) -> list[int]:

@@ -23,17 +23,15 @@ from domains.common.identity import Principal
 from domains.downtimes import events
 from domains.downtimes.events import EventCursor, EventFilter, EventKind
 from domains.downtimes.models import Classification, Severity
-from domains.downtimes.schema import ClassificationEnum, SeverityEnum
+from domains.downtimes.types import ClassificationEnum, EventKindEnum, SeverityEnum
 
 POLL_SECONDS = 1.0
-# the GraphQL enums DowntimeSeverity and DowntimeClassification (defined by the schema
-# module, which must run first: a plain enum met here would become a second GraphQL type)
+# the GraphQL enums DowntimeSeverity, DowntimeClassification and DowntimeEventKind (defined
+# by the types module, which must run first: a plain enum met here would become a second
+# GraphQL type)
 assert SeverityEnum is Severity
 assert ClassificationEnum is Classification
-
-EventKindEnum = strawberry.enum(
-    EventKind, name="DowntimeEventKind", description="What happened to a downtime."
-)
+assert EventKindEnum is EventKind
 
 
 @strawberry.type(description="A service affected by the downtime, as it was at the event.")

@@ -1,6 +1,7 @@
-"""GraphQL of downtime subscriptions: the caller's subscriptions, and the mutations that
-make, replace and delete them. Thin: every rule is in domains.downtimes.notifications
-(and the channels' in domains.notifications)."""
+"""GraphQL of downtime notification subscriptions (wishes to hear of downtime events by
+e-mail, topic or webhook; not live streams, which are in streams.py): the caller's
+subscriptions, and the mutations that make, replace and delete them. Thin: every rule is
+in domains.downtimes.notifications (and the channels' in domains.notifications)."""
 
 from __future__ import annotations
 
@@ -10,14 +11,14 @@ from datetime import datetime
 import strawberry
 
 from domains.common.graphql import Deleted, Info, Node, id_of_type, node_type, to_global_id
-from domains.common.loaders import BatchLoader
+from domains.common.loaders import BatchLoader, loader
 from domains.common.models import pk
 from domains.downtimes import notifications as notes
 from domains.downtimes.events import EventKind
-from domains.downtimes.live import EventKindEnum
 from domains.downtimes.models import DowntimeNotification as NotificationRow
 from domains.downtimes.models import DowntimeSubscription as SubscriptionRow
 from domains.downtimes.notifications import SubscriptionSpec
+from domains.downtimes.types import EventKindEnum
 from domains.notifications.checks import TopicRef
 from domains.notifications.models import Channel, NotificationStatus
 
@@ -27,7 +28,7 @@ ChannelEnum = strawberry.enum(
 StatusEnum = strawberry.enum(NotificationStatus, name="DowntimeNotificationStatus")
 
 TYPE_NAME = "DowntimeSubscription"
-# the GraphQL enum DowntimeEventKind is the live stream's (the same EventKind)
+# the GraphQL enum DowntimeEventKind, defined once by the types module
 assert EventKindEnum is EventKind
 
 
@@ -127,11 +128,11 @@ def _notifications(info: Info, subscription_id: int, first: int) -> list[Notific
     def fetch(ids: Sequence[int]) -> dict[int, list[NotificationRow]]:
         return notes.CHANNELS.recent(ctx.session, ctx.principal, subscription_ids=ids, limit=first)
 
-    loader: BatchLoader[int, list[NotificationRow]] = ctx.loaders.get(
-        ("downtimes", "notifications", first), lambda: BatchLoader(fetch, list)
+    found: BatchLoader[int, list[NotificationRow]] = loader(
+        ctx, ("downtimes", f"notifications_{first}"), fetch, list
     )
-    loader.hint(ctx.memo.get(_LISTED, ()))
-    return loader.load(subscription_id)
+    found.hint(ctx.memo.get(_LISTED, ()))
+    return found.load(subscription_id)
 
 
 _LISTED = "downtimes.listed_subscriptions"
