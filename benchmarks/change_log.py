@@ -35,7 +35,7 @@ from domains.common.pagination import PageRequest
 from domains.common.time import utcnow
 from domains.identity import service as identity
 from domains.identity.models import EntityKind
-from domains.topology import ownership
+from domains.topology import ownership, roles
 from domains.topology.seed import seed_demo
 from gateway import migrate
 from tests.databases import recreate_pg_database
@@ -82,7 +82,7 @@ def seed(session: Session, entries: int) -> dict[str, Principal]:
     ):
         entity_id = ownership.id_of(session, kind.value, name)
         assert entity_id is not None
-        granted = identity.grant_role_directly(
+        granted = roles.grant_role_directly(
             session, PLATFORM, subject=subject, role_type=role, kind=kind, entity_id=entity_id
         )
         callers[label] = Principal(subject=subject, user_id=granted.user_id)

@@ -287,9 +287,8 @@ def cmd_db_revision(_settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_admin_grant_role(settings: Settings, args: argparse.Namespace) -> int:
     from domains.common.identity import PLATFORM
-    from domains.identity import service as identity
     from domains.identity.models import EntityKind
-    from domains.topology import ownership
+    from domains.topology import ownership, roles
 
     targets = {
         EntityKind.SITE: args.site,
@@ -303,7 +302,7 @@ def cmd_admin_grant_role(settings: Settings, args: argparse.Namespace) -> int:
         if entity_id is None:
             print(f"no {kind.value.replace('_', ' ')} named {name!r}", file=sys.stderr)
             return 1
-        role = identity.grant_role_directly(
+        role = roles.grant_role_directly(
             session,
             PLATFORM,
             subject=args.subject,

@@ -25,7 +25,7 @@ from domains.identity.models import EntityKind
 from domains.identity.service import tokens
 from domains.messaging import service as messaging
 from domains.messaging.errors import UnknownProject
-from domains.topology import ownership
+from domains.topology import ownership, roles
 
 TOKEN_NAME = "demo persona"  # noqa: S105 (a name, not a secret)
 VO_PROJECT = "biomed"  # the VO member's VO, as a messaging project until VOs have a domain
@@ -121,7 +121,7 @@ def _grant_role(
     entity_id = ownership.id_of(session, kind.value, entity)
     if entity_id is None:
         raise LookupError(f"the demo data has no {kind.value} {entity}")
-    identity.grant_role_directly(
+    roles.grant_role_directly(
         session, PLATFORM, subject=persona.subject, role_type=role, kind=kind, entity_id=entity_id
     )
 

@@ -45,15 +45,17 @@ from domains.messaging.queries import MessagingQuery
 from domains.messaging.streams import MessagingSubscriptionRoot
 from domains.topology.mutations import TopologyMutation
 from domains.topology.queries import TopologyQuery
+from domains.topology.types import identity_fields
 from gateway.config import Settings
 from gateway.cost import Budgets, CostModel, limits_extension
 from gateway.errors import format_error
 from gateway.executor import DeadlineExecutor, FastExecutor
 from gateway.inputs import InputBounds, LiteralBounds, StorableLiterals
 
-# A domain's fields on a lower domain's types (downtimes on Site and Service): added here,
-# once, so the lower domain never imports the higher one.
-for _type, _fields in topology_fields().items():
+# A domain's fields on a lower domain's types (downtimes on Site and Service, topology's
+# roles on identity's Viewer): added here, once, so the lower domain never imports the
+# higher one.
+for _type, _fields in (*topology_fields().items(), *identity_fields().items()):
     extend_type(_type, _fields)
 
 

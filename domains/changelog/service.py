@@ -31,12 +31,13 @@ from sqlalchemy import ColumnElement, Select, Table, and_, false, or_, select
 from sqlalchemy.orm import Session
 
 from domains.common.audit import AuditEntry
+from domains.common.authz import Caller, authorize
 from domains.common.identity import PLATFORM, Principal
 from domains.common.pagination import PageRequest
 from domains.common.query import RecordPage, keyset_page
 from domains.downtimes.models import Downtime, DowntimeSubscription
 from domains.identity.models import ApiToken
-from domains.identity.service import granted_roles, require_authenticated
+from domains.identity.service import granted_roles
 from domains.messaging.models import (
     ROLE_PROJECT_ADMIN,
     MsgMember,
@@ -166,7 +167,7 @@ def list_changes(
 ) -> RecordPage:
     """The audit trail, oldest first, as far as the caller may read it (module docstring).
     Anonymous callers are refused: nothing in it is public."""
-    require_authenticated(principal)
+    authorize(session, principal, Caller.SIGNED_IN)
     stmt = select(*T_AUDIT.c)
     visible = readable_by(session, principal)
     if visible is not None:

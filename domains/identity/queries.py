@@ -7,8 +7,7 @@ import strawberry
 from domains.common.graphql import (
     Info,
 )
-from domains.identity import service as identity
-from domains.identity.types import RoleNode, Viewer, VoMembershipType
+from domains.identity.types import Viewer, VoMembershipType
 
 
 @strawberry.type
@@ -27,8 +26,3 @@ class IdentityQuery:
             vos=[VoMembershipType(name=vo.name, roles=sorted(vo.roles)) for vo in principal.vos],
             user_id=principal.user_id,
         )
-
-    @strawberry.field(description="Role requests the caller may grant or reject.")
-    def pending_roles(self, info: Info) -> list[RoleNode]:
-        ctx = info.context
-        return [RoleNode.from_view(v) for v in identity.pending_roles(ctx.session, ctx.principal)]

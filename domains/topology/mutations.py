@@ -8,18 +8,22 @@ from typing import Any
 import strawberry
 from strawberry.types.unset import UNSET, UnsetType
 
+from domains.common.authz import Caller, requires
 from domains.common.errors import Invalid, NotFound
 from domains.common.graphql import Deleted, Info, from_global_id, id_of_type
 from domains.common.models import pk
+from domains.topology import roles, writes
 from domains.topology import service as topology
-from domains.topology import writes
 from domains.topology.models import CertificationStatus, ProductionInfrastructure
+from domains.topology.rules import Action
 from domains.topology.types import (
     EndpointNode,
     ExtensionProperty,
+    RoleNode,
     ScopeNode,
     ServiceNode,
     SiteNode,
+    owned_entity,
 )
 
 # GraphQL type name -> kind used by the service layer
@@ -236,9 +240,41 @@ def _non_null(fields: dict[str, Any], required: tuple[str, ...], prefix: str) ->
             raise Invalid(f"{prefix}.{camel}", "may be left out but not null")
 
 
+def _role_id(global_id: str) -> int:
+    return id_of_type(global_id, "Role", argument="roleId")
+
+
+def _role_node(info: Info, role: Any) -> RoleNode:
+    return RoleNode.from_view(roles.view_of(info.context.session, role))
+
+
+@strawberry.input
+class RequestRoleInput:
+    role_type: str = strawberry.field(description="e.g. Site Administrator.")
+    entity_id: strawberry.ID = strawberry.field(
+        description="Global id of a Project, NGI, Site or ServiceGroup."
+    )
+
+
+def _scope_ids(info: Info, names: list[str]) -> list[int]:
+    found = topology.scope_ids_by_name(info.context.session, names=names)
+    missing = [n for n in names if n not in found]
+    if missing:
+        raise Invalid("input.scopes", f"unknown scope {missing[0]!r}")
+    return [found[n] for n in names]
+
+
+def _scopes_now(info: Info, kind: str, owner_id: int) -> list[ScopeNode]:
+    if kind == "endpoint":
+        raise NotFound("endpoints carry no scopes")
+    rows = topology.scopes_of(info.context.session, info.context.principal, kind, [owner_id])
+    return [ScopeNode.from_row(r) for r in rows.get(owner_id, [])]
+
+
 @strawberry.type
 class TopologyMutation:
     @strawberry.mutation(description="Register a site in an NGI (needs NGI_ADD_SITE there).")
+    @requires(Action.NGI_ADD_SITE, on="the NGI named input.ngi")
     def create_site(self, info: Info, input: CreateSiteInput) -> SiteNode:
         ctx = info.context
         ngi = topology.get_ngi_by_name(ctx.session, ctx.principal, name=input.ngi)
@@ -255,6 +291,7 @@ class TopologyMutation:
         return _fresh_site(info, pk(site))
 
     @strawberry.mutation(description="Change a site's fields.")
+    @requires(Action.EDIT_OBJECT, on="the site input.id")
     def update_site(self, info: Info, input: UpdateSiteInput) -> SiteNode:
         ctx = info.context
         site_id = id_of_type(input.id, "Site", argument="input.id")
@@ -270,6 +307,7 @@ class TopologyMutation:
         return _fresh_site(info, site_id)
 
     @strawberry.mutation(description="Change a site's certification status, with a reason.")
+    @requires(Action.SITE_EDIT_CERT_STATUS, on="the site input.siteId")
     def change_certification_status(
         self, info: Info, input: ChangeCertificationStatusInput
     ) -> SiteNode:
@@ -281,6 +319,7 @@ class TopologyMutation:
         return _fresh_site(info, site_id)
 
     @strawberry.mutation(description="Add a service to a site.")
+    @requires(Action.SITE_ADD_SERVICE, on="the site input.siteId")
     def create_service(self, info: Info, input: CreateServiceInput) -> ServiceNode:
         ctx = info.context
         site_id = id_of_type(input.site_id, "Site", argument="input.siteId")
@@ -296,6 +335,7 @@ class TopologyMutation:
         return _fresh_service(info, pk(service))
 
     @strawberry.mutation(description="Change a service's fields.")
+    @requires(Action.EDIT_OBJECT, on="the service input.id (its site)")
     def update_service(self, info: Info, input: UpdateServiceInput) -> ServiceNode:
         ctx = info.context
         service_id = id_of_type(input.id, "Service", argument="input.id")
@@ -309,6 +349,7 @@ class TopologyMutation:
         return _fresh_service(info, service_id)
 
     @strawberry.mutation(description="Delete a service and its endpoints.")
+    @requires(Action.SITE_DELETE_SERVICE, on="the service id (its site)")
     def delete_service(self, info: Info, id: strawberry.ID) -> Deleted:
         ctx = info.context
         writes.delete_service(
@@ -317,6 +358,7 @@ class TopologyMutation:
         return Deleted(id=id)
 
     @strawberry.mutation(description="Add an endpoint to a service.")
+    @requires(Action.EDIT_OBJECT, on="the service input.serviceId (its site)")
     def add_endpoint(self, info: Info, input: AddEndpointInput) -> EndpointNode:
         ctx = info.context
         service_id = id_of_type(input.service_id, "Service", argument="input.serviceId")
@@ -334,6 +376,7 @@ class TopologyMutation:
         return _fresh_endpoint(info, pk(endpoint))
 
     @strawberry.mutation(description="Change an endpoint's fields.")
+    @requires(Action.EDIT_OBJECT, on="the endpoint input.id's service (its site)")
     def update_endpoint(self, info: Info, input: UpdateEndpointInput) -> EndpointNode:
         ctx = info.context
         endpoint_id = id_of_type(input.id, "Endpoint", argument="input.id")
@@ -343,6 +386,7 @@ class TopologyMutation:
         return _fresh_endpoint(info, endpoint_id)
 
     @strawberry.mutation(description="Delete an endpoint.")
+    @requires(Action.EDIT_OBJECT, on="the endpoint id's service (its site)")
     def delete_endpoint(self, info: Info, id: strawberry.ID) -> Deleted:
         ctx = info.context
         writes.delete_endpoint(
@@ -351,6 +395,7 @@ class TopologyMutation:
         return Deleted(id=id)
 
     @strawberry.mutation(description="Set (insert or replace) an extension property.")
+    @requires(Action.EDIT_OBJECT, on="the entity input.entityId")
     def set_property(self, info: Info, input: PropertyInput) -> ExtensionProperty:
         ctx = info.context
         kind, owner_id = _entity(input.entity_id, "input.entityId")
@@ -367,6 +412,7 @@ class TopologyMutation:
         return ExtensionProperty(key=input.key, value=input.value)
 
     @strawberry.mutation(description="Remove an extension property; false if there was none.")
+    @requires(Action.EDIT_OBJECT, on="the entity input.entityId")
     def remove_property(self, info: Info, input: PropertyInput) -> bool:
         ctx = info.context
         kind, owner_id = _entity(input.entity_id, "input.entityId")
@@ -375,6 +421,10 @@ class TopologyMutation:
         )
 
     @strawberry.mutation(description="Add scope tags; returns the entity's scopes.")
+    @requires(
+        Action.EDIT_OBJECT,
+        on="the entity input.entityId",
+    )
     def tag_scopes(self, info: Info, input: ScopesInput) -> list[ScopeNode]:
         ctx = info.context
         kind, owner_id = _entity(input.entity_id, "input.entityId")
@@ -388,6 +438,10 @@ class TopologyMutation:
         return _scopes_now(info, kind, owner_id)
 
     @strawberry.mutation(description="Remove scope tags; returns the entity's scopes.")
+    @requires(
+        Action.EDIT_OBJECT,
+        on="the entity input.entityId",
+    )
     def untag_scopes(self, info: Info, input: ScopesInput) -> list[ScopeNode]:
         ctx = info.context
         kind, owner_id = _entity(input.entity_id, "input.entityId")
@@ -400,17 +454,40 @@ class TopologyMutation:
         )
         return _scopes_now(info, kind, owner_id)
 
+    @strawberry.mutation(description="Ask for a role; it waits in PENDING for a decision.")
+    @requires(Caller.SIGNED_IN)
+    def request_role(self, info: Info, input: RequestRoleInput) -> RoleNode:
+        ctx = info.context
+        kind, entity_id = owned_entity(input.entity_id, argument="input.entityId")
+        role = roles.request_role(
+            ctx.session,
+            ctx.principal,
+            role_type=input.role_type,
+            kind=roles.entity_kind(kind),
+            entity_id=entity_id,
+        )
+        return _role_node(info, role)
 
-def _scope_ids(info: Info, names: list[str]) -> list[int]:
-    found = topology.scope_ids_by_name(info.context.session, names=names)
-    missing = [n for n in names if n not in found]
-    if missing:
-        raise Invalid("input.scopes", f"unknown scope {missing[0]!r}")
-    return [found[n] for n in names]
+    @strawberry.mutation(description="Grant a pending role request.")
+    @requires(Action.GRANT_ROLE, on="the role's entity")
+    def grant_role(self, info: Info, role_id: strawberry.ID) -> RoleNode:
+        ctx = info.context
+        return _role_node(
+            info, roles.grant_role(ctx.session, ctx.principal, role_id=_role_id(role_id))
+        )
 
+    @strawberry.mutation(description="Reject a pending role request.")
+    @requires(Action.REJECT_ROLE, on="the role's entity")
+    def reject_role(self, info: Info, role_id: strawberry.ID) -> RoleNode:
+        ctx = info.context
+        return _role_node(
+            info, roles.reject_role(ctx.session, ctx.principal, role_id=_role_id(role_id))
+        )
 
-def _scopes_now(info: Info, kind: str, owner_id: int) -> list[ScopeNode]:
-    if kind == "endpoint":
-        raise NotFound("endpoints carry no scopes")
-    rows = topology.scopes_of(info.context.session, info.context.principal, kind, [owner_id])
-    return [ScopeNode.from_row(r) for r in rows.get(owner_id, [])]
+    @strawberry.mutation(description="Revoke a granted role (your own, or one you may revoke).")
+    @requires(Action.REVOKE_ROLE, on="the role's entity (none to give up one's own role)")
+    def revoke_role(self, info: Info, role_id: strawberry.ID) -> RoleNode:
+        ctx = info.context
+        return _role_node(
+            info, roles.revoke_role(ctx.session, ctx.principal, role_id=_role_id(role_id))
+        )

@@ -1,7 +1,9 @@
-"""The ownership tree as other domains need it: what is above an entity, and its name.
-Reads only; kept apart from service.py so that identity can use it without a cycle."""
+"""The ownership tree: what is above an entity, and its name. Reads only; the policy of
+topology's actions (rules.py) walks it."""
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 from sqlalchemy import Column, select
 from sqlalchemy.orm import Session
@@ -16,6 +18,17 @@ from domains.topology.service import (
 )
 
 Ref = tuple[str, int]
+
+
+class EntityRef(NamedTuple):
+    """What an action of topology's `Action` enum is on, as `authorize` is given it: a kind
+    (project, ngi, site, service, service_group) and a database id. A reference rather than
+    the row, so that a caller without the right is refused before the entity is looked up
+    (Forbidden, not NotFound) and callers holding only an id need not load the row."""
+
+    kind: str
+    id: int
+
 
 _NAME_COLUMNS: dict[str, tuple[Column[int], Column[str]]] = {
     "project": (T_PROJECT.c.id, T_PROJECT.c.name),

@@ -9,7 +9,7 @@ import strawberry
 from domains.common.errors import Invalid
 from domains.common.graphql import Connection, Info, as_tuple, connection, from_global_id
 from domains.common.scopes import ScopeMatch, ScopeSelection
-from domains.topology import loaders
+from domains.topology import loaders, roles
 from domains.topology import service as topology
 from domains.topology.filters import (
     MAX_PROPERTY_DEPTH,
@@ -24,6 +24,7 @@ from domains.topology.models import CertificationStatus, ProductionInfrastructur
 from domains.topology.types import (
     NgiNode,
     ProjectNode,
+    RoleNode,
     ScopeNode,
     ServiceGroupNode,
     ServiceNode,
@@ -289,3 +290,8 @@ class TopologyQuery:
         ctx = info.context
         page = topology.list_scopes(ctx.session, ctx.principal, page=ctx.page(first, after))
         return connection(page, ScopeNode.from_row)
+
+    @strawberry.field(description="Role requests the caller may grant or reject.")
+    def pending_roles(self, info: Info) -> list[RoleNode]:
+        ctx = info.context
+        return [RoleNode.from_view(v) for v in roles.pending_roles(ctx.session, ctx.principal)]

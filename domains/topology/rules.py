@@ -1,10 +1,22 @@
-"""Field formats and fixed rules of the topology, after GOCDB's schema definition."""
+"""Field formats and fixed rules of the topology, after GOCDB's schema definition; GOCDB's
+role types and which of them allow which action on which kind of entity (after GOCDB's
+RoleActionMappings), and the policy that decides those actions. A role counts on its own
+entity and on everything below it (project > NGI > site), never sideways."""
 
 from __future__ import annotations
 
+import enum
 import re
 
+from sqlalchemy.orm import Session
+
+from domains.common.authz import policy
+from domains.common.identity import Principal
+from domains.identity import service as identity
+from domains.identity.models import EntityKind
+from domains.topology import ownership
 from domains.topology.models import CertificationStatus
+from domains.topology.ownership import EntityRef
 
 # Field formats from GOCDB's schema definition.
 SHORT_NAME_RE = re.compile(r"^[A-Za-z0-9._-]+$")
@@ -33,3 +45,100 @@ def certification_change_allowed(old: CertificationStatus, new: CertificationSta
         old is CertificationStatus.CANDIDATE
         and new not in (CertificationStatus.UNCERTIFIED, CertificationStatus.CLOSED)
     )
+
+
+# --- roles and actions -----------------------------------------------------------------
+
+
+class Action(enum.StrEnum):
+    EDIT_OBJECT = "EDIT_OBJECT"
+    NGI_ADD_SITE = "NGI_ADD_SITE"
+    SITE_ADD_SERVICE = "SITE_ADD_SERVICE"
+    SITE_DELETE_SERVICE = "SITE_DELETE_SERVICE"
+    SITE_EDIT_CERT_STATUS = "SITE_EDIT_CERT_STATUS"
+    GRANT_ROLE = "GRANT_ROLE"
+    REJECT_ROLE = "REJECT_ROLE"
+    REVOKE_ROLE = "REVOKE_ROLE"
+    READ_PERSONAL_DATA = "READ_PERSONAL_DATA"
+
+
+SITE_ADMIN = frozenset({"Site Administrator"})
+SITE_MANAGERS = frozenset(
+    {"Site Security Officer", "Site Operations Deputy Manager", "Site Operations Manager"}
+)
+NGI_STAFF = frozenset({"Regional First Line Support", "Regional Staff (ROD)"})
+NGI_MANAGERS = frozenset(
+    {"NGI Security Officer", "NGI Operations Deputy Manager", "NGI Operations Manager"}
+)
+PROJECT_ROLES = frozenset(
+    {"COD Staff", "COD Administrator", "EGI CSIRT Officer", "Chief Operations Officer"}
+)
+SERVICE_GROUP_ROLES = frozenset({"Service Group Administrator"})
+
+ROLE_TYPES: dict[EntityKind, frozenset[str]] = {
+    EntityKind.SITE: SITE_ADMIN | SITE_MANAGERS,
+    EntityKind.NGI: NGI_STAFF | NGI_MANAGERS,
+    EntityKind.PROJECT: PROJECT_ROLES,
+    EntityKind.SERVICE_GROUP: SERVICE_GROUP_ROLES,
+}
+
+ALL_SITE = SITE_ADMIN | SITE_MANAGERS
+ALL_NGI = NGI_STAFF | NGI_MANAGERS
+_ROLE_ACTIONS = (Action.GRANT_ROLE, Action.REJECT_ROLE, Action.REVOKE_ROLE)
+
+# (action, target kind) -> {kind of the entity the role is held over: allowed role types}
+_GRANTS: dict[tuple[Action, EntityKind], dict[EntityKind, frozenset[str]]] = {}
+
+
+def _allow(actions: tuple[Action, ...], target: EntityKind, **holders: frozenset[str]) -> None:
+    for action in actions:
+        _GRANTS[(action, target)] = {EntityKind(k): v for k, v in holders.items()}
+
+
+_allow(
+    (Action.EDIT_OBJECT, Action.SITE_ADD_SERVICE, Action.SITE_DELETE_SERVICE),
+    EntityKind.SITE,
+    site=ALL_SITE,
+    ngi=ALL_NGI,
+)
+_allow(_ROLE_ACTIONS, EntityKind.SITE, site=SITE_MANAGERS, ngi=NGI_MANAGERS)
+_allow((Action.SITE_EDIT_CERT_STATUS,), EntityKind.SITE, ngi=NGI_MANAGERS, project=PROJECT_ROLES)
+_allow((Action.EDIT_OBJECT,), EntityKind.NGI, ngi=ALL_NGI)
+_allow((Action.NGI_ADD_SITE,), EntityKind.NGI, ngi=NGI_MANAGERS)
+_allow(_ROLE_ACTIONS, EntityKind.NGI, ngi=NGI_MANAGERS, project=PROJECT_ROLES)
+_allow((Action.EDIT_OBJECT, *_ROLE_ACTIONS), EntityKind.PROJECT, project=PROJECT_ROLES)
+_allow(
+    (Action.EDIT_OBJECT, *_ROLE_ACTIONS),
+    EntityKind.SERVICE_GROUP,
+    service_group=SERVICE_GROUP_ROLES,
+)
+_allow(
+    (Action.READ_PERSONAL_DATA,), EntityKind.SITE, site=ALL_SITE, ngi=ALL_NGI, project=PROJECT_ROLES
+)
+_allow((Action.READ_PERSONAL_DATA,), EntityKind.NGI, ngi=ALL_NGI, project=PROJECT_ROLES)
+_allow((Action.READ_PERSONAL_DATA,), EntityKind.PROJECT, project=PROJECT_ROLES)
+
+
+def allowed_holders(action: Action, target: EntityKind) -> dict[EntityKind, frozenset[str]]:
+    """Which role types, held over which kind of entity, allow `action` on `target`."""
+    return _GRANTS.get((action, target), {})
+
+
+@policy(Action)
+def decide(session: Session, principal: Principal, action: Action, entity: EntityRef) -> str | None:
+    """A caller may do `action` on `entity` when one of their granted roles allows it on
+    the entity or on something above it (a service counts as its site)."""
+    refused = f"not allowed: {action.value} on this {entity.kind.replace('_', ' ')}"
+    if principal.user_id is None:
+        return refused
+    holders = allowed_holders(
+        action, EntityKind("site" if entity.kind == "service" else entity.kind)
+    )
+    if not holders:
+        return refused
+    above = set(ownership.chain(session, entity.kind, entity.id))
+    for role in identity.granted_roles(session, principal.user_id):
+        allowed = holders.get(role.entity_type, frozenset())
+        if role.role_type in allowed and (role.entity_type.value, role.entity_id) in above:
+            return None
+    return refused

@@ -9,9 +9,8 @@ from sqlalchemy.orm import Session
 
 from domains.common.identity import PLATFORM
 from domains.common.models import metadata
-from domains.identity import service as identity
 from domains.identity.models import EntityKind
-from domains.topology import ownership
+from domains.topology import ownership, roles
 
 
 def snapshot(session: Session) -> dict[str, int]:
@@ -26,7 +25,7 @@ def snapshot(session: Session) -> dict[str, int]:
 def grant(session: Session, subject: str, role: str, kind: str, name: str) -> None:
     entity_id = ownership.id_of(session, kind, name)
     assert entity_id is not None, f"no {kind} {name}"
-    identity.grant_role_directly(
+    roles.grant_role_directly(
         session,
         PLATFORM,
         subject=subject,

@@ -17,6 +17,7 @@ from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from domains.common import audit
+from domains.common.authz import authorize
 from domains.common.errors import Invalid, NotFound
 from domains.common.identity import Principal
 from domains.common.models import legacy_key, pk
@@ -37,7 +38,8 @@ from domains.downtimes.service.tables import (
     T_DT_SERVICE,
 )
 from domains.identity import service as identity
-from domains.identity.rules import Action
+from domains.topology.ownership import EntityRef
+from domains.topology.rules import Action
 from domains.topology.service import T_ENDPOINT, T_SERVICE
 
 
@@ -239,7 +241,7 @@ def _declare(
     now: datetime,
 ) -> list[Downtime]:
     for target in targets:
-        identity.authorize(session, principal, Action.EDIT_OBJECT, "site", target.site_id)
+        authorize(session, principal, Action.EDIT_OBJECT, EntityRef("site", target.site_id))
     rules.check_window(declaration.starts_at, declaration.ends_at, now)
     checked = replace(declaration, description=rules.check_description(declaration.description))
     return [_create(session, principal, target, checked, now) for target in targets]
@@ -282,7 +284,7 @@ def _require(session: Session, downtime_id: int) -> Downtime:
 def _authorized(session: Session, principal: Principal, downtime_id: int) -> Downtime:
     identity.require_authenticated(principal)
     downtime = _require(session, downtime_id)
-    identity.authorize(session, principal, Action.EDIT_OBJECT, "site", downtime.site_id)
+    authorize(session, principal, Action.EDIT_OBJECT, EntityRef("site", downtime.site_id))
     return downtime
 
 

@@ -1,28 +1,11 @@
-"""Identity's reads and writes: users (users.py), roles (roles.py), who may do what
-(access.py) and API tokens (tokens.py). Callers use the names re-exported here."""
+"""Identity's reads and writes: users (users.py), granted roles and the standing gates
+(access.py), API tokens (tokens.py). Callers use the names re-exported here; the role
+workflow and what roles allow are topology's (domains/topology/roles.py, rules.py)."""
 
 from domains.identity.service.access import (
-    authorize,
-    can,
     granted_roles,
-    holds_any_role,
-    personal_data_ngis,
-    projects_with_roles,
     require_authenticated,
     require_superuser,
-)
-from domains.identity.service.roles import (
-    RoleView,
-    entity_kind,
-    grant_role,
-    grant_role_directly,
-    pending_roles,
-    reject_role,
-    request_role,
-    revoke_role,
-    roles_of_user,
-    view_of,
-    visible_roles,
 )
 from domains.identity.service.users import (
     LAST_SEEN_GRANULARITY,
@@ -38,31 +21,15 @@ from domains.identity.service.users import (
 
 __all__ = [
     "LAST_SEEN_GRANULARITY",
-    "RoleView",
-    "authorize",
-    "can",
     "ensure_user",
-    "entity_kind",
-    "grant_role",
-    "grant_role_directly",
     "granted_roles",
-    "holds_any_role",
     "link_identity",
     "lookup_principal_from_claims",
     "make_admin",
-    "pending_roles",
-    "personal_data_ngis",
     "principal_from_claims",
-    "projects_with_roles",
     "register_user",
-    "reject_role",
-    "request_role",
     "require_authenticated",
     "require_superuser",
-    "revoke_role",
-    "roles_of_user",
     "user_by_subject",
     "user_is_admin",
-    "view_of",
-    "visible_roles",
 ]

@@ -11,12 +11,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from domains.common import audit
+from domains.common.authz import Caller, authorize
 from domains.common.errors import Forbidden, Invalid, NotFound, Unauthenticated
 from domains.common.identity import Principal
 from domains.common.models import pk
 from domains.common.time import utcnow
 from domains.identity.models import ApiToken, User
-from domains.identity.service.access import require_authenticated, require_superuser
 from domains.identity.service.users import user_by_subject
 
 MAX_TOKEN_NAME = 100
@@ -40,7 +40,7 @@ def create_api_token(
 ) -> tuple[ApiToken, str]:
     """A new token for the caller, or for `user_subject` (administrators only; the user is
     created if unknown, as the CLI bootstrap needs). Returns the row and the secret."""
-    require_authenticated(principal)
+    authorize(session, principal, Caller.SIGNED_IN)
     if user_subject is not None and user_subject != principal.subject:
         if not principal.is_superuser:
             raise Forbidden("only platform administrators may create tokens for others")
@@ -103,7 +103,7 @@ def _is_live(token: ApiToken, now: datetime) -> bool:
 
 def list_api_tokens(session: Session, principal: Principal) -> list[ApiToken]:
     """The caller's own tokens, revoked ones included (never the secrets)."""
-    require_authenticated(principal)
+    authorize(session, principal, Caller.SIGNED_IN)
     if principal.user_id is None:
         return []
     return _tokens_of(session, principal.user_id)
@@ -112,7 +112,7 @@ def list_api_tokens(session: Session, principal: Principal) -> list[ApiToken]:
 def revoke_api_token(
     session: Session, principal: Principal, *, token_id: int, now: datetime | None = None
 ) -> ApiToken:
-    require_authenticated(principal)
+    authorize(session, principal, Caller.SIGNED_IN)
     token = session.get(ApiToken, token_id)
     # Someone else's token reads as missing: its existence is not the caller's business.
     if token is None or (token.user_id != principal.user_id and not principal.is_superuser):
@@ -136,7 +136,7 @@ def revoke_api_tokens_named(
 ) -> int:
     """Revoke a user's live tokens of this name (administrators only); how many. For tokens
     whose secret is lost, such as the demo personas' when their file is gone."""
-    require_superuser(principal)
+    authorize(session, principal, Caller.PLATFORM_ADMIN)
     user = user_by_subject(session, user_subject, create=True)
     now = utcnow()
     revoked = 0

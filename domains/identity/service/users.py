@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from domains.common import audit
+from domains.common.authz import Caller, authorize
 from domains.common.entitlements import (
     claims_entitlements,
     entitlement_matches,
@@ -20,7 +21,6 @@ from domains.common.identity import Principal
 from domains.common.models import pk
 from domains.common.time import utcnow
 from domains.identity.models import User, UserIdentity
-from domains.identity.service.access import require_superuser
 
 LAST_SEEN_GRANULARITY = timedelta(minutes=5)
 
@@ -156,7 +156,7 @@ def link_identity(
     session: Session, principal: Principal, *, user_subject: str, issuer: str, subject: str
 ) -> UserIdentity:
     """Attach another identity (e.g. from a second IdP) to an existing user. Admins only."""
-    require_superuser(principal)
+    authorize(session, principal, Caller.PLATFORM_ADMIN)
     user = user_by_subject(session, user_subject)
     taken = session.execute(
         select(UserIdentity).where(
@@ -182,7 +182,7 @@ def link_identity(
 
 
 def make_admin(session: Session, principal: Principal, *, subject: str) -> User:
-    require_superuser(principal)
+    authorize(session, principal, Caller.PLATFORM_ADMIN)
     user = user_by_subject(session, subject, create=True)
     if not user.is_admin:
         user.is_admin = True
@@ -209,7 +209,7 @@ def register_user(
 ) -> User:
     """Bootstrap: the user with this subject, created if new, with the name and e-mail
     given (platform and admins only). Users otherwise come from their first login."""
-    require_superuser(principal)
+    authorize(session, principal, Caller.PLATFORM_ADMIN)
     user = user_by_subject(session, subject, create=True)
     changed = [
         field

@@ -7,11 +7,12 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from domains.common.authz import authorize
 from domains.common.errors import Invalid
 from domains.common.identity import Principal
-from domains.identity import service as identity
-from domains.identity.rules import Action
 from domains.topology.models import Endpoint, Service, ServiceType
+from domains.topology.ownership import EntityRef
+from domains.topology.rules import Action
 from domains.topology.service import T_ENDPOINT
 from domains.topology.writes.checks import (
     apply_changes,
@@ -50,7 +51,7 @@ def add_endpoint(
     description: str = "",
     email: str | None = None,
 ) -> Endpoint:
-    identity.authorize(session, principal, Action.EDIT_OBJECT, "service", service_id)
+    authorize(session, principal, Action.EDIT_OBJECT, EntityRef("service", service_id))
     service: Service = require(session, Service, service_id, "service")
     check_text_fields(url=url, interface_name=interface_name, email=email)
     _check_endpoint_name(session, service_id, name)
@@ -87,7 +88,7 @@ def update_endpoint(
     session: Session, principal: Principal, *, endpoint_id: int, changes: Mapping[str, Any]
 ) -> Endpoint:
     endpoint: Endpoint = require(session, Endpoint, endpoint_id, "endpoint")
-    identity.authorize(session, principal, Action.EDIT_OBJECT, "service", endpoint.service_id)
+    authorize(session, principal, Action.EDIT_OBJECT, EntityRef("service", endpoint.service_id))
     check_fields(changes, ENDPOINT_FIELDS)
     check_text_fields(**changes)
     if "name" in changes and changes["name"] != endpoint.name:
@@ -102,5 +103,5 @@ def update_endpoint(
 
 def delete_endpoint(session: Session, principal: Principal, *, endpoint_id: int) -> None:
     endpoint: Endpoint = require(session, Endpoint, endpoint_id, "endpoint")
-    identity.authorize(session, principal, Action.EDIT_OBJECT, "service", endpoint.service_id)
+    authorize(session, principal, Action.EDIT_OBJECT, EntityRef("service", endpoint.service_id))
     delete_audited(session, principal, "endpoint", endpoint, ("name", "url", "service_id"))

@@ -6,9 +6,9 @@ from collections.abc import Sequence
 
 from sqlalchemy.orm import Session
 
+from domains.common.authz import Caller, authorize
 from domains.common.identity import Principal
 from domains.common.models import pk
-from domains.identity import service as identity
 from domains.topology.models import Ngi, Project, ProjectNgi
 from domains.topology.writes.checks import (
     audit_created,
@@ -35,7 +35,7 @@ def create_ngi(
     helpdesk_email: str | None = None,
     primary_key: str | None = None,
 ) -> Ngi:
-    identity.require_superuser(principal)
+    authorize(session, principal, Caller.PLATFORM_ADMIN)
     check_tag_name("name", name)
     check_description("description", description, 2000)
     check_text_fields(

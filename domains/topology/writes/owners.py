@@ -7,11 +7,12 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from domains.common.authz import authorize
 from domains.common.errors import Invalid
 from domains.common.identity import Principal
-from domains.identity import service as identity
-from domains.identity.rules import Action
 from domains.topology.models import Endpoint, Ngi, Service, ServiceGroup, Site
+from domains.topology.ownership import EntityRef
+from domains.topology.rules import Action
 from domains.topology.writes.checks import require
 
 _OWNER_MODELS: dict[str, type[Any]] = {
@@ -23,13 +24,13 @@ _OWNER_MODELS: dict[str, type[Any]] = {
 }
 
 
-def _owner_for_authz(session: Session, kind: str, owner_id: int) -> tuple[str, int]:
+def _owner_for_authz(session: Session, kind: str, owner_id: int) -> EntityRef:
     """The entity whose roles govern edits of `kind`/`owner_id` (an endpoint is edited
     under its service, i.e. its site)."""
     if kind == "endpoint":
         endpoint = require(session, Endpoint, owner_id, "endpoint")
-        return "service", endpoint.service_id
-    return kind, owner_id
+        return EntityRef("service", endpoint.service_id)
+    return EntityRef(kind, owner_id)
 
 
 def owner_to_edit(
@@ -39,7 +40,5 @@ def owner_to_edit(
     edit it."""
     if kind not in kinds:
         raise Invalid("kind", f"one of {', '.join(sorted(kinds))}")
-    identity.authorize(
-        session, principal, Action.EDIT_OBJECT, *_owner_for_authz(session, kind, owner_id)
-    )
+    authorize(session, principal, Action.EDIT_OBJECT, _owner_for_authz(session, kind, owner_id))
     return require(session, _OWNER_MODELS[kind], owner_id, kind)

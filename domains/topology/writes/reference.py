@@ -8,10 +8,10 @@ from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
 
+from domains.common.authz import Caller, authorize
 from domains.common.errors import Invalid
 from domains.common.identity import Principal
 from domains.common.text import check_text
-from domains.identity import service as identity
 from domains.topology.models import Country, Project, Scope, ServiceType
 from domains.topology.writes.checks import (
     audit_created,
@@ -33,7 +33,7 @@ def create_project(
     description: str = "",
     primary_key: str | None = None,
 ) -> Project:
-    identity.require_superuser(principal)
+    authorize(session, principal, Caller.PLATFORM_ADMIN)
     check_tag_name("name", name)
     check_description("description", description, 2000)
     check_unique(session, Project.name, name, "name")
@@ -47,7 +47,7 @@ def create_project(
 
 
 def create_country(session: Session, principal: Principal, *, code: str, name: str) -> Country:
-    identity.require_superuser(principal)
+    authorize(session, principal, Caller.PLATFORM_ADMIN)
     if not re.fullmatch(r"[A-Z]{2}", code):
         raise Invalid("code", "ISO 3166-1 alpha-2: two capital letters")
     if not name or len(name) > 255:
@@ -73,7 +73,7 @@ def _create_named(
     **fields: Any,
 ) -> _Named:
     """A tag-like entry (a scope, a service type): a unique name, a description and `fields`."""
-    identity.require_superuser(principal)
+    authorize(session, principal, Caller.PLATFORM_ADMIN)
     check_tag_name("name", name)
     check_description("description", description, 2000)
     check_unique(session, model.name, name, "name")

@@ -7,10 +7,10 @@ from collections.abc import Sequence
 
 from sqlalchemy.orm import Session
 
+from domains.common.authz import Caller, authorize
 from domains.common.errors import Invalid
 from domains.common.identity import Principal
 from domains.common.models import pk
-from domains.identity import service as identity
 from domains.topology.models import Service, ServiceGroup, ServiceGroupMember
 from domains.topology.writes.checks import (
     audit_created,
@@ -34,7 +34,7 @@ def create_service_group(
     service_ids: Sequence[int] = (),
     primary_key: str | None = None,
 ) -> ServiceGroup:
-    identity.require_superuser(principal)
+    authorize(session, principal, Caller.PLATFORM_ADMIN)
     if not re.fullmatch(r"[A-Za-z0-9_.-]+", name):
         raise Invalid("name", "letters, digits, '.', '_' and '-' only")
     check_description("description", description, 2000)

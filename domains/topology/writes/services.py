@@ -7,12 +7,12 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from domains.common.authz import authorize
 from domains.common.errors import Invalid
 from domains.common.identity import Principal
-from domains.identity import service as identity
-from domains.identity.rules import Action
 from domains.topology.models import Service, ServiceType, Site
-from domains.topology.rules import HOST_NAME_RE, LEGACY_MONITORING_EXCEPTIONS
+from domains.topology.ownership import EntityRef
+from domains.topology.rules import HOST_NAME_RE, LEGACY_MONITORING_EXCEPTIONS, Action
 from domains.topology.service import T_SERVICE
 from domains.topology.writes.checks import (
     apply_changes,
@@ -98,7 +98,7 @@ def create_service(
     description: str = "",
     primary_key: str | None = None,
 ) -> Service:
-    identity.authorize(session, principal, Action.SITE_ADD_SERVICE, "site", site_id)
+    authorize(session, principal, Action.SITE_ADD_SERVICE, EntityRef("site", site_id))
     check_text_fields(
         url=url,
         host_dn=host_dn,
@@ -148,7 +148,7 @@ def create_service(
 def update_service(
     session: Session, principal: Principal, *, service_id: int, changes: Mapping[str, Any]
 ) -> Service:
-    identity.authorize(session, principal, Action.EDIT_OBJECT, "service", service_id)
+    authorize(session, principal, Action.EDIT_OBJECT, EntityRef("service", service_id))
     service: Service = require(session, Service, service_id, "service")
     check_fields(changes, SERVICE_FIELDS)
     check_text_fields(**changes)
@@ -168,7 +168,7 @@ def update_service(
 
 
 def delete_service(session: Session, principal: Principal, *, service_id: int) -> None:
-    identity.authorize(session, principal, Action.SITE_DELETE_SERVICE, "service", service_id)
+    authorize(session, principal, Action.SITE_DELETE_SERVICE, EntityRef("service", service_id))
     service: Service = require(session, Service, service_id, "service")
     delete_audited(
         session,

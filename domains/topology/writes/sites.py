@@ -9,11 +9,10 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from domains.common import audit
+from domains.common.authz import authorize
 from domains.common.errors import Invalid
 from domains.common.identity import Principal
 from domains.common.time import utcnow
-from domains.identity import service as identity
-from domains.identity.rules import Action
 from domains.topology.models import (
     CertificationStatus,
     CertificationStatusLog,
@@ -22,7 +21,8 @@ from domains.topology.models import (
     ProductionInfrastructure,
     Site,
 )
-from domains.topology.rules import SHORT_NAME_RE, certification_change_allowed
+from domains.topology.ownership import EntityRef
+from domains.topology.rules import SHORT_NAME_RE, Action, certification_change_allowed
 from domains.topology.writes.checks import (
     apply_changes,
     audit_created,
@@ -113,7 +113,7 @@ def create_site(
     notify: bool = False,
     primary_key: str | None = None,
 ) -> Site:
-    identity.authorize(session, principal, Action.NGI_ADD_SITE, "ngi", ngi_id)
+    authorize(session, principal, Action.NGI_ADD_SITE, EntityRef("ngi", ngi_id))
     check_text_fields(
         official_name=official_name,
         domain=domain,
@@ -177,7 +177,7 @@ def update_site(
 ) -> Site:
     """Change a site's fields (not its NGI, nor its certification status: see
     change_certification_status)."""
-    identity.authorize(session, principal, Action.EDIT_OBJECT, "site", site_id)
+    authorize(session, principal, Action.EDIT_OBJECT, EntityRef("site", site_id))
     check_fields(changes, SITE_FIELDS)
     check_text_fields(**changes)
     site: Site = require(session, Site, site_id, "site")
@@ -207,7 +207,7 @@ def change_certification_status(
     reason: str,
 ) -> Site:
     """GOCDB's transition rules (admins may bypass them) and a mandatory reason; logged."""
-    identity.authorize(session, principal, Action.SITE_EDIT_CERT_STATUS, "site", site_id)
+    authorize(session, principal, Action.SITE_EDIT_CERT_STATUS, EntityRef("site", site_id))
     site: Site = require(session, Site, site_id, "site")
     if not reason.strip() or len(reason) > 300:
         raise Invalid("reason", "1 to 300 characters")

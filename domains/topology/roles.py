@@ -1,4 +1,6 @@
-"""Roles: requested, granted, rejected and revoked; the views the API shows of them."""
+"""Roles over the ownership tree: requested, granted, rejected and revoked; the views the
+API shows of them; whose personal data a caller may read. The rows are identity's (`Role`);
+what a role allows is topology's (rules.py), so the workflow lives here, above identity."""
 
 from __future__ import annotations
 
@@ -9,15 +11,20 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from domains.common import audit
+from domains.common.authz import Caller, authorize, can
 from domains.common.errors import Forbidden, Invalid, NotFound
 from domains.common.identity import Principal
 from domains.common.models import pk
 from domains.common.time import utcnow
+from domains.identity import service as identity
 from domains.identity.models import EntityKind, Role, RoleStatus, User
-from domains.identity.rules import ROLE_TYPES, Action
-from domains.identity.service.access import authorize, can, require_authenticated, require_superuser
-from domains.identity.service.users import user_by_subject
 from domains.topology import ownership
+from domains.topology.ownership import EntityRef
+from domains.topology.rules import ROLE_TYPES, Action
+
+
+def _ref(role: Role) -> EntityRef:
+    return EntityRef(role.entity_type.value, role.entity_id)
 
 
 def _check_role_type(role_type: str, kind: EntityKind) -> None:
@@ -62,7 +69,7 @@ def request_role(
     session: Session, principal: Principal, *, role_type: str, kind: EntityKind, entity_id: int
 ) -> Role:
     """Ask for a role: it waits in PENDING until someone entitled grants or rejects it."""
-    require_authenticated(principal)
+    authorize(session, principal, Caller.SIGNED_IN)
     if principal.user_id is None:
         raise Forbidden("only registered users may request roles")
     _check_role_type(role_type, kind)
@@ -114,9 +121,9 @@ def _decide(
     *,
     from_status: RoleStatus,
 ) -> Role:
-    require_authenticated(principal)
+    authorize(session, principal, Caller.SIGNED_IN)
     role = _role(session, role_id)
-    authorize(session, principal, action, role.entity_type.value, role.entity_id)
+    authorize(session, principal, action, _ref(role))
     if role.status is not from_status:
         raise Invalid(
             "roleId",
@@ -157,7 +164,7 @@ def reject_role(session: Session, principal: Principal, *, role_id: int) -> Role
 
 def revoke_role(session: Session, principal: Principal, *, role_id: int) -> Role:
     """Users may give up their own roles; revoking someone else's needs REVOKE_ROLE."""
-    require_authenticated(principal)
+    authorize(session, principal, Caller.SIGNED_IN)
     role = _role(session, role_id)
     if role.user_id == principal.user_id and role.status is RoleStatus.GRANTED:
         before = role.status
@@ -188,10 +195,10 @@ def grant_role_directly(
     entity_id: int,
 ) -> Role:
     """Bootstrap: give a user a role without a request (platform and admins only)."""
-    require_superuser(principal)
+    authorize(session, principal, Caller.PLATFORM_ADMIN)
     _check_role_type(role_type, kind)
     _entity_or_not_found(session, kind, entity_id)
-    user = user_by_subject(session, subject, create=True)
+    user = identity.user_by_subject(session, subject, create=True)
     role = session.execute(
         select(Role).where(
             Role.user_id == pk(user),  # type: ignore[arg-type]
@@ -233,7 +240,7 @@ class RoleView:
 
 def roles_of_user(session: Session, principal: Principal, *, user_id: int) -> list[RoleView]:
     """A user's roles of every status; a user reads their own, admins anyone's."""
-    require_authenticated(principal)
+    authorize(session, principal, Caller.SIGNED_IN)
     if principal.user_id != user_id and not principal.is_superuser:
         raise Forbidden("you may only list your own roles")
     roles = session.execute(
@@ -244,14 +251,14 @@ def roles_of_user(session: Session, principal: Principal, *, user_id: int) -> li
 
 def pending_roles(session: Session, principal: Principal) -> list[RoleView]:
     """Role requests the principal may decide on."""
-    require_authenticated(principal)
+    authorize(session, principal, Caller.SIGNED_IN)
     roles = session.execute(
         select(Role).where(Role.status == RoleStatus.PENDING).order_by(Role.id)  # type: ignore[arg-type]
     ).scalars()
     return [
         _view(session, role)
         for role in roles
-        if can(session, principal, Action.GRANT_ROLE, role.entity_type.value, role.entity_id)
+        if can(session, principal, Action.GRANT_ROLE, _ref(role))
     ]
 
 
@@ -265,7 +272,7 @@ def visible_roles(
         if role is None:
             continue
         if role.user_id == principal.user_id or can(
-            session, principal, Action.GRANT_ROLE, role.entity_type.value, role.entity_id
+            session, principal, Action.GRANT_ROLE, _ref(role)
         ):
             out.append(_view(session, role))
     return out
@@ -294,3 +301,43 @@ def entity_kind(value: str) -> EntityKind:
     except ValueError as exc:
         kinds = ", ".join(k.value for k in EntityKind)
         raise Invalid("entityType", f"one of {kinds}") from exc
+
+
+def projects_with_roles(session: Session, principal: Principal) -> frozenset[int]:
+    """The projects in which the principal holds any granted role (directly on the project,
+    or on one of its NGIs or their sites): the scope of READ_PERSONAL_DATA."""
+    if principal.user_id is None:
+        return frozenset()
+    projects_of_ngi = ownership.projects_of_ngis(session)
+    found: set[int] = set()
+    for role in identity.granted_roles(session, principal.user_id):
+        for kind, entity_id in ownership.chain(session, role.entity_type.value, role.entity_id):
+            if kind == "project":
+                found.add(entity_id)
+            elif kind == "ngi":
+                found |= projects_of_ngi.get(entity_id, frozenset())
+    return frozenset(found)
+
+
+def personal_data_ngis(
+    session: Session, principal: Principal, *, restricted: bool = True
+) -> frozenset[int] | None:
+    """NGIs whose personal data (contact e-mails, phones) the principal may read, or None
+    for all of them. GOCDB's READ_PERSONAL_DATA: a granted role anywhere in the same
+    project. With `restricted` off, every authenticated caller reads everything."""
+    if principal.is_superuser or (not restricted and not principal.is_anonymous):
+        return None
+    if principal.user_id is None:
+        return frozenset()
+    projects = projects_with_roles(session, principal)
+    return frozenset(
+        ngi
+        for ngi, in_projects in ownership.projects_of_ngis(session).items()
+        if in_projects & projects
+    )
+
+
+def holds_any_role(session: Session, principal: Principal) -> bool:
+    return principal.is_superuser or (
+        principal.user_id is not None and bool(identity.granted_roles(session, principal.user_id))
+    )
