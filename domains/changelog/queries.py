@@ -16,7 +16,9 @@ from domains.common.graphql import Connection, Info, connection, from_global_id
 _AUDITED_TYPES = {"ServiceGroup": "service_group"}
 
 
-@strawberry.input(description="Filter of `changes`; conditions combine with AND.")
+@strawberry.input(
+    name="ChangeFilter", description="Filter of `changes`; conditions combine with AND."
+)
 class ChangeFilterInput:
     entity: strawberry.ID | None = strawberry.field(
         default=None, description="Global id of the entity changed."

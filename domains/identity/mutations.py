@@ -24,8 +24,18 @@ class CreateApiTokenInput:
     )
 
 
+@strawberry.input
+class RevokeApiTokenInput:
+    token_id: strawberry.ID
+
+
+@strawberry.type
+class RevokeApiTokenPayload:
+    api_token: ApiTokenNode
+
+
 def _token_id(global_id: str) -> int:
-    return id_of_type(global_id, "ApiToken", argument="tokenId")
+    return id_of_type(global_id, "ApiToken", argument="input.tokenId")
 
 
 @strawberry.type
@@ -45,7 +55,8 @@ class IdentityMutation:
 
     @strawberry.mutation(description="Revoke one of your API tokens; it stops working at once.")
     @requires(Caller.SIGNED_IN)
-    def revoke_api_token(self, info: Info, token_id: strawberry.ID) -> ApiTokenNode:
+    def revoke_api_token(self, info: Info, input: RevokeApiTokenInput) -> RevokeApiTokenPayload:
         ctx = info.context
-        token = tokens.revoke_api_token(ctx.session, ctx.principal, token_id=_token_id(token_id))
-        return ApiTokenNode.from_row(token)
+        token_id = _token_id(input.token_id)
+        token = tokens.revoke_api_token(ctx.session, ctx.principal, token_id=token_id)
+        return RevokeApiTokenPayload(api_token=ApiTokenNode.from_row(token))

@@ -241,7 +241,7 @@ def _non_null(fields: dict[str, Any], required: tuple[str, ...], prefix: str) ->
 
 
 def _role_id(global_id: str) -> int:
-    return id_of_type(global_id, "Role", argument="roleId")
+    return id_of_type(global_id, "Role", argument="input.roleId")
 
 
 def _role_node(info: Info, role: Any) -> RoleNode:
@@ -254,6 +254,74 @@ class RequestRoleInput:
     entity_id: strawberry.ID = strawberry.field(
         description="Global id of a Project, NGI, Site or ServiceGroup."
     )
+
+
+@strawberry.input(description="The role request to decide, or the role to revoke.")
+class RoleDecisionInput:
+    role_id: strawberry.ID
+
+
+@strawberry.input
+class GrantRoleInput(RoleDecisionInput):
+    pass
+
+
+@strawberry.input
+class RejectRoleInput(RoleDecisionInput):
+    pass
+
+
+@strawberry.input
+class RevokeRoleInput(RoleDecisionInput):
+    pass
+
+
+@strawberry.type
+class RequestRolePayload:
+    role: RoleNode
+
+
+@strawberry.type
+class GrantRolePayload:
+    role: RoleNode
+
+
+@strawberry.type
+class RejectRolePayload:
+    role: RoleNode
+
+
+@strawberry.type
+class RevokeRolePayload:
+    role: RoleNode
+
+
+@strawberry.input
+class DeleteServiceInput:
+    id: strawberry.ID
+
+
+@strawberry.input
+class DeleteEndpointInput:
+    id: strawberry.ID
+
+
+@strawberry.type(
+    description="Whether the property was there to remove. Not `Deleted`: a property has no "
+    "global id (it is a key of its entity, not an object of its own)."
+)
+class RemovePropertyPayload:
+    removed: bool
+
+
+@strawberry.type(description="The entity's scopes after the change.")
+class TagScopesPayload:
+    scopes: list[ScopeNode]
+
+
+@strawberry.type(description="The entity's scopes after the change.")
+class UntagScopesPayload:
+    scopes: list[ScopeNode]
 
 
 def _scope_ids(info: Info, names: list[str]) -> list[int]:
@@ -350,12 +418,11 @@ class TopologyMutation:
 
     @strawberry.mutation(description="Delete a service and its endpoints.")
     @requires(Action.SITE_DELETE_SERVICE, on="the service id (its site)")
-    def delete_service(self, info: Info, id: strawberry.ID) -> Deleted:
+    def delete_service(self, info: Info, input: DeleteServiceInput) -> Deleted:
         ctx = info.context
-        writes.delete_service(
-            ctx.session, ctx.principal, service_id=id_of_type(id, "Service", argument="id")
-        )
-        return Deleted(id=id)
+        service_id = id_of_type(input.id, "Service", argument="input.id")
+        writes.delete_service(ctx.session, ctx.principal, service_id=service_id)
+        return Deleted(id=input.id)
 
     @strawberry.mutation(description="Add an endpoint to a service.")
     @requires(Action.EDIT_OBJECT, on="the service input.serviceId (its site)")
@@ -387,12 +454,11 @@ class TopologyMutation:
 
     @strawberry.mutation(description="Delete an endpoint.")
     @requires(Action.EDIT_OBJECT, on="the endpoint id's service (its site)")
-    def delete_endpoint(self, info: Info, id: strawberry.ID) -> Deleted:
+    def delete_endpoint(self, info: Info, input: DeleteEndpointInput) -> Deleted:
         ctx = info.context
-        writes.delete_endpoint(
-            ctx.session, ctx.principal, endpoint_id=id_of_type(id, "Endpoint", argument="id")
-        )
-        return Deleted(id=id)
+        endpoint_id = id_of_type(input.id, "Endpoint", argument="input.id")
+        writes.delete_endpoint(ctx.session, ctx.principal, endpoint_id=endpoint_id)
+        return Deleted(id=input.id)
 
     @strawberry.mutation(description="Set (insert or replace) an extension property.")
     @requires(Action.EDIT_OBJECT, on="the entity input.entityId")
@@ -413,19 +479,20 @@ class TopologyMutation:
 
     @strawberry.mutation(description="Remove an extension property; false if there was none.")
     @requires(Action.EDIT_OBJECT, on="the entity input.entityId")
-    def remove_property(self, info: Info, input: PropertyInput) -> bool:
+    def remove_property(self, info: Info, input: PropertyInput) -> RemovePropertyPayload:
         ctx = info.context
         kind, owner_id = _entity(input.entity_id, "input.entityId")
-        return writes.remove_property(
+        removed = writes.remove_property(
             ctx.session, ctx.principal, kind=kind, owner_id=owner_id, key=input.key
         )
+        return RemovePropertyPayload(removed=removed)
 
     @strawberry.mutation(description="Add scope tags; returns the entity's scopes.")
     @requires(
         Action.EDIT_OBJECT,
         on="the entity input.entityId",
     )
-    def tag_scopes(self, info: Info, input: ScopesInput) -> list[ScopeNode]:
+    def tag_scopes(self, info: Info, input: ScopesInput) -> TagScopesPayload:
         ctx = info.context
         kind, owner_id = _entity(input.entity_id, "input.entityId")
         writes.tag_scopes(
@@ -435,14 +502,14 @@ class TopologyMutation:
             owner_id=owner_id,
             scope_ids=_scope_ids(info, input.scopes),
         )
-        return _scopes_now(info, kind, owner_id)
+        return TagScopesPayload(scopes=_scopes_now(info, kind, owner_id))
 
     @strawberry.mutation(description="Remove scope tags; returns the entity's scopes.")
     @requires(
         Action.EDIT_OBJECT,
         on="the entity input.entityId",
     )
-    def untag_scopes(self, info: Info, input: ScopesInput) -> list[ScopeNode]:
+    def untag_scopes(self, info: Info, input: ScopesInput) -> UntagScopesPayload:
         ctx = info.context
         kind, owner_id = _entity(input.entity_id, "input.entityId")
         writes.untag_scopes(
@@ -452,11 +519,11 @@ class TopologyMutation:
             owner_id=owner_id,
             scope_ids=_scope_ids(info, input.scopes),
         )
-        return _scopes_now(info, kind, owner_id)
+        return UntagScopesPayload(scopes=_scopes_now(info, kind, owner_id))
 
     @strawberry.mutation(description="Ask for a role; it waits in PENDING for a decision.")
     @requires(Caller.SIGNED_IN)
-    def request_role(self, info: Info, input: RequestRoleInput) -> RoleNode:
+    def request_role(self, info: Info, input: RequestRoleInput) -> RequestRolePayload:
         ctx = info.context
         kind, entity_id = owned_entity(input.entity_id, argument="input.entityId")
         role = roles.request_role(
@@ -466,28 +533,25 @@ class TopologyMutation:
             kind=roles.entity_kind(kind),
             entity_id=entity_id,
         )
-        return _role_node(info, role)
+        return RequestRolePayload(role=_role_node(info, role))
 
     @strawberry.mutation(description="Grant a pending role request.")
     @requires(Action.GRANT_ROLE, on="the role's entity")
-    def grant_role(self, info: Info, role_id: strawberry.ID) -> RoleNode:
+    def grant_role(self, info: Info, input: GrantRoleInput) -> GrantRolePayload:
         ctx = info.context
-        return _role_node(
-            info, roles.grant_role(ctx.session, ctx.principal, role_id=_role_id(role_id))
-        )
+        role = roles.grant_role(ctx.session, ctx.principal, role_id=_role_id(input.role_id))
+        return GrantRolePayload(role=_role_node(info, role))
 
     @strawberry.mutation(description="Reject a pending role request.")
     @requires(Action.REJECT_ROLE, on="the role's entity")
-    def reject_role(self, info: Info, role_id: strawberry.ID) -> RoleNode:
+    def reject_role(self, info: Info, input: RejectRoleInput) -> RejectRolePayload:
         ctx = info.context
-        return _role_node(
-            info, roles.reject_role(ctx.session, ctx.principal, role_id=_role_id(role_id))
-        )
+        role = roles.reject_role(ctx.session, ctx.principal, role_id=_role_id(input.role_id))
+        return RejectRolePayload(role=_role_node(info, role))
 
     @strawberry.mutation(description="Revoke a granted role (your own, or one you may revoke).")
     @requires(Action.REVOKE_ROLE, on="the role's entity (none to give up one's own role)")
-    def revoke_role(self, info: Info, role_id: strawberry.ID) -> RoleNode:
+    def revoke_role(self, info: Info, input: RevokeRoleInput) -> RevokeRolePayload:
         ctx = info.context
-        return _role_node(
-            info, roles.revoke_role(ctx.session, ctx.principal, role_id=_role_id(role_id))
-        )
+        role = roles.revoke_role(ctx.session, ctx.principal, role_id=_role_id(input.role_id))
+        return RevokeRolePayload(role=_role_node(info, role))

@@ -72,7 +72,7 @@ def _scope_selection(scopes: list[str] | None, match: ScopeMatch | None) -> Scop
     return ScopeSelection(names=as_tuple(scopes), match=match)
 
 
-@strawberry.input(description="Filter of `sites`; conditions combine with AND.")
+@strawberry.input(name="SiteFilter", description="Filter of `sites`; conditions combine with AND.")
 class SiteFilterInput:
     short_name: list[str] | None = None
     ngi: list[str] | None = strawberry.field(default=None, description="NGI names.")
@@ -102,7 +102,9 @@ class SiteFilterInput:
         )
 
 
-@strawberry.input(description="Filter of `services`; conditions combine with AND.")
+@strawberry.input(
+    name="ServiceFilter", description="Filter of `services`; conditions combine with AND."
+)
 class ServiceFilterInput:
     host_name: list[str] | None = None
     site: list[str] | None = strawberry.field(default=None, description="Site short names.")
@@ -134,7 +136,7 @@ class ServiceFilterInput:
         )
 
 
-@strawberry.input(description="Filter of `serviceGroups`.")
+@strawberry.input(name="ServiceGroupFilter", description="Filter of `serviceGroups`.")
 class ServiceGroupFilterInput:
     name: list[str] | None = None
     scopes: list[str] | None = None
@@ -291,7 +293,10 @@ class TopologyQuery:
         page = topology.list_scopes(ctx.session, ctx.principal, page=ctx.page(first, after))
         return connection(page, ScopeNode.from_row)
 
-    @strawberry.field(description="Role requests the caller may grant or reject.")
-    def pending_roles(self, info: Info) -> list[RoleNode]:
+    @strawberry.field(description="Role requests the caller may grant or reject, ordered by id.")
+    def pending_roles(
+        self, info: Info, first: First = None, after: After = None
+    ) -> Connection[RoleNode]:
         ctx = info.context
-        return [RoleNode.from_view(v) for v in roles.pending_roles(ctx.session, ctx.principal)]
+        page = roles.pending_roles(ctx.session, ctx.principal, page=ctx.page(first, after))
+        return connection(page, RoleNode.from_view)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -15,6 +16,8 @@ from domains.common.authz import Caller, authorize, can
 from domains.common.errors import Forbidden, Invalid, NotFound
 from domains.common.identity import Principal
 from domains.common.models import pk
+from domains.common.pagination import PageRequest
+from domains.common.query import RecordPage
 from domains.common.time import utcnow
 from domains.identity import service as identity
 from domains.identity.models import EntityKind, Role, RoleStatus, User
@@ -249,17 +252,35 @@ def roles_of_user(session: Session, principal: Principal, *, user_id: int) -> li
     return [_view(session, role) for role in roles]
 
 
-def pending_roles(session: Session, principal: Principal) -> list[RoleView]:
-    """Role requests the principal may decide on."""
+def pending_roles(session: Session, principal: Principal, *, page: PageRequest) -> RecordPage:
+    """Role requests the principal may decide on, one page of views, ordered by id. Which
+    ones the principal may decide is the policy's answer, not a query: the requests are
+    filtered here and the page cut from what is left (pending requests are few)."""
     authorize(session, principal, Caller.SIGNED_IN)
-    roles = session.execute(
-        select(Role).where(Role.status == RoleStatus.PENDING).order_by(Role.id)  # type: ignore[arg-type]
-    ).scalars()
-    return [
-        _view(session, role)
-        for role in roles
+    stmt = select(Role).where(Role.status == RoleStatus.PENDING).order_by(Role.id)  # type: ignore[arg-type]
+    if page.after is not None:
+        stmt = stmt.where(Role.id > page.after)  # type: ignore[arg-type,operator]
+    decidable = [
+        role
+        for role in session.execute(stmt).scalars()
         if can(session, principal, Action.GRANT_ROLE, _ref(role))
     ]
+    views: list[Any] = [_view(session, role) for role in decidable[: page.first]]
+
+    def count() -> int:
+        everything = session.execute(
+            select(Role).where(Role.status == RoleStatus.PENDING)  # type: ignore[arg-type]
+        ).scalars()
+        return sum(
+            1 for role in everything if can(session, principal, Action.GRANT_ROLE, _ref(role))
+        )
+
+    return RecordPage(
+        items=views,
+        has_next_page=len(decidable) > page.first,
+        has_previous_page=page.after is not None,
+        _count=count,
+    )
 
 
 def visible_roles(

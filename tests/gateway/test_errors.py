@@ -18,7 +18,7 @@ def test_unknown_enum_value_inline_names_the_argument(gql: GraphQLClient) -> Non
 
 def test_unknown_enum_value_in_variables_names_the_argument(gql: GraphQLClient) -> None:
     error = gql.error(
-        "query($f: SiteFilterInput) { sites(filter: $f) { totalCount } }",
+        "query($f: SiteFilter) { sites(filter: $f) { totalCount } }",
         {"f": {"productionInfrastructure": ["MAYBE"]}},
     )
     assert error["extensions"]["code"] == "BAD_USER_INPUT"

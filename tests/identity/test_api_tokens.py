@@ -21,7 +21,9 @@ CREATE = """
 mutation($input: CreateApiTokenInput!) {
   createApiToken(input: $input) { secret token { id name prefix revokedAt expiresAt } }
 }"""
-REVOKE = "mutation($id: ID!) { revokeApiToken(tokenId: $id) { id revokedAt } }"
+REVOKE = (
+    "mutation($id: ID!) { revokeApiToken(input: {tokenId: $id}) { apiToken { id revokedAt } } }"
+)
 MINE = "{ viewer { subject apiTokens { id name prefix revokedAt lastUsedAt } } }"
 
 
@@ -49,7 +51,7 @@ def test_a_user_creates_a_token_that_acts_as_them(callers: Callers, session: Ses
 def test_revoked_token_is_refused_at_once(callers: Callers) -> None:
     alice = callers.as_user("alice@egi.eu")
     created = alice.data(CREATE, {"input": {"name": "cron"}})["createApiToken"]
-    revoked = alice.data(REVOKE, {"id": created["token"]["id"]})["revokeApiToken"]
+    revoked = alice.data(REVOKE, {"id": created["token"]["id"]})["revokeApiToken"]["apiToken"]
     assert revoked["revokedAt"] is not None
     error = with_key(callers, created["secret"]).error(MINE)
     assert error["extensions"]["code"] == "UNAUTHENTICATED"

@@ -143,7 +143,7 @@ CASES: list[Case] = [
     Case(
         "deleteService",
         lambda t: (
-            "mutation($id: ID!) { deleteService(id: $id) { id } }",
+            "mutation($id: ID!) { deleteService(input: {id: $id}) { id } }",
             {"id": global_id("Service", t.service_id)},
         ),
         site_admin_role,
@@ -170,7 +170,7 @@ CASES: list[Case] = [
     Case(
         "deleteEndpoint",
         lambda t: (
-            "mutation($id: ID!) { deleteEndpoint(id: $id) { id } }",
+            "mutation($id: ID!) { deleteEndpoint(input: {id: $id}) { id } }",
             {"id": global_id("Endpoint", t.endpoint_id)},
         ),
         site_admin_role,
@@ -188,7 +188,7 @@ CASES: list[Case] = [
     Case(
         "removeProperty",
         lambda t: (
-            "mutation($i: PropertyInput!) { removeProperty(input: $i) }",
+            "mutation($i: PropertyInput!) { removeProperty(input: $i) { removed } }",
             {"i": {"entityId": global_id("Site", t.site_id), "key": t.property_key}},
         ),
         site_admin_role,
@@ -197,7 +197,7 @@ CASES: list[Case] = [
     Case(
         "tagScopes",
         lambda t: (
-            "mutation($i: ScopesInput!) { tagScopes(input: $i) { name } }",
+            "mutation($i: ScopesInput!) { tagScopes(input: $i) { scopes { name } } }",
             {"i": {"entityId": global_id("Site", t.site_id), "scopes": [t.open_scope]}},
         ),
         site_admin_role,
@@ -206,7 +206,7 @@ CASES: list[Case] = [
     Case(
         "untagScopes",
         lambda t: (
-            "mutation($i: ScopesInput!) { untagScopes(input: $i) { name } }",
+            "mutation($i: ScopesInput!) { untagScopes(input: $i) { scopes { name } } }",
             {"i": {"entityId": global_id("Site", t.site_id), "scopes": ["wlcg", "FedCloud"]}},
         ),
         site_admin_role,

@@ -12,11 +12,12 @@ from tests.conftest import Callers
 from tests.identity.helpers import global_id, grant, snapshot
 
 REQUEST = (
-    "mutation($i: RequestRoleInput!) { requestRole(input: $i) { id status roleType entityName } }"
+    "mutation($i: RequestRoleInput!) "
+    "{ requestRole(input: $i) { role { id status roleType entityName } } }"
 )
-GRANT = "mutation($id: ID!) { grantRole(roleId: $id) { id status } }"
-REJECT = "mutation($id: ID!) { rejectRole(roleId: $id) { id status } }"
-REVOKE = "mutation($id: ID!) { revokeRole(roleId: $id) { id status } }"
+GRANT = "mutation($id: ID!) { grantRole(input: {roleId: $id}) { role { id status } } }"
+REJECT = "mutation($id: ID!) { rejectRole(input: {roleId: $id}) { role { id status } } }"
+REVOKE = "mutation($id: ID!) { revokeRole(input: {roleId: $id}) { role { id status } } }"
 
 
 def two_sites(session: Session) -> tuple[tuple[int, str], tuple[int, str]]:
@@ -30,7 +31,7 @@ def request(
     data = callers.as_user(who).data(
         REQUEST, {"i": {"roleType": role, "entityId": global_id("Site", site_id)}}
     )
-    result: dict[str, Any] = data["requestRole"]
+    result: dict[str, Any] = data["requestRole"]["role"]
     return result
 
 
@@ -41,10 +42,10 @@ def test_request_then_grant_by_a_site_manager(callers: Callers, session: Session
     assert role["status"] == "PENDING"
     assert role["entityName"] == site
 
-    pending = callers.as_user("manager@egi.eu").data("{ pendingRoles { id roleType } }")
-    assert role["id"] in [r["id"] for r in pending["pendingRoles"]]
+    pending = callers.as_user("manager@egi.eu").data("{ pendingRoles { nodes { id roleType } } }")
+    assert role["id"] in [r["id"] for r in pending["pendingRoles"]["nodes"]]
 
-    granted = callers.as_user("manager@egi.eu").data(GRANT, {"id": role["id"]})["grantRole"]
+    granted = callers.as_user("manager@egi.eu").data(GRANT, {"id": role["id"]})["grantRole"]["role"]
     assert granted["status"] == "GRANTED"
     viewer = callers.as_user("newcomer@egi.eu").data(
         "{ viewer { roles { roleType entityType entityName status } } }"
@@ -84,7 +85,9 @@ def test_ngi_manager_decides_for_sites_below_but_not_for_other_ngis(
     role = request(callers, "applicant@egi.eu", site_id)
     error = callers.as_user("sideways@egi.eu").error(REJECT, {"id": role["id"]})
     assert error["extensions"]["code"] == "FORBIDDEN"
-    rejected = callers.as_user("upward@egi.eu").data(REJECT, {"id": role["id"]})["rejectRole"]
+    rejected = callers.as_user("upward@egi.eu").data(REJECT, {"id": role["id"]})["rejectRole"][
+        "role"
+    ]
     assert rejected["status"] == "REJECTED"
     assert site
 
@@ -141,7 +144,9 @@ def test_revocation(callers: Callers, session: Session, by: str) -> None:
     outsider = callers.as_user("outsider@egi.eu").error(REVOKE, {"id": global_id("Role", role_id)})
     assert outsider["extensions"]["code"] == "FORBIDDEN"
     who = "holder@egi.eu" if by == "self" else "boss@egi.eu"
-    revoked = callers.as_user(who).data(REVOKE, {"id": global_id("Role", role_id)})["revokeRole"]
+    revoked = callers.as_user(who).data(REVOKE, {"id": global_id("Role", role_id)})["revokeRole"][
+        "role"
+    ]
     assert revoked["status"] == "REVOKED"
     entries = session.execute(
         text("SELECT actor, action FROM audit_entry WHERE action = 'role.revoked' ORDER BY id DESC")

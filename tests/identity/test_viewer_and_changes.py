@@ -96,7 +96,7 @@ def test_personal_data_needs_a_role_in_the_project(callers: Callers, session: Se
     assert (seen["email"], seen["telephone"]) == tuple(expected)
 
 
-CHANGES = """query($f: ChangeFilterInput) { changes(filter: $f, first: 50) {
+CHANGES = """query($f: ChangeFilter) { changes(filter: $f, first: 50) {
   totalCount nodes { actor action entityType entityName changes reason } } }"""
 
 

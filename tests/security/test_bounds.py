@@ -38,7 +38,7 @@ SMALL = {"OPSGRAPH_MAX_RESPONSE_BYTES": "200"}  # the default time limit
 
 # Every service, with 49 negated properties (99 conditions, within the bounds): each
 # service is checked 49 times, about 0.2 s on SQLite at this scale.
-HEAVY = "query($f: ServiceFilterInput) { services(filter: $f) { totalCount } }"
+HEAVY = "query($f: ServiceFilter) { services(filter: $f) { totalCount } }"
 HEAVY_FILTER = {"scopes": [], "properties": {"and": [{"not": {"key": f"k{i}"}} for i in range(49)]}}
 
 
@@ -268,7 +268,7 @@ def test_a_response_over_the_cap_is_refused_and_keeps_nothing(world: World) -> N
 
 
 def test_property_filter_bombs_are_refused(world: World) -> None:
-    query = "query($f: SiteFilterInput) { sites(filter: $f) { totalCount } }"
+    query = "query($f: SiteFilter) { sites(filter: $f) { totalCount } }"
     base = world.server(**SMALL)
     for terms in (1000, 200_000):  # INTERNAL, and 103 s with 2.5 GB held, before
         wide = {"properties": {"or": [{"key": f"k{i}"} for i in range(terms)]}}

@@ -24,7 +24,7 @@ MATTERMOST = "https://chat.example.org/hooks/other-project-hook-secret"
 SECRETS = ("alice-webhook-secret", "other-project-hook-secret")
 PROTOCOL = "graphql-transport-ws"
 EVENTS = "subscription { downtimeEvents { sequence kind } }"
-CHANGES = """query($f: ChangeFilterInput, $after: String) {
+CHANGES = """query($f: ChangeFilter, $after: String) {
   changes(filter: $f, first: 100, after: $after) {
     totalCount pageInfo { hasNextPage endCursor }
     nodes { actor action entityType entityName changes } } }"""
@@ -186,7 +186,8 @@ def test_a_stream_ends_when_its_api_token_is_revoked(server: Server) -> None:
     with server.socket() as socket:
         _stream(socket, {"x-api-key": created["secret"]})
         server.graphql(
-            "mutation($id: ID!) { revokeApiToken(tokenId: $id) { revokedAt } }",
+            "mutation($id: ID!) "
+            "{ revokeApiToken(input: {tokenId: $id}) { apiToken { revokedAt } } }",
             {"id": created["token"]["id"]},
             authorization=owner,
         )

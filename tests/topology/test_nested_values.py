@@ -49,7 +49,7 @@ def test_service_group_members_scopes_and_properties(
         gql,
         "serviceGroups",
         "name services { hostName } scopes { name } properties { key value }",
-        filter_type="ServiceGroupFilterInput",
+        filter_type="ServiceGroupFilter",
         filter_value={"scopes": []},
     )
     assert groups
@@ -76,7 +76,7 @@ def test_service_group_filters(gql: GraphQLClient) -> None:
         gql,
         "serviceGroups",
         "name scopes { name } properties { key value }",
-        filter_type="ServiceGroupFilterInput",
+        filter_type="ServiceGroupFilter",
         filter_value={"scopes": []},
     )
     name = groups[0]["name"]
@@ -84,7 +84,7 @@ def test_service_group_filters(gql: GraphQLClient) -> None:
         gql,
         "serviceGroups",
         "name",
-        filter_type="ServiceGroupFilterInput",
+        filter_type="ServiceGroupFilter",
         filter_value={"name": [name], "scopes": []},
     )
     assert [g["name"] for g in by_name] == [name]
@@ -93,7 +93,7 @@ def test_service_group_filters(gql: GraphQLClient) -> None:
         gql,
         "serviceGroups",
         "name",
-        filter_type="ServiceGroupFilterInput",
+        filter_type="ServiceGroupFilter",
         filter_value={"properties": {"key": key}, "scopes": []},
     )
     assert [g["name"] for g in with_key] == [
@@ -109,7 +109,7 @@ def test_site_and_endpoint_properties_and_service_scopes(
         "sites",
         "shortName scopes { name reserved } properties { key value } "
         "services { hostName scopes { name } endpoints { name properties { key value } } }",
-        filter_type="SiteFilterInput",
+        filter_type="SiteFilter",
         filter_value={"scopes": []},
     )
     site_props = {

@@ -18,8 +18,8 @@ from domains.topology.filters import (
 )
 from tests.conftest import GraphQLClient
 
-LISTS = [("sites", "SiteFilterInput"), ("services", "ServiceFilterInput")]
-LISTS += [("serviceGroups", "ServiceGroupFilterInput")]
+LISTS = [("sites", "SiteFilter"), ("services", "ServiceFilter")]
+LISTS += [("serviceGroups", "ServiceGroupFilter")]
 
 
 def _wide(terms: int) -> dict[str, Any]:

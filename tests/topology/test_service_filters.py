@@ -25,7 +25,7 @@ def all_services(gql: GraphQLClient) -> list[Svc]:
         gql,
         "services",
         SERVICE_FIELDS,
-        filter_type="ServiceFilterInput",
+        filter_type="ServiceFilter",
         filter_value={"scopes": []},
         page_size=100,
     )
@@ -38,7 +38,7 @@ def query_services(gql: GraphQLClient, service_filter: dict[str, Any]) -> list[s
         gql,
         "services",
         "id",
-        filter_type="ServiceFilterInput",
+        filter_type="ServiceFilter",
         filter_value=service_filter,
         page_size=100,
     )

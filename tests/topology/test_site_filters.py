@@ -21,15 +21,13 @@ Site = dict[str, Any]
 
 @pytest.fixture
 def all_sites(gql: GraphQLClient) -> list[Site]:
-    sites = walk(
-        gql, "sites", SITE_FIELDS, filter_type="SiteFilterInput", filter_value={"scopes": []}
-    )
+    sites = walk(gql, "sites", SITE_FIELDS, filter_type="SiteFilter", filter_value={"scopes": []})
     assert len(sites) >= 30
     return sites
 
 
 def query_sites(gql: GraphQLClient, site_filter: dict[str, Any]) -> list[str]:
-    nodes = walk(gql, "sites", "shortName", filter_type="SiteFilterInput", filter_value=site_filter)
+    nodes = walk(gql, "sites", "shortName", filter_type="SiteFilter", filter_value=site_filter)
     return [n["shortName"] for n in nodes]
 
 
