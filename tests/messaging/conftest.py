@@ -9,16 +9,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from domains.common.identity import ANONYMOUS, PLATFORM, Principal
-from domains.common.models import metadata, pk
+from domains.common.models import pk
 from domains.identity.service import ensure_user
 from domains.messaging import service as msg
 from domains.messaging.rows import ReceivedMessage, SubscriptionView
 from tests.conftest import Callers, GraphQLClient
-from tests.identity.helpers import snapshot
+from tests.permissions import fingerprint
 
 ISSUER = "https://aai.test/oidc/"
 T0 = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
@@ -163,14 +162,9 @@ class Api:
 
 
 def written(session: Session) -> dict[str, Any]:
-    """Row counts of every table, and every messaging row as it is: a refused call must
-    leave all of it as it was (offsets and pending acks included)."""
-    state: dict[str, Any] = dict(snapshot(session))
-    for table in metadata.sorted_tables:
-        if table.name.startswith("msg_"):
-            rows = session.execute(select(table)).all()
-            state[f"{table.name}:rows"] = sorted(repr(tuple(r)) for r in rows)
-    return state
+    """Every row of every table: a refused call must leave all of it as it was (offsets and
+    pending acks included)."""
+    return dict(fingerprint(session))
 
 
 @pytest.fixture

@@ -122,6 +122,7 @@ CASES: list[tuple[str, str, dict[str, Any], str]] = [
     ),
 ]
 IDS = [case[0] for case in CASES]
+MUTATIONS = frozenset(IDS)
 
 
 @pytest.fixture

@@ -1,0 +1,82 @@
+"""The guard over every write: each `Mutation` field and each REST write route appears in
+an access table that runs an anonymous case and a wrong-role case, both asserting that
+nothing was written (tests/permissions.py). A new mutation or route without them fails
+here, whoever forgets."""
+
+from __future__ import annotations
+
+import importlib
+import re
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from gateway.app import create_app
+from gateway.config import Settings
+from tests.compat import test_ams_write_access as ams_access
+from tests.permissions import mutation_names
+
+# the modules whose tests run the anonymous and wrong-role cases of the mutations named in
+# their MUTATIONS; a domain's new access table is added here
+ACCESS_TABLES = (
+    "tests.identity.test_mutation_access",  # topology's writes
+    "tests.identity.test_account_access",  # API tokens, role requests and decisions
+    "tests.messaging.test_graphql_access",
+    "tests.downtimes.test_access",
+    "tests.downtimes.test_subscription_access",
+)
+
+# GraphQL's writes are its Mutation fields (above); the login flow's routes only exchange
+# credentials for a session and are tested in tests/auth
+NOT_REST_WRITES = ("/graphql", "/auth")
+READS = frozenset({"GET", "HEAD"})
+AMS_SOURCE = Path(__file__).resolve().parent.parent / "gateway" / "compat" / "ams.py"
+
+
+def _covered() -> dict[str, set[str]]:
+    found: dict[str, set[str]] = {}
+    for name in ACCESS_TABLES:
+        for mutation in importlib.import_module(name).MUTATIONS:
+            found.setdefault(mutation, set()).add(name)
+    return found
+
+
+def test_every_mutation_has_its_access_cases() -> None:
+    covered = _covered()
+    missing = mutation_names() - covered.keys()
+    assert not missing, f"mutations without anonymous and wrong-role cases: {sorted(missing)}"
+    assert covered.keys() - mutation_names() == set(), "cases of mutations that do not exist"
+
+
+def _routes(routes: list[Any], prefix: str = "") -> Iterator[tuple[str, frozenset[str]]]:
+    for route in routes:
+        methods = getattr(route, "methods", None)
+        nested = getattr(route, "routes", None)
+        if methods is None and nested is not None:
+            yield from _routes(nested, prefix + getattr(route, "path", ""))
+        elif methods is not None:
+            yield prefix + route.path, frozenset(methods)
+
+
+def test_every_rest_write_route_has_its_access_cases() -> None:
+    database = Path(tempfile.mkdtemp()) / "routes.db"
+    app = create_app(Settings(database_url=f"sqlite:///{database}"))
+    writes = {
+        (method, path)
+        for path, methods in _routes(app.routes)
+        if not path.startswith(NOT_REST_WRITES)
+        for method in methods - READS
+    }
+    assert writes, "no REST write route found: the walk over the app's routes is broken"
+    tested = {(w.method, w.route) for w in ams_access.WRITES}
+    assert writes - tested == set(), "REST write routes without access cases"
+    assert tested - writes == set(), "access cases of routes that do not exist"
+
+
+def test_every_ams_verb_that_writes_has_its_access_cases() -> None:
+    source = AMS_SOURCE.read_text(encoding="utf-8")
+    verbs = set(re.findall(r'method == "POST" and action == "(\w+)"', source))
+    verbs |= set(re.findall(r'action == "(\w+)" and (?:request\.)?method == "POST"', source))
+    assert {"publish", "pull", "acknowledge"} <= verbs, "the scan of the AMS verbs is broken"
+    assert verbs - {ams_access.verb(w) for w in ams_access.WRITES} == set()
