@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
 from domains.common.identity import PLATFORM
-from domains.identity import tokens
+from domains.identity.service import tokens
 from domains.messaging import service as msg
 from tests.conftest import AppFactory
 from tests.messaging.conftest import World, b64, world  # noqa: F401  (the world fixture)

@@ -13,7 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from domains.common.identity import PLATFORM
-from domains.identity import tokens
+from domains.identity.service import tokens
 from tests.conftest import Callers
 from tests.identity.helpers import global_id, grant
 from tests.permissions import assert_refused
