@@ -35,6 +35,7 @@ from domains.common.errors import (
     Invalid,
     NotFound,
     RateLimited,
+    RuleCode,
     Unauthenticated,
 )
 from domains.common.graphql import to_global_id
@@ -55,16 +56,26 @@ LIST_PARAMETERS = ("site", "ngi", "serviceType", "scope", "severity")
 SINGLE_PARAMETERS = ("ongoing", "from", "to", "mine", "limit", "token", "key")
 PARAMETERS = frozenset(LIST_PARAMETERS + SINGLE_PARAMETERS)
 
-RULE_UNKNOWN = "unknown parameter; known: " + ", ".join(LIST_PARAMETERS + SINGLE_PARAMETERS)
-RULE_ONCE = "at most once"
-RULE_NOT_EMPTY = "a non-empty value"
-RULE_SEVERITY = "OUTAGE or WARNING"
-RULE_BOOLEAN = "true or false"
-RULE_TIME = "an ISO 8601 time with a UTC offset, or a date (YYYY-MM-DD)"
-RULE_WINDOW = "must not be before from"
-RULE_TIME_RANGE = "a moment from 0001-01-01 to 9999-12-31 in UTC (to=<date>: at most 9999-12-30)"
-RULE_LIMIT = f"an integer from 1 to {FEED_LIMIT}"
-RULE_ONE_CREDENTIAL = "one credential only (token, key, x-api-key or Authorization)"
+
+class FeedRule(RuleCode):
+    """The feeds' query-string rules: the name is the code of the error body's `rule`, the
+    value the rule in words (the message says it after the parameter's name)."""
+
+    FEED_PARAMETER_UNKNOWN = "unknown parameter; known: " + ", ".join(
+        LIST_PARAMETERS + SINGLE_PARAMETERS
+    )
+    FEED_PARAMETER_REPEATED = "at most once"
+    FEED_VALUE_EMPTY = "a non-empty value"
+    FEED_SEVERITY_UNKNOWN = "OUTAGE or WARNING"
+    FEED_BOOLEAN_INVALID = "true or false"
+    FEED_TIME_INVALID = "an ISO 8601 time with a UTC offset, or a date (YYYY-MM-DD)"
+    FEED_WINDOW_REVERSED = "must not be before from"
+    FEED_TIME_OUT_OF_RANGE = (
+        "a moment from 0001-01-01 to 9999-12-31 in UTC (to=<date>: at most 9999-12-30)"
+    )
+    FEED_LIMIT_OUT_OF_RANGE = f"an integer from 1 to {FEED_LIMIT}"
+    FEED_CREDENTIAL_REPEATED = "one credential only (token, key, x-api-key or Authorization)"
+
 
 # `from=...T10:00:00+02:00` typed into a URL unencoded arrives with a space for the plus
 _OFFSET_AS_SPACE = re.compile(r"^(.*T[0-9:.]+) ([0-9]{2}(?::?[0-9]{2})?)$")
@@ -86,18 +97,18 @@ def _values(request: Request, name: str) -> tuple[str, ...] | None:
         return None
     values = tuple(v.strip() for item in raw for v in item.split(",") if v.strip())
     if not values and name != "scope":  # `scope=` means "any scope", as in GOCDB
-        raise Invalid(name, RULE_NOT_EMPTY)
+        raise Invalid(name, FeedRule.FEED_VALUE_EMPTY)
     return values
 
 
 def _single(request: Request, name: str) -> str | None:
     raw = request.query_params.getlist(name)
     if len(raw) > 1:
-        raise Invalid(name, RULE_ONCE)
+        raise Invalid(name, FeedRule.FEED_PARAMETER_REPEATED)
     if not raw:
         return None
     if not raw[0].strip():
-        raise Invalid(name, RULE_NOT_EMPTY)
+        raise Invalid(name, FeedRule.FEED_VALUE_EMPTY)
     return raw[0].strip()
 
 
@@ -107,7 +118,7 @@ def _boolean(request: Request, name: str) -> bool | None:
         return None
     lowered = value.lower()
     if lowered not in ("true", "false"):
-        raise Invalid(name, RULE_BOOLEAN)
+        raise Invalid(name, FeedRule.FEED_BOOLEAN_INVALID)
     return lowered == "true"
 
 
@@ -127,15 +138,15 @@ def _moment(request: Request, name: str, *, end_of_day: bool) -> datetime | None
             return moment + timedelta(days=1) if end_of_day else moment
         parsed = datetime.fromisoformat(value)
     except OverflowError as exc:  # the day after 9999-12-31
-        raise Invalid(name, RULE_TIME_RANGE) from exc
+        raise Invalid(name, FeedRule.FEED_TIME_OUT_OF_RANGE) from exc
     except ValueError as exc:
-        raise Invalid(name, RULE_TIME) from exc
+        raise Invalid(name, FeedRule.FEED_TIME_INVALID) from exc
     if parsed.tzinfo is None or parsed.utcoffset() is None:
-        raise Invalid(name, RULE_TIME)
+        raise Invalid(name, FeedRule.FEED_TIME_INVALID)
     try:
         return parsed.astimezone(UTC)
     except OverflowError as exc:  # e.g. 9999-12-31T23:00-14:00 is in the year 10000 in UTC
-        raise Invalid(name, RULE_TIME_RANGE) from exc
+        raise Invalid(name, FeedRule.FEED_TIME_OUT_OF_RANGE) from exc
 
 
 def _severities(request: Request) -> tuple[Severity, ...] | None:
@@ -145,7 +156,7 @@ def _severities(request: Request) -> tuple[Severity, ...] | None:
     try:
         return tuple(Severity(v.upper()) for v in values)
     except ValueError as exc:
-        raise Invalid("severity", RULE_SEVERITY) from exc
+        raise Invalid("severity", FeedRule.FEED_SEVERITY_UNKNOWN) from exc
 
 
 def _limit(request: Request) -> int:
@@ -153,7 +164,7 @@ def _limit(request: Request) -> int:
     if value is None:
         return FEED_LIMIT
     if not value.isdigit() or not 1 <= int(value) <= FEED_LIMIT:
-        raise Invalid("limit", RULE_LIMIT)
+        raise Invalid("limit", FeedRule.FEED_LIMIT_OUT_OF_RANGE)
     return int(value)
 
 
@@ -165,14 +176,14 @@ def parse_query(request: Request, *, now: datetime) -> FeedQuery:
     check_storable(request.query_params.multi_items())
     for name in request.query_params:
         if name not in PARAMETERS:
-            raise Invalid(name, RULE_UNKNOWN)
+            raise Invalid(name, FeedRule.FEED_PARAMETER_UNKNOWN)
     for name in ("token", "key"):  # an empty token is refused (401) by the authenticator
         if len(request.query_params.getlist(name)) > 1:
-            raise Invalid(name, RULE_ONCE)
+            raise Invalid(name, FeedRule.FEED_PARAMETER_REPEATED)
     window_start = _moment(request, "from", end_of_day=False)
     window_end = _moment(request, "to", end_of_day=True)
     if window_start is not None and window_end is not None and window_end < window_start:
-        raise Invalid("to", RULE_WINDOW)
+        raise Invalid("to", FeedRule.FEED_WINDOW_REVERSED)
     if window_start is None and window_end is None:
         window_start = now - DEFAULT_HISTORY
     scopes = _values(request, "scope")
@@ -269,7 +280,7 @@ class FeedsApi:
             h in request.headers for h in ("x-api-key", "authorization")
         )
         if others:
-            raise Invalid("token", RULE_ONE_CREDENTIAL)
+            raise Invalid("token", FeedRule.FEED_CREDENTIAL_REPEATED)
         return await self.authenticator.credentials_from(authorization=None, api_key=tokens[0])
 
     def _endpoint(self, kind: str) -> Callable[[Request], Any]:

@@ -14,6 +14,7 @@ from domains.common.models import pk
 from domains.downtimes import loaders
 from domains.downtimes import service as downtimes
 from domains.downtimes.models import Downtime, Severity
+from domains.downtimes.rules import DowntimeRule
 from domains.downtimes.types import DowntimeNode
 
 
@@ -79,7 +80,7 @@ def _given(value: object, field: str) -> bool:
     if isinstance(value, UnsetType):
         return False
     if value is None:
-        raise Invalid(field, "may be left out but not null")
+        raise Invalid(field, DowntimeRule.DOWNTIME_FIELD_NULL)
     return True
 
 

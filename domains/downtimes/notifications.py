@@ -39,6 +39,11 @@ from domains.downtimes.models import (
     DowntimeNotification,
     DowntimeSubscription,
 )
+from domains.downtimes.rules import (
+    MAX_SUBSCRIPTIONS_PER_USER,
+    SUBSCRIPTION_FILTER_MAX,
+    DowntimeRule,
+)
 from domains.identity import service as identity
 from domains.identity.models import User
 from domains.notifications.channels import Channels, Delivery
@@ -49,8 +54,6 @@ T_SUBSCRIPTION: Table = DowntimeSubscription.__table__  # type: ignore[attr-defi
 
 DELIVER_JOB = "downtimes.deliver"
 PRUNE_JOB = "downtimes.notifications.prune"
-FILTER_MAX = 255
-MAX_SUBSCRIPTIONS_PER_USER = 100
 
 
 def event_column(kind: EventKind) -> str:
@@ -86,9 +89,9 @@ def _filter(value: str | None, field: str) -> str | None:
         return None
     value = value.strip()
     if not value:
-        raise Invalid(field, "must not be empty (null means all)")
-    if len(value) > FILTER_MAX:
-        raise Invalid(field, f"at most {FILTER_MAX} characters")
+        raise Invalid(field, DowntimeRule.DOWNTIME_SUBSCRIPTION_FILTER_EMPTY)
+    if len(value) > SUBSCRIPTION_FILTER_MAX:
+        raise Invalid(field, DowntimeRule.DOWNTIME_SUBSCRIPTION_FILTER_TOO_LONG)
     return value
 
 
@@ -98,11 +101,11 @@ def _validated(
     """The column values of a valid spec; Invalid naming the GraphQL field otherwise."""
     name = spec.name.strip()
     if not name:
-        raise Invalid("input.name", "must not be empty")
+        raise Invalid("input.name", DowntimeRule.DOWNTIME_SUBSCRIPTION_NAME_EMPTY)
     if len(name) > SUBSCRIPTION_NAME_MAX:
-        raise Invalid("input.name", f"at most {SUBSCRIPTION_NAME_MAX} characters")
+        raise Invalid("input.name", DowntimeRule.DOWNTIME_SUBSCRIPTION_NAME_TOO_LONG)
     if not spec.events:
-        raise Invalid("input.events", "at least one event")
+        raise Invalid("input.events", DowntimeRule.DOWNTIME_SUBSCRIPTION_EVENTS_REQUIRED)
     ngi = _filter(spec.ngi, "input.ngi")
     site = _filter(spec.site, "input.site")
     host = _filter(spec.host, "input.host")
@@ -110,15 +113,15 @@ def _validated(
     vo = _filter(spec.vo, "input.vo")
     owner_p = owner_principal(owner)
     if ngi is not None and topology.get_ngi_by_name(session, owner_p, name=ngi) is None:
-        raise Invalid("input.ngi", "the name of an existing NGI")
+        raise Invalid("input.ngi", DowntimeRule.DOWNTIME_SUBSCRIPTION_NGI_UNKNOWN)
     if site is not None and (
         topology.get_site_by_short_name(session, owner_p, short_name=site) is None
     ):
-        raise Invalid("input.site", "the short name of an existing site")
+        raise Invalid("input.site", DowntimeRule.DOWNTIME_SUBSCRIPTION_SITE_UNKNOWN)
     if service_type is not None and (
         topology.get_service_type_by_name(session, owner_p, name=service_type) is None
     ):
-        raise Invalid("input.serviceType", "the name of an existing service type")
+        raise Invalid("input.serviceType", DowntimeRule.DOWNTIME_SUBSCRIPTION_SERVICE_TYPE_UNKNOWN)
     channels = channel_values(
         session,
         owner,
@@ -197,7 +200,7 @@ def subscribe(
         select(T_SUBSCRIPTION.c.id).where(T_SUBSCRIPTION.c.user_id == pk(owner))
     ).all()
     if len(count) >= MAX_SUBSCRIPTIONS_PER_USER:
-        raise Invalid("input", f"a user may hold at most {MAX_SUBSCRIPTIONS_PER_USER}")
+        raise Invalid("input", DowntimeRule.DOWNTIME_SUBSCRIPTIONS_OVER_LIMIT)
     row = DowntimeSubscription(user_id=pk(owner), created_at=now or utcnow(), **values)
     session.add(row)
     session.flush()

@@ -13,6 +13,7 @@ from domains.common.scopes import ScopeMatch, ScopeSelection
 from domains.downtimes import loaders
 from domains.downtimes import service as downtimes
 from domains.downtimes.models import Classification, Severity
+from domains.downtimes.rules import DowntimeRule
 from domains.downtimes.types import DowntimeNode
 from domains.topology.queries import After, First, PropertyFilter
 
@@ -119,7 +120,7 @@ class DowntimeQuery:
     ) -> DowntimeNode | None:
         ctx = info.context
         if (id is None) == (primary_key is None):
-            raise Invalid("id", "give exactly one of id and primaryKey")
+            raise Invalid("id", DowntimeRule.DOWNTIME_ID_OR_PRIMARY_KEY)
         if id is not None:
             type_name, pk = from_global_id(id)
             row = loaders.downtime(ctx).load(pk) if type_name == "Downtime" else None

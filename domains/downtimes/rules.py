@@ -1,40 +1,66 @@
 """GOCDB's downtime rules as pure functions of the values and of `now` (an injected clock,
 so the 24- and 48-hour boundaries can be tested to the second). Each raises `Invalid`
-naming the field and the rule."""
+naming the field and the rule, a member of DowntimeRule."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from domains.common.errors import Invalid
+from domains.common.errors import Invalid, RuleCode
 from domains.common.text import check_text
-from domains.downtimes.models import DESCRIPTION_MAX, Classification
+from domains.downtimes.models import DESCRIPTION_MAX, SUBSCRIPTION_NAME_MAX, Classification
 
 SCHEDULED_NOTICE = timedelta(hours=24)
 MAX_PAST_START = timedelta(hours=48)
 END_NOW_DELAY = timedelta(seconds=60)
 FORBIDDEN_DESCRIPTION_CHARS = frozenset("'\"`;<>")
+SUBSCRIPTION_FILTER_MAX = 255
+MAX_SUBSCRIPTIONS_PER_USER = 100
 
-# Rule texts, as `Invalid.rule` carries them (tests and clients match on these).
-RULE_SERVICES_REQUIRED = "at least one service"
-RULE_ONE_SITE = "all services of one downtime belong to one site"
-RULE_ENDPOINTS_OF_SERVICES = "endpoints only of the chosen services"
-RULE_START_BEFORE_END = "the end must be after the start"
-RULE_PAST_START = "the start may be at most 48 hours in the past"
-RULE_DESCRIPTION_REQUIRED = "must not be empty"
-RULE_DESCRIPTION_LENGTH = f"at most {DESCRIPTION_MAX} characters"
-RULE_DESCRIPTION_CHARS = "must not contain quotes, backticks, ';', '<' or '>'"
-RULE_FINISHED = "a finished downtime cannot be changed"
-RULE_SCHEDULED_LOCK = (
-    "a SCHEDULED downtime cannot be changed or deleted within 24 hours of its start"
-)
-RULE_NO_EXTENSION = "the duration may not grow: declare a new, adjacent downtime instead"
-RULE_START_IN_FUTURE = "a changed start must be in the future"
-RULE_DELETE_STARTED = "only a downtime that has not started can be deleted"
-RULE_NOT_ONGOING = "only an ongoing downtime can be ended"
-RULE_SERVICES_OF_DOWNTIME = "services affected by this downtime"
-RULE_EACH_ONCE = "each one once"
-RULE_UTC = "a time with a UTC offset"
+
+class DowntimeRule(RuleCode):
+    """The downtimes' input rules: the name is the code clients match (`extensions.rule`),
+    the value the rule in words."""
+
+    DOWNTIME_SERVICES_REQUIRED = "at least one service"
+    DOWNTIME_SERVICES_OF_ONE_SITE = "all services of one downtime belong to one site"
+    DOWNTIME_SERVICE_UNKNOWN = "ids of existing services"
+    DOWNTIME_ENDPOINT_UNKNOWN = "ids of existing endpoints"
+    DOWNTIME_ENDPOINTS_OF_CHOSEN_SERVICES = "endpoints only of the chosen services"
+    DOWNTIME_IDS_REPEATED = "each one once"
+    DOWNTIME_TIME_WITHOUT_OFFSET = "a time with a UTC offset"
+    DOWNTIME_END_NOT_AFTER_START = "the end must be after the start"
+    DOWNTIME_START_TOO_FAR_IN_PAST = "the start may be at most 48 hours in the past"
+    DOWNTIME_DESCRIPTION_EMPTY = "must not be empty"
+    DOWNTIME_DESCRIPTION_TOO_LONG = f"at most {DESCRIPTION_MAX} characters"
+    DOWNTIME_DESCRIPTION_FORBIDDEN_CHARACTERS = (
+        "must not contain quotes, backticks, ';', '<' or '>'"
+    )
+    DOWNTIME_FINISHED = "a finished downtime cannot be changed"
+    DOWNTIME_SCHEDULED_LOCKED = (
+        "a SCHEDULED downtime cannot be changed or deleted within 24 hours of its start"
+    )
+    DOWNTIME_DURATION_GROWS = "the duration may not grow: declare a new, adjacent downtime instead"
+    DOWNTIME_START_NOT_IN_FUTURE = "a changed start must be in the future"
+    DOWNTIME_ALREADY_STARTED = "only a downtime that has not started can be deleted"
+    DOWNTIME_NOT_ONGOING = "only an ongoing downtime can be ended"
+    DOWNTIME_SERVICE_NOT_AFFECTED = "services affected by this downtime"
+    DOWNTIME_FIELD_NULL = "may be left out but not null"
+    DOWNTIME_ID_OR_PRIMARY_KEY = "give exactly one of id and primaryKey"
+    DOWNTIME_FILTER_WINDOW_REVERSED = "must not be before windowStart"
+    DOWNTIME_INTERVAL_REVERSED = "must not be before start"
+    DOWNTIME_EVENTS_OVER_WEBSOCKET_ONLY = "over graphql-transport-ws only"
+    DOWNTIME_EVENT_SEQUENCE_NEGATIVE = "must not be negative"
+    # notification subscriptions
+    DOWNTIME_SUBSCRIPTION_NAME_EMPTY = "must not be empty"
+    DOWNTIME_SUBSCRIPTION_NAME_TOO_LONG = f"at most {SUBSCRIPTION_NAME_MAX} characters"
+    DOWNTIME_SUBSCRIPTION_EVENTS_REQUIRED = "at least one event"
+    DOWNTIME_SUBSCRIPTION_FILTER_EMPTY = "must not be empty (null means all)"
+    DOWNTIME_SUBSCRIPTION_FILTER_TOO_LONG = f"at most {SUBSCRIPTION_FILTER_MAX} characters"
+    DOWNTIME_SUBSCRIPTION_NGI_UNKNOWN = "the name of an existing NGI"
+    DOWNTIME_SUBSCRIPTION_SITE_UNKNOWN = "the short name of an existing site"
+    DOWNTIME_SUBSCRIPTION_SERVICE_TYPE_UNKNOWN = "the name of an existing service type"
+    DOWNTIME_SUBSCRIPTIONS_OVER_LIMIT = f"a user may hold at most {MAX_SUBSCRIPTIONS_PER_USER}"
 
 
 def classify(starts_at: datetime, now: datetime) -> Classification:
@@ -46,7 +72,7 @@ def classify(starts_at: datetime, now: datetime) -> Classification:
 
 def check_aware(field: str, value: datetime) -> None:
     if value.tzinfo is None or value.utcoffset() is None:
-        raise Invalid(field, RULE_UTC)
+        raise Invalid(field, DowntimeRule.DOWNTIME_TIME_WITHOUT_OFFSET)
 
 
 def check_window(
@@ -61,19 +87,19 @@ def check_window(
     check_aware(f"{prefix}.startsAt", starts_at)
     check_aware(f"{prefix}.endsAt", ends_at)
     if new_start and starts_at < now - MAX_PAST_START:
-        raise Invalid(f"{prefix}.startsAt", RULE_PAST_START)
+        raise Invalid(f"{prefix}.startsAt", DowntimeRule.DOWNTIME_START_TOO_FAR_IN_PAST)
     if ends_at <= starts_at:
-        raise Invalid(f"{prefix}.endsAt", RULE_START_BEFORE_END)
+        raise Invalid(f"{prefix}.endsAt", DowntimeRule.DOWNTIME_END_NOT_AFTER_START)
 
 
 def check_description(description: str, *, field: str = "input.description") -> str:
     text = description.strip()
     if not text:
-        raise Invalid(field, RULE_DESCRIPTION_REQUIRED)
+        raise Invalid(field, DowntimeRule.DOWNTIME_DESCRIPTION_EMPTY)
     if len(text) > DESCRIPTION_MAX:
-        raise Invalid(field, RULE_DESCRIPTION_LENGTH)
+        raise Invalid(field, DowntimeRule.DOWNTIME_DESCRIPTION_TOO_LONG)
     if FORBIDDEN_DESCRIPTION_CHARS & set(text):
-        raise Invalid(field, RULE_DESCRIPTION_CHARS)
+        raise Invalid(field, DowntimeRule.DOWNTIME_DESCRIPTION_FORBIDDEN_CHARACTERS)
     check_text(field, text)
     return text
 
@@ -88,9 +114,9 @@ def check_changeable(
 ) -> None:
     """May the downtime still be edited (or, with the start rule, deleted)?"""
     if ends_at <= now:
-        raise Invalid(field, RULE_FINISHED)
+        raise Invalid(field, DowntimeRule.DOWNTIME_FINISHED)
     if classification is Classification.SCHEDULED and now >= starts_at - SCHEDULED_NOTICE:
-        raise Invalid(field, RULE_SCHEDULED_LOCK)
+        raise Invalid(field, DowntimeRule.DOWNTIME_SCHEDULED_LOCKED)
 
 
 def check_edit(
@@ -102,20 +128,20 @@ def check_edit(
     now: datetime,
 ) -> None:
     if new_end - new_start > old_end - old_start:
-        raise Invalid("input.endsAt", RULE_NO_EXTENSION)
+        raise Invalid("input.endsAt", DowntimeRule.DOWNTIME_DURATION_GROWS)
     if new_start != old_start and new_start <= now:
-        raise Invalid("input.startsAt", RULE_START_IN_FUTURE)
+        raise Invalid("input.startsAt", DowntimeRule.DOWNTIME_START_NOT_IN_FUTURE)
 
 
 def check_deletable(
     classification: Classification, starts_at: datetime, now: datetime, *, field: str = "id"
 ) -> None:
     if starts_at <= now:
-        raise Invalid(field, RULE_DELETE_STARTED)
+        raise Invalid(field, DowntimeRule.DOWNTIME_ALREADY_STARTED)
     if classification is Classification.SCHEDULED and now >= starts_at - SCHEDULED_NOTICE:
-        raise Invalid(field, RULE_SCHEDULED_LOCK)
+        raise Invalid(field, DowntimeRule.DOWNTIME_SCHEDULED_LOCKED)
 
 
 def check_ongoing(starts_at: datetime, ends_at: datetime, now: datetime, *, field: str) -> None:
     if not starts_at <= now < ends_at:
-        raise Invalid(field, RULE_NOT_ONGOING)
+        raise Invalid(field, DowntimeRule.DOWNTIME_NOT_ONGOING)

@@ -23,6 +23,7 @@ from domains.common.identity import Principal
 from domains.downtimes import events
 from domains.downtimes.events import EventCursor, EventFilter, EventKind
 from domains.downtimes.models import Classification, Severity
+from domains.downtimes.rules import DowntimeRule
 from domains.downtimes.types import ClassificationEnum, EventKindEnum, SeverityEnum
 
 POLL_SECONDS = 1.0
@@ -123,9 +124,9 @@ async def event_stream(
 ) -> AsyncGenerator[DowntimeEventType, None]:
     transact = info.context.transact
     if transact is None:  # only the WebSocket transport streams (gateway.schema.Schema)
-        raise Invalid("subscription", "over graphql-transport-ws only")
+        raise Invalid("subscription", DowntimeRule.DOWNTIME_EVENTS_OVER_WEBSOCKET_ONLY)
     if after is not None and after < 0:
-        raise Invalid("after", "must not be negative")
+        raise Invalid("after", DowntimeRule.DOWNTIME_EVENT_SEQUENCE_NEGATIVE)
 
     def start(session: Session, principal: Principal) -> int:
         return events.last_sequence(session, principal)

@@ -11,7 +11,6 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from domains.downtimes import rules
 from tests.conftest import GraphQLClient
 from tests.downtimes.conftest import NOW, Clock, SiteFixture, declare
 from tests.downtimes.test_declare import broken
@@ -114,7 +113,7 @@ def test_edit_changes_services_within_the_site(
             }
         },
         "input.serviceIds",
-        rules.RULE_ONE_SITE,
+        "DOWNTIME_SERVICES_OF_ONE_SITE",
     )
 
 
@@ -129,7 +128,7 @@ def test_edit_rules_refused_by_name(
         UPDATE,
         {"i": {"id": ongoing["id"], "endsAt": (NOW + 5 * H + S).isoformat()}},
         "input.endsAt",
-        rules.RULE_NO_EXTENSION,
+        "DOWNTIME_DURATION_GROWS",
     )
     # a changed start must be in the future
     broken(
@@ -138,7 +137,7 @@ def test_edit_rules_refused_by_name(
         UPDATE,
         {"i": {"id": ongoing["id"], "startsAt": (NOW - H + S).isoformat()}},
         "input.startsAt",
-        rules.RULE_START_IN_FUTURE,
+        "DOWNTIME_START_NOT_IN_FUTURE",
     )
     broken(
         site_admin,
@@ -146,7 +145,7 @@ def test_edit_rules_refused_by_name(
         UPDATE,
         {"i": {"id": ongoing["id"], "startsAt": NOW.isoformat(), "endsAt": (NOW + H).isoformat()}},
         "input.startsAt",
-        rules.RULE_START_IN_FUTURE,
+        "DOWNTIME_START_NOT_IN_FUTURE",
     )
     broken(
         site_admin,
@@ -154,7 +153,7 @@ def test_edit_rules_refused_by_name(
         UPDATE,
         {"i": {"id": ongoing["id"], "description": "semi;colon"}},
         "input.description",
-        rules.RULE_DESCRIPTION_CHARS,
+        "DOWNTIME_DESCRIPTION_FORBIDDEN_CHARACTERS",
     )
     broken(
         site_admin,
@@ -162,7 +161,7 @@ def test_edit_rules_refused_by_name(
         UPDATE,
         {"i": {"id": ongoing["id"], "severity": None}},
         "input.severity",
-        "may be left out but not null",
+        "DOWNTIME_FIELD_NULL",
     )
     # shortening an ongoing one is fine
     assert (
@@ -177,7 +176,7 @@ def test_edit_rules_refused_by_name(
         UPDATE,
         {"i": {"id": ongoing["id"], "description": "After the fact"}},
         "input.id",
-        rules.RULE_FINISHED,
+        "DOWNTIME_FINISHED",
     )
 
 
@@ -197,9 +196,9 @@ def test_scheduled_lock_24_hours_before_the_start_to_the_second(
         UPDATE,
         {"i": {"id": made["id"], "description": "Too late"}},
         "input.id",
-        rules.RULE_SCHEDULED_LOCK,
+        "DOWNTIME_SCHEDULED_LOCKED",
     )
-    broken(site_admin, session, DELETE, {"id": made["id"]}, "id", rules.RULE_SCHEDULED_LOCK)
+    broken(site_admin, session, DELETE, {"id": made["id"]}, "id", "DOWNTIME_SCHEDULED_LOCKED")
 
 
 def test_delete_only_before_the_start(
@@ -212,7 +211,7 @@ def test_delete_only_before_the_start(
     assert _events(session)[-1] == "downtime.cancelled"
     assert _audit(session)[-1] == "downtime.delete"
     clock.advance(hours=1)  # `later` starts now
-    broken(site_admin, session, DELETE, {"id": later["id"]}, "id", rules.RULE_DELETE_STARTED)
+    broken(site_admin, session, DELETE, {"id": later["id"]}, "id", "DOWNTIME_ALREADY_STARTED")
 
 
 def test_end_now_sets_the_end_60_seconds_ahead(
@@ -223,9 +222,9 @@ def test_end_now_sets_the_end_60_seconds_ahead(
     ended = site_admin.data(END, {"id": ongoing["id"]})["endDowntime"]
     assert ended["endsAt"] == (NOW + timedelta(seconds=60)).isoformat()
     assert ended["ongoing"] is True
-    broken(site_admin, session, END, {"id": upcoming["id"]}, "id", rules.RULE_NOT_ONGOING)
+    broken(site_admin, session, END, {"id": upcoming["id"]}, "id", "DOWNTIME_NOT_ONGOING")
     clock.advance(seconds=60)
-    broken(site_admin, session, END, {"id": ongoing["id"]}, "id", rules.RULE_NOT_ONGOING)
+    broken(site_admin, session, END, {"id": ongoing["id"]}, "id", "DOWNTIME_NOT_ONGOING")
     assert _audit(session)[-1] == "downtime.end"
 
 
@@ -248,7 +247,7 @@ def test_partial_ending_of_some_services(
         END_SERVICES,
         {"id": ongoing["id"], "s": [global_id("Service", target.other_service_id)]},
         "serviceIds",
-        rules.RULE_SERVICES_OF_DOWNTIME,
+        "DOWNTIME_SERVICE_NOT_AFFECTED",
     )
     broken(
         site_admin,
@@ -256,7 +255,7 @@ def test_partial_ending_of_some_services(
         END_SERVICES,
         {"id": ongoing["id"], "s": []},
         "serviceIds",
-        rules.RULE_SERVICES_REQUIRED,
+        "DOWNTIME_SERVICES_REQUIRED",
     )
     # ending the last one ends the downtime itself
     result = site_admin.data(END_SERVICES, {"id": ongoing["id"], "s": [second]})

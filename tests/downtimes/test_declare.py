@@ -12,7 +12,6 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from domains.common.errors import CommonRule
-from domains.downtimes import rules
 from tests.conftest import GraphQLClient
 from tests.downtimes.conftest import DECLARE, NOW, SiteFixture, declare, declare_input
 from tests.identity.helpers import global_id, snapshot
@@ -98,7 +97,7 @@ def test_48_hour_boundary_to_the_second(
         DECLARE,
         {"i": declare_input(target, start=-48 * H - S, end=H)},
         "input.startsAt",
-        rules.RULE_PAST_START,
+        "DOWNTIME_START_TOO_FAR_IN_PAST",
     )
 
 
@@ -107,7 +106,9 @@ def test_times_without_a_utc_offset_are_refused(
 ) -> None:
     value = declare_input(target, start=H, end=2 * H)
     value["startsAt"] = "2026-12-01T13:00:00"
-    broken(site_admin, session, DECLARE, {"i": value}, "input.startsAt", rules.RULE_UTC)
+    broken(
+        site_admin, session, DECLARE, {"i": value}, "input.startsAt", "DOWNTIME_TIME_WITHOUT_OFFSET"
+    )
 
 
 def _cases(target: SiteFixture) -> list[tuple[dict[str, Any], str, str]]:
@@ -118,22 +119,22 @@ def _cases(target: SiteFixture) -> list[tuple[dict[str, Any], str, str]]:
         (
             declare_input(target, start=H, end=2 * H, services=[]),
             "input.serviceIds",
-            rules.RULE_SERVICES_REQUIRED,
+            "DOWNTIME_SERVICES_REQUIRED",
         ),
         (
             declare_input(target, start=H, end=2 * H, services=[services[0], other]),
             "input.serviceIds",
-            rules.RULE_ONE_SITE,
+            "DOWNTIME_SERVICES_OF_ONE_SITE",
         ),
         (
             declare_input(target, start=H, end=2 * H, services=[services[0], services[0]]),
             "input.serviceIds",
-            rules.RULE_EACH_ONCE,
+            "DOWNTIME_IDS_REPEATED",
         ),
         (
             declare_input(target, start=H, end=2 * H, services=[global_id("Service", 10**8)]),
             "input.serviceIds",
-            "ids of existing services",
+            "DOWNTIME_SERVICE_UNKNOWN",
         ),
         (
             declare_input(target, start=H, end=2 * H, services=[global_id("Site", 1)]),
@@ -143,34 +144,34 @@ def _cases(target: SiteFixture) -> list[tuple[dict[str, Any], str, str]]:
         (
             declare_input(target, start=H, end=2 * H, endpoints=[foreign_endpoint]),
             "input.endpointIds",
-            rules.RULE_ENDPOINTS_OF_SERVICES,
+            "DOWNTIME_ENDPOINTS_OF_CHOSEN_SERVICES",
         ),
         (
             declare_input(target, start=H, end=2 * H, endpoints=[global_id("Endpoint", 10**8)]),
             "input.endpointIds",
-            "ids of existing endpoints",
+            "DOWNTIME_ENDPOINT_UNKNOWN",
         ),
-        (declare_input(target, start=2 * H, end=H), "input.endsAt", rules.RULE_START_BEFORE_END),
-        (declare_input(target, start=H, end=H), "input.endsAt", rules.RULE_START_BEFORE_END),
+        (declare_input(target, start=2 * H, end=H), "input.endsAt", "DOWNTIME_END_NOT_AFTER_START"),
+        (declare_input(target, start=H, end=H), "input.endsAt", "DOWNTIME_END_NOT_AFTER_START"),
         (
             declare_input(target, start=H, end=2 * H, description="   "),
             "input.description",
-            rules.RULE_DESCRIPTION_REQUIRED,
+            "DOWNTIME_DESCRIPTION_EMPTY",
         ),
         (
             declare_input(target, start=H, end=2 * H, description="x" * 4001),
             "input.description",
-            rules.RULE_DESCRIPTION_LENGTH,
+            "DOWNTIME_DESCRIPTION_TOO_LONG",
         ),
         (
             declare_input(target, start=H, end=2 * H, description="reboot; then <b>"),
             "input.description",
-            rules.RULE_DESCRIPTION_CHARS,
+            "DOWNTIME_DESCRIPTION_FORBIDDEN_CHARACTERS",
         ),
         (
             declare_input(target, start=H, end=2 * H, description='the "big" one'),
             "input.description",
-            rules.RULE_DESCRIPTION_CHARS,
+            "DOWNTIME_DESCRIPTION_FORBIDDEN_CHARACTERS",
         ),
         # what XML forbids would make the public RSS feed unreadable (issue 10)
         *(
@@ -239,5 +240,5 @@ def test_multi_site_declaration_is_all_or_nothing(
         MULTI,
         {"i": declare_input(target, start=-49 * H, end=3 * H)},
         "input.startsAt",
-        rules.RULE_PAST_START,
+        "DOWNTIME_START_TOO_FAR_IN_PAST",
     )

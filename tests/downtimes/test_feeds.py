@@ -19,6 +19,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
+from domains.common.errors import CommonRule, RuleCode
 from domains.common.graphql import to_global_id
 from domains.common.identity import PLATFORM
 from domains.common.time import utcnow
@@ -30,6 +31,7 @@ from domains.downtimes.service import (
     update_downtime,
 )
 from domains.identity.service import tokens
+from gateway.feeds import FeedRule
 from tests.conftest import AppFactory, Callers, StatementCounter
 from tests.identity.helpers import grant
 
@@ -574,36 +576,38 @@ def test_bad_and_revoked_tokens_are_401(http: TestClient, world: World, session:
 
 
 @pytest.mark.parametrize(
-    ("params", "parameter"),
+    ("params", "parameter", "rule"),
     [
-        ({"severity": "DOWN"}, "severity"),
-        ({"ongoing": "yes please"}, "ongoing"),
-        ({"ongoing": ["true", "false"]}, "ongoing"),
-        ({"mine": "1"}, "mine"),
-        ({"from": "2026-12-01T10:00:00"}, "from"),
-        ({"from": "yesterday"}, "from"),
-        ({"to": "2026-13-01"}, "to"),
-        ({"from": "2026-12-02", "to": "2026-11-01"}, "to"),
-        ({"limit": "0"}, "limit"),
-        ({"limit": "1001"}, "limit"),
-        ({"limit": "ten"}, "limit"),
-        ({"site": ""}, "site"),
-        ({"ngi": " , "}, "ngi"),
-        ({"sites": "FZK-LCG2"}, "sites"),
-        ({"token": "a", "key": "b"}, "token"),
-        ({"site": "FZK\x00"}, "site"),  # %00: NUL, which PostgreSQL cannot store
+        ({"severity": "DOWN"}, "severity", FeedRule.FEED_SEVERITY_UNKNOWN),
+        ({"ongoing": "yes please"}, "ongoing", FeedRule.FEED_BOOLEAN_INVALID),
+        ({"ongoing": ["true", "false"]}, "ongoing", FeedRule.FEED_PARAMETER_REPEATED),
+        ({"mine": "1"}, "mine", FeedRule.FEED_BOOLEAN_INVALID),
+        ({"from": "2026-12-01T10:00:00"}, "from", FeedRule.FEED_TIME_INVALID),
+        ({"from": "yesterday"}, "from", FeedRule.FEED_TIME_INVALID),
+        ({"to": "2026-13-01"}, "to", FeedRule.FEED_TIME_INVALID),
+        ({"from": "2026-12-02", "to": "2026-11-01"}, "to", FeedRule.FEED_WINDOW_REVERSED),
+        ({"limit": "0"}, "limit", FeedRule.FEED_LIMIT_OUT_OF_RANGE),
+        ({"limit": "1001"}, "limit", FeedRule.FEED_LIMIT_OUT_OF_RANGE),
+        ({"limit": "ten"}, "limit", FeedRule.FEED_LIMIT_OUT_OF_RANGE),
+        ({"site": ""}, "site", FeedRule.FEED_VALUE_EMPTY),
+        ({"ngi": " , "}, "ngi", FeedRule.FEED_VALUE_EMPTY),
+        ({"sites": "FZK-LCG2"}, "sites", FeedRule.FEED_PARAMETER_UNKNOWN),
+        ({"token": "a", "key": "b"}, "token", FeedRule.FEED_CREDENTIAL_REPEATED),
+        # %00: NUL, which PostgreSQL cannot store
+        ({"site": "FZK\x00"}, "site", CommonRule.TEXT_NOT_STORABLE),
     ],
 )
 def test_bad_parameters_are_400_naming_them(
-    http: TestClient, params: dict[str, Any], parameter: str
+    http: TestClient, params: dict[str, Any], parameter: str, rule: RuleCode
 ) -> None:
+    """The body's `rule` is the code; the message says the rule in words."""
     response = http.get("/feeds/downtimes.json", params=params)
     assert response.status_code == 400, response.text
     error = response.json()["error"]
     assert error["code"] == "BAD_USER_INPUT"
     assert error["parameter"] == parameter
-    assert error["rule"]
-    assert error["message"] == f"{parameter}: {error['rule']}"
+    assert error["rule"] == rule.code
+    assert error["message"] == f"{parameter}: {rule.text}"
     assert set(error) == {"code", "message", "parameter", "rule"}
 
 

@@ -12,6 +12,7 @@ from domains.common.errors import Invalid
 from domains.common.scopes import ScopeDefaults, ScopeSelection
 from domains.downtimes import rules
 from domains.downtimes.models import Classification, Severity
+from domains.downtimes.rules import DowntimeRule
 from domains.downtimes.service.tables import T_DOWNTIME, T_DT_SERVICE, VO_PROPERTY
 from domains.topology import service as topology
 from domains.topology.filters import PropertyExpr
@@ -164,7 +165,7 @@ def downtime_conditions(
         and filter.window_end is not None
         and filter.window_end < filter.window_start
     ):
-        raise Invalid("filter.windowEnd", "must not be before windowStart")
+        raise Invalid("filter.windowEnd", DowntimeRule.DOWNTIME_FILTER_WINDOW_REVERSED)
     d = T_DOWNTIME.c
     conditions: list[ColumnElement[bool]] = [
         topology.in_clause(d.id, filter.ids),

@@ -16,6 +16,7 @@ from domains.common.identity import Principal
 from domains.common.query import Record
 from domains.downtimes import rules
 from domains.downtimes.models import Severity
+from domains.downtimes.rules import DowntimeRule
 from domains.downtimes.service.tables import IDS, T_DOWNTIME, T_DT_ENDPOINT, T_DT_SERVICE
 from domains.topology import service as topology
 from domains.topology.service import T_ENDPOINT
@@ -106,7 +107,7 @@ def endpoint_downtime_intervals(
     rules.check_aware("start", start)
     rules.check_aware("end", end)
     if end < start:
-        raise Invalid("end", "must not be before start")
+        raise Invalid("end", DowntimeRule.DOWNTIME_INTERVAL_REVERSED)
     d, ds, e, de = T_DOWNTIME.c, T_DT_SERVICE.c, T_ENDPOINT.c, T_DT_ENDPOINT.c
     ends = _effective_end()
     stmt = (

@@ -25,6 +25,7 @@ from domains.common.outbox import emit
 from domains.common.time import utcnow
 from domains.downtimes import rules
 from domains.downtimes.models import Downtime, Severity
+from domains.downtimes.rules import DowntimeRule
 from domains.downtimes.service.snapshots import (
     linked_endpoint_ids,
     linked_service_ids,
@@ -70,7 +71,7 @@ class _Target:
 
 def _unique(ids: Sequence[int], field: str) -> tuple[int, ...]:
     if len(set(ids)) != len(ids):
-        raise Invalid(field, rules.RULE_EACH_ONCE)
+        raise Invalid(field, DowntimeRule.DOWNTIME_IDS_REPEATED)
     return tuple(ids)
 
 
@@ -83,7 +84,9 @@ def _sites_of_services(session: Session, service_ids: Sequence[int], field: str)
     )
     missing = [i for i in service_ids if i not in found]
     if missing:
-        raise Invalid(field, "ids of existing services", f"{field}: no service {missing[0]}")
+        raise Invalid(
+            field, DowntimeRule.DOWNTIME_SERVICE_UNKNOWN, f"{field}: no service {missing[0]}"
+        )
     return {int(k): int(v) for k, v in found.items()}
 
 
@@ -104,9 +107,13 @@ def _endpoint_services(
     for endpoint_id in endpoint_ids:
         owner = owners.get(endpoint_id)
         if owner is None:
-            raise Invalid(field, "ids of existing endpoints", f"{field}: no endpoint {endpoint_id}")
+            raise Invalid(
+                field,
+                DowntimeRule.DOWNTIME_ENDPOINT_UNKNOWN,
+                f"{field}: no endpoint {endpoint_id}",
+            )
         if owner not in chosen:
-            raise Invalid(field, rules.RULE_ENDPOINTS_OF_SERVICES)
+            raise Invalid(field, DowntimeRule.DOWNTIME_ENDPOINTS_OF_CHOSEN_SERVICES)
         out[int(owner)].add(endpoint_id)
     return {k: frozenset(v) for k, v in out.items()}
 
@@ -117,7 +124,7 @@ def _targets(
     """Validate the affected services and endpoints; one target per site, by site id."""
     services_field, endpoints_field = f"{prefix}.serviceIds", f"{prefix}.endpointIds"
     if not service_ids:
-        raise Invalid(services_field, rules.RULE_SERVICES_REQUIRED)
+        raise Invalid(services_field, DowntimeRule.DOWNTIME_SERVICES_REQUIRED)
     services = _unique(service_ids, services_field)
     endpoints = _unique(endpoint_ids, endpoints_field)
     sites = _sites_of_services(session, services, services_field)
@@ -145,7 +152,7 @@ def _target(
     """The affected services and endpoints of ONE downtime: all of one site."""
     targets = _targets(session, service_ids, endpoint_ids, prefix=prefix)
     if len(targets) != 1:
-        raise Invalid(f"{prefix}.serviceIds", rules.RULE_ONE_SITE)
+        raise Invalid(f"{prefix}.serviceIds", DowntimeRule.DOWNTIME_SERVICES_OF_ONE_SITE)
     return targets[0]
 
 
@@ -360,7 +367,7 @@ def update_downtime(
             prefix="input",
         )
         if target.site_id != downtime.site_id:
-            raise Invalid("input.serviceIds", rules.RULE_ONE_SITE)
+            raise Invalid("input.serviceIds", DowntimeRule.DOWNTIME_SERVICES_OF_ONE_SITE)
         _write_links(session, downtime_id, target)
     if severity is not None:
         downtime.severity = severity
@@ -436,7 +443,7 @@ def end_downtime_services(
     rules.check_ongoing(downtime.starts_at, downtime.ends_at, now, field="id")
     field_ = "serviceIds"
     if not service_ids:
-        raise Invalid(field_, rules.RULE_SERVICES_REQUIRED)
+        raise Invalid(field_, DowntimeRule.DOWNTIME_SERVICES_REQUIRED)
     wanted = _unique(service_ids, field_)
     links = {
         row.service_id: row.ended_at
@@ -447,7 +454,7 @@ def end_downtime_services(
         )
     }
     if any(s not in links for s in wanted):
-        raise Invalid(field_, rules.RULE_SERVICES_OF_DOWNTIME)
+        raise Invalid(field_, DowntimeRule.DOWNTIME_SERVICE_NOT_AFFECTED)
     end = min(downtime.ends_at, now + rules.END_NOW_DELAY)
     session.execute(
         update(T_DT_SERVICE)
