@@ -124,14 +124,7 @@ class Rendering(Protocol):
         ...
 
 
-class DeliveryRow(Protocol):
-    """A row of the user's delivery model, as `recent` groups them."""
-
-    @property
-    def subscription_id(self) -> int: ...
-
-
-N = TypeVar("N", bound=DeliveryRow)
+N = TypeVar("N")  # the user's delivery model
 
 
 class Channels(Generic[N]):
@@ -410,14 +403,14 @@ class Channels(Generic[N]):
             )
         newest = ranked.subquery()
         rows = session.execute(
-            select(self.model)
+            select(self.model, n.subscription_id)
             .join(newest, newest.c.id == n.id)
             .where(newest.c.rank <= limit)
             .order_by(n.subscription_id, n.id.desc())
-        ).scalars()
+        )
         out: dict[int, list[N]] = {}
-        for row in rows:
-            out.setdefault(row.subscription_id, []).append(row)
+        for row, subscription_id in rows:
+            out.setdefault(subscription_id, []).append(row)
         return out
 
     def prune(self, factory: sessionmaker[Session]) -> int:
