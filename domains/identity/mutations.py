@@ -12,7 +12,7 @@ from domains.common.graphql import (
     id_of_type,
 )
 from domains.identity.service import tokens
-from domains.identity.types import ApiTokenNode, CreatedApiToken
+from domains.identity.types import ApiTokenNode
 
 
 @strawberry.input
@@ -22,6 +22,12 @@ class CreateApiTokenInput:
     user_subject: str | None = strawberry.field(
         default=None, description="Administrators only: create the token for this user."
     )
+
+
+@strawberry.type(description="A new API token and its secret, which is never shown again.")
+class CreateApiTokenPayload:
+    api_token: ApiTokenNode
+    secret: str
 
 
 @strawberry.input
@@ -42,7 +48,7 @@ def _token_id(global_id: str) -> int:
 class IdentityMutation:
     @strawberry.mutation(description="Create an API token acting as you (or, for admins, a user).")
     @requires(Caller.SIGNED_IN)
-    def create_api_token(self, info: Info, input: CreateApiTokenInput) -> CreatedApiToken:
+    def create_api_token(self, info: Info, input: CreateApiTokenInput) -> CreateApiTokenPayload:
         ctx = info.context
         token, secret = tokens.create_api_token(
             ctx.session,
@@ -51,7 +57,7 @@ class IdentityMutation:
             expires_at=input.expires_at,
             user_subject=input.user_subject,
         )
-        return CreatedApiToken(token=ApiTokenNode.from_row(token), secret=secret)
+        return CreateApiTokenPayload(api_token=ApiTokenNode.from_row(token), secret=secret)
 
     @strawberry.mutation(description="Revoke one of your API tokens; it stops working at once.")
     @requires(Caller.SIGNED_IN)

@@ -65,12 +65,6 @@ class ApiTokenNode(Node):
         )
 
 
-@strawberry.type(description="A new API token and its secret, which is never shown again.")
-class CreatedApiToken:
-    token: ApiTokenNode
-    secret: str
-
-
 @node_type("ApiToken")
 def _resolve_api_token(info: Info, pk: int) -> ApiTokenNode | None:
     ctx = info.context

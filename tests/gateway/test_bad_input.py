@@ -115,7 +115,7 @@ def test_node_id_beyond_any_key_is_bad_user_input(
     [
         ("query($id: ID!) { service(id: $id) { id } }", "Service", "id"),
         ("query($id: ID!) { downtime(id: $id) { id } }", "Downtime", "id"),
-        ("mutation($id: ID!) { updateSite(input: {id: $id}) { id } }", "Site", "input.id"),
+        ("mutation($id: ID!) { updateSite(input: {id: $id}) { site { id } } }", "Site", "input.id"),
         ("mutation($id: ID!) { deleteDowntime(id: $id) { id } }", "Downtime", "id"),
     ],
 )

@@ -164,7 +164,7 @@ def test_a_mutation_stopped_by_the_timeout_keeps_nothing(
 
     monkeypatch.setattr(writes, "set_property", slow_set_property)
     body = admin.post(
-        "mutation($i: PropertyInput!) { setProperty(input: $i) { key value } }",
+        "mutation($i: SetPropertyInput!) { setProperty(input: $i) { property { key value } } }",
         {"i": {"entityId": to_global_id("Site", site_id), "key": "bounds", "value": "x"}},
     )
     assert body["data"] is None
@@ -196,7 +196,7 @@ def test_a_response_over_the_cap_is_refused_and_keeps_nothing(
     site_id = session.execute(text("SELECT id FROM site ORDER BY id LIMIT 1")).scalar_one()
     before = snapshot(session)
     body = admin.post(
-        "mutation($i: PropertyInput!) { setProperty(input: $i) { key value } }",
+        "mutation($i: SetPropertyInput!) { setProperty(input: $i) { property { key value } } }",
         {"i": {"entityId": to_global_id("Site", site_id), "key": "k", "value": "v" * 250}},
     )
     assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"

@@ -19,7 +19,7 @@ from tests.identity.helpers import snapshot
 
 CREATE = """
 mutation($input: CreateApiTokenInput!) {
-  createApiToken(input: $input) { secret token { id name prefix revokedAt expiresAt } }
+  createApiToken(input: $input) { secret apiToken { id name prefix revokedAt expiresAt } }
 }"""
 REVOKE = (
     "mutation($id: ID!) { revokeApiToken(input: {tokenId: $id}) { apiToken { id revokedAt } } }"
@@ -36,7 +36,7 @@ def test_a_user_creates_a_token_that_acts_as_them(callers: Callers, session: Ses
     created = alice.data(CREATE, {"input": {"name": "nagios publisher"}})["createApiToken"]
     secret = created["secret"]
     assert len(secret) == 40
-    assert created["token"]["prefix"] == secret[:8]
+    assert created["apiToken"]["prefix"] == secret[:8]
     # only the hash is stored
     stored = [t.token_hash for t in session.execute(select(ApiToken)).scalars()]
     assert secret not in stored
@@ -51,7 +51,7 @@ def test_a_user_creates_a_token_that_acts_as_them(callers: Callers, session: Ses
 def test_revoked_token_is_refused_at_once(callers: Callers) -> None:
     alice = callers.as_user("alice@egi.eu")
     created = alice.data(CREATE, {"input": {"name": "cron"}})["createApiToken"]
-    revoked = alice.data(REVOKE, {"id": created["token"]["id"]})["revokeApiToken"]["apiToken"]
+    revoked = alice.data(REVOKE, {"id": created["apiToken"]["id"]})["revokeApiToken"]["apiToken"]
     assert revoked["revokedAt"] is not None
     error = with_key(callers, created["secret"]).error(MINE)
     assert error["extensions"]["code"] == "UNAUTHENTICATED"
@@ -69,7 +69,7 @@ def test_someone_elses_token_cannot_be_revoked(callers: Callers, session: Sessio
     alice = callers.as_user("alice@egi.eu")
     created = alice.data(CREATE, {"input": {"name": "mine"}})["createApiToken"]
     before = snapshot(session)
-    error = callers.as_user("bob@egi.eu").error(REVOKE, {"id": created["token"]["id"]})
+    error = callers.as_user("bob@egi.eu").error(REVOKE, {"id": created["apiToken"]["id"]})
     assert error["extensions"]["code"] == "NOT_FOUND"
     after = snapshot(session)
     after.pop("user_account")  # bob was seen for the first time

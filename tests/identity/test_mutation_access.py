@@ -86,7 +86,7 @@ CASES: list[Case] = [
     Case(
         "createSite",
         lambda t: (
-            "mutation($i: CreateSiteInput!) { createSite(input: $i) { id } }",
+            "mutation($i: CreateSiteInput!) { createSite(input: $i) { site { id } } }",
             {"i": {"ngi": t.ngi, "shortName": "BRAND-NEW-SITE", "countryCode": "DE"}},
         ),
         lambda t: RoleGrant("NGI Operations Manager", "ngi", t.ngi),
@@ -95,7 +95,7 @@ CASES: list[Case] = [
     Case(
         "updateSite",
         lambda t: (
-            "mutation($i: UpdateSiteInput!) { updateSite(input: $i) { id } }",
+            "mutation($i: UpdateSiteInput!) { updateSite(input: $i) { site { id } } }",
             {"i": {"id": global_id("Site", t.site_id), "description": "Renewed racks"}},
         ),
         site_admin_role,
@@ -105,7 +105,7 @@ CASES: list[Case] = [
         "changeCertificationStatus",
         lambda t: (
             "mutation($i: ChangeCertificationStatusInput!) "
-            "{ changeCertificationStatus(input: $i) { id } }",
+            "{ changeCertificationStatus(input: $i) { site { id } } }",
             {
                 "i": {
                     "siteId": global_id("Site", t.site_id),
@@ -120,7 +120,7 @@ CASES: list[Case] = [
     Case(
         "createService",
         lambda t: (
-            "mutation($i: CreateServiceInput!) { createService(input: $i) { id } }",
+            "mutation($i: CreateServiceInput!) { createService(input: $i) { service { id } } }",
             {
                 "i": {
                     "siteId": global_id("Site", t.site_id),
@@ -135,7 +135,7 @@ CASES: list[Case] = [
     Case(
         "updateService",
         lambda t: (
-            "mutation($i: UpdateServiceInput!) { updateService(input: $i) { id } }",
+            "mutation($i: UpdateServiceInput!) { updateService(input: $i) { service { id } } }",
             {"i": {"id": global_id("Service", t.service_id), "url": "https://x.example.org"}},
         ),
         site_admin_role,
@@ -153,7 +153,7 @@ CASES: list[Case] = [
     Case(
         "addEndpoint",
         lambda t: (
-            "mutation($i: AddEndpointInput!) { addEndpoint(input: $i) { id } }",
+            "mutation($i: AddEndpointInput!) { addEndpoint(input: $i) { endpoint { id } } }",
             {"i": {"serviceId": global_id("Service", t.service_id), "name": "extra"}},
         ),
         site_admin_role,
@@ -162,7 +162,7 @@ CASES: list[Case] = [
     Case(
         "updateEndpoint",
         lambda t: (
-            "mutation($i: UpdateEndpointInput!) { updateEndpoint(input: $i) { id } }",
+            "mutation($i: UpdateEndpointInput!) { updateEndpoint(input: $i) { endpoint { id } } }",
             {"i": {"id": global_id("Endpoint", t.endpoint_id), "url": "https://e.example.org"}},
         ),
         site_admin_role,
@@ -180,7 +180,7 @@ CASES: list[Case] = [
     Case(
         "setProperty",
         lambda t: (
-            "mutation($i: PropertyInput!) { setProperty(input: $i) { key } }",
+            "mutation($i: SetPropertyInput!) { setProperty(input: $i) { property { key } } }",
             {"i": {"entityId": global_id("Site", t.site_id), "key": "new_key", "value": "v"}},
         ),
         site_admin_role,
@@ -189,7 +189,7 @@ CASES: list[Case] = [
     Case(
         "removeProperty",
         lambda t: (
-            "mutation($i: PropertyInput!) { removeProperty(input: $i) { removed } }",
+            "mutation($i: RemovePropertyInput!) { removeProperty(input: $i) { removed } }",
             {"i": {"entityId": global_id("Site", t.site_id), "key": t.property_key}},
         ),
         site_admin_role,
@@ -198,7 +198,7 @@ CASES: list[Case] = [
     Case(
         "tagScopes",
         lambda t: (
-            "mutation($i: ScopesInput!) { tagScopes(input: $i) { scopes { name } } }",
+            "mutation($i: TagScopesInput!) { tagScopes(input: $i) { scopes { name } } }",
             {"i": {"entityId": global_id("Site", t.site_id), "scopes": [t.open_scope]}},
         ),
         site_admin_role,
@@ -207,7 +207,7 @@ CASES: list[Case] = [
     Case(
         "untagScopes",
         lambda t: (
-            "mutation($i: ScopesInput!) { untagScopes(input: $i) { scopes { name } } }",
+            "mutation($i: UntagScopesInput!) { untagScopes(input: $i) { scopes { name } } }",
             {"i": {"entityId": global_id("Site", t.site_id), "scopes": ["wlcg", "FedCloud"]}},
         ),
         site_admin_role,

@@ -52,10 +52,10 @@ def test_admin_entitlement_makes_a_platform_admin(callers: Callers, session: Ses
     assert admin.data(VIEWER)["viewer"]["isAdmin"] is True
     site_id = session.execute(text("SELECT id FROM site ORDER BY id LIMIT 1")).scalar_one()
     changed = admin.data(
-        "mutation($i: UpdateSiteInput!) { updateSite(input: $i) { description } }",
+        "mutation($i: UpdateSiteInput!) { updateSite(input: $i) { site { description } } }",
         {"i": {"id": global_id("Site", site_id), "description": "Changed by an admin"}},
     )
-    assert changed["updateSite"]["description"] == "Changed by an admin"
+    assert changed["updateSite"]["site"]["description"] == "Changed by an admin"
 
 
 def test_a_user_is_created_once_and_kept(callers: Callers, session: Session) -> None:
@@ -120,7 +120,7 @@ def test_changes_record_before_and_after(callers: Callers, session: Session) -> 
         text("SELECT description FROM site WHERE id = :i"), {"i": site_id}
     ).scalar_one()
     manager.data(
-        "mutation($i: UpdateSiteInput!) { updateSite(input: $i) { id } }",
+        "mutation($i: UpdateSiteInput!) { updateSite(input: $i) { site { id } } }",
         {
             "i": {
                 "id": global_id("Site", site_id),
@@ -131,7 +131,7 @@ def test_changes_record_before_and_after(callers: Callers, session: Session) -> 
     )
     manager.data(
         "mutation($i: ChangeCertificationStatusInput!) "
-        "{ changeCertificationStatus(input: $i) { id } }",
+        "{ changeCertificationStatus(input: $i) { site { id } } }",
         {
             "i": {
                 "siteId": global_id("Site", site_id),

@@ -250,7 +250,9 @@ def test_ams_and_feeds_are_bounded_too(world: World) -> None:
 
 def test_a_response_over_the_cap_is_refused_and_keeps_nothing(world: World) -> None:
     site_id = to_global_id("Site", world.count("SELECT min(id) FROM site"))
-    set_property = "mutation($i: PropertyInput!) { setProperty(input: $i) { key value } }"
+    set_property = (
+        "mutation($i: SetPropertyInput!) { setProperty(input: $i) { property { key value } } }"
+    )
     base = world.server(**SMALL)
     assert "errors" not in post(base, "{ sites(first: 1) { nodes { shortName } } }")
     body = post(base, "{ sites(first: 100) { nodes { shortName description } } }")

@@ -180,7 +180,7 @@ def _close_code(socket: ClientConnection) -> int | None:
 def test_a_stream_ends_when_its_api_token_is_revoked(server: Server) -> None:
     owner = server.bearer("token.owner@egi.eu")
     created = server.graphql(
-        'mutation { createApiToken(input: {name: "stream"}) { token { id } secret } }',
+        'mutation { createApiToken(input: {name: "stream"}) { apiToken { id } secret } }',
         authorization=owner,
     )["createApiToken"]
     with server.socket() as socket:
@@ -188,7 +188,7 @@ def test_a_stream_ends_when_its_api_token_is_revoked(server: Server) -> None:
         server.graphql(
             "mutation($id: ID!) "
             "{ revokeApiToken(input: {tokenId: $id}) { apiToken { revokedAt } } }",
-            {"id": created["token"]["id"]},
+            {"id": created["apiToken"]["id"]},
             authorization=owner,
         )
         assert _close_code(socket) == 4401

@@ -12,16 +12,17 @@ from sqlalchemy.orm import Session
 from tests.conftest import Callers, GraphQLClient
 from tests.identity.helpers import global_id, grant, snapshot
 
-UPDATE_SITE = "mutation($i: UpdateSiteInput!) { updateSite(input: $i) { id } }"
+UPDATE_SITE = "mutation($i: UpdateSiteInput!) { updateSite(input: $i) { site { id } } }"
 STATUS = (
-    "mutation($i: ChangeCertificationStatusInput!) { changeCertificationStatus(input: $i) { id } }"
+    "mutation($i: ChangeCertificationStatusInput!) "
+    "{ changeCertificationStatus(input: $i) { site { id } } }"
 )
-CREATE_SERVICE = "mutation($i: CreateServiceInput!) { createService(input: $i) { id } }"
-UPDATE_SERVICE = "mutation($i: UpdateServiceInput!) { updateService(input: $i) { id } }"
-ADD_ENDPOINT = "mutation($i: AddEndpointInput!) { addEndpoint(input: $i) { id } }"
-SET_PROPERTY = "mutation($i: PropertyInput!) { setProperty(input: $i) { key } }"
-TAG = "mutation($i: ScopesInput!) { tagScopes(input: $i) { scopes { name } } }"
-UNTAG = "mutation($i: ScopesInput!) { untagScopes(input: $i) { scopes { name } } }"
+CREATE_SERVICE = "mutation($i: CreateServiceInput!) { createService(input: $i) { service { id } } }"
+UPDATE_SERVICE = "mutation($i: UpdateServiceInput!) { updateService(input: $i) { service { id } } }"
+ADD_ENDPOINT = "mutation($i: AddEndpointInput!) { addEndpoint(input: $i) { endpoint { id } } }"
+SET_PROPERTY = "mutation($i: SetPropertyInput!) { setProperty(input: $i) { property { key } } }"
+TAG = "mutation($i: TagScopesInput!) { tagScopes(input: $i) { scopes { name } } }"
+UNTAG = "mutation($i: UntagScopesInput!) { untagScopes(input: $i) { scopes { name } } }"
 
 
 def site_with(session: Session, status: str) -> tuple[int, str, str]:
@@ -90,7 +91,7 @@ def test_allowed_transition_and_reason_rules(manager: GraphQLClient, session: Se
         manager, session, STATUS, {"i": {**variables["i"], "reason": "x" * 301}}, "reason", "300"
     )
     done = manager.data(STATUS, {"i": {**variables["i"], "reason": "Passed the checks"}})
-    assert done["changeCertificationStatus"]["id"] == global_id("Site", site_id)
+    assert done["changeCertificationStatus"]["site"]["id"] == global_id("Site", site_id)
 
 
 @pytest.mark.parametrize(
