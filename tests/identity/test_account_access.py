@@ -39,7 +39,7 @@ def world(callers: Callers, session: Session) -> World:
     grant(session, "holder@egi.eu", "Site Administrator", "site", site)
     grant(session, "manager@egi.eu", "Site Operations Manager", "site", other)
     request = callers.as_user("newcomer@egi.eu").data(
-        "mutation($i: RequestRoleInput!) { requestRole(input: $i) { id } }",
+        "mutation($i: RequestRoleInput!) { requestRole(input: $i) { role { id } } }",
         {"i": {"roleType": "Site Administrator", "entityId": global_id("Site", site_id)}},
     )
     granted = session.execute(
@@ -53,7 +53,7 @@ def world(callers: Callers, session: Session) -> World:
         site_id,
         other,
         global_id("ApiToken", token.id),
-        request["requestRole"]["id"],
+        request["requestRole"]["role"]["id"],
         global_id("Role", granted),
     )
 
@@ -69,7 +69,9 @@ CASES: dict[str, Case] = {
         lambda w: {"input": {"name": "theirs", "userSubject": "owner@egi.eu"}},
         "stranger@egi.eu",  # only administrators create tokens for others
     ),
-    "revokeApiToken": Case(lambda w: {"tokenId": w.token_id}, "stranger@egi.eu", "NOT_FOUND"),
+    "revokeApiToken": Case(
+        lambda w: {"input": {"tokenId": w.token_id}}, "stranger@egi.eu", "NOT_FOUND"
+    ),
     # any signed-in caller may ask for a role: the request waits for a decision
     "requestRole": Case(
         lambda w: {
@@ -77,9 +79,13 @@ CASES: dict[str, Case] = {
         },
         None,
     ),
-    "grantRole": Case(lambda w: {"roleId": w.role_id}, "manager@egi.eu"),  # a sideways manager
-    "rejectRole": Case(lambda w: {"roleId": w.role_id}, "holder@egi.eu"),  # admins do not decide
-    "revokeRole": Case(lambda w: {"roleId": w.granted_id}, "manager@egi.eu"),
+    "grantRole": Case(
+        lambda w: {"input": {"roleId": w.role_id}}, "manager@egi.eu"
+    ),  # a sideways manager
+    "rejectRole": Case(
+        lambda w: {"input": {"roleId": w.role_id}}, "holder@egi.eu"
+    ),  # admins do not decide
+    "revokeRole": Case(lambda w: {"input": {"roleId": w.granted_id}}, "manager@egi.eu"),
 }
 MUTATIONS = frozenset(CASES)
 
