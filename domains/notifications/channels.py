@@ -51,6 +51,7 @@ from domains.notifications.models import (
     Channel,
     NotificationStatus,
 )
+from domains.notifications.rules import HISTORY_MAX, NotificationRule
 
 log = logging.getLogger("opsgraph.notifications")
 
@@ -388,8 +389,8 @@ class Channels(Generic[N]):
         own, or any for an administrator; others' are left out), newest first. One
         statement."""
         identity.require_authenticated(principal)
-        if not 1 <= limit <= 100:
-            raise Invalid("first", "between 1 and 100")
+        if not 1 <= limit <= HISTORY_MAX:
+            raise Invalid("first", NotificationRule.NOTIFICATION_HISTORY_SIZE_OUT_OF_RANGE)
         n, s = self.notifications.c, self.subscriptions.c
         ranked = select(
             n.id,

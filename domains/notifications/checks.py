@@ -19,6 +19,7 @@ from domains.common.models import pk
 from domains.identity.models import User
 from domains.messaging import service as messaging
 from domains.notifications.models import WEBHOOK_URL_MAX
+from domains.notifications.rules import NotificationRule
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,19 +44,20 @@ def check_webhook(url: str | None, *, egress: EgressPolicy) -> str | None:
         return None
     url = url.strip()
     if len(url) > WEBHOOK_URL_MAX:
-        raise Invalid("input.webhookUrl", f"at most {WEBHOOK_URL_MAX} characters")
+        raise Invalid("input.webhookUrl", NotificationRule.NOTIFICATION_WEBHOOK_URL_TOO_LONG)
     parts = urlsplit(url)
     try:
         host = parts.hostname or ""
     except ValueError:
         host = ""
     if egress.scheme_refusal(parts.scheme, host) is not None:
-        raise Invalid("input.webhookUrl", "an https:// URL with a host")
+        raise Invalid("input.webhookUrl", NotificationRule.NOTIFICATION_WEBHOOK_URL_NOT_HTTPS)
     try:
         egress.check_url(url)
     except EgressRefused as exc:
+        rule = NotificationRule.NOTIFICATION_WEBHOOK_DESTINATION_REFUSED
         raise Invalid(
-            "input.webhookUrl", f"a destination the egress policy allows: {exc.reason}"
+            "input.webhookUrl", rule, f"input.webhookUrl: {rule.text}: {exc.reason}"
         ) from exc
     return url
 
@@ -67,7 +69,9 @@ def check_topic(session: Session, owner: Principal, topic: TopicRef) -> None:
         messaging.get_topic(session, owner, project=topic.project, topic=topic.topic)
     except DomainError as exc:  # no such project or topic, or not allowed to publish
         raise Invalid(
-            "input.topic", "a topic the subscriber may publish to", f"input.topic: {exc.message}"
+            "input.topic",
+            NotificationRule.NOTIFICATION_TOPIC_NOT_PUBLISHABLE,
+            f"input.topic: {exc.message}",
         ) from exc
 
 
@@ -84,9 +88,9 @@ def channel_values(
     channel, each usable by `owner`; Invalid naming the input field otherwise."""
     webhook_url = check_webhook(webhook_url, egress=egress)
     if not email and topic is None and webhook_url is None:
-        raise Invalid("input.email", "at least one channel: email, topic or webhookUrl")
+        raise Invalid("input.email", NotificationRule.NOTIFICATION_CHANNEL_REQUIRED)
     if email and not (owner.email or "").strip():
-        raise Invalid("input.email", "the user has no e-mail address")
+        raise Invalid("input.email", NotificationRule.NOTIFICATION_EMAIL_ADDRESS_MISSING)
     if topic is not None:
         check_topic(session, owner_principal(owner), topic)
     return {
