@@ -4,11 +4,11 @@ casing and number types; see the reference notes §1.2 and the library traps §2
 from __future__ import annotations
 
 import base64
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from domains.messaging.rows import (
-    AmsPage,
     MemberView,
     Offsets,
     ProfileView,
@@ -21,6 +21,17 @@ from domains.messaging.rows import (
     TopicView,
 )
 from domains.messaging.rules import PUSH_HTTP
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class AmsPage(Generic[T]):
+    """One AMS page: items, the token of the next page ("" when none) and the total."""
+
+    items: list[T]
+    next_page_token: str
+    total_size: int
 
 
 def rfc3339_seconds(moment: datetime) -> str:

@@ -207,6 +207,73 @@ class ModifyOffsetInput:
     offset: Long
 
 
+@strawberry.type
+class CreateMessagingProjectPayload:
+    project: MessagingProject
+
+
+@strawberry.type
+class AddProjectMemberPayload:
+    member: MessagingMember
+
+
+@strawberry.type
+class RemoveProjectMemberPayload:
+    project: MessagingProject
+
+
+@strawberry.type
+class CreateTopicPayload:
+    topic: Topic
+
+
+@strawberry.type
+class SetTopicAclPayload:
+    topic: Topic
+
+
+@strawberry.type
+class CreateSubscriptionPayload:
+    subscription: MessagingSubscription
+
+
+@strawberry.type
+class SetSubscriptionAclPayload:
+    subscription: MessagingSubscription
+
+
+@strawberry.type
+class PullPayload:
+    received_messages: list[ReceivedMessageType] = strawberry.field(
+        description="Up to maxMessages messages, in offset order; empty when none waits."
+    )
+
+
+@strawberry.type
+class AcknowledgePayload:
+    subscription: MessagingSubscription
+
+
+@strawberry.type
+class ModifyAckDeadlinePayload:
+    subscription: MessagingSubscription
+
+
+@strawberry.type
+class ModifyPushConfigPayload:
+    subscription: MessagingSubscription
+
+
+@strawberry.type
+class VerifyPushEndpointPayload:
+    subscription: MessagingSubscription
+
+
+@strawberry.type
+class ModifyOffsetPayload:
+    subscription: MessagingSubscription
+
+
 def _subscription(info: Info, project: str, name: str) -> MessagingSubscription:
     ctx = info.context
     view = msg.get_subscription(ctx.session, ctx.principal, project=project, subscription=name)
@@ -219,12 +286,12 @@ class MessagingMutation:
     @requires(Caller.PLATFORM_ADMIN)
     def create_messaging_project(
         self, info: Info, input: CreateMessagingProjectInput
-    ) -> MessagingProject:
+    ) -> CreateMessagingProjectPayload:
         ctx = info.context
         view = msg.create_project(
             ctx.session, ctx.principal, name=input.name, description=input.description
         )
-        return MessagingProject.from_row(view)
+        return CreateMessagingProjectPayload(project=MessagingProject.from_row(view))
 
     @strawberry.mutation(
         description="Delete a project with all its topics, messages and subscriptions; "
@@ -241,7 +308,9 @@ class MessagingMutation:
 
     @strawberry.mutation(description="Give a user roles in a project; project admins only.")
     @requires(Action.MANAGE_PROJECT, on="the project input.project")
-    def add_project_member(self, info: Info, input: AddProjectMemberInput) -> MessagingMember:
+    def add_project_member(
+        self, info: Info, input: AddProjectMemberInput
+    ) -> AddProjectMemberPayload:
         ctx = info.context
         view = msg.add_member(
             ctx.session,
@@ -250,7 +319,7 @@ class MessagingMutation:
             subject=input.subject,
             roles=[r.value for r in input.roles],
         )
-        return MessagingMember.from_row(view)
+        return AddProjectMemberPayload(member=MessagingMember.from_row(view))
 
     @strawberry.mutation(
         description="Remove a user from a project and its ACLs; project admins only."
@@ -258,19 +327,18 @@ class MessagingMutation:
     @requires(Action.MANAGE_PROJECT, on="the project input.project")
     def remove_project_member(
         self, info: Info, input: RemoveProjectMemberInput
-    ) -> MessagingProject:
+    ) -> RemoveProjectMemberPayload:
         ctx = info.context
         msg.remove_member(ctx.session, ctx.principal, project=input.project, subject=input.subject)
-        return MessagingProject.from_row(
-            msg.get_project(ctx.session, ctx.principal, project=input.project)
-        )
+        view = msg.get_project(ctx.session, ctx.principal, project=input.project)
+        return RemoveProjectMemberPayload(project=MessagingProject.from_row(view))
 
     @strawberry.mutation(description="Create a topic; project admins only.")
     @requires(Action.MANAGE_PROJECT, on="the project input.project")
-    def create_topic(self, info: Info, input: CreateTopicInput) -> Topic:
+    def create_topic(self, info: Info, input: CreateTopicInput) -> CreateTopicPayload:
         ctx = info.context
         view = msg.create_topic(ctx.session, ctx.principal, project=input.project, topic=input.name)
-        return Topic.from_row(view)
+        return CreateTopicPayload(topic=Topic.from_row(view))
 
     @strawberry.mutation(
         description="Delete a topic and its messages; its subscriptions stay, unable to pull."
@@ -286,13 +354,13 @@ class MessagingMutation:
 
     @strawberry.mutation(description="Replace a topic's ACL; project admins only.")
     @requires(Action.MANAGE_PROJECT, on="the project input.project")
-    def set_topic_acl(self, info: Info, input: SetTopicAclInput) -> Topic:
+    def set_topic_acl(self, info: Info, input: SetTopicAclInput) -> SetTopicAclPayload:
         ctx = info.context
         msg.modify_topic_acl(
             ctx.session, ctx.principal, project=input.project, topic=input.topic, users=input.users
         )
         view = msg.get_topic(ctx.session, ctx.principal, project=input.project, topic=input.topic)
-        return Topic.from_row(view)
+        return SetTopicAclPayload(topic=Topic.from_row(view))
 
     @strawberry.mutation(
         description="Publish messages to a topic; project admins and publishers in its ACL."
@@ -324,7 +392,7 @@ class MessagingMutation:
     @requires(Action.MANAGE_PROJECT, on="the project input.project")
     def create_subscription(
         self, info: Info, input: CreateSubscriptionInput
-    ) -> MessagingSubscription:
+    ) -> CreateSubscriptionPayload:
         ctx = info.context
         view = msg.create_subscription(
             ctx.session,
@@ -336,7 +404,7 @@ class MessagingMutation:
             push_config=None if input.push_config is None else input.push_config.to_ams(),
             egress=ctx.egress,
         )
-        return MessagingSubscription.from_row(view)
+        return CreateSubscriptionPayload(subscription=MessagingSubscription.from_row(view))
 
     @strawberry.mutation(description="Delete a subscription; project admins only.")
     @requires(Action.MANAGE_PROJECT, on="the project input.project")
@@ -352,7 +420,7 @@ class MessagingMutation:
     @requires(Action.MANAGE_PROJECT, on="the project input.project")
     def set_subscription_acl(
         self, info: Info, input: SetSubscriptionAclInput
-    ) -> MessagingSubscription:
+    ) -> SetSubscriptionAclPayload:
         ctx = info.context
         msg.modify_subscription_acl(
             ctx.session,
@@ -361,14 +429,16 @@ class MessagingMutation:
             subscription=input.subscription,
             users=input.users,
         )
-        return _subscription(info, input.project, input.subscription)
+        return SetSubscriptionAclPayload(
+            subscription=_subscription(info, input.project, input.subscription)
+        )
 
     @strawberry.mutation(
         description="Take up to maxMessages messages from the acknowledged offset on (what "
         "was pulled and not acknowledged comes again). Never waits."
     )
     @requires(Action.PULL, on="the subscription input.subscription of project input.project")
-    def pull(self, info: Info, input: PullInput) -> list[ReceivedMessageType]:
+    def pull(self, info: Info, input: PullInput) -> PullPayload:
         ctx = info.context
         received = msg.pull(
             ctx.session,
@@ -377,11 +447,11 @@ class MessagingMutation:
             subscription=input.subscription,
             max_messages=input.max_messages,
         )
-        return [ReceivedMessageType.from_row(m) for m in received]
+        return PullPayload(received_messages=[ReceivedMessageType.from_row(m) for m in received])
 
     @strawberry.mutation(description="Acknowledge pulled messages within the ack deadline.")
     @requires(Action.CONSUME, on="the subscription input.subscription of project input.project")
-    def acknowledge(self, info: Info, input: AcknowledgeInput) -> MessagingSubscription:
+    def acknowledge(self, info: Info, input: AcknowledgeInput) -> AcknowledgePayload:
         ctx = info.context
         msg.acknowledge(
             ctx.session,
@@ -390,13 +460,15 @@ class MessagingMutation:
             subscription=input.subscription,
             ack_ids=input.ack_ids,
         )
-        return _subscription(info, input.project, input.subscription)
+        return AcknowledgePayload(
+            subscription=_subscription(info, input.project, input.subscription)
+        )
 
     @strawberry.mutation(description="Change the ack deadline; admins and consumers in the ACL.")
     @requires(Action.CONSUME, on="the subscription input.subscription of project input.project")
     def modify_ack_deadline(
         self, info: Info, input: ModifyAckDeadlineInput
-    ) -> MessagingSubscription:
+    ) -> ModifyAckDeadlinePayload:
         ctx = info.context
         view = msg.modify_ack_deadline(
             ctx.session,
@@ -405,11 +477,13 @@ class MessagingMutation:
             subscription=input.subscription,
             ack_deadline=input.ack_deadline_seconds,
         )
-        return MessagingSubscription.from_row(view)
+        return ModifyAckDeadlinePayload(subscription=MessagingSubscription.from_row(view))
 
     @strawberry.mutation(description="Change (or remove) the push config; project admins only.")
     @requires(Action.MANAGE_PROJECT, on="the project input.project")
-    def modify_push_config(self, info: Info, input: ModifyPushConfigInput) -> MessagingSubscription:
+    def modify_push_config(
+        self, info: Info, input: ModifyPushConfigInput
+    ) -> ModifyPushConfigPayload:
         ctx = info.context
         view = msg.modify_push_config(
             ctx.session,
@@ -419,7 +493,7 @@ class MessagingMutation:
             push_config=None if input.push_config is None else input.push_config.to_ams(),
             egress=ctx.egress,
         )
-        return MessagingSubscription.from_row(view)
+        return ModifyPushConfigPayload(subscription=MessagingSubscription.from_row(view))
 
     @strawberry.mutation(
         description="Verify a push endpoint: GET {scheme}://{host}/ams_verification_hash must "
@@ -428,7 +502,7 @@ class MessagingMutation:
     @requires(Action.MANAGE_PROJECT, on="the project input.project")
     def verify_push_endpoint(
         self, info: Info, input: VerifyPushEndpointInput
-    ) -> MessagingSubscription:
+    ) -> VerifyPushEndpointPayload:
         ctx = info.context
         view = msg.verify_push_endpoint(
             ctx.session,
@@ -437,11 +511,11 @@ class MessagingMutation:
             subscription=input.subscription,
             fetch=ctx.http_get,
         )
-        return MessagingSubscription.from_row(view)
+        return VerifyPushEndpointPayload(subscription=MessagingSubscription.from_row(view))
 
     @strawberry.mutation(description="Move the offset; pending acks are dropped.")
     @requires(Action.CONSUME, on="the subscription input.subscription of project input.project")
-    def modify_offset(self, info: Info, input: ModifyOffsetInput) -> MessagingSubscription:
+    def modify_offset(self, info: Info, input: ModifyOffsetInput) -> ModifyOffsetPayload:
         ctx = info.context
         msg.modify_offset(
             ctx.session,
@@ -450,4 +524,6 @@ class MessagingMutation:
             subscription=input.subscription,
             offset=int(input.offset),
         )
-        return _subscription(info, input.project, input.subscription)
+        return ModifyOffsetPayload(
+            subscription=_subscription(info, input.project, input.subscription)
+        )

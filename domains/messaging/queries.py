@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import strawberry
 
-from domains.common.graphql import Info
+from domains.common.graphql import Connection, Info
 from domains.messaging import service as msg
-from domains.messaging.types import MessagingProject, MessagingSubscription, Topic, project_node
+from domains.messaging.types import (
+    MessagingProject,
+    MessagingSubscription,
+    Topic,
+    keyset_connection,
+    project_node,
+)
 
 
 @strawberry.type
@@ -14,9 +20,15 @@ class MessagingQuery:
     @strawberry.field(
         description="Messaging projects: all for platform admins, else the caller's own."
     )
-    def messaging_projects(self, info: Info) -> list[MessagingProject]:
+    def messaging_projects(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Connection[MessagingProject]:
         ctx = info.context
-        return [MessagingProject.from_row(v) for v in msg.list_projects(ctx.session, ctx.principal)]
+        request = ctx.page(first, after)
+        page = msg.list_projects(
+            ctx.session, ctx.principal, first=request.first, after=request.after
+        )
+        return keyset_connection(page, MessagingProject.from_row)
 
     @strawberry.field(description="A messaging project the caller belongs to.")
     def messaging_project(self, info: Info, name: str) -> MessagingProject:

@@ -126,12 +126,15 @@ class Offsets:
 
 
 @dataclass(frozen=True, slots=True)
-class AmsPage(Generic[T]):
-    """One AMS page: items, the token of the next page ("" when none) and the total."""
+class KeysetPage(Generic[T]):
+    """One page of a list in ascending id order (domains/common/pagination's keyset
+    paging): the items after a key, whether more follow, and the size of the whole list.
+    GraphQL makes a connection of it; the AMS routes translate it to AMS page tokens."""
 
     items: list[T]
-    next_page_token: str
-    total_size: int
+    has_next_page: bool
+    has_previous_page: bool
+    total_count: int
 
 
 @dataclass(frozen=True, slots=True)

@@ -54,7 +54,6 @@ class MessagingRule(RuleCode):
     MESSAGING_TIME_NOT_ZULU = "YYYY-MM-DDThh:mm:ss.sssZ"
     MESSAGING_TIME_WITHOUT_OFFSET = "a time with a UTC offset"
     MESSAGING_PAGE_TOKEN_INVALID = "a token from a previous page"  # noqa: S105 (a rule)
-    MESSAGING_PAGE_SIZE_NEGATIVE = "a non-negative integer"
     TOPIC_NAME_INVALID = "letters, digits, '_' and '-' only, at most 255"
     MESSAGE_LIST_EMPTY = "a non-empty list"
     MESSAGE_NOT_OBJECT = "an object"
@@ -542,14 +541,3 @@ def decode_page_token(token: str | None) -> int | None:
             "pageToken", MessagingRule.MESSAGING_PAGE_TOKEN_INVALID, "Invalid page token"
         )
     return key
-
-
-def check_page_size(size: int | None) -> int:
-    """0 (or absent) means everything."""
-    if size is None:
-        return 0
-    if isinstance(size, bool) or not isinstance(size, int) or size < 0:
-        raise AmsInvalid(
-            "pageSize", MessagingRule.MESSAGING_PAGE_SIZE_NEGATIVE, "Invalid page size"
-        )
-    return size

@@ -27,7 +27,6 @@ from domains.common.graphql import (
     node_type,
 )
 from domains.common.query import Record, RecordPage
-from domains.messaging import rules
 from domains.messaging import service as msg
 from domains.messaging.loaders import (
     hint_subscriptions,
@@ -40,7 +39,7 @@ from domains.messaging.loaders import (
 )
 from domains.messaging.models import ROLE_PROJECT_ADMIN
 from domains.messaging.rows import (
-    AmsPage,
+    KeysetPage,
     MemberView,
     ProjectMetrics,
     ProjectView,
@@ -86,30 +85,17 @@ def project_node(info: Info, name: str) -> MessagingProject:
     return cast(MessagingProject, found)
 
 
-def _ams_connection(
-    info: Info,
-    first: int | None,
-    after: str | None,
-    read: Callable[[int, str | None], AmsPage[Any]],
-    build: Callable[[Any], Any],
-) -> Connection[Any]:
-    """A Relay page from the service's AMS paging (ids ascending; the AMS token names the
-    first id of the page; page size 0 means "everything" to AMS, so `first: 0` reads one
-    row to learn the total and shows none)."""
-    request = info.context.page(first, after)
-    token = None if request.after is None else rules.encode_page_token(request.after + 1)
-    page = read(max(request.first, 1), token)
-    items = page.items[: request.first]
-    has_next = bool(page.next_page_token) or len(page.items) > request.first
-    total = page.total_size
+def keyset_connection(page: KeysetPage[Any], build: Callable[[Any], Any]) -> Connection[Any]:
+    """A Relay connection of one of the service's keyset pages (the rows have `.id`,
+    which is all the cursors need)."""
+    total = page.total_count
     record_page = RecordPage(
-        # Connection needs only `.id` of each item, which the rows have
-        items=cast(list[Record], items),
-        has_next_page=has_next,
-        has_previous_page=request.after is not None,
+        items=cast(list[Record], page.items),
+        has_next_page=page.has_next_page,
+        has_previous_page=page.has_previous_page,
         _count=lambda: total,
     )
-    return Connection(page=record_page, node_list=[build(v) for v in items])
+    return Connection(page=record_page, node_list=[build(v) for v in page.items])
 
 
 # --- value types ------------------------------------------------------------------------
@@ -284,12 +270,11 @@ class MessagingProject(Node):
         ctx = info.context
         ctx.memo.setdefault(f"messaging.project:{self.name}", self)
 
-        def read(size: int, token: str | None) -> AmsPage[TopicView]:
-            return msg.list_topics(
-                ctx.session, ctx.principal, project=self.name, page_size=size, page_token=token
-            )
-
-        connection = _ams_connection(info, first, after, read, Topic.from_row)
+        request = ctx.page(first, after)
+        page = msg.list_topics(
+            ctx.session, ctx.principal, project=self.name, first=request.first, after=request.after
+        )
+        connection = keyset_connection(page, Topic.from_row)
         hint_topics(info, self.name, [t.view for t in connection.node_list])
         return connection
 
@@ -302,12 +287,11 @@ class MessagingProject(Node):
         ctx = info.context
         ctx.memo.setdefault(f"messaging.project:{self.name}", self)
 
-        def read(size: int, token: str | None) -> AmsPage[SubscriptionView]:
-            return msg.list_subscriptions(
-                ctx.session, ctx.principal, project=self.name, page_size=size, page_token=token
-            )
-
-        connection = _ams_connection(info, first, after, read, MessagingSubscription.from_row)
+        request = ctx.page(first, after)
+        page = msg.list_subscriptions(
+            ctx.session, ctx.principal, project=self.name, first=request.first, after=request.after
+        )
+        connection = keyset_connection(page, MessagingSubscription.from_row)
         hint_subscriptions(info, self.name, [s.view for s in connection.node_list])
         return connection
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import anyio.to_thread
 from sqlalchemy.orm import Session, sessionmaker
@@ -27,9 +27,10 @@ from domains.common.errors import DomainError
 from domains.common.identity import Principal
 from domains.common.text import check_storable, unstorable
 from domains.common.time import utcnow
-from domains.messaging import formats, notify
+from domains.messaging import formats, notify, rules
 from domains.messaging import service as messaging
-from domains.messaging.errors import ams_error_body
+from domains.messaging.errors import AmsInvalid, ams_error_body
+from domains.messaging.rows import KeysetPage, SubscriptionView, TopicView
 from gateway import deadlines, jsonlimits
 from gateway.auth.authenticator import Authenticator
 from gateway.config import Settings
@@ -38,6 +39,7 @@ from gateway.http import http_getter
 JSON_TYPE = "application/json; charset=utf-8"
 MAX_PAGE_SIZE = 2**31 - 1
 Work = Callable[[Session, Principal], Any]
+V = TypeVar("V", TopicView, SubscriptionView)
 
 
 class AmsHttpError(Exception):
@@ -170,8 +172,8 @@ class AmsApi:
     # --- projects ----------------------------------------------------------------------
 
     async def projects(self, request: Request) -> Any:
-        views = await self._run(request, lambda s, p: messaging.list_projects(s, p))
-        return {"projects": [formats.project_json(v) for v in views]}
+        page = await self._run(request, lambda s, p: messaging.list_projects(s, p))
+        return {"projects": [formats.project_json(v) for v in page.items]}
 
     async def project(self, request: Request) -> Any:
         name, action = _split(request.path_params["project"])
@@ -249,14 +251,18 @@ class AmsApi:
 
     async def topics(self, request: Request) -> Any:
         project = request.path_params["project"]
-        size, token = _paging(request)
-        page = await self._run(
-            request,
-            lambda s, p: messaging.list_topics(
-                s, p, project=project, page_size=size, page_token=token
-            ),
-        )
-        return formats.topics_page_json(page)
+        size, first, token = _paging(request)
+
+        def work(session: Session, principal: Principal) -> KeysetPage[TopicView]:
+            def read(after: int | None) -> KeysetPage[TopicView]:
+                return messaging.list_topics(
+                    session, principal, project=project, first=first, after=after
+                )
+
+            return _read_page(read, token)
+
+        page = await self._run(request, work)
+        return formats.topics_page_json(_ams_page(page, size))
 
     async def topic(self, request: Request) -> Any:
         project = request.path_params["project"]
@@ -315,14 +321,18 @@ class AmsApi:
 
     async def subscriptions(self, request: Request) -> Any:
         project = request.path_params["project"]
-        size, token = _paging(request)
-        page = await self._run(
-            request,
-            lambda s, p: messaging.list_subscriptions(
-                s, p, project=project, page_size=size, page_token=token
-            ),
-        )
-        return formats.subscriptions_page_json(page)
+        size, first, token = _paging(request)
+
+        def work(session: Session, principal: Principal) -> KeysetPage[SubscriptionView]:
+            def read(after: int | None) -> KeysetPage[SubscriptionView]:
+                return messaging.list_subscriptions(
+                    session, principal, project=project, first=first, after=after
+                )
+
+            return _read_page(read, token)
+
+        page = await self._run(request, work)
+        return formats.subscriptions_page_json(_ams_page(page, size))
 
     async def subscription(self, request: Request) -> Any:
         project = request.path_params["project"]
@@ -507,7 +517,13 @@ class AmsApi:
         ]
 
 
-def _paging(request: Request) -> tuple[int, str | None]:
+def _paging(request: Request) -> tuple[int, int | None, str | None]:
+    """AMS's pageSize and pageToken: (pageSize, how many to read, the token).
+
+    AMS's token is the (base64) id of the next page's first item and pageSize 0 means
+    everything; the service pages by `after` an id. So the token of id n asks for the
+    ids after n - 1 (`_read_page`), and one item more than pageSize is read: it is the
+    next page's first, whose id is the next token (`_ams_page`), exactly as AMS gives it."""
     raw = request.query_params.get("pageSize", "0") or "0"
     # AMS's page size is a 32-bit integer; 0 means all
     invalid = AmsHttpError(
@@ -519,7 +535,29 @@ def _paging(request: Request) -> tuple[int, str | None]:
         raise invalid from exc
     if not 0 <= size <= MAX_PAGE_SIZE:
         raise invalid
-    return size, request.query_params.get("pageToken") or None
+    return size, (size + 1 if size else None), request.query_params.get("pageToken") or None
+
+
+def _read_page(read: Callable[[int | None], KeysetPage[V]], token: str | None) -> KeysetPage[V]:
+    """`read(after)` with the token's `after`. A token that is not one is bad input, said
+    after what the service says first: who may not list is told so (the listing without
+    the token authorizes), as when the service decoded tokens."""
+    try:
+        start = rules.decode_page_token(token)
+    except AmsInvalid:
+        read(None)
+        raise
+    return read(None if start is None else start - 1)
+
+
+def _ams_page(page: KeysetPage[V], size: int) -> formats.AmsPage[V]:
+    """The AMS page of a keyset page read with `_paging`'s request."""
+    items = list(page.items)
+    token = ""
+    if size and len(items) > size:
+        token = rules.encode_page_token(items[size].id)
+        items = items[:size]
+    return formats.AmsPage(items, token, page.total_count)
 
 
 def _int_or_none(value: Any, field: str) -> int | None:

@@ -454,3 +454,38 @@ def test_push_numbers_beyond_32_bits(wire: Wire, push: dict[str, Any]) -> None:
     config = {"pushEndpoint": "https://push.example.org/x", **push}
     code, body, _ = wire.call("PUT", f"{P}/subscriptions/s", {"topic": "t", "pushConfig": config})
     assert (code, body["error"]["status"]) == (400, "INVALID_ARGUMENT")
+
+
+def test_page_tokens_name_the_next_pages_first_item_across_gaps(
+    wire: Wire, session: Session
+) -> None:
+    """The service pages by keyset; the route still gives AMS's token: the base64 id of the
+    next page's first topic, also when a deleted topic left a gap in the ids."""
+    for name in ("a", "b", "c", "d"):
+        assert wire.call("PUT", f"{P}/topics/{name}")[0] == 200
+    assert wire.call("DELETE", f"{P}/topics/b")[0] == 200
+    ids = {t.name: t.id for t in messaging.list_topics(session, PLATFORM, project="OPS").items}
+    names: list[str] = []
+    tokens_seen: list[str] = []
+    token = ""
+    while True:
+        query = "pageSize=1" + (f"&pageToken={token}" if token else "")
+        code, page, _ = wire.call("GET", f"{P}/topics?{query}")
+        assert (code, page["totalSize"]) == (200, 3)
+        names += [t["name"].rsplit("/", 1)[1] for t in page["topics"]]
+        token = page["nextPageToken"]
+        if not token:
+            break
+        tokens_seen.append(token)
+    assert names == ["a", "c", "d"]
+    assert tokens_seen == [b64(str(ids["c"])), b64(str(ids["d"]))]
+    code, everything, _ = wire.call("GET", f"{P}/topics")
+    assert (len(everything["topics"]), everything["nextPageToken"]) == (3, "")
+
+
+def test_a_bad_page_token_comes_after_the_callers_rights(wire: Wire) -> None:
+    """As when the service decoded tokens: who may not list topics hears 403 first."""
+    code, body, _ = wire.call("GET", f"{P}/topics?pageToken=%40%40%40", who="con")
+    assert (code, error(body)[1]) == (403, "FORBIDDEN")
+    code, body, _ = wire.call("GET", f"{P}/topics?pageToken=%40%40%40")
+    assert (code, body["error"]["message"]) == (400, "Invalid page token")

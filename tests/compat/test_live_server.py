@@ -193,11 +193,12 @@ def test_downtime_events_arrive_over_a_real_socket(live: Live) -> None:
 def test_subscription_messages_arrive_over_a_real_socket(live: Live) -> None:
     topic, sub = f"t{uuid.uuid4().hex[:12]}", f"s{uuid.uuid4().hex[:12]}"
     live.graphql(
-        "mutation($i: CreateTopicInput!) { createTopic(input: $i) { name } }",
+        "mutation($i: CreateTopicInput!) { createTopic(input: $i) { topic { name } } }",
         {"i": {"project": PROJECT, "name": topic}},
     )
     live.graphql(
-        "mutation($i: CreateSubscriptionInput!) { createSubscription(input: $i) { name } }",
+        "mutation($i: CreateSubscriptionInput!) "
+        "{ createSubscription(input: $i) { subscription { name } } }",
         {"i": {"project": PROJECT, "name": sub, "topic": topic}},
     )
     with live.socket() as socket:

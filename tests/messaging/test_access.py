@@ -244,7 +244,7 @@ def test_publisher_and_consumer_lists_are_filtered_by_acl(world: World) -> None:
     s = world.session
     assert [t.name for t in msg.list_topics(s, world.pub_in, project=P).items] == ["T1"]
     assert msg.list_topics(s, world.pub_out, project=P).items == []
-    assert msg.list_topics(s, world.pub_out, project=P).total_size == 0
+    assert msg.list_topics(s, world.pub_out, project=P).total_count == 0
     assert [t.name for t in msg.list_topics(s, world.owner, project=P).items] == ["T1", "T2"]
     assert [x.name for x in msg.list_subscriptions(s, world.con_in, project=P).items] == ["S1"]
     assert msg.list_subscriptions(s, world.con_out, project=P).items == []
@@ -269,10 +269,10 @@ def test_publisher_gets_not_found_before_forbidden_for_a_missing_topic(world: Wo
 
 def test_list_projects_shows_members_their_projects_and_admins_all(world: World) -> None:
     s = world.session
-    assert [p.name for p in msg.list_projects(s, world.con_in)] == ["ARGO"]
-    assert [p.name for p in msg.list_projects(s, world.other_admin)] == ["OTHER"]
-    assert msg.list_projects(s, world.stranger) == []
-    assert {"ARGO", "OTHER"} <= {p.name for p in msg.list_projects(s, world.admin)}
+    assert [p.name for p in msg.list_projects(s, world.con_in).items] == ["ARGO"]
+    assert [p.name for p in msg.list_projects(s, world.other_admin).items] == ["OTHER"]
+    assert msg.list_projects(s, world.stranger).items == []
+    assert {"ARGO", "OTHER"} <= {p.name for p in msg.list_projects(s, world.admin).items}
     with pytest.raises(Unauthenticated):
         msg.list_projects(s, ANONYMOUS)
 

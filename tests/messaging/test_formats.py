@@ -20,7 +20,7 @@ from domains.messaging.errors import (
     VerificationFailed,
     ams_error_body,
 )
-from domains.messaging.rows import AmsPage, ReceivedMessage, SubscriptionView, TopicView
+from domains.messaging.rows import ReceivedMessage, SubscriptionView, TopicView
 from domains.messaging.rules import PULL, MessagingRule, PushSettings
 
 WHEN = datetime(2016, 2, 24, 11, 55, 9, 786127, tzinfo=UTC)
@@ -45,7 +45,7 @@ def test_topic_json_has_the_leading_slash_and_created_on() -> None:
         "name": "/projects/ARGO/topics/T1",
         "created_on": "2016-02-24T11:55:09Z",
     }
-    page = formats.topics_page_json(AmsPage([topic], "", 1))
+    page = formats.topics_page_json(formats.AmsPage([topic], "", 1))
     assert page == {"topics": [formats.topic_json(topic)], "nextPageToken": "", "totalSize": 1}
 
 

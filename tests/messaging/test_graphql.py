@@ -26,10 +26,10 @@ P = "ARGO"
 
 PUBLISH = """mutation($i: PublishInput!) { publish(input: $i) { messageIds } }"""
 PULL = """mutation($i: PullInput!) {
-  pull(input: $i) { ackId messageId data attributes { key value } publishTime }
+  pull(input: $i) { receivedMessages { ackId messageId data attributes { key value } publishTime } }
 }"""
 ACK = """mutation($i: AcknowledgeInput!) {
-  acknowledge(input: $i) { name offsets { min max current } pendingAckSince }
+  acknowledge(input: $i) { subscription { name offsets { min max current } pendingAckSince } }
 }"""
 SUB_FIELDS = """id name fullName topicName ackDeadlineSeconds createdAt pendingAckSince
   messageCount bytes offsets { min max current } acl
@@ -48,10 +48,10 @@ def test_create_and_delete_a_project_as_platform_admin(api: Api, session: Sessio
     admin = api("admin")
     created = admin.data(
         """mutation($i: CreateMessagingProjectInput!) {
-          createMessagingProject(input: $i) { id name description createdBy createdAt }
+          createMessagingProject(input: $i) { project { id name description createdBy createdAt } }
         }""",
         {"i": {"name": "NEW", "description": "fresh"}},
-    )["createMessagingProject"]
+    )["createMessagingProject"]["project"]
     assert created["name"] == "NEW"
     assert created["description"] == "fresh"
     assert created["createdBy"] == "admin@egi.eu"
@@ -64,7 +64,7 @@ def test_create_and_delete_a_project_as_platform_admin(api: Api, session: Sessio
         {"i": {"name": "NEW"}},
     )["deleteMessagingProject"]
     assert deleted["id"] == created["id"]
-    assert [p.name for p in msg.list_projects(session, PLATFORM)] == [P, "OTHER"]
+    assert [p.name for p in msg.list_projects(session, PLATFORM).items] == [P, "OTHER"]
     assert _audits(session, "msg_project.delete") == 1
 
 
@@ -72,10 +72,10 @@ def test_members_are_added_and_removed_by_the_project_admin(api: Api, session: S
     owner = api("owner")
     member = owner.data(
         """mutation($i: AddProjectMemberInput!) {
-          addProjectMember(input: $i) { subject roles }
+          addProjectMember(input: $i) { member { subject roles } }
         }""",
         {"i": {"project": P, "subject": "new@egi.eu", "roles": ["PUBLISHER", "CONSUMER"]}},
-    )["addProjectMember"]
+    )["addProjectMember"]["member"]
     assert member == {"subject": "new@egi.eu", "roles": ["PUBLISHER", "CONSUMER"]}
     members = owner.data(
         "query($p: String!) { messagingProject(name: $p) { members { subject roles } } }",
@@ -85,10 +85,10 @@ def test_members_are_added_and_removed_by_the_project_admin(api: Api, session: S
 
     project = owner.data(
         """mutation($i: RemoveProjectMemberInput!) {
-          removeProjectMember(input: $i) { name members { subject } }
+          removeProjectMember(input: $i) { project { name members { subject } } }
         }""",
         {"i": {"project": P, "subject": "new@egi.eu"}},
-    )["removeProjectMember"]
+    )["removeProjectMember"]["project"]
     assert "new@egi.eu" not in [m["subject"] for m in project["members"]]
 
 
@@ -96,18 +96,19 @@ def test_topics_are_created_listed_acl_set_and_deleted(api: Api, session: Sessio
     owner = api("owner")
     topic = owner.data(
         """mutation($i: CreateTopicInput!) {
-          createTopic(input: $i) { id name fullName messageCount bytes nextOffset project { name } }
+          createTopic(input: $i) {
+            topic { id name fullName messageCount bytes nextOffset project { name } } }
         }""",
         {"i": {"project": P, "name": "T3"}},
-    )["createTopic"]
+    )["createTopic"]["topic"]
     assert topic["fullName"] == "/projects/ARGO/topics/T3"
     assert topic["project"] == {"name": P}
     assert (topic["messageCount"], topic["bytes"], topic["nextOffset"]) == (0, 0, 0)
 
     acl = owner.data(
-        """mutation($i: SetTopicAclInput!) { setTopicAcl(input: $i) { name acl } }""",
+        """mutation($i: SetTopicAclInput!) { setTopicAcl(input: $i) { topic { name acl } } }""",
         {"i": {"project": P, "topic": "T3", "users": ["pub.out@egi.eu", "pub.in@egi.eu"]}},
-    )["setTopicAcl"]
+    )["setTopicAcl"]["topic"]
     assert acl == {"name": "T3", "acl": ["pub.in@egi.eu", "pub.out@egi.eu"]}
     assert msg.get_topic_acl(session, PLATFORM, project=P, topic="T3") == [
         "pub.in@egi.eu",
@@ -180,7 +181,7 @@ def test_publish_pull_acknowledge_round_trip(api: Api, session: Session) -> None
 
     consumer = api("con_in")
     pulled = consumer.data(PULL, {"i": {"project": P, "subscription": "S1", "maxMessages": 5}})
-    messages = pulled["pull"]
+    messages = pulled["pull"]["receivedMessages"]
     assert [m["messageId"] for m in messages] == ["0", "1"]
     assert [base64.b64decode(m["data"]) for m in messages] == [b"one", b"\x00\xff"]
     assert messages[0]["attributes"] == [{"key": "site", "value": "CERN"}]
@@ -190,10 +191,13 @@ def test_publish_pull_acknowledge_round_trip(api: Api, session: Session) -> None
 
     acked = consumer.data(
         ACK, {"i": {"project": P, "subscription": "S1", "ackIds": [messages[-1]["ackId"]]}}
-    )["acknowledge"]
+    )["acknowledge"]["subscription"]
     assert acked["offsets"] == {"min": 0, "max": 2, "current": 2}
     assert acked["pendingAckSince"] is None
-    assert consumer.data(PULL, {"i": {"project": P, "subscription": "S1"}})["pull"] == []
+    assert (
+        consumer.data(PULL, {"i": {"project": P, "subscription": "S1"}})["pull"]["receivedMessages"]
+        == []
+    )
     view = msg.get_subscription(session, PLATFORM, project=P, subscription="S1")
     assert (view.offset, view.message_count) == (2, 2)
 
@@ -202,9 +206,9 @@ def test_subscriptions_are_created_configured_and_deleted(api: Api, session: Ses
     owner = api("owner")
     created = owner.data(
         f"""mutation($i: CreateSubscriptionInput!) {{
-          createSubscription(input: $i) {{ {SUB_FIELDS} }} }}""",
+          createSubscription(input: $i) {{ subscription {{ {SUB_FIELDS} }} }} }}""",
         {"i": {"project": P, "name": "S3", "topic": "T2", "ackDeadlineSeconds": 30}},
-    )["createSubscription"]
+    )["createSubscription"]["subscription"]
     assert created["fullName"] == "/projects/ARGO/subscriptions/S3"
     assert created["topicName"] == "T2"
     assert created["topic"] == {"name": "T2"}
@@ -214,23 +218,24 @@ def test_subscriptions_are_created_configured_and_deleted(api: Api, session: Ses
     assert created["offsets"] == {"min": 0, "max": 0, "current": 0}
 
     acl = owner.data(
-        """mutation($i: SetSubscriptionAclInput!) { setSubscriptionAcl(input: $i) { acl } }""",
+        """mutation($i: SetSubscriptionAclInput!) {
+          setSubscriptionAcl(input: $i) { subscription { acl } } }""",
         {"i": {"project": P, "subscription": "S3", "users": ["con.out@egi.eu"]}},
-    )["setSubscriptionAcl"]
+    )["setSubscriptionAcl"]["subscription"]
     assert acl == {"acl": ["con.out@egi.eu"]}
 
     deadline = api("con_out").data(
         """mutation($i: ModifyAckDeadlineInput!) {
-          modifyAckDeadline(input: $i) { ackDeadlineSeconds } }""",
+          modifyAckDeadline(input: $i) { subscription { ackDeadlineSeconds } } }""",
         {"i": {"project": P, "subscription": "S3", "ackDeadlineSeconds": 120}},
-    )["modifyAckDeadline"]
+    )["modifyAckDeadline"]["subscription"]
     assert deadline == {"ackDeadlineSeconds": 120}
 
     pushed = owner.data(
-        """mutation($i: ModifyPushConfigInput!) { modifyPushConfig(input: $i) {
+        """mutation($i: ModifyPushConfigInput!) { modifyPushConfig(input: $i) { subscription {
           pushConfig { type pushEndpoint maxMessages retryPolicy { type period }
             authorizationHeader { type value } verified verificationHash }
-          pushDelivery { status consecutiveFailures deliveredCount } } }""",
+          pushDelivery { status consecutiveFailures deliveredCount } } } }""",
         {
             "i": {
                 "project": P,
@@ -242,7 +247,7 @@ def test_subscriptions_are_created_configured_and_deleted(api: Api, session: Ses
                 },
             }
         },
-    )["modifyPushConfig"]
+    )["modifyPushConfig"]["subscription"]
     config = pushed["pushConfig"]
     assert config["type"] == "http_endpoint"
     assert config["pushEndpoint"] == "https://push.example.org/hook"
@@ -269,9 +274,9 @@ def test_subscriptions_are_created_configured_and_deleted(api: Api, session: Ses
 
     back = owner.data(
         "mutation($i: ModifyPushConfigInput!) "
-        "{ modifyPushConfig(input: $i) { pushConfig { type } } }",
+        "{ modifyPushConfig(input: $i) { subscription { pushConfig { type } } } }",
         {"i": {"project": P, "subscription": "S3"}},
-    )["modifyPushConfig"]
+    )["modifyPushConfig"]["subscription"]
     assert back == {"pushConfig": None}
 
     deleted = owner.data(
@@ -287,8 +292,8 @@ def test_subscriptions_are_created_configured_and_deleted(api: Api, session: Ses
 
 def test_create_subscription_with_a_push_config(api: Api) -> None:
     created = api("owner").data(
-        """mutation($i: CreateSubscriptionInput!) { createSubscription(input: $i) {
-          pushConfig { type pushEndpoint maxMessages authorizationHeader { type value } } } }""",
+        """mutation($i: CreateSubscriptionInput!) { createSubscription(input: $i) { subscription {
+          pushConfig { type pushEndpoint maxMessages authorizationHeader { type value } } } } }""",
         {
             "i": {
                 "project": P,
@@ -300,7 +305,7 @@ def test_create_subscription_with_a_push_config(api: Api) -> None:
                 },
             }
         },
-    )["createSubscription"]
+    )["createSubscription"]["subscription"]
     assert created["pushConfig"] == {
         "type": "http_endpoint",
         "pushEndpoint": "https://push.example.org/in",
@@ -316,12 +321,12 @@ def test_modify_offset_rewinds(api: Api, world: World) -> None:
     world.session.commit()
     moved = api("con_in").data(
         """mutation($i: ModifyOffsetInput!) {
-          modifyOffset(input: $i) { offsets { min max current } } }""",
+          modifyOffset(input: $i) { subscription { offsets { min max current } } } }""",
         {"i": {"project": P, "subscription": "S1", "offset": 1}},
-    )["modifyOffset"]
+    )["modifyOffset"]["subscription"]
     assert moved["offsets"] == {"min": 0, "max": 3, "current": 1}
     pulled = api("con_in").data(PULL, {"i": {"project": P, "subscription": "S1", "maxMessages": 5}})
-    assert [m["messageId"] for m in pulled["pull"]] == ["1", "2"]
+    assert [m["messageId"] for m in pulled["pull"]["receivedMessages"]] == ["1", "2"]
 
 
 def test_offset_at_a_time(api: Api, world: World) -> None:
@@ -397,7 +402,8 @@ def insecure_api(world: World, make_client: AppFactory, oidc_issuer: OIDCIssuer)
 
 
 VERIFY = """mutation($i: VerifyPushEndpointInput!) {
-  verifyPushEndpoint(input: $i) { pushConfig { verified } pushDelivery { nextAttemptAt } } }"""
+  verifyPushEndpoint(input: $i) {
+    subscription { pushConfig { verified } pushDelivery { nextAttemptAt } } } }"""
 
 
 def test_verify_push_endpoint_fetches_the_hash_over_http(
@@ -407,23 +413,40 @@ def test_verify_push_endpoint_fetches_the_hash_over_http(
     endpoint = f"http://127.0.0.1:{hash_server.port}/receive"
     config = owner.data(
         """mutation($i: ModifyPushConfigInput!) {
-          modifyPushConfig(input: $i) { pushConfig { verificationHash } } }""",
+          modifyPushConfig(input: $i) { subscription { pushConfig { verificationHash } } } }""",
         {"i": {"project": P, "subscription": "S2", "pushConfig": {"pushEndpoint": endpoint}}},
-    )["modifyPushConfig"]["pushConfig"]
+    )["modifyPushConfig"]["subscription"]["pushConfig"]
     hash_server.body = config["verificationHash"] + "\n"
     verified = owner.data(VERIFY, {"i": {"project": P, "subscription": "S2"}})
-    assert verified["verifyPushEndpoint"]["pushConfig"] == {"verified": True}
-    assert verified["verifyPushEndpoint"]["pushDelivery"]["nextAttemptAt"] is not None
+    assert verified["verifyPushEndpoint"]["subscription"]["pushConfig"] == {"verified": True}
+    assert (
+        verified["verifyPushEndpoint"]["subscription"]["pushDelivery"]["nextAttemptAt"] is not None
+    )
     assert hash_server.paths == ["/ams_verification_hash"]
     assert msg.get_subscription(session, PLATFORM, project=P, subscription="S2").push.verified
 
 
 def test_projects_and_node_lookups(api: Api) -> None:
     owner = api("owner")
-    projects = owner.data("{ messagingProjects { id name description } }")["messagingProjects"]
+    projects = owner.data("{ messagingProjects { nodes { id name description } } }")[
+        "messagingProjects"
+    ]["nodes"]
     assert [p["name"] for p in projects] == [P]
-    everything = api("admin").data("{ messagingProjects { name } }")["messagingProjects"]
+    everything = api("admin").data("{ messagingProjects { nodes { name } } }")["messagingProjects"][
+        "nodes"
+    ]
     assert [p["name"] for p in everything] == [P, "OTHER"]
+    paging = """query($after: String) { messagingProjects(first: 1, after: $after) {
+      totalCount nodes { name } pageInfo { hasNextPage hasPreviousPage endCursor } } }"""
+    first = api("admin").data(paging)["messagingProjects"]
+    assert (first["totalCount"], [p["name"] for p in first["nodes"]]) == (2, [P])
+    assert (first["pageInfo"]["hasNextPage"], first["pageInfo"]["hasPreviousPage"]) == (True, False)
+    second = api("admin").data(paging, {"after": first["pageInfo"]["endCursor"]})
+    rest = second["messagingProjects"]
+    assert ([p["name"] for p in rest["nodes"]], rest["pageInfo"]["hasNextPage"]) == (
+        ["OTHER"],
+        False,
+    )
 
     ids = owner.data(
         """{ messagingProject(name: "ARGO") { id }

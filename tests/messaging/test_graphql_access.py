@@ -20,7 +20,8 @@ S1 = {"project": P, "subscription": "S1"}
 CASES: list[tuple[str, str, dict[str, Any], str]] = [
     (
         "createMessagingProject",
-        "mutation($i: CreateMessagingProjectInput!) { createMessagingProject(input: $i) { id } }",
+        "mutation($i: CreateMessagingProjectInput!) "
+        "{ createMessagingProject(input: $i) { project { id } } }",
         {"i": {"name": "NEW"}},
         "owner",  # a project admin is not a platform admin
     ),
@@ -32,19 +33,21 @@ CASES: list[tuple[str, str, dict[str, Any], str]] = [
     ),
     (
         "addProjectMember",
-        "mutation($i: AddProjectMemberInput!) { addProjectMember(input: $i) { subject } }",
+        "mutation($i: AddProjectMemberInput!) "
+        "{ addProjectMember(input: $i) { member { subject } } }",
         {"i": {"project": P, "subject": "new@egi.eu", "roles": ["CONSUMER"]}},
         "pub_in",
     ),
     (
         "removeProjectMember",
-        "mutation($i: RemoveProjectMemberInput!) { removeProjectMember(input: $i) { name } }",
+        "mutation($i: RemoveProjectMemberInput!) "
+        "{ removeProjectMember(input: $i) { project { name } } }",
         {"i": {"project": P, "subject": "con.out@egi.eu"}},
         "other_admin",  # admin of another project
     ),
     (
         "createTopic",
-        "mutation($i: CreateTopicInput!) { createTopic(input: $i) { id } }",
+        "mutation($i: CreateTopicInput!) { createTopic(input: $i) { topic { id } } }",
         {"i": {"project": P, "name": "T9"}},
         "pub_in",
     ),
@@ -56,7 +59,7 @@ CASES: list[tuple[str, str, dict[str, Any], str]] = [
     ),
     (
         "setTopicAcl",
-        "mutation($i: SetTopicAclInput!) { setTopicAcl(input: $i) { name } }",
+        "mutation($i: SetTopicAclInput!) { setTopicAcl(input: $i) { topic { name } } }",
         {"i": {"project": P, "topic": "T1", "users": ["pub.out@egi.eu"]}},
         "pub_in",
     ),
@@ -68,7 +71,8 @@ CASES: list[tuple[str, str, dict[str, Any], str]] = [
     ),
     (
         "createSubscription",
-        "mutation($i: CreateSubscriptionInput!) { createSubscription(input: $i) { id } }",
+        "mutation($i: CreateSubscriptionInput!) "
+        "{ createSubscription(input: $i) { subscription { id } } }",
         {"i": {"project": P, "name": "S9", "topic": "T1"}},
         "con_in",
     ),
@@ -80,43 +84,47 @@ CASES: list[tuple[str, str, dict[str, Any], str]] = [
     ),
     (
         "setSubscriptionAcl",
-        "mutation($i: SetSubscriptionAclInput!) { setSubscriptionAcl(input: $i) { name } }",
+        "mutation($i: SetSubscriptionAclInput!) "
+        "{ setSubscriptionAcl(input: $i) { subscription { name } } }",
         {"i": {**S1, "users": ["con.out@egi.eu"]}},
         "con_in",
     ),
     (
         "pull",
-        "mutation($i: PullInput!) { pull(input: $i) { ackId } }",
+        "mutation($i: PullInput!) { pull(input: $i) { receivedMessages { ackId } } }",
         {"i": {**S1, "maxMessages": 5}},
         "con_out",  # a consumer outside the subscription's ACL
     ),
     (
         "acknowledge",
-        "mutation($i: AcknowledgeInput!) { acknowledge(input: $i) { name } }",
+        "mutation($i: AcknowledgeInput!) { acknowledge(input: $i) { subscription { name } } }",
         {"i": {**S1, "ackIds": ["projects/ARGO/subscriptions/S1:0"]}},
         "con_out",
     ),
     (
         "modifyAckDeadline",
-        "mutation($i: ModifyAckDeadlineInput!) { modifyAckDeadline(input: $i) { name } }",
+        "mutation($i: ModifyAckDeadlineInput!) "
+        "{ modifyAckDeadline(input: $i) { subscription { name } } }",
         {"i": {**S1, "ackDeadlineSeconds": 60}},
         "pub_in",
     ),
     (
         "modifyPushConfig",
-        "mutation($i: ModifyPushConfigInput!) { modifyPushConfig(input: $i) { name } }",
+        "mutation($i: ModifyPushConfigInput!) "
+        "{ modifyPushConfig(input: $i) { subscription { name } } }",
         {"i": {**S1, "pushConfig": {"pushEndpoint": "https://push.example.org/h"}}},
         "con_in",
     ),
     (
         "verifyPushEndpoint",
-        "mutation($i: VerifyPushEndpointInput!) { verifyPushEndpoint(input: $i) { name } }",
+        "mutation($i: VerifyPushEndpointInput!) "
+        "{ verifyPushEndpoint(input: $i) { subscription { name } } }",
         {"i": {"project": P, "subscription": "S2"}},
         "con_in",
     ),
     (
         "modifyOffset",
-        "mutation($i: ModifyOffsetInput!) { modifyOffset(input: $i) { name } }",
+        "mutation($i: ModifyOffsetInput!) { modifyOffset(input: $i) { subscription { name } } }",
         {"i": {**S1, "offset": 0}},
         "con_out",
     ),
@@ -172,7 +180,9 @@ def test_the_wrong_role_is_forbidden_and_writes_nothing(
 def test_a_stranger_cannot_read_a_project(api: Api) -> None:
     error = api("stranger").error('{ messagingProject(name: "ARGO") { name } }')
     assert error["extensions"]["code"] == "FORBIDDEN"
-    assert api("stranger").data("{ messagingProjects { name } }") == {"messagingProjects": []}
+    assert api("stranger").data("{ messagingProjects { nodes { name } } }") == {
+        "messagingProjects": {"nodes": []}
+    }
 
 
 def test_members_and_metrics_are_for_project_admins(api: Api) -> None:
@@ -194,7 +204,7 @@ def test_a_consumer_cannot_pull_from_a_push_subscription(pending: Api, session: 
     consumer = pending("con_in")
     before = written(session)
     error = consumer.error(
-        "mutation($i: PullInput!) { pull(input: $i) { ackId } }",
+        "mutation($i: PullInput!) { pull(input: $i) { receivedMessages { ackId } } }",
         {"i": {"project": P, "subscription": "S2"}},
     )
     assert error["extensions"]["code"] == "FORBIDDEN"

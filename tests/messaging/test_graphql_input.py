@@ -19,8 +19,11 @@ from tests.messaging.conftest import ADMIN_ENTITLEMENT, Api, World, b64, written
 
 P = "ARGO"
 PUBLISH = "mutation($i: PublishInput!) { publish(input: $i) { messageIds } }"
-ACK = "mutation($i: AcknowledgeInput!) { acknowledge(input: $i) { name } }"
-CREATE_SUB = "mutation($i: CreateSubscriptionInput!) { createSubscription(input: $i) { id } }"
+ACK = "mutation($i: AcknowledgeInput!) { acknowledge(input: $i) { subscription { name } } }"
+CREATE_SUB = (
+    "mutation($i: CreateSubscriptionInput!) "
+    "{ createSubscription(input: $i) { subscription { id } } }"
+)
 
 
 def _refused(
@@ -80,7 +83,8 @@ BAD_INPUT: list[tuple[str, str, dict[str, Any], str, str]] = [
     ),
     (
         "negative ack deadline",
-        "mutation($i: ModifyAckDeadlineInput!) { modifyAckDeadline(input: $i) { name } }",
+        "mutation($i: ModifyAckDeadlineInput!) "
+        "{ modifyAckDeadline(input: $i) { subscription { name } } }",
         {"i": {"project": P, "subscription": "S1", "ackDeadlineSeconds": -1}},
         "ackDeadlineSeconds",
         "SUBSCRIPTION_ACK_DEADLINE_OUT_OF_RANGE",
@@ -94,7 +98,7 @@ BAD_INPUT: list[tuple[str, str, dict[str, Any], str, str]] = [
     ),
     (
         "bad topic name",
-        "mutation($i: CreateTopicInput!) { createTopic(input: $i) { id } }",
+        "mutation($i: CreateTopicInput!) { createTopic(input: $i) { topic { id } } }",
         {"i": {"project": P, "name": "a/b"}},
         "topic",
         "TOPIC_NAME_INVALID",
@@ -115,7 +119,8 @@ BAD_INPUT: list[tuple[str, str, dict[str, Any], str, str]] = [
     ),
     (
         "unknown retry policy",
-        "mutation($i: ModifyPushConfigInput!) { modifyPushConfig(input: $i) { name } }",
+        "mutation($i: ModifyPushConfigInput!) "
+        "{ modifyPushConfig(input: $i) { subscription { name } } }",
         {
             "i": {
                 "project": P,
@@ -131,14 +136,15 @@ BAD_INPUT: list[tuple[str, str, dict[str, Any], str, str]] = [
     ),
     (
         "offset out of bounds",
-        "mutation($i: ModifyOffsetInput!) { modifyOffset(input: $i) { name } }",
+        "mutation($i: ModifyOffsetInput!) { modifyOffset(input: $i) { subscription { name } } }",
         {"i": {"project": P, "subscription": "S1", "offset": 99}},
         "offset",
         "SUBSCRIPTION_OFFSET_OUT_OF_BOUNDS",
     ),
     (
         "unknown role",
-        "mutation($i: AddProjectMemberInput!) { addProjectMember(input: $i) { subject } }",
+        "mutation($i: AddProjectMemberInput!) "
+        "{ addProjectMember(input: $i) { member { subject } } }",
         {"i": {"project": P, "subject": "new@egi.eu", "roles": []}},
         "roles",
         "MESSAGING_ROLES_INVALID",
@@ -203,11 +209,12 @@ def test_an_ack_without_a_pull_is_a_conflict(api: Api, world: World, session: Se
         (PUBLISH, {"i": {"project": P, "topic": "NOPE", "messages": [{"data": b64("x")}]}}),
         (CREATE_SUB, {"i": {"project": P, "name": "S9", "topic": "NOPE"}}),
         (
-            "mutation($i: PullInput!) { pull(input: $i) { ackId } }",
+            "mutation($i: PullInput!) { pull(input: $i) { receivedMessages { ackId } } }",
             {"i": {"project": P, "subscription": "NOPE"}},
         ),
         (
-            "mutation($i: RemoveProjectMemberInput!) { removeProjectMember(input: $i) { name } }",
+            "mutation($i: RemoveProjectMemberInput!) "
+            "{ removeProjectMember(input: $i) { project { name } } }",
             {"i": {"project": P, "subject": "nobody@egi.eu"}},
         ),
     ],
@@ -224,12 +231,12 @@ def test_unknown_things_are_not_found_and_write_nothing(
     ("document", "variables"),
     [
         (
-            "mutation($i: CreateTopicInput!) { createTopic(input: $i) { id } }",
+            "mutation($i: CreateTopicInput!) { createTopic(input: $i) { topic { id } } }",
             {"i": {"project": "NOPE", "name": "T"}},
         ),
         (PUBLISH, {"i": {"project": "NOPE", "topic": "T1", "messages": [{"data": b64("x")}]}}),
         (
-            "mutation($i: PullInput!) { pull(input: $i) { ackId } }",
+            "mutation($i: PullInput!) { pull(input: $i) { receivedMessages { ackId } } }",
             {"i": {"project": "NOPE", "subscription": "S1"}},
         ),
     ],
@@ -249,7 +256,7 @@ def test_an_existing_topic_is_a_conflict(api: Api, session: Session) -> None:
         api,
         session,
         "owner",
-        "mutation($i: CreateTopicInput!) { createTopic(input: $i) { id } }",
+        "mutation($i: CreateTopicInput!) { createTopic(input: $i) { topic { id } } }",
         {"i": {"project": P, "name": "T1"}},
     )
     assert error["extensions"]["code"] == "CONFLICT"
@@ -271,7 +278,8 @@ def test_a_failed_verification_is_a_conflict(api: Api, world: World, session: Se
         api,
         session,
         "owner",
-        "mutation($i: VerifyPushEndpointInput!) { verifyPushEndpoint(input: $i) { name } }",
+        "mutation($i: VerifyPushEndpointInput!) "
+        "{ verifyPushEndpoint(input: $i) { subscription { name } } }",
         {"i": {"project": P, "subscription": "S2"}},
     )
     assert error["extensions"]["code"] == "CONFLICT"

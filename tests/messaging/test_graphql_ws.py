@@ -217,7 +217,8 @@ def test_without_auto_ack_the_client_acknowledges(live: Live) -> None:
         response = live.client.post(
             "/graphql",
             json={
-                "query": "mutation($i: AcknowledgeInput!) { acknowledge(input: $i) { name } }",
+                "query": "mutation($i: AcknowledgeInput!) "
+                "{ acknowledge(input: $i) { subscription { name } } }",
                 "variables": {
                     "i": {
                         "project": live.project,
@@ -280,7 +281,8 @@ def test_complete_ends_the_stream(live: Live) -> None:
         response = live.client.post(
             "/graphql",
             json={
-                "query": "mutation($i: PullInput!) { pull(input: $i) { messageId } }",
+                "query": "mutation($i: PullInput!) "
+                "{ pull(input: $i) { receivedMessages { messageId } } }",
                 "variables": {
                     "i": {"project": live.project, "subscription": "S", "maxMessages": 5}
                 },
@@ -288,5 +290,5 @@ def test_complete_ends_the_stream(live: Live) -> None:
             headers={"authorization": live.bearer("consumer")},
         )
         # (the ack of "0" may or may not have run before the stream stopped)
-        pulled = [m["messageId"] for m in response.json()["data"]["pull"]]
+        pulled = [m["messageId"] for m in response.json()["data"]["pull"]["receivedMessages"]]
         assert pulled[-1:] == ["1"]

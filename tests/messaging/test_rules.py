@@ -58,7 +58,6 @@ def test_impossible_times_are_invalid(text: str) -> None:
 def test_page_tokens_round_trip() -> None:
     assert rules.decode_page_token(rules.encode_page_token(42)) == 42
     assert rules.decode_page_token("") is None
-    assert rules.check_page_size(None) == 0
 
 
 def test_pushconfig_from_the_library_has_no_type() -> None:

@@ -38,6 +38,7 @@ from domains.downtimes import notifications as notes
 from domains.messaging import push
 from domains.messaging import service as msg
 from domains.messaging.errors import AmsInvalid
+from domains.messaging.rules import MessagingRule
 from tests.common.egress_rig import PUBLIC, Connections, FakeDns, connections, policy
 from tests.compat.tls import make_certificate
 from tests.downtimes.notify_world import (
@@ -120,8 +121,13 @@ def _gql(base: str, headers: dict[str, str], query: str, variables: dict[str, An
     return answer.json()
 
 
-CREATE = "mutation($i: CreateSubscriptionInput!) { createSubscription(input: $i) { name } }"
-MODIFY = "mutation($i: ModifyPushConfigInput!) { modifyPushConfig(input: $i) { name } }"
+CREATE = (
+    "mutation($i: CreateSubscriptionInput!) "
+    "{ createSubscription(input: $i) { subscription { name } } }"
+)
+MODIFY = (
+    "mutation($i: ModifyPushConfigInput!) { modifyPushConfig(input: $i) { subscription { name } } }"
+)
 SUBSCRIBE = "mutation($i: SubscribeToDowntimesInput!) { subscribeToDowntimes(input: $i) { id } }"
 
 
@@ -210,7 +216,7 @@ def test_the_allow_list_opens_a_destination_on_a_real_server(
         url = f"https://127.0.0.1:{listener.port}/push"
         new = {"project": "OPS", "name": "s", "topic": "t", "pushConfig": {"pushEndpoint": url}}
         body = _gql(base, admin, CREATE, {"i": new})
-        assert body["data"] == {"createSubscription": {"name": "s"}}, body
+        assert body["data"] == {"createSubscription": {"subscription": {"name": "s"}}}, body
 
 
 def test_mattermost_hooks_are_for_project_administrators_only(tmp_path: Path) -> None:
@@ -264,7 +270,8 @@ def test_a_name_resolving_to_a_private_address_is_refused_at_input(
                 egress=strict,
             )
         assert caught.value.field == field
-        assert "private address" in caught.value.words
+        assert caught.value.rule is MessagingRule.SUBSCRIPTION_PUSH_DESTINATION_REFUSED
+        assert "private address" in caught.value.message  # the egress policy's reason
         with pytest.raises(AmsInvalid):
             msg.modify_push_config(
                 session,

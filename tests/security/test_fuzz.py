@@ -194,16 +194,16 @@ class Target:
 
 _JOIN = """
 mutation ($s: String!, $roles: [MessagingRole!]!) {
-  addProjectMember(input: {project: "FUZZ", subject: $s, roles: $roles}) { subject }
+  addProjectMember(input: {project: "FUZZ", subject: $s, roles: $roles}) { member { subject } }
 }
 """
 
 _SETUP_MESSAGING = """
 mutation ($topic: String!, $sub: String!, $pushed: String!, $data: String!) {
-  createTopic(input: {project: "FUZZ", name: $topic}) { name }
-  createSubscription(input: {project: "FUZZ", name: $sub, topic: $topic}) { name }
+  createTopic(input: {project: "FUZZ", name: $topic}) { topic { name } }
+  createSubscription(input: {project: "FUZZ", name: $sub, topic: $topic}) { subscription { name } }
   push: createSubscription(input: {project: "FUZZ", name: $pushed, topic: $topic,
-    pushConfig: {pushEndpoint: "https://127.0.0.1:9/push"}}) { name }
+    pushConfig: {pushEndpoint: "https://127.0.0.1:9/push"}}) { subscription { name } }
   publish(input: {project: "FUZZ", topic: $topic, messages: [{data: $data,
     attributes: [{key: "k", value: "v"}]}, {data: $data}]}) { messageIds }
 }
@@ -211,14 +211,16 @@ mutation ($topic: String!, $sub: String!, $pushed: String!, $data: String!) {
 
 _SETUP_ACLS = """
 mutation ($users: [String!]!) {
-  setTopicAcl(input: {project: "FUZZ", topic: "t1", users: $users}) { name }
-  setSubscriptionAcl(input: {project: "FUZZ", subscription: "s1", users: $users}) { name }
+  setTopicAcl(input: {project: "FUZZ", topic: "t1", users: $users}) { topic { name } }
+  setSubscriptionAcl(input: {project: "FUZZ", subscription: "s1", users: $users}) {
+    subscription { name } }
 }
 """
 
 _SETUP_PULL = """
 mutation ($sub: String!) {
-  pull(input: {project: "FUZZ", subscription: $sub, maxMessages: 1}) { ackId messageId }
+  pull(input: {project: "FUZZ", subscription: $sub, maxMessages: 1}) {
+    receivedMessages { ackId messageId } }
 }
 """
 
@@ -237,8 +239,8 @@ _NAMES = """
   serviceGroups(first: 100) { nodes { id name } }
   scopes(first: 100) { nodes { id name } }
   downtimes(first: 100, filter: {scopes: []}) { nodes { id primaryKey } }
-  messagingProjects { id name topics { nodes { id name } }
-    subscriptions { nodes { id name } } }
+  messagingProjects { nodes { id name topics { nodes { id name } }
+    subscriptions { nodes { id name } } } }
   changes(first: 20) { nodes { id } }
 }
 """
@@ -269,7 +271,7 @@ def _prepare(target: Target) -> None:
             {"topic": f"t{n}", "sub": f"s{n}", "pushed": f"p{n}", "data": data},
         )
     target.graphql("admin", _SETUP_ACLS, {"users": target.subjects[1:]})
-    pulled = target.graphql("admin", _SETUP_PULL, {"sub": "s1"})["pull"]
+    pulled = target.graphql("admin", _SETUP_PULL, {"sub": "s1"})["pull"]["receivedMessages"]
     for persona in PERSONAS:  # a persona that may not use the topic simply has none
         target.graphql(persona, _SETUP_DOWNTIME_SUBSCRIPTION, strict=False)
     names: dict[str, set[str]] = {

@@ -116,11 +116,13 @@ def server(tmp_path_factory: pytest.TempPathFactory, oidc_issuer: OIDCIssuer) ->
         )
         # another project's Mattermost hook
         live.graphql(
-            'mutation { createTopic(input: {project: "OTHER", name: "alerts"}) { name } }',
+            'mutation { createTopic(input: {project: "OTHER", name: "alerts"}) '
+            "{ topic { name } } }",
             x_api_key=other_key,
         )
         live.graphql(
-            "mutation($i: CreateSubscriptionInput!) { createSubscription(input: $i) { name } }",
+            "mutation($i: CreateSubscriptionInput!) "
+            "{ createSubscription(input: $i) { subscription { name } } }",
             {
                 "i": {
                     "project": "OTHER",

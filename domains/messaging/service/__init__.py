@@ -1,19 +1,26 @@
 """The messaging service: AMS semantics over SQL (argo-messaging's rules, see the reference
-notes §1). Every function is `(session, principal, *, ...)`, authorizes first, flushes and
+notes §1). Every function is `(session, principal, *, ...)`, authorizes first
+(`authorize(session, principal, Action.X, row)`, the policy in `rules.py`), flushes and
 never commits. Who may call what (AMS roles; platform admins act as service_admin):
 
-| call                                              | roles                                  |
+| call                                              | action (who)                           |
 |---------------------------------------------------|----------------------------------------|
-| create/update/delete project                      | platform admin                         |
-| get project, list projects                        | members (list: the caller's projects)  |
-| members, topic/subscription create/delete/ACLs,   | project_admin                          |
+| create/update/delete project                      | Caller.PLATFORM_ADMIN                  |
+| get project, list projects                        | READ_PROJECT (members; list: the       |
+|                                                   | caller's projects)                     |
+| members, topic/subscription create/delete/ACLs,   | MANAGE_PROJECT (project_admin)         |
 | push config, verification, topic's subscriptions, |                                        |
 | project metrics                                   |                                        |
-| list/get topic, publish, topic metrics            | project_admin; publisher (topic ACL)   |
-| list/get subscription, pull, acknowledge, offsets,| project_admin; consumer (subscription  |
-| timeToOffset, modifyOffset, modifyAckDeadline,    | ACL)                                   |
+| list/get topic, publish, topic metrics            | PUBLISH (project_admin; publisher in   |
+|                                                   | the topic's ACL)                       |
+| list/get subscription, acknowledge, offsets,      | CONSUME (project_admin; consumer in    |
+| timeToOffset, modifyOffset, modifyAckDeadline,    | the subscription's ACL)                |
 | subscription metrics                              |                                        |
-| pull from a push subscription                     | platform admin / platform (push worker)|
+| pull                                              | PULL (CONSUME; from a push             |
+|                                                   | subscription the platform only)        |
+
+Lists are keyset pages (`rows.KeysetPage`: ids ascending, `first`/`after`); the AMS
+routes translate them to AMS page tokens (gateway/compat/ams.py).
 
 The functions live in one module per seam (projects, topics, publishing, subscriptions,
 push_config, consuming, metrics, batches, retention; what they share in _common); callers

@@ -255,13 +255,12 @@ def _push_status(project: str, sub: MsgSubscription) -> str:
     return f"Subscription /projects/{project}/subscriptions/{sub.name} is currently active"
 
 
-def ams_page(
-    session: Session, stmt: Select[Any], key: Any, page_size: int | None, page_token: str | None
-) -> tuple[list[Any], str, int]:
-    """AMS paging: ascending ids; the token is the (base64) id of the next page's first
-    item; pageSize 0 means everything."""
-    size = rules.check_page_size(page_size)
-    after = rules.decode_page_token(page_token)
+def keyset(
+    session: Session, stmt: Select[Any], key: Any, first: int | None, after: int | None
+) -> tuple[list[Any], bool, bool, int]:
+    """Keyset paging (domains/common/pagination): the rows of `stmt` by ascending `key`
+    after the key `after`, at most `first` of them (None: all), whether more follow,
+    whether any came before, and the size of the whole list."""
     total = int(
         session.execute(
             select(func.count()).select_from(stmt.order_by(None).subquery())
@@ -269,15 +268,12 @@ def ams_page(
     )
     paged = stmt.order_by(key)
     if after is not None:
-        paged = paged.where(key >= after)
-    if size:
-        paged = paged.limit(size + 1)
+        paged = paged.where(key > after)
+    if first is not None:
+        paged = paged.limit(first + 1)
     rows = list(session.execute(paged).all())
-    next_token = ""
-    if size and len(rows) > size:
-        next_token = rules.encode_page_token(int(rows[size][0].id))
-        rows = rows[:size]
-    return rows, next_token, total
+    has_next = first is not None and len(rows) > first
+    return (rows[:first] if first is not None else rows), has_next, after is not None, total
 
 
 # --- ACLs ---------------------------------------------------------------------------------

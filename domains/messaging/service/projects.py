@@ -20,7 +20,13 @@ from domains.messaging.models import (
     MsgMember,
     MsgProject,
 )
-from domains.messaging.rows import MemberView, ProfileView, ProjectRoles, ProjectView
+from domains.messaging.rows import (
+    KeysetPage,
+    MemberView,
+    ProfileView,
+    ProjectRoles,
+    ProjectView,
+)
 from domains.messaging.rules import Action
 from domains.messaging.service._common import (
     T_MEMBER,
@@ -30,6 +36,7 @@ from domains.messaging.service._common import (
     T_TOPIC,
     T_TOPIC_ACL,
     T_USER,
+    keyset,
     project_for,
     project_row,
     project_view,
@@ -72,14 +79,18 @@ def get_project(session: Session, principal: Principal, *, project: str) -> Proj
     return project_view(session, proj)
 
 
-def list_projects(session: Session, principal: Principal) -> list[ProjectView]:
-    """Every project for platform admins; the caller's own projects for anyone else."""
+def list_projects(
+    session: Session, principal: Principal, *, first: int | None = None, after: int | None = None
+) -> KeysetPage[ProjectView]:
+    """Every project for platform admins; the caller's own projects for anyone else. By
+    id, after the id `after`, at most `first` (None: all)."""
     authorize(session, principal, Caller.SIGNED_IN)
-    stmt = select(MsgProject).order_by(T_PROJECT.c.id)
+    stmt = select(MsgProject)
     if not principal.is_superuser:
         mine = select(T_MEMBER.c.project_id).where(T_MEMBER.c.user_id == principal.user_id)
         stmt = stmt.where(T_PROJECT.c.id.in_(mine))
-    return [project_view(session, p) for p in session.execute(stmt).scalars()]
+    rows, more, before, total = keyset(session, stmt, T_PROJECT.c.id, first, after)
+    return KeysetPage([project_view(session, r[0]) for r in rows], more, before, total)
 
 
 def user_profile(session: Session, principal: Principal) -> ProfileView:

@@ -17,7 +17,7 @@ from domains.common.time import utcnow
 from domains.messaging import rules
 from domains.messaging.errors import AlreadyExists, AmsNotFound
 from domains.messaging.models import MsgSubscription
-from domains.messaging.rows import AmsPage, SubscriptionView
+from domains.messaging.rows import KeysetPage, SubscriptionView
 from domains.messaging.rules import Action
 from domains.messaging.service._common import (
     SUBSCRIPTION_ACL,
@@ -25,9 +25,9 @@ from domains.messaging.service._common import (
     T_SUB_ACL,
     acl_subjects,
     administers,
-    ams_page,
     apply_push,
     check_destination,
+    keyset,
     project_for,
     push_changes,
     record_audit,
@@ -114,10 +114,11 @@ def list_subscriptions(
     principal: Principal,
     *,
     project: str,
-    page_size: int | None = 0,
-    page_token: str | None = None,
-) -> AmsPage[SubscriptionView]:
-    """A consumer sees only the subscriptions whose ACL lists them."""
+    first: int | None = None,
+    after: int | None = None,
+) -> KeysetPage[SubscriptionView]:
+    """By id, after the id `after`, at most `first` (None: all). A consumer sees only the
+    subscriptions whose ACL lists them."""
     proj = project_for(session, principal, project, Action.CONSUME)
     stmt = (
         select(MsgSubscription)
@@ -127,8 +128,8 @@ def list_subscriptions(
     if not administers(session, principal, proj):
         acl = select(T_SUB_ACL.c.subscription_id).where(T_SUB_ACL.c.user_id == principal.user_id)
         stmt = stmt.where(T_SUB.c.id.in_(acl))
-    rows, token, total = ams_page(session, stmt, T_SUB.c.id, page_size, page_token)
-    return AmsPage([sub_view(project, r[0]) for r in rows], token, total)
+    rows, more, before, total = keyset(session, stmt, T_SUB.c.id, first, after)
+    return KeysetPage([sub_view(project, r[0]) for r in rows], more, before, total)
 
 
 def delete_subscription(

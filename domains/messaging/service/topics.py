@@ -13,7 +13,7 @@ from domains.common.models import pk
 from domains.messaging import rules
 from domains.messaging.errors import AlreadyExists
 from domains.messaging.models import MsgTopic
-from domains.messaging.rows import AmsPage, TopicView
+from domains.messaging.rows import KeysetPage, TopicView
 from domains.messaging.rules import Action
 from domains.messaging.service._common import (
     T_SUB,
@@ -22,7 +22,7 @@ from domains.messaging.service._common import (
     TOPIC_ACL,
     acl_subjects,
     administers,
-    ams_page,
+    keyset,
     project_for,
     record_audit,
     replace_acl,
@@ -58,18 +58,19 @@ def list_topics(
     principal: Principal,
     *,
     project: str,
-    page_size: int | None = 0,
-    page_token: str | None = None,
-) -> AmsPage[TopicView]:
-    """A publisher sees only the topics whose ACL lists them."""
+    first: int | None = None,
+    after: int | None = None,
+) -> KeysetPage[TopicView]:
+    """By id, after the id `after`, at most `first` (None: all). A publisher sees only
+    the topics whose ACL lists them."""
     proj = project_for(session, principal, project, Action.PUBLISH)
     stmt = select(MsgTopic).where(T_TOPIC.c.project_id == pk(proj))
     if not administers(session, principal, proj):
         acl = select(T_TOPIC_ACL.c.topic_id).where(T_TOPIC_ACL.c.user_id == principal.user_id)
         stmt = stmt.where(T_TOPIC.c.id.in_(acl))
     stmt = stmt.execution_options(populate_existing=True)
-    rows, token, total = ams_page(session, stmt, T_TOPIC.c.id, page_size, page_token)
-    return AmsPage([topic_view(project, r[0]) for r in rows], token, total)
+    rows, more, before, total = keyset(session, stmt, T_TOPIC.c.id, first, after)
+    return KeysetPage([topic_view(project, r[0]) for r in rows], more, before, total)
 
 
 def delete_topic(session: Session, principal: Principal, *, project: str, topic: str) -> None:
