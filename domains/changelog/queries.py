@@ -7,6 +7,7 @@ from datetime import datetime
 import strawberry
 
 from domains.changelog import service as change_log
+from domains.changelog.rules import ChangeLogRule
 from domains.changelog.service import ChangeFilter
 from domains.changelog.types import ChangeNode
 from domains.common.errors import Invalid
@@ -35,7 +36,7 @@ class ChangeFilterInput:
             entity_type = _AUDITED_TYPES.get(type_name, type_name.lower())
         for field, value in (("filter.since", self.since), ("filter.until", self.until)):
             if value is not None and value.tzinfo is None:
-                raise Invalid(field, "a time with a UTC offset")
+                raise Invalid(field, ChangeLogRule.CHANGE_TIME_WITHOUT_OFFSET)
         return ChangeFilter(
             entity_type=entity_type,
             entity_id=entity_id,

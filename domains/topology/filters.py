@@ -9,15 +9,7 @@ from typing import TypeVar
 from domains.common.errors import Invalid
 from domains.common.scopes import ScopeDefaults, ScopeMatch, ScopeSelection
 from domains.topology.models import CertificationStatus, ProductionInfrastructure
-
-# Bounds of a property expression, checked before anything is built from it: every condition
-# becomes an EXISTS sub-query, and SQLite refuses expressions nested ~50 deep or ~1,000 long.
-MAX_PROPERTY_TERMS = 100
-MAX_PROPERTY_DEPTH = 10
-RULE_PROPERTY_TERMS = (
-    f"at most {MAX_PROPERTY_TERMS} conditions in all (each key, and, or, not counts one)"
-)
-RULE_PROPERTY_DEPTH = f"and/or/not nested at most {MAX_PROPERTY_DEPTH} levels deep"
+from domains.topology.rules import MAX_PROPERTY_DEPTH, MAX_PROPERTY_TERMS, TopologyRule
 
 N = TypeVar("N")
 
@@ -33,11 +25,11 @@ def check_tree_bounds(root: N, children: Callable[[N], Sequence[N]], field: str)
     while stack:
         node, depth = stack.pop()
         if depth > MAX_PROPERTY_DEPTH:
-            raise Invalid(field, RULE_PROPERTY_DEPTH)
+            raise Invalid(field, TopologyRule.PROPERTY_FILTER_TOO_DEEP)
         below = children(node)
         count += len(below)
         if count > MAX_PROPERTY_TERMS:
-            raise Invalid(field, RULE_PROPERTY_TERMS)
+            raise Invalid(field, TopologyRule.PROPERTY_FILTER_TOO_MANY_TERMS)
         stack.extend((child, depth + 1) for child in below)
 
 
@@ -72,15 +64,15 @@ class PropertyExpr:
             self.negate is not None,
         ]
         if sum(forms) != 1:
-            raise Invalid(path, "exactly one of key, and, or, not must be given")
+            raise Invalid(path, TopologyRule.PROPERTY_FILTER_NOT_ONE_FORM)
         if self.value is not None and self.key is None:
-            raise Invalid(path, "value needs a key")
+            raise Invalid(path, TopologyRule.PROPERTY_FILTER_VALUE_WITHOUT_KEY)
         if self.key is not None and not self.key:
-            raise Invalid(f"{path}.key", "must not be empty")
+            raise Invalid(f"{path}.key", TopologyRule.PROPERTY_FILTER_KEY_EMPTY)
         for name, group in (("and", self.all_of), ("or", self.any_of)):
             if group is not None:
                 if not group:
-                    raise Invalid(f"{path}.{name}", "must not be empty")
+                    raise Invalid(f"{path}.{name}", TopologyRule.PROPERTY_FILTER_GROUP_EMPTY)
                 for i, sub in enumerate(group):
                     sub._validate(f"{path}.{name}[{i}]")
         if self.negate is not None:

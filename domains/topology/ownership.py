@@ -5,17 +5,17 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from sqlalchemy import Column, select
+from sqlalchemy import Column, Table, select
 from sqlalchemy.orm import Session
 
-from domains.topology.service import (
-    T_GROUP,
-    T_NGI,
-    T_PROJECT,
-    T_PROJECT_NGI,
-    T_SERVICE,
-    T_SITE,
-)
+from domains.topology.models import Ngi, Project, ProjectNgi, Service, ServiceGroup, Site
+
+T_PROJECT: Table = Project.__table__  # type: ignore[attr-defined]
+T_NGI: Table = Ngi.__table__  # type: ignore[attr-defined]
+T_PROJECT_NGI: Table = ProjectNgi.__table__  # type: ignore[attr-defined]
+T_SITE: Table = Site.__table__  # type: ignore[attr-defined]
+T_SERVICE: Table = Service.__table__  # type: ignore[attr-defined]
+T_GROUP: Table = ServiceGroup.__table__  # type: ignore[attr-defined]
 
 Ref = tuple[str, int]
 

@@ -21,6 +21,7 @@ from domains.topology.filters import (
     check_tree_bounds,
 )
 from domains.topology.models import CertificationStatus, ProductionInfrastructure
+from domains.topology.rules import TopologyRule
 from domains.topology.types import (
     NgiNode,
     ProjectNode,
@@ -250,7 +251,7 @@ class TopologyQuery:
     ) -> ServiceNode | None:
         ctx = info.context
         if (id is None) == (primary_key is None):
-            raise Invalid("id", "give exactly one of id and primaryKey")
+            raise Invalid("id", TopologyRule.SERVICE_ID_OR_PRIMARY_KEY)
         if id is not None:
             type_name, pk = from_global_id(id)
             row = loaders.service_(ctx).load(pk) if type_name == "Service" else None

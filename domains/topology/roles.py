@@ -23,7 +23,7 @@ from domains.identity import service as identity
 from domains.identity.models import EntityKind, Role, RoleStatus, User
 from domains.topology import ownership
 from domains.topology.ownership import EntityRef
-from domains.topology.rules import ROLE_TYPES, Action
+from domains.topology.rules import ROLE_TYPES, Action, TopologyRule
 
 
 def _ref(role: Role) -> EntityRef:
@@ -33,7 +33,11 @@ def _ref(role: Role) -> EntityRef:
 def _check_role_type(role_type: str, kind: EntityKind) -> None:
     if role_type not in ROLE_TYPES[kind]:
         allowed = ", ".join(sorted(ROLE_TYPES[kind]))
-        raise Invalid("roleType", f"one of {allowed} for a {kind.value.replace('_', ' ')}")
+        raise Invalid(
+            "roleType",
+            TopologyRule.ROLE_TYPE_UNKNOWN,
+            f"roleType: one of {allowed} for a {kind.value.replace('_', ' ')}",
+        )
 
 
 def _entity_or_not_found(session: Session, kind: EntityKind, entity_id: int) -> str:
@@ -87,7 +91,11 @@ def request_role(
     ).scalar_one_or_none()
     before = None if role is None else role.status
     if role is not None and role.status in (RoleStatus.GRANTED, RoleStatus.PENDING):
-        raise Invalid("roleType", f"you already hold or requested this role ({role.status.value})")
+        raise Invalid(
+            "roleType",
+            TopologyRule.ROLE_ALREADY_HELD,
+            f"roleType: you already hold or requested this role ({role.status.value})",
+        )
     if role is None:
         role = Role(
             user_id=principal.user_id,
@@ -130,7 +138,9 @@ def _decide(
     if role.status is not from_status:
         raise Invalid(
             "roleId",
-            f"only a {from_status.value} role can be {verb}; this one is {role.status.value}",
+            TopologyRule.ROLE_NOT_DECIDABLE,
+            f"roleId: only a {from_status.value} role can be {verb}; "
+            f"this one is {role.status.value}",
         )
     before = role.status
     role.status = new_status
@@ -321,7 +331,9 @@ def entity_kind(value: str) -> EntityKind:
         return EntityKind(value)
     except ValueError as exc:
         kinds = ", ".join(k.value for k in EntityKind)
-        raise Invalid("entityType", f"one of {kinds}") from exc
+        raise Invalid(
+            "entityType", TopologyRule.ROLE_ENTITY_TYPE_UNKNOWN, f"entityType: one of {kinds}"
+        ) from exc
 
 
 def projects_with_roles(session: Session, principal: Principal) -> frozenset[int]:

@@ -11,12 +11,70 @@ import re
 from sqlalchemy.orm import Session
 
 from domains.common.authz import policy
+from domains.common.errors import RuleCode
 from domains.common.identity import Principal
 from domains.identity import service as identity
 from domains.identity.models import EntityKind
 from domains.topology import ownership
-from domains.topology.models import CertificationStatus
+from domains.topology.models import MAX_PROPERTIES_PER_ENTITY, CertificationStatus
 from domains.topology.ownership import EntityRef
+
+# Bounds of a property expression, checked before anything is built from it: every condition
+# becomes an EXISTS sub-query, and SQLite refuses expressions nested ~50 deep or ~1,000 long.
+MAX_PROPERTY_TERMS = 100
+MAX_PROPERTY_DEPTH = 10
+
+
+class TopologyRule(RuleCode):
+    """Input rules of the topology and its roles (`extensions.rule` carries the name)."""
+
+    TOPOLOGY_FIELD_NULL = "may be left out but not null"
+    TOPOLOGY_FIELD_NOT_CHANGEABLE = "not a field that can be changed here"
+    TOPOLOGY_VALUE_TAKEN = "already in use"
+    TOPOLOGY_ID_REPEATED = "each reference given once"
+    TOPOLOGY_KIND_NOT_ALLOWED = "an entity of a kind that carries this"
+    TOPOLOGY_DESCRIPTION_CHARACTERS = "must not contain quotes, backticks, ';', '<' or '>'"
+    TOPOLOGY_TAG_NAME_CHARACTERS = "letters, digits, '.', '_' and '-' only"
+    TOPOLOGY_PRIMARY_KEY_MALFORMED = "digits followed by G and a digit, as in 123G0"
+    COUNTRY_UNKNOWN = "an ISO 3166-1 alpha-2 code of a known country"
+    COUNTRY_CODE_MALFORMED = "ISO 3166-1 alpha-2: two capital letters"
+    COUNTRY_NAME_LENGTH = "1 to 255 characters"
+    NGI_UNKNOWN = "the name of an existing NGI"
+    SITE_SHORT_NAME_CHARACTERS = "letters, digits, '.', '_' and '-' only"
+    SITE_LATITUDE_RANGE = "between -90 and 90"
+    SITE_LONGITUDE_RANGE = "between -180 and 180"
+    SITE_GIIS_URL_NOT_LDAP = "must be an ldap:// URL"
+    SITE_TIMEZONE_UNKNOWN = "an IANA time zone name"
+    SITE_STATUS_REASON_LENGTH = "1 to 300 characters"
+    SITE_STATUS_UNCHANGED = "a status other than the site's own"
+    SITE_STATUS_CHANGE_NOT_ALLOWED = "a certification status change GOCDB allows"
+    SERVICE_TYPE_UNKNOWN = "the name of a known service type"
+    SERVICE_ID_OR_PRIMARY_KEY = "give exactly one of id and primaryKey"
+    SERVICE_PRODUCTION_UNMONITORED = "a production service must be monitored"
+    SERVICE_HOST_NAME_MALFORMED = "a fully qualified host name"
+    SERVICE_HOST_TAKEN = "host name and service type already registered at another site"
+    SERVICE_GROUP_NAME_CHARACTERS = "letters, digits, '.', '_' and '-' only"
+    ENDPOINT_NAME_EMPTY = "must not be empty"
+    ENDPOINT_NAME_TAKEN = "endpoint names are unique within a service"
+    ENDPOINT_INTERFACE_NAME_EMPTY = "must not be empty"
+    PROPERTY_KEY_MALFORMED = "non-empty, without spaces, '=' or parentheses"
+    PROPERTY_LIMIT_REACHED = f"at most {MAX_PROPERTIES_PER_ENTITY} properties per entity"
+    PROPERTY_FILTER_TOO_MANY_TERMS = (
+        f"at most {MAX_PROPERTY_TERMS} conditions in all (each key, and, or, not counts one)"
+    )
+    PROPERTY_FILTER_TOO_DEEP = f"and/or/not nested at most {MAX_PROPERTY_DEPTH} levels deep"
+    PROPERTY_FILTER_NOT_ONE_FORM = "exactly one of key, and, or, not must be given"
+    PROPERTY_FILTER_VALUE_WITHOUT_KEY = "value needs a key"
+    PROPERTY_FILTER_KEY_EMPTY = "must not be empty"
+    PROPERTY_FILTER_GROUP_EMPTY = "must not be empty"
+    SCOPE_UNKNOWN = "the name of a known scope"
+    SCOPE_RESERVED = "a reserved scope needs an admin, or the parent to have it"
+    SCOPE_LAST_OPEN = "at least one non-reserved scope must remain"
+    ROLE_TYPE_UNKNOWN = "a role type held over this kind of entity"
+    ROLE_ALREADY_HELD = "a role the caller does not already hold or request"
+    ROLE_NOT_DECIDABLE = "a role in the status this decision needs"
+    ROLE_ENTITY_TYPE_UNKNOWN = "one of project, ngi, site, service_group"
+
 
 # Field formats from GOCDB's schema definition.
 SHORT_NAME_RE = re.compile(r"^[A-Za-z0-9._-]+$")

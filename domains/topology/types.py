@@ -8,7 +8,7 @@ from typing import Any
 
 import strawberry
 
-from domains.common.errors import Invalid
+from domains.common.errors import CommonRule, Invalid
 from domains.common.graphql import (
     Info,
     Node,
@@ -558,7 +558,11 @@ def owned_entity(global_id: str, *, argument: str) -> tuple[str, int]:
     """A global id of something roles are held over (project, NGI, site, service group)."""
     type_name, pk = from_global_id(global_id, argument=argument)
     if type_name not in _ENTITY_TYPES:
-        raise Invalid(argument, "the id of a Project, NGI, Site or ServiceGroup")
+        raise Invalid(
+            argument,
+            CommonRule.WRONG_ID_TYPE,
+            f"{argument}: the id of a Project, NGI, Site or ServiceGroup",
+        )
     return _ENTITY_TYPES[type_name], pk
 
 

@@ -13,6 +13,7 @@ from domains.common.errors import Forbidden, Invalid, NotFound, Unauthenticated
 from domains.common.identity import PLATFORM, Principal
 from domains.common.time import utcnow
 from domains.identity.models import ApiToken
+from domains.identity.rules import IdentityRule
 from domains.identity.service import tokens
 from tests.conftest import Callers, GraphQLClient
 from tests.identity.helpers import snapshot
@@ -133,7 +134,7 @@ def test_expiry(session: Session) -> None:
             user_subject="carol@egi.eu",
             expires_at=(now + timedelta(days=1)).replace(tzinfo=None),
         )
-    assert naive.value.rule == "a time with a UTC offset"
+    assert naive.value.rule is IdentityRule.TOKEN_EXPIRY_WITHOUT_OFFSET
     assert token.expires_at is not None
 
 

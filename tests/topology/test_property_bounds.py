@@ -9,13 +9,8 @@ from typing import Any
 import pytest
 
 from domains.common.errors import Invalid
-from domains.topology.filters import (
-    MAX_PROPERTY_DEPTH,
-    MAX_PROPERTY_TERMS,
-    RULE_PROPERTY_DEPTH,
-    RULE_PROPERTY_TERMS,
-    PropertyExpr,
-)
+from domains.topology.filters import MAX_PROPERTY_DEPTH, MAX_PROPERTY_TERMS, PropertyExpr
+from domains.topology.rules import TopologyRule
 from tests.conftest import GraphQLClient
 
 LISTS = [("sites", "SiteFilter"), ("services", "ServiceFilter")]
@@ -58,7 +53,7 @@ def test_too_many_conditions_in_a_variable(
     error = gql.error(query, {"f": {"properties": _wide(terms)}})
     assert error["extensions"]["code"] == "BAD_USER_INPUT"
     assert error["extensions"]["field"] == "$f.properties"
-    assert error["extensions"]["rule"] == RULE_PROPERTY_TERMS
+    assert error["extensions"]["rule"] == "PROPERTY_FILTER_TOO_MANY_TERMS"
     assert "path" not in error  # refused before execution: nothing was coerced or converted
 
 
@@ -69,7 +64,7 @@ def test_too_deep_in_a_variable_of_the_filter_type_itself(gql: GraphQLClient) ->
     )
     assert error["extensions"]["code"] == "BAD_USER_INPUT"
     assert error["extensions"]["field"] == "$p"
-    assert error["extensions"]["rule"] == RULE_PROPERTY_DEPTH
+    assert error["extensions"]["rule"] == "PROPERTY_FILTER_TOO_DEEP"
 
 
 @pytest.mark.parametrize("levels", [MAX_PROPERTY_DEPTH + 1, 50])
@@ -79,7 +74,7 @@ def test_too_deep_in_the_document(gql: GraphQLClient, levels: int) -> None:
     error = gql.error(f"{{ services(filter: {{properties: {literal}}}) {{ totalCount }} }}")
     assert error["extensions"]["code"] == "BAD_USER_INPUT"
     assert error["extensions"]["field"] == "filter.properties"
-    assert error["extensions"]["rule"] == RULE_PROPERTY_DEPTH
+    assert error["extensions"]["rule"] == "PROPERTY_FILTER_TOO_DEEP"
 
 
 def test_too_many_conditions_in_the_document(gql: GraphQLClient) -> None:
@@ -87,7 +82,7 @@ def test_too_many_conditions_in_the_document(gql: GraphQLClient) -> None:
     error = gql.error(f"{{ sites(filter: {{properties: {{or: [{terms}]}}}}) {{ totalCount }} }}")
     assert error["extensions"]["code"] == "BAD_USER_INPUT"
     assert error["extensions"]["field"] == "filter.properties"
-    assert error["extensions"]["rule"] == RULE_PROPERTY_TERMS
+    assert error["extensions"]["rule"] == "PROPERTY_FILTER_TOO_MANY_TERMS"
 
 
 def test_the_service_function_bounds_without_recursion() -> None:
@@ -98,9 +93,9 @@ def test_the_service_function_bounds_without_recursion() -> None:
         expr = PropertyExpr(negate=expr)
     with pytest.raises(Invalid) as refused:
         expr.validate("filter.properties")
-    assert refused.value.rule == RULE_PROPERTY_DEPTH
+    assert refused.value.rule is TopologyRule.PROPERTY_FILTER_TOO_DEEP
     wide = PropertyExpr(any_of=tuple(PropertyExpr(key=f"k{i}") for i in range(200_000)))
     with pytest.raises(Invalid) as refused:
         wide.validate("filter.properties")
-    assert refused.value.rule == RULE_PROPERTY_TERMS
+    assert refused.value.rule is TopologyRule.PROPERTY_FILTER_TOO_MANY_TERMS
     PropertyExpr(any_of=tuple(PropertyExpr(key="k") for _ in range(99))).validate("p")

@@ -17,10 +17,9 @@ from domains.common.identity import Principal
 from domains.common.models import pk
 from domains.common.time import utcnow
 from domains.identity.models import ApiToken, User
+from domains.identity.rules import MAX_TOKEN_NAME, MAX_TOKENS_PER_USER, IdentityRule
 from domains.identity.service.users import user_by_subject
 
-MAX_TOKEN_NAME = 100
-MAX_TOKENS_PER_USER = 50
 # Writing last_used_at on every request would turn each read into a write.
 LAST_USED_GRANULARITY = timedelta(minutes=5)
 
@@ -54,17 +53,23 @@ def create_api_token(
         user = own
     name = name.strip()
     if not name:
-        raise Invalid("name", "must not be empty")
+        raise Invalid("name", IdentityRule.TOKEN_NAME_EMPTY)
     if len(name) > MAX_TOKEN_NAME:
-        raise Invalid("name", f"at most {MAX_TOKEN_NAME} characters")
+        raise Invalid(
+            "name", IdentityRule.TOKEN_NAME_TOO_LONG, f"name: at most {MAX_TOKEN_NAME} characters"
+        )
     current = now or utcnow()
     if expires_at is not None and expires_at.tzinfo is None:
-        raise Invalid("expiresAt", "a time with a UTC offset")
+        raise Invalid("expiresAt", IdentityRule.TOKEN_EXPIRY_WITHOUT_OFFSET)
     if expires_at is not None and expires_at <= current:
-        raise Invalid("expiresAt", "must be in the future")
+        raise Invalid("expiresAt", IdentityRule.TOKEN_EXPIRY_PAST)
     live = [t for t in _tokens_of(session, pk(user)) if _is_live(t, current)]
     if len(live) >= MAX_TOKENS_PER_USER:
-        raise Invalid("name", f"a user may hold at most {MAX_TOKENS_PER_USER} live tokens")
+        raise Invalid(
+            "name",
+            IdentityRule.TOKEN_LIMIT_REACHED,
+            f"name: a user may hold at most {MAX_TOKENS_PER_USER} live tokens",
+        )
     secret = secrets.token_hex(20)
     token = ApiToken(
         user_id=pk(user),

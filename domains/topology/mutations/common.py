@@ -7,9 +7,10 @@ from typing import Any
 
 from strawberry.types.unset import UnsetType
 
-from domains.common.errors import Invalid
+from domains.common.errors import CommonRule, Invalid
 from domains.common.graphql import Info, from_global_id
 from domains.topology import service as topology
+from domains.topology.rules import TopologyRule
 
 # GraphQL type name -> kind used by the service layer
 _KINDS = {
@@ -24,7 +25,11 @@ _KINDS = {
 def entity_of(global_id: str, argument: str) -> tuple[str, int]:
     found, pk = from_global_id(global_id, argument=argument)
     if found not in _KINDS:
-        raise Invalid(argument, "the id of an NGI, Site, Service, Endpoint or ServiceGroup")
+        raise Invalid(
+            argument,
+            CommonRule.WRONG_ID_TYPE,
+            f"{argument}: the id of an NGI, Site, Service, Endpoint or ServiceGroup",
+        )
     return _KINDS[found], pk
 
 
@@ -40,7 +45,7 @@ def set_fields(obj: Any, names: dict[str, str]) -> dict[str, Any]:
 def country_id(info: Info, code: str, argument: str) -> int:
     found = topology.country_id_by_code(info.context.session, code=code.upper())
     if found is None:
-        raise Invalid(argument, "an ISO 3166-1 alpha-2 code of a known country")
+        raise Invalid(argument, TopologyRule.COUNTRY_UNKNOWN)
     return found
 
 
@@ -48,4 +53,4 @@ def non_null(fields: dict[str, Any], required: tuple[str, ...], prefix: str) -> 
     for name in required:
         if name in fields and fields[name] is None:
             camel = name.split("_")[0] + "".join(p.title() for p in name.split("_")[1:])
-            raise Invalid(f"{prefix}.{camel}", "may be left out but not null")
+            raise Invalid(f"{prefix}.{camel}", TopologyRule.TOPOLOGY_FIELD_NULL)

@@ -10,7 +10,7 @@ from domains.common.graphql import Info
 from domains.topology import service as topology
 from domains.topology import writes
 from domains.topology.mutations.common import entity_of
-from domains.topology.rules import Action
+from domains.topology.rules import Action, TopologyRule
 from domains.topology.types import (
     ScopeNode,
 )
@@ -42,7 +42,11 @@ def _scope_ids(info: Info, names: list[str]) -> list[int]:
     found = topology.scope_ids_by_name(info.context.session, names=names)
     missing = [n for n in names if n not in found]
     if missing:
-        raise Invalid("input.scopes", f"unknown scope {missing[0]!r}")
+        raise Invalid(
+            "input.scopes",
+            TopologyRule.SCOPE_UNKNOWN,
+            f"input.scopes: unknown scope {missing[0]!r}",
+        )
     return [found[n] for n in names]
 
 

@@ -12,7 +12,7 @@ from domains.common.models import pk
 from domains.topology import service as topology
 from domains.topology import writes
 from domains.topology.mutations.common import non_null, set_fields
-from domains.topology.rules import Action
+from domains.topology.rules import Action, TopologyRule
 from domains.topology.types import (
     EndpointNode,
     ServiceNode,
@@ -142,7 +142,7 @@ class ServiceMutation:
             ctx.session, ctx.principal, name=input.service_type
         )
         if service_type is None:
-            raise Invalid("input.serviceType", "the name of a known service type")
+            raise Invalid("input.serviceType", TopologyRule.SERVICE_TYPE_UNKNOWN)
         fields = set_fields(input, _SERVICE_FIELDS)
         service = writes.create_service(
             ctx.session, ctx.principal, site_id=site_id, service_type_id=service_type.id, **fields

@@ -13,7 +13,7 @@ from domains.topology import service as topology
 from domains.topology import writes
 from domains.topology.models import CertificationStatus, ProductionInfrastructure
 from domains.topology.mutations.common import country_id, non_null, set_fields
-from domains.topology.rules import Action
+from domains.topology.rules import Action, TopologyRule
 from domains.topology.types import (
     SiteNode,
 )
@@ -121,7 +121,7 @@ class SiteMutation:
         ctx = info.context
         ngi = topology.get_ngi_by_name(ctx.session, ctx.principal, name=input.ngi)
         if ngi is None:
-            raise Invalid("input.ngi", "the name of an existing NGI")
+            raise Invalid("input.ngi", TopologyRule.NGI_UNKNOWN)
         fields = set_fields(input, _SITE_FIELDS)
         site = writes.create_site(
             ctx.session,
@@ -143,7 +143,7 @@ class SiteMutation:
         )
         if not isinstance(input.country_code, UnsetType):
             if input.country_code is None:
-                raise Invalid("input.countryCode", "may be left out but not null")
+                raise Invalid("input.countryCode", TopologyRule.TOPOLOGY_FIELD_NULL)
             fields["country_id"] = country_id(info, input.country_code, "input.countryCode")
         writes.update_site(ctx.session, ctx.principal, site_id=site_id, changes=fields)
         return UpdateSitePayload(site=_fresh_site(info, site_id))

@@ -11,16 +11,21 @@ from sqlalchemy.orm import Session
 
 from domains.common import audit
 from domains.common.audit import record_change
-from domains.common.errors import Conflict, Invalid, NotFound
+from domains.common.errors import CommonRule, Conflict, Invalid, NotFound
 from domains.common.identity import Principal
 from domains.common.models import legacy_key, pk
 from domains.common.text import check_text, check_texts
-from domains.topology.rules import FORBIDDEN_DESCRIPTION_CHARS, LEGACY_KEY_RE, TAG_NAME_RE
+from domains.topology.rules import (
+    FORBIDDEN_DESCRIPTION_CHARS,
+    LEGACY_KEY_RE,
+    TAG_NAME_RE,
+    TopologyRule,
+)
 
 
 def check_length(field: str, value: str | None, limit: int) -> None:
     if value is not None and len(value) > limit:
-        raise Invalid(field, f"at most {limit} characters")
+        raise Invalid(field, CommonRule.TEXT_TOO_LONG, f"{field}: at most {limit} characters")
     check_text(field, value)
 
 
@@ -33,12 +38,12 @@ def check_text_fields(**values: object) -> None:
 def check_description(field: str, value: str, limit: int) -> None:
     check_length(field, value, limit)
     if FORBIDDEN_DESCRIPTION_CHARS & set(value):
-        raise Invalid(field, "must not contain quotes, backticks, ';', '<' or '>'")
+        raise Invalid(field, TopologyRule.TOPOLOGY_DESCRIPTION_CHARACTERS)
 
 
 def check_tag_name(field: str, value: str) -> None:
     if not TAG_NAME_RE.match(value):
-        raise Invalid(field, "letters, digits, '.', '_' and '-' only")
+        raise Invalid(field, TopologyRule.TOPOLOGY_TAG_NAME_CHARACTERS)
 
 
 def require(session: Session, model: type[Any], entity_id: int, what: str) -> Any:
@@ -53,7 +58,7 @@ def require_each(
 ) -> None:
     """A list of references: each given once, each to a row that exists."""
     if len(set(entity_ids)) != len(entity_ids):
-        raise Invalid(field, f"each {what} once")
+        raise Invalid(field, TopologyRule.TOPOLOGY_ID_REPEATED, f"{field}: each {what} once")
     for entity_id in entity_ids:
         require(session, model, entity_id, what)
 
@@ -66,13 +71,15 @@ def exists(session: Session, column: Any, *conditions: Any) -> bool:
 def check_unique(session: Session, column: Any, value: Any, field: str) -> None:
     """Refuse a duplicate natural key with a field-naming error, not an IntegrityError."""
     if exists(session, column, column == value):
-        raise Invalid(field, "already in use", f"{field}: {value!r} is already in use")
+        raise Invalid(
+            field, TopologyRule.TOPOLOGY_VALUE_TAKEN, f"{field}: {value!r} is already in use"
+        )
 
 
 def check_legacy_key(session: Session, model: type[Any], primary_key: str | None) -> None:
     if primary_key is not None:
         if not LEGACY_KEY_RE.match(primary_key):
-            raise Invalid("primaryKey", "digits followed by G and a digit, as in 123G0")
+            raise Invalid("primaryKey", TopologyRule.TOPOLOGY_PRIMARY_KEY_MALFORMED)
         check_unique(session, model.primary_key, primary_key, "primaryKey")
 
 
@@ -93,7 +100,7 @@ def check_fields(changes: Mapping[str, Any], allowed: frozenset[str]) -> None:
     """First thing in every update: only known, changeable fields go any further."""
     unknown = set(changes) - allowed
     if unknown:
-        raise Invalid(sorted(unknown)[0], "not a field that can be changed here")
+        raise Invalid(sorted(unknown)[0], TopologyRule.TOPOLOGY_FIELD_NOT_CHANGEABLE)
 
 
 def snapshot(obj: Any, fields: Iterable[str]) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from domains.common.errors import Invalid
 from domains.common.identity import Principal
 from domains.topology.models import Endpoint, Service, ServiceType
 from domains.topology.ownership import EntityRef
-from domains.topology.rules import Action
+from domains.topology.rules import Action, TopologyRule
 from domains.topology.service import T_ENDPOINT
 from domains.topology.writes.checks import (
     apply_changes,
@@ -31,12 +31,12 @@ ENDPOINT_FIELDS = frozenset({"name", "url", "interface_name", "monitored", "desc
 
 def _check_endpoint_name(session: Session, service_id: int, name: str) -> None:
     if not name:
-        raise Invalid("name", "must not be empty")
+        raise Invalid("name", TopologyRule.ENDPOINT_NAME_EMPTY)
     check_length("name", name, 255)
     if exists(
         session, T_ENDPOINT.c.id, T_ENDPOINT.c.service_id == service_id, T_ENDPOINT.c.name == name
     ):
-        raise Invalid("name", "endpoint names are unique within a service")
+        raise Invalid("name", TopologyRule.ENDPOINT_NAME_TAKEN)
 
 
 def add_endpoint(
@@ -96,7 +96,7 @@ def update_endpoint(
     if "description" in changes:
         check_description("description", changes["description"], 2000)
     if "interface_name" in changes and not changes["interface_name"]:
-        raise Invalid("interfaceName", "must not be empty")
+        raise Invalid("interfaceName", TopologyRule.ENDPOINT_INTERFACE_NAME_EMPTY)
     apply_changes(session, principal, "endpoint", endpoint, changes)
     return endpoint
 

@@ -12,7 +12,7 @@ from domains.common.errors import Invalid
 from domains.common.identity import Principal
 from domains.topology.models import Endpoint, Ngi, Service, ServiceGroup, Site
 from domains.topology.ownership import EntityRef
-from domains.topology.rules import Action
+from domains.topology.rules import Action, TopologyRule
 from domains.topology.writes.checks import require
 
 _OWNER_MODELS: dict[str, type[Any]] = {
@@ -39,6 +39,10 @@ def owner_to_edit(
     """The entity `kind`/`owner_id`, once `kind` is one of `kinds` and the principal may
     edit it."""
     if kind not in kinds:
-        raise Invalid("kind", f"one of {', '.join(sorted(kinds))}")
+        raise Invalid(
+            "kind",
+            TopologyRule.TOPOLOGY_KIND_NOT_ALLOWED,
+            f"kind: one of {', '.join(sorted(kinds))}",
+        )
     authorize(session, principal, Action.EDIT_OBJECT, _owner_for_authz(session, kind, owner_id))
     return require(session, _OWNER_MODELS[kind], owner_id, kind)

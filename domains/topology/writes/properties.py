@@ -18,7 +18,7 @@ from domains.topology.models import (
     ServiceProperty,
     SiteProperty,
 )
-from domains.topology.rules import PROPERTY_KEY_RE
+from domains.topology.rules import PROPERTY_KEY_RE, TopologyRule
 from domains.topology.service import PROPERTY_TABLES
 from domains.topology.writes.checks import check_length, require
 from domains.topology.writes.owners import owner_to_edit
@@ -37,7 +37,7 @@ def set_property(
     """Insert or replace one extension property (at most 20 per entity, 255 characters)."""
     owner = owner_to_edit(session, principal, kind, owner_id, _PROPERTY_MODELS)
     if not key or not PROPERTY_KEY_RE.match(key):
-        raise Invalid("key", "non-empty, without spaces, '=' or parentheses")
+        raise Invalid("key", TopologyRule.PROPERTY_KEY_MALFORMED)
     check_length("key", key, MAX_PROPERTY_LENGTH)
     check_length("value", value, MAX_PROPERTY_LENGTH)
     table, fk = PROPERTY_TABLES[kind]
@@ -54,7 +54,11 @@ def set_property(
             break
     else:
         if len(existing) >= MAX_PROPERTIES_PER_ENTITY:
-            raise Invalid("key", f"at most {MAX_PROPERTIES_PER_ENTITY} properties per entity")
+            raise Invalid(
+                "key",
+                TopologyRule.PROPERTY_LIMIT_REACHED,
+                f"key: at most {MAX_PROPERTIES_PER_ENTITY} properties per entity",
+            )
         session.add(model(**{fk: owner_id, "key": key, "value": value}))
     session.flush()
     if before != value:

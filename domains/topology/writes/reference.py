@@ -13,6 +13,7 @@ from domains.common.errors import Invalid
 from domains.common.identity import Principal
 from domains.common.text import check_text
 from domains.topology.models import Country, Project, Scope, ServiceType
+from domains.topology.rules import TopologyRule
 from domains.topology.writes.checks import (
     audit_created,
     check_description,
@@ -49,9 +50,9 @@ def create_project(
 def create_country(session: Session, principal: Principal, *, code: str, name: str) -> Country:
     authorize(session, principal, Caller.PLATFORM_ADMIN)
     if not re.fullmatch(r"[A-Z]{2}", code):
-        raise Invalid("code", "ISO 3166-1 alpha-2: two capital letters")
+        raise Invalid("code", TopologyRule.COUNTRY_CODE_MALFORMED)
     if not name or len(name) > 255:
-        raise Invalid("name", "1 to 255 characters")
+        raise Invalid("name", TopologyRule.COUNTRY_NAME_LENGTH)
     check_text("name", name)
     check_unique(session, Country.code, code, "code")
     check_unique(session, Country.name, name, "name")

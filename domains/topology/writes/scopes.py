@@ -13,6 +13,7 @@ from domains.common.audit import record_change
 from domains.common.errors import Invalid
 from domains.common.identity import Principal
 from domains.topology.models import NgiScope, Scope, ServiceGroupScope, ServiceScope, SiteScope
+from domains.topology.rules import TopologyRule
 from domains.topology.service import SCOPE_LINKS, T_SERVICE
 from domains.topology.writes.checks import require
 from domains.topology.writes.owners import owner_to_edit
@@ -64,7 +65,7 @@ def tag_scopes(
         if scope.reserved and parent_scopes is not None and scope_id not in parent_scopes:
             raise Invalid(
                 "scopes",
-                "a reserved scope needs an admin, or the parent to have it",
+                TopologyRule.SCOPE_RESERVED,
                 f"scopes: {scope.name} is reserved; only an admin may add it here",
             )
         session.add(link_model(**{fk: owner_id, "scope_id": scope_id}))
@@ -88,7 +89,7 @@ def untag_scopes(
     scopes = {i: require(session, Scope, i, "scope") for i in present}
     remaining_open = [i for i in present - set(removing) if not scopes[i].reserved]
     if removing and not remaining_open:
-        raise Invalid("scopes", "at least one non-reserved scope must remain")
+        raise Invalid("scopes", TopologyRule.SCOPE_LAST_OPEN)
     if not removing:
         return
     session.execute(link.delete().where(link.c[fk] == owner_id, link.c.scope_id.in_(removing)))

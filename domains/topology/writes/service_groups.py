@@ -12,6 +12,7 @@ from domains.common.errors import Invalid
 from domains.common.identity import Principal
 from domains.common.models import pk
 from domains.topology.models import Service, ServiceGroup, ServiceGroupMember
+from domains.topology.rules import TopologyRule
 from domains.topology.writes.checks import (
     audit_created,
     check_description,
@@ -36,7 +37,7 @@ def create_service_group(
 ) -> ServiceGroup:
     authorize(session, principal, Caller.PLATFORM_ADMIN)
     if not re.fullmatch(r"[A-Za-z0-9_.-]+", name):
-        raise Invalid("name", "letters, digits, '.', '_' and '-' only")
+        raise Invalid("name", TopologyRule.SERVICE_GROUP_NAME_CHARACTERS)
     check_description("description", description, 2000)
     check_text_fields(email=email)
     check_unique(session, ServiceGroup.name, name, "name")

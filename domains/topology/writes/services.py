@@ -12,7 +12,7 @@ from domains.common.errors import Invalid
 from domains.common.identity import Principal
 from domains.topology.models import Service, ServiceType, Site
 from domains.topology.ownership import EntityRef
-from domains.topology.rules import HOST_NAME_RE, LEGACY_MONITORING_EXCEPTIONS, Action
+from domains.topology.rules import HOST_NAME_RE, LEGACY_MONITORING_EXCEPTIONS, Action, TopologyRule
 from domains.topology.service import T_SERVICE
 from domains.topology.writes.checks import (
     apply_changes,
@@ -57,12 +57,12 @@ def check_production_monitored(
         and not service_type.monitoring_exception
         and service_type.name not in LEGACY_MONITORING_EXCEPTIONS
     ):
-        raise Invalid("monitored", "a production service must be monitored")
+        raise Invalid("monitored", TopologyRule.SERVICE_PRODUCTION_UNMONITORED)
 
 
 def _check_host_name(host_name: str) -> None:
     if not HOST_NAME_RE.match(host_name) or "." not in host_name:
-        raise Invalid("hostName", "a fully qualified host name")
+        raise Invalid("hostName", TopologyRule.SERVICE_HOST_NAME_MALFORMED)
 
 
 def _check_host_free(session: Session, host_name: str, service_type_id: int, site_id: int) -> None:
@@ -74,7 +74,7 @@ def _check_host_free(session: Session, host_name: str, service_type_id: int, sit
         T_SERVICE.c.service_type_id == service_type_id,
         T_SERVICE.c.site_id != site_id,
     ):
-        raise Invalid("hostName", "host name and service type already registered at another site")
+        raise Invalid("hostName", TopologyRule.SERVICE_HOST_TAKEN)
 
 
 def create_service(

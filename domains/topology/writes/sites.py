@@ -22,7 +22,7 @@ from domains.topology.models import (
     Site,
 )
 from domains.topology.ownership import EntityRef
-from domains.topology.rules import SHORT_NAME_RE, Action, certification_change_allowed
+from domains.topology.rules import SHORT_NAME_RE, Action, TopologyRule, certification_change_allowed
 from domains.topology.writes.checks import (
     apply_changes,
     audit_created,
@@ -70,22 +70,22 @@ def _validate_site_fields(
     timezone: str | None,
 ) -> None:
     if not SHORT_NAME_RE.match(short_name):
-        raise Invalid("shortName", "letters, digits, '.', '_' and '-' only")
+        raise Invalid("shortName", TopologyRule.SITE_SHORT_NAME_CHARACTERS)
     check_length("shortName", short_name, 255)
     check_description("description", description, 2000)
     if latitude is not None and not -90 <= latitude <= 90:
-        raise Invalid("latitude", "between -90 and 90")
+        raise Invalid("latitude", TopologyRule.SITE_LATITUDE_RANGE)
     if longitude is not None and not -180 <= longitude <= 180:
-        raise Invalid("longitude", "between -180 and 180")
+        raise Invalid("longitude", TopologyRule.SITE_LONGITUDE_RANGE)
     if giis_url is not None and not giis_url.startswith("ldap://"):
-        raise Invalid("giisUrl", "must be an ldap:// URL")
+        raise Invalid("giisUrl", TopologyRule.SITE_GIIS_URL_NOT_LDAP)
     if timezone is not None:
         from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
         try:
             ZoneInfo(timezone)
         except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise Invalid("timezone", "an IANA time zone name") from exc
+            raise Invalid("timezone", TopologyRule.SITE_TIMEZONE_UNKNOWN) from exc
 
 
 def create_site(
@@ -210,15 +210,18 @@ def change_certification_status(
     authorize(session, principal, Action.SITE_EDIT_CERT_STATUS, EntityRef("site", site_id))
     site: Site = require(session, Site, site_id, "site")
     if not reason.strip() or len(reason) > 300:
-        raise Invalid("reason", "1 to 300 characters")
+        raise Invalid("reason", TopologyRule.SITE_STATUS_REASON_LENGTH)
     check_description("reason", reason, 300)
     old = site.certification_status
     if status is old:
-        raise Invalid("status", f"the site is {old.value} already")
+        raise Invalid(
+            "status", TopologyRule.SITE_STATUS_UNCHANGED, f"status: the site is {old.value} already"
+        )
     if not principal.is_superuser and not certification_change_allowed(old, status):
         raise Invalid(
             "status",
-            f"{old.value} -> {status.value} is not an allowed change",
+            TopologyRule.SITE_STATUS_CHANGE_NOT_ALLOWED,
+            f"status: {old.value} -> {status.value} is not an allowed change",
         )
     site.certification_status = status
     site.certification_status_changed_at = utcnow()
