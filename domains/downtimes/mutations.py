@@ -8,6 +8,7 @@ from datetime import datetime
 import strawberry
 from strawberry.types.unset import UNSET, UnsetType
 
+from domains.common.authz import requires
 from domains.common.errors import Invalid
 from domains.common.graphql import Deleted, Info, id_of_type
 from domains.common.models import pk
@@ -16,6 +17,10 @@ from domains.downtimes import service as downtimes
 from domains.downtimes.models import Downtime, Severity
 from domains.downtimes.rules import DowntimeRule
 from domains.downtimes.types import DowntimeNode
+from domains.topology.rules import Action as TopologyAction
+
+# declaring, editing, ending and deleting a downtime: GOCDB's EDIT_OBJECT on its site
+EDIT_OBJECT = TopologyAction.EDIT_OBJECT
 
 
 def _ids(values: list[strawberry.ID] | None, type_name: str, argument: str) -> list[int]:
@@ -58,6 +63,13 @@ class DeclareDowntimeInput:
         )
 
 
+@strawberry.input(
+    description="The same as DeclareDowntimeInput; the services may be of several sites."
+)
+class DeclareDowntimesInput(DeclareDowntimeInput):
+    pass
+
+
 @strawberry.input(description="Fields left out stay as they are.")
 class UpdateDowntimeInput:
     id: strawberry.ID
@@ -75,6 +87,49 @@ class UpdateDowntimeInput:
     endpoint_ids: list[strawberry.ID] | None = UNSET
 
 
+@strawberry.input
+class DeleteDowntimeInput:
+    id: strawberry.ID
+
+
+@strawberry.input
+class EndDowntimeInput:
+    id: strawberry.ID
+
+
+@strawberry.input
+class EndDowntimeForServicesInput:
+    id: strawberry.ID
+    service_ids: list[strawberry.ID] = strawberry.field(
+        description="Services the downtime affects; at least one."
+    )
+
+
+@strawberry.type
+class DeclareDowntimePayload:
+    downtime: DowntimeNode
+
+
+@strawberry.type
+class DeclareDowntimesPayload:
+    downtimes: list[DowntimeNode] = strawberry.field(description="One per site, ordered by site.")
+
+
+@strawberry.type
+class UpdateDowntimePayload:
+    downtime: DowntimeNode
+
+
+@strawberry.type
+class EndDowntimePayload:
+    downtime: DowntimeNode
+
+
+@strawberry.type
+class EndDowntimeForServicesPayload:
+    downtime: DowntimeNode
+
+
 def _given(value: object, field: str) -> bool:
     """Left out: False; null: refused by name; a value: True."""
     if isinstance(value, UnsetType):
@@ -84,35 +139,43 @@ def _given(value: object, field: str) -> bool:
     return True
 
 
+_ON_SITE = "the site of the downtime input.id"
+
+
 @strawberry.type
 class DowntimeMutation:
     @strawberry.mutation(
         description="Declare a downtime of services of one site (needs a role on the site). "
         "SCHEDULED or UNSCHEDULED is computed by the 24-hour rule."
     )
-    def declare_downtime(self, info: Info, input: DeclareDowntimeInput) -> DowntimeNode:
+    @requires(EDIT_OBJECT, on="the site of input.serviceIds")
+    def declare_downtime(self, info: Info, input: DeclareDowntimeInput) -> DeclareDowntimePayload:
         ctx = info.context
         downtime = downtimes.declare_downtime(
             ctx.session, ctx.principal, declaration=input.declaration(), now=ctx.clock()
         )
-        return _fresh(info, [downtime])[0]
+        return DeclareDowntimePayload(downtime=_fresh(info, [downtime])[0])
 
     @strawberry.mutation(
         description="Declare the same window over services of several sites: one downtime "
         "per site, ordered by site, all or none (needs a role on every site)."
     )
-    def declare_downtimes(self, info: Info, input: DeclareDowntimeInput) -> list[DowntimeNode]:
+    @requires(EDIT_OBJECT, on="every site of input.serviceIds")
+    def declare_downtimes(
+        self, info: Info, input: DeclareDowntimesInput
+    ) -> DeclareDowntimesPayload:
         ctx = info.context
         created = downtimes.declare_downtimes(
             ctx.session, ctx.principal, declaration=input.declaration(), now=ctx.clock()
         )
-        return _fresh(info, created)
+        return DeclareDowntimesPayload(downtimes=_fresh(info, created))
 
     @strawberry.mutation(
         description="Edit a downtime: not once finished, not a SCHEDULED one within 24 hours "
         "of its start, never longer; the classification is computed again."
     )
-    def update_downtime(self, info: Info, input: UpdateDowntimeInput) -> DowntimeNode:
+    @requires(EDIT_OBJECT, on=_ON_SITE)
+    def update_downtime(self, info: Info, input: UpdateDowntimeInput) -> UpdateDowntimePayload:
         ctx = info.context
         downtime_id = id_of_type(input.id, "Downtime", argument="input.id")
         severity = input.severity if _given(input.severity, "input.severity") else None
@@ -141,43 +204,46 @@ class DowntimeMutation:
             endpoint_ids=endpoint_ids,
             now=ctx.clock(),
         )
-        return _fresh(info, [downtime])[0]
+        return UpdateDowntimePayload(downtime=_fresh(info, [downtime])[0])
 
     @strawberry.mutation(
         description="Delete a downtime that has not started (not a SCHEDULED one within 24 "
         "hours of its start)."
     )
-    def delete_downtime(self, info: Info, id: strawberry.ID) -> Deleted:
+    @requires(EDIT_OBJECT, on=_ON_SITE)
+    def delete_downtime(self, info: Info, input: DeleteDowntimeInput) -> Deleted:
         ctx = info.context
-        downtime_id = id_of_type(id, "Downtime", argument="id")
+        downtime_id = id_of_type(input.id, "Downtime", argument="input.id")
         downtimes.delete_downtime(
             ctx.session, ctx.principal, downtime_id=downtime_id, now=ctx.clock()
         )
-        return Deleted(id=id)
+        return Deleted(id=input.id)
 
     @strawberry.mutation(description="End an ongoing downtime: it ends 60 seconds from now.")
-    def end_downtime(self, info: Info, id: strawberry.ID) -> DowntimeNode:
+    @requires(EDIT_OBJECT, on=_ON_SITE)
+    def end_downtime(self, info: Info, input: EndDowntimeInput) -> EndDowntimePayload:
         ctx = info.context
-        downtime_id = id_of_type(id, "Downtime", argument="id")
+        downtime_id = id_of_type(input.id, "Downtime", argument="input.id")
         downtime = downtimes.end_downtime(
             ctx.session, ctx.principal, downtime_id=downtime_id, now=ctx.clock()
         )
-        return _fresh(info, [downtime])[0]
+        return EndDowntimePayload(downtime=_fresh(info, [downtime])[0])
 
     @strawberry.mutation(
         description="Partial ending: these services leave an ongoing downtime 60 seconds from "
         "now while it goes on for the others; ending all of them ends the downtime."
     )
+    @requires(EDIT_OBJECT, on=_ON_SITE)
     def end_downtime_for_services(
-        self, info: Info, id: strawberry.ID, service_ids: list[strawberry.ID]
-    ) -> DowntimeNode:
+        self, info: Info, input: EndDowntimeForServicesInput
+    ) -> EndDowntimeForServicesPayload:
         ctx = info.context
-        downtime_id = id_of_type(id, "Downtime", argument="id")
+        downtime_id = id_of_type(input.id, "Downtime", argument="input.id")
         downtime = downtimes.end_downtime_services(
             ctx.session,
             ctx.principal,
             downtime_id=downtime_id,
-            service_ids=_ids(service_ids, "Service", "serviceIds"),
+            service_ids=_ids(input.service_ids, "Service", "input.serviceIds"),
             now=ctx.clock(),
         )
-        return _fresh(info, [downtime])[0]
+        return EndDowntimeForServicesPayload(downtime=_fresh(info, [downtime])[0])

@@ -10,17 +10,30 @@ from datetime import datetime
 
 import strawberry
 
-from domains.common.graphql import Deleted, Info, Node, id_of_type, node_type, to_global_id
+from domains.common.authz import Caller, requires
+from domains.common.graphql import (
+    Connection,
+    Deleted,
+    Info,
+    Node,
+    connection,
+    id_of_type,
+    node_type,
+    to_global_id,
+)
 from domains.common.loaders import BatchLoader, loader
 from domains.common.models import pk
+from domains.common.query import Record
 from domains.downtimes import notifications as notes
 from domains.downtimes.events import EventKind
 from domains.downtimes.models import DowntimeNotification as NotificationRow
 from domains.downtimes.models import DowntimeSubscription as SubscriptionRow
 from domains.downtimes.notifications import SubscriptionSpec
+from domains.downtimes.rules import Action
 from domains.downtimes.types import EventKindEnum
 from domains.notifications.checks import TopicRef
 from domains.notifications.models import Channel, NotificationStatus
+from domains.topology.queries import After, First
 
 ChannelEnum = strawberry.enum(
     Channel, name="DowntimeNotificationChannel", description="Where a notification goes."
@@ -67,7 +80,8 @@ class DowntimeSubscriptionNode(Node):
         ]
 
     @classmethod
-    def from_row(cls, row: SubscriptionRow) -> DowntimeSubscriptionNode:
+    def from_row(cls, row: SubscriptionRow | Record) -> DowntimeSubscriptionNode:
+        """From the ORM row (a mutation's result) or its columns (a page)."""
         topic = (
             DowntimeTopicChannel(project=row.topic_project, topic=row.topic_name)
             if row.topic_project and row.topic_name
@@ -173,6 +187,21 @@ class UpdateDowntimeSubscriptionInput(SubscribeToDowntimesInput):
     id: strawberry.ID
 
 
+@strawberry.input
+class DeleteDowntimeSubscriptionInput:
+    id: strawberry.ID
+
+
+@strawberry.type
+class SubscribeToDowntimesPayload:
+    subscription: DowntimeSubscriptionNode
+
+
+@strawberry.type
+class UpdateDowntimeSubscriptionPayload:
+    subscription: DowntimeSubscriptionNode
+
+
 def _spec(input: SubscribeToDowntimesInput) -> SubscriptionSpec:
     return SubscriptionSpec(
         name=input.name,
@@ -192,19 +221,22 @@ def _spec(input: SubscribeToDowntimesInput) -> SubscriptionSpec:
 @strawberry.type
 class DowntimeSubscriptionQuery:
     @strawberry.field(description="Your downtime subscriptions, oldest first.")
-    def my_downtime_subscriptions(self, info: Info) -> list[DowntimeSubscriptionNode]:
+    def my_downtime_subscriptions(
+        self, info: Info, first: First = None, after: After = None
+    ) -> Connection[DowntimeSubscriptionNode]:
         ctx = info.context
-        rows = notes.list_subscriptions(ctx.session, ctx.principal)
-        ctx.memo[_LISTED] = [pk(r) for r in rows]
-        return [DowntimeSubscriptionNode.from_row(r) for r in rows]
+        page = notes.subscriptions_page(ctx.session, ctx.principal, page=ctx.page(first, after))
+        ctx.memo[_LISTED] = [row.id for row in page.items]
+        return connection(page, DowntimeSubscriptionNode.from_row)
 
 
 @strawberry.type
 class DowntimeSubscriptionMutation:
     @strawberry.mutation(description="Subscribe to downtimes: events after this one only.")
+    @requires(Caller.SIGNED_IN)
     def subscribe_to_downtimes(
         self, info: Info, input: SubscribeToDowntimesInput
-    ) -> DowntimeSubscriptionNode:
+    ) -> SubscribeToDowntimesPayload:
         ctx = info.context
         row = notes.subscribe(
             ctx.session,
@@ -212,12 +244,13 @@ class DowntimeSubscriptionMutation:
             spec=_spec(input),
             egress=ctx.egress,
         )
-        return DowntimeSubscriptionNode.from_row(row)
+        return SubscribeToDowntimesPayload(subscription=DowntimeSubscriptionNode.from_row(row))
 
     @strawberry.mutation(description="Replace one of your downtime subscriptions.")
+    @requires(Action.MANAGE_SUBSCRIPTION, on="the subscription input.id")
     def update_downtime_subscription(
         self, info: Info, input: UpdateDowntimeSubscriptionInput
-    ) -> DowntimeSubscriptionNode:
+    ) -> UpdateDowntimeSubscriptionPayload:
         ctx = info.context
         row = notes.update_subscription(
             ctx.session,
@@ -226,11 +259,16 @@ class DowntimeSubscriptionMutation:
             spec=_spec(input),
             egress=ctx.egress,
         )
-        return DowntimeSubscriptionNode.from_row(row)
+        return UpdateDowntimeSubscriptionPayload(
+            subscription=DowntimeSubscriptionNode.from_row(row)
+        )
 
     @strawberry.mutation(description="Delete one of your downtime subscriptions.")
-    def delete_downtime_subscription(self, info: Info, id: strawberry.ID) -> Deleted:
+    @requires(Action.MANAGE_SUBSCRIPTION, on="the subscription input.id")
+    def delete_downtime_subscription(
+        self, info: Info, input: DeleteDowntimeSubscriptionInput
+    ) -> Deleted:
         ctx = info.context
-        db_id = id_of_type(id, TYPE_NAME, argument="id")
+        db_id = id_of_type(input.id, TYPE_NAME, argument="input.id")
         notes.delete_subscription(ctx.session, ctx.principal, subscription_id=db_id)
-        return Deleted(id=id)
+        return Deleted(id=input.id)

@@ -2,8 +2,9 @@
 notification channels (domains.notifications): their tables, which subscriptions an event
 matches, and how a downtime event reads on each channel.
 
-- subscribe / update_subscription / delete_subscription / list_subscriptions: a user's
-  own subscriptions (platform administrators: anyone's). Filters are null for "all".
+- subscribe / update_subscription / delete_subscription / list_subscriptions /
+  subscriptions_page: a user's own subscriptions (platform administrators: anyone's).
+  Filters are null for "all".
 - Outbox handlers `downtimes.notify.<kind>` (one per downtime event kind): the matching
   subscriptions' notifications, written by CHANNELS.notify (one row per subscription,
   event and channel; the topic published at once, e-mail and webhook left PENDING for the
@@ -23,15 +24,18 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, or_, select
+from sqlalchemy import ColumnElement, Table, false, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from domains.common import audit, outbox
+from domains.common.authz import Caller, authorize, can
 from domains.common.egress import STRICT, EgressPolicy
 from domains.common.errors import Forbidden, Invalid, NotFound
 from domains.common.identity import Principal
 from domains.common.models import pk
 from domains.common.outbox import OutboxEvent, on_event
+from domains.common.pagination import PageRequest
+from domains.common.query import RecordPage, keyset_page
 from domains.common.time import utcnow
 from domains.downtimes.events import EventKind
 from domains.downtimes.models import (
@@ -42,9 +46,9 @@ from domains.downtimes.models import (
 from domains.downtimes.rules import (
     MAX_SUBSCRIPTIONS_PER_USER,
     SUBSCRIPTION_FILTER_MAX,
+    Action,
     DowntimeRule,
 )
-from domains.identity import service as identity
 from domains.identity.models import User
 from domains.notifications.channels import Channels, Delivery
 from domains.notifications.checks import TopicRef, channel_values, owner_principal
@@ -151,7 +155,7 @@ def _user(session: Session, user_id: int) -> User:
 
 
 def _caller(session: Session, principal: Principal) -> User:
-    identity.require_authenticated(principal)
+    authorize(session, principal, Caller.SIGNED_IN)
     if principal.user_id is None:
         raise Forbidden("only users hold downtime subscriptions")
     return _user(session, principal.user_id)
@@ -160,9 +164,9 @@ def _caller(session: Session, principal: Principal) -> User:
 def _own(session: Session, principal: Principal, subscription_id: int) -> DowntimeSubscription:
     """The subscription, if the caller may see it: theirs, or any for an administrator.
     Someone else's is NOT_FOUND: its existence is not the caller's business."""
-    identity.require_authenticated(principal)
+    authorize(session, principal, Caller.SIGNED_IN)
     row = session.get(DowntimeSubscription, subscription_id)
-    if row is None or (not principal.is_superuser and row.user_id != principal.user_id):
+    if row is None or not can(session, principal, Action.MANAGE_SUBSCRIPTION, row):
         raise NotFound(f"downtime subscription {subscription_id} does not exist")
     return row
 
@@ -242,16 +246,23 @@ def list_subscriptions(
     session: Session, principal: Principal, *, all_users: bool = False
 ) -> list[DowntimeSubscription]:
     """The caller's subscriptions, oldest first; an administrator may ask for everyone's."""
-    identity.require_authenticated(principal)
+    authorize(session, principal, Caller.PLATFORM_ADMIN if all_users else Caller.SIGNED_IN)
     stmt = select(DowntimeSubscription).order_by(T_SUBSCRIPTION.c.id)
-    if all_users:
-        if not principal.is_superuser:
-            raise Forbidden("only platform administrators may list everyone's subscriptions")
-    elif principal.user_id is None:
-        return []
-    else:
+    if not all_users:
+        if principal.user_id is None:
+            return []
         stmt = stmt.where(T_SUBSCRIPTION.c.user_id == principal.user_id)
     return list(session.execute(stmt).scalars())
+
+
+def subscriptions_page(session: Session, principal: Principal, *, page: PageRequest) -> RecordPage:
+    """A page of the caller's subscriptions, oldest first (the columns of each)."""
+    authorize(session, principal, Caller.SIGNED_IN)
+    mine = (
+        T_SUBSCRIPTION.c.user_id == principal.user_id if principal.user_id is not None else false()
+    )
+    stmt = select(*T_SUBSCRIPTION.c).where(mine)
+    return keyset_page(session, stmt, T_SUBSCRIPTION.c.id, page)
 
 
 def get_subscription(

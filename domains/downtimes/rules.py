@@ -4,11 +4,21 @@ naming the field and the rule, a member of DowntimeRule."""
 
 from __future__ import annotations
 
+import enum
 from datetime import datetime, timedelta
 
+from sqlalchemy.orm import Session
+
+from domains.common.authz import policy
 from domains.common.errors import Invalid, RuleCode
+from domains.common.identity import Principal
 from domains.common.text import check_text
-from domains.downtimes.models import DESCRIPTION_MAX, SUBSCRIPTION_NAME_MAX, Classification
+from domains.downtimes.models import (
+    DESCRIPTION_MAX,
+    SUBSCRIPTION_NAME_MAX,
+    Classification,
+    DowntimeSubscription,
+)
 
 SCHEDULED_NOTICE = timedelta(hours=24)
 MAX_PAST_START = timedelta(hours=48)
@@ -16,6 +26,24 @@ END_NOW_DELAY = timedelta(seconds=60)
 FORBIDDEN_DESCRIPTION_CHARS = frozenset("'\"`;<>")
 SUBSCRIPTION_FILTER_MAX = 255
 MAX_SUBSCRIPTIONS_PER_USER = 100
+
+
+class Action(enum.StrEnum):
+    """What only some callers may do with the downtimes' own things. Declaring, editing,
+    ending and deleting a downtime is GOCDB's EDIT_OBJECT on its site (topology's Action,
+    whose policy knows the roles); subscribing is any signed-in user's (Caller.SIGNED_IN)."""
+
+    MANAGE_SUBSCRIPTION = "MANAGE_SUBSCRIPTION"  # see, replace or delete a subscription
+
+
+@policy(Action)
+def decide(
+    _session: Session, principal: Principal, action: Action, entity: DowntimeSubscription
+) -> str | None:
+    """A downtime subscription is its owner's (and, as everything, a superuser's)."""
+    if principal.user_id is not None and entity.user_id == principal.user_id:
+        return None
+    return f"not allowed: {action.value} of another user's downtime subscription"
 
 
 class DowntimeRule(RuleCode):
@@ -134,7 +162,7 @@ def check_edit(
 
 
 def check_deletable(
-    classification: Classification, starts_at: datetime, now: datetime, *, field: str = "id"
+    classification: Classification, starts_at: datetime, now: datetime, *, field: str = "input.id"
 ) -> None:
     if starts_at <= now:
         raise Invalid(field, DowntimeRule.DOWNTIME_ALREADY_STARTED)

@@ -167,7 +167,8 @@ def test_downtime_events_arrive_over_a_real_socket(live: Live) -> None:
         )
         now = dt.datetime.now(dt.UTC)
         declared = live.graphql(
-            "mutation($i: DeclareDowntimeInput!) { declareDowntime(input: $i) { id } }",
+            "mutation($i: DeclareDowntimeInput!) {"
+            " declareDowntime(input: $i) { downtime { id } } }",
             {
                 "i": {
                     "serviceIds": [node["services"][0]["id"]],
@@ -177,7 +178,7 @@ def test_downtime_events_arrive_over_a_real_socket(live: Live) -> None:
                     "description": description,
                 }
             },
-        )["declareDowntime"]
+        )["declareDowntime"]["downtime"]
         for _ in range(500):  # the site's earlier events (the demo's) come first
             event = _next(socket)["downtimeEvents"]
             assert event["site"] == node["shortName"], event

@@ -139,9 +139,11 @@ def iso(moment: datetime) -> str:
 DECLARE = """
 mutation($i: DeclareDowntimeInput!) {
   declareDowntime(input: $i) {
-    id primaryKey severity classification startsAt endsAt description declaredAt
-    announcedAt ongoing site { shortName } services { id hostName } endpoints { id }
-    affectedServices { allEndpoints endedAt service { id } }
+    downtime {
+      id primaryKey severity classification startsAt endsAt description declaredAt
+      announcedAt ongoing site { shortName } services { id hostName } endpoints { id }
+      affectedServices { allEndpoints endedAt service { id } }
+    }
   }
 }
 """
@@ -172,5 +174,5 @@ def declare_input(
 
 def declare(client: GraphQLClient, target: SiteFixture, **kwargs: Any) -> dict[str, Any]:
     data = client.data(DECLARE, {"i": declare_input(target, **kwargs)})
-    result: dict[str, Any] = data["declareDowntime"]
+    result: dict[str, Any] = data["declareDowntime"]["downtime"]
     return result

@@ -25,7 +25,7 @@ Call = Callable[[SiteFixture, str], tuple[str, dict[str, Any]]]
 CALLS: dict[str, Call] = {
     "declareDowntime": lambda t, _d: (DECLARE, {"i": declare_input(t, start=H, end=2 * H)}),
     "declareDowntimes": lambda t, _d: (
-        "mutation($i: DeclareDowntimeInput!) { declareDowntimes(input: $i) { id } }",
+        "mutation($i: DeclareDowntimesInput!) { declareDowntimes(input: $i) { downtimes { id } } }",
         {"i": declare_input(t, start=H, end=2 * H)},
     ),
     "updateDowntime": lambda _t, d: (UPDATE, {"i": {"id": d, "description": "Changed"}}),

@@ -22,16 +22,18 @@ S = timedelta(seconds=1)
 UPDATE = """
 mutation($i: UpdateDowntimeInput!) {
   updateDowntime(input: $i) {
-    id classification severity startsAt endsAt description services { id } endpoints { id }
+    downtime {
+      id classification severity startsAt endsAt description services { id } endpoints { id }
+    }
   }
 }
 """
-DELETE = "mutation($id: ID!) { deleteDowntime(id: $id) { id } }"
-END = "mutation($id: ID!) { endDowntime(id: $id) { id endsAt ongoing } }"
+DELETE = "mutation($id: ID!) { deleteDowntime(input: {id: $id}) { id } }"
+END = "mutation($id: ID!) { endDowntime(input: {id: $id}) { downtime { id endsAt ongoing } } }"
 END_SERVICES = """
 mutation($id: ID!, $s: [ID!]!) {
-  endDowntimeForServices(id: $id, serviceIds: $s) {
-    id endsAt affectedServices { endedAt service { id } }
+  endDowntimeForServices(input: {id: $id, serviceIds: $s}) {
+    downtime { id endsAt affectedServices { endedAt service { id } } }
   }
 }
 """
@@ -40,7 +42,7 @@ mutation($id: ID!, $s: [ID!]!) {
 def _update(client: GraphQLClient, downtime: str, **fields: Any) -> dict[str, Any]:
     result: dict[str, Any] = client.data(UPDATE, {"i": {"id": downtime, **fields}})[
         "updateDowntime"
-    ]
+    ]["downtime"]
     return result
 
 
@@ -198,7 +200,7 @@ def test_scheduled_lock_24_hours_before_the_start_to_the_second(
         "input.id",
         "DOWNTIME_SCHEDULED_LOCKED",
     )
-    broken(site_admin, session, DELETE, {"id": made["id"]}, "id", "DOWNTIME_SCHEDULED_LOCKED")
+    broken(site_admin, session, DELETE, {"id": made["id"]}, "input.id", "DOWNTIME_SCHEDULED_LOCKED")
 
 
 def test_delete_only_before_the_start(
@@ -211,7 +213,7 @@ def test_delete_only_before_the_start(
     assert _events(session)[-1] == "downtime.cancelled"
     assert _audit(session)[-1] == "downtime.delete"
     clock.advance(hours=1)  # `later` starts now
-    broken(site_admin, session, DELETE, {"id": later["id"]}, "id", "DOWNTIME_ALREADY_STARTED")
+    broken(site_admin, session, DELETE, {"id": later["id"]}, "input.id", "DOWNTIME_ALREADY_STARTED")
 
 
 def test_end_now_sets_the_end_60_seconds_ahead(
@@ -219,12 +221,12 @@ def test_end_now_sets_the_end_60_seconds_ahead(
 ) -> None:
     ongoing = declare(site_admin, target, start=-H, end=5 * H)
     upcoming = declare(site_admin, target, start=H, end=5 * H)
-    ended = site_admin.data(END, {"id": ongoing["id"]})["endDowntime"]
+    ended = site_admin.data(END, {"id": ongoing["id"]})["endDowntime"]["downtime"]
     assert ended["endsAt"] == (NOW + timedelta(seconds=60)).isoformat()
     assert ended["ongoing"] is True
-    broken(site_admin, session, END, {"id": upcoming["id"]}, "id", "DOWNTIME_NOT_ONGOING")
+    broken(site_admin, session, END, {"id": upcoming["id"]}, "input.id", "DOWNTIME_NOT_ONGOING")
     clock.advance(seconds=60)
-    broken(site_admin, session, END, {"id": ongoing["id"]}, "id", "DOWNTIME_NOT_ONGOING")
+    broken(site_admin, session, END, {"id": ongoing["id"]}, "input.id", "DOWNTIME_NOT_ONGOING")
     assert _audit(session)[-1] == "downtime.end"
 
 
@@ -236,17 +238,17 @@ def test_partial_ending_of_some_services(
     result = site_admin.data(END_SERVICES, {"id": ongoing["id"], "s": [first]})
     state = {
         a["service"]["id"]: a["endedAt"]
-        for a in result["endDowntimeForServices"]["affectedServices"]
+        for a in result["endDowntimeForServices"]["downtime"]["affectedServices"]
     }
     soon = (NOW + timedelta(seconds=60)).isoformat()
     assert state == {first: soon, second: None}
-    assert result["endDowntimeForServices"]["endsAt"] == (NOW + 5 * H).isoformat()
+    assert result["endDowntimeForServices"]["downtime"]["endsAt"] == (NOW + 5 * H).isoformat()
     broken(
         site_admin,
         session,
         END_SERVICES,
         {"id": ongoing["id"], "s": [global_id("Service", target.other_service_id)]},
-        "serviceIds",
+        "input.serviceIds",
         "DOWNTIME_SERVICE_NOT_AFFECTED",
     )
     broken(
@@ -254,12 +256,12 @@ def test_partial_ending_of_some_services(
         session,
         END_SERVICES,
         {"id": ongoing["id"], "s": []},
-        "serviceIds",
+        "input.serviceIds",
         "DOWNTIME_SERVICES_REQUIRED",
     )
     # ending the last one ends the downtime itself
     result = site_admin.data(END_SERVICES, {"id": ongoing["id"], "s": [second]})
-    assert result["endDowntimeForServices"]["endsAt"] == soon
+    assert result["endDowntimeForServices"]["downtime"]["endsAt"] == soon
     assert _audit(session)[-2:] == ["downtime.end_services", "downtime.end_services"]
 
 
@@ -292,6 +294,6 @@ def test_an_edit_keeps_early_ends_within_the_downtime(
     changed = site_admin.data(
         UPDATE.replace("endpoints { id }", "affectedServices { endedAt service { id } }"),
         {"i": {"id": ongoing["id"], "endsAt": (NOW + timedelta(seconds=30)).isoformat()}},
-    )["updateDowntime"]
+    )["updateDowntime"]["downtime"]
     state = {a["service"]["id"]: a["endedAt"] for a in changed["affectedServices"]}
     assert state == {first: (NOW + timedelta(seconds=30)).isoformat(), second: None}

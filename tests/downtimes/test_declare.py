@@ -201,8 +201,10 @@ def test_description_of_4000_characters_is_accepted(
 
 
 MULTI = """
-mutation($i: DeclareDowntimeInput!) {
-  declareDowntimes(input: $i) { id site { shortName } services { id } endpoints { id } }
+mutation($i: DeclareDowntimesInput!) {
+  declareDowntimes(input: $i) {
+    downtimes { id site { shortName } services { id } endpoints { id } }
+  }
 }
 """
 
@@ -215,7 +217,7 @@ def test_multi_site_declaration_makes_one_downtime_per_site(
     value = declare_input(
         target, start=H, end=3 * H, services=[*target.services, other], endpoints=[endpoint]
     )
-    made = both_admin.data(MULTI, {"i": value})["declareDowntimes"]
+    made = both_admin.data(MULTI, {"i": value})["declareDowntimes"]["downtimes"]
     by_site = {d["site"]["shortName"]: d for d in made}
     assert set(by_site) == {target.site, target.other_site}
     assert [s["id"] for s in by_site[target.site]["services"]] == target.services

@@ -16,14 +16,14 @@ from tests.identity.helpers import snapshot
 FIELDS = "id name ngi site host serviceType vo events email webhookUrl enabled createdAt"
 SUBSCRIBE = f"""
 mutation($input: SubscribeToDowntimesInput!) {{
-  subscribeToDowntimes(input: $input) {{ {FIELDS} topic {{ project topic }} }}
+  subscribeToDowntimes(input: $input) {{ subscription {{ {FIELDS} topic {{ project topic }} }} }}
 }}"""
 UPDATE = f"""
 mutation($input: UpdateDowntimeSubscriptionInput!) {{
-  updateDowntimeSubscription(input: $input) {{ {FIELDS} }}
+  updateDowntimeSubscription(input: $input) {{ subscription {{ {FIELDS} }} }}
 }}"""
-DELETE = "mutation($id: ID!) { deleteDowntimeSubscription(id: $id) { id } }"
-MINE = f"{{ myDowntimeSubscriptions {{ {FIELDS} }} }}"
+DELETE = "mutation($id: ID!) { deleteDowntimeSubscription(input: {id: $id}) { id } }"
+MINE = f"{{ myDowntimeSubscriptions {{ nodes {{ {FIELDS} }} }} }}"
 NODE = "query($id: ID!) { node(id: $id) { id ... on DowntimeSubscription { name } } }"
 
 
@@ -45,7 +45,7 @@ def _input(where: Target, **extra: Any) -> dict[str, Any]:
 def _subscribe(client: GraphQLClient, where: Target, **extra: Any) -> dict[str, Any]:
     made: dict[str, Any] = client.data(SUBSCRIBE, {"input": _input(where, **extra)})[
         "subscribeToDowntimes"
-    ]
+    ]["subscription"]
     return made
 
 
@@ -60,7 +60,7 @@ def test_a_user_subscribes_lists_updates_and_deletes(callers: Callers, where: Ta
         "https://hooks.example.org/dt",
         True,
     )
-    assert alice.data(MINE)["myDowntimeSubscriptions"] == [
+    assert alice.data(MINE)["myDowntimeSubscriptions"]["nodes"] == [
         {k: v for k, v in made.items() if k != "topic"}
     ]
     assert alice.data(NODE, {"id": made["id"]})["node"] == {"id": made["id"], "name": "my site"}
@@ -77,7 +77,7 @@ def test_a_user_subscribes_lists_updates_and_deletes(callers: Callers, where: Ta
                 "enabled": False,
             }
         },
-    )["updateDowntimeSubscription"]
+    )["updateDowntimeSubscription"]["subscription"]
     assert (updated["id"], updated["name"], updated["ngi"], updated["site"]) == (
         made["id"],
         "my NGI",
@@ -92,7 +92,7 @@ def test_a_user_subscribes_lists_updates_and_deletes(callers: Callers, where: Ta
     assert alice.data(DELETE, {"id": made["id"]})["deleteDowntimeSubscription"] == {
         "id": made["id"]
     }
-    assert alice.data(MINE)["myDowntimeSubscriptions"] == []
+    assert alice.data(MINE)["myDowntimeSubscriptions"]["nodes"] == []
 
 
 def test_the_anonymous_caller_is_unauthenticated_and_writes_nothing(
@@ -120,7 +120,7 @@ def test_another_user_cannot_see_or_touch_a_subscription(
     alice = callers.as_user("alice@egi.eu")
     made = _subscribe(alice, where)
     bob = callers.as_user("bob@egi.eu")
-    assert bob.data(MINE)["myDowntimeSubscriptions"] == []  # bob exists from here on
+    assert bob.data(MINE)["myDowntimeSubscriptions"]["nodes"] == []  # bob exists from here on
     before = snapshot(session)
     for query, variables in (
         (UPDATE, {"input": {**_input(where), "id": made["id"], "name": "bob's now"}}),
@@ -130,7 +130,7 @@ def test_another_user_cannot_see_or_touch_a_subscription(
         assert error["extensions"]["code"] == "NOT_FOUND", query
     assert snapshot(session) == before
     assert bob.data(NODE, {"id": made["id"]})["node"] is None
-    assert [s["name"] for s in alice.data(MINE)["myDowntimeSubscriptions"]] == ["my site"]
+    assert [s["name"] for s in alice.data(MINE)["myDowntimeSubscriptions"]["nodes"]] == ["my site"]
 
 
 @pytest.mark.parametrize(
@@ -149,7 +149,7 @@ def test_bad_input_names_the_field_and_writes_nothing(
     callers: Callers, session: Session, where: Target, extra: dict[str, Any], field: str
 ) -> None:
     alice = callers.as_user("alice@egi.eu")
-    assert alice.data(MINE)["myDowntimeSubscriptions"] == []
+    assert alice.data(MINE)["myDowntimeSubscriptions"]["nodes"] == []
     before = snapshot(session)
     error = alice.error(SUBSCRIBE, {"input": _input(where, **extra)})
     assert error["extensions"]["code"] == "BAD_USER_INPUT"
@@ -161,4 +161,27 @@ def test_an_id_of_another_type_is_bad_input(callers: Callers, where: Target) -> 
     alice = callers.as_user("alice@egi.eu")
     error = alice.error(DELETE, {"id": "U2l0ZTox"})  # Site:1
     assert error["extensions"]["code"] == "BAD_USER_INPUT"
-    assert error["extensions"]["field"] == "id"
+    assert error["extensions"]["field"] == "input.id"
+
+
+PAGE = """
+query($first: Int, $after: String) {
+  myDowntimeSubscriptions(first: $first, after: $after) {
+    totalCount nodes { name } pageInfo { hasNextPage endCursor }
+  }
+}"""
+
+
+def test_my_subscriptions_are_a_connection_paged_oldest_first(
+    callers: Callers, where: Target
+) -> None:
+    alice = callers.as_user("alice@egi.eu")
+    for name in ("first", "second", "third"):
+        _subscribe(alice, where, name=name)
+    _subscribe(callers.as_user("bob@egi.eu"), where, name="bob's")
+    page = alice.data(PAGE, {"first": 2})["myDowntimeSubscriptions"]
+    assert [n["name"] for n in page["nodes"]] == ["first", "second"]
+    assert (page["totalCount"], page["pageInfo"]["hasNextPage"]) == (3, True)
+    rest = alice.data(PAGE, {"first": 2, "after": page["pageInfo"]["endCursor"]})
+    assert [n["name"] for n in rest["myDowntimeSubscriptions"]["nodes"]] == ["third"]
+    assert rest["myDowntimeSubscriptions"]["pageInfo"]["hasNextPage"] is False

@@ -20,10 +20,11 @@ def made(callers: Callers, session: Session) -> tuple[dict[str, Any], str]:
     site = session.execute(text("SELECT short_name FROM site ORDER BY id LIMIT 1")).scalar_one()
     values = {"name": "mine", "site": site, "events": ["DECLARED"], "email": True}
     made = callers.as_user("alice@egi.eu").data(
-        "mutation($i: SubscribeToDowntimesInput!) { subscribeToDowntimes(input: $i) { id } }",
+        "mutation($i: SubscribeToDowntimesInput!) {"
+        " subscribeToDowntimes(input: $i) { subscription { id } } }",
         {"i": values},
     )
-    return values, made["subscribeToDowntimes"]["id"]
+    return values, made["subscribeToDowntimes"]["subscription"]["id"]
 
 
 def _values(name: str, made: tuple[dict[str, Any], str]) -> dict[str, Any]:
@@ -32,7 +33,7 @@ def _values(name: str, made: tuple[dict[str, Any], str]) -> dict[str, Any]:
         return {"input": values}
     if name == "updateDowntimeSubscription":
         return {"input": {**values, "id": sub_id, "name": "taken over"}}
-    return {"id": sub_id}
+    return {"input": {"id": sub_id}}
 
 
 # any signed-in caller may subscribe (to what anybody may read): no wrong caller exists

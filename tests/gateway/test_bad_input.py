@@ -116,7 +116,7 @@ def test_node_id_beyond_any_key_is_bad_user_input(
         ("query($id: ID!) { service(id: $id) { id } }", "Service", "id"),
         ("query($id: ID!) { downtime(id: $id) { id } }", "Downtime", "id"),
         ("mutation($id: ID!) { updateSite(input: {id: $id}) { site { id } } }", "Site", "input.id"),
-        ("mutation($id: ID!) { deleteDowntime(id: $id) { id } }", "Downtime", "id"),
+        ("mutation($id: ID!) { deleteDowntime(input: {id: $id}) { id } }", "Downtime", "input.id"),
     ],
 )
 def test_other_id_arguments_beyond_any_key(
@@ -168,7 +168,8 @@ def test_feed_moments_that_overflow_are_400(
     assert response.status_code == 400
     error = response.json()["error"]
     assert (error["code"], error["parameter"]) == ("BAD_USER_INPUT", parameter)
-    assert "9999" in error["rule"]
+    assert error["rule"] == "FEED_TIME_OUT_OF_RANGE"
+    assert "9999-12-31" in error["message"]
     # the extremes that can be represented are fine
     for fine in ("to=9999-12-30", "from=9999-12-31", "from=0001-01-01", "to=0001-01-01"):
         assert gql.client.get(f"/feeds/downtimes.{kind}?{fine}").status_code == 200, fine

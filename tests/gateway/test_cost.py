@@ -98,10 +98,11 @@ def test_a_list_with_first_multiplies_by_it_or_by_the_argument_default(
     schema: GraphQLSchema,
 ) -> None:
     # DowntimeSubscription.notifications(first: Int! = 20) is a plain list with `first`
-    query = "{ myDowntimeSubscriptions { notifications%s { channel } } }"
+    query = "{ myDowntimeSubscriptions(first: 5) { nodes { notifications%s { channel } } } }"
     per_subscription_default = 1 + 20 * 1
-    assert cost(schema, query % "") == 1 + MODEL.default_list_size * per_subscription_default
-    assert cost(schema, query % "(first: 3)") == 1 + MODEL.default_list_size * (1 + 3)
+    # the connection and its nodes, then five subscriptions' notifications
+    assert cost(schema, query % "") == 2 + 5 * per_subscription_default
+    assert cost(schema, query % "(first: 3)") == 2 + 5 * (1 + 3)
 
 
 def test_plain_lists_count_their_expected_size(schema: GraphQLSchema) -> None:

@@ -17,9 +17,9 @@ from tests.downtimes.notify_world import declare, handle_all, spec, subscriber, 
 from tests.identity.helpers import global_id
 
 MINE = """
-query($first: Int!) { myDowntimeSubscriptions { name notifications(first: $first) {
+query($first: Int!) { myDowntimeSubscriptions { nodes { name notifications(first: $first) {
   kind channel status attempts lastError downtimeId sentAt
-} } }
+} } } }
 """
 
 
@@ -37,7 +37,7 @@ def test_a_subscriber_sees_their_notifications_newest_first(
     session.commit()
     statements.reset()
     data = callers.as_user("alice.history@egi.eu").data(MINE, {"first": 2})
-    listed = data["myDowntimeSubscriptions"]
+    listed = data["myDowntimeSubscriptions"]["nodes"]
     assert [s["name"] for s in listed] == ["first", "second", "third"]
     for sub in listed:
         # three declarations, e-mail only: the newest two

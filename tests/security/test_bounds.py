@@ -189,7 +189,9 @@ def test_a_mutation_that_times_out_keeps_nothing(world: World) -> None:
     """Hundreds of downtimes, one per site, over every service: stopped partway by a tenth
     of a second; none of them is kept."""
     everything = downtime_input(service_ids(world))
-    declare = "mutation($i: DeclareDowntimeInput!) { declareDowntimes(input: $i) { id } }"
+    declare = (
+        "mutation($i: DeclareDowntimesInput!) { declareDowntimes(input: $i) { downtimes { id } } }"
+    )
     base = world.server(**TENTH)
     before = _downtime_rows(world)
     assert timed_out(post(base, declare, {"i": everything}, headers=world.admin()))
@@ -202,7 +204,9 @@ def test_a_mutation_blocked_halfway_keeps_nothing(world: World) -> None:
     if world.backend != "postgresql":
         pytest.skip("a lock held from outside is PostgreSQL's case")
     site = service_ids(world, "SELECT id FROM service WHERE site_id = (SELECT min(id) FROM site)")
-    declare = "mutation($i: DeclareDowntimeInput!) { declareDowntime(input: $i) { id } }"
+    declare = (
+        "mutation($i: DeclareDowntimeInput!) { declareDowntime(input: $i) { downtime { id } } }"
+    )
     base = world.server(**SECOND)
     before = _downtime_rows(world)
     with world.connect() as connection, connection.begin():
@@ -220,7 +224,9 @@ def test_a_mutation_waiting_for_the_sqlite_write_lock_ends_at_its_deadline(world
     if world.backend != "sqlite":
         pytest.skip("SQLite's write lock; PostgreSQL's locks are the test above")
     site = service_ids(world, "SELECT id FROM service WHERE site_id = (SELECT min(id) FROM site)")
-    declare = "mutation($i: DeclareDowntimeInput!) { declareDowntime(input: $i) { id } }"
+    declare = (
+        "mutation($i: DeclareDowntimeInput!) { declareDowntime(input: $i) { downtime { id } } }"
+    )
     base = world.server(**SECOND)
     before = _downtime_rows(world)
     with world.connect() as connection:

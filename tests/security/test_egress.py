@@ -128,7 +128,10 @@ CREATE = (
 MODIFY = (
     "mutation($i: ModifyPushConfigInput!) { modifyPushConfig(input: $i) { subscription { name } } }"
 )
-SUBSCRIBE = "mutation($i: SubscribeToDowntimesInput!) { subscribeToDowntimes(input: $i) { id } }"
+SUBSCRIBE = (
+    "mutation($i: SubscribeToDowntimesInput!) {"
+    " subscribeToDowntimes(input: $i) { subscription { id } } }"
+)
 
 
 def _refused(body: Any, field: str) -> None:

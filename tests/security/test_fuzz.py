@@ -226,7 +226,7 @@ mutation ($sub: String!) {
 
 _SETUP_DOWNTIME_SUBSCRIPTION = """
 mutation { subscribeToDowntimes(input: {name: "fuzz", events: [DECLARED, ENDED],
-  site: "INFN-T1", topic: {project: "FUZZ", topic: "t1"}}) { id } }
+  site: "INFN-T1", topic: {project: "FUZZ", topic: "t1"}}) { subscription { id } } }
 """
 
 _NAMES = """
@@ -245,7 +245,7 @@ _NAMES = """
 }
 """
 
-_VIEWER = "{ viewer { roles { id } apiTokens { id } } myDowntimeSubscriptions { id } }"
+_VIEWER = "{ viewer { roles { id } apiTokens { id } } myDowntimeSubscriptions { nodes { id } } }"
 _PROTECTED = ("roles", "apiTokens")
 
 
@@ -289,7 +289,7 @@ def _prepare(target: Target) -> None:
             names.setdefault(key, set()).add(value)
     for persona in PERSONAS:
         mine = target.graphql(persona, _VIEWER)
-        ids.update(s["id"] for s in mine["myDowntimeSubscriptions"])
+        ids.update(s["id"] for s in mine["myDowntimeSubscriptions"]["nodes"])
         for kind in _PROTECTED:
             target.protected.update(item["id"] for item in mine["viewer"][kind])
     target.names = {kind: sorted(values) for kind, values in names.items()}

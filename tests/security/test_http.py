@@ -313,7 +313,9 @@ def test_rss_stays_valid_xml_whatever_text_is_stored(server: Server) -> None:
     service = server.gql("{ services(first: 1) { nodes { id } } }").json()
     service_id = service["data"]["services"]["nodes"][0]["id"]
     now = utcnow()
-    declare = "mutation($i: DeclareDowntimeInput!) { declareDowntime(input: $i) { id } }"
+    declare = (
+        "mutation($i: DeclareDowntimeInput!) { declareDowntime(input: $i) { downtime { id } } }"
+    )
     for char in ("\x01", "\ufffe", "\uffff"):
         value = {
             "serviceIds": [service_id],

@@ -110,7 +110,8 @@ def server(tmp_path_factory: pytest.TempPathFactory, oidc_issuer: OIDCIssuer) ->
         ).strip()
         # another user's downtime subscription with a webhook
         live.graphql(
-            "mutation($i: SubscribeToDowntimesInput!) { subscribeToDowntimes(input: $i) { id } }",
+            "mutation($i: SubscribeToDowntimesInput!) {"
+            " subscribeToDowntimes(input: $i) { subscription { id } } }",
             {"i": {"name": "mine", "events": ["DECLARED"], "webhookUrl": WEBHOOK}},
             authorization=live.bearer("alice@egi.eu"),
         )

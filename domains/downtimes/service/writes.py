@@ -17,7 +17,7 @@ from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from domains.common import audit
-from domains.common.authz import authorize
+from domains.common.authz import Caller, authorize
 from domains.common.errors import Invalid, NotFound
 from domains.common.identity import Principal
 from domains.common.models import legacy_key, pk
@@ -38,7 +38,6 @@ from domains.downtimes.service.tables import (
     T_DT_ENDPOINT,
     T_DT_SERVICE,
 )
-from domains.identity import service as identity
 from domains.topology.ownership import EntityRef
 from domains.topology.rules import Action
 from domains.topology.service import T_ENDPOINT, T_SERVICE
@@ -262,7 +261,7 @@ def declare_downtime(
     now: datetime | None = None,
 ) -> Downtime:
     """One downtime of services of one site (GOCDB: a downtime never spans sites)."""
-    identity.require_authenticated(principal)
+    authorize(session, principal, Caller.SIGNED_IN)
     target = _target(session, declaration.service_ids, declaration.endpoint_ids, prefix="input")
     return _declare(session, principal, [target], declaration, now or utcnow())[0]
 
@@ -276,7 +275,7 @@ def declare_downtimes(
 ) -> list[Downtime]:
     """The same window over services of several sites: one downtime per site, ordered by
     site id, all in the caller's one transaction (any refusal refuses them all)."""
-    identity.require_authenticated(principal)
+    authorize(session, principal, Caller.SIGNED_IN)
     targets = _targets(session, declaration.service_ids, declaration.endpoint_ids, prefix="input")
     return _declare(session, principal, targets, declaration, now or utcnow())
 
@@ -289,7 +288,7 @@ def _require(session: Session, downtime_id: int) -> Downtime:
 
 
 def _authorized(session: Session, principal: Principal, downtime_id: int) -> Downtime:
-    identity.require_authenticated(principal)
+    authorize(session, principal, Caller.SIGNED_IN)
     downtime = _require(session, downtime_id)
     authorize(session, principal, Action.EDIT_OBJECT, EntityRef("site", downtime.site_id))
     return downtime
@@ -397,7 +396,7 @@ def delete_downtime(
     already taken it in by then)."""
     downtime = _authorized(session, principal, downtime_id)
     now = now or utcnow()
-    rules.check_deletable(downtime.classification, downtime.starts_at, now, field="id")
+    rules.check_deletable(downtime.classification, downtime.starts_at, now, field="input.id")
     gone = snapshot(session, downtime_id)
     fields = _fields(downtime)
     session.delete(downtime)
@@ -420,7 +419,7 @@ def end_downtime(
     """End an ongoing downtime: its end becomes now + 60 s."""
     downtime = _authorized(session, principal, downtime_id)
     now = now or utcnow()
-    rules.check_ongoing(downtime.starts_at, downtime.ends_at, now, field="id")
+    rules.check_ongoing(downtime.starts_at, downtime.ends_at, now, field="input.id")
     before = downtime.ends_at
     downtime.ends_at = min(downtime.ends_at, now + rules.END_NOW_DELAY)
     changes = audit.diff({"ends_at": before}, {"ends_at": downtime.ends_at})
@@ -440,8 +439,8 @@ def end_downtime_services(
     the others. Ending every remaining service ends the downtime itself."""
     downtime = _authorized(session, principal, downtime_id)
     now = now or utcnow()
-    rules.check_ongoing(downtime.starts_at, downtime.ends_at, now, field="id")
-    field_ = "serviceIds"
+    rules.check_ongoing(downtime.starts_at, downtime.ends_at, now, field="input.id")
+    field_ = "input.serviceIds"
     if not service_ids:
         raise Invalid(field_, DowntimeRule.DOWNTIME_SERVICES_REQUIRED)
     wanted = _unique(service_ids, field_)
