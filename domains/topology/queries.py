@@ -300,4 +300,4 @@ class TopologyQuery:
     ) -> Connection[RoleNode]:
         ctx = info.context
         page = roles.pending_roles(ctx.session, ctx.principal, page=ctx.page(first, after))
-        return connection(page, RoleNode.from_view)
+        return connection(page, RoleNode.from_row)

@@ -21,7 +21,7 @@ def _role_id(global_id: str) -> int:
 
 
 def _role_node(info: Info, role: Any) -> RoleNode:
-    return RoleNode.from_view(roles.view_of(info.context.session, role))
+    return RoleNode.from_row(roles.view_of(info.context.session, role))
 
 
 @strawberry.input

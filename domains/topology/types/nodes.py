@@ -83,10 +83,14 @@ class ExtensionProperty:
     key: str
     value: str
 
+    @classmethod
+    def from_row(cls, row: Record) -> ExtensionProperty:
+        return cls(key=row.key, value=row.value)
+
 
 def _properties(info: Info, kind: str, owner_id: int) -> list[ExtensionProperty]:
     rows = loaders.properties_of(info.context, kind).load(owner_id)
-    return [ExtensionProperty(key=row.key, value=row.value) for row in rows]
+    return [ExtensionProperty.from_row(row) for row in rows]
 
 
 def _scopes(info: Info, kind: str, owner_id: int) -> list[ScopeNode]:
@@ -225,16 +229,7 @@ class SiteNode(Node):
     @strawberry.field(description="Changes of the certification status, oldest first.")
     def certification_status_history(self, info: Info) -> list[CertificationStatusChange]:
         rows = loaders.certification_history(info.context).load(self.db_id)
-        return [
-            CertificationStatusChange(
-                old_status=r.old_status,
-                new_status=r.new_status,
-                changed_at=r.changed_at,
-                changed_by=r.changed_by,
-                reason=r.reason,
-            )
-            for r in rows
-        ]
+        return [CertificationStatusChange.from_row(r) for r in rows]
 
     @strawberry.field(description="Services hosted by this site, ordered by id.")
     def services(self, info: Info) -> list[ServiceNode]:
@@ -257,6 +252,16 @@ class CertificationStatusChange:
     changed_at: datetime
     changed_by: str
     reason: str
+
+    @classmethod
+    def from_row(cls, row: Record) -> CertificationStatusChange:
+        return cls(
+            old_status=row.old_status,
+            new_status=row.new_status,
+            changed_at=row.changed_at,
+            changed_by=row.changed_by,
+            reason=row.reason,
+        )
 
 
 @strawberry.type(name="ServiceType", description="A kind of service, e.g. ARC-CE or webdav.")

@@ -53,7 +53,7 @@ class RoleNode(Node):
         return strawberry.ID(to_global_id(_TYPE_NAMES[self.entity_type], self.raw_entity_id))
 
     @classmethod
-    def from_view(cls, view: roles.RoleView) -> RoleNode:
+    def from_row(cls, view: roles.RoleView) -> RoleNode:
         return cls(
             db_id=view.id,
             role_type=view.role_type,
@@ -71,7 +71,7 @@ def _resolve_role(info: Info, pk: int) -> RoleNode | None:
     if ctx.principal.is_anonymous:
         return None
     for view in roles.visible_roles(ctx.session, ctx.principal, role_ids=[pk]):
-        return RoleNode.from_view(view)
+        return RoleNode.from_row(view)
     return None
 
 
@@ -80,7 +80,7 @@ def _roles_of_viewer(root: strawberry.Parent[Viewer], info: Info) -> list[RoleNo
         return []
     ctx = info.context
     views = roles.roles_of_user(ctx.session, ctx.principal, user_id=root.user_id)
-    return [RoleNode.from_view(v) for v in views]
+    return [RoleNode.from_row(v) for v in views]
 
 
 def identity_fields() -> dict[type, dict[str, Any]]:
