@@ -5,7 +5,6 @@ workflow and what roles allow are topology's (domains/topology/roles.py, rules.p
 from domains.identity.service.access import (
     granted_roles,
     require_authenticated,
-    require_superuser,
 )
 from domains.identity.service.users import (
     LAST_SEEN_GRANULARITY,
@@ -29,7 +28,6 @@ __all__ = [
     "principal_from_claims",
     "register_user",
     "require_authenticated",
-    "require_superuser",
     "user_by_subject",
     "user_is_admin",
 ]

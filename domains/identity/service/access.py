@@ -1,21 +1,15 @@
-"""Granted roles, and the two gates of callers' standing (signed in, platform administrator)
-for domains that do not call `domains.common.authz.authorize` yet (messaging)."""
+"""Granted roles, and the signed-in gate for the code that does not call
+`domains.common.authz.authorize(..., Caller.SIGNED_IN)` yet (downtimes' queries, the
+notification channels)."""
 
 from __future__ import annotations
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from domains.common.errors import Forbidden, Unauthenticated
+from domains.common.errors import Unauthenticated
 from domains.common.identity import Principal
 from domains.identity.models import Role, RoleStatus
-
-
-def require_superuser(principal: Principal) -> None:
-    if principal.is_anonymous:
-        raise Unauthenticated("authentication required")
-    if not principal.is_superuser:
-        raise Forbidden("only platform administrators may do this")
 
 
 def granted_roles(session: Session, user_id: int) -> list[Role]:
