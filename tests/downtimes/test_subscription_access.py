@@ -39,6 +39,7 @@ def _values(name: str, made: tuple[dict[str, Any], str]) -> dict[str, Any]:
 # any signed-in caller may subscribe (to what anybody may read): no wrong caller exists
 WRONG = {"updateDowntimeSubscription": "NOT_FOUND", "deleteDowntimeSubscription": "NOT_FOUND"}
 MUTATIONS = frozenset({"subscribeToDowntimes", *WRONG})
+NO_WRONG_CALLER = MUTATIONS - WRONG.keys()
 
 
 @pytest.mark.parametrize("name", sorted(MUTATIONS))

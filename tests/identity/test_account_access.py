@@ -88,6 +88,7 @@ CASES: dict[str, Case] = {
     "revokeRole": Case(lambda w: {"input": {"roleId": w.granted_id}}, "manager@egi.eu"),
 }
 MUTATIONS = frozenset(CASES)
+NO_WRONG_CALLER = frozenset(name for name, case in CASES.items() if case.wrong is None)
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
