@@ -16,7 +16,7 @@ from domains.common.identity import PLATFORM
 from domains.common.models import pk
 from domains.downtimes import service as downtimes
 from domains.downtimes.models import Severity
-from domains.topology import writes
+from domains.topology.service import writes
 from tests.conftest import Callers, GraphQLClient, StatementCounter
 from tests.downtimes.conftest import NOW, SiteFixture
 from tests.identity.helpers import global_id

@@ -141,7 +141,7 @@ def test_a_mutation_stopped_by_the_timeout_keeps_nothing(
 ) -> None:
     """The property is written, then the request runs out of time before it ends (the
     executor stops at the payload, with no SQL left to refuse): all of it rolls back."""
-    from domains.topology import writes
+    from domains.topology.service import writes
 
     client = make_client(
         request_timeout=0.5,

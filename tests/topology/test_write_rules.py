@@ -13,7 +13,6 @@ from sqlmodel import col
 from domains.common.errors import Forbidden, Invalid, Unauthenticated
 from domains.common.identity import ANONYMOUS, PLATFORM, Principal
 from domains.common.models import pk
-from domains.topology import writes
 from domains.topology.models import (
     Country,
     Endpoint,
@@ -23,6 +22,7 @@ from domains.topology.models import (
     Site,
     SiteProperty,
 )
+from domains.topology.service import writes
 
 
 def count(session: Session, model: type[Any]) -> int:

@@ -6,9 +6,9 @@ import strawberry
 
 from domains.common.authz import requires
 from domains.common.graphql import Info
-from domains.topology import writes
 from domains.topology.mutations.common import entity_of
 from domains.topology.rules import Action
+from domains.topology.service import writes
 from domains.topology.types import (
     ExtensionProperty,
 )

@@ -8,9 +8,9 @@ from domains.common.authz import requires
 from domains.common.errors import Invalid, NotFound
 from domains.common.graphql import Info
 from domains.topology import service as topology
-from domains.topology import writes
 from domains.topology.mutations.common import entity_of
 from domains.topology.rules import Action, TopologyRule
+from domains.topology.service import writes
 from domains.topology.types import (
     ScopeNode,
 )

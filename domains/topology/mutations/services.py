@@ -10,9 +10,9 @@ from domains.common.errors import Invalid
 from domains.common.graphql import Deleted, Info, id_of_type
 from domains.common.models import pk
 from domains.topology import service as topology
-from domains.topology import writes
 from domains.topology.mutations.common import non_null, set_fields
 from domains.topology.rules import Action, TopologyRule
+from domains.topology.service import writes
 from domains.topology.types import (
     EndpointNode,
     ServiceNode,

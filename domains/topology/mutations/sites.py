@@ -10,10 +10,10 @@ from domains.common.errors import Invalid
 from domains.common.graphql import Info, id_of_type
 from domains.common.models import pk
 from domains.topology import service as topology
-from domains.topology import writes
 from domains.topology.models import CertificationStatus, ProductionInfrastructure
 from domains.topology.mutations.common import country_id, non_null, set_fields
 from domains.topology.rules import Action, TopologyRule
+from domains.topology.service import writes
 from domains.topology.types import (
     SiteNode,
 )

@@ -17,7 +17,6 @@ from sqlalchemy.orm import Session
 from domains.common.identity import PLATFORM
 from domains.common.models import pk
 from domains.common.seed_data import expect, load, record
-from domains.topology import writes
 from domains.topology.models import CertificationStatus, ProductionInfrastructure, ServiceType
 from domains.topology.seed.reference import (
     APEL,
@@ -46,6 +45,7 @@ from domains.topology.seed.reference import (
     service_scopes,
     site_scopes,
 )
+from domains.topology.service import writes
 
 _CLOSED = CertificationStatus.CLOSED
 _TEST = ProductionInfrastructure.TEST

@@ -15,9 +15,10 @@ from sqlalchemy.orm import Session
 from domains.common.identity import PLATFORM
 from domains.common.models import pk
 from domains.common.seed_data import expect, load, record
-from domains.topology import rules, writes
+from domains.topology import rules
 from domains.topology import service as svc
 from domains.topology.models import ServiceType
+from domains.topology.service import writes
 
 # Scope and service type names the rules below use; reference.toml defines each of them.
 EGI, LOCAL, FEDCLOUD = "EGI", "Local", "FedCloud"

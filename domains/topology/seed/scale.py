@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from domains.common.identity import PLATFORM
 from domains.common.models import pk
 from domains.common.time import utcnow
-from domains.topology import rules, writes
+from domains.topology import rules
 from domains.topology import service as svc
 from domains.topology.models import CertificationStatus, ProductionInfrastructure, ServiceType
 from domains.topology.seed.reference import (
@@ -42,6 +42,7 @@ from domains.topology.seed.reference import (
     service_scopes,
     site_scopes,
 )
+from domains.topology.service import writes
 
 _CERTIFIED = CertificationStatus.CERTIFIED
 _CLOSED = CertificationStatus.CLOSED

@@ -1,4 +1,5 @@
-"""Topology rules and queries. Every read and write of the topology goes through here."""
+"""Topology reads: lists, lookups by id, by name and by legacy key, and the rows that
+loaders and other domains read. Writes are in `service/writes`."""
 
 from __future__ import annotations
 

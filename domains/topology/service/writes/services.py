@@ -13,8 +13,8 @@ from domains.common.identity import Principal
 from domains.topology.models import Service, ServiceType, Site
 from domains.topology.ownership import EntityRef
 from domains.topology.rules import HOST_NAME_RE, LEGACY_MONITORING_EXCEPTIONS, Action, TopologyRule
-from domains.topology.service import T_SERVICE
-from domains.topology.writes.checks import (
+from domains.topology.service.reads import T_SERVICE
+from domains.topology.service.writes.checks import (
     apply_changes,
     audit_created,
     check_description,

@@ -14,9 +14,9 @@ from domains.common.errors import Invalid
 from domains.common.identity import Principal
 from domains.topology.models import NgiScope, Scope, ServiceGroupScope, ServiceScope, SiteScope
 from domains.topology.rules import TopologyRule
-from domains.topology.service import SCOPE_LINKS, T_SERVICE
-from domains.topology.writes.checks import require
-from domains.topology.writes.owners import owner_to_edit
+from domains.topology.service.reads import SCOPE_LINKS, T_SERVICE
+from domains.topology.service.writes.checks import require
+from domains.topology.service.writes.owners import owner_to_edit
 
 _SCOPE_MODELS: dict[str, type[Any]] = {
     "ngi": NgiScope,

@@ -19,9 +19,9 @@ from domains.topology.models import (
     SiteProperty,
 )
 from domains.topology.rules import PROPERTY_KEY_RE, TopologyRule
-from domains.topology.service import PROPERTY_TABLES
-from domains.topology.writes.checks import check_length, require
-from domains.topology.writes.owners import owner_to_edit
+from domains.topology.service.reads import PROPERTY_TABLES
+from domains.topology.service.writes.checks import check_length, require
+from domains.topology.service.writes.owners import owner_to_edit
 
 _PROPERTY_MODELS: dict[str, type[Any]] = {
     "site": SiteProperty,

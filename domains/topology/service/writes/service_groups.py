@@ -13,7 +13,7 @@ from domains.common.identity import Principal
 from domains.common.models import pk
 from domains.topology.models import Service, ServiceGroup, ServiceGroupMember
 from domains.topology.rules import TopologyRule
-from domains.topology.writes.checks import (
+from domains.topology.service.writes.checks import (
     audit_created,
     check_description,
     check_legacy_key,

@@ -4,30 +4,30 @@
 One module per entity written; `checks` holds what they all share, `owners` what scopes
 and properties share. Callers use the names below (`writes.create_site(...)`)."""
 
-from domains.topology.writes.endpoints import (
+from domains.topology.service.writes.endpoints import (
     ENDPOINT_FIELDS,
     add_endpoint,
     delete_endpoint,
     update_endpoint,
 )
-from domains.topology.writes.ngis import create_ngi
-from domains.topology.writes.properties import remove_property, set_property
-from domains.topology.writes.reference import (
+from domains.topology.service.writes.ngis import create_ngi
+from domains.topology.service.writes.properties import remove_property, set_property
+from domains.topology.service.writes.reference import (
     create_country,
     create_project,
     create_scope,
     create_service_type,
 )
-from domains.topology.writes.scopes import tag_scopes, untag_scopes
-from domains.topology.writes.service_groups import create_service_group
-from domains.topology.writes.services import (
+from domains.topology.service.writes.scopes import tag_scopes, untag_scopes
+from domains.topology.service.writes.service_groups import create_service_group
+from domains.topology.service.writes.services import (
     SERVICE_FIELDS,
     check_production_monitored,
     create_service,
     delete_service,
     update_service,
 )
-from domains.topology.writes.sites import (
+from domains.topology.service.writes.sites import (
     SITE_FIELDS,
     change_certification_status,
     create_site,

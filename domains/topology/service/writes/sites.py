@@ -23,7 +23,7 @@ from domains.topology.models import (
 )
 from domains.topology.ownership import EntityRef
 from domains.topology.rules import SHORT_NAME_RE, Action, TopologyRule, certification_change_allowed
-from domains.topology.writes.checks import (
+from domains.topology.service.writes.checks import (
     apply_changes,
     audit_created,
     check_description,

@@ -14,7 +14,7 @@ from domains.common.identity import Principal
 from domains.common.text import check_text
 from domains.topology.models import Country, Project, Scope, ServiceType
 from domains.topology.rules import TopologyRule
-from domains.topology.writes.checks import (
+from domains.topology.service.writes.checks import (
     audit_created,
     check_description,
     check_legacy_key,

@@ -10,7 +10,7 @@ from domains.common.authz import Caller, authorize
 from domains.common.identity import Principal
 from domains.common.models import pk
 from domains.topology.models import Ngi, Project, ProjectNgi
-from domains.topology.writes.checks import (
+from domains.topology.service.writes.checks import (
     audit_created,
     check_description,
     check_legacy_key,

@@ -13,7 +13,7 @@ from domains.common.identity import Principal
 from domains.topology.models import Endpoint, Ngi, Service, ServiceGroup, Site
 from domains.topology.ownership import EntityRef
 from domains.topology.rules import Action, TopologyRule
-from domains.topology.writes.checks import require
+from domains.topology.service.writes.checks import require
 
 _OWNER_MODELS: dict[str, type[Any]] = {
     "ngi": Ngi,
