@@ -20,7 +20,7 @@ from tests.permissions import mutation_names
 # the modules whose tests run the anonymous and wrong-role cases of the mutations named in
 # their MUTATIONS; a domain's new access table is added here
 ACCESS_TABLES = (
-    "tests.identity.test_mutation_access",  # topology's writes
+    "tests.topology.test_mutation_access",  # topology's writes
     "tests.identity.test_account_access",  # API tokens, role requests and decisions
     "tests.messaging.test_graphql_access",
     "tests.downtimes.test_access",
