@@ -47,6 +47,13 @@ class AffectedService:
     )
     service_id: strawberry.Private[int]
 
+    @classmethod
+    def from_row(cls, link: Record) -> AffectedService:
+        """From a (downtime_id, service_id, all_endpoints, ended_at) link row."""
+        return cls(
+            all_endpoints=link.all_endpoints, ended_at=link.ended_at, service_id=link.service_id
+        )
+
     @strawberry.field
     def service(self, info: Info) -> ServiceNode:
         row = topology_loaders.service_(info.context).load(self.service_id)
@@ -99,12 +106,8 @@ class DowntimeNode(Node):
 
     @strawberry.field(description="The affected services with their own state.")
     def affected_services(self, info: Info) -> list[AffectedService]:
-        return [
-            AffectedService(
-                all_endpoints=link.all_endpoints, ended_at=link.ended_at, service_id=link.service_id
-            )
-            for link in loaders.service_links(info.context).load(self.db_id)
-        ]
+        links = loaders.service_links(info.context).load(self.db_id)
+        return [AffectedService.from_row(link) for link in links]
 
     @strawberry.field(
         description="The endpoints chosen, ordered by id; a service none of whose endpoints "
