@@ -155,8 +155,6 @@ _LISTED = "downtimes.listed_subscriptions"
 @node_type(TYPE_NAME)
 def _resolve(info: Info, db_id: int) -> DowntimeSubscriptionNode | None:
     ctx = info.context
-    if ctx.principal.is_anonymous:
-        return None
     row = notes.get_subscription(ctx.session, ctx.principal, subscription_id=db_id)
     return None if row is None else DowntimeSubscriptionNode.from_row(row)
 

@@ -268,6 +268,10 @@ def subscriptions_page(session: Session, principal: Principal, *, page: PageRequ
 def get_subscription(
     session: Session, principal: Principal, *, subscription_id: int
 ) -> DowntimeSubscription | None:
+    """The subscription if the caller may see it; None otherwise (the anonymous caller
+    included: a node that is not theirs does not exist for them)."""
+    if not can(session, principal, Caller.SIGNED_IN):
+        return None
     try:
         return _own(session, principal, subscription_id)
     except NotFound:

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from domains.common.authz import Caller, authorize
 from domains.common.identity import Principal
 from domains.common.pagination import PageRequest
 from domains.common.query import Record, RecordPage, keyset_page
@@ -153,7 +154,7 @@ def downtimes_of_services(
 def site_ids_with_roles(session: Session, principal: Principal) -> list[int]:
     """ "My sites": the sites on which the caller holds a granted role, directly or through
     their NGI (the personal feeds)."""
-    identity.require_authenticated(principal)
+    authorize(session, principal, Caller.SIGNED_IN)
     if principal.user_id is None:
         return []
     site_ids: set[int] = set()
