@@ -12,8 +12,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from strawberry.types.base import get_object_definition
+from strawberry.utils.str_converters import to_camel_case
+
+from domains.common.authz import Caller, Permission, permission_of
 from gateway.app import create_app
 from gateway.config import Settings
+from gateway.schema import Mutation
 from tests.compat import test_ams_write_access as ams_access
 from tests.permissions import mutation_names
 
@@ -80,3 +85,34 @@ def test_every_ams_verb_that_writes_has_its_access_cases() -> None:
     verbs |= set(re.findall(r'action == "(\w+)" and (?:request\.)?method == "POST"', source))
     assert {"publish", "pull", "acknowledge"} <= verbs, "the scan of the AMS verbs is broken"
     assert verbs - {ams_access.verb(w) for w in ams_access.WRITES} == set()
+
+
+def _declarations() -> dict[str, Permission | None]:
+    definition = get_object_definition(Mutation, strict=True)
+    found: dict[str, Permission | None] = {}
+    for field in definition.fields:
+        resolver = field.base_resolver
+        assert resolver is not None, field.python_name
+        found[field.graphql_name or to_camel_case(field.python_name)] = permission_of(
+            resolver.wrapped_func
+        )
+    return found
+
+
+def test_every_mutation_declares_its_permission() -> None:
+    declared = _declarations()
+    assert declared.keys() == mutation_names()
+    undeclared = sorted(name for name, permission in declared.items() if permission is None)
+    assert undeclared == [], "mutations without @requires(...)"
+
+
+def test_only_mutations_open_to_every_signed_in_caller_lack_a_wrong_role_case() -> None:
+    declared = _declarations()
+    exempt = {
+        mutation
+        for name in ACCESS_TABLES
+        for mutation in getattr(importlib.import_module(name), "NO_WRONG_CALLER", ())
+    }
+    assert exempt, "no table names its exemptions: the scan is broken"
+    actions = {mutation: getattr(declared[mutation], "action", None) for mutation in exempt}
+    assert actions == dict.fromkeys(exempt, Caller.SIGNED_IN)

@@ -121,6 +121,6 @@ def requires(action: enum.Enum, *, on: str = "") -> Callable[[F], F]:
     return mark
 
 
-def permission_of(resolver: Callable[..., Any]) -> Permission | None:
+def permission_of(resolver: object) -> Permission | None:
     found = getattr(resolver, "__permission__", None)
     return found if isinstance(found, Permission) else None

@@ -164,7 +164,7 @@ class ServiceMutation:
         return UpdateServicePayload(service=_fresh_service(info, service_id))
 
     @strawberry.mutation(description="Delete a service and its endpoints.")
-    @requires(Action.SITE_DELETE_SERVICE, on="the service id (its site)")
+    @requires(Action.SITE_DELETE_SERVICE, on="the service input.id (its site)")
     def delete_service(self, info: Info, input: DeleteServiceInput) -> Deleted:
         ctx = info.context
         service_id = id_of_type(input.id, "Service", argument="input.id")
@@ -200,7 +200,7 @@ class ServiceMutation:
         return UpdateEndpointPayload(endpoint=_fresh_endpoint(info, endpoint_id))
 
     @strawberry.mutation(description="Delete an endpoint.")
-    @requires(Action.EDIT_OBJECT, on="the endpoint id's service (its site)")
+    @requires(Action.EDIT_OBJECT, on="the endpoint input.id's service (its site)")
     def delete_endpoint(self, info: Info, input: DeleteEndpointInput) -> Deleted:
         ctx = info.context
         endpoint_id = id_of_type(input.id, "Endpoint", argument="input.id")
