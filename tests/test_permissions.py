@@ -1,6 +1,6 @@
 """The guard over every write: each `Mutation` field and each REST write route appears in
 an access table that runs an anonymous case and a wrong-role case, both asserting that
-nothing was written (tests/permissions.py). A new mutation or route without them fails
+nothing was written (tests/refusals.py). A new mutation or route without them fails
 here, whoever forgets."""
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from gateway.app import create_app
 from gateway.config import Settings
 from gateway.schema import Mutation
 from tests.compat import test_ams_write_access as ams_access
-from tests.permissions import mutation_names
+from tests.refusals import mutation_names
 
 # the modules whose tests run the anonymous and wrong-role cases of the mutations named in
 # their MUTATIONS; a domain's new access table is added here

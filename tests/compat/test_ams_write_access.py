@@ -15,7 +15,7 @@ from domains.identity.service import tokens
 from domains.messaging import service as msg
 from tests.conftest import AppFactory
 from tests.messaging.conftest import World, b64, world  # noqa: F401  (the world fixture)
-from tests.permissions import fingerprint
+from tests.refusals import fingerprint
 
 P = "/v1/projects/ARGO"
 

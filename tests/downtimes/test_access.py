@@ -16,7 +16,7 @@ from tests.conftest import Callers, GraphQLClient
 from tests.downtimes.conftest import DECLARE, SiteFixture, declare, declare_input
 from tests.downtimes.test_changes import DELETE, END, END_SERVICES, UPDATE
 from tests.identity.helpers import grant, snapshot
-from tests.permissions import fingerprint
+from tests.refusals import fingerprint
 
 H = timedelta(hours=1)
 

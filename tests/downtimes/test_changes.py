@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 
 from tests.conftest import GraphQLClient
 from tests.downtimes.conftest import NOW, Clock, SiteFixture, declare
-from tests.downtimes.test_declare import broken
 from tests.identity.helpers import global_id
+from tests.refusals import assert_invalid
 
 H = timedelta(hours=1)
 S = timedelta(seconds=1)
@@ -103,7 +103,7 @@ def test_edit_changes_services_within_the_site(
     )
     assert [s["id"] for s in changed["services"]] == target.services[:1]
     assert [e["id"] for e in changed["endpoints"]] == [endpoint]
-    broken(
+    assert_invalid(
         site_admin,
         session,
         UPDATE,
@@ -124,7 +124,7 @@ def test_edit_rules_refused_by_name(
 ) -> None:
     ongoing = declare(site_admin, target, start=-H, end=5 * H)
     # the duration may not grow, either end
-    broken(
+    assert_invalid(
         site_admin,
         session,
         UPDATE,
@@ -133,7 +133,7 @@ def test_edit_rules_refused_by_name(
         "DOWNTIME_DURATION_GROWS",
     )
     # a changed start must be in the future
-    broken(
+    assert_invalid(
         site_admin,
         session,
         UPDATE,
@@ -141,7 +141,7 @@ def test_edit_rules_refused_by_name(
         "input.startsAt",
         "DOWNTIME_START_NOT_IN_FUTURE",
     )
-    broken(
+    assert_invalid(
         site_admin,
         session,
         UPDATE,
@@ -149,7 +149,7 @@ def test_edit_rules_refused_by_name(
         "input.startsAt",
         "DOWNTIME_START_NOT_IN_FUTURE",
     )
-    broken(
+    assert_invalid(
         site_admin,
         session,
         UPDATE,
@@ -157,7 +157,7 @@ def test_edit_rules_refused_by_name(
         "input.description",
         "DOWNTIME_DESCRIPTION_FORBIDDEN_CHARACTERS",
     )
-    broken(
+    assert_invalid(
         site_admin,
         session,
         UPDATE,
@@ -172,7 +172,7 @@ def test_edit_rules_refused_by_name(
     )
     # no edit once finished
     clock.advance(hours=1)
-    broken(
+    assert_invalid(
         site_admin,
         session,
         UPDATE,
@@ -192,7 +192,7 @@ def test_scheduled_lock_24_hours_before_the_start_to_the_second(
     # computed again on the edit: the start is still more than 24 h away
     assert changed["classification"] == "SCHEDULED"
     clock.advance(seconds=1)  # exactly 24 h before: locked for edits and deletion
-    broken(
+    assert_invalid(
         site_admin,
         session,
         UPDATE,
@@ -200,7 +200,9 @@ def test_scheduled_lock_24_hours_before_the_start_to_the_second(
         "input.id",
         "DOWNTIME_SCHEDULED_LOCKED",
     )
-    broken(site_admin, session, DELETE, {"id": made["id"]}, "input.id", "DOWNTIME_SCHEDULED_LOCKED")
+    assert_invalid(
+        site_admin, session, DELETE, {"id": made["id"]}, "input.id", "DOWNTIME_SCHEDULED_LOCKED"
+    )
 
 
 def test_delete_only_before_the_start(
@@ -213,7 +215,9 @@ def test_delete_only_before_the_start(
     assert _events(session)[-1] == "downtime.cancelled"
     assert _audit(session)[-1] == "downtime.delete"
     clock.advance(hours=1)  # `later` starts now
-    broken(site_admin, session, DELETE, {"id": later["id"]}, "input.id", "DOWNTIME_ALREADY_STARTED")
+    assert_invalid(
+        site_admin, session, DELETE, {"id": later["id"]}, "input.id", "DOWNTIME_ALREADY_STARTED"
+    )
 
 
 def test_end_now_sets_the_end_60_seconds_ahead(
@@ -224,9 +228,13 @@ def test_end_now_sets_the_end_60_seconds_ahead(
     ended = site_admin.data(END, {"id": ongoing["id"]})["endDowntime"]["downtime"]
     assert ended["endsAt"] == (NOW + timedelta(seconds=60)).isoformat()
     assert ended["ongoing"] is True
-    broken(site_admin, session, END, {"id": upcoming["id"]}, "input.id", "DOWNTIME_NOT_ONGOING")
+    assert_invalid(
+        site_admin, session, END, {"id": upcoming["id"]}, "input.id", "DOWNTIME_NOT_ONGOING"
+    )
     clock.advance(seconds=60)
-    broken(site_admin, session, END, {"id": ongoing["id"]}, "input.id", "DOWNTIME_NOT_ONGOING")
+    assert_invalid(
+        site_admin, session, END, {"id": ongoing["id"]}, "input.id", "DOWNTIME_NOT_ONGOING"
+    )
     assert _audit(session)[-1] == "downtime.end"
 
 
@@ -243,7 +251,7 @@ def test_partial_ending_of_some_services(
     soon = (NOW + timedelta(seconds=60)).isoformat()
     assert state == {first: soon, second: None}
     assert result["endDowntimeForServices"]["downtime"]["endsAt"] == (NOW + 5 * H).isoformat()
-    broken(
+    assert_invalid(
         site_admin,
         session,
         END_SERVICES,
@@ -251,7 +259,7 @@ def test_partial_ending_of_some_services(
         "input.serviceIds",
         "DOWNTIME_SERVICE_NOT_AFFECTED",
     )
-    broken(
+    assert_invalid(
         site_admin,
         session,
         END_SERVICES,

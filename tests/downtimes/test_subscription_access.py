@@ -11,7 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from tests.conftest import Callers
-from tests.permissions import assert_refused
+from tests.refusals import assert_refused
 
 
 @pytest.fixture

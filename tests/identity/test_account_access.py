@@ -16,7 +16,7 @@ from domains.common.identity import PLATFORM
 from domains.identity.service import tokens
 from tests.conftest import Callers
 from tests.identity.helpers import global_id, grant
-from tests.permissions import assert_refused
+from tests.refusals import assert_refused
 
 
 class World(NamedTuple):

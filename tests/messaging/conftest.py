@@ -17,7 +17,7 @@ from domains.identity.service import ensure_user
 from domains.messaging import service as msg
 from domains.messaging.rows import ReceivedMessage, SubscriptionView
 from tests.conftest import Callers, GraphQLClient
-from tests.permissions import fingerprint
+from tests.refusals import fingerprint
 
 ISSUER = "https://aai.test/oidc/"
 T0 = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from tests.conftest import Callers
 from tests.identity.helpers import global_id, grant, snapshot
-from tests.permissions import fingerprint
+from tests.refusals import fingerprint
 
 
 @dataclass(frozen=True)

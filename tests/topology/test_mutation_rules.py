@@ -10,7 +10,8 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from tests.conftest import Callers, GraphQLClient
-from tests.identity.helpers import global_id, grant, snapshot
+from tests.identity.helpers import global_id, grant
+from tests.refusals import assert_invalid
 
 UPDATE_SITE = "mutation($i: UpdateSiteInput!) { updateSite(input: $i) { site { id } } }"
 STATUS = (
@@ -47,22 +48,6 @@ def manager(callers: Callers, session: Session) -> GraphQLClient:
     return callers.as_user("rules.manager@egi.eu")
 
 
-def broken(
-    client: GraphQLClient,
-    session: Session,
-    query: str,
-    variables: dict[str, Any],
-    field: str,
-    rule: str,
-) -> None:
-    before = snapshot(session)
-    error = client.error(query, variables)
-    assert error["extensions"]["code"] == "BAD_USER_INPUT", error
-    assert error["extensions"]["field"] == field, error
-    assert error["extensions"]["rule"] == rule, error
-    assert snapshot(session) == before
-
-
 @pytest.mark.parametrize(
     ("old", "new", "rule"),
     [
@@ -76,7 +61,7 @@ def test_certification_transitions(
     manager: GraphQLClient, session: Session, old: str, new: str, rule: str
 ) -> None:
     site_id, _, _ = site_with(session, old)
-    broken(
+    assert_invalid(
         manager,
         session,
         STATUS,
@@ -89,8 +74,10 @@ def test_certification_transitions(
 def test_allowed_transition_and_reason_rules(manager: GraphQLClient, session: Session) -> None:
     site_id, _, _ = site_with(session, "Candidate")
     variables = {"i": {"siteId": global_id("Site", site_id), "status": "UNCERTIFIED"}}
-    broken(manager, session, STATUS, {"i": {**variables["i"], "reason": "  "}}, "reason", REASON)
-    broken(
+    assert_invalid(
+        manager, session, STATUS, {"i": {**variables["i"], "reason": "  "}}, "reason", REASON
+    )
+    assert_invalid(
         manager, session, STATUS, {"i": {**variables["i"], "reason": "x" * 301}}, "reason", REASON
     )
     done = manager.data(STATUS, {"i": {**variables["i"], "reason": "Passed the checks"}})
@@ -114,7 +101,7 @@ def test_site_field_rules(
     manager: GraphQLClient, session: Session, changes: dict[str, Any], field: str, rule: str
 ) -> None:
     site_id, _, _ = site_with(session, "Certified")
-    broken(
+    assert_invalid(
         manager,
         session,
         UPDATE_SITE,
@@ -127,7 +114,7 @@ def test_site_field_rules(
 def test_duplicate_short_name(manager: GraphQLClient, session: Session) -> None:
     site_id, _, _ = site_with(session, "Certified")
     _, other, _ = site_with(session, "Closed")
-    broken(
+    assert_invalid(
         manager,
         session,
         UPDATE_SITE,
@@ -144,7 +131,7 @@ def test_production_requires_monitoring(manager: GraphQLClient, session: Session
             "WHERE v.production AND NOT t.monitoring_exception AND t.name = 'ARC-CE' LIMIT 1"
         )
     ).scalar_one()
-    broken(
+    assert_invalid(
         manager,
         session,
         UPDATE_SERVICE,
@@ -164,7 +151,7 @@ def test_host_and_type_unique_across_sites(manager: GraphQLClient, session: Sess
     other_site = session.execute(
         text("SELECT id FROM site WHERE id != :s ORDER BY id LIMIT 1"), {"s": site_id}
     ).scalar_one()
-    broken(
+    assert_invalid(
         manager,
         session,
         CREATE_SERVICE,
@@ -184,7 +171,7 @@ def test_endpoint_names_unique_within_a_service(manager: GraphQLClient, session:
     service_id, name = session.execute(
         text("SELECT service_id, name FROM endpoint ORDER BY id LIMIT 1")
     ).one()
-    broken(
+    assert_invalid(
         manager,
         session,
         ADD_ENDPOINT,
@@ -197,7 +184,7 @@ def test_endpoint_names_unique_within_a_service(manager: GraphQLClient, session:
 def test_property_limits(manager: GraphQLClient, session: Session) -> None:
     site_id, _, _ = site_with(session, "Certified")
     target = global_id("Site", site_id)
-    broken(
+    assert_invalid(
         manager,
         session,
         SET_PROPERTY,
@@ -210,7 +197,7 @@ def test_property_limits(manager: GraphQLClient, session: Session) -> None:
     ).scalar_one()
     for i in range(20 - int(count)):
         manager.data(SET_PROPERTY, {"i": {"entityId": target, "key": f"fill{i}", "value": "v"}})
-    broken(
+    assert_invalid(
         manager,
         session,
         SET_PROPERTY,
@@ -233,7 +220,7 @@ def test_reserved_scopes_need_the_parent_or_an_admin(callers: Callers, session: 
     grant(session, "scoper@egi.eu", "Site Administrator", "site", site)
     site_admin = callers.as_user("scoper@egi.eu")
     target = global_id("Site", site_id)
-    broken(
+    assert_invalid(
         site_admin,
         session,
         TAG,
@@ -272,7 +259,7 @@ def test_untag_keeps_an_open_scope_and_cascades_reserved(
         .scalars()
         .all()
     )
-    broken(
+    assert_invalid(
         manager,
         session,
         UNTAG,
@@ -301,7 +288,7 @@ def test_untag_keeps_an_open_scope_and_cascades_reserved(
 
 def test_wrong_id_types_name_the_argument(manager: GraphQLClient, session: Session) -> None:
     service_id = session.execute(text("SELECT id FROM service LIMIT 1")).scalar_one()
-    broken(
+    assert_invalid(
         manager,
         session,
         UPDATE_SITE,
@@ -321,7 +308,7 @@ def test_site_text_refuses_what_xml_forbids(
     manager: GraphQLClient, session: Session, field: str, char: str
 ) -> None:
     site_id, _, _ = site_with(session, "Certified")
-    broken(
+    assert_invalid(
         manager,
         session,
         UPDATE_SITE,
@@ -350,7 +337,7 @@ def test_service_endpoint_property_and_reason_text_refuse_what_xml_forbids(
         (STATUS, {"siteId": site, "status": "SUSPENDED", "reason": "why\x1b"}, "reason"),
     ]
     for query, value, field in cases:
-        broken(manager, session, query, {"i": value}, field, "TEXT_NOT_XML")
+        assert_invalid(manager, session, query, {"i": value}, field, "TEXT_NOT_XML")
     # NUL is refused earlier, as the body is decoded (tests/gateway/test_bad_input.py)
     nul = {"i": {"entityId": site, "key": "k", "value": "v\x00"}}
     refused = manager.client.post("/graphql", json={"query": SET_PROPERTY, "variables": nul})

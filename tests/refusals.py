@@ -1,6 +1,7 @@
-"""What every access test of a write shares: the database's whole state (to assert that a
-refused call wrote nothing), a mutation's document built from the schema, and the check
-that a caller is refused with a given code and nothing written.
+"""What every test of a refused write shares: the database's whole state (to assert that a
+refused call wrote nothing), a mutation's document built from the schema, the check that a
+caller is refused with a given code, and the check that bad input is refused naming its
+field and rule code, both with nothing written.
 
 tests/test_permissions.py checks that every `Mutation` field and every REST write route
 appears in one of the access tables listed there, each of which runs an anonymous case and
@@ -87,3 +88,21 @@ def assert_refused(
     assert error.get("path") == [name], error
     assert body["data"] is None, body
     assert fingerprint(session) == before, f"{name} wrote something while refused"
+
+
+def assert_invalid(
+    client: GraphQLClient,
+    session: Session,
+    query: str,
+    variables: dict[str, Any],
+    field: str,
+    rule: str,
+) -> None:
+    """`query` fails with BAD_USER_INPUT naming `field` and the rule code `rule`, and
+    writes nothing at all."""
+    before = fingerprint(session)
+    error = client.error(query, variables)
+    assert error["extensions"]["code"] == "BAD_USER_INPUT", error
+    assert error["extensions"]["field"] == field, error
+    assert error["extensions"]["rule"] == rule, error
+    assert fingerprint(session) == before
