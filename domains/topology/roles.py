@@ -374,3 +374,44 @@ def holds_any_role(session: Session, principal: Principal) -> bool:
     return principal.is_superuser or (
         principal.user_id is not None and bool(identity.granted_roles(session, principal.user_id))
     )
+
+
+class PersonalData:
+    """Which contact data (e-mails, phones) one caller may read, decided here, in the service
+    layer, once per request; the GraphQL types only pass each value through it. GOCDB's
+    READ_PERSONAL_DATA: an NGI's, a site's or a service's contacts show to callers with a
+    granted role in the same project; a service group, which belongs to no NGI, shows its
+    contact to any holder of a role. Each question is asked of the database when first
+    needed."""
+
+    def __init__(self, session: Session, principal: Principal, *, restricted: bool) -> None:
+        self._session = session
+        self._principal = principal
+        self._restricted = restricted
+        self._ngis: frozenset[int] | None | bool = False  # False: not asked yet
+        self._role_holder: bool | None = None
+
+    def _visible_ngis(self) -> frozenset[int] | None:
+        if self._ngis is False:
+            self._ngis = personal_data_ngis(
+                self._session, self._principal, restricted=self._restricted
+            )
+        assert not isinstance(self._ngis, bool)
+        return self._ngis
+
+    def of_ngi(self, value: str | None, ngi_id: int | None) -> str | None:
+        """`value`, a contact of something in NGI `ngi_id`, or None if the caller may not
+        read it."""
+        if value is None:
+            return None
+        visible = self._visible_ngis()
+        if visible is None or (ngi_id is not None and ngi_id in visible):
+            return value
+        return None
+
+    def of_service_group(self, value: str | None) -> str | None:
+        if value is None or self._visible_ngis() is None:
+            return value
+        if self._role_holder is None:
+            self._role_holder = holds_any_role(self._session, self._principal)
+        return value if self._role_holder else None

@@ -36,32 +36,20 @@ ScopeMatchEnum = strawberry.enum(
 )
 
 
-_ALL = "all"
-
-
 def _personal(info: Info, value: str | None, ngi_id: int | None) -> str | None:
-    """Personal data (contact e-mails and phones) shows only to callers with a role in the
-    same project as the entity (READ_PERSONAL_DATA); worked out once per request."""
-    if value is None:
-        return None
+    """What the service layer's PersonalData lets this caller read of `value`."""
+    return _personal_data(info).of_ngi(value, ngi_id)
+
+
+def _personal_data(info: Info) -> roles.PersonalData:
     ctx = info.context
-    visible = ctx.memo.get("personal_ngis")
-    if visible is None:
-        ngis = roles.personal_data_ngis(
+    decided = ctx.memo.get("personal_data")
+    if decided is None:
+        decided = ctx.memo["personal_data"] = roles.PersonalData(
             ctx.session, ctx.principal, restricted=ctx.restrict_personal_data
         )
-        visible = ctx.memo["personal_ngis"] = _ALL if ngis is None else ngis
-    if visible == _ALL:
-        return value
-    return value if ngi_id is not None and ngi_id in visible else None
-
-
-def _role_holder(info: Info) -> bool:
-    ctx = info.context
-    held = ctx.memo.get("holds_role")
-    if held is None:
-        held = ctx.memo["holds_role"] = roles.holds_any_role(ctx.session, ctx.principal)
-    return bool(held)
+    assert isinstance(decided, roles.PersonalData)
+    return decided
 
 
 def _ngi_of_site(info: Info, site_id: int) -> int | None:
@@ -378,9 +366,7 @@ class ServiceGroupNode(Node):
 
     @strawberry.field(description="Contact e-mail; personal data, hidden from anonymous callers.")
     def email(self, info: Info) -> str | None:
-        return (
-            self.raw_email if _personal(info, self.raw_email, None) or _role_holder(info) else None
-        )
+        return _personal_data(info).of_service_group(self.raw_email)
 
     @strawberry.field
     def services(self, info: Info) -> list[ServiceNode]:
