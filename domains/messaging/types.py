@@ -37,7 +37,6 @@ from domains.messaging.loaders import (
     topic_loader,
     topic_subs_loader,
 )
-from domains.messaging.models import ROLE_PROJECT_ADMIN
 from domains.messaging.rows import (
     KeysetPage,
     MemberView,
@@ -61,17 +60,14 @@ class MessagingRole(Enum):
 # --- per-request helpers ---------------------------------------------------------------
 
 
-def _is_project_admin(info: Info, project: str) -> bool:
-    """Whether the caller administers the project (platform admins do); once per request."""
+def _reads_push_secrets(info: Info, project: str) -> bool:
+    """What the service decides of the caller and the project's push secrets; once per
+    request and project."""
     ctx = info.context
-    key = f"messaging.admin:{project}"
+    key = f"messaging.push_secrets:{project}"
     found = ctx.memo.get(key)
     if found is None:
-        try:
-            roles = msg.project_roles(ctx.session, ctx.principal, project=project)
-        except DomainError:
-            roles = frozenset()
-        found = ctx.memo[key] = ROLE_PROJECT_ADMIN in roles
+        found = ctx.memo[key] = msg.reads_push_secrets(ctx.session, ctx.principal, project=project)
     return bool(found)
 
 
@@ -396,7 +392,7 @@ class MessagingSubscription(Node):
         push = self.view.push
         if not push.is_push:
             return None
-        admin = _is_project_admin(info, self.project_name)
+        admin = _reads_push_secrets(info, self.project_name)
         return PushConfig(
             type=push.push_type,
             push_endpoint=push.push_endpoint,

@@ -48,6 +48,7 @@ from domains.messaging.service.batches import (
     get_topic_by_id,
     offsets_of,
     project_roles,
+    reads_push_secrets,
     subscriptions_of_topics,
     topics_by_name,
 )
@@ -148,6 +149,7 @@ __all__ = [
     "offsets_of",
     "project_metrics",
     "project_roles",
+    "reads_push_secrets",
     "publish",
     "pull",
     "purge_expired_messages",

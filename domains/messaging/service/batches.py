@@ -14,6 +14,7 @@ from domains.common.models import pk
 from domains.messaging.errors import AmsNotFound, UnknownProject
 from domains.messaging.models import (
     PROJECT_ROLES,
+    MsgProject,
     MsgSubscription,
     MsgTopic,
 )
@@ -45,6 +46,15 @@ def project_roles(session: Session, principal: Principal, *, project: str) -> fr
     if principal.is_superuser:
         return frozenset(PROJECT_ROLES)
     return member_roles(session, principal, pk(proj))
+
+
+def reads_push_secrets(session: Session, principal: Principal, *, project: str) -> bool:
+    """Whether the caller sees the secrets of the project's push subscriptions (the
+    authorization header's value, the verification hash): its administrators do
+    (MANAGE_PROJECT), nobody else; decided here, so every reader of subscriptions applies
+    the one rule. False for an unknown project."""
+    row = session.execute(select(MsgProject).where(T_PROJECT.c.name == project)).scalar()
+    return row is not None and can(session, principal, Action.MANAGE_PROJECT, row)
 
 
 def _name_of(session: Session, table: Table, entity_id: int) -> tuple[str, str]:
