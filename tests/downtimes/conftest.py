@@ -13,7 +13,9 @@ from sqlalchemy.orm import Session
 
 from tests.auth.issuer import GATEWAY_CLIENT, OIDCIssuer
 from tests.conftest import AppFactory, Callers, GraphQLClient
+from tests.downtimes.notify_world import alice, bob, where  # noqa: F401 (fixtures)
 from tests.identity.helpers import global_id, grant
+from tests.notifications.smtp import smtp  # noqa: F401 (a fixture)
 
 NOW = datetime(2026, 12, 1, 12, 0, 0, tzinfo=UTC)
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
@@ -140,3 +141,21 @@ def notifications(session: Session) -> list[DowntimeNotification]:
 
 def count_notifications(session: Session) -> int:
     return int(session.execute(select(func.count()).select_from(DowntimeNotification)).scalar_one())
+
+
+# fixtures of the notification tests, given to them by their conftest.py files
+
+
+@pytest.fixture
+def where(session: Session) -> Target:
+    return target(session)
+
+
+@pytest.fixture
+def alice(session: Session) -> Principal:
+    return subscriber(session, "alice@egi.eu")
+
+
+@pytest.fixture
+def bob(session: Session) -> Principal:
+    return subscriber(session, "bob@egi.eu")

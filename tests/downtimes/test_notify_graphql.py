@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from tests.conftest import Callers, GraphQLClient
-from tests.downtimes.notify_world import Target, target
+from tests.downtimes.notify_world import Target
 from tests.identity.helpers import snapshot
 
 FIELDS = "id name ngi site host serviceType vo events email webhookUrl enabled createdAt"
@@ -25,11 +25,6 @@ mutation($input: UpdateDowntimeSubscriptionInput!) {{
 DELETE = "mutation($id: ID!) { deleteDowntimeSubscription(input: {id: $id}) { id } }"
 MINE = f"{{ myDowntimeSubscriptions {{ nodes {{ {FIELDS} }} }} }}"
 NODE = "query($id: ID!) { node(id: $id) { id ... on DowntimeSubscription { name } } }"
-
-
-@pytest.fixture
-def where(session: Session) -> Target:
-    return target(session)
 
 
 def _input(where: Target, **extra: Any) -> dict[str, Any]:

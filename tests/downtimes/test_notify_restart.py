@@ -84,15 +84,6 @@ def world(database_url: str, tmp_path: Path) -> Iterator[World]:
             engine.dispose()
 
 
-@pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
-    server = SmtpServer().start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
 def env(world: World, smtp: SmtpServer, **extra: str) -> dict[str, str]:
     values = {k: v for k, v in os.environ.items() if not k.startswith("OPSGRAPH_")}
     values.update(

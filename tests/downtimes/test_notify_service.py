@@ -32,24 +32,7 @@ from tests.downtimes.notify_world import (
     notifications,
     spec,
     subscriber,
-    target,
 )
-
-
-@pytest.fixture
-def where(session: Session) -> Target:
-    return target(session)
-
-
-@pytest.fixture
-def alice(session: Session) -> Principal:
-    return subscriber(session, "alice@egi.eu")
-
-
-@pytest.fixture
-def bob(session: Session) -> Principal:
-    return subscriber(session, "bob@egi.eu")
-
 
 # --- access and validation -------------------------------------------------------------
 

@@ -17,10 +17,12 @@ import socket
 import ssl
 import threading
 from collections import Counter
+from collections.abc import Iterator
 from email import message_from_bytes
 from email.message import Message
 from typing import Any, Literal
 
+import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
@@ -132,3 +134,13 @@ class SmtpServer:
 
     def by_message_id(self) -> Counter[str]:
         return Counter(str(m["Message-ID"]) for m in self.received())
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpServer]:
+    """A real SMTP server on loopback, for one test (the notification tests' conftest)."""
+    server = SmtpServer().start()
+    try:
+        yield server
+    finally:
+        server.stop()

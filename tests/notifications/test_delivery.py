@@ -29,8 +29,6 @@ from tests.downtimes.notify_world import (
     handle_all,
     notifications,
     spec,
-    subscriber,
-    target,
 )
 from tests.messaging.receiver import Receiver
 from tests.notifications.smtp import SmtpServer
@@ -42,31 +40,12 @@ LOOPBACK = EgressPolicy(allow_loopback=True)  # the receivers listen on loopback
 
 
 @pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
-    server = SmtpServer().start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture
 def receiver() -> Iterator[Receiver]:
     r = Receiver()
     try:
         yield r
     finally:
         r.close()
-
-
-@pytest.fixture
-def where(session: Session) -> Target:
-    return target(session)
-
-
-@pytest.fixture
-def alice(session: Session) -> Principal:
-    return subscriber(session, "alice@egi.eu")
 
 
 def config(smtp: SmtpServer | None, **kw: object) -> NotifyConfig:

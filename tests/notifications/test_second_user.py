@@ -95,15 +95,6 @@ def tables(session: Session) -> Iterator[None]:
     session.commit()
 
 
-@pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
-    server = SmtpServer().start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
 @pytest.mark.usefixtures("tables")
 def test_alerts_go_through_the_shared_channels(
     session: Session, session_factory: sessionmaker[Session], smtp: SmtpServer
