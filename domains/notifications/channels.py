@@ -34,13 +34,13 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from domains.common import outbox
+from domains.common.authz import Caller, authorize
 from domains.common.db import unit_of_work
 from domains.common.errors import DomainError, Invalid
 from domains.common.identity import Principal
 from domains.common.models import pk
 from domains.common.outbox import OutboxEvent
 from domains.common.time import utcnow
-from domains.identity import service as identity
 from domains.identity.models import User
 from domains.messaging import service as messaging
 from domains.notifications.checks import owner_principal
@@ -388,7 +388,7 @@ class Channels(Generic[N]):
         """The newest `limit` notifications of each of these subscriptions (the caller's
         own, or any for an administrator; others' are left out), newest first. One
         statement."""
-        identity.require_authenticated(principal)
+        authorize(session, principal, Caller.SIGNED_IN)
         if not 1 <= limit <= HISTORY_MAX:
             raise Invalid("first", NotificationRule.NOTIFICATION_HISTORY_SIZE_OUT_OF_RANGE)
         n, s = self.notifications.c, self.subscriptions.c

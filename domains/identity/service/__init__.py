@@ -4,7 +4,6 @@ workflow and what roles allow are topology's (domains/topology/roles.py, rules.p
 
 from domains.identity.service.access import (
     granted_roles,
-    require_authenticated,
 )
 from domains.identity.service.users import (
     LAST_SEEN_GRANULARITY,
@@ -27,7 +26,6 @@ __all__ = [
     "make_admin",
     "principal_from_claims",
     "register_user",
-    "require_authenticated",
     "user_by_subject",
     "user_is_admin",
 ]

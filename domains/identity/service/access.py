@@ -7,8 +7,6 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from domains.common.errors import Unauthenticated
-from domains.common.identity import Principal
 from domains.identity.models import Role, RoleStatus
 
 
@@ -21,8 +19,3 @@ def granted_roles(session: Session, user_id: int) -> list[Role]:
             )
         ).scalars()
     )
-
-
-def require_authenticated(principal: Principal) -> None:
-    if principal.is_anonymous:
-        raise Unauthenticated("authentication required")
