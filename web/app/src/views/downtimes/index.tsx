@@ -1,0 +1,3 @@
+import type { Area } from "../../areas";
+
+export const downtimes: Area = { routes: [], nav: [] };

@@ -1,0 +1,3 @@
+import type { Area } from "../../areas";
+
+export const messaging: Area = { routes: [], nav: [] };
