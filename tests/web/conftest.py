@@ -164,3 +164,10 @@ def assert_accessible(page: Page) -> None:
         " nodes: v.nodes.slice(0, 5).map(n => n.target.join(' '))}))"
     )
     assert result == [], json.dumps(result, indent=2)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Say where the screenshots are (CI keeps the checkout's test-output/)."""
+    shots = sorted(SCREENSHOTS.rglob("*.png")) if SCREENSHOTS.exists() else []
+    if shots:
+        terminalreporter.write_line(f"{len(shots)} browser screenshots in {SCREENSHOTS}")
