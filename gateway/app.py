@@ -20,14 +20,14 @@ from domains.common.db import make_engine, make_session_factory
 from domains.common.egress import EgressPolicy
 from domains.common.time import utcnow
 from domains.messaging.notify import PostgresListener
-from gateway import deadlines, migrate
+from gateway import deadlines, migrate, web
 from gateway.auth.authenticator import build_authenticator
+from gateway.auth.browser import browser_auth_routes
 from gateway.auth.login import login_routes
 from gateway.body import BodyLimitMiddleware
 from gateway.compat.ams import AmsApi
 from gateway.config import Settings
 from gateway.feeds import FeedsApi
-from gateway.graphiql import ASSETS_PREFIX, GraphiQLAssets
 from gateway.logs import configure_logging
 from gateway.middleware import RequestLogMiddleware
 from gateway.schema import build_schema
@@ -124,8 +124,9 @@ def create_app(
         )
     # GraphiQL's own assets (its page is GET /graphql), when GraphiQL is on
     graphiql: list[BaseRoute] = (
-        [Mount(ASSETS_PREFIX, app=GraphiQLAssets())] if settings.graphiql else []
+        [Mount(web.GRAPHIQL_ASSETS_PREFIX, app=web.GRAPHIQL.assets())] if settings.graphiql else []
     )
+    front_end = web.app_build(settings.app_dir)
     app = Starlette(
         routes=[
             Route("/graphql", view, methods=["GET", "POST"]),
@@ -135,12 +136,18 @@ def create_app(
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             *login_routes(settings),
+            *browser_auth_routes(settings),
             *ams.routes(),
             *feeds.routes(),
+            Mount(web.APP_ASSETS_PREFIX, app=front_end.assets()),
         ],
         middleware=middleware,
         lifespan=lifespan,
     )
+    # Last of all, when no route matched: the web app's page for its own paths (history
+    # mode), never under a reserved prefix (gateway/web.py); unknown paths there stay 404,
+    # and a known path with another method still answers 405.
+    app.router.default = web.AppFallback(front_end, not_found=app.router.default)
     app.state.settings = settings
     app.state.engine = engine
     return app

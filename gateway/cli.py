@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import difflib
 import gc
 import signal
@@ -117,6 +118,8 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     from gateway.protocol import timed_h11
     from workers.runtime import WorkerRuntime
 
+    # the app (gateway/auth/browser.py) offers the demo personas only with --demo on loopback
+    settings = dataclasses.replace(settings, demo=args.demo, host=args.host)
     if bool(args.ssl_certfile) != bool(args.ssl_keyfile):
         print("--ssl-certfile and --ssl-keyfile go together", file=sys.stderr)
         return 2

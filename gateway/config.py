@@ -17,6 +17,12 @@ from domains.common.settings import CoreSettings, env_bool, env_float, env_int, 
 @dataclass(frozen=True, slots=True)
 class Settings(CoreSettings):
     graphiql: bool = True
+    # the web app's build (gateway/web.py); None: the package's gateway/static/app
+    app_dir: str | None = None
+    # what `opsgraph serve` was started with (its flags, not environment variables): the demo
+    # personas reach the browser only with --demo on a loopback --host (gateway/auth/browser.py)
+    demo: bool = False
+    host: str | None = None
     introspection: bool = True  # false: __schema and __type are refused
     # gateway/executor.py's shortcuts; false: graphql-core's own executor (and the deadline)
     fast_executor: bool = True
@@ -78,6 +84,7 @@ class Settings(CoreSettings):
         settings = cls(
             **core.values(),
             graphiql=env_bool(env, "OPSGRAPH_GRAPHIQL", True),
+            app_dir=env.get("OPSGRAPH_APP_DIR") or None,
             introspection=env_bool(env, "OPSGRAPH_INTROSPECTION", True),
             fast_executor=env_bool(env, "OPSGRAPH_FAST_EXECUTOR", True),
             max_query_depth=env_int(env, "OPSGRAPH_MAX_QUERY_DEPTH", d.max_query_depth),

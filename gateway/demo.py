@@ -139,7 +139,8 @@ def _still_valid(session: Session, issued: Sequence[IssuedPersona]) -> bool:
     return True
 
 
-def _read(path: Path) -> list[IssuedPersona] | None:
+def read_personas(path: Path) -> list[IssuedPersona] | None:
+    """The personas file's contents; None when it is missing or unreadable."""
     try:
         raw = json.loads(path.read_text())
         return [IssuedPersona(**entry) for entry in raw["personas"]]
@@ -161,7 +162,7 @@ def _write(path: Path, issued: Sequence[IssuedPersona]) -> None:
 def ensure_personas(session: Session, path: Path) -> list[IssuedPersona]:
     """The personas with working tokens: those of the file when they still work, else new
     ones (users, roles and tokens are made or mended; old demo tokens revoked)."""
-    existing = _read(path) if path.exists() else None
+    existing = read_personas(path) if path.exists() else None
     if existing is not None and _still_valid(session, existing):
         return existing
     issued: list[IssuedPersona] = []

@@ -42,11 +42,10 @@ from domains.common.errors import CommonRule, Forbidden, Invalid, Unauthenticate
 from domains.common.identity import ANONYMOUS, Principal
 from domains.common.text import unstorable
 from domains.common.time import utcnow
-from gateway import deadlines, jsonlimits
+from gateway import deadlines, jsonlimits, web
 from gateway.auth.authenticator import Authenticator, Credentials
 from gateway.config import Settings
 from gateway.errors import format_error
-from gateway.graphiql import graphiql_page
 from gateway.http import http_getter
 from gateway.ws import FORBIDDEN, UNAUTHORIZED, CheckedTransportWSHandler
 
@@ -95,7 +94,7 @@ class GraphQLView(GraphQL[RequestContext, None]):
 
     async def render_graphql_ide(self, request: Request) -> Response:
         """Our own GraphiQL build, same-origin assets only (strawberry's loads a CDN's)."""
-        return graphiql_page()
+        return web.GRAPHIQL.page()
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket

@@ -64,14 +64,16 @@ def test_graphiql_on_by_default_and_switchable(tmp_path: Path) -> None:
 def test_graphiql_without_a_build_says_how_to_make_one(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from gateway import graphiql
+    from dataclasses import replace
 
-    monkeypatch.setattr(graphiql, "BUILD", tmp_path / "not-built")
+    from gateway import web
+
+    monkeypatch.setattr(web, "GRAPHIQL", replace(web.GRAPHIQL, directory=tmp_path / "not-built"))
     url = f"sqlite:///{tmp_path / 'ide.db'}"
     with TestClient(create_app(Settings(database_url=url))) as client:
         page = client.get("/graphql", headers={"accept": "text/html"})
         assert page.status_code == 503
-        assert "scripts/build-graphiql" in page.text
+        assert "scripts/build-web" in page.text
         assert "Node.js" in page.text
         assert "default-src 'none'" in page.headers["content-security-policy"]
         assert client.get("/static/graphiql/assets/index.js").status_code == 404
