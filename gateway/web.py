@@ -16,6 +16,8 @@ API path stays a 404, never an HTML page with 200."""
 from __future__ import annotations
 
 import os
+import re
+import secrets
 from dataclasses import dataclass
 from html import escape
 from pathlib import Path
@@ -83,7 +85,7 @@ GRAPHIQL_CONTENT_SECURITY_POLICY = _csp(
 
 _MISSING = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>opsgraph · {title} not built</title></head>
-<body style="font-family: sans-serif; max-width: 48rem; margin: 3rem auto; line-height: 1.5">
+<body>
 <h1>{title} is not built</h1>
 <p>opsgraph serves {title} from files built at install time, and found none in
 <code>{directory}</code>.</p>
@@ -95,6 +97,19 @@ the build, and needs no Node.js where it is installed.</p>
 {extra}
 </body></html>
 """
+
+
+_HEAD = re.compile(r"<head(\s[^>]*)?>", re.IGNORECASE)
+
+
+def _with_style_nonce(html: str, nonce: str) -> str:
+    """The page with `<meta property="csp-nonce" nonce="...">` first in its head, where
+    React Aria (and Vite's style loading) find the nonce for the <style> elements they add
+    at run time (React Aria's press handling adds one). The policy allows <style> elements
+    with this response's nonce and no others, and no style attribute in markup: markup
+    injected into the page still cannot style it, and no script runs inline."""
+    meta = f'<meta property="csp-nonce" nonce="{nonce}">'
+    return _HEAD.sub(lambda head: head.group(0) + meta, html, count=1)
 
 
 class ImmutableAssets(StaticFiles):
@@ -130,12 +145,16 @@ class Build:
     directory: Path
     content_security_policy: str
     missing_extra: str = ""  # a paragraph more for the page without a build
+    # a fresh nonce for <style> elements on each page (see _with_style_nonce)
+    style_nonce: bool = False
 
-    @property
-    def headers(self) -> dict[str, str]:
+    def headers(self, style_nonce: str | None = None) -> dict[str, str]:
         """What the page (and any unhashed file of the build) goes out with."""
+        policy = self.content_security_policy
+        if style_nonce is not None:
+            policy = policy.replace("style-src 'self'", f"style-src 'self' 'nonce-{style_nonce}'")
         return {
-            "Content-Security-Policy": self.content_security_policy,
+            "Content-Security-Policy": policy,
             "Cache-Control": "no-cache",
             "X-Content-Type-Options": "nosniff",
             "Referrer-Policy": "no-referrer",
@@ -152,8 +171,11 @@ class Build:
                 source=escape(self.source),
                 extra=self.missing_extra,
             )
-            return HTMLResponse(missing, status_code=503, headers=self.headers)
-        return HTMLResponse(html, headers=self.headers)
+            return HTMLResponse(missing, status_code=503, headers=self.headers())
+        if not self.style_nonce:
+            return HTMLResponse(html, headers=self.headers())
+        nonce = secrets.token_urlsafe(16)
+        return HTMLResponse(_with_style_nonce(html, nonce), headers=self.headers(nonce))
 
     def assets(self) -> ImmutableAssets:
         return ImmutableAssets(self.directory / "assets")
@@ -190,6 +212,7 @@ def app_build(directory: str | None = None) -> Build:
         Path(directory) if directory else STATIC / "app",
         APP_CONTENT_SECURITY_POLICY,
         '<p>The API works without it: GraphiQL is at <a href="/graphql">/graphql</a>.</p>',
+        style_nonce=True,
     )
 
 
@@ -219,5 +242,9 @@ class AppFallback:
             await self.not_found(scope, receive, send)
             return
         found = self.build.root_file(path)
-        response = FileResponse(found, headers=self.build.headers) if found else self.build.page()
+        response = (
+            FileResponse(found, headers=self.build.headers())
+            if found and found.name != "index.html"  # the page itself: with its nonce
+            else self.build.page()
+        )
         await response(scope, receive, send)

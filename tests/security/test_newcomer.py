@@ -6,7 +6,7 @@
 - `OPSGRAPH_INTROSPECTION=false` refuses `__schema` and `__type`, and GraphiQL says so.
 
 Needs Debian's `chromium` (/usr/bin/chromium; `.ci/run` installs it) and GraphiQL's build
-(`scripts/build-graphiql`, run by `scripts/install`)."""
+(`scripts/build-web`, run by `scripts/install`)."""
 
 from __future__ import annotations
 

@@ -23,3 +23,8 @@ def built_app() -> Path:
 def asset_references(html: str) -> list[str]:
     """The paths of the scripts and stylesheets the page loads."""
     return re.findall(r'(?:src|href)="(/assets/[^"]+)"', html)
+
+
+def strip_nonce(html: str) -> str:
+    """The page as built: without the style nonce the server puts first in its head."""
+    return re.sub(r'<meta property="csp-nonce" nonce="[^"]*">', "", html, count=1)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import re
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,8 +20,9 @@ from urllib.parse import urlsplit
 import httpx2 as httpx
 import pytest
 
-from tests.server import run_cli, server_env, serving
-from tests.web.build import asset_references, built_app
+from tests.server import server_env, serving
+from tests.web.build import asset_references, built_app, strip_nonce
+from tests.web.conftest import Demo
 
 IMMUTABLE = "public, max-age=31536000, immutable"
 CSP = {
@@ -60,6 +62,20 @@ def _policy(header: str) -> dict[str, str]:
     return {d[0]: d[1] if len(d) > 1 else "" for d in directives}
 
 
+def _page_policy(response: httpx.Response) -> str:
+    """The page's policy is CSP but for its style nonce, which the page's head names (for
+    the <style> elements React Aria adds): returns that nonce."""
+    policy = _policy(response.headers["content-security-policy"])
+    style = policy.pop("style-src")
+    assert policy == {k: v for k, v in CSP.items() if k != "style-src"}
+    found = re.fullmatch(r"'self' 'nonce-([A-Za-z0-9_-]{22})'", style)
+    assert found, style
+    nonce = found.group(1)
+    assert response.text.count("csp-nonce") == 1
+    assert f'<meta property="csp-nonce" nonce="{nonce}">' in response.text
+    return nonce
+
+
 def _raw_get(base: str, target: str, host: str | None = None) -> tuple[int, bytes]:
     """GET with the request target sent exactly as written (httpx would normalise `..`)."""
     url = urlsplit(base)
@@ -77,37 +93,28 @@ def _raw_get(base: str, target: str, host: str | None = None) -> tuple[int, byte
         connection.close()
 
 
-@pytest.fixture(scope="module")
-def seeded(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One demo database, seeded by the CLI; each server below starts on a copy of it."""
-    tmp_path = tmp_path_factory.mktemp("web-seed")
-    done = run_cli(tmp_path, "seed", "--demo")
-    assert done.returncode == 0, done.stderr
-    return tmp_path / "cli.db"
-
-
 @contextmanager
-def _serve(seeded: Path, tmp_path: Path, *args: str, **extra: str) -> Iterator[str]:
-    shutil.copyfile(seeded, tmp_path / "cli.db")
+def _serve(database: Path, tmp_path: Path, *args: str, **extra: str) -> Iterator[str]:
+    """A server on a copy of the demo database."""
+    shutil.copyfile(database, tmp_path / "cli.db")
     with serving(server_env(tmp_path, **extra), *args) as base:
         yield base
 
 
 @pytest.fixture(scope="module")
-def demo(seeded: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """`serve --demo` on 127.0.0.1, with the package's build of the app."""
+def served(demo: Demo) -> str:
+    """`serve --demo` on 127.0.0.1 with the package's build of the app (tests/web/conftest.py)."""
     built_app()
-    with _serve(seeded, tmp_path_factory.mktemp("web-demo"), "--demo") as base:
-        yield base
+    return demo.base
 
 
 @pytest.fixture(scope="module")
-def unbuilt(seeded: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def unbuilt(demo_database: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """No --demo, the app's build pointed at an empty directory, login configured."""
     tmp_path = tmp_path_factory.mktemp("web-unbuilt")
     (tmp_path / "empty").mkdir()
     with _serve(
-        seeded,
+        demo_database,
         tmp_path,
         OPSGRAPH_APP_DIR=str(tmp_path / "empty"),
         # login's settings only: nothing asks this issuer before someone signs in
@@ -120,36 +127,45 @@ def unbuilt(seeded: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
 
 
 @pytest.mark.parametrize("path", APP_PATHS)
-def test_the_app_answers_its_own_paths(demo: str, path: str) -> None:
+def test_the_app_answers_its_own_paths(served: str, path: str) -> None:
     index = (built_app() / "index.html").read_text(encoding="utf-8")
-    response = httpx.get(demo + path, timeout=30)
+    response = httpx.get(served + path, timeout=30)
     assert response.status_code == 200, response.text
     assert response.headers["content-type"].startswith("text/html")
-    assert response.text == index
+    assert strip_nonce(response.text) == index
     assert response.headers["cache-control"] == "no-cache"
     assert response.headers["x-content-type-options"] == "nosniff"
     assert response.headers["referrer-policy"] == "no-referrer"
-    assert _policy(response.headers["content-security-policy"]) == CSP
+    _page_policy(response)
 
 
-def test_head_answers_as_get_without_a_body(demo: str) -> None:
-    got = httpx.get(f"{demo}/sites/INFN-T1", timeout=30)
-    head = httpx.head(f"{demo}/sites/INFN-T1", timeout=30)
+def test_each_page_has_a_nonce_of_its_own(served: str) -> None:
+    nonces = {_page_policy(httpx.get(f"{served}/sites", timeout=30)) for _ in range(3)}
+    assert len(nonces) == 3
+
+
+def test_head_answers_as_get_without_a_body(served: str) -> None:
+    got = httpx.get(f"{served}/sites/INFN-T1", timeout=30)
+    head = httpx.head(f"{served}/sites/INFN-T1", timeout=30)
     assert head.status_code == 200
     assert head.content == b""
-    assert head.headers["content-security-policy"] == got.headers["content-security-policy"]
+    for name in ("content-type", "cache-control", "x-content-type-options", "referrer-policy"):
+        assert head.headers[name] == got.headers[name]
+    policy = _policy(head.headers["content-security-policy"])
+    assert policy.pop("style-src").startswith("'self' 'nonce-")
+    assert policy == {k: v for k, v in CSP.items() if k != "style-src"}
     asset = asset_references(got.text)[0]
-    head_asset = httpx.head(demo + asset, timeout=30)
+    head_asset = httpx.head(served + asset, timeout=30)
     assert head_asset.status_code == 200
     assert head_asset.headers["cache-control"] == IMMUTABLE
 
 
-def test_hashed_assets_are_cached_for_a_year(demo: str) -> None:
-    page = httpx.get(f"{demo}/", timeout=30).text
+def test_hashed_assets_are_cached_for_a_year(served: str) -> None:
+    page = httpx.get(f"{served}/", timeout=30).text
     assets = asset_references(page)
     assert any(a.endswith(".js") for a in assets), page
     for asset in assets:
-        response = httpx.get(demo + asset, timeout=30)
+        response = httpx.get(served + asset, timeout=30)
         assert response.status_code == 200, asset
         assert response.headers["cache-control"] == IMMUTABLE
         assert response.headers["x-content-type-options"] == "nosniff"
@@ -158,12 +174,15 @@ def test_hashed_assets_are_cached_for_a_year(demo: str) -> None:
         assert response.content == (built_app() / asset.lstrip("/")).read_bytes()
 
 
-def test_unhashed_files_of_the_build_are_served_uncached(demo: str) -> None:
+def test_unhashed_files_of_the_build_are_served_uncached(served: str) -> None:
     build = built_app()
     files = [p for p in build.iterdir() if p.is_file() and not p.name.startswith(".")]
-    assert {p.name for p in files} >= {"index.html"}
+    assert {p.name for p in files} > {"index.html"}  # the favicon, at least
     for file in files:
-        response = httpx.get(f"{demo}/{file.name}", timeout=30)
+        if file.name == "index.html":  # the page, as at /
+            _page_policy(httpx.get(f"{served}/index.html", timeout=30))
+            continue
+        response = httpx.get(f"{served}/{file.name}", timeout=30)
         assert response.status_code == 200, file.name
         assert response.content == file.read_bytes()
         assert response.headers["cache-control"] == "no-cache"
@@ -171,20 +190,20 @@ def test_unhashed_files_of_the_build_are_served_uncached(demo: str) -> None:
 
 
 @pytest.mark.parametrize("path", RESERVED_MISSES)
-def test_reserved_prefixes_never_fall_back(demo: str, path: str) -> None:
-    response = httpx.get(demo + path, timeout=30, follow_redirects=True)
+def test_reserved_prefixes_never_fall_back(served: str, path: str) -> None:
+    response = httpx.get(served + path, timeout=30, follow_redirects=True)
     assert response.status_code == 404, (path, response.status_code)
     assert "<html" not in response.text.lower()
 
 
-def test_known_routes_keep_their_own_answers(demo: str) -> None:
+def test_known_routes_keep_their_own_answers(served: str) -> None:
     """The fallback runs only when no route matched: a route with another method is 405,
     the API answers as before."""
-    assert httpx.get(f"{demo}/healthz", timeout=30).json() == {"status": "ok"}
-    posted = httpx.post(f"{demo}/auth/status", timeout=30)
+    assert httpx.get(f"{served}/healthz", timeout=30).json() == {"status": "ok"}
+    posted = httpx.post(f"{served}/auth/status", timeout=30)
     assert posted.status_code == 405
-    assert httpx.post(f"{demo}/sites/INFN-T1", timeout=30).status_code == 404
-    graphql = httpx.post(f"{demo}/graphql", json={"query": "{ __typename }"}, timeout=30)
+    assert httpx.post(f"{served}/sites/INFN-T1", timeout=30).status_code == 404
+    graphql = httpx.post(f"{served}/graphql", json={"query": "{ __typename }"}, timeout=30)
     assert graphql.json() == {"data": {"__typename": "Query"}}
 
 
@@ -205,8 +224,8 @@ def test_known_routes_keep_their_own_answers(demo: str) -> None:
         "/assets/%5c..%5c..%5cpyproject.toml",
     ],
 )
-def test_path_traversal_leaks_no_file(demo: str, target: str) -> None:
-    status, body = _raw_get(demo, target)
+def test_path_traversal_leaks_no_file(served: str, target: str) -> None:
+    status, body = _raw_get(served, target)
     assert status == 404, (target, status, body[:200])
     assert b"[project]" not in body
     assert b"<html" not in body.lower()
@@ -231,18 +250,18 @@ def _json(response: httpx.Response) -> Any:
     return response.json()
 
 
-def test_demo_on_loopback_hands_the_personas_to_the_browser(demo: str) -> None:
-    assert _json(httpx.get(f"{demo}/auth/status", timeout=30)) == {
+def test_demo_on_loopback_hands_the_personas_to_the_browser(served: str) -> None:
+    assert _json(httpx.get(f"{served}/auth/status", timeout=30)) == {
         "loginEnabled": False,
         "demoPersonas": True,
     }
-    personas = _json(httpx.get(f"{demo}/auth/demo/personas", timeout=30))["personas"]
+    personas = _json(httpx.get(f"{served}/auth/demo/personas", timeout=30))["personas"]
     assert {p["key"] for p in personas} == PERSONA_KEYS
     for persona in personas:
         assert set(persona) == {"key", "name", "description", "token"}
         # the token works: the app signs in as the persona with it
         viewer = httpx.post(
-            f"{demo}/graphql",
+            f"{served}/graphql",
             json={"query": "{ viewer { name } }"},
             headers={"x-api-key": persona["token"]},
             timeout=30,
@@ -251,12 +270,14 @@ def test_demo_on_loopback_hands_the_personas_to_the_browser(demo: str) -> None:
 
 
 @pytest.mark.parametrize("host", ["evil.example", "evil.example:80", "192.0.2.1"])
-def test_personas_refused_to_a_page_that_rebinds_its_name_to_loopback(demo: str, host: str) -> None:
-    status, body = _raw_get(demo, "/auth/demo/personas", host=host)
+def test_personas_refused_to_a_page_that_rebinds_its_name_to_loopback(
+    served: str, host: str
+) -> None:
+    status, body = _raw_get(served, "/auth/demo/personas", host=host)
     assert status == 403
     assert b"token" not in body
     assert b"loopback" in body
-    assert _raw_get(demo, "/auth/demo/personas", host="localhost")[0] == 200
+    assert _raw_get(served, "/auth/demo/personas", host="localhost")[0] == 200
 
 
 def test_no_personas_route_without_demo(unbuilt: str) -> None:
@@ -267,9 +288,11 @@ def test_no_personas_route_without_demo(unbuilt: str) -> None:
     assert httpx.get(f"{unbuilt}/auth/demo/personas", timeout=30).status_code == 404
 
 
-def test_no_personas_route_when_listening_beyond_loopback(seeded: Path, tmp_path: Path) -> None:
+def test_no_personas_route_when_listening_beyond_loopback(
+    demo_database: Path, tmp_path: Path
+) -> None:
     """--demo on 0.0.0.0 (reached here through 127.0.0.1, the only address tests use)."""
-    with _serve(seeded, tmp_path, "--demo", "--host", "0.0.0.0") as base:
+    with _serve(demo_database, tmp_path, "--demo", "--host", "0.0.0.0") as base:
         status = _json(httpx.get(f"{base}/auth/status", timeout=30))
         assert status == {"loginEnabled": False, "demoPersonas": False}
         response = httpx.get(f"{base}/auth/demo/personas", timeout=30)
