@@ -253,6 +253,7 @@ export function EntityPicker({
       isInvalid={problem !== undefined}
       validationBehavior="aria"
       menuTrigger="focus"
+      allowsEmptyCollection
     >
       <Label>{label}</Label>
       <div className="account-picker-input">
