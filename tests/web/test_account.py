@@ -32,6 +32,14 @@ def graphql(demo: Demo, persona: str | None, query: str, **variables: Any) -> di
     return body
 
 
+def with_key(demo: Demo, secret: str) -> dict[str, Any]:
+    """Who /graphql says a bare API token is."""
+    query = {"query": "{ viewer { subject } }"}
+    response = httpx.post(demo.url("/graphql"), json=query, headers={"x-api-key": secret})
+    body: dict[str, Any] = response.json()
+    return body
+
+
 def site_id(demo: Demo, short_name: str) -> str:
     body = graphql(demo, None, "query($n: String!) { site(shortName: $n) { id } }", n=short_name)
     found: str = body["data"]["site"]["id"]
@@ -111,9 +119,7 @@ def test_reject_a_request_then_revoke_a_granted_role(page: Page, demo: Demo) -> 
 
     visit(page, demo, "/roles", as_="vo-member")
     expect(my_role(page, "DESY-HH", "Site Security Officer")).to_contain_text("rejected")
-    expect(
-        my_role(page, "DESY-HH", "Site Security Officer").get_by_role("button")
-    ).to_have_count(0)
+    expect(my_role(page, "DESY-HH", "Site Security Officer").get_by_role("button")).to_have_count(0)
     held = my_role(page, "GoeGrid", "Site Administrator")
     held.get_by_role("button", name=re.compile("^Revoke")).click()
     dialog = page.get_by_role("alertdialog", name="Revoke this role?")
@@ -161,10 +167,7 @@ def test_an_api_token_is_shown_once_listed_and_revoked(page: Page, demo: Demo) -
     expect(page.get_by_role("dialog")).to_have_count(0)
 
     # it works, it is listed by its prefix, and the secret is nowhere on the page again
-    with_token = httpx.post(
-        demo.url("/graphql"), json={"query": "{ viewer { subject } }"}, headers={"x-api-key": secret}
-    ).json()
-    assert with_token["data"]["viewer"]["subject"] == "demo-site-admin@egi.eu"
+    assert with_key(demo, secret)["data"]["viewer"]["subject"] == "demo-site-admin@egi.eu"
     row = page.get_by_test_id("token").filter(has_text=name)
     expect(row).to_have_attribute("data-state", "live")
     expect(row).to_contain_text(secret[:8])
@@ -181,9 +184,7 @@ def test_an_api_token_is_shown_once_listed_and_revoked(page: Page, demo: Demo) -
     expect(row).to_have_attribute("data-state", "revoked")
     expect(row).to_contain_text("revoked")
     expect(row.get_by_role("button")).to_have_count(0)
-    refused = httpx.post(
-        demo.url("/graphql"), json={"query": "{ viewer { subject } }"}, headers={"x-api-key": secret}
-    ).json()
+    refused = with_key(demo, secret)
     assert refused["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
 
 
@@ -238,9 +239,9 @@ def test_the_change_log_filters_are_in_the_url(page: Page, demo: Demo) -> None:
     # the URL is the view: opened afresh, it shows the same filter, filled in
     page.goto(page.url)
     expect(page.get_by_test_id("change")).to_have_count(1)
-    expect(
-        page.get_by_role("textbox", name="Changed by (subject)")
-    ).to_have_value("demo-ngi-manager@egi.eu")
+    expect(page.get_by_role("textbox", name="Changed by (subject)")).to_have_value(
+        "demo-ngi-manager@egi.eu"
+    )
     expect(page.get_by_role("combobox", name="Only this site")).to_have_value("RWTH-Aachen")
 
     # a window in the future holds nothing
@@ -266,3 +267,44 @@ def test_anonymous_visitors_are_asked_to_sign_in(page: Page, demo: Demo, path: s
     expect(page.get_by_role("status").filter(has_text="Please sign in")).to_be_visible()
     expect(page.get_by_role("alert")).to_have_count(0)
     assert_accessible(page)
+
+
+def test_a_role_request_and_a_token_by_keyboard_only(page: Page, demo: Demo) -> None:
+    visit(page, demo, "/roles", as_="vo-member")
+    form = page.get_by_role("region", name="Request a role")
+    # the kind: the select opens with the keyboard and takes the arrow keys
+    form.get_by_role("button", name=re.compile(r"Over a")).focus()
+    page.keyboard.press("Enter")
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Enter")
+    expect(form.get_by_role("button", name=re.compile(r"Over a"))).to_contain_text("NGI")
+    # the entity: typed, then chosen with the arrow keys
+    page.keyboard.press("Tab")
+    expect(form.get_by_role("combobox", name="NGI")).to_be_focused()
+    page.keyboard.type("NGI_IT")
+    expect(page.get_by_role("option", name=re.compile(r"^NGI_IT\b"))).to_be_visible()
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Enter")
+    expect(form.get_by_role("combobox", name="NGI")).to_have_value("NGI_IT")
+    form.get_by_role("button", name="Request role").focus()
+    page.keyboard.press("Enter")
+    expect(form.get_by_role("status")).to_contain_text("over NGI_IT: it waits for a decision")
+
+    visit(page, demo, "/tokens", as_="vo-member")
+    page.get_by_role("textbox", name="Name").focus()
+    page.keyboard.type("keyboard token")
+    page.keyboard.press("Enter")
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_contain_text("keyboard token")
+    # focus moves into the dialog and stays there; Tab reaches its buttons
+    assert dialog.evaluate("d => d.contains(document.activeElement)")
+    for _ in range(4):
+        page.keyboard.press("Tab")
+        assert dialog.evaluate("d => d.contains(document.activeElement)")
+    for _ in range(6):
+        if page.evaluate("document.activeElement.textContent") == "I have copied it":
+            break
+        page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("dialog")).to_have_count(0)
+    expect(page.get_by_test_id("token").filter(has_text="keyboard token")).to_be_visible()
