@@ -144,7 +144,9 @@ const roleLabel = (role: MessagingRole) => ROLES.find((r) => r.role === role)?.l
 function CreateTopicForm({ project, onDone }: { project: string; onDone: () => void }) {
   const [name, setName] = useState("");
   const [result, create] = useMutation(CreateTopic);
+  // the API names the topic's name "topic" (AMS's word) or "name"
   const problems = fieldProblems(result.error);
+  const nameProblem = problems.name ?? problems.topic;
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     const done = await create({ input: { project, name: name.trim() } });
@@ -156,8 +158,8 @@ function CreateTopicForm({ project, onDone }: { project: string; onDone: () => v
   return (
     <Form className="messaging-form" onSubmit={submit} aria-labelledby="messaging-create-topic">
       <h3 id="messaging-create-topic">Create a topic</h3>
-      <FormField label="Topic name" name="name" value={name} onChange={setName} problem={problems.name} isRequired />
-      {result.error && !problems.name ? <ErrorMessage error={result.error} /> : null}
+      <FormField label="Topic name" name="name" value={name} onChange={setName} problem={nameProblem} isRequired />
+      {result.error && !nameProblem ? <ErrorMessage error={result.error} /> : null}
       <Button type="submit" isDisabled={result.fetching || name.trim() === ""}>
         Create topic
       </Button>
@@ -175,10 +177,13 @@ function CreateSubscriptionForm({
   onDone: () => void;
 }) {
   const [name, setName] = useState("");
-  const [topic, setTopic] = useState<string | null>(topics[0] ?? null);
+  const [picked, setTopic] = useState<string | null>(null);
+  // the first topic until one is picked (topics may arrive after the form first rendered)
+  const topic = picked !== null && topics.includes(picked) ? picked : (topics[0] ?? null);
   const [deadline, setDeadline] = useState("");
   const [result, create] = useMutation(CreateSubscription);
   const problems = fieldProblems(result.error);
+  const nameProblem = problems.name ?? problems.subscription;
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     if (topic === null) return;
@@ -200,7 +205,7 @@ function CreateSubscriptionForm({
         name="name"
         value={name}
         onChange={setName}
-        problem={problems.name}
+        problem={nameProblem}
         isRequired
       />
       <Select className="form-field" selectedKey={topic} onSelectionChange={(key) => setTopic(String(key))}>

@@ -60,7 +60,7 @@ function CreateProjectForm() {
   return (
     <Form className="messaging-form" onSubmit={submit} aria-labelledby="messaging-create-project">
       <h2 id="messaging-create-project">Create a project</h2>
-      <FormField label="Name" name="name" value={name} onChange={setName} problem={problems.name} isRequired />
+      <FormField label="Name" name="name" value={name} onChange={setName} problem={problems.name ?? problems.project} isRequired />
       <FormField
         label="Description"
         name="description"
