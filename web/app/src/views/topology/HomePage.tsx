@@ -51,7 +51,7 @@ export default function HomePage() {
     >
       <div className="topology-layout">
         <SiteFilterForm />
-        <div className="topology-main">
+        <div className="topology-main" aria-busy={result.fetching} data-testid="sites-result">
           <QueryState
             what="sites"
             fetching={result.fetching}

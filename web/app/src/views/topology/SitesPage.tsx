@@ -61,7 +61,7 @@ export default function SitesPage() {
     >
       <div className="topology-layout">
         <SiteFilterForm />
-        <div className="topology-main">
+        <div className="topology-main" aria-busy={fetching} data-testid="sites-result">
           <QueryState
             what="sites"
             fetching={fetching}
