@@ -47,9 +47,12 @@ def next_page(page: Page) -> None:
 def marker_total(page: Page) -> int:
     """Sites on the map: lone markers plus the counts of the clusters."""
     singles = page.locator(".topology-marker").count()
-    clustered = sum(int(c) for c in page.locator(".topology-cluster").evaluate_all(
-        "els => els.map(e => e.dataset.count)"
-    ))
+    clustered = sum(
+        int(c)
+        for c in page.locator(".topology-cluster").evaluate_all(
+            "els => els.map(e => e.dataset.count)"
+        )
+    )
     return singles + clustered
 
 
@@ -146,7 +149,8 @@ def test_keyboard_only_from_the_map_to_a_site(page: Page, demo: Demo) -> None:
             "() => { const e = document.activeElement;"
             " return e ? {cls: e.getAttribute('class'), site: e.dataset.site ?? null} : null; }"
         )
-        assert focused is not None and focused["cls"] in ("topology-marker", "topology-cluster"), focused
+        assert focused is not None
+        assert focused["cls"] in ("topology-marker", "topology-cluster"), focused
         if focused["cls"] == "topology-marker":
             chosen = focused["site"]
             break
@@ -194,7 +198,9 @@ def test_a_shared_map_link_keeps_its_filter(page: Page, demo: Demo) -> None:
 
 
 @pytest.mark.parametrize("persona", [None, "site-admin"])
-def test_the_sites_list_pages_through_every_site(page: Page, demo: Demo, persona: str | None) -> None:
+def test_the_sites_list_pages_through_every_site(
+    page: Page, demo: Demo, persona: str | None
+) -> None:
     visit(page, demo, "/sites", as_=persona)
     rows = page.locator(ROWS)
     expect(rows).to_have_count(50)
@@ -281,7 +287,9 @@ def test_the_csv_export_holds_every_page_of_the_filter(page: Page, demo: Demo) -
     assert len(records) == total > 50
     assert len({r["shortName"] for r in records}) == total
     assert set(records[0]) >= {"shortName", "ngi", "country", "certificationStatus", "scopes"}
-    expect(page.get_by_role("status").filter(has_text="Exported")).to_have_text(f"Exported {total} sites.")
+    expect(page.get_by_role("status").filter(has_text="Exported")).to_have_text(
+        f"Exported {total} sites."
+    )
 
     # with a filter: the same rows as the list shows
     visit(page, demo, "/sites?ngi=NGI_DE&status=CERTIFIED")
@@ -306,7 +314,14 @@ def test_the_site_page_shows_details_services_downtimes_and_history(
 ) -> None:
     visit(page, demo, "/sites/INFN-T1", as_=persona)
     expect(page.locator("h1")).to_have_text("Site INFN-T1")
-    for heading in ["Details", "Contacts", "Services", "Downtimes", "Certification history", "Change log"]:
+    for heading in [
+        "Details",
+        "Contacts",
+        "Services",
+        "Downtimes",
+        "Certification history",
+        "Change log",
+    ]:
         expect(page.get_by_role("heading", name=re.compile(f"^{heading}"))).to_be_visible()
     expect(page.get_by_test_id("certification-status")).to_contain_text("Certified")
     services = page.locator(".topology-service")
@@ -353,7 +368,9 @@ def test_the_service_page_shows_endpoints_properties_and_downtimes(
 def test_the_ngi_page_lists_its_sites(page: Page, demo: Demo) -> None:
     visit(page, demo, "/ngis/NGI_DE", as_="ngi-manager")
     expect(page.locator("h1")).to_have_text("NGI NGI_DE")
-    expect(page.get_by_role("link", name="FZK-LCG2", exact=True)).to_have_attribute("href", "/sites/FZK-LCG2")
+    expect(page.get_by_role("link", name="FZK-LCG2", exact=True)).to_have_attribute(
+        "href", "/sites/FZK-LCG2"
+    )
     page.get_by_role("link", name="In the sites list").click()
     expect(page.locator("h1")).to_have_text("Sites")
     assert query_of(page)["ngi"] == ["NGI_DE"]
