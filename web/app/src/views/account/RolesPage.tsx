@@ -113,12 +113,16 @@ interface RoleRow {
   userSubject?: string | null;
 }
 
+// the views of the things roles are held over, by name (topology's routes)
+const PAGES: Record<string, string> = { site: "/sites", ngi: "/ngis" };
+
 function Over({ role }: { role: RoleRow }) {
   const kind = kindLabel(role.entityType);
-  if (role.entityType === "site") {
+  const page = PAGES[role.entityType];
+  if (page) {
     return (
       <>
-        {kind} <Link to={`/sites/${encodeURIComponent(role.entityName)}`}>{role.entityName}</Link>
+        {kind} <Link to={`${page}/${encodeURIComponent(role.entityName)}`}>{role.entityName}</Link>
       </>
     );
   }
