@@ -35,6 +35,7 @@ from domains.downtimes.notification_subscriptions import (
     DowntimeSubscriptionMutation,
     DowntimeSubscriptionQuery,
 )
+from domains.downtimes.notification_subscriptions import identity_fields as downtime_viewer
 from domains.downtimes.queries import DowntimeQuery
 from domains.downtimes.streams import DowntimeSubscriptionRoot
 from domains.downtimes.types import topology_fields
@@ -43,6 +44,7 @@ from domains.identity.queries import IdentityQuery
 from domains.messaging.mutations import MessagingMutation
 from domains.messaging.queries import MessagingQuery
 from domains.messaging.streams import MessagingSubscriptionRoot
+from domains.messaging.types import identity_fields as messaging_viewer
 from domains.topology.mutations import TopologyMutation
 from domains.topology.queries import TopologyQuery
 from domains.topology.types import identity_fields
@@ -53,9 +55,14 @@ from gateway.executor import DeadlineExecutor, FastExecutor
 from gateway.inputs import InputBounds, LiteralBounds, StorableLiterals
 
 # A domain's fields on a lower domain's types (downtimes on Site and Service, topology's
-# roles on identity's Viewer): added here, once, so the lower domain never imports the
-# higher one.
-for _type, _fields in (*topology_fields().items(), *identity_fields().items()):
+# roles and the higher domains' `viewerCan…` on identity's Viewer): added here, once, so the
+# lower domain never imports the higher one.
+for _type, _fields in (
+    *topology_fields().items(),
+    *identity_fields().items(),
+    *messaging_viewer().items(),
+    *downtime_viewer().items(),
+):
     extend_type(_type, _fields)
 
 

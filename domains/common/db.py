@@ -270,6 +270,17 @@ def open_session(factory: sessionmaker[Session], *, write: bool) -> Session:
     return session
 
 
+def reader_memo(session: Session, name: str) -> dict[Any, Any] | None:
+    """What a reader's session learnt once and reuses, under `name` (a dict kept in
+    `session.info`); None for a writer or a session of no declared intent, which must ask
+    again. A reader writes nothing, so the roles, ownership and decisions it read hold for
+    its whole request (e.g. five hundred sites' `viewerCan…` fields ask once per site)."""
+    if session.info.get(WRITE_INTENT) is not False:
+        return None
+    memo: dict[Any, Any] = session.info.setdefault(f"opsgraph.memo.{name}", {})
+    return memo
+
+
 @contextmanager
 def unit_of_work(factory: sessionmaker[Session], *, write: bool = True) -> Iterator[Session]:
     """The one place that commits: all of the block, or nothing (DESIGN rule 4). `write`

@@ -6,20 +6,25 @@ from __future__ import annotations
 import base64
 import binascii
 import dataclasses
-from collections.abc import Callable, Mapping, Sequence
+import weakref
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from datetime import UTC, datetime
 from operator import itemgetter
 from typing import Any, Generic, NewType, TypeVar
 
 import strawberry
+from sqlalchemy.orm import Session
 from strawberry.exceptions import StrawberryInputCoercionError
 from strawberry.schema.types.base_scalars import DateTimeDefinition
-from strawberry.types.base import get_object_definition
+from strawberry.types.base import StrawberryObjectDefinition, get_object_definition
 from strawberry.types.field import StrawberryField
 from strawberry.types.scalar import ScalarDefinition
 
+from domains.common.authz import Permission, can, permission_of
 from domains.common.context import RequestContext
+from domains.common.db import reader_memo
 from domains.common.errors import CommonRule, Invalid
+from domains.common.identity import Principal
 from domains.common.pagination import RULE_KEY, encode_cursor, parse_key
 from domains.common.query import Record, RecordPage
 
@@ -232,3 +237,106 @@ def row_constructor(
 
 def as_tuple(values: Sequence[T] | None) -> tuple[T, ...] | None:
     return None if values is None else tuple(values)
+
+
+# --- viewerCan… fields --------------------------------------------------------------------
+
+# (session, principal, action, entity) -> whether the caller may; `can` unless the service
+# decides a mutation's permission with more than one question (a role one gives up).
+Decide = Callable[[Session, Principal, Any, Any], bool]
+VIEWER_CAN = "viewerCan"  # the prefix of every such field's GraphQL name
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ViewerCan:
+    """What a `viewerCan…` field stands for: the Mutation fields `mutations` (GraphQL
+    names), whose declared permissions (`@requires`) it asks of `decide` on the entity that
+    `on(root, session)` gives, the one their service hands to `authorize` (None: nothing in
+    particular)."""
+
+    mutations: tuple[str, ...]
+    on: Callable[[Any, Session], object] | None
+    decide: Decide
+
+
+def viewer_can(
+    *mutations: str,
+    on: Callable[[Any, Session], object] | None = None,
+    decide: Decide = can,
+    thing: str = "",
+) -> Any:
+    """A `viewerCan<Verb>: Boolean!` field: true exactly when the caller may call each of
+    `mutations` on the object, as the service would decide it (its `authorize` does not
+    refuse); false for the anonymous caller, never an error. The permission is read from
+    the mutations' `@requires` in the schema being run, so no rule is written twice; state
+    rules (a downtime that has started) stay the service's, reported when the call is made.
+    Answers are asked once per request and entity (`reader_memo`)."""
+    if not mutations:
+        raise TypeError("viewer_can needs the mutations it stands for")
+    spec = ViewerCan(mutations, on, decide)
+
+    def resolve(root: strawberry.Parent[Any], info: Info) -> bool:
+        return viewer_may(info, spec, root)
+
+    resolve.__viewer_can__ = spec  # type: ignore[attr-defined]
+    quoted = [f"`{m}`" for m in mutations]
+    names = quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} and {quoted[-1]}"
+    on_what = f" on {thing}" if thing else ""
+    return strawberry.field(
+        resolver=resolve,
+        description=f"Whether you may call {names}{on_what}, as "
+        + ("its declared permission decides" if len(quoted) == 1 else "their permissions decide")
+        + "; false when signed out.",
+    )
+
+
+def viewer_can_of(field: StrawberryField) -> ViewerCan | None:
+    resolver = field.base_resolver
+    found = getattr(resolver.wrapped_func, "__viewer_can__", None) if resolver else None
+    return found if isinstance(found, ViewerCan) else None
+
+
+_DECLARED: weakref.WeakKeyDictionary[Any, dict[str, Permission | None]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def declared_permissions(schema: strawberry.Schema) -> dict[str, Permission | None]:
+    """Mutation field (GraphQL name) -> its `@requires` declaration, in `schema`."""
+    found = _DECLARED.get(schema)
+    if found is None:
+        mutation = schema.get_type_by_name("Mutation")
+        assert isinstance(mutation, StrawberryObjectDefinition), "a schema without mutations"
+        convert = schema.config.name_converter.get_graphql_name
+        found = _DECLARED[schema] = {
+            convert(f): permission_of(f.base_resolver.wrapped_func) if f.base_resolver else None
+            for f in mutation.fields
+        }
+    return found
+
+
+def viewer_may(info: Info, spec: ViewerCan, root: Any) -> bool:
+    ctx = info.context
+    if ctx.principal.is_anonymous:
+        return False
+    declared = declared_permissions(info.schema)
+    entity = None if spec.on is None else spec.on(root, ctx.session)
+    if spec.on is not None and entity is None:
+        return False  # gone since it was read: nothing to act on
+    memo = reader_memo(ctx.session, "viewer_can")
+    if memo is not None and not isinstance(entity, Hashable):
+        memo = None  # a row (messaging's): its policy reads the session's identity map
+    for name in spec.mutations:
+        permission = declared.get(name)
+        if permission is None:
+            raise TypeError(f"viewerCan… of {name!r}: no such mutation with a permission")
+        key = (spec.decide, permission.action, entity)
+        if memo is not None and key in memo:
+            allowed = memo[key]
+        else:
+            allowed = spec.decide(ctx.session, ctx.principal, permission.action, entity)
+            if memo is not None:
+                memo[key] = allowed
+        if not allowed:
+            return False
+    return True

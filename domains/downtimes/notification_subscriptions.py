@@ -7,8 +7,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 import strawberry
+from sqlalchemy.orm import Session
 
 from domains.common.authz import Caller, requires
 from domains.common.graphql import (
@@ -20,6 +22,7 @@ from domains.common.graphql import (
     id_of_type,
     node_type,
     to_global_id,
+    viewer_can,
 )
 from domains.common.loaders import BatchLoader, loader
 from domains.common.models import pk
@@ -31,6 +34,7 @@ from domains.downtimes.models import DowntimeSubscription as SubscriptionRow
 from domains.downtimes.notifications import SubscriptionSpec
 from domains.downtimes.rules import Action
 from domains.downtimes.types import EventKindEnum
+from domains.identity.types import Viewer
 from domains.notifications.checks import TopicRef
 from domains.notifications.models import Channel, NotificationStatus
 from domains.topology.queries import After, First
@@ -49,6 +53,10 @@ assert EventKindEnum is EventKind
 class DowntimeTopicChannel:
     project: str
     topic: str
+
+
+def _row(root: DowntimeSubscriptionNode, session: Session) -> SubscriptionRow | None:
+    return notes.subscription_row(session, root.db_id)
 
 
 @strawberry.type(
@@ -72,6 +80,9 @@ class DowntimeSubscriptionNode(Node):
     webhook_url: str | None = strawberry.field(description="POST each event here as JSON.")
     enabled: bool
     created_at: datetime
+
+    viewer_can_edit = viewer_can("updateDowntimeSubscription", on=_row, thing="it")
+    viewer_can_delete = viewer_can("deleteDowntimeSubscription", on=_row, thing="it")
 
     @strawberry.field(description="The newest notifications of this subscription, newest first.")
     def notifications(self, info: Info, first: int = 20) -> list[DowntimeNotificationType]:
@@ -270,3 +281,8 @@ class DowntimeSubscriptionMutation:
         db_id = id_of_type(input.id, TYPE_NAME, argument="input.id")
         notes.delete_subscription(ctx.session, ctx.principal, subscription_id=db_id)
         return Deleted(id=input.id)
+
+
+def identity_fields() -> dict[type, dict[str, Any]]:
+    """The field downtimes adds to identity's Viewer (a new one at each call)."""
+    return {Viewer: {"viewer_can_subscribe_to_downtimes": viewer_can("subscribeToDowntimes")}}

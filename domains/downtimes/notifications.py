@@ -171,6 +171,12 @@ def _own(session: Session, principal: Principal, subscription_id: int) -> Downti
     return row
 
 
+def subscription_row(session: Session, subscription_id: int) -> DowntimeSubscription | None:
+    """The row MANAGE_SUBSCRIPTION is decided on (what `viewerCanEdit` asks about); no
+    check: the caller got the subscription from a read that made them."""
+    return session.get(DowntimeSubscription, subscription_id)
+
+
 def _audit(
     session: Session,
     principal: Principal,

@@ -9,7 +9,7 @@ from typing import Any
 
 import strawberry
 
-from domains.common.graphql import Info, Node, as_tuple, node_type, row_constructor
+from domains.common.graphql import Info, Node, as_tuple, node_type, row_constructor, viewer_can
 from domains.common.query import Record
 from domains.downtimes import loaders
 from domains.downtimes import service as downtimes
@@ -17,6 +17,7 @@ from domains.downtimes.events import EventKind
 from domains.downtimes.models import Classification, Severity
 from domains.downtimes.rules import SCHEDULED_NOTICE
 from domains.topology import loaders as topology_loaders
+from domains.topology.ownership import EntityRef
 from domains.topology.types import EndpointNode, ServiceNode, SiteNode
 
 SeverityEnum = strawberry.enum(
@@ -72,6 +73,13 @@ class DowntimeNode(Node):
     declared_at: datetime = strawberry.field(description="GOCDB's insert date.")
     updated_at: datetime
     site_id: strawberry.Private[int]
+
+    # as the service authorizes them: EDIT_OBJECT on the downtime's site
+    viewer_can_edit = viewer_can("updateDowntime", on=lambda d, _s: _site(d), thing="it")
+    viewer_can_end = viewer_can(
+        "endDowntime", "endDowntimeForServices", on=lambda d, _s: _site(d), thing="it"
+    )
+    viewer_can_delete = viewer_can("deleteDowntime", on=lambda d, _s: _site(d), thing="it")
 
     @classmethod
     def from_row(cls, row: Record) -> DowntimeNode:
@@ -168,6 +176,11 @@ def _service_in_downtime_at(
     return downtimes.covers(rows, time, as_tuple(severity))
 
 
+def _site(root: DowntimeNode | ServiceNode) -> EntityRef:
+    """The site a downtime is declared on, the entity its service authorizes."""
+    return EntityRef("site", root.site_id)
+
+
 def topology_fields() -> dict[type, dict[str, Any]]:
     """The fields downtimes adds to topology's types (new ones at each call: a field
     belongs to one schema type)."""
@@ -175,6 +188,9 @@ def topology_fields() -> dict[type, dict[str, Any]]:
         SiteNode: {
             "downtimes": strawberry.field(
                 resolver=_downtimes_of_site, description="Downtimes of this site, ordered by start."
+            ),
+            "viewer_can_declare_downtime": viewer_can(
+                "declareDowntime", on=lambda s, _s: EntityRef("site", s.db_id), thing="its services"
             ),
         },
         ServiceNode: {
@@ -186,6 +202,9 @@ def topology_fields() -> dict[type, dict[str, Any]]:
                 resolver=_service_in_downtime_at,
                 description="Whether the service was in a downtime (of these severities; any "
                 "if left out) at `time`; a service ended early left its downtime then.",
+            ),
+            "viewer_can_declare_downtime": viewer_can(
+                "declareDowntime", on=lambda s, _s: _site(s), thing="this service"
             ),
         },
     }

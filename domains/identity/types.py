@@ -10,6 +10,7 @@ from domains.common.graphql import (
     Info,
     Node,
     node_type,
+    viewer_can,
 )
 from domains.identity.models import ApiToken
 from domains.identity.service import tokens
@@ -31,6 +32,8 @@ class Viewer:
     vos: list[VoMembershipType]
     user_id: strawberry.Private[int | None]
 
+    viewer_can_create_api_token = viewer_can("createApiToken", thing="yourself")
+
     @strawberry.field(description="The caller's API tokens, revoked ones included.")
     def api_tokens(self, info: Info) -> list[ApiTokenNode]:
         ctx = info.context
@@ -50,6 +53,8 @@ class ApiTokenNode(Node):
     expires_at: datetime | None
     last_used_at: datetime | None
     revoked_at: datetime | None
+
+    viewer_can_revoke = viewer_can("revokeApiToken", on=lambda t, _s: t.db_id, thing="this token")
 
     @classmethod
     def from_row(cls, token: ApiToken) -> ApiTokenNode:

@@ -17,6 +17,7 @@ from enum import Enum
 from typing import Any, cast
 
 import strawberry
+from sqlalchemy.orm import Session
 
 from domains.common.errors import DomainError, Invalid
 from domains.common.graphql import (
@@ -25,8 +26,10 @@ from domains.common.graphql import (
     Long,
     Node,
     node_type,
+    viewer_can,
 )
 from domains.common.query import Record, RecordPage
+from domains.identity.types import Viewer
 from domains.messaging import service as msg
 from domains.messaging.loaders import (
     hint_subscriptions,
@@ -231,6 +234,15 @@ class PushDeliveryState:
 
 # --- node types ---------------------------------------------------------------------------
 
+# The rows the services authorize each action on: `viewerCan…` fields ask of the same ones.
+
+
+def _row(kind: str, *, its_project: bool = False) -> Callable[[Node, Session], object]:
+    return lambda root, session: msg.target_row(session, kind, root.db_id, its_project=its_project)
+
+
+_MANAGE = ("addProjectMember", "removeProjectMember", "createTopic", "createSubscription")
+
 
 @strawberry.type(name="MessagingProject", description="A messaging (AMS) project.")
 class MessagingProject(Node):
@@ -239,6 +251,9 @@ class MessagingProject(Node):
     created_at: datetime
     modified_at: datetime
     created_by: str | None = strawberry.field(description="The creator's subject.")
+
+    viewer_can_administer = viewer_can(*_MANAGE, on=_row("project"), thing="this project")
+    viewer_can_delete = viewer_can("deleteMessagingProject", on=_row("project"), thing="it")
 
     @classmethod
     def from_row(cls, view: ProjectView) -> MessagingProject:
@@ -310,6 +325,12 @@ class Topic(Node):
     project_name: strawberry.Private[str]
     view: strawberry.Private[TopicView]
 
+    viewer_can_publish = viewer_can("publish", on=_row("topic"), thing="this topic")
+    viewer_can_delete = viewer_can("deleteTopic", on=_row("topic", its_project=True), thing="it")
+    viewer_can_edit_acl = viewer_can(
+        "setTopicAcl", on=_row("topic", its_project=True), thing="this topic"
+    )
+
     @classmethod
     def from_row(cls, view: TopicView) -> Topic:
         return cls(
@@ -359,6 +380,21 @@ class MessagingSubscription(Node):
     bytes: Long = strawberry.field(description="Bytes pulled or pushed, in all.")
     project_name: strawberry.Private[str]
     view: strawberry.Private[SubscriptionView]
+
+    viewer_can_pull = viewer_can("pull", on=_row("subscription"), thing="this subscription")
+    viewer_can_acknowledge = viewer_can(
+        "acknowledge", "modifyAckDeadline", "modifyOffset", on=_row("subscription"), thing="it"
+    )
+    viewer_can_modify = viewer_can(
+        "modifyPushConfig",
+        "setSubscriptionAcl",
+        "verifyPushEndpoint",
+        on=_row("subscription", its_project=True),
+        thing="this subscription",
+    )
+    viewer_can_delete = viewer_can(
+        "deleteSubscription", on=_row("subscription", its_project=True), thing="it"
+    )
 
     @classmethod
     def from_row(cls, view: SubscriptionView) -> MessagingSubscription:
@@ -481,3 +517,9 @@ def _resolve_subscription(info: Info, pk: int) -> MessagingSubscription | None:
     except DomainError:
         return None
     return MessagingSubscription.from_row(view)
+
+
+def identity_fields() -> dict[type, dict[str, Any]]:
+    """The fields messaging adds to identity's types (new ones at each call: a field
+    belongs to one schema type)."""
+    return {Viewer: {"viewer_can_create_messaging_project": viewer_can("createMessagingProject")}}

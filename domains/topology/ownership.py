@@ -8,6 +8,7 @@ from typing import NamedTuple
 from sqlalchemy import Column, Table, select
 from sqlalchemy.orm import Session
 
+from domains.common.db import reader_memo
 from domains.topology.models import Ngi, Project, ProjectNgi, Service, ServiceGroup, Site
 
 T_PROJECT: Table = Project.__table__  # type: ignore[attr-defined]
@@ -44,7 +45,18 @@ def owned_kinds() -> tuple[str, ...]:
 
 def chain(session: Session, kind: str, entity_id: int) -> list[Ref]:
     """The entity and everything above it: site -> NGI -> projects; a service counts as its
-    site (nobody holds a role over a service). Empty if the entity does not exist."""
+    site (nobody holds a role over a service). Empty if the entity does not exist. A reader
+    walks each entity's chain once per request (`reader_memo`)."""
+    memo = reader_memo(session, "ownership_chain")
+    if memo is None:
+        return _chain(session, kind, entity_id)
+    key = (kind, entity_id)
+    if key not in memo:
+        memo[key] = tuple(_chain(session, kind, entity_id))
+    return list(memo[key])
+
+
+def _chain(session: Session, kind: str, entity_id: int) -> list[Ref]:
     if kind == "service":
         site_id = session.execute(
             select(T_SERVICE.c.site_id).where(T_SERVICE.c.id == entity_id)

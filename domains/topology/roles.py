@@ -175,11 +175,25 @@ def reject_role(session: Session, principal: Principal, *, role_id: int) -> Role
     )
 
 
+def _gives_up_own(principal: Principal, role: Role) -> bool:
+    return role.user_id == principal.user_id and role.status is RoleStatus.GRANTED
+
+
+def may_revoke(session: Session, principal: Principal, action: Action, role_id: int) -> bool:
+    """Whether revoke_role would let the caller revoke this role (their own granted role,
+    or `action`, REVOKE_ROLE, on its entity): the question a role's `viewerCanRevoke`
+    asks, decided as revoke_role decides it."""
+    role = session.get(Role, role_id)
+    if role is None or principal.is_anonymous:
+        return False
+    return _gives_up_own(principal, role) or can(session, principal, action, _ref(role))
+
+
 def revoke_role(session: Session, principal: Principal, *, role_id: int) -> Role:
     """Users may give up their own roles; revoking someone else's needs REVOKE_ROLE."""
     authorize(session, principal, Caller.SIGNED_IN)
     role = _role(session, role_id)
-    if role.user_id == principal.user_id and role.status is RoleStatus.GRANTED:
+    if _gives_up_own(principal, role):
         before = role.status
         role.status = RoleStatus.REVOKED
         role.decided_at = utcnow()

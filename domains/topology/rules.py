@@ -192,11 +192,12 @@ def decide(session: Session, principal: Principal, action: Action, entity: Entit
     holders = allowed_holders(
         action, EntityKind("site" if entity.kind == "service" else entity.kind)
     )
-    if not holders:
-        return refused
-    above = set(ownership.chain(session, entity.kind, entity.id))
-    for role in identity.granted_roles(session, principal.user_id):
-        allowed = holders.get(role.entity_type, frozenset())
-        if role.role_type in allowed and (role.entity_type.value, role.entity_id) in above:
-            return None
+    # the roles that would allow it where they are held; the tree is walked only for them
+    fitting = {
+        (role.entity_type.value, role.entity_id)
+        for role in identity.granted_roles(session, principal.user_id)
+        if role.role_type in holders.get(role.entity_type, frozenset())
+    }
+    if fitting and not fitting.isdisjoint(ownership.chain(session, entity.kind, entity.id)):
+        return None
     return refused

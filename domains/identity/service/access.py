@@ -7,11 +7,17 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from domains.common.db import reader_memo
 from domains.identity.models import Role, RoleStatus
 
 
 def granted_roles(session: Session, user_id: int) -> list[Role]:
-    return list(
+    """The user's granted roles; a reader asks the database once per request (every
+    authorization decision of a page of sites reads them)."""
+    memo = reader_memo(session, "granted_roles")
+    if memo is not None and user_id in memo:
+        return list(memo[user_id])
+    found = list(
         session.execute(
             select(Role).where(
                 Role.user_id == user_id,  # type: ignore[arg-type]
@@ -19,3 +25,6 @@ def granted_roles(session: Session, user_id: int) -> list[Role]:
             )
         ).scalars()
     )
+    if memo is not None:
+        memo[user_id] = tuple(found)
+    return found

@@ -50,6 +50,7 @@ from domains.messaging.service.batches import (
     project_roles,
     reads_push_secrets,
     subscriptions_of_topics,
+    target_row,
     topics_by_name,
 )
 from domains.messaging.service.consuming import (
@@ -159,6 +160,7 @@ __all__ = [
     "settings_of",
     "subscription_metrics",
     "subscriptions_of_topics",
+    "target_row",
     "time_to_offset",
     "topic_metrics",
     "topic_subscriptions",

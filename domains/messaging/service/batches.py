@@ -186,3 +186,22 @@ def offsets_of(
         bottom = top if low.get(topic_id) is None else int(low[topic_id])
         found[str(name)] = Offsets(max=top, min=bottom, current=max(int(offset), bottom))
     return found
+
+
+def target_row(
+    session: Session, kind: str, entity_id: int, *, its_project: bool = False
+) -> MsgProject | MsgTopic | MsgSubscription | None:
+    """The row a messaging action is authorized on, as the services hand it to `authorize`
+    (a project, a topic or a subscription), or with `its_project` the project of the topic
+    or subscription; None if it is gone. For the `viewerCan…` fields; the session's identity
+    map keeps each row once per request."""
+    row: MsgProject | MsgTopic | MsgSubscription | None
+    if kind == "project":
+        row = session.get(MsgProject, entity_id)
+    elif kind == "topic":
+        row = session.get(MsgTopic, entity_id)
+    else:
+        row = session.get(MsgSubscription, entity_id)
+    if its_project and isinstance(row, MsgTopic | MsgSubscription):
+        return session.get(MsgProject, row.project_id)
+    return row

@@ -3,21 +3,25 @@ Resolvers only translate: arguments to a service or loader call, rows to types."
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 import strawberry
+from sqlalchemy.orm import Session
 
 from domains.common.graphql import (
     Info,
     Node,
     node_type,
     row_constructor,
+    viewer_can,
 )
 from domains.common.query import Record
 from domains.common.scopes import ScopeMatch
 from domains.topology import loaders, roles
 from domains.topology import service as topology
 from domains.topology.models import CertificationStatus, ProductionInfrastructure
+from domains.topology.ownership import EntityRef
 
 CertificationStatusEnum = strawberry.enum(
     CertificationStatus,
@@ -34,6 +38,21 @@ ScopeMatchEnum = strawberry.enum(
     name="ScopeMatch",
     description="How several scopes combine: ANY of them, or ALL of them.",
 )
+
+
+# The entity topology's services hand to `authorize` for each kind of object: a `viewerCan…`
+# field asks the same question of the same entity (an endpoint counts as its service).
+def _self(kind: str) -> Callable[[Node, Session], EntityRef]:
+    return lambda root, _session: EntityRef(kind, root.db_id)
+
+
+def _of_endpoint(root: EndpointNode, _session: Session) -> EntityRef:
+    return EntityRef("service", root.service_id)
+
+
+_PROPERTIES = ("setProperty", "removeProperty")
+_SCOPES = ("tagScopes", "untagScopes")
+_DECIDE_ROLES = ("grantRole", "rejectRole", "revokeRole")
 
 
 def _personal(info: Info, value: str | None, ngi_id: int | None) -> str | None:
@@ -105,6 +124,8 @@ class ProjectNode(Node):
     name: str
     description: str
 
+    viewer_can_decide_roles = viewer_can(*_DECIDE_ROLES, on=_self("project"), thing="its roles")
+
     @classmethod
     def from_row(cls, row: Record) -> ProjectNode:
         return _PROJECT(row)
@@ -124,6 +145,10 @@ class NgiNode(Node):
     raw_rod_email: strawberry.Private[str | None]
     raw_security_email: strawberry.Private[str | None]
     raw_helpdesk_email: strawberry.Private[str | None]
+
+    viewer_can_create_site = viewer_can("createSite", on=_self("ngi"), thing="this NGI")
+    viewer_can_edit_scopes = viewer_can(*_SCOPES, on=_self("ngi"), thing="this NGI")
+    viewer_can_decide_roles = viewer_can(*_DECIDE_ROLES, on=_self("ngi"), thing="its roles")
 
     @classmethod
     def from_row(cls, row: Record) -> NgiNode:
@@ -183,6 +208,15 @@ class SiteNode(Node):
     raw_alarm_email: strawberry.Private[str | None]
     raw_csirt_email: strawberry.Private[str | None]
     raw_csirt_telephone: strawberry.Private[str | None]
+
+    viewer_can_edit = viewer_can("updateSite", on=_self("site"), thing="this site")
+    viewer_can_change_certification_status = viewer_can(
+        "changeCertificationStatus", on=_self("site"), thing="this site"
+    )
+    viewer_can_add_service = viewer_can("createService", on=_self("site"), thing="this site")
+    viewer_can_edit_properties = viewer_can(*_PROPERTIES, on=_self("site"), thing="this site")
+    viewer_can_edit_scopes = viewer_can(*_SCOPES, on=_self("site"), thing="this site")
+    viewer_can_decide_roles = viewer_can(*_DECIDE_ROLES, on=_self("site"), thing="its roles")
 
     @classmethod
     def from_row(cls, row: Record) -> SiteNode:
@@ -286,6 +320,12 @@ class ServiceNode(Node):
     service_type_id: strawberry.Private[int]
     raw_email: strawberry.Private[str | None]
 
+    viewer_can_edit = viewer_can("updateService", on=_self("service"), thing="this service")
+    viewer_can_delete = viewer_can("deleteService", on=_self("service"), thing="this service")
+    viewer_can_add_endpoint = viewer_can("addEndpoint", on=_self("service"), thing="this service")
+    viewer_can_edit_properties = viewer_can(*_PROPERTIES, on=_self("service"), thing="it")
+    viewer_can_edit_scopes = viewer_can(*_SCOPES, on=_self("service"), thing="this service")
+
     @classmethod
     def from_row(cls, row: Record) -> ServiceNode:
         return _SERVICE(row)
@@ -330,6 +370,10 @@ class EndpointNode(Node):
     service_id: strawberry.Private[int]
     raw_email: strawberry.Private[str | None]
 
+    viewer_can_edit = viewer_can("updateEndpoint", on=_of_endpoint, thing="this endpoint")
+    viewer_can_delete = viewer_can("deleteEndpoint", on=_of_endpoint, thing="this endpoint")
+    viewer_can_edit_properties = viewer_can(*_PROPERTIES, on=_of_endpoint, thing="it")
+
     @classmethod
     def from_row(cls, row: Record) -> EndpointNode:
         return _ENDPOINT(row)
@@ -359,6 +403,12 @@ class ServiceGroupNode(Node):
     monitored: bool
     created_at: datetime
     raw_email: strawberry.Private[str | None]
+
+    viewer_can_edit_properties = viewer_can(*_PROPERTIES, on=_self("service_group"), thing="it")
+    viewer_can_edit_scopes = viewer_can(*_SCOPES, on=_self("service_group"), thing="it")
+    viewer_can_decide_roles = viewer_can(
+        *_DECIDE_ROLES, on=_self("service_group"), thing="its roles"
+    )
 
     @classmethod
     def from_row(cls, row: Record) -> ServiceGroupNode:

@@ -14,9 +14,11 @@ from domains.common.graphql import (
     from_global_id,
     node_type,
     to_global_id,
+    viewer_can,
 )
 from domains.identity.types import Viewer
 from domains.topology import roles
+from domains.topology.ownership import EntityRef
 
 _ENTITY_TYPES = {
     "Project": "project",
@@ -47,6 +49,16 @@ class RoleNode(Node):
     status: str = strawberry.field(description="PENDING, GRANTED, REJECTED or REVOKED.")
     user_subject: str | None = strawberry.field(description="Whose role this is.")
     raw_entity_id: strawberry.Private[int]
+
+    viewer_can_grant = viewer_can("grantRole", on=lambda r, _s: r.ref(), thing="this role")
+    viewer_can_reject = viewer_can("rejectRole", on=lambda r, _s: r.ref(), thing="this role")
+    viewer_can_revoke = viewer_can(
+        "revokeRole", on=lambda r, _s: r.db_id, decide=roles.may_revoke, thing="this role"
+    )
+
+    def ref(self) -> EntityRef:
+        """What the role is over, as grant_role and reject_role authorize it."""
+        return EntityRef(self.entity_type, self.raw_entity_id)
 
     @strawberry.field(description="Global id of the entity the role is over.")
     def entity_id(self) -> strawberry.ID:
@@ -91,5 +103,6 @@ def identity_fields() -> dict[type, dict[str, Any]]:
             "roles": strawberry.field(
                 resolver=_roles_of_viewer, description="The caller's roles, of every status."
             ),
+            "viewer_can_request_role": viewer_can("requestRole", thing="any entity"),
         },
     }
