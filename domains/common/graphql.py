@@ -251,17 +251,17 @@ VIEWER_CAN = "viewerCan"  # the prefix of every such field's GraphQL name
 class ViewerCan:
     """What a `viewerCan…` field stands for: the Mutation fields `mutations` (GraphQL
     names), whose declared permissions (`@requires`) it asks of `decide` on the entity that
-    `on(root, session)` gives, the one their service hands to `authorize` (None: nothing in
-    particular)."""
+    `on(root, info)` gives, the one their service hands to `authorize` (None: nothing in
+    particular; `on` may read the request's loaders)."""
 
     mutations: tuple[str, ...]
-    on: Callable[[Any, Session], object] | None
+    on: Callable[[Any, Info], object] | None
     decide: Decide
 
 
 def viewer_can(
     *mutations: str,
-    on: Callable[[Any, Session], object] | None = None,
+    on: Callable[[Any, Info], object] | None = None,
     decide: Decide = can,
     thing: str = "",
 ) -> Any:
@@ -320,7 +320,7 @@ def viewer_may(info: Info, spec: ViewerCan, root: Any) -> bool:
     if ctx.principal.is_anonymous:
         return False
     declared = declared_permissions(info.schema)
-    entity = None if spec.on is None else spec.on(root, ctx.session)
+    entity = None if spec.on is None else spec.on(root, info)
     if spec.on is not None and entity is None:
         return False  # gone since it was read: nothing to act on
     memo = reader_memo(ctx.session, "viewer_can")

@@ -10,7 +10,6 @@ from datetime import datetime
 from typing import Any
 
 import strawberry
-from sqlalchemy.orm import Session
 
 from domains.common.authz import Caller, requires
 from domains.common.graphql import (
@@ -55,8 +54,8 @@ class DowntimeTopicChannel:
     topic: str
 
 
-def _row(root: DowntimeSubscriptionNode, session: Session) -> SubscriptionRow | None:
-    return notes.subscription_row(session, root.db_id)
+def _row(root: DowntimeSubscriptionNode, info: Info) -> SubscriptionRow | None:
+    return notes.subscription_row(info.context.session, root.db_id)
 
 
 @strawberry.type(

@@ -17,6 +17,7 @@ from domains.downtimes.events import EventKind
 from domains.downtimes.models import Classification, Severity
 from domains.downtimes.rules import SCHEDULED_NOTICE
 from domains.topology import loaders as topology_loaders
+from domains.topology import ownership
 from domains.topology.ownership import EntityRef
 from domains.topology.types import EndpointNode, ServiceNode, SiteNode
 
@@ -75,11 +76,11 @@ class DowntimeNode(Node):
     site_id: strawberry.Private[int]
 
     # as the service authorizes them: EDIT_OBJECT on the downtime's site
-    viewer_can_edit = viewer_can("updateDowntime", on=lambda d, _s: _site(d), thing="it")
+    viewer_can_edit = viewer_can("updateDowntime", on=lambda d, _i: _site(d), thing="it")
     viewer_can_end = viewer_can(
-        "endDowntime", "endDowntimeForServices", on=lambda d, _s: _site(d), thing="it"
+        "endDowntime", "endDowntimeForServices", on=lambda d, _i: _site(d), thing="it"
     )
-    viewer_can_delete = viewer_can("deleteDowntime", on=lambda d, _s: _site(d), thing="it")
+    viewer_can_delete = viewer_can("deleteDowntime", on=lambda d, _i: _site(d), thing="it")
 
     @classmethod
     def from_row(cls, row: Record) -> DowntimeNode:
@@ -190,7 +191,9 @@ def topology_fields() -> dict[type, dict[str, Any]]:
                 resolver=_downtimes_of_site, description="Downtimes of this site, ordered by start."
             ),
             "viewer_can_declare_downtime": viewer_can(
-                "declareDowntime", on=lambda s, _s: EntityRef("site", s.db_id), thing="its services"
+                "declareDowntime",
+                on=lambda s, info: ownership.site_ref(info.context.session, s.db_id, s.ngi_id),
+                thing="its services",
             ),
         },
         ServiceNode: {
@@ -204,7 +207,7 @@ def topology_fields() -> dict[type, dict[str, Any]]:
                 "if left out) at `time`; a service ended early left its downtime then.",
             ),
             "viewer_can_declare_downtime": viewer_can(
-                "declareDowntime", on=lambda s, _s: _site(s), thing="this service"
+                "declareDowntime", on=lambda s, _i: _site(s), thing="this service"
             ),
         },
     }

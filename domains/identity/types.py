@@ -54,7 +54,7 @@ class ApiTokenNode(Node):
     last_used_at: datetime | None
     revoked_at: datetime | None
 
-    viewer_can_revoke = viewer_can("revokeApiToken", on=lambda t, _s: t.db_id, thing="this token")
+    viewer_can_revoke = viewer_can("revokeApiToken", on=lambda t, _i: t.db_id, thing="this token")
 
     @classmethod
     def from_row(cls, token: ApiToken) -> ApiTokenNode:

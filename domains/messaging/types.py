@@ -17,7 +17,6 @@ from enum import Enum
 from typing import Any, cast
 
 import strawberry
-from sqlalchemy.orm import Session
 
 from domains.common.errors import DomainError, Invalid
 from domains.common.graphql import (
@@ -237,8 +236,10 @@ class PushDeliveryState:
 # The rows the services authorize each action on: `viewerCan…` fields ask of the same ones.
 
 
-def _row(kind: str, *, its_project: bool = False) -> Callable[[Node, Session], object]:
-    return lambda root, session: msg.target_row(session, kind, root.db_id, its_project=its_project)
+def _row(kind: str, *, its_project: bool = False) -> Callable[[Node, Info], object]:
+    return lambda root, info: msg.target_row(
+        info.context.session, kind, root.db_id, its_project=its_project
+    )
 
 
 _MANAGE = ("addProjectMember", "removeProjectMember", "createTopic", "createSubscription")

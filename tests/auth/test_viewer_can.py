@@ -17,13 +17,14 @@ from graphql import GraphQLObjectType
 from sqlalchemy import Connection, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from domains.common.db import reader_memo, set_write_intent
 from domains.common.graphql import VIEWER_CAN, declared_permissions, viewer_can_of
 from domains.common.identity import PLATFORM
 from domains.common.time import utcnow
 from domains.identity.service import tokens
 from gateway.demo import PERSONAS, ensure_personas
 from gateway.schema import build_schema
-from tests.conftest import GraphQLClient
+from tests.conftest import GraphQLClient, StatementCounter
 from tests.identity.helpers import global_id
 from tests.refusals import fingerprint, mutation_document, mutation_variables
 
@@ -439,3 +440,66 @@ def test_viewer_can_is_true_exactly_when_the_mutations_are_not_refused(
     for name in FIELDS:
         values = set().union(*(seen[caller].get(name, set()) for caller in CALLERS))
         assert values == ({True} if name in SEEN_IS_ALLOWED else {True, False}), name
+
+
+# --- asked once per request ---------------------------------------------------------------
+
+PAGE = """query($first: Int!) { sites(first: $first) { nodes {
+  viewerCanEdit viewerCanDecideRoles viewerCanDeclareDowntime
+  services { viewerCanEdit viewerCanDelete endpoints { viewerCanEdit } }
+} } }"""
+
+
+def test_a_page_of_sites_asks_the_database_the_same_whatever_its_size(
+    world: World, statements: StatementCounter
+) -> None:
+    """A reader's roles, NGIs and answers are read once per request: the statements a page
+    of sites with its `viewerCan…` fields costs do not grow with the page."""
+    client = world.clients["ngi-manager"]
+    counts = {}
+    for first in (2, 40):
+        statements.reset()
+        nodes = client.data(PAGE, {"first": first})["sites"]["nodes"]
+        assert len(nodes) == first
+        counts[first] = statements.count
+    assert counts[40] == counts[2], counts
+    assert any(n["viewerCanEdit"] for n in nodes)
+    assert not all(n["viewerCanEdit"] for n in nodes)
+
+
+def test_a_mutation_answers_after_its_own_writes(world: World) -> None:
+    """A writer remembers no answer and no role: after the NGI manager gives up their role
+    in the same request, its payload already says they may not revoke it any more."""
+    client = world.clients["ngi-manager"]
+    roles = client.data("{ viewer { roles { id status } } }")["viewer"]["roles"]
+    own = next(r["id"] for r in roles if r["status"] == "GRANTED")
+    site = [o.gid for o in world.objects if o.type_name == "Site"][1]  # FZK-LCG2, in NGI_DE
+    data = client.data(
+        """mutation($site: ID!, $role: ID!) {
+          updateSite(input: {id: $site, description: "Before"}) { site { viewerCanEdit } }
+          revokeRole(input: {roleId: $role}) { role { status viewerCanRevoke } }
+        }""",
+        {"site": site, "role": own},
+    )
+    assert data["updateSite"]["site"]["viewerCanEdit"] is True
+    assert data["revokeRole"]["role"] == {"status": "REVOKED", "viewerCanRevoke": False}
+    after = client.data(
+        "query($id: ID!) { node(id: $id) { ... on Site { viewerCanEdit } } }", {"id": site}
+    )
+    assert after["node"]["viewerCanEdit"] is False
+
+
+def test_a_writer_remembers_nothing(session: Session) -> None:
+    assert reader_memo(session, "x") is None  # a session of no declared intent
+    set_write_intent(session, True)
+    assert reader_memo(session, "x") is None
+
+
+def test_a_reader_remembers_within_its_session(session_factory: sessionmaker[Session]) -> None:
+    with session_factory() as reader:
+        set_write_intent(reader, False)
+        memo = reader_memo(reader, "x")
+        assert memo is not None
+        memo["k"] = 1
+        assert reader_memo(reader, "x") == {"k": 1}
+        assert reader_memo(reader, "y") == {}

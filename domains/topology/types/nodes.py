@@ -7,7 +7,6 @@ from collections.abc import Callable
 from datetime import datetime
 
 import strawberry
-from sqlalchemy.orm import Session
 
 from domains.common.graphql import (
     Info,
@@ -18,7 +17,7 @@ from domains.common.graphql import (
 )
 from domains.common.query import Record
 from domains.common.scopes import ScopeMatch
-from domains.topology import loaders, roles
+from domains.topology import loaders, ownership, roles
 from domains.topology import service as topology
 from domains.topology.models import CertificationStatus, ProductionInfrastructure
 from domains.topology.ownership import EntityRef
@@ -42,12 +41,24 @@ ScopeMatchEnum = strawberry.enum(
 
 # The entity topology's services hand to `authorize` for each kind of object: a `viewerCan…`
 # field asks the same question of the same entity (an endpoint counts as its service).
-def _self(kind: str) -> Callable[[Node, Session], EntityRef]:
-    return lambda root, _session: EntityRef(kind, root.db_id)
+def _self(kind: str) -> Callable[[Node, Info], EntityRef]:
+    return lambda root, _info: EntityRef(kind, root.db_id)
 
 
-def _of_endpoint(root: EndpointNode, _session: Session) -> EntityRef:
-    return EntityRef("service", root.service_id)
+def _site(root: SiteNode, info: Info) -> EntityRef:
+    return ownership.site_ref(info.context.session, root.db_id, root.ngi_id)
+
+
+def _of_service(root: ServiceNode, _info: Info) -> EntityRef:
+    # the policy decides a service's actions on its site (rules.decide): asking of the site
+    # shares the answers with the site's own fields
+    return EntityRef("site", root.site_id)
+
+
+def _of_endpoint(root: EndpointNode, info: Info) -> EntityRef | None:
+    # its service's site, from the services the request read already (primed loader)
+    service = loaders.service_(info.context).load(root.service_id)
+    return None if service is None else EntityRef("site", service.site_id)
 
 
 _PROPERTIES = ("setProperty", "removeProperty")
@@ -209,14 +220,14 @@ class SiteNode(Node):
     raw_csirt_email: strawberry.Private[str | None]
     raw_csirt_telephone: strawberry.Private[str | None]
 
-    viewer_can_edit = viewer_can("updateSite", on=_self("site"), thing="this site")
+    viewer_can_edit = viewer_can("updateSite", on=_site, thing="this site")
     viewer_can_change_certification_status = viewer_can(
-        "changeCertificationStatus", on=_self("site"), thing="this site"
+        "changeCertificationStatus", on=_site, thing="this site"
     )
-    viewer_can_add_service = viewer_can("createService", on=_self("site"), thing="this site")
-    viewer_can_edit_properties = viewer_can(*_PROPERTIES, on=_self("site"), thing="this site")
-    viewer_can_edit_scopes = viewer_can(*_SCOPES, on=_self("site"), thing="this site")
-    viewer_can_decide_roles = viewer_can(*_DECIDE_ROLES, on=_self("site"), thing="its roles")
+    viewer_can_add_service = viewer_can("createService", on=_site, thing="this site")
+    viewer_can_edit_properties = viewer_can(*_PROPERTIES, on=_site, thing="this site")
+    viewer_can_edit_scopes = viewer_can(*_SCOPES, on=_site, thing="this site")
+    viewer_can_decide_roles = viewer_can(*_DECIDE_ROLES, on=_site, thing="its roles")
 
     @classmethod
     def from_row(cls, row: Record) -> SiteNode:
@@ -320,11 +331,11 @@ class ServiceNode(Node):
     service_type_id: strawberry.Private[int]
     raw_email: strawberry.Private[str | None]
 
-    viewer_can_edit = viewer_can("updateService", on=_self("service"), thing="this service")
-    viewer_can_delete = viewer_can("deleteService", on=_self("service"), thing="this service")
-    viewer_can_add_endpoint = viewer_can("addEndpoint", on=_self("service"), thing="this service")
-    viewer_can_edit_properties = viewer_can(*_PROPERTIES, on=_self("service"), thing="it")
-    viewer_can_edit_scopes = viewer_can(*_SCOPES, on=_self("service"), thing="this service")
+    viewer_can_edit = viewer_can("updateService", on=_of_service, thing="this service")
+    viewer_can_delete = viewer_can("deleteService", on=_of_service, thing="this service")
+    viewer_can_add_endpoint = viewer_can("addEndpoint", on=_of_service, thing="this service")
+    viewer_can_edit_properties = viewer_can(*_PROPERTIES, on=_of_service, thing="it")
+    viewer_can_edit_scopes = viewer_can(*_SCOPES, on=_of_service, thing="this service")
 
     @classmethod
     def from_row(cls, row: Record) -> ServiceNode:

@@ -50,10 +50,10 @@ class RoleNode(Node):
     user_subject: str | None = strawberry.field(description="Whose role this is.")
     raw_entity_id: strawberry.Private[int]
 
-    viewer_can_grant = viewer_can("grantRole", on=lambda r, _s: r.ref(), thing="this role")
-    viewer_can_reject = viewer_can("rejectRole", on=lambda r, _s: r.ref(), thing="this role")
+    viewer_can_grant = viewer_can("grantRole", on=lambda r, _i: r.ref(), thing="this role")
+    viewer_can_reject = viewer_can("rejectRole", on=lambda r, _i: r.ref(), thing="this role")
     viewer_can_revoke = viewer_can(
-        "revokeRole", on=lambda r, _s: r.db_id, decide=roles.may_revoke, thing="this role"
+        "revokeRole", on=lambda r, _i: r.db_id, decide=roles.may_revoke, thing="this role"
     )
 
     def ref(self) -> EntityRef:
