@@ -39,8 +39,9 @@ ScopeMatchEnum = strawberry.enum(
 )
 
 
-# The entity topology's services hand to `authorize` for each kind of object: a `viewerCan…`
-# field asks the same question of the same entity (an endpoint counts as its service).
+# The entity topology's policy decides each kind of object's actions on: a `viewerCan…`
+# field asks the question its mutation's service asks (a service's and an endpoint's actions
+# are decided on their site, rules.decide; asking of the site shares the answers).
 def _self(kind: str) -> Callable[[Node, Info], EntityRef]:
     return lambda root, _info: EntityRef(kind, root.db_id)
 
@@ -50,8 +51,6 @@ def _site(root: SiteNode, info: Info) -> EntityRef:
 
 
 def _of_service(root: ServiceNode, _info: Info) -> EntityRef:
-    # the policy decides a service's actions on its site (rules.decide): asking of the site
-    # shares the answers with the site's own fields
     return EntityRef("site", root.site_id)
 
 
