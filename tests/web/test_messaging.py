@@ -250,3 +250,46 @@ def test_a_persona_outside_the_project_is_refused_in_words(page: Page, demo: Dem
         for action in ("Publish", "Pull", "Create topic", "Acknowledge all"):
             expect(page.get_by_role("button", name=action, exact=True)).to_have_count(0)
         assert_accessible(page)
+
+
+def test_an_administrator_moves_the_offset_and_configures_push(page: Page, demo: Demo) -> None:
+    topic, subscription = topic_and_subscription(demo)
+    for text in ("one", "two"):
+        publish_over_ams(demo, topic, text)
+    visit(page, demo, f"/messaging/{VO_PROJECT}/subscriptions/{subscription}", as_="admin")
+    offsets = page.get_by_role("region", name="Offsets")
+    expect(offsets.get_by_label("Offsets", exact=True)).to_contain_text("Next to be published2")
+    page.get_by_label("Max messages").fill("5")
+    page.get_by_role("button", name="Pull", exact=True).click()
+    page.get_by_role("button", name="Acknowledge all", exact=True).click()
+    expect(page.get_by_text("Acknowledged 2 messages.")).to_be_visible()
+    expect(offsets.get_by_label("Offsets", exact=True)).to_contain_text("Next to pull2")
+
+    # back to the start: the messages come again
+    offsets.get_by_label("New offset").fill("0")
+    offsets.get_by_role("button", name="Move the offset", exact=True).click()
+    expect(offsets.get_by_label("Offsets", exact=True)).to_contain_text("Next to pull0")
+    # out of bounds: the server's rule beside the field
+    offsets.get_by_label("New offset").fill("99")
+    offsets.get_by_role("button", name="Move the offset", exact=True).click()
+    expect(offsets.locator("[data-rule=SUBSCRIPTION_OFFSET_OUT_OF_BOUNDS]")).to_be_visible()
+    page.get_by_role("button", name="Pull", exact=True).click()
+    expect(page.get_by_role("table", name="Messages awaiting acknowledgement (2)")).to_be_visible()
+    assert_accessible(page)
+
+    push = page.get_by_role("region", name="Push")
+    push.get_by_label("Push endpoint").fill("http://push.example.org/hook")
+    push.get_by_role("button", name="Save the push configuration", exact=True).click()
+    expect(push.locator("[data-rule=SUBSCRIPTION_PUSH_ENDPOINT_NOT_HTTPS]")).to_be_visible()
+    push.get_by_label("Push endpoint").fill("https://push.example.org/hook")
+    push.get_by_role("button", name="Save the push configuration", exact=True).click()
+    expect(push.get_by_label("Push configuration", exact=True)).to_contain_text(
+        "https://push.example.org/hook"
+    )
+    expect(push.get_by_test_id("push-status")).not_to_be_empty()
+    expect(push.get_by_role("button", name="Verify the endpoint", exact=True)).to_be_visible()
+    # a push subscription is not pulled from the console
+    expect(page.get_by_role("button", name="Pull", exact=True)).to_have_count(0)
+    assert_accessible(page)
+    push.get_by_role("button", name="Make it a pull subscription", exact=True).click()
+    expect(page.get_by_role("button", name="Pull", exact=True)).to_be_visible()

@@ -645,7 +645,7 @@ export default function SubscriptionPage() {
                         <Facts
                           label="Push delivery state"
                           items={[
-                            ["Status", <span data-testid="push-status">{delivery.status}</span>],
+                            ["Status", <span data-testid="push-status">{delivery.status || (push.verified ? "Not attempted yet" : "Waiting for the endpoint to be verified")}</span>],
                             ["Delivered", delivery.deliveredCount],
                             ["Consecutive failures", delivery.consecutiveFailures],
                             ["Last error", delivery.lastError],
