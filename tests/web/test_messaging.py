@@ -143,8 +143,9 @@ def test_publish_and_pull_a_message(page: Page, demo: Demo) -> None:
     topic, subscription = topic_and_subscription(demo)
     visit(page, demo, f"/messaging/{VO_PROJECT}/topics/{topic}", as_="vo-member")
     expect(page.locator("h1")).to_have_text(f"Topic {topic}")
-    # a publisher may not see or change the ACL
+    # a publisher may not see or change the ACL, nor delete the topic
     expect(page.get_by_role("button", name="Edit the access list", exact=True)).to_have_count(0)
+    expect(page.get_by_role("button", name=f"Delete topic {topic}", exact=True)).to_have_count(0)
     assert_accessible(page)
 
     page.get_by_role("textbox", name="Message").fill("CE down at INFN-T1 ✓")
@@ -293,3 +294,17 @@ def test_an_administrator_moves_the_offset_and_configures_push(page: Page, demo:
     assert_accessible(page)
     push.get_by_role("button", name="Make it a pull subscription", exact=True).click()
     expect(page.get_by_role("button", name="Pull", exact=True)).to_be_visible()
+
+    # deleting asks first, then leaves for the project
+    page.get_by_role("button", name=f"Delete subscription {subscription}", exact=True).click()
+    page.get_by_role("button", name=f"Yes, delete subscription {subscription}", exact=True).click()
+    expect(page.locator("h1")).to_have_text(f"Messaging project {VO_PROJECT}")
+    expect(page.get_by_role("link", name=subscription, exact=True)).to_have_count(0)
+    page.get_by_role("link", name=topic, exact=True).click()
+    expect(page.locator("h1")).to_have_text(f"Topic {topic}")
+    page.get_by_role("button", name=f"Delete topic {topic}", exact=True).click()
+    page.get_by_role("button", name="Cancel", exact=True).click()
+    page.get_by_role("button", name=f"Delete topic {topic}", exact=True).click()
+    page.get_by_role("button", name=f"Yes, delete topic {topic}", exact=True).click()
+    expect(page.locator("h1")).to_have_text(f"Messaging project {VO_PROJECT}")
+    expect(page.get_by_role("link", name=topic, exact=True)).to_have_count(0)

@@ -11,7 +11,7 @@ import {
   Select,
   SelectValue,
 } from "react-aria-components";
-import { Link, useParams } from "react-router";
+import { Link, useNavigate, useParams } from "react-router";
 import { useMutation, useQuery } from "urql";
 import { FormField } from "../../components/FormField";
 import { Page } from "../../components/Page";
@@ -19,7 +19,7 @@ import { ErrorMessage } from "../../components/QueryState";
 import { graphql } from "../../gql";
 import type { MessagingRole } from "../../gql/graphql";
 import { fieldProblems } from "../../graphql/errors";
-import { Crumbs, Facts, MessagingState, subscriptionPath, topicPath, When } from "./common";
+import { Crumbs, DeleteButton, Facts, MessagingState, subscriptionPath, topicPath, When } from "./common";
 import { formatBytes } from "./encoding";
 import { MetricsChart } from "./MetricsChart";
 
@@ -32,6 +32,8 @@ const ProjectQuery = graphql(`
       createdAt
       modifiedAt
       createdBy
+      viewerCanAdminister
+      viewerCanDelete
       topics(first: 50) {
         totalCount
         nodes {
@@ -130,6 +132,14 @@ const RemoveMember = graphql(`
       project {
         id
       }
+    }
+  }
+`);
+
+const DeleteProject = graphql(`
+  mutation MessagingDeleteProject($input: DeleteMessagingProjectInput!) {
+    deleteMessagingProject(input: $input) {
+      id
     }
   }
 `);
@@ -399,10 +409,15 @@ function Metrics({
 export default function ProjectPage() {
   const { project = "" } = useParams();
   const [{ data, fetching, error }, refetch] = useQuery({ query: ProjectQuery, variables: { name: project } });
-  // members and metrics are the project administrators'; for anyone else the API refuses
-  // them (TODO(issue 12): ask viewerCanAdminister first once the API has it)
-  const [admin, refetchAdmin] = useQuery({ query: ProjectAdminQuery, variables: { name: project } });
-  const canAdminister = admin.data?.messagingProject != null;
+  // members and metrics are asked for only when the API says the viewer administers it
+  const canAdminister = data?.messagingProject.viewerCanAdminister === true;
+  const [admin, refetchAdmin] = useQuery({
+    query: ProjectAdminQuery,
+    variables: { name: project },
+    pause: !canAdminister,
+  });
+  const [deleted, remove] = useMutation(DeleteProject);
+  const navigate = useNavigate();
   const reload = () => {
     refetch({ requestPolicy: "network-only" });
     refetchAdmin({ requestPolicy: "network-only" });
@@ -501,11 +516,27 @@ export default function ProjectPage() {
                 />
               ) : null}
             </section>
-            {admin.data?.messagingProject ? (
+            {canAdminister && admin.error ? <ErrorMessage error={admin.error} /> : null}
+            {canAdminister && admin.data?.messagingProject ? (
               <>
                 <Members project={project} members={admin.data.messagingProject.members} onChange={reload} />
                 <Metrics metrics={admin.data.messagingProject.metrics} />
               </>
+            ) : null}
+            {found.viewerCanDelete ? (
+              <section aria-labelledby="messaging-delete-project">
+                <h2 id="messaging-delete-project">Delete the project</h2>
+                <p>Deletes its topics, messages and subscriptions with it.</p>
+                <DeleteButton
+                  what={`project ${project}`}
+                  busy={deleted.fetching}
+                  onConfirm={async () => {
+                    const done = await remove({ input: { name: project } });
+                    if (done.data) void navigate("/messaging");
+                  }}
+                />
+                {deleted.error ? <ErrorMessage error={deleted.error} /> : null}
+              </section>
             ) : null}
           </>
         )}

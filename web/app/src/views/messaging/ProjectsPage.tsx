@@ -14,7 +14,7 @@ const ProjectsQuery = graphql(`
   query MessagingProjectsList($first: Int, $after: String) {
     viewer {
       subject
-      isAdmin
+      viewerCanCreateMessagingProject
     }
     messagingProjects(first: $first, after: $after) {
       totalCount
@@ -79,8 +79,7 @@ function CreateProjectForm() {
 export default function ProjectsPage() {
   const [after] = useCursor();
   const [{ data, fetching, error }] = useQuery({ query: ProjectsQuery, variables: { first: PAGE_SIZE, after } });
-  // TODO(issue 12): viewer.viewerCanCreateMessagingProject once the API has it
-  const canCreate = data?.viewer?.isAdmin === true;
+  const canCreate = data?.viewer?.viewerCanCreateMessagingProject === true;
 
   return (
     <Page title="Messaging projects">

@@ -1,6 +1,6 @@
 import { useState, type FormEvent } from "react";
 import { Button, Checkbox, Form, Label, ListBox, ListBoxItem, Popover, Select, SelectValue, Switch } from "react-aria-components";
-import { Link, useParams } from "react-router";
+import { Link, useNavigate, useParams } from "react-router";
 import { useMutation, useQuery, useSubscription } from "urql";
 import { FormField } from "../../components/FormField";
 import { Page } from "../../components/Page";
@@ -8,7 +8,7 @@ import { ErrorMessage } from "../../components/QueryState";
 import { graphql } from "../../gql";
 import { fieldProblems } from "../../graphql/errors";
 import { AclEditor } from "./AclEditor";
-import { Crumbs, Facts, MessagingState, topicPath, When } from "./common";
+import { Crumbs, DeleteButton, Facts, MessagingState, projectPath, topicPath, When } from "./common";
 import { decodeData, formatBytes } from "./encoding";
 
 const SubscriptionQuery = graphql(`
@@ -23,6 +23,10 @@ const SubscriptionQuery = graphql(`
       pendingAckSince
       messageCount
       bytes
+      viewerCanPull
+      viewerCanAcknowledge
+      viewerCanModify
+      viewerCanDelete
       offsets {
         min
         max
@@ -143,6 +147,14 @@ const VerifyPushEndpoint = graphql(`
       subscription {
         id
       }
+    }
+  }
+`);
+
+const DeleteSubscription = graphql(`
+  mutation MessagingDeleteSubscription($input: DeleteSubscriptionInput!) {
+    deleteSubscription(input: $input) {
+      id
     }
   }
 `);
@@ -577,11 +589,12 @@ export default function SubscriptionPage() {
   const { project = "", subscription = "" } = useParams();
   const variables = { project, name: subscription };
   const [{ data, fetching, error }, refetch] = useSubscriptionPage(project, subscription);
-  // the ACL and push settings are the project administrators'
-  // (TODO(issue 12): viewerCanPull, viewerCanAcknowledge, viewerCanModify once the API has them)
-  const [admin, refetchAdmin] = useQuery({ query: SubscriptionAdminQuery, variables });
+  // the ACL is asked for only when the API says the viewer may change it
+  const canModify = data?.subscription.viewerCanModify === true;
+  const [admin, refetchAdmin] = useQuery({ query: SubscriptionAdminQuery, variables, pause: !canModify });
   const [aclResult, setAcl] = useMutation(SetSubscriptionAcl);
-  const canModify = admin.data?.subscription != null;
+  const [deleted, remove] = useMutation(DeleteSubscription);
+  const navigate = useNavigate();
   const reload = () => refetch({ requestPolicy: "network-only" });
 
   return (
@@ -610,8 +623,8 @@ export default function SubscriptionPage() {
                 <Messages
                   project={project}
                   subscription={subscription}
-                  canPull
-                  canAcknowledge
+                  canPull={found.viewerCanPull}
+                  canAcknowledge={found.viewerCanAcknowledge}
                   onChange={reload}
                 />
               )}
@@ -619,7 +632,7 @@ export default function SubscriptionPage() {
                 project={project}
                 subscription={subscription}
                 offsets={found.offsets}
-                canModify
+                canModify={found.viewerCanAcknowledge}
                 onChange={reload}
               />
               <section aria-labelledby="messaging-push">
@@ -670,12 +683,13 @@ export default function SubscriptionPage() {
                   />
                 ) : null}
               </section>
-              {admin.data?.subscription ? (
+              {canModify && admin.error ? <ErrorMessage error={admin.error} /> : null}
+              {canModify && admin.data?.subscription ? (
                 <AclEditor
                   id="messaging-subscription-acl"
                   who="consumers"
                   acl={admin.data.subscription.acl}
-                  canEdit
+                  canEdit={canModify}
                   saving={aclResult.fetching}
                   error={aclResult.error}
                   save={async (users) => {
@@ -684,6 +698,20 @@ export default function SubscriptionPage() {
                     return done.data !== undefined;
                   }}
                 />
+              ) : null}
+              {found.viewerCanDelete ? (
+                <section aria-labelledby="messaging-delete-subscription">
+                  <h2 id="messaging-delete-subscription">Delete the subscription</h2>
+                  <DeleteButton
+                    what={`subscription ${subscription}`}
+                    busy={deleted.fetching}
+                    onConfirm={async () => {
+                      const done = await remove({ input: { project, name: subscription } });
+                      if (done.data) void navigate(projectPath(project));
+                    }}
+                  />
+                  {deleted.error ? <ErrorMessage error={deleted.error} /> : null}
+                </section>
               ) : null}
             </>
           );

@@ -1,6 +1,6 @@
 import { useState, type FormEvent } from "react";
 import { Button, Form, Input, Label, TextField } from "react-aria-components";
-import { Link, useParams } from "react-router";
+import { Link, useNavigate, useParams } from "react-router";
 import { useMutation, useQuery } from "urql";
 import { FormField } from "../../components/FormField";
 import { Page } from "../../components/Page";
@@ -8,7 +8,7 @@ import { ErrorMessage } from "../../components/QueryState";
 import { graphql } from "../../gql";
 import { fieldProblems } from "../../graphql/errors";
 import { AclEditor } from "./AclEditor";
-import { Crumbs, Facts, MessagingState, subscriptionPath, When } from "./common";
+import { Crumbs, DeleteButton, Facts, MessagingState, projectPath, subscriptionPath, When } from "./common";
 import { checkAttributes, encodeText, formatBytes, type AttributeRow } from "./encoding";
 
 const TopicQuery = graphql(`
@@ -22,6 +22,9 @@ const TopicQuery = graphql(`
       bytes
       publishedAt
       nextOffset
+      viewerCanPublish
+      viewerCanEditAcl
+      viewerCanDelete
     }
   }
 `);
@@ -43,6 +46,14 @@ const Publish = graphql(`
   mutation MessagingPublish($input: PublishInput!) {
     publish(input: $input) {
       messageIds
+    }
+  }
+`);
+
+const DeleteTopic = graphql(`
+  mutation MessagingDeleteTopic($input: DeleteTopicInput!) {
+    deleteTopic(input: $input) {
+      id
     }
   }
 `);
@@ -149,11 +160,13 @@ export default function TopicPage() {
   const { project = "", topic = "" } = useParams();
   const variables = { project, name: topic };
   const [{ data, fetching, error }, refetch] = useQuery({ query: TopicQuery, variables });
-  // the ACL and the topic's subscriptions are the project administrators'
-  // (TODO(issue 12): viewerCanEditAcl and viewerCanPublish once the API has them)
-  const [admin, refetchAdmin] = useQuery({ query: TopicAdminQuery, variables });
+  // the ACL and the topic's subscriptions are for those who may change the ACL
+  const canEditAcl = data?.topic.viewerCanEditAcl === true;
+  const [admin, refetchAdmin] = useQuery({ query: TopicAdminQuery, variables, pause: !canEditAcl });
   const [aclResult, setAcl] = useMutation(SetTopicAcl);
-  const adminTopic = admin.data?.topic;
+  const [deleted, remove] = useMutation(DeleteTopic);
+  const navigate = useNavigate();
+  const adminTopic = canEditAcl ? admin.data?.topic : undefined;
 
   return (
     <Page title={`Topic ${topic}`}>
@@ -172,14 +185,19 @@ export default function TopicPage() {
                 ["Next offset", found.nextOffset],
               ]}
             />
-            <PublishForm project={project} topic={topic} onDone={() => refetch({ requestPolicy: "network-only" })} />
+            {found.viewerCanPublish ? (
+              <PublishForm project={project} topic={topic} onDone={() => refetch({ requestPolicy: "network-only" })} />
+            ) : (
+              <p>You may read this topic but not publish to it.</p>
+            )}
+            {canEditAcl && admin.error ? <ErrorMessage error={admin.error} /> : null}
             {adminTopic ? (
               <>
                 <AclEditor
                   id="messaging-topic-acl"
                   who="publishers"
                   acl={adminTopic.acl}
-                  canEdit
+                  canEdit={canEditAcl}
                   saving={aclResult.fetching}
                   error={aclResult.error}
                   save={async (users) => {
@@ -203,6 +221,21 @@ export default function TopicPage() {
                   )}
                 </section>
               </>
+            ) : null}
+            {found.viewerCanDelete ? (
+              <section aria-labelledby="messaging-delete-topic">
+                <h2 id="messaging-delete-topic">Delete the topic</h2>
+                <p>Deletes its messages; its subscriptions stay, unable to pull.</p>
+                <DeleteButton
+                  what={`topic ${topic}`}
+                  busy={deleted.fetching}
+                  onConfirm={async () => {
+                    const done = await remove({ input: { project, name: topic } });
+                    if (done.data) void navigate(projectPath(project));
+                  }}
+                />
+                {deleted.error ? <ErrorMessage error={deleted.error} /> : null}
+              </section>
             ) : null}
           </>
         )}

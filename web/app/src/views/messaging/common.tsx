@@ -1,6 +1,7 @@
 // Pieces the messaging pages share: the refusals in words (signed out; not a member or no
 // such thing), links between the pages, and small read-only blocks.
-import type { ReactNode } from "react";
+import { useState, type ReactNode } from "react";
+import { Button } from "react-aria-components";
 import { Link } from "react-router";
 import type { CombinedError } from "urql";
 import { ErrorMessage, QueryState } from "../../components/QueryState";
@@ -109,4 +110,33 @@ export function Facts({ items, label }: { items: [string, ReactNode][]; label?: 
 export function When({ at }: { at: string | null | undefined }) {
   if (!at) return <>—</>;
   return <time dateTime={at}>{new Date(at).toLocaleString("en-GB", { timeZone: "UTC" })} UTC</time>;
+}
+
+/** A delete button that asks first: "Delete …" shows the question with confirm and cancel. */
+export function DeleteButton({
+  what,
+  busy,
+  onConfirm,
+}: {
+  what: string;
+  busy: boolean;
+  onConfirm: () => void;
+}) {
+  const [asking, setAsking] = useState(false);
+  if (!asking) {
+    return (
+      <Button className="react-aria-Button danger" onPress={() => setAsking(true)}>
+        Delete {what}
+      </Button>
+    );
+  }
+  return (
+    <div className="messaging-confirm" role="group" aria-label={`Delete ${what}?`}>
+      <span>Delete {what}? This cannot be undone.</span>
+      <Button className="react-aria-Button danger" isDisabled={busy} onPress={onConfirm} autoFocus>
+        Yes, delete {what}
+      </Button>
+      <Button onPress={() => setAsking(false)}>Cancel</Button>
+    </div>
+  );
 }
