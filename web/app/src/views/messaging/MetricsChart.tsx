@@ -25,8 +25,8 @@ export function MetricsChart({ bars, title }: { bars: UsageBar[]; title: string 
     const chart = echarts.init(holder.current, undefined, { renderer: "canvas" });
     chart.setOption({
       animation: false,
-      legend: { data: ["Messages in", "Messages out"] },
-      grid: { left: 48, right: 16, top: 40, bottom: 32 },
+      legend: { data: ["Messages in", "Messages out"], bottom: 0 },
+      grid: { left: 48, right: 16, top: 16, bottom: 64 },
       xAxis: { type: "category", data: shown.map((b) => b.label) },
       yAxis: { type: "value", minInterval: 1 },
       series: [
