@@ -376,3 +376,61 @@ def test_the_ngi_page_lists_its_sites(page: Page, demo: Demo) -> None:
     assert query_of(page)["ngi"] == ["NGI_DE"]
     visit(page, demo, "/ngis/NGI_DE")
     assert_accessible(page)
+
+
+# --- actions the API allows: certification status, declaring a downtime --------------------
+
+
+def change_status(page: Page, status: str, reason: str) -> None:
+    form = page.get_by_role("form", name="Change certification status")
+    form.get_by_role("button", name=re.compile("New status")).click()
+    page.get_by_role("option", name=status, exact=True).click()
+    form.get_by_label("Reason").fill(reason)
+    form.get_by_role("button", name="Change status").click()
+
+
+@pytest.mark.parametrize(("persona", "site"), [("admin", "GoeGrid"), ("ngi-manager", "DESY-HH")])
+def test_changing_the_certification_status(page: Page, demo: Demo, persona: str, site: str) -> None:
+    visit(page, demo, f"/sites/{site}", as_=persona)
+    expect(page.get_by_test_id("certification-status")).to_contain_text("Certified")
+    assert_accessible(page)
+    # the server's rule for the reason shows beside the field
+    change_status(page, "Suspended", "")
+    problem = page.locator(".field-error[data-rule]")
+    expect(problem).to_be_visible()
+    expect(page.get_by_test_id("certification-status")).to_contain_text("Certified")
+    reason = f"security incident drill by {persona}"
+    change_status(page, "Suspended", reason)
+    expect(page.get_by_role("status").filter(has_text="changed")).to_have_text(
+        "Certification status changed to Suspended."
+    )
+    expect(page.get_by_test_id("certification-status")).to_contain_text("Suspended")
+    history = page.locator("section[aria-labelledby=site-history] tbody tr").last
+    expect(history).to_contain_text(reason)
+    expect(history).to_contain_text("Suspended")
+    # and back, so the other tests see the demo federation as seeded
+    change_status(page, "Certified", f"drill over ({persona})")
+    expect(page.get_by_test_id("certification-status")).to_contain_text("Certified")
+
+
+@pytest.mark.parametrize("persona", [None, "vo-member", "site-admin"])
+def test_no_certification_form_for_those_the_api_refuses(
+    page: Page, demo: Demo, persona: str | None
+) -> None:
+    visit(page, demo, "/sites/DESY-HH", as_=persona)
+    expect(page.get_by_role("heading", name="Actions")).to_be_visible()
+    expect(page.locator("section[aria-labelledby=site-contacts]")).to_be_visible()
+    expect(page.get_by_role("form", name="Change certification status")).to_have_count(0)
+    expect(page.get_by_role("button", name="Change status")).to_have_count(0)
+    expect(page.get_by_role("link", name="Declare downtime")).to_have_count(0)
+
+
+def test_declare_downtime_link_only_for_who_may_declare(page: Page, demo: Demo) -> None:
+    visit(page, demo, "/sites/INFN-T1", as_="site-admin")
+    link = page.get_by_role("link", name="Declare downtime")
+    expect(link).to_have_attribute("href", "/downtimes/new?site=INFN-T1")
+    # a site administrator of INFN-T1 may not change its certification (NGI managers do)
+    expect(page.get_by_role("form", name="Change certification status")).to_have_count(0)
+    visit(page, demo, "/sites/INFN-T1", as_="vo-member")
+    expect(page.get_by_role("heading", name="Actions")).to_be_visible()
+    expect(page.get_by_role("link", name="Declare downtime")).to_have_count(0)
