@@ -1,5 +1,5 @@
 import { useState } from "react";
-import { Button, Form, Label, ListBox, ListBoxItem, Popover, Select, SelectValue } from "react-aria-components";
+import { Button, FieldError, Form, Label, ListBox, ListBoxItem, Popover, Select, SelectValue } from "react-aria-components";
 import { Link, useParams } from "react-router";
 import { useMutation, useQuery } from "urql";
 import { FormField } from "../../components/FormField";
@@ -40,6 +40,8 @@ const SiteQuery = graphql(`
       alarmEmail
       csirtEmail
       csirtTelephone
+      viewerCanChangeCertificationStatus
+      viewerCanDeclareDowntime
       ngi {
         id
         name
@@ -127,6 +129,7 @@ const ChangeCertificationStatus = graphql(`
         id
         certificationStatus
         certificationStatusChangedAt
+        viewerCanChangeCertificationStatus
         certificationStatusHistory {
           oldStatus
           newStatus
@@ -240,6 +243,7 @@ function CertificationForm({ siteId, current }: { siteId: string; current: Certi
         placeholder="Choose a status"
         isRequired
         isInvalid={problems.status !== undefined}
+        validationBehavior="aria"
       >
         <Label>New status</Label>
         <Button>
@@ -255,12 +259,10 @@ function CertificationForm({ siteId, current }: { siteId: string; current: Certi
             ))}
           </ListBox>
         </Popover>
+        <FieldError className="field-error" data-rule={problems.status?.rule ?? undefined}>
+          {problems.status?.message}
+        </FieldError>
       </Select>
-      {problems.status ? (
-        <p className="field-error" data-rule={problems.status.rule ?? undefined}>
-          {problems.status.message}
-        </p>
-      ) : null}
       <FormField
         label="Reason"
         name="reason"
@@ -443,9 +445,19 @@ export default function SitePage() {
   );
 }
 
-function SiteActions({ site }: { site: { id: string; shortName: string; certificationStatus: CertificationStatus } & Record<string, unknown> }) {
-  const canDeclare = site.viewerCanDeclareDowntime === true;
-  const canCertify = site.viewerCanChangeCertificationStatus === true;
+function SiteActions({
+  site,
+}: {
+  site: {
+    id: string;
+    shortName: string;
+    certificationStatus: CertificationStatus;
+    viewerCanDeclareDowntime: boolean;
+    viewerCanChangeCertificationStatus: boolean;
+  };
+}) {
+  const canDeclare = site.viewerCanDeclareDowntime;
+  const canCertify = site.viewerCanChangeCertificationStatus;
   if (!canDeclare && !canCertify) return <p className="empty">You may not change this site.</p>;
   return (
     <>
