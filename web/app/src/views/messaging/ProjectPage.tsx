@@ -276,6 +276,7 @@ function Members({
   return (
     <section aria-labelledby="messaging-members">
       <h2 id="messaging-members">Members</h2>
+      {members.length === 0 ? <p className="empty">No members yet.</p> : null}
       <table className="messaging-table">
         <caption>Members of {project} and their roles</caption>
         <thead>

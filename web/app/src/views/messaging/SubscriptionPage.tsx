@@ -10,6 +10,7 @@ import { fieldProblems } from "../../graphql/errors";
 import { AclEditor } from "./AclEditor";
 import { Crumbs, DeleteButton, Facts, MessagingState, projectPath, topicPath, When } from "./common";
 import { decodeData, formatBytes } from "./encoding";
+import { acknowledgement, mergeMessages, type Message } from "./messages";
 
 const SubscriptionQuery = graphql(`
   query MessagingSubscriptionPage($project: String!, $name: String!) {
@@ -185,20 +186,6 @@ const LiveMessages = graphql(`
   }
 `);
 
-interface Message {
-  ackId: string;
-  messageId: string;
-  data: string;
-  attributes: { key: string; value: string }[];
-  publishTime: string;
-}
-
-/** Pulled and live messages, in arrival order, each once. */
-function merge(known: Message[], arrived: readonly Message[]): Message[] {
-  const seen = new Set(known.map((m) => m.messageId));
-  return [...known, ...arrived.filter((m) => !seen.has(m.messageId))];
-}
-
 function Messages({
   project,
   subscription,
@@ -224,7 +211,7 @@ function Messages({
   const [stream] = useSubscription(
     { query: LiveMessages, variables: { project, subscription }, pause: !live },
     (_previous: unknown, event) => {
-      setMessages((known) => merge(known, event.subscriptionMessages));
+      setMessages((known) => mergeMessages(known, event.subscriptionMessages));
       return event;
     },
   );
@@ -233,22 +220,20 @@ function Messages({
     event.preventDefault();
     const done = await pull({ input: { project, subscription, maxMessages: Number(maxMessages) } });
     if (done.data) {
-      setMessages((known) => merge(known, done.data?.pull.receivedMessages ?? []));
+      setMessages((known) => mergeMessages(known, done.data?.pull.receivedMessages ?? []));
       setAcknowledged(done.data.pull.receivedMessages.length === 0 ? "No message is waiting." : "");
       onChange();
     }
   };
 
-  const ack = async (upTo: Message[]) => {
-    if (upTo.length === 0) return;
-    const done = await acknowledge({ input: { project, subscription, ackIds: upTo.map((m) => m.ackId) } });
+  const ack = async (chosen: Set<string>) => {
+    const { ackIds, acknowledged, remaining } = acknowledgement(messages, chosen);
+    if (ackIds.length === 0) return;
+    const done = await acknowledge({ input: { project, subscription, ackIds } });
     if (!done.data) return;
-    // acknowledgements are cumulative: everything up to the last one is acknowledged
-    const last = Math.max(...upTo.map((m) => messages.indexOf(m)));
-    const gone = messages.slice(0, last + 1);
-    setMessages(messages.slice(last + 1));
+    setMessages(remaining);
     setSelected(new Set());
-    setAcknowledged(`Acknowledged ${gone.length} message${gone.length === 1 ? "" : "s"}.`);
+    setAcknowledged(`Acknowledged ${acknowledged.length} message${acknowledged.length === 1 ? "" : "s"}.`);
     onChange();
   };
 
@@ -353,11 +338,11 @@ function Messages({
             <div className="messaging-buttons">
               <Button
                 isDisabled={acked.fetching || selected.size === 0}
-                onPress={() => ack(messages.filter((m) => selected.has(m.messageId)))}
+                onPress={() => ack(selected)}
               >
                 Acknowledge selected
               </Button>
-              <Button isDisabled={acked.fetching} onPress={() => ack(messages)}>
+              <Button isDisabled={acked.fetching} onPress={() => ack(new Set(messages.map((m) => m.messageId)))}>
                 Acknowledge all
               </Button>
               <p className="messaging-note">
