@@ -7,9 +7,8 @@ import { Pager, useCursor } from "../../components/Pager";
 import { ErrorMessage, QueryState } from "../../components/QueryState";
 import { graphql } from "../../gql";
 import type { DowntimeEventKind, MyDowntimeSubscriptionsQuery as ListResult } from "../../gql/graphql";
-import { fieldProblems } from "../../graphql/errors";
 import { Confirm } from "./Confirm";
-import { downtimePath, EVENT_WORDS, formatMoment } from "./format";
+import { downtimePath, EVENT_WORDS, formatMoment, ruleProblems } from "./format";
 import {
   DeleteDowntimeSubscriptionMutation,
   MyDowntimeSubscriptionsQuery,
@@ -117,7 +116,7 @@ function SubscriptionForm({
   const [draft, setDraft] = useState(initial);
   const [error, setError] = useState<CombinedError | undefined>(undefined);
   const [busy, setBusy] = useState(false);
-  const problems = fieldProblems(error);
+  const problems = ruleProblems(error);
   const set = <K extends keyof Draft>(key: K, value: Draft[K]) => setDraft((previous) => ({ ...previous, [key]: value }));
   const known = new Set(["name", "events", ...FILTERS.map(([key]) => key), "webhookUrl", "topic", "topic.project", "topic.topic"]);
   const unmapped = error && (error.networkError || error.graphQLErrors.some((e) => !known.has(String(e.extensions?.field ?? "").replace(/^input\./, ""))));
