@@ -51,12 +51,14 @@ function Actions({ downtime }: { downtime: Downtime }) {
   const [partial, endSome] = useMutation(EndDowntimeForServicesMutation);
   const [deleted, remove] = useMutation(DeleteDowntimeMutation);
   const error = ended.error ?? partial.error ?? deleted.error;
-  const canEdit = true;
-  const canEnd = true;
-  const canDelete = true;
+  // what the server says this viewer may do (never decided here)
+  const canEdit = downtime.viewerCanEdit;
+  const canEnd = downtime.viewerCanEnd;
+  const canDelete = downtime.viewerCanDelete;
+  // which of the allowed actions fit the downtime's state (the server still has the last word)
   const finished = new Date(downtime.endsAt).getTime() <= Date.now();
   const started = new Date(downtime.startsAt).getTime() <= Date.now();
-  if (!canEdit && !canEnd && !canDelete) return null;
+  if (!(canEdit && !finished) && !(canEnd && downtime.ongoing) && !(canDelete && !started) && !error) return null;
   return (
     <section aria-labelledby="downtime-actions-title" className="downtimes-actions">
       <h2 id="downtime-actions-title">Actions</h2>

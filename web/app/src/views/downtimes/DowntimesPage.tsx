@@ -7,7 +7,7 @@ import { QueryState } from "../../components/QueryState";
 import { graphql } from "../../gql";
 import type { DowntimeTimelineQuery as TimelineResult } from "../../gql/graphql";
 import { FeedLinks } from "./FeedLinks";
-import { downtimePath, formatDuration, formatMoment } from "./format";
+import { downtimePath, formatDuration, formatMoment, formatShort } from "./format";
 import { LiveToasts, useDowntimeEvents } from "./LiveEvents";
 import { DowntimeTimelineQuery } from "./operations";
 import { TimelineChart } from "./TimelineChart";
@@ -117,8 +117,8 @@ function DowntimeTable({ downtimes }: { downtimes: Downtime[] }) {
           <th scope="col">NGI</th>
           <th scope="col">Severity</th>
           <th scope="col">Classification</th>
-          <th scope="col">Start</th>
-          <th scope="col">End</th>
+          <th scope="col">Start (your time)</th>
+          <th scope="col">End (your time)</th>
           <th scope="col">Duration</th>
           <th scope="col">Services</th>
           <th scope="col">Description</th>
@@ -135,10 +135,14 @@ function DowntimeTable({ downtimes }: { downtimes: Downtime[] }) {
             <td className={`downtimes-severity-${d.severity.toLowerCase()}`}>{d.severity}</td>
             <td>{d.classification}</td>
             <td>
-              <time dateTime={d.startsAt}>{formatMoment(d.startsAt)}</time>
+              <time dateTime={d.startsAt} title={formatMoment(d.startsAt)}>
+                {formatShort(d.startsAt)}
+              </time>
             </td>
             <td>
-              <time dateTime={d.endsAt}>{formatMoment(d.endsAt)}</time>
+              <time dateTime={d.endsAt} title={formatMoment(d.endsAt)}>
+                {formatShort(d.endsAt)}
+              </time>
             </td>
             <td>{formatDuration(d.startsAt, d.endsAt)}</td>
             <td>{d.services.map((s) => `${s.hostName} (${s.serviceType})`).join(", ")}</td>

@@ -286,18 +286,22 @@ function SubscriptionCard({ subscription }: { subscription: Subscription }) {
             {filters.length ? filters.join(", ") : "any site"}; sent by {channels.length ? channels.join(", ") : "no channel"}.
           </p>
           <div className="downtimes-action-buttons">
-            <button type="button" onClick={() => setEditing(true)}>
-              Edit {subscription.name}
-            </button>
-            <Confirm
+            {subscription.viewerCanEdit ? (
+              <button type="button" onClick={() => setEditing(true)}>
+                Edit {subscription.name}
+              </button>
+            ) : null}
+            {subscription.viewerCanDelete ? (
+              <Confirm
               label={`Delete ${subscription.name}`}
               title={`Delete the subscription ${subscription.name}?`}
               confirmLabel="Delete"
               danger
               onConfirm={() => void remove({ input: { id: subscription.id } })}
             >
-              <p>You will no longer be told about these downtimes.</p>
-            </Confirm>
+                <p>You will no longer be told about these downtimes.</p>
+              </Confirm>
+            ) : null}
           </div>
           {deleted.error ? <ErrorMessage error={deleted.error} /> : null}
         </>
@@ -314,15 +318,17 @@ function Subscriptions() {
   const [, subscribe] = useMutation(SubscribeToDowntimesMutation);
   return (
     <>
-      <section aria-labelledby="new-subscription-title">
-        <h2 id="new-subscription-title">New subscription</h2>
-        <SubscriptionForm
-          idPrefix="new"
-          initial={EMPTY}
-          submitLabel="Subscribe"
-          onSubmit={async (draft) => (await subscribe({ input: inputOf(draft) })).error}
-        />
-      </section>
+      {result.data?.viewer?.viewerCanSubscribeToDowntimes ? (
+        <section aria-labelledby="new-subscription-title">
+          <h2 id="new-subscription-title">New subscription</h2>
+          <SubscriptionForm
+            idPrefix="new"
+            initial={EMPTY}
+            submitLabel="Subscribe"
+            onSubmit={async (draft) => (await subscribe({ input: inputOf(draft) })).error}
+          />
+        </section>
+      ) : null}
       <section aria-labelledby="my-subscriptions-title">
         <h2 id="my-subscriptions-title">My subscriptions</h2>
         <QueryState

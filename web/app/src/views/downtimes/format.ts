@@ -17,6 +17,13 @@ export function formatMoment(value: string | Date): string {
   return MOMENT.format(typeof value === "string" ? new Date(value) : value);
 }
 
+const SHORT = new Intl.DateTimeFormat(undefined, { day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" });
+
+/** For tables: "3 Dec, 18:00" (the year and zone are in the column header's words). */
+export function formatShort(value: string | Date): string {
+  return SHORT.format(typeof value === "string" ? new Date(value) : value);
+}
+
 export function formatDuration(startsAt: string, endsAt: string): string {
   const minutes = Math.round((new Date(endsAt).getTime() - new Date(startsAt).getTime()) / 60_000);
   const days = Math.floor(minutes / 1440);

@@ -68,6 +68,9 @@ export const DowntimeDetailsQuery = graphql(`
       updatedAt
       announcedAt
       ongoing
+      viewerCanEdit
+      viewerCanEnd
+      viewerCanDelete
       site {
         id
         shortName
@@ -197,6 +200,7 @@ export const SitePickerQuery = graphql(`
       nodes {
         id
         shortName
+        viewerCanDeclareDowntime
         ngi {
           id
           name
@@ -242,6 +246,7 @@ export const MyDowntimeSubscriptionsQuery = graphql(`
   query MyDowntimeSubscriptions($first: Int, $after: String) {
     viewer {
       subject
+      viewerCanSubscribeToDowntimes
     }
     myDowntimeSubscriptions(first: $first, after: $after) {
       totalCount
@@ -266,6 +271,8 @@ export const MyDowntimeSubscriptionsQuery = graphql(`
         webhookUrl
         enabled
         createdAt
+        viewerCanEdit
+        viewerCanDelete
         notifications(first: 10) {
           kind
           channel

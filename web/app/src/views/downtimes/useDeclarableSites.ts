@@ -31,7 +31,7 @@ export function useSites(enabled = true): { sites: PickableSite[] | null; error:
           return;
         }
         for (const site of result.data.sites.nodes) {
-          found.push({ id: site.id, shortName: site.shortName, ngi: site.ngi.name, canDeclare: true });
+          found.push({ id: site.id, shortName: site.shortName, ngi: site.ngi.name, canDeclare: site.viewerCanDeclareDowntime });
         }
         if (!result.data.sites.pageInfo.hasNextPage) break;
         after = result.data.sites.pageInfo.endCursor ?? null;
