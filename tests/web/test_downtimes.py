@@ -76,6 +76,12 @@ def _check_first_service(page: Page) -> None:
 def test_the_timeline_shows_bars_a_now_line_and_a_table_and_is_accessible(
     page: Page, demo: Demo
 ) -> None:
+    # the chart is SVG with classes, no <style> element nor style attribute: the strict CSP
+    # refuses nothing (the page fixture also fails the test on any console error)
+    page.add_init_script(
+        "window.__csp = []; document.addEventListener('securitypolicyviolation',"
+        " (e) => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));"
+    )
     visit(page, demo, "/downtimes")
     expect(page.locator("h1")).to_have_text("Downtimes")
     chart = page.get_by_test_id("downtime-timeline")
@@ -88,6 +94,16 @@ def test_the_timeline_shows_bars_a_now_line_and_a_table_and_is_accessible(
     assert bars.count() >= 1
     assert bars.count() <= rows.count()
     assert_accessible(page)
+    assert page.evaluate("window.__csp") == []
+
+    # by keyboard: a bar is a link that Enter follows to its downtime
+    bar = bars.first
+    bar.focus()
+    expect(bar).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.locator("h1")).to_contain_text("Downtime of ")
+    expect(page.get_by_test_id("downtime-classification")).to_be_visible()
+    assert page.evaluate("window.__csp") == []
 
 
 def test_the_filters_live_in_the_url(page: Page, demo: Demo) -> None:
