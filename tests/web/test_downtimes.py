@@ -41,7 +41,9 @@ def _service_ids(demo: Demo, site: str = SITE) -> list[str]:
     return [service["id"] for service in data["site"]["services"]]
 
 
-def _declare(demo: Demo, *, start: timedelta, hours: float = 4, services: int = 1) -> tuple[str, str]:
+def _declare(
+    demo: Demo, *, start: timedelta, hours: float = 4, services: int = 1
+) -> tuple[str, str]:
     """A downtime of SITE declared through the API as the site administrator: (id, description)."""
     now = datetime.now(UTC)
     description = f"web test {uuid.uuid4().hex[:10]}"
@@ -143,7 +145,9 @@ def test_the_site_admin_declares_a_downtime_and_sees_it_on_the_timeline_and_in_t
     page.get_by_label("End").fill(_local(start + timedelta(hours=5)))
     description = f"Declared from the browser {uuid.uuid4().hex[:8]}"
     page.get_by_label("Description").fill(description)
-    expect(page.get_by_test_id("classification-preview")).to_have_attribute("data-value", "SCHEDULED")
+    expect(page.get_by_test_id("classification-preview")).to_have_attribute(
+        "data-value", "SCHEDULED"
+    )
     assert_accessible(page)
     page.get_by_role("button", name="Declare downtime").click()
 
@@ -161,7 +165,9 @@ def test_the_site_admin_declares_a_downtime_and_sees_it_on_the_timeline_and_in_t
     expect(bar).to_have_count(1)
     # ... and in the feeds: the personal one with the persona's feed token, and the public one
     personal = page.get_by_test_id("feed-ics-personal").get_attribute("href")
-    assert personal is not None and "token=" in personal and "mine=true" in personal
+    assert personal is not None
+    assert "token=" in personal
+    assert "mine=true" in personal
     ics = httpx.get(personal, timeout=30)
     assert ics.status_code == 200, ics.text
     assert "BEGIN:VCALENDAR" in ics.text
