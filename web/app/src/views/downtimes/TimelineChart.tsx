@@ -10,6 +10,10 @@ export interface ChartDowntime extends TimelineItem {
 
 const WIDTH = 960;
 
+function count(n: number, one: string, many: string): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
 /** The Gantt-style timeline: a row per site, a bar per downtime from its start to its end
  * (overlapping ones on lanes), ticks and a "now" line. Each bar is a link to its downtime;
  * the table beside the chart is its text alternative. */
@@ -25,7 +29,7 @@ export function TimelineChart({
   const navigate = useNavigate();
   const layout = layoutTimeline(items, axis, now, { width: WIDTH });
   const { stepHours } = timeTicks(axis.from, axis.to, 10);
-  const label = `Downtime timeline from ${formatMoment(axis.from)} to ${formatMoment(axis.to)}: ${items.length - layout.hidden.length} downtimes of ${layout.rows.length} sites`;
+  const label = `Downtime timeline from ${formatMoment(axis.from)} to ${formatMoment(axis.to)}: ${count(items.length - layout.hidden.length, "downtime", "downtimes")} of ${count(layout.rows.length, "site", "sites")}`;
   return (
     <figure className="downtimes-chart">
       <svg
@@ -97,7 +101,9 @@ export function TimelineChart({
         <span className="downtimes-key downtimes-key-warning">Warning</span>{" "}
         <span className="downtimes-key downtimes-key-unscheduled">dashed: unscheduled</span> · the red line is now ·
         times in your time zone.
-        {layout.hidden.length ? ` ${layout.hidden.length} downtimes lie outside the axis; the table lists them.` : ""}
+        {layout.hidden.length
+          ? ` ${count(layout.hidden.length, "downtime lies", "downtimes lie")} outside the axis; the table lists ${layout.hidden.length === 1 ? "it" : "them"}.`
+          : ""}
       </figcaption>
     </figure>
   );
