@@ -360,3 +360,28 @@ def test_subscriptions_page(page: Page, demo: Demo) -> None:
     card.get_by_role("button", name=f"Delete {name}").click()
     page.get_by_role("dialog").get_by_role("button", name="Delete").click()
     expect(page.locator(f'article[data-subscription="{name}"]')).to_have_count(0)
+
+
+def test_an_ngi_manager_declares_one_window_over_two_sites(page: Page, demo: Demo) -> None:
+    visit(page, demo, "/downtimes/new", as_="ngi-manager")
+    for site in ("FZK-LCG2", "DESY-HH"):
+        picker = page.get_by_role("combobox")
+        picker.fill(site)
+        page.get_by_role("option", name=f"{site} (NGI_DE)").click()
+        services = page.locator(f'fieldset[data-site="{site}"]')
+        services.get_by_role("button", name=f"All services of {site}").click()
+    # a site outside the manager's NGI is not offered
+    page.get_by_role("combobox").fill("INFN-T1")
+    expect(page.get_by_role("option", name="INFN-T1 (NGI_IT)")).to_have_count(0)
+    page.keyboard.press("Escape")
+    start = datetime.now(UTC) + timedelta(days=6)
+    page.get_by_label("Start").fill(_local(start))
+    page.get_by_label("End").fill(_local(start + timedelta(hours=8)))
+    description = f"Two sites {uuid.uuid4().hex[:8]}"
+    page.get_by_label("Description").fill(description)
+    assert_accessible(page)
+    page.get_by_role("button", name="Declare 2 downtimes").click()
+    expect(page.locator("h1")).to_have_text("Downtimes")
+    rows = page.locator("tbody tr", has_text=description)
+    expect(rows).to_have_count(2)
+    expect(rows.nth(0)).to_contain_text("SCHEDULED")

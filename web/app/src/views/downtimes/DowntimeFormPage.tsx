@@ -70,22 +70,22 @@ export function ClassificationPreview({ start, now }: { start: string; now: Date
 }
 
 function SitePicker({ sites, chosen, onAdd }: { sites: PickableSite[]; chosen: string[]; onAdd: (site: string) => void }) {
-  const [text, setText] = useState("");
+  // a new picker after each choice: empty and closed, and focused again for the next one
+  const [added, setAdded] = useState(0);
   const available = sites.filter((site) => site.canDeclare && !chosen.includes(site.shortName));
   return (
     <ComboBox
+      key={added}
       className="downtimes-combo"
       items={available}
-      inputValue={text}
-      onInputChange={setText}
       selectedKey={null}
+      autoFocus={added > 0}
       onSelectionChange={(key) => {
         if (key !== null) {
           onAdd(String(key));
-          setText("");
+          setAdded((n) => n + 1);
         }
       }}
-      menuTrigger="focus"
     >
       <Label>{chosen.length ? "Add another site" : "Site"}</Label>
       <div className="downtimes-combo-row">
