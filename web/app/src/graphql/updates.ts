@@ -4,11 +4,13 @@ import type { UpdatesConfig } from "@urql/exchange-graphcache";
 
 const STALE_AFTER: Record<string, string[]> = {
   createSite: ["sites"],
-  declareDowntime: ["downtimes"],
-  declareDowntimes: ["downtimes"],
+  // a site's and a service's page list their downtimes too
+  declareDowntime: ["downtimes", "site", "service"],
+  declareDowntimes: ["downtimes", "site", "service"],
+  updateDowntime: ["downtimes", "site", "service"],
   endDowntime: ["downtimes"],
   endDowntimeForServices: ["downtimes"],
-  deleteDowntime: ["downtimes"],
+  deleteDowntime: ["downtimes", "site", "service"],
   requestRole: ["pendingRoles", "viewer"],
   grantRole: ["pendingRoles"],
   rejectRole: ["pendingRoles"],
@@ -16,6 +18,7 @@ const STALE_AFTER: Record<string, string[]> = {
   createApiToken: ["viewer"],
   revokeApiToken: ["viewer"],
   subscribeToDowntimes: ["myDowntimeSubscriptions"],
+  updateDowntimeSubscription: ["myDowntimeSubscriptions"],
   deleteDowntimeSubscription: ["myDowntimeSubscriptions"],
   createMessagingProject: ["messagingProjects"],
   deleteMessagingProject: ["messagingProjects"],
