@@ -203,6 +203,10 @@ def test_a_persona_without_the_role_sees_no_declare_button_and_no_actions(
     # and the form offers the vo member no site, saying so for a preselected one
     visit(page, demo, f"/downtimes/new?site={SITE}", as_="vo-member")
     expect(page.get_by_role("note")).to_contain_text(f"You may not declare downtimes on {SITE}")
+    expect(page.get_by_role("note")).to_contain_text("You may declare downtimes on no site")
+    expect(page.get_by_role("combobox")).to_have_count(0)
+    expect(page.get_by_role("button", name="Declare downtime")).to_have_count(0)
+    assert_accessible(page)
 
 
 def test_the_classification_changes_as_the_start_is_typed(page: Page, demo: Demo) -> None:

@@ -306,6 +306,18 @@ function DowntimeForm({ existing, initialSite }: { existing?: Existing; initialS
   const offset = -new Date().getTimezoneOffset() / 60;
   const zone = `your time zone, UTC${offset >= 0 ? "+" : ""}${offset}`;
 
+  if (!existing && sites !== null && !sites.some((site) => site.canDeclare)) {
+    return (
+      <div className="notice" role="note">
+        {refusedSite ? <p>You may not declare downtimes on {refusedSite}, or it does not exist.</p> : null}
+        <p>
+          You may declare downtimes on no site: that needs a role over the site, such as Site Administrator (see{" "}
+          <Link to="/roles">Roles</Link>).
+        </p>
+      </div>
+    );
+  }
+
   return (
     <form className="downtimes-form" onSubmit={(e) => void submit(e)} noValidate aria-label="Downtime">
       {!existing ? (
