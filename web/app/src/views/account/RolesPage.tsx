@@ -14,6 +14,7 @@ const MyRoles = graphql(`
   query AccountMyRoles {
     viewer {
       subject
+      viewerCanRequestRole
       roles {
         id
         roleType
@@ -22,6 +23,7 @@ const MyRoles = graphql(`
         entityId
         status
         userSubject
+        viewerCanRevoke
       }
     }
   }
@@ -38,6 +40,8 @@ const PendingRoles = graphql(`
         entityId
         status
         userSubject
+        viewerCanGrant
+        viewerCanReject
       }
       pageInfo {
         hasNextPage
@@ -57,6 +61,7 @@ const RequestRole = graphql(`
         entityType
         entityName
         status
+        viewerCanRevoke
       }
     }
   }
@@ -71,6 +76,9 @@ const GrantRole = graphql(`
         entityName
         status
         userSubject
+        viewerCanGrant
+        viewerCanReject
+        viewerCanRevoke
       }
     }
   }
@@ -85,6 +93,9 @@ const RejectRole = graphql(`
         entityName
         status
         userSubject
+        viewerCanGrant
+        viewerCanReject
+        viewerCanRevoke
       }
     }
   }
@@ -99,6 +110,9 @@ const RevokeRole = graphql(`
         entityName
         status
         userSubject
+        viewerCanGrant
+        viewerCanReject
+        viewerCanRevoke
       }
     }
   }
@@ -111,6 +125,9 @@ interface RoleRow {
   entityName: string;
   status: string;
   userSubject?: string | null;
+  viewerCanGrant?: boolean;
+  viewerCanReject?: boolean;
+  viewerCanRevoke?: boolean;
 }
 
 // the views of the things roles are held over, by name (topology's routes)
@@ -150,7 +167,7 @@ export default function RolesPage() {
       ) : (
         <>
           <MyRolesSection roles={data.viewer.roles} />
-          <RequestRoleSection />
+          {data.viewer.viewerCanRequestRole ? <RequestRoleSection /> : null}
           <PendingSection />
         </>
       )}
@@ -203,7 +220,7 @@ function MyRolesSection({ roles }: { roles: RoleRow[] }) {
                   <Status status={role.status} />
                 </td>
                 <td>
-                  {role.status === "GRANTED" ? (
+                  {role.status === "GRANTED" && role.viewerCanRevoke ? (
                     <Button className="react-aria-Button danger" onPress={() => setRevoking(role)}>
                       Revoke<span className="visually-hidden"> {role.roleType} over {role.entityName}</span>
                     </Button>
@@ -388,12 +405,16 @@ function PendingSection() {
                       <Over role={role} />
                     </td>
                     <td className="account-actions">
-                      <Button className="react-aria-Button primary" isDisabled={busy} onPress={() => void decide(role, "grant")}>
-                        Grant<span className="visually-hidden"> {role.roleType} over {role.entityName} to {role.userSubject}</span>
-                      </Button>
-                      <Button className="react-aria-Button danger" isDisabled={busy} onPress={() => void decide(role, "reject")}>
-                        Reject<span className="visually-hidden"> {role.roleType} over {role.entityName} for {role.userSubject}</span>
-                      </Button>
+                      {role.viewerCanGrant ? (
+                        <Button className="react-aria-Button primary" isDisabled={busy} onPress={() => void decide(role, "grant")}>
+                          Grant<span className="visually-hidden"> {role.roleType} over {role.entityName} to {role.userSubject}</span>
+                        </Button>
+                      ) : null}
+                      {role.viewerCanReject ? (
+                        <Button className="react-aria-Button danger" isDisabled={busy} onPress={() => void decide(role, "reject")}>
+                          Reject<span className="visually-hidden"> {role.roleType} over {role.entityName} for {role.userSubject}</span>
+                        </Button>
+                      ) : null}
                     </td>
                   </tr>
                 ))}

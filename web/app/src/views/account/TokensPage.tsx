@@ -13,6 +13,7 @@ const Tokens = graphql(`
   query AccountTokens {
     viewer {
       subject
+      viewerCanCreateApiToken
       apiTokens {
         id
         name
@@ -21,6 +22,7 @@ const Tokens = graphql(`
         expiresAt
         lastUsedAt
         revokedAt
+        viewerCanRevoke
       }
     }
   }
@@ -37,6 +39,7 @@ const CreateToken = graphql(`
         expiresAt
         lastUsedAt
         revokedAt
+        viewerCanRevoke
       }
       secret
     }
@@ -49,6 +52,7 @@ const RevokeToken = graphql(`
       apiToken {
         id
         revokedAt
+        viewerCanRevoke
       }
     }
   }
@@ -62,6 +66,7 @@ interface TokenRow {
   expiresAt?: string | null;
   lastUsedAt?: string | null;
   revokedAt?: string | null;
+  viewerCanRevoke: boolean;
 }
 
 export default function TokensPage() {
@@ -80,7 +85,7 @@ export default function TokensPage() {
             A token acts as you, with your rights, for programs that cannot sign in: send it in the{" "}
             <code>x-api-key</code> header.
           </p>
-          <CreateTokenSection />
+          {data.viewer.viewerCanCreateApiToken ? <CreateTokenSection /> : null}
           <TokenList tokens={data.viewer.apiTokens} />
         </>
       )}
@@ -245,7 +250,7 @@ function TokenList({ tokens }: { tokens: TokenRow[] }) {
                         : "live"}
                   </td>
                   <td>
-                    {state !== "revoked" ? (
+                    {state !== "revoked" && token.viewerCanRevoke ? (
                       <Button className="react-aria-Button danger" onPress={() => setRevoking(token)}>
                         Revoke<span className="visually-hidden"> token {token.name}</span>
                       </Button>
