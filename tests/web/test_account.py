@@ -130,6 +130,32 @@ def test_reject_a_request_then_revoke_a_granted_role(page: Page, demo: Demo) -> 
     expect(held.get_by_role("button")).to_have_count(0)
 
 
+def test_only_those_the_policy_names_see_a_request_and_its_buttons(page: Page, demo: Demo) -> None:
+    # a request over INFN-T1, a site of NGI_IT: neither NGI_DE's manager nor the site's own
+    # Site Administrator may decide it; the platform administrator may
+    requested = graphql(
+        demo,
+        "vo-member",
+        "mutation($i: RequestRoleInput!) { requestRole(input: $i) { role { status } } }",
+        i={"roleType": "Site Operations Manager", "entityId": site_id(demo, "INFN-T1")},
+    )
+    assert requested["data"]["requestRole"]["role"]["status"] == "PENDING"
+    for persona in ("ngi-manager", "site-admin"):
+        visit(page, demo, "/roles", as_=persona)
+        expect(page.get_by_role("region", name="My roles")).to_be_visible()
+        expect(pending(page, "INFN-T1", "Site Operations Manager")).to_have_count(0)
+        expect(
+            page.get_by_role(
+                "button", name=re.compile("^(Grant|Reject) Site Operations Manager over INFN-T1")
+            )
+        ).to_have_count(0)
+    visit(page, demo, "/roles", as_="admin")
+    row = pending(page, "INFN-T1", "Site Operations Manager")
+    expect(row.get_by_role("button", name=re.compile("^Grant"))).to_be_visible()
+    expect(row.get_by_role("button", name=re.compile("^Reject"))).to_be_visible()
+    assert_accessible(page)
+
+
 def test_a_request_the_server_refuses_shows_its_rule_beside_the_field(
     page: Page, demo: Demo
 ) -> None:
