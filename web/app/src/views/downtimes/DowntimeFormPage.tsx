@@ -425,7 +425,15 @@ function EditDowntime({ id }: { id: string }) {
   return (
     <Page title="Edit downtime">
       <QueryState what="downtime" fetching={result.fetching} error={result.error} data={result.data?.downtime}>
-        {(downtime) => <DowntimeForm existing={downtime} initialSite={null} />}
+        {(downtime) =>
+          downtime.viewerCanEdit ? (
+            <DowntimeForm existing={downtime} initialSite={null} />
+          ) : (
+            <p className="notice" role="note">
+              You may not edit this downtime. <Link to={downtimePath(downtime.id)}>Back to the downtime</Link>
+            </p>
+          )
+        }
       </QueryState>
     </Page>
   );
