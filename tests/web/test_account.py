@@ -18,7 +18,7 @@ import httpx2 as httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.web.conftest import Demo, assert_accessible, visit
+from tests.web.conftest import SCREENSHOTS, Demo, assert_accessible, visit
 
 VO_MEMBER = "demo-vo-member@egi.eu"
 
@@ -185,6 +185,7 @@ def test_an_api_token_is_shown_once_listed_and_revoked(page: Page, demo: Demo) -
     secret = page.get_by_test_id("token-secret").input_value()
     assert re.fullmatch(r"[0-9a-f]{40}", secret)
     assert_accessible(page)
+    page.screenshot(path=str(SCREENSHOTS / "test_account" / "token_secret_dialog.png"))
     page.context.grant_permissions(["clipboard-read", "clipboard-write"])
     dialog.get_by_role("button", name="Copy token").click()
     expect(dialog.get_by_role("status")).to_have_text("Copied to the clipboard.")

@@ -404,17 +404,19 @@ function PendingSection() {
                     <td>
                       <Over role={role} />
                     </td>
-                    <td className="account-actions">
-                      {role.viewerCanGrant ? (
-                        <Button className="react-aria-Button primary" isDisabled={busy} onPress={() => void decide(role, "grant")}>
-                          Grant<span className="visually-hidden"> {role.roleType} over {role.entityName} to {role.userSubject}</span>
-                        </Button>
-                      ) : null}
-                      {role.viewerCanReject ? (
-                        <Button className="react-aria-Button danger" isDisabled={busy} onPress={() => void decide(role, "reject")}>
-                          Reject<span className="visually-hidden"> {role.roleType} over {role.entityName} for {role.userSubject}</span>
-                        </Button>
-                      ) : null}
+                    <td>
+                      <div className="account-actions">
+                        {role.viewerCanGrant ? (
+                          <Button className="react-aria-Button primary" isDisabled={busy} onPress={() => void decide(role, "grant")}>
+                            Grant<span className="visually-hidden"> {role.roleType} over {role.entityName} to {role.userSubject}</span>
+                          </Button>
+                        ) : null}
+                        {role.viewerCanReject ? (
+                          <Button className="react-aria-Button danger" isDisabled={busy} onPress={() => void decide(role, "reject")}>
+                            Reject<span className="visually-hidden"> {role.roleType} over {role.entityName} for {role.userSubject}</span>
+                          </Button>
+                        ) : null}
+                      </div>
                     </td>
                   </tr>
                 ))}
