@@ -308,3 +308,37 @@ def test_an_administrator_moves_the_offset_and_configures_push(page: Page, demo:
     page.get_by_role("button", name=f"Yes, delete topic {topic}", exact=True).click()
     expect(page.locator("h1")).to_have_text(f"Messaging project {VO_PROJECT}")
     expect(page.get_by_role("link", name=topic, exact=True)).to_have_count(0)
+
+
+def test_an_administrator_edits_the_access_lists(page: Page, demo: Demo) -> None:
+    topic, subscription = topic_and_subscription(demo)
+    visit(page, demo, f"/messaging/{VO_PROJECT}/topics/{topic}", as_="admin")
+    acl = page.get_by_role("region", name="Access control list")
+    expect(acl.get_by_role("listitem")).to_have_text([VO_MEMBER])
+    expect(page.get_by_role("region", name="Subscriptions to this topic")).to_contain_text(
+        subscription
+    )
+    acl.get_by_role("button", name="Edit the access list", exact=True).click()
+    assert_accessible(page)
+    # someone outside the project cannot be listed: the server says why
+    acl.get_by_label("Allowed publishers").fill(f"{VO_MEMBER}\nnobody@example.org")
+    acl.get_by_role("button", name="Save the access list", exact=True).click()
+    expect(acl.get_by_role("alert")).to_contain_text("nobody@example.org")
+    acl.get_by_label("Allowed publishers").fill("")
+    acl.get_by_role("button", name="Save the access list", exact=True).click()
+    expect(acl.get_by_text("No one.")).to_be_visible()
+
+    visit(page, demo, f"/messaging/{VO_PROJECT}/subscriptions/{subscription}", as_="admin")
+    acl = page.get_by_role("region", name="Access control list")
+    acl.get_by_role("button", name="Edit the access list", exact=True).click()
+    acl.get_by_label("Allowed consumers").fill("")
+    acl.get_by_role("button", name="Save the access list", exact=True).click()
+    expect(acl.get_by_text("No one.")).to_be_visible()
+
+    # the VO member, out of both lists, is refused both
+    for path in (
+        f"/messaging/{VO_PROJECT}/topics/{topic}",
+        f"/messaging/{VO_PROJECT}/subscriptions/{subscription}",
+    ):
+        visit(page, demo, path, as_="vo-member")
+        expect(page.get_by_role("alert").first).to_contain_text("You are not allowed to see this")

@@ -680,7 +680,7 @@ export default function SubscriptionPage() {
                   save={async (users) => {
                     const done = await setAcl({ input: { project, subscription, users } });
                     if (done.data) refetchAdmin({ requestPolicy: "network-only" });
-                    return done.data !== undefined;
+                    return Boolean(done.data) && !done.error;
                   }}
                 />
               ) : null}

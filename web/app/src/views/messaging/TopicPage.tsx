@@ -203,7 +203,7 @@ export default function TopicPage() {
                   save={async (users) => {
                     const done = await setAcl({ input: { project, topic, users } });
                     if (done.data) refetchAdmin({ requestPolicy: "network-only" });
-                    return done.data !== undefined;
+                    return Boolean(done.data) && !done.error;
                   }}
                 />
                 <section aria-labelledby="messaging-topic-subscriptions">
