@@ -39,9 +39,13 @@ def next_page(page: Page) -> None:
     rows = page.locator(ROWS)
     before = rows.first.inner_text()
     page.get_by_role("button", name="Next page").click()
+    # a row that differs from the old first row (not merely no row while the page loads)
+    page.wait_for_function(
+        "([selector, before]) => { const r = document.querySelector(selector);"
+        " return r !== null && r.innerText !== before; }",
+        arg=[ROWS, before],
+    )
     settled(page)
-    expect(rows.first).to_be_visible()
-    expect(rows.first).not_to_have_text(before)
 
 
 def marker_total(page: Page) -> int:
@@ -430,6 +434,7 @@ def test_no_certification_form_for_those_the_api_refuses(
     expect(page.get_by_role("form", name="Change certification status")).to_have_count(0)
     expect(page.get_by_role("button", name="Change status")).to_have_count(0)
     expect(page.get_by_role("link", name="Declare downtime")).to_have_count(0)
+    expect(page.get_by_role("button", name="Edit site")).to_have_count(0)
 
 
 def test_declare_downtime_link_only_for_who_may_declare(page: Page, demo: Demo) -> None:
@@ -441,3 +446,27 @@ def test_declare_downtime_link_only_for_who_may_declare(page: Page, demo: Demo) 
     visit(page, demo, "/sites/INFN-T1", as_="vo-member")
     expect(page.get_by_role("heading", name="Actions")).to_be_visible()
     expect(page.get_by_role("link", name="Declare downtime")).to_have_count(0)
+
+
+def test_a_site_administrator_edits_the_site(page: Page, demo: Demo) -> None:
+    visit(page, demo, "/sites/INFN-T1", as_="site-admin")
+    page.get_by_role("button", name="Edit site").click()
+    form = page.get_by_role("form", name="Edit site")
+    assert_accessible(page)
+    form.get_by_label("Description").fill("CNAF Tier-1, edited in the browser")
+    latitude = form.get_by_label("Latitude")
+    original = latitude.input_value()
+    latitude.fill("123")
+    form.get_by_role("button", name="Save").click()
+    # the server's rule, beside the field, with its code
+    expect(form.locator('.field-error[data-rule="SITE_LATITUDE_RANGE"]')).to_be_visible()
+    latitude.fill(original)
+    form.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("status").filter(has_text="saved")).to_have_text("Site saved.")
+    expect(page.get_by_role("form", name="Edit site")).to_have_count(0)
+    details = page.locator("section[aria-labelledby=site-details]")
+    expect(details).to_contain_text("CNAF Tier-1, edited in the browser")
+    # another site is not theirs
+    visit(page, demo, "/sites/DESY-HH", as_="site-admin")
+    expect(page.get_by_role("heading", name="Actions")).to_be_visible()
+    expect(page.get_by_role("button", name="Edit site")).to_have_count(0)

@@ -10,6 +10,7 @@ import type { CertificationStatus } from "../../gql/graphql";
 import { fieldProblems } from "../../graphql/errors";
 import { STATUSES } from "./filters";
 import { Contact, DowntimeTable, Properties, Scopes, formatTime } from "./parts";
+import { SiteEditForm, type EditableSite } from "./SiteEditForm";
 import { statusLabel } from "./status";
 
 const SiteQuery = graphql(`
@@ -42,6 +43,7 @@ const SiteQuery = graphql(`
       csirtTelephone
       viewerCanChangeCertificationStatus
       viewerCanDeclareDowntime
+      viewerCanEdit
       ngi {
         id
         name
@@ -448,19 +450,47 @@ export default function SitePage() {
 function SiteActions({
   site,
 }: {
-  site: {
-    id: string;
+  site: EditableSite & {
     shortName: string;
     certificationStatus: CertificationStatus;
     viewerCanDeclareDowntime: boolean;
     viewerCanChangeCertificationStatus: boolean;
+    viewerCanEdit: boolean;
   };
 }) {
+  const [editing, setEditing] = useState(false);
+  const [saved, setSaved] = useState<string | null>(null);
   const canDeclare = site.viewerCanDeclareDowntime;
   const canCertify = site.viewerCanChangeCertificationStatus;
-  if (!canDeclare && !canCertify) return <p className="empty">You may not change this site.</p>;
+  const canEdit = site.viewerCanEdit;
+  if (!canDeclare && !canCertify && !canEdit) return <p className="empty">You may not change this site.</p>;
   return (
     <>
+      {canEdit ? (
+        editing ? (
+          <SiteEditForm
+            site={site}
+            onSaved={() => {
+              setEditing(false);
+              setSaved("Site saved.");
+            }}
+            onCancel={() => setEditing(false)}
+          />
+        ) : (
+          <p>
+            <button
+              type="button"
+              onClick={() => {
+                setSaved(null);
+                setEditing(true);
+              }}
+            >
+              Edit site
+            </button>
+          </p>
+        )
+      ) : null}
+      <p role="status">{saved}</p>
       {canDeclare ? (
         <p>
           <Link className="button" to={`/downtimes/new?site=${encodeURIComponent(site.shortName)}`}>
