@@ -34,7 +34,8 @@ export function Identity() {
         >
           <Label>Demo persona</Label>
           <Button>
-            <SelectValue />
+            {/* the chosen persona by name only; the list says what each may do */}
+            <SelectValue>{({ selectedText }) => selectedText}</SelectValue>
             <span aria-hidden="true"> ▾</span>
           </Button>
           <Popover>
