@@ -443,8 +443,21 @@ def test_declare_downtime_link_only_for_who_may_declare(page: Page, demo: Demo) 
     expect(link).to_have_attribute("href", "/downtimes/new?site=INFN-T1")
     # a site administrator of INFN-T1 may not change its certification (NGI managers do)
     expect(page.get_by_role("form", name="Change certification status")).to_have_count(0)
+    # the downtimes area's form opens with the site chosen
+    link.click()
+    expect(page.locator("h1")).to_have_text("Declare a downtime")
+    assert query_of(page)["site"] == ["INFN-T1"]
+    # the same link on the site's services
+    visit(page, demo, "/sites/INFN-T1", as_="site-admin")
+    page.locator(".topology-service h3 a").first.click()
+    expect(page.get_by_role("link", name="Declare downtime")).to_have_attribute(
+        "href", "/downtimes/new?site=INFN-T1"
+    )
     visit(page, demo, "/sites/INFN-T1", as_="vo-member")
     expect(page.get_by_role("heading", name="Actions")).to_be_visible()
+    expect(page.get_by_role("link", name="Declare downtime")).to_have_count(0)
+    page.locator(".topology-service h3 a").first.click()
+    expect(page.get_by_role("heading", name="Endpoints", exact=False).first).to_be_visible()
     expect(page.get_by_role("link", name="Declare downtime")).to_have_count(0)
 
 

@@ -25,6 +25,7 @@ const ServiceQuery = graphql(`
       description
       createdAt
       email
+      viewerCanDeclareDowntime
       site {
         id
         shortName
@@ -163,6 +164,13 @@ export default function ServicePage() {
             </section>
             <section aria-labelledby="service-downtimes">
               <h2 id="service-downtimes">Downtimes</h2>
+              {service.viewerCanDeclareDowntime ? (
+                <p>
+                  <Link className="button" to={`/downtimes/new?site=${encodeURIComponent(service.site.shortName)}`}>
+                    Declare downtime
+                  </Link>
+                </p>
+              ) : null}
               <DowntimeTable downtimes={service.downtimes} />
             </section>
           </div>
