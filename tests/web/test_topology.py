@@ -80,6 +80,9 @@ def test_the_map_shows_every_site_as_a_marker_and_in_its_table(
     expect(page.locator(".topology-count")).to_have_text(f"{shown} sites shown")
     # the initial view fits every site: each is a marker or inside a cluster
     assert marker_total(page) == shown
+    # the countries: a JSON asset of the build, fetched from the same origin
+    expect(page.locator(".topology-svg")).to_have_attribute("data-atlas", "loaded")
+    assert len(page.locator(".topology-land").get_attribute("d") or "") > 10_000
     assert page.locator(".topology-cluster").count() > 0, "no clusters at the initial zoom"
     assert page.locator(".topology-marker").count() > 0
     # the legend names the colours and counts each status

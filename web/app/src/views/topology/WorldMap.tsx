@@ -5,7 +5,7 @@
 import { geoPath } from "d3-geo";
 import { feature, mesh } from "topojson-client";
 import type { GeometryCollection, Topology } from "topojson-specification";
-import countries110m from "world-atlas/countries-110m.json";
+import atlasUrl from "world-atlas/countries-110m.json?url";
 import { useEffect, useMemo, useRef, useState, type KeyboardEvent as ReactKeyboardEvent } from "react";
 import { useNavigate } from "react-router";
 import {
@@ -28,11 +28,48 @@ import type { SiteRow } from "./sitesData";
 import { colourOf, markerStatus, statusLabel } from "./status";
 
 const PROJECTION = worldProjection();
-const topology = countries110m as unknown as Topology<{ countries: GeometryCollection; land: GeometryCollection }>;
 const PATH = geoPath(PROJECTION);
-const COUNTRIES = PATH(feature(topology, topology.objects.countries)) ?? "";
-const BORDERS = PATH(mesh(topology, topology.objects.countries, (a, b) => a !== b)) ?? "";
 const SPHERE = PATH({ type: "Sphere" }) ?? "";
+
+interface Shapes {
+  countries: string;
+  borders: string;
+}
+
+/** The countries, fetched once as a hashed JSON asset of this build (same origin, cached for
+ * a year like the scripts): data, not JavaScript, so the first route's scripts stay small and
+ * the markers, buttons and table work while it loads. */
+let shapes: Promise<Shapes> | null = null;
+function loadShapes(): Promise<Shapes> {
+  shapes ??= fetch(atlasUrl)
+    .then((response) => {
+      if (!response.ok) throw new Error(`${response.status} ${response.statusText}`);
+      return response.json() as Promise<Topology<{ countries: GeometryCollection }>>;
+    })
+    .then((topology) => ({
+      countries: PATH(feature(topology, topology.objects.countries)) ?? "",
+      borders: PATH(mesh(topology, topology.objects.countries, (a, b) => a !== b)) ?? "",
+    }));
+  shapes.catch(() => {
+    shapes = null; // a later visit tries again
+  });
+  return shapes;
+}
+
+function useShapes(): { shapes: Shapes | null; failed: boolean } {
+  const [state, setState] = useState<{ shapes: Shapes | null; failed: boolean }>({ shapes: null, failed: false });
+  useEffect(() => {
+    let current = true;
+    loadShapes().then(
+      (loaded) => current && setState({ shapes: loaded, failed: false }),
+      () => current && setState({ shapes: null, failed: true }),
+    );
+    return () => {
+      current = false;
+    };
+  }, []);
+  return state;
+}
 
 const siteId = (site: SiteRow) => site.id;
 /** At most this zoom when showing all the sites: a lone site is not shown at street level. */
@@ -40,6 +77,7 @@ const FIT_MAX = 12;
 
 export function WorldMap({ sites }: { sites: readonly SiteRow[] }) {
   const navigate = useNavigate();
+  const atlas = useShapes();
   const { placed } = useMemo(() => place(sites, (s) => s, PROJECTION), [sites]);
   const home = useMemo(() => fitPoints(placed, { maxK: FIT_MAX }), [placed]);
   const [view, setView] = useState<View>(home);
@@ -115,6 +153,9 @@ export function WorldMap({ sites }: { sites: readonly SiteRow[] }) {
         <button type="button" onClick={() => setView(WORLD)}>
           Whole world
         </button>
+        {atlas.failed ? (
+          <span className="topology-atlas-failed">The countries could not be loaded; the sites are all here and in the table.</span>
+        ) : null}
         <span className="topology-zoom" aria-live="polite">
           Zoom ×{view.k < 10 ? view.k.toFixed(1) : Math.round(view.k)}
         </span>
@@ -131,6 +172,7 @@ export function WorldMap({ sites }: { sites: readonly SiteRow[] }) {
           viewBox={`0 0 ${MAP_WIDTH} ${MAP_HEIGHT}`}
           className="topology-svg"
           data-zoom={view.k}
+          data-atlas={atlas.shapes ? "loaded" : atlas.failed ? "failed" : "loading"}
           onPointerDown={(event) => {
             if ((event.target as Element).closest("a, [role=button]")) return;
             drag.current = { x: event.clientX, y: event.clientY };
@@ -150,8 +192,12 @@ export function WorldMap({ sites }: { sites: readonly SiteRow[] }) {
         >
           <g transform={`translate(${view.x} ${view.y}) scale(${view.k})`} aria-hidden="true">
             <path d={SPHERE} className="topology-sea" />
-            <path d={COUNTRIES} className="topology-land" vectorEffect="non-scaling-stroke" />
-            <path d={BORDERS} className="topology-borders" vectorEffect="non-scaling-stroke" />
+            {atlas.shapes ? (
+              <>
+                <path d={atlas.shapes.countries} className="topology-land" vectorEffect="non-scaling-stroke" />
+                <path d={atlas.shapes.borders} className="topology-borders" vectorEffect="non-scaling-stroke" />
+              </>
+            ) : null}
           </g>
           {clusters.map((group) => {
             if (group.members.length === 1) {
