@@ -58,6 +58,12 @@ export function SiteFilterForm({ showInfrastructure = true }: { showInfrastructu
 
   const set = (name: Parameters<typeof withFilter>[1], next: string | string[]) =>
     setParams(withFilter(params, name, next));
+  // typed countries apply on Enter or on leaving the field, and only when they changed (so
+  // tabbing through the form neither adds history entries nor leaves the current page)
+  const applyCountry = () => {
+    const typed = splitList(country);
+    if (typed.join(",") !== splitList(countryInUrl).join(",")) set("country", typed);
+  };
   const ngis = params.getAll("ngi");
   const scopes = params.getAll("scope");
   const infra = params.get("infra") ?? "";
@@ -68,7 +74,7 @@ export function SiteFilterForm({ showInfrastructure = true }: { showInfrastructu
       aria-label="Filter sites"
       onSubmit={(event) => {
         event.preventDefault();
-        set("country", splitList(country));
+        applyCountry();
       }}
     >
       <Select
@@ -95,7 +101,7 @@ export function SiteFilterForm({ showInfrastructure = true }: { showInfrastructu
       </Select>
 
       <div className="topology-country">
-        <TextField value={country} onChange={setCountry} onBlur={() => set("country", splitList(country))}>
+        <TextField value={country} onChange={setCountry} onBlur={applyCountry}>
           <Label>Country</Label>
           <Input />
           <Text slot="description">ISO codes or names, comma-separated; Enter applies</Text>
