@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
-from typing import Any
 from urllib.parse import quote
 
 import httpx2 as httpx
@@ -21,22 +20,9 @@ from tests.web.conftest import Demo, act_as, assert_accessible, visit
 SITE = "INFN-T1"  # where the site-admin persona holds Site Administrator
 
 
-def _graphql(demo: Demo, persona: str, query: str, **variables: Any) -> dict[str, Any]:
-    answer = httpx.post(
-        demo.url("/graphql"),
-        json={"query": query, "variables": variables},
-        headers={"x-api-key": demo.tokens[persona]},
-        timeout=30,
-    )
-    body: dict[str, Any] = answer.json()
-    assert "errors" not in body, body
-    data: dict[str, Any] = body["data"]
-    return data
-
-
 def _service_ids(demo: Demo, site: str = SITE) -> list[str]:
-    data = _graphql(
-        demo, "site-admin", "query($s: String!) { site(shortName: $s) { services { id } } }", s=site
+    data = demo.graphql(
+        "site-admin", "query($s: String!) { site(shortName: $s) { services { id } } }", s=site
     )
     return [service["id"] for service in data["site"]["services"]]
 
@@ -47,8 +33,7 @@ def _declare(
     """A downtime of SITE declared through the API as the site administrator: (id, description)."""
     now = datetime.now(UTC)
     description = f"web test {uuid.uuid4().hex[:10]}"
-    data = _graphql(
-        demo,
+    data = demo.graphql(
         "site-admin",
         "mutation($i: DeclareDowntimeInput!) { declareDowntime(input: $i) { downtime { id } } }",
         i={
@@ -302,7 +287,7 @@ def test_end_now_and_partial_end(page: Page, demo: Demo) -> None:
     end = page.get_by_test_id("downtime-end").locator("time")
     planned = str(end.get_attribute("datetime"))
     page.get_by_role("button", name="End now").click()
-    dialog = page.get_by_role("dialog", name="End this downtime now?")
+    dialog = page.get_by_role("alertdialog", name="End this downtime now?")
     expect(dialog).to_be_visible()
     assert_accessible(page)
     dialog.get_by_role("button", name="End now").click()
@@ -326,9 +311,9 @@ def test_edit_and_delete_a_downtime(page: Page, demo: Demo) -> None:
     expect(page.get_by_text(description + " (edited)")).to_be_visible()
 
     page.get_by_role("button", name="Delete").click()
-    page.get_by_role("dialog").get_by_role("button", name="Delete").click()
+    page.get_by_role("alertdialog").get_by_role("button", name="Delete").click()
     expect(page.locator("h1")).to_have_text("Downtimes")
-    data = _graphql(demo, "admin", "query($id: ID!) { downtime(id: $id) { id } }", id=downtime_id)
+    data = demo.graphql("admin", "query($id: ID!) { downtime(id: $id) { id } }", id=downtime_id)
     assert data["downtime"] is None
 
 
@@ -372,7 +357,7 @@ def test_subscriptions_page(page: Page, demo: Demo) -> None:
     expect(card).to_contain_text("(disabled)")
 
     card.get_by_role("button", name=f"Delete {name}").click()
-    page.get_by_role("dialog").get_by_role("button", name="Delete").click()
+    page.get_by_role("alertdialog").get_by_role("button", name="Delete").click()
     expect(page.locator(f'article[data-subscription="{name}"]')).to_have_count(0)
 
 

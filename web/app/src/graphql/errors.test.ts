@@ -41,4 +41,22 @@ describe("errors in words", () => {
     expect(fieldProblems(other)).toEqual({});
     expect(fieldProblems(undefined)).toEqual({});
   });
+
+  it("drops the field's name in front of a message", () => {
+    const error = new CombinedError({
+      graphQLErrors: [
+        new GraphQLError("input.endsAt: the end must be after the start", {
+          extensions: { code: "BAD_USER_INPUT", field: "input.endsAt", rule: "DOWNTIME_END_NOT_AFTER_START" },
+        }),
+        new GraphQLError("input.scopes: unknown scope 'X'", {
+          extensions: { code: "BAD_USER_INPUT", field: "input.topic" },
+        }),
+      ],
+    });
+    expect(fieldProblems(error)).toEqual({
+      endsAt: { field: "input.endsAt", rule: "DOWNTIME_END_NOT_AFTER_START", message: "the end must be after the start" },
+      // another field's name stays: it says which field the message is about
+      topic: { field: "input.topic", rule: null, message: "input.scopes: unknown scope 'X'" },
+    });
+  });
 });

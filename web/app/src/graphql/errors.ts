@@ -38,14 +38,18 @@ export function describeError(error: CombinedError): string[] {
   });
 }
 
-/** BAD_USER_INPUT problems by field name, the `input.` prefix removed ("startDate"). */
+/** BAD_USER_INPUT problems by field name, the `input.` prefix removed ("startDate"); a
+ * message that begins with the field's name loses it ("input.endsAt: the end must be after
+ * the start" beside the End field says "the end must be after the start"). */
 export function fieldProblems(error: CombinedError | undefined): Record<string, FieldProblem> {
   const found: Record<string, FieldProblem> = {};
   for (const problem of error?.graphQLErrors ?? []) {
     const field = problem.extensions?.field;
     if (problem.extensions?.code !== "BAD_USER_INPUT" || typeof field !== "string") continue;
     const rule = typeof problem.extensions.rule === "string" ? problem.extensions.rule : null;
-    found[field.replace(/^input\./, "")] = { field, rule, message: problem.message };
+    const prefix = `${field}: `;
+    const message = problem.message.startsWith(prefix) ? problem.message.slice(prefix.length) : problem.message;
+    found[field.replace(/^input\./, "")] = { field, rule, message };
   }
   return found;
 }

@@ -8,7 +8,8 @@ import { ErrorMessage, Loading, QueryState } from "../../components/QueryState";
 import { fieldProblems } from "../../graphql/errors";
 import { graphql } from "../../gql";
 import { ENTITY_KINDS, kindLabel, ROLE_TYPES, type EntityKind } from "./format";
-import { EntityPicker, ConfirmDialog, SignInNeeded } from "./parts";
+import { ConfirmDialog } from "../../components/ConfirmDialog";
+import { EntityPicker, SignInNeeded } from "./parts";
 
 const MyRoles = graphql(`
   query AccountMyRoles {

@@ -7,7 +7,8 @@ import { ErrorMessage, Loading } from "../../components/QueryState";
 import { fieldProblems } from "../../graphql/errors";
 import { graphql } from "../../gql";
 import { formatTime, tokenState, utcInputToIso } from "./format";
-import { ConfirmDialog, SignInNeeded } from "./parts";
+import { ConfirmDialog } from "../../components/ConfirmDialog";
+import { SignInNeeded } from "./parts";
 
 const Tokens = graphql(`
   query AccountTokens {
@@ -166,9 +167,9 @@ function SecretDialog({ created, onClose }: { created: { name: string; secret: s
     onClose();
   };
   return (
-    <ModalOverlay className="account-overlay" isOpen={created !== null} onOpenChange={(open) => (open ? null : close())}>
-      <Modal className="account-modal">
-        <Dialog className="account-dialog" aria-describedby="secret-warning">
+    <ModalOverlay className="app-modal-overlay" isOpen={created !== null} onOpenChange={(open) => (open ? null : close())}>
+      <Modal className="app-modal">
+        <Dialog className="app-dialog" aria-describedby="secret-warning">
           <Heading slot="title">Your new token “{created?.name}”</Heading>
           <p id="secret-warning" className="account-warning">
             Copy it now: this is the only time it is shown. opsgraph keeps only a hash of it and cannot show it again; if
@@ -186,7 +187,7 @@ function SecretDialog({ created, onClose }: { created: { name: string; secret: s
           <p role="status" className="account-done">
             {copied}
           </p>
-          <div className="account-dialog-buttons">
+          <div className="app-dialog-buttons">
             <Button className="react-aria-Button primary" onPress={() => void copy()}>
               Copy token
             </Button>

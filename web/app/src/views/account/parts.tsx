@@ -1,86 +1,25 @@
-// Pieces the account views share: the sign-in notice, a confirmation dialog, and a searchable
-// picker of the entities roles are held over (and the change log filters by).
-import { useEffect, useState, type ReactNode } from "react";
+// Pieces the account views share: the sign-in notice and a searchable picker of the entities roles are held over (and the change log filters by).
+import { useEffect, useState } from "react";
 import {
   Button,
   ComboBox,
-  Dialog,
   FieldError,
-  Heading,
   Input,
   Label,
   ListBox,
   ListBoxItem,
-  Modal,
-  ModalOverlay,
   Popover,
   Text,
 } from "react-aria-components";
 import { useClient } from "urql";
-import { useAuth } from "../../auth/AuthContext";
+import { SignInNotice } from "../../components/SignInNotice";
 import type { FieldProblem } from "../../graphql/errors";
 import { graphql } from "../../gql";
 import type { EntityKind } from "./format";
 
 /** What an anonymous visitor sees instead of a view that needs to know who they are. */
 export function SignInNeeded({ what }: { what: string }) {
-  const { status } = useAuth();
-  const here = window.location.pathname + window.location.search;
-  return (
-    <div className="notice account-sign-in" role="status">
-      <p>
-        Please sign in to see {what}.{" "}
-        {status?.loginEnabled ? (
-          <a href={`/auth/login?next=${encodeURIComponent(here)}`}>Sign in</a>
-        ) : status?.demoPersonas ? (
-          "Choose a demo persona in the header."
-        ) : null}
-      </p>
-    </div>
-  );
-}
-
-/** A modal that asks before an action that cannot be undone. */
-export function ConfirmDialog({
-  title,
-  children,
-  confirmLabel,
-  isOpen,
-  onCancel,
-  onConfirm,
-  busy = false,
-}: {
-  title: string;
-  children: ReactNode;
-  confirmLabel: string;
-  isOpen: boolean;
-  onCancel: () => void;
-  onConfirm: () => void;
-  busy?: boolean;
-}) {
-  return (
-    <ModalOverlay
-      className="account-overlay"
-      isOpen={isOpen}
-      isDismissable
-      onOpenChange={(open) => {
-        if (!open) onCancel();
-      }}
-    >
-      <Modal className="account-modal">
-        <Dialog role="alertdialog" className="account-dialog">
-          <Heading slot="title">{title}</Heading>
-          {children}
-          <div className="account-dialog-buttons">
-            <Button onPress={onCancel}>Cancel</Button>
-            <Button className="react-aria-Button danger" onPress={onConfirm} isDisabled={busy}>
-              {confirmLabel}
-            </Button>
-          </div>
-        </Dialog>
-      </Modal>
-    </ModalOverlay>
-  );
+  return <SignInNotice className="account-sign-in">Please sign in to see {what}.</SignInNotice>;
 }
 
 const PickSites = graphql(`

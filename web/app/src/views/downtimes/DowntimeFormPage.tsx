@@ -17,10 +17,10 @@ import { FormField } from "../../components/FormField";
 import { Page } from "../../components/Page";
 import { ErrorMessage, Loading, QueryState } from "../../components/QueryState";
 import type { DowntimeDetailsQuery as DetailsResult } from "../../gql/graphql";
-import { type FieldProblem } from "../../graphql/errors";
+import { fieldProblems, type FieldProblem } from "../../graphql/errors";
 import { classify, parseLocalDateTime, toLocalDateTime, type Classification } from "./classification";
 import { useNow } from "./useNow";
-import { downtimePath, ruleProblems, SEVERITY_WORDS } from "./format";
+import { downtimePath, SEVERITY_WORDS } from "./format";
 import {
   DeclareDowntimeMutation,
   DeclareDowntimesMutation,
@@ -197,7 +197,7 @@ function SiteServices({
  * whole such as DOWNTIME_SCHEDULED_LOCKED, network failures). */
 function otherProblems(error: CombinedError | undefined): CombinedError | undefined {
   if (!error) return undefined;
-  const mapped = ruleProblems(error);
+  const mapped = fieldProblems(error);
   const rest = error.graphQLErrors.filter((problem) => {
     const field = typeof problem.extensions?.field === "string" ? problem.extensions.field.replace(/^input\./, "") : "";
     return !(field in mapped && (FORM_FIELDS as readonly string[]).includes(field));
@@ -233,7 +233,7 @@ function DowntimeForm({ existing, initialSite }: { existing?: Existing; initialS
   const [updated, update] = useMutation(UpdateDowntimeMutation);
   const [lastError, setLastError] = useState<CombinedError | undefined>(undefined);
   const fetching = declaredOne.fetching || declaredMany.fetching || updated.fetching;
-  const problems = { ...ruleProblems(lastError), ...local };
+  const problems = { ...fieldProblems(lastError), ...local };
 
   // a preselected site (?site=) the viewer may not declare on is said in words
   const refusedSite = useMemo(

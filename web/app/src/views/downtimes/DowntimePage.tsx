@@ -2,7 +2,7 @@ import { useState } from "react";
 import { Link, useNavigate, useParams } from "react-router";
 import { useMutation, useQuery } from "urql";
 import { Page } from "../../components/Page";
-import { Confirm } from "./Confirm";
+import { ConfirmButton } from "../../components/ConfirmDialog";
 import { ErrorMessage, QueryState } from "../../components/QueryState";
 import type { DowntimeDetailsQuery as DetailsResult } from "../../gql/graphql";
 import { downtimePath, formatDuration, formatMoment, SEVERITY_WORDS } from "./format";
@@ -69,17 +69,17 @@ function Actions({ downtime }: { downtime: Downtime }) {
           </Link>
         ) : null}
         {canEnd && downtime.ongoing ? (
-          <Confirm
+          <ConfirmButton
             label="End now"
             title="End this downtime now?"
             confirmLabel="End now"
             onConfirm={() => void endNow({ input: { id: downtime.id } })}
           >
             <p>It ends 60 seconds from now, for all of its services.</p>
-          </Confirm>
+          </ConfirmButton>
         ) : null}
         {canDelete && !started ? (
-          <Confirm
+          <ConfirmButton
             label="Delete"
             title="Delete this downtime?"
             confirmLabel="Delete"
@@ -94,7 +94,7 @@ function Actions({ downtime }: { downtime: Downtime }) {
               The downtime of {downtime.site.shortName} from {formatMoment(downtime.startsAt)} is cancelled; subscribers
               are told.
             </p>
-          </Confirm>
+          </ConfirmButton>
         ) : null}
       </div>
       {canEnd && downtime.ongoing ? (

@@ -7,8 +7,10 @@ import { Pager, useCursor } from "../../components/Pager";
 import { ErrorMessage, QueryState } from "../../components/QueryState";
 import { graphql } from "../../gql";
 import type { DowntimeEventKind, MyDowntimeSubscriptionsQuery as ListResult } from "../../gql/graphql";
-import { Confirm } from "./Confirm";
-import { downtimePath, EVENT_WORDS, formatMoment, ruleProblems } from "./format";
+import { ConfirmButton } from "../../components/ConfirmDialog";
+import { SignInNotice } from "../../components/SignInNotice";
+import { fieldProblems } from "../../graphql/errors";
+import { downtimePath, EVENT_WORDS, formatMoment } from "./format";
 import {
   DeleteDowntimeSubscriptionMutation,
   MyDowntimeSubscriptionsQuery,
@@ -116,7 +118,7 @@ function SubscriptionForm({
   const [draft, setDraft] = useState(initial);
   const [error, setError] = useState<CombinedError | undefined>(undefined);
   const [busy, setBusy] = useState(false);
-  const problems = ruleProblems(error);
+  const problems = fieldProblems(error);
   const set = <K extends keyof Draft>(key: K, value: Draft[K]) => setDraft((previous) => ({ ...previous, [key]: value }));
   const known = new Set(["name", "events", ...FILTERS.map(([key]) => key), "webhookUrl", "topic", "topic.project", "topic.topic"]);
   const unmapped = error && (error.networkError || error.graphQLErrors.some((e) => !known.has(String(e.extensions?.field ?? "").replace(/^input\./, ""))));
@@ -292,7 +294,7 @@ function SubscriptionCard({ subscription }: { subscription: Subscription }) {
               </button>
             ) : null}
             {subscription.viewerCanDelete ? (
-              <Confirm
+              <ConfirmButton
               label={`Delete ${subscription.name}`}
               title={`Delete the subscription ${subscription.name}?`}
               confirmLabel="Delete"
@@ -300,7 +302,7 @@ function SubscriptionCard({ subscription }: { subscription: Subscription }) {
               onConfirm={() => void remove({ input: { id: subscription.id } })}
             >
                 <p>You will no longer be told about these downtimes.</p>
-              </Confirm>
+              </ConfirmButton>
             ) : null}
           </div>
           {deleted.error ? <ErrorMessage error={deleted.error} /> : null}
@@ -368,7 +370,7 @@ export default function SubscriptionsPage() {
         For a calendar, use the feed links on the <Link to="/downtimes">downtimes</Link> page.
       </p>
       <QueryState what="your identity" fetching={who.fetching} error={who.error} data={who.data}>
-        {(data) => (data.viewer ? <Subscriptions /> : <p className="notice">Sign in to subscribe to downtimes.</p>)}
+        {(data) => (data.viewer ? <Subscriptions /> : <SignInNotice>Sign in to subscribe to downtimes.</SignInNotice>)}
       </QueryState>
     </Page>
   );

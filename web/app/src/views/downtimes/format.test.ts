@@ -1,23 +1,5 @@
-import { GraphQLError } from "graphql";
-import { CombinedError } from "urql";
 import { describe, expect, it } from "vitest";
-import { formatDuration, ruleProblems } from "./format";
-
-describe("rule problems", () => {
-  it("are keyed by field with the rule's message, without the field's name in front", () => {
-    const error = new CombinedError({
-      graphQLErrors: [
-        new GraphQLError("input.endsAt: the end must be after the start", {
-          extensions: { code: "BAD_USER_INPUT", field: "input.endsAt", rule: "DOWNTIME_END_NOT_AFTER_START" },
-        }),
-      ],
-    });
-    expect(ruleProblems(error)).toEqual({
-      endsAt: { field: "input.endsAt", rule: "DOWNTIME_END_NOT_AFTER_START", message: "the end must be after the start" },
-    });
-    expect(ruleProblems(undefined)).toEqual({});
-  });
-});
+import { formatDuration } from "./format";
 
 describe("durations", () => {
   it("say days, hours and minutes", () => {

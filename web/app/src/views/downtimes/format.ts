@@ -1,5 +1,3 @@
-import type { CombinedError } from "urql";
-import { fieldProblems, type FieldProblem } from "../../graphql/errors";
 
 // How the downtimes area writes times and enums in words.
 
@@ -57,13 +55,3 @@ export function downtimePath(id: string): string {
   return `/downtimes/${encodeURIComponent(id)}`;
 }
 
-/** `fieldProblems`, each message without the field's name in front ("input.endsAt: the end
- * must be after the start" beside the End field says "the end must be after the start"). */
-export function ruleProblems(error: CombinedError | undefined): Record<string, FieldProblem> {
-  const problems = fieldProblems(error);
-  for (const [key, problem] of Object.entries(problems)) {
-    const prefix = `${problem.field}: `;
-    if (problem.message.startsWith(prefix)) problems[key] = { ...problem, message: problem.message.slice(prefix.length) };
-  }
-  return problems;
-}

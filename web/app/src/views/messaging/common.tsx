@@ -1,10 +1,11 @@
 // Pieces the messaging pages share: the refusals in words (signed out; not a member or no
 // such thing), links between the pages, and small read-only blocks.
-import { useState, type ReactNode } from "react";
-import { Button } from "react-aria-components";
+import type { ReactNode } from "react";
 import { Link } from "react-router";
 import type { CombinedError } from "urql";
+import { ConfirmButton } from "../../components/ConfirmDialog";
 import { ErrorMessage, QueryState } from "../../components/QueryState";
+import { SignInNotice } from "../../components/SignInNotice";
 import { codeOf } from "../../graphql/errors";
 
 export const projectPath = (project: string) => `/messaging/${encodeURIComponent(project)}`;
@@ -19,9 +20,9 @@ export function Refusal({ error, what }: { error: CombinedError; what: string })
   const code = codeOf(error);
   if (code === "UNAUTHENTICATED") {
     return (
-      <div className="messaging-refusal" role="alert" data-code={code}>
-        <p>Sign in to use the messaging console: {what} are shown only to signed-in members of a project.</p>
-      </div>
+      <SignInNotice role="alert" className="messaging-refusal" code={code}>
+        Sign in to use the messaging console: {what} are shown only to signed-in members of a project.
+      </SignInNotice>
     );
   }
   if (code === "FORBIDDEN" || code === "NOT_FOUND") {
@@ -112,7 +113,7 @@ export function When({ at }: { at: string | null | undefined }) {
   return <time dateTime={at}>{new Date(at).toLocaleString("en-GB", { timeZone: "UTC" })} UTC</time>;
 }
 
-/** A delete button that asks first: "Delete …" shows the question with confirm and cancel. */
+/** A delete button that asks first: "Delete …" opens the question, "Yes, delete …" deletes. */
 export function DeleteButton({
   what,
   busy,
@@ -122,21 +123,16 @@ export function DeleteButton({
   busy: boolean;
   onConfirm: () => void;
 }) {
-  const [asking, setAsking] = useState(false);
-  if (!asking) {
-    return (
-      <Button className="react-aria-Button danger" onPress={() => setAsking(true)}>
-        Delete {what}
-      </Button>
-    );
-  }
   return (
-    <div className="messaging-confirm" role="group" aria-label={`Delete ${what}?`}>
-      <span>Delete {what}? This cannot be undone.</span>
-      <Button className="react-aria-Button danger" isDisabled={busy} onPress={onConfirm} autoFocus>
-        Yes, delete {what}
-      </Button>
-      <Button onPress={() => setAsking(false)}>Cancel</Button>
-    </div>
+    <ConfirmButton
+      label={`Delete ${what}`}
+      title={`Delete ${what}?`}
+      confirmLabel={`Yes, delete ${what}`}
+      danger
+      busy={busy}
+      onConfirm={onConfirm}
+    >
+      <p>This cannot be undone.</p>
+    </ConfirmButton>
   );
 }
