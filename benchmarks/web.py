@@ -25,8 +25,8 @@ from pathlib import Path
 
 from playwright.sync_api import Browser, Response, sync_playwright
 
+from tests.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.server import run_cli, server_env, serving
-from tests.web.conftest import CHROMIUM, CHROMIUM_ARGS
 
 ROW = "table tbody tr"
 

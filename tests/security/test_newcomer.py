@@ -21,9 +21,9 @@ from typing import Any
 import httpx2 as httpx
 import pytest
 
+from tests.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.server import run_cli, server_env, serving
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or ""
 INTROSPECTION = "{ __schema { queryType { name } } }"
 
 
@@ -75,15 +75,8 @@ def _chromium(url: str, tmp_path: Path, *action: str) -> subprocess.CompletedPro
         [
             CHROMIUM,
             "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
+            *CHROMIUM_ARGS,
             f"--user-data-dir={tmp_path / 'chromium-profile'}",
-            "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
             "--window-size=1280,800",
             # virtual time runs until the page is idle (scripts, workers, fetches), at most this
             "--virtual-time-budget=20000",

@@ -22,28 +22,19 @@ import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+import httpx2 as httpx
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
 
+from tests.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.server import run_cli, server_env, serving
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or ""
 AXE = ROOT / "web" / "app" / "node_modules" / "axe-core" / "axe.min.js"
 APP = ROOT / "gateway" / "static" / "app" / "index.html"
 SCREENSHOTS = Path(os.environ.get("OPSGRAPH_SCREENSHOTS", ROOT / "test-output" / "screenshots"))
-# what a fresh Chromium would otherwise try to reach on this closed network
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
-]
 
 
 @dataclass
@@ -56,6 +47,19 @@ class Demo:
 
     def url(self, path: str) -> str:
         return f"{self.base}{path}"
+
+    def graphql(self, persona: str, query: str, **variables: Any) -> dict[str, Any]:
+        """The data of a GraphQL request made as `persona` (its API token); it must succeed."""
+        answer = httpx.post(
+            self.url("/graphql"),
+            json={"query": query, "variables": variables},
+            headers={"x-api-key": self.tokens[persona]},
+            timeout=30,
+        )
+        body: dict[str, Any] = answer.json()
+        assert "errors" not in body, body
+        data: dict[str, Any] = body["data"]
+        return data
 
 
 @dataclass

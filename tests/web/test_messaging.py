@@ -9,7 +9,6 @@ from __future__ import annotations
 import base64
 import json
 import uuid
-from typing import Any
 
 import httpx2 as httpx
 from playwright.sync_api import Page, expect
@@ -20,26 +19,12 @@ from tests.web.conftest import Demo, assert_accessible, visit
 VO_MEMBER = "demo-vo-member@egi.eu"
 
 
-def graphql(demo: Demo, persona: str, query: str, **variables: Any) -> dict[str, Any]:
-    answer = httpx.post(
-        demo.url("/graphql"),
-        json={"query": query, "variables": variables},
-        headers={"x-api-key": demo.tokens[persona]},
-        timeout=15,
-    )
-    body: dict[str, Any] = answer.json()
-    assert "errors" not in body, body
-    data: dict[str, Any] = body["data"]
-    return data
-
-
 def topic_and_subscription(demo: Demo) -> tuple[str, str]:
     """A new topic of biomed with a pull subscription, both with the VO member in their
     ACL, made by the platform administrator as a project administrator would."""
     suffix = uuid.uuid4().hex[:8]
     topic, subscription = f"alerts-{suffix}", f"alerts-{suffix}-sub"
-    graphql(
-        demo,
+    demo.graphql(
         "admin",
         """mutation ($p: String!, $t: String!, $s: String!, $u: [String!]!) {
           createTopic(input: {project: $p, name: $t}) { topic { id } }
@@ -121,8 +106,7 @@ def test_an_administrator_sets_up_a_project_and_sees_its_metrics(page: Page, dem
     # metrics: numbers, the chart (ECharts on a canvas, no CSP error) and its table
     metrics = page.get_by_role("region", name="Metrics and usage")
     expect(metrics.get_by_text("Topics", exact=True)).to_be_visible()
-    publish_as_admin = graphql(
-        demo,
+    publish_as_admin = demo.graphql(
         "admin",
         'mutation ($p: String!) { publish(input: {project: $p, topic: "events", '
         'messages: [{data: "aGk="}]}) { messageIds } }',
