@@ -4,7 +4,8 @@
 
 Prints:
 - the JavaScript the first route (`/`) loads: every script response the page fetched until it
-  was idle, raw and gzipped (level 6, as a reverse proxy would send it; target 250 KB);
+  was idle, raw and gzipped (level 6, as a reverse proxy would send it; target 250 KB), and
+  beside it the data files from /assets the page fetches (the map's countries);
 - the time from navigation to the first rendered row of the sites list (`/sites`), median
   and p95 over `--runs` fresh browser contexts (cold cache each time);
 - the time to page through the whole sites list of a synthetic federation of `--scale`
@@ -29,22 +30,34 @@ from tests.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.server import run_cli, server_env, serving
 
 ROW = "table tbody tr"
+Sizes = tuple[int, int, int]  # files, raw bytes, gzipped bytes
 
 
-def first_route_javascript(browser: Browser, base: str) -> tuple[int, int, int]:
-    """(files, raw bytes, gzipped bytes) of the scripts `/` loads."""
+def first_route_javascript(browser: Browser, base: str) -> tuple[Sizes, Sizes]:
+    """The scripts `/` loads, and the other files from /assets it fetches (the map's
+    countries), each as (files, raw bytes, gzipped bytes)."""
     bodies: dict[str, bytes] = {}
+    data: dict[str, bytes] = {}
 
     def on_response(response: Response) -> None:
-        if response.request.resource_type == "script" and response.ok:
+        if not response.ok:
+            return
+        if response.request.resource_type == "script":
             bodies[response.url] = response.body()
+        elif "/assets/" in response.url and not response.url.endswith(".css"):
+            data[response.url] = response.body()
 
     context = browser.new_context()
     page = context.new_page()
     page.on("response", on_response)
     page.goto(f"{base}/", wait_until="networkidle")
     page.locator("h1#page-title").wait_for()
+    page.wait_for_load_state("networkidle")
     context.close()
+    return _sizes(bodies), _sizes(data)
+
+
+def _sizes(bodies: dict[str, bytes]) -> Sizes:
     raw = sum(len(body) for body in bodies.values())
     zipped = sum(len(gzip.compress(body, compresslevel=6)) for body in bodies.values())
     return len(bodies), raw, zipped
@@ -104,10 +117,14 @@ def main() -> None:
             browser = playwright.chromium.launch(
                 executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
             )
-            files, raw, zipped = first_route_javascript(browser, base)
+            (files, raw, zipped), (data_files, data_raw, data_zipped) = first_route_javascript(
+                browser, base
+            )
             print(
                 f"first route (/): {files} scripts, {raw / 1000:.1f} kB raw, "
-                f"{zipped / 1000:.1f} kB gzipped (target <= 250 kB)"
+                f"{zipped / 1000:.1f} kB gzipped (target <= 250 kB); and {data_files} data "
+                f"files fetched after it (the map's countries), {data_raw / 1000:.1f} kB raw, "
+                f"{data_zipped / 1000:.1f} kB gzipped"
             )
             samples = [time_to_first_row(browser, base) * 1000 for _ in range(args.runs)]
             p95 = sorted(samples)[max(0, round(0.95 * len(samples)) - 1)]
