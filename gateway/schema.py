@@ -38,6 +38,7 @@ from domains.downtimes.notification_subscriptions import (
 from domains.downtimes.notification_subscriptions import identity_fields as downtime_viewer
 from domains.downtimes.queries import DowntimeQuery
 from domains.downtimes.streams import DowntimeSubscriptionRoot
+from domains.downtimes.types import identity_fields as downtime_declarable
 from domains.downtimes.types import topology_fields
 from domains.identity.mutations import IdentityMutation
 from domains.identity.queries import IdentityQuery
@@ -62,6 +63,7 @@ for _type, _fields in (
     *identity_fields().items(),
     *messaging_viewer().items(),
     *downtime_viewer().items(),
+    *downtime_declarable().items(),
 ):
     extend_type(_type, _fields)
 

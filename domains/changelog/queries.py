@@ -9,7 +9,7 @@ import strawberry
 from domains.changelog import service as change_log
 from domains.changelog.rules import ChangeLogRule
 from domains.changelog.service import ChangeFilter
-from domains.changelog.types import ChangeNode
+from domains.changelog.types import ChangeNode, ChangeOrder
 from domains.common.errors import Invalid
 from domains.common.graphql import Connection, Info, connection, from_global_id
 
@@ -49,8 +49,10 @@ class ChangeFilterInput:
 @strawberry.type
 class ChangeLogQuery:
     @strawberry.field(
-        description="The audit trail, oldest first: the entries about what the caller may "
-        "read (administrators: all). Secrets in it are masked."
+        description="The audit trail, oldest first unless `order` says otherwise (in the "
+        "order the entries were written; a cursor continues in the order it was given "
+        "with): the entries about what the caller may read (administrators: all). Secrets "
+        "in it are masked."
     )
     def changes(
         self,
@@ -58,6 +60,7 @@ class ChangeLogQuery:
         filter: ChangeFilterInput | None = None,
         first: int | None = None,
         after: str | None = None,
+        order: ChangeOrder = ChangeOrder.OLDEST_FIRST,
     ) -> Connection[ChangeNode]:
         ctx = info.context
         page = change_log.list_changes(
@@ -65,5 +68,6 @@ class ChangeLogQuery:
             ctx.principal,
             filter=(filter or ChangeFilterInput()).to_domain(),
             page=ctx.page(first, after),
+            newest_first=order is ChangeOrder.NEWEST_FIRST,
         )
         return connection(page, ChangeNode.from_row)

@@ -163,10 +163,17 @@ def readable_by(session: Session, principal: Principal) -> ColumnElement[bool] |
 
 
 def list_changes(
-    session: Session, principal: Principal, *, filter: ChangeFilter, page: PageRequest
+    session: Session,
+    principal: Principal,
+    *,
+    filter: ChangeFilter,
+    page: PageRequest,
+    newest_first: bool = False,
 ) -> RecordPage:
-    """The audit trail, oldest first, as far as the caller may read it (module docstring).
-    Anonymous callers are refused: nothing in it is public."""
+    """The audit trail, oldest first (or newest first), as far as the caller may read it
+    (module docstring). Entries are in the order they were written (their id: the primary
+    key's index serves either direction on SQLite and PostgreSQL). Anonymous callers are
+    refused: nothing in it is public."""
     authorize(session, principal, Caller.SIGNED_IN)
     stmt = select(*T_AUDIT.c)
     visible = readable_by(session, principal)
@@ -182,4 +189,4 @@ def list_changes(
         stmt = stmt.where(T_AUDIT.c.at >= filter.since)
     if filter.until is not None:
         stmt = stmt.where(T_AUDIT.c.at < filter.until)
-    return keyset_page(session, stmt, T_AUDIT.c.id, page)
+    return keyset_page(session, stmt, T_AUDIT.c.id, page, descending=newest_first)

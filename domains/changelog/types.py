@@ -1,13 +1,20 @@
-"""GraphQL type of the change log: one audit entry."""
+"""GraphQL types of the change log: one audit entry, and the orders of the list."""
 
 from __future__ import annotations
 
+import enum
 from datetime import datetime
 
 import strawberry
 
 from domains.common.graphql import Node
 from domains.common.query import Record
+
+
+@strawberry.enum(name="ChangeOrder", description="The order of `changes`.")
+class ChangeOrder(enum.Enum):
+    OLDEST_FIRST = "OLDEST_FIRST"
+    NEWEST_FIRST = "NEWEST_FIRST"
 
 
 @strawberry.type(name="Change", description="One entry of the audit trail.")

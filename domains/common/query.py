@@ -33,12 +33,19 @@ class RecordPage:
 
 
 def keyset_page(
-    session: Session, stmt: Select[Any], key: ColumnElement[int], page: PageRequest
+    session: Session,
+    stmt: Select[Any],
+    key: ColumnElement[int],
+    page: PageRequest,
+    *,
+    descending: bool = False,
 ) -> RecordPage:
-    """Rows of `stmt` ordered by `key` ascending, after the cursor, at most `page.first`."""
-    paged = stmt.order_by(key).limit(page.first + 1)
+    """Rows of `stmt` ordered by `key` ascending (or descending), after the cursor (the key
+    of the last row seen: larger keys follow it, or smaller ones when descending), at most
+    `page.first`."""
+    paged = stmt.order_by(key.desc() if descending else key).limit(page.first + 1)
     if page.after is not None:
-        paged = paged.where(key > page.after)
+        paged = paged.where(key < page.after if descending else key > page.after)
     rows = list(session.execute(paged).all()) if page.first > 0 else []
     has_next = len(rows) > page.first
     count_stmt = select(func.count()).select_from(stmt.order_by(None).subquery())

@@ -9,16 +9,27 @@ from typing import Any
 
 import strawberry
 
-from domains.common.graphql import Info, Node, as_tuple, node_type, row_constructor, viewer_can
+from domains.common.graphql import (
+    Connection,
+    Info,
+    Node,
+    as_tuple,
+    connection,
+    node_type,
+    row_constructor,
+    viewer_can,
+)
 from domains.common.query import Record
 from domains.downtimes import loaders
 from domains.downtimes import service as downtimes
 from domains.downtimes.events import EventKind
 from domains.downtimes.models import Classification, Severity
 from domains.downtimes.rules import SCHEDULED_NOTICE
+from domains.identity.types import Viewer
 from domains.topology import loaders as topology_loaders
 from domains.topology import ownership
 from domains.topology.ownership import EntityRef
+from domains.topology.queries import After, First
 from domains.topology.types import EndpointNode, ServiceNode, SiteNode
 
 SeverityEnum = strawberry.enum(
@@ -210,4 +221,27 @@ def topology_fields() -> dict[type, dict[str, Any]]:
                 "declareDowntime", on=lambda s, _i: _site(s), thing="this service"
             ),
         },
+    }
+
+
+def _declarable_sites(
+    _root: strawberry.Parent[Viewer], info: Info, first: First = None, after: After = None
+) -> Connection[SiteNode]:
+    ctx = info.context
+    page = downtimes.declarable_sites(ctx.session, ctx.principal, page=ctx.page(first, after))
+    topology_loaders.after_sites(ctx, page.items)
+    return connection(page, SiteNode.from_row)
+
+
+def identity_fields() -> dict[type, dict[str, Any]]:
+    """The field downtimes adds to identity's Viewer (a new one at each call)."""
+    return {
+        Viewer: {
+            "declarable_sites": strawberry.field(
+                resolver=_declarable_sites,
+                description="The sites on which you may call `declareDowntime` (the sites "
+                "whose viewerCanDeclareDowntime is true, whatever their scopes), decided by "
+                "the same permission; ordered by id.",
+            )
+        }
     }

@@ -3,9 +3,10 @@ topology's actions (rules.py) walks it."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import NamedTuple
 
-from sqlalchemy import Column, Table, select
+from sqlalchemy import Column, Table, false, or_, select
 from sqlalchemy.orm import Session
 
 from domains.common.db import reader_memo
@@ -135,3 +136,27 @@ def projects_of_ngis(session: Session) -> dict[int, frozenset[int]]:
     for ngi_id, project_id in rows:
         out.setdefault(ngi_id, set()).add(project_id)
     return {k: frozenset(v) for k, v in out.items()}
+
+
+def sites_under(session: Session, held: Iterable[Ref]) -> list[tuple[int, int]]:
+    """The sites (id, NGI id) at or below any of `held` (a site itself, an NGI's sites, a
+    project's NGIs' sites; a service group has none), ordered by id: where a role held over
+    those entities can reach a site."""
+    by_kind: dict[str, set[int]] = {"site": set(), "ngi": set(), "project": set()}
+    for kind, entity_id in held:
+        if kind in by_kind:
+            by_kind[kind].add(entity_id)
+    ngis_of_projects = select(T_PROJECT_NGI.c.ngi_id).where(
+        T_PROJECT_NGI.c.project_id.in_(by_kind["project"])
+    )
+    reached = [
+        *([T_SITE.c.id.in_(by_kind["site"])] if by_kind["site"] else []),
+        *([T_SITE.c.ngi_id.in_(by_kind["ngi"])] if by_kind["ngi"] else []),
+        *([T_SITE.c.ngi_id.in_(ngis_of_projects)] if by_kind["project"] else []),
+    ]
+    rows = session.execute(
+        select(T_SITE.c.id, T_SITE.c.ngi_id)
+        .where(or_(*reached) if reached else false())
+        .order_by(T_SITE.c.id)
+    )
+    return [(int(site_id), int(ngi_id)) for site_id, ngi_id in rows]

@@ -25,7 +25,9 @@ from domains.topology.rules import TopologyRule
 from domains.topology.types import (
     NgiNode,
     ProjectNode,
+    RoleEntityKindEnum,
     RoleNode,
+    RoleTypeNode,
     ScopeNode,
     ServiceGroupNode,
     ServiceNode,
@@ -150,6 +152,13 @@ class ServiceGroupFilterInput:
             scopes=_scope_selection(self.scopes, self.scope_match),
             properties=None if self.properties is None else self.properties.to_domain(),
         )
+
+
+@strawberry.input(name="RoleTypeFilter", description="Filter of `roleTypes`.")
+class RoleTypeFilterInput:
+    entity_kind: list[RoleEntityKindEnum] | None = strawberry.field(  # type: ignore[valid-type]
+        default=None, description="Kinds of entity the role types are requested over."
+    )
 
 
 # --- queries --------------------------------------------------------------------------
@@ -301,3 +310,19 @@ class TopologyQuery:
         ctx = info.context
         page = roles.pending_roles(ctx.session, ctx.principal, page=ctx.page(first, after))
         return connection(page, RoleNode.from_row)
+
+    @strawberry.field(
+        description="The role types `requestRole` accepts and the kind of entity each is "
+        "requested over, ordered by kind (project, NGI, site, service group), then name."
+    )
+    def role_types(
+        self,
+        info: Info,
+        filter: RoleTypeFilterInput | None = None,
+        first: First = None,
+        after: After = None,
+    ) -> Connection[RoleTypeNode]:
+        ctx = info.context
+        kinds = None if filter is None else as_tuple(filter.entity_kind)
+        page = roles.role_types(kinds=kinds, page=ctx.page(first, after))
+        return connection(page, RoleTypeNode.from_row)

@@ -340,6 +340,37 @@ def _view(session: Session, role: Role) -> RoleView:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class RoleTypeView:
+    """One row of the role types' table (rules.ROLE_TYPES): a role type and the kind of
+    entity it is requested over; `id` is its place in the table's order, the cursor's key."""
+
+    id: int
+    name: str
+    entity_kind: EntityKind
+
+
+def _role_type_table() -> list[RoleTypeView]:
+    """ROLE_TYPES in a stable order: by kind (EntityKind's order), then by name."""
+    pairs = [(kind, name) for kind in EntityKind for name in sorted(ROLE_TYPES[kind])]
+    return [RoleTypeView(i, name, kind) for i, (kind, name) in enumerate(pairs, start=1)]
+
+
+def role_types(*, kinds: Sequence[EntityKind] | None, page: PageRequest) -> RecordPage:
+    """The role types `request_role` accepts, over which kind of entity each is requested,
+    from the table it checks (rules.ROLE_TYPES). Public reference data (GOCDB's role types
+    are in its documentation): no authorization. `kinds` None: every kind."""
+    table = [v for v in _role_type_table() if kinds is None or v.entity_kind in kinds]
+    after = [v for v in table if page.after is None or v.id > page.after]
+    items: list[Any] = after[: page.first]
+    return RecordPage(
+        items=items,
+        has_next_page=len(after) > page.first,
+        has_previous_page=page.after is not None,
+        _count=lambda: len(table),
+    )
+
+
 def entity_kind(value: str) -> EntityKind:
     try:
         return EntityKind(value)

@@ -16,6 +16,7 @@ from domains.downtimes.service.intervals import (
     services_in_downtime_at,
 )
 from domains.downtimes.service.queries import (
+    declarable_sites,
     downtimes_by_id,
     downtimes_of_services,
     downtimes_of_sites,
@@ -66,6 +67,7 @@ __all__ = [
     "DowntimeFilter",
     "Interval",
     "covers",
+    "declarable_sites",
     "declare_downtime",
     "declare_downtimes",
     "delete_downtime",

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from domains.common.authz import Caller, authorize
+from domains.common.authz import Caller, authorize, can
 from domains.common.identity import Principal
 from domains.common.pagination import PageRequest
 from domains.common.query import Record, RecordPage, keyset_page
@@ -27,6 +27,9 @@ from domains.downtimes.service.tables import (
     T_DT_SERVICE,
 )
 from domains.identity import service as identity
+from domains.topology import ownership
+from domains.topology import service as topology
+from domains.topology.rules import Action
 from domains.topology.service import T_SITE
 
 
@@ -169,3 +172,33 @@ def site_ids_with_roles(session: Session, principal: Principal) -> list[int]:
             session.execute(select(T_SITE.c.id).where(T_SITE.c.ngi_id.in_(ngi_ids))).scalars()
         )
     return sorted(site_ids)
+
+
+def declarable_sites(session: Session, principal: Principal, *, page: PageRequest) -> RecordPage:
+    """The sites on which the caller may declare a downtime, ordered by id: those where
+    `declare_downtime` would not refuse them, asked of the same policy (EDIT_OBJECT on the
+    site, `can`). A superuser gets every site; anyone else the sites under their granted
+    roles (a few look-ups), each then decided by the policy; the anonymous caller none."""
+    if principal.is_anonymous:
+        return topology.list_sites_among(session, principal, site_ids=(), page=page)
+    allowed: list[int] | None = None
+    if not principal.is_superuser:
+        held = (
+            []
+            if principal.user_id is None
+            else [
+                (role.entity_type.value, role.entity_id)
+                for role in identity.granted_roles(session, principal.user_id)
+            ]
+        )
+        allowed = [
+            site_id
+            for site_id, ngi_id in ownership.sites_under(session, held)
+            if can(
+                session,
+                principal,
+                Action.EDIT_OBJECT,
+                ownership.site_ref(session, site_id, ngi_id),
+            )
+        ]
+    return topology.list_sites_among(session, principal, site_ids=allowed, page=page)

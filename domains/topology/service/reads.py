@@ -4,7 +4,7 @@ loaders and other domains read. Writes are in `service/writes`."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from sqlalchemy import (
@@ -233,6 +233,17 @@ def list_sites(
         )
     if filter.properties is not None:
         stmt = stmt.where(_property_clause("site", T_SITE.c.id, filter.properties))
+    return keyset_page(session, stmt, T_SITE.c.id, page)
+
+
+def list_sites_among(
+    session: Session, principal: Principal, *, site_ids: Collection[int] | None, page: PageRequest
+) -> RecordPage:
+    """A page of the sites with these ids (all sites if None), ordered by id, whatever
+    their scopes: the rows of a list another service chose (topology's sites are public)."""
+    stmt = _site_select()
+    if site_ids is not None:
+        stmt = stmt.where(T_SITE.c.id.in_(sorted(site_ids)))
     return keyset_page(session, stmt, T_SITE.c.id, page)
 
 

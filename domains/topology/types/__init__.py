@@ -14,7 +14,13 @@ from domains.topology.types.nodes import (
     ServiceTypeNode,
     SiteNode,
 )
-from domains.topology.types.roles import RoleNode, identity_fields, owned_entity
+from domains.topology.types.roles import (
+    RoleEntityKindEnum,
+    RoleNode,
+    RoleTypeNode,
+    identity_fields,
+    owned_entity,
+)
 
 __all__ = [
     "CertificationStatusChange",
@@ -23,7 +29,9 @@ __all__ = [
     "ExtensionProperty",
     "NgiNode",
     "ProjectNode",
+    "RoleEntityKindEnum",
     "RoleNode",
+    "RoleTypeNode",
     "ScopeNode",
     "ServiceGroupNode",
     "ServiceNode",

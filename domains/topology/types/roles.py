@@ -16,6 +16,7 @@ from domains.common.graphql import (
     to_global_id,
     viewer_can,
 )
+from domains.identity.models import EntityKind
 from domains.identity.types import Viewer
 from domains.topology import roles
 from domains.topology.ownership import EntityRef
@@ -27,6 +28,32 @@ _ENTITY_TYPES = {
     "ServiceGroup": "service_group",
 }
 _TYPE_NAMES = {v: k for k, v in _ENTITY_TYPES.items()}
+
+
+RoleEntityKindEnum = strawberry.enum(
+    EntityKind,
+    name="RoleEntityKind",
+    description="A kind of entity roles are held over (a Role's entityType, in capitals).",
+)
+
+
+@strawberry.type(
+    name="RoleType",
+    description="A role type `requestRole` accepts, and the kind of entity it is requested "
+    "over (GOCDB's role types, from the table the server checks requests against).",
+)
+class RoleTypeNode:
+    name: str = strawberry.field(
+        description="The role type as `requestRole` takes it and a Role's roleType shows it, "
+        "e.g. Site Administrator; the server has no other label for it."
+    )
+    entity_kind: RoleEntityKindEnum = strawberry.field(  # type: ignore[valid-type]
+        description="The kind of entity it is requested over."
+    )
+
+    @classmethod
+    def from_row(cls, view: roles.RoleTypeView) -> RoleTypeNode:
+        return cls(name=view.name, entity_kind=view.entity_kind)
 
 
 def owned_entity(global_id: str, *, argument: str) -> tuple[str, int]:
