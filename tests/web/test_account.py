@@ -282,6 +282,34 @@ def test_the_change_log_filters_are_in_the_url(page: Page, demo: Demo) -> None:
     expect(page.get_by_role("navigation", name="Pages of changes")).to_contain_text("Showing 50 of")
 
 
+def test_the_change_log_opens_on_the_latest_change_and_keeps_its_order_in_the_url(
+    page: Page, demo: Demo
+) -> None:
+    requested = graphql(
+        demo,
+        "vo-member",
+        "mutation($i: RequestRoleInput!) { requestRole(input: $i) { role { id } } }",
+        i={"roleType": "Site Security Officer", "entityId": site_id(demo, "INFN-T1")},
+    )
+    assert requested["data"]["requestRole"]["role"]["id"]
+    visit(page, demo, "/changes", as_="admin")
+    order = page.get_by_role("radiogroup", name="Order")
+    expect(order.get_by_role("radio", name="Newest first")).to_be_checked()
+    latest = page.get_by_test_id("change").first
+    expect(latest).to_contain_text("role.request")
+    expect(latest).to_contain_text(f"by {VO_MEMBER}")
+    assert_accessible(page)
+
+    order.get_by_role("radio", name="Oldest first").check()
+    expect(page).to_have_url(re.compile(r"order=oldest"))
+    expect(page.get_by_test_id("change").first).not_to_contain_text(f"by {VO_MEMBER}")
+    page.goto(page.url)  # the URL keeps the order
+    expect(page.get_by_role("radio", name="Oldest first")).to_be_checked()
+    page.get_by_role("radio", name="Newest first").check()
+    expect(page).not_to_have_url(re.compile(r"order="))
+    expect(page.get_by_test_id("change").first).to_contain_text(f"by {VO_MEMBER}")
+
+
 def test_a_persona_reads_only_what_the_change_log_shows_them(page: Page, demo: Demo) -> None:
     visit(page, demo, "/changes?entityType=msg_project", as_="site-admin")
     expect(page.get_by_text("No change matches these filters.")).to_be_visible()

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { changeFilter, filtersFromParams } from "./ChangesPage";
+import { changeFilter, filtersFromParams, orderFromParams, paramsWithOrder } from "./ChangesPage";
 
 describe("the change log's filter in the URL", () => {
   it("reads every filter from the URL and sends only those given", () => {
@@ -10,5 +10,17 @@ describe("the change log's filter in the URL", () => {
 
   it("sends no filter when none is given", () => {
     expect(changeFilter(filtersFromParams(new URLSearchParams("after=abc")))).toBeNull();
+  });
+
+  it("shows the newest first unless the URL asks for the oldest", () => {
+    expect(orderFromParams(new URLSearchParams(""))).toBe("NEWEST_FIRST");
+    expect(orderFromParams(new URLSearchParams("order=oldest"))).toBe("OLDEST_FIRST");
+    expect(orderFromParams(new URLSearchParams("order=sideways"))).toBe("NEWEST_FIRST");
+  });
+
+  it("keeps the filters and starts from the first page when the order changes", () => {
+    const oldest = paramsWithOrder(new URLSearchParams("actor=a%40egi.eu&after=abc"), "OLDEST_FIRST");
+    expect(oldest.toString()).toBe("actor=a%40egi.eu&order=oldest");
+    expect(paramsWithOrder(oldest, "NEWEST_FIRST").toString()).toBe("actor=a%40egi.eu");
   });
 });

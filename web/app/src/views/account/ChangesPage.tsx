@@ -1,5 +1,5 @@
 import { useState, type FormEvent } from "react";
-import { Button, Form, Label, ListBox, ListBoxItem, Popover, Select, SelectValue } from "react-aria-components";
+import { Button, Form, Label, ListBox, ListBoxItem, Popover, Radio, RadioGroup, Select, SelectValue } from "react-aria-components";
 import { useSearchParams } from "react-router";
 import { useQuery } from "urql";
 import { FormField } from "../../components/FormField";
@@ -12,8 +12,8 @@ import { diffRows, formatTime, isoToUtcInput, kindLabel, utcInputToIso, type Ent
 import { EntityPicker, SignInNeeded } from "./parts";
 
 const Changes = graphql(`
-  query AccountChanges($filter: ChangeFilter, $first: Int, $after: String) {
-    changes(filter: $filter, first: $first, after: $after) {
+  query AccountChanges($filter: ChangeFilter, $first: Int, $after: String, $order: ChangeOrder!) {
+    changes(filter: $filter, first: $first, after: $after, order: $order) {
       nodes {
         id
         at
@@ -70,6 +70,22 @@ export function changeFilter(filters: Filters): Record<string, string> | null {
   return Object.keys(out).length ? out : null;
 }
 
+export type ChangeOrder = "NEWEST_FIRST" | "OLDEST_FIRST";
+
+/** The order the URL asks for: newest first unless `?order=oldest`. */
+export function orderFromParams(params: URLSearchParams): ChangeOrder {
+  return params.get("order") === "oldest" ? "OLDEST_FIRST" : "NEWEST_FIRST";
+}
+
+/** The URL for another order: the same filters, from the first page. */
+export function paramsWithOrder(params: URLSearchParams, order: ChangeOrder): URLSearchParams {
+  const copy = new URLSearchParams(params);
+  copy.delete("after");
+  if (order === "OLDEST_FIRST") copy.set("order", "oldest");
+  else copy.delete("order");
+  return copy;
+}
+
 const Who = graphql(`
   query AccountChangesViewer {
     viewer {
@@ -99,21 +115,32 @@ function ChangeLog() {
   const [params, setParams] = useSearchParams();
   const filters = filtersFromParams(params);
   const after = params.get("after");
+  const order = orderFromParams(params);
   const [{ data, fetching, error }] = useQuery({
     query: Changes,
-    variables: { filter: changeFilter(filters), first: PAGE_SIZE, after },
+    variables: { filter: changeFilter(filters), first: PAGE_SIZE, after, order },
   });
 
   const apply = (next: Filters) => {
     const copy = new URLSearchParams();
     for (const key of FILTER_KEYS) if (next[key]) copy.set(key, next[key]);
-    setParams(copy);
+    setParams(paramsWithOrder(copy, order));
   };
 
   const problems = fieldProblems(error);
   return (
     <>
       <ChangeFilters key={params.toString()} initial={filters} onApply={apply} problems={problems} />
+      <RadioGroup
+        className="account-order"
+        orientation="horizontal"
+        value={order}
+        onChange={(value) => setParams(paramsWithOrder(params, value as ChangeOrder))}
+      >
+        <Label>Order</Label>
+        <Radio value="NEWEST_FIRST">Newest first</Radio>
+        <Radio value="OLDEST_FIRST">Oldest first</Radio>
+      </RadioGroup>
       <QueryState
         what="changes"
         fetching={fetching}

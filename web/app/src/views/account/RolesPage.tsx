@@ -7,7 +7,7 @@ import { Pager, PAGE_SIZE, useCursor } from "../../components/Pager";
 import { ErrorMessage, Loading, QueryState } from "../../components/QueryState";
 import { fieldProblems } from "../../graphql/errors";
 import { graphql } from "../../gql";
-import { ENTITY_KINDS, kindLabel, ROLE_TYPES, type EntityKind } from "./format";
+import { ENTITY_KINDS, kindLabel, roleTypesByKind, type EntityKind } from "./format";
 import { ConfirmDialog } from "../../components/ConfirmDialog";
 import { EntityPicker, SignInNeeded } from "./parts";
 
@@ -63,6 +63,17 @@ const RequestRole = graphql(`
         entityName
         status
         viewerCanRevoke
+      }
+    }
+  }
+`);
+
+const RoleTypes = graphql(`
+  query AccountRoleTypes {
+    roleTypes(first: 100) {
+      nodes {
+        name
+        entityKind
       }
     }
   }
@@ -252,7 +263,10 @@ function MyRolesSection({ roles }: { roles: RoleRow[] }) {
 function RequestRoleSection() {
   const [kind, setKind] = useState<EntityKind>("site");
   const [entityId, setEntityId] = useState<string | null>(null);
-  const [roleType, setRoleType] = useState<string>(ROLE_TYPES.site[0] ?? "");
+  const [picked, setRoleType] = useState<string | null>(null);
+  const [types] = useQuery({ query: RoleTypes });
+  const offered = types.data ? roleTypesByKind(types.data.roleTypes.nodes)[kind] : [];
+  const roleType = picked !== null && offered.includes(picked) ? picked : (offered[0] ?? "");
   const [{ fetching, error }, request] = useMutation(RequestRole);
   const [done, setDone] = useState<string | null>(null);
   const [missing, setMissing] = useState(false);
@@ -262,7 +276,7 @@ function RequestRoleSection() {
     const next = (key ?? "site") as EntityKind;
     setKind(next);
     setEntityId(null);
-    setRoleType(ROLE_TYPES[next][0] ?? "");
+    setRoleType(null);
   };
 
   const submit = async (event: FormEvent) => {
@@ -313,9 +327,11 @@ function RequestRoleSection() {
           }}
           problem={entityProblem}
         />
+        {types.error ? <ErrorMessage error={types.error} /> : null}
+        {types.fetching && !types.data ? <Loading what="role types" /> : null}
         <Select
           className="account-select"
-          selectedKey={roleType}
+          selectedKey={roleType || null}
           onSelectionChange={(key) => setRoleType(String(key))}
           name="roleType"
           isInvalid={problems.roleType !== undefined}
@@ -327,7 +343,7 @@ function RequestRoleSection() {
           </Button>
           <Popover>
             <ListBox>
-              {ROLE_TYPES[kind].map((type) => (
+              {offered.map((type) => (
                 <ListBoxItem key={type} id={type}>
                   {type}
                 </ListBoxItem>
@@ -341,7 +357,7 @@ function RequestRoleSection() {
           ) : null}
         </Select>
         <div className="account-form-buttons">
-          <Button type="submit" className="react-aria-Button primary" isDisabled={fetching}>
+          <Button type="submit" className="react-aria-Button primary" isDisabled={fetching || !roleType}>
             Request role
           </Button>
         </div>

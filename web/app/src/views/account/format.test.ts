@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { diffRows, formatTime, isoToUtcInput, kindLabel, ROLE_TYPES, tokenState, utcInputToIso } from "./format";
+import { diffRows, formatTime, isoToUtcInput, kindLabel, roleTypesByKind, tokenState, utcInputToIso } from "./format";
 
 describe("times in UTC", () => {
   it("shows an API time to the minute, in UTC", () => {
@@ -57,9 +57,20 @@ describe("a token's state", () => {
 });
 
 describe("role requests", () => {
-  it("offers role types for every kind of entity", () => {
-    for (const kind of ["site", "ngi", "project", "service_group"] as const) expect(ROLE_TYPES[kind].length).toBeGreaterThan(0);
-    expect(ROLE_TYPES.site).toContain("Site Administrator");
+  it("groups the server's role types by kind of entity, in the server's order", () => {
+    const grouped = roleTypesByKind([
+      { name: "COD Staff", entityKind: "PROJECT" },
+      { name: "Site Administrator", entityKind: "SITE" },
+      { name: "Site Security Officer", entityKind: "SITE" },
+      { name: "Service Group Administrator", entityKind: "SERVICE_GROUP" },
+      { name: "Something new", entityKind: "SERVICE" },
+    ]);
+    expect(grouped).toEqual({
+      site: ["Site Administrator", "Site Security Officer"],
+      ngi: [],
+      project: ["COD Staff"],
+      service_group: ["Service Group Administrator"],
+    });
     expect(kindLabel("service_group")).toBe("Service group");
     expect(kindLabel("msg_topic")).toBe("msg topic");
   });

@@ -1,5 +1,5 @@
 // Pure helpers of the account views: times in UTC, the change log's diff as rows, the state of
-// a token, and the role types a request may name.
+// a token, and the server's role types grouped by kind of entity.
 
 /** "2026-12-03 17:59 UTC" for an ISO time (what the API sends); "" for null. */
 export function formatTime(iso: string | null | undefined): string {
@@ -68,22 +68,17 @@ export const ENTITY_KINDS: { id: EntityKind; label: string }[] = [
   { id: "service_group", label: "Service group" },
 ];
 
-/** GOCDB's role types by the kind of entity they are held over (the server's ROLE_TYPES in
- * domains/topology/rules.py; it refuses any other with ROLE_TYPE_UNKNOWN, which the form
- * shows beside the field). Which role allows what is the server's policy, never decided
- * here. */
-export const ROLE_TYPES: Record<EntityKind, string[]> = {
-  site: ["Site Administrator", "Site Operations Manager", "Site Operations Deputy Manager", "Site Security Officer"],
-  ngi: [
-    "NGI Operations Manager",
-    "NGI Operations Deputy Manager",
-    "NGI Security Officer",
-    "Regional First Line Support",
-    "Regional Staff (ROD)",
-  ],
-  project: ["Chief Operations Officer", "COD Administrator", "COD Staff", "EGI CSIRT Officer"],
-  service_group: ["Service Group Administrator"],
-};
+/** The server's role types (`roleTypes`, from the table `requestRole` checks) grouped by the
+ * form's kinds of entity, in the server's order. Which role allows what is the server's policy,
+ * never decided here. */
+export function roleTypesByKind(types: readonly { name: string; entityKind: string }[]): Record<EntityKind, string[]> {
+  const grouped: Record<EntityKind, string[]> = { site: [], ngi: [], project: [], service_group: [] };
+  for (const type of types) {
+    const kind = type.entityKind.toLowerCase();
+    if (kind in grouped) grouped[kind as EntityKind].push(type.name);
+  }
+  return grouped;
+}
 
 export function kindLabel(kind: string): string {
   return ENTITY_KINDS.find((k) => k.id === kind)?.label ?? kind.replace(/_/g, " ");

@@ -192,18 +192,19 @@ export const UpdateDowntimeMutation = graphql(`
 
 export const SitePickerQuery = graphql(`
   query DowntimeSitePicker($first: Int, $after: String) {
-    sites(first: $first, after: $after) {
-      pageInfo {
-        hasNextPage
-        endCursor
-      }
-      nodes {
-        id
-        shortName
-        viewerCanDeclareDowntime
-        ngi {
+    viewer {
+      declarableSites(first: $first, after: $after) {
+        pageInfo {
+          hasNextPage
+          endCursor
+        }
+        nodes {
           id
-          name
+          shortName
+          ngi {
+            id
+            name
+          }
         }
       }
     }

@@ -1,5 +1,6 @@
 import { useEffect, useState } from "react";
-import { useClient } from "urql";
+import { useClient, type OperationResult } from "urql";
+import type { DowntimeSitePickerQuery } from "../../gql/graphql";
 import { SitePickerQuery } from "./operations";
 
 export interface PickableSite {
@@ -11,8 +12,9 @@ export interface PickableSite {
 
 const MAX_PAGES = 20;
 
-/** Every site (paged through, 100 at a time), with whether the viewer may declare a downtime
- * on it as the server says. `null` while loading. */
+/** The sites on which the viewer may declare a downtime, as the server decides it
+ * (`viewer.declarableSites`: the sites under their roles; every site for an administrator),
+ * paged through 100 at a time. `null` while loading. */
 export function useSites(enabled = true): { sites: PickableSite[] | null; error: string | null } {
   const client = useClient();
   const [sites, setSites] = useState<PickableSite[] | null>(null);
@@ -24,17 +26,21 @@ export function useSites(enabled = true): { sites: PickableSite[] | null; error:
       const found: PickableSite[] = [];
       let after: string | null = null;
       for (let page = 0; page < MAX_PAGES; page += 1) {
-        const result = await client.query(SitePickerQuery, { first: 100, after }).toPromise();
+        const result: OperationResult<DowntimeSitePickerQuery> = await client
+          .query(SitePickerQuery, { first: 100, after })
+          .toPromise();
         if (!live) return;
         if (result.error || !result.data) {
           setError(result.error?.message ?? "no answer");
           return;
         }
-        for (const site of result.data.sites.nodes) {
-          found.push({ id: site.id, shortName: site.shortName, ngi: site.ngi.name, canDeclare: site.viewerCanDeclareDowntime });
+        const sites = result.data.viewer?.declarableSites;
+        if (!sites) break; // signed out: nowhere
+        for (const site of sites.nodes) {
+          found.push({ id: site.id, shortName: site.shortName, ngi: site.ngi.name, canDeclare: true });
         }
-        if (!result.data.sites.pageInfo.hasNextPage) break;
-        after = result.data.sites.pageInfo.endCursor ?? null;
+        if (!sites.pageInfo.hasNextPage) break;
+        after = sites.pageInfo.endCursor ?? null;
       }
       found.sort((a, b) => a.shortName.localeCompare(b.shortName));
       if (live) setSites(found);
