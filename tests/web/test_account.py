@@ -300,12 +300,12 @@ def test_the_change_log_opens_on_the_latest_change_and_keeps_its_order_in_the_ur
     expect(latest).to_contain_text(f"by {VO_MEMBER}")
     assert_accessible(page)
 
-    order.get_by_role("radio", name="Oldest first").check()
+    order.get_by_text("Oldest first", exact=True).click()
     expect(page).to_have_url(re.compile(r"order=oldest"))
     expect(page.get_by_test_id("change").first).not_to_contain_text(f"by {VO_MEMBER}")
     page.goto(page.url)  # the URL keeps the order
     expect(page.get_by_role("radio", name="Oldest first")).to_be_checked()
-    page.get_by_role("radio", name="Newest first").check()
+    page.get_by_text("Newest first", exact=True).click()
     expect(page).not_to_have_url(re.compile(r"order="))
     expect(page.get_by_test_id("change").first).to_contain_text(f"by {VO_MEMBER}")
 
