@@ -13,6 +13,7 @@ import {
 } from "react-aria-components";
 import { useClient } from "urql";
 import { SignInNotice } from "../../components/SignInNotice";
+import { fetchAllPages, type PageOf } from "../../graphql/allPages";
 import type { FieldProblem } from "../../graphql/errors";
 import { graphql } from "../../gql";
 import type { EntityKind } from "./format";
@@ -89,12 +90,6 @@ export interface EntityOption {
   detail?: string;
 }
 
-interface PageOf {
-  nodes: EntityOption[];
-  hasNextPage: boolean;
-  endCursor: string | null | undefined;
-}
-
 // at most this many pages of 100 are loaded for a picker; typing narrows the list
 const MAX_PAGES = 50;
 
@@ -111,7 +106,7 @@ function useEntities(kind: EntityKind | null): { options: EntityOption[]; loadin
     if (kind === null) return;
     let live = true;
     setState({ kind, options: [], loading: true, error: null });
-    const fetchPage = async (after: string | null): Promise<PageOf> => {
+    const fetchPage = async (after: string | null): Promise<PageOf<EntityOption>> => {
       const variables = { after };
       if (kind === "site") {
         const result = await client.query(PickSites, variables).toPromise();
@@ -119,37 +114,27 @@ function useEntities(kind: EntityKind | null): { options: EntityOption[]; loadin
         const page = result.data.sites;
         return {
           nodes: page.nodes.map((s) => ({ id: s.id, name: s.shortName, detail: s.officialName ?? undefined })),
-          hasNextPage: page.pageInfo.hasNextPage,
-          endCursor: page.pageInfo.endCursor,
+          pageInfo: page.pageInfo,
         };
       }
       if (kind === "ngi") {
         const result = await client.query(PickNgis, variables).toPromise();
         if (result.error || !result.data) throw new Error(result.error?.message ?? "no answer");
-        const page = result.data.ngis;
-        return { nodes: page.nodes, hasNextPage: page.pageInfo.hasNextPage, endCursor: page.pageInfo.endCursor };
+        return result.data.ngis;
       }
       if (kind === "project") {
         const result = await client.query(PickProjects, variables).toPromise();
         if (result.error || !result.data) throw new Error(result.error?.message ?? "no answer");
-        const page = result.data.projects;
-        return { nodes: page.nodes, hasNextPage: page.pageInfo.hasNextPage, endCursor: page.pageInfo.endCursor };
+        return result.data.projects;
       }
       const result = await client.query(PickServiceGroups, variables).toPromise();
       if (result.error || !result.data) throw new Error(result.error?.message ?? "no answer");
-      const page = result.data.serviceGroups;
-      return { nodes: page.nodes, hasNextPage: page.pageInfo.hasNextPage, endCursor: page.pageInfo.endCursor };
+      return result.data.serviceGroups;
     };
     void (async () => {
       const found: EntityOption[] = [];
-      let after: string | null = null;
       try {
-        for (let n = 0; n < MAX_PAGES; n++) {
-          const page = await fetchPage(after);
-          found.push(...page.nodes);
-          if (!page.hasNextPage || !page.endCursor) break;
-          after = page.endCursor;
-        }
+        await fetchAllPages(fetchPage, { maxPages: MAX_PAGES, found });
         if (live) setState({ kind, options: found, loading: false, error: null });
       } catch (error) {
         if (live) setState({ kind, options: found, loading: false, error: (error as Error).message });

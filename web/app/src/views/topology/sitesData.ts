@@ -2,6 +2,7 @@
 // holds them all, whatever page the list is on).
 import type { Client } from "urql";
 import { graphql } from "../../gql";
+import { fetchAllPages } from "../../graphql/allPages";
 import type { SiteFilter, TopologySiteRowFragment } from "../../gql/graphql";
 
 export const SiteRowFields = graphql(`
@@ -56,19 +57,18 @@ function queryPage(client: Client, filter: SiteFilter, after: string | null) {
 
 /** Follows the cursor to the end of the filtered list. */
 export async function fetchAllSites(client: Client, filter: SiteFilter): Promise<{ sites: SiteRow[]; totalCount: number }> {
-  const sites: SiteRow[] = [];
-  let after: string | null = null;
   let totalCount = 0;
-  for (let page = 0; page < MAX_PAGES; page++) {
-    const result = await queryPage(client, filter, after);
-    if (result.error) throw result.error;
-    const connection = result.data?.sites;
-    if (!connection) break;
-    totalCount = connection.totalCount;
-    sites.push(...connection.nodes);
-    if (!connection.pageInfo.hasNextPage || !connection.pageInfo.endCursor) break;
-    after = connection.pageInfo.endCursor;
-  }
+  const sites = await fetchAllPages<SiteRow>(
+    async (after) => {
+      const result = await queryPage(client, filter, after);
+      if (result.error) throw result.error;
+      const connection = result.data?.sites;
+      if (!connection) return { nodes: [], pageInfo: { hasNextPage: false } };
+      totalCount = connection.totalCount;
+      return connection;
+    },
+    { maxPages: MAX_PAGES },
+  );
   return { sites, totalCount };
 }
 
