@@ -7,8 +7,9 @@ Seeds the demo federation, adds `--entries` synthetic audit entries (a quarter e
 sites, services, downtime subscriptions and push subscriptions, spread over the sites),
 grants an NGI Operations Manager and a Site Administrator role, runs ANALYZE (as
 autovacuum would soon after a bulk load), then prints median and p95 over `--runs` runs of
-`list_changes` (first page of 50, then its totalCount) for a platform administrator, the
-NGI manager, the site administrator and a user with no role.
+`list_changes` (first page of 50 oldest first, the same newest first, then its totalCount)
+for a platform administrator, the NGI manager, the site administrator and a user with no
+role.
 
 `--database postgresql` uses postgresql+psycopg://postgres@127.0.0.1:5432/opsgraph_bench_changes,
 dropped and created again; a URL names another database (a PostgreSQL one is recreated).
@@ -121,14 +122,18 @@ def main() -> None:
             print(f"{engine.dialect.name}: {total} audit entries")
             for label, principal in callers.items():
 
-                def page(who: Principal = principal) -> int:
+                def page(who: Principal = principal, newest: bool = False) -> int:
                     found = list_changes(
                         session,
                         who,
                         filter=ChangeFilter(),
                         page=PageRequest.build(50, None, default=50, maximum=100),
+                        newest_first=newest,
                     )
                     return len(found.items)
+
+                def newest(who: Principal = principal) -> int:
+                    return page(who, newest=True)
 
                 def count(who: Principal = principal) -> int:
                     found = list_changes(
@@ -139,7 +144,7 @@ def main() -> None:
                     )
                     return found.total_count
 
-                for what, fn in (("first 50", page), ("totalCount", count)):
+                for what, fn in (("first 50", page), ("newest 50", newest), ("totalCount", count)):
                     samples, rows = timed(fn, args.runs)
                     print(
                         f"  {label:<24} {what:<10} median {statistics.median(samples):8.1f} ms"

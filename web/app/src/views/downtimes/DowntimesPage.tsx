@@ -164,7 +164,7 @@ export default function DowntimesPage() {
   const [result, reexecute] = useQuery({ query: DowntimeTimelineQuery, variables });
   const [{ data: who }] = useQuery({ query: SignedInQuery });
   const signedIn = Boolean(who?.viewer);
-  const { sites } = useSites(signedIn);
+  const { sites } = useSites(signedIn, 1); // one page says whether there is any
   const canDeclare = Boolean(sites?.some((site) => site.canDeclare));
 
   const eventFilter = useMemo(

@@ -14,8 +14,9 @@ const MAX_PAGES = 20;
 
 /** The sites on which the viewer may declare a downtime, as the server decides it
  * (`viewer.declarableSites`: the sites under their roles; every site for an administrator),
- * paged through 100 at a time. `null` while loading. */
-export function useSites(enabled = true): { sites: PickableSite[] | null; error: string | null } {
+ * paged through 100 at a time (at most `maxPages` pages: one answers "anywhere?"). `null` while
+ * loading. */
+export function useSites(enabled = true, maxPages = MAX_PAGES): { sites: PickableSite[] | null; error: string | null } {
   const client = useClient();
   const [sites, setSites] = useState<PickableSite[] | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -25,7 +26,7 @@ export function useSites(enabled = true): { sites: PickableSite[] | null; error:
     void (async () => {
       const found: PickableSite[] = [];
       let after: string | null = null;
-      for (let page = 0; page < MAX_PAGES; page += 1) {
+      for (let page = 0; page < maxPages; page += 1) {
         const result: OperationResult<DowntimeSitePickerQuery> = await client
           .query(SitePickerQuery, { first: 100, after })
           .toPromise();
@@ -48,6 +49,6 @@ export function useSites(enabled = true): { sites: PickableSite[] | null; error:
     return () => {
       live = false;
     };
-  }, [client, enabled]);
+  }, [client, enabled, maxPages]);
   return { sites, error };
 }
