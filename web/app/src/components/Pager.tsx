@@ -16,21 +16,31 @@ export function useCursor(): [string | null, (after: string | null) => void] {
   return [after, go];
 }
 
-/** "Showing N of TOTAL", first page and next page. Cursors only go forward; the first page
- * (or the browser's back button) goes back. */
-export function Pager({
-  shown,
-  totalCount,
-  endCursor,
-  hasNextPage,
-  what,
-}: {
-  shown: number;
+/** A page of a connection: what the Pager needs to know of it. */
+export interface PagedConnection {
+  nodes: readonly unknown[];
   totalCount: number;
-  endCursor: string | null | undefined;
-  hasNextPage: boolean;
-  what: string;
-}) {
+  pageInfo: { hasNextPage: boolean; endCursor?: string | null };
+}
+
+type PagerProps =
+  | { page: PagedConnection; what: string }
+  | { shown: number; totalCount: number; endCursor: string | null | undefined; hasNextPage: boolean; what: string };
+
+/** "Showing N of TOTAL", first page and next page. Cursors only go forward; the first page
+ * (or the browser's back button) goes back. Give it the connection (`page`), or, where fewer
+ * rows are shown than the page holds, the numbers. */
+export function Pager(props: PagerProps) {
+  const { what } = props;
+  const { shown, totalCount, endCursor, hasNextPage } =
+    "page" in props
+      ? {
+          shown: props.page.nodes.length,
+          totalCount: props.page.totalCount,
+          endCursor: props.page.pageInfo.endCursor,
+          hasNextPage: props.page.pageInfo.hasNextPage,
+        }
+      : props;
   const [after, go] = useCursor();
   return (
     <nav className="pager" aria-label={`Pages of ${what}`}>

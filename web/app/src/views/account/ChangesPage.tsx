@@ -172,13 +172,7 @@ function ChangeLog() {
                 </li>
               ))}
             </ol>
-            <Pager
-              shown={page.nodes.length}
-              totalCount={page.totalCount}
-              endCursor={page.pageInfo.endCursor}
-              hasNextPage={page.pageInfo.hasNextPage}
-              what="changes"
-            />
+            <Pager page={page} what="changes" />
           </>
         )}
       </QueryState>

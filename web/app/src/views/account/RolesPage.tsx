@@ -439,13 +439,7 @@ function PendingSection() {
                 ))}
               </tbody>
             </table>
-            <Pager
-              shown={page.nodes.length}
-              totalCount={page.totalCount}
-              endCursor={page.pageInfo.endCursor}
-              hasNextPage={page.pageInfo.hasNextPage}
-              what="pending requests"
-            />
+            <Pager page={page} what="pending requests" />
           </>
         )}
       </QueryState>

@@ -346,13 +346,7 @@ function Subscriptions() {
               {data.nodes.map((subscription) => (
                 <SubscriptionCard key={subscription.id} subscription={subscription} />
               ))}
-              <Pager
-                shown={data.nodes.length}
-                totalCount={data.totalCount}
-                endCursor={data.pageInfo.endCursor}
-                hasNextPage={data.pageInfo.hasNextPage}
-                what="subscriptions"
-              />
+              <Pager page={data} what="subscriptions" />
             </>
           )}
         </QueryState>

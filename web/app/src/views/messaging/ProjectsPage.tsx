@@ -111,13 +111,7 @@ export default function ProjectsPage() {
                 </tbody>
               </table>
             )}
-            <Pager
-              shown={found.messagingProjects.nodes.length}
-              totalCount={found.messagingProjects.totalCount}
-              endCursor={found.messagingProjects.pageInfo.endCursor}
-              hasNextPage={found.messagingProjects.pageInfo.hasNextPage}
-              what="projects"
-            />
+            <Pager page={found.messagingProjects} what="projects" />
             {canCreate ? <CreateProjectForm /> : null}
           </>
         )}

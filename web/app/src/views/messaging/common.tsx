@@ -97,7 +97,7 @@ export function Crumbs({ project, here }: { project?: string; here?: string }) {
 /** A definition list of label -> value, values rendered as given ("—" for null). */
 export function Facts({ items, label }: { items: [string, ReactNode][]; label?: string }) {
   return (
-    <dl className="messaging-facts" aria-label={label}>
+    <dl className="details" aria-label={label}>
       {items.map(([term, value]) => (
         <div key={term}>
           <dt>{term}</dt>

@@ -73,13 +73,7 @@ export default function SitesPage() {
             {(sites) => (
               <>
                 <SiteTable sites={sites.nodes} caption="Sites matching the filters" />
-                <Pager
-                  shown={sites.nodes.length}
-                  totalCount={sites.totalCount}
-                  endCursor={sites.pageInfo.endCursor}
-                  hasNextPage={sites.pageInfo.hasNextPage}
-                  what="sites"
-                />
+                <Pager page={sites} what="sites" />
               </>
             )}
           </QueryState>
