@@ -9,7 +9,8 @@ from functools import partial
 from domains.common.context import RequestContext
 from domains.common.loaders import BatchLoader, many_by_owner, one_by_id, prime
 from domains.common.query import Record
-from domains.topology import service
+from domains.identity.models import EntityKind
+from domains.topology import roles, service
 
 # --- single objects -----------------------------------------------------------------
 
@@ -46,7 +47,25 @@ def scope(ctx: RequestContext) -> BatchLoader[int, Record | None]:
     return one_by_id(ctx, ("topology", "scope"), service.scopes_by_id)
 
 
+def personal_data(ctx: RequestContext) -> roles.PersonalData:
+    """The service layer's decision on which personal data this caller may read, made once
+    per request."""
+    decided = ctx.memo.get("personal_data")
+    if decided is None:
+        decided = ctx.memo["personal_data"] = roles.PersonalData(
+            ctx.session, ctx.principal, restricted=ctx.restrict_personal_data
+        )
+    assert isinstance(decided, roles.PersonalData)
+    return decided
+
+
 # --- children of a parent ------------------------------------------------------------
+
+
+def roles_over(ctx: RequestContext, kind: EntityKind) -> BatchLoader[int, list[roles.HeldRole]]:
+    """Granted roles over sites or NGIs, those whose holders the caller may see."""
+    read = partial(roles.granted_roles_over, ctx.session, personal_data(ctx), kind)
+    return many_by_owner(ctx, ("topology", f"roles_over_{kind.value}"), read)
 
 
 def sites_of_ngi(ctx: RequestContext) -> BatchLoader[int, list[Record]]:
@@ -109,6 +128,7 @@ def after_ngis(ctx: RequestContext, rows: Iterable[Record]) -> None:
     sites_of_ngi(ctx).hint(ids)
     scopes_of(ctx, "ngi").hint(ids)
     projects_of_ngi(ctx).hint(ids)
+    roles_over(ctx, EntityKind.NGI).hint(ids)
 
 
 def after_sites(ctx: RequestContext, rows: Iterable[Record]) -> None:
@@ -119,6 +139,7 @@ def after_sites(ctx: RequestContext, rows: Iterable[Record]) -> None:
     ngi(ctx).hint({row.ngi_id for row in rows})
     scopes_of(ctx, "site").hint(ids)
     properties_of(ctx, "site").hint(ids)
+    roles_over(ctx, EntityKind.SITE).hint(ids)
 
 
 def after_services(ctx: RequestContext, rows: Iterable[Record]) -> None:

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from domains.common import audit
 from domains.common.authz import Caller, authorize, can
@@ -22,6 +24,7 @@ from domains.common.time import utcnow
 from domains.identity import service as identity
 from domains.identity.models import EntityKind, Role, RoleStatus, User
 from domains.topology import ownership
+from domains.topology.models import Site
 from domains.topology.ownership import EntityRef
 from domains.topology.rules import ROLE_TYPES, Action, TopologyRule
 
@@ -444,15 +447,18 @@ class PersonalData:
         assert not isinstance(self._ngis, bool)
         return self._ngis
 
+    def may_read_ngi(self, ngi_id: int | None) -> bool:
+        """Whether the caller may read the personal data of something in NGI `ngi_id`: its
+        contacts, and who holds roles over it."""
+        visible = self._visible_ngis()
+        return visible is None or (ngi_id is not None and ngi_id in visible)
+
     def of_ngi(self, value: str | None, ngi_id: int | None) -> str | None:
         """`value`, a contact of something in NGI `ngi_id`, or None if the caller may not
         read it."""
         if value is None:
             return None
-        visible = self._visible_ngis()
-        if visible is None or (ngi_id is not None and ngi_id in visible):
-            return value
-        return None
+        return value if self.may_read_ngi(ngi_id) else None
 
     def of_service_group(self, value: str | None) -> str | None:
         if value is None or self._visible_ngis() is None:
@@ -460,3 +466,58 @@ class PersonalData:
         if self._role_holder is None:
             self._role_holder = holds_any_role(self._session, self._principal)
         return value if self._role_holder else None
+
+
+@dataclass(frozen=True, slots=True)
+class HeldRole:
+    """A granted role over a project, NGI, site or service group, as an entity's page shows
+    it: the role type, its holder as GOCDB shows them (name and subject), granted when."""
+
+    id: int
+    role_type: str
+    entity_id: int
+    user_name: str | None
+    user_subject: str
+    granted_at: datetime | None
+
+
+def granted_roles_over(
+    session: Session, personal: PersonalData, kind: EntityKind, entity_ids: Sequence[int]
+) -> dict[int, list[HeldRole]]:
+    """The granted roles over each site or NGI in `entity_ids` (ordered by id), in one
+    statement. Who holds a role is personal data (GOCDB shows role holders where it shows
+    contacts): a caller whom `personal` does not let read an entity's contacts gets no
+    roles for it, so anonymous callers see none."""
+    if kind not in (EntityKind.SITE, EntityKind.NGI):
+        raise ValueError(f"roles over a {kind.value} are not listed")
+    if not entity_ids:
+        return {}
+    stmt = (
+        select(Role, User.name, User.subject)  # type: ignore[call-overload]
+        .join(User, User.id == Role.user_id)
+        .where(
+            Role.entity_type == kind,
+            col(Role.entity_id).in_(entity_ids),
+            Role.status == RoleStatus.GRANTED,
+        )
+        .order_by(Role.id)
+    )
+    if kind is EntityKind.SITE:
+        stmt = stmt.add_columns(Site.ngi_id).join(Site, Site.id == Role.entity_id)
+    out: dict[int, list[HeldRole]] = {}
+    for row in session.execute(stmt):
+        role = row[0]
+        ngi_id = row[3] if kind is EntityKind.SITE else role.entity_id
+        if not personal.may_read_ngi(ngi_id):
+            continue
+        out.setdefault(role.entity_id, []).append(
+            HeldRole(
+                id=pk(role),
+                role_type=role.role_type,
+                entity_id=role.entity_id,
+                user_name=row[1],
+                user_subject=row[2],
+                granted_at=role.decided_at,
+            )
+        )
+    return out

@@ -491,3 +491,34 @@ def test_a_site_administrator_edits_the_site(page: Page, demo: Demo) -> None:
     visit(page, demo, "/sites/DESY-HH", as_="site-admin")
     expect(page.get_by_role("heading", name="Actions")).to_be_visible()
     expect(page.get_by_role("button", name="Edit site")).to_have_count(0)
+
+
+def test_the_site_roles_show_to_those_who_may_read_them(page: Page, demo: Demo) -> None:
+    """Who holds roles over a site is personal data (Site.roles, viewerCanReadContacts):
+    the admin sees the site-admin persona among INFN-T1's roles; a null contact says
+    "not set" to a viewer who may read contacts, "hidden" to one who may not."""
+    visit(page, demo, "/sites/INFN-T1", as_="admin")
+    roles = page.locator("section[aria-labelledby=site-roles]")
+    expect(roles.get_by_role("heading", name="Roles")).to_be_visible()
+    row = roles.locator("table.topology-roles tbody tr", has_text="Chiara Russo")
+    expect(row).to_contain_text("Site Administrator")
+    expect(row).to_contain_text("demo-site-admin@egi.eu")
+    expect(page.get_by_test_id("site-roles-hidden")).to_have_count(0)
+    assert_accessible(page)
+
+    visit(page, demo, "/sites/INFN-BARI", as_="admin")
+    contacts = page.locator("section[aria-labelledby=site-contacts]")
+    expect(contacts.locator(".topology-unset")).to_have_text(["not set"])  # no alarm e-mail
+    expect(contacts.locator(".topology-hidden")).to_have_count(0)
+
+
+def test_anonymous_viewers_read_that_role_holders_are_hidden(page: Page, demo: Demo) -> None:
+    visit(page, demo, "/sites/INFN-BARI")
+    roles = page.locator("section[aria-labelledby=site-roles]")
+    expect(page.get_by_test_id("site-roles-hidden")).to_contain_text("personal data")
+    expect(roles.locator("table")).to_have_count(0)
+    expect(roles).not_to_contain_text("Chiara Russo")
+    contacts = page.locator("section[aria-labelledby=site-contacts]")
+    expect(contacts.locator(".topology-hidden")).to_have_count(5)  # set or not: hidden
+    expect(contacts.locator(".topology-unset")).to_have_count(0)
+    assert_accessible(page)

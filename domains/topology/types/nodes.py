@@ -17,6 +17,7 @@ from domains.common.graphql import (
 )
 from domains.common.query import Record
 from domains.common.scopes import ScopeMatch
+from domains.identity.models import EntityKind
 from domains.topology import loaders, ownership, roles
 from domains.topology import service as topology
 from domains.topology.models import CertificationStatus, ProductionInfrastructure
@@ -71,14 +72,12 @@ def _personal(info: Info, value: str | None, ngi_id: int | None) -> str | None:
 
 
 def _personal_data(info: Info) -> roles.PersonalData:
-    ctx = info.context
-    decided = ctx.memo.get("personal_data")
-    if decided is None:
-        decided = ctx.memo["personal_data"] = roles.PersonalData(
-            ctx.session, ctx.principal, restricted=ctx.restrict_personal_data
-        )
-    assert isinstance(decided, roles.PersonalData)
-    return decided
+    return loaders.personal_data(info.context)
+
+
+def _held_roles(info: Info, kind: EntityKind, entity_id: int) -> list[HeldRoleType]:
+    rows = loaders.roles_over(info.context, kind).load(entity_id)
+    return [HeldRoleType.from_row(row) for row in rows]
 
 
 def _ngi_of_site(info: Info, site_id: int) -> int | None:
@@ -112,6 +111,27 @@ def _properties(info: Info, kind: str, owner_id: int) -> list[ExtensionProperty]
 
 def _scopes(info: Info, kind: str, owner_id: int) -> list[ScopeNode]:
     return [ScopeNode.from_row(row) for row in loaders.scopes_of(info.context, kind).load(owner_id)]
+
+
+@strawberry.type(
+    name="HeldRole",
+    description="A granted role over a site or NGI: who holds it (personal data, shown to "
+    "the callers who may read the entity's contacts) and since when.",
+)
+class HeldRoleType:
+    role_type: str = strawberry.field(description="e.g. Site Administrator.")
+    user_name: str | None = strawberry.field(description="The holder's name, if known.")
+    user_subject: str = strawberry.field(description="The holder's identity (subject).")
+    granted_at: datetime | None = strawberry.field(description="When the role was granted.")
+
+    @classmethod
+    def from_row(cls, row: roles.HeldRole) -> HeldRoleType:
+        return cls(
+            role_type=row.role_type,
+            user_name=row.user_name,
+            user_subject=row.user_subject,
+            granted_at=row.granted_at,
+        )
 
 
 # --- node types -------------------------------------------------------------------------
@@ -180,6 +200,13 @@ class NgiNode(Node):
     def helpdesk_email(self, info: Info) -> str | None:
         return _personal(info, self.raw_helpdesk_email, self.db_id)
 
+    @strawberry.field(
+        description="Granted roles over this NGI, ordered by id; empty for a caller who may "
+        "not read its contacts (the holders are personal data)."
+    )
+    def roles(self, info: Info) -> list[HeldRoleType]:
+        return _held_roles(info, EntityKind.NGI, self.db_id)
+
     @strawberry.field(description="Sites of this NGI, ordered by id.")
     def sites(self, info: Info) -> list[SiteNode]:
         return [SiteNode.from_row(r) for r in loaders.sites_of_ngi(info.context).load(self.db_id)]
@@ -239,6 +266,20 @@ class SiteNode(Node):
     @strawberry.field(description="Contact telephone; personal data.")
     def telephone(self, info: Info) -> str | None:
         return _personal(info, self.raw_telephone, self.ngi_id)
+
+    @strawberry.field(
+        description="Whether the caller may read this site's contacts and role holders: when "
+        "false a null contact is hidden, when true it is not set."
+    )
+    def viewer_can_read_contacts(self, info: Info) -> bool:
+        return _personal_data(info).may_read_ngi(self.ngi_id)
+
+    @strawberry.field(
+        description="Granted roles over this site, ordered by id; empty for a caller who may "
+        "not read its contacts (the holders are personal data, see viewerCanReadContacts)."
+    )
+    def roles(self, info: Info) -> list[HeldRoleType]:
+        return _held_roles(info, EntityKind.SITE, self.db_id)
 
     @strawberry.field(description="Alarm e-mail (WLCG Tier-1); personal data.")
     def alarm_email(self, info: Info) -> str | None:

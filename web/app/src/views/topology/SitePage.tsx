@@ -41,6 +41,13 @@ const SiteQuery = graphql(`
       alarmEmail
       csirtEmail
       csirtTelephone
+      viewerCanReadContacts
+      roles {
+        roleType
+        userName
+        userSubject
+        grantedAt
+      }
       viewerCanChangeCertificationStatus
       viewerCanDeclareDowntime
       viewerCanEdit
@@ -344,14 +351,48 @@ export default function SitePage() {
             <section aria-labelledby="site-contacts">
               <h2 id="site-contacts">Contacts</h2>
               <dl className="details">
-                <Contact label="E-mail" value={site.email} />
-                <Contact label="Telephone" value={site.telephone} />
-                <Contact label="Alarm e-mail" value={site.alarmEmail} />
-                <Contact label="CSIRT e-mail" value={site.csirtEmail} />
-                <Contact label="CSIRT telephone" value={site.csirtTelephone} />
+                <Contact label="E-mail" value={site.email} readable={site.viewerCanReadContacts} />
+                <Contact label="Telephone" value={site.telephone} readable={site.viewerCanReadContacts} />
+                <Contact label="Alarm e-mail" value={site.alarmEmail} readable={site.viewerCanReadContacts} />
+                <Contact label="CSIRT e-mail" value={site.csirtEmail} readable={site.viewerCanReadContacts} />
+                <Contact label="CSIRT telephone" value={site.csirtTelephone} readable={site.viewerCanReadContacts} />
                 <dt>Notifications</dt>
                 <dd>{site.notify ? "on" : "off"}</dd>
               </dl>
+            </section>
+
+            <section aria-labelledby="site-roles">
+              <h2 id="site-roles">Roles</h2>
+              {!site.viewerCanReadContacts ? (
+                <p className="empty" data-testid="site-roles-hidden">
+                  Who holds roles over this site is personal data: it shows to those who hold a role in the same
+                  project.
+                </p>
+              ) : site.roles.length === 0 ? (
+                <p className="empty">No roles granted over this site.</p>
+              ) : (
+                <table className="topology-roles">
+                  <caption className="visually-hidden">Roles granted over this site</caption>
+                  <thead>
+                    <tr>
+                      <th scope="col">Role</th>
+                      <th scope="col">Holder</th>
+                      <th scope="col">Identity</th>
+                      <th scope="col">Granted</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {site.roles.map((role, index) => (
+                      <tr key={index}>
+                        <td>{role.roleType}</td>
+                        <td>{role.userName ?? "—"}</td>
+                        <td>{role.userSubject}</td>
+                        <td>{role.grantedAt ? formatTime(role.grantedAt) : "—"}</td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              )}
             </section>
 
             <section aria-labelledby="site-actions" className="topology-actions">

@@ -11,11 +11,24 @@ export function formatTime(value: string | null | undefined): string {
 }
 
 /** A contact of personal data: the API gives null to those who may not read it. */
-export function Contact({ label, value }: { label: string; value: string | null | undefined }) {
+/** A contact, which the API reads as null both when it is hidden from the viewer and when it
+ * is not set: `readable` (the object's viewerCanReadContacts, when the API has it) tells them
+ * apart; without it a null says "hidden". */
+export function Contact({
+  label,
+  value,
+  readable,
+}: {
+  label: string;
+  value: string | null | undefined;
+  readable?: boolean;
+}) {
+  const missing =
+    readable === true ? <span className="topology-unset">not set</span> : <span className="topology-hidden">hidden</span>;
   return (
     <>
       <dt>{label}</dt>
-      <dd>{value === null || value === undefined ? <span className="topology-hidden">hidden</span> : value || "—"}</dd>
+      <dd>{value === null || value === undefined ? missing : value || "—"}</dd>
     </>
   );
 }

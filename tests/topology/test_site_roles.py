@@ -1,0 +1,104 @@
+"""Site.roles, NGI.roles and Site.viewerCanReadContacts: who holds roles over a site is
+personal data, decided by topology's PersonalData like the contacts; a list of sites with
+their roles costs a bounded number of statements."""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from tests.conftest import Callers, GraphQLClient, StatementCounter
+from tests.identity.helpers import grant
+
+SITE = """query($name: String!) {
+  site(shortName: $name) {
+    viewerCanReadContacts
+    roles { roleType userName userSubject grantedAt }
+    ngi { roles { roleType userSubject } }
+  }
+}"""
+
+HOLDER = "site.roles.holder@egi.eu"
+
+
+def _a_site(session: Session) -> str:
+    name: str = session.execute(
+        text("SELECT short_name FROM site ORDER BY id LIMIT 1")
+    ).scalar_one()
+    return name
+
+
+def test_anonymous_callers_see_no_role_holders(callers: Callers, session: Session) -> None:
+    site = _a_site(session)
+    grant(session, HOLDER, "Site Administrator", "site", site)
+    data = callers.anonymous.data(SITE, {"name": site})["site"]
+    assert data == {"viewerCanReadContacts": False, "roles": [], "ngi": {"roles": []}}
+
+
+def test_a_signed_in_caller_without_a_role_sees_none(callers: Callers, session: Session) -> None:
+    site = _a_site(session)
+    grant(session, HOLDER, "Site Administrator", "site", site)
+    data = callers.as_user("no.role@egi.eu").data(SITE, {"name": site})["site"]
+    assert data["viewerCanReadContacts"] is False
+    assert data["roles"] == []
+
+
+def test_a_role_holder_in_the_project_sees_the_holders(callers: Callers, session: Session) -> None:
+    site = _a_site(session)
+    grant(session, HOLDER, "Site Administrator", "site", site)
+    data = callers.as_user(HOLDER).data(SITE, {"name": site})["site"]
+    assert data["viewerCanReadContacts"] is True
+    mine = [r for r in data["roles"] if r["userSubject"] == HOLDER]
+    assert len(mine) == 1
+    assert mine[0]["roleType"] == "Site Administrator"
+    assert mine[0]["grantedAt"] is not None
+    assert mine[0]["userName"] == "User site.roles.holder"
+
+
+def test_revoked_and_pending_roles_are_not_listed(callers: Callers, session: Session) -> None:
+    site = _a_site(session)
+    grant(session, HOLDER, "Site Administrator", "site", site)
+    session.execute(
+        text(
+            "UPDATE role SET status = 'REVOKED' WHERE user_id = "
+            "(SELECT id FROM user_account WHERE subject = :s)"
+        ),
+        {"s": HOLDER},
+    )
+    session.commit()
+    grant(session, "other.holder@egi.eu", "Site Administrator", "site", site)
+    data = callers.as_user("other.holder@egi.eu").data(SITE, {"name": site})["site"]
+    assert HOLDER not in [r["userSubject"] for r in data["roles"]]
+
+
+def test_a_list_of_sites_with_roles_costs_a_bounded_number_of_statements(
+    gql: GraphQLClient, statements: StatementCounter, session: Session
+) -> None:
+    names = session.execute(text("SELECT short_name FROM site ORDER BY id LIMIT 5")).scalars()
+    for i, name in enumerate(names):
+        grant(session, f"holder{i}@egi.eu", "Site Administrator", "site", name)
+    query = """query($first: Int!) { sites(first: $first) { nodes {
+      shortName viewerCanReadContacts roles { roleType userSubject }
+      ngi { roles { roleType } }
+    } } }"""
+    counts = {}
+    for size in (1, 100):
+        statements.reset()
+        gql.data(query, {"first": size})
+        counts[size] = statements.count
+    assert counts[1] == counts[100], (counts, statements.statements[:8])
+
+
+def test_an_admin_sees_role_holders_in_a_list(callers: Callers, session: Session) -> None:
+    site = _a_site(session)
+    grant(session, HOLDER, "Site Administrator", "site", site)
+    admin = callers.as_user(
+        "the.admin@egi.eu",
+        entitlements=("urn:mace:egi.eu:group:ops.egi.eu:role=admin#aai.egi.eu",),
+    )
+    nodes = admin.data(
+        "{ sites(first: 100) { nodes { shortName viewerCanReadContacts roles { userSubject } } } }"
+    )["sites"]["nodes"]
+    assert all(n["viewerCanReadContacts"] for n in nodes)
+    mine = next(n for n in nodes if n["shortName"] == site)
+    assert HOLDER in [r["userSubject"] for r in mine["roles"]]
