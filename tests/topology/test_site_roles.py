@@ -7,6 +7,9 @@ from __future__ import annotations
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from domains.common.identity import PLATFORM
+from domains.common.models import pk
+from domains.topology.service import writes
 from tests.conftest import Callers, GraphQLClient, StatementCounter
 from tests.identity.helpers import grant
 
@@ -87,6 +90,8 @@ def test_a_list_of_sites_with_roles_costs_a_bounded_number_of_statements(
         gql.data(query, {"first": size})
         counts[size] = statements.count
     assert counts[1] == counts[100], (counts, statements.statements[:8])
+    # page + ngis + site roles + NGI roles (+ the caller's own roles when signed in)
+    assert counts[100] <= 6, statements.statements
 
 
 def test_an_admin_sees_role_holders_in_a_list(callers: Callers, session: Session) -> None:
@@ -102,3 +107,16 @@ def test_an_admin_sees_role_holders_in_a_list(callers: Callers, session: Session
     assert all(n["viewerCanReadContacts"] for n in nodes)
     mine = next(n for n in nodes if n["shortName"] == site)
     assert HOLDER in [r["userSubject"] for r in mine["roles"]]
+
+
+def test_a_role_in_another_project_shows_no_holders(callers: Callers, session: Session) -> None:
+    """GOCDB's READ_PERSONAL_DATA is per project: a role over an NGI of a project the site
+    does not belong to shows neither its contacts nor its role holders."""
+    project = writes.create_project(session, PLATFORM, name="ELSEWHERE")
+    writes.create_ngi(session, PLATFORM, name="NGI_ELSEWHERE", project_ids=[pk(project)])
+    session.commit()
+    site = _a_site(session)
+    grant(session, HOLDER, "Site Administrator", "site", site)
+    grant(session, "elsewhere@egi.eu", "NGI Operations Manager", "ngi", "NGI_ELSEWHERE")
+    data = callers.as_user("elsewhere@egi.eu").data(SITE, {"name": site})["site"]
+    assert data == {"viewerCanReadContacts": False, "roles": [], "ngi": {"roles": []}}
