@@ -48,15 +48,23 @@ class Demo:
     def url(self, path: str) -> str:
         return f"{self.base}{path}"
 
-    def graphql(self, persona: str, query: str, **variables: Any) -> dict[str, Any]:
-        """The data of a GraphQL request made as `persona` (its API token); it must succeed."""
-        answer = httpx.post(
+    def answer(self, query: str, *, key: str | None = None, **variables: Any) -> dict[str, Any]:
+        """The whole answer (data and errors) of a GraphQL request, with `key` as the API
+        token (None: anonymous)."""
+        headers = {"x-api-key": key} if key else {}
+        response = httpx.post(
             self.url("/graphql"),
             json={"query": query, "variables": variables},
-            headers={"x-api-key": self.tokens[persona]},
+            headers=headers,
             timeout=30,
         )
-        body: dict[str, Any] = answer.json()
+        body: dict[str, Any] = response.json()
+        return body
+
+    def graphql(self, persona: str | None, query: str, **variables: Any) -> dict[str, Any]:
+        """The data of a GraphQL request made as `persona` (its API token; None: anonymous);
+        it must succeed."""
+        body = self.answer(query, key=self.tokens[persona] if persona else None, **variables)
         assert "errors" not in body, body
         data: dict[str, Any] = body["data"]
         return data

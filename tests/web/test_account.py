@@ -14,7 +14,6 @@ import re
 import uuid
 from typing import Any
 
-import httpx2 as httpx
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -23,26 +22,14 @@ from tests.web.conftest import SCREENSHOTS, Demo, assert_accessible, visit
 VO_MEMBER = "demo-vo-member@egi.eu"
 
 
-def graphql(demo: Demo, persona: str | None, query: str, **variables: Any) -> dict[str, Any]:
-    headers = {"x-api-key": demo.tokens[persona]} if persona else {}
-    response = httpx.post(
-        demo.url("/graphql"), json={"query": query, "variables": variables}, headers=headers
-    )
-    body: dict[str, Any] = response.json()
-    return body
-
-
 def with_key(demo: Demo, secret: str) -> dict[str, Any]:
     """Who /graphql says a bare API token is."""
-    query = {"query": "{ viewer { subject } }"}
-    response = httpx.post(demo.url("/graphql"), json=query, headers={"x-api-key": secret})
-    body: dict[str, Any] = response.json()
-    return body
+    return demo.answer("{ viewer { subject } }", key=secret)
 
 
 def site_id(demo: Demo, short_name: str) -> str:
-    body = graphql(demo, None, "query($n: String!) { site(shortName: $n) { id } }", n=short_name)
-    found: str = body["data"]["site"]["id"]
+    body = demo.graphql(None, "query($n: String!) { site(shortName: $n) { id } }", n=short_name)
+    found: str = body["site"]["id"]
     return found
 
 
@@ -96,9 +83,9 @@ def test_grant_a_role_requested_over_a_site(page: Page, demo: Demo) -> None:
     # the requester now holds it, and the API agrees
     visit(page, demo, "/roles", as_="vo-member")
     expect(my_role(page, "FZK-LCG2", "Site Administrator")).to_contain_text("granted")
-    roles = graphql(demo, "vo-member", "{ viewer { roles { entityName roleType status } } }")
+    roles = demo.graphql("vo-member", "{ viewer { roles { entityName roleType status } } }")
     assert {"entityName": "FZK-LCG2", "roleType": "Site Administrator", "status": "GRANTED"} in (
-        roles["data"]["viewer"]["roles"]
+        roles["viewer"]["roles"]
     )
 
 
@@ -133,13 +120,12 @@ def test_reject_a_request_then_revoke_a_granted_role(page: Page, demo: Demo) -> 
 def test_only_those_the_policy_names_see_a_request_and_its_buttons(page: Page, demo: Demo) -> None:
     # a request over INFN-T1, a site of NGI_IT: neither NGI_DE's manager nor the site's own
     # Site Administrator may decide it; the platform administrator may
-    requested = graphql(
-        demo,
+    requested = demo.graphql(
         "vo-member",
         "mutation($i: RequestRoleInput!) { requestRole(input: $i) { role { status } } }",
         i={"roleType": "Site Operations Manager", "entityId": site_id(demo, "INFN-T1")},
     )
-    assert requested["data"]["requestRole"]["role"]["status"] == "PENDING"
+    assert requested["requestRole"]["role"]["status"] == "PENDING"
     for persona in ("ngi-manager", "site-admin"):
         visit(page, demo, "/roles", as_=persona)
         expect(page.get_by_role("region", name="My roles")).to_be_visible()
@@ -225,20 +211,18 @@ def test_a_token_name_the_server_refuses_is_shown_beside_the_field(page: Page, d
 
 def test_the_change_log_filters_are_in_the_url(page: Page, demo: Demo) -> None:
     # something to find: a request over RWTH-Aachen, granted by the NGI manager
-    requested = graphql(
-        demo,
+    requested = demo.graphql(
         "vo-member",
         "mutation($i: RequestRoleInput!) { requestRole(input: $i) { role { id } } }",
         i={"roleType": "Site Operations Manager", "entityId": site_id(demo, "RWTH-Aachen")},
     )
-    role = requested["data"]["requestRole"]["role"]["id"]
-    granted = graphql(
-        demo,
+    role = requested["requestRole"]["role"]["id"]
+    granted = demo.graphql(
         "ngi-manager",
         "mutation($i: GrantRoleInput!) { grantRole(input: $i) { role { status } } }",
         i={"roleId": role},
     )
-    assert granted["data"]["grantRole"]["role"]["status"] == "GRANTED"
+    assert granted["grantRole"]["role"]["status"] == "GRANTED"
 
     visit(page, demo, "/changes", as_="admin")
     filters = page.get_by_role("form", name="Filter the change log")
@@ -285,13 +269,12 @@ def test_the_change_log_filters_are_in_the_url(page: Page, demo: Demo) -> None:
 def test_the_change_log_opens_on_the_latest_change_and_keeps_its_order_in_the_url(
     page: Page, demo: Demo
 ) -> None:
-    requested = graphql(
-        demo,
+    requested = demo.graphql(
         "vo-member",
         "mutation($i: RequestRoleInput!) { requestRole(input: $i) { role { id } } }",
         i={"roleType": "Site Security Officer", "entityId": site_id(demo, "INFN-T1")},
     )
-    assert requested["data"]["requestRole"]["role"]["id"]
+    assert requested["requestRole"]["role"]["id"]
     visit(page, demo, "/changes", as_="admin")
     order = page.get_by_role("radiogroup", name="Order")
     expect(order.get_by_role("radio", name="Newest first")).to_be_checked()
