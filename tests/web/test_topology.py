@@ -177,6 +177,8 @@ def test_the_map_filters_change_the_markers_the_table_and_the_url(page: Page, de
     map_ready(page)
     rows = page.locator(ROWS)
     expect(rows.first).to_contain_text("Suspended")
+    # the filtered answer replaced the whole table (not only its first row)
+    expect(rows.locator("td:nth-child(5)").filter(has_not_text="Suspended")).to_have_count(0)
     suspended = rows.count()
     assert 0 < suspended < everything
     for status in rows.locator("td:nth-child(5)").all_inner_texts():
