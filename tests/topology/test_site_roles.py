@@ -1,4 +1,4 @@
-"""Site.roles, NGI.roles and Site.viewerCanReadContacts: who holds roles over a site is
+"""Site.roles, NGI.roles and Site.contactsReadable: who holds roles over a site is
 personal data, decided by topology's PersonalData like the contacts; a list of sites with
 their roles costs a bounded number of statements."""
 
@@ -15,7 +15,7 @@ from tests.identity.helpers import grant
 
 SITE = """query($name: String!) {
   site(shortName: $name) {
-    viewerCanReadContacts
+    contactsReadable
     roles { roleType userName userSubject grantedAt }
     ngi { roles { roleType userSubject } }
   }
@@ -35,14 +35,14 @@ def test_anonymous_callers_see_no_role_holders(callers: Callers, session: Sessio
     site = _a_site(session)
     grant(session, HOLDER, "Site Administrator", "site", site)
     data = callers.anonymous.data(SITE, {"name": site})["site"]
-    assert data == {"viewerCanReadContacts": False, "roles": [], "ngi": {"roles": []}}
+    assert data == {"contactsReadable": False, "roles": [], "ngi": {"roles": []}}
 
 
 def test_a_signed_in_caller_without_a_role_sees_none(callers: Callers, session: Session) -> None:
     site = _a_site(session)
     grant(session, HOLDER, "Site Administrator", "site", site)
     data = callers.as_user("no.role@egi.eu").data(SITE, {"name": site})["site"]
-    assert data["viewerCanReadContacts"] is False
+    assert data["contactsReadable"] is False
     assert data["roles"] == []
 
 
@@ -50,7 +50,7 @@ def test_a_role_holder_in_the_project_sees_the_holders(callers: Callers, session
     site = _a_site(session)
     grant(session, HOLDER, "Site Administrator", "site", site)
     data = callers.as_user(HOLDER).data(SITE, {"name": site})["site"]
-    assert data["viewerCanReadContacts"] is True
+    assert data["contactsReadable"] is True
     mine = [r for r in data["roles"] if r["userSubject"] == HOLDER]
     assert len(mine) == 1
     assert mine[0]["roleType"] == "Site Administrator"
@@ -81,7 +81,7 @@ def test_a_list_of_sites_with_roles_costs_a_bounded_number_of_statements(
     for i, name in enumerate(names):
         grant(session, f"holder{i}@egi.eu", "Site Administrator", "site", name)
     query = """query($first: Int!) { sites(first: $first) { nodes {
-      shortName viewerCanReadContacts roles { roleType userSubject }
+      shortName contactsReadable roles { roleType userSubject }
       ngi { roles { roleType } }
     } } }"""
     counts = {}
@@ -102,9 +102,9 @@ def test_an_admin_sees_role_holders_in_a_list(callers: Callers, session: Session
         entitlements=("urn:mace:egi.eu:group:ops.egi.eu:role=admin#aai.egi.eu",),
     )
     nodes = admin.data(
-        "{ sites(first: 100) { nodes { shortName viewerCanReadContacts roles { userSubject } } } }"
+        "{ sites(first: 100) { nodes { shortName contactsReadable roles { userSubject } } } }"
     )["sites"]["nodes"]
-    assert all(n["viewerCanReadContacts"] for n in nodes)
+    assert all(n["contactsReadable"] for n in nodes)
     mine = next(n for n in nodes if n["shortName"] == site)
     assert HOLDER in [r["userSubject"] for r in mine["roles"]]
 
@@ -119,4 +119,4 @@ def test_a_role_in_another_project_shows_no_holders(callers: Callers, session: S
     grant(session, HOLDER, "Site Administrator", "site", site)
     grant(session, "elsewhere@egi.eu", "NGI Operations Manager", "ngi", "NGI_ELSEWHERE")
     data = callers.as_user("elsewhere@egi.eu").data(SITE, {"name": site})["site"]
-    assert data == {"viewerCanReadContacts": False, "roles": [], "ngi": {"roles": []}}
+    assert data == {"contactsReadable": False, "roles": [], "ngi": {"roles": []}}

@@ -105,8 +105,10 @@ def demo(demo_database: Path, tmp_path_factory: pytest.TempPathFactory) -> Itera
         )
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
+    # per module, not per session: Playwright's sync API keeps an asyncio loop running in
+    # this thread while it is open, and later tests that call asyncio.run() would fail
     assert CHROMIUM, "the browser tests need Chromium: apt-get install chromium"
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(

@@ -496,7 +496,7 @@ def test_a_site_administrator_edits_the_site(page: Page, demo: Demo) -> None:
 
 
 def test_the_site_roles_show_to_those_who_may_read_them(page: Page, demo: Demo) -> None:
-    """Who holds roles over a site is personal data (Site.roles, viewerCanReadContacts):
+    """Who holds roles over a site is personal data (Site.roles, contactsReadable):
     the admin sees the site-admin persona among INFN-T1's roles; a null contact says
     "not set" to a viewer who may read contacts, "hidden" to one who may not."""
     visit(page, demo, "/sites/INFN-T1", as_="admin")

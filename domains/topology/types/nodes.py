@@ -11,7 +11,6 @@ import strawberry
 from domains.common.graphql import (
     Info,
     Node,
-    node_type,
     row_constructor,
     viewer_can,
 )
@@ -22,6 +21,7 @@ from domains.topology import loaders, ownership, roles
 from domains.topology import service as topology
 from domains.topology.models import CertificationStatus, ProductionInfrastructure
 from domains.topology.ownership import EntityRef
+from domains.topology.types.roles import HeldRoleType
 
 CertificationStatusEnum = strawberry.enum(
     CertificationStatus,
@@ -111,27 +111,6 @@ def _properties(info: Info, kind: str, owner_id: int) -> list[ExtensionProperty]
 
 def _scopes(info: Info, kind: str, owner_id: int) -> list[ScopeNode]:
     return [ScopeNode.from_row(row) for row in loaders.scopes_of(info.context, kind).load(owner_id)]
-
-
-@strawberry.type(
-    name="HeldRole",
-    description="A granted role over a site or NGI: who holds it (personal data, shown to "
-    "the callers who may read the entity's contacts) and since when.",
-)
-class HeldRoleType:
-    role_type: str = strawberry.field(description="e.g. Site Administrator.")
-    user_name: str | None = strawberry.field(description="The holder's name, if known.")
-    user_subject: str = strawberry.field(description="The holder's identity (subject).")
-    granted_at: datetime | None = strawberry.field(description="When the role was granted.")
-
-    @classmethod
-    def from_row(cls, row: roles.HeldRole) -> HeldRoleType:
-        return cls(
-            role_type=row.role_type,
-            user_name=row.user_name,
-            user_subject=row.user_subject,
-            granted_at=row.granted_at,
-        )
 
 
 # --- node types -------------------------------------------------------------------------
@@ -271,12 +250,12 @@ class SiteNode(Node):
         description="Whether the caller may read this site's contacts and role holders: when "
         "false a null contact is hidden, when true it is not set."
     )
-    def viewer_can_read_contacts(self, info: Info) -> bool:
+    def contacts_readable(self, info: Info) -> bool:
         return _personal_data(info).may_read_ngi(self.ngi_id)
 
     @strawberry.field(
         description="Granted roles over this site, ordered by id; empty for a caller who may "
-        "not read its contacts (the holders are personal data, see viewerCanReadContacts)."
+        "not read its contacts (the holders are personal data, see contactsReadable)."
     )
     def roles(self, info: Info) -> list[HeldRoleType]:
         return _held_roles(info, EntityKind.SITE, self.db_id)
@@ -602,29 +581,3 @@ _GROUP = row_constructor(
         "raw_email": "email",
     },
 )
-
-
-# --- node(id) resolution --------------------------------------------------------------
-
-
-def _register_nodes() -> None:
-    pairs = [
-        ("Project", loaders.project, ProjectNode),
-        ("NGI", loaders.ngi, NgiNode),
-        ("Site", loaders.site, SiteNode),
-        ("Service", loaders.service_, ServiceNode),
-        ("Endpoint", loaders.endpoint, EndpointNode),
-        ("ServiceType", loaders.service_type, ServiceTypeNode),
-        ("ServiceGroup", loaders.service_group, ServiceGroupNode),
-        ("Scope", loaders.scope, ScopeNode),
-    ]
-    for name, loader, node_cls in pairs:
-
-        def resolve(info: Info, pk: int, loader=loader, node_cls=node_cls) -> Node | None:  # type: ignore[no-untyped-def]
-            row = loader(info.context).load(pk)
-            return None if row is None else node_cls.from_row(row)
-
-        node_type(name)(resolve)
-
-
-_register_nodes()

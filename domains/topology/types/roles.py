@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import strawberry
@@ -133,3 +134,24 @@ def identity_fields() -> dict[type, dict[str, Any]]:
             "viewer_can_request_role": viewer_can("requestRole", thing="any entity"),
         },
     }
+
+
+@strawberry.type(
+    name="HeldRole",
+    description="A granted role over a site or NGI: who holds it (personal data, shown to "
+    "the callers who may read the entity's contacts) and since when.",
+)
+class HeldRoleType:
+    role_type: str = strawberry.field(description="e.g. Site Administrator.")
+    user_name: str | None = strawberry.field(description="The holder's name, if known.")
+    user_subject: str = strawberry.field(description="The holder's identity (subject).")
+    granted_at: datetime | None = strawberry.field(description="When the role was granted.")
+
+    @classmethod
+    def from_row(cls, row: roles.HeldRole) -> HeldRoleType:
+        return cls(
+            role_type=row.role_type,
+            user_name=row.user_name,
+            user_subject=row.user_subject,
+            granted_at=row.granted_at,
+        )

@@ -41,7 +41,7 @@ const SiteQuery = graphql(`
       alarmEmail
       csirtEmail
       csirtTelephone
-      viewerCanReadContacts
+      contactsReadable
       roles {
         roleType
         userName
@@ -351,11 +351,11 @@ export default function SitePage() {
             <section aria-labelledby="site-contacts">
               <h2 id="site-contacts">Contacts</h2>
               <dl className="details">
-                <Contact label="E-mail" value={site.email} readable={site.viewerCanReadContacts} />
-                <Contact label="Telephone" value={site.telephone} readable={site.viewerCanReadContacts} />
-                <Contact label="Alarm e-mail" value={site.alarmEmail} readable={site.viewerCanReadContacts} />
-                <Contact label="CSIRT e-mail" value={site.csirtEmail} readable={site.viewerCanReadContacts} />
-                <Contact label="CSIRT telephone" value={site.csirtTelephone} readable={site.viewerCanReadContacts} />
+                <Contact label="E-mail" value={site.email} readable={site.contactsReadable} />
+                <Contact label="Telephone" value={site.telephone} readable={site.contactsReadable} />
+                <Contact label="Alarm e-mail" value={site.alarmEmail} readable={site.contactsReadable} />
+                <Contact label="CSIRT e-mail" value={site.csirtEmail} readable={site.contactsReadable} />
+                <Contact label="CSIRT telephone" value={site.csirtTelephone} readable={site.contactsReadable} />
                 <dt>Notifications</dt>
                 <dd>{site.notify ? "on" : "off"}</dd>
               </dl>
@@ -363,7 +363,7 @@ export default function SitePage() {
 
             <section aria-labelledby="site-roles">
               <h2 id="site-roles">Roles</h2>
-              {!site.viewerCanReadContacts ? (
+              {!site.contactsReadable ? (
                 <p className="empty" data-testid="site-roles-hidden">
                   Who holds roles over this site is personal data: it shows to those who hold a role in the same
                   project.

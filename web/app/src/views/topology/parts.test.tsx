@@ -20,7 +20,7 @@ describe("Contact", () => {
   it("says not set for a null the viewer may read", () => {
     expect(contact(null, true).textContent).toBe("not set");
   });
-  it("says hidden when the object has no viewerCanReadContacts", () => {
+  it("says hidden when the object has no contactsReadable", () => {
     expect(contact(null).textContent).toBe("hidden");
   });
   it("shows a value the viewer may read", () => {

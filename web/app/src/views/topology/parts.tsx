@@ -12,7 +12,7 @@ export function formatTime(value: string | null | undefined): string {
 
 /** A contact of personal data: the API gives null to those who may not read it. */
 /** A contact, which the API reads as null both when it is hidden from the viewer and when it
- * is not set: `readable` (the object's viewerCanReadContacts, when the API has it) tells them
+ * is not set: `readable` (the object's contactsReadable, when the API has it) tells them
  * apart; without it a null says "hidden". */
 export function Contact({
   label,
