@@ -56,13 +56,7 @@ const ServiceQuery = graphql(`
         }
       }
       downtimes {
-        id
-        severity
-        classification
-        description
-        startsAt
-        endsAt
-        ongoing
+        ...TopologyDowntimeRow
       }
     }
   }

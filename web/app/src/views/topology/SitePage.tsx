@@ -99,13 +99,7 @@ const SiteQuery = graphql(`
         }
       }
       downtimes {
-        id
-        severity
-        classification
-        description
-        startsAt
-        endsAt
-        ongoing
+        ...TopologyDowntimeRow
       }
     }
   }

@@ -1,5 +1,7 @@
 // Small pieces the site, service and NGI pages share.
 import { Link } from "react-router";
+import { graphql } from "../../gql";
+import type { TopologyDowntimeRowFragment } from "../../gql/graphql";
 
 const TIME = new Intl.DateTimeFormat("en-GB", { dateStyle: "medium", timeStyle: "short", timeZone: "UTC" });
 
@@ -52,19 +54,21 @@ export function Properties({ properties }: { properties: readonly { key: string;
   );
 }
 
-export function DowntimeTable({
-  downtimes,
-}: {
-  downtimes: readonly {
-    id: string;
-    severity: string;
-    classification: string;
-    description: string;
-    startsAt: string;
-    endsAt: string;
-    ongoing: boolean;
-  }[];
-}) {
+/** What DowntimeTable shows of a downtime: the site and service pages select it with
+ * `...TopologyDowntimeRow`, so the table and its queries cannot drift apart. */
+export const TopologyDowntimeRow = graphql(`
+  fragment TopologyDowntimeRow on Downtime {
+    id
+    severity
+    classification
+    description
+    startsAt
+    endsAt
+    ongoing
+  }
+`);
+
+export function DowntimeTable({ downtimes }: { downtimes: readonly TopologyDowntimeRowFragment[] }) {
   if (downtimes.length === 0) return <p className="empty">No downtimes.</p>;
   return (
     <table className="topology-downtimes">
