@@ -79,18 +79,26 @@ const RoleTypes = graphql(`
   }
 `);
 
+/** What a decision (grant, reject, revoke) answers of the role: its new status and what the
+ * viewer may still do with it, which the cache then shows in both lists. */
+graphql(`
+  fragment AccountDecidedRole on Role {
+    id
+    roleType
+    entityName
+    status
+    userSubject
+    viewerCanGrant
+    viewerCanReject
+    viewerCanRevoke
+  }
+`);
+
 const GrantRole = graphql(`
   mutation AccountGrantRole($input: GrantRoleInput!) {
     grantRole(input: $input) {
       role {
-        id
-        roleType
-        entityName
-        status
-        userSubject
-        viewerCanGrant
-        viewerCanReject
-        viewerCanRevoke
+        ...AccountDecidedRole
       }
     }
   }
@@ -100,14 +108,7 @@ const RejectRole = graphql(`
   mutation AccountRejectRole($input: RejectRoleInput!) {
     rejectRole(input: $input) {
       role {
-        id
-        roleType
-        entityName
-        status
-        userSubject
-        viewerCanGrant
-        viewerCanReject
-        viewerCanRevoke
+        ...AccountDecidedRole
       }
     }
   }
@@ -117,14 +118,7 @@ const RevokeRole = graphql(`
   mutation AccountRevokeRole($input: RevokeRoleInput!) {
     revokeRole(input: $input) {
       role {
-        id
-        roleType
-        entityName
-        status
-        userSubject
-        viewerCanGrant
-        viewerCanReject
-        viewerCanRevoke
+        ...AccountDecidedRole
       }
     }
   }
