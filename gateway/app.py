@@ -16,16 +16,20 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 
-from domains.common.db import make_engine, make_session_factory
+from domains.common.db import make_engine, make_session_factory, unit_of_work
 from domains.common.egress import EgressPolicy
 from domains.common.time import utcnow
 from domains.messaging.notify import PostgresListener
+from domains.monitoring.service import heartbeat
 from gateway import deadlines, migrate, web
 from gateway.auth.authenticator import build_authenticator
 from gateway.auth.browser import browser_auth_routes
 from gateway.auth.login import login_routes
+from gateway.availability_export import AvailabilityExport
 from gateway.body import BodyLimitMiddleware
 from gateway.compat.ams import AmsApi
+from gateway.compat.argo import ArgoApi
+from gateway.compat.gocdbpi import GocdbPi
 from gateway.config import Settings
 from gateway.feeds import FeedsApi
 from gateway.logs import configure_logging
@@ -61,6 +65,9 @@ def create_app(
     )
     ams = AmsApi(settings, session_factory, authenticator, egress=egress)
     feeds = FeedsApi(settings, session_factory, authenticator)
+    availability_export = AvailabilityExport(settings, session_factory, authenticator)
+    gocdb_pi = GocdbPi(settings, session_factory, authenticator)
+    argo = ArgoApi(settings, session_factory, authenticator)
 
     async def healthz(_request: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})
@@ -75,6 +82,25 @@ def create_app(
         if current != head:
             return False, {"database": "ok", "migrations": f"at {current}, head is {head}"}
         return True, {"database": "ok", "migrations": current}
+
+    def _liveness() -> heartbeat.Liveness:
+        with unit_of_work(session_factory, write=False) as session:
+            return heartbeat.live_workers(
+                session, now=clock(), interval=settings.heartbeat_interval
+            )
+
+    async def workers_health(_request: Request) -> JSONResponse:
+        """200 while a worker process beat recently, 503 when none did: what opsgraph's own
+        report probes as its workers' heartbeat (counts only, no host names)."""
+        live = await anyio.to_thread.run_sync(_liveness)
+        return JSONResponse(
+            {
+                "status": "ok" if live.alive else "no live worker",
+                "workers": live.live,
+                "last_beat": None if live.last_beat is None else live.last_beat.isoformat(),
+            },
+            status_code=200 if live.alive else 503,
+        )
 
     async def readyz(_request: Request) -> JSONResponse:
         ready, detail = await anyio.to_thread.run_sync(_readiness)
@@ -135,10 +161,14 @@ def create_app(
             WebSocketRoute("/graphql", view),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            Route("/healthz/workers", workers_health),
             *login_routes(settings),
             *browser_auth_routes(settings),
             *ams.routes(),
             *feeds.routes(),
+            *availability_export.routes(),
+            *gocdb_pi.routes(),
+            *argo.routes(),
             Mount(web.APP_ASSETS_PREFIX, app=front_end.assets()),
         ],
         middleware=middleware,

@@ -6,7 +6,7 @@ credentials and parse JSON from a body already in memory.
 
 The limit is OPSGRAPH_MAX_BODY_BYTES, except for AMS's publish (OPSGRAPH_MAX_PUBLISH_BYTES),
 which carries a batch of messages. Errors speak each surface's error shape: AMS's on /v1,
-GraphQL's on /graphql, the feeds' elsewhere."""
+GraphQL's on /graphql, ARGO's on /api/v2 and /api/v3, the feeds' elsewhere."""
 
 from __future__ import annotations
 
@@ -18,6 +18,8 @@ import anyio
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from domains.common.errors import CommonRule
+from gateway.compat.argo.envelope import ArgoError
+from gateway.compat.gocdbpi.write_request import WriteApiError
 
 _PUBLISH = re.compile(r"^/v1/projects/[^/]+/topics/[^/]+:publish$")
 
@@ -25,7 +27,12 @@ _PUBLISH = re.compile(r"^/v1/projects/[^/]+/topics/[^/]+:publish$")
 def _reply(scope: Scope, status: int, message: str, rule: str) -> bytes:
     path: str = scope.get("path", "")
     body: dict[str, Any]
-    if path.startswith("/v1/"):
+    if path.startswith("/gocdbpi/"):  # GOCDB's write API's error object
+        body = WriteApiError(status, message).body()
+    elif path.startswith(("/api/v2/", "/api/v3/")):  # ARGO web API's error body
+        words = {408: "Request Timeout", 413: "Request Entity Too Large"}.get(status, "Bad Request")
+        return ArgoError(status, words, message).body_bytes()
+    elif path.startswith("/v1/"):
         ams_status = "TIMEOUT" if status == 408 else "INVALID_ARGUMENT"
         body = {"error": {"code": status, "message": message, "status": ams_status}}
     elif path == "/graphql":

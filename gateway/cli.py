@@ -39,11 +39,24 @@ def _migrated_session(settings: Settings) -> Iterator[Session]:
 
 
 def _database_is_empty(session: Session) -> bool:
+    """No topology yet, opsgraph's own site and NGI (domains/monitoring/selfmon.py) aside."""
+    from sqlmodel import col
+
+    from domains.monitoring.service import selfmon
     from domains.topology.models import Ngi, Site
 
     return not any(
-        session.execute(select(func.count()).select_from(t)).scalar_one() for t in (Site, Ngi)
+        session.execute(select(func.count()).where(where)).scalar_one()
+        for where in (col(Site.short_name) != selfmon.SITE, col(Ngi.name) != selfmon.NGI)
     )
+
+
+def _listener_url(scheme: str, host: str, port: int) -> str:
+    """Where this server is reached from its own host: a wildcard address is reached on
+    loopback."""
+    wildcards = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}  # noqa: S104
+    host = wildcards.get(host, host)
+    return f"{scheme}://{f'[{host}]' if ':' in host else host}:{port}"
 
 
 def cmd_migrate(settings: Settings, _args: argparse.Namespace) -> int:
@@ -55,6 +68,8 @@ def cmd_migrate(settings: Settings, _args: argparse.Namespace) -> int:
 
 def cmd_seed(settings: Settings, args: argparse.Namespace) -> int:
     from domains.downtimes.seed import seed_demo_downtimes, seed_scale_downtimes
+    from domains.monitoring.seed import seed_demo_catalogue
+    from domains.monitoring.seed.demo_results import seed_demo_results
     from domains.topology.seed import seed_demo, seed_scale
 
     if args.downtimes is not None and (args.demo or args.downtimes < 0):
@@ -67,6 +82,8 @@ def cmd_seed(settings: Settings, args: argparse.Namespace) -> int:
         if args.demo:
             seed_demo(session)
             seed_demo_downtimes(session)
+            seed_demo_catalogue(session)
+            seed_demo_results(session)  # a week of metric results, after the catalogue
             _demo_personas(session, settings)
         else:
             seed_scale(session, args.scale)
@@ -113,15 +130,36 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
 
     from domains.common.outbox import watch_commits
     from domains.downtimes.seed import seed_demo_downtimes
+    from domains.monitoring.seed import seed_demo_catalogue
+    from domains.monitoring.seed.demo_results import seed_demo_results
     from domains.topology.seed import seed_demo
     from gateway.app import create_app
     from gateway.protocol import timed_h11
+    from gateway.tls import ClientCertificates, TLSWebSocketProtocol
     from workers.runtime import WorkerRuntime
 
     # the app (gateway/auth/browser.py) offers the demo personas only with --demo on loopback
-    settings = dataclasses.replace(settings, demo=args.demo, host=args.host)
+    scheme = "https" if args.ssl_certfile else "http"
+    settings = dataclasses.replace(
+        settings,
+        demo=args.demo,
+        host=args.host,
+        listener_url=_listener_url(scheme, args.host, args.port),
+    )
     if bool(args.ssl_certfile) != bool(args.ssl_keyfile):
         print("--ssl-certfile and --ssl-keyfile go together", file=sys.stderr)
+        return 2
+    clients = None
+    if args.ssl_ca_certs is not None:
+        clients = ClientCertificates(args.ssl_ca_certs, args.ssl_crl_dir)
+        wrong = clients.check() or (
+            None if args.ssl_certfile else "--ssl-ca-certs needs --ssl-certfile and --ssl-keyfile"
+        )
+        if wrong:
+            print(wrong, file=sys.stderr)
+            return 2
+    elif args.ssl_crl_dir is not None:
+        print("--ssl-crl-dir goes with --ssl-ca-certs", file=sys.stderr)
         return 2
     if settings.login_enabled and not settings.public_url and not is_loopback_host(args.host):
         print(
@@ -144,7 +182,14 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
             if _database_is_empty(session):
                 seed_demo(session)
                 seed_demo_downtimes(session)
+                seed_demo_catalogue(session)
+                seed_demo_results(session)
             _demo_personas(session, settings)
+    if settings.probe_schedule and settings.self_url:
+        from domains.monitoring.service.selfmon import ensure_self_monitoring
+
+        with unit_of_work(factory) as session:  # opsgraph's own report
+            ensure_self_monitoring(session, settings.self_url)
     # Embedded (no broker): the handlers and periodic jobs run in this process. With a
     # broker, this process only relays the outbox (at once after each commit that emitted
     # events); `opsgraph worker` consumes and runs the periodic jobs.
@@ -155,7 +200,6 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     # out of the collector's sight makes full collections much shorter (benchmark p95).
     gc.collect()
     gc.freeze()
-    scheme = "https" if args.ssl_certfile else "http"
     print(f"opsgraph on {scheme}://{args.host}:{args.port}/graphql", file=sys.stderr)
     # uvicorn shuts down on SIGTERM/SIGINT, then re-raises the signal with the handlers it
     # found restored: these make that a normal return, so the runtime below stops cleanly.
@@ -172,6 +216,8 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
             ssl_keyfile=args.ssl_keyfile,
             timeout_graceful_shutdown=settings.shutdown_timeout,
             http=timed_h11(settings.header_timeout),  # closes slow or silent connections
+            ws=TLSWebSocketProtocol,  # the client certificate reaches WebSocket handshakes too
+            ssl_context_factory=None if clients is None else clients.context_factory,
         )
     finally:
         runtime.stop()
@@ -388,16 +434,87 @@ def cmd_admin_link_identity(settings: Settings, args: argparse.Namespace) -> int
     from domains.common.identity import PLATFORM
     from domains.identity import service as identity
 
+    if args.x509 is not None:
+        if args.issuer or args.identity_subject:
+            print("--x509 replaces --issuer and --identity-subject", file=sys.stderr)
+            return 2
+        if not args.x509.startswith("/"):
+            print("--x509: a DN in OpenSSL's slash form (/DC=org/.../CN=Name)", file=sys.stderr)
+            return 2
+        issuer, subject = identity.X509_ISSUER, args.x509
+    elif args.issuer and args.identity_subject:
+        issuer, subject = args.issuer, args.identity_subject
+    else:
+        print("give --issuer and --identity-subject, or --x509 DN", file=sys.stderr)
+        return 2
     with _migrated_session(settings) as session:
         identity.link_identity(
-            session,
-            PLATFORM,
-            user_subject=args.subject,
-            issuer=args.issuer,
-            subject=args.identity_subject,
+            session, PLATFORM, user_subject=args.subject, issuer=issuer, subject=subject
         )
-    print(f"{args.identity_subject} at {args.issuer} now signs in as {args.subject}")
+    print(f"{subject} at {issuer} now signs in as {args.subject}")
     return 0
+
+
+def cmd_import_gocdb(settings: Settings, args: argparse.Namespace) -> int:
+    from gateway.gocdb_import import STEPS, DirectorySource, HttpSource, Options, run_import
+    from gateway.gocdb_import.report import BarProgress, print_summary
+    from gateway.gocdb_import.runner import Step
+    from gateway.gocdb_import.sources import Source
+
+    url_only = args.cert or args.ca_certs or args.header
+    if (args.key is None) != (args.cert is None) or (args.dir and url_only):
+        print(
+            "--cert and --key go together; they, --ca-certs and --header need --url",
+            file=sys.stderr,
+        )
+        return 2
+    if args.batch_size < 1:
+        print("--batch-size is at least 1", file=sys.stderr)
+        return 2
+    steps: tuple[Step, ...] = STEPS
+    if args.only:
+        wanted = {m.strip() for m in args.only.split(",") if m.strip()}
+        steps = tuple(s for s in STEPS if s.method in wanted)
+        unknown = wanted - {s.method for s in steps}
+        if unknown:
+            known = ", ".join(s.method for s in STEPS)
+            print(f"--only: no such method {', '.join(sorted(unknown))} ({known})", file=sys.stderr)
+            return 2
+    source: Source
+    if args.dir:
+        if not Path(args.dir).is_dir():
+            print(f"{args.dir}: no such directory", file=sys.stderr)
+            return 2
+        source = DirectorySource(Path(args.dir))
+    else:
+        headers = {}
+        for header in args.header:
+            name, sep, value = header.partition(":")
+            if not sep or not name.strip():
+                print(f"--header {header!r}: expected NAME: VALUE", file=sys.stderr)
+                return 2
+            headers[name.strip()] = value.strip()
+        source = HttpSource(
+            args.url, cert=args.cert, key=args.key, ca=args.ca_certs, headers=headers
+        )
+    engine = make_engine(settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
+    try:
+        migrate.upgrade(engine)
+        options = Options(checkin_issuer=settings.oidc_issuer, batch_size=args.batch_size)
+        with BarProgress(sys.stderr) as progress:
+            result = run_import(
+                make_session_factory(engine),
+                source,
+                options=options,
+                progress=progress,
+                steps=steps,
+            )
+    finally:
+        engine.dispose()
+        if isinstance(source, HttpSource):
+            source.__exit__(None, None, None)
+    print_summary(result, sys.stdout)
+    return 1 if result.failure else 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -410,6 +527,17 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--demo", action="store_true", help="seed demo data into an empty database")
     serve.add_argument("--ssl-certfile", help="serve HTTPS with this PEM certificate (chain)")
     serve.add_argument("--ssl-keyfile", help="the certificate's PEM private key")
+    serve.add_argument(
+        "--ssl-ca-certs",
+        metavar="DIR_OR_FILE",
+        help="ask for an optional client certificate and verify it against these CAs: a "
+        "directory of hashed names (<hash>.0, as IGTF installs them) or a PEM bundle",
+    )
+    serve.add_argument(
+        "--ssl-crl-dir",
+        metavar="DIR",
+        help="with --ssl-ca-certs: check client certificates against the CRLs here (<hash>.r0)",
+    )
     serve.set_defaults(func=cmd_serve)
 
     worker = sub.add_parser(
@@ -486,9 +614,47 @@ def build_parser() -> argparse.ArgumentParser:
     token.set_defaults(func=cmd_admin_issue_token)
     link = admin_sub.add_parser("link-identity", help="let another identity sign in as a user")
     link.add_argument("--subject", required=True, help="the existing user's subject")
-    link.add_argument("--issuer", required=True, help="the other identity's issuer")
-    link.add_argument("--identity-subject", required=True, help="its subject at that issuer")
+    link.add_argument("--issuer", help="the other identity's issuer")
+    link.add_argument("--identity-subject", help="its subject at that issuer")
+    link.add_argument(
+        "--x509",
+        metavar="DN",
+        help="a client certificate's subject DN in slash form (issuer X.509), instead",
+    )
     link.set_defaults(func=cmd_admin_link_identity)
+
+    imp = sub.add_parser("import", help="load another registry's data")
+    imp_sub = imp.add_subparsers(dest="import_command", required=True)
+    gocdb = imp_sub.add_parser(
+        "gocdb",
+        help="a GOCDB, through its PI or saved PI answers, keeping its ids and primary keys "
+        "(again: updates in place)",
+    )
+    where = gocdb.add_mutually_exclusive_group(required=True)
+    where.add_argument("--url", help="the PI's base URL, e.g. https://goc.egi.eu/gocdbpi")
+    where.add_argument(
+        "--dir", help="a directory of saved answers: <method>.xml or <method>.<n>.xml"
+    )
+    gocdb.add_argument("--cert", help="PEM client certificate (the protected methods need one)")
+    gocdb.add_argument("--key", help="its PEM private key")
+    gocdb.add_argument("--ca-certs", help="CA file or directory the PI's certificate is checked on")
+    gocdb.add_argument(
+        "--header",
+        action="append",
+        default=[],
+        metavar="'NAME: VALUE'",
+        help="sent with every request, e.g. 'Authorization: Bearer T' (repeatable)",
+    )
+    gocdb.add_argument(
+        "--batch-size", type=int, default=100, help="rows per transaction (default 100)"
+    )
+    gocdb.add_argument(
+        "--only",
+        metavar="METHOD,...",
+        help="read only these PI methods (e.g. get_downtime_nested_services, to bring the "
+        "downtimes up to date again)",
+    )
+    gocdb.set_defaults(func=cmd_import_gocdb)
 
     msg = sub.add_parser("messaging", help="bootstrap the messaging service (AMS)")
     msg_sub = msg.add_subparsers(dest="messaging_command", required=True)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from domains.common.errors import Invalid
 from domains.common.scopes import ScopeDefaults, ScopeMatch
 from domains.common.settings import CoreSettings, env_bool, env_float, env_int, env_list
+from gateway.auth.x509 import Network, parse_networks
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,10 +41,11 @@ class Settings(CoreSettings):
     oidc_audience: str | None = None
     oidc_client_id: str | None = None
     oidc_client_secret: str | None = None
+    # seconds each call to the issuer (discovery, JWKS, introspection) may take
+    oidc_http_timeout: float = 5.0
     admin_entitlements: tuple[str, ...] = ()
     restrict_personal_data: bool = True
     session_secret: str | None = None
-    public_url: str | None = None
     session_https_only: bool = False
     # GraphQL subscriptions and the messaging service
     max_subscriptions_per_connection: int = 10
@@ -65,6 +67,10 @@ class Settings(CoreSettings):
     max_body_bytes: int = 4 * 1024 * 1024
     max_publish_bytes: int = 16 * 1024 * 1024  # AMS's :publish, a batch of messages
     header_timeout: float = 10.0  # seconds to receive a request line and headers
+    # X.509 behind a TLS-terminating proxy (gateway/auth/x509.py): the header carrying the
+    # verified client DN, honoured only from these peers
+    client_dn_header: str | None = None
+    trusted_proxies: tuple[Network, ...] = ()
     body_timeout: float = 60.0  # seconds to receive a request body
 
     @property
@@ -78,6 +84,12 @@ class Settings(CoreSettings):
         core = CoreSettings.from_env(env)
         d = cls()
         scopes = env_list(env, "OPSGRAPH_DEFAULT_SCOPE")
+        try:
+            trusted_proxies = parse_networks(env_list(env, "OPSGRAPH_TRUSTED_PROXIES"))
+        except ValueError as exc:
+            raise Invalid(
+                "OPSGRAPH_TRUSTED_PROXIES", f"IP addresses or CIDR ranges: {exc}"
+            ) from exc
         match_raw = env.get("OPSGRAPH_DEFAULT_SCOPE_MATCH", "all").lower()
         if match_raw not in {"all", "any"}:
             raise Invalid("OPSGRAPH_DEFAULT_SCOPE_MATCH", "one of all, any")
@@ -102,10 +114,12 @@ class Settings(CoreSettings):
             oidc_audience=env.get("OPSGRAPH_OIDC_AUDIENCE") or None,
             oidc_client_id=env.get("OPSGRAPH_OIDC_CLIENT_ID") or None,
             oidc_client_secret=env.get("OPSGRAPH_OIDC_CLIENT_SECRET") or None,
+            oidc_http_timeout=env_float(
+                env, "OPSGRAPH_OIDC_HTTP_TIMEOUT", d.oidc_http_timeout, 0.1
+            ),
             admin_entitlements=env_list(env, "OPSGRAPH_ADMIN_ENTITLEMENTS"),
             restrict_personal_data=env_bool(env, "OPSGRAPH_RESTRICT_PERSONAL_DATA", True),
             session_secret=env.get("OPSGRAPH_SESSION_SECRET") or None,
-            public_url=(env.get("OPSGRAPH_PUBLIC_URL") or "").rstrip("/") or None,
             session_https_only=env_bool(env, "OPSGRAPH_SESSION_HTTPS_ONLY", False),
             max_subscriptions_per_connection=env_int(
                 env, "OPSGRAPH_MAX_SUBSCRIPTIONS_PER_CONNECTION", d.max_subscriptions_per_connection
@@ -125,7 +139,14 @@ class Settings(CoreSettings):
             max_publish_bytes=env_int(env, "OPSGRAPH_MAX_PUBLISH_BYTES", d.max_publish_bytes),
             header_timeout=env_float(env, "OPSGRAPH_HEADER_TIMEOUT", d.header_timeout, 0.1),
             body_timeout=env_float(env, "OPSGRAPH_BODY_TIMEOUT", d.body_timeout, 0.1),
+            client_dn_header=(env.get("OPSGRAPH_CLIENT_DN_HEADER") or "").strip().lower() or None,
+            trusted_proxies=trusted_proxies,
         )
+        if settings.client_dn_header and not settings.trusted_proxies:
+            raise Invalid(
+                "OPSGRAPH_TRUSTED_PROXIES",
+                "OPSGRAPH_CLIENT_DN_HEADER is honoured only from trusted proxies: name them",
+            )
         if bool(settings.oidc_client_id) != bool(settings.oidc_client_secret):
             raise Invalid(
                 "OPSGRAPH_OIDC_CLIENT_SECRET", "client id and secret are set together or not at all"

@@ -20,12 +20,15 @@ from sqlalchemy.orm import Session
 
 from domains.common.errors import Unauthenticated
 from domains.common.identity import PLATFORM
+from domains.common.models import pk
 from domains.identity import service as identity
 from domains.identity.models import EntityKind
 from domains.identity.service import tokens
 from domains.messaging import service as messaging
 from domains.messaging.errors import UnknownProject
 from domains.topology import ownership, roles
+from domains.topology import service as topology
+from domains.topology.models import CredentialKind
 
 TOKEN_NAME = "demo persona"  # noqa: S105 (a name, not a secret)
 VO_PROJECT = "biomed"  # the VO member's VO, as a messaging project until VOs have a domain
@@ -99,6 +102,7 @@ def _grant(session: Session, persona: Persona) -> None:
         _grant_role(session, persona, "NGI Operations Manager", EntityKind.NGI, "NGI_DE")
     elif persona.key == "site-admin":
         _grant_role(session, persona, "Site Administrator", EntityKind.SITE, "INFN-T1")
+        _register_credentials(session, persona, "INFN-T1")
     elif persona.key == "vo-member":
         try:
             messaging.get_project(session, PLATFORM, project=VO_PROJECT)
@@ -124,6 +128,37 @@ def _grant_role(
     roles.grant_role_directly(
         session, PLATFORM, subject=persona.subject, role_type=role, kind=kind, entity_id=entity_id
     )
+
+
+# The site administrator's API credentials at her site: her own subject, so that her API
+# token reaches the PI's protection level 3 and the v5 write API; and a robot certificate's
+# DN, as a site script would present it (read-only).
+DEMO_ROBOT_DN = "/DC=org/DC=opsgraph-demo/O=INFN-T1/CN=robot/gocdb-sync.infn-t1.demo"
+
+
+def _register_credentials(session: Session, persona: Persona, site: str) -> None:
+    site_id = ownership.id_of(session, EntityKind.SITE.value, site)
+    if site_id is None:
+        raise LookupError(f"the demo data has no site {site}")
+    owner = pk(identity.user_by_subject(session, persona.subject))
+    held = {
+        view.credential.identifier
+        for view in topology.list_site_credentials(session, PLATFORM, site_id=site_id)
+    }
+    for identifier, kind, allow_write in (
+        (persona.subject, CredentialKind.OIDC_SUBJECT, True),
+        (DEMO_ROBOT_DN, CredentialKind.X509, False),
+    ):
+        if identifier not in held:
+            topology.add_site_credential(
+                session,
+                PLATFORM,
+                site_id=site_id,
+                identifier=identifier,
+                kind=kind,
+                allow_write=allow_write,
+                owner_id=owner,
+            )
 
 
 def _still_valid(session: Session, issued: Sequence[IssuedPersona]) -> bool:

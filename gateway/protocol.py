@@ -9,7 +9,8 @@ gateway/body.py (OPSGRAPH_BODY_TIMEOUT), which reads it before any route runs.
 
 This subclasses uvicorn's H11Protocol and relies on its internals (`conn`, `transport`,
 `on_response_complete`): pyproject.toml pins uvicorn's minor version, and
-tests/security/test_http.py checks the behaviour against a real `opsgraph serve`.
+tests/security/test_http.py checks the behaviour against a real `opsgraph serve`. It also
+hands a TLS client certificate to the application (gateway/tls.py's TLSScope).
 """
 
 from __future__ import annotations
@@ -19,8 +20,10 @@ import asyncio
 import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
+from gateway.tls import TLSScope
 
-class TimedH11Protocol(H11Protocol):
+
+class TimedH11Protocol(TLSScope, H11Protocol):
     header_timeout: float = 10.0
     _header_timer: asyncio.TimerHandle | None = None
 
@@ -39,7 +42,7 @@ class TimedH11Protocol(H11Protocol):
             self.transport.close()
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        super().connection_made(transport)  # type: ignore[arg-type]
+        super().connection_made(transport)
         self._arm()
 
     def data_received(self, data: bytes) -> None:

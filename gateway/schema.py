@@ -46,9 +46,22 @@ from domains.messaging.mutations import MessagingMutation
 from domains.messaging.queries import MessagingQuery
 from domains.messaging.streams import MessagingSubscriptionRoot
 from domains.messaging.types import identity_fields as messaging_viewer
+from domains.monitoring.mutations.alert_rules import MonitoringAlertMutation
+from domains.monitoring.mutations.catalogue import MonitoringCatalogueMutation
+from domains.monitoring.mutations.recomputations import MonitoringRecomputationMutation
+from domains.monitoring.mutations.results import MonitoringResultsMutation
+from domains.monitoring.queries.alerts import MonitoringAlertQuery
+from domains.monitoring.queries.availability import MonitoringAvailabilityQuery
+from domains.monitoring.queries.catalogue import MonitoringCatalogueQuery
+from domains.monitoring.queries.levels import MonitoringStatusQuery
+from domains.monitoring.queries.levels import topology_fields as status_fields
+from domains.monitoring.queries.recomputations import MonitoringRecomputationQuery
+from domains.monitoring.queries.results import MonitoringResultsQuery
+from domains.monitoring.streams import MonitoringSubscriptionRoot
 from domains.topology.mutations import TopologyMutation
 from domains.topology.queries import TopologyQuery
-from domains.topology.types import identity_fields
+from domains.topology.types import SiteNode, identity_fields
+from domains.topology.types.credentials import site_fields as credential_fields
 from gateway.config import Settings
 from gateway.cost import Budgets, CostModel, limits_extension
 from gateway.errors import format_error
@@ -60,6 +73,8 @@ from gateway.inputs import InputBounds, LiteralBounds, StorableLiterals
 # lower domain never imports the higher one.
 for _type, _fields in (
     *topology_fields().items(),
+    *status_fields().items(),
+    (SiteNode, credential_fields()),
     *identity_fields().items(),
     *messaging_viewer().items(),
     *downtime_viewer().items(),
@@ -75,12 +90,16 @@ class Mutation(
     MessagingMutation,
     DowntimeMutation,
     DowntimeSubscriptionMutation,
+    MonitoringResultsMutation,
+    MonitoringCatalogueMutation,
+    MonitoringAlertMutation,
+    MonitoringRecomputationMutation,
 ):
     """Every mutation runs in one transaction: all of it is written, or nothing."""
 
 
 @strawberry.type
-class Subscription(MessagingSubscriptionRoot, DowntimeSubscriptionRoot):
+class Subscription(MessagingSubscriptionRoot, DowntimeSubscriptionRoot, MonitoringSubscriptionRoot):
     """Live streams over graphql-transport-ws; each step is a transaction of its own."""
 
 
@@ -92,6 +111,12 @@ class Query(
     MessagingQuery,
     DowntimeQuery,
     DowntimeSubscriptionQuery,
+    MonitoringResultsQuery,
+    MonitoringStatusQuery,
+    MonitoringAvailabilityQuery,
+    MonitoringCatalogueQuery,
+    MonitoringAlertQuery,
+    MonitoringRecomputationQuery,
 ):
     @strawberry.field(description="Any object by its global id.")
     def node(self, info: Info, id: strawberry.ID) -> Node | None:

@@ -143,6 +143,7 @@ class GraphQLView(GraphQL[RequestContext, None]):
             credentials = await self.authenticator.credentials_from(
                 authorization=_text(params.get("authorization")),
                 api_key=_text(params.get("x-api-key")),
+                client_dn=credentials.client_dn,  # the handshake's certificate stays
             )
 
         def resolve() -> Principal:

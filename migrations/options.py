@@ -12,9 +12,11 @@ import domains.common.outbox
 import domains.downtimes.models
 import domains.identity.models
 import domains.messaging.models
+import domains.monitoring.models
 import domains.topology.models  # noqa: F401
 from domains.common.models import metadata
 from domains.common.time import UTCDateTime
+from domains.monitoring.service.partitions import is_partition_name
 
 target_metadata = metadata
 
@@ -30,8 +32,15 @@ def render_item(type_: str, obj: Any, _autogen_context: Any) -> str | bool:
     return False
 
 
+def include_name(name: str | None, type_: str, _parent_names: Any) -> bool:
+    """The drift check compares the models' tables only: the day partitions of the metric
+    results (PostgreSQL) are the retention job's, not the models'."""
+    return not (type_ == "table" and name is not None and is_partition_name(name))
+
+
 def compare_options() -> dict[str, Any]:
     return {
+        "include_name": include_name,
         "compare_type": True,
         "compare_server_default": True,
         "render_as_batch": True,

@@ -22,6 +22,7 @@ from gateway import migrate
 from gateway.app import create_app
 from gateway.config import Settings
 from tests.auth.issuer import GATEWAY_CLIENT, OIDCIssuer
+from tests.server import copy_demo, run_cli, server_env, serving
 
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/opsgraph_test"
 BACKENDS = [
@@ -72,8 +73,18 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         items[:] = [item for item in items if item not in gone]
 
 
+def pg_test_url() -> str:
+    """The PostgreSQL database the tests use (OPSGRAPH_TEST_DATABASE_URL): under pytest-xdist
+    one per worker (its name suffixed with the worker's id), as each wipes its own at start."""
+    url = make_url(os.environ.get("OPSGRAPH_TEST_DATABASE_URL", DEFAULT_PG_URL))
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker:
+        url = url.set(database=f"{url.database}_{worker}")
+    return url.render_as_string(hide_password=False)
+
+
 def _backend_lines() -> list[str]:
-    pg = make_url(os.environ.get("OPSGRAPH_TEST_DATABASE_URL", DEFAULT_PG_URL))
+    pg = make_url(pg_test_url())
     where = {
         "sqlite": "SQLite (a temporary file per run)",
         "postgresql": f"PostgreSQL at {pg.render_as_string(hide_password=True)}",
@@ -121,7 +132,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path_factory.mktemp('db') / 'opsgraph-test.db'}"
     if request.param == "postgresql":
-        url = os.environ.get("OPSGRAPH_TEST_DATABASE_URL", DEFAULT_PG_URL)
+        url = pg_test_url()
         _ensure_pg_database(url)
         return url
     raise ValueError(f"unknown backend {request.param!r} in OPSGRAPH_TEST_BACKENDS")
@@ -130,6 +141,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
 @pytest.fixture(scope="session")
 def engine(database_url: str) -> Iterator[Engine]:
     """A freshly migrated database of the parametrized kind, with the demo data committed."""
+    from domains.monitoring.seed import seed_demo_catalogue
     from domains.topology.seed import seed_demo
 
     eng = make_engine(database_url)
@@ -138,6 +150,7 @@ def engine(database_url: str) -> Iterator[Engine]:
     migrate.upgrade(eng)
     with Session(eng) as session:
         seed_demo(session)
+        seed_demo_catalogue(session)  # the monitoring catalogue's EGI-like defaults
         session.commit()
     yield eng
     eng.dispose()
@@ -249,6 +262,9 @@ def make_client(
         # (tests/compat/test_replicas.py covers LISTEN/NOTIFY between real servers)
         overrides.setdefault("pg_listen", False)
         overrides.setdefault("fast_executor", fast_executor)
+        # the test issuer answers from a thread of this process: on a loaded 2-core machine
+        # a call to it took longer than the default 5 s, and a valid token was refused
+        overrides.setdefault("oidc_http_timeout", 60.0)
         clock = overrides.pop("clock", utcnow)  # the time the service rules read
         egress = overrides.pop("egress", None)  # an EgressPolicy (tests inject the resolver)
         settings = replace(Settings(database_url=database_url, log_format="text"), **overrides)
@@ -322,3 +338,23 @@ def callers(make_client: AppFactory, oidc_issuer: OIDCIssuer) -> Callers:
         admin_entitlements=("urn:mace:egi.eu:group:ops.egi.eu:role=admin#aai.egi.eu",),
     )
     return Callers(client, oidc_issuer)
+
+
+@pytest.fixture(scope="session")
+def demo_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One demo database, seeded by the CLI once (seeding takes most of a demo server's
+    start); servers start on copies of it (tests.server.copy_demo)."""
+    tmp_path = tmp_path_factory.mktemp("demo-seed")
+    done = run_cli(tmp_path, "seed", "--demo")
+    assert done.returncode == 0, done.stderr
+    return tmp_path / "cli.db"
+
+
+@pytest.fixture(scope="session")
+def demo_server(demo_database: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The base URL of one `opsgraph serve --demo` on a copy of the demo database, shared by
+    every test that only reads from it (a test that writes starts a server of its own)."""
+    tmp_path = tmp_path_factory.mktemp("demo-server")
+    copy_demo(demo_database, tmp_path)
+    with serving(server_env(tmp_path), "--demo") as base:
+        yield base

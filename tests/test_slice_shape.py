@@ -28,6 +28,12 @@ BESIDE: dict[str, dict[str, str]] = {
         "push": "push delivery",
         "rows": "what the service returns",
     },
+    "monitoring": {
+        "avro": "ARGO's metric_data Avro schema, decode and encode",
+        "engine": "pure A/R computation: operations, aggregation, timelines, integration",
+        "probes": "probe execution: Nagios output, built-in probes, plugin runner, targets",
+        "profiles": "ARGO's profile and report JSON to and from catalogue rows",
+    },
     "notifications": {
         "channels": "delivery rows, leases, backoff and state of e-mail, topic and webhook",
         "checks": "the channels a subscription asks for, checked",

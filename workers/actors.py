@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from domains.common.db import unit_of_work
 from domains.common.outbox import run_handler
 from domains.common.settings import CoreSettings
+from workers import monitoring
 
 log = logging.getLogger("opsgraph.workers")
 
@@ -52,4 +53,5 @@ def declare_actors(
         broker=broker,
         **options,
     )(handle_event)
+    monitoring.declare_actor(broker, factory, settings)  # monitoring.run_checks
     return Actors(handle_event=actor, queue_name=settings.broker_namespace)

@@ -15,6 +15,8 @@ DOMAIN_MODULES: tuple[str, ...] = (
     "domains.common.outbox",
     "workers.messaging",
     "workers.downtimes",
+    "workers.topology",
+    "workers.monitoring",
 )
 
 

@@ -16,9 +16,11 @@ import dramatiq
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from domains.common.db import make_engine, make_session_factory
+from domains.common.db import make_engine, make_session_factory, unit_of_work
 from domains.common.outbox import PeriodicJob, listen_run_soon, periodic_jobs
 from domains.common.settings import CoreSettings
+from domains.common.time import utcnow
+from domains.monitoring.service import heartbeat
 from workers.actors import Actors, declare_actors
 from workers.broker import broker_from_settings, close_broker
 from workers.outbox import BrokerRelay, EmbeddedRelay, Relay
@@ -85,10 +87,36 @@ class WorkerRuntime:
         self._run_schedule = schedule
         self._threads: list[threading.Thread] = []
         self._started = False
+        self._started_at = utcnow()
 
     @property
     def embedded(self) -> bool:
         return self.broker is None
+
+    @property
+    def does_work(self) -> bool:
+        """Whether this process is a worker (runs the periodic jobs or consumes from the
+        broker), and so beats: `serve` with a broker only relays and does not."""
+        return self._run_schedule or self.worker is not None
+
+    def beat(self) -> None:
+        """One heartbeat of this process (domains.monitoring.service.heartbeat)."""
+        with unit_of_work(self.factory) as session:
+            heartbeat.beat(
+                session,
+                worker=heartbeat.worker_name(),
+                kind=heartbeat.EMBEDDED if self.worker is None else heartbeat.DRAMATIQ,
+                now=utcnow(),
+                started_at=self._started_at,
+            )
+
+    def _heartbeat_loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.beat()
+            except Exception:  # the database is unreachable: the next beat tries again
+                log.exception("heartbeat failed")
+            self._stop.wait(self.settings.heartbeat_interval)
 
     def wake(self) -> None:
         """Relay now (called after a commit that emitted events)."""
@@ -105,6 +133,8 @@ class WorkerRuntime:
             self._spawn("opsgraph-relay", self._relay_loop)
         if self._run_schedule:
             self._spawn("opsgraph-scheduler", self._schedule_loop)
+        if self.does_work:
+            self._spawn("opsgraph-heartbeat", self._heartbeat_loop)
         log.info(
             "worker runtime started (%s)",
             "embedded" if self.embedded else f"broker, namespace {self.settings.broker_namespace}",

@@ -12,9 +12,16 @@ from domains.changelog.service import ChangeFilter
 from domains.changelog.types import ChangeNode, ChangeOrder
 from domains.common.errors import Invalid
 from domains.common.graphql import Connection, Info, connection, from_global_id
+from domains.monitoring.service import catalogue
+from domains.monitoring.types.catalogue import KINDS
 
 # a type whose audit entries name it otherwise than its GraphQL name in lower case
-_AUDITED_TYPES = {"ServiceGroup": "service_group"}
+_AUDITED_TYPES = {
+    "ServiceGroup": "service_group",
+    "MonitoringProbe": catalogue.AUDIT_PROBE,
+    "MonitoringMetric": catalogue.AUDIT_METRIC,
+    "AlertRule": "alert_rule",
+}
 
 
 @strawberry.input(
@@ -34,6 +41,9 @@ class ChangeFilterInput:
         if self.entity is not None:
             type_name, entity_id = from_global_id(self.entity, argument="filter.entity")
             entity_type = _AUDITED_TYPES.get(type_name, type_name.lower())
+            if type_name == "MonitoringProfile":  # its global id holds the kind too
+                entity_id, code = divmod(entity_id, len(KINDS) + 1)
+                entity_type = catalogue.AUDIT_KIND.get(KINDS[code] if code < len(KINDS) else "")
         for field, value in (("filter.since", self.since), ("filter.until", self.until)):
             if value is not None and value.tzinfo is None:
                 raise Invalid(field, ChangeLogRule.CHANGE_TIME_WITHOUT_OFFSET)

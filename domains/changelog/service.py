@@ -46,6 +46,7 @@ from domains.messaging.models import (
     MsgTopic,
     MsgTopicAcl,
 )
+from domains.monitoring.service import catalogue
 from domains.topology.service import T_ENDPOINT, T_PROJECT_NGI, T_SERVICE, T_SITE
 
 T_AUDIT: Table = AuditEntry.__table__  # type: ignore[attr-defined]
@@ -58,8 +59,9 @@ T_TOPIC_ACL: Table = MsgTopicAcl.__table__  # type: ignore[attr-defined]
 T_SUB: Table = MsgSubscription.__table__  # type: ignore[attr-defined]
 T_SUB_ACL: Table = MsgSubscriptionAcl.__table__  # type: ignore[attr-defined]
 
-# registry data that belongs to no site or NGI, maintained by platform administrators
-REFERENCE_TYPES = ("country", "scope", "service_type")
+# registry data that belongs to no site or NGI, maintained by platform administrators: the
+# topology's reference lists and the monitoring catalogue (public, as ARGO's profiles are)
+REFERENCE_TYPES = ("country", "scope", "service_type", *catalogue.AUDIT_TYPES)
 
 
 @dataclass(frozen=True, slots=True)

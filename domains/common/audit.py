@@ -16,6 +16,8 @@ from domains.common.identity import Principal
 from domains.common.models import pk
 from domains.common.time import UTCDateTime, utcnow
 
+ACTOR_LENGTH = 255
+
 
 class AuditEntry(SQLModel, table=True):
     __tablename__ = "audit_entry"
@@ -26,7 +28,7 @@ class AuditEntry(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
-    actor: str = Field(max_length=255, index=True)
+    actor: str = Field(max_length=ACTOR_LENGTH, index=True)
     action: str = Field(max_length=64)
     entity_type: str = Field(max_length=32)
     entity_id: int
@@ -93,7 +95,10 @@ def mask_changes(changes: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def actor_of(principal: Principal) -> str:
-    return principal.subject or "anonymous"
+    """Who the entry names: the caller's subject, or, for a write through GOCDB's write
+    API, the identifier of the site API credential that authorized it (the same string
+    for an OIDC subject or an unlinked certificate; the DN for a user's linked one)."""
+    return (principal.api_credential or principal.subject or "anonymous")[:ACTOR_LENGTH]
 
 
 def record(

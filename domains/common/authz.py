@@ -47,6 +47,8 @@ class Caller(enum.StrEnum):
     """Actions that depend only on who the caller is."""
 
     SIGNED_IN = "SIGNED_IN"
+    # signed in as a user with an account: not a client certificate linked to no user
+    REGISTERED_USER = "REGISTERED_USER"
     PLATFORM_ADMIN = "PLATFORM_ADMIN"
 
 
@@ -63,10 +65,14 @@ def policy(actions: type[enum.Enum]) -> Callable[[Policy], Policy]:
 
 
 def _caller_policy(
-    _session: Session, _principal: Principal, action: Caller, _entity: object
+    _session: Session, principal: Principal, action: Caller, _entity: object
 ) -> str | None:
     # reached only by an authenticated non-superuser
-    return "only platform administrators may do this" if action is Caller.PLATFORM_ADMIN else None
+    if action is Caller.PLATFORM_ADMIN:
+        return "only platform administrators may do this"
+    if action is Caller.REGISTERED_USER and principal.user_id is None:
+        return "only registered users may do this (this certificate is linked to no user)"
+    return None
 
 
 _POLICIES[Caller] = _caller_policy

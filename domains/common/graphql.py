@@ -10,7 +10,7 @@ import weakref
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from datetime import UTC, datetime
 from operator import itemgetter
-from typing import Any, Generic, NewType, TypeVar
+from typing import Any, Generic, NamedTuple, NewType, TypeVar
 
 import strawberry
 from sqlalchemy.orm import Session
@@ -25,7 +25,7 @@ from domains.common.context import RequestContext
 from domains.common.db import reader_memo
 from domains.common.errors import CommonRule, Invalid
 from domains.common.identity import Principal
-from domains.common.pagination import RULE_KEY, encode_cursor, parse_key
+from domains.common.pagination import RULE_KEY, PageRequest, encode_cursor, parse_key
 from domains.common.query import Record, RecordPage
 
 Info = strawberry.Info[RequestContext, None]
@@ -204,6 +204,33 @@ class Connection(Generic[T]):
 
 def connection(page: RecordPage, build: Callable[[Any], T]) -> Connection[T]:
     return Connection(page=page, node_list=[build(row) for row in page.items])
+
+
+class _Keyed(NamedTuple):
+    id: int  # what the cursors hold
+
+
+def list_connection(
+    nodes: Sequence[T], page: PageRequest, key: Callable[[T], int] | None = None
+) -> Connection[T]:
+    """A connection over a short list read whole (a catalogue's tens of rows, a period's
+    A/R, a host's metrics): in `key` order, which is what the cursors hold; without `key`,
+    in the order given, the cursors holding positions (1, 2, …) in it, so a list that is
+    computed rather than stored pages with the same `first`/`after` as every other."""
+    pairs = (
+        list(enumerate(nodes, start=1))
+        if key is None
+        else sorted(((key(node), node) for node in nodes), key=lambda pair: pair[0])
+    )
+    after = [pair for pair in pairs if page.after is None or pair[0] > page.after]
+    chosen = after[: page.first]
+    record_page = RecordPage(
+        items=[_Keyed(k) for k, _ in chosen],  # type: ignore[misc]
+        has_next_page=len(after) > page.first,
+        has_previous_page=page.after is not None,
+        _count=lambda: len(pairs),
+    )
+    return Connection(page=record_page, node_list=[node for _, node in chosen])
 
 
 def row_constructor(

@@ -17,7 +17,10 @@ class Principal:
     `is_platform` marks opsgraph itself (CLI bootstrap, seeding, workers acting on the
     platform's behalf); `is_admin` a platform administrator (GOCDB_ADMIN). Roles over
     projects, NGIs, sites and service groups are read from the database when a rule needs
-    them, so a role granted in the same transaction counts at once.
+    them, so a role granted in the same transaction counts at once. `client_dn` is set
+    when a verified client certificate came with the request: a DN linked to a user gives
+    that user's principal, an unlinked one a principal whose `subject` is the DN and whose
+    `user_id` is None (GOCDB's API credentials are such DNs).
     """
 
     subject: str | None = None
@@ -28,6 +31,13 @@ class Principal:
     user_id: int | None = None
     assurance: tuple[str, ...] = ()
     vos: tuple[VoMembership, ...] = ()
+    # The verified X.509 subject DN (OpenSSL slash form) the caller presented, directly or
+    # through a trusted TLS-terminating proxy; None without a client certificate.
+    client_dn: str | None = None
+    # The identifier of the site API credential (GOCDB's X.509 DN or OIDC subject) that
+    # authorized a write through GOCDB's write API; set by topology's service once the
+    # credential is checked, for the audit entry to name. None everywhere else.
+    api_credential: str | None = None
 
     @property
     def is_anonymous(self) -> bool:

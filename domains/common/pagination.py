@@ -49,10 +49,12 @@ def decode_cursor(cursor: str, *, argument: str = "after") -> int:
 
 @dataclass(frozen=True, slots=True)
 class PageRequest:
-    """A validated `first`/`after` pair."""
+    """A validated `first`/`after` pair. `before` (instead of `after`): the `first` rows
+    just before that key, still in ascending order (GOCDB's `prev_cursor`)."""
 
     first: int
     after: int | None
+    before: int | None = None
 
     @classmethod
     def build(

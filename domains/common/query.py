@@ -6,8 +6,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import Boolean, ColumnElement, Select, String, bindparam, func, select, type_coerce
 from sqlalchemy.engine import Row
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 
 from domains.common.pagination import PageRequest
@@ -42,16 +43,80 @@ def keyset_page(
 ) -> RecordPage:
     """Rows of `stmt` ordered by `key` ascending (or descending), after the cursor (the key
     of the last row seen: larger keys follow it, or smaller ones when descending), at most
-    `page.first`."""
-    paged = stmt.order_by(key.desc() if descending else key).limit(page.first + 1)
-    if page.after is not None:
+    `page.first`. With `page.before` instead: the `page.first` rows just before that key
+    (read backwards, returned in the same order as a forward page)."""
+    count_stmt = select(func.count()).select_from(stmt.order_by(None).subquery())
+    backwards = page.before is not None
+    reverse = descending != backwards
+    paged = stmt.order_by(key.desc() if reverse else key).limit(page.first + 1)
+    if page.before is not None:
+        paged = paged.where(key > page.before if descending else key < page.before)
+    elif page.after is not None:
         paged = paged.where(key < page.after if descending else key > page.after)
     rows = list(session.execute(paged).all()) if page.first > 0 else []
-    has_next = len(rows) > page.first
-    count_stmt = select(func.count()).select_from(stmt.order_by(None).subquery())
+    more = len(rows) > page.first
+    rows = rows[: page.first]
+    if backwards:
+        rows.reverse()
     return RecordPage(
-        items=rows[: page.first],
-        has_next_page=has_next,
-        has_previous_page=page.after is not None,
+        items=rows,
+        has_next_page=True if backwards else more,
+        has_previous_page=more if backwards else page.after is not None,
         _count=lambda: int(session.execute(count_stmt).scalar_one()),
     )
+
+
+class _Like(ColumnElement[bool]):
+    """`column LIKE pattern`, case-sensitive on every backend: SQLite's LIKE ignores case
+    (ASCII), so there it is GLOB with the pattern translated."""
+
+    inherit_cache = False
+    type = Boolean()
+
+    def __init__(self, column: ColumnElement[Any], pattern: str) -> None:
+        self.column = type_coerce(column, String())
+        # a lone backslash at the end escapes nothing: PostgreSQL refuses such a pattern,
+        # so it is a literal backslash there, as it is in the GLOB and in MySQL
+        trailing = len(pattern) - len(pattern.rstrip("\\"))
+        literal = pattern + "\\" if trailing % 2 else pattern
+        self.pattern = bindparam(None, literal, type_=String(), unique=True)
+        self.glob_value = bindparam(None, glob_pattern(pattern), type_=String(), unique=True)
+
+
+def glob_pattern(pattern: str) -> str:
+    """A LIKE pattern (`%`, `_`, backslash escapes, as PostgreSQL reads them) as a GLOB."""
+    out: list[str] = []
+    chars = iter(pattern)
+    for char in chars:
+        if char == "\\":
+            char = next(chars, "\\")
+            out.append(_GLOB_LITERAL.get(char, char))
+        elif char == "%":
+            out.append("*")
+        elif char == "_":
+            out.append("?")
+        else:
+            out.append(_GLOB_LITERAL.get(char, char))
+    return "".join(out)
+
+
+_GLOB_LITERAL = {"*": "[*]", "?": "[?]", "[": "[[]"}
+
+
+@compiles(_Like)
+def _like_default(element: _Like, compiler: Any, **kw: Any) -> str:
+    return (
+        f"({compiler.process(element.column, **kw)} LIKE {compiler.process(element.pattern, **kw)})"
+    )
+
+
+@compiles(_Like, "sqlite")
+def _like_sqlite(element: _Like, compiler: Any, **kw: Any) -> str:
+    column = compiler.process(element.column, **kw)
+    return f"({column} GLOB {compiler.process(element.glob_value, **kw)})"
+
+
+def like(column: ColumnElement[Any], pattern: str) -> ColumnElement[bool]:
+    """`column` matches the SQL LIKE `pattern` (`%` any run, `_` one character), case-
+    sensitively on every backend (GOCDB's PI filters)."""
+    return _Like(column, pattern)

@@ -132,6 +132,16 @@ def _egress_allow(env: Mapping[str, str]) -> tuple[str, ...]:
     return entries
 
 
+def _plugin_dir(raw: str | None) -> str | None:
+    """The directory external Nagios plugins run from (an absolute path); None (or
+    empty): no plugin runs, built-in probes only."""
+    if not raw:
+        return None
+    if not raw.startswith("/"):
+        raise Invalid("OPSGRAPH_PROBE_PLUGIN_DIR", "an absolute path")
+    return raw
+
+
 @dataclass(frozen=True, slots=True)
 class CoreSettings:
     database_url: str = "sqlite:///./opsgraph.db"
@@ -165,6 +175,30 @@ class CoreSettings:
     notify_interval: float = 5.0  # seconds between looks for notifications to deliver
     notify_timeout: float = 10.0  # seconds an SMTP server or a webhook may take
     notify_max_attempts: int = 10  # failed deliveries before a notification is given up
+    # months without use (or renewal) after which a site API credential is flagged unused
+    api_credential_unused_months: int = 13
+    # monitoring probes (domains/monitoring/probes, workers/monitoring.py)
+    # off by default: a demo or test database's hosts are real names, never to be probed
+    probe_schedule: bool = False
+    probe_plugin_dir: str | None = None  # the only directory external plugins run from
+    probe_concurrency: int = 200  # probes in flight at once, per worker process
+    probe_time_limit: float = 30.0  # seconds a probe or plugin may take: then UNKNOWN
+    # the server's public base URL (OPSGRAPH_PUBLIC_URL): the login callback, links in the
+    # feeds and compat APIs, and the listener opsgraph's own report probes
+    public_url: str | None = None
+    # where `serve` listens when no public URL is set (set by `serve`, not from the
+    # environment): its own report probes it there (domains/monitoring/selfmon.py)
+    listener_url: str | None = None
+    # seconds between a worker process's heartbeats (domains/monitoring/service/heartbeat.py)
+    heartbeat_interval: float = 30.0
+    # metric results (domains/monitoring/service/results.py, workers/monitoring.py)
+    monitoring_clock_skew_seconds: int = 300  # how far ahead of our clock a result may be
+    monitoring_late_results_hours: int = 72  # how old a result may still arrive
+    monitoring_retention_days: int = 90  # results and status history kept this long
+    monitoring_project: str = "monitoring"  # the AMS project and topic of ARGO's metric_data
+    monitoring_topic: str = "metric_data"
+    monitoring_ingest_interval: float = 1.0  # seconds between looks at the topic
+    monitoring_ingest_batch: int = 1000  # messages ingested per transaction
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> CoreSettings:
@@ -229,6 +263,37 @@ class CoreSettings:
             notify_interval=env_float(env, "OPSGRAPH_NOTIFY_INTERVAL", d.notify_interval, 0.05),
             notify_timeout=env_float(env, "OPSGRAPH_NOTIFY_TIMEOUT", d.notify_timeout, 0.1),
             notify_max_attempts=env_int(env, "OPSGRAPH_NOTIFY_MAX_ATTEMPTS", d.notify_max_attempts),
+            api_credential_unused_months=env_int(
+                env, "OPSGRAPH_API_CREDENTIAL_UNUSED_MONTHS", d.api_credential_unused_months
+            ),
+            probe_schedule=env_bool(env, "OPSGRAPH_PROBE_SCHEDULE", d.probe_schedule),
+            probe_plugin_dir=_plugin_dir(env.get("OPSGRAPH_PROBE_PLUGIN_DIR")),
+            probe_concurrency=env_int(env, "OPSGRAPH_PROBE_CONCURRENCY", d.probe_concurrency),
+            probe_time_limit=env_float(env, "OPSGRAPH_PROBE_TIME_LIMIT", d.probe_time_limit, 0.1),
+            public_url=(env.get("OPSGRAPH_PUBLIC_URL") or "").rstrip("/") or None,
+            heartbeat_interval=env_float(
+                env, "OPSGRAPH_HEARTBEAT_INTERVAL", d.heartbeat_interval, 0.1
+            ),
+            monitoring_clock_skew_seconds=env_int(
+                env,
+                "OPSGRAPH_MONITORING_CLOCK_SKEW_SECONDS",
+                d.monitoring_clock_skew_seconds,
+                minimum=0,
+            ),
+            monitoring_late_results_hours=env_int(
+                env, "OPSGRAPH_MONITORING_LATE_RESULTS_HOURS", d.monitoring_late_results_hours
+            ),
+            monitoring_retention_days=env_int(
+                env, "OPSGRAPH_MONITORING_RETENTION_DAYS", d.monitoring_retention_days
+            ),
+            monitoring_project=env.get("OPSGRAPH_MONITORING_PROJECT") or d.monitoring_project,
+            monitoring_topic=env.get("OPSGRAPH_MONITORING_TOPIC") or d.monitoring_topic,
+            monitoring_ingest_interval=env_float(
+                env, "OPSGRAPH_MONITORING_INGEST_INTERVAL", d.monitoring_ingest_interval, 0.05
+            ),
+            monitoring_ingest_batch=env_int(
+                env, "OPSGRAPH_MONITORING_INGEST_BATCH", d.monitoring_ingest_batch
+            ),
         )
         if settings.worker_min_backoff_ms > settings.worker_max_backoff_ms:
             raise Invalid(
@@ -243,6 +308,10 @@ class CoreSettings:
                 "OPSGRAPH_SMTP_CA_FILE",
                 "only with an smtps:// or smtp+starttls:// OPSGRAPH_SMTP_URL (smtp:// is plain)",
             )
+        if settings.public_url:
+            public = urlsplit(settings.public_url)
+            if public.scheme.lower() not in {"http", "https"} or not public.hostname:
+                raise Invalid("OPSGRAPH_PUBLIC_URL", "an http:// or https:// URL with a host")
         if "@" not in settings.smtp_from.strip("@"):
             raise Invalid("OPSGRAPH_SMTP_FROM", "an e-mail address")
         if settings.redis_maintenance_chance > 1_000_000:
@@ -253,3 +322,9 @@ class CoreSettings:
         """The fields by name: the keyword arguments that build a class extending this one
         from these values (gateway/config.py)."""
         return {f.name: getattr(self, f.name) for f in fields(CoreSettings)}
+
+    @property
+    def self_url(self) -> str | None:
+        """The base URL of this server's own listeners: OPSGRAPH_PUBLIC_URL, else where
+        `serve` listens (None in a process that knows neither)."""
+        return self.public_url or self.listener_url

@@ -19,6 +19,17 @@ class User(SQLModel, table=True):
     subject: str = Field(max_length=255, unique=True)
     name: str | None = Field(default=None, max_length=255)
     email: str | None = Field(default=None, max_length=255)
+    # what GOCDB keeps of a person (its User entity) and renders in get_user; set by the
+    # GOCDB import, empty for users who only ever came by token
+    forename: str | None = Field(default=None, max_length=255)
+    surname: str | None = Field(default=None, max_length=255)
+    title: str | None = Field(default=None, max_length=64)
+    telephone: str | None = Field(default=None, max_length=255)
+    working_hours_start: str | None = Field(default=None, max_length=32)
+    working_hours_end: str | None = Field(default=None, max_length=32)
+    # topology's site id, without a foreign key: identity lies below topology and knows
+    # nothing of its tables (as Role.entity_id); a reader resolves it through topology
+    home_site_id: int | None = Field(default=None, index=True)
     is_admin: bool = False
     created_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)

@@ -47,7 +47,7 @@ def _token_id(global_id: str) -> int:
 @strawberry.type
 class IdentityMutation:
     @strawberry.mutation(description="Create an API token acting as you (or, for admins, a user).")
-    @requires(Caller.SIGNED_IN)
+    @requires(Caller.REGISTERED_USER)
     def create_api_token(self, info: Info, input: CreateApiTokenInput) -> CreateApiTokenPayload:
         ctx = info.context
         token, secret = tokens.create_api_token(

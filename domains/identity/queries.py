@@ -24,5 +24,6 @@ class IdentityQuery:
             is_admin=principal.is_superuser,
             assurance=list(principal.assurance),
             vos=[VoMembershipType(name=vo.name, roles=sorted(vo.roles)) for vo in principal.vos],
+            client_dn=principal.client_dn,
             user_id=principal.user_id,
         )

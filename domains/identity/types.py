@@ -12,8 +12,8 @@ from domains.common.graphql import (
     node_type,
     viewer_can,
 )
-from domains.identity.models import ApiToken
-from domains.identity.service import tokens
+from domains.identity.models import ApiToken, User
+from domains.identity.service import own_user, tokens
 
 
 @strawberry.type(description="A VO the caller belongs to, from the token's entitlements.")
@@ -30,15 +30,64 @@ class Viewer:
     is_admin: bool
     assurance: list[str]
     vos: list[VoMembershipType]
+    client_dn: str | None = strawberry.field(
+        description="The verified X.509 client certificate's subject DN (OpenSSL slash "
+        "form) that came with the request, directly or through a trusted proxy; null "
+        "without one. A DN linked to no user is the viewer's subject too, with no user."
+    )
     user_id: strawberry.Private[int | None]
 
     viewer_can_create_api_token = viewer_can("createApiToken", thing="yourself")
+
+    # The caller's own profile, as GOCDB keeps a person (set by the GOCDB import): read
+    # from the user row on demand (one statement for all of them, the session keeps it).
+    @strawberry.field(description="Your forename (GOCDB's FORENAME).")
+    def forename(self, info: Info) -> str | None:
+        return _profile(info, "forename")
+
+    @strawberry.field(description="Your surname (GOCDB's SURNAME).")
+    def surname(self, info: Info) -> str | None:
+        return _profile(info, "surname")
+
+    @strawberry.field(description="Your title, e.g. Dr (GOCDB's TITLE).")
+    def title(self, info: Info) -> str | None:
+        return _profile(info, "title")
+
+    @strawberry.field(description="Your telephone number (GOCDB's TEL).")
+    def telephone(self, info: Info) -> str | None:
+        return _profile(info, "telephone")
+
+    @strawberry.field(description="When your working hours start (GOCDB's WORKING_HOURS_START).")
+    def working_hours_start(self, info: Info) -> str | None:
+        return _profile(info, "working_hours_start")
+
+    @strawberry.field(description="When your working hours end (GOCDB's WORKING_HOURS_END).")
+    def working_hours_end(self, info: Info) -> str | None:
+        return _profile(info, "working_hours_end")
 
     @strawberry.field(description="The caller's API tokens, revoked ones included.")
     def api_tokens(self, info: Info) -> list[ApiTokenNode]:
         ctx = info.context
         rows = tokens.list_api_tokens(ctx.session, ctx.principal)
         return [ApiTokenNode.from_row(t) for t in rows]
+
+
+def _own_row(info: Info) -> User | None:
+    ctx = info.context
+    return own_user(ctx.session, ctx.principal)
+
+
+def _profile(info: Info, field: str) -> str | None:
+    user = _own_row(info)
+    value = None if user is None else getattr(user, field)
+    assert value is None or isinstance(value, str)
+    return value
+
+
+def viewer_home_site_id(info: Info) -> int | None:
+    """The caller's home site (topology's site id), for the field topology adds."""
+    user = _own_row(info)
+    return None if user is None else user.home_site_id
 
 
 @strawberry.type(

@@ -89,6 +89,21 @@ class SiteFilter:
     production_infrastructures: tuple[ProductionInfrastructure, ...] | None = None
     scopes: ScopeSelection = ScopeSelection()
     properties: PropertyExpr | None = None
+    like: SiteLike | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SiteLike:
+    """SQL LIKE patterns (`%` any run, `_` one character; case-sensitive), as GOCDB's PI
+    matches sites: short name, NGI name, country name, certification status (matching or
+    not) and production infrastructure. None: not filtered."""
+
+    short_name: str | None = None
+    ngi: str | None = None
+    country: str | None = None
+    certification_status: str | None = None
+    exclude_certification_status: str | None = None
+    production_infrastructure: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +118,11 @@ class ServiceFilter:
     beta: bool | None = None
     scopes: ScopeSelection = ScopeSelection()
     properties: PropertyExpr | None = None
+    # GOCDB's PI: SQL LIKE patterns (case-sensitive) on the host name, the service type
+    # and the hosting site (its short name, NGI, country, certification status)
+    host_name_like: str | None = None
+    service_type_like: str | None = None
+    site_like: SiteLike | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +130,7 @@ class ServiceGroupFilter:
     names: tuple[str, ...] | None = None
     scopes: ScopeSelection = ScopeSelection()
     properties: PropertyExpr | None = None
+    name_like: str | None = None  # one SQL LIKE pattern, as GOCDB's PI matches names
 
 
 __all__ = [
@@ -122,5 +143,6 @@ __all__ = [
     "ServiceFilter",
     "ServiceGroupFilter",
     "SiteFilter",
+    "SiteLike",
     "check_tree_bounds",
 ]

@@ -11,6 +11,7 @@ from domains.common.loaders import BatchLoader, many_by_owner, one_by_id, prime
 from domains.common.query import Record
 from domains.identity.models import EntityKind
 from domains.topology import roles, service
+from domains.topology.service import CredentialView
 
 # --- single objects -----------------------------------------------------------------
 
@@ -98,6 +99,11 @@ def projects_of_ngi(ctx: RequestContext) -> BatchLoader[int, list[Record]]:
     return many_by_owner(ctx, ("topology", "projects_of_ngi"), read, after_projects)
 
 
+def api_credentials_of_site(ctx: RequestContext) -> BatchLoader[int, list[CredentialView]]:
+    read = partial(service.credentials_by_site, ctx.session)
+    return many_by_owner(ctx, ("topology", "api_credentials_of_site"), read)
+
+
 def certification_history(ctx: RequestContext) -> BatchLoader[int, list[Record]]:
     read = partial(service.certification_history, ctx.session, ctx.principal)
     return many_by_owner(ctx, ("topology", "certification_history"), read)
@@ -140,6 +146,7 @@ def after_sites(ctx: RequestContext, rows: Iterable[Record]) -> None:
     scopes_of(ctx, "site").hint(ids)
     properties_of(ctx, "site").hint(ids)
     roles_over(ctx, EntityKind.SITE).hint(ids)
+    api_credentials_of_site(ctx).hint(ids)
 
 
 def after_services(ctx: RequestContext, rows: Iterable[Record]) -> None:

@@ -28,6 +28,16 @@ class ProductionInfrastructure(enum.StrEnum):
     TEST = "Test"
 
 
+class CredentialKind(enum.StrEnum):
+    """What a site API credential's identifier is (GOCDB's APIAuthentication types)."""
+
+    X509 = "X.509"
+    OIDC_SUBJECT = "OIDC Subject"
+
+
+MAX_CREDENTIAL_IDENTIFIER_LENGTH = 512
+
+
 def _fk(target: str, *, ondelete: str = "CASCADE", index: bool = True) -> Column[int]:
     return Column(Integer, ForeignKey(target, ondelete=ondelete), nullable=False, index=index)
 
@@ -296,3 +306,28 @@ class CertificationStatusLog(SQLModel, table=True):
     changed_by: str = Field(max_length=255)
     changed_at: datetime = Field(default_factory=utcnow, sa_column=_created())
     reason: str = Field(max_length=300)
+
+
+class SiteApiCredential(SQLModel, table=True):
+    """An identifier (an X.509 DN or an OIDC subject) that may use GOCDB's programmatic
+    interface for one site: reads at protection level 3, and writes through the v5 write API
+    when allow_write is set. Owned by the user who registered (or last edited or renewed)
+    it, after GOCDB's APIAuthentication."""
+
+    __tablename__ = "site_api_credential"
+    __table_args__ = (UniqueConstraint("site_id", "identifier"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    site_id: int = Field(sa_column=_fk("site.id"))
+    identifier: str = Field(max_length=MAX_CREDENTIAL_IDENTIFIER_LENGTH, index=True)
+    kind: CredentialKind = Field(sa_column=enum_column(CredentialKind, "credential_kind"))
+    allow_write: bool = False
+    user_id: int = Field(sa_column=_fk("user_account.id"))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_created())
+    last_used_at: datetime | None = Field(
+        default=None, sa_column=Column(UTCDateTime(), nullable=True)
+    )
+    last_renewed_at: datetime = Field(default_factory=utcnow, sa_column=_created())
+    unused_flagged_at: datetime | None = Field(
+        default=None, sa_column=Column(UTCDateTime(), nullable=True)
+    )

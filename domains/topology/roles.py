@@ -4,7 +4,7 @@ what a role allows is topology's (rules.py), so the workflow lives here, above i
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -27,6 +27,7 @@ from domains.topology import ownership
 from domains.topology.models import Site
 from domains.topology.ownership import EntityRef
 from domains.topology.rules import ROLE_TYPES, Action, TopologyRule
+from domains.topology.service import credentials
 
 
 def _ref(role: Role) -> EntityRef:
@@ -79,8 +80,8 @@ def request_role(
     session: Session, principal: Principal, *, role_type: str, kind: EntityKind, entity_id: int
 ) -> Role:
     """Ask for a role: it waits in PENDING until someone entitled grants or rejects it."""
-    authorize(session, principal, Caller.SIGNED_IN)
-    if principal.user_id is None:
+    authorize(session, principal, Caller.REGISTERED_USER)
+    if principal.user_id is None:  # the platform itself
         raise Forbidden("only registered users may request roles")
     _check_role_type(role_type, kind)
     _entity_or_not_found(session, kind, entity_id)
@@ -134,6 +135,7 @@ def _decide(
     verb: str,
     *,
     from_status: RoleStatus,
+    before_change: Callable[[Session, Role], None] | None = None,
 ) -> Role:
     authorize(session, principal, Caller.SIGNED_IN)
     role = _role(session, role_id)
@@ -145,6 +147,8 @@ def _decide(
             f"roleId: only a {from_status.value} role can be {verb}; "
             f"this one is {role.status.value}",
         )
+    if before_change is not None:
+        before_change(session, role)
     before = role.status
     role.status = new_status
     role.decided_at = utcnow()
@@ -192,11 +196,28 @@ def may_revoke(session: Session, principal: Principal, action: Action, role_id: 
     return _gives_up_own(principal, role) or can(session, principal, action, _ref(role))
 
 
+def _refuse_orphaning(session: Session, role: Role) -> None:
+    """GOCDB's checkOrphanAPIAuth: a revocation that would leave site API credentials owned
+    by someone without a role over their site or its NGI is refused."""
+    blocking = credentials.orphaned_credential_sites(session, role)
+    if blocking:
+        sites = ", ".join(f"{name}({count})" for name, count in sorted(blocking.items()))
+        raise Invalid(
+            "roleId",
+            TopologyRule.ROLE_ORPHANS_API_CREDENTIALS,
+            "roleId: revoking this role would leave site API credentials owned by a user "
+            "without a role over their site; delete them, or have another site editor edit "
+            f"or renew them (which makes that editor their owner), first. Sites: {sites}",
+        )
+
+
 def revoke_role(session: Session, principal: Principal, *, role_id: int) -> Role:
-    """Users may give up their own roles; revoking someone else's needs REVOKE_ROLE."""
+    """Users may give up their own roles; revoking someone else's needs REVOKE_ROLE. Either
+    is refused while it would orphan site API credentials (GOCDB's rule)."""
     authorize(session, principal, Caller.SIGNED_IN)
     role = _role(session, role_id)
     if _gives_up_own(principal, role):
+        _refuse_orphaning(session, role)
         before = role.status
         role.status = RoleStatus.REVOKED
         role.decided_at = utcnow()
@@ -212,6 +233,7 @@ def revoke_role(session: Session, principal: Principal, *, role_id: int) -> Role
         RoleStatus.REVOKED,
         "revoked",
         from_status=RoleStatus.GRANTED,
+        before_change=_refuse_orphaning,
     )
 
 
@@ -461,11 +483,18 @@ class PersonalData:
         return value if self.may_read_ngi(ngi_id) else None
 
     def of_service_group(self, value: str | None) -> str | None:
-        if value is None or self._visible_ngis() is None:
+        if value is None:
             return value
+        return value if self.may_read_unowned() else None
+
+    def may_read_unowned(self) -> bool:
+        """Whether the caller may read the personal data of what belongs to no NGI (a
+        service group, a project's role holders): any holder of a role may."""
+        if self._visible_ngis() is None:
+            return True
         if self._role_holder is None:
             self._role_holder = holds_any_role(self._session, self._principal)
-        return value if self._role_holder else None
+        return self._role_holder
 
 
 @dataclass(frozen=True, slots=True)

@@ -57,6 +57,8 @@ class TopologyRule(RuleCode):
     ENDPOINT_NAME_EMPTY = "must not be empty"
     ENDPOINT_NAME_TAKEN = "endpoint names are unique within a service"
     ENDPOINT_INTERFACE_NAME_EMPTY = "must not be empty"
+    ENDPOINT_URL_REQUIRED = "an endpoint created through GOCDB's write API needs a url"
+    ENDPOINT_OF_ANOTHER_SERVICE = "an endpoint of the service in the path"
     PROPERTY_KEY_MALFORMED = "non-empty, without spaces, '=' or parentheses"
     PROPERTY_LIMIT_REACHED = f"at most {MAX_PROPERTIES_PER_ENTITY} properties per entity"
     PROPERTY_FILTER_TOO_MANY_TERMS = (
@@ -74,6 +76,15 @@ class TopologyRule(RuleCode):
     ROLE_ALREADY_HELD = "a role the caller does not already hold or request"
     ROLE_NOT_DECIDABLE = "a role in the status this decision needs"
     ROLE_ENTITY_TYPE_UNKNOWN = "one of project, ngi, site, service_group"
+    ROLE_ORPHANS_API_CREDENTIALS = (
+        "a role whose holder owns no site API credential that would be left without a role "
+        "over its site or NGI"
+    )
+    API_CREDENTIAL_IDENTIFIER_EMPTY = "must not be empty"
+    API_CREDENTIAL_DN_MALFORMED = "an X.509 DN in slash form, as in /DC=org/O=Example/CN=Name"
+    API_CREDENTIAL_SUBJECT_MALFORMED = "an OIDC subject, without spaces"
+    API_CREDENTIAL_TAKEN = "an identifier not yet registered at this site"
+    API_CREDENTIAL_OWNER_UNKNOWN = "a caller who is a registered user, to own the credential"
 
 
 # Field formats from GOCDB's schema definition.

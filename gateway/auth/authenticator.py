@@ -1,10 +1,12 @@
 """From an HTTP request to a Principal: Bearer tokens (validated against the issuer), per-user
-API tokens (`x-api-key`, as the AMS clients send them) and, for the browser, the session
-cookie set by the login flow. No credentials at all is the
+API tokens (`x-api-key`, as the AMS clients send them), for the browser the session cookie
+set by the login flow, and a verified X.509 client certificate (directly, or its DN from a
+trusted TLS-terminating proxy: gateway/auth/x509.py). No credentials at all is the
 anonymous caller; bad credentials are refused, never downgraded to anonymous."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Mapping
@@ -25,6 +27,7 @@ from domains.identity.service.tokens import (
     recheck_api_token,
 )
 from gateway.auth.tokens import TokenValidator
+from gateway.auth.x509 import client_dn_from_scope, header_dn, peer_is_trusted
 from gateway.config import Settings
 
 log = logging.getLogger("opsgraph.auth")
@@ -39,6 +42,8 @@ class Credentials:
     via_cookie: bool = False
     # checked against the database inside the request's transaction
     api_key: str | None = None
+    # the verified client certificate's DN (slash form), with or without the others
+    client_dn: str | None = None
 
 
 def _refuse(message: str) -> Credentials:
@@ -55,6 +60,36 @@ class Authenticator:
     ) -> Credentials:
         """What the caller presented. `allow_query_key` also takes an API token from
         `?key=` (the AMS routes do; elsewhere a secret in a URL would end up in logs)."""
+        try:
+            client_dn = self.client_dn(connection)
+        except Unauthenticated as refused:
+            return Credentials(refused=refused)
+        presented = await self._presented(connection, allow_query_key=allow_query_key)
+        if client_dn is None or presented.refused is not None:
+            return presented
+        return dataclasses.replace(presented, client_dn=client_dn)
+
+    def client_dn(self, connection: HTTPConnection) -> str | None:
+        """The verified client DN: from OPSGRAPH_CLIENT_DN_HEADER when the peer is one of
+        OPSGRAPH_TRUSTED_PROXIES (their own certificate is not the caller's), else from
+        the connection's client certificate. Unauthenticated for that header from any
+        other peer (a forged identity is refused, not ignored) and for a proxy
+        certificate whose owner is not known."""
+        header = self.settings.client_dn_header
+        peer = connection.client.host if connection.client else None
+        if header:
+            value = connection.headers.get(header)
+            trusted = peer_is_trusted(peer, self.settings.trusted_proxies)
+            if trusted:
+                return None if value is None else header_dn(value)
+            if value is not None:
+                raise Unauthenticated(
+                    f"the {header} header is accepted only from a trusted proxy "
+                    "(OPSGRAPH_TRUSTED_PROXIES), not from this peer"
+                )
+        return client_dn_from_scope(connection.scope)
+
+    async def _presented(self, connection: HTTPConnection, *, allow_query_key: bool) -> Credentials:
         api_key = connection.headers.get("x-api-key")
         if api_key is None and allow_query_key:
             api_key = connection.query_params.get("key")
@@ -82,10 +117,16 @@ class Authenticator:
         return Credentials()
 
     async def credentials_from(
-        self, *, authorization: str | None, api_key: str | None
+        self, *, authorization: str | None, api_key: str | None, client_dn: str | None = None
     ) -> Credentials:
         """Credentials sent in a message rather than in headers (graphql-transport-ws's
-        connection_init payload), under the same rules."""
+        connection_init payload), under the same rules; `client_dn`: the connection's."""
+        presented = await self._sent(authorization=authorization, api_key=api_key)
+        if client_dn is None or presented.refused is not None:
+            return presented
+        return dataclasses.replace(presented, client_dn=client_dn)
+
+    async def _sent(self, *, authorization: str | None, api_key: str | None) -> Credentials:
         if api_key is not None:
             return (
                 Credentials(api_key=api_key.strip())
@@ -142,21 +183,30 @@ class Authenticator:
         owed a write."""
         if credentials.refused is not None:
             raise credentials.refused
+        principal: Principal | None
         if credentials.api_key is not None:
             by_token = principal_from_api_token if write else lookup_principal_from_api_token
-            return by_token(session, credentials.api_key)
-        if credentials.claims is None:
+            principal = by_token(session, credentials.api_key)
+        elif credentials.claims is not None:
+            assert self.settings.oidc_issuer is not None  # no validator without an issuer
+            by_claims = (
+                identity.principal_from_claims if write else identity.lookup_principal_from_claims
+            )
+            principal = by_claims(
+                session,
+                credentials.claims,
+                issuer=self.settings.oidc_issuer,
+                admin_entitlements=self.settings.admin_entitlements,
+            )
+        elif credentials.client_dn is not None:
+            # a certificate alone: its linked user, or the DN itself (no user row is made)
+            return identity.principal_for_client_dn(session, credentials.client_dn)
+        else:
             return ANONYMOUS
-        assert self.settings.oidc_issuer is not None  # no validator without an issuer
-        by_claims = (
-            identity.principal_from_claims if write else identity.lookup_principal_from_claims
-        )
-        return by_claims(
-            session,
-            credentials.claims,
-            issuer=self.settings.oidc_issuer,
-            admin_entitlements=self.settings.admin_entitlements,
-        )
+        if principal is None or credentials.client_dn is None:
+            return principal
+        # a token and a certificate: the token's user, who also presented the certificate
+        return dataclasses.replace(principal, client_dn=credentials.client_dn)
 
     def recheck(
         self, session: Session | None, credentials: Credentials, principal: Principal
@@ -227,6 +277,7 @@ def build_authenticator(settings: Settings) -> Authenticator:
                 audience=settings.oidc_audience,
                 client_id=settings.oidc_client_id,
                 client_secret=settings.oidc_client_secret,
+                http_timeout_seconds=settings.oidc_http_timeout,
             )
         )
     return Authenticator(settings, validator)

@@ -8,7 +8,6 @@ import hashlib
 import hmac
 import json
 import logging
-import socket
 import time
 from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
@@ -30,6 +29,7 @@ from domains.common.errors import Unauthenticated
 from gateway.auth import tokens
 from gateway.auth.tokens import OIDCSettings, TokenValidator
 from tests.auth.issuer import GATEWAY_CLIENT, SPA_CLIENT, SPA_REDIRECT, OIDCIssuer, default_user
+from tests.server import free_port
 
 ENTITLEMENTS = default_user()["eduperson_entitlement"]
 
@@ -552,13 +552,6 @@ def test_opaque_token_audience_is_checked_when_configured(oidc_issuer: OIDCIssue
 
 
 # -- the issuer is unreachable or wrong ----------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
 
 
 def test_unreachable_issuer_refuses(oidc_issuer: OIDCIssuer) -> None:

@@ -14,14 +14,16 @@ from typing import Any
 
 import pytest
 from graphql import GraphQLObjectType
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from domains.common.db import reader_memo, set_write_intent
 from domains.common.graphql import VIEWER_CAN, declared_permissions, viewer_can_of
 from domains.common.identity import PLATFORM
 from domains.common.time import utcnow
+from domains.identity.models import ApiToken
 from domains.identity.service import tokens
+from domains.monitoring.seed import load_json
 from gateway.demo import PERSONAS, ensure_personas
 from gateway.schema import build_schema
 from tests.conftest import GraphQLClient, StatementCounter
@@ -46,6 +48,12 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "Site.viewerCanEditScopes": ("tagScopes", "untagScopes"),
     "Site.viewerCanDecideRoles": ("grantRole", "rejectRole", "revokeRole"),
     "Site.viewerCanDeclareDowntime": ("declareDowntime",),
+    "Site.viewerCanManageApiCredentials": (
+        "addSiteApiCredential",
+        "updateSiteApiCredential",
+        "renewSiteApiCredential",
+        "deleteSiteApiCredential",
+    ),
     "Service.viewerCanEdit": ("updateService",),
     "Service.viewerCanDelete": ("deleteService",),
     "Service.viewerCanAddEndpoint": ("addEndpoint",),
@@ -88,6 +96,14 @@ FIELDS: dict[str, tuple[str, ...]] = {
         "verifyPushEndpoint",
     ),
     "MessagingSubscription.viewerCanDelete": ("deleteSubscription",),
+    "MonitoringProfile.viewerCanEdit": ("updateMonitoringProfile",),
+    "MonitoringProfile.viewerCanDelete": ("deleteMonitoringProfile",),
+    "MonitoringProbe.viewerCanEdit": ("updateMonitoringProbe",),
+    "MonitoringProbe.viewerCanDelete": ("deleteMonitoringProbe",),
+    "MonitoringMetric.viewerCanEdit": ("updateMonitoringMetric",),
+    "MonitoringMetric.viewerCanDelete": ("deleteMonitoringMetric",),
+    "AlertRule.viewerCanEdit": ("updateAlertRule",),
+    "AlertRule.viewerCanDelete": ("deleteAlertRule",),
 }
 REFUSED = frozenset({"FORBIDDEN", "UNAUTHENTICATED"})
 # another user's token or downtime subscription does not exist for them
@@ -206,8 +222,22 @@ def world(gql: GraphQLClient, session: Session, tmp_path: Path) -> World:
             "downtime { id }",
         )
         role = request("Site Operations Manager", "Site", site_id)
+        credential = _ok(
+            admin,
+            "addSiteApiCredential",
+            {
+                "siteId": global_id("Site", site_id),
+                "identifier": "/DC=org/CN=viewer can probe",
+                "kind": "X509",
+            },
+            "credential { id }",
+        )["credential"]["id"]
         objects += [
-            Obj("Site", global_id("Site", site_id), {"service": service, "role": role}),
+            Obj(
+                "Site",
+                global_id("Site", site_id),
+                {"service": service, "role": role, "credential": credential},
+            ),
             Obj("Service", service),
             Obj("Endpoint", global_id("Endpoint", endpoint_id)),
             Obj("Downtime", declared["downtime"]["id"], {"service": service}),
@@ -259,6 +289,33 @@ def world(gql: GraphQLClient, session: Session, tmp_path: Path) -> World:
         values = {"name": "mine", "events": ["DECLARED"], "email": True}
         made = _ok(clients[key], "subscribeToDowntimes", values, "subscription { id }")
         objects.append(Obj("DowntimeSubscription", made["subscription"]["id"]))
+    # the monitoring catalogue's seeded operations profile, a probe and a metric it runs (in
+    # use, so an administrator's delete is refused by a rule, never by a permission), and
+    # the site administrator's alert rule over their site
+    catalogue = admin.data(
+        "{ monitoringProfiles(filter: {kind: OPERATIONS}) { nodes { id profileId } } "
+        "monitoringMetrics(first: 1) { nodes { id probeName probeVersion } } "
+        "monitoringProbes { nodes { id name version } } }"
+    )
+    profile = catalogue["monitoringProfiles"]["nodes"][0]
+    metric = catalogue["monitoringMetrics"]["nodes"][0]
+    probe_gid = next(
+        p["id"]
+        for p in catalogue["monitoringProbes"]["nodes"]
+        if (p["name"], p["version"]) == (metric["probeName"], metric["probeVersion"])
+    )
+    rule = _ok(
+        clients["site-admin"],
+        "createAlertRule",
+        {"name": "sample", "site": SITES[0], "email": True},
+        "rule { id }",
+    )["rule"]["id"]
+    objects += [
+        Obj("MonitoringProfile", profile["id"], {"profile": profile["profileId"]}),
+        Obj("MonitoringProbe", probe_gid),
+        Obj("MonitoringMetric", metric["id"]),
+        Obj("AlertRule", rule, {"site": SITES[0]}),
+    ]
     # the site administrator's own granted role, which they may give up
     roles = clients["site-admin"].data("{ viewer { roles { id status } } }")["viewer"]["roles"]
     objects += [Obj("Role", r["id"]) for r in roles if r["status"] == "GRANTED"]
@@ -308,6 +365,10 @@ PROBES: dict[str, Values] = {
         "endsAt": _later(4, 1),
         **_WINDOW,
     },
+    "addSiteApiCredential": _by_id("siteId", identifier="/DC=org/CN=probe", kind="X509"),
+    "updateSiteApiCredential": lambda o: {"id": o.values["credential"], "allowWrite": True},
+    "renewSiteApiCredential": lambda o: {"id": o.values["credential"]},
+    "deleteSiteApiCredential": lambda o: {"id": o.values["credential"]},
     "updateService": _by_id(url="https://probe.example.org"),
     "deleteService": _by_id(),
     "addEndpoint": _by_id("serviceId", name="probe"),
@@ -342,6 +403,23 @@ PROBES: dict[str, Values] = {
     "setSubscriptionAcl": _in_project(users=[]),
     "verifyPushEndpoint": _in_project(),
     "deleteSubscription": lambda o: {"project": PROJECT, "name": o.values["subscription"]},
+    "updateMonitoringProfile": lambda o: {
+        "kind": "OPERATIONS",
+        "profileId": o.values["profile"],
+        "document": {**load_json("egi_ops.json"), "date": "2030-01-01"},
+    },
+    "deleteMonitoringProfile": lambda o: {"kind": "OPERATIONS", "profileId": o.values["profile"]},
+    "updateMonitoringProbe": _by_id(timeoutSeconds=9),
+    "deleteMonitoringProbe": _by_id(),
+    "updateMonitoringMetric": _by_id(interval=600),
+    "deleteMonitoringMetric": _by_id(),
+    "updateAlertRule": lambda o: {
+        "id": o.gid,
+        "name": "probe",
+        "site": o.values["site"],
+        "email": True,
+    },
+    "deleteAlertRule": _by_id(),
 }
 
 
@@ -355,8 +433,18 @@ def probe(
 ) -> Callable[[GraphQLClient, str, dict[str, Any]], str | None]:
     """Calls a mutation in a savepoint that is rolled back after it; the error code, or
     None when it succeeded. A refused call must have written nothing at all."""
+
+    def written(s: Session) -> dict[str, list[str]]:
+        # what the mutation may have written: the callers' API tokens without their last
+        # use, which authentication records once per LAST_USED_GRANULARITY (5 min) whatever
+        # the mutation does, so that a slow run saw a refused call "write" it
+        rows = fingerprint(s)
+        kept = [c for c in ApiToken.__table__.columns if c.name != "last_used_at"]  # type: ignore[attr-defined]
+        rows["api_token"] = sorted(map(repr, s.execute(select(*kept))))
+        return rows
+
     with session_factory() as s:
-        untouched = fingerprint(s)
+        untouched = written(s)
 
     def call(client: GraphQLClient, name: str, values: dict[str, Any]) -> str | None:
         point = connection.begin_nested()
@@ -368,7 +456,7 @@ def probe(
             if code in HIDDEN:
                 assert body["data"] is None, body
                 with session_factory() as s:
-                    assert fingerprint(s) == untouched, f"{name} wrote while refused"
+                    assert written(s) == untouched, f"{name} wrote while refused"
             return code
         finally:
             point.rollback()
@@ -403,6 +491,10 @@ SEEN_IS_ALLOWED = frozenset(
         "Topic.viewerCanPublish",
         "MessagingSubscription.viewerCanPull",
         "MessagingSubscription.viewerCanAcknowledge",
+        # an alert rule is shown only to who may manage it (its owner, its site's or NGI's
+        # editors, platform administrators)
+        "AlertRule.viewerCanEdit",
+        "AlertRule.viewerCanDelete",
     }
 )
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import threading
 import time
 from pathlib import Path
@@ -13,7 +12,7 @@ from typing import Any
 
 import httpx2 as httpx
 
-from tests.conftest import DEFAULT_PG_URL, _ensure_pg_database
+from tests.conftest import _ensure_pg_database, pg_test_url
 from tests.databases import private_database
 from tests.server import run_cli, server_env, serving
 
@@ -21,7 +20,7 @@ WAIT_MS = 30_000
 
 
 def test_a_publish_on_one_replica_wakes_a_pull_waiting_on_another(tmp_path: Path) -> None:
-    base_url = os.environ.get("OPSGRAPH_TEST_DATABASE_URL", DEFAULT_PG_URL)
+    base_url = pg_test_url()
     _ensure_pg_database(base_url)
     with private_database(base_url, tmp_path) as url:
         env = server_env(tmp_path, OPSGRAPH_DATABASE_URL=url, OPSGRAPH_PULL_WAIT_MS=str(WAIT_MS))

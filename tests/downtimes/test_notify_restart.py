@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -39,6 +38,7 @@ from gateway.config import Settings
 from tests.databases import private_database
 from tests.downtimes.notify_world import Target, declare, spec, subscriber, target
 from tests.notifications.smtp import SmtpServer
+from tests.server import free_port
 from workers.downtimes import run_transitions
 from workers.runtime import WorkerRuntime
 
@@ -184,7 +184,7 @@ def test_a_runtime_stopped_part_way_and_restarted_sends_each_e_mail_once(
 
 
 def _spawn(world: World, smtp: SmtpServer, log: Path) -> subprocess.Popen[str]:
-    port = _free_port()
+    port = free_port()
     handle = log.open("w")
     proc = subprocess.Popen(
         [OPSGRAPH, "serve", "--port", str(port)],
@@ -196,13 +196,6 @@ def _spawn(world: World, smtp: SmtpServer, log: Path) -> subprocess.Popen[str]:
     )
     handle.close()
     return proc
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def test_a_process_killed_while_sending_loses_and_duplicates_nothing(

@@ -38,6 +38,7 @@ def test_variables_set_their_settings() -> None:
             "OPSGRAPH_DEFAULT_SCOPE_MATCH": "any",
             "OPSGRAPH_LOG_LEVEL": "debug",
             "OPSGRAPH_LOG_FORMAT": "text",
+            "OPSGRAPH_OIDC_HTTP_TIMEOUT": "12.5",
         }
     )
     assert settings.database_url == "postgresql+psycopg://u@h/db"
@@ -49,6 +50,7 @@ def test_variables_set_their_settings() -> None:
     assert settings.scope_defaults.scopes == ("EGI", "wlcg")
     assert settings.scope_defaults.match is ScopeMatch.ANY
     assert (settings.log_level, settings.log_format) == ("DEBUG", "text")
+    assert settings.oidc_http_timeout == 12.5
 
 
 @pytest.mark.parametrize(
@@ -61,6 +63,7 @@ def test_variables_set_their_settings() -> None:
         ("OPSGRAPH_MAX_PAGE_SIZE", "0"),
         ("OPSGRAPH_DEFAULT_SCOPE_MATCH", "some"),
         ("OPSGRAPH_LOG_FORMAT", "xml"),
+        ("OPSGRAPH_OIDC_HTTP_TIMEOUT", "0"),
     ],
 )
 def test_bad_values_name_the_variable(name: str, value: str) -> None:

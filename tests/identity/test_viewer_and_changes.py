@@ -165,3 +165,50 @@ def test_changes_record_before_and_after(callers: Callers, session: Session) -> 
     assert future["totalCount"] == 0
     naive = manager.error(CHANGES, {"f": {"since": "2026-01-01T00:00:00"}})
     assert naive["extensions"]["field"] == "filter.since"
+
+
+PROFILE = """{ viewer { forename surname title telephone workingHoursStart workingHoursEnd
+  homeSite { shortName } } }"""
+
+
+def test_the_viewer_sees_their_own_gocdb_profile(callers: Callers, session: Session) -> None:
+    caller = callers.as_user("profile.owner@egi.eu")
+    empty = caller.data(PROFILE)["viewer"]
+    assert empty == dict.fromkeys(
+        (
+            "forename",
+            "surname",
+            "title",
+            "telephone",
+            "workingHoursStart",
+            "workingHoursEnd",
+            "homeSite",
+        ),
+    )
+    site_id, short_name = session.execute(
+        text("SELECT id, short_name FROM site ORDER BY id LIMIT 1")
+    ).one()
+    session.execute(
+        text(
+            "UPDATE user_account SET forename = 'Ada', surname = 'Lovelace', title = 'Dr', "
+            "telephone = '+44 1', working_hours_start = '08:00', working_hours_end = '16:00', "
+            "home_site_id = :site WHERE subject = 'profile.owner@egi.eu'"
+        ),
+        {"site": site_id},
+    )
+    session.commit()
+    assert caller.data(PROFILE)["viewer"] == {
+        "forename": "Ada",
+        "surname": "Lovelace",
+        "title": "Dr",
+        "telephone": "+44 1",
+        "workingHoursStart": "08:00",
+        "workingHoursEnd": "16:00",
+        "homeSite": {"shortName": short_name},
+    }
+    # a home site that is no more (no foreign key: identity lies below topology) shows none
+    session.execute(
+        text("UPDATE user_account SET home_site_id = -1 WHERE subject = 'profile.owner@egi.eu'")
+    )
+    session.commit()
+    assert caller.data(PROFILE)["viewer"]["homeSite"] is None

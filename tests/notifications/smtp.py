@@ -13,7 +13,6 @@ port 587 does; `tls="implicit"` is TLS from the first byte (smtps, port 465).
 from __future__ import annotations
 
 import asyncio
-import socket
 import ssl
 import threading
 from collections import Counter
@@ -27,15 +26,9 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
 from tests.compat.tls import ServerCertificate
+from tests.server import free_port
 
 HOLD_LIMIT = 120.0
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 class SmtpServer:
@@ -60,7 +53,7 @@ class SmtpServer:
         self.hold = threading.Event()
         self.hold.set()
         self.held = 0
-        self.port = _free_port()
+        self.port = free_port()
         options: dict[str, Any] = {}
         if login is not None:
             options = {

@@ -6,7 +6,6 @@ the response size cap; property filter bombs; variables and bodies nested 5,000 
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -19,7 +18,7 @@ import pytest
 from sqlalchemy import Connection, create_engine, text
 
 from domains.common.graphql import to_global_id
-from tests.conftest import BACKENDS, DEFAULT_PG_URL, _ensure_pg_database
+from tests.conftest import BACKENDS, _ensure_pg_database, pg_test_url
 from tests.databases import private_database
 from tests.server import run_cli, server_env, serving
 
@@ -89,7 +88,7 @@ def world(
     env = server_env(tmp)
     with ExitStack() as stack:
         if request.param == "postgresql":
-            base = os.environ.get("OPSGRAPH_TEST_DATABASE_URL", DEFAULT_PG_URL)
+            base = pg_test_url()
             _ensure_pg_database(base)
             env["OPSGRAPH_DATABASE_URL"] = stack.enter_context(private_database(base, tmp))
         for args in (

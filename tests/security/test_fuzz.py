@@ -613,6 +613,45 @@ def datetime_values() -> st.SearchStrategy[str]:
     return st.one_of(aware, near, near, near, near, fixed, st.text(ANY_CHAR, max_size=30))
 
 
+def date_values() -> st.SearchStrategy[str]:
+    """Days as the Date scalar takes them (around today, at the calendar's ends) and text
+    that is not one."""
+    return st.one_of(
+        st.dates().map(lambda d: d.isoformat()),
+        st.integers(-40, 40).map(
+            lambda n: (datetime.now(UTC).date() + timedelta(days=n)).isoformat()
+        ),
+        st.sampled_from(("0001-01-01", "9999-12-31", "2026-02-30", "2026-13-01", "")),
+        st.text(ANY_CHAR, max_size=12),
+    )
+
+
+def json_literals() -> st.SearchStrategy[graphql.ValueNode]:
+    """GraphQL literals for the JSON scalar (a monitoring profile's document): scalars, lists
+    and objects of them. Without a strategy of its own a required JSON argument made
+    hypothesis-graphql's generation inconsistent between runs (FlakyStrategyDefinition)."""
+    leaves: st.SearchStrategy[graphql.ValueNode] = st.one_of(
+        st.text(ANY_CHAR, max_size=20).map(nodes.String),
+        st.integers().map(nodes.Int),
+        st.floats(allow_nan=False, allow_infinity=False).map(nodes.Float),
+        st.booleans().map(nodes.Boolean),
+        st.just(nodes.Null),
+    )
+    field_names = st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,11}", fullmatch=True)
+
+    def nested(children: st.SearchStrategy[graphql.ValueNode]) -> Any:
+        objects = st.lists(
+            st.tuples(field_names, children), max_size=4, unique_by=lambda pair: pair[0]
+        ).map(
+            lambda pairs: nodes.Object(
+                [graphql.ObjectFieldNode(name=graphql.NameNode(value=k), value=v) for k, v in pairs]
+            )
+        )
+        return st.lists(children, max_size=4).map(nodes.List) | objects
+
+    return st.recursive(leaves, nested, max_leaves=12)
+
+
 def _from_now(seconds: int) -> str:
     return (datetime.now(UTC) + timedelta(seconds=seconds)).isoformat()
 
@@ -632,6 +671,8 @@ def literal_scalars(target: Target) -> dict[str, st.SearchStrategy[graphql.Value
         "ID": id_values(target).map(nodes.String) | st.integers(-5, 2**31 - 1).map(nodes.Int),
         "DateTime": datetime_values().map(nodes.String) | st.integers().map(nodes.Int),
         "Long": LONGS.map(nodes.Int) | LONGS.map(nodes.String),
+        "Date": date_values().map(nodes.String) | st.integers().map(nodes.Int),
+        "JSON": json_literals(),
     }
 
 
@@ -746,6 +787,7 @@ def _json_scalars(name: str) -> st.SearchStrategy[Json]:
         | st.integers()
         | st.floats(allow_nan=False, allow_infinity=False),
         "Long": LONGS | LONGS.map(str),
+        "Date": date_values() | st.integers(),
     }.get(name, _any_json())
 
 

@@ -12,6 +12,11 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from domains.common.identity import PLATFORM
+from domains.common.models import pk
+from domains.identity import service as identity
+from domains.topology import service as topology
+from domains.topology.models import CredentialKind
 from tests.conftest import Callers
 from tests.identity.helpers import global_id, grant, snapshot
 from tests.refusals import fingerprint
@@ -29,6 +34,7 @@ class Target:
     endpoint_id: int
     property_key: str
     open_scope: str
+    credential_id: int
 
 
 def find_target(session: Session) -> Target:
@@ -56,7 +62,18 @@ def find_target(session: Session) -> Target:
     key = session.execute(
         text("SELECT key FROM site_property WHERE site_id = :s ORDER BY key LIMIT 1"), {"s": row[0]}
     ).scalar_one()
-    return Target(row[1], row[0], row[2], other, service_id, endpoint_id, key, "Local")
+    owner = identity.ensure_user(session, issuer="test", subject="credential.owner@egi.eu")
+    credential = topology.add_site_credential(
+        session,
+        PLATFORM,
+        site_id=row[0],
+        identifier="/DC=org/DC=example/CN=access robot",
+        kind=CredentialKind.X509,
+        owner_id=pk(owner),
+    )
+    return Target(
+        row[1], row[0], row[2], other, service_id, endpoint_id, key, "Local", pk(credential)
+    )
 
 
 Request = tuple[str, dict[str, Any]]
@@ -209,6 +226,51 @@ CASES: list[Case] = [
         lambda t: (
             "mutation($i: UntagScopesInput!) { untagScopes(input: $i) { scopes { name } } }",
             {"i": {"entityId": global_id("Site", t.site_id), "scopes": ["wlcg", "FedCloud"]}},
+        ),
+        site_admin_role,
+        lambda t: RoleGrant("Site Administrator", "site", t.other_site),
+    ),
+    Case(
+        "addSiteApiCredential",
+        lambda t: (
+            "mutation($i: AddSiteApiCredentialInput!) "
+            "{ addSiteApiCredential(input: $i) { credential { id } } }",
+            {
+                "i": {
+                    "siteId": global_id("Site", t.site_id),
+                    "identifier": "/DC=org/CN=new robot",
+                    "kind": "X509",
+                }
+            },
+        ),
+        lambda t: RoleGrant("NGI Operations Manager", "ngi", t.ngi),
+        lambda t: RoleGrant("Site Administrator", "site", t.other_site),
+    ),
+    Case(
+        "updateSiteApiCredential",
+        lambda t: (
+            "mutation($i: UpdateSiteApiCredentialInput!) "
+            "{ updateSiteApiCredential(input: $i) { credential { id } } }",
+            {"i": {"id": global_id("SiteApiCredential", t.credential_id), "allowWrite": True}},
+        ),
+        site_admin_role,
+        lambda t: RoleGrant("Site Administrator", "site", t.other_site),
+    ),
+    Case(
+        "renewSiteApiCredential",
+        lambda t: (
+            "mutation($i: RenewSiteApiCredentialInput!) "
+            "{ renewSiteApiCredential(input: $i) { credential { lastRenewedAt } } }",
+            {"i": {"id": global_id("SiteApiCredential", t.credential_id)}},
+        ),
+        site_admin_role,
+        lambda t: RoleGrant("Site Administrator", "site", t.other_site),
+    ),
+    Case(
+        "deleteSiteApiCredential",
+        lambda t: (
+            "mutation($id: ID!) { deleteSiteApiCredential(input: {id: $id}) { id } }",
+            {"id": global_id("SiteApiCredential", t.credential_id)},
         ),
         site_admin_role,
         lambda t: RoleGrant("Site Administrator", "site", t.other_site),

@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,7 +28,7 @@ import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
 
 from tests.browser import CHROMIUM, CHROMIUM_ARGS
-from tests.server import run_cli, server_env, serving
+from tests.server import copy_demo, server_env, serving
 
 ROOT = Path(__file__).resolve().parents[2]
 AXE = ROOT / "web" / "app" / "node_modules" / "axe-core" / "axe.min.js"
@@ -75,24 +74,11 @@ class PageProblems:
     errors: list[str] = field(default_factory=list)
 
 
-@pytest.fixture(scope="session")
-def demo_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One demo database, seeded by the CLI; each module's server starts on a copy."""
-    assert APP.exists(), "the front end is not built: run scripts/install (needs Node.js and npm)"
-    tmp_path = tmp_path_factory.mktemp("web-seed")
-    done = run_cli(tmp_path, "seed", "--demo")
-    assert done.returncode == 0, done.stderr
-    return tmp_path / "cli.db"
-
-
 @pytest.fixture(scope="module")
 def demo(demo_database: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
+    assert APP.exists(), "the front end is not built: run scripts/install (needs Node.js and npm)"
     tmp_path = tmp_path_factory.mktemp("web-demo")
-    shutil.copyfile(demo_database, tmp_path / "cli.db")
-    personas_file = demo_database.parent / "cli.db.personas.json"
-    if personas_file.exists():
-        shutil.copyfile(personas_file, tmp_path / "cli.db.personas.json")
-        os.chmod(tmp_path / "cli.db.personas.json", 0o600)
+    copy_demo(demo_database, tmp_path)
     log = tmp_path / "serve.log"
     with serving(server_env(tmp_path), "--demo", output=log) as base:
         personas = json.loads((tmp_path / "cli.db.personas.json").read_text())["personas"]

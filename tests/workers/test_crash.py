@@ -9,25 +9,18 @@ itself, is killed; the outbox rows are still unsent and its relay picks them up 
 from __future__ import annotations
 
 import signal
-import socket
 import subprocess
 
 import httpx2 as httpx
 
+from tests.server import free_port
 from tests.workers.conftest import Rig, wait_until
 from tests.workers.handlers import FIRST
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 def _start(rig: Rig) -> subprocess.Popen[str]:
     if rig.mode == "embedded":
-        port = _free_port()
+        port = free_port()
         proc = rig.spawn("serve", "--port", str(port))
         proc.url = f"http://127.0.0.1:{port}"  # type: ignore[attr-defined]
         return proc

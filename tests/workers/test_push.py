@@ -7,7 +7,6 @@ two claimers on PostgreSQL never hold the same subscription."""
 from __future__ import annotations
 
 import signal
-import socket
 import subprocess
 from collections.abc import Iterator
 from datetime import timedelta
@@ -26,6 +25,7 @@ from domains.messaging import service as msg
 from domains.messaging.models import MsgSubscription
 from tests.messaging.conftest import b64
 from tests.messaging.receiver import Receiver
+from tests.server import free_port
 from tests.workers.conftest import Rig, wait_until
 from workers.messaging import PushHttp
 from workers.runtime import WorkerRuntime
@@ -101,17 +101,10 @@ def test_a_publish_wakes_the_push_job(rig: Rig, receiver: Receiver) -> None:
         runtime.stop()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 def _start(rig: Rig) -> subprocess.Popen[str]:
     env = rig.env(**PUSH_ENV)
     if rig.mode == "embedded":
-        return rig.spawn("serve", "--port", str(_free_port()), env=env)
+        return rig.spawn("serve", "--port", str(free_port()), env=env)
     return rig.spawn("worker", "--threads", "2", "--shutdown-timeout", "5", env=env)
 
 

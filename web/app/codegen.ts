@@ -12,7 +12,7 @@ const config: CodegenConfig = {
       config: {
         enumsAsTypes: true,
         useTypeImports: true,
-        scalars: { DateTime: "string", JSON: "unknown", Long: "number" },
+        scalars: { Date: "string", DateTime: "string", JSON: "unknown", Long: "number" },
       },
       presetConfig: {
         fragmentMasking: false,

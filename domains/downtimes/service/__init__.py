@@ -2,12 +2,21 @@
 and other domains, and the events every change records in the outbox.
 
 The package is split along those seams: `writes` (declare, update, end, delete),
-`filters` (DowntimeFilter and its SQL), `queries` (reads and pages), `intervals` (when a
-service or an endpoint was in a downtime), `snapshots` (what the events carry and the
-transitions job) and `tables` (the tables and shared names). Callers import from here.
+`filters` (DowntimeFilter and its SQL), `queries` (reads and pages), `gocdb` (the reads of
+GOCDB's PI, with its parameters' semantics), `intervals` (when a service or an endpoint
+was in a downtime), `snapshots` (what the events carry and the transitions job) and
+`tables` (the tables and shared names). Callers import from here.
 """
 
 from domains.downtimes.service.filters import DowntimeFilter, downtime_conditions
+from domains.downtimes.service.gocdb import (
+    GocdbDowntime,
+    GocdbDowntimeQuery,
+    GocdbEndpoint,
+    GocdbPageRequest,
+    GocdbService,
+    gocdb_downtimes,
+)
 from domains.downtimes.service.intervals import (
     Interval,
     covers,
@@ -65,6 +74,11 @@ __all__ = [
     "VO_PROPERTY",
     "Declaration",
     "DowntimeFilter",
+    "GocdbDowntime",
+    "GocdbDowntimeQuery",
+    "GocdbEndpoint",
+    "GocdbPageRequest",
+    "GocdbService",
     "Interval",
     "covers",
     "declarable_sites",
@@ -82,6 +96,7 @@ __all__ = [
     "endpoint_downtime_intervals",
     "endpoint_links",
     "get_downtime",
+    "gocdb_downtimes",
     "iter_downtimes",
     "list_downtimes",
     "service_links",

@@ -7,10 +7,13 @@ from domains.identity.service.access import (
 )
 from domains.identity.service.users import (
     LAST_SEEN_GRANULARITY,
+    X509_ISSUER,
     ensure_user,
     link_identity,
     lookup_principal_from_claims,
     make_admin,
+    own_user,
+    principal_for_client_dn,
     principal_from_claims,
     register_user,
     user_by_subject,
@@ -19,11 +22,14 @@ from domains.identity.service.users import (
 
 __all__ = [
     "LAST_SEEN_GRANULARITY",
+    "X509_ISSUER",
     "ensure_user",
     "granted_roles",
     "link_identity",
     "lookup_principal_from_claims",
     "make_admin",
+    "own_user",
+    "principal_for_client_dn",
     "principal_from_claims",
     "register_user",
     "user_by_subject",

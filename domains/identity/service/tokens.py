@@ -39,14 +39,15 @@ def create_api_token(
 ) -> tuple[ApiToken, str]:
     """A new token for the caller, or for `user_subject` (administrators only; the user is
     created if unknown, as the CLI bootstrap needs). Returns the row and the secret."""
-    authorize(session, principal, Caller.SIGNED_IN)
+    authorize(session, principal, Caller.REGISTERED_USER)
     if user_subject is not None and user_subject != principal.subject:
         if not principal.is_superuser:
             raise Forbidden("only platform administrators may create tokens for others")
         user = user_by_subject(session, user_subject, create=True)
     else:
         if principal.user_id is None:
-            raise Forbidden("the platform itself holds no tokens; name a user")
+            # the platform, or a client certificate linked to no user
+            raise Forbidden("only registered users hold API tokens; name a user")
         own = session.get(User, principal.user_id)
         if own is None:
             raise NotFound("no such user")

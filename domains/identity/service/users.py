@@ -23,6 +23,8 @@ from domains.common.time import utcnow
 from domains.identity.models import User, UserIdentity
 
 LAST_SEEN_GRANULARITY = timedelta(minutes=5)
+# the issuer of a UserIdentity whose subject is an X.509 DN (GOCDB's identifier type)
+X509_ISSUER = "X.509"
 
 
 def _identified_user(session: Session, *, issuer: str, subject: str) -> User | None:
@@ -152,6 +154,28 @@ def lookup_principal_from_claims(
     return _claims_principal(user, claims, admin_entitlements)
 
 
+def principal_for_client_dn(session: Session, dn: str) -> Principal:
+    """The caller behind a verified client certificate: the user the DN is linked to
+    (UserIdentity issuer "X.509") or whose own subject is the DN (a user registered under
+    it, e.g. by `admin grant-role --subject DN`), or else a principal of the DN alone (no
+    user row is made: GOCDB's API credentials are such DNs). Reads only."""
+    user = _identified_user(session, issuer=X509_ISSUER, subject=dn)
+    if user is None:
+        user = session.execute(
+            select(User).where(User.subject == dn)  # type: ignore[arg-type]
+        ).scalar_one_or_none()
+    if user is None:
+        return Principal(subject=dn, name=dn, client_dn=dn)
+    return Principal(
+        subject=user.subject,
+        name=user.name,
+        email=user.email,
+        is_admin=user.is_admin,
+        user_id=pk(user),
+        client_dn=dn,
+    )
+
+
 def link_identity(
     session: Session, principal: Principal, *, user_subject: str, issuer: str, subject: str
 ) -> UserIdentity:
@@ -249,6 +273,14 @@ def user_by_subject(session: Session, subject: str, *, create: bool = False) -> 
         session.add(user)
         session.flush()
     return user
+
+
+def own_user(session: Session, principal: Principal) -> User | None:
+    """The caller's own user row (their profile: what GOCDB keeps of a person), or None for
+    a caller without one. Nobody else's: no authorization beyond being that user."""
+    if principal.user_id is None:
+        return None
+    return session.get(User, principal.user_id)
 
 
 def user_is_admin(session: Session, user_id: int) -> bool:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import strawberry
 
+from domains.topology.mutations.credentials import CredentialMutation
 from domains.topology.mutations.properties import PropertyMutation
 from domains.topology.mutations.roles import RoleMutation
 from domains.topology.mutations.scopes import ScopeMutation
@@ -15,6 +16,6 @@ from domains.topology.mutations.sites import SiteMutation
 
 @strawberry.type
 class TopologyMutation(
-    SiteMutation, ServiceMutation, PropertyMutation, ScopeMutation, RoleMutation
+    SiteMutation, ServiceMutation, PropertyMutation, ScopeMutation, RoleMutation, CredentialMutation
 ):
     """Every mutation of the topology (gateway/schema.py merges it with the others)."""

@@ -75,7 +75,7 @@ class RevokeRolePayload:
 @strawberry.type
 class RoleMutation:
     @strawberry.mutation(description="Ask for a role; it waits in PENDING for a decision.")
-    @requires(Caller.SIGNED_IN)
+    @requires(Caller.REGISTERED_USER)
     def request_role(self, info: Info, input: RequestRoleInput) -> RequestRolePayload:
         ctx = info.context
         kind, entity_id = owned_entity(input.entity_id, argument="input.entityId")

@@ -1,7 +1,27 @@
 """Topology's service: `reads` (lists, lookups by id and by name, the rows other domains
 and the loaders read) and `writes` (every change, authorized, validated and audited; callers
-use `writes.create_site(...)`). Reads are exported here as before the split."""
+use `writes.create_site(...)`), and `credentials` (site API credentials: their management,
+and the questions the gateway asks of a caller's identifiers). Reads and credentials are
+exported here."""
 
+from domains.topology.service.credentials import (
+    CredentialView,
+    add_site_credential,
+    api_identifiers,
+    credential_view,
+    credentials_by_site,
+    credentials_visible,
+    delete_site_credential,
+    flag_unused_credentials,
+    get_site_credential,
+    has_any_site_credential,
+    list_site_credentials,
+    note_credential_use,
+    orphaned_credential_sites,
+    renew_site_credential,
+    site_credentials_for,
+    update_site_credential,
+)
 from domains.topology.service.reads import (
     ENDPOINT_COLUMNS,
     GROUP_COLUMNS,
@@ -64,6 +84,8 @@ from domains.topology.service.reads import (
 )
 
 __all__ = [
+    "CredentialView",
+    "credential_view",
     "ENDPOINT_COLUMNS",
     "GROUP_COLUMNS",
     "NGI_COLUMNS",
@@ -86,15 +108,23 @@ __all__ = [
     "T_SERVICE_TYPE",
     "T_SITE",
     "T_STATUS_LOG",
+    "add_site_credential",
+    "api_identifiers",
     "certification_history",
     "country_clause",
     "country_id_by_code",
+    "credentials_by_site",
+    "credentials_visible",
+    "delete_site_credential",
     "endpoints_by_id",
     "endpoints_by_service",
+    "flag_unused_credentials",
     "get_by_primary_key",
     "get_ngi_by_name",
     "get_service_type_by_name",
     "get_site_by_short_name",
+    "get_site_credential",
+    "has_any_site_credential",
     "in_clause",
     "list_ngis",
     "list_projects",
@@ -102,15 +132,19 @@ __all__ = [
     "list_service_groups",
     "list_service_types",
     "list_services",
+    "list_site_credentials",
     "list_sites",
     "list_sites_among",
     "ngi_name_clause",
     "ngis_by_id",
     "ngis_by_project",
+    "note_credential_use",
+    "orphaned_credential_sites",
     "projects_by_id",
     "projects_by_ngi",
     "properties_of",
     "property_clause",
+    "renew_site_credential",
     "scope_clause",
     "scope_ids_by_name",
     "scopes_by_id",
@@ -120,6 +154,8 @@ __all__ = [
     "services_by_group",
     "services_by_id",
     "services_by_site",
+    "site_credentials_for",
     "sites_by_id",
     "sites_by_ngi",
+    "update_site_credential",
 ]

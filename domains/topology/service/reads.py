@@ -26,7 +26,7 @@ from sqlalchemy.sql.elements import BindParameter
 
 from domains.common.identity import Principal
 from domains.common.pagination import PageRequest
-from domains.common.query import Record, RecordPage, keyset_page
+from domains.common.query import Record, RecordPage, keyset_page, like
 from domains.topology.filters import (
     PropertyExpr,
     ScopeDefaults,
@@ -35,6 +35,7 @@ from domains.topology.filters import (
     ServiceFilter,
     ServiceGroupFilter,
     SiteFilter,
+    SiteLike,
 )
 from domains.topology.models import (
     CertificationStatusLog,
@@ -202,11 +203,32 @@ def list_ngis(
     page: PageRequest,
     scopes: ScopeSelection | None = None,
     scope_defaults: ScopeDefaults,
+    name_like: str | None = None,
 ) -> RecordPage:
+    """`name_like`: a SQL LIKE pattern the NGI's name matches (GOCDB's `roc`)."""
     stmt = select(*T_NGI.c).where(
         _scope_clause("ngi", T_NGI.c.id, scopes or ScopeSelection(), scope_defaults)
     )
+    if name_like is not None:
+        stmt = stmt.where(like(T_NGI.c.name, name_like))
     return keyset_page(session, stmt, T_NGI.c.id, page)
+
+
+def site_like_clauses(patterns: SiteLike) -> list[ColumnElement[bool]]:
+    """The conditions of GOCDB's LIKE parameters on a select joining site and country."""
+    site = T_SITE.c
+    matching: list[tuple[ColumnElement[Any], str | None]] = [
+        (site.short_name, patterns.short_name),
+        (T_COUNTRY.c.name, patterns.country),
+        (site.certification_status, patterns.certification_status),
+        (site.production_infrastructure, patterns.production_infrastructure),
+    ]
+    clauses = [like(column, pattern) for column, pattern in matching if pattern is not None]
+    if patterns.ngi is not None:
+        clauses.append(site.ngi_id.in_(select(T_NGI.c.id).where(like(T_NGI.c.name, patterns.ngi))))
+    if patterns.exclude_certification_status is not None:
+        clauses.append(not_(like(site.certification_status, patterns.exclude_certification_status)))
+    return clauses
 
 
 def list_sites(
@@ -233,6 +255,8 @@ def list_sites(
         )
     if filter.properties is not None:
         stmt = stmt.where(_property_clause("site", T_SITE.c.id, filter.properties))
+    if filter.like is not None:
+        stmt = stmt.where(*site_like_clauses(filter.like))
     return keyset_page(session, stmt, T_SITE.c.id, page)
 
 
@@ -269,15 +293,23 @@ def list_services(
     ):
         if wanted is not None:
             stmt = stmt.where(column.is_(wanted))
-    if filter.sites is not None or filter.ngis is not None or filter.countries is not None:
+    if filter.host_name_like is not None:
+        stmt = stmt.where(like(T_SERVICE.c.host_name, filter.host_name_like))
+    if filter.service_type_like is not None:
+        stmt = stmt.where(like(T_SERVICE_TYPE.c.name, filter.service_type_like))
+    by_site = [
+        _in(T_SITE.c.short_name, filter.sites),
+        _ngi_name_clause(T_SITE.c.ngi_id, filter.ngis),
+        _country_clause(filter.countries),
+        *([] if filter.site_like is None else site_like_clauses(filter.site_like)),
+    ]
+    if filter.site_like is not None or any(
+        v is not None for v in (filter.sites, filter.ngis, filter.countries)
+    ):
         site_ids = (
             select(T_SITE.c.id)
             .join(T_COUNTRY, T_COUNTRY.c.id == T_SITE.c.country_id)
-            .where(
-                _in(T_SITE.c.short_name, filter.sites),
-                _ngi_name_clause(T_SITE.c.ngi_id, filter.ngis),
-                _country_clause(filter.countries),
-            )
+            .where(*by_site)
         )
         stmt = stmt.where(T_SERVICE.c.site_id.in_(site_ids))
     if filter.properties is not None:
@@ -303,6 +335,8 @@ def list_service_groups(
         _in(T_GROUP.c.name, filter.names),
         _scope_clause("service_group", T_GROUP.c.id, filter.scopes, scope_defaults),
     )
+    if filter.name_like is not None:
+        stmt = stmt.where(like(T_GROUP.c.name, filter.name_like))
     if filter.properties is not None:
         stmt = stmt.where(_property_clause("service_group", T_GROUP.c.id, filter.properties))
     return keyset_page(session, stmt, T_GROUP.c.id, page)

@@ -1,7 +1,12 @@
 """GraphQL types of the topology: its entities (nodes.py) and roles (roles.py). Callers
 use the names re-exported here."""
 
+from typing import Any
+
+import strawberry
+
 from domains.common.graphql import Info, Node, node_type
+from domains.identity.types import Viewer, viewer_home_site_id
 from domains.topology import loaders
 from domains.topology.types.nodes import (
     CertificationStatusChange,
@@ -20,9 +25,9 @@ from domains.topology.types.roles import (
     RoleEntityKindEnum,
     RoleNode,
     RoleTypeNode,
-    identity_fields,
     owned_entity,
 )
+from domains.topology.types.roles import identity_fields as _role_fields
 
 # --- node(id) resolution --------------------------------------------------------------
 
@@ -48,6 +53,23 @@ def _register_nodes() -> None:
 
 
 _register_nodes()
+
+
+def _home_site_of_viewer(_root: strawberry.Parent[Viewer], info: Info) -> SiteNode | None:
+    site_id = viewer_home_site_id(info)
+    row = None if site_id is None else loaders.site(info.context).load(site_id)
+    return None if row is None else SiteNode.from_row(row)
+
+
+def identity_fields() -> dict[type, dict[str, Any]]:
+    """The fields topology adds to identity's types: roles (roles.py) and the viewer's home
+    site, a site identity keeps only the id of."""
+    fields = _role_fields()
+    fields[Viewer]["home_site"] = strawberry.field(
+        resolver=_home_site_of_viewer,
+        description="Your home site (GOCDB's HOMESITE), if one is set.",
+    )
+    return fields
 
 
 __all__ = [

@@ -6,9 +6,10 @@ import { NotFoundPage } from "./components/NotFoundPage";
 import { account } from "./views/account";
 import { downtimes } from "./views/downtimes";
 import { messaging } from "./views/messaging";
+import { monitoring } from "./views/monitoring";
 import { topology } from "./views/topology";
 
-export const AREAS: Area[] = [topology, downtimes, account, messaging];
+export const AREAS: Area[] = [topology, downtimes, monitoring, account, messaging];
 
 export function AppRoutes() {
   return (

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from domains.common.authz import authorize
 from domains.common.errors import Invalid
 from domains.common.identity import Principal
+from domains.common.models import pk
 from domains.topology.models import Endpoint, Service, ServiceType
 from domains.topology.ownership import EntityRef
 from domains.topology.rules import Action, TopologyRule
@@ -53,6 +54,33 @@ def add_endpoint(
 ) -> Endpoint:
     authorize(session, principal, Action.EDIT_OBJECT, EntityRef("service", service_id))
     service: Service = require(session, Service, service_id, "service")
+    return create_endpoint(
+        session,
+        principal,
+        service,
+        name=name,
+        url=url,
+        interface_name=interface_name,
+        monitored=monitored,
+        description=description,
+        email=email,
+    )
+
+
+def create_endpoint(
+    session: Session,
+    principal: Principal,
+    service: Service,
+    *,
+    name: str,
+    url: str | None = None,
+    interface_name: str | None = None,
+    monitored: bool | None = None,
+    description: str = "",
+    email: str | None = None,
+) -> Endpoint:
+    """`add_endpoint` to a service the caller was authorized to edit."""
+    service_id = pk(service)
     check_text_fields(url=url, interface_name=interface_name, email=email)
     _check_endpoint_name(session, service_id, name)
     check_description("description", description, 2000)
@@ -89,6 +117,14 @@ def update_endpoint(
 ) -> Endpoint:
     endpoint: Endpoint = require(session, Endpoint, endpoint_id, "endpoint")
     authorize(session, principal, Action.EDIT_OBJECT, EntityRef("service", endpoint.service_id))
+    apply_endpoint_update(session, principal, endpoint, changes)
+    return endpoint
+
+
+def apply_endpoint_update(
+    session: Session, principal: Principal, endpoint: Endpoint, changes: Mapping[str, Any]
+) -> None:
+    """`update_endpoint` of an endpoint the caller was authorized to edit."""
     check_fields(changes, ENDPOINT_FIELDS)
     check_text_fields(**changes)
     if "name" in changes and changes["name"] != endpoint.name:
@@ -98,10 +134,14 @@ def update_endpoint(
     if "interface_name" in changes and not changes["interface_name"]:
         raise Invalid("interfaceName", TopologyRule.ENDPOINT_INTERFACE_NAME_EMPTY)
     apply_changes(session, principal, "endpoint", endpoint, changes)
-    return endpoint
 
 
 def delete_endpoint(session: Session, principal: Principal, *, endpoint_id: int) -> None:
     endpoint: Endpoint = require(session, Endpoint, endpoint_id, "endpoint")
     authorize(session, principal, Action.EDIT_OBJECT, EntityRef("service", endpoint.service_id))
+    remove_endpoint(session, principal, endpoint)
+
+
+def remove_endpoint(session: Session, principal: Principal, endpoint: Endpoint) -> None:
+    """`delete_endpoint` of an endpoint the caller was authorized to edit."""
     delete_audited(session, principal, "endpoint", endpoint, ("name", "url", "service_id"))

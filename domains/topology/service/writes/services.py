@@ -150,6 +150,15 @@ def update_service(
 ) -> Service:
     authorize(session, principal, Action.EDIT_OBJECT, EntityRef("service", service_id))
     service: Service = require(session, Service, service_id, "service")
+    apply_service_update(session, principal, service, changes)
+    return service
+
+
+def apply_service_update(
+    session: Session, principal: Principal, service: Service, changes: Mapping[str, Any]
+) -> None:
+    """`update_service` on a service the caller was authorized to edit: GOCDB's rules
+    (production => monitored among them) checked, the changes applied and audited."""
     check_fields(changes, SERVICE_FIELDS)
     check_text_fields(**changes)
     merged = {**snapshot(service, SERVICE_FIELDS), **changes}
@@ -164,7 +173,6 @@ def update_service(
     if merged["host_name"] != service.host_name:
         _check_host_free(session, merged["host_name"], service.service_type_id, service.site_id)
     apply_changes(session, principal, "service", service, changes)
-    return service
 
 
 def delete_service(session: Session, principal: Principal, *, service_id: int) -> None:

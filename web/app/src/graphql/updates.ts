@@ -4,6 +4,9 @@ import type { UpdatesConfig } from "@urql/exchange-graphcache";
 
 const STALE_AFTER: Record<string, string[]> = {
   createSite: ["sites"],
+  // the credentials page reads them from the site
+  addSiteApiCredential: ["site"],
+  deleteSiteApiCredential: ["site"],
   // a site's and a service's page list their downtimes too
   declareDowntime: ["downtimes", "site", "service"],
   declareDowntimes: ["downtimes", "site", "service"],
@@ -20,6 +23,9 @@ const STALE_AFTER: Record<string, string[]> = {
   subscribeToDowntimes: ["myDowntimeSubscriptions"],
   updateDowntimeSubscription: ["myDowntimeSubscriptions"],
   deleteDowntimeSubscription: ["myDowntimeSubscriptions"],
+  createAlertRule: ["myAlertRules"],
+  updateAlertRule: ["myAlertRules"],
+  deleteAlertRule: ["myAlertRules"],
   createMessagingProject: ["messagingProjects"],
   deleteMessagingProject: ["messagingProjects"],
 };

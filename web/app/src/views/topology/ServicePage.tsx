@@ -3,6 +3,7 @@ import { useQuery } from "urql";
 import { Page } from "../../components/Page";
 import { QueryState } from "../../components/QueryState";
 import { graphql } from "../../gql";
+import { ServiceStatus } from "../monitoring/EndpointStatus";
 import { Contact, DowntimeTable, Properties, Scopes, formatTime } from "./parts";
 
 const ServiceQuery = graphql(`
@@ -122,6 +123,7 @@ export default function ServicePage() {
                 </dd>
               </dl>
             </section>
+            {service.monitored ? <ServiceStatus hostname={service.hostName} serviceType={service.serviceType} /> : null}
             <section aria-labelledby="service-endpoints">
               <h2 id="service-endpoints">Endpoints ({service.endpoints.length})</h2>
               {service.endpoints.length === 0 ? (

@@ -9,6 +9,7 @@ import { graphql } from "../../gql";
 import type { CertificationStatus } from "../../gql/graphql";
 import { fieldProblems } from "../../graphql/errors";
 import { STATUSES } from "./filters";
+import { changeSentence, EndpointStatusBadge, useLatestStatusChange, useReport } from "../monitoring/EndpointStatus";
 import { Contact, DowntimeTable, Properties, Scopes, formatTime } from "./parts";
 import { SiteEditForm, type EditableSite } from "./SiteEditForm";
 import { statusLabel } from "./status";
@@ -51,6 +52,7 @@ const SiteQuery = graphql(`
       viewerCanChangeCertificationStatus
       viewerCanDeclareDowntime
       viewerCanEdit
+      viewerCanManageApiCredentials
       ngi {
         id
         name
@@ -288,6 +290,8 @@ export default function SitePage() {
   const { shortName = "" } = useParams();
   const [{ data, fetching, error }] = useQuery({ query: SiteQuery, variables: { shortName } });
   const site = data?.site;
+  const { report, picker } = useReport();
+  const change = useLatestStatusChange({ site: [shortName] });
   return (
     <Page title={site ? `Site ${site.shortName}` : `Site ${shortName}`}>
       <QueryState what={`site ${shortName}`} fetching={fetching} error={error} data={site}>
@@ -396,6 +400,10 @@ export default function SitePage() {
 
             <section aria-labelledby="site-services">
               <h2 id="site-services">Services ({site.services.length})</h2>
+              {picker}
+              <p role="status" aria-live="polite" className="monitoring-live" data-testid="live-status">
+                {change ? `Live: ${changeSentence(change)}.` : "Live: status changes show here as they happen."}
+              </p>
               {site.services.length === 0 ? <p className="empty">No services.</p> : null}
               {site.services.map((service) => (
                 <article key={service.id} className="topology-service" aria-labelledby={`service-${service.id}`}>
@@ -404,6 +412,17 @@ export default function SitePage() {
                       {service.serviceType} on {service.hostName}
                     </Link>
                   </h3>
+                  {service.monitored && report ? (
+                    <p>
+                      Status under {report}:{" "}
+                      <EndpointStatusBadge
+                        report={report}
+                        hostname={service.hostName}
+                        serviceType={service.serviceType}
+                        change={change}
+                      />
+                    </p>
+                  ) : null}
                   <p>
                     {service.production ? "production" : "not production"} · {service.monitored ? "monitored" : "not monitored"}
                     {service.beta ? " · beta" : ""}
@@ -491,6 +510,7 @@ function SiteActions({
     viewerCanDeclareDowntime: boolean;
     viewerCanChangeCertificationStatus: boolean;
     viewerCanEdit: boolean;
+    viewerCanManageApiCredentials: boolean;
   };
 }) {
   const [editing, setEditing] = useState(false);
@@ -498,7 +518,9 @@ function SiteActions({
   const canDeclare = site.viewerCanDeclareDowntime;
   const canCertify = site.viewerCanChangeCertificationStatus;
   const canEdit = site.viewerCanEdit;
-  if (!canDeclare && !canCertify && !canEdit) return <p className="empty">You may not change this site.</p>;
+  const canManageCredentials = site.viewerCanManageApiCredentials;
+  if (!canDeclare && !canCertify && !canEdit && !canManageCredentials)
+    return <p className="empty">You may not change this site.</p>;
   return (
     <>
       {canEdit ? (
@@ -530,6 +552,13 @@ function SiteActions({
         <p>
           <Link className="button" to={`/downtimes/new?site=${encodeURIComponent(site.shortName)}`}>
             Declare downtime
+          </Link>
+        </p>
+      ) : null}
+      {canManageCredentials ? (
+        <p>
+          <Link className="button" to={`/sites/${encodeURIComponent(site.shortName)}/credentials`}>
+            API credentials
           </Link>
         </p>
       ) : null}

@@ -45,10 +45,12 @@ export default function SitesPage() {
   const [params] = useSearchParams();
   const [after] = useCursor();
   const filter = useMemo(() => filterFromParams(params), [params]);
-  const [{ data, fetching, error }] = useQuery({
-    query: SitesPageQuery,
-    variables: { filter, first: PAGE_SIZE, after },
-  });
+  const variables = useMemo(() => ({ filter, first: PAGE_SIZE, after }), [filter, after]);
+  const [{ data, fetching: loading, error, operation }] = useQuery({ query: SitesPageQuery, variables });
+  // Busy too while the data shown answers other variables: between a URL change and urql's
+  // next render, `fetching` is still false with the previous filter's rows on the page.
+  const fetching =
+    loading || (operation !== undefined && JSON.stringify(operation.variables) !== JSON.stringify(variables));
   return (
     <Page
       title="Sites"

@@ -6,6 +6,7 @@ export const topology: Area = {
     { path: "", page: lazy(() => import("./HomePage")) },
     { path: "sites", page: lazy(() => import("./SitesPage")) },
     { path: "sites/:shortName", page: lazy(() => import("./SitePage")) },
+    { path: "sites/:shortName/credentials", page: lazy(() => import("./CredentialsPage")) },
     { path: "services/:id", page: lazy(() => import("./ServicePage")) },
     { path: "ngis/:name", page: lazy(() => import("./NgiPage")) },
   ],

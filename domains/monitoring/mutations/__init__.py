@@ -1,0 +1,1 @@
+"""The monitoring domain's mutations, one module per area."""

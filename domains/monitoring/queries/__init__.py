@@ -1,0 +1,1 @@
+"""The monitoring domain's queries, one module per area."""

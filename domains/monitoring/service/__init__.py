@@ -1,0 +1,1 @@
+"""The monitoring domain's reads and writes, one module per area."""

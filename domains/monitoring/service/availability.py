@@ -1,0 +1,466 @@
+"""Daily availability/reliability from what the database holds, through the pure engine
+(`domains.monitoring.engine`), and its queries.
+
+`compute_report_day(session, report, day)` is one independent, idempotent task: it reads the
+report's profiles valid that day (the latest version dated on or before it), the monitored
+production services of the topology (a service is ARGO's endpoint: host name + service
+type; its site and NGI), the day's metric results and the previous day's last one per
+metric, and the downtimes that the report counts (ARGO's EGI behaviour by default: OUTAGE
+and SCHEDULED; the report's flags add UNSCHEDULED and WARNING ones); then replaces that
+(report, day)'s rows of `DailyAvailability`.
+
+`availability(...)` answers daily, monthly and custom periods from the stored days with
+argo-web-api's formulas (`engine.periods`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from sqlalchemy import Select, and_, delete, func, insert, or_, select, text
+from sqlalchemy.orm import Session
+from sqlmodel import col
+
+from domains.common.errors import Invalid
+from domains.common.identity import ANONYMOUS
+from domains.common.outbox import OutboxEvent, emit, on_event
+from domains.common.time import utcnow
+from domains.downtimes import service as downtimes
+from domains.downtimes.models import Classification, Severity
+from domains.monitoring.engine.aggregation import AggregationSpec
+from domains.monitoring.engine.integrate import DailyAR
+from domains.monitoring.engine.operations import OperationsTable, ProfileError
+from domains.monitoring.engine.pipeline import (
+    DayInputs,
+    DayOutput,
+    Endpoint,
+    MetricExclusion,
+    MetricKey,
+    Period,
+    Recomputations,
+    Result,
+    SiteExclusion,
+    SourceExclusion,
+    StatusChange,
+    Topology,
+    compute_day,
+)
+from domains.monitoring.engine.timeline import day_start, second_of
+from domains.monitoring.models import (
+    AggregationProfile,
+    ArLevel,
+    DailyAvailability,
+    MetricProfile,
+    MetricResult,
+    OperationsProfile,
+    Recomputation,
+    RecomputeDay,
+    Report,
+    Weights,
+)
+from domains.monitoring.rules import MonitoringRule
+from domains.monitoring.service.catalogue import metric_services, report_named, valid_on
+from domains.topology.service import T_NGI, T_SERVICE, T_SERVICE_TYPE, T_SITE
+
+log = logging.getLogger("opsgraph.monitoring.availability")
+AVAILABILITY_REQUESTED = "monitoring.availability_requested"
+COMPUTE_HANDLER = "monitoring.compute_availability"
+V = TypeVar("V", Report, MetricProfile, OperationsProfile, AggregationProfile, Weights)
+GRANULARITIES = ("daily", "monthly", "custom")
+ONE_DAY = dt.timedelta(days=1)
+NO_RECOMPUTATIONS = Recomputations()
+
+
+def report_on(session: Session, report: str, day: dt.date) -> Report:
+    """A report by uuid or name, in its version valid on `day` (the catalogue's
+    `report_named`); Invalid naming `report` when there is none."""
+    found = report_named(session, report, day)
+    if found is None:
+        raise Invalid("report", MonitoringRule.MONITORING_REPORT_UNKNOWN)
+    return found
+
+
+def _profile(session: Session, model: type[V], report: Report, uuid: str | None, day: dt.date) -> V:
+    found = None if uuid is None else valid_on(session, model, day, uuid=uuid)
+    if found is None:
+        raise Invalid("report", MonitoringRule.MONITORING_PROFILE_UNKNOWN)
+    return found
+
+
+def _weights(session: Session, report: Report, day: dt.date) -> dict[str, float]:
+    if report.weights_uuid is None:
+        return {}
+    found = valid_on(session, Weights, day, uuid=report.weights_uuid)
+    if found is None:
+        return {}
+    out: dict[str, float] = {}
+    for group in found.document.get("groups", []):
+        try:
+            out[str(group["name"])] = float(group["value"])
+        except (KeyError, TypeError, ValueError):
+            continue
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class _Service:
+    id: int
+    endpoint: Endpoint
+
+
+@dataclass(frozen=True, slots=True)
+class Narrowing:
+    """Which part of the topology a computation reads (None: any): the endpoints of these
+    NGIs, sites, service types and host names. The A/R job reads everything; a status
+    query of one site reads that site's endpoints only (`service.levels`)."""
+
+    ngis: Sequence[str] | None = None
+    sites: Sequence[str] | None = None
+    service_types: Sequence[str] | None = None
+    hostnames: Sequence[str] | None = None
+
+
+EVERYTHING = Narrowing()
+
+
+def _services(
+    session: Session, service_types: Sequence[str], narrowing: Narrowing = EVERYTHING
+) -> tuple[list[_Service], dict[str, str]]:
+    s, st, site, ngi = T_SERVICE.c, T_SERVICE_TYPE.c, T_SITE.c, T_NGI.c
+    query = (
+        select(s.id, s.host_name, st.name, site.short_name, ngi.name)
+        .select_from(
+            T_SERVICE.join(T_SERVICE_TYPE, st.id == s.service_type_id)
+            .join(T_SITE, site.id == s.site_id)
+            .join(T_NGI, ngi.id == site.ngi_id)
+        )
+        .where(s.monitored.is_(True), s.production.is_(True), st.name.in_(list(service_types)))
+    )
+    for column, wanted in (
+        (ngi.name, narrowing.ngis),
+        (site.short_name, narrowing.sites),
+        (st.name, narrowing.service_types),
+        (s.host_name, narrowing.hostnames),
+    ):
+        if wanted is not None:
+            query = query.where(column.in_(list(wanted)))
+    rows = session.execute(query.order_by(site.short_name, st.name, s.host_name)).all()
+    services = [_Service(int(i), Endpoint(str(h), str(t), str(si))) for i, h, t, si, _ in rows]
+    return services, {str(si): str(n) for _, _, _, si, n in rows}
+
+
+def day_results(
+    session: Session,
+    service_types: Sequence[str],
+    day: dt.date,
+    *,
+    hosts: Sequence[str] | None = None,
+    recomputations: Recomputations = NO_RECOMPUTATIONS,
+) -> tuple[dict[MetricKey, list[Result]], dict[MetricKey, str]]:
+    """The day's results of these service types (of these host names only, read in batches
+    of 1000) per series (host, type, metric), and the status of the previous day's last
+    result per series that no excluded monitoring source published (the 00:00 seed), in one
+    statement per batch.
+
+    Only what changes a metric timeline comes back: a result whose status equals the one
+    before it in its series (by time, then id) is left in the database, since the status in
+    force at every second stays the same without it (the engine's `metric_timeline` keeps
+    the later of two results in one second, and `optimize` drops repeats); the day's first
+    result is compared with the seed likewise. A day is ~2 % changes, so PostgreSQL does the
+    window and Python decodes a few thousand rows instead of every result: what the monthly
+    A/R spent its time on. While `recomputations` exclude a monitoring source, a dropped
+    repeat could be the one that counts: every result of both days comes back then."""
+    start = day_start(day)
+    every = bool(recomputations.sources)
+    if session.get_bind().dialect.name == "postgresql":
+        # two days' rows are sorted for the window: in memory rather than on disk (this
+        # transaction only)
+        session.execute(text("SET LOCAL work_mem = '128MB'"))
+    results: dict[MetricKey, list[Result]] = defaultdict(list)
+    previous: dict[MetricKey, str] = {}
+    batches = [None] if hosts is None else [hosts[i : i + 1000] for i in range(0, len(hosts), 1000)]
+    for batch in batches:
+        for host, stype, metric, ts, status, source in session.execute(
+            _day_statement(service_types, start, batch, every=every)
+        ):
+            if ts >= start:
+                results[(host, stype, metric)].append(
+                    Result(second_of(ts, start), status, source or "")
+                )
+            elif not every or not recomputations.source_excluded(source or "", ts):
+                previous[(host, stype, metric)] = status
+    return results, previous
+
+
+def _day_statement(
+    service_types: Sequence[str],
+    start: dt.datetime,
+    hosts: Sequence[str] | None,
+    *,
+    every: bool,
+) -> Select[Any]:
+    """`day_results`' statement: the two days' rows of a batch, windowed by series, the
+    previous day's last and the day's changes kept (`every`: all of them), by time and id."""
+    r = MetricResult.__table__.c  # type: ignore[attr-defined]
+    series = (r.hostname, r.service_type, r.metric)
+    order = (r.timestamp, r.id)
+    inner = select(
+        *series,
+        r.id,
+        r.timestamp,
+        r.status,
+        r.monitoring_host,
+        func.lag(r.status).over(partition_by=series, order_by=order).label("before"),
+        func.lead(r.timestamp, type_=r.timestamp.type)
+        .over(partition_by=series, order_by=order)
+        .label("next_at"),
+    ).where(
+        r.timestamp >= start - ONE_DAY,
+        r.timestamp < start + ONE_DAY,
+        r.service_type.in_(list(service_types)),
+    )
+    if hosts is not None:
+        inner = inner.where(r.hostname.in_(list(hosts)))
+    c = inner.subquery().c
+    query = select(
+        c.hostname, c.service_type, c.metric, c.timestamp, c.status, c.monitoring_host
+    ).order_by(c.timestamp, c.id)
+    if every:
+        return query
+    seed = and_(c.timestamp < start, or_(c.next_at.is_(None), c.next_at >= start))
+    change = and_(c.timestamp >= start, or_(c.before.is_(None), c.before != c.status))
+    return query.where(or_(seed, change))
+
+
+def _downtimes(
+    session: Session, report: Report, services: Sequence[_Service], start: dt.datetime
+) -> dict[tuple[str, str], list[Period]]:
+    severities = {Severity.OUTAGE} | ({Severity.WARNING} if report.downtimes_warning else set())
+    classes = {Classification.SCHEDULED} | (
+        {Classification.UNSCHEDULED} if report.downtimes_unscheduled else set()
+    )
+    by_id = {s.id: s.endpoint for s in services}
+    end = start + ONE_DAY
+    out: dict[tuple[str, str], list[Period]] = {}
+    rows = downtimes.downtimes_of_services(session, ANONYMOUS, list(by_id))
+    for service_id, found in rows.items():
+        ep = by_id[service_id]
+        for row in found:
+            if row.severity not in severities or row.classification not in classes:
+                continue
+            ends = downtimes.effective_end(row.ends_at, row.service_ended_at)
+            if row.starts_at < end and ends > start:
+                out.setdefault((ep.hostname, ep.service), []).append(Period(row.starts_at, ends))
+    return out
+
+
+def _zulu(value: str) -> dt.datetime:
+    return dt.datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.UTC)
+
+
+def recomputations_on(session: Session, report_uuid: str, day: dt.date) -> Recomputations:
+    """The report's recomputations that touch `day` or the day before (whose last result,
+    unless an excluded source published it, seeds the day), for the engine: excluded sites
+    over the recomputation's period, excluded metrics (EXCLUDED) likewise, excluded
+    monitoring sources over their own periods, status changes over theirs or its."""
+    start = day_start(day)
+    r = Recomputation
+    rows = session.scalars(
+        select(r)
+        .where(
+            col(r.report_uuid) == report_uuid,
+            col(r.span_start) < start + ONE_DAY,
+            col(r.span_end) >= start - ONE_DAY,
+        )
+        .order_by(col(r.id))
+    ).all()
+    sites: list[SiteExclusion] = []
+    metrics: list[MetricExclusion] = []
+    sources: list[SourceExclusion] = []
+    changes: list[StatusChange] = []
+    for row in rows:
+        period = Period(row.start_time, row.end_time)
+        sites.extend(SiteExclusion(site, period) for site in row.exclude)
+        metrics.extend(
+            MetricExclusion(
+                m["metric"], period, m.get("group"), m.get("service"), m.get("hostname")
+            )
+            for m in row.exclude_metrics
+        )
+        sources.extend(
+            SourceExclusion(s["host"], Period(_zulu(s["start_time"]), _zulu(s["end_time"])))
+            for s in row.exclude_monitoring_source
+        )
+        changes.extend(
+            StatusChange(
+                c["state"],
+                Period(_zulu(c["start_time"]), _zulu(c["end_time"]))
+                if "start_time" in c
+                else period,
+                c.get("group"),
+                c.get("service"),
+                c.get("endpoint"),
+                c.get("metric"),
+            )
+            for c in row.applied_status_changes
+        )
+    return Recomputations(tuple(sites), tuple(metrics), tuple(sources), tuple(changes))
+
+
+def day_inputs(
+    session: Session,
+    report: Report,
+    day: dt.date,
+    now: dt.datetime | None,
+    narrowing: Narrowing = EVERYTHING,
+) -> DayInputs:
+    """Everything the engine needs for (report, day), read from the database (of the
+    endpoints `narrowing` selects only)."""
+    ops_row = _profile(session, OperationsProfile, report, report.operations_profile_uuid, day)
+    agg_row = _profile(session, AggregationProfile, report, report.aggregation_profile_uuid, day)
+    mp_row = _profile(session, MetricProfile, report, report.metric_profile_uuid, day)
+    operations = OperationsTable.from_argo(ops_row.document)
+    aggregation = AggregationSpec.from_argo(agg_row.document)
+    profile = metric_services(session, mp_row)
+    stypes = sorted(profile)
+    services, supergroups = _services(session, stypes, narrowing)
+    hosts = None if narrowing == EVERYTHING else sorted({s.endpoint.hostname for s in services})
+    start = day_start(day)
+    recomputations = recomputations_on(session, report.uuid, day)
+    results, previous = day_results(
+        session, stypes, day, hosts=hosts, recomputations=recomputations
+    )
+    return DayInputs(
+        day=day,
+        operations=operations,
+        aggregation=aggregation,
+        metric_profile=profile,
+        topology=Topology(tuple(s.endpoint for s in services), supergroups),
+        results=results,
+        previous=previous,
+        downtimes=_downtimes(session, report, services, start),
+        recomputations=recomputations,
+        weights=_weights(session, report, day),
+        now=now,
+    )
+
+
+def _rows(
+    report_uuid: str, day: dt.date, out: DayOutput, inputs: DayInputs
+) -> list[dict[str, Any]]:
+    now = utcnow()
+    rows: list[dict[str, Any]] = []
+
+    def add(
+        level: ArLevel, parent: str, service: str, name: str, ar: DailyAR, weight: float = 0.0
+    ) -> None:
+        rows.append(
+            {
+                "report_uuid": report_uuid,
+                "day": day,
+                "level": level,
+                "parent": parent,
+                "service": service,
+                "name": name,
+                "availability": ar.availability,
+                "reliability": ar.reliability,
+                "up": ar.up,
+                "unknown": ar.unknown,
+                "down": ar.down,
+                "weight": weight,
+                "computed_at": now,
+            }
+        )
+
+    for (site, stype, host), item in out.endpoints.items():
+        add(ArLevel.ENDPOINT, site, stype, host, item.ar)
+    for (site, stype), item in out.services.items():
+        add(ArLevel.SERVICE, site, "", stype, item.ar)
+    for (site, group), item in out.groups.items():
+        add(ArLevel.GROUP, site, "", group, item.ar)
+    for site, item in out.sites.items():
+        ngi = inputs.topology.supergroups.get(site, "")
+        add(ArLevel.SITE, ngi, "", site, item.ar, inputs.weights.get(site, 0.0))
+    for ngi, value in out.supergroups.items():
+        row = dict(rows[0]) if rows else {}
+        row.update(
+            report_uuid=report_uuid,
+            day=day,
+            level=ArLevel.SUPERGROUP,
+            parent="",
+            service="",
+            name=ngi,
+            availability=value.availability,
+            reliability=value.reliability,
+            up=None,
+            unknown=None,
+            down=None,
+            weight=0.0,
+            computed_at=now,
+        )
+        rows.append(row)
+    return rows
+
+
+def compute_report_day(
+    session: Session, report: str, day: dt.date, *, now: dt.datetime | None = None
+) -> int:
+    """Compute (report, day) and replace its stored rows; the number of rows written. The
+    day's results must be in: a day still running is computed up to `now` (default: the
+    current time, when the day is today)."""
+    version = report_on(session, report, day)
+    if now is None and day >= utcnow().date():
+        now = utcnow()
+    inputs = day_inputs(session, version, day, now)
+    out = compute_day(inputs)
+    rows = _rows(version.uuid, day, out, inputs)
+    session.execute(
+        delete(DailyAvailability).where(
+            col(DailyAvailability.report_uuid) == version.uuid, col(DailyAvailability.day) == day
+        )
+    )
+    if rows:
+        session.execute(insert(DailyAvailability), rows)
+    return len(rows)
+
+
+def request_availability(session: Session, report_uuid: str, day: dt.date) -> None:
+    """Ask the workers to compute (report, day): an outbox event, so that each (report, day)
+    is one message any worker may take (`compute_requested`)."""
+    emit(session, AVAILABILITY_REQUESTED, {"report": report_uuid, "day": day.isoformat()})
+
+
+@on_event(AVAILABILITY_REQUESTED, COMPUTE_HANDLER)
+def compute_requested(session: Session, event: OutboxEvent) -> None:
+    """The handler of a request: computes it; a report or profile that does not hold that
+    day is logged and skipped (retrying would not change it)."""
+    report, day = str(event.payload["report"]), dt.date.fromisoformat(event.payload["day"])
+    try:
+        compute_report_day(session, report, day)
+    except (Invalid, ProfileError) as problem:
+        log.warning("availability of %s on %s not computed: %s", report, day, problem)
+
+
+def schedule_availability(session: Session, *, now: dt.datetime) -> int:
+    """Request yesterday, today and every day marked for recomputation (late results) for
+    each report enabled today; the marks are cleared. How many requests were made."""
+    today = now.date()
+    days = {today, today - ONE_DAY}
+    marks = list(session.scalars(select(RecomputeDay)))
+    days.update(m.day for m in marks)
+    for mark in marks:
+        session.delete(mark)
+    uuids = sorted(set(session.scalars(select(col(Report.uuid)).distinct())))
+    requested = 0
+    for uuid in uuids:
+        current = valid_on(session, Report, today, uuid=uuid)
+        if current is None or current.disabled:
+            continue
+        for day in sorted(days):
+            request_availability(session, uuid, day)
+            requested += 1
+    return requested

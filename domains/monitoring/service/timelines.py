@@ -1,0 +1,124 @@
+"""Public reads of stored metric results and of metric status timelines over a time
+window, as ARGO's web API serves them (`/metric_result/…`, `/status/…/metrics`) and as
+GraphQL can: results are public in EGI, so nothing here authorizes.
+
+A metric's timeline over [start, end] is the status it had when the window opened (its
+last change before `start`, at that change's own time, as ARGO shows it), the changes
+inside the window, and the status it still had at `end`."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from sqlmodel import col
+
+from domains.common.identity import Principal
+from domains.monitoring.models.results import MetricResult
+from domains.monitoring.models.status import MetricStatus, StatusChange
+
+MAX_RESULTS = 10_000  # one host's results of one day are far fewer (a check every 5 min)
+
+
+def metric_results(
+    session: Session,
+    _principal: Principal,
+    *,
+    hostname: str,
+    start: dt.datetime,
+    end: dt.datetime,
+    metric: str | None = None,
+    statuses: Sequence[str] | None = None,
+) -> list[MetricResult]:
+    """The results stored for `hostname` with a timestamp in [start, end] (of one metric,
+    of some statuses), by metric and time; at most MAX_RESULTS."""
+    query = select(MetricResult).where(
+        col(MetricResult.hostname) == hostname,
+        col(MetricResult.timestamp) >= start,
+        col(MetricResult.timestamp) <= end,
+    )
+    if metric is not None:
+        query = query.where(col(MetricResult.metric) == metric)
+    if statuses is not None:
+        query = query.where(col(MetricResult.status).in_(statuses))
+    query = query.order_by(
+        col(MetricResult.metric),
+        col(MetricResult.service_type),
+        col(MetricResult.timestamp),
+        col(MetricResult.id),
+    )
+    return list(session.scalars(query.limit(MAX_RESULTS)))
+
+
+@dataclass(frozen=True, slots=True)
+class Point:
+    timestamp: dt.datetime
+    status: str
+
+
+@dataclass(frozen=True, slots=True)
+class MetricTimeline:
+    hostname: str
+    service_type: str
+    metric: str
+    points: tuple[Point, ...]
+
+
+def metric_timelines(
+    session: Session,
+    _principal: Principal,
+    *,
+    hostname: str,
+    service_type: str,
+    start: dt.datetime,
+    end: dt.datetime,
+    metric: str | None = None,
+) -> list[MetricTimeline]:
+    """The timeline of each metric of `service_type` on `hostname` (or of `metric` only)
+    that has a status in the window, by metric name."""
+    known = select(col(MetricStatus.metric)).where(
+        col(MetricStatus.hostname) == hostname,
+        col(MetricStatus.service_type) == service_type,
+    )
+    if metric is not None:
+        known = known.where(col(MetricStatus.metric) == metric)
+    found = []
+    for name in sorted(session.scalars(known)):
+        points = _points(session, hostname, service_type, name, start, end)
+        if points:
+            found.append(MetricTimeline(hostname, service_type, name, points))
+    return found
+
+
+def _points(
+    session: Session,
+    hostname: str,
+    service_type: str,
+    metric: str,
+    start: dt.datetime,
+    end: dt.datetime,
+) -> tuple[Point, ...]:
+    series = (
+        col(StatusChange.hostname) == hostname,
+        col(StatusChange.service_type) == service_type,
+        col(StatusChange.metric) == metric,
+    )
+    before = session.scalars(
+        select(StatusChange)
+        .where(*series, col(StatusChange.timestamp) < start)
+        .order_by(col(StatusChange.timestamp).desc(), col(StatusChange.id).desc())
+        .limit(1)
+    ).first()
+    inside = session.scalars(
+        select(StatusChange)
+        .where(*series, col(StatusChange.timestamp) >= start, col(StatusChange.timestamp) <= end)
+        .order_by(col(StatusChange.timestamp), col(StatusChange.id))
+    )
+    points = [Point(c.timestamp, c.status) for c in ([before] if before else [])]
+    points.extend(Point(c.timestamp, c.status) for c in inside)
+    if points and points[-1].timestamp < end:
+        points.append(Point(end, points[-1].status))
+    return tuple(points)

@@ -1,0 +1,1 @@
+"""The monitoring domain's types, one module per area."""

@@ -1,0 +1,315 @@
+"""ARGO's v2 status timelines and raw metric results, over the monitoring domain's public
+reads (`service/timelines.py`):
+
+- `GET /status/{report}/{group_type}/{group}/services/{service}/endpoints/{host}/metrics[/{metric}]
+  ?start_time=&end_time=`: each metric's status timeline, nested as ARGO nests it
+  (`{"groups": [{"name", "type", "services": [{"name", "type": "service", "endpoints":
+  [{"name", "metrics": [{"name", "statuses": [{"timestamp", "value"}]}]}]}]}]}`);
+- `GET /metric_result/{host}/{metric}?exec_time=`: the result of that metric at that time;
+  `GET /metric_result/{host}?exec_time=[&filter=ok|non-ok|critical|warning]`: every result
+  of the host that day (`{"root": [{"Name", "Metrics": [{"Name", "Service", "Details":
+  [{"Timestamp", "Value", "Summary", "Message"}]}]}]}`).
+
+A metric's name may hold a `/` (EGI's `org.sam.CONDOR-JobSubmit-/ops`): the last path
+element takes the rest of the path.
+
+Above the metric, the report's own timelines (`service/levels.py`, the A/R engine's: the
+one function GraphQL's `status` calls), over the window, each with its status at the
+window's start (at that change's own time), the changes inside and a closing point at the
+end (clipped at now); at most 31 days:
+
+- `GET /status/{report}/{group_type}[/{group}]`: `group_type` the report's endpoint group
+  type (SITES): each site's (or that one's) `{"groups": [{"name", "type", "statuses":
+  [{"timestamp", "value"}]}]}`; its group type (NGIS): the NGIs', in the same shape;
+- `GET /status/{report}/{group_type}/{group}/services[/{service}]`: `{"groups": [{"name",
+  "type", "services": [{"name", "type": "service", "statuses": […]}]}]}`;
+- `GET …/services/{service}/endpoints[/{host}]`: `… "services": [{"name", "type":
+  "service", "endpoints": [{"name", "statuses": […]}]}]`;
+- v3's `GET /api/v3/status/{report}[?start_time=&end_time=&view=latest]` (the window
+  defaults to today up to now): each site with its endpoints, `{"groups": [{"name",
+  "type", "statuses": […], "endpoints": [{"hostname", "service", "statuses": […]}]}]}`;
+  `view=latest` keeps the last status of each.
+
+A type the report does not have is 404, and so is an unknown report."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy.orm import Session
+from starlette.datastructures import QueryParams
+
+from domains.common.identity import Principal
+from domains.common.time import utcnow
+from domains.monitoring.models import ArLevel, Report
+from domains.monitoring.service import catalogue, levels, timelines
+from gateway.compat.argo import envelope, params
+from gateway.compat.argo.results import same_type
+from gateway.compat.argo.routing import Call, Spec, route
+
+ZULU = "%Y-%m-%dT%H:%M:%SZ"
+FILTERS: dict[str, tuple[str, ...] | None] = {
+    "ok": ("OK",),
+    "non-ok": ("WARNING", "UNKNOWN", "MISSING", "CRITICAL", "DOWNTIME"),
+    "critical": ("CRITICAL",),
+    "warning": ("WARNING",),
+}
+
+
+def zulu(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).strftime(ZULU)
+
+
+def _report(session: Session, name: str) -> Report:
+    """ARGO finds a report by its name (its current version: reports are not dated)."""
+    found = catalogue.report_by_name(session, name)
+    if found is None:
+        raise envelope.not_found(f"No report with name: {name} exists!")
+    return found
+
+
+async def metric_timelines(call: Call) -> Any:
+    window = params.status_window(call.query)
+    report, group_type, group = call.path("report"), call.path("group_type"), call.path("group")
+    service, host = call.path("service"), call.path("host")
+    metric = call.request.path_params.get("metric")
+
+    def work(session: Session, principal: Principal) -> list[timelines.MetricTimeline]:
+        _report(session, report)
+        return timelines.metric_timelines(
+            session,
+            principal,
+            hostname=host,
+            service_type=service,
+            start=window.start,
+            end=window.end,
+            metric=metric,
+        )
+
+    found = await call.read(work)
+    metrics = [
+        {
+            "name": line.metric,
+            "statuses": [{"timestamp": zulu(p.timestamp), "value": p.status} for p in line.points],
+        }
+        for line in found
+    ]
+    endpoint = {"name": host, "metrics": metrics}
+    services = [{"name": service, "type": "service", "endpoints": [endpoint]}]
+    return {"groups": [{"name": group, "type": group_type, "services": services}]}
+
+
+async def metric_result(call: Call) -> Any:
+    moment = params.exec_time(call.query)
+    host = call.path("host")
+    metric = call.request.path_params.get("metric")
+    raw_filter = call.query.get("filter")
+    if metric is not None:
+        start = end = moment
+        statuses = None
+    else:
+        start = dt.datetime.combine(moment.date(), dt.time(), dt.UTC)
+        end = start + dt.timedelta(days=1, seconds=-1)
+        if raw_filter is not None and raw_filter.lower() not in FILTERS:
+            raise envelope.bad_request_details(
+                f"filter: {raw_filter} is not one of ok, non-ok, critical, warning"
+            )
+        statuses = FILTERS[raw_filter.lower()] if raw_filter is not None else None
+
+    def work(session: Session, principal: Principal) -> Any:
+        rows = timelines.metric_results(
+            session,
+            principal,
+            hostname=host,
+            start=start,
+            end=end,
+            metric=metric,
+            statuses=statuses,
+        )
+        grouped: dict[tuple[str, str], list[dict[str, str]]] = {}
+        for row in rows:
+            grouped.setdefault((row.metric, row.service_type), []).append(
+                {
+                    "Timestamp": zulu(row.timestamp),
+                    "Value": row.status,
+                    "Summary": row.summary or "",
+                    "Message": row.message or "",
+                }
+            )
+        return [
+            {"Name": name, "Service": service, "Details": details}
+            for (name, service), details in grouped.items()
+        ]
+
+    metrics = await call.read(work)
+    return {"root": [{"Name": host, "Metrics": metrics}] if metrics else []}
+
+
+def _statuses(item: levels.LevelStatus, latest: bool = False) -> list[dict[str, str]]:
+    """ARGO's `statuses`; `latest`: the last change only (before the closing point)."""
+    points = item.points[-2:-1] if latest and len(item.points) > 1 else item.points
+    return [{"timestamp": zulu(p.timestamp), "value": p.status} for p in points]
+
+
+Filters = dict[str, list[str] | None]
+
+
+async def _span(
+    call: Call,
+    window: params.Window,
+    level_for: Callable[[Report], ArLevel | None],
+    filters_for: Callable[[ArLevel], Filters],
+) -> tuple[Report, ArLevel, list[levels.LevelStatus]]:
+    """The report (404 if unknown, or without the path's type: `level_for(report)` is the
+    level that type names, or None) and the items `filters_for(level)` picks over the
+    window."""
+
+    def work(session: Session, principal: Principal) -> Any:
+        report = _report(session, call.path("report"))
+        level = level_for(report)
+        if level is None:
+            raise envelope.not_found(
+                f"{call.path('group_type')} is neither the report's group type "
+                f"({report.group_type}) nor its endpoint group type ({report.endpoint_group_type})"
+            )
+        filters = filters_for(level)
+        items = levels.status_span(
+            session,
+            principal,
+            report=report.name,
+            start=window.start,
+            end=window.end,
+            levels=(level,),
+            ngis=filters.get("ngis"),
+            sites=filters.get("sites"),
+            service_types=filters.get("service_types"),
+            hostnames=filters.get("hostnames"),
+        )
+        return report, level, items
+
+    found: tuple[Report, ArLevel, list[levels.LevelStatus]] = await call.read(work)
+    return found
+
+
+def _one(call: Call, name: str) -> list[str] | None:
+    value = call.request.path_params.get(name)
+    return None if value is None else [value]
+
+
+def _below_site(call: Call, level: ArLevel) -> Callable[[Report], ArLevel | None]:
+    """`level`, if the path's type is the report's endpoint group type (SITES)."""
+    asked = call.path("group_type")
+    return lambda report: level if same_type(asked, report.endpoint_group_type) else None
+
+
+async def group_timelines(call: Call) -> Any:
+    window = params.status_window(call.query)
+    asked, group = call.path("group_type"), _one(call, "group")
+
+    def level_for(report: Report) -> ArLevel | None:
+        if same_type(asked, report.endpoint_group_type):
+            return ArLevel.SITE
+        return ArLevel.SUPERGROUP if same_type(asked, report.group_type) else None
+
+    def filters_for(level: ArLevel) -> Filters:
+        return {"sites": group} if level is ArLevel.SITE else {"ngis": group}
+
+    _, _, items = await _span(call, window, level_for, filters_for)
+    return {
+        "groups": [
+            {"name": item.name, "type": asked, "statuses": _statuses(item)} for item in items
+        ]
+    }
+
+
+async def service_timelines(call: Call) -> Any:
+    window = params.status_window(call.query)
+    site, group_type = call.path("group"), call.path("group_type")
+    filters: Filters = {"sites": [site], "service_types": _one(call, "service")}
+    _, _, items = await _span(call, window, _below_site(call, ArLevel.SERVICE), lambda _: filters)
+    services = [
+        {"name": item.name, "type": "service", "statuses": _statuses(item)} for item in items
+    ]
+    return {"groups": [{"name": site, "type": group_type, "services": services}]}
+
+
+async def endpoint_timelines(call: Call) -> Any:
+    window = params.status_window(call.query)
+    site, group_type, service = call.path("group"), call.path("group_type"), call.path("service")
+    filters: Filters = {
+        "sites": [site],
+        "service_types": [service],
+        "hostnames": _one(call, "host"),
+    }
+    _, _, items = await _span(call, window, _below_site(call, ArLevel.ENDPOINT), lambda _: filters)
+    endpoints = [{"name": item.name, "statuses": _statuses(item)} for item in items]
+    services = [{"name": service, "type": "service", "endpoints": endpoints}]
+    return {"groups": [{"name": site, "type": group_type, "services": services}]}
+
+
+async def v3_status(call: Call) -> Any:
+    """v3's one view: each site with its status and its endpoints'. The window defaults to
+    today up to now (a bound given alone keeps the other's default)."""
+    now = utcnow()
+    given = dict(call.query)
+    given.setdefault("start_time", zulu(dt.datetime.combine(now.date(), dt.time(), dt.UTC)))
+    given.setdefault("end_time", zulu(now))
+    given.pop("view", None)
+    window = params.status_window(QueryParams(given))
+    latest = call.query.get("view") == "latest"
+
+    def work(session: Session, principal: Principal) -> Any:
+        report = _report(session, call.path("report"))
+        items = levels.status_span(
+            session,
+            principal,
+            report=report.name,
+            start=window.start,
+            end=window.end,
+            now=now,
+            levels=(ArLevel.SITE, ArLevel.ENDPOINT),
+        )
+        return report, items
+
+    report, items = await call.read(work)
+    endpoints: dict[str, list[dict[str, Any]]] = {}
+    for item in items:
+        if item.level is ArLevel.ENDPOINT:
+            endpoints.setdefault(item.site, []).append(
+                {
+                    "hostname": item.name,
+                    "service": item.service_type,
+                    "statuses": _statuses(item, latest),
+                }
+            )
+    return {
+        "groups": [
+            {
+                "name": item.name,
+                "type": report.endpoint_group_type,
+                "statuses": _statuses(item, latest),
+                "endpoints": endpoints.get(item.name, []),
+            }
+            for item in items
+            if item.level is ArLevel.SITE
+        ]
+    }
+
+
+_GROUP = "/status/{report}/{group_type}/{group}"
+_ENDPOINT = "/status/{report}/{group_type}/{group}/services/{service}/endpoints/{host}"
+V3_ROUTES: tuple[Spec, ...] = (route("/status/{report}", v3_status),)
+ROUTES: tuple[Spec, ...] = (
+    route("/status/{report}/{group_type}", group_timelines),
+    route(_GROUP, group_timelines),
+    route(f"{_GROUP}/services", service_timelines),
+    route(f"{_GROUP}/services/{{service}}", service_timelines),
+    route(f"{_GROUP}/services/{{service}}/endpoints", endpoint_timelines),
+    route(f"{_GROUP}/services/{{service}}/endpoints/{{host}}", endpoint_timelines),
+    route(f"{_ENDPOINT}/metrics", metric_timelines),
+    route(f"{_ENDPOINT}/metrics/{{metric:path}}", metric_timelines),
+    route("/metric_result/{host}", metric_result),
+    route("/metric_result/{host}/{metric:path}", metric_result),
+)

@@ -1,0 +1,202 @@
+"""ARGO's v2 metric status timelines and raw metric results on the in-process app, over
+results and status changes stored as ingest stores them."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy.orm import Session
+
+from domains.monitoring.models.results import MetricResult
+from domains.monitoring.models.status import MetricStatus, StatusChange
+from tests.compat.argo import Argo, make_keys, make_report
+from tests.conftest import AppFactory
+
+HOST = "ce.argo-test.example.org"
+SERVICE = "ARC-CE"
+DAY = "start_time=2015-05-01T00:00:00Z&end_time=2015-05-01T23:59:59Z"
+METRICS = f"/status/argo-test-report/SITES/SITE-A/services/{SERVICE}/endpoints/{HOST}/metrics"
+
+
+def _at(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def _store(session: Session, metric: str, points: list[tuple[str, str]]) -> None:
+    """Results of `metric` on HOST, each a status change, and its current status."""
+    previous = None
+    for stamp, status in points:
+        at = _at(stamp)
+        session.add(
+            MetricResult(
+                timestamp=at,
+                hostname=HOST,
+                service_type=SERVICE,
+                metric=metric,
+                status=status,
+                summary=f"{metric} is {status}",
+                message="details",
+                source="test",
+            )
+        )
+        session.add(
+            StatusChange(
+                timestamp=at,
+                hostname=HOST,
+                service_type=SERVICE,
+                metric=metric,
+                status=status,
+                previous_status=previous,
+            )
+        )
+        previous = status
+    last_at, last = _at(points[-1][0]), points[-1][1]
+    session.add(
+        MetricStatus(
+            hostname=HOST,
+            service_type=SERVICE,
+            metric=metric,
+            status=last,
+            timestamp=last_at,
+            since=last_at,
+        )
+    )
+
+
+@pytest.fixture
+def fast_executor() -> bool:
+    """No GraphQL runs here: a second executor would only repeat the same calls."""
+    return True
+
+
+@pytest.fixture
+def argo(make_client: AppFactory, session: Session) -> Argo:
+    argo = Argo(make_client().client, make_keys(session))
+    make_report(argo)
+    _store(
+        session,
+        "a.metric",
+        [
+            ("2015-04-30T23:59:00Z", "OK"),
+            ("2015-05-01T01:00:00Z", "CRITICAL"),
+            ("2015-05-01T02:00:00Z", "OK"),
+            ("2015-05-02T02:00:00Z", "WARNING"),
+        ],
+    )
+    _store(session, "b.metric-/ops", [("2015-05-01T06:00:00Z", "WARNING")])
+    _store(session, "c.metric", [("2015-05-03T06:00:00Z", "OK")])  # after the window
+    session.commit()
+    return argo
+
+
+def test_metric_timelines_nested_as_argo_nests_them(argo: Argo) -> None:
+    response = argo.get(f"{METRICS}?{DAY}")
+    assert response.status_code == 200, response.text
+    assert response.json() == {
+        "groups": [
+            {
+                "name": "SITE-A",
+                "type": "SITES",
+                "services": [
+                    {
+                        "name": SERVICE,
+                        "type": "service",
+                        "endpoints": [
+                            {
+                                "name": HOST,
+                                "metrics": [
+                                    {
+                                        "name": "a.metric",
+                                        "statuses": [
+                                            {"timestamp": "2015-04-30T23:59:00Z", "value": "OK"},
+                                            {
+                                                "timestamp": "2015-05-01T01:00:00Z",
+                                                "value": "CRITICAL",
+                                            },
+                                            {"timestamp": "2015-05-01T02:00:00Z", "value": "OK"},
+                                            {"timestamp": "2015-05-01T23:59:59Z", "value": "OK"},
+                                        ],
+                                    },
+                                    {
+                                        "name": "b.metric-/ops",
+                                        "statuses": [
+                                            {
+                                                "timestamp": "2015-05-01T06:00:00Z",
+                                                "value": "WARNING",
+                                            },
+                                            {
+                                                "timestamp": "2015-05-01T23:59:59Z",
+                                                "value": "WARNING",
+                                            },
+                                        ],
+                                    },
+                                ],
+                            }
+                        ],
+                    }
+                ],
+            }
+        ]
+    }
+    one = argo.get(f"{METRICS}/b.metric-%2Fops?{DAY}").json()
+    endpoint = one["groups"][0]["services"][0]["endpoints"][0]
+    assert [m["name"] for m in endpoint["metrics"]] == ["b.metric-/ops"]
+
+
+def test_status_refusals(argo: Argo) -> None:
+    assert argo.get(METRICS).json()["errors"][0]["message"] == "No time span set"
+    granular = argo.get(f"{METRICS}?{DAY}&granularity=daily")
+    assert granular.status_code == 400
+    unknown = argo.get(f"{METRICS.replace('argo-test-report', 'nothing')}?{DAY}")
+    assert unknown.status_code == 404
+    assert unknown.json()["errors"][0]["details"] == "No report with name: nothing exists!"
+
+
+def test_a_metric_result_at_its_time(argo: Argo) -> None:
+    response = argo.get(f"/metric_result/{HOST}/a.metric?exec_time=2015-05-01T01:00:00Z")
+    assert response.json() == {
+        "root": [
+            {
+                "Name": HOST,
+                "Metrics": [
+                    {
+                        "Name": "a.metric",
+                        "Service": SERVICE,
+                        "Details": [
+                            {
+                                "Timestamp": "2015-05-01T01:00:00Z",
+                                "Value": "CRITICAL",
+                                "Summary": "a.metric is CRITICAL",
+                                "Message": "details",
+                            }
+                        ],
+                    }
+                ],
+            }
+        ]
+    }
+    slash = argo.get(f"/metric_result/{HOST}/b.metric-/ops?exec_time=2015-05-01T06:00:00Z")
+    assert slash.json()["root"][0]["Metrics"][0]["Name"] == "b.metric-/ops"
+    none = argo.get(f"/metric_result/{HOST}/a.metric?exec_time=2015-05-01T01:00:01Z")
+    assert none.json() == {"root": []}
+
+
+def test_a_host_s_results_of_a_day(argo: Argo) -> None:
+    day = f"/metric_result/{HOST}?exec_time=2015-05-01T00:00:00Z"
+    metrics = argo.get(day).json()["root"][0]["Metrics"]
+    assert [(m["Name"], [d["Value"] for d in m["Details"]]) for m in metrics] == [
+        ("a.metric", ["CRITICAL", "OK"]),
+        ("b.metric-/ops", ["WARNING"]),
+    ]
+    non_ok = argo.get(f"{day}&filter=non-ok").json()["root"][0]["Metrics"]
+    assert [(m["Name"], len(m["Details"])) for m in non_ok] == [
+        ("a.metric", 1),
+        ("b.metric-/ops", 1),
+    ]
+    assert argo.get(f"{day}&filter=OK").json()["root"][0]["Metrics"][0]["Details"][0]["Value"] == (
+        "OK"
+    )
+    assert argo.get(f"{day}&filter=bad").status_code == 400
+    missing = argo.get(f"/metric_result/{HOST}")
+    assert missing.json()["errors"][0]["message"] == "exec_time not set"

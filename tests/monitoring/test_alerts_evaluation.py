@@ -1,0 +1,212 @@
+"""The evaluation of alert rules over the status changes ingestion writes: a change to
+CRITICAL, N consecutive failures, reminders, recovery, flapping; each alert once per
+transition, whatever runs twice or dies before its commit (both backends)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from domains.common.identity import Principal
+from domains.monitoring.models.alerts import AlertCursor, AlertNotification, AlertState
+from domains.monitoring.service import alert_evaluation
+from domains.monitoring.service import alerts as svc
+from domains.notifications.models import Channel, NotificationStatus
+from tests.monitoring import alerts_world as w
+from tests.monitoring.alerts_world import NOW, Place
+from tests.monitoring.ingest_world import METRIC
+from workers import monitoring as worker
+
+HOUR = dt.timedelta(hours=1)
+
+
+@pytest.fixture
+def where(session: Session) -> Place:
+    found = w.place(session)
+    w.cursor_at_end(session)
+    return found
+
+
+@pytest.fixture
+def owner(session: Session) -> Principal:
+    return w.user(session, "alert.owner@egi.eu", admin=True)
+
+
+def test_a_change_to_critical_fires_once_per_transition(
+    session: Session, where: Place, owner: Principal
+) -> None:
+    w.rule(session, owner, site=where.site)
+    at = w.feed(session, where, "OCC")
+    first = w.evaluate(session, at)
+    assert (first.changes, first.fired) == (2, 1)
+    assert w.evaluate(session, at).fired == 0  # nothing new: nothing again
+    assert w.kinds(session) == ["CRITICAL"]
+    # WARNING stays within the problem, CRITICAL again is a new transition
+    at = w.feed(session, where, "WC", start=at)
+    w.evaluate(session, at)
+    assert w.kinds(session) == ["CRITICAL", "CRITICAL"]
+    [event, _] = w.alert_events(session)
+    assert event.payload["site"] == where.site
+    assert event.payload["ngi"] == where.ngi
+    assert event.payload["previousStatus"] == "OK"
+    assert event.payload["metric"] == METRIC
+
+
+def test_rules_see_only_their_scope_and_changes_after_them(
+    session: Session, where: Place, owner: Principal
+) -> None:
+    at = w.feed(session, where, "OC")  # before any rule
+    w.rule(session, owner, name="elsewhere", site=where.other_site)
+    w.rule(session, owner, name="other type", ngi=where.ngi, service_type=where.other_type)
+    w.rule(session, owner, name="every site", service_type=where.service_type)
+    w.rule(session, owner, name="the NGI", ngi=where.ngi)
+    w.evaluate(session, at)
+    assert w.kinds(session) == []
+    at = w.feed(session, where, "OC", start=at)
+    w.evaluate(session, at)
+    names = sorted(e.payload["rule"] for e in w.alert_events(session))
+    assert names == ["every site", "the NGI"]
+
+
+def test_n_consecutive_failures(session: Session, where: Place, owner: Principal) -> None:
+    w.rule(session, owner, site=where.site, on_critical=False, after_failures=3)
+    at = w.feed(session, where, "OWW")
+    w.evaluate(session, at)
+    assert w.kinds(session) == []
+    at = w.feed(session, where, "C", start=at)  # the third failure in a row
+    w.evaluate(session, at)
+    at = w.feed(session, where, "CC", start=at)
+    w.evaluate(session, at)
+    assert w.kinds(session) == ["FAILING"]
+    assert w.alert_events(session)[0].payload["failures"] == 3
+    # an OK starts the count again
+    at = w.feed(session, where, "OWWW", start=at)
+    w.evaluate(session, at)
+    assert w.kinds(session) == ["FAILING", "RECOVERED", "FAILING"]
+
+
+def test_reminders_while_not_ok_then_recovery(
+    session: Session, where: Place, owner: Principal
+) -> None:
+    w.rule(session, owner, site=where.site, remind_hours=2)
+    at = w.feed(session, where, "OC")
+    w.evaluate(session, at)
+    for later in (HOUR, 2 * HOUR - dt.timedelta(seconds=1)):
+        w.evaluate(session, at + later)
+    assert w.kinds(session) == ["CRITICAL"]
+    w.evaluate(session, at + 2 * HOUR)
+    w.evaluate(session, at + 2 * HOUR)
+    w.evaluate(session, at + 3 * HOUR)
+    assert w.kinds(session) == ["CRITICAL", "REMINDER"]
+    w.evaluate(session, at + 4 * HOUR)
+    assert w.kinds(session) == ["CRITICAL", "REMINDER", "REMINDER"]
+    end = w.feed(session, where, "O", start=at + 5 * HOUR)
+    w.evaluate(session, end)
+    w.evaluate(session, end + 10 * HOUR)
+    assert w.kinds(session) == ["CRITICAL", "REMINDER", "REMINDER", "RECOVERED"]
+
+
+def test_no_recovery_notice_for_a_problem_never_told(
+    session: Session, where: Place, owner: Principal
+) -> None:
+    w.rule(session, owner, site=where.site)
+    at = w.feed(session, where, "OWUO")
+    w.evaluate(session, at)
+    assert w.kinds(session) == []
+
+
+def test_flapping_suppresses_notices_and_is_visible(
+    session: Session, where: Place, owner: Principal
+) -> None:
+    rule = w.rule(
+        session, owner, site=where.site, flap_changes=4, flap_window_minutes=60, remind_hours=1
+    )
+    at = w.feed(session, where, "OCOCOCOC")
+    w.evaluate(session, at)
+    # the first CRITICAL and its recovery, then the 4th change within the hour: flapping
+    assert w.kinds(session) == ["CRITICAL", "RECOVERED", "FLAPPING"]
+    [state] = svc.alert_states(session, owner, rule_id=rule.id or 0, flapping_only=True)
+    assert state.flapping
+    assert state.status == "CRITICAL"
+    assert state.suppressed == 3  # each CRITICAL from the 4th change on
+    w.evaluate(session, at + dt.timedelta(minutes=30))  # no reminder while flapping
+    assert w.kinds(session)[-1] == "FLAPPING"
+    # an hour without changes: no longer flapping, told with the status it is left in
+    w.evaluate(session, at + 2 * HOUR)
+    assert w.kinds(session) == ["CRITICAL", "RECOVERED", "FLAPPING", "FLAPPING_STOPPED"]
+    [event] = [e for e in w.alert_events(session) if e.payload["alert"] == "FLAPPING_STOPPED"]
+    assert event.payload["status"] == "CRITICAL"
+    assert svc.alert_states(session, owner, rule_id=rule.id or 0, flapping_only=True) == []
+    # still CRITICAL, so reminders follow the notice
+    w.evaluate(session, at + 3 * HOUR)
+    assert w.kinds(session)[-1] == "REMINDER"
+
+
+def test_an_evaluation_that_dies_before_its_commit_is_done_again_once(
+    session: Session, where: Place, owner: Principal
+) -> None:
+    w.rule(session, owner, site=where.site)
+    at = w.feed(session, where, "OC")
+    with session.begin_nested() as attempt:
+        assert w.evaluate(session, at).fired == 1
+        attempt.rollback()  # the worker died before the commit
+    session.expire_all()
+    assert w.kinds(session) == []
+    assert w.evaluate(session, at).fired == 1
+    assert w.evaluate(session, at).fired == 0
+    assert w.kinds(session) == ["CRITICAL"]
+
+
+def test_a_fired_alert_is_delivered_once_per_channel(
+    session: Session, where: Place, owner: Principal
+) -> None:
+    w.rule(session, owner, site=where.site)
+    at = w.feed(session, where, "OC")
+    w.evaluate(session, at)
+    assert w.handle_all(session) == [True]
+    assert w.handle_all(session) == [False]  # the relay sent it twice
+    rows = list(session.scalars(select(AlertNotification)))
+    assert [(r.channel, r.status) for r in rows] == [(Channel.EMAIL, NotificationStatus.PENDING)]
+    assert rows[0].payload["alert"] == "CRITICAL"
+
+
+def test_the_worker_job_across_a_restart(
+    session: Session, session_factory: sessionmaker[Session], where: Place, owner: Principal
+) -> None:
+    """The job as a worker runs it, twice (a restarted worker starts from the committed
+    cursor): once."""
+    w.rule(session, owner, site=where.site)
+    at = w.feed(session, where, "OCOC")
+    session.commit()  # the test's savepoint: what the worker's own sessions see
+    assert worker.evaluate_alerts(session_factory, clock=lambda: at) == 3
+    assert worker.evaluate_alerts(session_factory, clock=lambda: at) == 0
+    assert worker.evaluate_alerts_job(session_factory) == 0  # as scheduled, on the real clock
+    assert w.kinds(session) == ["CRITICAL", "RECOVERED", "CRITICAL"]
+
+
+def test_gaps_in_the_change_ids_are_waited_for_then_skipped() -> None:
+    t = NOW
+    assert alert_evaluation.contiguous([1, 2, 3], 0, None, t) == (3, None)
+    assert alert_evaluation.contiguous([1, 2, 4], 0, None, t) == (2, t)
+    assert alert_evaluation.contiguous([4, 5], 2, t, t + dt.timedelta(seconds=59)) == (0, t)
+    later = t + alert_evaluation.GAP_GRACE
+    assert alert_evaluation.contiguous([4, 5], 2, t, later) == (2, None)
+    assert alert_evaluation.contiguous([], 2, t, later) == (0, None)  # no gap below nothing
+
+
+def test_a_gap_holds_the_cursor_for_a_while(
+    session: Session, where: Place, owner: Principal
+) -> None:
+    w.rule(session, owner, site=where.site)
+    cursor = session.get(AlertCursor, alert_evaluation.CURSOR)
+    assert cursor is not None
+    cursor.last_change_id -= 1  # the id after it is still in flight, or rolled back
+    at = w.feed(session, where, "OC")
+    assert w.evaluate(session, at).changes == 0
+    assert w.evaluate(session, at + dt.timedelta(seconds=30)).changes == 0
+    assert session.execute(select(func.count()).select_from(AlertState)).scalar_one() == 0
+    assert w.evaluate(session, at + alert_evaluation.GAP_GRACE).changes == 2
+    assert w.kinds(session) == ["CRITICAL"]

@@ -1,0 +1,172 @@
+"""`statusChanges` over graphql-transport-ws against an app on a database of its own (each
+read of the stream a committed transaction of its own), both backends: an anonymous
+subscriber gets the changes ingestion commits, filtered, with their site and NGI; a stream
+resumed with `after` misses nothing; bad input is refused by name."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session, sessionmaker
+from sqlmodel import col
+from starlette.testclient import TestClient, WebSocketTestSession
+
+from domains.common.db import make_engine, make_session_factory, unit_of_work
+from domains.common.identity import ANONYMOUS
+from domains.common.time import utcnow
+from domains.monitoring.service import changes
+from domains.monitoring.service import results as ingest
+from domains.topology.models import Service, ServiceType, Site
+from domains.topology.seed import seed_demo
+from gateway.app import create_app
+from gateway.config import Settings
+from tests.databases import private_database
+from tests.monitoring.ingest_world import add_endpoint, result
+from tests.websocket import receive_json
+
+PROTOCOL = ["graphql-transport-ws"]
+STREAM = """subscription($f: StatusChangeFilter, $after: Long) {
+  statusChanges(filter: $f, after: $after) {
+    id timestamp hostname serviceType metric status previousStatus summary site ngi
+  }
+}"""
+Endpoint = tuple[str, str, str]  # host, service type, site
+
+
+@pytest.fixture(scope="module")
+def live_engine(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+    with private_database(database_url, tmp_path_factory.mktemp("statuslive")) as url:
+        engine = make_engine(url)
+        with unit_of_work(make_session_factory(engine)) as session:
+            seed_demo(session)
+            add_endpoint(session)
+        yield engine
+        engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def live(
+    live_engine: Engine, database_url: str
+) -> Iterator[tuple[TestClient, sessionmaker[Session]]]:
+    factory = make_session_factory(live_engine)
+    settings = Settings(database_url=database_url, log_format="text", pg_listen=False)
+    app = create_app(settings, engine=live_engine, session_factory=factory)
+    with TestClient(app) as client:
+        yield client, factory
+
+
+def _two_sites(factory: sessionmaker[Session]) -> tuple[Endpoint, Endpoint]:
+    with unit_of_work(factory) as session:
+        rows = session.execute(
+            select(col(Service.host_name), col(ServiceType.name), col(Site.short_name))
+            .join(ServiceType, col(ServiceType.id) == col(Service.service_type_id))
+            .join(Site, col(Site.id) == col(Service.site_id))
+            .order_by(col(Service.id))
+        ).all()
+    first = (str(rows[0][0]), str(rows[0][1]), str(rows[0][2]))
+    second = next((str(r[0]), str(r[1]), str(r[2])) for r in rows if r[2] != first[2])
+    return first, second
+
+
+def _publish(factory: sessionmaker[Session], endpoint: Endpoint, status: str) -> None:
+    with unit_of_work(factory) as session:
+        done = ingest.ingest_results(
+            session, "test-stream", [result(endpoint[:2], at=utcnow(), status=status)]
+        )
+        assert not done.rejected, done.rejected
+
+
+def _last(factory: sessionmaker[Session]) -> int:
+    with unit_of_work(factory) as session:
+        return changes.last_change_id(session, ANONYMOUS)
+
+
+def _subscribe(socket: WebSocketTestSession, variables: dict[str, Any]) -> None:
+    socket.send_json({"type": "connection_init", "payload": {}})  # anonymous
+    assert receive_json(socket)["type"] == "connection_ack"
+    socket.send_json(
+        {"id": "1", "type": "subscribe", "payload": {"query": STREAM, "variables": variables}}
+    )
+
+
+def _next(socket: WebSocketTestSession) -> dict[str, Any]:
+    message = receive_json(socket)
+    assert message["type"] == "next", message
+    assert "errors" not in message["payload"], message
+    event: dict[str, Any] = message["payload"]["data"]["statusChanges"]
+    return event
+
+
+def test_changes_arrive_filtered_and_resume_with_after(
+    live: tuple[TestClient, sessionmaker[Session]],
+) -> None:
+    client, factory = live
+    mine, other = _two_sites(factory)
+    after = _last(factory)
+    with client.websocket_connect("/graphql", subprotocols=PROTOCOL) as socket:
+        _subscribe(socket, {"f": {"site": [mine[2]]}, "after": after})
+        _publish(factory, other, "OK")  # another site: filtered out
+        _publish(factory, mine, "WARNING")
+        first = _next(socket)
+        assert (first["hostname"], first["serviceType"], first["site"]) == mine
+        assert (first["status"], first["previousStatus"]) == ("WARNING", None)
+        assert first["ngi"]
+        assert dt.datetime.fromisoformat(first["timestamp"]).tzinfo is not None
+        _publish(factory, mine, "CRITICAL")
+        second = _next(socket)
+        assert (second["status"], second["previousStatus"]) == ("CRITICAL", "WARNING")
+        assert int(second["id"]) > int(first["id"])
+        socket.send_json({"id": "1", "type": "complete"})
+    # resuming after the first hands out the second again, nothing before it
+    with client.websocket_connect("/graphql", subprotocols=PROTOCOL) as socket:
+        _subscribe(socket, {"f": {"status": ["CRITICAL", "WARNING"]}, "after": first["id"]})
+        assert _next(socket)["id"] == second["id"]
+        socket.send_json({"id": "1", "type": "complete"})
+
+
+def test_a_stream_without_after_starts_at_the_newest(
+    live: tuple[TestClient, sessionmaker[Session]],
+) -> None:
+    client, factory = live
+    mine, _ = _two_sites(factory)
+    _publish(factory, mine, "UNKNOWN")  # before the stream: not told
+    with client.websocket_connect("/graphql", subprotocols=PROTOCOL) as socket:
+        _subscribe(socket, {"f": {"hostname": [mine[0]], "status": ["OK"]}})
+        # the stream starts when it is subscribed; the publish below may come before that,
+        # so publish until one arrives
+        for _ in range(50):
+            _publish(factory, mine, "OK")
+            _publish(factory, mine, "UNKNOWN")
+            try:
+                event = receive_json(socket, seconds=2.0)
+            except TimeoutError:
+                continue
+            break
+        assert event["type"] == "next", event
+        assert event["payload"]["data"]["statusChanges"]["status"] == "OK"
+        socket.send_json({"id": "1", "type": "complete"})
+
+
+@pytest.mark.parametrize(
+    ("variables", "field", "rule"),
+    [
+        ({"after": -1}, "after", "STATUS_CHANGE_AFTER_NEGATIVE"),
+        ({"f": {"status": ["MISSING"]}}, "filter.status", "STATUS_FILTER_STATUS_UNKNOWN"),
+        ({"f": {"site": []}}, "filter.site", "STATUS_FILTER_VALUE_COUNT"),
+    ],
+)
+def test_bad_input_is_refused_by_name(
+    live: tuple[TestClient, sessionmaker[Session]], variables: dict[str, Any], field: str, rule: str
+) -> None:
+    client, _ = live
+    with client.websocket_connect("/graphql", subprotocols=PROTOCOL) as socket:
+        _subscribe(socket, variables)
+        message = receive_json(socket)
+        assert message["type"] == "error" or message["payload"].get("errors"), message
+        errors = message["payload"] if message["type"] == "error" else message["payload"]["errors"]
+        assert errors[0]["extensions"]["code"] == "BAD_USER_INPUT"
+        assert (errors[0]["extensions"]["field"], errors[0]["extensions"]["rule"]) == (field, rule)
