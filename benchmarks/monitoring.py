@@ -95,6 +95,7 @@ from domains.monitoring.service import changes
 from domains.monitoring.service.availability import compute_report_day, day_results
 from domains.monitoring.service.availability_periods import availability
 from domains.monitoring.service.catalogue import create_profile
+from domains.monitoring.service.partitions import ensure_day_partitions
 from domains.monitoring.service.results import IngestPolicy
 from domains.monitoring.streams import POLL_SECONDS
 from domains.topology.seed import seed_scale
@@ -181,7 +182,15 @@ def aggregation(types: set[str]) -> dict[str, Any]:
 def bulk_load(
     engine: Engine, endpoints: Sequence[Endpoint], first: dt.date, days: int, every: int
 ) -> int:
-    """COPY the month's results; how many."""
+    """COPY the month's results into their day partitions (created first, as the retention
+    job does for live days, so that no row lands in the default partition), and the
+    partitions up to tomorrow, which the publish step's results fall in; how many."""
+    last = utcnow().date() + dt.timedelta(days=1)
+    with Session(engine) as session:
+        ensure_day_partitions(
+            session, (first + dt.timedelta(days=d) for d in range((last - first).days + 1))
+        )
+        session.commit()
     rng = random.Random(14)  # noqa: S311 (made-up results, not secrets)
     start = dt.datetime(first.year, first.month, first.day, tzinfo=dt.UTC)
     slots = days * 24 * 60 // every
