@@ -48,27 +48,31 @@ def _rows(peer: BatchLoader[int, Record | None], ids: Sequence[int]) -> dict[int
 def status_of_ngi(
     ctx: RequestContext, report: str, day: dt.date | None, ngi_id: int
 ) -> Found | None:
-    peer = topology_loaders.ngi(ctx)
-
-    def fetch(ids: Sequence[int]) -> Mapping[int, Found]:
-        names = {row.name: i for i, row in _rows(peer, ids).items()}
-        found = _read(ctx, report, day, ArLevel.SUPERGROUP, ngis=list(names))
-        return {names[f[1].name]: f for f in found if f[1].name in names}
-
-    return _of(ctx, "ngi", report, day, peer, fetch, ngi_id)
+    return _status_of_group(ctx, report, day, ngi_id, ArLevel.SUPERGROUP)
 
 
 def status_of_site(
     ctx: RequestContext, report: str, day: dt.date | None, site_id: int
 ) -> Found | None:
-    peer = topology_loaders.site(ctx)
+    return _status_of_group(ctx, report, day, site_id, ArLevel.SITE)
+
+
+def _status_of_group(
+    ctx: RequestContext, report: str, day: dt.date | None, key: int, level: ArLevel
+) -> Found | None:
+    """An NGI (ARGO's group) or a site (its endpoint group), found by name in the day's
+    items of its level."""
+    is_ngi = level is ArLevel.SUPERGROUP
+    peer = topology_loaders.ngi(ctx) if is_ngi else topology_loaders.site(ctx)
 
     def fetch(ids: Sequence[int]) -> Mapping[int, Found]:
-        names = {row.short_name: i for i, row in _rows(peer, ids).items()}
-        found = _read(ctx, report, day, ArLevel.SITE, sites=list(names))
+        rows = _rows(peer, ids).items()
+        names = {(row.name if is_ngi else row.short_name): i for i, row in rows}
+        narrowing = {"ngis" if is_ngi else "sites": list(names)}
+        found = _read(ctx, report, day, level, **narrowing)
         return {names[f[1].name]: f for f in found if f[1].name in names}
 
-    return _of(ctx, "site", report, day, peer, fetch, site_id)
+    return _of(ctx, "ngi" if is_ngi else "site", report, day, peer, fetch, key)
 
 
 def status_of_service(
