@@ -46,6 +46,10 @@ def test_a_reports_availability_against_the_targets(page: Page, demo: Demo) -> N
     sites = page.get_by_role("table", name=re.compile("^Each site's availability"))
     expect(sites.locator("tbody tr").first).to_be_visible()
     first = sites.locator("tbody tr th a").first.inner_text()
+    # a page of them at a time, by cursor, as the other lists page
+    expect(page.get_by_role("navigation", name="Pages of sites")).to_contain_text(
+        re.compile(r"Showing \d+ of \d+ sites")
+    )
     chart = page.get_by_test_id("ar-chart")
     expect(chart).to_have_attribute(
         "aria-label", re.compile(f"of site {re.escape(first)} per month")

@@ -2,6 +2,7 @@ import { useState, type FormEvent } from "react";
 import { Link, useParams, useSearchParams } from "react-router";
 import { useQuery } from "urql";
 import { Page } from "../../components/Page";
+import { PAGE_SIZE, Pager, useCursor } from "../../components/Pager";
 import { QueryState } from "../../components/QueryState";
 import type { AvailabilityLevel } from "../../gql/graphql";
 import { ArChart } from "./ArChart";
@@ -131,6 +132,12 @@ function ItemChart({
       >
         {(rows) => (
           <>
+            {(data?.availability.totalCount ?? 0) > rows.length ? (
+              <p className="notice" data-testid="ar-item-truncated">
+                The chart shows the first {rows.length} of {data?.availability.totalCount} {per}s: choose a shorter
+                period, or per month, to see the rest.
+              </p>
+            ) : null}
             <ArChart points={rows} granularity={granularity} title={title} />
             <table className="ar-table">
               <caption>{title} (the chart as a table)</caption>
@@ -174,9 +181,10 @@ export default function AvailabilityPage() {
   const to = params.get("to") ?? range.to;
   const chosen = params.get("name");
   const words = LEVELS[level];
+  const [after] = useCursor();
   const [{ data, fetching, error }] = useQuery({
     query: AvailabilityOverviewQuery,
-    variables: { report, level: level as AvailabilityLevel, from, to },
+    variables: { report, level: level as AvailabilityLevel, from, to, first: PAGE_SIZE, after },
   });
   const rows = data?.availability.nodes ?? [];
   const name = chosen ?? rows[0]?.name ?? null;
@@ -219,16 +227,19 @@ export default function AvailabilityPage() {
           what="availability"
           fetching={fetching}
           error={error}
-          data={data?.availability.nodes}
-          isEmpty={(all) => all.length === 0}
+          data={data?.availability}
+          isEmpty={(page) => page.totalCount === 0}
           empty={`No figures of this report's ${words.many} in this period yet.`}
         >
-          {(all) => {
+          {(page) => {
+            const all = page.nodes;
             const missing = all.filter((r) => belowTarget(r.availability, "availability") || belowTarget(r.reliability, "reliability"));
+            const where = page.totalCount > all.length ? " on this page" : "";
             return (
               <>
                 <p aria-live="polite">
-                  {missing.length} of {all.length} {words.many} below a target over the whole period.
+                  {missing.length} of the {all.length} {words.many}
+                  {where} below a target over the whole period.
                 </p>
                 <table className="ar-table">
                   <caption>
@@ -259,6 +270,7 @@ export default function AvailabilityPage() {
                     ))}
                   </tbody>
                 </table>
+                <Pager page={page} what={words.many} />
               </>
             );
           }}

@@ -17,9 +17,20 @@ export const ReportsQuery = graphql(`
 `);
 
 export const AvailabilityOverviewQuery = graphql(`
-  query MonitoringAvailabilityOverview($report: String!, $level: AvailabilityLevel!, $from: Date!, $to: Date!) {
-    availability(report: $report, level: $level, from: $from, to: $to, granularity: CUSTOM, first: 100) {
+  query MonitoringAvailabilityOverview(
+    $report: String!
+    $level: AvailabilityLevel!
+    $from: Date!
+    $to: Date!
+    $first: Int
+    $after: String
+  ) {
+    availability(report: $report, level: $level, from: $from, to: $to, granularity: CUSTOM, first: $first, after: $after) {
       totalCount
+      pageInfo {
+        hasNextPage
+        endCursor
+      }
       nodes {
         name
         parent
@@ -52,6 +63,7 @@ export const AvailabilityItemQuery = graphql(`
       granularity: $granularity
       first: 100
     ) {
+      totalCount
       nodes {
         name
         parent
