@@ -44,7 +44,7 @@ from starlette.datastructures import QueryParams
 from domains.common.identity import Principal
 from domains.common.time import utcnow
 from domains.monitoring.models import ArLevel, Report
-from domains.monitoring.service import catalogue, levels, timelines
+from domains.monitoring.service import catalogue, endpoint_info, levels, timelines
 from gateway.compat.argo import envelope, params
 from gateway.compat.argo.results import same_type
 from gateway.compat.argo.routing import Call, Spec, route
@@ -62,7 +62,7 @@ def zulu(moment: dt.datetime) -> str:
     return moment.astimezone(dt.UTC).strftime(ZULU)
 
 
-def _report(session: Session, name: str) -> Report:
+def find_report(session: Session, name: str) -> Report:
     """ARGO finds a report by its name (its current version: reports are not dated)."""
     found = catalogue.report_by_name(session, name)
     if found is None:
@@ -76,9 +76,9 @@ async def metric_timelines(call: Call) -> Any:
     service, host = call.path("service"), call.path("host")
     metric = call.request.path_params.get("metric")
 
-    def work(session: Session, principal: Principal) -> list[timelines.MetricTimeline]:
-        _report(session, report)
-        return timelines.metric_timelines(
+    def work(session: Session, principal: Principal) -> Any:
+        find_report(session, report)
+        found = timelines.metric_timelines(
             session,
             principal,
             hostname=host,
@@ -87,8 +87,9 @@ async def metric_timelines(call: Call) -> Any:
             end=window.end,
             metric=metric,
         )
+        return found, endpoint_info.endpoint_info(session, principal, hostnames=[host])
 
-    found = await call.read(work)
+    found, infos = await call.read(work)
     metrics = [
         {
             "name": line.metric,
@@ -96,7 +97,7 @@ async def metric_timelines(call: Call) -> Any:
         }
         for line in found
     ]
-    endpoint = {"name": host, "metrics": metrics}
+    endpoint = {"name": host, **info_of(infos.get((host, service))), "metrics": metrics}
     services = [{"name": service, "type": "service", "endpoints": [endpoint]}]
     return {"groups": [{"name": group, "type": group_type, "services": services}]}
 
@@ -147,7 +148,15 @@ async def metric_result(call: Call) -> Any:
     return {"root": [{"Name": host, "Metrics": metrics}] if metrics else []}
 
 
-def _statuses(item: levels.LevelStatus, latest: bool = False) -> list[dict[str, str]]:
+def info_of(found: endpoint_info.EndpointInfo | None, key: str = "Url") -> dict[str, Any]:
+    """ARGO's `info` of an endpoint (its topology's `info_*` tags; here the URL the topology
+    registers, under `key`), or nothing when there is none, as ARGO omits it."""
+    if found is None or not found.url:
+        return {}
+    return {"info": {key: found.url}}
+
+
+def statuses_of(item: levels.LevelStatus, latest: bool = False) -> list[dict[str, str]]:
     """ARGO's `statuses`; `latest`: the last change only (before the closing point)."""
     points = item.points[-2:-1] if latest and len(item.points) > 1 else item.points
     return [{"timestamp": zulu(p.timestamp), "value": p.status} for p in points]
@@ -167,7 +176,7 @@ async def _span(
     window."""
 
     def work(session: Session, principal: Principal) -> Any:
-        report = _report(session, call.path("report"))
+        report = find_report(session, call.path("report"))
         level = level_for(report)
         if level is None:
             raise envelope.not_found(
@@ -219,7 +228,7 @@ async def group_timelines(call: Call) -> Any:
     _, _, items = await _span(call, window, level_for, filters_for)
     return {
         "groups": [
-            {"name": item.name, "type": asked, "statuses": _statuses(item)} for item in items
+            {"name": item.name, "type": asked, "statuses": statuses_of(item)} for item in items
         ]
     }
 
@@ -230,7 +239,7 @@ async def service_timelines(call: Call) -> Any:
     filters: Filters = {"sites": [site], "service_types": _one(call, "service")}
     _, _, items = await _span(call, window, _below_site(call, ArLevel.SERVICE), lambda _: filters)
     services = [
-        {"name": item.name, "type": "service", "statuses": _statuses(item)} for item in items
+        {"name": item.name, "type": "service", "statuses": statuses_of(item)} for item in items
     ]
     return {"groups": [{"name": site, "type": group_type, "services": services}]}
 
@@ -244,24 +253,30 @@ async def endpoint_timelines(call: Call) -> Any:
         "hostnames": _one(call, "host"),
     }
     _, _, items = await _span(call, window, _below_site(call, ArLevel.ENDPOINT), lambda _: filters)
-    endpoints = [{"name": item.name, "statuses": _statuses(item)} for item in items]
+    endpoints = [{"name": item.name, "statuses": statuses_of(item)} for item in items]
     services = [{"name": service, "type": "service", "endpoints": endpoints}]
     return {"groups": [{"name": site, "type": group_type, "services": services}]}
+
+
+def v3_window(call: Call, now: dt.datetime) -> params.Window:
+    """v3's window: `start_time` and `end_time` as v2 reads them, defaulting to today's
+    start and now (a bound given alone keeps the other's default)."""
+    given = dict(call.query)
+    given.setdefault("start_time", zulu(dt.datetime.combine(now.date(), dt.time(), dt.UTC)))
+    given.setdefault("end_time", zulu(now))
+    given.pop("view", None)
+    return params.status_window(QueryParams(given))
 
 
 async def v3_status(call: Call) -> Any:
     """v3's one view: each site with its status and its endpoints'. The window defaults to
     today up to now (a bound given alone keeps the other's default)."""
     now = utcnow()
-    given = dict(call.query)
-    given.setdefault("start_time", zulu(dt.datetime.combine(now.date(), dt.time(), dt.UTC)))
-    given.setdefault("end_time", zulu(now))
-    given.pop("view", None)
-    window = params.status_window(QueryParams(given))
+    window = v3_window(call, now)
     latest = call.query.get("view") == "latest"
 
     def work(session: Session, principal: Principal) -> Any:
-        report = _report(session, call.path("report"))
+        report = find_report(session, call.path("report"))
         items = levels.status_span(
             session,
             principal,
@@ -271,9 +286,9 @@ async def v3_status(call: Call) -> Any:
             now=now,
             levels=(ArLevel.SITE, ArLevel.ENDPOINT),
         )
-        return report, items
+        return report, items, endpoint_info.endpoint_info(session, principal)
 
-    report, items = await call.read(work)
+    report, items, infos = await call.read(work)
     endpoints: dict[str, list[dict[str, Any]]] = {}
     for item in items:
         if item.level is ArLevel.ENDPOINT:
@@ -281,7 +296,8 @@ async def v3_status(call: Call) -> Any:
                 {
                     "hostname": item.name,
                     "service": item.service_type,
-                    "statuses": _statuses(item, latest),
+                    **info_of(infos.get((item.name, item.service_type))),
+                    "statuses": statuses_of(item, latest),
                 }
             )
     return {
@@ -289,7 +305,7 @@ async def v3_status(call: Call) -> Any:
             {
                 "name": item.name,
                 "type": report.endpoint_group_type,
-                "statuses": _statuses(item, latest),
+                "statuses": statuses_of(item, latest),
                 "endpoints": endpoints.get(item.name, []),
             }
             for item in items

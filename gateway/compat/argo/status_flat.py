@@ -1,0 +1,210 @@
+"""ARGO's flat status lists and v3's lookup of an endpoint by resource id, over the same
+service functions as the nested status routes (`service/levels.py`, `service/timelines.py`)
+and the topology's endpoint info (`service/endpoint_info.py`):
+
+- `GET /status/{report}/endpoints?start_time=&end_time=[&pageSize=&nextPageToken=]`: every
+  endpoint of the report with its status timeline, `{"results": [{"name", "type":
+  "endpoint", "service", "supergroup" (its site), "info"?, "statuses": [{"timestamp",
+  "value"}]}], "pageSize"[, "nextPageToken"]}` (ARGO's page of the flat A/R list, with the
+  statuses of its nested status routes);
+- `GET /status/{report}/metrics/{metric}?…`: that metric's timeline on every endpoint of
+  the report that has it, `{"results": [{"type": "endpoint_metric", "name", "service",
+  "supergroup", "metric", "statuses": […]}], "pageSize"[, "nextPageToken"]}`;
+- v3's `GET /api/v3/status/{report}/id/{id}[?view=details&start_time=&end_time=]`: the
+  endpoint whose resource id (the service's primary key, ARGO's `info_ID`) is `id`,
+  `{"id", "endpoints": [{"hostname", "service", "group", "info"?: {"URL"}, "statuses"}]}`,
+  with its latest status, or its whole timeline over the window with `view=details` (the
+  window defaults to today up to now, as v3's other view).
+
+`pageSize` is how many items a page holds (-1, the default: all) and `nextPageToken` the
+token the previous page gave (base64 of the next item's offset, as ARGO's); an unknown
+report, or an id no endpoint of the report has, is 404."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from domains.common.identity import Principal
+from domains.common.time import utcnow
+from domains.monitoring.models import ArLevel
+from domains.monitoring.service import endpoint_info, levels, timelines
+from gateway.compat.argo import envelope, params
+from gateway.compat.argo.routing import Call, Spec, route
+from gateway.compat.argo.status import find_report, info_of, statuses_of, v3_window, zulu
+
+
+def _page(call: Call) -> tuple[int, int]:
+    """(`pageSize`, the offset `nextPageToken` names); 400 naming the parameter if not."""
+    raw_size = call.query.get("pageSize", "-1")
+    try:
+        size = int(raw_size)
+    except ValueError:
+        size = 0
+    if size == 0 or size < -1:
+        raise envelope.bad_request_details(f"pageSize: {raw_size} is not -1 or a positive number")
+    token = call.query.get("nextPageToken")
+    if token is None or token == "":
+        return size, 0
+    try:
+        offset = int(base64.b64decode(token, validate=True).decode("ascii"))
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        offset = -1
+    if offset < 0:
+        raise envelope.bad_request_details(f"nextPageToken: {token} is not a token of this list")
+    return size, offset
+
+
+def _paged(call: Call, items: list[dict[str, Any]]) -> dict[str, Any]:
+    size, offset = _page(call)
+    end = len(items) if size == -1 else offset + size
+    body: dict[str, Any] = {"results": items[offset:end], "pageSize": size}
+    if end < len(items):
+        body["nextPageToken"] = base64.b64encode(str(end).encode("ascii")).decode("ascii")
+    return body
+
+
+async def _endpoints(
+    call: Call, window: params.Window, hostnames: list[str] | None = None
+) -> tuple[list[levels.LevelStatus], dict[tuple[str, str], endpoint_info.EndpointInfo]]:
+    """The report's endpoints over the window (404 for an unknown report) and their info."""
+
+    def work(session: Session, principal: Principal) -> Any:
+        report = find_report(session, call.path("report"))
+        items = levels.status_span(
+            session,
+            principal,
+            report=report.name,
+            start=window.start,
+            end=window.end,
+            levels=(ArLevel.ENDPOINT,),
+            hostnames=hostnames,
+        )
+        hosts = {item.name for item in items}
+        return items, endpoint_info.endpoint_info(session, principal, hostnames=hosts)
+
+    found: tuple[list[levels.LevelStatus], dict[tuple[str, str], endpoint_info.EndpointInfo]]
+    found = await call.read(work)
+    return found
+
+
+async def flat_endpoints(call: Call) -> Any:
+    window = params.status_window(call.query)
+    _page(call)  # a bad page is 400 before any work
+    items, infos = await _endpoints(call, window)
+    return _paged(
+        call,
+        [
+            {
+                "name": item.name,
+                "type": "endpoint",
+                "service": item.service_type,
+                "supergroup": item.site,
+                **info_of(infos.get((item.name, item.service_type))),
+                "statuses": statuses_of(item),
+            }
+            for item in items
+        ],
+    )
+
+
+async def flat_metrics(call: Call) -> Any:
+    window = params.status_window(call.query)
+    _page(call)
+    metric = call.path("metric")
+
+    def work(session: Session, principal: Principal) -> Any:
+        report = find_report(session, call.path("report"))
+        items = levels.status_span(
+            session,
+            principal,
+            report=report.name,
+            start=window.start,
+            end=window.end,
+            levels=(ArLevel.ENDPOINT,),
+        )
+        found = []
+        for item in items:
+            for line in timelines.metric_timelines(
+                session,
+                principal,
+                hostname=item.name,
+                service_type=item.service_type,
+                start=window.start,
+                end=window.end,
+                metric=metric,
+            ):
+                found.append((item, line))
+        return found
+
+    found: list[tuple[levels.LevelStatus, timelines.MetricTimeline]] = await call.read(work)
+    return _paged(
+        call,
+        [
+            {
+                "type": "endpoint_metric",
+                "name": item.name,
+                "service": item.service_type,
+                "supergroup": item.site,
+                "metric": line.metric,
+                "statuses": [
+                    {"timestamp": zulu(p.timestamp), "value": p.status} for p in line.points
+                ],
+            }
+            for item, line in found
+        ],
+    )
+
+
+async def v3_by_id(call: Call) -> Any:
+    window = v3_window(call, utcnow())
+    details = call.query.get("view") == "details"
+    resource_id, report_name = call.path("id"), call.path("report")
+
+    def work(session: Session, principal: Principal) -> Any:
+        report = find_report(session, report_name)
+        infos = endpoint_info.endpoint_info(session, principal, resource_id=resource_id)
+        items = []
+        if infos:
+            items = levels.status_span(
+                session,
+                principal,
+                report=report.name,
+                start=window.start,
+                end=window.end,
+                levels=(ArLevel.ENDPOINT,),
+                sites=sorted({info.site for info in infos.values()}),
+                hostnames=sorted({info.hostname for info in infos.values()}),
+            )
+        return [
+            (item, infos[key]) for item in items if (key := (item.name, item.service_type)) in infos
+        ]
+
+    found: list[tuple[levels.LevelStatus, endpoint_info.EndpointInfo]] = await call.read(work)
+    if not found:
+        raise envelope.not_found(
+            f"No endpoint with resource id: {resource_id} in report: {report_name}"
+        )
+    return {
+        "id": resource_id,
+        "endpoints": [
+            {
+                "hostname": item.name,
+                "service": item.service_type,
+                "group": item.site,
+                **info_of(info, "URL"),
+                "statuses": statuses_of(item, latest=not details),
+            }
+            for item, info in found
+        ],
+    }
+
+
+V3_ROUTES: tuple[Spec, ...] = (route("/status/{report}/id/{id}", v3_by_id),)
+ROUTES: tuple[Spec, ...] = (
+    route("/status/{report}/endpoints", flat_endpoints),
+    route("/status/{report}/metrics/{metric:path}", flat_metrics),
+)
