@@ -67,34 +67,38 @@ def _paged(call: Call, items: list[dict[str, Any]]) -> dict[str, Any]:
     return body
 
 
-async def _endpoints(
-    call: Call, window: params.Window, hostnames: list[str] | None = None
-) -> tuple[list[levels.LevelStatus], dict[tuple[str, str], endpoint_info.EndpointInfo]]:
-    """The report's endpoints over the window (404 for an unknown report) and their info."""
-
-    def work(session: Session, principal: Principal) -> Any:
-        report = find_report(session, call.path("report"))
-        items = levels.status_span(
-            session,
-            principal,
-            report=report.name,
-            start=window.start,
-            end=window.end,
-            levels=(ArLevel.ENDPOINT,),
-            hostnames=hostnames,
-        )
-        hosts = {item.name for item in items}
-        return items, endpoint_info.endpoint_info(session, principal, hostnames=hosts)
-
-    found: tuple[list[levels.LevelStatus], dict[tuple[str, str], endpoint_info.EndpointInfo]]
-    found = await call.read(work)
-    return found
+def _report_endpoints(
+    session: Session,
+    principal: Principal,
+    call: Call,
+    window: params.Window,
+    sites: list[str] | None = None,
+    hostnames: list[str] | None = None,
+) -> list[levels.LevelStatus]:
+    """The endpoints of the path's report over the window (404 for an unknown report)."""
+    report = find_report(session, call.path("report"))
+    return levels.status_span(
+        session,
+        principal,
+        report=report.name,
+        start=window.start,
+        end=window.end,
+        levels=(ArLevel.ENDPOINT,),
+        sites=sites,
+        hostnames=hostnames,
+    )
 
 
 async def flat_endpoints(call: Call) -> Any:
     window = params.status_window(call.query)
     _page(call)  # a bad page is 400 before any work
-    items, infos = await _endpoints(call, window)
+
+    def work(session: Session, principal: Principal) -> Any:
+        items = _report_endpoints(session, principal, call, window)
+        hosts = {item.name for item in items}
+        return items, endpoint_info.endpoint_info(session, principal, hostnames=hosts)
+
+    items, infos = await call.read(work)
     return _paged(
         call,
         [
@@ -117,17 +121,8 @@ async def flat_metrics(call: Call) -> Any:
     metric = call.path("metric")
 
     def work(session: Session, principal: Principal) -> Any:
-        report = find_report(session, call.path("report"))
-        items = levels.status_span(
-            session,
-            principal,
-            report=report.name,
-            start=window.start,
-            end=window.end,
-            levels=(ArLevel.ENDPOINT,),
-        )
         found = []
-        for item in items:
+        for item in _report_endpoints(session, principal, call, window):
             for line in timelines.metric_timelines(
                 session,
                 principal,
@@ -165,20 +160,13 @@ async def v3_by_id(call: Call) -> Any:
     resource_id, report_name = call.path("id"), call.path("report")
 
     def work(session: Session, principal: Principal) -> Any:
-        report = find_report(session, report_name)
+        find_report(session, report_name)  # 404 first for an unknown report
         infos = endpoint_info.endpoint_info(session, principal, resource_id=resource_id)
         items = []
         if infos:
-            items = levels.status_span(
-                session,
-                principal,
-                report=report.name,
-                start=window.start,
-                end=window.end,
-                levels=(ArLevel.ENDPOINT,),
-                sites=sorted({info.site for info in infos.values()}),
-                hostnames=sorted({info.hostname for info in infos.values()}),
-            )
+            sites = sorted({info.site for info in infos.values()})
+            hosts = sorted({info.hostname for info in infos.values()})
+            items = _report_endpoints(session, principal, call, window, sites, hosts)
         return [
             (item, infos[key]) for item in items if (key := (item.name, item.service_type)) in infos
         ]
