@@ -1,7 +1,8 @@
 """The monitoring views in a real browser (issue 14, point 9): a report's availability and
 reliability against the 80 %/85 % targets (chart and tables, per month and per day, sites and
 NGIs), the catalogue and a profile's versions, the live status on the site and service pages
-(today's timeline of each metric, and a change arriving through statusChanges),
+(today's timeline of each metric, and a change arriving through statusChanges), the
+day's timeline of a site and of an NGI,
 and a site administrator's alert rules (create, a server rule beside its field, edit, delete).
 Few tests, each covering a whole story: every one costs CI a browser page."""
 
@@ -99,6 +100,19 @@ def test_the_catalogue_a_profile_and_the_status_of_a_site_and_a_service(
     visit(page, demo, f"/sites/{SITE}")
     badges = page.locator(".topology-service .monitoring-status")
     expect(badges.first).to_have_attribute("data-status", re.compile("^[A-Z]+$"))
+    # and the site's own status over today, from the `status` query's timeline
+    site_status = page.get_by_test_id("group-status")
+    expect(site_status.locator("p .monitoring-status")).to_have_attribute(
+        "data-status", re.compile("^[A-Z]+$")
+    )
+    expect(site_status.locator("figcaption")).to_contain_text(f"{SITE} under {REPORT}, ")
+    # the same for its NGI, on the NGI's page
+    visit(page, demo, "/ngis/NGI_IT")
+    expect(page.get_by_test_id("group-status").locator("figcaption")).to_contain_text(
+        re.compile(f"NGI_IT under {REPORT}, [0-9-]+ \\(UTC\\): [A-Z]+ 00:00")
+    )
+    assert_accessible(page)
+    visit(page, demo, f"/sites/{SITE}")
     # the service page: the status and each metric's, with its summary
     page.get_by_role("link", name=f"{SERVICE_TYPE} on {HOST}").click()
     status = page.get_by_test_id("service-status")

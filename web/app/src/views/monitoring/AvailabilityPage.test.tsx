@@ -1,8 +1,9 @@
 import { render, screen } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { MemoryRouter, Route, Routes } from "react-router";
-import { Client, fetchExchange, Provider } from "urql";
+import { Provider } from "urql";
 import { describe, expect, it } from "vitest";
+import { fakeClient, type Asked } from "../../test/fakeClient";
 import AvailabilityPage from "./AvailabilityPage";
 
 const row = (name: string, availability: number) => ({
@@ -17,39 +18,28 @@ const row = (name: string, availability: number) => ({
   downtime: 0,
 });
 
-/** A client whose server answers the overview one page after another (cursors "p1", "p2")
- * and the charted item with 3 of its 40 days; it records the variables it was asked. */
-function fakeClient(asked: Record<string, unknown>[]) {
-  const pages: Record<string, { nodes: ReturnType<typeof row>[]; next: string | null }> = {
-    start: { nodes: [row("pic", 99), row("cnaf", 70)], next: "p1" },
-    p1: { nodes: [row("desy", 95)], next: null },
+const PAGES: Record<string, { nodes: ReturnType<typeof row>[]; next: string | null }> = {
+  start: { nodes: [row("pic", 99), row("cnaf", 70)], next: "p1" },
+  p1: { nodes: [row("desy", 95)], next: null },
+};
+
+/** The overview one page after another (the second after cursor "p1"), and the charted item with 3 of
+ * its 40 days. */
+function answer(operation: string, variables: Record<string, unknown>) {
+  if (operation !== "MonitoringAvailabilityOverview") {
+    return { availability: { totalCount: 40, nodes: [row("pic", 99), row("pic", 98), row("pic", 97)] } };
+  }
+  const page = PAGES[(variables.after as string | null) ?? "start"]!;
+  return {
+    availability: { totalCount: 3, pageInfo: { hasNextPage: page.next !== null, endCursor: page.next }, nodes: page.nodes },
   };
-  const fetch = async (_url: RequestInfo | URL, init?: RequestInit) => {
-    const body = JSON.parse(String(init?.body)) as { operationName: string; variables: Record<string, unknown> };
-    asked.push({ operation: body.operationName, ...body.variables });
-    const data =
-      body.operationName === "MonitoringAvailabilityOverview"
-        ? (() => {
-            const page = pages[(body.variables.after as string | null) ?? "start"]!;
-            return {
-              availability: {
-                totalCount: 3,
-                pageInfo: { hasNextPage: page.next !== null, endCursor: page.next },
-                nodes: page.nodes,
-              },
-            };
-          })()
-        : { availability: { totalCount: 40, nodes: [row("pic", 99), row("pic", 98), row("pic", 97)] } };
-    return new Response(JSON.stringify({ data }), { headers: { "content-type": "application/json" } });
-  };
-  return new Client({ url: "http://test/graphql", exchanges: [fetchExchange], fetch, preferGetMethod: false });
 }
 
 describe("AvailabilityPage", () => {
   it("pages through the report's rows by cursor and says where a chart is cut", async () => {
-    const asked: Record<string, unknown>[] = [];
+    const asked: Asked[] = [];
     render(
-      <Provider value={fakeClient(asked)}>
+      <Provider value={fakeClient(answer, asked)}>
         <MemoryRouter initialEntries={["/monitoring/reports/Critical?granularity=DAILY&from=2026-10-01&to=2026-11-09"]}>
           <Routes>
             <Route path="/monitoring/reports/:report" element={<AvailabilityPage />} />
@@ -67,7 +57,7 @@ describe("AvailabilityPage", () => {
     expect(screen.queryByRole("link", { name: "cnaf" })).toBeNull();
     expect(screen.getByRole("button", { name: "First page" })).toBeTruthy();
     const overviews = asked.filter((a) => a.operation === "MonitoringAvailabilityOverview");
-    expect(overviews.map((a) => [a.first, a.after])).toEqual([
+    expect(overviews.map((a) => [a.variables.first, a.variables.after])).toEqual([
       [50, null],
       [50, "p1"],
     ]);

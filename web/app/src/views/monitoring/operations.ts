@@ -286,3 +286,17 @@ export const MetricStatusChangesQuery = graphql(`
     }
   }
 `);
+
+export const GroupStatusQuery = graphql(`
+  query MonitoringGroupStatus($report: String!, $level: AvailabilityLevel!, $name: String!) {
+    status(report: $report, level: $level, name: $name) {
+      day
+      until
+      status
+      points {
+        timestamp
+        status
+      }
+    }
+  }
+`);

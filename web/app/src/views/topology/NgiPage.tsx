@@ -3,6 +3,8 @@ import { useQuery } from "urql";
 import { Page } from "../../components/Page";
 import { QueryState } from "../../components/QueryState";
 import { graphql } from "../../gql";
+import { changeSentence, useLatestStatusChange, useReport } from "../monitoring/EndpointStatus";
+import { GroupDayStatus } from "../monitoring/GroupStatus";
 import { Contact, Scopes } from "./parts";
 import { statusLabel } from "./status";
 
@@ -37,6 +39,8 @@ const NgiQuery = graphql(`
 export default function NgiPage() {
   const { name = "" } = useParams();
   const [{ data, fetching, error }] = useQuery({ query: NgiQuery, variables: { name } });
+  const { report, picker } = useReport();
+  const change = useLatestStatusChange({ ngi: [name] });
   return (
     <Page title={`NGI ${name}`}>
       <QueryState what={`NGI ${name}`} fetching={fetching} error={error} data={data?.ngi}>
@@ -56,6 +60,14 @@ export default function NgiPage() {
                 <Contact label="Security e-mail" value={ngi.securityEmail} />
                 <Contact label="Helpdesk e-mail" value={ngi.helpdeskEmail} />
               </dl>
+            </section>
+            <section aria-labelledby="ngi-status">
+              <h2 id="ngi-status">Status</h2>
+              {picker}
+              <p role="status" aria-live="polite" className="monitoring-live" data-testid="live-status">
+                {change ? `Live: ${changeSentence(change)}.` : "Live: status changes show here as they happen."}
+              </p>
+              {report ? <GroupDayStatus report={report} level="SUPERGROUP" name={ngi.name} change={change} /> : null}
             </section>
             <section aria-labelledby="ngi-sites">
               <h2 id="ngi-sites">Sites ({ngi.sites.length})</h2>

@@ -10,6 +10,7 @@ import type { CertificationStatus } from "../../gql/graphql";
 import { fieldProblems } from "../../graphql/errors";
 import { STATUSES } from "./filters";
 import { changeSentence, EndpointStatusBadge, useLatestStatusChange, useReport } from "../monitoring/EndpointStatus";
+import { GroupDayStatus } from "../monitoring/GroupStatus";
 import { Contact, DowntimeTable, Properties, Scopes, formatTime } from "./parts";
 import { SiteEditForm, type EditableSite } from "./SiteEditForm";
 import { statusLabel } from "./status";
@@ -404,6 +405,7 @@ export default function SitePage() {
               <p role="status" aria-live="polite" className="monitoring-live" data-testid="live-status">
                 {change ? `Live: ${changeSentence(change)}.` : "Live: status changes show here as they happen."}
               </p>
+              {report ? <GroupDayStatus report={report} level="SITE" name={site.shortName} change={change} /> : null}
               {site.services.length === 0 ? <p className="empty">No services.</p> : null}
               {site.services.map((service) => (
                 <article key={service.id} className="topology-service" aria-labelledby={`service-${service.id}`}>

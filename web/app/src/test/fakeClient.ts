@@ -1,0 +1,19 @@
+import { Client, fetchExchange } from "urql";
+
+export interface Asked {
+  operation: string;
+  variables: Record<string, unknown>;
+}
+
+/** A real urql client whose server is `answer`: it gets each operation's name and variables
+ * and returns the `data` to send back; every request is recorded in `asked`. */
+export function fakeClient(answer: (operation: string, variables: Record<string, unknown>) => unknown, asked: Asked[] = []) {
+  const fetch = async (_url: RequestInfo | URL, init?: RequestInit) => {
+    const body = JSON.parse(String(init?.body)) as { operationName: string; variables?: Record<string, unknown> };
+    const variables = body.variables ?? {};
+    asked.push({ operation: body.operationName, variables });
+    const data = answer(body.operationName, variables);
+    return new Response(JSON.stringify({ data }), { headers: { "content-type": "application/json" } });
+  };
+  return new Client({ url: "http://test/graphql", exchanges: [fetchExchange], fetch, preferGetMethod: false });
+}
