@@ -163,6 +163,7 @@ class MonitoringRule(RuleCode):
     RECOMPUTATION_TARGET_REQUIRED = "a group, service, endpoint or metric to apply the state to"
     RECOMPUTATION_STATE_UNKNOWN = "OK, WARNING, CRITICAL, UNKNOWN, MISSING or DOWNTIME"
     RECOMPUTATION_TOO_MANY = "at most 100 entries"
+    RECOMPUTATION_STATUS_UNKNOWN = "pending, approved, rejected, running or done"
 
 
 class AlertAction(enum.StrEnum):

@@ -2,7 +2,8 @@
 a platform administrator's key creates (201 and its self reference), reads (`{"root":
 […]}`, filtered by report and date), replaces and deletes one; reads are public but show
 the requester's e-mail only to who may manage it; without a key a write is 401, with an
-ordinary user's 403, and neither writes anything; bad bodies are refused naming the field.
+ordinary user's 403, and neither writes anything; bad bodies are refused naming the field;
+`/recomputations/{id}/status` moves it through ARGO's workflow (POST) and resets it (DELETE).
 tests/test_permissions.py reads WRITES (through test_argo_write_access)."""
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ WRITES = {
     ("POST", "/api/v2/recomputations"),
     ("PUT", "/api/v2/recomputations/{id}"),
     ("DELETE", "/api/v2/recomputations/{id}"),
+    ("POST", "/api/v2/recomputations/{id}/status"),
+    ("DELETE", "/api/v2/recomputations/{id}/status"),
 }
 
 
@@ -109,8 +112,12 @@ def test_anonymous_is_401_and_another_user_403_writing_nothing(
         ("POST", "/recomputations"),
         ("PUT", f"/recomputations/{uuid}"),
         ("DELETE", f"/recomputations/{uuid}"),
+        ("POST", f"/recomputations/{uuid}/status"),
+        ("DELETE", f"/recomputations/{uuid}/status"),
     ):
         sent = None if method == "DELETE" else body(world)
+        if path.endswith("/status") and sent is not None:
+            sent = {"status": "rejected"}
         anonymous = argo.call(method, path, sent, who=None)
         assert anonymous.status_code == 401, (method, anonymous.text)
         user = argo.call(method, path, sent, who=USER)
@@ -134,3 +141,40 @@ def test_bad_requests_name_what_is_wrong(argo: Argo, world: dict[str, Any]) -> N
     assert malformed.status_code == 400
     bad_date = argo.call("GET", "/recomputations?date=10-05-2025")
     assert bad_date.status_code == 400
+
+
+def test_an_administrator_moves_it_through_the_workflow(argo: Argo, world: dict[str, Any]) -> None:
+    uuid = argo.call("POST", "/recomputations", body(world)).json()["data"]["id"]
+    for wanted in ("rejected", "approved", "running", "done"):
+        moved = argo.call("POST", f"/recomputations/{uuid}/status", {"status": wanted})
+        assert moved.status_code == 200, moved.text
+        assert moved.json() == {
+            "status": {
+                "message": f"Recomputation status updated successfully to: {wanted}",
+                "code": "200",
+            }
+        }
+    reset = argo.call("DELETE", f"/recomputations/{uuid}/status")
+    assert reset.status_code == 200, reset.text
+    assert reset.json() == {
+        "status": {"message": "Recomputation status reset to: pending", "code": "200"}
+    }
+    [item] = argo.call("GET", f"/recomputations/{uuid}").json()["root"]
+    assert item["status"] == "pending"
+    assert [h["status"] for h in item["history"]] == [
+        "approved",
+        "rejected",
+        "approved",
+        "running",
+        "done",
+        "pending",
+    ]
+    # a state ARGO does not have: its 409, naming the field; nothing changes
+    for sent in ({"status": "finished"}, {"status": 3}, {}):
+        refused = argo.call("POST", f"/recomputations/{uuid}/status", sent)
+        assert refused.status_code == 409, refused.text
+        assert "body.status" in refused.json()["errors"][0]["details"]
+    [same] = argo.call("GET", f"/recomputations/{uuid}").json()["root"]
+    assert (same["status"], len(same["history"])) == ("pending", 6)
+    missing = argo.call("POST", "/recomputations/no-such-id/status", {"status": "done"})
+    assert missing.status_code == 404

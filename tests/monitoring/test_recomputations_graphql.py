@@ -1,7 +1,8 @@
 """Recomputations over GraphQL: an NGI's operations manager makes one over a site of the
 NGI, reads it (the requester's e-mail shows to them, not to the anonymous caller) in the
 list and by id, and deletes it; the anonymous caller gets UNAUTHENTICATED, a user without
-the role FORBIDDEN, and neither writes anything; bad input names field and rule."""
+the role FORBIDDEN, and neither writes anything; bad input names field and rule; the
+manager moves it through ARGO's workflow (setRecomputationStatus)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from tests.monitoring import test_availability_service as base
 from tests.refusals import assert_invalid, assert_refused
 
 world = base.world  # the fixture
-MUTATIONS = frozenset({"createRecomputation", "deleteRecomputation"})
+MUTATIONS = frozenset({"createRecomputation", "deleteRecomputation", "setRecomputationStatus"})
 CREATE = (
     "mutation($i: CreateRecomputationInput!) { createRecomputation(input: $i) "
     "{ recomputation { id uuid report exclude requesterEmail status "
@@ -71,6 +72,7 @@ def test_refused_callers_write_nothing(
     cases = {
         "createRecomputation": _values(world),
         "deleteRecomputation": {"id": made["id"]},
+        "setRecomputationStatus": {"id": made["id"], "status": "rejected"},
     }
     for name, values in cases.items():
         assert_refused(callers.anonymous, session, name, values, "UNAUTHENTICATED")
@@ -142,3 +144,28 @@ def test_bad_input_names_field_and_rule(
         ),
     ):
         assert_invalid(manager, session, CREATE, {"i": _values(world, **values)}, field, rule)
+
+
+STATUS = (
+    "mutation($i: SetRecomputationStatusInput!) { setRecomputationStatus(input: $i) "
+    "{ recomputation { id status } } }"
+)
+
+
+def test_the_manager_moves_it_through_the_workflow(
+    manager: GraphQLClient, session: Session, made: dict[str, Any]
+) -> None:
+    for wanted in ("Rejected", "pending", "approved", "running", "done"):
+        moved = manager.data(STATUS, {"i": {"id": made["id"], "status": wanted}})
+        assert moved["setRecomputationStatus"]["recomputation"] == {
+            "id": made["id"],
+            "status": wanted.lower(),
+        }
+    assert_invalid(
+        manager,
+        session,
+        STATUS,
+        {"i": {"id": made["id"], "status": "finished"}},
+        "input.status",
+        "RECOMPUTATION_STATUS_UNKNOWN",
+    )

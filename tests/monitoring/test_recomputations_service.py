@@ -159,7 +159,7 @@ def test_status_changes_overwrite_the_endpoint_or_the_site(
     assert ar(session, ArLevel.ENDPOINT, world["host"])[0] == 0.0
 
 
-def _requested(session: Session, since: int) -> list[tuple[str, str]]:
+def requested(session: Session, since: int) -> list[tuple[str, str]]:
     return sorted(
         (e.payload["report"], e.payload["day"])
         for e in session.scalars(
@@ -170,7 +170,7 @@ def _requested(session: Session, since: int) -> list[tuple[str, str]]:
     )
 
 
-def _last_event(session: Session) -> int:
+def last_event(session: Session) -> int:
     found = session.scalars(
         select(col(OutboxEvent.id)).order_by(col(OutboxEvent.id).desc())
     ).first()
@@ -182,7 +182,7 @@ def test_writes_ask_again_for_exactly_the_days_they_touch(
 ) -> None:
     uuid = world["report"].uuid
     now = at(DAY + dt.timedelta(days=2), 9)
-    mark = _last_event(session)
+    mark = last_event(session)
     # 06:00 on DAY to 02:00 the next day: those two days
     made = rec.create_recomputation(
         session,
@@ -191,9 +191,9 @@ def test_writes_ask_again_for_exactly_the_days_they_touch(
         now=now,
     )
     days = [(uuid, DAY.isoformat()), (uuid, (DAY + dt.timedelta(days=1)).isoformat())]
-    assert _requested(session, mark) == days
+    assert requested(session, mark) == days
     # a source excluded too: its last day's next day as well (today, not beyond it)
-    mark = _last_event(session)
+    mark = last_event(session)
     source = rec.SourceExclusionSpec("mon.example.org", at(DAY, 0), at(DAY, 1))
     rec.update_recomputation(
         session,
@@ -208,20 +208,20 @@ def test_writes_ask_again_for_exactly_the_days_they_touch(
         now=now,
     )
     # the old span (DAY, DAY + 1) and the new (DAY to today, DAY + 2)
-    assert _requested(session, mark) == [
+    assert requested(session, mark) == [
         (uuid, (DAY + dt.timedelta(days=n)).isoformat()) for n in range(3)
     ]
-    mark = _last_event(session)
+    mark = last_event(session)
     rec.delete_recomputation(session, ADMIN, uuid=made.uuid, now=now)
-    assert len(_requested(session, mark)) == 3
+    assert len(requested(session, mark)) == 3
     # days whose results retention has removed are not asked for again
     before = results.set_policy(results.IngestPolicy(retention_days=2))
     try:
-        mark = _last_event(session)
+        mark = last_event(session)
         rec.create_recomputation(
             session, ADMIN, spec=spec(world, *WHOLE_DAY, exclude=[world["site"]]), now=now
         )
-        assert _requested(session, mark) == []
+        assert requested(session, mark) == []
     finally:
         results.set_policy(before)
 
@@ -475,7 +475,7 @@ def test_a_late_result_marks_its_day_and_the_hourly_job_computes_it_again(
     )
     assert (outcome.accepted, outcome.recompute) == (1, (DAY,))
     assert outcome.rejected[0].rule is MonitoringRule.RESULT_TIMESTAMP_TOO_OLD
-    mark = _last_event(session)
+    mark = last_event(session)
     svc.schedule_availability(session, now=now)
     session.flush()
     asked = [

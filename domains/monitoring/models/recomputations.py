@@ -26,6 +26,10 @@ from domains.monitoring.models.results import NAME_MAX
 UUID_MAX = 36
 REASON_MAX = 1000
 RECOMPUTATION_STATUS_MAX = 16
+# ARGO's workflow (`POST /recomputations/{id}/status`): pending -> approved | rejected,
+# then running -> done as the computation goes; the engine applies only APPLIED ones
+RECOMPUTATION_STATUSES = ("pending", "approved", "rejected", "running", "done")
+APPLIED = frozenset({"approved", "running", "done"})
 
 
 def _time() -> Any:
@@ -56,8 +60,9 @@ class Recomputation(SQLModel, table=True):
     exclude_metrics: list[dict[str, Any]] = Field(default_factory=list, sa_column=_json())
     exclude_monitoring_source: list[dict[str, Any]] = Field(default_factory=list, sa_column=_json())
     applied_status_changes: list[dict[str, Any]] = Field(default_factory=list, sa_column=_json())
-    # ARGO's workflow states; opsgraph applies one when it is created (only those who may
-    # approve it may create it), so it is "approved" from the start
+    # ARGO's workflow state (RECOMPUTATION_STATUSES); "approved" when created, as only
+    # those who may approve one may create it; reset to "pending" or "rejected", it no
+    # longer applies
     status: str = Field(default="approved", max_length=RECOMPUTATION_STATUS_MAX)
     history: list[dict[str, Any]] = Field(default_factory=list, sa_column=_json())
     created_by: str = Field(default="", max_length=NAME_MAX)

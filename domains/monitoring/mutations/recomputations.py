@@ -1,6 +1,6 @@
-"""Mutations of recomputations: create and delete (platform administrators; an NGI's
-operations manager for its sites). Thin: every rule is in
-domains.monitoring.service.recomputations."""
+"""Mutations of recomputations: create, delete and move through ARGO's workflow (platform
+administrators; an NGI's operations manager for its sites). Thin: every rule is in
+domains.monitoring.service.recomputations and .recomputation_workflow."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import strawberry
 from domains.common.authz import requires
 from domains.common.graphql import Deleted, Info, id_of_type
 from domains.monitoring.rules import RecomputationAction
+from domains.monitoring.service import recomputation_workflow as workflow
 from domains.monitoring.service import recomputations as svc
 from domains.monitoring.types.recomputations import TYPE_NAME, RecomputationNode, nodes
 
@@ -74,6 +75,14 @@ class DeleteRecomputationInput:
     id: strawberry.ID
 
 
+@strawberry.input
+class SetRecomputationStatusInput:
+    id: strawberry.ID
+    status: str = strawberry.field(
+        description="ARGO's workflow state: pending, approved, rejected, running or done."
+    )
+
+
 @strawberry.type
 class RecomputationPayload:
     recomputation: RecomputationNode
@@ -120,6 +129,23 @@ class MonitoringRecomputationMutation:
     ) -> RecomputationPayload:
         ctx = info.context
         row = svc.create_recomputation(ctx.session, ctx.principal, spec=_spec(input))
+        [node] = nodes(info, [row])
+        return RecomputationPayload(recomputation=node)
+
+    @strawberry.mutation(
+        description="Move a recomputation through ARGO's workflow (appended to its history). "
+        "Only approved, running and done ones apply: moving it to or from pending or "
+        "rejected computes the days it touches again."
+    )
+    @requires(RecomputationAction.MANAGE_RECOMPUTATION, on="the sites the recomputation touches")
+    def set_recomputation_status(
+        self, info: Info, input: SetRecomputationStatusInput
+    ) -> RecomputationPayload:
+        ctx = info.context
+        db_id = id_of_type(input.id, TYPE_NAME, argument="input.id")
+        row = workflow.set_recomputation_status(
+            ctx.session, ctx.principal, uuid=svc.uuid_of(ctx.session, db_id), status=input.status
+        )
         [node] = nodes(info, [row])
         return RecomputationPayload(recomputation=node)
 

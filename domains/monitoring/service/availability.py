@@ -62,6 +62,7 @@ from domains.monitoring.models import (
     Report,
     Weights,
 )
+from domains.monitoring.models.recomputations import APPLIED
 from domains.monitoring.rules import MonitoringRule
 from domains.monitoring.service.catalogue import metric_services, report_named, valid_on
 from domains.topology.service import T_NGI, T_SERVICE, T_SERVICE_TYPE, T_SITE
@@ -263,7 +264,8 @@ def _zulu(value: str) -> dt.datetime:
 
 
 def recomputations_on(session: Session, report_uuid: str, day: dt.date) -> Recomputations:
-    """The report's recomputations that touch `day` or the day before (whose last result,
+    """The report's applied recomputations (approved, running or done; not pending or
+    rejected) that touch `day` or the day before (whose last result,
     unless an excluded source published it, seeds the day), for the engine: excluded sites
     over the recomputation's period, excluded metrics (EXCLUDED) likewise, excluded
     monitoring sources over their own periods, status changes over theirs or its."""
@@ -275,6 +277,7 @@ def recomputations_on(session: Session, report_uuid: str, day: dt.date) -> Recom
             col(r.report_uuid) == report_uuid,
             col(r.span_start) < start + ONE_DAY,
             col(r.span_end) >= start - ONE_DAY,
+            col(r.status).in_(sorted(APPLIED)),
         )
         .order_by(col(r.id))
     ).all()

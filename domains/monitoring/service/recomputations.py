@@ -14,7 +14,9 @@ API's `/api/v2/recomputations` call.
   a monitoring source's results (a day's last result seeds the next), up to today, and not
   before the first day whose results are all still kept (OPSGRAPH_MONITORING_RETENTION_DAYS:
   a day whose results are gone keeps the A/R computed when they were there).
-- Every write is audited (`recomputation.create|update|delete`)."""
+- Every write is audited (`recomputation.create|update|delete|status`); the workflow's
+  status (ARGO's pending → approved → running → done, or rejected) is
+  `service.recomputation_workflow`'s."""
 
 from __future__ import annotations
 
@@ -44,7 +46,7 @@ from domains.monitoring.models.recomputations import REASON_MAX, Recomputation
 from domains.monitoring.models.results import NAME_MAX
 from domains.monitoring.rules import MonitoringRule as R
 from domains.monitoring.rules import RecomputationAction
-from domains.monitoring.service import availability
+from domains.monitoring.service import availability, catalogue
 from domains.monitoring.service.results import current_policy
 from domains.topology.service import T_NGI, T_SERVICE, T_SITE
 
@@ -168,18 +170,6 @@ class _Checked:
     everywhere: bool  # a part of it applies to no particular site or host
 
 
-def _report(session: Session, report: str, at: Field) -> Report:
-    found = session.scalars(
-        select(Report)
-        .where(or_(col(Report.uuid) == report, col(Report.name) == report))
-        .order_by(col(Report.date).desc())
-        .limit(1)
-    ).first()
-    if found is None:
-        raise Invalid(at("report"), R.MONITORING_REPORT_UNKNOWN)
-    return found
-
-
 def _sites_of_hosts(session: Session, hosts: Iterable[str]) -> dict[str, set[str]]:
     s, site = T_SERVICE.c, T_SITE.c
     out: dict[str, set[str]] = {}
@@ -207,7 +197,9 @@ def _known_sites(session: Session, names: Iterable[str]) -> set[str]:
 def validated(session: Session, spec: RecomputationSpec, at: Field = graphql_field) -> _Checked:
     """The row's values (ARGO's JSON in its lists) and what it touches; Invalid naming the
     field (`at` spells it: GraphQL's input or ARGO's body) otherwise."""
-    report = _report(session, spec.report.strip(), at)
+    report = catalogue.report_named(session, spec.report.strip())
+    if report is None:
+        raise Invalid(at("report"), R.MONITORING_REPORT_UNKNOWN)
     start, end = _period(spec.start, spec.end, ("start_time", "end_time"), at)
     email = _name(spec.requester_email, "requester_email", at)
     if not _EMAIL.fullmatch(email):
@@ -400,7 +392,7 @@ def days_touched(row: Recomputation | Any, today: dt.date, first_kept: dt.date) 
     return out
 
 
-def _rerun(session: Session, rows: Sequence[Any], now: dt.datetime) -> None:
+def rerun(session: Session, rows: Sequence[Any], now: dt.datetime) -> None:
     today = now.astimezone(dt.UTC).date()
     first_kept = today - dt.timedelta(days=current_policy().retention_days - 1)
     wanted = sorted({(r.report_uuid, d) for r in rows for d in days_touched(r, today, first_kept)})
@@ -456,11 +448,11 @@ def create_recomputation(
     audit.record_change(
         session, principal, "recomputation", "create", row, audit.diff({}, checked.values)
     )
-    _rerun(session, [row], now)
+    rerun(session, [row], now)
     return row
 
 
-def _managed(session: Session, principal: Principal, uuid: str) -> Recomputation:
+def managed(session: Session, principal: Principal, uuid: str) -> Recomputation:
     row = session.scalars(select(Recomputation).where(col(Recomputation.uuid) == uuid)).first()
     if row is None:
         raise NotFound(f"recomputation {uuid} does not exist")
@@ -482,7 +474,7 @@ def update_recomputation(
     """Replace it: the caller must be allowed both the old and the new one; the days of
     both are computed again."""
     now = now or utcnow()
-    row = _managed(session, principal, uuid)
+    row = managed(session, principal, uuid)
     checked = validated(session, spec, at)
     authorize(
         session,
@@ -499,21 +491,21 @@ def update_recomputation(
     changes = audit.diff(before_values, checked.values)
     if changes:
         audit.record_change(session, principal, "recomputation", "update", row, changes)
-    _rerun(session, [before, row], now)
+    rerun(session, [before, row], now)
     return row
 
 
 def delete_recomputation(
     session: Session, principal: Principal, *, uuid: str, now: dt.datetime | None = None
 ) -> None:
-    row = _managed(session, principal, uuid)
+    row = managed(session, principal, uuid)
     audit.record_change(
         session, principal, "recomputation", "delete", row, audit.diff(_values(row), {})
     )
     before = _Before(row.report_uuid, row.span_start, row.span_end, row.exclude_monitoring_source)
     session.delete(row)
     session.flush()
-    _rerun(session, [before], now or utcnow())
+    rerun(session, [before], now or utcnow())
 
 
 def get_recomputation(session: Session, uuid: str) -> Recomputation | None:

@@ -67,7 +67,10 @@ class RecomputationNode(Node):
     exclude_metrics: list[RecomputationMetricExclusion]
     exclude_monitoring_source: list[RecomputationSourceExclusion]
     applied_status_changes: list[RecomputationStatusChange]
-    status: str = strawberry.field(description="ARGO's workflow state (approved when made).")
+    status: str = strawberry.field(
+        description="ARGO's workflow state: pending, approved (when made), rejected, running "
+        "or done; only approved, running and done ones apply (setRecomputationStatus)."
+    )
     created_at: datetime
     row: strawberry.Private[Any]
 

@@ -8,7 +8,12 @@ GraphQL calls), in argo-web-api's shapes:
   `start_time`, `end_time`, `report`, and the optional `exclude`, `exclude_metrics`,
   `exclude_monitoring_source`, `applied_status_changes`); 201 with its self reference;
 - `PUT /recomputations/{id}`: the whole of it again;
-- `DELETE /recomputations/{id}`.
+- `DELETE /recomputations/{id}`;
+- `POST /recomputations/{id}/status` with `{"status": "approved"}` (pending, approved,
+  rejected, running or done; another is ARGO's 409 "Conflict"): "Recomputation status
+  updated successfully to: approved"; `DELETE /recomputations/{id}/status` resets it to
+  pending: "Recomputation status reset to: pending" (the service's workflow:
+  `service/recomputation_workflow.py`; only approved, running and done ones apply).
 
 RECOMPUTATION is `{"id", "requester_name", "requester_email", "reason", "start_time",
 "end_time", "report", "exclude", "exclude_metrics", "exclude_monitoring_source",
@@ -22,7 +27,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from domains.common.errors import Invalid
 from domains.common.identity import Principal
+from domains.monitoring.service import recomputation_workflow as workflow
 from domains.monitoring.service import recomputations as svc
 from domains.monitoring.service import recomputations_argo as argo_json
 from gateway.compat.argo import envelope, params
@@ -31,6 +38,8 @@ from gateway.compat.argo.routing import Call, Spec, json_object, route
 CREATED = "Recomputations successfully created"
 UPDATED = "Recomputation updated successfully"
 DELETED = "Recomputation Successfully Deleted"
+STATUS_UPDATED = "Recomputation status updated successfully to: "
+STATUS_RESET = "Recomputation status reset to: "
 
 
 def _render(session: Session, principal: Principal, rows: list[Any]) -> list[dict[str, Any]]:
@@ -102,10 +111,44 @@ async def delete(call: Call) -> Any:
     return envelope.message_only(DELETED)
 
 
+async def change_status(call: Call) -> Any:
+    raw = await call.body()
+    uuid = call.path("id")
+
+    def work(session: Session, principal: Principal) -> str:
+        status = json_object(raw).get("status")
+        if not isinstance(status, str):
+            raise envelope.conflict(f"{svc.argo_field('status')}: a string")
+        try:
+            row = workflow.set_recomputation_status(
+                session, principal, uuid=uuid, status=status, at=svc.argo_field
+            )
+        except Invalid as error:
+            raise envelope.conflict(str(error)) from None
+        return str(row.status)
+
+    status = await call.write(work)
+    return envelope.message_only(f"{STATUS_UPDATED}{status}")
+
+
+async def reset_status(call: Call) -> Any:
+    uuid = call.path("id")
+
+    def work(session: Session, principal: Principal) -> None:
+        workflow.set_recomputation_status(
+            session, principal, uuid=uuid, status=workflow.PENDING, at=svc.argo_field
+        )
+
+    await call.write(work)
+    return envelope.message_only(f"{STATUS_RESET}{workflow.PENDING}")
+
+
 ROUTES: tuple[Spec, ...] = (
     route("/recomputations", listing),
     route("/recomputations", create, ["POST"]),
     route("/recomputations/{id}", one),
     route("/recomputations/{id}", update, ["PUT"]),
     route("/recomputations/{id}", delete, ["DELETE"]),
+    route("/recomputations/{id}/status", change_status, ["POST"]),
+    route("/recomputations/{id}/status", reset_status, ["DELETE"]),
 )
