@@ -2,7 +2,7 @@
 reliability against the 80 %/85 % targets (chart and tables, per month and per day, sites and
 NGIs), the catalogue and a profile's versions, the live status on the site and service pages
 (today's timeline of each metric, and a change arriving through statusChanges), the
-day's timeline of a site and of an NGI,
+day's timeline of a site and of an NGI, the map coloured by live status,
 and a site administrator's alert rules (create, a server rule beside its field, edit, delete).
 Few tests, each covering a whole story: every one costs CI a browser page."""
 
@@ -95,6 +95,17 @@ def test_the_catalogue_a_profile_and_the_status_of_a_site_and_a_service(
     page.get_by_role("link", name="ARGO_MON_CRITICAL").click()
     expect(page.locator("h1")).to_have_text("Metric profile ARGO_MON_CRITICAL")
     expect(page.locator("pre.monitoring-json").first).to_contain_text('"services"')
+
+    # the map: every site coloured by its status now under the report, counted in the legend
+    visit(page, demo, "/?ngi=NGI_IT")
+    legend = page.locator(".topology-legend")
+    expect(legend.locator("h2")).to_have_text(f"Legend: Status now under {REPORT}")
+    expect(page.get_by_test_id("live-status")).to_contain_text("Live: ")
+    coloured = legend.locator("li").filter(
+        has_text=re.compile(r"(OK|Warning|Critical|Unknown|Missing|In downtime): [1-9]")
+    )
+    expect(coloured.first).to_be_visible()
+    assert_accessible(page)
 
     # the site page: each monitored service's status under the report
     visit(page, demo, f"/sites/{SITE}")

@@ -85,8 +85,14 @@ def test_the_map_shows_every_site_as_a_marker_and_in_its_table(
     assert len(page.locator(".topology-land").get_attribute("d") or "") > 10_000
     assert page.locator(".topology-cluster").count() > 0, "no clusters at the initial zoom"
     assert page.locator(".topology-marker").count() > 0
-    # the legend names the colours and counts each status
+    # the legend names the colours and counts each status: live status under the report by
+    # default (tests/web/test_monitoring.py), certification status when chosen
     legend = page.locator(".topology-legend")
+    expect(legend).to_contain_text("Status now under")
+    by_certification = page.get_by_role("radio", name="Certification", exact=True)
+    by_certification.click()
+    expect(page).to_have_url(re.compile("colour=certification"))
+    expect(by_certification).to_be_checked()
     expect(legend).to_contain_text("Certified:")
     expect(legend).to_contain_text("Suspended:")
     # a site in the table is a link to its page

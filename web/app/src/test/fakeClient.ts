@@ -6,7 +6,8 @@ export interface Asked {
 }
 
 /** A real urql client whose server is `answer`: it gets each operation's name and variables
- * and returns the `data` to send back; every request is recorded in `asked`. */
+ * and returns the `data` to send back; every request is recorded in `asked`. A subscription
+ * is sent the same way and hears that one answer. */
 export function fakeClient(answer: (operation: string, variables: Record<string, unknown>) => unknown, asked: Asked[] = []) {
   const fetch = async (_url: RequestInfo | URL, init?: RequestInit) => {
     const body = JSON.parse(String(init?.body)) as { operationName: string; variables?: Record<string, unknown> };
@@ -15,5 +16,5 @@ export function fakeClient(answer: (operation: string, variables: Record<string,
     const data = answer(body.operationName, variables);
     return new Response(JSON.stringify({ data }), { headers: { "content-type": "application/json" } });
   };
-  return new Client({ url: "http://test/graphql", exchanges: [fetchExchange], fetch, preferGetMethod: false });
+  return new Client({ url: "http://test/graphql", exchanges: [fetchExchange], fetch, preferGetMethod: false, fetchSubscriptions: true });
 }

@@ -23,8 +23,8 @@ import { metricDayPoints } from "./timeline";
 export type StatusChange = MonitoringStatusChangesSubscription["statusChanges"];
 
 /** The latest metric status change matching `filter`, as it happens (null until one). */
-export function useLatestStatusChange(filter: StatusChangeFilter): StatusChange | null {
-  const [{ data }] = useSubscription({ query: StatusChangesSubscription, variables: { filter } });
+export function useLatestStatusChange(filter: StatusChangeFilter, pause = false): StatusChange | null {
+  const [{ data }] = useSubscription({ query: StatusChangesSubscription, variables: { filter }, pause });
   return data?.statusChanges ?? null;
 }
 
@@ -44,12 +44,14 @@ export function changeSentence(change: StatusChange): string {
 /** The API's rule when a report expects no metric of a service type. */
 const NOT_IN_REPORT = "STATUS_SERVICE_TYPE_NOT_IN_REPORT";
 
-/** The reports (names), and the one chosen, with a picker where there is a choice. */
-export function useReport(): { report: string | null; picker: ReactNode } {
+/** The reports (names), and the one chosen (at first `preferred` where it exists, else the
+ * first), with a picker where there is a choice. */
+export function useReport(preferred?: string): { report: string | null; picker: ReactNode; loaded: boolean } {
   const [{ data }] = useQuery({ query: ReportsQuery });
   const names = (data?.monitoringProfiles.nodes ?? []).map((r) => r.name);
   const [chosen, setChosen] = useState<string | null>(null);
-  const report = chosen && names.includes(chosen) ? chosen : (names[0] ?? null);
+  const first = preferred !== undefined && names.includes(preferred) ? preferred : (names[0] ?? null);
+  const report = chosen && names.includes(chosen) ? chosen : first;
   const picker =
     names.length > 1 ? (
       <label>
@@ -63,7 +65,7 @@ export function useReport(): { report: string | null; picker: ReactNode } {
         </select>
       </label>
     ) : null;
-  return { report, picker };
+  return { report, picker, loaded: data !== undefined };
 }
 
 /** An endpoint's status under a report, in a word; "not in report" where it expects nothing

@@ -300,3 +300,12 @@ export const GroupStatusQuery = graphql(`
     }
   }
 `);
+
+export const SiteStatusesQuery = graphql(`
+  query MonitoringSiteStatuses($report: String!) {
+    status(report: $report, level: SITE) {
+      name
+      status
+    }
+  }
+`);

@@ -1,7 +1,8 @@
 // The federation map: Natural Earth countries (the bundled world-atlas package, nothing
-// fetched at run time) drawn with d3-geo as SVG, one marker per site coloured by
-// status.ts, clusters at low zoom. Zoom with the buttons, the keyboard (+, −, arrows, 0) or
-// the wheel; drag to pan. Every marker is a link and every cluster a button, in the tab order.
+// fetched at run time) drawn with d3-geo as SVG, one marker per site coloured by a status.ts
+// colouring (live status or certification), clusters at low zoom. Zoom with the buttons, the
+// keyboard (+, −, arrows, 0) or the wheel; drag to pan. Every marker is a link and every
+// cluster a button, in the tab order.
 import { geoPath } from "d3-geo";
 import { feature, mesh } from "topojson-client";
 import type { GeometryCollection, Topology } from "topojson-specification";
@@ -25,7 +26,7 @@ import {
   type View,
 } from "./geo";
 import type { SiteRow } from "./sitesData";
-import { colourOf, markerStatus, statusLabel } from "./status";
+import { markerStatus, type Colouring } from "./status";
 
 const PROJECTION = worldProjection();
 const PATH = geoPath(PROJECTION);
@@ -75,7 +76,7 @@ const siteId = (site: SiteRow) => site.id;
 /** At most this zoom when showing all the sites: a lone site is not shown at street level. */
 const FIT_MAX = 12;
 
-export function WorldMap({ sites }: { sites: readonly SiteRow[] }) {
+export function WorldMap({ sites, colouring }: { sites: readonly SiteRow[]; colouring: Colouring }) {
   const navigate = useNavigate();
   const atlas = useShapes();
   const { placed } = useMemo(() => place(sites, (s) => s, PROJECTION), [sites]);
@@ -203,7 +204,8 @@ export function WorldMap({ sites }: { sites: readonly SiteRow[] }) {
             if (group.members.length === 1) {
               const site = group.members[0]!.item;
               const [dx, dy] = offsetOf.get(group.key) ?? [0, 0];
-              const label = `${site.shortName}, ${statusLabel(site.certificationStatus)}, ${site.country.name}`;
+              const colour = colouring.colour(markerStatus(site, colouring));
+              const label = `${site.shortName}, ${colour.label}, ${site.country.name}`;
               const href = `/sites/${encodeURIComponent(site.shortName)}`;
               return (
                 <g key={group.key} transform={`translate(${group.sx + (dx ?? 0)} ${group.sy + (dy ?? 0)})`}>
@@ -222,7 +224,7 @@ export function WorldMap({ sites }: { sites: readonly SiteRow[] }) {
                     }}
                   >
                     <title>{label}</title>
-                    <circle r={6.5} fill={colourOf(markerStatus(site)).fill} />
+                    <circle r={6.5} fill={colour.fill} />
                   </a>
                 </g>
               );

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { filterFromParams, filterQueryString, splitList, withFilter } from "./filters";
-import { LEGEND, colourOf, markerStatus } from "./status";
+import { BY_CERTIFICATION, LEGEND, byLiveStatus, colourOf, markerStatus } from "./status";
 
 describe("filterFromParams", () => {
   it("reads every SiteFilter field the form sets, repeated or comma-separated", () => {
@@ -47,6 +47,21 @@ describe("status colours", () => {
   it("gives every certification status its own colour, from one place", () => {
     const fills = LEGEND.map((status) => colourOf(status).fill);
     expect(new Set(fills).size).toBe(LEGEND.length);
-    expect(markerStatus({ certificationStatus: "SUSPENDED" })).toBe("SUSPENDED");
+    expect(markerStatus({ shortName: "pic", certificationStatus: "SUSPENDED" })).toBe("SUSPENDED");
+  });
+});
+
+describe("live status colours", () => {
+  it("colour each site by its status under the report; a site without one is 'No status'", () => {
+    const colouring = byLiveStatus("Critical", new Map([["pic", "CRITICAL"], ["odd", "SOMETHING"]]));
+    expect(colouring.title).toBe("Status now under Critical");
+    const site = (shortName: string) => ({ shortName, certificationStatus: "CERTIFIED" as const });
+    expect(markerStatus(site("pic"), colouring)).toBe("CRITICAL");
+    expect(markerStatus(site("odd"), colouring)).toBe("NONE");
+    expect(markerStatus(site("gone"), colouring)).toBe("NONE");
+    expect(colouring.colour("DOWNTIME").label).toBe("In downtime");
+    const fills = colouring.legend.map((key) => colouring.colour(key).fill);
+    expect(new Set(fills).size).toBe(colouring.legend.length);
+    expect(markerStatus(site("pic"), BY_CERTIFICATION)).toBe("CERTIFIED");
   });
 });
