@@ -5,7 +5,7 @@ import { fakeClient, type Asked } from "../../test/fakeClient";
 import { useSiteStatuses } from "./siteStatuses";
 
 function Shown({ report, pause = false }: { report: string | null; pause?: boolean }) {
-  const { statuses } = useSiteStatuses(report, pause);
+  const { statuses } = useSiteStatuses(report, pause, 0);
   const text = statuses ? [...statuses].map(([site, status]) => `${site}=${status}`).join(",") : "none";
   return <p data-testid="statuses">{text}</p>;
 }

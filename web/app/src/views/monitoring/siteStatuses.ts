@@ -14,34 +14,48 @@ export interface SiteStatuses {
   change: StatusChange | null;
 }
 
-/** Paused (nothing asked, nothing heard) while `report` is null or `pause` is true. */
-export function useSiteStatuses(report: string | null, pause = false): SiteStatuses {
+/** Paused (nothing asked, nothing heard) while `report` is null or `pause` is true. The sites
+ * that changes name within `batchMs` of the first are read again together, each once. */
+export function useSiteStatuses(report: string | null, pause = false, batchMs = 1000): SiteStatuses {
   const client = useClient();
   const off = pause || report === null;
   const [{ data, error }] = useQuery({ query: SiteStatusesQuery, variables: { report: report ?? "" }, pause: off });
   const change = useLatestStatusChange({}, off);
   const [updated, setUpdated] = useState<{ report: string | null; sites: Record<string, string> }>({ report, sites: {} });
-  const mounted = useRef(true);
-  useEffect(() => {
-    mounted.current = true;
-    return () => {
-      mounted.current = false;
-    };
-  }, []);
+  const pending = useRef(new Set<string>());
+  const timer = useRef<ReturnType<typeof setTimeout> | null>(null);
+  useEffect(
+    () => () => {
+      if (timer.current !== null) clearTimeout(timer.current);
+      timer.current = null;
+      pending.current.clear();
+    },
+    [report, off],
+  );
   useEffect(() => {
     const site = change?.site;
     if (!site || report === null || off) return;
-    void client
-      .query(GroupStatusQuery, { report, level: "SITE", name: site }, { requestPolicy: "network-only" })
-      .toPromise()
-      .then((answer) => {
-        const status = answer.data?.status[0]?.status;
-        if (!mounted.current || status === undefined) return;
-        setUpdated((previous) => ({
-          report,
-          sites: { ...(previous.report === report ? previous.sites : {}), [site]: status },
-        }));
-      });
+    pending.current.add(site);
+    if (timer.current !== null) return;
+    // a burst of changes (a whole site failing) reads each site once
+    timer.current = setTimeout(() => {
+      timer.current = null;
+      const sites = [...pending.current];
+      pending.current.clear();
+      for (const name of sites) {
+        void client
+          .query(GroupStatusQuery, { report, level: "SITE", name }, { requestPolicy: "network-only" })
+          .toPromise()
+          .then((answer) => {
+            const status = answer.data?.status[0]?.status;
+            if (status === undefined) return;
+            setUpdated((previous) => ({
+              report,
+              sites: { ...(previous.report === report ? previous.sites : {}), [name]: status },
+            }));
+          });
+      }
+    }, batchMs);
   }, [change?.id]);
   const statuses = useMemo(() => {
     if (!data || off) return null;
