@@ -3,7 +3,8 @@ reliability against the 80 %/85 % targets (chart and tables, per month and per d
 NGIs), the catalogue and a profile's versions, the live status on the site and service pages
 (today's timeline of each metric, and a change arriving through statusChanges), the
 day's timeline of a site and of an NGI, the map coloured by live status,
-and a site administrator's alert rules (create, a server rule beside its field, edit, delete).
+a site administrator's alert rules (create, a server rule beside its field, edit, delete),
+and an administrator's recomputation (a server rule beside its field, made, deleted).
 Few tests, each covering a whole story: every one costs CI a browser page."""
 
 from __future__ import annotations
@@ -217,3 +218,38 @@ def test_a_site_administrator_manages_alert_rules(page: Page, demo: Demo) -> Non
     expect(card).to_have_count(0)
     rules = demo.graphql("site-admin", "{ myAlertRules { nodes { name } } }")["myAlertRules"]
     assert name not in [r["name"] for r in rules["nodes"]]
+
+
+def test_an_administrator_asks_for_a_recomputation_and_deletes_it(page: Page, demo: Demo) -> None:
+    visit(page, demo, "/monitoring/recomputations")
+    expect(page.get_by_role("status").filter(has_text="Sign in to ask")).to_be_visible()
+
+    reason = f"browser test {uuid.uuid4().hex[:6]}"
+    day = (datetime.now(UTC) - timedelta(days=2)).date().isoformat()
+    visit(page, demo, f"/reports/{REPORT}", as_="admin")
+    page.get_by_role("link", name="its recomputations").click()
+    expect(page).to_have_url(re.compile(f"report={REPORT}"))
+    form = page.get_by_role("form", name="Ask for a recomputation")
+    form.get_by_label("Reason").fill(reason)
+    form.get_by_label("Requester's name").fill("Demo Admin")
+    form.get_by_label("Requester's e-mail").fill("demo-admin@egi.eu")
+    form.get_by_label("Start (UTC)").fill(f"{day}T18:00")
+    form.get_by_label("End (UTC)").fill(f"{day}T06:00")
+    form.get_by_label("Sites to exclude").fill(SITE)
+    form.get_by_role("button", name="Ask for the recomputation").click()
+    # the server's rule beside its field: the end before the start
+    expect(form.locator("[data-rule]").first).to_have_attribute("data-rule", re.compile("."))
+    form.get_by_label("Start (UTC)").fill(f"{day}T06:00")
+    form.get_by_label("End (UTC)").fill(f"{day}T18:00")
+    form.get_by_role("button", name="Ask for the recomputation").click()
+    expect(form.get_by_role("status")).to_contain_text(f"Recomputation of {REPORT} made")
+    row = page.locator("tbody tr", has_text=reason)
+    expect(row).to_contain_text(f"{day} 06:00–{day} 18:00 UTC")
+    expect(row).to_contain_text(f"site {SITE}")
+    assert_accessible(page)
+
+    row.get_by_role("button", name=re.compile("^Delete")).click()
+    page.get_by_role("alertdialog").get_by_role("button", name="Delete").click()
+    expect(row).to_have_count(0)
+    listed = demo.graphql(None, "{ recomputations { nodes { reason } } }")["recomputations"]
+    assert reason not in [r["reason"] for r in listed["nodes"]]

@@ -81,6 +81,14 @@ class RecomputationNode(Node):
             return str(self.row.requester_email)
         return None
 
+    @strawberry.field(
+        description="Whether you may change its status or delete it (its sites' managers, "
+        "platform administrators)."
+    )
+    def viewer_can_manage(self, info: Info) -> bool:
+        ctx = info.context
+        return svc.may_manage(ctx.session, ctx.principal, self.row)
+
     @classmethod
     def from_row(cls, row: Any, report: str) -> RecomputationNode:
         return cls(

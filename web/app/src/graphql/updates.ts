@@ -26,6 +26,8 @@ const STALE_AFTER: Record<string, string[]> = {
   createAlertRule: ["myAlertRules"],
   updateAlertRule: ["myAlertRules"],
   deleteAlertRule: ["myAlertRules"],
+  createRecomputation: ["recomputations"],
+  deleteRecomputation: ["recomputations"],
   createMessagingProject: ["messagingProjects"],
   deleteMessagingProject: ["messagingProjects"],
 };

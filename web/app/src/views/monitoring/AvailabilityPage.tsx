@@ -198,7 +198,9 @@ export default function AvailabilityPage() {
       <p>
         The report <strong>{report}</strong>'s figures from {from} to {to}, against EGI's targets of{" "}
         {TARGETS.availability} % availability and {TARGETS.reliability} % reliability. Computed hourly by the workers, as
-        ARGO computes them; <Link to="/monitoring">the catalogue</Link> shows the report's profiles.
+        ARGO computes them; <Link to="/monitoring">the catalogue</Link> shows the report's profiles, and{" "}
+        <Link to={`/monitoring/recomputations?report=${encodeURIComponent(report)}`}>its recomputations</Link> the
+        corrections applied.
       </p>
       <Filters
         key={`${level}-${granularity}-${from}-${to}`}

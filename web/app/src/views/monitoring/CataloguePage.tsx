@@ -19,7 +19,8 @@ export default function CataloguePage() {
     <Page title="Monitoring catalogue">
       <p>
         What the monitoring checks and how it combines the results, as valid today: ARGO's reports, profiles and weights,
-        and the probes and metrics the workers run. Platform administrators change them through the API.
+        and the probes and metrics the workers run. Platform administrators change them through the API.{" "}
+        <Link to="/monitoring/recomputations">Recomputations</Link> correct a report's figures over a period.
       </p>
       <QueryState what="catalogue" fetching={fetching} error={error} data={data}>
         {(catalogue) => (

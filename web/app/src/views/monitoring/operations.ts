@@ -309,3 +309,52 @@ export const SiteStatusesQuery = graphql(`
     }
   }
 `);
+
+export const RecomputationsQuery = graphql(`
+  query MonitoringRecomputations($report: String, $first: Int, $after: String) {
+    viewer {
+      subject
+    }
+    recomputations(report: $report, first: $first, after: $after) {
+      totalCount
+      pageInfo {
+        hasNextPage
+        endCursor
+      }
+      nodes {
+        id
+        report
+        requesterName
+        reason
+        startTime
+        endTime
+        exclude
+        excludeMetrics {
+          metric
+          hostname
+          group
+        }
+        status
+        viewerCanManage
+      }
+    }
+  }
+`);
+
+export const CreateRecomputationMutation = graphql(`
+  mutation MonitoringCreateRecomputation($input: CreateRecomputationInput!) {
+    createRecomputation(input: $input) {
+      recomputation {
+        id
+      }
+    }
+  }
+`);
+
+export const DeleteRecomputationMutation = graphql(`
+  mutation MonitoringDeleteRecomputation($input: DeleteRecomputationInput!) {
+    deleteRecomputation(input: $input) {
+      id
+    }
+  }
+`);
