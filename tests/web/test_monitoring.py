@@ -4,7 +4,8 @@ NGIs), the catalogue and a profile's versions, the live status on the site and s
 (today's timeline of each metric, and a change arriving through statusChanges), the
 day's timeline of a site and of an NGI, the map coloured by live status,
 a site administrator's alert rules (create, a server rule beside its field, edit, delete),
-and an administrator's recomputation (a server rule beside its field, made, deleted).
+and an administrator's recomputation (a server rule beside its field, made, rejected,
+deleted).
 Few tests, each covering a whole story: every one costs CI a browser page."""
 
 from __future__ import annotations
@@ -247,6 +248,15 @@ def test_an_administrator_asks_for_a_recomputation_and_deletes_it(page: Page, de
     expect(row).to_contain_text(f"{day} 06:00–{day} 18:00 UTC")
     expect(row).to_contain_text(f"site {SITE}")
     assert_accessible(page)
+
+    # through ARGO's workflow: rejected, it stops counting
+    status = row.get_by_role("combobox", name=re.compile("^Status of the recomputation"))
+    expect(status).to_have_value("approved")
+    status.select_option("rejected")
+    expect(status).to_have_value("rejected")
+    expect(status).to_be_enabled()
+    listed = demo.graphql(None, "{ recomputations { nodes { reason status } } }")["recomputations"]
+    assert {"reason": reason, "status": "rejected"} in listed["nodes"]
 
     row.get_by_role("button", name=re.compile("^Delete")).click()
     page.get_by_role("alertdialog").get_by_role("button", name="Delete").click()

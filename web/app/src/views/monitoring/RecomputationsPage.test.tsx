@@ -25,6 +25,9 @@ function answer(operation: string) {
     return { monitoringProfiles: { nodes: [{ id: "r1", profileId: "u1", name: "Critical", description: "", date: "2026-01-01" }] } };
   }
   if (operation === "MonitoringCreateRecomputation") return { createRecomputation: { recomputation: { id: "new" } } };
+  if (operation === "MonitoringSetRecomputationStatus") {
+    return { setRecomputationStatus: { recomputation: { id: "a", status: "rejected" } } };
+  }
   return {
     viewer: { subject: "jane@egi.eu" },
     recomputations: {
@@ -62,7 +65,7 @@ describe("recomputation input", () => {
 });
 
 describe("RecomputationsPage", () => {
-  it("lists them, offers Delete only where allowed, and asks for a new one", async () => {
+  it("lists them, offers status changes and Delete only where allowed, and asks for a new one", async () => {
     const asked: Asked[] = [];
     render(
       <Provider value={fakeClient(answer, asked)}>
@@ -76,6 +79,8 @@ describe("RecomputationsPage", () => {
     expect(within(mine).getByRole("button", { name: "Delete the recomputation “probe outage”" })).toBeTruthy();
     const theirs = screen.getByText("another NGI's").closest("tr")!;
     expect(within(theirs).queryByRole("button", { name: /^Delete/ })).toBeNull();
+    expect(within(theirs).queryByRole("combobox")).toBeNull();
+    expect(theirs.textContent).toContain("approved");
 
     const user = userEvent.setup();
     const form = await screen.findByRole("form", { name: "Ask for a recomputation" });
@@ -87,6 +92,10 @@ describe("RecomputationsPage", () => {
     await user.type(within(form).getByLabelText(/^Sites to exclude/), "pic");
     await user.click(within(form).getByRole("button", { name: "Ask for the recomputation" }));
     expect(await screen.findByText(/Recomputation of Critical made/)).toBeTruthy();
+    await user.selectOptions(within(mine).getByRole("combobox", { name: "Status of the recomputation “probe outage”" }), "rejected");
+    expect(asked.find((a) => a.operation === "MonitoringSetRecomputationStatus")?.variables).toEqual({
+      input: { id: "a", status: "rejected" },
+    });
     expect(asked.find((a) => a.operation === "MonitoringCreateRecomputation")?.variables).toEqual({
       input: {
         report: "Critical",

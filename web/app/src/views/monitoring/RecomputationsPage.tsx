@@ -1,7 +1,7 @@
 // Recomputations (ARGO's corrections of a report's availability): every one, a page at a
 // time, of one report or all; signed-in users may ask for one (the server decides over which
-// sites: their sites' or NGIs', everywhere for platform administrators), and delete those
-// their `viewerCanManage` allows, after a confirmation.
+// sites: their sites' or NGIs', everywhere for platform administrators), and move through
+// ARGO's workflow or delete (after a confirmation) those their `viewerCanManage` allows.
 import { useState, type FormEvent } from "react";
 import { Link, useSearchParams } from "react-router";
 import { useMutation, useQuery, type CombinedError } from "urql";
@@ -13,7 +13,13 @@ import { ErrorMessage, QueryState } from "../../components/QueryState";
 import { SignInNotice } from "../../components/SignInNotice";
 import type { MonitoringRecomputationsQuery } from "../../gql/graphql";
 import { fieldProblems } from "../../graphql/errors";
-import { CreateRecomputationMutation, DeleteRecomputationMutation, RecomputationsQuery, ReportsQuery } from "./operations";
+import {
+  CreateRecomputationMutation,
+  DeleteRecomputationMutation,
+  RecomputationsQuery,
+  ReportsQuery,
+  SetRecomputationStatusMutation,
+} from "./operations";
 import { reportPath } from "./paths";
 import { EMPTY_RECOMPUTATION, periodOf, recomputationInput, type RecomputationDraft } from "./recomputations";
 
@@ -118,6 +124,32 @@ function Excludes({ row }: { row: Recomputation }) {
   return <>{parts.length ? parts.join("; ") : "—"}</>;
 }
 
+/** ARGO's workflow states, in its order; only approved, running and done ones apply. */
+const STATUSES = ["pending", "approved", "rejected", "running", "done"] as const;
+
+/** The status, and for those allowed a choice that moves it (the days are computed again). */
+function StatusControl({ row }: { row: Recomputation }) {
+  const [result, setStatus] = useMutation(SetRecomputationStatusMutation);
+  if (!row.viewerCanManage) return <>{row.status}</>;
+  return (
+    <>
+      <select
+        aria-label={`Status of the recomputation “${row.reason}”`}
+        value={row.status}
+        disabled={result.fetching}
+        onChange={(e) => void setStatus({ input: { id: row.id, status: e.target.value } })}
+      >
+        {STATUSES.map((status) => (
+          <option key={status} value={status}>
+            {status}
+          </option>
+        ))}
+      </select>
+      {result.error ? <ErrorMessage error={result.error} /> : null}
+    </>
+  );
+}
+
 function Row({ row }: { row: Recomputation }) {
   const [deleted, remove] = useMutation(DeleteRecomputationMutation);
   return (
@@ -131,7 +163,9 @@ function Row({ row }: { row: Recomputation }) {
       <td>
         <Excludes row={row} />
       </td>
-      <td>{row.status}</td>
+      <td>
+        <StatusControl row={row} />
+      </td>
       <td>
         {row.viewerCanManage ? (
           <ConfirmButton

@@ -358,3 +358,14 @@ export const DeleteRecomputationMutation = graphql(`
     }
   }
 `);
+
+export const SetRecomputationStatusMutation = graphql(`
+  mutation MonitoringSetRecomputationStatus($input: SetRecomputationStatusInput!) {
+    setRecomputationStatus(input: $input) {
+      recomputation {
+        id
+        status
+      }
+    }
+  }
+`);
