@@ -3,6 +3,7 @@ Thin: each runs a domain function in one unit of work."""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -13,20 +14,27 @@ from sqlalchemy.orm import Session, sessionmaker
 from domains.common.db import unit_of_work
 from domains.common.outbox import run_handler
 from domains.common.settings import CoreSettings
+from domains.common.time import utcnow
+from domains.monitoring.service import heartbeat
 from workers import monitoring
 
 log = logging.getLogger("opsgraph.workers")
 
 HANDLE_EVENT = "opsgraph.handle_event"
+HEARTBEAT = "opsgraph.heartbeat"
 
 
 @dataclass(frozen=True, slots=True)
 class Actors:
     handle_event: dramatiq.Actor[[str, int], bool]
+    heartbeat: dramatiq.Actor[[str, str], None]
     queue_name: str
 
     def send_event(self, handler_name: str, event_id: int) -> None:
         self.handle_event.send(handler_name, event_id)
+
+    def send_heartbeat(self, worker: str, started_at: dt.datetime) -> None:
+        self.heartbeat.send(worker, started_at.isoformat())
 
 
 def declare_actors(
@@ -53,5 +61,28 @@ def declare_actors(
         broker=broker,
         **options,
     )(handle_event)
+
+    def record_heartbeat(worker: str, started_at: str) -> None:
+        """A worker's heartbeat that went through the broker: recorded when a consumer
+        takes it, so a beat shows that messages are sent and consumed, not only that the
+        sending process lives (domains.monitoring.service.heartbeat)."""
+        with unit_of_work(factory) as session:
+            heartbeat.beat(
+                session,
+                worker=worker,
+                kind=heartbeat.DRAMATIQ,
+                now=utcnow(),
+                started_at=dt.datetime.fromisoformat(started_at),
+            )
+
+    beat: dramatiq.Actor[[str, str], None] = dramatiq.actor(
+        actor_name=HEARTBEAT,
+        queue_name=settings.broker_namespace,
+        broker=broker,
+        max_retries=0,  # the next beat is the retry
+        # a beat older than the misses that make a worker dead tells nothing: dropped
+        max_age=int(heartbeat.MISSED_BEATS * settings.heartbeat_interval * 1000),
+        time_limit=settings.worker_time_limit_ms,
+    )(record_heartbeat)
     monitoring.declare_actor(broker, factory, settings)  # monitoring.run_checks
-    return Actors(handle_event=actor, queue_name=settings.broker_namespace)
+    return Actors(handle_event=actor, heartbeat=beat, queue_name=settings.broker_namespace)

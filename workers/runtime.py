@@ -100,7 +100,12 @@ class WorkerRuntime:
         return self._run_schedule or self.worker is not None
 
     def beat(self) -> None:
-        """One heartbeat of this process (domains.monitoring.service.heartbeat)."""
+        """One heartbeat of this process (domains.monitoring.service.heartbeat). A process
+        consuming from a broker sends it as a message, recorded by whichever worker
+        consumes it: a beat then shows that the broker delivers and a consumer works."""
+        if self.worker is not None and self.actors is not None:
+            self.actors.send_heartbeat(heartbeat.worker_name(), self._started_at)
+            return
         with unit_of_work(self.factory) as session:
             heartbeat.beat(
                 session,

@@ -15,6 +15,7 @@ from domains.common.db import make_session_factory, unit_of_work
 from domains.common.outbox import OutboxEvent, run_handler
 from tests.workers.conftest import Rig, wait_until
 from tests.workers.handlers import FIRST, HANDLERS
+from workers.actors import HANDLE_EVENT
 from workers.runtime import WorkerRuntime
 
 
@@ -33,6 +34,8 @@ class Outcomes(dramatiq.Middleware):
         result: Any = None,
         exception: BaseException | None = None,
     ) -> None:
+        if message.actor_name != HANDLE_EVENT:  # the workers' heartbeats go the same way
+            return
         with self.lock:
             self.results.append(exception or result)
 

@@ -1,9 +1,10 @@
 """The workers' heartbeat: each worker process (`serve`'s in-process runtime, or an
 `opsgraph worker` consuming from the broker) records that it is alive every
-OPSGRAPH_HEARTBEAT_INTERVAL seconds (workers/runtime.py); `live_workers` says which beat
-recently enough, and `/healthz/workers` answers 200 while at least one does, 503 when
-none does, so that the built-in HTTP probe of opsgraph's own report sees a stopped worker
-as CRITICAL like any failing endpoint.
+OPSGRAPH_HEARTBEAT_INTERVAL seconds (workers/runtime.py; a worker on a broker sends its
+beat as a message, recorded when a consumer takes it: workers/actors.py); `live_workers`
+says which beat recently enough, and `/healthz/workers` answers 200 while at least one
+does, 503 when none does, so that the built-in HTTP probe of opsgraph's own report sees a
+stopped worker as CRITICAL like any failing endpoint.
 
 No authorization: the processes' own bookkeeping; the route shows only counts."""
 
