@@ -27,7 +27,7 @@ CREATE = (
 )
 LIST = (
     "query($r: String, $d: Date) { recomputations(report: $r, day: $d) "
-    "{ edges { node { id uuid requesterName requesterEmail viewerCanManage startTime } } } }"
+    "{ edges { node { id uuid requesterName requesterEmail manageable startTime } } } }"
 )
 
 
@@ -114,10 +114,10 @@ def test_the_manager_makes_reads_and_deletes_one(
     mine = manager.data(LIST, variables)["recomputations"]["edges"]
     assert [e["node"]["uuid"] for e in mine] == [made["uuid"], detailed["uuid"]]
     assert mine[0]["node"]["requesterEmail"] == "jane@example.org"
-    assert mine[0]["node"]["viewerCanManage"] is True
+    assert mine[0]["node"]["manageable"] is True
     public = callers.anonymous.data(LIST, variables)["recomputations"]["edges"]
     assert [e["node"]["requesterEmail"] for e in public] == [None, None]
-    assert [e["node"]["viewerCanManage"] for e in public] == [False, False]
+    assert [e["node"]["manageable"] for e in public] == [False, False]
     assert callers.anonymous.data(LIST, {"d": "2025-05-11"})["recomputations"]["edges"] == []
     by_id = callers.anonymous.data(
         "query($id: ID!) { node(id: $id) { ... on Recomputation { uuid requesterName } } }",

@@ -85,7 +85,7 @@ class RecomputationNode(Node):
         description="Whether you may change its status or delete it (its sites' managers, "
         "platform administrators)."
     )
-    def viewer_can_manage(self, info: Info) -> bool:
+    def manageable(self, info: Info) -> bool:
         ctx = info.context
         return svc.may_manage(ctx.session, ctx.principal, self.row)
 

@@ -7,7 +7,7 @@ import { fakeClient, type Asked } from "../../test/fakeClient";
 import RecomputationsPage from "./RecomputationsPage";
 import { periodOf, recomputationInput, utcMoment } from "./recomputations";
 
-const row = (id: string, reason: string, viewerCanManage: boolean) => ({
+const row = (id: string, reason: string, manageable: boolean) => ({
   id,
   report: "Critical",
   requesterName: "Jane Doe",
@@ -17,7 +17,7 @@ const row = (id: string, reason: string, viewerCanManage: boolean) => ({
   exclude: ["pic"],
   excludeMetrics: [{ metric: "generic.tcp.connect", hostname: "ce01.pic.es", group: null }],
   status: "approved",
-  viewerCanManage,
+  manageable,
 });
 
 function answer(operation: string) {

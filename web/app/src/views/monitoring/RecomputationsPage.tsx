@@ -1,7 +1,7 @@
 // Recomputations (ARGO's corrections of a report's availability): every one, a page at a
 // time, of one report or all; signed-in users may ask for one (the server decides over which
 // sites: their sites' or NGIs', everywhere for platform administrators), and move through
-// ARGO's workflow or delete (after a confirmation) those their `viewerCanManage` allows.
+// ARGO's workflow or delete (after a confirmation) those their `manageable` allows.
 import { useState, type FormEvent } from "react";
 import { Link, useSearchParams } from "react-router";
 import { useMutation, useQuery, type CombinedError } from "urql";
@@ -130,7 +130,7 @@ const STATUSES = ["pending", "approved", "rejected", "running", "done"] as const
 /** The status, and for those allowed a choice that moves it (the days are computed again). */
 function StatusControl({ row }: { row: Recomputation }) {
   const [result, setStatus] = useMutation(SetRecomputationStatusMutation);
-  if (!row.viewerCanManage) return <>{row.status}</>;
+  if (!row.manageable) return <>{row.status}</>;
   return (
     <>
       <select
@@ -167,7 +167,7 @@ function Row({ row }: { row: Recomputation }) {
         <StatusControl row={row} />
       </td>
       <td>
-        {row.viewerCanManage ? (
+        {row.manageable ? (
           <ConfirmButton
             label={
               <>

@@ -335,7 +335,7 @@ export const RecomputationsQuery = graphql(`
           group
         }
         status
-        viewerCanManage
+        manageable
       }
     }
   }
