@@ -14,6 +14,9 @@ SLICE = frozenset(
 )
 # modules beyond the slice shape, by domain: what each holds
 BESIDE: dict[str, dict[str, str]] = {
+    "accounting": {
+        "formats": "APEL's key/value messages, CAR and StAR XML, read into checked records",
+    },
     "downtimes": {
         "events": "the kinds of downtime events and their payloads",
         "feeds": "the public feeds (iCal, RSS, CSV, JSON)",
@@ -47,7 +50,12 @@ BESIDE: dict[str, dict[str, str]] = {
 
 
 # shared machinery that other domains' services call, with no API of its own
-NO_SERVICE = frozenset({"notifications"})  # its `channels` is what the domains call
+NO_SERVICE = frozenset(
+    {
+        "notifications",  # its `channels` is what the domains call
+        "accounting",  # its formats so far; the loader, its service, is issue 15's next slice
+    }
+)
 
 
 def _modules(domain: Path) -> set[str]:

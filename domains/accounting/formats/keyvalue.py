@@ -1,0 +1,405 @@
+"""APEL's key/value messages: the header line, `%%`-separated records of `Key: Value` lines,
+and each record type's fields and checks (APEL's `apel/db/records/*.py`, paraphrased in
+../shared/reference/accounting-apel.md §1–2)."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+from domains.accounting.formats import fields as fv
+from domains.accounting.formats.fields import Kind, Record
+from domains.accounting.rules import AccountingRule as R
+from domains.common.errors import Invalid
+
+SEPARATOR = "%%"
+# APEL's EndTime check allows two days ahead of the loader's clock, for time zones
+FUTURE_SLACK = timedelta(days=2)
+
+
+class RecordKind(enum.StrEnum):
+    """What a message carries: one kind per message."""
+
+    JOB = "job"
+    SUMMARY = "summary"
+    NORMALISED_SUMMARY = "normalised_summary"
+    SYNC = "sync"
+    CLOUD = "cloud"
+    CLOUD_SUMMARY = "cloud_summary"
+    STORAGE = "storage"
+
+
+Check = Callable[[Record, int, datetime], None]
+
+
+@dataclass(frozen=True)
+class Spec:
+    """One header's record type: its fields and their kinds, the mandatory ones, the ones
+    accepted and dropped, old names read as new ones, and the checks across fields."""
+
+    kind: RecordKind
+    version: str
+    fields: Mapping[str, Kind]
+    mandatory: frozenset[str]
+    ignored: frozenset[str] = frozenset()
+    renamed: Mapping[str, str] = field(default_factory=dict)
+    checks: tuple[Check, ...] = ()
+
+
+T, N, D, TM, B = Kind.TEXT, Kind.INTEGER, Kind.DECIMAL, Kind.TIME, Kind.BENCHMARK
+
+_JOB_FIELDS: dict[str, Kind] = {
+    "Site": T, "SubmitHost": T, "MachineName": T, "Queue": T, "LocalJobId": T,
+    "LocalUserId": T, "GlobalUserName": T, "FQAN": T, "VO": T, "VOGroup": T, "VORole": T,
+    "WallDuration": N, "CpuDuration": N, "Processors": N, "NodeCount": N, "StartTime": TM,
+    "EndTime": TM, "InfrastructureDescription": T, "InfrastructureType": T, "MemoryReal": N,
+    "MemoryVirtual": N, "ServiceLevelType": T, "ServiceLevel": D,
+}  # fmt: skip
+_JOB_MANDATORY = frozenset(
+    {"Site", "LocalJobId", "WallDuration", "CpuDuration", "StartTime", "EndTime"}
+)
+# v0.1 spelled four fields differently (EGI's grid-accounting format page)
+_JOB_V01_NAMES = {
+    "LocalJobID": "LocalJobId",
+    "UserFQAN": "FQAN",
+    "ScalingFactorUnit": "ServiceLevelType",
+    "ScalingFactor": "ServiceLevel",
+}
+
+_SUMMARY_FIELDS: dict[str, Kind] = {
+    "Site": T, "Month": N, "Year": N, "GlobalUserName": T, "VO": T, "VOGroup": T,
+    "VORole": T, "SubmitHost": T, "InfrastructureType": T, "InfrastructureDescription": T,
+    "ServiceLevelType": T, "ServiceLevel": D, "NodeCount": N, "Processors": N,
+    "EarliestEndTime": TM, "LatestEndTime": TM, "WallDuration": N, "CpuDuration": N,
+    "NumberOfJobs": N,
+}  # fmt: skip
+_SUMMARY_MANDATORY = frozenset(
+    {"Site", "Month", "Year", "WallDuration", "CpuDuration", "NumberOfJobs"}
+)
+# the normalised summaries name the infrastructure type "Infrastructure", and carry no
+# service level but the normalised durations
+_NORMALISED_FIELDS: dict[str, Kind] = {
+    **{k: v for k, v in _SUMMARY_FIELDS.items() if k not in ("ServiceLevelType", "ServiceLevel")},
+    "Infrastructure": T,
+    "NormalisedWallDuration": N,
+    "NormalisedCpuDuration": N,
+}
+del _NORMALISED_FIELDS["InfrastructureType"]
+_NORMALISED_MANDATORY = _SUMMARY_MANDATORY | {"NormalisedWallDuration", "NormalisedCpuDuration"}
+
+_CLOUD_FIELDS: dict[str, Kind] = {
+    "VMUUID": T, "SiteName": T, "CloudComputeService": T, "MachineName": T,
+    "LocalUserId": T, "LocalGroupId": T, "GlobalUserName": T, "FQAN": T, "VO": T,
+    "VOGroup": T, "VORole": T, "Status": T, "StartTime": TM, "EndTime": TM,
+    "SuspendDuration": N, "WallDuration": N, "CpuDuration": N, "CpuCount": D,
+    "NetworkType": T, "NetworkInbound": N, "NetworkOutbound": N, "PublicIPCount": N,
+    "Memory": N, "Disk": N, "BenchmarkType": T, "Benchmark": D, "StorageRecordId": T,
+    "ImageId": T, "CloudType": T, "RecordCreateTime": TM,
+}  # fmt: skip
+_CLOUD_SUMMARY_FIELDS: dict[str, Kind] = {
+    "SiteName": T, "CloudComputeService": T, "Month": N, "Year": N, "GlobalUserName": T,
+    "VO": T, "VOGroup": T, "VORole": T, "Status": T, "CloudType": T, "ImageId": T,
+    "EarliestStartTime": TM, "LatestStartTime": TM, "WallDuration": N, "CpuDuration": N,
+    "CpuCount": D, "NetworkInbound": N, "NetworkOutbound": N, "Memory": N, "Disk": N,
+    "BenchmarkType": T, "Benchmark": D, "NumberOfVMs": N,
+}  # fmt: skip
+
+
+# -- checks across fields -------------------------------------------------------------------
+
+
+def _apply_fqan(record: Record, _position: int, _now: datetime) -> None:
+    """A FQAN overrides VO, VOGroup and VORole with what it says (APEL's JobRecord)."""
+    fqan = record.get("FQAN")
+    if isinstance(fqan, str):
+        parsed = fv.parse_fqan(fqan)
+        record["VO"], record["VOGroup"], record["VORole"] = parsed.vo, parsed.group, parsed.role
+
+
+def _service_level_pair(record: Record, position: int, _now: datetime) -> None:
+    """v0.1–v0.3 and summary v0.2: type and value both given (the type one APEL knows) or
+    both left out (then APEL's `custom` with factor 1)."""
+    kind, value = record.get("ServiceLevelType"), record.get("ServiceLevel")
+    if kind is None and value is None:
+        record["ServiceLevelType"], record["ServiceLevel"] = fv.CUSTOM, Decimal(1)
+        return
+    if kind is None or value is None:
+        missing = "ServiceLevelType" if kind is None else "ServiceLevel"
+        raise fv.fail(position, missing, R.ACCOUNTING_SERVICE_LEVEL_PAIR)
+    record["ServiceLevelType"] = fv.benchmark_type(str(kind), position, "ServiceLevelType")
+
+
+def resolve_benchmarks(record: Record, dicts: dict[str, fv.BenchmarkValue], position: int) -> None:
+    """v0.4's dictionaries: `ServiceLevel: {hepspec: 11.4, HEPscore23: 15.3}` gives the type
+    and value (none: APEL's `custom`, 1); a normalised summary's two durations give theirs,
+    which must be of one benchmark type."""
+    level = dicts.get("ServiceLevel")
+    if level is not None:
+        record["ServiceLevelType"], record["ServiceLevel"] = level.type, level.value
+    wall, cpu = dicts.get("NormalisedWallDuration"), dicts.get("NormalisedCpuDuration")
+    if wall is not None and cpu is not None:
+        if wall.type != cpu.type:
+            detail = f"{wall.type} and {cpu.type}"
+            raise fv.fail(position, "NormalisedCpuDuration", R.ACCOUNTING_BENCHMARK_MIXTURE, detail)
+        record["ServiceLevelType"] = wall.type
+        record["NormalisedWallDuration"] = int(wall.value.to_integral_value())
+        record["NormalisedCpuDuration"] = int(cpu.value.to_integral_value())
+
+
+def _custom_when_absent(record: Record, _position: int, _now: datetime) -> None:
+    if "ServiceLevel" not in record:
+        record["ServiceLevelType"], record["ServiceLevel"] = fv.CUSTOM, Decimal(1)
+
+
+def _job_times(record: Record, position: int, now: datetime) -> None:
+    start, end = record["StartTime"], record["EndTime"]
+    assert isinstance(start, datetime)
+    assert isinstance(end, datetime)
+    if end < start:
+        raise fv.fail(position, "EndTime", R.ACCOUNTING_END_BEFORE_START)
+    if end > now + FUTURE_SLACK:
+        raise fv.fail(position, "EndTime", R.ACCOUNTING_END_IN_FUTURE, end.isoformat())
+
+
+def month_start(record: Record, position: int) -> datetime:
+    """The first second of the record's Month and Year, both checked."""
+    month, year = record.get("Month"), record.get("Year")
+    assert isinstance(month, int)
+    assert isinstance(year, int)
+    if not 1 <= month <= 12:
+        raise fv.fail(position, "Month", R.ACCOUNTING_MONTH_INVALID, str(month))
+    if not 1970 <= year <= 9999:
+        raise fv.fail(position, "Year", R.ACCOUNTING_YEAR_INVALID, str(year))
+    return datetime(year, month, 1, tzinfo=UTC)
+
+
+def _next_month(start: datetime) -> datetime:
+    return (
+        start.replace(year=start.year + 1, month=1)
+        if start.month == 12
+        else start.replace(month=start.month + 1)
+    )
+
+
+def _month_begun(record: Record, position: int, now: datetime) -> None:
+    start = month_start(record, position)
+    if start > now:
+        raise fv.fail(position, "Month", R.ACCOUNTING_MONTH_IN_FUTURE, f"{start:%Y-%m}")
+
+
+def _end_times_in_month(record: Record, position: int, _now: datetime) -> None:
+    start = month_start(record, position)
+    end = _next_month(start)
+    earliest, latest = record.get("EarliestEndTime"), record.get("LatestEndTime")
+    for name, value in (("EarliestEndTime", earliest), ("LatestEndTime", latest)):
+        if isinstance(value, datetime) and not start <= value <= end:
+            raise fv.fail(position, name, R.ACCOUNTING_END_TIME_OUTSIDE_MONTH, value.isoformat())
+    if isinstance(earliest, datetime) and isinstance(latest, datetime) and earliest > latest:
+        raise fv.fail(position, "LatestEndTime", R.ACCOUNTING_END_TIME_OUTSIDE_MONTH)
+
+
+def _not_negative(*names: str) -> Check:
+    def check(record: Record, position: int, _now: datetime) -> None:
+        for name in names:
+            value = record.get(name)
+            if isinstance(value, int | Decimal) and value < 0:
+                raise fv.fail(position, name, R.ACCOUNTING_NEGATIVE, str(value))
+
+    return check
+
+
+def _cloud_defaults(record: Record, position: int, _now: datetime) -> None:
+    """APEL's cloud loader: Benchmark and CpuCount default to 0; the measurement time (the
+    month a running VM's usage is counted in) is EndTime for a completed VM, else the record's
+    creation time, else StartTime + SuspendDuration + WallDuration."""
+    for name in ("Benchmark", "CpuCount"):
+        if record.get(name) is None:
+            record[name] = Decimal(0)
+    end, created, start = (
+        record.get("EndTime"),
+        record.get("RecordCreateTime"),
+        record.get("StartTime"),
+    )
+    status = record.get("Status")
+    if isinstance(status, str) and status.lower() == "completed" and isinstance(end, datetime):
+        measured = end
+    elif isinstance(created, datetime):
+        measured = created
+    elif isinstance(start, datetime):
+        extra = sum(
+            v
+            for v in (record.get("SuspendDuration"), record.get("WallDuration"))
+            if isinstance(v, int)
+        )
+        try:
+            measured = start + timedelta(seconds=extra)
+        except OverflowError:
+            raise fv.fail(position, "WallDuration", R.ACCOUNTING_CLOUD_MEASUREMENT_TIME) from None
+    else:
+        raise fv.fail(position, "StartTime", R.ACCOUNTING_CLOUD_MEASUREMENT_TIME)
+    record["MeasurementTime"] = measured
+
+
+_SUMMARY_CHECKS: tuple[Check, ...] = (
+    _month_begun,
+    _end_times_in_month,
+    _not_negative("WallDuration", "CpuDuration", "NumberOfJobs"),
+)
+_NORMALISED_CHECKS = (
+    *_SUMMARY_CHECKS,
+    _not_negative("NormalisedWallDuration", "NormalisedCpuDuration"),
+)
+
+
+def _job(version: str) -> Spec:
+    fields = dict(_JOB_FIELDS)
+    checks: tuple[Check, ...] = (_apply_fqan, _service_level_pair, _job_times)
+    if version == "0.4":
+        del fields["ServiceLevelType"]
+        fields["ServiceLevel"] = B
+        checks = (_apply_fqan, _custom_when_absent, _job_times)
+    return Spec(
+        RecordKind.JOB,
+        version,
+        fields,
+        _JOB_MANDATORY,
+        frozenset({"SubmitHostType", "UpdateTime"}),
+        _JOB_V01_NAMES if version == "0.1" else {},
+        checks,
+    )
+
+
+def _summary(version: str) -> Spec:
+    fields = dict(_SUMMARY_FIELDS)
+    checks = (_service_level_pair, *_SUMMARY_CHECKS)
+    if version == "0.4":
+        del fields["ServiceLevelType"]
+        fields["ServiceLevel"] = B
+        checks = (_custom_when_absent, *_SUMMARY_CHECKS)
+    return Spec(
+        RecordKind.SUMMARY,
+        version,
+        fields,
+        _SUMMARY_MANDATORY,
+        frozenset({"UpdateTime"}),
+        {},
+        checks,
+    )
+
+
+def _normalised(version: str) -> Spec:
+    fields = dict(_NORMALISED_FIELDS)
+    checks: tuple[Check, ...] = _NORMALISED_CHECKS
+    if version == "0.4":
+        fields["NormalisedWallDuration"] = B
+        fields["NormalisedCpuDuration"] = B
+    return Spec(RecordKind.NORMALISED_SUMMARY, version, fields, _NORMALISED_MANDATORY,
+                frozenset({"UpdateTime"}), {}, checks)  # fmt: skip
+
+
+def _cloud(version: str) -> Spec:
+    return Spec(
+        RecordKind.CLOUD,
+        version,
+        _CLOUD_FIELDS,
+        frozenset({"VMUUID", "SiteName"}),
+        frozenset({"MeasurementTime", "MeasurementMonth", "MeasurementYear", "UpdateTime"}),
+        {},
+        (_apply_fqan, _cloud_defaults),
+    )
+
+
+SPECS: dict[str, Spec] = {
+    **{f"APEL-individual-job-message: v{v}": _job(v) for v in ("0.1", "0.2", "0.3", "0.4")},
+    "APEL-summary-job-message: v0.2": _summary("0.2"),
+    "APEL-summary-job-message: v0.3": _normalised("0.3"),
+    "APEL-summary-job-message: v0.4": _summary("0.4"),
+    "APEL-normalised-summary-message: v0.4": _normalised("0.4"),
+    "APEL-sync-message: v0.1": Spec(
+        RecordKind.SYNC,
+        "0.1",
+        {"Site": T, "SubmitHost": T, "NumberOfJobs": N, "Month": N, "Year": N},
+        frozenset({"Site", "NumberOfJobs", "Month", "Year"}),
+        checks=(_month_begun, _not_negative("NumberOfJobs")),
+    ),
+    **{f"APEL-cloud-message: v{v}": _cloud(v) for v in ("0.2", "0.4")},
+    "APEL-cloud-summary-message: v0.4": Spec(
+        RecordKind.CLOUD_SUMMARY,
+        "0.4",
+        _CLOUD_SUMMARY_FIELDS,
+        frozenset({"SiteName", "Month", "Year", "NumberOfVMs"}),
+        frozenset({"UpdateTime"}),
+        checks=(_month_begun, _not_negative("WallDuration", "CpuDuration", "NumberOfVMs")),
+    ),
+}
+
+
+def read_value(spec: Spec, name: str, raw: str, position: int) -> fv.Value | fv.BenchmarkValue:
+    """One field's value by its kind; None for APEL's null tokens, except the VO fields,
+    which keep the text as sent."""
+    kind = spec.fields[name]
+    if fv.is_null(raw) and not (name in fv.LITERAL_NULLS and raw):
+        if name in spec.mandatory:
+            raise fv.fail(position, name, R.ACCOUNTING_FIELD_MISSING, "null")
+        return None
+    if kind is Kind.TEXT:
+        return fv.text(raw, position, name)
+    if kind is Kind.INTEGER:
+        return fv.integer(raw, position, name)
+    if kind is Kind.DECIMAL:
+        return fv.decimal(raw, position, name)
+    if kind is Kind.TIME:
+        return fv.time(raw, position, name)
+    return fv.benchmark_dict(raw, position, name)
+
+
+def read_record(spec: Spec, chunk: str, position: int, now: datetime) -> Record:
+    """One record's lines: each `Key: Value` once, a field of the spec (an ignored one is
+    dropped), its value read by its kind; then mandatory fields and the checks across them."""
+    record: Record = {}
+    dicts: dict[str, fv.BenchmarkValue] = {}
+    seen: set[str] = set()
+    for line in chunk.splitlines():
+        key, colon, raw = line.partition(":")
+        if not colon:
+            path = fv.at(position, "line")
+            words = f"{path}: {R.ACCOUNTING_LINE_NOT_KEY_VALUE.text} (not {fv.short(line)!r})"
+            raise Invalid(path, R.ACCOUNTING_LINE_NOT_KEY_VALUE, words)
+        name = spec.renamed.get(key.strip(), key.strip())
+        if name in seen:
+            raise fv.fail(position, name, R.ACCOUNTING_FIELD_REPEATED)
+        seen.add(name)
+        if name in spec.ignored:
+            continue
+        if name not in spec.fields:
+            raise fv.fail(position, fv.short(name), R.ACCOUNTING_FIELD_UNKNOWN)
+        value = read_value(spec, name, raw.strip(), position)
+        if isinstance(value, fv.BenchmarkValue):
+            dicts[name] = value
+        else:
+            record[name] = value
+    return check_record(spec, record, dicts, position, now)
+
+
+def check_record(
+    spec: Spec, record: Record, dicts: dict[str, fv.BenchmarkValue], position: int, now: datetime
+) -> Record:
+    """Mandatory fields present, v0.4's dictionaries resolved, then the checks across fields."""
+    for name in sorted(spec.mandatory):
+        if record.get(name) is None and name not in dicts:
+            raise fv.fail(position, name, R.ACCOUNTING_FIELD_MISSING)
+    resolve_benchmarks(record, dicts, position)
+    for check in spec.checks:
+        check(record, position, now)
+    return record
+
+
+def read_plain(spec: Spec, name: str, raw: str, position: int) -> fv.Value:
+    """A field that is no v0.4 dictionary (all of CAR's and StAR's)."""
+    value = read_value(spec, name, raw, position)
+    if isinstance(value, fv.BenchmarkValue):  # pragma: no cover - no such field in those specs
+        raise fv.fail(position, name, R.ACCOUNTING_BENCHMARK_INVALID)
+    return value

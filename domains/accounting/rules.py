@@ -1,0 +1,52 @@
+"""The accounting domain's input rules: what makes an APEL message or one of its records
+invalid. A message breaking any of them is rejected whole; the error names the record's
+position (from 1), the field and the rule (a code unique across the domains, listed in
+README's "Error codes")."""
+
+from __future__ import annotations
+
+from domains.common.errors import RuleCode
+
+
+class AccountingRule(RuleCode):
+    """Rules of APEL's formats, as APEL's loader applies them (and a few bounds of ours)."""
+
+    ACCOUNTING_MESSAGE_EMPTY = "a header line and at least one record"
+    ACCOUNTING_HEADER_UNKNOWN = (
+        "an APEL header such as 'APEL-individual-job-message: v0.3', or CAR or StAR XML"
+    )
+    ACCOUNTING_TOO_MANY_RECORDS = "at most 10,000 records in one message"
+    ACCOUNTING_LINE_NOT_KEY_VALUE = "every line of a record is 'Key: Value'"
+    ACCOUNTING_FIELD_UNKNOWN = "a field of this record type and version"
+    ACCOUNTING_FIELD_REPEATED = "each field at most once in a record"
+    ACCOUNTING_FIELD_MISSING = "mandatory: given, and not none, null or empty"
+    ACCOUNTING_TEXT_TOO_LONG = "at most 255 characters"
+    ACCOUNTING_INTEGER_INVALID = "a whole number: digits, optionally signed"
+    ACCOUNTING_NUMBER_INVALID = "a finite decimal number"
+    ACCOUNTING_TIME_INVALID = (
+        "seconds since 1970-01-01T00:00:00Z, or YYYY-MM-DDTHH:MM:SSZ, before the year 10000"
+    )
+    ACCOUNTING_DURATION_INVALID = "an ISO 8601 duration such as PT3600S or P1DT2H"
+    ACCOUNTING_BENCHMARK_INVALID = (
+        "a dictionary such as {hepspec: 11.4, HEPscore23: 15.3} naming HEPscore23, HEPSPEC "
+        "or si2k, each at most once, with numbers"
+    )
+    ACCOUNTING_SERVICE_LEVEL_PAIR = "ServiceLevelType and ServiceLevel both given or both left out"
+    ACCOUNTING_SERVICE_LEVEL_TYPE = "si2k, HEPSPEC or HEPscore23 (any case)"
+    ACCOUNTING_BENCHMARK_MIXTURE = (
+        "NormalisedWallDuration and NormalisedCpuDuration of the same benchmark type"
+    )
+    ACCOUNTING_END_BEFORE_START = "EndTime not before StartTime"
+    ACCOUNTING_END_IN_FUTURE = "EndTime no later than two days from now"
+    ACCOUNTING_MONTH_INVALID = "a month from 1 to 12"
+    ACCOUNTING_YEAR_INVALID = "a year from 1970 to 9999"
+    ACCOUNTING_MONTH_IN_FUTURE = "a month that has begun"
+    ACCOUNTING_END_TIME_OUTSIDE_MONTH = (
+        "EarliestEndTime and LatestEndTime within the record's month, the earliest first"
+    )
+    ACCOUNTING_NEGATIVE = "not negative"
+    ACCOUNTING_CLOUD_MEASUREMENT_TIME = (
+        "a time to account the VM at: EndTime when completed, else RecordCreateTime or StartTime"
+    )
+    ACCOUNTING_XML_INVALID = "well-formed XML without a DTD, with CAR or StAR records"
+    ACCOUNTING_XML_AGGREGATED = "CAR or StAR records (aggregated usage records are not supported)"
