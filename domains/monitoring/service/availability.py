@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -49,6 +49,7 @@ from domains.monitoring.engine.pipeline import (
     Topology,
     compute_day,
 )
+from domains.monitoring.engine.thresholds import Graded, ThresholdRules
 from domains.monitoring.engine.timeline import day_start, second_of
 from domains.monitoring.models import (
     AggregationProfile,
@@ -60,6 +61,7 @@ from domains.monitoring.models import (
     Recomputation,
     RecomputeDay,
     Report,
+    ThresholdsProfile,
     Weights,
 )
 from domains.monitoring.models.recomputations import APPLIED
@@ -154,6 +156,47 @@ def _services(
     return services, {str(si): str(n) for _, _, _, si, n in rows}
 
 
+@dataclass(frozen=True, slots=True)
+class Grading:
+    """A report's thresholds profile on one day (`engine.thresholds`), with the endpoint
+    group (site) of each endpoint that rules naming a group are matched against."""
+
+    rules: ThresholdRules
+    groups: Mapping[tuple[str, str], str]  # (host, service type) -> site
+
+    def grade(
+        self, host: str, service_type: str, metric: str, status: str, perfdata: str | None
+    ) -> Graded:
+        group = self.groups.get((host, service_type), "")
+        return self.rules.grade(group, host, metric, status, perfdata)
+
+
+def thresholds_on(
+    session: Session, report: Report, day: dt.date, operations: OperationsTable
+) -> ThresholdRules | None:
+    """The rules of the report's thresholds profile in its version valid on `day`, as the
+    other profiles are resolved; None without a profile, a version that day or a rule."""
+    if report.thresholds_profile_uuid is None:
+        return None
+    found = valid_on(session, ThresholdsProfile, day, uuid=report.thresholds_profile_uuid)
+    if found is None:
+        return None
+    rules = ThresholdRules.from_argo(found.document, operations)
+    return rules if rules.rules else None
+
+
+def grading_on(
+    session: Session, report: Report, day: dt.date, groups: Mapping[tuple[str, str], str]
+) -> Grading | None:
+    """The report's `Grading` on `day` (its operations and thresholds profiles valid that
+    day), None when it has no thresholds rules then."""
+    if report.thresholds_profile_uuid is None:
+        return None
+    ops_row = _profile(session, OperationsProfile, report, report.operations_profile_uuid, day)
+    rules = thresholds_on(session, report, day, OperationsTable.from_argo(ops_row.document))
+    return None if rules is None else Grading(rules, groups)
+
+
 def day_results(
     session: Session,
     service_types: Sequence[str],
@@ -161,6 +204,7 @@ def day_results(
     *,
     hosts: Sequence[str] | None = None,
     recomputations: Recomputations = NO_RECOMPUTATIONS,
+    grading: Grading | None = None,
 ) -> tuple[dict[MetricKey, list[Result]], dict[MetricKey, str]]:
     """The day's results of these service types (of these host names only, read in batches
     of 1000) per series (host, type, metric), and the status of the previous day's last
@@ -174,7 +218,12 @@ def day_results(
     result is compared with the seed likewise. A day is ~2 % changes, so PostgreSQL does the
     window and Python decodes a few thousand rows instead of every result: what the monthly
     A/R spent its time on. While `recomputations` exclude a monitoring source, a dropped
-    repeat could be the one that counts: every result of both days comes back then."""
+    repeat could be the one that counts: every result of both days comes back then.
+
+    With a `grading` (the report's thresholds), the statuses are those the rules give:
+    the rows of the metrics a rule names are read whole, with their perfdata, re-graded
+    here, and only then compared with the one before (the raw statuses SQL compares are
+    not the ones that count); the other metrics keep the fast path above."""
     start = day_start(day)
     every = bool(recomputations.sources)
     if session.get_bind().dialect.name == "postgresql":
@@ -184,9 +233,18 @@ def day_results(
     results: dict[MetricKey, list[Result]] = defaultdict(list)
     previous: dict[MetricKey, str] = {}
     batches = [None] if hosts is None else [hosts[i : i + 1000] for i in range(0, len(hosts), 1000)]
+    graded = None if grading is None else sorted(grading.rules.metrics)
     for batch in batches:
+        if grading is not None and graded:
+            _graded_rows(
+                session,
+                (service_types, start, batch, graded),
+                grading,
+                recomputations,
+                (results, previous),
+            )
         for host, stype, metric, ts, status, source in session.execute(
-            _day_statement(service_types, start, batch, every=every)
+            _day_statement(service_types, start, batch, every=every, without=graded)
         ):
             if ts >= start:
                 results[(host, stype, metric)].append(
@@ -197,15 +255,55 @@ def day_results(
     return results, previous
 
 
+def _graded_rows(
+    session: Session,
+    scope: tuple[Sequence[str], dt.datetime, Sequence[str] | None, Sequence[str]],
+    grading: Grading,
+    recomputations: Recomputations,
+    into: tuple[dict[MetricKey, list[Result]], dict[MetricKey, str]],
+) -> None:
+    """The two days' rows of the graded metrics of a batch, re-graded, then kept as
+    `day_results` keeps the others: the seed and the day's changes (every row while a
+    monitoring source is excluded)."""
+    service_types, start, hosts, metrics = scope
+    results, previous = into
+    every = bool(recomputations.sources)
+    r = MetricResult.__table__.c  # type: ignore[attr-defined]
+    query = select(
+        r.hostname, r.service_type, r.metric, r.timestamp, r.status, r.monitoring_host, r.perfdata
+    ).where(
+        r.timestamp >= start - ONE_DAY,
+        r.timestamp < start + ONE_DAY,
+        r.service_type.in_(list(service_types)),
+        r.metric.in_(list(metrics)),
+    )
+    if hosts is not None:
+        query = query.where(r.hostname.in_(list(hosts)))
+    last: dict[MetricKey, str] = {}
+    for host, stype, metric, ts, raw, source, perfdata in session.execute(
+        query.order_by(r.timestamp, r.id)
+    ):
+        key = (host, stype, metric)
+        status = grading.grade(host, stype, metric, raw, perfdata).status
+        if ts >= start:
+            if every or last.get(key) != status:
+                results[key].append(Result(second_of(ts, start), status, source or ""))
+        elif not every or not recomputations.source_excluded(source or "", ts):
+            previous[key] = status
+        last[key] = status
+
+
 def _day_statement(
     service_types: Sequence[str],
     start: dt.datetime,
     hosts: Sequence[str] | None,
     *,
     every: bool,
+    without: Sequence[str] | None = None,
 ) -> Select[Any]:
     """`day_results`' statement: the two days' rows of a batch, windowed by series, the
-    previous day's last and the day's changes kept (`every`: all of them), by time and id."""
+    previous day's last and the day's changes kept (`every`: all of them), by time and id;
+    the metrics `without` names (re-graded apart) left out."""
     r = MetricResult.__table__.c  # type: ignore[attr-defined]
     series = (r.hostname, r.service_type, r.metric)
     order = (r.timestamp, r.id)
@@ -226,6 +324,8 @@ def _day_statement(
     )
     if hosts is not None:
         inner = inner.where(r.hostname.in_(list(hosts)))
+    if without:
+        inner = inner.where(r.metric.not_in(list(without)))
     c = inner.subquery().c
     query = select(
         c.hostname, c.service_type, c.metric, c.timestamp, c.status, c.monitoring_host
@@ -334,8 +434,15 @@ def day_inputs(
     hosts = None if narrowing == EVERYTHING else sorted({s.endpoint.hostname for s in services})
     start = day_start(day)
     recomputations = recomputations_on(session, report.uuid, day)
+    rules = thresholds_on(session, report, day, operations)
+    grading = None
+    if rules is not None:
+        groups: dict[tuple[str, str], str] = {}
+        for s in services:  # a host in two sites: the first by name (one series per host)
+            groups.setdefault((s.endpoint.hostname, s.endpoint.service), s.endpoint.site)
+        grading = Grading(rules, groups)
     results, previous = day_results(
-        session, stypes, day, hosts=hosts, recomputations=recomputations
+        session, stypes, day, hosts=hosts, recomputations=recomputations, grading=grading
     )
     return DayInputs(
         day=day,

@@ -27,17 +27,19 @@ from domains.downtimes.models import Classification, Severity
 from domains.monitoring.avro import MetricResultIn
 from domains.monitoring.engine.aggregation import AggregationSpec
 from domains.monitoring.engine.operations import OperationsTable
+from domains.monitoring.engine.thresholds import Graded
 from domains.monitoring.models import (
     AggregationProfile,
     MetricProfile,
     MetricProfileEntry,
+    MetricResult,
     OperationsProfile,
     Report,
 )
 from domains.monitoring.models.status import MetricStatus, StatusChange
 from domains.monitoring.rules import MonitoringRule
 from domains.monitoring.service import availability, catalogue
-from domains.topology.models import Service, ServiceType
+from domains.topology.models import Service, ServiceType, Site
 
 T_CHANGE: Table = StatusChange.__table__  # type: ignore[attr-defined]
 T_STATUS: Table = MetricStatus.__table__  # type: ignore[attr-defined]
@@ -218,6 +220,9 @@ class EndpointStatusRow:
     status: str
     metrics: tuple[tuple[str, str], ...]  # (metric, status), in the metric profile's order
     in_downtime: bool
+    # the metrics the report's thresholds profile re-graded: (metric, how), a status in
+    # `metrics` being `how.status`, with the probe's status and the rule items applied
+    regraded: tuple[tuple[str, Graded], ...] = ()
 
 
 def endpoint_status(
@@ -261,10 +266,11 @@ def endpoint_status(
             MonitoringRule.STATUS_SERVICE_TYPE_NOT_IN_REPORT,
             f"serviceType: the report {report!r} expects no metrics of {service_type!r}",
         )
-    current = {
-        r.metric: r.status
-        for r in metric_statuses(session, principal, hostname=hostname, service_type=service_type)
-    }
+    rows = metric_statuses(session, principal, hostname=hostname, service_type=service_type)
+    current = {r.metric: r.status for r in rows}
+    regraded = _regraded(session, rep, day, operations, rows, expected)
+    for metric, how in regraded:
+        current[metric] = how.status
     metrics = tuple((m, current.get(m, operations.defaults.missing)) for m in expected)
     status = metrics[0][1]
     for _, other in metrics[1:]:
@@ -272,7 +278,58 @@ def endpoint_status(
     in_downtime = _in_downtime(session, rep, hostname, service_type, now)
     if in_downtime:
         status = operations.defaults.down
-    return EndpointStatusRow(report, hostname, service_type, status, metrics, in_downtime)
+    return EndpointStatusRow(
+        report, hostname, service_type, status, metrics, in_downtime, tuple(regraded)
+    )
+
+
+def _regraded(
+    session: Session,
+    report: Report,
+    day: dt.date,
+    operations: OperationsTable,
+    rows: Sequence[MetricStatusRow],
+    expected: Sequence[str],
+) -> list[tuple[str, Graded]]:
+    """The current statuses the report's thresholds profile (its version valid on `day`)
+    changes: the live status is the probes' (shared by every report), so each report grades
+    the perfdata of the latest result, read by the series index, for the metrics its rules
+    name."""
+    rules = availability.thresholds_on(session, report, day, operations)
+    if rules is None:
+        return []
+    named = rules.metrics.intersection(expected)
+    ruled = [r for r in rows if r.metric in named]
+    if not ruled:
+        return []
+    group = session.scalars(
+        select(col(Site.short_name))
+        .join(Service, col(Service.site_id) == col(Site.id))
+        .join(ServiceType, col(ServiceType.id) == col(Service.service_type_id))
+        .where(
+            col(Service.host_name) == ruled[0].hostname,
+            col(ServiceType.name) == ruled[0].service_type,
+        )
+        .order_by(col(Site.short_name))
+        .limit(1)
+    ).first()
+    out: list[tuple[str, Graded]] = []
+    for row in ruled:
+        perfdata = session.scalars(
+            select(col(MetricResult.perfdata))
+            .where(
+                col(MetricResult.hostname) == row.hostname,
+                col(MetricResult.service_type) == row.service_type,
+                col(MetricResult.metric) == row.metric,
+                col(MetricResult.timestamp) == row.timestamp,
+            )
+            .order_by(col(MetricResult.id).desc())
+            .limit(1)
+        ).first()
+        how = rules.grade(group or "", row.hostname, row.metric, row.status, perfdata)
+        if how.original_status is not None:
+            out.append((row.metric, how))
+    return out
 
 
 def _in_downtime(

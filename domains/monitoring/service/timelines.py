@@ -19,6 +19,7 @@ from sqlmodel import col
 from domains.common.identity import Principal
 from domains.monitoring.models.results import MetricResult
 from domains.monitoring.models.status import MetricStatus, StatusChange
+from domains.monitoring.service.availability import Grading
 
 MAX_RESULTS = 10_000  # one host's results of one day are far fewer (a check every 5 min)
 
@@ -55,8 +56,14 @@ def metric_results(
 
 @dataclass(frozen=True, slots=True)
 class Point:
+    """A status from `timestamp` on; when a report's thresholds rule gave it, the probe's
+    status, the rule items applied and the perfdata they were applied to."""
+
     timestamp: dt.datetime
     status: str
+    original_status: str | None = None
+    rule_applied: str | None = None
+    perfdata: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,9 +83,12 @@ def metric_timelines(
     start: dt.datetime,
     end: dt.datetime,
     metric: str | None = None,
+    grading: Grading | None = None,
 ) -> list[MetricTimeline]:
     """The timeline of each metric of `service_type` on `hostname` (or of `metric` only)
-    that has a status in the window, by metric name."""
+    that has a status in the window, by metric name. Under a report's `grading`, a metric
+    its thresholds rules name has the timeline of its results re-graded (the stored status
+    changes are the probes')."""
     known = select(col(MetricStatus.metric)).where(
         col(MetricStatus.hostname) == hostname,
         col(MetricStatus.service_type) == service_type,
@@ -87,7 +97,10 @@ def metric_timelines(
         known = known.where(col(MetricStatus.metric) == metric)
     found = []
     for name in sorted(session.scalars(known)):
-        points = _points(session, hostname, service_type, name, start, end)
+        if grading is not None and name in grading.rules.metrics:
+            points = _graded_points(session, grading, (hostname, service_type, name), start, end)
+        else:
+            points = _points(session, hostname, service_type, name, start, end)
         if points:
             found.append(MetricTimeline(hostname, service_type, name, points))
     return found
@@ -122,3 +135,51 @@ def _points(
     if points and points[-1].timestamp < end:
         points.append(Point(end, points[-1].status))
     return tuple(points)
+
+
+def _graded_points(
+    session: Session,
+    grading: Grading,
+    series: tuple[str, str, str],
+    start: dt.datetime,
+    end: dt.datetime,
+) -> tuple[Point, ...]:
+    """`_points` from the series' results, each re-graded by `grading`: the last before
+    `start`, then each one inside the window whose graded status differs from the one
+    before it, then the closing point."""
+    hostname, service_type, metric = series
+    r = MetricResult
+    where = (
+        col(r.hostname) == hostname,
+        col(r.service_type) == service_type,
+        col(r.metric) == metric,
+    )
+    before = session.scalars(
+        select(r)
+        .where(*where, col(r.timestamp) < start)
+        .order_by(col(r.timestamp).desc(), col(r.id).desc())
+        .limit(1)
+    ).first()
+    inside = session.scalars(
+        select(r)
+        .where(*where, col(r.timestamp) >= start, col(r.timestamp) <= end)
+        .order_by(col(r.timestamp), col(r.id))
+        .limit(MAX_RESULTS)
+    )
+    points: list[Point] = []
+    for row in [before] if before else []:
+        points.append(_graded(grading, row))
+    for row in inside:
+        point = _graded(grading, row)
+        if not points or points[-1].status != point.status:
+            points.append(point)
+    if points and points[-1].timestamp < end:
+        points.append(Point(end, points[-1].status))
+    return tuple(points)
+
+
+def _graded(grading: Grading, row: MetricResult) -> Point:
+    how = grading.grade(row.hostname, row.service_type, row.metric, row.status, row.perfdata)
+    if how.original_status is None:
+        return Point(row.timestamp, how.status)
+    return Point(row.timestamp, how.status, how.original_status, how.rule_applied, row.perfdata)

@@ -121,7 +121,19 @@ class MetricStatusChange:
 @strawberry.type(description="A metric an endpoint is expected to report, and its status.")
 class ExpectedMetricStatus:
     metric: str
-    status: str
+    status: str = strawberry.field(
+        description="Under the report: the probe's status, or the one the report's "
+        "thresholds profile gave it from the result's perfdata."
+    )
+    original_status: str | None = strawberry.field(
+        default=None,
+        description="The probe's status when a thresholds rule changed it (ARGO's "
+        "original_status); null otherwise.",
+    )
+    threshold_rule_applied: str | None = strawberry.field(
+        default=None,
+        description="The rule items that changed the status (ARGO's threshold_rule_applied).",
+    )
 
 
 @strawberry.type(
@@ -139,11 +151,20 @@ class EndpointStatus:
 
     @classmethod
     def from_row(cls, row: EndpointStatusRow) -> EndpointStatus:
+        regraded = dict(row.regraded)
         return cls(
             report=row.report,
             hostname=row.hostname,
             service_type=row.service_type,
             status=row.status,
             in_downtime=row.in_downtime,
-            metrics=[ExpectedMetricStatus(metric=m, status=s) for m, s in row.metrics],
+            metrics=[
+                ExpectedMetricStatus(
+                    metric=m,
+                    status=s,
+                    original_status=regraded[m].original_status if m in regraded else None,
+                    threshold_rule_applied=regraded[m].rule_applied if m in regraded else None,
+                )
+                for m, s in row.metrics
+            ],
         )

@@ -44,7 +44,7 @@ from starlette.datastructures import QueryParams
 from domains.common.identity import Principal
 from domains.common.time import utcnow
 from domains.monitoring.models import ArLevel, Report
-from domains.monitoring.service import catalogue, endpoint_info, levels, timelines
+from domains.monitoring.service import availability, catalogue, endpoint_info, levels, timelines
 from gateway.compat.argo import envelope, params
 from gateway.compat.argo.results import same_type
 from gateway.compat.argo.routing import Call, Spec, route
@@ -77,7 +77,12 @@ async def metric_timelines(call: Call) -> Any:
     metric = call.request.path_params.get("metric")
 
     def work(session: Session, principal: Principal) -> Any:
-        find_report(session, report)
+        version = find_report(session, report)
+        # the thresholds valid on the window's last day, rules naming a group matched
+        # against the group of the path (ARGO's endpoint group)
+        grading = availability.grading_on(
+            session, version, window.end.astimezone(dt.UTC).date(), {(host, service): group}
+        )
         found = timelines.metric_timelines(
             session,
             principal,
@@ -86,6 +91,7 @@ async def metric_timelines(call: Call) -> Any:
             start=window.start,
             end=window.end,
             metric=metric,
+            grading=grading,
         )
         return found, endpoint_info.endpoint_info(session, principal, hostnames=[host])
 
@@ -93,13 +99,25 @@ async def metric_timelines(call: Call) -> Any:
     metrics = [
         {
             "name": line.metric,
-            "statuses": [{"timestamp": zulu(p.timestamp), "value": p.status} for p in line.points],
+            "statuses": [metric_status(p) for p in line.points],
         }
         for line in found
     ]
     endpoint = {"name": host, **info_of(infos.get((host, service))), "metrics": metrics}
     services = [{"name": service, "type": "service", "endpoints": [endpoint]}]
     return {"groups": [{"name": group, "type": group_type, "services": services}]}
+
+
+def metric_status(point: timelines.Point) -> dict[str, str]:
+    """One status of a metric's timeline, with ARGO's `actual_data`,
+    `threshold_rule_applied` and `original_status` when a thresholds rule gave it (left out
+    otherwise, as ARGO's omitempty does)."""
+    out = {"timestamp": zulu(point.timestamp), "value": point.status}
+    if point.original_status is not None:
+        out["actual_data"] = point.perfdata or ""
+        out["threshold_rule_applied"] = point.rule_applied or ""
+        out["original_status"] = point.original_status
+    return out
 
 
 async def metric_result(call: Call) -> Any:
