@@ -10,7 +10,14 @@ from sqlalchemy.orm import Session
 
 from domains.monitoring.models.results import MetricResult
 from domains.monitoring.models.status import MetricStatus, StatusChange
-from tests.compat.argo import Argo, make_keys, make_report
+from tests.compat.argo import (
+    Argo,
+    make_keys,
+    make_profiles,
+    make_report,
+    ops_document,
+    seed_document,
+)
 from tests.conftest import AppFactory
 
 HOST = "ce.argo-test.example.org"
@@ -200,3 +207,59 @@ def test_a_host_s_results_of_a_day(argo: Argo) -> None:
     assert argo.get(f"{day}&filter=bad").status_code == 400
     missing = argo.get(f"/metric_result/{HOST}")
     assert missing.json()["errors"][0]["message"] == "exec_time not set"
+
+
+def test_a_reports_thresholds_regrade_its_metric_timelines(argo: Argo, session: Session) -> None:
+    """A report with a thresholds profile shows the re-graded status with argo-web-api's
+    `original_status`, `threshold_rule_applied` and `actual_data`; the report without one
+    keeps the probe's status."""
+    ids = make_profiles(argo, "-thr")
+    ids["operations"] = argo.create(
+        "operations_profiles", {**ops_document("thr-ops"), "date": "2015-01-01"}
+    )
+    rule = "val=1;;10:"  # CRITICAL above 10
+    thresholds = {
+        "date": "2015-01-01",
+        "name": "thr",
+        "rules": [{"metric": "a.metric", "thresholds": rule}],
+    }
+    ids["thresholds"] = argo.create("thresholds_profiles", thresholds)
+    argo.create(
+        "reports",
+        seed_document(
+            "critical_report.json",
+            info={"name": "thr-report", "description": ""},
+            profiles=[{"id": uuid, "type": kind} for kind, uuid in ids.items()],
+        ),
+    )
+    session.add(
+        MetricResult(
+            timestamp=_at("2015-05-01T03:00:00Z"),
+            hostname=HOST,
+            service_type=SERVICE,
+            metric="a.metric",
+            status="OK",
+            perfdata="val=20",
+            source="test",
+        )
+    )
+    session.commit()
+    path = METRICS.replace("argo-test-report", "thr-report")
+    found = argo.get(f"{path}/a.metric?{DAY}").json()
+    [metric] = found["groups"][0]["services"][0]["endpoints"][0]["metrics"]
+    assert metric["statuses"] == [
+        {"timestamp": "2015-04-30T23:59:00Z", "value": "OK"},
+        {"timestamp": "2015-05-01T01:00:00Z", "value": "CRITICAL"},
+        {"timestamp": "2015-05-01T02:00:00Z", "value": "OK"},
+        {
+            "timestamp": "2015-05-01T03:00:00Z",
+            "value": "CRITICAL",
+            "actual_data": "val=20",
+            "threshold_rule_applied": rule,
+            "original_status": "OK",
+        },
+        {"timestamp": "2015-05-01T23:59:59Z", "value": "CRITICAL"},
+    ]
+    plain = argo.get(f"{METRICS}/a.metric?{DAY}").json()
+    [metric] = plain["groups"][0]["services"][0]["endpoints"][0]["metrics"]
+    assert [s["value"] for s in metric["statuses"]] == ["OK", "CRITICAL", "OK", "OK"]

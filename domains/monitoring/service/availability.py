@@ -189,10 +189,12 @@ def grading_on(
     session: Session, report: Report, day: dt.date, groups: Mapping[tuple[str, str], str]
 ) -> Grading | None:
     """The report's `Grading` on `day` (its operations and thresholds profiles valid that
-    day), None when it has no thresholds rules then."""
-    if report.thresholds_profile_uuid is None:
+    day), None when it has no thresholds rules (or no operations profile) then."""
+    if report.thresholds_profile_uuid is None or report.operations_profile_uuid is None:
         return None
-    ops_row = _profile(session, OperationsProfile, report, report.operations_profile_uuid, day)
+    ops_row = valid_on(session, OperationsProfile, day, uuid=report.operations_profile_uuid)
+    if ops_row is None:
+        return None
     rules = thresholds_on(session, report, day, OperationsTable.from_argo(ops_row.document))
     return None if rules is None else Grading(rules, groups)
 
