@@ -33,6 +33,7 @@ from domains.monitoring.models.status import MetricStatus
 from domains.monitoring.service import availability, status, timelines
 from domains.monitoring.service import results as ingest
 from domains.topology.models import Service, ServiceType, Site
+from tests.conftest import GraphQLClient
 from tests.monitoring.argo_profiles import operations_doc
 from tests.monitoring.ingest_world import result
 
@@ -121,7 +122,9 @@ def _result(session: Session, world: dict[str, Any], moment: dt.datetime, perfda
     session.flush()
 
 
-def test_the_live_status_under_each_report(session: Session, world: dict[str, Any]) -> None:
+def test_the_live_status_under_each_report(
+    session: Session, gql: GraphQLClient, world: dict[str, Any]
+) -> None:
     now = utcnow()
     endpoint = (world["host"], world["stype"])
     found = [result(endpoint, at=now - dt.timedelta(minutes=5), metric=METRIC, actual_data=OVER)]
@@ -146,6 +149,30 @@ def test_the_live_status_under_each_report(session: Session, world: dict[str, An
     # the live status itself stays the probe's, shared by the reports
     [row] = status.metric_statuses(session, ANONYMOUS, hostname=world["host"])
     assert row.status == "OK"
+    query = (
+        "query($r: String!, $h: String!, $t: String!) { endpointStatus(report: $r, "
+        "hostname: $h, serviceType: $t) { status metrics { metric status originalStatus "
+        "thresholdRuleApplied } } }"
+    )
+    names = {"h": world["host"], "t": world["stype"]}
+    assert gql.data(query, {"r": "with", **names})["endpointStatus"] == {
+        "status": "CRITICAL",
+        "metrics": [
+            {
+                "metric": METRIC,
+                "status": "CRITICAL",
+                "originalStatus": "OK",
+                "thresholdRuleApplied": RULE,
+            }
+        ],
+    }
+    [plain_metric] = gql.data(query, {"r": "without", **names})["endpointStatus"]["metrics"]
+    assert plain_metric == {
+        "metric": METRIC,
+        "status": "OK",
+        "originalStatus": None,
+        "thresholdRuleApplied": None,
+    }
 
 
 def test_the_days_availability_under_each_report(session: Session, world: dict[str, Any]) -> None:
