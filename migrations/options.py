@@ -7,6 +7,7 @@ from typing import Any
 from sqlmodel.sql.sqltypes import AutoString
 
 # imported for their side effect: they register their tables on the metadata
+import domains.accounting.models
 import domains.common.audit
 import domains.common.outbox
 import domains.downtimes.models

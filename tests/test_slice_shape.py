@@ -50,12 +50,7 @@ BESIDE: dict[str, dict[str, str]] = {
 
 
 # shared machinery that other domains' services call, with no API of its own
-NO_SERVICE = frozenset(
-    {
-        "notifications",  # its `channels` is what the domains call
-        "accounting",  # its formats so far; the loader, its service, is issue 15's next slice
-    }
-)
+NO_SERVICE = frozenset({"notifications"})  # its `channels` is what the domains call
 
 
 def _modules(domain: Path) -> set[str]:

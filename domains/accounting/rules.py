@@ -21,6 +21,12 @@ class AccountingRule(RuleCode):
     ACCOUNTING_FIELD_REPEATED = "each field at most once in a record"
     ACCOUNTING_FIELD_MISSING = "mandatory: given, and not none, null or empty"
     ACCOUNTING_TEXT_TOO_LONG = "at most 255 characters"
+    ACCOUNTING_TEXT_NOT_STORABLE = "text without U+0000 (NUL) or lone surrogates"
+    ACCOUNTING_NOT_UTF8 = "a message body in UTF-8"
+    ACCOUNTING_SITE_UNKNOWN = "the name of a site the topology registers"
+    ACCOUNTING_SITE_NOT_SENDERS = (
+        "a site the sender accounts for: the site of its accounting service, or one it was granted"
+    )
     ACCOUNTING_INTEGER_INVALID = "a whole number: digits, optionally signed"
     ACCOUNTING_NUMBER_INVALID = "a finite decimal number"
     ACCOUNTING_TIME_INVALID = (
@@ -48,5 +54,6 @@ class AccountingRule(RuleCode):
     ACCOUNTING_CLOUD_MEASUREMENT_TIME = (
         "a time to account the VM at: EndTime when completed, else RecordCreateTime or StartTime"
     )
+    ACCOUNTING_DATABASE_REFUSED = "rows the database stores (it refused one)"
     ACCOUNTING_XML_INVALID = "well-formed XML without a DTD, with CAR or StAR records"
     ACCOUNTING_XML_AGGREGATED = "CAR or StAR records (aggregated usage records are not supported)"

@@ -74,9 +74,14 @@ def is_null(raw: str) -> bool:
     return raw.strip().lower() in NULL_TOKENS
 
 
+_NOT_STORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
 def text(raw: str, position: int, name: str) -> str:
     if len(raw) > TEXT_MAX:
         raise fail(position, name, R.ACCOUNTING_TEXT_TOO_LONG, f"{len(raw)} characters")
+    if _NOT_STORABLE.search(raw):
+        raise fail(position, name, R.ACCOUNTING_TEXT_NOT_STORABLE)
     return raw
 
 

@@ -1,0 +1,342 @@
+"""The accounting repository's tables: what sites send, each kind in a table of its own and
+replaced by APEL's keys (last write wins, so that sending a message again changes nothing),
+and the reject store.
+
+Key columns are never NULL: a dimension a record leaves out is stored as the empty string
+(APEL stores the text 'None'), a count as 0, so that the unique keys hold on both databases.
+Benchmarks and CPU counts are APEL's DECIMAL(10,3), kept as floats of three decimals."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    Float,
+    Index,
+    Integer,
+    LargeBinary,
+    Text,
+    UniqueConstraint,
+)
+from sqlmodel import Field, SQLModel
+
+from domains.common import models as _common  # noqa: F401  (naming convention)
+from domains.common.time import UTCDateTime, utcnow
+
+TEXT_MAX = 255
+DN_MAX = 512
+BIG_ID = BigInteger().with_variant(Integer(), "sqlite")
+
+
+def _id() -> Any:
+    return Field(default=None, sa_column=Column(BIG_ID, primary_key=True))
+
+
+def _time(*, nullable: bool = True) -> Any:
+    return Field(default=None, sa_column=Column(UTCDateTime(), nullable=nullable))
+
+
+def _big(default: int | None = None) -> Any:
+    return Field(default=default, sa_column=Column(BigInteger, nullable=default is None))
+
+
+def _float(default: float | None = None) -> Any:
+    return Field(default=default, sa_column=Column(Float, nullable=default is None))
+
+
+class Loaded(SQLModel):
+    """Who sent a row, in which message, and when it was loaded (last write)."""
+
+    publisher: str = Field(default="", max_length=DN_MAX)  # the signer's DN or the principal
+    message_id: str = Field(default="", max_length=TEXT_MAX)  # AMS's empaid, or ours
+    # sa_type, not sa_column: a Column object cannot be shared by the tables inheriting it
+    loaded_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+class JobRecord(Loaded, table=True):
+    """One grid job (APEL's JobRecords), keyed by (site, local job id, end time); its month is
+    its EndTime's in UTC."""
+
+    __tablename__ = "accounting_job"
+    __table_args__ = (
+        UniqueConstraint("site", "local_job_id", "end_time"),
+        Index("ix_accounting_job_month", "site", "end_year", "end_month"),
+    )
+
+    id: int | None = _id()
+    site: str = Field(max_length=TEXT_MAX)
+    local_job_id: str = Field(max_length=TEXT_MAX)
+    end_time: dt.datetime = _time(nullable=False)
+    start_time: dt.datetime = _time(nullable=False)
+    end_year: int
+    end_month: int
+    submit_host: str = Field(default="", max_length=TEXT_MAX)
+    machine_name: str = Field(default="", max_length=TEXT_MAX)
+    queue: str = Field(default="", max_length=TEXT_MAX)
+    local_user_id: str = Field(default="", max_length=TEXT_MAX)
+    global_user_name: str = Field(default="", max_length=TEXT_MAX)
+    fqan: str = Field(default="", max_length=TEXT_MAX)
+    vo: str = Field(default="", max_length=TEXT_MAX)
+    vo_group: str = Field(default="", max_length=TEXT_MAX)
+    vo_role: str = Field(default="", max_length=TEXT_MAX)
+    wall_duration: int = _big(0)
+    cpu_duration: int = _big(0)
+    processors: int = 0
+    node_count: int = 0
+    infrastructure_description: str = Field(default="", max_length=TEXT_MAX)
+    infrastructure_type: str = Field(default="", max_length=TEXT_MAX)
+    memory_real: int | None = _big()
+    memory_virtual: int | None = _big()
+    service_level_type: str = Field(default="", max_length=32)
+    service_level: float = _float(1.0)
+
+
+class Summary(Loaded, table=True):
+    """A site-sent summary (v0.2, v0.4), keyed as APEL's Summaries table."""
+
+    __tablename__ = "accounting_summary"
+    __table_args__ = (
+        UniqueConstraint(
+            "site",
+            "month",
+            "year",
+            "global_user_name",
+            "vo",
+            "vo_role",
+            "vo_group",
+            "submit_host",
+            "infrastructure_type",
+            "service_level_type",
+            "service_level",
+            "node_count",
+            "processors",
+        ),  # fmt: skip
+    )
+
+    id: int | None = _id()
+    site: str = Field(max_length=TEXT_MAX)
+    month: int
+    year: int
+    global_user_name: str = Field(default="", max_length=TEXT_MAX)
+    vo: str = Field(default="", max_length=TEXT_MAX)
+    vo_group: str = Field(default="", max_length=TEXT_MAX)
+    vo_role: str = Field(default="", max_length=TEXT_MAX)
+    submit_host: str = Field(default="", max_length=TEXT_MAX)
+    infrastructure_type: str = Field(default="", max_length=TEXT_MAX)
+    infrastructure_description: str = Field(default="", max_length=TEXT_MAX)
+    service_level_type: str = Field(default="", max_length=32)
+    service_level: float = _float(1.0)
+    node_count: int = 0
+    processors: int = 0
+    earliest_end_time: dt.datetime | None = _time()
+    latest_end_time: dt.datetime | None = _time()
+    wall_duration: int = _big(0)
+    cpu_duration: int = _big(0)
+    number_of_jobs: int = _big(0)
+
+
+class NormalisedSummary(Loaded, table=True):
+    """A site-sent normalised summary (v0.3, v0.4), keyed as APEL's NormalisedSummaries."""
+
+    __tablename__ = "accounting_normalised_summary"
+    __table_args__ = (
+        UniqueConstraint(
+            "site",
+            "month",
+            "year",
+            "global_user_name",
+            "vo",
+            "vo_role",
+            "vo_group",
+            "submit_host",
+            "infrastructure",
+            "node_count",
+            "processors",
+            "service_level_type",
+        ),  # fmt: skip
+    )
+
+    id: int | None = _id()
+    site: str = Field(max_length=TEXT_MAX)
+    month: int
+    year: int
+    global_user_name: str = Field(default="", max_length=TEXT_MAX)
+    vo: str = Field(default="", max_length=TEXT_MAX)
+    vo_group: str = Field(default="", max_length=TEXT_MAX)
+    vo_role: str = Field(default="", max_length=TEXT_MAX)
+    submit_host: str = Field(default="", max_length=TEXT_MAX)
+    infrastructure: str = Field(default="", max_length=TEXT_MAX)
+    infrastructure_description: str = Field(default="", max_length=TEXT_MAX)
+    service_level_type: str = Field(default="", max_length=32)
+    node_count: int = 0
+    processors: int = 0
+    earliest_end_time: dt.datetime | None = _time()
+    latest_end_time: dt.datetime | None = _time()
+    wall_duration: int = _big(0)
+    cpu_duration: int = _big(0)
+    normalised_wall_duration: int = _big(0)
+    normalised_cpu_duration: int = _big(0)
+    number_of_jobs: int = _big(0)
+
+
+class SyncRecord(Loaded, table=True):
+    """What a site says it holds for a submit host and month (APEL's SyncRecords)."""
+
+    __tablename__ = "accounting_sync"
+    __table_args__ = (UniqueConstraint("site", "submit_host", "month", "year"),)
+
+    id: int | None = _id()
+    site: str = Field(max_length=TEXT_MAX)
+    submit_host: str = Field(default="", max_length=TEXT_MAX)
+    month: int
+    year: int
+    number_of_jobs: int = _big(0)
+
+
+class CloudRecord(Loaded, table=True):
+    """A VM's cumulative usage as of its measurement time: the last received per VM and
+    month (APEL's CloudRecords since 1.8.2)."""
+
+    __tablename__ = "accounting_cloud"
+    __table_args__ = (
+        UniqueConstraint("vm_uuid", "measurement_month", "measurement_year"),
+        Index("ix_accounting_cloud_month", "site", "measurement_year", "measurement_month"),
+    )
+
+    id: int | None = _id()
+    vm_uuid: str = Field(max_length=TEXT_MAX)
+    site: str = Field(max_length=TEXT_MAX)
+    measurement_time: dt.datetime = _time(nullable=False)
+    measurement_month: int
+    measurement_year: int
+    cloud_compute_service: str = Field(default="", max_length=TEXT_MAX)
+    machine_name: str = Field(default="", max_length=TEXT_MAX)
+    local_user_id: str = Field(default="", max_length=TEXT_MAX)
+    local_group_id: str = Field(default="", max_length=TEXT_MAX)
+    global_user_name: str = Field(default="", max_length=TEXT_MAX)
+    fqan: str = Field(default="", max_length=TEXT_MAX)
+    vo: str = Field(default="", max_length=TEXT_MAX)
+    vo_group: str = Field(default="", max_length=TEXT_MAX)
+    vo_role: str = Field(default="", max_length=TEXT_MAX)
+    status: str = Field(default="", max_length=TEXT_MAX)
+    start_time: dt.datetime | None = _time()
+    end_time: dt.datetime | None = _time()
+    suspend_duration: int | None = _big()
+    wall_duration: int | None = _big()
+    cpu_duration: int | None = _big()
+    cpu_count: float = _float(0.0)
+    network_type: str = Field(default="", max_length=TEXT_MAX)
+    network_inbound: int | None = _big()
+    network_outbound: int | None = _big()
+    public_ip_count: int | None = _big()
+    memory: int | None = _big()
+    disk: int | None = _big()
+    benchmark_type: str = Field(default="", max_length=TEXT_MAX)
+    benchmark: float = _float(0.0)
+    storage_record_id: str = Field(default="", max_length=TEXT_MAX)
+    image_id: str = Field(default="", max_length=TEXT_MAX)
+    cloud_type: str = Field(default="", max_length=TEXT_MAX)
+
+
+class CloudSummary(Loaded, table=True):
+    """A site-sent cloud summary, keyed as APEL's CloudSummaries."""
+
+    __tablename__ = "accounting_cloud_summary"
+    __table_args__ = (
+        UniqueConstraint(
+            "site",
+            "cloud_compute_service",
+            "month",
+            "year",
+            "global_user_name",
+            "vo",
+            "vo_group",
+            "vo_role",
+            "status",
+            "image_id",
+            "cpu_count",
+            "benchmark_type",
+            "benchmark",
+        ),  # fmt: skip
+    )
+
+    id: int | None = _id()
+    site: str = Field(max_length=TEXT_MAX)
+    cloud_compute_service: str = Field(default="", max_length=TEXT_MAX)
+    month: int
+    year: int
+    global_user_name: str = Field(default="", max_length=TEXT_MAX)
+    vo: str = Field(default="", max_length=TEXT_MAX)
+    vo_group: str = Field(default="", max_length=TEXT_MAX)
+    vo_role: str = Field(default="", max_length=TEXT_MAX)
+    status: str = Field(default="", max_length=TEXT_MAX)
+    cloud_type: str = Field(default="", max_length=TEXT_MAX)
+    image_id: str = Field(default="", max_length=TEXT_MAX)
+    earliest_start_time: dt.datetime | None = _time()
+    latest_start_time: dt.datetime | None = _time()
+    wall_duration: int | None = _big()
+    cpu_duration: int | None = _big()
+    cpu_count: float = _float(0.0)
+    network_inbound: int | None = _big()
+    network_outbound: int | None = _big()
+    memory: int | None = _big()
+    disk: int | None = _big()
+    benchmark_type: str = Field(default="", max_length=TEXT_MAX)
+    benchmark: float = _float(0.0)
+    number_of_vms: int = _big(0)
+
+
+class StorageRecord(Loaded, table=True):
+    """A StAR record, keyed by its record id."""
+
+    __tablename__ = "accounting_storage"
+    __table_args__ = (UniqueConstraint("record_id"),)
+
+    id: int | None = _id()
+    record_id: str = Field(max_length=TEXT_MAX)
+    create_time: dt.datetime = _time(nullable=False)
+    storage_system: str = Field(max_length=TEXT_MAX)
+    site: str = Field(default="", max_length=TEXT_MAX)
+    storage_share: str = Field(default="", max_length=TEXT_MAX)
+    storage_media: str = Field(default="", max_length=TEXT_MAX)
+    storage_class: str = Field(default="", max_length=TEXT_MAX)
+    file_count: int | None = _big()
+    directory_path: str = Field(default="", max_length=TEXT_MAX)
+    local_user: str = Field(default="", max_length=TEXT_MAX)
+    local_group: str = Field(default="", max_length=TEXT_MAX)
+    user_identity: str = Field(default="", max_length=TEXT_MAX)
+    group_name: str = Field(default="", max_length=TEXT_MAX)
+    sub_group: str = Field(default="", max_length=TEXT_MAX)
+    role: str = Field(default="", max_length=TEXT_MAX)
+    group_attributes: list[Any] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
+    start_time: dt.datetime = _time(nullable=False)
+    end_time: dt.datetime = _time(nullable=False)
+    resource_capacity_used: int = _big(0)
+    logical_capacity_used: int | None = _big()
+    resource_capacity_allocated: int | None = _big()
+
+
+class RejectedMessage(SQLModel, table=True):
+    """A message refused whole, kept with its body so that an operator can load it again
+    (after fixing the topology, say) or delete it."""
+
+    __tablename__ = "accounting_reject"
+
+    id: int | None = _id()
+    received_at: dt.datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False, index=True)
+    )
+    source: str = Field(max_length=TEXT_MAX)  # "topic:<project>/<topic>" or "http:<principal>"
+    sender: str = Field(default="", max_length=DN_MAX)  # the signer's DN, "" when unknown
+    message_id: str = Field(default="", max_length=TEXT_MAX)
+    rule: str = Field(max_length=64)
+    field: str = Field(default="", max_length=TEXT_MAX)
+    reason: str = Field(sa_column=Column(Text, nullable=False))
+    # as received: bytes, so that a body that is no UTF-8 (or holds NUL) is kept as it came
+    body: bytes = Field(sa_column=Column(LargeBinary, nullable=False))

@@ -1,0 +1,1 @@
+"""The accounting domain's services: loading messages into the repository (loading)."""

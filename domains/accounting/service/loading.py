@@ -1,0 +1,308 @@
+"""Loading a message: one message, one transaction, all its records or none.
+
+`load_message` reads the body (`formats.parse_message`), checks that every record is of a
+site the topology registers and that the sender accounts for, and replaces the rows with
+the same APEL keys (last write wins: a message sent twice changes nothing). A message
+refused for any reason (its format, a site, the database refusing a row) goes whole to the
+reject store with the rule, the field, the reason, the sender, its message id and its body as
+received, and nothing of it is loaded. It runs inside the caller's transaction (a savepoint
+around the rows), so a consumer acknowledges the message only after that commit."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from functools import cache
+from typing import Any
+
+from pydantic_core import PydanticUndefined
+from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+from sqlmodel import SQLModel, col
+
+from domains.accounting import models as m
+from domains.accounting.formats import Message, RecordKind, parse_message
+from domains.accounting.formats.fields import Record
+from domains.accounting.rules import AccountingRule as R
+from domains.common.errors import Invalid
+from domains.topology.models import Site
+
+# rows per INSERT: ~40 columns each keeps a statement under both databases' parameter limits
+CHUNK = 500
+_UNPRINTABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+@dataclass(frozen=True, slots=True)
+class Sender:
+    """Who sent a message: `publisher` (the signer's DN, or the principal of an HTTP post) is
+    stored on every row; `sites` are the sites it may send records for (None: any site, for
+    an operator re-loading or a platform administrator)."""
+
+    publisher: str
+    sites: frozenset[str] | None
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    kind: RecordKind | None
+    records: int  # loaded; 0 when rejected
+    reject_id: int | None
+    rule: str | None = None
+    reason: str | None = None
+
+
+# APEL's field → the column, by record kind; values absent from a record are "" (text key
+# columns), 0 (counts in keys) or NULL (the rest) as the model's defaults say
+_COLUMNS: dict[RecordKind, tuple[type[SQLModel], dict[str, str]]] = {
+    RecordKind.JOB: (
+        m.JobRecord,
+        {
+            "Site": "site", "LocalJobId": "local_job_id", "EndTime": "end_time",
+            "StartTime": "start_time", "SubmitHost": "submit_host",
+            "MachineName": "machine_name", "Queue": "queue", "LocalUserId": "local_user_id",
+            "GlobalUserName": "global_user_name", "FQAN": "fqan", "VO": "vo",
+            "VOGroup": "vo_group", "VORole": "vo_role", "WallDuration": "wall_duration",
+            "CpuDuration": "cpu_duration", "Processors": "processors",
+            "NodeCount": "node_count",
+            "InfrastructureDescription": "infrastructure_description",
+            "InfrastructureType": "infrastructure_type", "MemoryReal": "memory_real",
+            "MemoryVirtual": "memory_virtual", "ServiceLevelType": "service_level_type",
+            "ServiceLevel": "service_level",
+        },
+    ),
+    RecordKind.SUMMARY: (
+        m.Summary,
+        {
+            "Site": "site", "Month": "month", "Year": "year",
+            "GlobalUserName": "global_user_name", "VO": "vo", "VOGroup": "vo_group",
+            "VORole": "vo_role", "SubmitHost": "submit_host",
+            "InfrastructureType": "infrastructure_type",
+            "InfrastructureDescription": "infrastructure_description",
+            "ServiceLevelType": "service_level_type", "ServiceLevel": "service_level",
+            "NodeCount": "node_count", "Processors": "processors",
+            "EarliestEndTime": "earliest_end_time", "LatestEndTime": "latest_end_time",
+            "WallDuration": "wall_duration", "CpuDuration": "cpu_duration",
+            "NumberOfJobs": "number_of_jobs",
+        },
+    ),
+    RecordKind.NORMALISED_SUMMARY: (
+        m.NormalisedSummary,
+        {
+            "Site": "site", "Month": "month", "Year": "year",
+            "GlobalUserName": "global_user_name", "VO": "vo", "VOGroup": "vo_group",
+            "VORole": "vo_role", "SubmitHost": "submit_host", "Infrastructure": "infrastructure",
+            "InfrastructureDescription": "infrastructure_description",
+            "ServiceLevelType": "service_level_type", "NodeCount": "node_count",
+            "Processors": "processors", "EarliestEndTime": "earliest_end_time",
+            "LatestEndTime": "latest_end_time", "WallDuration": "wall_duration",
+            "CpuDuration": "cpu_duration", "NormalisedWallDuration": "normalised_wall_duration",
+            "NormalisedCpuDuration": "normalised_cpu_duration",
+            "NumberOfJobs": "number_of_jobs",
+        },
+    ),
+    RecordKind.SYNC: (
+        m.SyncRecord,
+        {"Site": "site", "SubmitHost": "submit_host", "Month": "month", "Year": "year",
+         "NumberOfJobs": "number_of_jobs"},
+    ),
+    RecordKind.CLOUD: (
+        m.CloudRecord,
+        {
+            "VMUUID": "vm_uuid", "SiteName": "site", "MeasurementTime": "measurement_time",
+            "CloudComputeService": "cloud_compute_service", "MachineName": "machine_name",
+            "LocalUserId": "local_user_id", "LocalGroupId": "local_group_id",
+            "GlobalUserName": "global_user_name", "FQAN": "fqan", "VO": "vo",
+            "VOGroup": "vo_group", "VORole": "vo_role", "Status": "status",
+            "StartTime": "start_time", "EndTime": "end_time",
+            "SuspendDuration": "suspend_duration", "WallDuration": "wall_duration",
+            "CpuDuration": "cpu_duration", "CpuCount": "cpu_count",
+            "NetworkType": "network_type", "NetworkInbound": "network_inbound",
+            "NetworkOutbound": "network_outbound", "PublicIPCount": "public_ip_count",
+            "Memory": "memory", "Disk": "disk", "BenchmarkType": "benchmark_type",
+            "Benchmark": "benchmark", "StorageRecordId": "storage_record_id",
+            "ImageId": "image_id", "CloudType": "cloud_type",
+        },
+    ),
+    RecordKind.CLOUD_SUMMARY: (
+        m.CloudSummary,
+        {
+            "SiteName": "site", "CloudComputeService": "cloud_compute_service",
+            "Month": "month", "Year": "year", "GlobalUserName": "global_user_name",
+            "VO": "vo", "VOGroup": "vo_group", "VORole": "vo_role", "Status": "status",
+            "CloudType": "cloud_type", "ImageId": "image_id",
+            "EarliestStartTime": "earliest_start_time",
+            "LatestStartTime": "latest_start_time", "WallDuration": "wall_duration",
+            "CpuDuration": "cpu_duration", "CpuCount": "cpu_count",
+            "NetworkInbound": "network_inbound", "NetworkOutbound": "network_outbound",
+            "Memory": "memory", "Disk": "disk", "BenchmarkType": "benchmark_type",
+            "Benchmark": "benchmark", "NumberOfVMs": "number_of_vms",
+        },
+    ),
+    RecordKind.STORAGE: (
+        m.StorageRecord,
+        {
+            "RecordId": "record_id", "CreateTime": "create_time",
+            "StorageSystem": "storage_system", "Site": "site", "StorageShare": "storage_share",
+            "StorageMedia": "storage_media", "StorageClass": "storage_class",
+            "FileCount": "file_count", "DirectoryPath": "directory_path",
+            "LocalUser": "local_user", "LocalGroup": "local_group",
+            "UserIdentity": "user_identity", "Group": "group_name", "SubGroup": "sub_group",
+            "Role": "role", "GroupAttributes": "group_attributes", "StartTime": "start_time",
+            "EndTime": "end_time", "ResourceCapacityUsed": "resource_capacity_used",
+            "LogicalCapacityUsed": "logical_capacity_used",
+            "ResourceCapacityAllocated": "resource_capacity_allocated",
+        },
+    ),
+}  # fmt: skip
+SITE_FIELD = {RecordKind.CLOUD: "SiteName", RecordKind.CLOUD_SUMMARY: "SiteName"}
+
+
+def _key_columns(model: type[SQLModel]) -> tuple[str, ...]:
+    """The columns of the model's one unique constraint: APEL's key for that table."""
+    table = model.__table__  # type: ignore[attr-defined]
+    for constraint in table.constraints:
+        if constraint.__class__.__name__ == "UniqueConstraint":
+            return tuple(c.name for c in constraint.columns)
+    raise LookupError(f"{table.name} has no unique key")  # pragma: no cover - by construction
+
+
+@cache
+def _defaults(model: type[SQLModel]) -> dict[str, Any]:
+    """What a column holds when a record leaves its field out: the model's default."""
+    out: dict[str, Any] = {}
+    for name, info in model.model_fields.items():
+        if info.default_factory is not None:
+            out[name] = info.default_factory()  # type: ignore[call-arg]
+        elif info.default is not PydanticUndefined:
+            out[name] = info.default
+    return out
+
+
+def _row(kind: RecordKind, record: Record, sender: Sender, message_id: str) -> dict[str, Any]:
+    model, columns = _COLUMNS[kind]
+    defaults = _defaults(model)
+    row: dict[str, Any] = {"publisher": sender.publisher[: m.DN_MAX], "message_id": message_id}
+    for field, column in columns.items():
+        value: Any = record.get(field)
+        if isinstance(value, Decimal):
+            value = float(round(value, 3))
+        elif isinstance(value, tuple):
+            value = [list(pair) for pair in value]
+        if value is None:
+            value = defaults.get(column)
+        row[column] = value
+    if kind is RecordKind.JOB:
+        row["end_year"], row["end_month"] = row["end_time"].year, row["end_time"].month
+    elif kind is RecordKind.CLOUD:
+        measured = row["measurement_time"]
+        row["measurement_year"], row["measurement_month"] = measured.year, measured.month
+    return row
+
+
+def _upsert(session: Session, model: type[SQLModel], rows: Sequence[dict[str, Any]]) -> None:
+    table = model.__table__  # type: ignore[attr-defined]
+    keys = _key_columns(model)
+    # within one message the last record with a key wins, as APEL's REPLACE does
+    last = list({tuple(r[k] for k in keys): r for r in rows}.values())
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    for start in range(0, len(last), CHUNK):
+        stmt = dialect.insert(table).values(last[start : start + CHUNK])
+        changed = {c: stmt.excluded[c] for c in last[0] if c not in keys}
+        session.execute(stmt.on_conflict_do_update(index_elements=list(keys), set_=changed))
+
+
+def registered_sites(session: Session, names: Iterable[str]) -> set[str]:
+    wanted = set(names)
+    found = session.execute(select(col(Site.short_name)).where(col(Site.short_name).in_(wanted)))
+    return set(found.scalars())
+
+
+def _check_sites(session: Session, message: Message, sender: Sender) -> None:
+    field = SITE_FIELD.get(message.kind, "Site")
+    sites = [(i, str(r.get(field) or "")) for i, r in enumerate(message.records, start=1)]
+    known = registered_sites(session, {s for _, s in sites if s})
+    for position, site in sites:
+        path = f"record[{position}].{field}"
+        if site not in known:
+            words = f"{path}: {R.ACCOUNTING_SITE_UNKNOWN.text} (not {site!r})"
+            raise Invalid(path, R.ACCOUNTING_SITE_UNKNOWN, words)
+        if sender.sites is not None and site not in sender.sites:
+            words = f"{path}: {R.ACCOUNTING_SITE_NOT_SENDERS.text} ({site!r})"
+            raise Invalid(path, R.ACCOUNTING_SITE_NOT_SENDERS, words)
+
+
+def _storable(text: str, limit: int | None = None) -> str:
+    text = _UNPRINTABLE.sub("\ufffd", text)
+    return text if limit is None else text[:limit]
+
+
+def reject(
+    session: Session, body: bytes, sender: Sender, message_id: str, error: Invalid
+) -> m.RejectedMessage:
+    row = m.RejectedMessage(
+        source=_storable(sender.source, m.TEXT_MAX),
+        sender=_storable(sender.publisher, m.DN_MAX),
+        message_id=_storable(message_id, m.TEXT_MAX),
+        rule=error.rule_code[:64],
+        field=_storable(error.field, m.TEXT_MAX),
+        reason=_storable(str(error)),
+        body=body,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def load_message(
+    session: Session, body: bytes, sender: Sender, message_id: str, now: datetime
+) -> Outcome:
+    """Load one message whole, or keep it in the reject store; either way in the caller's
+    transaction, which the caller commits before it acknowledges the message."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        not_utf8 = Invalid("message", R.ACCOUNTING_NOT_UTF8)
+        return _rejected(session, body, sender, message_id, not_utf8, None)
+    message: Message | None = None
+    try:
+        message = parse_message(text, now)
+        _check_sites(session, message, sender)
+        model, _ = _COLUMNS[message.kind]
+        rows = [_row(message.kind, r, sender, message_id) for r in message.records]
+        with session.begin_nested():
+            _upsert(session, model, rows)
+    except Invalid as error:
+        return _rejected(session, body, sender, message_id, error, message)
+    except DBAPIError as exc:  # a row the database refuses: the savepoint is rolled back
+        words = f"message: {R.ACCOUNTING_DATABASE_REFUSED.text} ({type(exc.orig).__name__})"
+        refused = Invalid("message", R.ACCOUNTING_DATABASE_REFUSED, words)
+        return _rejected(session, body, sender, message_id, refused, message)
+    return Outcome(message.kind, len(message.records), None)
+
+
+def _rejected(
+    session: Session,
+    body: bytes,
+    sender: Sender,
+    message_id: str,
+    error: Invalid,
+    message: Message | None,
+) -> Outcome:
+    row = reject(session, body, sender, message_id, error)
+    kind = message.kind if message is not None else None
+    return Outcome(kind, 0, row.id, error.rule_code, str(error))
+
+
+def counts(session: Session) -> Mapping[str, int]:
+    """Rows per table, for tests and the operators' overview."""
+    out: dict[str, int] = {}
+    for model, _ in _COLUMNS.values():
+        table = model.__table__  # type: ignore[attr-defined]
+        out[table.name] = session.execute(select(func.count()).select_from(table)).scalar_one()
+    return out
