@@ -80,7 +80,7 @@ def test_a_job_message_loads_whole_and_sending_it_again_changes_nothing(session:
     # the same keys again with other values: the last write wins
     load_message(session, jobs(site, "2", wall=7200), sender(site), "m-2", NOW)
     found = session.execute(select(col(JobRecord.local_job_id), col(JobRecord.wall_duration)))
-    walls = dict(found)
+    walls = dict(found.all())
     assert walls == {"1": 3600, "2": 7200, "3": 3600}
     assert counts(session)["accounting_job"] == 3
     assert rejects(session) == []
