@@ -30,6 +30,7 @@ from domains.monitoring.models import (
     OperationsProfile,
     Report,
 )
+from domains.monitoring.service import change_points
 from domains.topology.models import (
     CertificationStatus,
     Country,
@@ -128,6 +129,7 @@ def build(session: Session) -> dict[str, Any]:
     ):
         session.add(_result(host, stype, metric, moment, status))
     session.flush()
+    change_points.rebuild(session, since=DAY)  # stored past ingestion
     return ids
 
 

@@ -30,6 +30,7 @@ from domains.monitoring.models import (
 from domains.monitoring.rules import MonitoringRule
 from domains.monitoring.service import availability as svc
 from domains.monitoring.service import availability_periods as periods
+from domains.monitoring.service import change_points
 from domains.topology.models import Service, ServiceType, Site
 from tests.monitoring.argo_profiles import operations_doc
 
@@ -125,6 +126,8 @@ def add_result(
         )
     )
     session.flush()
+    # stored past ingestion: the A/R's change points computed from the stored results
+    change_points.rebuild(session, since=moment.date() - dt.timedelta(days=3))
 
 
 def stored(session: Session, level: ArLevel, name: str) -> list[DailyAvailability]:

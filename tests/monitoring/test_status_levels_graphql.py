@@ -139,8 +139,8 @@ def test_topology_fields_through_loaders(
         {"name": "ce2-ep", "status": {"status": "DOWNTIME"}}
     ]
     # one computation per level (NGI, sites, services), whatever the number of sites and
-    # services: each reads the two days' results in one statement (`day_results`)
-    reads = [s for s in statements.statements if "metric_result" in s]
+    # services: each reads the two days' change points in one statement (`day_results`)
+    reads = [s for s in statements.statements if "monitoring_change_point" in s]
     assert len(reads) == 3
     # the demo federation's sites are not in this report: null
     other = at_eleven.data(

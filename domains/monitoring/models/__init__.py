@@ -32,7 +32,7 @@ from domains.monitoring.models.results import (
     TopicCursor,
 )
 from domains.monitoring.models.scheduling import ScheduledCheck
-from domains.monitoring.models.status import MetricStatus, StatusChange
+from domains.monitoring.models.status import ChangePoint, MetricStatus, StatusChange
 
 __all__ = [
     "GrantKind",
@@ -42,6 +42,7 @@ __all__ = [
     "Recomputation",
     "RecomputeDay",
     "ResultRejectionCount",
+    "ChangePoint",
     "StatusChange",
     "TopicCursor",
     "AggregationProfile",

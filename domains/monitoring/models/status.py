@@ -4,6 +4,9 @@
   host name with a service type), with the time it took that status (`since`).
 - `StatusChange`: one row per change of a metric's status on an endpoint, in the order the
   results' timestamps give: the history that status timelines and alerts read.
+- `ChangePoint`: the stored results that the A/R reads (`service/change_points.py`): each
+  series' first result of each UTC day and every result whose status differs from the one
+  before it in the series (by time, then arrival), late ones included.
 """
 
 from __future__ import annotations
@@ -53,3 +56,28 @@ class StatusChange(SQLModel, table=True):
     # None for the first status a metric on an endpoint ever had
     previous_status: str | None = Field(default=None, max_length=STATUS_MAX)
     summary: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
+class ChangePoint(SQLModel, table=True):
+    """A stored result that starts a UTC day of its series or changes its status (by time,
+    then id: `id` keeps the arrival order of results at one instant). Kept by ingestion
+    beside the results, so that a report-day reads about a tenth of them."""
+
+    __tablename__ = "monitoring_change_point"
+    __table_args__ = (
+        Index(
+            "ix_monitoring_change_point_series",
+            "hostname",
+            "service_type",
+            "metric",
+            "timestamp",
+        ),
+    )
+
+    id: int | None = Field(default=None, sa_column=Column(BIG_ID, primary_key=True))
+    timestamp: dt.datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))
+    hostname: str = Field(max_length=NAME_MAX)
+    service_type: str = Field(max_length=NAME_MAX)
+    metric: str = Field(max_length=NAME_MAX)
+    status: str = Field(max_length=STATUS_MAX)
+    monitoring_host: str | None = Field(default=None, max_length=NAME_MAX)

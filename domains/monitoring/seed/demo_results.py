@@ -40,6 +40,7 @@ from domains.downtimes.service import T_DOWNTIME, T_DT_SERVICE
 from domains.monitoring.models.catalogue import MetricProfile, MetricProfileEntry
 from domains.monitoring.models.results import MetricResult, RecomputeDay
 from domains.monitoring.models.status import MetricStatus, StatusChange
+from domains.monitoring.service import change_points
 from domains.monitoring.service.results import PROBES_SOURCE
 from domains.topology.models import CertificationStatus, ProductionInfrastructure
 from domains.topology.service import T_SERVICE, T_SERVICE_TYPE, T_SITE
@@ -300,6 +301,7 @@ def seed_demo_results(
     ):
         for first in range(0, len(rows), 20_000):
             session.execute(statement, rows[first : first + 20_000])
+    change_points.rebuild(session, since=start.date())  # written past ingestion
     days = [start.date() + dt.timedelta(days=d) for d in range(DAYS + 1)]
     finished = [{"day": d, "marked_at": now} for d in days if d < end.date()]
     if finished and results:

@@ -57,7 +57,7 @@ from domains.monitoring.models.results import (
 )
 from domains.monitoring.models.status import StatusChange
 from domains.monitoring.rules import Action, MonitoringRule, monitoring_host_grant
-from domains.monitoring.service import partitions
+from domains.monitoring.service import change_points, partitions
 from domains.monitoring.service import status as status_service
 from domains.topology.models import Service, ServiceType
 
@@ -550,11 +550,13 @@ def rejection_counts(session: Session, principal: Principal) -> list[ResultRejec
 
 
 def purge_expired_results(session: Session, *, older_than: dt.datetime) -> int:
-    """Delete results (and status history) from before `older_than`; how many results. On
-    PostgreSQL whole days go with their partitions, the rest row by row."""
+    """Delete results (and status history, and the A/R's change points) from before
+    `older_than`; how many results. On PostgreSQL whole days go with their partitions, the
+    rest row by row."""
     dropped = partitions.drop_day_partitions(session, before=older_than.date())
     gone = session.execute(delete(T_RESULT).where(T_RESULT.c.timestamp < older_than))
     session.execute(delete(StatusChange).where(col(StatusChange.timestamp) < older_than))
+    change_points.purge(session, older_than=older_than)
     return dropped + int(gone.rowcount or 0)  # type: ignore[attr-defined]
 
 

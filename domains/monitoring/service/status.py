@@ -4,7 +4,9 @@
 A result newer than the metric's current one replaces it; a change of status adds a
 `StatusChange` row (the first result of a metric on an endpoint too, with no previous
 status). A late result older than the current one changes nothing here: the A/R engine
-reads it from the stored results, and the status history stays in time order."""
+reads it from the stored results, and the status history stays in time order. The A/R's
+change points (`service/change_points.py`) are kept from the same read, late results
+included."""
 
 from __future__ import annotations
 
@@ -38,7 +40,7 @@ from domains.monitoring.models import (
 )
 from domains.monitoring.models.status import MetricStatus, StatusChange
 from domains.monitoring.rules import MonitoringRule
-from domains.monitoring.service import availability, catalogue
+from domains.monitoring.service import availability, catalogue, change_points
 from domains.topology.models import Service, ServiceType, Site
 
 T_CHANGE: Table = StatusChange.__table__  # type: ignore[attr-defined]
@@ -74,6 +76,7 @@ def apply_results(session: Session, results: Sequence[MetricResultIn]) -> int:
             key = (row[0], row[1], row[2])
             if key in keys:
                 current[key] = {"status": row[3], "timestamp": row[4], "since": row[5]}
+    latest = {key: (state["status"], state["timestamp"]) for key, state in current.items()}
     touched: dict[Key, dict[str, Any]] = {}
     changes: list[dict[str, object]] = []
     for result in ordered:
@@ -96,6 +99,7 @@ def apply_results(session: Session, results: Sequence[MetricResultIn]) -> int:
         _upsert(session, [_row(key, state) for key, state in touched.items()])
     if changes:
         session.execute(insert(T_CHANGE), changes)
+    change_points.record(session, ordered, latest)
     return len(changes)
 
 

@@ -1,0 +1,153 @@
+"""The results that the A/R reads, kept at ingestion (`ChangePoint`): each series' first
+result of each UTC day and every result whose status differs from the one before it in its
+series (by time, then arrival).
+
+Why: a report-day's reads (`availability.day_results`) keep only the results that change a
+metric timeline and the previous day's last status per series. Windowed over the raw results
+that was a sort of two days of rows per report-day (432,000 at 1,000 endpoints), most of the
+monthly A/R's time; over the change points it is about a tenth. The first result of each day
+is kept too so that "the previous day had a result" (the 00:00 seed exists) and "the day's
+first result after an empty day" stay answerable: the same window over these rows returns
+exactly what it returns over the raw ones.
+
+`record` is the ingest path's (inside `ingest_results`' transaction, from the live status it
+already reads): a result newer than its series' latest is compared with the latest; a late
+one (older than the latest) makes its series' points from its day on computed again from
+the stored results (rare). `rebuild` computes them from the stored results in one statement
+(the migration's backfill, a bulk load that bypassed ingestion, tests' stored rows)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+
+from sqlalchemy import Table, bindparam, delete, insert, select, text
+from sqlalchemy.orm import Session
+
+from domains.common.time import UTCDateTime
+from domains.monitoring.avro import MetricResultIn
+from domains.monitoring.engine.timeline import day_start
+from domains.monitoring.models.results import MetricResult
+from domains.monitoring.models.status import ChangePoint
+
+__all__ = ["T_POINT", "purge", "rebuild", "record"]
+
+T_POINT: Table = ChangePoint.__table__  # type: ignore[attr-defined]
+T_RESULT: Table = MetricResult.__table__  # type: ignore[attr-defined]
+
+Key = tuple[str, str, str]  # (host name, service type, metric)
+
+
+def _day(moment: dt.datetime) -> dt.date:
+    return moment.astimezone(dt.UTC).date()
+
+
+def record(
+    session: Session,
+    ordered: Sequence[MetricResultIn],
+    latest: Mapping[Key, tuple[str, dt.datetime]],
+) -> int:
+    """The points of a batch of stored results (`ordered` by time, arrival order within an
+    instant), given each series' latest (status, timestamp) before it; how many it wrote."""
+    oldest: dict[Key, dt.datetime] = {}
+    for result in ordered:
+        oldest.setdefault((result.hostname, result.service, result.metric), result.timestamp)
+    late = {key for key, moment in oldest.items() if key in latest and moment < latest[key][1]}
+    state = {key: (status, _day(moment)) for key, (status, moment) in latest.items()}
+    rows: list[dict[str, object]] = []
+    for result in ordered:
+        key = (result.hostname, result.service, result.metric)
+        if key in late:
+            continue
+        day = _day(result.timestamp)
+        before = state.get(key)
+        if before is None or before[0] != result.status or before[1] != day:
+            rows.append(
+                {
+                    "timestamp": result.timestamp,
+                    "hostname": key[0],
+                    "service_type": key[1],
+                    "metric": key[2],
+                    "status": result.status,
+                    "monitoring_host": result.monitoring_host,
+                }
+            )
+        state[key] = (result.status, day)
+    if rows:
+        session.execute(insert(T_POINT), rows)
+    return len(rows) + sum(_recompute_series(session, key, _day(oldest[key])) for key in late)
+
+
+def _recompute_series(session: Session, key: Key, day: dt.date) -> int:
+    """A series' points from `day` on, again from its stored results (a late result landed
+    in `day`: it may be a point itself, and may make the next result one or not)."""
+    start = day_start(day)
+    p, r = T_POINT.c, T_RESULT.c
+    session.execute(
+        delete(T_POINT).where(
+            p.hostname == key[0], p.service_type == key[1], p.metric == key[2], p.timestamp >= start
+        )
+    )
+    stored = session.execute(
+        select(r.timestamp, r.status, r.monitoring_host)
+        .where(
+            r.hostname == key[0], r.service_type == key[1], r.metric == key[2], r.timestamp >= start
+        )
+        .order_by(r.timestamp, r.id)
+    ).all()
+    rows: list[dict[str, object]] = []
+    before: tuple[str, dt.date] | None = None
+    for moment, status, source in stored:
+        day_of = _day(moment)
+        if before is None or before != (status, day_of):
+            rows.append(
+                {
+                    "timestamp": moment,
+                    "hostname": key[0],
+                    "service_type": key[1],
+                    "metric": key[2],
+                    "status": status,
+                    "monitoring_host": source,
+                }
+            )
+        before = (status, day_of)
+    if rows:
+        session.execute(insert(T_POINT), rows)
+    return len(rows)
+
+
+def rebuild(session: Session, *, since: dt.date | None = None) -> int:
+    """The points of every stored result from `since` (a UTC day; None: all of them) on,
+    computed again in one statement; how many there are now from then on."""
+    start = day_start(since) if since is not None else None
+    p = T_POINT.c
+    session.execute(delete(T_POINT).where(p.timestamp >= start) if start else delete(T_POINT))
+    postgres = session.get_bind().dialect.name == "postgresql"
+    day_of = "(timestamp AT TIME ZONE 'UTC')::date" if postgres else "date(timestamp)"
+    where = "WHERE timestamp >= :start" if start else ""
+    statement = text(
+        f"""INSERT INTO {T_POINT.name}
+            (timestamp, hostname, service_type, metric, status, monitoring_host)
+        SELECT timestamp, hostname, service_type, metric, status, monitoring_host FROM (
+            SELECT id, timestamp, hostname, service_type, metric, status, monitoring_host,
+                {day_of} AS day_of,
+                lag(status) OVER series AS before,
+                lag({day_of}) OVER series AS before_day
+            FROM {T_RESULT.name} {where}
+            WINDOW series AS (PARTITION BY hostname, service_type, metric ORDER BY timestamp, id)
+        ) AS r
+        WHERE before IS NULL OR before <> status OR before_day <> day_of
+        ORDER BY timestamp, id"""  # noqa: S608 (constants)
+    )
+    if start:
+        statement = statement.bindparams(bindparam("start", type_=UTCDateTime()))
+    if postgres:
+        session.execute(text("SET LOCAL work_mem = '256MB'"))
+    result = session.execute(statement, {"start": start} if start else {})
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def purge(session: Session, *, older_than: dt.datetime) -> int:
+    """Retention: the points of results deleted as too old; how many."""
+    gone = session.execute(delete(T_POINT).where(T_POINT.c.timestamp < older_than))
+    return int(gone.rowcount or 0)  # type: ignore[attr-defined]
