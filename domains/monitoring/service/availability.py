@@ -233,10 +233,13 @@ def day_results(
     not the ones that count); the other metrics keep the fast path above."""
     start = day_start(day)
     every = bool(recomputations.sources)
+    collation = None
     if session.get_bind().dialect.name == "postgresql":
         # two days' rows are sorted for the window: in memory rather than on disk (this
-        # transaction only)
+        # transaction only), by bytes rather than the database's locale (a third of the
+        # statement's time; grouping needs only equality)
         session.execute(text("SET LOCAL work_mem = '128MB'"))
+        collation = "C"
     results: dict[MetricKey, list[Result]] = defaultdict(list)
     previous: dict[MetricKey, str] = {}
     batches = [None] if hosts is None else [hosts[i : i + 1000] for i in range(0, len(hosts), 1000)]
@@ -258,6 +261,7 @@ def day_results(
                 every=every,
                 without=graded,
                 table=T_RESULT if every else T_POINT,
+                collation=collation,
             )
         ):
             if ts >= start:
@@ -315,16 +319,23 @@ def day_statement(
     every: bool,
     without: Sequence[str] | None = None,
     table: Table = T_RESULT,
+    collation: str | None = None,
 ) -> Select[Any]:
     """`day_results`' statement: the two days' rows of a batch, windowed by series, the
-    previous day's last and the day's changes kept (`every`: all of them), by time and id;
-    the metrics `without` names (re-graded apart) left out. `table`: the raw results or the
-    change points, which have the same columns."""
+    previous day's last and the day's changes kept (`every`: all of them), by series, then
+    time and id; the metrics `without` names (re-graded apart) left out. `table`: the raw
+    results or the change points, which have the same columns; `collation`: the one the
+    series are sorted by (PostgreSQL's "C": bytes)."""
     r = table.c
-    series = (r.hostname, r.service_type, r.metric)
+    series = tuple(
+        column.collate(collation) if collation else column
+        for column in (r.hostname, r.service_type, r.metric)
+    )
     order = (r.timestamp, r.id)
     inner = select(
-        *series,
+        r.hostname,
+        r.service_type,
+        r.metric,
         r.id,
         r.timestamp,
         r.status,
@@ -343,9 +354,14 @@ def day_statement(
     if without:
         inner = inner.where(r.metric.not_in(list(without)))
     c = inner.subquery().c
+    keys = tuple(
+        column.collate(collation) if collation else column
+        for column in (c.hostname, c.service_type, c.metric)
+    )
+    # the window's own order, which the caller's lists per series need: no second sort
     query = select(
         c.hostname, c.service_type, c.metric, c.timestamp, c.status, c.monitoring_host
-    ).order_by(c.timestamp, c.id)
+    ).order_by(*keys, c.timestamp, c.id)
     if every:
         return query
     seed = and_(c.timestamp < start, or_(c.next_at.is_(None), c.next_at >= start))
