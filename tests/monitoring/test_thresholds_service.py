@@ -30,7 +30,7 @@ from domains.monitoring.models import (
     ThresholdsProfile,
 )
 from domains.monitoring.models.status import MetricStatus
-from domains.monitoring.service import availability, status, timelines
+from domains.monitoring.service import availability, change_points, status, timelines
 from domains.monitoring.service import results as ingest
 from domains.topology.models import Service, ServiceType, Site
 from tests.conftest import GraphQLClient
@@ -120,6 +120,8 @@ def _result(session: Session, world: dict[str, Any], moment: dt.datetime, perfda
         )
     )
     session.flush()
+    # stored past ingestion: the A/R's change points computed from the stored results
+    change_points.rebuild(session, since=moment.date() - dt.timedelta(days=2))
 
 
 def test_the_live_status_under_each_report(
