@@ -56,7 +56,7 @@ def stored_points(session: Session, endpoint: tuple[str, str]) -> list[tuple[dt.
 def window(session: Session, endpoint: tuple[str, str], day: dt.date, table: Any) -> Any:
     """The day's rows the A/R's window keeps, and the status of the previous day's last (the
     seed's row itself may differ: the last point, not the last result, of that day)."""
-    statement = availability.day_statement(
+    statement = points.day_statement(
         [endpoint[1]], day_start(day), [endpoint[0]], every=False, table=table
     )
     rows = [tuple(row) for row in session.execute(statement) if row[2] == METRIC]
@@ -70,7 +70,7 @@ def check(session: Session, endpoint: tuple[str, str], expected: list[Any]) -> N
     assert stored_points(session, endpoint) == expected
     for day in (DAY1, DAY2, DAY2 + dt.timedelta(days=1)):
         assert window(session, endpoint, day, points.T_POINT) == window(
-            session, endpoint, day, availability.T_RESULT
+            session, endpoint, day, points.T_RESULT
         )
     points.rebuild(session, since=DAY1 - dt.timedelta(days=1))
     assert stored_points(session, endpoint) == expected

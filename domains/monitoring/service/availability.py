@@ -21,7 +21,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, Table, and_, delete, func, insert, or_, select, text
+from sqlalchemy import delete, insert, select, text
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
@@ -65,15 +65,13 @@ from domains.monitoring.models import (
     Weights,
 )
 from domains.monitoring.models.recomputations import APPLIED
-from domains.monitoring.models.status import ChangePoint
 from domains.monitoring.rules import MonitoringRule
 from domains.monitoring.service.catalogue import metric_services, report_named, valid_on
+from domains.monitoring.service.change_points import T_POINT, T_RESULT, day_statement
 from domains.topology.service import T_NGI, T_SERVICE, T_SERVICE_TYPE, T_SITE
 
 log = logging.getLogger("opsgraph.monitoring.availability")
 
-T_RESULT: Table = MetricResult.__table__  # type: ignore[attr-defined]
-T_POINT: Table = ChangePoint.__table__  # type: ignore[attr-defined]
 AVAILABILITY_REQUESTED = "monitoring.availability_requested"
 COMPUTE_HANDLER = "monitoring.compute_availability"
 V = TypeVar("V", Report, MetricProfile, OperationsProfile, AggregationProfile, Weights)
@@ -309,64 +307,6 @@ def _graded_rows(
         elif not every or not recomputations.source_excluded(source or "", ts):
             previous[key] = status
         last[key] = status
-
-
-def day_statement(
-    service_types: Sequence[str],
-    start: dt.datetime,
-    hosts: Sequence[str] | None,
-    *,
-    every: bool,
-    without: Sequence[str] | None = None,
-    table: Table = T_RESULT,
-    collation: str | None = None,
-) -> Select[Any]:
-    """`day_results`' statement: the two days' rows of a batch, windowed by series, the
-    previous day's last and the day's changes kept (`every`: all of them), by series, then
-    time and id; the metrics `without` names (re-graded apart) left out. `table`: the raw
-    results or the change points, which have the same columns; `collation`: the one the
-    series are sorted by (PostgreSQL's "C": bytes)."""
-    r = table.c
-    series = tuple(
-        column.collate(collation) if collation else column
-        for column in (r.hostname, r.service_type, r.metric)
-    )
-    order = (r.timestamp, r.id)
-    inner = select(
-        r.hostname,
-        r.service_type,
-        r.metric,
-        r.id,
-        r.timestamp,
-        r.status,
-        r.monitoring_host,
-        func.lag(r.status).over(partition_by=series, order_by=order).label("before"),
-        func.lead(r.timestamp, type_=r.timestamp.type)
-        .over(partition_by=series, order_by=order)
-        .label("next_at"),
-    ).where(
-        r.timestamp >= start - ONE_DAY,
-        r.timestamp < start + ONE_DAY,
-        r.service_type.in_(list(service_types)),
-    )
-    if hosts is not None:
-        inner = inner.where(r.hostname.in_(list(hosts)))
-    if without:
-        inner = inner.where(r.metric.not_in(list(without)))
-    c = inner.subquery().c
-    keys = tuple(
-        column.collate(collation) if collation else column
-        for column in (c.hostname, c.service_type, c.metric)
-    )
-    # the window's own order, which the caller's lists per series need: no second sort
-    query = select(
-        c.hostname, c.service_type, c.metric, c.timestamp, c.status, c.monitoring_host
-    ).order_by(*keys, c.timestamp, c.id)
-    if every:
-        return query
-    seed = and_(c.timestamp < start, or_(c.next_at.is_(None), c.next_at >= start))
-    change = and_(c.timestamp >= start, or_(c.before.is_(None), c.before != c.status))
-    return query.where(or_(seed, change))
 
 
 def _downtimes(

@@ -14,14 +14,16 @@ exactly what it returns over the raw ones.
 already reads): a result newer than its series' latest is compared with the latest; a late
 one (older than the latest) makes its series' points from its day on computed again from
 the stored results (rare). `rebuild` computes them from the stored results in one statement
-(the migration's backfill, a bulk load that bypassed ingestion, tests' stored rows)."""
+(the migration's backfill, a bulk load that bypassed ingestion, tests' stored rows).
+`day_statement` is the A/R's window, over the points or over the raw results."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
+from typing import Any
 
-from sqlalchemy import Table, bindparam, delete, insert, select, text
+from sqlalchemy import Select, Table, and_, bindparam, delete, func, insert, or_, select, text
 from sqlalchemy.orm import Session
 
 from domains.common.time import UTCDateTime
@@ -30,12 +32,13 @@ from domains.monitoring.engine.timeline import day_start
 from domains.monitoring.models.results import MetricResult
 from domains.monitoring.models.status import ChangePoint
 
-__all__ = ["T_POINT", "purge", "rebuild", "record"]
+__all__ = ["T_POINT", "T_RESULT", "day_statement", "purge", "rebuild", "record"]
 
 T_POINT: Table = ChangePoint.__table__  # type: ignore[attr-defined]
 T_RESULT: Table = MetricResult.__table__  # type: ignore[attr-defined]
 
 Key = tuple[str, str, str]  # (host name, service type, metric)
+ONE_DAY = dt.timedelta(days=1)
 
 
 def _day(moment: dt.datetime) -> dt.date:
@@ -151,3 +154,61 @@ def purge(session: Session, *, older_than: dt.datetime) -> int:
     """Retention: the points of results deleted as too old; how many."""
     gone = session.execute(delete(T_POINT).where(T_POINT.c.timestamp < older_than))
     return int(gone.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def day_statement(
+    service_types: Sequence[str],
+    start: dt.datetime,
+    hosts: Sequence[str] | None,
+    *,
+    every: bool,
+    without: Sequence[str] | None = None,
+    table: Table = T_RESULT,
+    collation: str | None = None,
+) -> Select[Any]:
+    """`day_results`' statement: the two days' rows of a batch, windowed by series, the
+    previous day's last and the day's changes kept (`every`: all of them), by series, then
+    time and id; the metrics `without` names (re-graded apart) left out. `table`: the raw
+    results or the change points, which have the same columns; `collation`: the one the
+    series are sorted by (PostgreSQL's "C": bytes)."""
+    r = table.c
+    series = tuple(
+        column.collate(collation) if collation else column
+        for column in (r.hostname, r.service_type, r.metric)
+    )
+    order = (r.timestamp, r.id)
+    inner = select(
+        r.hostname,
+        r.service_type,
+        r.metric,
+        r.id,
+        r.timestamp,
+        r.status,
+        r.monitoring_host,
+        func.lag(r.status).over(partition_by=series, order_by=order).label("before"),
+        func.lead(r.timestamp, type_=r.timestamp.type)
+        .over(partition_by=series, order_by=order)
+        .label("next_at"),
+    ).where(
+        r.timestamp >= start - ONE_DAY,
+        r.timestamp < start + ONE_DAY,
+        r.service_type.in_(list(service_types)),
+    )
+    if hosts is not None:
+        inner = inner.where(r.hostname.in_(list(hosts)))
+    if without:
+        inner = inner.where(r.metric.not_in(list(without)))
+    c = inner.subquery().c
+    keys = tuple(
+        column.collate(collation) if collation else column
+        for column in (c.hostname, c.service_type, c.metric)
+    )
+    # the window's own order, which the caller's lists per series need: no second sort
+    query = select(
+        c.hostname, c.service_type, c.metric, c.timestamp, c.status, c.monitoring_host
+    ).order_by(*keys, c.timestamp, c.id)
+    if every:
+        return query
+    seed = and_(c.timestamp < start, or_(c.next_at.is_(None), c.next_at >= start))
+    change = and_(c.timestamp >= start, or_(c.before.is_(None), c.before != c.status))
+    return query.where(or_(seed, change))
