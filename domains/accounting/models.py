@@ -294,7 +294,10 @@ class StorageRecord(Loaded, table=True):
     """A StAR record, keyed by its record id."""
 
     __tablename__ = "accounting_storage"
-    __table_args__ = (UniqueConstraint("record_id"),)
+    __table_args__ = (
+        UniqueConstraint("record_id"),
+        Index("ix_accounting_storage_site_end_time", "site", "end_time"),  # summaries' cells
+    )
 
     id: int | None = _id()
     record_id: str = Field(max_length=TEXT_MAX)
@@ -340,3 +343,144 @@ class RejectedMessage(SQLModel, table=True):
     reason: str = Field(sa_column=Column(Text, nullable=False))
     # as received: bytes, so that a body that is no UTF-8 (or holds NUL) is kept as it came
     body: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+# --- summaries, derived from the tables above and kept current per (site, month) cell ---
+
+
+class Derived(SQLModel):
+    """Where a summary row came from and when its values last changed (a refresh that finds
+    the same values leaves the row, its id and this time alone)."""
+
+    source: str = Field(max_length=32)
+    updated_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+class GridSummary(Derived, table=True):
+    """APEL's HybridSuperSummaries: job-derived rows, replaced by a site-sent summary with an
+    identical key (normalised row by row), replaced in turn by a site-sent normalised summary
+    (whose service level is 0, as APEL copies it). Normalised durations in HS06·seconds."""
+
+    __tablename__ = "accounting_grid_summary"
+    __table_args__ = (
+        UniqueConstraint(
+            "site",
+            "year",
+            "month",
+            "global_user_name",
+            "vo",
+            "vo_group",
+            "vo_role",
+            "submit_host",
+            "infrastructure",
+            "service_level_type",
+            "service_level",
+            "node_count",
+            "processors",
+        ),  # fmt: skip
+    )
+
+    id: int | None = _id()
+    site: str = Field(max_length=TEXT_MAX)
+    year: int
+    month: int
+    global_user_name: str = Field(default="", max_length=TEXT_MAX)
+    vo: str = Field(default="", max_length=TEXT_MAX)
+    vo_group: str = Field(default="", max_length=TEXT_MAX)
+    vo_role: str = Field(default="", max_length=TEXT_MAX)
+    submit_host: str = Field(default="", max_length=TEXT_MAX)
+    infrastructure: str = Field(default="", max_length=TEXT_MAX)
+    service_level_type: str = Field(default="", max_length=32)
+    service_level: float = _float(0.0)
+    node_count: int = 0
+    processors: int = 0
+    infrastructure_description: str = Field(default="", max_length=TEXT_MAX)
+    earliest_end_time: dt.datetime | None = _time()
+    latest_end_time: dt.datetime | None = _time()
+    wall_duration: int = _big(0)
+    cpu_duration: int = _big(0)
+    normalised_wall_duration: int = _big(0)
+    normalised_cpu_duration: int = _big(0)
+    number_of_jobs: int = _big(0)
+
+
+class CloudUsageSummary(Derived, table=True):
+    """What each month of cloud use holds: the VMs' usage accrued in it (the difference to
+    each VM's previous measurement), replaced by a site-sent cloud summary with the same key."""
+
+    __tablename__ = "accounting_cloud_usage_summary"
+    __table_args__ = (
+        UniqueConstraint(
+            "site",
+            "year",
+            "month",
+            "cloud_compute_service",
+            "global_user_name",
+            "vo",
+            "vo_group",
+            "vo_role",
+            "status",
+            "image_id",
+            "cpu_count",
+            "benchmark_type",
+            "benchmark",
+        ),  # fmt: skip
+    )
+
+    id: int | None = _id()
+    site: str = Field(max_length=TEXT_MAX)
+    year: int
+    month: int
+    cloud_compute_service: str = Field(default="", max_length=TEXT_MAX)
+    global_user_name: str = Field(default="", max_length=TEXT_MAX)
+    vo: str = Field(default="", max_length=TEXT_MAX)
+    vo_group: str = Field(default="", max_length=TEXT_MAX)
+    vo_role: str = Field(default="", max_length=TEXT_MAX)
+    status: str = Field(default="", max_length=TEXT_MAX)
+    image_id: str = Field(default="", max_length=TEXT_MAX)
+    cpu_count: float = _float(0.0)
+    benchmark_type: str = Field(default="", max_length=TEXT_MAX)
+    benchmark: float = _float(0.0)
+    cloud_type: str = Field(default="", max_length=TEXT_MAX)
+    earliest_start_time: dt.datetime | None = _time()
+    latest_start_time: dt.datetime | None = _time()
+    wall_duration: int | None = _big()
+    cpu_duration: int | None = _big()
+    network_inbound: int | None = _big()
+    network_outbound: int | None = _big()
+    memory: int | None = _big()
+    disk: int | None = _big()
+    number_of_vms: int = _big(0)
+
+
+class StorageSummary(Derived, table=True):
+    """A storage share's use in a month: the StAR records at the latest end time of the
+    month for that key, summed (records of one end time are parts of one snapshot)."""
+
+    __tablename__ = "accounting_storage_summary"
+    __table_args__ = (
+        UniqueConstraint(
+            "site",
+            "year",
+            "month",
+            "storage_system",
+            "storage_share",
+            "storage_media",
+            "group_name",
+        ),  # fmt: skip
+    )
+
+    id: int | None = _id()
+    site: str = Field(max_length=TEXT_MAX)
+    year: int
+    month: int
+    storage_system: str = Field(max_length=TEXT_MAX)
+    storage_share: str = Field(default="", max_length=TEXT_MAX)
+    storage_media: str = Field(default="", max_length=TEXT_MAX)
+    group_name: str = Field(default="", max_length=TEXT_MAX)
+    end_time: dt.datetime = _time(nullable=False)
+    records: int = 0
+    resource_capacity_used: int = _big(0)
+    logical_capacity_used: int | None = _big()
+    resource_capacity_allocated: int | None = _big()
+    file_count: int | None = _big()

@@ -29,6 +29,7 @@ from domains.accounting import models as m
 from domains.accounting.formats import Message, RecordKind, parse_message
 from domains.accounting.formats.fields import Record
 from domains.accounting.rules import AccountingRule as R
+from domains.accounting.service.summaries import refresh_loaded
 from domains.common.errors import Invalid
 from domains.topology.models import Site
 
@@ -277,6 +278,7 @@ def load_message(
         rows = [_row(message.kind, r, sender, message_id) for r in message.records]
         with session.begin_nested():
             _upsert(session, model, rows)
+            refresh_loaded(session, message.kind, rows)  # the summaries of the touched cells
     except Invalid as error:
         return _rejected(session, body, sender, message_id, error, message)
     except DBAPIError as exc:  # a row the database refuses: the savepoint is rolled back
