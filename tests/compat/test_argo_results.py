@@ -4,12 +4,16 @@ service stores it: ARGO's path forms, nesting and numbers as strings."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from domains.monitoring.models import ArLevel, DailyAvailability
+from domains.topology.models import Service, ServiceType, Site
 from gateway.compat.argo.results import number
 from tests.compat.argo import Argo, make_keys, make_profiles, seed_document
 from tests.conftest import AppFactory
@@ -62,6 +66,18 @@ def argo(make_client: AppFactory, session: Session) -> Argo:
             parent="ST01",
             service="SF01",
             up=up,
+            unknown=0.0,
+            down=0.0,
+        )
+    for name, site, service, a in (("e02", "ST01", "SF01", 96.875), ("e00", "ST02", "SF02", 50.0)):
+        add(
+            ArLevel.ENDPOINT,
+            D22,
+            name,
+            a,
+            parent=site,
+            service=service,
+            up=a / 100,
             unknown=0.0,
             down=0.0,
         )
@@ -135,6 +151,146 @@ def test_services_and_endpoints(argo: Argo) -> None:
     [flavor] = hosts["results"][0]["serviceflavors"]
     assert [(e["name"], e["type"]) for e in flavor["endpoints"]] == [("e01", "endpoint")]
     assert flavor["endpoints"][0]["results"][0]["uptime"] == "0.98264"
+
+
+def _day(stamp: str, a: str, up: str, key: str = "timestamp") -> dict[str, str]:
+    return {key: stamp, "availability": a, "reliability": a, "unknown": "0"} | {
+        "uptime": up,
+        "downtime": "0",
+    }
+
+
+def test_a_site_s_endpoints_of_every_service(argo: Argo) -> None:
+    """ARGO's `…/{site}/endpoints[/{host}]`: the site's endpoints under their services."""
+    body = _ok(argo, f"/results/argo-ar/SITE/ST01/endpoints?{WINDOW}")
+    [site] = body["results"]
+    assert (site["name"], site["type"]) == ("ST01", "SITE")
+    [flavor] = site["serviceflavors"]
+    assert [(e["name"], len(e["results"])) for e in flavor["endpoints"]] == [("e01", 2), ("e02", 1)]
+    one = _ok(argo, f"/results/argo-ar/SITE/ST01/endpoints/e02?{WINDOW}")
+    assert one["results"][0]["serviceflavors"][0]["endpoints"] == [
+        {"name": "e02", "type": "endpoint", "results": [_day("2015-06-22", "96.875", "0.96875")]}
+    ]
+
+
+def test_the_flat_list_of_endpoints(argo: Argo) -> None:
+    """Every endpoint's A/R in ARGO's flat order (host, service, site, date); pages of
+    result rows, an endpoint going on over the next page as ARGO's does."""
+    body = _ok(argo, f"/results/argo-ar/endpoints?{WINDOW}")
+    assert body == {
+        "results": [
+            {
+                "name": "e00",
+                "type": "endpoint",
+                "service": "SF02",
+                "supergroup": "ST02",
+                "results": [_day("2015-06-22", "50", "0.5")],
+            },
+            {
+                "name": "e01",
+                "type": "endpoint",
+                "service": "SF01",
+                "supergroup": "ST01",
+                "results": [
+                    _day("2015-06-22", "98.26389", "0.98264"),
+                    _day("2015-06-23", "100", "1"),
+                ],
+            },
+            {
+                "name": "e02",
+                "type": "endpoint",
+                "service": "SF01",
+                "supergroup": "ST01",
+                "results": [_day("2015-06-22", "96.875", "0.96875")],
+            },
+        ]
+    }
+    first = _ok(argo, f"/results/argo-ar/endpoints?{WINDOW}&pageSize=2")
+    assert [(r["name"], len(r["results"])) for r in first["results"]] == [("e00", 1), ("e01", 1)]
+    assert (first["pageSize"], first["nextPageToken"]) == (2, "Mg==")
+    rest = _ok(argo, f"/results/argo-ar/endpoints?{WINDOW}&pageSize=2&nextPageToken=Mg==")
+    assert [(r["name"], r["results"][0]["timestamp"]) for r in rest["results"]] == [
+        ("e01", "2015-06-23"),
+        ("e02", "2015-06-22"),
+    ]
+    assert "nextPageToken" not in rest
+    monthly = _ok(argo, f"/results/argo-ar/endpoints?{WINDOW}&granularity=monthly")
+    assert [(r["name"], [x["timestamp"] for x in r["results"]]) for r in monthly["results"]] == [
+        ("e00", ["2015-06"]),
+        ("e01", ["2015-06"]),
+        ("e02", ["2015-06"]),
+    ]
+    one_site = _ok(argo, f"/results/argo-ar/endpoints?{WINDOW}&supergroup=ST01&service=SF01")
+    assert [r["name"] for r in one_site["results"]] == ["e01", "e02"]
+    assert argo.get(f"/results/argo-ar/endpoints?{WINDOW}&pageSize=0").status_code == 400
+    assert argo.get("/results/argo-ar/endpoints").status_code == 400  # the window is required
+    assert argo.get(f"/results/nothing/endpoints?{WINDOW}").status_code == 404
+
+
+def test_the_flat_list_carries_the_registered_url(argo: Argo, session: Session) -> None:
+    host = _registered(session, "https://e01.example.org:8443/")
+    body = _ok(argo, f"/results/argo-ar/endpoints?{WINDOW}&supergroup={host.site}")
+    [endpoint] = body["results"]
+    assert endpoint["info"] == {"Url": "https://e01.example.org:8443/"}
+
+
+def test_v3_results_by_resource_id(argo: Argo, session: Session) -> None:
+    """v3's `/results/{report}/id/{id}`: the endpoint whose service has that GOCDB primary
+    key, with its A/R dated by `date`; 404 for an id without results or an unknown report."""
+    host = _registered(session, "https://e01.example.org:8443/")
+    path = f"/api/v3/results/argo-ar/id/4711G0?{WINDOW}"
+    response = argo.client.get(path, headers=argo.headers(None))
+    assert response.status_code == 200, response.text
+    assert response.json() == {
+        "id": "4711G0",
+        "endpoints": [
+            {
+                "name": host.name,
+                "service": host.service,
+                "group": host.site,
+                "info": {"URL": "https://e01.example.org:8443/"},
+                "results": [
+                    _day("2015-06-22", "98.26389", "0.98264", "date"),
+                    _day("2015-06-23", "100", "1", "date"),
+                ],
+            }
+        ],
+    }
+    monthly = argo.client.get(f"{path}&granularity=monthly", headers=argo.headers(None))
+    assert [r["date"] for r in monthly.json()["endpoints"][0]["results"]] == ["2015-06"]
+    for missing in (
+        f"/api/v3/results/argo-ar/id/nope?{WINDOW}",
+        f"/api/v3/results/nothing/id/4711G0?{WINDOW}",
+    ):
+        assert argo.client.get(missing, headers=argo.headers(None)).status_code == 404
+    no_window = argo.client.get("/api/v3/results/argo-ar/id/4711G0", headers=argo.headers(None))
+    assert no_window.status_code == 400
+
+
+@dataclass(frozen=True)
+class _Host:
+    name: str
+    service: str
+    site: str
+
+
+def _registered(session: Session, url: str) -> _Host:
+    """A service of the demo topology renamed to be e01 of SF01 at its site, with `url` and
+    the primary key 4711G0; the A/R rows of e01 moved to that site."""
+    service = session.scalars(select(Service).order_by(col(Service.id)).limit(1)).one()
+    site = session.get(Site, service.site_id)
+    stype = session.get(ServiceType, service.service_type_id)
+    assert site is not None
+    assert stype is not None
+    stype.name = "SF01"
+    service.host_name, service.url, service.primary_key = "e01", url, "4711G0"
+    session.execute(
+        update(DailyAvailability)
+        .where(col(DailyAvailability.name) == "e01")
+        .values(parent=site.short_name)
+    )
+    session.commit()
+    return _Host("e01", "SF01", site.short_name)
 
 
 def test_v3_groups_with_their_sites(argo: Argo) -> None:

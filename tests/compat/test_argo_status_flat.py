@@ -14,7 +14,7 @@ from sqlmodel import col
 from domains.monitoring.models.status import MetricStatus, StatusChange
 from domains.topology.models import Service
 from tests.compat.argo import Argo, make_keys
-from tests.conftest import AppFactory
+from tests.conftest import AppFactory, StatementCounter
 from tests.monitoring import levels_world as w
 
 DAY = "start_time=2025-05-10T00:00:00Z&end_time=2025-05-10T23:59:59Z"
@@ -32,6 +32,35 @@ def fast_executor() -> bool:
     return True
 
 
+def _m2_series(session: Session, host: str, changes: list[tuple[int, str]]) -> None:
+    """m2's changes on `host` (lvl.compute) at these hours, and its live status, as ingest
+    stores them."""
+    previous = None
+    for hour, status in changes:
+        session.add(
+            StatusChange(
+                timestamp=w.at(hour),
+                hostname=host,
+                service_type=w.COMPUTE,
+                metric="m2",
+                status=status,
+                previous_status=previous,
+            )
+        )
+        previous = status
+    last = w.at(changes[-1][0])
+    session.add(
+        MetricStatus(
+            hostname=host,
+            service_type=w.COMPUTE,
+            metric="m2",
+            status=changes[-1][1],
+            timestamp=last,
+            since=last,
+        )
+    )
+
+
 @pytest.fixture
 def argo(make_client: AppFactory, session: Session) -> Argo:
     argo = Argo(make_client().client, make_keys(session))
@@ -40,34 +69,8 @@ def argo(make_client: AppFactory, session: Session) -> Argo:
         update(Service).where(col(Service.host_name) == CE_A).values(url=URL, primary_key="4711G0")
     )
     # m2's changes on two hosts, as ingest stores them (the flat metric list reads these)
-    for host, changes in (
-        (CE_A, [("00:00:00", "OK"), ("06:00:00", "CRITICAL")]),
-        ("ce1.b.lvl.example.org", [("00:00:00", "OK")]),
-    ):
-        previous = None
-        for stamp, status in changes:
-            moment = w.at(int(stamp[:2]))
-            session.add(
-                StatusChange(
-                    timestamp=moment,
-                    hostname=host,
-                    service_type=w.COMPUTE,
-                    metric="m2",
-                    status=status,
-                    previous_status=previous,
-                )
-            )
-            previous = status
-        session.add(
-            MetricStatus(
-                hostname=host,
-                service_type=w.COMPUTE,
-                metric="m2",
-                status=previous or "OK",
-                timestamp=moment,
-                since=moment,
-            )
-        )
+    _m2_series(session, CE_A, [(0, "OK"), (6, "CRITICAL")])
+    _m2_series(session, "ce1.b.lvl.example.org", [(0, "OK")])
     session.commit()
     return argo
 
@@ -139,6 +142,52 @@ def test_flat_metrics(argo: Argo) -> None:
         "pageSize": -1,
     }
     assert get(argo, f"/status/{w.REPORT}/metrics/nope?{DAY}")["results"] == []
+
+
+def test_flat_metrics_statements_do_not_grow_with_endpoints(
+    argo: Argo, session: Session, statements: StatementCounter
+) -> None:
+    """The flat metric list reads every endpoint's timeline at once: a third endpoint with
+    the metric adds an item, not statements."""
+    path = f"/status/{w.REPORT}/metrics/m2?{DAY}"
+    statements.reset()
+    assert len(get(argo, path)["results"]) == 2
+    two = statements.count
+    _m2_series(session, "ce2.b.lvl.example.org", [(0, "WARNING")])
+    session.commit()
+    statements.reset()
+    body = get(argo, path)
+    assert [r["name"] for r in body["results"]] == [
+        CE_A,
+        "ce1.b.lvl.example.org",
+        "ce2.b.lvl.example.org",
+    ]
+    assert body["results"][2]["statuses"] == st(("00:00:00", "WARNING"), ("23:59:59", "WARNING"))
+    assert statements.count == two, statements.statements
+    paged = get(argo, f"{path}&pageSize=2&nextPageToken=Mg==")
+    assert [r["name"] for r in paged["results"]] == ["ce2.b.lvl.example.org"]
+
+
+def test_nested_routes_refuse_a_host_outside_the_site(argo: Argo) -> None:
+    """ARGO's not-found when the path puts a host at a site or service type it is not in."""
+    base = f"/status/{w.REPORT}/SITES"
+    inside = f"{base}/LVL-A/services/{w.COMPUTE}/endpoints/{CE_A}"
+    assert get(argo, f"{inside}?{DAY}")["groups"][0]["services"][0]["endpoints"][0]["name"] == CE_A
+    assert get(argo, f"{inside}/metrics/m2?{DAY}")["groups"][0]["name"] == "LVL-A"
+    for path in (
+        f"{base}/LVL-B/services/{w.COMPUTE}/endpoints/{CE_A}",  # another site's host
+        f"{base}/LVL-A/services/{w.STORAGE}/endpoints/{CE_A}",  # another service type
+        f"{base}/LVL-A/services/{w.COMPUTE}/endpoints/nope.example.org",
+    ):
+        for leaf in ("", "/metrics", "/metrics/m2"):
+            body = get(argo, f"{path}{leaf}?{DAY}", 404)
+            assert body["status"] == {"message": "Not Found", "code": "404"}
+            assert CE_A in body["errors"][0]["details"] or "nope" in body["errors"][0]["details"]
+    get(
+        argo,
+        f"/status/{w.REPORT}/NGIS/NGI_LVL/services/{w.COMPUTE}/endpoints/{CE_A}/metrics?{DAY}",
+        404,
+    )
 
 
 def test_metric_leaf_and_v3_carry_info(argo: Argo) -> None:

@@ -40,11 +40,27 @@ def _window(day: dt.date) -> str:
     return f"start_time={day}T00:00:00Z&end_time={day}T23:59:59Z"
 
 
-def _get(base: str, path: str) -> Any:
+def get_json(base: str, path: str) -> Any:
+    """A JSON answer of the server (200, application/json)."""
     response = httpx.get(f"{base}{path}", headers=JSON, timeout=120)
     assert response.status_code == 200, (path, response.text)
     assert response.headers["content-type"].startswith("application/json")
     return response.json()
+
+
+def primary_key(base: str, host: str, service: str) -> str:
+    """The GOCDB primary key the server's GOCDB PI gives for `host`'s `service`."""
+    pi = httpx.get(
+        f"{base}/gocdbpi/public/?method=get_service_endpoint&hostname={host}", timeout=120
+    )
+    assert pi.status_code == 200, pi.text
+    [key] = {
+        item.findtext("PRIMARY_KEY")
+        for item in ElementTree.fromstring(pi.content).iter("SERVICE_ENDPOINT")
+        if item.findtext("SERVICE_TYPE") == service
+    }
+    assert key is not None
+    return key
 
 
 def _spans(statuses: list[dict[str, str]], day: dt.date) -> Counter[str]:
@@ -68,32 +84,32 @@ def _share(seconds: int) -> float:
 def test_status_levels_over_http(demo_server: str) -> None:
     day = _day()
     window = _window(day)
-    sites = _get(demo_server, f"/api/v2/status/{REPORT}/SITES?{window}")["groups"]
+    sites = get_json(demo_server, f"/api/v2/status/{REPORT}/SITES?{window}")["groups"]
     assert len(sites) > 10
     for site in sites:
         assert site["type"] == "SITES"
         assert site["statuses"][0]["timestamp"] == f"{day}T00:00:00Z"
         assert site["statuses"][-1]["timestamp"] == f"{day}T23:59:59Z"
         assert {p["value"] for p in site["statuses"]} <= STATES
-    ngis = _get(demo_server, f"/api/v2/status/{REPORT}/NGIS?{window}")["groups"]
+    ngis = get_json(demo_server, f"/api/v2/status/{REPORT}/NGIS?{window}")["groups"]
     assert ngis
     assert all(n["type"] == "NGIS" for n in ngis)
 
     # one site, down the levels
     site = sites[0]
-    one = _get(demo_server, f"/api/v2/status/{REPORT}/SITES/{site['name']}?{window}")
+    one = get_json(demo_server, f"/api/v2/status/{REPORT}/SITES/{site['name']}?{window}")
     assert one == {"groups": [site]}
     nested = f"/api/v2/status/{REPORT}/SITES/{site['name']}/services"
-    [group] = _get(demo_server, f"{nested}?{window}")["groups"]
+    [group] = get_json(demo_server, f"{nested}?{window}")["groups"]
     assert (group["name"], group["type"]) == (site["name"], "SITES")
     assert group["services"]
     assert all(s["type"] == "service" for s in group["services"])
     service = group["services"][0]["name"]
-    endpoints = _get(demo_server, f"{nested}/{service}/endpoints?{window}")["groups"][0]
+    endpoints = get_json(demo_server, f"{nested}/{service}/endpoints?{window}")["groups"][0]
     [flavour] = endpoints["services"]
     assert flavour["name"] == service
     host = flavour["endpoints"][0]["name"]
-    metrics = _get(demo_server, f"{nested}/{service}/endpoints/{host}/metrics?{window}")
+    metrics = get_json(demo_server, f"{nested}/{service}/endpoints/{host}/metrics?{window}")
     [endpoint] = metrics["groups"][0]["services"][0]["endpoints"]
     assert endpoint["name"] == host
     assert endpoint["info"]["Url"]  # every demo service registers its URL
@@ -101,7 +117,7 @@ def test_status_levels_over_http(demo_server: str) -> None:
     assert all(m["statuses"] for m in endpoint["metrics"])
 
     # the flat list holds the endpoints of the nested routes; its pages, the whole list
-    every = _get(demo_server, f"/api/v2/status/{REPORT}/endpoints?{window}")
+    every = get_json(demo_server, f"/api/v2/status/{REPORT}/endpoints?{window}")
     assert every["pageSize"] == -1
     assert "nextPageToken" not in every
     listed = every["results"]
@@ -111,7 +127,7 @@ def test_status_levels_over_http(demo_server: str) -> None:
     size, paged, token = len(listed) // 3 + 1, [], None
     while True:
         page_query = f"{window}&pageSize={size}" + (f"&nextPageToken={token}" if token else "")
-        page = _get(demo_server, f"/api/v2/status/{REPORT}/endpoints?{page_query}")
+        page = get_json(demo_server, f"/api/v2/status/{REPORT}/endpoints?{page_query}")
         assert page["pageSize"] == size
         paged.extend(page["results"])
         token = page.get("nextPageToken")
@@ -120,7 +136,7 @@ def test_status_levels_over_http(demo_server: str) -> None:
     assert paged == listed
 
     # v3's view ends each site where v2 does; an endpoint found by its resource id
-    v3 = _get(demo_server, f"/api/v3/status/{REPORT}?{window}")["groups"]
+    v3 = get_json(demo_server, f"/api/v3/status/{REPORT}?{window}")["groups"]
     assert {g["name"]: g["statuses"][-1] for g in v3} == {
         s["name"]: s["statuses"][-1] for s in sites
     }
@@ -131,21 +147,11 @@ def test_a_resource_id_over_http(demo_server: str) -> None:
     that key through v3: latest status by default, the day's timeline with details."""
     day = _day()
     window = _window(day)
-    first = _get(demo_server, f"/api/v2/status/{REPORT}/endpoints?{window}&pageSize=1")
+    first = get_json(demo_server, f"/api/v2/status/{REPORT}/endpoints?{window}&pageSize=1")
     [endpoint] = first["results"]
-    pi = httpx.get(
-        f"{demo_server}/gocdbpi/public/?method=get_service_endpoint&hostname={endpoint['name']}",
-        timeout=120,
-    )
-    assert pi.status_code == 200, pi.text
-    keys = {
-        item.findtext("PRIMARY_KEY")
-        for item in ElementTree.fromstring(pi.content).iter("SERVICE_ENDPOINT")
-        if item.findtext("SERVICE_TYPE") == endpoint["service"]
-    }
-    [key] = keys
+    key = primary_key(demo_server, endpoint["name"], endpoint["service"])
     path = f"/api/v3/status/{REPORT}/id/{key}?{window}"
-    details = _get(demo_server, f"{path}&view=details")
+    details = get_json(demo_server, f"{path}&view=details")
     assert details == {
         "id": key,
         "endpoints": [
@@ -158,7 +164,7 @@ def test_a_resource_id_over_http(demo_server: str) -> None:
             }
         ],
     }
-    latest = _get(demo_server, path)["endpoints"][0]["statuses"]
+    latest = get_json(demo_server, path)["endpoints"][0]["statuses"]
     assert latest == (endpoint["statuses"][-2:-1] or endpoint["statuses"])
 
 
@@ -174,7 +180,7 @@ def test_the_availability_export_agrees_with_the_timelines(demo_server: str) -> 
         if rows or time.monotonic() > deadline:
             break
         time.sleep(2)
-    sites = _get(demo_server, f"/api/v2/status/{REPORT}/SITES?{_window(day)}")["groups"]
+    sites = get_json(demo_server, f"/api/v2/status/{REPORT}/SITES?{_window(day)}")["groups"]
     assert {r["name"] for r in rows} == {s["name"] for s in sites}
     timelines = {s["name"]: _spans(s["statuses"], day) for s in sites}
     for row in rows:

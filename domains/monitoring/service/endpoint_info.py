@@ -2,9 +2,10 @@
 the topology registers for it) and its resource id (ARGO's `info_ID` topology tag, which
 GOCDB-fed tenants fill with the service's primary key, e.g. `4711G0`).
 
-Public, as the topology it reads is. Callers: ARGO's `/status/…` routes
-(gateway/compat/argo/status.py), which add `info` to the endpoints they list and find an
-endpoint by resource id (`/api/v3/status/{report}/id/{id}`)."""
+Public, as the topology it reads is. Callers: ARGO's `/status/…` and `/results/…` routes
+(gateway/compat/argo/status*.py, results_flat.py), which add `info` to the endpoints they
+list, find an endpoint by resource id (`/api/v3/status|results/{report}/id/{id}`) and check
+that a path's host is at its site."""
 
 from __future__ import annotations
 

@@ -11,7 +11,8 @@ under /api/v2 or /api/v3 that names no route is ARGO's 404, a known path with an
 method ARGO's 405, and a DomainError is never a 500.
 
 To add a route: write `async def handler(call: Call) -> Any` in the module of its area
-(`profiles.py`, `results.py`, `status.py`, `status_flat.py`, `recomputations.py`)
+(`profiles.py`, `results.py`, `results_flat.py`, `status.py`, `status_flat.py`,
+`recomputations.py`)
 returning the body (`envelope.success(...)`) or a Response, and list `route(path, handler,
 methods)` in that module's `ROUTES` (paths relative to /api/v2); a new module: one line in
 `ArgoApi.routes`. Routes are tried in that order: a fixed path segment (`/status/{report}/
@@ -26,7 +27,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.routing import BaseRoute, Mount, Router
 
 from gateway.auth.authenticator import Authenticator
-from gateway.compat.argo import profiles, recomputations, results, status, status_flat
+from gateway.compat.argo import (
+    profiles,
+    recomputations,
+    results,
+    results_flat,
+    status,
+    status_flat,
+)
 from gateway.compat.argo.auth import Callers
 from gateway.compat.argo.routing import VERSION_ROUTES, ArgoRoute, Spec, not_found
 from gateway.config import Settings
@@ -60,9 +68,18 @@ class ArgoApi:
                     *profiles.ROUTES,
                     *status_flat.ROUTES,  # before status's /status/{report}/{group_type}
                     *status.ROUTES,
+                    *results_flat.ROUTES,  # before results's /results/{report}/{type}
                     *results.ROUTES,
                     *recomputations.ROUTES,
                 ],
             ),
-            self._mount("/api/v3", [*results.V3_ROUTES, *status.V3_ROUTES, *status_flat.V3_ROUTES]),
+            self._mount(
+                "/api/v3",
+                [
+                    *results.V3_ROUTES,
+                    *results_flat.V3_ROUTES,
+                    *status.V3_ROUTES,
+                    *status_flat.V3_ROUTES,
+                ],
+            ),
         ]

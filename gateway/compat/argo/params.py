@@ -1,11 +1,14 @@
 """ARGO web API's request checks (argo-web-api `respond/validators.go`, `utils.ParseZuluDate`,
 the results' `Validate`), with ARGO's messages: the `Accept` header, the `start_time` /
 `end_time` window of results and status (zulu form, both required), `granularity`
-(daily, monthly or custom; results only), `exec_time` of a metric result, and the `date`
-(YYYY-MM-DD) that picks a profile's version."""
+(daily, monthly or custom; results only), `exec_time` of a metric result, the `date`
+(YYYY-MM-DD) that picks a profile's version, and the flat lists' `pageSize` /
+`nextPageToken`."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 import enum
 import re
 from dataclasses import dataclass
@@ -183,3 +186,31 @@ def history_date(query: QueryParams, today: date) -> date:
         raise bad_request_details(
             f"date parameter value: {raw} is not in the valid form of YYYY-MM-DD"
         ) from None
+
+
+def page(query: QueryParams) -> tuple[int, int]:
+    """A flat list's (`pageSize`, the offset `nextPageToken` names): the size -1 (the
+    default: all) or positive, the token the base64 of an offset, as ARGO's; 400 naming the
+    parameter if not."""
+    raw_size = query.get("pageSize", "-1")
+    try:
+        size = int(raw_size)
+    except ValueError:
+        size = 0
+    if size == 0 or size < -1:
+        raise bad_request_details(f"pageSize: {raw_size} is not -1 or a positive number")
+    token = query.get("nextPageToken")
+    if token is None or token == "":
+        return size, 0
+    try:
+        offset = int(base64.b64decode(token, validate=True).decode("ascii"))
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        offset = -1
+    if offset < 0:
+        raise bad_request_details(f"nextPageToken: {token} is not a token of this list")
+    return size, offset
+
+
+def page_token(offset: int) -> str:
+    """The `nextPageToken` of the page that starts at `offset`."""
+    return base64.b64encode(str(offset).encode("ascii")).decode("ascii")

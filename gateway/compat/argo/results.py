@@ -12,7 +12,10 @@ calls), with ARGO's path forms and numbers as strings:
   "results": […]}]}]}`;
 - `GET /results/{report}/{type}/{site}/services/{service}/endpoints[/{host}]`: their
   endpoints, `… "serviceflavors": [{…, "endpoints": [{"name", "type": "endpoint",
-  "results": […]}]}]`.
+  "results": […]}]}]`; `GET /results/{report}/{type}/{site}/endpoints[/{host}]` the same
+  for every service type of the site.
+
+The flat `/results/{report}/endpoints` and v3's lookup by resource id: results_flat.py.
 
 `?start_time=&end_time=` (zulu, required) choose the days, `granularity` daily (timestamps
 `2015-06-22`), monthly (`2015-06`) or custom (the whole period, timestamped by its first
@@ -53,9 +56,10 @@ def _timestamp(row: availability_periods.ArRow, granularity: Granularity) -> str
     return row.start.isoformat()
 
 
-def _item(
+def item_of(
     row: availability_periods.ArRow, granularity: Granularity, stamp: str = "timestamp"
 ) -> dict[str, str]:
+    """One leaf of ARGO's results: its date (`stamp`) and figures as strings."""
     found = {
         stamp: _timestamp(row, granularity),
         "availability": number(row.availability),
@@ -149,7 +153,7 @@ async def groups(call: Call) -> Any:
                 {
                     "name": group,
                     "type": report.group_type,
-                    "results": [_item(r, granularity) for r in found],
+                    "results": [item_of(r, granularity) for r in found],
                 }
                 for (group,), found in _grouped(rows, lambda r: (r.name,)).items()
             ]
@@ -164,7 +168,7 @@ async def groups(call: Call) -> Any:
                     {
                         "name": site,
                         "type": report.endpoint_group_type,
-                        "results": [_item(r, granularity) for r in found],
+                        "results": [item_of(r, granularity) for r in found],
                     }
                     for (site,), found in _grouped(members, lambda r: (r.name,)).items()
                 ],
@@ -181,7 +185,7 @@ async def services(call: Call) -> Any:
     granularity = window.granularity or Granularity.DAILY
     mine = [r for r in rows if r.parent == site]
     flavors = [
-        {"name": name, "type": "service", "results": [_item(r, granularity) for r in found]}
+        {"name": name, "type": "service", "results": [item_of(r, granularity) for r in found]}
         for (name,), found in _grouped(mine, lambda r: (r.name,)).items()
     ]
     return {
@@ -190,18 +194,32 @@ async def services(call: Call) -> Any:
 
 
 async def endpoints(call: Call) -> Any:
-    site, service = call.path("name"), call.path("service")
+    """A site's endpoints, of one service type (`…/services/{service}/endpoints`) or of all
+    (`…/{site}/endpoints`), under their service types."""
+    site, service = call.path("name"), call.request.path_params.get("service")
     host = call.request.path_params.get("host")
     report, _, rows, window = await _rows(call, _site_level(ArLevel.ENDPOINT)(call), host)
     granularity = window.granularity or Granularity.DAILY
-    mine = [r for r in rows if r.parent == site and r.service == service]
-    hosts = [
-        {"name": name, "type": "endpoint", "results": [_item(r, granularity) for r in found]}
-        for (name,), found in _grouped(mine, lambda r: (r.name,)).items()
+    mine = [r for r in rows if r.parent == site and service in (None, r.service)]
+    flavors = [
+        {
+            "name": flavor,
+            "type": "service",
+            "endpoints": [
+                {
+                    "name": name,
+                    "type": "endpoint",
+                    "results": [item_of(r, granularity) for r in found],
+                }
+                for (name,), found in _grouped(members, lambda r: (r.name,)).items()
+            ],
+        }
+        for (flavor,), members in _grouped(mine, lambda r: (r.service,)).items()
     ]
-    flavor = {"name": service, "type": "service", "endpoints": hosts}
+    if service is not None and not flavors:
+        flavors = [{"name": service, "type": "service", "endpoints": []}]
     return {
-        "results": [{"name": site, "type": report.endpoint_group_type, "serviceflavors": [flavor]}]
+        "results": [{"name": site, "type": report.endpoint_group_type, "serviceflavors": flavors}]
     }
 
 
@@ -238,12 +256,12 @@ async def v3_results(call: Call) -> Any:
             {
                 "name": group,
                 "type": report.group_type,
-                "results": [_item(r, granularity, "date") for r in found],
+                "results": [item_of(r, granularity, "date") for r in found],
                 "groups": [
                     {
                         "name": site,
                         "type": report.endpoint_group_type,
-                        "results": [_item(r, granularity, "date") for r in rows],
+                        "results": [item_of(r, granularity, "date") for r in rows],
                     }
                     for (site,), rows in _grouped(
                         members.get((group,), []), lambda r: (r.name,)
@@ -265,4 +283,6 @@ ROUTES: tuple[Spec, ...] = (
     route(f"{_SITE}/services/{{service}}", services),
     route(f"{_SITE}/services/{{service}}/endpoints", endpoints),
     route(f"{_SITE}/services/{{service}}/endpoints/{{host}}", endpoints),
+    route(f"{_SITE}/endpoints", endpoints),
+    route(f"{_SITE}/endpoints/{{host}}", endpoints),
 )

@@ -22,8 +22,6 @@ report, or an id no endpoint of the report has, is 404."""
 
 from __future__ import annotations
 
-import base64
-import binascii
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -37,33 +35,12 @@ from gateway.compat.argo.routing import Call, Spec, route
 from gateway.compat.argo.status import find_report, info_of, statuses_of, v3_window, zulu
 
 
-def _page(call: Call) -> tuple[int, int]:
-    """(`pageSize`, the offset `nextPageToken` names); 400 naming the parameter if not."""
-    raw_size = call.query.get("pageSize", "-1")
-    try:
-        size = int(raw_size)
-    except ValueError:
-        size = 0
-    if size == 0 or size < -1:
-        raise envelope.bad_request_details(f"pageSize: {raw_size} is not -1 or a positive number")
-    token = call.query.get("nextPageToken")
-    if token is None or token == "":
-        return size, 0
-    try:
-        offset = int(base64.b64decode(token, validate=True).decode("ascii"))
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        offset = -1
-    if offset < 0:
-        raise envelope.bad_request_details(f"nextPageToken: {token} is not a token of this list")
-    return size, offset
-
-
 def _paged(call: Call, items: list[dict[str, Any]]) -> dict[str, Any]:
-    size, offset = _page(call)
+    size, offset = params.page(call.query)
     end = len(items) if size == -1 else offset + size
     body: dict[str, Any] = {"results": items[offset:end], "pageSize": size}
     if end < len(items):
-        body["nextPageToken"] = base64.b64encode(str(end).encode("ascii")).decode("ascii")
+        body["nextPageToken"] = params.page_token(end)
     return body
 
 
@@ -91,7 +68,7 @@ def _report_endpoints(
 
 async def flat_endpoints(call: Call) -> Any:
     window = params.status_window(call.query)
-    _page(call)  # a bad page is 400 before any work
+    params.page(call.query)  # a bad page is 400 before any work
 
     def work(session: Session, principal: Principal) -> Any:
         items = _report_endpoints(session, principal, call, window)
@@ -117,23 +94,21 @@ async def flat_endpoints(call: Call) -> Any:
 
 async def flat_metrics(call: Call) -> Any:
     window = params.status_window(call.query)
-    _page(call)
+    params.page(call.query)
     metric = call.path("metric")
 
     def work(session: Session, principal: Principal) -> Any:
-        found = []
-        for item in _report_endpoints(session, principal, call, window):
-            for line in timelines.metric_timelines(
-                session,
-                principal,
-                hostname=item.name,
-                service_type=item.service_type,
-                start=window.start,
-                end=window.end,
-                metric=metric,
-            ):
-                found.append((item, line))
-        return found
+        items = _report_endpoints(session, principal, call, window)
+        lines = timelines.metric_timelines_of(
+            session,
+            principal,
+            endpoints=[(item.name, item.service_type) for item in items],
+            metric=metric,
+            start=window.start,
+            end=window.end,
+        )
+        by_key = {(item.name, item.service_type): item for item in items}
+        return [(by_key[(line.hostname, line.service_type)], line) for line in lines]
 
     found: list[tuple[levels.LevelStatus, timelines.MetricTimeline]] = await call.read(work)
     return _paged(
