@@ -6,10 +6,20 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from domains.monitoring.models.results import MetricResult
 from domains.monitoring.models.status import MetricStatus, StatusChange
+from domains.topology.models import (
+    CertificationStatus,
+    Ngi,
+    ProductionInfrastructure,
+    Service,
+    ServiceType,
+    Site,
+)
 from tests.compat.argo import (
     Argo,
     make_keys,
@@ -71,6 +81,26 @@ def _store(session: Session, metric: str, points: list[tuple[str, str]]) -> None
     )
 
 
+def _register(session: Session) -> None:
+    """HOST as an ARC-CE service of a site SITE-A (the nested routes check the path's site
+    and service type against the topology)."""
+    ngi = session.scalars(select(Ngi).order_by(col(Ngi.id)).limit(1)).one()
+    stype = session.scalars(select(ServiceType).where(col(ServiceType.name) == SERVICE)).one()
+    assert ngi.id is not None
+    site = Site(
+        short_name="SITE-A",
+        certification_status=CertificationStatus.CERTIFIED,
+        production_infrastructure=ProductionInfrastructure.PRODUCTION,
+        ngi_id=ngi.id,
+        country_id=session.scalars(select(col(Site.country_id)).limit(1)).one(),
+    )
+    session.add(site)
+    session.flush()
+    assert site.id is not None
+    assert stype.id is not None
+    session.add(Service(site_id=site.id, service_type_id=stype.id, host_name=HOST))
+
+
 @pytest.fixture
 def fast_executor() -> bool:
     """No GraphQL runs here: a second executor would only repeat the same calls."""
@@ -81,6 +111,7 @@ def fast_executor() -> bool:
 def argo(make_client: AppFactory, session: Session) -> Argo:
     argo = Argo(make_client().client, make_keys(session))
     make_report(argo)
+    _register(session)
     _store(
         session,
         "a.metric",

@@ -30,7 +30,8 @@ end (clipped at now); at most 31 days:
   "type", "statuses": […], "endpoints": [{"hostname", "service", "statuses": […]}]}]}`;
   `view=latest` keeps the last status of each.
 
-A type the report does not have is 404, and so is an unknown report."""
+A type the report does not have is 404, and so is an unknown report, and a host the path
+names that is not an endpoint of that service type at that site (of the report)."""
 
 from __future__ import annotations
 
@@ -78,6 +79,15 @@ async def metric_timelines(call: Call) -> Any:
 
     def work(session: Session, principal: Principal) -> Any:
         version = find_report(session, report)
+        if not same_type(group_type, version.endpoint_group_type):
+            raise envelope.not_found(
+                f"{group_type} is not the report's endpoint group type "
+                f"({version.endpoint_group_type})"
+            )
+        infos = endpoint_info.endpoint_info(session, principal, hostnames=[host])
+        info = infos.get((host, service))
+        if info is None or info.site != group:
+            raise envelope.not_found(not_in_group(host, service, group_type, group))
         # the thresholds valid on the window's last day, rules naming a group matched
         # against the group of the path (ARGO's endpoint group)
         grading = availability.grading_on(
@@ -93,7 +103,7 @@ async def metric_timelines(call: Call) -> Any:
             metric=metric,
             grading=grading,
         )
-        return found, endpoint_info.endpoint_info(session, principal, hostnames=[host])
+        return found, infos
 
     found, infos = await call.read(work)
     metrics = [
@@ -164,6 +174,11 @@ async def metric_result(call: Call) -> Any:
 
     metrics = await call.read(work)
     return {"root": [{"Name": host, "Metrics": metrics}] if metrics else []}
+
+
+def not_in_group(host: str, service: str, group_type: str, group: str) -> str:
+    """ARGO's 404 details for an endpoint the path puts where the topology has none."""
+    return f"No endpoint {host} of service {service} in {group_type} {group}"
 
 
 def info_of(found: endpoint_info.EndpointInfo | None, key: str = "Url") -> dict[str, Any]:
@@ -271,6 +286,9 @@ async def endpoint_timelines(call: Call) -> Any:
         "hostnames": _one(call, "host"),
     }
     _, _, items = await _span(call, window, _below_site(call, ArLevel.ENDPOINT), lambda _: filters)
+    host = call.request.path_params.get("host")
+    if host is not None and not items:
+        raise envelope.not_found(not_in_group(host, service, group_type, site))
     endpoints = [{"name": item.name, "statuses": statuses_of(item)} for item in items]
     services = [{"name": service, "type": "service", "endpoints": endpoints}]
     return {"groups": [{"name": site, "type": group_type, "services": services}]}
