@@ -135,7 +135,9 @@ class MonitoringRule(RuleCode):
     STATUS_CHANGE_AFTER_NEGATIVE = "must not be negative"
     STATUS_FILTER_VALUE_COUNT = "from 1 to 100 values (leave the condition out to match all)"
     STATUS_FILTER_NAME_INVALID = "non-empty names of at most 255 characters"
-    STATUS_FILTER_STATUS_UNKNOWN = "OK, WARNING, CRITICAL or UNKNOWN"
+    STATUS_FILTER_STATUS_UNKNOWN = (
+        "OK, WARNING, CRITICAL or UNKNOWN (above the metric MISSING or DOWNTIME too)"
+    )
 
     # alert rules (domains.monitoring.service.alerts)
     ALERT_RULE_NAME_EMPTY = "must not be empty"

@@ -157,6 +157,8 @@ def test_a_stream_without_after_starts_at_the_newest(
         ({"after": -1}, "after", "STATUS_CHANGE_AFTER_NEGATIVE"),
         ({"f": {"status": ["MISSING"]}}, "filter.status", "STATUS_FILTER_STATUS_UNKNOWN"),
         ({"f": {"site": []}}, "filter.site", "STATUS_FILTER_VALUE_COUNT"),
+        ({"f": {"level": []}}, "filter.level", "STATUS_FILTER_VALUE_COUNT"),
+        ({"f": {"level": ["SITE"], "report": [""]}}, "filter.report", "STATUS_FILTER_NAME_INVALID"),
     ],
 )
 def test_bad_input_is_refused_by_name(

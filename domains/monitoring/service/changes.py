@@ -8,6 +8,11 @@ higher one is visible: the cursor hands out every row as soon as it is read, rem
 ids it skipped over as gaps, and reads them again with the next rows for as long as the
 alert evaluation waits for a gap (`alert_evaluation.GAP_GRACE`), then gives them up.
 
+With a `LevelTracker` (a filter naming levels above the metric), each read that brought
+metric changes also tells the changes they made to the status of their endpoints, services,
+sites and NGIs in each report (`service.level_changes`), after the metric events, with the
+id of the last change read (the point to resume after).
+
 Public, as metricStatuses and endpointStatus are (ARGO's status is public in EGI, and so is
 the topology that names the sites and NGIs): every caller, anonymous too, sees every change.
 """
@@ -28,6 +33,12 @@ from domains.monitoring.models.results import NAME_MAX
 from domains.monitoring.models.status import StatusChange
 from domains.monitoring.rules import MonitoringRule
 from domains.monitoring.service.alert_evaluation import GAP_GRACE
+from domains.monitoring.service.level_changes import (
+    LevelChange,
+    LevelTracker,
+    StatusLevel,
+    level_changes,
+)
 from domains.monitoring.service.results import REPORTED_STATUSES
 from domains.topology.models import Ngi, Service, ServiceType, Site
 
@@ -40,6 +51,7 @@ T_NGI: Table = Ngi.__table__  # type: ignore[attr-defined]
 FILTER_VALUES_MAX = 100
 READ_LIMIT = 500  # changes per read: a stream reads again at once after a full one
 GAPS_MAX = 50  # id ranges a cursor looks back at, the newest
+LEVEL_STATUSES = (*REPORTED_STATUSES, "MISSING", "DOWNTIME")  # above the metric too
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,10 +66,19 @@ class ChangeFilter:
     hosts: tuple[str, ...] | None = None
     metrics: tuple[str, ...] | None = None
     statuses: tuple[str, ...] | None = None
+    levels: tuple[StatusLevel, ...] | None = None  # None: the metric's only
+    reports: tuple[str, ...] | None = None  # of the events above the metric
+
+    @property
+    def wanted_levels(self) -> frozenset[StatusLevel]:
+        return frozenset(self.levels or (StatusLevel.METRIC,))
 
     def check(self, prefix: str = "filter") -> None:
         """Invalid, naming the condition (`filter.site`), for a list that is empty or too
-        long, a name that is empty or too long, or a status results never report."""
+        long, a name that is empty or too long, or a status no event of the filter's levels
+        has (results report OK, WARNING, CRITICAL, UNKNOWN; above the metric MISSING and
+        DOWNTIME too)."""
+        above = self.wanted_levels != {StatusLevel.METRIC}
         for name, values in (
             ("site", self.sites),
             ("ngi", self.ngis),
@@ -65,6 +86,8 @@ class ChangeFilter:
             ("hostname", self.hosts),
             ("metric", self.metrics),
             ("status", self.statuses),
+            ("level", self.levels),
+            ("report", self.reports),
         ):
             if values is None:
                 continue
@@ -73,10 +96,32 @@ class ChangeFilter:
                 raise Invalid(where, MonitoringRule.STATUS_FILTER_VALUE_COUNT)
             for value in values:
                 if name == "status":
-                    if value not in REPORTED_STATUSES:
+                    if value not in (LEVEL_STATUSES if above else REPORTED_STATUSES):
                         raise Invalid(where, MonitoringRule.STATUS_FILTER_STATUS_UNKNOWN)
                 elif not value or len(value) > NAME_MAX:
                     raise Invalid(where, MonitoringRule.STATUS_FILTER_NAME_INVALID)
+
+    def admits_level(self, change: LevelChange) -> bool:
+        """The conditions on a change above the metric: each condition on a field the
+        change's level has (a host name for an endpoint, a service type for an endpoint or a
+        service, a site below the NGI); `metric` holds for none of them."""
+        level = change.level
+        return (
+            level in self.wanted_levels
+            and (self.reports is None or change.report in self.reports)
+            and (self.statuses is None or change.status in self.statuses)
+            and (self.ngis is None or change.ngi in self.ngis)
+            and (self.sites is None or change.site in self.sites)
+            and (
+                self.hosts is None or level is not StatusLevel.ENDPOINT or change.name in self.hosts
+            )
+            and (
+                self.service_types is None
+                or change.service_type is None
+                or change.service_type in self.service_types
+            )
+            and self.metrics is None
+        )
 
     def admits(self, change: Sequence[object]) -> bool:
         """The conditions on the change itself (not its place): host, type, metric, status."""
@@ -114,6 +159,29 @@ class StatusChangeEvent:
     summary: str | None
     site: str | None  # None: the topology does not register the endpoint (any more)
     ngi: str | None
+    level: StatusLevel = StatusLevel.METRIC
+    name: str = ""  # the metric, host name, service type, site or NGI, by level
+    report: str | None = None  # the report of an event above the metric
+
+    @classmethod
+    def of_level(cls, change_id: int, change: LevelChange) -> StatusChangeEvent:
+        """An event above the metric: host name, service type and metric as far as the
+        level has them ("" if not)."""
+        return cls(
+            id=change_id,
+            timestamp=change.timestamp,
+            hostname=change.name if change.level is StatusLevel.ENDPOINT else "",
+            service_type=change.service_type or "",
+            metric="",
+            status=change.status,
+            previous_status=change.previous_status,
+            summary=None,
+            site=change.site,
+            ngi=change.ngi,
+            level=change.level,
+            name=change.name,
+            report=change.report,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,9 +241,13 @@ def read_changes(
     filter: ChangeFilter,
     now: dt.datetime | None = None,
     limit: int = READ_LIMIT,
+    tracker: LevelTracker | None = None,
 ) -> tuple[list[StatusChangeEvent], bool]:
     """The matching changes after the cursor, oldest first, each once, and whether the read
-    was full (more may be waiting); moves the cursor. Public: `principal` is not asked."""
+    was full (more may be waiting); moves the cursor. With a `tracker`, the changes the
+    metric changes read made above the metric follow (`service.level_changes`). Public:
+    `principal` is not asked."""
+    now = now or utcnow()
     changes = (
         select(
             T_CHANGE.c.id,
@@ -216,8 +288,9 @@ def read_changes(
         if row[8] is not None:
             entry[1].append((str(row[8]), str(row[9])))
     found: list[StatusChangeEvent] = []
+    metric_level = StatusLevel.METRIC in filter.wanted_levels
     for change_id, (change, where) in by_id.items():
-        if not filter.admits(change):
+        if not metric_level or not filter.admits(change):
             continue
         place = filter.place(where)
         if place is None:
@@ -235,7 +308,36 @@ def read_changes(
                 summary=None if summary is None else str(summary),
                 site=place[0],
                 ngi=place[1],
+                name=str(metric),
             )
         )
-    cursor.advance(list(by_id), now or utcnow())
+    if tracker is not None and by_id:
+        touched = {
+            (site, ngi)
+            for _, where in by_id.values()
+            for site, ngi in where
+            if (filter.sites is None or site in filter.sites)
+            and (filter.ngis is None or ngi in filter.ngis)
+        }
+        since = min(_aware(change[1]) for change, _ in by_id.values())
+        last_id = max(by_id)
+        found.extend(
+            StatusChangeEvent.of_level(last_id, change)
+            for change in level_changes(
+                session,
+                principal,
+                tracker=tracker,
+                places=touched,
+                since=since,
+                now=now,
+                reports=filter.reports,
+            )
+            if filter.admits_level(change)
+        )
+    cursor.advance(list(by_id), now)
     return found, len(by_id) >= limit
+
+
+def _aware(moment: object) -> dt.datetime:
+    assert isinstance(moment, dt.datetime)
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
