@@ -5,6 +5,7 @@ gap (an id still in flight) read again when it commits; bad filters refused by n
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 from sqlalchemy import insert, select
@@ -77,7 +78,7 @@ def test_changes_come_once_with_their_place_and_through_the_filter(session: Sess
     assert [e.id for e in found] == sorted(e.id for e in found)
     assert _read(session, everything) == []  # each once
 
-    def matching(**conditions: tuple[str, ...]) -> list[tuple[str, str]]:
+    def matching(**conditions: Any) -> list[tuple[str, str]]:  # ChangeFilter's conditions
         return [
             (e.hostname, e.status)
             for e in _read(session, ChangeCursor(high=start), ChangeFilter(**conditions))
