@@ -16,6 +16,7 @@ SLICE = frozenset(
 BESIDE: dict[str, dict[str, str]] = {
     "accounting": {
         "formats": "APEL's key/value messages, CAR and StAR XML, read into checked records",
+        "smime": "S/MIME signed (and encrypted) messages opened with openssl, as SSM does",
     },
     "downtimes": {
         "events": "the kinds of downtime events and their payloads",

@@ -17,6 +17,7 @@ DOMAIN_MODULES: tuple[str, ...] = (
     "workers.downtimes",
     "workers.topology",
     "workers.monitoring",
+    "workers.accounting",
 )
 
 

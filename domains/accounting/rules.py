@@ -54,6 +54,13 @@ class AccountingRule(RuleCode):
     ACCOUNTING_CLOUD_MEASUREMENT_TIME = (
         "a time to account the VM at: EndTime when completed, else RecordCreateTime or StartTime"
     )
+    ACCOUNTING_SIGNATURE_INVALID = (
+        "an S/MIME message signed with a certificate of a configured CA (and decryptable)"
+    )
+    ACCOUNTING_SIGNER_NOT_VALID = (
+        "signed by the host DN of an accounting service the topology registers (APEL's "
+        "'Signer not in valid DNs list')"
+    )
     ACCOUNTING_DATABASE_REFUSED = "rows the database stores (it refused one)"
     ACCOUNTING_XML_INVALID = "well-formed XML without a DTD, with CAR or StAR records"
     ACCOUNTING_XML_AGGREGATED = "CAR or StAR records (aggregated usage records are not supported)"

@@ -199,6 +199,14 @@ class CoreSettings:
     monitoring_topic: str = "metric_data"
     monitoring_ingest_interval: float = 1.0  # seconds between looks at the topic
     monitoring_ingest_batch: int = 1000  # messages ingested per transaction
+    # accounting (domains/accounting/service/intake.py, workers/accounting.py): the AMS
+    # subscription sites' signed APEL messages are consumed from, and what verifies them
+    accounting_project: str = "accounting"
+    accounting_subscription: str = "loader"
+    accounting_ingest_interval: float = 1.0  # seconds between looks at the subscription
+    accounting_ca_path: str | None = None  # a directory of hashed CA certificates, or a file
+    accounting_server_cert: str | None = None  # for messages encrypted to this server
+    accounting_server_key: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> CoreSettings:
@@ -294,6 +302,15 @@ class CoreSettings:
             monitoring_ingest_batch=env_int(
                 env, "OPSGRAPH_MONITORING_INGEST_BATCH", d.monitoring_ingest_batch
             ),
+            accounting_project=env.get("OPSGRAPH_ACCOUNTING_PROJECT") or d.accounting_project,
+            accounting_subscription=env.get("OPSGRAPH_ACCOUNTING_SUBSCRIPTION")
+            or d.accounting_subscription,
+            accounting_ingest_interval=env_float(
+                env, "OPSGRAPH_ACCOUNTING_INGEST_INTERVAL", d.accounting_ingest_interval, 0.05
+            ),
+            accounting_ca_path=env.get("OPSGRAPH_ACCOUNTING_CA_PATH") or None,
+            accounting_server_cert=env.get("OPSGRAPH_ACCOUNTING_SERVER_CERT") or None,
+            accounting_server_key=env.get("OPSGRAPH_ACCOUNTING_SERVER_KEY") or None,
         )
         if settings.worker_min_backoff_ms > settings.worker_max_backoff_ms:
             raise Invalid(

@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import NameOID
 
 from domains.common.errors import Invalid, Unauthenticated
+from domains.common.x509dn import slash_dn
 from gateway.auth.x509 import (
     NO_PROXY_CHAIN,
     client_dn_from_scope,
@@ -23,7 +24,6 @@ from gateway.auth.x509 import (
     owner_dn,
     parse_networks,
     peer_is_trusted,
-    slash_dn,
 )
 from gateway.config import Settings
 from gateway.tls import ClientCertificates, tls_extension

@@ -1,0 +1,127 @@
+"""Signed messages in, as APEL's SSM receiver takes them: opened and verified
+(`smime.open_message`), the signer's DN resolved to the sites it accounts for, then loaded
+whole (`loading.load_message`) or kept whole in the reject store.
+
+Who may send: the host DN of a service of an accounting type registered at a site
+(`ACCOUNTING_SERVICE_TYPES`: APEL's `gLite-APEL`, and the storage and cloud accounting
+types), for that site's records. A message that cannot be opened is rejected as received
+(signer unknown, as SSM's "Not available."); one from a DN of no accounting service is
+rejected with its opened content kept, so that an operator can load it again once the
+topology registers the host (SSM's "Signer not in valid DNs list")."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from sqlmodel import col
+
+from domains.accounting.rules import AccountingRule as R
+from domains.accounting.service.loading import Outcome, Sender, load_message, reject
+from domains.accounting.smime import CryptoConfig, SmimeRefused, open_message
+from domains.common.errors import Invalid
+from domains.common.identity import PLATFORM
+from domains.messaging import service as messaging
+from domains.messaging.errors import AmsConflict, AmsNotFound, UnknownProject
+from domains.topology.models import Service, ServiceType, Site
+
+ACCOUNTING_SERVICE_TYPES = frozenset(
+    {"gLite-APEL", "eu.egi.storage.accounting", "eu.egi.cloud.accounting"}
+)
+
+
+def sites_for_dn(session: Session, dn: str) -> frozenset[str]:
+    """The sites whose registered accounting services have `dn` as their host DN."""
+    found = session.execute(
+        select(col(Site.short_name))
+        .join(Service, col(Service.site_id) == col(Site.id))
+        .join(ServiceType, col(ServiceType.id) == col(Service.service_type_id))
+        .where(
+            col(Service.host_dn) == dn,
+            col(ServiceType.name).in_(ACCOUNTING_SERVICE_TYPES),
+        )
+    )
+    return frozenset(found.scalars())
+
+
+def receive_signed(
+    session: Session,
+    data: bytes,
+    *,
+    message_id: str,
+    source: str,
+    crypto: CryptoConfig,
+    now: datetime,
+) -> Outcome:
+    """One signed message into the repository or the reject store, in the caller's
+    transaction."""
+    try:
+        opened = open_message(data, crypto)
+    except SmimeRefused as exc:
+        words = f"message: {R.ACCOUNTING_SIGNATURE_INVALID.text} ({exc.reason})"
+        error = Invalid("message", R.ACCOUNTING_SIGNATURE_INVALID, words)
+        row = reject(session, data, Sender("", frozenset(), source), message_id, error)
+        return Outcome(None, 0, row.id, error.rule_code, str(error))
+    sender = Sender(opened.signer_dn, sites_for_dn(session, opened.signer_dn), source)
+    if not sender.sites:
+        words = f"message: {R.ACCOUNTING_SIGNER_NOT_VALID.text} ({opened.signer_dn})"
+        error = Invalid("message", R.ACCOUNTING_SIGNER_NOT_VALID, words)
+        row = reject(session, opened.content, sender, message_id, error)
+        return Outcome(None, 0, row.id, error.rule_code, str(error))
+    return load_message(session, opened.content, sender, message_id, now)
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    messages: int
+    outcomes: list[Outcome] = field(default_factory=list)
+
+    @property
+    def rejected(self) -> list[Outcome]:
+        return [o for o in self.outcomes if o.reject_id is not None]
+
+
+def subscription_source(project: str, subscription: str) -> str:
+    return f"subscription:{project}/{subscription}"
+
+
+def consume(
+    session: Session,
+    *,
+    project: str,
+    subscription: str,
+    crypto: CryptoConfig,
+    limit: int,
+    now: datetime,
+) -> Batch | None:
+    """Pull up to `limit` messages of the subscription as an AMS consumer does, load or
+    reject each, and acknowledge them, all in the caller's transaction: the acknowledgement
+    commits with what the messages loaded, and a crash before the commit leaves them to be
+    pulled again. None while the project or subscription does not exist."""
+    try:
+        received = messaging.pull(
+            session, PLATFORM, project=project, subscription=subscription,
+            max_messages=limit, now=now,
+        )  # fmt: skip
+    except (AmsNotFound, UnknownProject, AmsConflict):  # none yet, or a push subscription
+        return None
+    source = subscription_source(project, subscription)
+    outcomes = [
+        receive_signed(
+            session,
+            message.data,
+            message_id=str(message.attributes.get("empaid") or f"{source}#{message.offset}"),
+            source=source,
+            crypto=crypto,
+            now=now,
+        )
+        for message in received
+    ]
+    if received:
+        messaging.acknowledge(
+            session, PLATFORM, project=project, subscription=subscription,
+            ack_ids=[received[-1].ack_id], now=now,
+        )  # fmt: skip
+    return Batch(len(received), outcomes)
