@@ -77,8 +77,25 @@ def record(
             )
         state[key] = (result.status, day)
     if rows:
-        session.execute(insert(T_POINT), rows)
+        _insert(session, rows)
     return len(rows) + sum(_recompute_series(session, key, _day(oldest[key])) for key in late)
+
+
+_COLUMNS = ("timestamp", "hostname", "service_type", "metric", "status", "monitoring_host")
+
+
+def _insert(session: Session, rows: list[dict[str, object]]) -> None:
+    """PostgreSQL's COPY on the session's connection (an executemany's statement per row
+    was ~6 % of the topic consumer's time); a multi-row INSERT elsewhere."""
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        session.execute(insert(T_POINT), rows)
+        return
+    driver: Any = connection.connection.driver_connection
+    statement = f"COPY {T_POINT.name} ({', '.join(_COLUMNS)}) FROM STDIN"
+    with driver.cursor() as cursor, cursor.copy(statement) as copy:
+        for row in rows:
+            copy.write_row(tuple(row[name] for name in _COLUMNS))
 
 
 def _recompute_series(session: Session, key: Key, day: dt.date) -> int:
@@ -115,7 +132,7 @@ def _recompute_series(session: Session, key: Key, day: dt.date) -> int:
             )
         before = (status, day_of)
     if rows:
-        session.execute(insert(T_POINT), rows)
+        _insert(session, rows)
     return len(rows)
 
 
