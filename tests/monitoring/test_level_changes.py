@@ -70,7 +70,8 @@ def _read(
 def test_a_site_turning_critical_tells_every_level_once(session: Session) -> None:
     start = _world(session)
     cursor, tracker = ChangeCursor(high=start), LevelTracker(frozenset(EVERY))
-    _publish(session, SE_A, w.at(4), "CRITICAL")
+    # a result's time has microseconds, the engine's timelines whole seconds
+    _publish(session, SE_A, w.at(4) + dt.timedelta(microseconds=250_000), "CRITICAL")
     found = _read(session, cursor, tracker, w.at(4, 1), levels=EVERY)
     report = w.REPORT
     assert found == [

@@ -100,6 +100,7 @@ def level_changes(
     wanted = {ABOVE_METRIC[level] for level in tracker.levels if level in ABOVE_METRIC}
     if not wanted or not places:
         return []
+    since = since.replace(microsecond=0)  # the engine's timelines count whole seconds
     sites = {site for site, _ in places}
     ngis = {ngi for _, ngi in places}
     found: list[LevelChange] = []
