@@ -9,6 +9,7 @@ Benchmarks and CPU counts are APEL's DECIMAL(10,3), kept as floats of three deci
 from __future__ import annotations
 
 import datetime as dt
+import enum
 from typing import Any
 
 from sqlalchemy import (
@@ -25,6 +26,7 @@ from sqlalchemy import (
 from sqlmodel import Field, SQLModel
 
 from domains.common import models as _common  # noqa: F401  (naming convention)
+from domains.common.models import enum_column
 from domains.common.time import UTCDateTime, utcnow
 
 TEXT_MAX = 255
@@ -484,3 +486,28 @@ class StorageSummary(Derived, table=True):
     logical_capacity_used: int | None = _big()
     resource_capacity_allocated: int | None = _big()
     file_count: int | None = _big()
+
+
+class ScopeKind(enum.StrEnum):
+    SITE = "SITE"
+    NGI = "NGI"
+
+
+class SenderGrant(SQLModel, table=True):
+    """A wider scope for an accounting host: the DN may send records of this site, or of
+    every site of this NGI (a regional accounting server), beside its own site's."""
+
+    __tablename__ = "accounting_sender_grant"
+    __table_args__ = (UniqueConstraint("dn", "scope_kind", "scope_name"),)
+
+    id: int | None = _id()
+    dn: str = Field(max_length=DN_MAX, index=True)
+    scope_kind: ScopeKind = Field(
+        sa_column=enum_column(ScopeKind, "accounting_scope_kind", length=8)
+    )
+    scope_name: str = Field(max_length=TEXT_MAX)
+    note: str = Field(default="", max_length=TEXT_MAX)
+    granted_by: str = Field(max_length=TEXT_MAX)
+    granted_at: dt.datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
+    )

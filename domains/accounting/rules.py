@@ -5,7 +5,46 @@ README's "Error codes")."""
 
 from __future__ import annotations
 
+import enum
+
+from sqlalchemy.orm import Session
+
+from domains.common.authz import policy
 from domains.common.errors import RuleCode
+from domains.common.identity import Principal
+from domains.identity import service as identity
+from domains.identity.models import EntityKind
+from domains.topology.models import Ngi
+
+# who may widen an accounting host's scope to an NGI's sites, besides platform administrators
+NGI_OPERATIONS_MANAGERS = frozenset({"NGI Operations Manager", "NGI Operations Deputy Manager"})
+
+
+class Action(enum.StrEnum):
+    """What only some callers may do with the accounting domain's things."""
+
+    # browse, load again and delete rejected messages: platform administrators only
+    MANAGE_REJECTS = "MANAGE_REJECTS"
+    # let an accounting host send records of an NGI's sites (the entity: the NGI)
+    GRANT_SENDER_SCOPE = "GRANT_SENDER_SCOPE"
+
+
+@policy(Action)
+def decide(session: Session, principal: Principal, action: Action, entity: object) -> str | None:
+    """Reached only by a signed-in caller who is not a platform administrator."""
+    if action is Action.GRANT_SENDER_SCOPE and isinstance(entity, Ngi):
+        if principal.user_id is not None and any(
+            role.entity_type is EntityKind.NGI
+            and role.entity_id == entity.id
+            and role.role_type in NGI_OPERATIONS_MANAGERS
+            for role in identity.granted_roles(session, principal.user_id)
+        ):
+            return None
+        return (
+            "only the NGI's operations managers and platform administrators may widen an "
+            "accounting host's scope"
+        )
+    return f"only platform administrators may {action.value.lower().replace('_', ' ')}"
 
 
 class AccountingRule(RuleCode):
@@ -61,6 +100,8 @@ class AccountingRule(RuleCode):
         "signed by the host DN of an accounting service the topology registers (APEL's "
         "'Signer not in valid DNs list')"
     )
+    ACCOUNTING_DN_INVALID = "an X.509 DN in OpenSSL's slash form, e.g. /C=UK/O=eScience/CN=host"
+    ACCOUNTING_SCOPE_INVALID = "exactly one of a site's short name and an NGI's name, registered"
     ACCOUNTING_DATABASE_REFUSED = "rows the database stores (it refused one)"
     ACCOUNTING_XML_INVALID = "well-formed XML without a DTD, with CAR or StAR records"
     ACCOUNTING_XML_AGGREGATED = "CAR or StAR records (aggregated usage records are not supported)"

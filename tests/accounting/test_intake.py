@@ -20,7 +20,8 @@ from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from domains.accounting.models import JobRecord, RejectedMessage
-from domains.accounting.service.intake import consume, receive_signed, sites_for_dn
+from domains.accounting.service.intake import consume, receive_signed
+from domains.accounting.service.senders import sites_for_dn
 from domains.accounting.smime import CryptoConfig
 from domains.common.identity import PLATFORM
 from domains.common.models import pk

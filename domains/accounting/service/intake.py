@@ -2,48 +2,27 @@
 (`smime.open_message`), the signer's DN resolved to the sites it accounts for, then loaded
 whole (`loading.load_message`) or kept whole in the reject store.
 
-Who may send: the host DN of a service of an accounting type registered at a site
-(`ACCOUNTING_SERVICE_TYPES`: APEL's `gLite-APEL`, and the storage and cloud accounting
-types), for that site's records. A message that cannot be opened is rejected as received
-(signer unknown, as SSM's "Not available."); one from a DN of no accounting service is
-rejected with its opened content kept, so that an operator can load it again once the
-topology registers the host (SSM's "Signer not in valid DNs list")."""
+Who may send: the host DN of a service of an accounting type registered at a site, for that
+site's records, and for the scopes granted to it (`senders`). A message that cannot be
+opened is rejected as received (signer unknown, as SSM's "Not available."); one from a DN
+that accounts for no site is rejected with its opened content kept, so that an operator can
+load it again once the topology registers the host (SSM's "Signer not in valid DNs list")."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
-from sqlmodel import col
 
 from domains.accounting.rules import AccountingRule as R
 from domains.accounting.service.loading import Outcome, Sender, load_message, reject
+from domains.accounting.service.senders import sites_for_dn
 from domains.accounting.smime import CryptoConfig, SmimeRefused, open_message
 from domains.common.errors import Invalid
 from domains.common.identity import PLATFORM
 from domains.messaging import service as messaging
 from domains.messaging.errors import AmsConflict, AmsNotFound, UnknownProject
-from domains.topology.models import Service, ServiceType, Site
-
-ACCOUNTING_SERVICE_TYPES = frozenset(
-    {"gLite-APEL", "eu.egi.storage.accounting", "eu.egi.cloud.accounting"}
-)
-
-
-def sites_for_dn(session: Session, dn: str) -> frozenset[str]:
-    """The sites whose registered accounting services have `dn` as their host DN."""
-    found = session.execute(
-        select(col(Site.short_name))
-        .join(Service, col(Service.site_id) == col(Site.id))
-        .join(ServiceType, col(ServiceType.id) == col(Service.service_type_id))
-        .where(
-            col(Service.host_dn) == dn,
-            col(ServiceType.name).in_(ACCOUNTING_SERVICE_TYPES),
-        )
-    )
-    return frozenset(found.scalars())
 
 
 def receive_signed(
