@@ -30,6 +30,7 @@ from gateway.body import BodyLimitMiddleware
 from gateway.compat.ams import AmsApi
 from gateway.compat.argo import ArgoApi
 from gateway.compat.gocdbpi import GocdbPi
+from gateway.compat.portal import PortalApi
 from gateway.config import Settings
 from gateway.feeds import FeedsApi
 from gateway.logs import configure_logging
@@ -68,6 +69,7 @@ def create_app(
     availability_export = AvailabilityExport(settings, session_factory, authenticator)
     gocdb_pi = GocdbPi(settings, session_factory, authenticator)
     argo = ArgoApi(settings, session_factory, authenticator)
+    portal = PortalApi(settings, session_factory)
 
     async def healthz(_request: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})
@@ -169,6 +171,7 @@ def create_app(
             *availability_export.routes(),
             *gocdb_pi.routes(),
             *argo.routes(),
+            *portal.routes(),
             Mount(web.APP_ASSETS_PREFIX, app=front_end.assets()),
         ],
         middleware=middleware,

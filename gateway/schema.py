@@ -28,6 +28,7 @@ from strawberry.types import ExecutionContext, ExecutionResult
 from strawberry.types.execution import PreExecutionError
 from strawberry.types.graphql import OperationType
 
+from domains.accounting.queries import AccountingQuery
 from domains.changelog.queries import ChangeLogQuery
 from domains.common.graphql import SCALARS, Info, Node, extend_type, resolve_node
 from domains.downtimes.mutations import DowntimeMutation
@@ -117,6 +118,7 @@ class Query(
     MonitoringCatalogueQuery,
     MonitoringAlertQuery,
     MonitoringRecomputationQuery,
+    AccountingQuery,
 ):
     @strawberry.field(description="Any object by its global id.")
     def node(self, info: Info, id: strawberry.ID) -> Node | None:

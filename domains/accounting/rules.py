@@ -105,3 +105,27 @@ class AccountingRule(RuleCode):
     ACCOUNTING_DATABASE_REFUSED = "rows the database stores (it refused one)"
     ACCOUNTING_XML_INVALID = "well-formed XML without a DTD, with CAR or StAR records"
     ACCOUNTING_XML_AGGREGATED = "CAR or StAR records (aggregated usage records are not supported)"
+    # the portal's views (service/pivot.py, GraphQL `accounting`, gateway/compat/portal.py)
+    ACCOUNTING_METRIC_UNKNOWN = (
+        "njobs, sumcpu, sumelap, normcpu, normelap, elap_processors, normelap_processors or "
+        "cpueff, optionally with a unit (normcpu-hour)"
+    )
+    ACCOUNTING_UNIT_UNKNOWN = "second, hour or day, and only for a duration metric"
+    ACCOUNTING_DIMENSION_UNKNOWN = (
+        "SITE, REGION (NGI), COUNTRY, VO, DATE (month), Year, SUBMITHOST, PROCESSORS or "
+        "INFRASTRUCTURE"
+    )
+    ACCOUNTING_DIMENSIONS_SAME = "rows and columns of different dimensions"
+    ACCOUNTING_PERIOD_MONTH_INVALID = "a month as YYYY-MM, year 1970 to 9999, month 1 to 12"
+    ACCOUNTING_PERIOD_REVERSED = "the start month no later than the end month"
+    ACCOUNTING_PERIOD_TOO_LONG = "at most 20 years (240 months) from start to end"
+    ACCOUNTING_VO_GROUP_UNKNOWN = "all, egi, lhc, top10 or custom-<vo>[,<vo>...]"
+    ACCOUNTING_LOCAL_JOBS_UNKNOWN = "onlyinfrajobs, localinfrajobs or onlylocaljobs"
+    ACCOUNTING_FORMAT_UNKNOWN = "CSV or JSON"
+    ACCOUNTING_SCOPE_UNKNOWN = (
+        "operations_centres, countries, operation_centre/<NGI>, country/<name> or "
+        "resource_centre/<site>"
+    )
+    ACCOUNTING_PATH_INVALID = (
+        "<metric>/<row>/<col>/<YYYY>/<MM>/<YYYY>/<MM>/<vo_group>/<local_job_filter>/<format>"
+    )

@@ -1,0 +1,258 @@
+"""The EGI accounting portal's URL API over the same pivot function as GraphQL's
+`accounting` (domains/accounting/service/pivot.py), public as the portal's `/egi/...` views:
+
+    /accounting/egi/<metric>/<row>/<col>/<YYYY>/<MM>/<YYYY>/<MM>/<vo_group>/<local_job_filter>/<format>
+    /accounting/egi/htc/[<scope>/]<metric>/...        (scope: operations_centres, countries,
+        operation_centre/<NGI>, country/<name>, resource_centre/<site>)
+    /accounting/egi/site/<SITE>/<metric>/...
+
+`<metric>` may carry a unit (`normcpu-hour`; hours by default), `<format>` is CSV or JSON (any
+case, a trailing slash allowed). JSON is the portal's legacy list: a row object per row key
+(`{<column key>: value, "id": <row key>, "Total": n, "Percent": p}`), then the rows `Total`
+and `Percent` (the columns'), `xlegend` and `ylegend` (the dimensions' names) and `var`
+(`xrange`, `yrange`: the column and row keys; `query`: the metric). CSV: a header row (the
+row dimension, the column keys, Total, Percent), the rows, then Total and Percent. A cell with
+no rows is 0 (empty for cpueff). A bad argument is 400 with the feeds' error body naming it
+and its rule.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import anyio.to_thread
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from domains.accounting.rules import AccountingRule
+from domains.accounting.service import pivot as pivots
+from domains.accounting.service.pivot import (
+    Dimension,
+    LocalJobs,
+    Metric,
+    Month,
+    Pivot,
+    PivotQuery,
+)
+from domains.common.db import unit_of_work
+from domains.common.deadline import RequestTimeout
+from domains.common.errors import DomainError, Invalid
+from domains.common.text import check_storable
+from domains.downtimes.formats import CSV_TYPE, JSON_TYPE, csv_cell
+from gateway import deadlines
+from gateway.config import Settings
+from gateway.feeds import error_response
+
+PREFIX = "/accounting/egi"
+
+# the portal's names of rows and columns (any case), and what each is called back
+DIMENSIONS: dict[str, Dimension] = {
+    "site": Dimension.SITE,
+    "region": Dimension.NGI,
+    "ngi": Dimension.NGI,
+    "country": Dimension.COUNTRY,
+    "vo": Dimension.VO,
+    "date": Dimension.MONTH,
+    "month": Dimension.MONTH,
+    "year": Dimension.YEAR,
+    "submithost": Dimension.SUBMIT_HOST,
+    "processors": Dimension.PROCESSORS,
+    "infrastructure": Dimension.INFRASTRUCTURE,
+}
+LEGENDS: dict[Dimension, str] = {
+    Dimension.SITE: "SITE",
+    Dimension.NGI: "REGION",
+    Dimension.COUNTRY: "COUNTRY",
+    Dimension.VO: "VO",
+    Dimension.MONTH: "DATE",
+    Dimension.YEAR: "Year",
+    Dimension.SUBMIT_HOST: "SUBMITHOST",
+    Dimension.PROCESSORS: "PROCESSORS",
+    Dimension.INFRASTRUCTURE: "INFRASTRUCTURE",
+}
+FORMATS = ("csv", "json")
+QUERY_SEGMENTS = 10  # metric, row, col, 4 date parts, vo group, local job filter, format
+
+
+@dataclass(frozen=True, slots=True)
+class PortalCall:
+    query: PivotQuery
+    format: str
+
+
+def _dimension(name: str, text: str) -> Dimension:
+    try:
+        return DIMENSIONS[text.lower()]
+    except KeyError:
+        raise Invalid(name, AccountingRule.ACCOUNTING_DIMENSION_UNKNOWN) from None
+
+
+def _scope(segments: list[str]) -> dict[str, str]:
+    """The scope before the query's segments: site, ngi or country (or none)."""
+    none: dict[str, str] = {}
+    if not segments:
+        return none
+    if segments[0] == "site" and len(segments) == 2:
+        return {"site": segments[1]}
+    if segments[0] == "htc":
+        rest = segments[1:]
+        if not rest or (len(rest) == 1 and rest[0] in ("operations_centres", "countries")):
+            return none
+        if len(rest) == 2:
+            name = {
+                "operation_centre": "ngi",
+                "country": "country",
+                "resource_centre": "site",
+            }.get(rest[0])
+            if name is not None:
+                return {name: rest[1]}
+    raise Invalid("scope", AccountingRule.ACCOUNTING_SCOPE_UNKNOWN)
+
+
+def parse_path(path: str, egi_vos: tuple[str, ...]) -> PortalCall:
+    """The portal path after /accounting/egi/; Invalid naming the segment at fault."""
+    segments = path.strip("/").split("/")
+    check_storable([(str(i), s) for i, s in enumerate(segments)])
+    if len(segments) < QUERY_SEGMENTS or any(not s for s in segments):
+        raise Invalid("path", AccountingRule.ACCOUNTING_PATH_INVALID)
+    scope = _scope(segments[:-QUERY_SEGMENTS])
+    metric_text, row, column, y0, m0, y1, m1, vo_group, local, kind = segments[-QUERY_SEGMENTS:]
+    metric, unit = pivots.parse_metric(metric_text)
+    try:
+        local_jobs = LocalJobs(local.lower())
+    except ValueError:
+        raise Invalid("local_job_filter", AccountingRule.ACCOUNTING_LOCAL_JOBS_UNKNOWN) from None
+    if kind.lower() not in FORMATS:
+        raise Invalid("format", AccountingRule.ACCOUNTING_FORMAT_UNKNOWN)
+    query = PivotQuery(
+        metric=metric,
+        rows=_dimension("row", row),
+        columns=_dimension("col", column),
+        start=Month.of("from", y0, m0),
+        end=Month.of("to", y1, m1),
+        unit=unit,
+        vo_group=vo_group,
+        local_jobs=local_jobs,
+        site=scope.get("site"),
+        ngi=scope.get("ngi"),
+        country=scope.get("country"),
+        egi_vos=egi_vos,
+    )
+    return PortalCall(query, kind.lower())
+
+
+def _value(value: float | None, metric: Metric) -> float | None:
+    """A cell with no rows: 0, or undefined for cpueff."""
+    if value is None:
+        return None if metric is Metric.CPUEFF else 0.0
+    return value
+
+
+def legacy_json(found: Pivot) -> list[dict[str, Any]]:
+    metric = found.query.metric
+    row_totals = {t.key: t for t in found.row_totals}
+    out: list[dict[str, Any]] = []
+    for row in found.row_keys:
+        item: dict[str, Any] = {}
+        for column in found.column_keys:
+            cell = found.cell(row, column)
+            item[column] = _value(None if cell is None else cell.value, metric)
+        item |= {"id": row, "Total": row_totals[row].value, "Percent": row_totals[row].percent}
+        out.append(item)
+    grand_percent = None if metric is Metric.CPUEFF or found.total is None else 100.0
+    total: dict[str, Any] = {t.key: t.value for t in found.column_totals}
+    out.append(total | {"id": "Total", "Total": found.total, "Percent": grand_percent})
+    percent: dict[str, Any] = {t.key: t.percent for t in found.column_totals}
+    out.append(percent | {"id": "Percent", "Total": grand_percent, "Percent": None})
+    out.append({"id": "xlegend", "value": LEGENDS[found.query.columns]})
+    out.append({"id": "ylegend", "value": LEGENDS[found.query.rows]})
+    out.append(
+        {
+            "id": "var",
+            "xrange": found.column_keys,
+            "yrange": found.row_keys,
+            "query": metric.value,
+        }
+    )
+    return out
+
+
+def _csv_number(value: float | None) -> str:
+    return "" if value is None else repr(value)
+
+
+def legacy_csv(found: Pivot) -> str:
+    metric = found.query.metric
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(
+        [
+            csv_cell(f"{LEGENDS[found.query.rows]} / {LEGENDS[found.query.columns]}"),
+            *(csv_cell(c) for c in found.column_keys),
+            "Total",
+            "Percent",
+        ]
+    )
+    row_totals = {t.key: t for t in found.row_totals}
+    for row in found.row_keys:
+        cells = [found.cell(row, c) for c in found.column_keys]
+        writer.writerow(
+            [
+                csv_cell(row),
+                *(_csv_number(_value(None if c is None else c.value, metric)) for c in cells),
+                _csv_number(row_totals[row].value),
+                _csv_number(row_totals[row].percent),
+            ]
+        )
+    grand_percent = None if metric is Metric.CPUEFF or found.total is None else 100.0
+    writer.writerow(
+        [
+            "Total",
+            *(_csv_number(t.value) for t in found.column_totals),
+            _csv_number(found.total),
+            _csv_number(grand_percent),
+        ]
+    )
+    writer.writerow(["Percent", *(_csv_number(t.percent) for t in found.column_totals), "", ""])
+    return buffer.getvalue()
+
+
+class PortalApi:
+    def __init__(self, settings: Settings, session_factory: sessionmaker[Session]) -> None:
+        self.settings = settings
+        self.session_factory = session_factory
+
+    def routes(self) -> list[Route]:
+        return [Route(PREFIX + "/{path:path}", self.endpoint, methods=["GET"])]
+
+    async def endpoint(self, request: Request) -> Response:
+        try:
+            call = parse_path(str(request.path_params["path"]), pivots.egi_vos())
+        except DomainError as error:
+            return error_response(error)
+
+        def run() -> Pivot:
+            with unit_of_work(self.session_factory, write=False) as session:
+                deadlines.limit(session, deadlines.start(self.settings.request_timeout))
+                return pivots.pivot(session, call.query)
+
+        try:
+            found = await anyio.to_thread.run_sync(run)
+        except RequestTimeout as error:  # OPSGRAPH_REQUEST_TIMEOUT; rolled back
+            late = {"error": {"code": error.code, "message": error.message}}
+            return Response(json.dumps(late), status_code=503, media_type=JSON_TYPE)
+        except DomainError as error:
+            return error_response(error)
+        render: Callable[[Pivot], Any]
+        if call.format == "json":
+            body = json.dumps(legacy_json(found), ensure_ascii=False)
+            return Response(body, media_type=JSON_TYPE)
+        render = legacy_csv
+        return Response(render(found), media_type=CSV_TYPE)
