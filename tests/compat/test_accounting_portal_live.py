@@ -1,0 +1,69 @@
+"""The accounting portal's URL API on a real `opsgraph serve` process: summaries loaded
+through `load_message` into a copy of the demo database, then read as an HTTP client reads
+them (JSON, CSV, a refusal), with OPSGRAPH_ACCOUNTING_EGI_VOS as the server's setting."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import httpx2 as httpx
+import pytest
+from sqlalchemy.orm import Session
+
+from domains.accounting.service.loading import load_message
+from domains.common.db import make_engine
+from tests.accounting.test_loading import NOW, sender
+from tests.accounting.test_pivot import DESY, FZK, INFN, record
+from tests.server import copy_demo, server_env, serving
+
+
+@pytest.fixture
+def served(demo_database: Path, tmp_path: Path) -> Path:
+    copy_demo(demo_database, tmp_path)
+    engine = make_engine(f"sqlite:///{tmp_path / 'cli.db'}")
+    body = "APEL-normalised-summary-message: v0.4\n" + "%%\n".join(
+        [
+            record(FZK, "2026-09", "atlas", wall=10, cpu=8, nwall=100, ncpu=80, jobs=10),
+            record(DESY, "2026-10", "cms", wall=5, cpu=5, nwall=50, ncpu=40, jobs=5),
+            record(INFN, "2026-10", "biomed", wall=1, cpu=1, nwall=10, ncpu=5, jobs=1),
+        ]
+    )
+    with Session(engine) as session:
+        outcome = load_message(session, body.encode(), sender(FZK, DESY, INFN), "m-live", NOW)
+        assert outcome.reject_id is None, outcome.reason
+        session.commit()
+    engine.dispose()
+    return tmp_path
+
+
+def test_the_portal_routes_on_a_real_server(served: Path) -> None:
+    env = server_env(served, OPSGRAPH_ACCOUNTING_EGI_VOS="atlas, biomed")
+    with serving(env) as base:
+        portal = f"{base}/accounting/egi"
+        answer = httpx.get(
+            f"{portal}/htc/normcpu-hour/SITE/Year/2026/09/2026/10/egi/onlyinfrajobs/JSON/",
+            timeout=120,
+        )
+        assert answer.status_code == 200, answer.text
+        by_id = {item["id"]: item for item in answer.json()}
+        assert set(by_id) == {FZK, INFN, "Total", "Percent", "xlegend", "ylegend", "var"}
+        assert by_id[FZK]["2026"] == pytest.approx(80)
+        assert by_id["Total"]["Total"] == pytest.approx(85)
+        assert by_id[INFN]["Percent"] == pytest.approx(500 / 85)
+
+        answer = httpx.get(
+            f"{portal}/njobs/VO/DATE/2026/9/2026/10/all/onlyinfrajobs/csv", timeout=120
+        )
+        assert answer.status_code == 200, answer.text
+        assert list(csv.reader(io.StringIO(answer.text)))[:2] == [
+            ["VO / DATE", "2026-09", "2026-10", "Total", "Percent"],
+            ["atlas", "10.0", "0.0", "10.0", "62.5"],
+        ]
+
+        refused = httpx.get(
+            f"{portal}/njobs/VO/DATE/2026/9/2026/10/all/everything/csv", timeout=120
+        )
+        assert refused.status_code == 400
+        assert refused.json()["error"]["rule"] == "ACCOUNTING_LOCAL_JOBS_UNKNOWN"
