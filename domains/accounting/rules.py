@@ -119,7 +119,7 @@ class AccountingRule(RuleCode):
     ACCOUNTING_PERIOD_MONTH_INVALID = "a month as YYYY-MM, year 1970 to 9999, month 1 to 12"
     ACCOUNTING_PERIOD_REVERSED = "the start month no later than the end month"
     ACCOUNTING_PERIOD_TOO_LONG = "at most 20 years (240 months) from start to end"
-    ACCOUNTING_VO_GROUP_UNKNOWN = "all, egi, lhc, top10 or custom-<vo>[,<vo>...]"
+    ACCOUNTING_VO_GROUP_UNKNOWN = "all, egi, lhc, top10 or custom-<vo>[,<vo>...] (at most 100 VOs)"
     ACCOUNTING_LOCAL_JOBS_UNKNOWN = "onlyinfrajobs, localinfrajobs or onlylocaljobs"
     ACCOUNTING_FORMAT_UNKNOWN = "CSV or JSON"
     ACCOUNTING_SCOPE_UNKNOWN = (

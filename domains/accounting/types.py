@@ -35,7 +35,8 @@ class AccountingFilter:
     vo_group: str = strawberry.field(
         default="all",
         description="all, egi (OPSGRAPH_ACCOUNTING_EGI_VOS), lhc (alice, atlas, cms, lhcb), "
-        "top10 (the ten VOs with the most normalised CPU in the range) or custom-<vo>[,<vo>…].",
+        "top10 (the ten VOs with the most normalised CPU in the range) or custom-<vo>[,<vo>…] "
+        "(at most 100 VOs).",
     )
     exclude_ops_dteam: bool = strawberry.field(
         default=False, description="Leave out the ops and dteam VOs."

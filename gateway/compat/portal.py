@@ -158,11 +158,12 @@ def _value(value: float | None, metric: Metric) -> float | None:
 def legacy_json(found: Pivot) -> list[dict[str, Any]]:
     metric = found.query.metric
     row_totals = {t.key: t for t in found.row_totals}
+    cells = found.by_key()
     out: list[dict[str, Any]] = []
     for row in found.row_keys:
         item: dict[str, Any] = {}
         for column in found.column_keys:
-            cell = found.cell(row, column)
+            cell = cells.get((row, column))
             item[column] = _value(None if cell is None else cell.value, metric)
         item |= {"id": row, "Total": row_totals[row].value, "Percent": row_totals[row].percent}
         out.append(item)
@@ -201,8 +202,9 @@ def legacy_csv(found: Pivot) -> str:
         ]
     )
     row_totals = {t.key: t for t in found.row_totals}
+    by_key = found.by_key()
     for row in found.row_keys:
-        cells = [found.cell(row, c) for c in found.column_keys]
+        cells = [by_key.get((row, c)) for c in found.column_keys]
         writer.writerow(
             [
                 csv_cell(row),

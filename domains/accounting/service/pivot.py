@@ -30,6 +30,7 @@ LHC_VOS = ("alice", "atlas", "cms", "lhcb")
 OPS_VOS = ("ops", "dteam")
 MAX_MONTHS = 20 * 12
 TOP = 10
+MAX_CUSTOM_VOS = 100  # a custom group's VOs (an IN list; SQLite binds at most 32,766)
 
 
 class Metric(enum.Enum):
@@ -150,11 +151,9 @@ class Pivot:
     total: float | None
     vos: tuple[str, ...] | None  # the VOs of the group; None: every VO
 
-    def cell(self, row: str, column: str) -> Cell | None:
-        for found in self.cells:
-            if (found.row, found.column) == (row, column):
-                return found
-        return None
+    def by_key(self) -> dict[tuple[str, str], Cell]:
+        """The cells by (row, column), for renderers that walk the whole grid."""
+        return {(c.row, c.column): c for c in self.cells}
 
 
 def egi_vos(env: Mapping[str, str] | None = None) -> tuple[str, ...]:
@@ -201,7 +200,7 @@ def _vo_group(session: Session, query: PivotQuery, scope: list[Any]) -> tuple[st
         return tuple(str(r[0]) for r in ranked)
     if lowered.startswith("custom-"):
         vos = tuple(v.strip() for v in group[len("custom-") :].split(",") if v.strip())
-        if vos:
+        if 0 < len(vos) <= MAX_CUSTOM_VOS:
             return vos
     raise Invalid("voGroup", AccountingRule.ACCOUNTING_VO_GROUP_UNKNOWN)
 
