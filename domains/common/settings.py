@@ -207,6 +207,9 @@ class CoreSettings:
     accounting_ca_path: str | None = None  # a directory of hashed CA certificates, or a file
     accounting_server_cert: str | None = None  # for messages encrypted to this server
     accounting_server_key: str | None = None
+    # the `egi` VO group of the accounting views (domains/accounting/service/pivot.py reads
+    # it at call time); empty: every VO
+    accounting_egi_vos: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> CoreSettings:
@@ -311,6 +314,7 @@ class CoreSettings:
             accounting_ca_path=env.get("OPSGRAPH_ACCOUNTING_CA_PATH") or None,
             accounting_server_cert=env.get("OPSGRAPH_ACCOUNTING_SERVER_CERT") or None,
             accounting_server_key=env.get("OPSGRAPH_ACCOUNTING_SERVER_KEY") or None,
+            accounting_egi_vos=env_list(env, "OPSGRAPH_ACCOUNTING_EGI_VOS"),
         )
         if settings.worker_min_backoff_ms > settings.worker_max_backoff_ms:
             raise Invalid(
