@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import domains.accounting.service.loading  # noqa: F401  (no route reaches accounting yet)
 import gateway.app  # noqa: F401  (imports every domain, so every RuleCode enum is defined)
 from domains.common.errors import RuleCode
 

@@ -19,7 +19,7 @@ from functools import cache
 from typing import Any
 
 from pydantic_core import PydanticUndefined
-from sqlalchemy import func, select
+from sqlalchemy import UniqueConstraint, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
@@ -168,7 +168,7 @@ def _key_columns(model: type[SQLModel]) -> tuple[str, ...]:
     """The columns of the model's one unique constraint: APEL's key for that table."""
     table = model.__table__  # type: ignore[attr-defined]
     for constraint in table.constraints:
-        if constraint.__class__.__name__ == "UniqueConstraint":
+        if isinstance(constraint, UniqueConstraint):
             return tuple(c.name for c in constraint.columns)
     raise LookupError(f"{table.name} has no unique key")  # pragma: no cover - by construction
 
