@@ -3,6 +3,7 @@ revisions (`opsgraph db revision`)."""
 
 from __future__ import annotations
 
+import functools
 import re
 import tempfile
 from pathlib import Path
@@ -35,7 +36,9 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     command.upgrade(alembic_config(writer_engine(engine)), revision)
 
 
+@functools.cache
 def head_revision() -> str | None:
+    """The newest revision in migrations/ (fixed for a process's life: read once)."""
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
