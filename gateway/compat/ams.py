@@ -19,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from domains.accounting.service import hosttokens
 from domains.common.context import HttpGet
 from domains.common.db import unit_of_work
 from domains.common.deadline import RequestTimeout
@@ -32,7 +33,7 @@ from domains.messaging import service as messaging
 from domains.messaging.errors import AmsInvalid, ams_error_body
 from domains.messaging.rows import KeysetPage, SubscriptionView, TopicView
 from gateway import deadlines, jsonlimits
-from gateway.auth.authenticator import Authenticator
+from gateway.auth.authenticator import Authenticator, Credentials
 from gateway.config import Settings
 from gateway.http import http_getter
 
@@ -168,6 +169,33 @@ class AmsApi:
             return messaging.user_profile(session, principal)
 
         return formats.user_json(await self._run(request, work))
+
+    async def authx509(self, request: Request) -> Any:
+        """argo-api-authn's `GET /v1/service-types/ams/hosts/{host}:authx509`: a token for
+        the verified client certificate (domains/accounting/service/hosttokens.py). Any
+        host name is this server's; errors as argo-api-authn gives them."""
+        host, action = _split(request.path_params["host"])
+        if action.lower() != "authx509" or not host:
+            raise AmsHttpError(404, "NOT FOUND", "API call not found")
+        if request.path_params["service_type"] != "ams":
+            raise AmsHttpError(404, "NOT FOUND", "ServiceType was not found")
+        dn = self.authenticator.client_dn(request)  # Unauthenticated: forged or a proxy
+        if dn is None:
+            raise AmsHttpError(400, "BAD REQUEST", "No certificate provided")
+        settings = self.settings
+
+        def run() -> str:
+            with unit_of_work(self.session_factory, write=True) as session:
+                deadlines.limit(session, deadlines.start(settings.request_timeout))
+                principal = self.authenticator.principal(session, Credentials(client_dn=dn))
+                return hosttokens.token_for_certificate(
+                    session,
+                    principal,
+                    project=settings.accounting_project,
+                    subscription=settings.accounting_subscription,
+                )
+
+        return {"token": await anyio.to_thread.run_sync(run)}
 
     # --- projects ----------------------------------------------------------------------
 
@@ -495,6 +523,11 @@ class AmsApi:
             Route("/v1/status", r(self.status), methods=["GET"]),
             Route("/v1/version", r(self.version), methods=["GET"]),
             Route("/v1/users/profile", r(self.profile), methods=["GET"]),
+            Route(
+                "/v1/service-types/{service_type}/hosts/{host}",
+                r(self.authx509),
+                methods=["GET"],
+            ),
             Route("/v1/projects", r(self.projects), methods=["GET"]),
             Route(base, r(self.project), methods=["GET", "POST", "PUT", "DELETE"]),
             Route(f"{base}/members", r(self.members), methods=["GET"]),

@@ -318,6 +318,16 @@ class Pki:
     untrusted: Credential  # from a CA the server does not know
     proxy: Credential  # an RFC 3820 proxy of `valid`
     legacy_proxy: Credential  # a legacy Globus proxy of `valid`
+    authority: Authority  # the test CA, for credentials of other DNs (`issue`)
+    directory: Path
+
+    def issue(self, name: str, dn: str) -> Credential:
+        """A valid client credential for `dn` (slash form) from the test CA."""
+        key = _key()
+        paths = Credential(self.directory / f"{name}.pem", self.directory / f"{name}-key.pem", dn)
+        paths.cert_file.write_bytes(_pem(self.authority.issue(slash_name(dn), key)))
+        paths.key_file.write_bytes(_key_pem(key))
+        return paths
 
     def client_context(self, credential: Credential | None = None) -> ssl.SSLContext:
         context = ssl.create_default_context(cafile=str(self.ca_file))
@@ -410,4 +420,6 @@ def make_pki(directory: Path) -> Pki:
         untrusted=untrusted,
         proxy=proxy("proxy", rfc3820=True),
         legacy_proxy=proxy("legacy-proxy", rfc3820=False),
+        authority=ca,
+        directory=directory,
     )

@@ -153,6 +153,35 @@ def revoke_api_tokens_named(
     return revoked
 
 
+def reissue_api_token(
+    session: Session,
+    principal: Principal,
+    *,
+    user_subject: str,
+    name: str,
+    keep: int = 1,
+    now: datetime | None = None,
+) -> tuple[ApiToken, str]:
+    """A new token `name` for the user (created if new), who keeps at most `keep` earlier
+    live tokens of that name: older ones, and dead ones of that name, are deleted. For a
+    client that asks for a token each time it starts (AMS's `authx509` route, where only
+    the SHA-256 of earlier secrets is known, so none can be handed out again): its tokens
+    stay bounded, and a run still using the previous token is not cut off. Platform
+    administrators only (the platform, for a caller proved some other way)."""
+    authorize(session, principal, Caller.PLATFORM_ADMIN)
+    if keep < 0:
+        raise ValueError("keep: 0 or more")
+    user = user_by_subject(session, user_subject, create=True)
+    current = now or utcnow()
+    named = [t for t in _tokens_of(session, pk(user)) if t.name == name]
+    kept = [t for t in named if _is_live(t, current)][-keep:] if keep else []
+    for token in named:
+        if token not in kept:
+            session.delete(token)
+    session.flush()
+    return create_api_token(session, principal, name=name, user_subject=user.subject, now=current)
+
+
 def _live_token(session: Session, secret: str, now: datetime) -> tuple[ApiToken, User]:
     found = session.execute(
         select(ApiToken, User)
