@@ -320,6 +320,30 @@ def test_refusals(argo: Argo) -> None:
     assert argo.get(f"/results/argo-ar/NGI/NGI_X/services?{WINDOW}").status_code == 404
 
 
+NO_RESULTS = '{\n   "message": "No results found for given query",\n   "code": 404\n }'
+
+
+def test_a_query_without_rows_is_argos_not_found(argo: Argo) -> None:
+    """Every v2 results route answers a query that finds no row as argo-web-api's results
+    package does: 404 with its own `{"message", "code"}` body, byte for byte."""
+    empty = "start_time=2016-01-01T00:00:00Z&end_time=2016-01-01T23:59:59Z"
+    for path in (
+        f"/results/argo-ar/endpoints?{empty}",
+        f"/results/argo-ar/endpoints?{WINDOW}&supergroup=nowhere",
+        f"/results/argo-ar/endpoints?{WINDOW}&pageSize=2&nextPageToken=MTA=",  # past the end
+        f"/results/argo-ar/NGI?{empty}",
+        f"/results/argo-ar/NGI/NGI_Y?{WINDOW}",
+        f"/results/argo-ar/SITE/ST09?{WINDOW}",
+        f"/results/argo-ar/SITE/ST09/services?{WINDOW}",
+        f"/results/argo-ar/SITE/ST01/services/SF09?{WINDOW}",
+        f"/results/argo-ar/SITE/ST01/services/SF09/endpoints?{WINDOW}",
+        f"/results/argo-ar/SITE/ST01/endpoints/e09?{WINDOW}",
+    ):
+        response = argo.get(path)
+        assert (response.status_code, response.text) == (404, NO_RESULTS), path
+        assert response.headers["content-type"] == "application/json; charset=utf-8"
+
+
 def test_numbers_as_argo_writes_them() -> None:
     assert [number(v) for v in (0.0, 100.0, 0.98264, 99.99999900000002, None)] == [
         "0",

@@ -9,7 +9,9 @@ import datetime as dt
 import time
 from typing import Any
 
-from tests.compat.test_argo_status_live import get_json, primary_key
+import httpx2 as httpx
+
+from tests.compat.test_argo_status_live import JSON, get_json, primary_key
 
 REPORT = "Critical"
 
@@ -21,12 +23,16 @@ def _window() -> str:
 
 
 def _flat(base: str, window: str) -> dict[str, Any]:
-    """The whole flat list, once the in-process worker has computed the day's A/R."""
+    """The whole flat list, once the in-process worker has computed the day's A/R (until
+    then ARGO's 404 "No results found for given query")."""
+    path = f"/api/v2/results/{REPORT}/endpoints?{window}"
     deadline = time.monotonic() + 120
     while True:
-        body: dict[str, Any] = get_json(base, f"/api/v2/results/{REPORT}/endpoints?{window}")
-        if body["results"] or time.monotonic() > deadline:
+        response = httpx.get(f"{base}{path}", headers=JSON, timeout=120)
+        if response.status_code != 404 or time.monotonic() > deadline:
+            body: dict[str, Any] = get_json(base, path)
             return body
+        assert response.json() == {"message": "No results found for given query", "code": 404}
         time.sleep(2)
 
 

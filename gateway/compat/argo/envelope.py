@@ -4,6 +4,9 @@
 codes always strings, JSON indented by one space as Go's `MarshalIndent(doc, "", " ")`
 writes it, non-ASCII text as UTF-8.
 
+ARGO's results package answers a query without rows otherwise: `{"message", "code"}`,
+the code a number (`no_results`, `PlainError`).
+
 ARGO's own 401, 403 and 406 carry no `errors` list; here every failure has one (the same
 message, code and details as its status), so that a client reading either finds them."""
 
@@ -138,6 +141,33 @@ def not_found(
     details: str = "item with the specific ID was not found on the server",
 ) -> ArgoError:
     return ArgoError(404, "Not Found", details)
+
+
+NO_RESULTS = "No results found for given query"
+
+
+class PlainError(ArgoError):
+    """A failure of ARGO's results package (`app/results` `createErrorMessage`): not the
+    envelope but `{"message", "code"}`, the code a number, indented as Go's
+    `MarshalIndent(doc, " ", "  ")` writes it (every line after the first one space in)."""
+
+    def body(self) -> dict[str, Any]:
+        return {"message": self.message, "code": self.code}
+
+    def body_bytes(self) -> bytes:
+        text = json.dumps(self.body(), indent=2, ensure_ascii=False)
+        return text.replace("\n", "\n ").encode("utf-8")
+
+    def response(self) -> Response:
+        return Response(
+            self.body_bytes(), status_code=self.code, media_type=JSON_TYPE, headers=self.headers
+        )
+
+
+def no_results() -> ArgoError:
+    """ARGO's 404 for an A/R query with no rows (`/results/...`): its results package's
+    `{"message": "No results found for given query", "code": 404}`, not the envelope."""
+    return PlainError(404, NO_RESULTS)
 
 
 def method_not_allowed(method: str, allowed: frozenset[str] | set[str]) -> ArgoError:

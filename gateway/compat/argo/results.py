@@ -19,7 +19,10 @@ The flat `/results/{report}/endpoints` and v3's lookup by resource id: results_f
 
 `?start_time=&end_time=` (zulu, required) choose the days, `granularity` daily (timestamps
 `2015-06-22`), monthly (`2015-06`) or custom (the whole period, timestamped by its first
-day). A type the report does not have is 404, and so is an unknown report.
+day). A type the report does not have is 404, and so is an unknown report; a query
+without a row (an unknown site, service type or host, or a window with no A/R yet) is
+ARGO's 404 `{"message": "No results found for given query", "code": 404}` (its results
+package's body, not the envelope).
 
 v3's `GET /api/v3/results/{report}` gives each group with its own results and its sites'
 (`{"results": [{"name", "type", "results": [{"date", …}], "groups": [{"name", "type",
@@ -109,6 +112,8 @@ async def _rows(
         return report, level, rows
 
     report, level, rows = await call.read(work)
+    if not rows:
+        raise envelope.no_results()
     return report, level, rows, window
 
 
@@ -184,6 +189,8 @@ async def services(call: Call) -> Any:
     report, _, rows, window = await _rows(call, _site_level(ArLevel.SERVICE)(call), service)
     granularity = window.granularity or Granularity.DAILY
     mine = [r for r in rows if r.parent == site]
+    if not mine:
+        raise envelope.no_results()
     flavors = [
         {"name": name, "type": "service", "results": [item_of(r, granularity) for r in found]}
         for (name,), found in _grouped(mine, lambda r: (r.name,)).items()
@@ -201,6 +208,8 @@ async def endpoints(call: Call) -> Any:
     report, _, rows, window = await _rows(call, _site_level(ArLevel.ENDPOINT)(call), host)
     granularity = window.granularity or Granularity.DAILY
     mine = [r for r in rows if r.parent == site and service in (None, r.service)]
+    if not mine:
+        raise envelope.no_results()
     flavors = [
         {
             "name": flavor,
@@ -216,8 +225,6 @@ async def endpoints(call: Call) -> Any:
         }
         for (flavor,), members in _grouped(mine, lambda r: (r.service,)).items()
     ]
-    if service is not None and not flavors:
-        flavors = [{"name": service, "type": "service", "endpoints": []}]
     return {
         "results": [{"name": site, "type": report.endpoint_group_type, "serviceflavors": flavors}]
     }

@@ -10,7 +10,9 @@ service (`availability(...)`, the one GraphQL calls) and the topology's endpoint
   service type's. As ARGO's (`FlatListEndpointResults`), a page holds `pageSize` result
   rows (an endpoint's day, month or period) in the order host name, service type, site,
   date, so an endpoint's rows may go on over the next page; `pageSize` is in the answer only
-  when the request gave one.
+  when the request gave one. No row (none in the window, none of that site or service
+  type, a page past the last) is ARGO's 404 `{"message": "No results found for given
+  query", "code": 404}`, as every v2 results route answers it.
 - v3's `GET /api/v3/results/{report}/id/{id}?start_time=&end_time=[&granularity=]`: the
   endpoints whose resource id (the service's primary key, ARGO's `info_ID`) is `id`,
   `{"id", "endpoints": [{"name", "service", "group", "info"?: {"URL"}, "results":
@@ -78,6 +80,8 @@ async def flat_endpoints(call: Call) -> Any:
         return shown, infos, end < len(rows) and size != -1, end
 
     shown, infos, more, end = await call.read(work)
+    if not shown:  # none at all, or a page past the last: ARGO's query found no row
+        raise envelope.no_results()
     body: dict[str, Any] = {
         "results": [
             {
