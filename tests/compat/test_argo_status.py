@@ -6,10 +6,16 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
+from domains.monitoring.models.catalogue import (
+    AggregationProfile,
+    MetricProfile,
+    OperationsProfile,
+    Report,
+)
 from domains.monitoring.models.results import MetricResult
 from domains.monitoring.models.status import MetricStatus, StatusChange
 from domains.topology.models import (
@@ -291,6 +297,15 @@ def test_a_reports_thresholds_regrade_its_metric_timelines(argo: Argo, session: 
         },
         {"timestamp": "2015-05-01T23:59:59Z", "value": "CRITICAL"},
     ]
+    graded = metric["statuses"]
     plain = argo.get(f"{METRICS}/a.metric?{DAY}").json()
     [metric] = plain["groups"][0]["services"][0]["endpoints"][0]["metrics"]
     assert [s["value"] for s in metric["statuses"]] == ["OK", "CRITICAL", "OK", "OK"]
+    # the flat list applies the same thresholds, and leaves them out without a profile
+    for model in (Report, MetricProfile, AggregationProfile, OperationsProfile):
+        session.execute(update(model).values(date=dt.date(2015, 1, 1)))  # valid in 2015
+    session.commit()
+    flat = argo.get(f"/status/thr-report/metrics/a.metric?{DAY}").json()["results"]
+    assert [(item["name"], item["statuses"]) for item in flat] == [(HOST, graded)]
+    flat = argo.get(f"/status/argo-test-report/metrics/a.metric?{DAY}").json()["results"]
+    assert [s["value"] for s in flat[0]["statuses"]] == ["OK", "CRITICAL", "OK", "OK"]

@@ -9,8 +9,9 @@ inside the window, and the status it still had at `end`."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -132,9 +133,7 @@ def _points(
     )
     points = [Point(c.timestamp, c.status) for c in ([before] if before else [])]
     points.extend(Point(c.timestamp, c.status) for c in inside)
-    if points and points[-1].timestamp < end:
-        points.append(Point(end, points[-1].status))
-    return tuple(points)
+    return _closed(points, end)
 
 
 def _graded_points(
@@ -144,9 +143,7 @@ def _graded_points(
     start: dt.datetime,
     end: dt.datetime,
 ) -> tuple[Point, ...]:
-    """`_points` from the series' results, each re-graded by `grading`: the last before
-    `start`, then each one inside the window whose graded status differs from the one
-    before it, then the closing point."""
+    """`_points` from the series' results, each re-graded by `grading` (`_graded_series`)."""
     hostname, service_type, metric = series
     r = MetricResult
     where = (
@@ -168,21 +165,89 @@ def _graded_points(
     )
     points: list[Point] = []
     for row in [before] if before else []:
-        points.append(_graded(grading, row))
+        _add_graded(points, grading, row)
     for row in inside:
-        point = _graded(grading, row)
-        if not points or points[-1].status != point.status:
-            points.append(point)
+        _add_graded(points, grading, row)
+    return _closed(points, end)
+
+
+def _add_graded(points: list[Point], grading: Grading, row: MetricResult) -> None:
+    """The result re-graded, appended when its status differs from the last point's: the
+    last result before the window, then each change inside it."""
+    how = grading.grade(row.hostname, row.service_type, row.metric, row.status, row.perfdata)
+    if points and points[-1].status == how.status:
+        return
+    if how.original_status is None:
+        points.append(Point(row.timestamp, how.status))
+    else:
+        points.append(
+            Point(row.timestamp, how.status, how.original_status, how.rule_applied, row.perfdata)
+        )
+
+
+def _closed(points: list[Point], end: dt.datetime) -> tuple[Point, ...]:
+    """The points with the closing one at `end` (the status still in force then)."""
     if points and points[-1].timestamp < end:
         points.append(Point(end, points[-1].status))
     return tuple(points)
 
 
-def _graded(grading: Grading, row: MetricResult) -> Point:
-    how = grading.grade(row.hostname, row.service_type, row.metric, row.status, row.perfdata)
-    if how.original_status is None:
-        return Point(row.timestamp, how.status)
-    return Point(row.timestamp, how.status, how.original_status, how.rule_applied, row.perfdata)
+Series = tuple[str, str]  # (host name, service type)
+
+
+Row = TypeVar("Row", StatusChange, MetricResult)
+
+
+def _series_rows(
+    session: Session,
+    model: type[Row],
+    metric: str,
+    hosts: list[str],
+    window: tuple[dt.datetime, dt.datetime],
+) -> tuple[dict[Series, Row], Iterator[Row]]:
+    """`metric`'s rows of `model` (status changes, or results to re-grade) on `hosts`: the
+    last before the window per series, and those inside it, streamed by time then id, in
+    two statements whatever the number of hosts."""
+    start, end = window
+    latest = (
+        select(
+            col(model.hostname).label("hostname"),
+            col(model.service_type).label("service_type"),
+            func.max(col(model.timestamp)).label("timestamp"),
+        )
+        .where(
+            col(model.metric) == metric,
+            col(model.hostname).in_(hosts),
+            col(model.timestamp) < start,
+        )
+        .group_by(col(model.hostname), col(model.service_type))
+        .subquery()
+    )
+    before: dict[Series, Row] = {}
+    for row in session.scalars(
+        select(model)
+        .join(
+            latest,
+            (col(model.hostname) == latest.c.hostname)
+            & (col(model.service_type) == latest.c.service_type)
+            & (col(model.timestamp) == latest.c.timestamp),
+        )
+        .where(col(model.metric) == metric)
+        .order_by(col(model.id))
+    ):
+        before[(row.hostname, row.service_type)] = row  # the last of equal times
+    inside = session.scalars(
+        select(model)
+        .where(
+            col(model.metric) == metric,
+            col(model.hostname).in_(hosts),
+            col(model.timestamp) >= start,
+            col(model.timestamp) <= end,
+        )
+        .order_by(col(model.timestamp), col(model.id))
+        .execution_options(yield_per=1000)
+    )
+    return before, iter(inside)
 
 
 def metric_timelines_of(
@@ -193,16 +258,18 @@ def metric_timelines_of(
     metric: str,
     start: dt.datetime,
     end: dt.datetime,
+    grading: Grading | None = None,
 ) -> list[MetricTimeline]:
     """`metric`'s timeline on each of `endpoints` (host name, service type) that has one in
-    the window, in the order given; three queries whatever their number (ARGO's flat metric
-    list asks for a page of endpoints at once)."""
+    the window, in the order given; three statements whatever their number (ARGO's flat
+    metric list asks for a page of endpoints at once). Under a report's `grading` whose
+    rules name `metric`, the timelines are those of its results re-graded, as
+    `metric_timelines` gives them (every result of the window is read then, streamed:
+    only the graded changes are kept)."""
     wanted = list(dict.fromkeys(endpoints))
     if not wanted:
         return []
     hosts = sorted({host for host, _ in wanted})
-    keys = set(wanted)
-    sc = StatusChange
     known = {
         (host, stype)
         for host, stype in session.execute(
@@ -210,55 +277,31 @@ def metric_timelines_of(
                 col(MetricStatus.metric) == metric, col(MetricStatus.hostname).in_(hosts)
             )
         )
-    } & keys
+    } & set(wanted)
     if not known:
         return []
-    latest = (
-        select(
-            col(sc.hostname).label("hostname"),
-            col(sc.service_type).label("service_type"),
-            func.max(col(sc.timestamp)).label("timestamp"),
-        )
-        .where(col(sc.metric) == metric, col(sc.hostname).in_(hosts), col(sc.timestamp) < start)
-        .group_by(col(sc.hostname), col(sc.service_type))
-        .subquery()
-    )
-    before: dict[tuple[str, str], StatusChange] = {}
-    for change in session.scalars(
-        select(sc)
-        .join(
-            latest,
-            (col(sc.hostname) == latest.c.hostname)
-            & (col(sc.service_type) == latest.c.service_type)
-            & (col(sc.timestamp) == latest.c.timestamp),
-        )
-        .where(col(sc.metric) == metric)
-        .order_by(col(sc.id))
-    ):
-        before[(change.hostname, change.service_type)] = change  # the last of equal times
-    inside: dict[tuple[str, str], list[Point]] = {}
-    for change in session.scalars(
-        select(sc)
-        .where(
-            col(sc.metric) == metric,
-            col(sc.hostname).in_(hosts),
-            col(sc.timestamp) >= start,
-            col(sc.timestamp) <= end,
-        )
-        .order_by(col(sc.timestamp), col(sc.id))
-    ):
-        inside.setdefault((change.hostname, change.service_type), []).append(
-            Point(change.timestamp, change.status)
-        )
+    points: dict[Series, list[Point]] = {key: [] for key in known}
+    if grading is not None and metric in grading.rules.metrics:
+        before, inside = _series_rows(session, MetricResult, metric, hosts, (start, end))
+        for key, result in before.items():
+            if key in points:
+                _add_graded(points[key], grading, result)
+        for result in inside:
+            key = (result.hostname, result.service_type)
+            if key in points:
+                _add_graded(points[key], grading, result)
+    else:
+        changes, after = _series_rows(session, StatusChange, metric, hosts, (start, end))
+        for key, change in changes.items():
+            if key in points:
+                points[key].append(Point(change.timestamp, change.status))
+        for change in after:
+            key = (change.hostname, change.service_type)
+            if key in points:
+                points[key].append(Point(change.timestamp, change.status))
     found = []
     for key in wanted:
-        if key not in known:
-            continue
-        first = before.get(key)
-        points = [Point(first.timestamp, first.status)] if first is not None else []
-        points.extend(inside.get(key, []))
-        if points and points[-1].timestamp < end:
-            points.append(Point(end, points[-1].status))
-        if points:
-            found.append(MetricTimeline(key[0], key[1], metric, tuple(points)))
+        line = _closed(points[key], end) if key in points else ()
+        if line:
+            found.append(MetricTimeline(key[0], key[1], metric, line))
     return found

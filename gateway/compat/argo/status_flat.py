@@ -9,7 +9,10 @@ and the topology's endpoint info (`service/endpoint_info.py`):
   statuses of its nested status routes);
 - `GET /status/{report}/metrics/{metric}?…`: that metric's timeline on every endpoint of
   the report that has it, `{"results": [{"type": "endpoint_metric", "name", "service",
-  "supergroup", "metric", "statuses": […]}], "pageSize"[, "nextPageToken"]}`;
+  "supergroup", "metric", "statuses": […]}], "pageSize"[, "nextPageToken"]}`, each
+  status as the nested metric view gives it: under the report's thresholds profile (the
+  version valid on the window's last day) re-graded, with `actual_data`,
+  `threshold_rule_applied` and `original_status` where a rule changed it;
 - v3's `GET /api/v3/status/{report}/id/{id}[?view=details&start_time=&end_time=]`: the
   endpoint whose resource id (the service's primary key, ARGO's `info_ID`) is `id`,
   `{"id", "endpoints": [{"hostname", "service", "group", "info"?: {"URL"}, "statuses"}]}`,
@@ -22,17 +25,24 @@ report, or an id no endpoint of the report has, is 404."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from domains.common.identity import Principal
 from domains.common.time import utcnow
-from domains.monitoring.models import ArLevel
-from domains.monitoring.service import endpoint_info, levels, timelines
+from domains.monitoring.models import ArLevel, Report
+from domains.monitoring.service import availability, endpoint_info, levels, timelines
 from gateway.compat.argo import envelope, params
 from gateway.compat.argo.routing import Call, Spec, route
-from gateway.compat.argo.status import find_report, info_of, statuses_of, v3_window, zulu
+from gateway.compat.argo.status import (
+    find_report,
+    info_of,
+    metric_status,
+    statuses_of,
+    v3_window,
+)
 
 
 def _paged(call: Call, items: list[dict[str, Any]]) -> dict[str, Any]:
@@ -47,13 +57,12 @@ def _paged(call: Call, items: list[dict[str, Any]]) -> dict[str, Any]:
 def _report_endpoints(
     session: Session,
     principal: Principal,
-    call: Call,
+    report: Report,
     window: params.Window,
     sites: list[str] | None = None,
     hostnames: list[str] | None = None,
 ) -> list[levels.LevelStatus]:
-    """The endpoints of the path's report over the window (404 for an unknown report)."""
-    report = find_report(session, call.path("report"))
+    """The endpoints of the report over the window."""
     return levels.status_span(
         session,
         principal,
@@ -71,7 +80,8 @@ async def flat_endpoints(call: Call) -> Any:
     params.page(call.query)  # a bad page is 400 before any work
 
     def work(session: Session, principal: Principal) -> Any:
-        items = _report_endpoints(session, principal, call, window)
+        report = find_report(session, call.path("report"))
+        items = _report_endpoints(session, principal, report, window)
         hosts = {item.name for item in items}
         return items, endpoint_info.endpoint_info(session, principal, hostnames=hosts)
 
@@ -98,16 +108,25 @@ async def flat_metrics(call: Call) -> Any:
     metric = call.path("metric")
 
     def work(session: Session, principal: Principal) -> Any:
-        items = _report_endpoints(session, principal, call, window)
+        report = find_report(session, call.path("report"))
+        items = _report_endpoints(session, principal, report, window)
+        by_key = {(item.name, item.service_type): item for item in items}
+        # the thresholds as the nested metric view applies them (status.metric_timelines)
+        grading = availability.grading_on(
+            session,
+            report,
+            window.end.astimezone(dt.UTC).date(),
+            {key: item.site for key, item in by_key.items()},
+        )
         lines = timelines.metric_timelines_of(
             session,
             principal,
-            endpoints=[(item.name, item.service_type) for item in items],
+            endpoints=list(by_key),
             metric=metric,
             start=window.start,
             end=window.end,
+            grading=grading,
         )
-        by_key = {(item.name, item.service_type): item for item in items}
         return [(by_key[(line.hostname, line.service_type)], line) for line in lines]
 
     found: list[tuple[levels.LevelStatus, timelines.MetricTimeline]] = await call.read(work)
@@ -120,9 +139,7 @@ async def flat_metrics(call: Call) -> Any:
                 "service": item.service_type,
                 "supergroup": item.site,
                 "metric": line.metric,
-                "statuses": [
-                    {"timestamp": zulu(p.timestamp), "value": p.status} for p in line.points
-                ],
+                "statuses": [metric_status(p) for p in line.points],
             }
             for item, line in found
         ],
@@ -135,13 +152,13 @@ async def v3_by_id(call: Call) -> Any:
     resource_id, report_name = call.path("id"), call.path("report")
 
     def work(session: Session, principal: Principal) -> Any:
-        find_report(session, report_name)  # 404 first for an unknown report
+        report = find_report(session, report_name)  # 404 first for an unknown report
         infos = endpoint_info.endpoint_info(session, principal, resource_id=resource_id)
         items = []
         if infos:
             sites = sorted({info.site for info in infos.values()})
             hosts = sorted({info.hostname for info in infos.values()})
-            items = _report_endpoints(session, principal, call, window, sites, hosts)
+            items = _report_endpoints(session, principal, report, window, sites, hosts)
         return [
             (item, infos[key]) for item in items if (key := (item.name, item.service_type)) in infos
         ]
