@@ -115,6 +115,7 @@ class GraphQLView(GraphQL[RequestContext, None]):
             http_get=http_getter(self.egress),
             egress=self.egress,
             clock=self.clock,
+            settings=self.settings,
         )
         # The token is checked here, on the event loop (the issuer may be asked over HTTP);
         # the user behind it is looked up later, inside the request's transaction.

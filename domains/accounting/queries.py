@@ -46,6 +46,6 @@ class AccountingQuery:
             site=chosen.site,
             ngi=chosen.ngi,
             country=chosen.country,
-            egi_vos=pivots.egi_vos(),
+            egi_vos=info.context.settings.accounting_egi_vos,
         )
         return AccountingPivot.from_pivot(pivots.pivot(info.context.session, query))

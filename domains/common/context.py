@@ -16,6 +16,7 @@ from domains.common.identity import ANONYMOUS, Principal
 from domains.common.loaders import LoaderRegistry
 from domains.common.pagination import PageRequest
 from domains.common.scopes import ScopeDefaults
+from domains.common.settings import CoreSettings
 from domains.common.time import utcnow
 
 
@@ -68,6 +69,8 @@ class RequestContext:
     egress: EgressPolicy = STRICT
     # the time rules read (downtimes' 24- and 48-hour rules); tests move it
     clock: Callable[[], datetime] = utcnow
+    # the server's settings, for the few a resolver reads (the accounting `egi` VO group)
+    settings: CoreSettings = field(default_factory=CoreSettings)
     # when the request's work must stop (OPSGRAPH_REQUEST_TIMEOUT); None: no limit
     deadline: Deadline | None = None
 

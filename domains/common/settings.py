@@ -207,8 +207,8 @@ class CoreSettings:
     accounting_ca_path: str | None = None  # a directory of hashed CA certificates, or a file
     accounting_server_cert: str | None = None  # for messages encrypted to this server
     accounting_server_key: str | None = None
-    # the `egi` VO group of the accounting views (domains/accounting/service/pivot.py reads
-    # it at call time); empty: every VO
+    # the `egi` VO group of the accounting views (GraphQL `accounting`, the portal's
+    # routes); empty: every VO
     accounting_egi_vos: tuple[str, ...] = ()
 
     @classmethod

@@ -325,6 +325,26 @@ def test_graphql_gives_the_same_table_to_the_public(session: Session, gql: Any) 
     assert data["vos"] == ["atlas"]
 
 
+def test_graphql_egi_group_is_the_servers_setting(
+    session: Session, make_client: AppFactory
+) -> None:
+    load_example(session)
+    variables = {
+        "metric": "NJOBS",
+        "rows": "SITE",
+        "columns": "VO",
+        "from": "2026-09",
+        "to": "2026-10",
+        "filter": {"voGroup": "egi"},
+    }
+    narrowed = make_client(accounting_egi_vos=("atlas",)).data(QUERY, variables)["accounting"]
+    assert narrowed["vos"] == ["atlas"]
+    assert {c["column"] for c in narrowed["cells"]} == {"atlas"}
+    every = make_client().data(QUERY, variables)["accounting"]
+    assert every["vos"] is None  # unset: the group is every VO
+    assert len({c["column"] for c in every["cells"]}) > 1
+
+
 def test_graphql_refusals_name_the_argument_and_rule(gql: Any) -> None:
     base = {"metric": "NJOBS", "rows": "SITE", "columns": "VO", "from": "2026-09", "to": "2026-10"}
     cases: list[tuple[dict[str, Any], str, str]] = [

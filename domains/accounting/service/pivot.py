@@ -10,8 +10,7 @@ column dimension (the site's NGI and country from the topology). Totals of a rat
 from __future__ import annotations
 
 import enum
-import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,10 +21,8 @@ from sqlmodel import col
 from domains.accounting.models import GridSummary
 from domains.accounting.rules import AccountingRule
 from domains.common.errors import Invalid
-from domains.common.settings import env_list
 from domains.topology.models import Country, Ngi, Site
 
-EGI_VOS_SETTING = "OPSGRAPH_ACCOUNTING_EGI_VOS"
 LHC_VOS = ("alice", "atlas", "cms", "lhcb")
 OPS_VOS = ("ops", "dteam")
 MAX_MONTHS = 20 * 12
@@ -154,11 +151,6 @@ class Pivot:
     def by_key(self) -> dict[tuple[str, str], Cell]:
         """The cells by (row, column), for renderers that walk the whole grid."""
         return {(c.row, c.column): c for c in self.cells}
-
-
-def egi_vos(env: Mapping[str, str] | None = None) -> tuple[str, ...]:
-    """EGI's VOs (the `egi` group), OPSGRAPH_ACCOUNTING_EGI_VOS; empty: every VO."""
-    return env_list(os.environ if env is None else env, EGI_VOS_SETTING)
 
 
 def parse_metric(text: str) -> tuple[Metric, Unit]:
