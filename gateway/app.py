@@ -27,6 +27,7 @@ from gateway.auth.browser import browser_auth_routes
 from gateway.auth.login import login_routes
 from gateway.availability_export import AvailabilityExport
 from gateway.body import BodyLimitMiddleware
+from gateway.compat.accounting import AccountingApi
 from gateway.compat.ams import AmsApi
 from gateway.compat.argo import ArgoApi
 from gateway.compat.gocdbpi import GocdbPi
@@ -70,6 +71,7 @@ def create_app(
     gocdb_pi = GocdbPi(settings, session_factory, authenticator)
     argo = ArgoApi(settings, session_factory, authenticator)
     portal = PortalApi(settings, session_factory)
+    accounting = AccountingApi(settings, session_factory, authenticator)
 
     async def healthz(_request: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})
@@ -172,6 +174,7 @@ def create_app(
             *gocdb_pi.routes(),
             *argo.routes(),
             *portal.routes(),
+            *accounting.routes(),
             Mount(web.APP_ASSETS_PREFIX, app=front_end.assets()),
         ],
         middleware=middleware,

@@ -100,6 +100,7 @@ class AccountingRule(RuleCode):
         "signed by the host DN of an accounting service the topology registers (APEL's "
         "'Signer not in valid DNs list')"
     )
+    ACCOUNTING_MESSAGE_ID_INVALID = "1 to 128 printable ASCII characters, no spaces"
     ACCOUNTING_DN_INVALID = "an X.509 DN in OpenSSL's slash form, e.g. /C=UK/O=eScience/CN=host"
     ACCOUNTING_SCOPE_INVALID = "exactly one of a site's short name and an NGI's name, registered"
     ACCOUNTING_DATABASE_REFUSED = "rows the database stores (it refused one)"

@@ -1,4 +1,4 @@
-"""Signed messages in, as APEL's SSM receiver takes them: opened and verified
+"""Messages in. Signed ones, as APEL's SSM receiver takes them: opened and verified
 (`smime.open_message`), the signer's DN resolved to the sites it accounts for, then loaded
 whole (`loading.load_message`) or kept whole in the reject store.
 
@@ -6,10 +6,17 @@ Who may send: the host DN of a service of an accounting type registered at a sit
 site's records, and for the scopes granted to it (`senders`). A message that cannot be
 opened is rejected as received (signer unknown, as SSM's "Not available."); one from a DN
 that accounts for no site is rejected with its opened content kept, so that an operator can
-load it again once the topology registers the host (SSM's "Signer not in valid DNs list")."""
+load it again once the topology registers the host (SSM's "Signer not in valid DNs list").
+
+Unsigned ones posted over HTTP (`receive_posted`): the caller is a site API credential that
+allows writing at a site with an accounting service (`senders.sites_for_credentials`); anyone
+else is refused before anything is read or stored, so only such callers fill the reject
+store."""
 
 from __future__ import annotations
 
+import re
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -17,12 +24,18 @@ from sqlalchemy.orm import Session
 
 from domains.accounting.rules import AccountingRule as R
 from domains.accounting.service.loading import Outcome, Sender, load_message, reject
-from domains.accounting.service.senders import sites_for_dn
+from domains.accounting.service.senders import sites_for_credentials, sites_for_dn
 from domains.accounting.smime import CryptoConfig, SmimeRefused, open_message
-from domains.common.errors import Invalid
-from domains.common.identity import PLATFORM
+from domains.common.errors import Forbidden, Invalid, Unauthenticated
+from domains.common.identity import PLATFORM, Principal
+from domains.common.models import pk
 from domains.messaging import service as messaging
 from domains.messaging.errors import AmsConflict, AmsNotFound, UnknownProject
+from domains.topology.service.credentials import note_credential_use
+
+POSTED_SOURCE = "http"
+# a sender's own message id (SSM's empaid is a timestamp and a counter): printable ASCII
+_MESSAGE_ID = re.compile(r"[\x21-\x7e]{1,128}")
 
 
 def receive_signed(
@@ -42,14 +55,46 @@ def receive_signed(
         words = f"message: {R.ACCOUNTING_SIGNATURE_INVALID.text} ({exc.reason})"
         error = Invalid("message", R.ACCOUNTING_SIGNATURE_INVALID, words)
         row = reject(session, data, Sender("", frozenset(), source), message_id, error)
-        return Outcome(None, 0, row.id, error.rule_code, str(error))
+        return Outcome(None, 0, row.id, error.rule_code, str(error), error.field)
     sender = Sender(opened.signer_dn, sites_for_dn(session, opened.signer_dn), source)
     if not sender.sites:
         words = f"message: {R.ACCOUNTING_SIGNER_NOT_VALID.text} ({opened.signer_dn})"
         error = Invalid("message", R.ACCOUNTING_SIGNER_NOT_VALID, words)
         row = reject(session, opened.content, sender, message_id, error)
-        return Outcome(None, 0, row.id, error.rule_code, str(error))
+        return Outcome(None, 0, row.id, error.rule_code, str(error), error.field)
     return load_message(session, opened.content, sender, message_id, now)
+
+
+def receive_posted(
+    session: Session,
+    principal: Principal,
+    data: bytes,
+    *,
+    message_id: str | None,
+    now: datetime,
+) -> tuple[str, Outcome]:
+    """One unsigned message posted by a site API credential into the repository or the
+    reject store, in the caller's transaction: the message id (the sender's, or a new one)
+    and what became of it. Unauthenticated for the anonymous caller, Forbidden for one who
+    holds no writing credential at a site with an accounting service, Invalid for a bad
+    message id; none of them stores anything."""
+    if principal.is_anonymous:
+        raise Unauthenticated("accounting messages are posted with a site API credential")
+    if message_id is not None and not _MESSAGE_ID.fullmatch(message_id):
+        raise Invalid("messageId", R.ACCOUNTING_MESSAGE_ID_INVALID)
+    allowed = sites_for_credentials(session, principal)
+    if not allowed.sites:
+        raise Forbidden(
+            "only a site API credential that allows writing, at a site with an accounting "
+            "service (gLite-APEL, eu.egi.storage.accounting, eu.egi.cloud.accounting), "
+            "posts accounting messages"
+        )
+    for credential in allowed.credentials:
+        note_credential_use(session, pk(credential))
+    publisher = allowed.credentials[0].identifier
+    sender = Sender(publisher, allowed.sites, POSTED_SOURCE)
+    message_id = message_id or f"{POSTED_SOURCE}-{uuid.uuid4()}"
+    return message_id, load_message(session, data, sender, message_id, now)
 
 
 @dataclass(frozen=True, slots=True)

@@ -56,6 +56,7 @@ class Outcome:
     reject_id: int | None
     rule: str | None = None
     reason: str | None = None
+    field: str | None = None  # what the refusal names: `message`, `record[3].EndTime`
 
 
 # APEL's field → the column, by record kind; values absent from a record are "" (text key
@@ -298,7 +299,7 @@ def _rejected(
 ) -> Outcome:
     row = reject(session, body, sender, message_id, error)
     kind = message.kind if message is not None else None
-    return Outcome(kind, 0, row.id, error.rule_code, str(error))
+    return Outcome(kind, 0, row.id, error.rule_code, str(error), error.field)
 
 
 def counts(session: Session) -> Mapping[str, int]:

@@ -2,15 +2,18 @@
 
 A signer's DN accounts for the sites whose registered services of an accounting type have it
 as their host DN (what APEL's `auth` builds its DN list from), and for the scopes granted to
-it: one more site, or every site of an NGI (a regional accounting server). A platform
-administrator or the NGI's operations managers grant and revoke scopes; each grant and
-revocation is audited."""
+it: one more site, or every site of an NGI (a regional accounting server). A caller posting
+unsigned over HTTP accounts for the sites with an accounting service where it holds a site
+API credential that allows writing (GOCDB's APIAuthentication), and for the scopes granted
+to its certificate's DN. A platform administrator or the NGI's operations managers grant and
+revoke scopes; each grant and revocation is audited."""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
@@ -22,7 +25,8 @@ from domains.common.authz import authorize
 from domains.common.errors import Invalid, NotFound
 from domains.common.identity import Principal
 from domains.common.models import pk
-from domains.topology.models import Ngi, Service, ServiceType, Site
+from domains.topology.models import Ngi, Service, ServiceType, Site, SiteApiCredential
+from domains.topology.service import credentials as topology_credentials
 
 ACCOUNTING_SERVICE_TYPES = frozenset(
     {"gLite-APEL", "eu.egi.storage.accounting", "eu.egi.cloud.accounting"}
@@ -32,12 +36,17 @@ AUDIT_KIND = "accounting_sender_grant"
 _DN = re.compile(r"(/[^/=]+=[^/]*){2,}")
 
 
-def sites_for_dn(session: Session, dn: str) -> frozenset[str]:
-    """The sites `dn` may send records for: of its accounting services, and granted."""
-    own = select(col(Site.short_name)).join(Service, col(Service.site_id) == col(Site.id))
-    own = own.join(ServiceType, col(ServiceType.id) == col(Service.service_type_id)).where(
-        col(Service.host_dn) == dn, col(ServiceType.name).in_(ACCOUNTING_SERVICE_TYPES)
+def _accounting_sites() -> Select[str]:
+    """The short names of the sites with a registered service of an accounting type."""
+    return (
+        select(col(Site.short_name))
+        .join(Service, col(Service.site_id) == col(Site.id))
+        .join(ServiceType, col(ServiceType.id) == col(Service.service_type_id))
+        .where(col(ServiceType.name).in_(ACCOUNTING_SERVICE_TYPES))
     )
+
+
+def _granted(dn: str) -> tuple[Select[str], ...]:
     granted_sites = select(col(SenderGrant.scope_name)).where(
         col(SenderGrant.dn) == dn, col(SenderGrant.scope_kind) == ScopeKind.SITE
     )
@@ -47,10 +56,50 @@ def sites_for_dn(session: Session, dn: str) -> frozenset[str]:
         .join(SenderGrant, col(SenderGrant.scope_name) == col(Ngi.name))
         .where(col(SenderGrant.dn) == dn, col(SenderGrant.scope_kind) == ScopeKind.NGI)
     )
+    return granted_sites, granted_ngis
+
+
+def _names(session: Session, *statements: Select[str]) -> frozenset[str]:
     found: set[str] = set()
-    for statement in (own, granted_sites, granted_ngis):
+    for statement in statements:
         found.update(str(name) for name in session.execute(statement).scalars())
     return frozenset(found)
+
+
+def sites_for_dn(session: Session, dn: str) -> frozenset[str]:
+    """The sites `dn` may send records for: of its accounting services, and granted."""
+    own = _accounting_sites().where(col(Service.host_dn) == dn)
+    return _names(session, own, *_granted(dn))
+
+
+@dataclass(frozen=True, slots=True)
+class CredentialSender:
+    """A caller posting as site API credentials: the credentials that admit it and the sites
+    it may send records for."""
+
+    credentials: tuple[SiteApiCredential, ...]
+    sites: frozenset[str]
+
+
+def sites_for_credentials(session: Session, principal: Principal) -> CredentialSender:
+    """The sites a caller posting over HTTP may send records for: those with an accounting
+    service where the caller holds a site API credential that allows writing (topology's
+    `writing_credentials`) and, once one admits it, the scopes granted to the DN of the
+    caller's certificate. No credentials and no sites for anyone else."""
+    writing = {pk(c): c for c in topology_credentials.writing_credentials(session, principal)}
+    if not writing:
+        return CredentialSender((), frozenset())
+    site_ids = {c.site_id for c in writing.values()}
+    own = _accounting_sites().where(col(Site.id).in_(site_ids))
+    rows = session.execute(own.add_columns(col(Site.id))).all()
+    admitted = {int(site_id) for _, site_id in rows}
+    sites = {str(name) for name, _ in rows}
+    if not sites:
+        return CredentialSender((), frozenset())
+    if principal.client_dn:
+        sites |= _names(session, *_granted(principal.client_dn))
+    used = tuple(c for c in writing.values() if c.site_id in admitted)
+    return CredentialSender(used, frozenset(sites))
 
 
 def _ngi_of_scope(

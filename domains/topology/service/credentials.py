@@ -80,6 +80,33 @@ def site_credentials_for(
     )
 
 
+def presents(principal: Principal, credential: SiteApiCredential) -> bool:
+    """Whether the caller presented the credential's identifier as its kind: the DN of the
+    caller's certificate for an X.509 one, the subject of the caller's token for an OIDC
+    one (an unlinked certificate's subject is its DN, not a token's subject)."""
+    if credential.kind is CredentialKind.X509:
+        return credential.identifier == principal.client_dn
+    token_subject = principal.subject if principal.subject != principal.client_dn else None
+    return credential.identifier == token_subject
+
+
+def writing_credentials(session: Session, principal: Principal) -> list[SiteApiCredential]:
+    """The caller's credentials, at any site, that allow writing and that the caller
+    presented as their kind (`presents`)."""
+    identifiers = api_identifiers(principal)
+    if not identifiers:
+        return []
+    found = session.execute(
+        select(SiteApiCredential)
+        .where(
+            col(SiteApiCredential.identifier).in_(identifiers),
+            col(SiteApiCredential.allow_write).is_(True),
+        )
+        .order_by(col(SiteApiCredential.id))
+    ).scalars()
+    return [credential for credential in found if presents(principal, credential)]
+
+
 def has_any_site_credential(session: Session, principal: Principal) -> bool:
     """Whether one of the caller's identifiers is registered at some site (GOCDB's
     protection level 3 admits such callers)."""
@@ -428,7 +455,9 @@ __all__: Sequence[str] = (
     "list_site_credentials",
     "note_credential_use",
     "orphaned_credential_sites",
+    "presents",
     "renew_site_credential",
     "site_credentials_for",
     "update_site_credential",
+    "writing_credentials",
 )

@@ -35,7 +35,11 @@ from domains.topology.models import (
     SiteApiCredential,
 )
 from domains.topology.rules import TopologyRule
-from domains.topology.service.credentials import note_credential_use, site_credentials_for
+from domains.topology.service.credentials import (
+    note_credential_use,
+    presents,
+    site_credentials_for,
+)
 from domains.topology.service.reads import PROPERTY_TABLES, T_ENDPOINT
 from domains.topology.service.writes.checks import require
 from domains.topology.service.writes.endpoints import (
@@ -98,15 +102,8 @@ def _writing_credential(
     the caller's certificate, an OIDC one for the subject of the caller's token. Without
     `restrict_personal_data`, GOCDB's legacy rule: any credential of the site writes."""
     for credential in site_credentials_for(session, principal, site_id=pk(site)):
-        presented = (
-            principal.client_dn
-            if credential.kind is CredentialKind.X509
-            else principal.subject
-            if principal.subject != principal.client_dn
-            else None
-        )
         allowed = credential.allow_write or not restrict_personal_data
-        if allowed and credential.identifier == presented:
+        if allowed and presents(principal, credential):
             return credential
     return None
 
