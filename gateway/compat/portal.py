@@ -236,9 +236,7 @@ class PortalApi:
 
     async def endpoint(self, request: Request) -> Response:
         try:
-            call = parse_path(
-                str(request.path_params["path"]), self.settings.accounting_egi_vos
-            )
+            call = parse_path(str(request.path_params["path"]), self.settings.accounting_egi_vos)
         except DomainError as error:
             return error_response(error)
 
