@@ -28,7 +28,7 @@ CALLER = Principal(subject=DN, client_dn=DN)  # an unlinked client certificate
 
 
 def _credential(session: Session, site: str, *, allow_write: bool = True) -> SiteApiCredential:
-    site_id = session.execute(select(col(Site.id)).where(col(Site.short_name) == site)).scalar_one()
+    site_id = pk(session.execute(select(Site).where(col(Site.short_name) == site)).scalar_one())
     owner = user_by_subject(session, "posting.owner@egi.eu", create=True)
     return topology.add_site_credential(
         session,
