@@ -21,10 +21,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from domains.accounting.service import intake
 from domains.accounting.smime import CryptoConfig
-from domains.common.db import unit_of_work
 from domains.common.settings import CoreSettings
 from domains.common.time import utcnow
 from workers.config import WorkerConfig
+from workers.drain import drain
 
 log = logging.getLogger("opsgraph.workers.accounting")
 
@@ -69,25 +69,24 @@ def consume(
     max_batches: int = MAX_BATCHES,
 ) -> int:
     """Batches until the subscription is drained (or `max_batches`); messages read."""
-    read = 0
-    for _ in range(max_batches):
-        with unit_of_work(factory) as session:
-            batch = intake.consume(
-                session,
-                project=config.project,
-                subscription=config.subscription,
-                crypto=config.crypto,
-                limit=BATCH,
-                now=clock(),
-            )
-        if batch is None or batch.messages == 0:
-            break
-        read += batch.messages
+
+    def take(session: Session) -> intake.Batch | None:
+        return intake.consume(
+            session,
+            project=config.project,
+            subscription=config.subscription,
+            crypto=config.crypto,
+            limit=BATCH,
+            now=clock(),
+        )
+
+    def report(batch: intake.Batch) -> None:
         for outcome in batch.rejected:
             log.warning(
                 "%s/%s: message rejected: %s", config.project, config.subscription, outcome.reason
             )
-    return read
+
+    return drain(factory, take, max_batches=max_batches, report=report)
 
 
 @CONFIG.periodic(CONSUME_JOB, every=lambda settings: settings.accounting_ingest_interval)

@@ -66,6 +66,7 @@ from domains.monitoring.service import (
 )
 from domains.monitoring.service.results import PROBES_SOURCE, ingest_results
 from workers.config import WorkerConfig
+from workers.drain import drain
 from workers.notifications import NotifyConfig, deliver_due
 
 log = logging.getLogger("opsgraph.workers.monitoring")
@@ -123,20 +124,18 @@ def ingest_topic(
     max_batches: int = MAX_BATCHES,
 ) -> int:
     """Batches until the topic is drained (or `max_batches`); how many messages were read."""
-    read = 0
-    for _ in range(max_batches):
-        with unit_of_work(factory) as session:
-            batch = topic.ingest_topic(
-                session,
-                project=config.project,
-                topic=config.topic,
-                limit=config.batch,
-                policy=config.policy,
-                now=clock(),
-            )
-        if batch is None or batch.messages == 0:
-            break
-        read += batch.messages
+
+    def take(session: Session) -> topic.TopicBatch | None:
+        return topic.ingest_topic(
+            session,
+            project=config.project,
+            topic=config.topic,
+            limit=config.batch,
+            policy=config.policy,
+            now=clock(),
+        )
+
+    def report(batch: topic.TopicBatch) -> None:
         if batch.outcome.rejected:
             first = batch.outcome.rejected[0]
             log.warning(
@@ -149,7 +148,8 @@ def ingest_topic(
                 first.rule_code,
                 first.reason,
             )
-    return read
+
+    return drain(factory, take, max_batches=max_batches, report=report)
 
 
 @CONFIG.periodic(INGEST_JOB, every=lambda settings: settings.monitoring_ingest_interval)

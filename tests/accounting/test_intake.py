@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 from sqlmodel import col
 
 from domains.accounting.models import JobRecord, RejectedMessage
@@ -29,6 +29,8 @@ from domains.messaging import service as messaging
 from domains.topology.models import Service, ServiceType, Site
 from tests.accounting.test_formats import JOB, job_message
 from tests.compat.tls import OPENSSL, Authority, Pki, make_pki
+from workers import accounting as worker
+from workers.accounting import AccountingConfig
 
 NOW = datetime(2026, 12, 5, 12, 0, tzinfo=UTC)
 
@@ -284,3 +286,28 @@ def test_the_subscription_is_consumed_and_acknowledged_with_the_load(
     )
     assert again is not None
     assert again.messages == 0
+
+
+def test_the_worker_drains_the_subscription_a_batch_per_transaction(
+    session: Session,
+    session_factory: sessionmaker[Session],
+    pki: Pki,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    site = register_apel_host(session, pki.valid.dn)
+    config = AccountingConfig(crypto=crypto(pki))
+    assert worker.consume(session_factory, config, clock=lambda: NOW) == 0  # no subscription
+    _subscription(session)
+    good = sign(records(site, "1"), pki.valid.cert_file, pki.valid.key_file)
+    _publish(session, *[good] * (worker.BATCH + 1), b"not signed")
+    session.commit()
+    # bounded: one batch per run at most here, the rest waits for the next run
+    assert worker.consume(session_factory, config, clock=lambda: NOW, max_batches=1) == (
+        worker.BATCH
+    )
+    with caplog.at_level("WARNING", logger="opsgraph.workers.accounting"):
+        assert worker.consume(session_factory, config, clock=lambda: NOW) == 2
+    assert "accounting/loader: message rejected" in caplog.text
+    assert [r.message_id for r in rejects(session)] == [f"e{worker.BATCH + 1}"]
+    assert len(session.execute(select(JobRecord)).all()) == 1  # the same record, replaced
+    assert worker.consume(session_factory, config, clock=lambda: NOW) == 0
