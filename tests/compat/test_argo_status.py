@@ -4,6 +4,7 @@ results and status changes stored as ingest stores them."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 from sqlalchemy import select, update
@@ -246,6 +247,11 @@ def test_a_host_s_results_of_a_day(argo: Argo) -> None:
     assert missing.json()["errors"][0]["message"] == "exec_time not set"
 
 
+def _named(items: list[dict[str, Any]], name: str) -> dict[str, Any]:
+    [found] = [item for item in items if item["name"] == name]
+    return found
+
+
 def test_a_reports_thresholds_regrade_its_metric_timelines(argo: Argo, session: Session) -> None:
     """A report with a thresholds profile shows the re-graded status with argo-web-api's
     `original_status`, `threshold_rule_applied` and `actual_data`; the report without one
@@ -309,3 +315,25 @@ def test_a_reports_thresholds_regrade_its_metric_timelines(argo: Argo, session: 
     assert [(item["name"], item["statuses"]) for item in flat] == [(HOST, graded)]
     flat = argo.get(f"/status/argo-test-report/metrics/a.metric?{DAY}").json()["results"]
     assert [s["value"] for s in flat[0]["statuses"]] == ["OK", "CRITICAL", "OK", "OK"]
+
+    # view=details: the endpoint's, its service's and its site's timelines carry ARGO's
+    # affected_by_threshold_rule on every status but the closing point
+    site = "/status/thr-report/SITES/SITE-A"
+    for path, pick in (
+        (
+            f"{site}/services/{SERVICE}/endpoints",
+            lambda b: b["groups"][0]["services"][0]["endpoints"][0],
+        ),
+        (f"{site}/services", lambda b: b["groups"][0]["services"][0]),
+        (site, lambda b: b["groups"][0]),
+        ("/status/thr-report/endpoints", lambda b: _named(b["results"], HOST)),
+    ):
+        statuses = pick(argo.get(f"{path}?{DAY}&view=details").json())["statuses"]
+        assert [s.get("affected_by_threshold_rule") for s in statuses] == [True] * (
+            len(statuses) - 1
+        ) + [None], path
+        plain = pick(argo.get(f"{path}?{DAY}").json())["statuses"]
+        assert all("affected_by_threshold_rule" not in s for s in plain), path
+        other = path.replace("thr-report", "argo-test-report")
+        unruled = pick(argo.get(f"{other}?{DAY}&view=details").json())["statuses"]
+        assert all("affected_by_threshold_rule" not in s for s in unruled), other

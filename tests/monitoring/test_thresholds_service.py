@@ -237,3 +237,19 @@ def test_the_days_availability_under_each_report(session: Session, world: dict[s
         (23, "OK", None),
     ]
     assert (line.points[1].rule_applied, line.points[1].perfdata) == (RULE, OVER)
+    # the flat list's batched read grades the same way; the endpoint is marked affected
+    window = {
+        "start": dt.datetime(2025, 5, 10, tzinfo=dt.UTC),
+        "end": dt.datetime(2025, 5, 10, 23, 59, 59, tzinfo=dt.UTC),
+    }
+    key = (world["host"], world["stype"])
+    [flat] = timelines.metric_timelines_of(
+        session, ANONYMOUS, endpoints=[key], metric=METRIC, grading=grading, **window
+    )
+    assert flat.points == line.points
+    marks = timelines.threshold_marks(session, ANONYMOUS, report=version, **window)
+    assert marks == timelines.ThresholdMarks(
+        frozenset({key}),
+        frozenset({(world["site"], world["stype"])}),
+        frozenset({world["site"]}),
+    )

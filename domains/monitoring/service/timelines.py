@@ -11,16 +11,20 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
-from typing import TypeVar
+from itertools import chain
+from typing import Protocol, TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from domains.common.identity import Principal
+from domains.monitoring.models.availability import ArLevel
+from domains.monitoring.models.catalogue import Report
 from domains.monitoring.models.results import MetricResult
 from domains.monitoring.models.status import MetricStatus, StatusChange
-from domains.monitoring.service.availability import Grading
+from domains.monitoring.service import endpoint_info
+from domains.monitoring.service.availability import Grading, grading_on
 
 MAX_RESULTS = 10_000  # one host's results of one day are far fewer (a check every 5 min)
 
@@ -202,24 +206,21 @@ def _series_rows(
     session: Session,
     model: type[Row],
     metric: str,
-    hosts: list[str],
+    hosts: list[str] | None,
     window: tuple[dt.datetime, dt.datetime],
 ) -> tuple[dict[Series, Row], Iterator[Row]]:
-    """`metric`'s rows of `model` (status changes, or results to re-grade) on `hosts`: the
-    last before the window per series, and those inside it, streamed by time then id, in
-    two statements whatever the number of hosts."""
+    """`metric`'s rows of `model` (status changes, or results to re-grade) on `hosts` (None:
+    every host): the last before the window per series, and those inside it, streamed by
+    time then id, in two statements whatever the number of hosts."""
     start, end = window
+    on_hosts = () if hosts is None else (col(model.hostname).in_(hosts),)
     latest = (
         select(
             col(model.hostname).label("hostname"),
             col(model.service_type).label("service_type"),
             func.max(col(model.timestamp)).label("timestamp"),
         )
-        .where(
-            col(model.metric) == metric,
-            col(model.hostname).in_(hosts),
-            col(model.timestamp) < start,
-        )
+        .where(col(model.metric) == metric, *on_hosts, col(model.timestamp) < start)
         .group_by(col(model.hostname), col(model.service_type))
         .subquery()
     )
@@ -240,7 +241,7 @@ def _series_rows(
         select(model)
         .where(
             col(model.metric) == metric,
-            col(model.hostname).in_(hosts),
+            *on_hosts,
             col(model.timestamp) >= start,
             col(model.timestamp) <= end,
         )
@@ -305,3 +306,77 @@ def metric_timelines_of(
         if line:
             found.append(MetricTimeline(key[0], key[1], metric, line))
     return found
+
+
+class Leveled(Protocol):
+    """An item of a report's status timelines (`levels.LevelStatus`)."""
+
+    @property
+    def level(self) -> ArLevel: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def site(self) -> str: ...
+    @property
+    def service_type(self) -> str: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ThresholdMarks:
+    """ARGO's `has_threshold_rule` of the report's timelines over a window (its web API's
+    `affected_by_threshold_rule`): the endpoints (host name, service type) on which the
+    report's thresholds changed the status of a result of the window (or of the one in
+    force when it opened), and the services (site, service type) and sites they belong
+    to, which inherit the flag as ARGO's batch job passes it up (`CalcEndpointTimeline`:
+    any metric timeline's `hasThr`)."""
+
+    endpoints: frozenset[Series] = frozenset()
+    services: frozenset[tuple[str, str]] = frozenset()
+    sites: frozenset[str] = frozenset()
+
+    def of(self, item: Leveled) -> bool:
+        if item.level is ArLevel.ENDPOINT:
+            return (item.name, item.service_type) in self.endpoints
+        if item.level is ArLevel.SERVICE:
+            return (item.site, item.name) in self.services
+        return item.level is ArLevel.SITE and item.name in self.sites
+
+
+def threshold_marks(
+    session: Session,
+    principal: Principal,
+    *,
+    report: Report,
+    start: dt.datetime,
+    end: dt.datetime,
+) -> ThresholdMarks:
+    """The report's ThresholdMarks over [start, end], under the thresholds valid on the
+    window's last day (as the metric view grades); none without thresholds rules. Two
+    statements per metric the rules name, the results streamed."""
+    infos = endpoint_info.endpoint_info(session, principal)
+    grading = grading_on(
+        session,
+        report,
+        end.astimezone(dt.UTC).date(),
+        {key: info.site for key, info in infos.items()},
+    )
+    if grading is None:
+        return ThresholdMarks()
+    affected: set[Series] = set()
+    for metric in sorted(grading.rules.metrics):
+        before, inside = _series_rows(session, MetricResult, metric, None, (start, end))
+        for row in chain(before.values(), inside):
+            key = (row.hostname, row.service_type)
+            if key not in affected and _regraded(grading, row):
+                affected.add(key)
+    sites = {key: infos[key].site for key in affected if key in infos}
+    return ThresholdMarks(
+        frozenset(affected),
+        frozenset((site, stype) for (_, stype), site in sites.items()),
+        frozenset(sites.values()),
+    )
+
+
+def _regraded(grading: Grading, row: MetricResult) -> bool:
+    how = grading.grade(row.hostname, row.service_type, row.metric, row.status, row.perfdata)
+    return how.original_status is not None

@@ -189,10 +189,37 @@ def info_of(found: endpoint_info.EndpointInfo | None, key: str = "Url") -> dict[
     return {"info": {key: found.url}}
 
 
-def statuses_of(item: levels.LevelStatus, latest: bool = False) -> list[dict[str, str]]:
-    """ARGO's `statuses`; `latest`: the last change only (before the closing point)."""
+def statuses_of(
+    item: levels.LevelStatus, latest: bool = False, marked: bool = False
+) -> list[dict[str, Any]]:
+    """ARGO's `statuses`; `latest`: the last change only (before the closing point);
+    `marked`: each status but the closing point `"affected_by_threshold_rule": true`, as
+    ARGO stores its flag on every status of an affected timeline (and adds the closing
+    point itself, unflagged)."""
     points = item.points[-2:-1] if latest and len(item.points) > 1 else item.points
-    return [{"timestamp": zulu(p.timestamp), "value": p.status} for p in points]
+    found: list[dict[str, Any]] = [
+        {"timestamp": zulu(p.timestamp), "value": p.status} for p in points
+    ]
+    if marked:
+        for status in found if latest else found[:-1]:
+            status["affected_by_threshold_rule"] = True
+    return found
+
+
+def threshold_marks(
+    session: Session, principal: Principal, report: Report, window: params.Window, call: Call
+) -> timelines.ThresholdMarks:
+    """The report's thresholds marks over the window with `view=details`, else none."""
+    if not details(call):
+        return timelines.ThresholdMarks()
+    return timelines.threshold_marks(
+        session, principal, report=report, start=window.start, end=window.end
+    )
+
+
+def details(call: Call) -> bool:
+    """ARGO's `view=details`: the status timelines carry the thresholds' marks."""
+    return bool(call.query.get("view") == "details")
 
 
 Filters = dict[str, list[str] | None]
@@ -203,10 +230,10 @@ async def _span(
     window: params.Window,
     level_for: Callable[[Report], ArLevel | None],
     filters_for: Callable[[ArLevel], Filters],
-) -> tuple[Report, ArLevel, list[levels.LevelStatus]]:
+) -> tuple[Report, ArLevel, list[levels.LevelStatus], timelines.ThresholdMarks]:
     """The report (404 if unknown, or without the path's type: `level_for(report)` is the
-    level that type names, or None) and the items `filters_for(level)` picks over the
-    window."""
+    level that type names, or None), the items `filters_for(level)` picks over the
+    window, and their thresholds' marks with `view=details`."""
 
     def work(session: Session, principal: Principal) -> Any:
         report = find_report(session, call.path("report"))
@@ -229,9 +256,12 @@ async def _span(
             service_types=filters.get("service_types"),
             hostnames=filters.get("hostnames"),
         )
-        return report, level, items
+        marks = threshold_marks(session, principal, report, window, call)
+        return report, level, items, marks
 
-    found: tuple[Report, ArLevel, list[levels.LevelStatus]] = await call.read(work)
+    found: tuple[
+        Report, ArLevel, list[levels.LevelStatus], timelines.ThresholdMarks
+    ] = await call.read(work)
     return found
 
 
@@ -258,10 +288,11 @@ async def group_timelines(call: Call) -> Any:
     def filters_for(level: ArLevel) -> Filters:
         return {"sites": group} if level is ArLevel.SITE else {"ngis": group}
 
-    _, _, items = await _span(call, window, level_for, filters_for)
+    _, _, items, marks = await _span(call, window, level_for, filters_for)
     return {
         "groups": [
-            {"name": item.name, "type": asked, "statuses": statuses_of(item)} for item in items
+            {"name": item.name, "type": asked, "statuses": statuses_of(item, marked=marks.of(item))}
+            for item in items
         ]
     }
 
@@ -270,9 +301,12 @@ async def service_timelines(call: Call) -> Any:
     window = params.status_window(call.query)
     site, group_type = call.path("group"), call.path("group_type")
     filters: Filters = {"sites": [site], "service_types": _one(call, "service")}
-    _, _, items = await _span(call, window, _below_site(call, ArLevel.SERVICE), lambda _: filters)
+    _, _, items, marks = await _span(
+        call, window, _below_site(call, ArLevel.SERVICE), lambda _: filters
+    )
     services = [
-        {"name": item.name, "type": "service", "statuses": statuses_of(item)} for item in items
+        {"name": item.name, "type": "service", "statuses": statuses_of(item, marked=marks.of(item))}
+        for item in items
     ]
     return {"groups": [{"name": site, "type": group_type, "services": services}]}
 
@@ -285,11 +319,15 @@ async def endpoint_timelines(call: Call) -> Any:
         "service_types": [service],
         "hostnames": _one(call, "host"),
     }
-    _, _, items = await _span(call, window, _below_site(call, ArLevel.ENDPOINT), lambda _: filters)
+    _, _, items, marks = await _span(
+        call, window, _below_site(call, ArLevel.ENDPOINT), lambda _: filters
+    )
     host = call.request.path_params.get("host")
     if host is not None and not items:
         raise envelope.not_found(not_in_group(host, service, group_type, site))
-    endpoints = [{"name": item.name, "statuses": statuses_of(item)} for item in items]
+    endpoints = [
+        {"name": item.name, "statuses": statuses_of(item, marked=marks.of(item))} for item in items
+    ]
     services = [{"name": service, "type": "service", "endpoints": endpoints}]
     return {"groups": [{"name": site, "type": group_type, "services": services}]}
 

@@ -6,7 +6,8 @@ and the topology's endpoint info (`service/endpoint_info.py`):
   endpoint of the report with its status timeline, `{"results": [{"name", "type":
   "endpoint", "service", "supergroup" (its site), "info"?, "statuses": [{"timestamp",
   "value"}]}], "pageSize"[, "nextPageToken"]}` (ARGO's page of the flat A/R list, with the
-  statuses of its nested status routes);
+  statuses of its nested status routes, and their `affected_by_threshold_rule` marks with
+  `view=details`);
 - `GET /status/{report}/metrics/{metric}?…`: that metric's timeline on every endpoint of
   the report that has it, `{"results": [{"type": "endpoint_metric", "name", "service",
   "supergroup", "metric", "statuses": […]}], "pageSize"[, "nextPageToken"]}`, each
@@ -37,10 +38,12 @@ from domains.monitoring.service import availability, endpoint_info, levels, time
 from gateway.compat.argo import envelope, params
 from gateway.compat.argo.routing import Call, Spec, route
 from gateway.compat.argo.status import (
+    details,
     find_report,
     info_of,
     metric_status,
     statuses_of,
+    threshold_marks,
     v3_window,
 )
 
@@ -83,9 +86,11 @@ async def flat_endpoints(call: Call) -> Any:
         report = find_report(session, call.path("report"))
         items = _report_endpoints(session, principal, report, window)
         hosts = {item.name for item in items}
-        return items, endpoint_info.endpoint_info(session, principal, hostnames=hosts)
+        infos = endpoint_info.endpoint_info(session, principal, hostnames=hosts)
+        marks = threshold_marks(session, principal, report, window, call)
+        return items, infos, marks
 
-    items, infos = await call.read(work)
+    items, infos, marks = await call.read(work)
     return _paged(
         call,
         [
@@ -95,7 +100,7 @@ async def flat_endpoints(call: Call) -> Any:
                 "service": item.service_type,
                 "supergroup": item.site,
                 **info_of(infos.get((item.name, item.service_type))),
-                "statuses": statuses_of(item),
+                "statuses": statuses_of(item, marked=marks.of(item)),
             }
             for item in items
         ],
@@ -148,7 +153,7 @@ async def flat_metrics(call: Call) -> Any:
 
 async def v3_by_id(call: Call) -> Any:
     window = v3_window(call, utcnow())
-    details = call.query.get("view") == "details"
+    whole = details(call)
     resource_id, report_name = call.path("id"), call.path("report")
 
     def work(session: Session, principal: Principal) -> Any:
@@ -176,7 +181,7 @@ async def v3_by_id(call: Call) -> Any:
                 "service": item.service_type,
                 "group": item.site,
                 **info_of(info, "URL"),
-                "statuses": statuses_of(item, latest=not details),
+                "statuses": statuses_of(item, latest=not whole),
             }
             for item, info in found
         ],
