@@ -45,11 +45,7 @@ class AccountingConfig:
         return cls(
             project=settings.accounting_project,
             subscription=settings.accounting_subscription,
-            crypto=CryptoConfig(
-                ca_path=settings.accounting_ca_path,
-                server_cert=settings.accounting_server_cert,
-                server_key=settings.accounting_server_key,
-            ),
+            crypto=CryptoConfig.from_settings(settings),
         )
 
 

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Column,
     Float,
     Index,
@@ -345,6 +346,8 @@ class RejectedMessage(SQLModel, table=True):
     reason: str = Field(sa_column=Column(Text, nullable=False))
     # as received: bytes, so that a body that is no UTF-8 (or holds NUL) is kept as it came
     body: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    # came through the signed intake: `body` is the S/MIME message, verified again on reload
+    signed: bool = Field(default=False, sa_column=Column(Boolean, nullable=False))
 
 
 # --- summaries, derived from the tables above and kept current per (site, month) cell ---

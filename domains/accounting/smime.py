@@ -17,6 +17,7 @@ from pathlib import Path
 
 from cryptography import x509
 
+from domains.common.settings import CoreSettings
 from domains.common.x509dn import slash_dn
 
 # a signature check of a message of a few MB takes well under a second
@@ -38,6 +39,15 @@ class CryptoConfig:
     server_cert: str | None = None
     server_key: str | None = None
     openssl: str = "openssl"
+
+    @classmethod
+    def from_settings(cls, settings: CoreSettings) -> CryptoConfig:
+        """OPSGRAPH_ACCOUNTING_CA_PATH, _SERVER_CERT and _SERVER_KEY."""
+        return cls(
+            ca_path=settings.accounting_ca_path,
+            server_cert=settings.accounting_server_cert,
+            server_key=settings.accounting_server_key,
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -144,7 +144,7 @@ def test_what_cannot_be_verified_is_rejected_as_received(
     assert session.execute(select(JobRecord)).first() is None
 
 
-def test_a_signer_of_no_accounting_service_is_rejected_with_the_content_kept(
+def test_a_signer_of_no_accounting_service_is_rejected_with_the_message_kept(
     session: Session, pki: Pki
 ) -> None:
     register_apel_host(session, pki.valid.dn)
@@ -154,9 +154,10 @@ def test_a_signer_of_no_accounting_service_is_rejected_with_the_content_kept(
         .first()
     )
     body = records(other_site, "1")
+    signed = sign(body, pki.other.cert_file, pki.other.key_file)
     outcome = receive_signed(
         session,
-        sign(body, pki.other.cert_file, pki.other.key_file),
+        signed,
         message_id="m",
         source="t",
         crypto=crypto(pki),
@@ -164,7 +165,8 @@ def test_a_signer_of_no_accounting_service_is_rejected_with_the_content_kept(
     )
     assert outcome.rule == "ACCOUNTING_SIGNER_NOT_VALID"
     [row] = rejects(session)
-    assert (row.sender, row.body) == (pki.other.dn, body)  # opened: ready to load again
+    # kept as received, to be verified again when loaded again
+    assert (row.sender, row.body, row.signed) == (pki.other.dn, signed, True)
     # a registered APEL host sending another site's records
     outcome = receive_signed(
         session,

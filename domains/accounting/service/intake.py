@@ -3,10 +3,13 @@
 whole (`loading.load_message`) or kept whole in the reject store.
 
 Who may send: the host DN of a service of an accounting type registered at a site, for that
-site's records, and for the scopes granted to it (`senders`). A message that cannot be
-opened is rejected as received (signer unknown, as SSM's "Not available."); one from a DN
-that accounts for no site is rejected with its opened content kept, so that an operator can
-load it again once the topology registers the host (SSM's "Signer not in valid DNs list").
+site's records, and for the scopes granted to it (`senders`). A message refused here or by
+the loader is kept as received, signed, whatever the reason: one that cannot be opened
+(signer unknown, as SSM's "Not available."), one from a DN that accounts for no site (SSM's
+"Signer not in valid DNs list"), one with a bad record. An operator loading it again (once
+the topology registers the host, say: `rejects.reload_reject`) sends it through
+`receive_signed` once more, so that its signature and signer are verified then, not taken
+from the reject's row.
 
 Unsigned ones posted over HTTP (`receive_posted`): the caller is a site API credential that
 allows writing at a site with an accounting service (`senders.sites_for_credentials`); anyone
@@ -22,8 +25,9 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from domains.accounting.models import RejectedMessage
 from domains.accounting.rules import AccountingRule as R
-from domains.accounting.service.loading import Outcome, Sender, load_message, reject
+from domains.accounting.service.loading import Kept, Outcome, Sender, load_message, refuse
 from domains.accounting.service.senders import sites_for_credentials, sites_for_dn
 from domains.accounting.smime import CryptoConfig, SmimeRefused, open_message
 from domains.common.errors import Forbidden, Invalid, Unauthenticated
@@ -46,23 +50,23 @@ def receive_signed(
     source: str,
     crypto: CryptoConfig,
     now: datetime,
+    retry: RejectedMessage | None = None,
 ) -> Outcome:
     """One signed message into the repository or the reject store, in the caller's
-    transaction."""
+    transaction. `retry`: the reject `data` is loaded again from, updated if refused again."""
+    kept = Kept(data, signed=True, row=retry)
     try:
         opened = open_message(data, crypto)
     except SmimeRefused as exc:
         words = f"message: {R.ACCOUNTING_SIGNATURE_INVALID.text} ({exc.reason})"
         error = Invalid("message", R.ACCOUNTING_SIGNATURE_INVALID, words)
-        row = reject(session, data, Sender("", frozenset(), source), message_id, error)
-        return Outcome(None, 0, row.id, error.rule_code, str(error), error.field)
+        return refuse(session, kept, Sender("", frozenset(), source), message_id, error)
     sender = Sender(opened.signer_dn, sites_for_dn(session, opened.signer_dn), source)
     if not sender.sites:
         words = f"message: {R.ACCOUNTING_SIGNER_NOT_VALID.text} ({opened.signer_dn})"
         error = Invalid("message", R.ACCOUNTING_SIGNER_NOT_VALID, words)
-        row = reject(session, opened.content, sender, message_id, error)
-        return Outcome(None, 0, row.id, error.rule_code, str(error), error.field)
-    return load_message(session, opened.content, sender, message_id, now)
+        return refuse(session, kept, sender, message_id, error)
+    return load_message(session, opened.content, sender, message_id, now, keep=kept)
 
 
 def receive_posted(

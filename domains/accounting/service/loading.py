@@ -5,7 +5,8 @@ site the topology registers and that the sender accounts for, and replaces the r
 the same APEL keys (last write wins: a message sent twice changes nothing). A message
 refused for any reason (its format, a site, the database refusing a row) goes whole to the
 reject store with the rule, the field, the reason, the sender, its message id and its body as
-received, and nothing of it is loaded. It runs inside the caller's transaction (a savepoint
+received, and nothing of it is loaded; a reject loaded again and refused again keeps its row,
+with the new reason (`Kept.row`). It runs inside the caller's transaction (a savepoint
 around the rows), so a consumer acknowledges the message only after that commit."""
 
 from __future__ import annotations
@@ -47,6 +48,17 @@ class Sender:
     publisher: str
     sites: frozenset[str] | None
     source: str
+
+
+@dataclass(frozen=True, slots=True)
+class Kept:
+    """What the reject store keeps of a message it refuses: `body` as received (the signed
+    message, when what was read is its opened content), whether it came `signed` (a reload
+    verifies it again), and `row`, the reject a reload retries: updated, not added again."""
+
+    body: bytes
+    signed: bool = False
+    row: m.RejectedMessage | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,32 +257,52 @@ def _storable(text: str, limit: int | None = None) -> str:
 
 
 def reject(
-    session: Session, body: bytes, sender: Sender, message_id: str, error: Invalid
+    session: Session,
+    body: bytes,
+    sender: Sender,
+    message_id: str,
+    error: Invalid,
+    *,
+    signed: bool = False,
+    into: m.RejectedMessage | None = None,
 ) -> m.RejectedMessage:
-    row = m.RejectedMessage(
+    """Keep a refused message; `into`: the reject it was loaded from again, which keeps its
+    body, message id and time, and takes the new sender and reason."""
+    row = into or m.RejectedMessage(
         source=_storable(sender.source, m.TEXT_MAX),
-        sender=_storable(sender.publisher, m.DN_MAX),
         message_id=_storable(message_id, m.TEXT_MAX),
-        rule=error.rule_code[:64],
-        field=_storable(error.field, m.TEXT_MAX),
-        reason=_storable(str(error)),
         body=body,
+        signed=signed,
+        rule="",
+        reason="",
     )
+    row.sender = _storable(sender.publisher, m.DN_MAX)
+    row.rule = error.rule_code[:64]
+    row.field = _storable(error.field, m.TEXT_MAX)
+    row.reason = _storable(str(error))
     session.add(row)
     session.flush()
     return row
 
 
 def load_message(
-    session: Session, body: bytes, sender: Sender, message_id: str, now: datetime
+    session: Session,
+    body: bytes,
+    sender: Sender,
+    message_id: str,
+    now: datetime,
+    *,
+    keep: Kept | None = None,
 ) -> Outcome:
-    """Load one message whole, or keep it in the reject store; either way in the caller's
-    transaction, which the caller commits before it acknowledges the message."""
+    """Load one message whole, or keep it in the reject store (`keep`: what to keep, when
+    not `body` as it is); either way in the caller's transaction, which the caller commits
+    before it acknowledges the message."""
+    kept = keep or Kept(body)
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
         not_utf8 = Invalid("message", R.ACCOUNTING_NOT_UTF8)
-        return _rejected(session, body, sender, message_id, not_utf8, None)
+        return refuse(session, kept, sender, message_id, not_utf8)
     message: Message | None = None
     try:
         message = parse_message(text, now)
@@ -281,25 +313,29 @@ def load_message(
             _upsert(session, model, rows)
             refresh_loaded(session, message.kind, rows)  # the summaries of the touched cells
     except Invalid as error:
-        return _rejected(session, body, sender, message_id, error, message)
+        return refuse(session, kept, sender, message_id, error, _kind(message))
     except DBAPIError as exc:  # a row the database refuses: the savepoint is rolled back
         words = f"message: {R.ACCOUNTING_DATABASE_REFUSED.text} ({type(exc.orig).__name__})"
         refused = Invalid("message", R.ACCOUNTING_DATABASE_REFUSED, words)
-        return _rejected(session, body, sender, message_id, refused, message)
+        return refuse(session, kept, sender, message_id, refused, _kind(message))
     return Outcome(message.kind, len(message.records), None)
 
 
-def _rejected(
+def refuse(
     session: Session,
-    body: bytes,
+    kept: Kept,
     sender: Sender,
     message_id: str,
     error: Invalid,
-    message: Message | None,
+    kind: RecordKind | None = None,
 ) -> Outcome:
-    row = reject(session, body, sender, message_id, error)
-    kind = message.kind if message is not None else None
+    """Keep the message in the reject store (`reject`) and say so."""
+    row = reject(session, kept.body, sender, message_id, error, signed=kept.signed, into=kept.row)
     return Outcome(kind, 0, row.id, error.rule_code, str(error), error.field)
+
+
+def _kind(message: Message | None) -> RecordKind | None:
+    return None if message is None else message.kind
 
 
 def counts(session: Session) -> Mapping[str, int]:
