@@ -30,6 +30,7 @@ from strawberry.types import ExecutionContext, ExecutionResult
 from strawberry.types.execution import PreExecutionError
 from strawberry.types.graphql import OperationType
 
+from domains.accounting.mutations import AccountingMutation
 from domains.accounting.queries import AccountingQuery
 from domains.changelog.queries import ChangeLogQuery
 from domains.common.graphql import SCALARS, Info, Node, extend_type, resolve_node
@@ -97,6 +98,7 @@ class Mutation(
     MonitoringCatalogueMutation,
     MonitoringAlertMutation,
     MonitoringRecomputationMutation,
+    AccountingMutation,
 ):
     """Every mutation runs in one transaction: all of it is written, or nothing."""
 

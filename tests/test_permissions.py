@@ -36,6 +36,7 @@ ACCESS_TABLES = (
     "tests.monitoring.test_catalogue_graphql",  # the monitoring catalogue's profiles
     "tests.monitoring.test_alerts_access",  # alert rules
     "tests.monitoring.test_recomputations_graphql",  # recomputations
+    "tests.accounting.test_rejects_graphql",  # the reject store, accounting sender grants
 )
 
 # GraphQL's writes are its Mutation fields (above); the login flow's routes only exchange

@@ -1,4 +1,6 @@
-"""The accounting portal's views through GraphQL (public: aggregates only, no DN)."""
+"""Accounting through GraphQL: the portal's views (public: aggregates only, no DN); the
+reject store (platform administrators) and the sender grants (platform administrators and
+the NGI's operations managers)."""
 
 from __future__ import annotations
 
@@ -7,9 +9,36 @@ from typing import Annotated
 import strawberry
 
 from domains.accounting.service import pivot as pivots
+from domains.accounting.service import rejects, senders
 from domains.accounting.service.pivot import Dimension, Metric, Month, PivotQuery, Unit
-from domains.accounting.types import AccountingFilter, AccountingPivot
-from domains.common.graphql import Info
+from domains.accounting.types import (
+    GRANT_TYPE,
+    REJECT_TYPE,
+    AccountingFilter,
+    AccountingPivot,
+    AccountingRejectFilter,
+    AccountingRejectNode,
+    AccountingSenderGrantNode,
+    reject_nodes,
+)
+from domains.common.graphql import Connection, Info, connection, id_of_type, node_type
+from domains.topology.queries import After, First
+
+
+def _reject(info: Info, db_id: int) -> AccountingRejectNode | None:
+    ctx = info.context
+    found = rejects.rejects_by_id(ctx.session, ctx.principal, [db_id]).get(db_id)
+    return None if found is None else reject_nodes(info, [found])[0]
+
+
+node_type(REJECT_TYPE)(_reject)
+
+
+@node_type(GRANT_TYPE)
+def _resolve_grant(info: Info, db_id: int) -> AccountingSenderGrantNode | None:
+    ctx = info.context
+    found = senders.sender_grant_by_id(ctx.session, ctx.principal, db_id)
+    return None if found is None else AccountingSenderGrantNode.from_row(found)
 
 
 @strawberry.type
@@ -49,3 +78,46 @@ class AccountingQuery:
             egi_vos=info.context.settings.accounting_egi_vos,
         )
         return AccountingPivot.from_pivot(pivots.pivot(info.context.session, query))
+
+    @strawberry.field(description="Messages refused whole, newest first (platform administrators).")
+    def accounting_rejects(
+        self,
+        info: Info,
+        filter: AccountingRejectFilter | None = None,
+        first: First = None,
+        after: After = None,
+    ) -> Connection[AccountingRejectNode]:
+        ctx = info.context
+        page = rejects.rejects_page(
+            ctx.session,
+            ctx.principal,
+            page=ctx.page(first, after),
+            filter=(filter or AccountingRejectFilter()).to_filter(),
+        )
+        return Connection(page=page, node_list=reject_nodes(info, page.items))
+
+    @strawberry.field(
+        description="One refused message, with its body (platform administrators; null for others)."
+    )
+    def accounting_reject(self, info: Info, id: strawberry.ID) -> AccountingRejectNode | None:
+        return _reject(info, id_of_type(id, REJECT_TYPE, argument="id"))
+
+    @strawberry.field(
+        description="The wider scopes granted to accounting hosts, oldest first: all of them "
+        "for platform administrators, those of their NGIs and its sites for an NGI's "
+        "operations managers, none for others."
+    )
+    def accounting_sender_grants(
+        self,
+        info: Info,
+        dn: Annotated[
+            str | None, strawberry.argument(description="Only this DN's (OpenSSL slash form).")
+        ] = None,
+        first: First = None,
+        after: After = None,
+    ) -> Connection[AccountingSenderGrantNode]:
+        ctx = info.context
+        page = senders.sender_grants_page(
+            ctx.session, ctx.principal, page=ctx.page(first, after), dn=dn
+        )
+        return connection(page, AccountingSenderGrantNode.from_row)

@@ -29,16 +29,22 @@ class Action(enum.StrEnum):
     GRANT_SENDER_SCOPE = "GRANT_SENDER_SCOPE"
 
 
+def managed_ngis(session: Session, principal: Principal) -> frozenset[int]:
+    """The NGIs (ids) the caller is an operations manager (or deputy) of."""
+    if principal.user_id is None:
+        return frozenset()
+    return frozenset(
+        role.entity_id
+        for role in identity.granted_roles(session, principal.user_id)
+        if role.entity_type is EntityKind.NGI and role.role_type in NGI_OPERATIONS_MANAGERS
+    )
+
+
 @policy(Action)
 def decide(session: Session, principal: Principal, action: Action, entity: object) -> str | None:
     """Reached only by a signed-in caller who is not a platform administrator."""
     if action is Action.GRANT_SENDER_SCOPE and isinstance(entity, Ngi):
-        if principal.user_id is not None and any(
-            role.entity_type is EntityKind.NGI
-            and role.entity_id == entity.id
-            and role.role_type in NGI_OPERATIONS_MANAGERS
-            for role in identity.granted_roles(session, principal.user_id)
-        ):
+        if entity.id in managed_ngis(session, principal):
             return None
         return (
             "only the NGI's operations managers and platform administrators may widen an "
@@ -104,6 +110,8 @@ class AccountingRule(RuleCode):
     ACCOUNTING_DN_INVALID = "an X.509 DN in OpenSSL's slash form, e.g. /C=UK/O=eScience/CN=host"
     ACCOUNTING_SCOPE_INVALID = "exactly one of a site's short name and an NGI's name, registered"
     ACCOUNTING_DATABASE_REFUSED = "rows the database stores (it refused one)"
+    # the reject store's filter (service/rejects.py, GraphQL `accountingRejects`)
+    ACCOUNTING_TIME_WITHOUT_OFFSET = "a time with a UTC offset"
     ACCOUNTING_XML_INVALID = "well-formed XML without a DTD, with CAR or StAR records"
     ACCOUNTING_XML_AGGREGATED = "CAR or StAR records (aggregated usage records are not supported)"
     # the portal's views (service/pivot.py, GraphQL `accounting`, gateway/compat/portal.py)

@@ -1,10 +1,25 @@
-"""GraphQL types of the accounting portal's views: a pivot table of one metric."""
+"""GraphQL types of accounting: the portal's views (a pivot table of one metric), and for
+operators the reject store and the sender grants."""
 
 from __future__ import annotations
 
+import base64
+import enum
+from collections.abc import Sequence
+from datetime import datetime
+
 import strawberry
 
+from domains.accounting.models import RejectedMessage, ScopeKind, SenderGrant
+from domains.accounting.service import rejects
 from domains.accounting.service.pivot import Dimension, LocalJobs, Metric, Pivot, Unit
+from domains.common.context import RequestContext
+from domains.common.graphql import Info, Node
+from domains.common.loaders import BatchLoader, loader
+from domains.common.query import Record
+
+REJECT_TYPE = "AccountingReject"
+GRANT_TYPE = "AccountingSenderGrant"
 
 AccountingMetricEnum = strawberry.enum(
     Metric,
@@ -105,4 +120,152 @@ class AccountingPivot:
             ],
             total=found.total,
             vos=None if found.vos is None else list(found.vos),
+        )
+
+
+# --- the reject store and the sender grants (operators) -----------------------------------
+
+AccountingScopeKindEnum = strawberry.enum(
+    ScopeKind,
+    name="AccountingScopeKind",
+    description="SITE: one more site; NGI: every site of an NGI (a regional accounting server).",
+)
+
+
+@strawberry.enum(name="AccountingBodyEncoding", description="How a message body is given.")
+class BodyEncoding(enum.Enum):
+    TEXT = "TEXT"
+    BASE64 = "BASE64"
+
+
+@strawberry.type(description="A message body as received: as text when it is UTF-8, else base64.")
+class AccountingRejectBody:
+    encoding: BodyEncoding
+    content: str
+
+    @classmethod
+    def of(cls, data: bytes) -> AccountingRejectBody:
+        try:
+            return cls(encoding=BodyEncoding.TEXT, content=data.decode("utf-8"))
+        except UnicodeDecodeError:
+            return cls(encoding=BodyEncoding.BASE64, content=base64.b64encode(data).decode())
+
+
+def _no_body() -> bytes | None:
+    return None
+
+
+def reject_bodies(ctx: RequestContext) -> BatchLoader[int, bytes | None]:
+    """The request's loader of reject bodies: a page's bodies in one statement."""
+    return loader(
+        ctx,
+        ("accounting", "reject_body"),
+        lambda ids: rejects.reject_bodies(ctx.session, ctx.principal, ids),
+        _no_body,
+    )
+
+
+@strawberry.type(
+    name=REJECT_TYPE,
+    description="A message refused whole, kept for operators to load again or delete "
+    "(platform administrators).",
+)
+class AccountingRejectNode(Node):
+    received_at: datetime
+    source: str = strawberry.field(
+        description="Where it came from: `subscription:<project>/<subscription>` for the signed "
+        "intake."
+    )
+    sender: str = strawberry.field(
+        description="The signer's DN (OpenSSL slash form) or the posting principal; empty "
+        "when unknown (a signature not verified)."
+    )
+    message_id: str = strawberry.field(description="The sender's message id (AMS's empaid).")
+    rule: str = strawberry.field(description="The rule's code (README, Error codes).")
+    field: str = strawberry.field(description="What the rule names, e.g. record[3].EndTime.")
+    reason: str
+    signed: bool = strawberry.field(
+        description="Came signed: the body is the S/MIME message, verified again on reload."
+    )
+    size: int = strawberry.field(description="The body's size in bytes.")
+
+    @strawberry.field(description="The message as received (when signed, the S/MIME message).")
+    def body(self, info: Info) -> AccountingRejectBody | None:
+        data = reject_bodies(info.context).load(self.db_id)
+        return None if data is None else AccountingRejectBody.of(data)
+
+    @classmethod
+    def from_row(cls, row: RejectedMessage | Record) -> AccountingRejectNode:
+        assert row.id is not None
+        size = len(row.body) if isinstance(row, RejectedMessage) else int(row.size)
+        return cls(
+            db_id=int(row.id),
+            received_at=row.received_at,
+            source=row.source,
+            sender=row.sender,
+            message_id=row.message_id,
+            rule=row.rule,
+            field=row.field,
+            reason=row.reason,
+            signed=bool(row.signed),
+            size=size,
+        )
+
+
+def reject_nodes(
+    info: Info, rows: Sequence[RejectedMessage | Record]
+) -> list[AccountingRejectNode]:
+    """Nodes of rejects, their bodies' loader told which are coming (one statement for all)."""
+    reject_bodies(info.context).hint(int(row.id) for row in rows if row.id is not None)
+    return [AccountingRejectNode.from_row(row) for row in rows]
+
+
+@strawberry.input(description="Which rejects a list holds: those matching everything given.")
+class AccountingRejectFilter:
+    sender: str | None = strawberry.field(
+        default=None, description="The sender (a DN in OpenSSL slash form), exactly."
+    )
+    rule: str | None = strawberry.field(
+        default=None, description="The rule's code, e.g. ACCOUNTING_SIGNER_NOT_VALID."
+    )
+    received_after: datetime | None = strawberry.field(
+        default=None, description="Received at this time or later (with a UTC offset)."
+    )
+    received_before: datetime | None = strawberry.field(
+        default=None, description="Received before this time (with a UTC offset)."
+    )
+
+    def to_filter(self) -> rejects.RejectFilter:
+        return rejects.RejectFilter(
+            sender=self.sender,
+            rule=self.rule,
+            received_after=self.received_after,
+            received_before=self.received_before,
+        )
+
+
+@strawberry.type(
+    name=GRANT_TYPE,
+    description="A wider scope for an accounting host: its DN may send records of a site, or "
+    "of every site of an NGI, beside its own site's.",
+)
+class AccountingSenderGrantNode(Node):
+    dn: str = strawberry.field(description="The host certificate's DN, OpenSSL slash form.")
+    scope_kind: ScopeKind
+    scope_name: str = strawberry.field(description="The site's short name or the NGI's name.")
+    note: str
+    granted_by: str
+    granted_at: datetime
+
+    @classmethod
+    def from_row(cls, row: SenderGrant | Record) -> AccountingSenderGrantNode:
+        assert row.id is not None
+        return cls(
+            db_id=int(row.id),
+            dn=row.dn,
+            scope_kind=ScopeKind(row.scope_kind),
+            scope_name=row.scope_name,
+            note=row.note,
+            granted_by=row.granted_by,
+            granted_at=row.granted_at,
         )

@@ -12,26 +12,37 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, Table, and_, false, or_, select
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from domains.accounting.models import ScopeKind, SenderGrant
 from domains.accounting.rules import AccountingRule as R
-from domains.accounting.rules import Action
+from domains.accounting.rules import Action, managed_ngis
 from domains.common import audit
 from domains.common.authz import authorize
 from domains.common.errors import Invalid, NotFound
 from domains.common.identity import Principal
 from domains.common.models import pk
-from domains.topology.models import Ngi, Service, ServiceType, Site, SiteApiCredential
+from domains.common.pagination import PageRequest
+from domains.common.query import Record, RecordPage, keyset_page
+from domains.topology.models import (
+    CredentialKind,
+    Ngi,
+    Service,
+    ServiceType,
+    Site,
+    SiteApiCredential,
+)
 from domains.topology.service import credentials as topology_credentials
 
 ACCOUNTING_SERVICE_TYPES = frozenset(
     {"gLite-APEL", "eu.egi.storage.accounting", "eu.egi.cloud.accounting"}
 )
 AUDIT_KIND = "accounting_sender_grant"
+T_GRANT: Table = SenderGrant.__table__  # type: ignore[attr-defined]
 # APEL's retrieve_dns rule: starts with "/", two components at least, none ending in ", "
 _DN = re.compile(r"(/[^/=]+=[^/]*){2,}")
 
@@ -100,6 +111,28 @@ def sites_for_credentials(session: Session, principal: Principal) -> CredentialS
         sites |= _names(session, *_granted(principal.client_dn))
     used = tuple(c for c in writing.values() if c.site_id in admitted)
     return CredentialSender(used, frozenset(sites))
+
+
+def sites_for_credential(session: Session, identifier: str) -> frozenset[str]:
+    """The sites a message posted under a site API credential's `identifier` (what a posted
+    message's rows record as its sender) may be loaded for now, as `sites_for_credentials`
+    decides for a caller presenting it: those with an accounting service where a credential
+    with that identifier allows writing, and the scopes granted to it when it is an X.509
+    credential's DN. For loading a rejected posted message again."""
+    found = session.execute(
+        select(SiteApiCredential).where(
+            col(SiteApiCredential.identifier) == identifier,
+            col(SiteApiCredential.allow_write).is_(True),
+        )
+    ).scalars()
+    writing = list(found)
+    site_ids = {c.site_id for c in writing}
+    if not site_ids:
+        return frozenset()
+    sites = _names(session, _accounting_sites().where(col(Site.id).in_(site_ids)))
+    if sites and any(c.kind is CredentialKind.X509 for c in writing):
+        sites |= _names(session, *_granted(identifier))
+    return sites
 
 
 def _ngi_of_scope(
@@ -183,3 +216,38 @@ def revoke_sender_scope(session: Session, principal: Principal, *, grant_id: int
     session.delete(grant)
     session.flush()
     return gone
+
+
+def _visible(session: Session, principal: Principal) -> Select[Any]:
+    """The grants the caller may see: every one for a platform administrator; for an NGI's
+    operations managers, those of their NGIs and of their NGIs' sites; none for others."""
+    stmt = select(*T_GRANT.c)
+    if principal.is_superuser:
+        return stmt
+    ngis = managed_ngis(session, principal)
+    if not ngis:
+        return stmt.where(false())
+    ngi_names = select(col(Ngi.name)).where(col(Ngi.id).in_(ngis))
+    site_names = select(col(Site.short_name)).where(col(Site.ngi_id).in_(ngis))
+    return stmt.where(
+        or_(
+            and_(T_GRANT.c.scope_kind == ScopeKind.NGI, T_GRANT.c.scope_name.in_(ngi_names)),
+            and_(T_GRANT.c.scope_kind == ScopeKind.SITE, T_GRANT.c.scope_name.in_(site_names)),
+        )
+    )
+
+
+def sender_grants_page(
+    session: Session, principal: Principal, *, page: PageRequest, dn: str | None = None
+) -> RecordPage:
+    """A page of the grants the caller may see (`_visible`), oldest first; of one DN."""
+    stmt = _visible(session, principal)
+    if dn is not None:
+        stmt = stmt.where(T_GRANT.c.dn == dn)
+    return keyset_page(session, stmt, T_GRANT.c.id, page)
+
+
+def sender_grant_by_id(session: Session, principal: Principal, grant_id: int) -> Record | None:
+    """One grant, if the caller may see it."""
+    stmt = _visible(session, principal).where(T_GRANT.c.id == grant_id)
+    return session.execute(stmt).first()
