@@ -42,8 +42,8 @@ _UNPRINTABLE = re.compile("[\x00\ud800-\udfff]")
 @dataclass(frozen=True, slots=True)
 class Sender:
     """Who sent a message: `publisher` (the signer's DN, or the principal of an HTTP post) is
-    stored on every row; `sites` are the sites it may send records for (None: any site, for
-    an operator re-loading or a platform administrator)."""
+    stored on every row; `sites` are the sites it may send records for (None: any site, as
+    the benchmarks load)."""
 
     publisher: str
     sites: frozenset[str] | None
