@@ -15,14 +15,18 @@ from sqlmodel import col
 
 from domains.accounting.models import JobRecord, RejectedMessage
 from domains.accounting.rules import AccountingRule as R
-from domains.accounting.service.intake import receive_signed
+from domains.accounting.service.intake import receive_posted, receive_signed
 from domains.accounting.service.loading import Sender, load_message, reject
 from domains.accounting.service.rejects import reload_reject
 from domains.accounting.service.senders import grant_sender_scope
+from domains.accounting.smime import CryptoConfig
 from domains.common.audit import AuditEntry
 from domains.common.errors import Invalid
-from domains.common.identity import PLATFORM
+from domains.common.identity import PLATFORM, Principal
 from domains.common.models import pk
+from domains.identity.service.users import user_by_subject
+from domains.topology import service as topology
+from domains.topology.models import CredentialKind, Site
 from tests.accounting.test_intake import crypto, records, register_apel_host, sign
 from tests.accounting.test_loading import DN, NOW, a_site, jobs
 from tests.accounting.test_senders import two_ngis
@@ -215,3 +219,35 @@ def test_a_signed_reject_is_verified_again_not_trusted_from_its_row(
     assert (loaded.outcome.records, loaded.reject) == (1, None)
     assert session.execute(select(col(JobRecord.publisher))).scalars().all() == [pki.other.dn]
     assert session.get(RejectedMessage, first.reject_id) is None
+
+
+def _writing_credential(session: Session, site: str, identifier: str) -> None:
+    topology.add_site_credential(
+        session,
+        PLATFORM,
+        site_id=pk(session.execute(select(Site).where(col(Site.short_name) == site)).scalar_one()),
+        identifier=identifier,
+        kind=CredentialKind.X509,
+        allow_write=True,
+        owner_id=pk(user_by_subject(session, "poster.owner@egi.eu", create=True)),
+    )
+
+
+def test_a_posted_reject_loads_for_the_sites_its_credential_may_send_for(
+    session: Session,
+) -> None:
+    poster = "/DC=org/DC=example/O=Example/CN=poster.example.org"
+    _writing_credential(session, register_apel_host(session, "/DC=org/CN=apel0"), poster)
+    other = a_site(session, 1)
+    caller = Principal(subject=poster, client_dn=poster)
+    _, first = receive_posted(session, caller, records(other, "1"), message_id=None, now=NOW)
+    assert first.rule == "ACCOUNTING_SITE_NOT_SENDERS"
+    assert first.reject_id is not None
+    unused = CryptoConfig(ca_path=None)  # an unsigned reject is not opened
+    again = reload_reject(session, PLATFORM, reject_id=first.reject_id, crypto=unused, now=NOW)
+    assert again.outcome.rule == "ACCOUNTING_SITE_NOT_SENDERS"
+    # the credential registered at the other site too (the DN itself is no host's)
+    assert register_apel_host(session, "/DC=org/CN=apel1", 1) == other
+    _writing_credential(session, other, poster)
+    loaded = reload_reject(session, PLATFORM, reject_id=first.reject_id, crypto=unused, now=NOW)
+    assert (loaded.outcome.records, loaded.reject) == (1, None)
