@@ -6,18 +6,31 @@ README's "Error codes")."""
 from __future__ import annotations
 
 import enum
+from dataclasses import dataclass
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from domains.common.authz import policy
 from domains.common.errors import RuleCode
 from domains.common.identity import Principal
 from domains.identity import service as identity
 from domains.identity.models import EntityKind
-from domains.topology.models import Ngi
+from domains.topology.models import Ngi, Site
+from domains.topology.rules import NGI_MANAGERS, SITE_ADMIN, SITE_MANAGERS
 
 # who may widen an accounting host's scope to an NGI's sites, besides platform administrators
 NGI_OPERATIONS_MANAGERS = frozenset({"NGI Operations Manager", "NGI Operations Deputy Manager"})
+# A VO's managers, until a VO domain exists: the roles on the VO's group in the caller's
+# entitlements (EGI Check-in `urn:mace:egi.eu:group:<vo>:role=vm#aai.egi.eu`, or
+# `role=manager`; domains/common/entitlements.py parses them into Principal.vos).
+VO_MANAGER_ROLES = frozenset({"vm", "manager"})
+# who sees the per-user usage of a site (its roles) or of an NGI's sites (the NGI's managers)
+SITE_USAGE_ROLES = SITE_ADMIN | SITE_MANAGERS
+NGI_USAGE_ROLES = NGI_MANAGERS
+_SITE_USAGE = {(EntityKind.SITE, role) for role in SITE_USAGE_ROLES}
+_NGI_USAGE = {(EntityKind.NGI, role) for role in NGI_USAGE_ROLES}
 
 
 class Action(enum.StrEnum):
@@ -27,6 +40,51 @@ class Action(enum.StrEnum):
     MANAGE_REJECTS = "MANAGE_REJECTS"
     # let an accounting host send records of an NGI's sites (the entity: the NGI)
     GRANT_SENDER_SCOPE = "GRANT_SENDER_SCOPE"
+    # usage of the caller's own DNs (the portal's /user views, `filter: {mine: true}`):
+    # any signed-in caller with a certificate DN (presented, or linked to their user)
+    VIEW_OWN_USAGE = "VIEW_OWN_USAGE"
+    # per-user usage (the USER dimension, the portal's /vo_admin views) of a UsageScope
+    VIEW_USER_USAGE = "VIEW_USER_USAGE"
+
+
+@dataclass(frozen=True, slots=True)
+class UsageScope:
+    """What a per-user view is restricted to (None: not restricted by it); one that the
+    caller manages is enough, as the restrictions all apply."""
+
+    vo: str | None = None
+    site: str | None = None
+    ngi: str | None = None
+
+
+def manages_vo(principal: Principal, vo: str) -> bool:
+    return any(
+        held.name == vo and {r.lower() for r in held.roles} & VO_MANAGER_ROLES
+        for held in principal.vos
+    )
+
+
+def _manages_usage_of(session: Session, principal: Principal, scope: UsageScope) -> bool:
+    if scope.vo is not None and manages_vo(principal, scope.vo):
+        return True
+    if principal.user_id is None or (scope.site is None and scope.ngi is None):
+        return False
+    roles = identity.granted_roles(session, principal.user_id)
+    sites = {r.entity_id for r in roles if (r.entity_type, r.role_type) in _SITE_USAGE}
+    ngis = {r.entity_id for r in roles if (r.entity_type, r.role_type) in _NGI_USAGE}
+    if scope.site is not None and (sites or ngis):
+        found = session.execute(
+            select(col(Site.id), col(Site.ngi_id)).where(col(Site.short_name) == scope.site)
+        ).first()
+        if found is not None and (found[0] in sites or found[1] in ngis):
+            return True
+    if scope.ngi is not None and ngis:
+        ngi_id = session.execute(
+            select(col(Ngi.id)).where(col(Ngi.name) == scope.ngi)
+        ).scalar_one_or_none()
+        if ngi_id in ngis:
+            return True
+    return False
 
 
 def managed_ngis(session: Session, principal: Principal) -> frozenset[int]:
@@ -43,6 +101,22 @@ def managed_ngis(session: Session, principal: Principal) -> frozenset[int]:
 @policy(Action)
 def decide(session: Session, principal: Principal, action: Action, entity: object) -> str | None:
     """Reached only by a signed-in caller who is not a platform administrator."""
+    if action is Action.VIEW_OWN_USAGE:
+        if identity.certificate_dns(session, principal):
+            return None
+        return (
+            "your own usage is found by your certificate's DN: present your client "
+            "certificate, or have its DN linked to your account"
+        )
+    if action is Action.VIEW_USER_USAGE and isinstance(entity, UsageScope):
+        if _manages_usage_of(session, principal, entity):
+            return None
+        return (
+            "per-user usage is shown to the managers of the VO asked for (entitlement "
+            "role=vm or role=manager), the administrators of the site asked for, the managers "
+            "of the NGI asked for and platform administrators; your own usage: the /user "
+            "views or `mine`"
+        )
     if action is Action.GRANT_SENDER_SCOPE and isinstance(entity, Ngi):
         if entity.id in managed_ngis(session, principal):
             return None
@@ -121,8 +195,8 @@ class AccountingRule(RuleCode):
     )
     ACCOUNTING_UNIT_UNKNOWN = "second, hour or day, and only for a duration metric"
     ACCOUNTING_DIMENSION_UNKNOWN = (
-        "SITE, REGION (NGI), COUNTRY, VO, DATE (month), Year, SUBMITHOST, PROCESSORS or "
-        "INFRASTRUCTURE"
+        "SITE, REGION (NGI), COUNTRY, VO, DATE (month), Year, SUBMITHOST, PROCESSORS, "
+        "INFRASTRUCTURE or USER (the DN)"
     )
     ACCOUNTING_DIMENSIONS_SAME = "rows and columns of different dimensions"
     ACCOUNTING_PERIOD_MONTH_INVALID = "a month as YYYY-MM, year 1970 to 9999, month 1 to 12"
@@ -137,4 +211,8 @@ class AccountingRule(RuleCode):
     )
     ACCOUNTING_PATH_INVALID = (
         "<metric>/<row>/<col>/<YYYY>/<MM>/<YYYY>/<MM>/<vo_group>/<local_job_filter>/<format>"
+    )
+    ACCOUNTING_VO_ADMIN_PATH_INVALID = (
+        "htc/[<scope>/]<vo>/<metric>/<row>/<col>/<YYYY>/<MM>/<YYYY>/<MM>"
+        "[/<vo_group>/<local_job_filter>]/<format>"
     )

@@ -5,7 +5,14 @@ API (gateway/compat/portal.py) both call.
 A table is one metric summed over the summary rows of a month range, grouped by a row and a
 column dimension (the site's NGI and country from the topology). Totals of a ratio metric
 (`cpueff`) are ratios of the sums, never sums of ratios; percentages are of the grand total
-(none for `cpueff`). Public: only aggregates, and no per-user (DN) dimension."""
+(none for `cpueff`).
+
+Access (issue 15; reference §5.3): the public sees aggregates only. Per-user figures — the
+USER (DN) dimension, or a `detail` view (the portal's /vo_admin) — need Action.VIEW_USER_USAGE
+on the query's VO, site or NGI (the policy in rules.py: the VO's managers, the site's
+administrators, the NGI's managers; platform administrators always). `mine` restricts the
+rows to the caller's own DNs (Action.VIEW_OWN_USAGE); a `withheld` DN (APEL's
+MAY_WITHHOLD_DNS) is nobody's. The summaries keep the DN (GlobalUserName), as APEL's do."""
 
 from __future__ import annotations
 
@@ -19,8 +26,11 @@ from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from domains.accounting.models import GridSummary
-from domains.accounting.rules import AccountingRule
+from domains.accounting.rules import AccountingRule, Action, UsageScope
+from domains.common.authz import authorize
 from domains.common.errors import Invalid
+from domains.common.identity import ANONYMOUS, Principal
+from domains.identity import service as identity
 from domains.topology.models import Country, Ngi, Site
 
 LHC_VOS = ("alice", "atlas", "cms", "lhcb")
@@ -28,6 +38,7 @@ OPS_VOS = ("ops", "dteam")
 MAX_MONTHS = 20 * 12
 TOP = 10
 MAX_CUSTOM_VOS = 100  # a custom group's VOs (an IN list; SQLite binds at most 32,766)
+WITHHELD = "withheld"  # the DN of a record whose site withholds DNs (APEL's MAY_WITHHOLD_DNS)
 
 
 class Metric(enum.Enum):
@@ -66,6 +77,7 @@ class Dimension(enum.Enum):
     SUBMIT_HOST = "submit_host"
     PROCESSORS = "processors"
     INFRASTRUCTURE = "infrastructure"
+    USER = "user"  # the DN (GlobalUserName): per-user figures, not public
 
 
 class LocalJobs(enum.Enum):
@@ -120,6 +132,13 @@ class PivotQuery:
     ngi: str | None = None
     country: str | None = None
     egi_vos: tuple[str, ...] = field(default_factory=tuple)
+    vo: str | None = None  # only this VO's rows
+    mine: bool = False  # only the caller's own DNs' rows
+    detail: bool = False  # a per-user view (the portal's /vo_admin) whatever the dimensions
+
+    @property
+    def per_user(self) -> bool:
+        return self.detail or Dimension.USER in (self.rows, self.columns)
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,6 +236,7 @@ def _columns(dimension: Dimension) -> list[Any]:
         Dimension.SUBMIT_HOST: [col(GridSummary.submit_host)],
         Dimension.PROCESSORS: [col(GridSummary.processors)],
         Dimension.INFRASTRUCTURE: [func.lower(col(GridSummary.infrastructure))],
+        Dimension.USER: [col(GridSummary.global_user_name)],
     }
     return found[dimension]
 
@@ -273,14 +293,35 @@ def check(query: PivotQuery) -> None:
         raise Invalid("unit", AccountingRule.ACCOUNTING_UNIT_UNKNOWN)
 
 
-def pivot(session: Session, query: PivotQuery) -> Pivot:
-    """The table of `query` (see the module's docstring); Invalid for a bad argument."""
+def own_dns(session: Session, principal: Principal) -> tuple[str, ...]:
+    """The caller's DNs that records may carry (never `withheld`)."""
+    return tuple(
+        dn for dn in identity.certificate_dns(session, principal) if dn.lower() != WITHHELD
+    )
+
+
+def _authorize(session: Session, principal: Principal, query: PivotQuery) -> list[Any]:
+    """What the caller may see of `query`, as conditions on the summaries; Unauthenticated
+    or Forbidden (naming the rule) for what they may not."""
+    if query.mine:
+        authorize(session, principal, Action.VIEW_OWN_USAGE)
+        return [col(GridSummary.global_user_name).in_(own_dns(session, principal))]
+    if query.per_user:
+        scope = UsageScope(vo=query.vo, site=query.site, ngi=query.ngi)
+        authorize(session, principal, Action.VIEW_USER_USAGE, scope)
+    return []
+
+
+def pivot(session: Session, query: PivotQuery, principal: Principal = ANONYMOUS) -> Pivot:
+    """The table of `query` (see the module's docstring) as `principal` may see it;
+    Invalid for a bad argument, Unauthenticated or Forbidden for a view not theirs."""
     check(query)
+    allowed = _authorize(session, principal, query)
     period = (col(GridSummary.year) * 12 + col(GridSummary.month) - 1).between(
         query.start.index, query.end.index
     )
     infrastructure = func.lower(col(GridSummary.infrastructure))
-    scope: list[Any] = [period]
+    scope: list[Any] = [period, *allowed]
     if query.local_jobs is LocalJobs.ONLY_INFRA:
         scope.append(infrastructure != "local")
     elif query.local_jobs is LocalJobs.ONLY_LOCAL:
@@ -291,6 +332,8 @@ def pivot(session: Session, query: PivotQuery) -> Pivot:
         scope.append(col(Ngi.name) == query.ngi)
     if query.country is not None:
         scope.append(or_(col(Country.name) == query.country, col(Country.code) == query.country))
+    if query.vo is not None:
+        scope.append(col(GridSummary.vo) == query.vo)
     if query.exclude_ops:
         scope.append(col(GridSummary.vo).not_in(OPS_VOS))
     vos = _vo_group(session, query, scope)

@@ -8,6 +8,7 @@ from domains.identity.service.access import (
 from domains.identity.service.users import (
     LAST_SEEN_GRANULARITY,
     X509_ISSUER,
+    certificate_dns,
     ensure_user,
     link_identity,
     lookup_principal_from_claims,
@@ -23,6 +24,7 @@ from domains.identity.service.users import (
 __all__ = [
     "LAST_SEEN_GRANULARITY",
     "X509_ISSUER",
+    "certificate_dns",
     "ensure_user",
     "granted_roles",
     "link_identity",

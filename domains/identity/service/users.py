@@ -8,6 +8,7 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from domains.common import audit
 from domains.common.authz import Caller, authorize
@@ -286,3 +287,25 @@ def own_user(session: Session, principal: Principal) -> User | None:
 def user_is_admin(session: Session, user_id: int) -> bool:
     user = session.get(User, user_id)
     return bool(user and user.is_admin)
+
+
+def certificate_dns(session: Session, principal: Principal) -> tuple[str, ...]:
+    """The X.509 DNs (slash form) that are the caller's own: the client certificate they
+    presented, and, for a user, the DNs linked to them (UserIdentity issuer "X.509") and
+    their subject when it is a DN (a user registered under it). Sorted, without repeats."""
+    found: set[str] = set()
+    if principal.client_dn:
+        found.add(principal.client_dn)
+    if principal.user_id is not None:
+        found.update(
+            session.execute(
+                select(col(UserIdentity.subject)).where(
+                    col(UserIdentity.user_id) == principal.user_id,
+                    col(UserIdentity.issuer) == X509_ISSUER,
+                )
+            ).scalars()
+        )
+        user = session.get(User, principal.user_id)
+        if user is not None and user.subject.startswith("/"):
+            found.add(user.subject)
+    return tuple(sorted(found))
