@@ -70,7 +70,7 @@ def create_app(
     availability_export = AvailabilityExport(settings, session_factory, authenticator)
     gocdb_pi = GocdbPi(settings, session_factory, authenticator)
     argo = ArgoApi(settings, session_factory, authenticator)
-    portal = PortalApi(settings, session_factory)
+    portal = PortalApi(settings, session_factory, authenticator)
     accounting = AccountingApi(settings, session_factory, authenticator)
 
     async def healthz(_request: Request) -> JSONResponse:

@@ -1,6 +1,6 @@
-"""Accounting through GraphQL: the portal's views (public: aggregates only, no DN); the
-reject store (platform administrators) and the sender grants (platform administrators and
-the NGI's operations managers)."""
+"""Accounting through GraphQL: the portal's views (public: aggregates; per-user figures as
+service/pivot.py allows them); the reject store (platform administrators) and the sender
+grants (platform administrators and the NGI's operations managers)."""
 
 from __future__ import annotations
 
@@ -46,7 +46,10 @@ class AccountingQuery:
     @strawberry.field(
         description="A pivot table of one accounting metric (grid jobs' summaries) from "
         "`from` to `to` (months YYYY-MM, both included, at most 20 years), by `rows` and "
-        "`columns`, with row, column and grand totals and percentages of the grand total."
+        "`columns`, with row, column and grand totals and percentages of the grand total. "
+        "Public: aggregates. `filter: {mine: true}`: the caller's own usage; the USER "
+        "dimension: per-user figures of the `vo` (its managers), `site` (its administrators) "
+        "or `ngi` (its managers) filtered on, or of one's own."
     )
     def accounting(
         self,
@@ -76,8 +79,11 @@ class AccountingQuery:
             ngi=chosen.ngi,
             country=chosen.country,
             egi_vos=info.context.settings.accounting_egi_vos,
+            vo=chosen.vo,
+            mine=chosen.mine,
         )
-        return AccountingPivot.from_pivot(pivots.pivot(info.context.session, query))
+        found = pivots.pivot(info.context.session, query, info.context.principal)
+        return AccountingPivot.from_pivot(found)
 
     @strawberry.field(description="Messages refused whole, newest first (platform administrators).")
     def accounting_rejects(

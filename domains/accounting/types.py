@@ -35,7 +35,9 @@ AccountingDimensionEnum = strawberry.enum(
     Dimension,
     name="AccountingDimension",
     description="What rows or columns are: MONTH (YYYY-MM), YEAR, SITE, NGI, COUNTRY (the "
-    "site's, from the topology), VO, SUBMIT_HOST, PROCESSORS, INFRASTRUCTURE (grid, local).",
+    "site's, from the topology), VO, SUBMIT_HOST, PROCESSORS, INFRASTRUCTURE (grid, local), "
+    "USER (the DN: per-user figures, only with `mine`, or for the managers of the `vo`, `site` "
+    "or `ngi` filtered on).",
 )
 AccountingLocalJobsEnum = strawberry.enum(
     LocalJobs,
@@ -61,6 +63,13 @@ class AccountingFilter:
     ngi: str | None = strawberry.field(default=None, description="Only this NGI's sites.")
     country: str | None = strawberry.field(
         default=None, description="Only the sites of this country (name or code)."
+    )
+    vo: str | None = strawberry.field(default=None, description="Only this VO's rows.")
+    mine: bool = strawberry.field(
+        default=False,
+        description="Only the usage of the caller's own DNs (their client certificate's, "
+        "and those linked to their account); UNAUTHENTICATED for the anonymous caller, "
+        "FORBIDDEN for a caller with no DN. A `withheld` DN is nobody's.",
     )
 
 

@@ -1,10 +1,14 @@
 """The EGI accounting portal's URL API over the same pivot function as GraphQL's
-`accounting` (domains/accounting/service/pivot.py), public as the portal's `/egi/...` views:
+`accounting` (domains/accounting/service/pivot.py). The `/egi/...` views are public; the
+`/user/...` views (same shape) give the caller's own usage (their certificate's DN and the DNs
+linked to their account), the `/vo_admin/...` views one VO's per-user usage to its managers:
 
     /accounting/egi/<metric>/<row>/<col>/<YYYY>/<MM>/<YYYY>/<MM>/<vo_group>/<local_job_filter>/<format>
     /accounting/egi/htc/[<scope>/]<metric>/...        (scope: operations_centres, countries,
         operation_centre/<NGI>, country/<name>, resource_centre/<site>)
     /accounting/egi/site/<SITE>/<metric>/...
+    /accounting/user/htc/[<scope>/]<metric>/...       (as /egi/htc/...: the caller's own DNs)
+    /accounting/vo_admin/htc/<scope>/<vo>/<metric>/<row>/<col>/<YYYY>/<MM>/<YYYY>/<MM>[/<vo_group>/<local_job_filter>]/<format>
 
 `<metric>` may carry a unit (`normcpu-hour`; hours by default), `<format>` is CSV or JSON (any
 case, a trailing slash allowed). JSON is the portal's legacy list: a row object per row key
@@ -12,13 +16,15 @@ case, a trailing slash allowed). JSON is the portal's legacy list: a row object 
 and `Percent` (the columns'), `xlegend` and `ylegend` (the dimensions' names) and `var`
 (`xrange`, `yrange`: the column and row keys; `query`: the metric). CSV: a header row (the
 row dimension, the column keys, Total, Percent), the rows, then Total and Percent. A cell with
-no rows is 0 (empty for cpueff). A bad argument is 400 with the feeds' error body naming it
-and its rule.
+no rows is 0 (empty for cpueff). Rows or columns may be USER (alias DN) where per-user figures
+are allowed. A bad argument is 400 with the feeds' error body naming it and its rule; no
+credentials where they are needed 401, a view that is not the caller's 403 naming the rule.
 """
 
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 from collections.abc import Callable
@@ -47,10 +53,12 @@ from domains.common.errors import DomainError, Invalid
 from domains.common.text import check_storable
 from domains.downtimes.formats import CSV_TYPE, JSON_TYPE, csv_cell
 from gateway import deadlines
+from gateway.auth.authenticator import Authenticator
 from gateway.config import Settings
 from gateway.feeds import error_response
 
-PREFIX = "/accounting/egi"
+PREFIX = "/accounting"
+VIEWS = ("egi", "user", "vo_admin")
 
 # the portal's names of rows and columns (any case), and what each is called back
 DIMENSIONS: dict[str, Dimension] = {
@@ -65,6 +73,8 @@ DIMENSIONS: dict[str, Dimension] = {
     "submithost": Dimension.SUBMIT_HOST,
     "processors": Dimension.PROCESSORS,
     "infrastructure": Dimension.INFRASTRUCTURE,
+    "user": Dimension.USER,
+    "dn": Dimension.USER,
 }
 LEGENDS: dict[Dimension, str] = {
     Dimension.SITE: "SITE",
@@ -76,9 +86,11 @@ LEGENDS: dict[Dimension, str] = {
     Dimension.SUBMIT_HOST: "SUBMITHOST",
     Dimension.PROCESSORS: "PROCESSORS",
     Dimension.INFRASTRUCTURE: "INFRASTRUCTURE",
+    Dimension.USER: "USER",
 }
 FORMATS = ("csv", "json")
 QUERY_SEGMENTS = 10  # metric, row, col, 4 date parts, vo group, local job filter, format
+SHORT_SEGMENTS = 8  # /vo_admin's without the vo group and the local job filter
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +158,37 @@ def parse_path(path: str, egi_vos: tuple[str, ...]) -> PortalCall:
         egi_vos=egi_vos,
     )
     return PortalCall(query, kind.lower())
+
+
+def parse_user_path(path: str, egi_vos: tuple[str, ...]) -> PortalCall:
+    """The path after /accounting/user/: as /egi/'s, for the caller's own DNs."""
+    call = parse_path(path, egi_vos)
+    return PortalCall(dataclasses.replace(call.query, mine=True), call.format)
+
+
+def parse_vo_admin_path(path: str, egi_vos: tuple[str, ...]) -> PortalCall:
+    """The path after /accounting/vo_admin/: `htc/[<scope>/]<vo>/`, then /egi/'s query
+    segments, the vo group and local job filter optional (all, onlyinfrajobs); a per-user
+    view of that VO."""
+    segments = path.strip("/").split("/")
+    short = len(segments) < 2 or segments[-2].lower() not in {f.value for f in LocalJobs}
+    taken = SHORT_SEGMENTS if short else QUERY_SEGMENTS
+    before = segments[:-taken]
+    if len(segments) < taken + 2 or before[0] != "htc" or any(not s for s in segments):
+        raise Invalid("path", AccountingRule.ACCOUNTING_VO_ADMIN_PATH_INVALID)
+    query = segments[-taken:]
+    if short:
+        query = [*query[:-1], "all", LocalJobs.ONLY_INFRA.value, query[-1]]
+    call = parse_path("/".join([*before[:-1], *query]), egi_vos)
+    detail = dataclasses.replace(call.query, vo=before[-1], detail=True)
+    return PortalCall(detail, call.format)
+
+
+PARSERS: dict[str, Callable[[str, tuple[str, ...]], PortalCall]] = {
+    "egi": parse_path,
+    "user": parse_user_path,
+    "vo_admin": parse_vo_admin_path,
+}
 
 
 def _value(value: float | None, metric: Metric) -> float | None:
@@ -227,23 +270,46 @@ def legacy_csv(found: Pivot) -> str:
 
 
 class PortalApi:
-    def __init__(self, settings: Settings, session_factory: sessionmaker[Session]) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        session_factory: sessionmaker[Session],
+        authenticator: Authenticator,
+    ) -> None:
         self.settings = settings
         self.session_factory = session_factory
+        self.authenticator = authenticator
 
     def routes(self) -> list[Route]:
-        return [Route(PREFIX + "/{path:path}", self.endpoint, methods=["GET"])]
+        return [
+            Route(f"{PREFIX}/{view}/{{path:path}}", self._endpoint(PARSERS[view]), methods=["GET"])
+            for view in VIEWS
+        ]
 
-    async def endpoint(self, request: Request) -> Response:
+    def _endpoint(
+        self, parse: Callable[[str, tuple[str, ...]], PortalCall]
+    ) -> Callable[[Request], Any]:
+        async def endpoint(request: Request) -> Response:
+            return await self.answer(request, parse)
+
+        return endpoint
+
+    async def answer(
+        self, request: Request, parse: Callable[[str, tuple[str, ...]], PortalCall]
+    ) -> Response:
         try:
-            call = parse_path(str(request.path_params["path"]), self.settings.accounting_egi_vos)
+            call = parse(str(request.path_params["path"]), self.settings.accounting_egi_vos)
+            credentials = await self.authenticator.credentials(request)
         except DomainError as error:
             return error_response(error)
 
         def run() -> Pivot:
             with unit_of_work(self.session_factory, write=False) as session:
                 deadlines.limit(session, deadlines.start(self.settings.request_timeout))
-                return pivots.pivot(session, call.query)
+                principal = self.authenticator.principal_for_reading(
+                    session, self.session_factory, credentials
+                )
+                return pivots.pivot(session, call.query, principal)
 
         try:
             found = await anyio.to_thread.run_sync(run)
