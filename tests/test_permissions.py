@@ -19,6 +19,7 @@ from domains.common.authz import Caller, Permission, permission_of
 from gateway.app import create_app
 from gateway.config import Settings
 from gateway.schema import Mutation
+from tests.accounting import test_posting as accounting_posting
 from tests.compat import test_ams_write_access as ams_access
 from tests.compat import test_argo_write_access as argo_write_access
 from tests.compat import test_gocdb_write_refusals as gocdb_write_access
@@ -85,6 +86,7 @@ def test_every_rest_write_route_has_its_access_cases() -> None:
         {(w.method, w.route) for w in ams_access.WRITES}
         | gocdb_write_access.ROUTES
         | argo_write_access.ROUTES
+        | accounting_posting.ROUTES
     )
     assert writes - tested == set(), "REST write routes without access cases"
     assert tested - writes == set(), "access cases of routes that do not exist"

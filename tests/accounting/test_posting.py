@@ -16,12 +16,16 @@ from domains.accounting.service.senders import ACCOUNTING_SERVICE_TYPES, grant_s
 from domains.common.errors import Forbidden, Invalid, Unauthenticated
 from domains.common.identity import ANONYMOUS, PLATFORM, Principal
 from domains.common.models import pk
+from domains.identity.service import tokens
 from domains.identity.service.users import user_by_subject
 from domains.topology import service as topology
 from domains.topology.models import CredentialKind, Service, ServiceType, Site, SiteApiCredential
+from gateway.compat.accounting import PATH
 from tests.accounting.test_intake import records, register_apel_host
 from tests.accounting.test_loading import NOW, a_site, rejects
+from tests.conftest import AppFactory
 from tests.identity.helpers import snapshot
+from tests.refusals import writes_nothing
 
 DN = "/DC=org/DC=example/O=Example/CN=apel-sender.example.org"
 CALLER = Principal(subject=DN, client_dn=DN)  # an unlinked client certificate
@@ -125,3 +129,25 @@ def test_other_callers_are_refused_and_nothing_is_stored(session: Session, case:
             now=NOW,
         )
     assert snapshot(session) == before
+
+
+# the REST write routes of this file, for tests/test_permissions.py
+ROUTES = {("POST", PATH)}
+
+
+def test_the_route_refuses_the_anonymous_and_other_users_writing_nothing(
+    session: Session, make_client: AppFactory
+) -> None:
+    site = a_site(session)
+    _, key = tokens.create_api_token(
+        session, PLATFORM, name="no credential", user_subject="no.credential@egi.eu"
+    )
+    session.commit()
+    client = make_client().client
+    body = records(site, "route-1")
+    with writes_nothing(session, "a refused post"):
+        anonymous = client.post(PATH, content=body)
+        user = client.post(PATH, content=body, headers={"x-api-key": key})
+    assert anonymous.status_code == 401, anonymous.text
+    assert user.status_code == 403, user.text
+    assert user.json()["error"]["code"] == "FORBIDDEN"
