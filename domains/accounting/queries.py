@@ -10,7 +10,15 @@ import strawberry
 
 from domains.accounting.service import pivot as pivots
 from domains.accounting.service import rejects, senders
-from domains.accounting.service.pivot import Dimension, Metric, Month, PivotQuery, Unit
+from domains.accounting.service.pivot import (
+    CloudMetric,
+    Dimension,
+    Metric,
+    Month,
+    PivotQuery,
+    Unit,
+)
+from domains.accounting.service.storage import storage_usage
 from domains.accounting.types import (
     GRANT_TYPE,
     REJECT_TYPE,
@@ -19,6 +27,8 @@ from domains.accounting.types import (
     AccountingRejectFilter,
     AccountingRejectNode,
     AccountingSenderGrantNode,
+    CloudAccountingPivot,
+    StorageAccountingRow,
     reject_nodes,
 )
 from domains.common.graphql import Connection, Info, connection, id_of_type, node_type
@@ -41,6 +51,40 @@ def _resolve_grant(info: Info, db_id: int) -> AccountingSenderGrantNode | None:
     return None if found is None else AccountingSenderGrantNode.from_row(found)
 
 
+From = Annotated[str, strawberry.argument(name="from", description="The first month, YYYY-MM.")]
+To = Annotated[str, strawberry.argument(description="The last month, YYYY-MM.")]
+
+
+def _query(
+    info: Info,
+    metric: Metric | CloudMetric,
+    rows: Dimension,
+    columns: Dimension,
+    from_: str,
+    to: str,
+    unit: Unit,
+    filter: AccountingFilter | None,
+) -> PivotQuery:
+    chosen = filter or AccountingFilter()
+    return PivotQuery(
+        metric=metric,
+        rows=rows,
+        columns=columns,
+        start=Month.parse("from", from_),
+        end=Month.parse("to", to),
+        unit=unit,
+        vo_group=chosen.vo_group,
+        exclude_ops=chosen.exclude_ops_dteam,
+        local_jobs=chosen.local_jobs,
+        site=chosen.site,
+        ngi=chosen.ngi,
+        country=chosen.country,
+        egi_vos=info.context.settings.accounting_egi_vos,
+        vo=chosen.vo,
+        mine=chosen.mine,
+    )
+
+
 @strawberry.type
 class AccountingQuery:
     @strawberry.field(
@@ -57,33 +101,60 @@ class AccountingQuery:
         metric: Metric,
         rows: Dimension,
         columns: Dimension,
-        from_: Annotated[
-            str, strawberry.argument(name="from", description="The first month, YYYY-MM.")
-        ],
-        to: Annotated[str, strawberry.argument(description="The last month, YYYY-MM.")],
+        from_: From,
+        to: To,
         unit: Unit = Unit.HOUR,
         filter: AccountingFilter | None = None,
     ) -> AccountingPivot:
-        chosen = filter or AccountingFilter()
-        query = PivotQuery(
-            metric=metric,
-            rows=rows,
-            columns=columns,
-            start=Month.parse("from", from_),
-            end=Month.parse("to", to),
-            unit=unit,
-            vo_group=chosen.vo_group,
-            exclude_ops=chosen.exclude_ops_dteam,
-            local_jobs=chosen.local_jobs,
-            site=chosen.site,
-            ngi=chosen.ngi,
-            country=chosen.country,
-            egi_vos=info.context.settings.accounting_egi_vos,
-            vo=chosen.vo,
-            mine=chosen.mine,
-        )
+        query = _query(info, metric, rows, columns, from_, to, unit, filter)
         found = pivots.pivot(info.context.session, query, info.context.principal)
         return AccountingPivot.from_pivot(found)
+
+    @strawberry.field(
+        description="A pivot table of one cloud metric (the cloud usage summaries: each "
+        "month holds what the VMs accrued in it), as `accounting` is of the grid jobs'."
+    )
+    def cloud_accounting(
+        self,
+        info: Info,
+        metric: CloudMetric,
+        rows: Dimension,
+        columns: Dimension,
+        from_: From,
+        to: To,
+        unit: Unit = Unit.HOUR,
+        filter: AccountingFilter | None = None,
+    ) -> CloudAccountingPivot:
+        query = _query(info, metric, rows, columns, from_, to, unit, filter)
+        found = pivots.pivot(info.context.session, query, info.context.principal)
+        return CloudAccountingPivot.from_pivot(found)
+
+    @strawberry.field(
+        description="Storage (StAR) use by site, VO and month from `from` to `to` (YYYY-MM, "
+        "both included, at most 20 years), sorted by month, site and VO."
+    )
+    def storage_accounting(
+        self,
+        info: Info,
+        from_: From,
+        to: To,
+        site: str | None = None,
+        ngi: str | None = None,
+        country: Annotated[
+            str | None, strawberry.argument(description="A country's name or code.")
+        ] = None,
+        vo: str | None = None,
+    ) -> list[StorageAccountingRow]:
+        rows = storage_usage(
+            info.context.session,
+            Month.parse("from", from_),
+            Month.parse("to", to),
+            site=site,
+            ngi=ngi,
+            country=country,
+            vo=vo,
+        )
+        return [StorageAccountingRow.of(r) for r in rows]
 
     @strawberry.field(description="Messages refused whole, newest first (platform administrators).")
     def accounting_rejects(

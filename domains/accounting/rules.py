@@ -193,6 +193,14 @@ class AccountingRule(RuleCode):
         "njobs, sumcpu, sumelap, normcpu, normelap, elap_processors, normelap_processors or "
         "cpueff, optionally with a unit (normcpu-hour)"
     )
+    ACCOUNTING_CLOUD_METRIC_UNKNOWN = (
+        "sum_elap_processors, sum_elap, vm_num, processors, mem-GByte, disk, net_in or net_out, "
+        "the durations optionally with a unit (cost is not supported: no cloud record has a price)"
+    )
+    ACCOUNTING_CLOUD_DIMENSION_UNKNOWN = (
+        "for cloud usage: SITE, REGION (NGI), COUNTRY, VO, DATE (month), Year, PROCESSORS "
+        "(vCPUs) or USER"
+    )
     ACCOUNTING_UNIT_UNKNOWN = "second, hour or day, and only for a duration metric"
     ACCOUNTING_DIMENSION_UNKNOWN = (
         "SITE, REGION (NGI), COUNTRY, VO, DATE (month), Year, SUBMITHOST, PROCESSORS, "

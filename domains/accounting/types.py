@@ -1,5 +1,6 @@
-"""GraphQL types of accounting: the portal's views (a pivot table of one metric), and for
-operators the reject store and the sender grants."""
+"""GraphQL types of accounting: the portal's views (a pivot table of one metric, grid or
+cloud; storage usage by site, VO and month), and for operators the reject store and the
+sender grants."""
 
 from __future__ import annotations
 
@@ -7,19 +8,33 @@ import base64
 import enum
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 import strawberry
 
 from domains.accounting.models import RejectedMessage, ScopeKind, SenderGrant
 from domains.accounting.service import rejects
-from domains.accounting.service.pivot import Dimension, LocalJobs, Metric, Pivot, Unit
+from domains.accounting.service.pivot import (
+    CloudMetric,
+    Dimension,
+    LocalJobs,
+    Metric,
+    Pivot,
+    Unit,
+)
+from domains.accounting.service.storage import StorageUsage
 from domains.common.context import RequestContext
-from domains.common.graphql import Info, Node
+from domains.common.graphql import Info, Long, Node
 from domains.common.loaders import BatchLoader, loader
 from domains.common.query import Record
 
 REJECT_TYPE = "AccountingReject"
 GRANT_TYPE = "AccountingSenderGrant"
+
+
+def _long(value: int | None) -> Long | None:
+    return None if value is None else Long(value)
+
 
 AccountingMetricEnum = strawberry.enum(
     Metric,
@@ -27,6 +42,13 @@ AccountingMetricEnum = strawberry.enum(
     description="NJOBS: jobs; SUMCPU, SUMELAP: CPU and wall time; NORMCPU, NORMELAP: the same "
     "normalised (HS06); ELAP_PROCESSORS, NORMELAP_PROCESSORS: wall time (normalised) × "
     "processors; CPUEFF: NORMCPU / NORMELAP_PROCESSORS in percent.",
+)
+CloudAccountingMetricEnum = strawberry.enum(
+    CloudMetric,
+    name="CloudAccountingMetric",
+    description="The cloud summaries' metrics: SUM_ELAP_PROCESSORS (wall time × vCPUs), "
+    "SUM_ELAP (wall time), VM_NUM (VMs), PROCESSORS (vCPUs × VMs), MEMORY (GB), DISK (GB), "
+    "NET_IN, NET_OUT (GB). The portal's `cost` has no source in the cloud records.",
 )
 AccountingUnitEnum = strawberry.enum(
     Unit, name="AccountingUnit", description="What a duration metric is given in."
@@ -37,7 +59,8 @@ AccountingDimensionEnum = strawberry.enum(
     description="What rows or columns are: MONTH (YYYY-MM), YEAR, SITE, NGI, COUNTRY (the "
     "site's, from the topology), VO, SUBMIT_HOST, PROCESSORS, INFRASTRUCTURE (grid, local), "
     "USER (the DN: per-user figures, only with `mine`, or for the managers of the `vo`, `site` "
-    "or `ngi` filtered on).",
+    "or `ngi` filtered on). Cloud tables: all but SUBMIT_HOST and INFRASTRUCTURE; PROCESSORS "
+    "is the VMs' vCPUs.",
 )
 AccountingLocalJobsEnum = strawberry.enum(
     LocalJobs,
@@ -52,13 +75,16 @@ class AccountingFilter:
     vo_group: str = strawberry.field(
         default="all",
         description="all, egi (OPSGRAPH_ACCOUNTING_EGI_VOS), lhc (alice, atlas, cms, lhcb), "
-        "top10 (the ten VOs with the most normalised CPU in the range) or custom-<vo>[,<vo>…] "
-        "(at most 100 VOs).",
+        "top10 (the ten VOs with the most normalised CPU in the range; for cloud tables the "
+        "most wall time × vCPUs) or custom-<vo>[,<vo>…] (at most 100 VOs).",
     )
     exclude_ops_dteam: bool = strawberry.field(
         default=False, description="Leave out the ops and dteam VOs."
     )
-    local_jobs: LocalJobs = LocalJobs.ONLY_INFRA
+    local_jobs: LocalJobs = strawberry.field(
+        default=LocalJobs.ONLY_INFRA,
+        description="Cloud usage is all infrastructure: ONLY_LOCAL finds none.",
+    )
     site: str | None = strawberry.field(default=None, description="Only this site's rows.")
     ngi: str | None = strawberry.field(default=None, description="Only this NGI's sites.")
     country: str | None = strawberry.field(
@@ -92,13 +118,12 @@ class AccountingTotal:
     )
 
 
-@strawberry.type(
+@strawberry.interface(
     description="A pivot table of one metric: cells only where rows were found; totals of "
     "CPUEFF are ratios of the sums."
 )
-class AccountingPivot:
-    metric: Metric
-    unit: Unit | None = strawberry.field(description="Null for NJOBS and CPUEFF.")
+class AccountingTable:
+    unit: Unit | None = strawberry.field(description="Null for a metric that is no duration.")
     rows: list[str] = strawberry.field(description="The row keys, sorted.")
     columns: list[str] = strawberry.field(description="The column keys, sorted.")
     cells: list[AccountingCell]
@@ -107,28 +132,75 @@ class AccountingPivot:
     total: float | None = strawberry.field(description="The grand total (null: no rows).")
     vos: list[str] | None = strawberry.field(description="The VO group's VOs (null: every VO).")
 
-    @classmethod
-    def from_pivot(cls, found: Pivot) -> AccountingPivot:
+    @staticmethod
+    def fields_of(found: Pivot) -> dict[str, Any]:
         query = found.query
-        return cls(
-            metric=query.metric,
-            unit=query.unit if query.metric.is_duration else None,
-            rows=found.row_keys,
-            columns=found.column_keys,
-            cells=[
+        return {
+            "unit": query.unit if query.metric.is_duration else None,
+            "rows": found.row_keys,
+            "columns": found.column_keys,
+            "cells": [
                 AccountingCell(row=c.row, column=c.column, value=c.value, percent=c.percent)
                 for c in found.cells
             ],
-            row_totals=[
+            "row_totals": [
                 AccountingTotal(key=t.key, value=t.value, percent=t.percent)
                 for t in found.row_totals
             ],
-            column_totals=[
+            "column_totals": [
                 AccountingTotal(key=t.key, value=t.value, percent=t.percent)
                 for t in found.column_totals
             ],
-            total=found.total,
-            vos=None if found.vos is None else list(found.vos),
+            "total": found.total,
+            "vos": None if found.vos is None else list(found.vos),
+        }
+
+
+@strawberry.type(description="A pivot table of one metric of the grid jobs' summaries.")
+class AccountingPivot(AccountingTable):
+    metric: Metric
+
+    @classmethod
+    def from_pivot(cls, found: Pivot) -> AccountingPivot:
+        assert isinstance(found.query.metric, Metric)
+        return cls(metric=found.query.metric, **cls.fields_of(found))
+
+
+@strawberry.type(description="A pivot table of one metric of the cloud usage summaries.")
+class CloudAccountingPivot(AccountingTable):
+    metric: CloudMetric
+
+    @classmethod
+    def from_pivot(cls, found: Pivot) -> CloudAccountingPivot:
+        assert isinstance(found.query.metric, CloudMetric)
+        return cls(metric=found.query.metric, **cls.fields_of(found))
+
+
+@strawberry.type(
+    description="A VO's storage at a site in a month: the month's latest StAR snapshot of "
+    "each share, summed over the site's storage systems, shares and media."
+)
+class StorageAccountingRow:
+    site: str
+    vo: str = strawberry.field(description="StAR's group (empty: none given).")
+    month: str = strawberry.field(description="YYYY-MM.")
+    end_time: datetime = strawberry.field(description="The latest snapshot's time.")
+    resource_capacity_used: Long = strawberry.field(description="Bytes.")
+    logical_capacity_used: Long | None = strawberry.field(description="Bytes.")
+    resource_capacity_allocated: Long | None = strawberry.field(description="Bytes.")
+    file_count: Long | None
+
+    @classmethod
+    def of(cls, row: StorageUsage) -> StorageAccountingRow:
+        return cls(
+            site=row.site,
+            vo=row.vo,
+            month=str(row.month),
+            end_time=row.end_time,
+            resource_capacity_used=Long(row.resource_capacity_used),
+            logical_capacity_used=_long(row.logical_capacity_used),
+            resource_capacity_allocated=_long(row.resource_capacity_allocated),
+            file_count=_long(row.file_count),
         )
 
 

@@ -9,6 +9,7 @@ linked to their account), the `/vo_admin/...` views one VO's per-user usage to i
     /accounting/egi/site/<SITE>/<metric>/...
     /accounting/user/htc/[<scope>/]<metric>/...       (as /egi/htc/...: the caller's own DNs)
     /accounting/vo_admin/htc/<scope>/<vo>/<metric>/<row>/<col>/<YYYY>/<MM>/<YYYY>/<MM>[/<vo_group>/<local_job_filter>]/<format>
+    /accounting/cloud/<metric>/...                    (the cloud summaries' metrics, no scope)
 
 `<metric>` may carry a unit (`normcpu-hour`; hours by default), `<format>` is CSV or JSON (any
 case, a trailing slash allowed). JSON is the portal's legacy list: a row object per row key
@@ -27,19 +28,21 @@ import csv
 import dataclasses
 import io
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import anyio.to_thread
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from domains.accounting.rules import AccountingRule
+from domains.accounting.service import export
 from domains.accounting.service import pivot as pivots
 from domains.accounting.service.pivot import (
+    CloudMetric,
     Dimension,
     LocalJobs,
     Metric,
@@ -58,7 +61,8 @@ from gateway.config import Settings
 from gateway.feeds import error_response
 
 PREFIX = "/accounting"
-VIEWS = ("egi", "user", "vo_admin")
+VIEWS = ("egi", "user", "vo_admin", "cloud")
+EXPORT_CHUNK = 500  # rows per piece of a streamed export (/accounting/csv, /accounting/json)
 
 # the portal's names of rows and columns (any case), and what each is called back
 DIMENSIONS: dict[str, Dimension] = {
@@ -128,15 +132,18 @@ def _scope(segments: list[str]) -> dict[str, str]:
     raise Invalid("scope", AccountingRule.ACCOUNTING_SCOPE_UNKNOWN)
 
 
-def parse_path(path: str, egi_vos: tuple[str, ...]) -> PortalCall:
-    """The portal path after /accounting/egi/; Invalid naming the segment at fault."""
+def parse_path(path: str, egi_vos: tuple[str, ...], *, cloud: bool = False) -> PortalCall:
+    """The portal path after /accounting/egi/ (or /accounting/cloud/, `cloud`: no scope, the
+    cloud metrics); Invalid naming the segment at fault."""
     segments = path.strip("/").split("/")
     check_storable([(str(i), s) for i, s in enumerate(segments)])
     if len(segments) < QUERY_SEGMENTS or any(not s for s in segments):
         raise Invalid("path", AccountingRule.ACCOUNTING_PATH_INVALID)
+    if cloud and len(segments) != QUERY_SEGMENTS:
+        raise Invalid("path", AccountingRule.ACCOUNTING_PATH_INVALID)
     scope = _scope(segments[:-QUERY_SEGMENTS])
     metric_text, row, column, y0, m0, y1, m1, vo_group, local, kind = segments[-QUERY_SEGMENTS:]
-    metric, unit = pivots.parse_metric(metric_text)
+    metric, unit = pivots.parse_metric(metric_text, cloud=cloud)
     try:
         local_jobs = LocalJobs(local.lower())
     except ValueError:
@@ -158,6 +165,11 @@ def parse_path(path: str, egi_vos: tuple[str, ...]) -> PortalCall:
         egi_vos=egi_vos,
     )
     return PortalCall(query, kind.lower())
+
+
+def parse_cloud_path(path: str, egi_vos: tuple[str, ...]) -> PortalCall:
+    """The path after /accounting/cloud/: /egi/'s query segments (no scope), a cloud metric."""
+    return parse_path(path, egi_vos, cloud=True)
 
 
 def parse_user_path(path: str, egi_vos: tuple[str, ...]) -> PortalCall:
@@ -188,13 +200,14 @@ PARSERS: dict[str, Callable[[str, tuple[str, ...]], PortalCall]] = {
     "egi": parse_path,
     "user": parse_user_path,
     "vo_admin": parse_vo_admin_path,
+    "cloud": parse_cloud_path,
 }
 
 
-def _value(value: float | None, metric: Metric) -> float | None:
+def _value(value: float | None, metric: Metric | CloudMetric) -> float | None:
     """A cell with no rows: 0, or undefined for cpueff."""
     if value is None:
-        return None if metric is Metric.CPUEFF else 0.0
+        return None if metric.is_ratio else 0.0
     return value
 
 
@@ -210,7 +223,7 @@ def legacy_json(found: Pivot) -> list[dict[str, Any]]:
             item[column] = _value(None if cell is None else cell.value, metric)
         item |= {"id": row, "Total": row_totals[row].value, "Percent": row_totals[row].percent}
         out.append(item)
-    grand_percent = None if metric is Metric.CPUEFF or found.total is None else 100.0
+    grand_percent = None if metric.is_ratio or found.total is None else 100.0
     total: dict[str, Any] = {t.key: t.value for t in found.column_totals}
     out.append(total | {"id": "Total", "Total": found.total, "Percent": grand_percent})
     percent: dict[str, Any] = {t.key: t.percent for t in found.column_totals}
@@ -256,7 +269,7 @@ def legacy_csv(found: Pivot) -> str:
                 _csv_number(row_totals[row].percent),
             ]
         )
-    grand_percent = None if metric is Metric.CPUEFF or found.total is None else 100.0
+    grand_percent = None if metric.is_ratio or found.total is None else 100.0
     writer.writerow(
         [
             "Total",
@@ -267,6 +280,42 @@ def legacy_csv(found: Pivot) -> str:
     )
     writer.writerow(["Percent", *(_csv_number(t.percent) for t in found.column_totals), "", ""])
     return buffer.getvalue()
+
+
+def export_csv(rows: Iterable[tuple[Any, ...]]) -> Iterator[str]:
+    """The export as CSV pieces: a header, then the rows (text guarded against formulas)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(export.COLUMNS)
+    for n, row in enumerate(rows, 1):
+        writer.writerow(
+            ["" if v is None else csv_cell(v) if isinstance(v, str) else repr(v) for v in row]
+        )
+        if n % EXPORT_CHUNK == 0:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
+def export_json(rows: Iterable[tuple[Any, ...]]) -> Iterator[str]:
+    """The export as JSON pieces: `{"results": [{"series": [{"name": "summary", "columns":
+    [...], "values": [[...], ...]}]}]}`."""
+    yield (
+        '{"results": [{"series": [{"name": "summary", "columns": '
+        + json.dumps(export.COLUMNS)
+        + ', "values": ['
+    )
+    piece: list[str] = []
+    first = True
+    for row in rows:
+        piece.append(json.dumps(row, ensure_ascii=False))
+        if len(piece) == EXPORT_CHUNK:
+            yield ("" if first else ", ") + ", ".join(piece)
+            first, piece = False, []
+    if piece:
+        yield ("" if first else ", ") + ", ".join(piece)
+    yield "]}]}]}"
 
 
 class PortalApi:
@@ -282,9 +331,31 @@ class PortalApi:
 
     def routes(self) -> list[Route]:
         return [
-            Route(f"{PREFIX}/{view}/{{path:path}}", self._endpoint(PARSERS[view]), methods=["GET"])
-            for view in VIEWS
+            *(
+                Route(
+                    f"{PREFIX}/{view}/{{path:path}}", self._endpoint(PARSERS[view]), methods=["GET"]
+                )
+                for view in VIEWS
+            ),
+            Route(f"{PREFIX}/csv", self.export_endpoint, methods=["GET"]),
+            Route(f"{PREFIX}/json", self.export_endpoint, methods=["GET"]),
         ]
+
+    async def export_endpoint(self, request: Request) -> Response:
+        """The whole dataset, streamed: the rows come from a server-side cursor in batches
+        as the client reads, in one read transaction (not bounded by
+        OPSGRAPH_REQUEST_TIMEOUT, which would cut a long download short)."""
+        as_json = request.url.path.endswith("/json")
+        render = export_json if as_json else export_csv
+        factory = self.session_factory
+
+        def pieces() -> Iterator[bytes]:
+            with unit_of_work(factory, write=False) as session:
+                for piece in render(export.export_rows(session)):
+                    yield piece.encode()
+
+        media_type = JSON_TYPE if as_json else CSV_TYPE
+        return StreamingResponse(pieces(), media_type=media_type)
 
     def _endpoint(
         self, parse: Callable[[str, tuple[str, ...]], PortalCall]

@@ -1,6 +1,7 @@
 """The accounting portal's URL API on a real `opsgraph serve` process: summaries loaded
 through `load_message` into a copy of the demo database, then read as an HTTP client reads
-them (JSON, CSV, a refusal), with OPSGRAPH_ACCOUNTING_EGI_VOS as the server's setting."""
+them (JSON, CSV, a refusal, the whole-dataset export), with OPSGRAPH_ACCOUNTING_EGI_VOS as
+the server's setting."""
 
 from __future__ import annotations
 
@@ -67,3 +68,10 @@ def test_the_portal_routes_on_a_real_server(served: Path) -> None:
         )
         assert refused.status_code == 400
         assert refused.json()["error"]["rule"] == "ACCOUNTING_LOCAL_JOBS_UNKNOWN"
+
+        # the whole-dataset export, streamed by the real server
+        answer = httpx.get(f"{base}/accounting/json", timeout=120)
+        assert answer.status_code == 200, answer.text
+        (series,) = answer.json()["results"][0]["series"]
+        mine = [v for v in series["values"] if v[series["columns"].index("site")] == FZK]
+        assert [v[series["columns"].index("raw_cpu_work")] for v in mine] == [pytest.approx(80)]

@@ -1,6 +1,7 @@
 """The accounting portal's pivot tables over `accounting_grid_summary` (APEL's
-HybridSuperSummaries), the one function GraphQL's `accounting` query and the portal's URL
-API (gateway/compat/portal.py) both call.
+HybridSuperSummaries; `Metric`) and `accounting_cloud_usage_summary` (`CloudMetric`), the one
+function GraphQL's `accounting` and `cloudAccounting` and the portal's URL API
+(gateway/compat/portal.py) all call.
 
 A table is one metric summed over the summary rows of a month range, grouped by a row and a
 column dimension (the site's NGI and country from the topology). Totals of a ratio metric
@@ -19,13 +20,14 @@ from __future__ import annotations
 import enum
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, case, false, func, or_, select
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
-from domains.accounting.models import GridSummary
+from domains.accounting.models import CloudUsageSummary, GridSummary
 from domains.accounting.rules import AccountingRule, Action, UsageScope
 from domains.common.authz import authorize
 from domains.common.errors import Invalid
@@ -54,6 +56,33 @@ class Metric(enum.Enum):
     @property
     def is_duration(self) -> bool:
         return self not in (Metric.NJOBS, Metric.CPUEFF)
+
+    @property
+    def is_ratio(self) -> bool:
+        return self is Metric.CPUEFF
+
+
+class CloudMetric(enum.Enum):
+    """The portal's cloud metrics that the cloud summaries hold (`cost` is not: no cloud
+    record carries a price). Durations in hours unless a unit says otherwise; memory in
+    GB (the records' MB / 1024), disk and network in GB as sent."""
+
+    SUM_ELAP_PROCESSORS = "sum_elap_processors"  # wall time × vCPUs (0 vCPUs counted as 1)
+    SUM_ELAP = "sum_elap"
+    VM_NUM = "vm_num"
+    PROCESSORS = "processors"  # vCPUs × VMs
+    MEMORY = "mem"  # the portal's `mem-GByte`
+    DISK = "disk"
+    NET_IN = "net_in"
+    NET_OUT = "net_out"
+
+    @property
+    def is_duration(self) -> bool:
+        return self in (CloudMetric.SUM_ELAP_PROCESSORS, CloudMetric.SUM_ELAP)
+
+    @property
+    def is_ratio(self) -> bool:
+        return False
 
 
 class Unit(enum.Enum):
@@ -119,7 +148,7 @@ class Month:
 
 @dataclass(frozen=True, slots=True)
 class PivotQuery:
-    metric: Metric
+    metric: Metric | CloudMetric  # which summaries: grid (Metric) or cloud (CloudMetric)
     rows: Dimension
     columns: Dimension
     start: Month
@@ -172,13 +201,23 @@ class Pivot:
         return {(c.row, c.column): c for c in self.cells}
 
 
-def parse_metric(text: str) -> tuple[Metric, Unit]:
-    """The portal's `<metric>` or `<metric>-<unit>` (`normcpu-hour`)."""
-    name, _, unit_name = text.strip().lower().partition("-")
+def parse_metric(text: str, *, cloud: bool = False) -> tuple[Metric | CloudMetric, Unit]:
+    """The portal's `<metric>` or `<metric>-<unit>` (`normcpu-hour`); with `cloud`, one of
+    its cloud metrics (`mem-GByte` is memory in GB)."""
+    lowered = text.strip().lower()
+    name, _, unit_name = lowered.partition("-")
+    metric: Metric | CloudMetric
     try:
-        metric = Metric(name)
+        if not cloud:
+            metric = Metric(name)
+        elif lowered == "mem-gbyte":
+            return CloudMetric.MEMORY, Unit.HOUR
+        else:
+            metric = CloudMetric(name)
     except ValueError:
-        raise Invalid("metric", AccountingRule.ACCOUNTING_METRIC_UNKNOWN) from None
+        rule = AccountingRule
+        unknown = rule.ACCOUNTING_CLOUD_METRIC_UNKNOWN if cloud else rule.ACCOUNTING_METRIC_UNKNOWN
+        raise Invalid("metric", unknown) from None
     if not unit_name:
         return metric, Unit.HOUR
     try:
@@ -190,7 +229,71 @@ def parse_metric(text: str) -> tuple[Metric, Unit]:
     return metric, unit
 
 
-def _vo_group(session: Session, query: PivotQuery, scope: list[Any]) -> tuple[str, ...] | None:
+@dataclass(frozen=True, slots=True)
+class _Source:
+    """One summary table as the pivot reads it: its columns, the sums a value of any of its
+    metrics is computed from (by name: seconds, HS06·s, GB, MB), and what ranks `top10`."""
+
+    table: Any
+    dimensions: dict[Dimension, list[Any]]
+    sums: dict[str, Any]
+    rank: Any
+    local: Any  # what marks a local (non-infrastructure) row; None: every row is infrastructure
+
+
+def _grid() -> _Source:
+    t = GridSummary
+    processors = case((col(t.processors) > 0, col(t.processors)), else_=1)
+    return _Source(
+        table=t,
+        dimensions={
+            Dimension.SUBMIT_HOST: [col(t.submit_host)],
+            Dimension.PROCESSORS: [col(t.processors)],
+            Dimension.INFRASTRUCTURE: [func.lower(col(t.infrastructure))],
+        },
+        sums={
+            "njobs": func.sum(col(t.number_of_jobs)),
+            "sumcpu": func.sum(col(t.cpu_duration)),
+            "sumelap": func.sum(col(t.wall_duration)),
+            "normcpu": func.sum(col(t.normalised_cpu_duration)),
+            "normelap": func.sum(col(t.normalised_wall_duration)),
+            "elap_processors": func.sum(col(t.wall_duration) * processors),
+            "normelap_processors": func.sum(col(t.normalised_wall_duration) * processors),
+        },
+        rank=func.sum(col(t.normalised_cpu_duration)),
+        local=func.lower(col(t.infrastructure)) == "local",
+    )
+
+
+def _cloud() -> _Source:
+    t = CloudUsageSummary
+    vcpus = case((col(t.cpu_count) > 0, col(t.cpu_count)), else_=1.0)
+    elap_processors = func.sum(col(t.wall_duration) * vcpus)
+    return _Source(
+        table=t,
+        dimensions={Dimension.PROCESSORS: [col(t.cpu_count)]},
+        sums={
+            "sum_elap_processors": elap_processors,
+            "sum_elap": func.sum(col(t.wall_duration)),
+            "vm_num": func.sum(col(t.number_of_vms)),
+            "processors": func.sum(col(t.cpu_count) * col(t.number_of_vms)),
+            "mem": func.sum(col(t.memory)),
+            "disk": func.sum(col(t.disk)),
+            "net_in": func.sum(col(t.network_inbound)),
+            "net_out": func.sum(col(t.network_outbound)),
+        },
+        rank=elap_processors,
+        local=None,
+    )
+
+
+def _source(metric: Metric | CloudMetric) -> _Source:
+    return _cloud() if isinstance(metric, CloudMetric) else _grid()
+
+
+def _vo_group(
+    session: Session, query: PivotQuery, source: _Source, scope: list[Any]
+) -> tuple[str, ...] | None:
     group = query.vo_group.strip()
     lowered = group.lower()
     if lowered == "all":
@@ -200,12 +303,12 @@ def _vo_group(session: Session, query: PivotQuery, scope: list[Any]) -> tuple[st
     if lowered == "lhc":
         return LHC_VOS
     if lowered == "top10":
-        normcpu = func.sum(col(GridSummary.normalised_cpu_duration))
+        vo = col(source.table.vo)
         ranked = session.execute(
-            _joined(select(col(GridSummary.vo), normcpu))
+            joined(select(vo, source.rank), source.table)
             .where(*scope)
-            .group_by(col(GridSummary.vo))
-            .order_by(normcpu.desc(), col(GridSummary.vo))
+            .group_by(vo)
+            .order_by(source.rank.desc(), vo)
             .limit(TOP)
         )
         return tuple(str(r[0]) for r in ranked)
@@ -216,28 +319,30 @@ def _vo_group(session: Session, query: PivotQuery, scope: list[Any]) -> tuple[st
     raise Invalid("voGroup", AccountingRule.ACCOUNTING_VO_GROUP_UNKNOWN)
 
 
-def _joined(statement: Any) -> Any:
+def joined(statement: Any, table: Any) -> Any:
+    """`statement` over `table` (a summary table with `site`) and the site's NGI and country."""
     return (
-        statement.select_from(GridSummary)
-        .outerjoin(Site, col(Site.short_name) == col(GridSummary.site))
+        statement.select_from(table)
+        .outerjoin(Site, col(Site.short_name) == col(table.site))
         .outerjoin(Ngi, col(Ngi.id) == col(Site.ngi_id))
         .outerjoin(Country, col(Country.id) == col(Site.country_id))
     )
 
 
-def _columns(dimension: Dimension) -> list[Any]:
-    found: dict[Dimension, list[Any]] = {
-        Dimension.MONTH: [col(GridSummary.year), col(GridSummary.month)],
-        Dimension.YEAR: [col(GridSummary.year)],
-        Dimension.SITE: [col(GridSummary.site)],
+def _columns(source: _Source, dimension: Dimension) -> list[Any]:
+    t = source.table
+    common: dict[Dimension, list[Any]] = {
+        Dimension.MONTH: [col(t.year), col(t.month)],
+        Dimension.YEAR: [col(t.year)],
+        Dimension.SITE: [col(t.site)],
         Dimension.NGI: [func.coalesce(col(Ngi.name), "")],
         Dimension.COUNTRY: [func.coalesce(col(Country.name), "")],
-        Dimension.VO: [col(GridSummary.vo)],
-        Dimension.SUBMIT_HOST: [col(GridSummary.submit_host)],
-        Dimension.PROCESSORS: [col(GridSummary.processors)],
-        Dimension.INFRASTRUCTURE: [func.lower(col(GridSummary.infrastructure))],
-        Dimension.USER: [col(GridSummary.global_user_name)],
+        Dimension.VO: [col(t.vo)],
+        Dimension.USER: [col(t.global_user_name)],
     }
+    found = common | source.dimensions
+    if dimension not in found:  # the cloud summaries have no submit host nor local rows
+        raise Invalid("rows", AccountingRule.ACCOUNTING_CLOUD_DIMENSION_UNKNOWN)
     return found[dimension]
 
 
@@ -246,37 +351,50 @@ def _key(dimension: Dimension, values: Sequence[Any]) -> tuple[Any, str]:
     if dimension is Dimension.MONTH:
         return (values[0], values[1]), f"{values[0]:04d}-{values[1]:02d}"
     if dimension in (Dimension.YEAR, Dimension.PROCESSORS):
-        return values[0], str(values[0])
+        value = values[0]
+        if isinstance(value, float | Decimal) and value == int(value):
+            value = int(value)  # a VM's 2.0 vCPUs is "2"
+        return value, str(value)
     return str(values[0]), str(values[0])
 
 
-@dataclass(slots=True)
-class _Sums:
-    """The summed columns one value of any metric is computed from (seconds, HS06·s)."""
-
-    njobs: int = 0
-    sumcpu: int = 0
-    sumelap: int = 0
-    normcpu: int = 0
-    normelap: int = 0
-    elap_processors: int = 0
-    normelap_processors: int = 0
-
-    def add(self, other: _Sums) -> None:
-        for name in self.__slots__:
-            setattr(self, name, getattr(self, name) + getattr(other, name))
-
-    def value(self, metric: Metric, unit: Unit) -> float | None:
-        if metric is Metric.CPUEFF:
-            if not self.normelap_processors:
-                return None
-            return 100.0 * self.normcpu / self.normelap_processors
-        raw = int(getattr(self, metric.value))
-        return float(raw) if metric is Metric.NJOBS else raw / UNIT_SECONDS[unit]
+def _number(value: Any) -> int | float:
+    """A sum as Python gives it (PostgreSQL's SUM of BIGINT is NUMERIC: a Decimal)."""
+    if value is None:
+        return 0
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    return value  # type: ignore[no-any-return]
 
 
-def _percent(value: float | None, total: float | None, metric: Metric) -> float | None:
-    if metric is Metric.CPUEFF or value is None or not total:
+Sums = dict[str, int | float]
+
+
+def _add(into: Sums, part: Sums) -> None:
+    for name, value in part.items():
+        into[name] = into.get(name, 0) + value
+
+
+MB_PER_GB = 1024
+
+
+def _value(sums: Sums, metric: Metric | CloudMetric, unit: Unit) -> float | None:
+    if metric is Metric.CPUEFF:
+        if not sums.get("normelap_processors"):
+            return None
+        return 100.0 * sums["normcpu"] / sums["normelap_processors"]
+    raw = sums.get(metric.value, 0)
+    if metric.is_duration:
+        return raw / UNIT_SECONDS[unit]
+    if metric is CloudMetric.MEMORY:
+        return raw / MB_PER_GB
+    return float(raw)
+
+
+def _percent(
+    value: float | None, total: float | None, metric: Metric | CloudMetric
+) -> float | None:
+    if metric.is_ratio or value is None or not total:
         return None
     return 100.0 * value / total
 
@@ -300,12 +418,12 @@ def own_dns(session: Session, principal: Principal) -> tuple[str, ...]:
     )
 
 
-def _authorize(session: Session, principal: Principal, query: PivotQuery) -> list[Any]:
-    """What the caller may see of `query`, as conditions on the summaries; Unauthenticated
-    or Forbidden (naming the rule) for what they may not."""
+def _authorize(session: Session, principal: Principal, query: PivotQuery, table: Any) -> list[Any]:
+    """What the caller may see of `query`, as conditions on the summaries (`table`);
+    Unauthenticated or Forbidden (naming the rule) for what they may not."""
     if query.mine:
         authorize(session, principal, Action.VIEW_OWN_USAGE)
-        return [col(GridSummary.global_user_name).in_(own_dns(session, principal))]
+        return [col(table.global_user_name).in_(own_dns(session, principal))]
     if query.per_user:
         scope = UsageScope(vo=query.vo, site=query.site, ngi=query.ngi)
         authorize(session, principal, Action.VIEW_USER_USAGE, scope)
@@ -316,64 +434,58 @@ def pivot(session: Session, query: PivotQuery, principal: Principal = ANONYMOUS)
     """The table of `query` (see the module's docstring) as `principal` may see it;
     Invalid for a bad argument, Unauthenticated or Forbidden for a view not theirs."""
     check(query)
-    allowed = _authorize(session, principal, query)
-    period = (col(GridSummary.year) * 12 + col(GridSummary.month) - 1).between(
-        query.start.index, query.end.index
-    )
-    infrastructure = func.lower(col(GridSummary.infrastructure))
+    source = _source(query.metric)
+    t = source.table
+    row_cols = _columns(source, query.rows)
+    try:
+        column_cols = _columns(source, query.columns)
+    except Invalid as refused:
+        raise Invalid("columns", refused.rule) from None
+    allowed = _authorize(session, principal, query, t)
+    period = (col(t.year) * 12 + col(t.month) - 1).between(query.start.index, query.end.index)
     scope: list[Any] = [period, *allowed]
-    if query.local_jobs is LocalJobs.ONLY_INFRA:
-        scope.append(infrastructure != "local")
+    if query.local_jobs is LocalJobs.ONLY_INFRA and source.local is not None:
+        scope.append(~source.local)
     elif query.local_jobs is LocalJobs.ONLY_LOCAL:
-        scope.append(infrastructure == "local")
+        scope.append(false() if source.local is None else source.local)
     if query.site is not None:
-        scope.append(col(GridSummary.site) == query.site)
+        scope.append(col(t.site) == query.site)
     if query.ngi is not None:
         scope.append(col(Ngi.name) == query.ngi)
     if query.country is not None:
         scope.append(or_(col(Country.name) == query.country, col(Country.code) == query.country))
     if query.vo is not None:
-        scope.append(col(GridSummary.vo) == query.vo)
+        scope.append(col(t.vo) == query.vo)
     if query.exclude_ops:
-        scope.append(col(GridSummary.vo).not_in(OPS_VOS))
-    vos = _vo_group(session, query, scope)
-    where = and_(*scope, col(GridSummary.vo).in_(vos)) if vos is not None else and_(*scope)
+        scope.append(col(t.vo).not_in(OPS_VOS))
+    vos = _vo_group(session, query, source, scope)
+    where = and_(*scope, col(t.vo).in_(vos)) if vos is not None else and_(*scope)
 
-    processors = case((col(GridSummary.processors) > 0, col(GridSummary.processors)), else_=1)
-    sums = [
-        func.sum(col(GridSummary.number_of_jobs)),
-        func.sum(col(GridSummary.cpu_duration)),
-        func.sum(col(GridSummary.wall_duration)),
-        func.sum(col(GridSummary.normalised_cpu_duration)),
-        func.sum(col(GridSummary.normalised_wall_duration)),
-        func.sum(col(GridSummary.wall_duration) * processors),
-        func.sum(col(GridSummary.normalised_wall_duration) * processors),
-    ]
-    row_cols, column_cols = _columns(query.rows), _columns(query.columns)
+    names = list(source.sums)
     groups = [*row_cols, *column_cols]
-    statement = _joined(select(*groups, *sums)).where(where).group_by(*groups)
-    cells: dict[tuple[str, str], _Sums] = {}
-    rows: dict[str, tuple[Any, _Sums]] = {}
-    columns: dict[str, tuple[Any, _Sums]] = {}
-    grand = _Sums()
+    statement = joined(select(*groups, *source.sums.values()), t).where(where).group_by(*groups)
+    cells: dict[tuple[str, str], Sums] = {}
+    rows: dict[str, tuple[Any, Sums]] = {}
+    columns: dict[str, tuple[Any, Sums]] = {}
+    grand: Sums = {}
     for found in session.execute(statement):
         values = list(found)
         row_sort, row = _key(query.rows, values[: len(row_cols)])
         column_sort, column = _key(query.columns, values[len(row_cols) : len(groups)])
-        part = _Sums(*(int(v or 0) for v in values[len(groups) :]))
-        cells.setdefault((row, column), _Sums()).add(part)
-        rows.setdefault(row, (row_sort, _Sums()))[1].add(part)
-        columns.setdefault(column, (column_sort, _Sums()))[1].add(part)
-        grand.add(part)
+        part = {n: _number(v) for n, v in zip(names, values[len(groups) :], strict=True)}
+        _add(cells.setdefault((row, column), {}), part)
+        _add(rows.setdefault(row, (row_sort, {}))[1], part)
+        _add(columns.setdefault(column, (column_sort, {}))[1], part)
+        _add(grand, part)
     metric, unit = query.metric, query.unit
-    total = grand.value(metric, unit) if rows else None
+    total = _value(grand, metric, unit) if rows else None
     row_keys = [k for k, _ in sorted(rows.items(), key=lambda item: item[1][0])]
     column_keys = [k for k, _ in sorted(columns.items(), key=lambda item: item[1][0])]
 
-    def totals(keys: list[str], found: dict[str, tuple[Any, _Sums]]) -> list[Total]:
+    def totals(keys: list[str], found: dict[str, tuple[Any, Sums]]) -> list[Total]:
         out = []
         for key in keys:
-            value = found[key][1].value(metric, unit)
+            value = _value(found[key][1], metric, unit)
             out.append(Total(key, value, _percent(value, total, metric)))
         return out
 
@@ -381,7 +493,7 @@ def pivot(session: Session, query: PivotQuery, principal: Principal = ANONYMOUS)
     for row in row_keys:
         for column in column_keys:
             if (row, column) in cells:
-                value = cells[row, column].value(metric, unit)
+                value = _value(cells[row, column], metric, unit)
                 table.append(Cell(row, column, value, _percent(value, total, metric)))
     return Pivot(
         query=query,
