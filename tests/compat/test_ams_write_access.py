@@ -15,7 +15,7 @@ from domains.identity.service import tokens
 from domains.messaging import service as msg
 from tests.conftest import AppFactory
 from tests.messaging.conftest import World, b64, world  # noqa: F401  (the world fixture)
-from tests.refusals import fingerprint
+from tests.refusals import writes_nothing
 
 P = "/v1/projects/ARGO"
 
@@ -120,15 +120,13 @@ def _call(keyed: Keys, write: Write, who: str | None) -> int:
 def test_without_a_key_is_401_and_writes_nothing(
     keyed: Keys, session: Session, write: Write
 ) -> None:
-    before = fingerprint(session)
-    assert _call(keyed, write, None) == 401
-    assert fingerprint(session) == before
+    with writes_nothing(session):
+        assert _call(keyed, write, None) == 401
 
 
 @pytest.mark.parametrize("write", WRITES, ids=IDS)
 def test_the_wrong_role_is_403_and_writes_nothing(
     keyed: Keys, session: Session, write: Write
 ) -> None:
-    before = fingerprint(session)
-    assert _call(keyed, write, write.wrong) == 403
-    assert fingerprint(session) == before
+    with writes_nothing(session):
+        assert _call(keyed, write, write.wrong) == 403

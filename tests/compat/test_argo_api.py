@@ -33,7 +33,7 @@ from gateway.compat.argo import ArgoApi, envelope
 from gateway.compat.argo.routing import Call, json_object, route
 from gateway.config import Settings
 from tests.conftest import AppFactory
-from tests.refusals import fingerprint
+from tests.refusals import writes_nothing
 
 JSON = {"accept": "application/json"}
 
@@ -98,11 +98,10 @@ def test_json_among_the_accepted_types_is_enough(client: TestClient, accept: str
     "path", ["/api/v2/nothing", "/api/v2/version/x", "/api/v2/", "/api/v3/x", "/api/v2/version/"]
 )
 def test_unknown_paths_are_argo_s_404(client: TestClient, session: Session, path: str) -> None:
-    before = fingerprint(session)
-    for method in ("GET", "POST", "PUT", "DELETE"):
-        body = _argo(client.request(method, path, headers=JSON), 404)
-        assert body["status"]["message"] == "Not Found"
-    assert fingerprint(session) == before
+    with writes_nothing(session):
+        for method in ("GET", "POST", "PUT", "DELETE"):
+            body = _argo(client.request(method, path, headers=JSON), 404)
+            assert body["status"]["message"] == "Not Found"
 
 
 def test_another_method_on_a_known_path_is_argo_s_405(client: TestClient) -> None:
@@ -206,19 +205,17 @@ def test_the_key_is_not_read_from_the_query(probe: TestClient, keys: dict[str, s
 def test_a_write_needs_credentials_before_anything_else(
     probe: TestClient, session: Session
 ) -> None:
-    before = fingerprint(session)
-    _argo(probe.post("/write", headers={"accept": "text/html"}, content=b"{"), 401)
-    assert fingerprint(session) == before
+    with writes_nothing(session):
+        _argo(probe.post("/write", headers={"accept": "text/html"}, content=b"{"), 401)
 
 
 def test_a_write_by_the_wrong_caller_is_403(
     probe: TestClient, keys: dict[str, str], session: Session
 ) -> None:
     headers = {**JSON, "x-api-key": keys["user@example.org"]}
-    before = fingerprint(session)
-    body = _argo(probe.post("/write", headers=headers, content=b"{}"), 403)
-    assert body["status"] == {"message": "Access to the resource is Forbidden", "code": "403"}
-    assert fingerprint(session) == before
+    with writes_nothing(session):
+        body = _argo(probe.post("/write", headers=headers, content=b"{}"), 403)
+        assert body["status"] == {"message": "Access to the resource is Forbidden", "code": "403"}
 
 
 def test_a_write_by_an_administrator(probe: TestClient, keys: dict[str, str]) -> None:

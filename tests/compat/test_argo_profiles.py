@@ -20,7 +20,7 @@ from tests.compat.argo import (
     seed_document,
 )
 from tests.conftest import AppFactory
-from tests.refusals import fingerprint
+from tests.refusals import fingerprint, writes_nothing
 
 
 @pytest.fixture
@@ -154,11 +154,10 @@ def test_every_resource_and_a_report(argo: Argo) -> None:
 
 def test_a_name_taken_is_argo_s_409(argo: Argo, session: Session) -> None:
     argo.create("operations_profiles", ops_document())
-    before = fingerprint(session)
-    response = argo.call("POST", "/operations_profiles", ops_document())
-    assert response.status_code == 409
-    assert response.json()["errors"][0]["details"].startswith("body.name")
-    assert fingerprint(session) == before
+    with writes_nothing(session):
+        response = argo.call("POST", "/operations_profiles", ops_document())
+        assert response.status_code == 409
+        assert response.json()["errors"][0]["details"].startswith("body.name")
 
 
 @pytest.mark.parametrize(
@@ -174,14 +173,13 @@ def test_a_name_taken_is_argo_s_409(argo: Argo, session: Session) -> None:
 def test_a_profile_that_breaks_a_rule_is_argo_s_422(
     argo: Argo, session: Session, resource: str, body: dict[str, Any], field: str
 ) -> None:
-    before = fingerprint(session)
-    response = argo.call("POST", f"/{resource}", body)
-    assert response.status_code == 422, response.text
-    answer = response.json()
-    assert answer["status"] == {"message": "Validation Error", "code": "422"}
-    assert answer["errors"][0]["message"] == "Validation Failed"
-    assert answer["errors"][0]["details"].startswith(field)
-    assert fingerprint(session) == before
+    with writes_nothing(session):
+        response = argo.call("POST", f"/{resource}", body)
+        assert response.status_code == 422, response.text
+        answer = response.json()
+        assert answer["status"] == {"message": "Validation Error", "code": "422"}
+        assert answer["errors"][0]["message"] == "Validation Failed"
+        assert answer["errors"][0]["details"].startswith(field)
 
 
 def test_unknown_ids_and_bad_requests(argo: Argo, session: Session) -> None:

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from tests.compat.argo import USER, Argo, make_keys
 from tests.conftest import AppFactory
 from tests.monitoring import test_availability_service as base
-from tests.refusals import fingerprint
+from tests.refusals import writes_nothing
 
 world = base.world  # the fixture
 WRITES = {
@@ -107,23 +107,22 @@ def test_anonymous_is_401_and_another_user_403_writing_nothing(
 ) -> None:
     uuid = argo.call("POST", "/recomputations", body(world)).json()["data"]["id"]
     session.commit()
-    before = fingerprint(session)
-    for method, path in (
-        ("POST", "/recomputations"),
-        ("PUT", f"/recomputations/{uuid}"),
-        ("DELETE", f"/recomputations/{uuid}"),
-        ("POST", f"/recomputations/{uuid}/status"),
-        ("DELETE", f"/recomputations/{uuid}/status"),
-    ):
-        sent = None if method == "DELETE" else body(world)
-        if path.endswith("/status") and sent is not None:
-            sent = {"status": "rejected"}
-        anonymous = argo.call(method, path, sent, who=None)
-        assert anonymous.status_code == 401, (method, anonymous.text)
-        user = argo.call(method, path, sent, who=USER)
-        assert user.status_code == 403, (method, user.text)
-        assert user.json()["status"]["message"] == "Access to the resource is Forbidden"
-    assert fingerprint(session) == before
+    with writes_nothing(session):
+        for method, path in (
+            ("POST", "/recomputations"),
+            ("PUT", f"/recomputations/{uuid}"),
+            ("DELETE", f"/recomputations/{uuid}"),
+            ("POST", f"/recomputations/{uuid}/status"),
+            ("DELETE", f"/recomputations/{uuid}/status"),
+        ):
+            sent = None if method == "DELETE" else body(world)
+            if path.endswith("/status") and sent is not None:
+                sent = {"status": "rejected"}
+            anonymous = argo.call(method, path, sent, who=None)
+            assert anonymous.status_code == 401, (method, anonymous.text)
+            user = argo.call(method, path, sent, who=USER)
+            assert user.status_code == 403, (method, user.text)
+            assert user.json()["status"]["message"] == "Access to the resource is Forbidden"
 
 
 def test_bad_requests_name_what_is_wrong(argo: Argo, world: dict[str, Any]) -> None:

@@ -14,7 +14,7 @@ from gateway.compat.argo.profiles import RESOURCES
 from tests.compat.argo import USER, Argo, make_keys, seed_document
 from tests.compat.test_argo_recomputations import WRITES as RECOMPUTATION_WRITES
 from tests.conftest import AppFactory
-from tests.refusals import fingerprint
+from tests.refusals import writes_nothing
 
 
 class Write(NamedTuple):
@@ -56,13 +56,12 @@ def test_anonymous_is_401_and_another_user_403_writing_nothing(
 ) -> None:
     """Each of the resource's writes (one test per resource: the app and the keys are
     built once for its three routes)."""
-    before = fingerprint(session)
-    for write in (w for w in WRITES if w.path.split("/")[1] == resource):
-        body = None if write.method == "DELETE" else BODY
-        anonymous = argo.call(write.method, write.path, body, who=None)
-        assert anonymous.status_code == 401, (write, anonymous.text)
-        assert anonymous.json()["status"]["code"] == "401"
-        user = argo.call(write.method, write.path, body, who=USER)
-        assert user.status_code == 403, (write, user.text)
-        assert user.json()["status"]["message"] == "Access to the resource is Forbidden"
-    assert fingerprint(session) == before
+    with writes_nothing(session):
+        for write in (w for w in WRITES if w.path.split("/")[1] == resource):
+            body = None if write.method == "DELETE" else BODY
+            anonymous = argo.call(write.method, write.path, body, who=None)
+            assert anonymous.status_code == 401, (write, anonymous.text)
+            assert anonymous.json()["status"]["code"] == "401"
+            user = argo.call(write.method, write.path, body, who=USER)
+            assert user.status_code == 403, (write, user.text)
+            assert user.json()["status"]["message"] == "Access to the resource is Forbidden"

@@ -25,7 +25,7 @@ from tests.compat.gocdb_write import (
     error_of,
 )
 from tests.conftest import AppFactory
-from tests.refusals import fingerprint
+from tests.refusals import writes_nothing
 
 
 @pytest.fixture
@@ -37,10 +37,8 @@ def fast_executor() -> bool:
 def _refused(
     api: WriteApi, session: Session, code: int, method: str, path: str, body: Any = None, **kw: Any
 ) -> str:
-    before = fingerprint(session)
-    message = error_of(api.call(method, path, body, **kw), code)
-    assert fingerprint(session) == before
-    return message
+    with writes_nothing(session):
+        return error_of(api.call(method, path, body, **kw), code)
 
 
 def test_get_and_other_methods_are_405(write_api: WriteApi, session: Session) -> None:
@@ -69,11 +67,10 @@ def test_paths_without_a_version_are_not_the_write_apis(
 ) -> None:
     """GOCDB's write API lives under /gocdbpi/v<n>/; anything else under /gocdbpi is the
     server's 404, for every method (the web app's fallback never answers there either)."""
-    before = fingerprint(session)
-    for method in ("GET", "POST", "PUT", "DELETE"):
-        response = write_api.call(method, path, {"a": "b"})
-        assert (response.status_code, response.text) == (404, "Not Found")
-    assert fingerprint(session) == before
+    with writes_nothing(session):
+        for method in ("GET", "POST", "PUT", "DELETE"):
+            response = write_api.call(method, path, {"a": "b"})
+            assert (response.status_code, response.text) == (404, "Not Found")
 
 
 def test_the_version_is_case_insensitive_and_trailing_slashes_ignored(
@@ -196,15 +193,14 @@ def test_without_a_writing_credential_of_the_site_is_403(
 
 
 def test_a_refused_token_is_403(write_api: WriteApi, session: Session) -> None:
-    before = fingerprint(session)
-    response = write_api.client.request(
-        "PUT",
-        f"{V5}/Site/{write_api.site_id}/ExtensionProperties",
-        content=b'{"k": "v"}',
-        headers={"authorization": "Bearer not-a-token"},
-    )
-    error_of(response, 403)
-    assert fingerprint(session) == before
+    with writes_nothing(session):
+        response = write_api.client.request(
+            "PUT",
+            f"{V5}/Site/{write_api.site_id}/ExtensionProperties",
+            content=b'{"k": "v"}',
+            headers={"authorization": "Bearer not-a-token"},
+        )
+        error_of(response, 403)
 
 
 def test_a_platform_admin_needs_a_credential_too(write_api: WriteApi, session: Session) -> None:
@@ -245,15 +241,14 @@ def test_a_write_past_the_request_timeout_is_503(
         oidc_client_id=GATEWAY_CLIENT[0],
         oidc_client_secret=GATEWAY_CLIENT[1],
     ).client
-    before = fingerprint(session)
-    response = slow.request(
-        "PUT",
-        f"{V5}/Site/{write_api.site_id}/ExtensionProperties",
-        content=b'{"k": "v"}',
-        headers={"authorization": f"Bearer {write_api.token(WRITER)}"},
-    )
-    error_of(response, 503)
-    assert fingerprint(session) == before
+    with writes_nothing(session):
+        response = slow.request(
+            "PUT",
+            f"{V5}/Site/{write_api.site_id}/ExtensionProperties",
+            content=b'{"k": "v"}',
+            headers={"authorization": f"Bearer {write_api.token(WRITER)}"},
+        )
+        error_of(response, 503)
 
 
 def test_an_unexpected_refusal_is_500() -> None:
@@ -286,7 +281,6 @@ def test_without_restricted_personal_data_any_credential_of_the_site_writes(
         response = legacy.request("PUT", path, content=b'{"value": "v"}', headers=headers)
         return response.status_code
 
-    before = fingerprint(session)
-    assert put(NOBODY) == 403
-    assert fingerprint(session) == before
+    with writes_nothing(session):
+        assert put(NOBODY) == 403
     assert put(READER) == 204
