@@ -176,6 +176,10 @@ class AccountingRule(RuleCode):
     ACCOUNTING_SIGNATURE_INVALID = (
         "an S/MIME message signed with a certificate of a configured CA (and decryptable)"
     )
+    ACCOUNTING_SIGNER_REVOKED = (
+        "signed with a certificate its CA has not revoked (the CA's CRL in "
+        "OPSGRAPH_ACCOUNTING_CA_PATH, e.g. <hash>.r0 from fetch-crl)"
+    )
     ACCOUNTING_SIGNER_NOT_VALID = (
         "signed by the host DN of an accounting service the topology registers (APEL's "
         "'Signer not in valid DNs list')"

@@ -3,7 +3,15 @@ optionally encrypted to the server's certificate. Opened with the `openssl` comm
 itself does (ssm/crypto.py): decrypted with the server's key when enveloped, the signature
 and the signer's certificate verified against the configured CAs, the content's MIME header
 (SSM signs with `-text`) removed and its transfer encoding undone, and the signer's DN given
-in OpenSSL's slash form. Nothing here reads the database."""
+in OpenSSL's slash form. Nothing here reads the database.
+
+Revocation: the CRLs in the CA path (`<hash>.r0` as fetch-crl writes them, or CRLs in the CA
+file) are checked for every certificate of the signer's chain (`-crl_check_all`, as SSM's
+`check_crls`); a revoked signer is refused with `SignerRevoked`, and an expired or badly
+signed CRL refuses the message too. A CA with no CRL: with `crl_required`
+(OPSGRAPH_ACCOUNTING_CRL_REQUIRED, SSM's `check_crls = true`) the message is refused; without
+it (the default) the chain is verified once more without revocation checks, as SSM with
+`check_crls = false` verifies it (so a chain with one CA lacking a CRL is not checked at all)."""
 
 from __future__ import annotations
 
@@ -25,6 +33,11 @@ TIMEOUT_SECONDS = 30.0
 _ENVELOPED = (b"application/pkcs7-mime", b"application/x-pkcs7-mime")
 
 
+# openssl's words (X509_verify_cert_error_string) for a revoked certificate and a missing CRL
+_REVOKED = b"certificate revoked"
+_NO_CRL = b"unable to get certificate CRL"
+
+
 class SmimeRefused(Exception):
     """The message could not be opened: `reason` says why, for the reject store."""
 
@@ -33,20 +46,26 @@ class SmimeRefused(Exception):
         self.reason = reason
 
 
+class SignerRevoked(SmimeRefused):
+    """The signer's certificate (or a CA's above it) is on its CA's CRL."""
+
+
 @dataclass(frozen=True, slots=True)
 class CryptoConfig:
     ca_path: str | None  # a directory of hashed CA certificates (`openssl rehash`), or a file
     server_cert: str | None = None
     server_key: str | None = None
     openssl: str = "openssl"
+    crl_required: bool = False  # refuse signers whose CAs publish no CRL in ca_path
 
     @classmethod
     def from_settings(cls, settings: CoreSettings) -> CryptoConfig:
-        """OPSGRAPH_ACCOUNTING_CA_PATH, _SERVER_CERT and _SERVER_KEY."""
+        """OPSGRAPH_ACCOUNTING_CA_PATH, _SERVER_CERT, _SERVER_KEY and _CRL_REQUIRED."""
         return cls(
             ca_path=settings.accounting_ca_path,
             server_cert=settings.accounting_server_cert,
             server_key=settings.accounting_server_key,
+            crl_required=settings.accounting_crl_required,
         )
 
 
@@ -129,14 +148,16 @@ def open_message(data: bytes, config: CryptoConfig) -> Opened:
     with tempfile.TemporaryDirectory(prefix="opsgraph-smime-") as tmp:
         signer_file = Path(tmp) / "signer.pem"
         # "-purpose any": host certificates are often not meant for S/MIME (SSM skips that
-        # check too); the chain, the validity dates and the signature are checked
-        done = _run(
-            config,
-            ["smime", "-verify", *ca, "-purpose", "any", "-signer", str(signer_file)],
-            data + b"\n\n",
-        )
+        # check too); the chain, the validity dates, the CRLs and the signature are checked
+        verify = ["smime", "-verify", *ca, "-purpose", "any", "-signer", str(signer_file)]
+        done = _run(config, [*verify, "-crl_check_all"], data + b"\n\n")
+        if done.returncode != 0 and _NO_CRL in done.stderr and not config.crl_required:
+            done = _run(config, verify, data + b"\n\n")  # a CA without a CRL: see above
         if done.returncode != 0 or not signer_file.exists():
-            raise SmimeRefused(f"signature not verified: {_first_error(done.stderr)}")
+            if _REVOKED in done.stderr:
+                raise SignerRevoked("the signer's certificate, or a CA's above it, is revoked")
+            hint = " (OPSGRAPH_ACCOUNTING_CRL_REQUIRED)" if _NO_CRL in done.stderr else ""
+            raise SmimeRefused(f"signature not verified: {_first_error(done.stderr)}{hint}")
         try:
             signer = x509.load_pem_x509_certificate(signer_file.read_bytes())
         except ValueError:

@@ -207,6 +207,8 @@ class CoreSettings:
     accounting_ca_path: str | None = None  # a directory of hashed CA certificates, or a file
     accounting_server_cert: str | None = None  # for messages encrypted to this server
     accounting_server_key: str | None = None
+    # refuse signers whose CA has no CRL in accounting_ca_path (SSM's check_crls = true)
+    accounting_crl_required: bool = False
     # the `egi` VO group of the accounting views (GraphQL `accounting`, the portal's
     # routes); empty: every VO
     accounting_egi_vos: tuple[str, ...] = ()
@@ -314,6 +316,9 @@ class CoreSettings:
             accounting_ca_path=env.get("OPSGRAPH_ACCOUNTING_CA_PATH") or None,
             accounting_server_cert=env.get("OPSGRAPH_ACCOUNTING_SERVER_CERT") or None,
             accounting_server_key=env.get("OPSGRAPH_ACCOUNTING_SERVER_KEY") or None,
+            accounting_crl_required=env_bool(
+                env, "OPSGRAPH_ACCOUNTING_CRL_REQUIRED", d.accounting_crl_required
+            ),
             accounting_egi_vos=env_list(env, "OPSGRAPH_ACCOUNTING_EGI_VOS"),
         )
         if settings.worker_min_backoff_ms > settings.worker_max_backoff_ms:

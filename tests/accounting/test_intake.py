@@ -6,7 +6,9 @@ the same transaction (so a crash before the commit loses nothing)."""
 from __future__ import annotations
 
 import base64
+import shutil
 import subprocess
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -21,6 +23,7 @@ from sqlmodel import col
 
 from domains.accounting.models import JobRecord, RejectedMessage
 from domains.accounting.service.intake import consume, receive_signed
+from domains.accounting.service.loading import Outcome
 from domains.accounting.service.senders import sites_for_dn
 from domains.accounting.smime import CryptoConfig
 from domains.common.identity import PLATFORM
@@ -177,6 +180,45 @@ def test_a_signer_of_no_accounting_service_is_rejected_with_the_message_kept(
         now=NOW,
     )
     assert outcome.rule == "ACCOUNTING_SITE_NOT_SENDERS"
+
+
+def ca_with_crls(pki: Pki, directory: Path) -> Path:
+    """The test CA as fetch-crl leaves an IGTF directory: `<hash>.0` and `<hash>.r0`."""
+    shutil.copytree(pki.ca_dir, directory)
+    for crl in pki.crl_dir.iterdir():
+        shutil.copy(crl, directory)
+    return directory
+
+
+def test_a_revoked_signer_is_rejected_where_its_ca_publishes_a_crl(
+    session: Session, pki: Pki, tmp_path: Path
+) -> None:
+    valid_site = register_apel_host(session, pki.valid.dn)
+    revoked_site = register_apel_host(session, pki.revoked.dn, index=1)
+    with_crls = CryptoConfig(ca_path=str(ca_with_crls(pki, tmp_path / "certificates")))
+
+    def receive(site: str, who: str, config: CryptoConfig) -> Outcome:
+        credential = getattr(pki, who)
+        data = sign(records(site, who), credential.cert_file, credential.key_file)
+        return receive_signed(session, data, message_id=who, source="t", crypto=config, now=NOW)
+
+    assert receive(valid_site, "valid", with_crls).records == 1
+    outcome = receive(revoked_site, "revoked", with_crls)
+    assert (outcome.records, outcome.rule) == (0, "ACCOUNTING_SIGNER_REVOKED")
+    assert "revoked" in (outcome.reason or "")
+    # a CA file holding the CRL is read as the directory is
+    bundle = tmp_path / "bundle.pem"
+    bundle.write_bytes(pki.ca_file.read_bytes() + (pki.directory / "ca.crl.pem").read_bytes())
+    assert receive(revoked_site, "revoked", CryptoConfig(ca_path=str(bundle))).rule == (
+        "ACCOUNTING_SIGNER_REVOKED"
+    )
+    # a CA without a CRL: taken (the default), refused when CRLs are required
+    assert receive(revoked_site, "revoked", crypto(pki)).records == 1
+    required = CryptoConfig(ca_path=str(pki.ca_dir), crl_required=True)
+    outcome = receive(valid_site, "valid", required)
+    assert outcome.rule == "ACCOUNTING_SIGNATURE_INVALID"
+    assert "unable to get certificate CRL" in (outcome.reason or "")
+    assert receive(valid_site, "valid", replace(with_crls, crl_required=True)).records == 1
 
 
 def test_a_message_encrypted_to_the_server_is_decrypted_then_verified(

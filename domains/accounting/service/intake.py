@@ -29,7 +29,7 @@ from domains.accounting.models import RejectedMessage
 from domains.accounting.rules import AccountingRule as R
 from domains.accounting.service.loading import Kept, Outcome, Sender, load_message, refuse
 from domains.accounting.service.senders import sites_for_credentials, sites_for_dn
-from domains.accounting.smime import CryptoConfig, SmimeRefused, open_message
+from domains.accounting.smime import CryptoConfig, SignerRevoked, SmimeRefused, open_message
 from domains.common.errors import Forbidden, Invalid, Unauthenticated
 from domains.common.identity import PLATFORM, Principal
 from domains.common.models import pk
@@ -58,8 +58,12 @@ def receive_signed(
     try:
         opened = open_message(data, crypto)
     except SmimeRefused as exc:
-        words = f"message: {R.ACCOUNTING_SIGNATURE_INVALID.text} ({exc.reason})"
-        error = Invalid("message", R.ACCOUNTING_SIGNATURE_INVALID, words)
+        rule = (
+            R.ACCOUNTING_SIGNER_REVOKED
+            if isinstance(exc, SignerRevoked)
+            else R.ACCOUNTING_SIGNATURE_INVALID
+        )
+        error = Invalid("message", rule, f"message: {rule.text} ({exc.reason})")
         return refuse(session, kept, Sender("", frozenset(), source), message_id, error)
     sender = Sender(opened.signer_dn, sites_for_dn(session, opened.signer_dn), source)
     if not sender.sites:
