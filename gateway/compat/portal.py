@@ -345,9 +345,19 @@ class PortalApi:
         """The whole dataset, streamed: the rows come from a server-side cursor in batches
         as the client reads, in one read transaction (not bounded by
         OPSGRAPH_REQUEST_TIMEOUT, which would cut a long download short)."""
+        factory = self.session_factory
+        credentials = await self.authenticator.credentials(request)
+
+        def signed_in() -> None:
+            with unit_of_work(factory, write=False) as session:
+                self.authenticator.principal_for_reading(session, factory, credentials)
+
+        try:  # public data, but credentials given must be valid, as on the other views
+            await anyio.to_thread.run_sync(signed_in)
+        except DomainError as error:
+            return error_response(error)
         as_json = request.url.path.endswith("/json")
         render = export_json if as_json else export_csv
-        factory = self.session_factory
 
         def pieces() -> Iterator[bytes]:
             with unit_of_work(factory, write=False) as session:

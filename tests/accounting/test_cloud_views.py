@@ -256,3 +256,6 @@ def test_the_whole_dataset_export_as_json_and_csv(
     lines = list(csv.reader(io.StringIO(response.text)))
     assert lines[0] == list(COLUMNS)
     assert len(lines) == 11
+    # public, but a credential given must be valid, as on the portal's other views
+    refused = client.get("/accounting/csv", headers={"authorization": "Bearer not-a-token"})
+    assert refused.status_code == 401, refused.text
