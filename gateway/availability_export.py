@@ -22,7 +22,6 @@ from datetime import date
 from typing import Any
 
 import anyio.to_thread
-from sqlalchemy.orm import Session, sessionmaker
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -36,9 +35,8 @@ from domains.monitoring.models import ArLevel
 from domains.monitoring.service import availability_periods
 from domains.monitoring.service.availability_periods import ArRow
 from gateway import deadlines
-from gateway.auth.authenticator import Authenticator
-from gateway.config import Settings
 from gateway.feeds import error_response
+from gateway.rest import RestApi
 
 PARAMETERS = ("report", "level", "name", "from", "to", "granularity")
 COLUMNS = (
@@ -159,17 +157,7 @@ RENDERERS: dict[str, tuple[str, Callable[[Sequence[ArRow]], bytes]]] = {
 }
 
 
-class AvailabilityExport:
-    def __init__(
-        self,
-        settings: Settings,
-        session_factory: sessionmaker[Session],
-        authenticator: Authenticator,
-    ) -> None:
-        self.settings = settings
-        self.session_factory = session_factory
-        self.authenticator = authenticator
-
+class AvailabilityExport(RestApi):
     def routes(self) -> list[Route]:
         return [
             Route(f"/monitoring/availability.{kind}", self._endpoint(kind), methods=["GET"])

@@ -21,7 +21,6 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import anyio.to_thread
-from sqlalchemy.orm import Session, sessionmaker
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -47,8 +46,8 @@ from domains.downtimes.feeds import FeedDowntime, feed_downtimes
 from domains.downtimes.models import Severity
 from domains.downtimes.service import DowntimeFilter
 from gateway import deadlines
-from gateway.auth.authenticator import Authenticator, Credentials
-from gateway.config import Settings
+from gateway.auth.authenticator import Credentials
+from gateway.rest import RestApi
 
 FEED_LIMIT = 1000
 DEFAULT_HISTORY = timedelta(days=31)
@@ -254,17 +253,7 @@ RENDERERS: dict[str, tuple[str, Renderer]] = {
 }
 
 
-class FeedsApi:
-    def __init__(
-        self,
-        settings: Settings,
-        session_factory: sessionmaker[Session],
-        authenticator: Authenticator,
-    ) -> None:
-        self.settings = settings
-        self.session_factory = session_factory
-        self.authenticator = authenticator
-
+class FeedsApi(RestApi):
     def routes(self) -> list[Route]:
         return [
             Route(f"/feeds/downtimes.{kind}", self._endpoint(kind), methods=["GET"])

@@ -16,7 +16,6 @@ import json
 from typing import Any
 
 import anyio.to_thread
-from sqlalchemy.orm import Session, sessionmaker
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -29,9 +28,8 @@ from domains.common.errors import DomainError
 from domains.common.time import utcnow
 from domains.downtimes.formats import JSON_TYPE
 from gateway import deadlines
-from gateway.auth.authenticator import Authenticator
-from gateway.config import Settings
 from gateway.feeds import error_response
+from gateway.rest import RestApi
 
 PATH = "/accounting/v1/messages"
 MESSAGE_ID_HEADER = "message-id"
@@ -57,17 +55,7 @@ def outcome_response(message_id: str, outcome: Outcome) -> Response:
     return _json(400, {"error": error})
 
 
-class AccountingApi:
-    def __init__(
-        self,
-        settings: Settings,
-        session_factory: sessionmaker[Session],
-        authenticator: Authenticator,
-    ) -> None:
-        self.settings = settings
-        self.session_factory = session_factory
-        self.authenticator = authenticator
-
+class AccountingApi(RestApi):
     def routes(self) -> list[Route]:
         return [Route(PATH, self.post, methods=["POST"])]
 

@@ -33,7 +33,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import anyio.to_thread
-from sqlalchemy.orm import Session, sessionmaker
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
@@ -56,9 +55,8 @@ from domains.common.errors import DomainError, Invalid
 from domains.common.text import check_storable
 from domains.downtimes.formats import CSV_TYPE, JSON_TYPE, csv_cell
 from gateway import deadlines
-from gateway.auth.authenticator import Authenticator
-from gateway.config import Settings
 from gateway.feeds import error_response
+from gateway.rest import RestApi
 
 PREFIX = "/accounting"
 VIEWS = ("egi", "user", "vo_admin", "cloud")
@@ -318,17 +316,7 @@ def export_json(rows: Iterable[tuple[Any, ...]]) -> Iterator[str]:
     yield "]}]}]}"
 
 
-class PortalApi:
-    def __init__(
-        self,
-        settings: Settings,
-        session_factory: sessionmaker[Session],
-        authenticator: Authenticator,
-    ) -> None:
-        self.settings = settings
-        self.session_factory = session_factory
-        self.authenticator = authenticator
-
+class PortalApi(RestApi):
     def routes(self) -> list[Route]:
         return [
             *(
