@@ -32,6 +32,7 @@ from strawberry.types.graphql import OperationType
 
 from domains.accounting.mutations import AccountingMutation
 from domains.accounting.queries import AccountingQuery
+from domains.accounting.queries import topology_fields as usage_fields
 from domains.changelog.queries import ChangeLogQuery
 from domains.common.graphql import SCALARS, Info, Node, extend_type, resolve_node
 from domains.downtimes.mutations import DowntimeMutation
@@ -78,6 +79,7 @@ from gateway.inputs import InputBounds, LiteralBounds, StorableLiterals
 for _type, _fields in (
     *topology_fields().items(),
     *status_fields().items(),
+    *usage_fields().items(),
     (SiteNode, credential_fields()),
     *identity_fields().items(),
     *messaging_viewer().items(),

@@ -4,19 +4,22 @@ grants (platform administrators and the NGI's operations managers)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import strawberry
 
+from domains.accounting import loaders
 from domains.accounting.service import pivot as pivots
 from domains.accounting.service import rejects, senders
 from domains.accounting.service.pivot import (
     CloudMetric,
     Dimension,
+    LocalJobs,
     Metric,
     Month,
     PivotQuery,
     Unit,
+    UsageBy,
 )
 from domains.accounting.service.storage import storage_usage
 from domains.accounting.types import (
@@ -27,12 +30,14 @@ from domains.accounting.types import (
     AccountingRejectFilter,
     AccountingRejectNode,
     AccountingSenderGrantNode,
+    AccountingUsage,
     CloudAccountingPivot,
     StorageAccountingRow,
     reject_nodes,
 )
 from domains.common.graphql import Connection, Info, connection, id_of_type, node_type
 from domains.topology.queries import After, First
+from domains.topology.types import NgiNode, SiteNode
 
 
 def _reject(info: Info, db_id: int) -> AccountingRejectNode | None:
@@ -198,3 +203,92 @@ class AccountingQuery:
             ctx.session, ctx.principal, page=ctx.page(first, after), dn=dn
         )
         return connection(page, AccountingSenderGrantNode.from_row)
+
+
+# --- what the topology's Site and NGI show of their usage ---------------------------------
+# Joined where the schema is assembled (gateway/schema.py, extend_type). Public aggregates:
+# the per-user figures stay behind the `accounting` query's access rules.
+
+FromArg = Annotated[str, strawberry.argument(name="from", description="The first month, YYYY-MM.")]
+ToArg = Annotated[str, strawberry.argument(description="The last month, YYYY-MM.")]
+ByArg = Annotated[
+    UsageBy | None, strawberry.argument(description="Break the total down by this (parts).")
+]
+VoArg = Annotated[str | None, strawberry.argument(description="Only this VO's usage.")]
+
+
+def _usage(
+    info: Info,
+    rows: Dimension,
+    db_id: int,
+    metric: Metric,
+    from_: str,
+    to: str,
+    unit: Unit,
+    by: UsageBy | None,
+    vo: str | None,
+    local_jobs: LocalJobs,
+) -> AccountingUsage:
+    query = PivotQuery(
+        metric=metric,
+        rows=rows,
+        columns=Dimension.YEAR,
+        start=Month.parse("from", from_),
+        end=Month.parse("to", to),
+        unit=unit,
+        local_jobs=local_jobs,
+        vo=vo,
+    )
+    pivots.check_usage(query, by)  # before the loader: a refusal costs no statement
+    found = loaders.usage_of(info.context, query, by, db_id)
+    return AccountingUsage.of(found, metric, unit, by)
+
+
+def _usage_of_site(
+    root: strawberry.Parent[SiteNode],
+    info: Info,
+    from_: FromArg,
+    to: ToArg,
+    metric: Metric = Metric.NORMCPU,
+    unit: Unit = Unit.HOUR,
+    by: ByArg = None,
+    vo: VoArg = None,
+    local_jobs: LocalJobs = LocalJobs.ONLY_INFRA,
+) -> AccountingUsage:
+    return _usage(info, Dimension.SITE, root.db_id, metric, from_, to, unit, by, vo, local_jobs)
+
+
+def _usage_of_ngi(
+    root: strawberry.Parent[NgiNode],
+    info: Info,
+    from_: FromArg,
+    to: ToArg,
+    metric: Metric = Metric.NORMCPU,
+    unit: Unit = Unit.HOUR,
+    by: ByArg = None,
+    vo: VoArg = None,
+    local_jobs: LocalJobs = LocalJobs.ONLY_INFRA,
+) -> AccountingUsage:
+    return _usage(info, Dimension.NGI, root.db_id, metric, from_, to, unit, by, vo, local_jobs)
+
+
+def topology_fields() -> dict[type, dict[str, Any]]:
+    """The `usage` fields accounting adds to topology's Site and NGI (new ones at each call:
+    a field belongs to one schema type)."""
+    what = (
+        "of one metric from `from` to `to` (months, both included), from the grid jobs' "
+        "summaries; the usage of every {} of a query in one statement per set of arguments."
+    )
+    return {
+        SiteNode: {
+            "usage": strawberry.field(
+                resolver=_usage_of_site, description="Its accounting " + what.format("site")
+            )
+        },
+        NgiNode: {
+            "usage": strawberry.field(
+                resolver=_usage_of_ngi,
+                description="Its sites' accounting " + what.format("NGI"),
+            )
+        },
+    }

@@ -21,6 +21,8 @@ from domains.accounting.service.pivot import (
     Metric,
     Pivot,
     Unit,
+    Usage,
+    UsageBy,
 )
 from domains.accounting.service.storage import StorageUsage
 from domains.common.context import RequestContext
@@ -201,6 +203,40 @@ class StorageAccountingRow:
             logical_capacity_used=_long(row.logical_capacity_used),
             resource_capacity_allocated=_long(row.resource_capacity_allocated),
             file_count=_long(row.file_count),
+        )
+
+
+AccountingUsageByEnum = strawberry.enum(
+    UsageBy,
+    name="AccountingUsageBy",
+    description="What a site's or an NGI's usage is broken down by: MONTH (YYYY-MM), YEAR, "
+    "VO, SITE (an NGI's sites).",
+)
+
+
+@strawberry.type(
+    description="A site's or an NGI's usage of one metric over a period (public: aggregates "
+    "of the grid summaries)."
+)
+class AccountingUsage:
+    metric: Metric
+    unit: Unit | None = strawberry.field(description="Null for NJOBS and CPUEFF.")
+    total: float | None = strawberry.field(description="Null: no rows (or CPUEFF of no time).")
+    by: UsageBy | None = strawberry.field(description="The breakdown asked for.")
+    parts: list[AccountingTotal] = strawberry.field(
+        description="By `by`, sorted (empty without it); percentages of `total`."
+    )
+
+    @classmethod
+    def of(cls, found: Usage, metric: Metric, unit: Unit, by: UsageBy | None) -> AccountingUsage:
+        return cls(
+            metric=metric,
+            unit=unit if metric.is_duration else None,
+            total=found.total,
+            by=by,
+            parts=[
+                AccountingTotal(key=t.key, value=t.value, percent=t.percent) for t in found.parts
+            ],
         )
 
 

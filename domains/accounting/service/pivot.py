@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
@@ -164,6 +164,7 @@ class PivotQuery:
     vo: str | None = None  # only this VO's rows
     mine: bool = False  # only the caller's own DNs' rows
     detail: bool = False  # a per-user view (the portal's /vo_admin) whatever the dimensions
+    among: tuple[str, ...] | None = None  # only these rows (SITE or NGI): a batch of a loader
 
     @property
     def per_user(self) -> bool:
@@ -456,6 +457,9 @@ def pivot(session: Session, query: PivotQuery, principal: Principal = ANONYMOUS)
         scope.append(or_(col(Country.name) == query.country, col(Country.code) == query.country))
     if query.vo is not None:
         scope.append(col(t.vo) == query.vo)
+    if query.among is not None:
+        named = col(Ngi.name) if query.rows is Dimension.NGI else col(t.site)
+        scope.append(named.in_(query.among))
     if query.exclude_ops:
         scope.append(col(t.vo).not_in(OPS_VOS))
     vos = _vo_group(session, query, source, scope)
@@ -505,3 +509,56 @@ def pivot(session: Session, query: PivotQuery, principal: Principal = ANONYMOUS)
         total=total,
         vos=vos,
     )
+
+
+# --- the usage of a batch of sites or NGIs (GraphQL's Site.usage and NGI.usage) -----------
+
+
+class UsageBy(enum.Enum):
+    """What a site's or an NGI's usage is broken down by (public dimensions only)."""
+
+    MONTH = "month"
+    YEAR = "year"
+    VO = "vo"
+    SITE = "site"
+
+    @property
+    def dimension(self) -> Dimension:
+        return Dimension(self.value)
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    total: float | None  # None: no rows (or CPUEFF of no time)
+    parts: list[Total]  # by the breakdown asked for, percentages of `total`
+
+
+NO_USAGE = Usage(None, [])
+
+
+def check_usage(query: PivotQuery, by: UsageBy | None) -> None:
+    """The arguments' rules for `usage` (before any statement), Invalid naming each."""
+    if by is not None and by.dimension is query.rows:
+        raise Invalid("by", AccountingRule.ACCOUNTING_DIMENSIONS_SAME)
+    check(query)
+
+
+def usage(
+    session: Session, query: PivotQuery, names: Sequence[str], by: UsageBy | None
+) -> dict[str, Usage]:
+    """The public usage of each of `names` (the short names of sites, or NGIs' names, as
+    `query.rows` says) in one statement: its total and, `by` a dimension, its parts. The
+    batch's rows of the pivot table, each with percentages of its own total."""
+    check_usage(query, by)
+    columns = Dimension.YEAR if by is None else by.dimension
+    found = pivot(session, replace(query, columns=columns, among=tuple(names), mine=False))
+    metric = query.metric
+    parts: dict[str, list[Total]] = {}
+    totals = {t.key: t.value for t in found.row_totals}
+    for cell in found.cells:
+        share = _percent(cell.value, totals[cell.row], metric)
+        parts.setdefault(cell.row, []).append(Total(cell.column, cell.value, share))
+    return {
+        name: Usage(total, parts.get(name, []) if by is not None else [])
+        for name, total in totals.items()
+    }
