@@ -383,6 +383,8 @@ class GridSummary(Derived, table=True):
             "node_count",
             "processors",
         ),  # fmt: skip
+        # a caller's own usage (`mine`) by their DNs: without it, a scan of every row
+        Index("ix_accounting_grid_summary_user", "global_user_name"),
     )
 
     id: int | None = _id()
