@@ -225,6 +225,6 @@ class AccountingRule(RuleCode):
         "<metric>/<row>/<col>/<YYYY>/<MM>/<YYYY>/<MM>/<vo_group>/<local_job_filter>/<format>"
     )
     ACCOUNTING_VO_ADMIN_PATH_INVALID = (
-        "htc/[<scope>/]<vo>/<metric>/<row>/<col>/<YYYY>/<MM>/<YYYY>/<MM>"
+        "htc/ or cloud/, [<scope>/]<vo>/<metric>/<row>/<col>/<YYYY>/<MM>/<YYYY>/<MM>"
         "[/<vo_group>/<local_job_filter>]/<format>"
     )

@@ -9,7 +9,12 @@ linked to their account), the `/vo_admin/...` views one VO's per-user usage to i
     /accounting/egi/site/<SITE>/<metric>/...
     /accounting/user/htc/[<scope>/]<metric>/...       (as /egi/htc/...: the caller's own DNs)
     /accounting/vo_admin/htc/<scope>/<vo>/<metric>/<row>/<col>/<YYYY>/<MM>/<YYYY>/<MM>[/<vo_group>/<local_job_filter>]/<format>
-    /accounting/cloud/<metric>/...                    (the cloud summaries' metrics, no scope)
+    /accounting/cloud/[site/<SITE>/]<metric>/...      (the cloud summaries' metrics)
+    /accounting/user/cloud/[<scope>/]<metric>/...     (the caller's own cloud usage)
+    /accounting/vo_admin/cloud/[<scope>/]<vo>/...     (a VO's per-user cloud usage)
+
+The per-user cloud forms are ours (the reference names only the htc ones): `cloud` in the
+place of `htc`, the same scopes, the cloud metrics.
 
 `<metric>` may carry a unit (`normcpu-hour`; hours by default), `<format>` is CSV or JSON (any
 case, a trailing slash allowed). JSON is the portal's legacy list: a row object per row key
@@ -108,14 +113,20 @@ def _dimension(name: str, text: str) -> Dimension:
         raise Invalid(name, AccountingRule.ACCOUNTING_DIMENSION_UNKNOWN) from None
 
 
-def _scope(segments: list[str]) -> dict[str, str]:
-    """The scope before the query's segments: site, ngi or country (or none)."""
+def _kind(cloud: bool) -> str:
+    """The path segment naming the usage a view is of: grid (`htc`) or cloud."""
+    return "cloud" if cloud else "htc"
+
+
+def _scope(segments: list[str], kind: str) -> dict[str, str]:
+    """The scope before the query's segments: site, ngi or country (or none); `kind`
+    (htc or cloud) introduces the portal's named scopes."""
     none: dict[str, str] = {}
     if not segments:
         return none
     if segments[0] == "site" and len(segments) == 2:
         return {"site": segments[1]}
-    if segments[0] == "htc":
+    if segments[0] == kind:
         rest = segments[1:]
         if not rest or (len(rest) == 1 and rest[0] in ("operations_centres", "countries")):
             return none
@@ -131,15 +142,13 @@ def _scope(segments: list[str]) -> dict[str, str]:
 
 
 def parse_path(path: str, egi_vos: tuple[str, ...], *, cloud: bool = False) -> PortalCall:
-    """The portal path after /accounting/egi/ (or /accounting/cloud/, `cloud`: no scope, the
-    cloud metrics); Invalid naming the segment at fault."""
+    """The portal path after /accounting/egi/ (or, `cloud`: its cloud form, scoped by
+    `cloud/...` instead of `htc/...`, the cloud metrics); Invalid naming the segment at fault."""
     segments = path.strip("/").split("/")
     check_storable([(str(i), s) for i, s in enumerate(segments)])
     if len(segments) < QUERY_SEGMENTS or any(not s for s in segments):
         raise Invalid("path", AccountingRule.ACCOUNTING_PATH_INVALID)
-    if cloud and len(segments) != QUERY_SEGMENTS:
-        raise Invalid("path", AccountingRule.ACCOUNTING_PATH_INVALID)
-    scope = _scope(segments[:-QUERY_SEGMENTS])
+    scope = _scope(segments[:-QUERY_SEGMENTS], _kind(cloud))
     metric_text, row, column, y0, m0, y1, m1, vo_group, local, kind = segments[-QUERY_SEGMENTS:]
     metric, unit = pivots.parse_metric(metric_text, cloud=cloud)
     try:
@@ -166,30 +175,38 @@ def parse_path(path: str, egi_vos: tuple[str, ...], *, cloud: bool = False) -> P
 
 
 def parse_cloud_path(path: str, egi_vos: tuple[str, ...]) -> PortalCall:
-    """The path after /accounting/cloud/: /egi/'s query segments (no scope), a cloud metric."""
+    """The path after /accounting/cloud/: /egi/'s query segments, a cloud metric, optionally
+    after `site/<SITE>/`."""
     return parse_path(path, egi_vos, cloud=True)
 
 
+def _is_cloud(path: str) -> bool:
+    """Whether a /user or /vo_admin path is of cloud usage (`cloud/...`; else grid)."""
+    return path.strip("/").split("/", 1)[0] == _kind(cloud=True)
+
+
 def parse_user_path(path: str, egi_vos: tuple[str, ...]) -> PortalCall:
-    """The path after /accounting/user/: as /egi/'s, for the caller's own DNs."""
-    call = parse_path(path, egi_vos)
+    """The path after /accounting/user/: as /egi/'s (or, `cloud/...`, as /cloud/'s with
+    /egi/htc's scopes), for the caller's own DNs."""
+    call = parse_path(path, egi_vos, cloud=_is_cloud(path))
     return PortalCall(dataclasses.replace(call.query, mine=True), call.format)
 
 
 def parse_vo_admin_path(path: str, egi_vos: tuple[str, ...]) -> PortalCall:
-    """The path after /accounting/vo_admin/: `htc/[<scope>/]<vo>/`, then /egi/'s query
-    segments, the vo group and local job filter optional (all, onlyinfrajobs); a per-user
-    view of that VO."""
+    """The path after /accounting/vo_admin/: `htc/[<scope>/]<vo>/` (or `cloud/...`, of cloud
+    usage), then /egi/'s query segments, the vo group and local job filter optional (all,
+    onlyinfrajobs); a per-user view of that VO."""
     segments = path.strip("/").split("/")
     short = len(segments) < 2 or segments[-2].lower() not in {f.value for f in LocalJobs}
     taken = SHORT_SEGMENTS if short else QUERY_SEGMENTS
     before = segments[:-taken]
-    if len(segments) < taken + 2 or before[0] != "htc" or any(not s for s in segments):
+    cloud = _is_cloud(path)
+    if len(segments) < taken + 2 or before[0] != _kind(cloud) or any(not s for s in segments):
         raise Invalid("path", AccountingRule.ACCOUNTING_VO_ADMIN_PATH_INVALID)
     query = segments[-taken:]
     if short:
         query = [*query[:-1], "all", LocalJobs.ONLY_INFRA.value, query[-1]]
-    call = parse_path("/".join([*before[:-1], *query]), egi_vos)
+    call = parse_path("/".join([*before[:-1], *query]), egi_vos, cloud=cloud)
     detail = dataclasses.replace(call.query, vo=before[-1], detail=True)
     return PortalCall(detail, call.format)
 

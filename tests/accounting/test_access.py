@@ -2,7 +2,7 @@
 caller their own DNs' usage (`mine`, the portal's /user views), never a `withheld` DN's;
 per-user figures (the USER dimension, /vo_admin) a VO's managers, a site's administrators,
 an NGI's managers and platform administrators only. Service level first, then GraphQL for
-each kind of caller and one in-process request per portal route shape."""
+each kind of caller and one in-process request per portal route shape (grid and cloud)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
+from domains.accounting.service.loading import load_message
 from domains.accounting.service.pivot import Dimension, Metric, Month, Pivot, PivotQuery, pivot
 from domains.common.entitlements import VoMembership
 from domains.common.errors import Forbidden, Unauthenticated
@@ -21,6 +22,8 @@ from domains.common.models import pk
 from domains.identity import service as identity
 from domains.identity.models import EntityKind, Role, RoleStatus
 from domains.topology.models import Ngi, Site
+from tests.accounting.test_cloud_views import vms
+from tests.accounting.test_loading import NOW, sender
 from tests.accounting.test_pivot import DESY, FZK, INFN, grid, load, record
 from tests.conftest import Callers
 
@@ -203,3 +206,40 @@ def test_portal_user_and_vo_admin_routes(loaded: Session, callers: Callers) -> N
     bad = client.get("/accounting/vo_admin/htc/atlas/njobs/USER/SITE/2026/9/CSV", headers=manager)
     assert bad.status_code == 400
     assert bad.json()["error"]["rule"] == "ACCOUNTING_VO_ADMIN_PATH_INVALID"
+
+
+def test_portal_cloud_user_and_vo_admin_routes(session: Session, callers: Callers) -> None:
+    """The cloud forms of /user and /vo_admin: the same access rules over the cloud summaries."""
+    fedcloud = "fedcloud.egi.eu"
+    records = [
+        vms(FZK, 9, fedcloud, vcpus=2, wall=10, n=2, GlobalUserName=JANE),
+        vms(FZK, 9, fedcloud, vcpus=1, wall=1, n=3, GlobalUserName=BOB),
+        vms(DESY, 9, "biomed", vcpus=4, wall=5, n=1, GlobalUserName=JANE),
+    ]
+    body = "APEL-cloud-summary-message: v0.4\n" + "%%\n".join(records)
+    outcome = load_message(session, body.encode(), sender(FZK, DESY), "m-cloud-users", NOW)
+    assert outcome.reject_id is None, outcome.reason
+    user(session, "jane@egi.eu", JANE)
+    session.commit()
+    client = callers.client.client
+    query = "vm_num/SITE/VO/2026/9/2026/9/all/onlyinfrajobs/JSON"
+    assert client.get(f"/accounting/user/cloud/{query}").status_code == 401
+    jane = callers.as_user("jane@egi.eu").headers
+    for scope, expected in [("", {DESY: 1, FZK: 2}), (f"resource_centre/{FZK}/", {FZK: 2})]:
+        response = client.get(f"/accounting/user/cloud/{scope}{query}", headers=jane)
+        assert response.status_code == 200, response.text
+        rows = [item for item in response.json() if item["id"] in (DESY, FZK)]
+        assert {item["id"]: item["Total"] for item in rows} == expected
+    grid_metric = client.get(f"/accounting/user/cloud/njobs/{query[7:]}", headers=jane)
+    assert grid_metric.status_code == 400
+    assert grid_metric.json()["error"]["rule"] == "ACCOUNTING_CLOUD_METRIC_UNKNOWN"
+
+    vo_admin = f"/accounting/vo_admin/cloud/{fedcloud}/vm_num/USER/SITE/2026/9/2026/9/CSV"
+    refused = client.get(vo_admin, headers=jane)
+    assert refused.status_code == 403, refused.text
+    manager = callers.as_user("vm@egi.eu", entitlements=(VM.format(fedcloud),)).headers
+    response = client.get(vo_admin, headers=manager)
+    assert response.status_code == 200, response.text
+    lines = response.text.splitlines()
+    assert sorted(lines[1:3]) == sorted([f"{BOB},3.0,3.0,60.0", f"{JANE},2.0,2.0,40.0"])
+    assert lines[-2] == "Total,5.0,5.0,100.0"

@@ -2,7 +2,8 @@
 from site-sent cloud summaries and StAR records loaded through `load_message`, checked
 against hand-computed figures: every cloud metric by the pivot, `cost` and the dimensions
 the cloud summaries lack refused by rule; `cloudAccounting` and `storageAccounting` through
-GraphQL; the portal's `/accounting/cloud/…` route; `/accounting/json` and `/accounting/csv`."""
+GraphQL; the portal's `/accounting/cloud/…` route (and its site scope); `/accounting/json`
+and `/accounting/csv`."""
 
 from __future__ import annotations
 
@@ -192,13 +193,23 @@ def test_portal_cloud_route(session: Session, make_client: AppFactory) -> None:
     assert lines[0] == ["SITE / DATE", "2026-09", "2026-10", "Total", "Percent"]
     assert lines[1][:4] == [DESY, "0.0", "1.0", "1.0"]
     assert float(lines[1][4]) == pytest.approx(100 / 6)
+    one_site = client.get(
+        f"{cloud}/site/{FZK}/vm_num/SITE/DATE/2026/9/2026/10/all/onlyinfrajobs/csv"
+    )
+    assert one_site.status_code == 200, one_site.text
+    assert [line[0] for line in csv.reader(io.StringIO(one_site.text))][1:] == [
+        FZK,
+        "Total",
+        "Percent",
+    ]
     for path, parameter, rule in [
         ("cost/SITE/VO/2026/9/2026/10/all/onlyinfrajobs/JSON", "metric",
          "ACCOUNTING_CLOUD_METRIC_UNKNOWN"),
         ("vm_num/SUBMITHOST/VO/2026/9/2026/10/all/onlyinfrajobs/JSON", "rows",
          "ACCOUNTING_CLOUD_DIMENSION_UNKNOWN"),
-        (f"site/{FZK}/vm_num/SITE/VO/2026/9/2026/10/all/onlyinfrajobs/JSON", "path",
-         "ACCOUNTING_PATH_INVALID"),
+        (f"htc/resource_centre/{FZK}/vm_num/SITE/VO/2026/9/2026/10/all/onlyinfrajobs/JSON",
+         "scope", "ACCOUNTING_SCOPE_UNKNOWN"),
+        ("vm_num/SITE/VO/2026/9/2026/10/all/CSV", "path", "ACCOUNTING_PATH_INVALID"),
     ]:  # fmt: skip
         response = client.get(f"{cloud}/{path}")
         assert response.status_code == 400, response.text
