@@ -10,12 +10,13 @@ import uuid
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
-from domains.common.identity import ANONYMOUS
+from domains.common.identity import ANONYMOUS, Principal
 from domains.common.models import pk
+from domains.common.outbox import OutboxEvent, run_handler
 from domains.common.time import utcnow
 from domains.monitoring.models import (
     AggregationProfile,
@@ -30,7 +31,8 @@ from domains.monitoring.models import (
     ThresholdsProfile,
 )
 from domains.monitoring.models.status import MetricStatus
-from domains.monitoring.service import availability, change_points, status, timelines
+from domains.monitoring.profiles import ProfileKind
+from domains.monitoring.service import availability, catalogue, change_points, status, timelines
 from domains.monitoring.service import results as ingest
 from domains.topology.models import Service, ServiceType, Site
 from tests.conftest import GraphQLClient
@@ -253,3 +255,57 @@ def test_the_days_availability_under_each_report(session: Session, world: dict[s
         frozenset({(world["site"], world["stype"])}),
         frozenset({world["site"]}),
     )
+
+
+def test_a_new_thresholds_version_recomputes_the_stored_days_from_its_date(
+    session: Session, world: dict[str, Any]
+) -> None:
+    # 4 s all along: WARNING (up) by RULE; CRITICAL by a rule critical above 3 s
+    days = [DAY - dt.timedelta(days=1), DAY, DAY + dt.timedelta(days=1)]
+    for day in days:
+        _result(session, world, dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC), "time=4s")
+    for report in ("with", "without"):
+        for day in days:
+            availability.compute_report_day(session, report, day)
+    uuids = {r: availability.report_on(session, r, DAY).uuid for r in ("with", "without")}
+    thr = session.scalars(select(ThresholdsProfile).where(col(ThresholdsProfile.name) == "thr"))
+    profile_uuid = thr.first().uuid  # type: ignore[union-attr]
+    admin = Principal(subject="root", user_id=2, is_admin=True)
+
+    def version(day: dt.date, rule: str) -> set[tuple[str, dt.date]]:
+        """Write the version dated `day`; the (report, day) requests it made."""
+        since = session.scalars(select(func.max(col(OutboxEvent.id)))).one() or 0
+        rules = [{"endpoint_group": world["site"], "metric": METRIC, "thresholds": rule}]
+        document = {"date": day.isoformat(), "name": "thr", "rules": rules}
+        catalogue.update_profile(session, admin, ProfileKind.THRESHOLDS, profile_uuid, document)
+        requested = session.scalars(
+            select(OutboxEvent).where(
+                col(OutboxEvent.kind) == availability.AVAILABILITY_REQUESTED,
+                col(OutboxEvent.id) > since,
+            )
+        ).all()
+        for event in requested:  # the workers' handler
+            assert run_handler(session, availability.COMPUTE_HANDLER, pk(event))
+        return {(e.payload["report"], dt.date.fromisoformat(e.payload["day"])) for e in requested}
+
+    def endpoint(report: str) -> list[float | None]:
+        return list(
+            session.scalars(
+                select(col(DailyAvailability.availability))
+                .where(
+                    col(DailyAvailability.report_uuid) == uuids[report],
+                    col(DailyAvailability.level) == ArLevel.ENDPOINT,
+                    col(DailyAvailability.name) == world["host"],
+                )
+                .order_by(col(DailyAvailability.day))
+            )
+        )
+
+    assert endpoint("with") == endpoint("without") == [100.0, 100.0, 100.0]
+    # a version dated the last day: that day only, of the report using the profile only
+    assert version(days[2], "time=1s;2:3;3:") == {(uuids["with"], days[2])}
+    assert endpoint("with") == [100.0, 100.0, 0.0]
+    # one dated the day before it decides that day alone (the next version the last one)
+    assert version(DAY, "time=1s;2:3;3:") == {(uuids["with"], DAY)}
+    assert endpoint("with") == [100.0, 0.0, 0.0]
+    assert endpoint("without") == [100.0, 100.0, 100.0]

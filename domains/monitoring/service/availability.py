@@ -66,13 +66,19 @@ from domains.monitoring.models import (
 )
 from domains.monitoring.models.recomputations import APPLIED
 from domains.monitoring.rules import MonitoringRule
-from domains.monitoring.service.catalogue import metric_services, report_named, valid_on
+from domains.monitoring.service.catalogue import (
+    AVAILABILITY_REQUESTED as AVAILABILITY_REQUESTED,
+)
+from domains.monitoring.service.catalogue import (
+    metric_services,
+    report_named,
+    valid_on,
+)
 from domains.monitoring.service.change_points import T_POINT, T_RESULT, day_statement
 from domains.topology.service import T_NGI, T_SERVICE, T_SERVICE_TYPE, T_SITE
 
 log = logging.getLogger("opsgraph.monitoring.availability")
 
-AVAILABILITY_REQUESTED = "monitoring.availability_requested"
 COMPUTE_HANDLER = "monitoring.compute_availability"
 V = TypeVar("V", Report, MetricProfile, OperationsProfile, AggregationProfile, Weights)
 GRANULARITIES = ("daily", "monthly", "custom")

@@ -6,6 +6,8 @@ takes ARGO's JSON document (profiles.py checks it); creating gives a new `uuid` 
 the document's `id`), updating adds the version of the document's `date` (today when it has
 none), replacing the version of that date if there is one, as argo-web-api's PUT does;
 deleting removes every version. `profiles_valid_on` gives what a report computes a day with.
+A new version dated D asks the workers, in the write's transaction, to compute again the
+stored A/R days from D of every report using it (`rerun_stored_days`).
 Every write is audited in its transaction (`domains.common.audit.record_change`, entity types
 AUDIT_TYPES), as topology's are; a plugin's arguments and a metric's parameters are masked
 there where they look like secrets.
@@ -16,7 +18,7 @@ from __future__ import annotations
 import uuid as uuidlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy import delete, func, select
@@ -28,7 +30,9 @@ from domains.common.audit import record_change
 from domains.common.authz import authorize
 from domains.common.errors import Invalid, NotFound
 from domains.common.identity import Principal
+from domains.common.outbox import emit
 from domains.common.time import utcnow
+from domains.monitoring.models.availability import DailyAvailability
 from domains.monitoring.models.catalogue import (
     AggregationProfile,
     MetricProfile,
@@ -68,6 +72,9 @@ REPORT_COLUMN: dict[str, Any] = {
     ProfileKind.WEIGHTS: Report.weights_uuid,
 }
 BUILTIN_PROBES = ("tcp", "http", "tls")
+# a request to compute one (report, day), handled by `service.availability` (which reads
+# this module, hence the name here)
+AVAILABILITY_REQUESTED = "monitoring.availability_requested"
 
 # the audit log's entity type of each kind (the change log shows them as reference data)
 AUDIT_KIND: dict[str, str] = {
@@ -285,6 +292,7 @@ def update_profile(
     before = audited_fields(previous, PROFILE_FIELDS)
     _delete_versions(session, table, col(table.uuid) == uuid, col(table.date) == day)
     row = _store(session, principal, kind, uuid, parsed)
+    rerun_stored_days(session, kind, uuid, day)
     audit_catalogue_write(
         session,
         principal,
@@ -313,6 +321,42 @@ def delete_profile(session: Session, principal: Principal, kind: str, uuid: str)
     gone = audited_fields(versions[-1], PROFILE_FIELDS) | {"versions": [v.date for v in versions]}
     _delete_versions(session, table, col(table.uuid) == uuid)
     audit_catalogue_write(session, principal, AUDIT_KIND[kind], "delete", versions[-1], gone, {})
+
+
+def rerun_stored_days(session: Session, kind: str, uuid: str, day: date) -> int:
+    """Ask the workers to compute again (an outbox request per (report, day), as the
+    recomputations' re-runs do) every stored A/R day that the version of `uuid` dated `day`
+    now decides: from `day` until the day before its next version (up to today), of each
+    report naming it in any version (or of the report itself). Days before `day` were
+    computed with the previous version and keep their values, as in ARGO. How many
+    requests were made."""
+    table = TABLES[kind]
+    later = session.scalars(
+        select(func.min(col(table.date))).where(col(table.uuid) == uuid, col(table.date) > day)
+    ).first()
+    last = today() if later is None else min(today(), later - timedelta(days=1))
+    if kind == REPORT:
+        reports = [uuid]
+    else:
+        reports = list(
+            session.scalars(
+                select(col(Report.uuid)).where(col(REPORT_COLUMN[kind]) == uuid).distinct()
+            )
+        )
+    if not reports or last < day:
+        return 0
+    a = DailyAvailability
+    stored = session.execute(
+        select(col(a.report_uuid), col(a.day))
+        .where(col(a.report_uuid).in_(reports), col(a.day) >= day, col(a.day) <= last)
+        .distinct()
+        .order_by(col(a.report_uuid), col(a.day))
+    ).all()
+    for report_uuid, stored_day in stored:
+        emit(
+            session, AVAILABILITY_REQUESTED, {"report": report_uuid, "day": stored_day.isoformat()}
+        )
+    return len(stored)
 
 
 def audited_fields(row: Any, names: Sequence[str]) -> dict[str, Any]:
