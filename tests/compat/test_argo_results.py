@@ -342,6 +342,13 @@ def test_a_query_without_rows_is_argos_not_found(argo: Argo) -> None:
         response = argo.get(path)
         assert (response.status_code, response.text) == (404, NO_RESULTS), path
         assert response.headers["content-type"] == "application/json; charset=utf-8"
+    # an unknown report: the results package's own body too, naming it (issue 14)
+    unknown = (
+        '{\n   "message": "The report with the name nothing does not exist",\n   "code": 404\n }'
+    )
+    for path in (f"/results/nothing/NGI?{WINDOW}", f"/results/nothing/endpoints?{WINDOW}"):
+        response = argo.get(path)
+        assert (response.status_code, response.text) == (404, unknown), path
 
 
 def test_numbers_as_argo_writes_them() -> None:

@@ -5,7 +5,7 @@ codes always strings, JSON indented by one space as Go's `MarshalIndent(doc, "",
 writes it, non-ASCII text as UTF-8.
 
 ARGO's results package answers a query without rows otherwise: `{"message", "code"}`,
-the code a number (`no_results`, `PlainError`).
+the code a number (`no_results`, `report_unknown`, `PlainError`).
 
 ARGO's own 401, 403 and 406 carry no `errors` list; here every failure has one (the same
 message, code and details as its status), so that a client reading either finds them."""
@@ -168,6 +168,13 @@ def no_results() -> ArgoError:
     """ARGO's 404 for an A/R query with no rows (`/results/...`): its results package's
     `{"message": "No results found for given query", "code": 404}`, not the envelope."""
     return PlainError(404, NO_RESULTS)
+
+
+def report_unknown(name: str) -> ArgoError:
+    """ARGO's 404 on a v2 `/results/...` route naming a report it does not know: its
+    results package's own `{"message", "code"}` (not the envelope the other packages
+    answer with)."""
+    return PlainError(404, f"The report with the name {name} does not exist")
 
 
 def method_not_allowed(method: str, allowed: frozenset[str] | set[str]) -> ArgoError:

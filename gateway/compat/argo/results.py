@@ -19,10 +19,11 @@ The flat `/results/{report}/endpoints` and v3's lookup by resource id: results_f
 
 `?start_time=&end_time=` (zulu, required) choose the days, `granularity` daily (timestamps
 `2015-06-22`), monthly (`2015-06`) or custom (the whole period, timestamped by its first
-day). A type the report does not have is 404, and so is an unknown report; a query
-without a row (an unknown site, service type or host, or a window with no A/R yet) is
-ARGO's 404 `{"message": "No results found for given query", "code": 404}` (its results
-package's body, not the envelope).
+day). A type the report does not have is 404; an unknown report is the results package's
+404 `{"message": "The report with the name X does not exist", "code": 404}` (v3's views
+keep the envelope's 404); a query without a row (an unknown site, service type or host,
+or a window with no A/R yet) is ARGO's 404 `{"message": "No results found for given
+query", "code": 404}` (its results package's body, not the envelope).
 
 v3's `GET /api/v3/results/{report}` gives each group with its own results and its sites'
 (`{"results": [{"name", "type", "results": [{"date", …}], "groups": [{"name", "type",
@@ -36,7 +37,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from domains.common.identity import Principal
-from domains.monitoring.models import ArLevel
+from domains.monitoring.models import ArLevel, Report
 from domains.monitoring.service import availability_periods, catalogue
 from gateway.compat.argo import envelope, params
 from gateway.compat.argo.params import Granularity, Window
@@ -80,6 +81,15 @@ def same_type(asked: str, defined: str) -> bool:
     return asked.upper().removesuffix("S") == defined.upper().removesuffix("S")
 
 
+def results_report(session: Session, name: str) -> Report:
+    """The report a v2 results route names (its current version); ARGO's results package's
+    404 (`envelope.report_unknown`) when there is none."""
+    found = catalogue.report_by_name(session, name)
+    if found is None:
+        raise envelope.report_unknown(name)
+    return found
+
+
 async def _rows(
     call: Call, level_of: Callable[[Any], ArLevel | None], name: str | None
 ) -> tuple[Any, ArLevel, list[availability_periods.ArRow], Window]:
@@ -90,9 +100,7 @@ async def _rows(
     report_name = call.path("report")
 
     def work(session: Session, principal: Principal) -> Any:
-        report = catalogue.report_by_name(session, report_name)
-        if report is None:
-            raise envelope.not_found(f"No report with name: {report_name} exists!")
+        report = results_report(session, report_name)
         level = level_of(report)
         if level is None:
             raise envelope.not_found(

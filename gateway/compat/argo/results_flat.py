@@ -33,7 +33,7 @@ from domains.monitoring.service import availability_periods, endpoint_info
 from domains.monitoring.service.availability_periods import ArRow
 from gateway.compat.argo import envelope, params
 from gateway.compat.argo.params import Granularity, Window
-from gateway.compat.argo.results import item_of
+from gateway.compat.argo.results import item_of, results_report
 from gateway.compat.argo.routing import Call, Spec, route
 from gateway.compat.argo.status import find_report, info_of
 
@@ -68,6 +68,7 @@ async def flat_endpoints(call: Call) -> Any:
     granularity = window.granularity or Granularity.DAILY
 
     def work(session: Session, principal: Principal) -> Any:
+        results_report(session, call.path("report"))  # ARGO's results package's 404
         rows = [
             r
             for r in _endpoint_rows(session, principal, call.path("report"), window)
