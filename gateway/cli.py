@@ -67,6 +67,7 @@ def cmd_migrate(settings: Settings, _args: argparse.Namespace) -> int:
 
 
 def cmd_seed(settings: Settings, args: argparse.Namespace) -> int:
+    from domains.accounting.seed import seed_demo_accounting
     from domains.downtimes.seed import seed_demo_downtimes, seed_scale_downtimes
     from domains.monitoring.seed import seed_demo_catalogue
     from domains.monitoring.seed.demo_results import seed_demo_results
@@ -84,6 +85,7 @@ def cmd_seed(settings: Settings, args: argparse.Namespace) -> int:
             seed_demo_downtimes(session)
             seed_demo_catalogue(session)
             seed_demo_results(session)  # a week of metric results, after the catalogue
+            seed_demo_accounting(session)
             _demo_personas(session, settings)
         else:
             seed_scale(session, args.scale)
@@ -128,6 +130,7 @@ def _port_taken(host: str, port: int) -> str | None:
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
+    from domains.accounting.seed import seed_demo_accounting
     from domains.common.outbox import watch_commits
     from domains.downtimes.seed import seed_demo_downtimes
     from domains.monitoring.seed import seed_demo_catalogue
@@ -184,6 +187,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
                 seed_demo_downtimes(session)
                 seed_demo_catalogue(session)
                 seed_demo_results(session)
+                seed_demo_accounting(session)
             _demo_personas(session, settings)
     if settings.probe_schedule and settings.self_url:
         from domains.monitoring.service.selfmon import ensure_self_monitoring
