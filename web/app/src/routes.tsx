@@ -4,12 +4,13 @@ import type { Area } from "./areas";
 import { Loading } from "./components/QueryState";
 import { NotFoundPage } from "./components/NotFoundPage";
 import { account } from "./views/account";
+import { accounting } from "./views/accounting";
 import { downtimes } from "./views/downtimes";
 import { messaging } from "./views/messaging";
 import { monitoring } from "./views/monitoring";
 import { topology } from "./views/topology";
 
-export const AREAS: Area[] = [topology, downtimes, monitoring, account, messaging];
+export const AREAS: Area[] = [topology, downtimes, monitoring, accounting, account, messaging];
 
 export function AppRoutes() {
   return (

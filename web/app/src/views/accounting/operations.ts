@@ -1,0 +1,47 @@
+// The accounting area's GraphQL operations (issue 15).
+import { graphql } from "../../gql";
+
+export const AccountingPivotQuery = graphql(`
+  query AccountingPivot(
+    $metric: AccountingMetric!
+    $rows: AccountingDimension!
+    $columns: AccountingDimension!
+    $from: String!
+    $to: String!
+    $unit: AccountingUnit!
+    $filter: AccountingFilter
+  ) {
+    accounting(metric: $metric, rows: $rows, columns: $columns, from: $from, to: $to, unit: $unit, filter: $filter) {
+      metric
+      unit
+      rows
+      columns
+      cells {
+        row
+        column
+        value
+        percent
+      }
+      rowTotals {
+        key
+        value
+        percent
+      }
+      columnTotals {
+        key
+        value
+        percent
+      }
+      total
+      vos
+    }
+  }
+`);
+
+export const AccountingViewerQuery = graphql(`
+  query AccountingViewer {
+    viewer {
+      subject
+    }
+  }
+`);
