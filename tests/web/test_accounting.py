@@ -1,7 +1,8 @@
 """The Accounting page in a real browser (issue 15): the demo's usage as a pivot table with
 row and column totals and percentages, and a chart; another metric, dimensions and VO group
 from the form (kept in the URL); the CSV and JSON links answer the same view from the portal's
-routes; "only my own jobs" offered to a signed-in user alone. One test: each costs a page."""
+routes; "only my own jobs" offered to a signed-in user alone; the reject store (empty in the
+demo) to the administrators only. One test: each costs a page."""
 
 from __future__ import annotations
 
@@ -66,6 +67,14 @@ def test_the_accounting_pivot_its_downloads_and_mine(page: Page, demo: Demo) -> 
     assert json_href == href.removesuffix("CSV") + "JSON"
     assert httpx.get(demo.url(json_href), timeout=30).json()[0]["id"] == found["rows"][0]
 
-    # signed in: one's own jobs may be asked for
+    # signed in: one's own jobs may be asked for; the reject store is the administrators'
     visit(page, demo, "/usage", as_="site-admin")
     expect(page.get_by_label("Only my own jobs")).to_be_visible()
+    expect(page.get_by_role("link", name="The messages refused at intake")).to_have_count(0)
+    visit(page, demo, "/usage/rejects", as_="site-admin")
+    expect(page.get_by_test_id("rejects-refused")).to_be_visible()
+    visit(page, demo, "/usage", as_="admin")
+    page.get_by_role("link", name="The messages refused at intake").click()
+    expect(page.locator("h1")).to_have_text("Accounting rejects")
+    expect(page.get_by_text("No rejected messages")).to_be_visible()
+    assert_accessible(page)

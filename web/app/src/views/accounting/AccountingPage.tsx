@@ -1,5 +1,5 @@
 import { useState, type FormEvent } from "react";
-import { useSearchParams } from "react-router";
+import { Link, useSearchParams } from "react-router";
 import { useQuery } from "urql";
 import { Page } from "../../components/Page";
 import { QueryState } from "../../components/QueryState";
@@ -130,6 +130,12 @@ export default function AccountingPage() {
       <p>
         Usage of the infrastructure from the accounting summaries the sites send (as the EGI accounting portal shows it):
         any metric by any two dimensions over the months chosen. {view.mine ? "Your own jobs only." : null}
+        {viewer.data?.viewer?.isAdmin ? (
+          <>
+            {" "}
+            <Link to="/usage/rejects">The messages refused at intake</Link>.
+          </>
+        ) : null}
       </p>
       <Filters key={params.toString()} view={view} signedIn={signedIn} onApply={(next) => setParams(writeView(next))} />
       <p className="accounting-downloads">

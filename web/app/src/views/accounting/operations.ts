@@ -42,6 +42,55 @@ export const AccountingViewerQuery = graphql(`
   query AccountingViewer {
     viewer {
       subject
+      isAdmin
     }
   }
 `);
+
+export const AccountingRejectsQuery = graphql(`
+  query AccountingRejects($first: Int, $after: String) {
+    accountingRejects(first: $first, after: $after) {
+      totalCount
+      pageInfo {
+        hasNextPage
+        endCursor
+      }
+      nodes {
+        id
+        receivedAt
+        source
+        sender
+        messageId
+        rule
+        field
+        reason
+        signed
+        size
+      }
+    }
+  }
+`);
+
+export const ReloadAccountingRejectMutation = graphql(`
+  mutation ReloadAccountingReject($input: ReloadAccountingRejectInput!) {
+    reloadAccountingReject(input: $input) {
+      loaded
+      records
+      reject {
+        id
+        rule
+        field
+        reason
+      }
+    }
+  }
+`);
+
+export const DeleteAccountingRejectsMutation = graphql(`
+  mutation DeleteAccountingRejects($input: DeleteAccountingRejectsInput!) {
+    deleteAccountingRejects(input: $input) {
+      ids
+    }
+  }
+`);
+

@@ -1,0 +1,58 @@
+import { render, screen, within } from "@testing-library/react";
+import userEvent from "@testing-library/user-event";
+import { MemoryRouter } from "react-router";
+import { Provider } from "urql";
+import { describe, expect, it } from "vitest";
+import { fakeClient, type Asked } from "../../test/fakeClient";
+import RejectsPage from "./RejectsPage";
+
+const reject = {
+  id: "r1",
+  receivedAt: "2026-12-01T06:00:00+00:00",
+  source: "posted",
+  sender: "/CN=apel.example",
+  messageId: "m-1",
+  rule: "ACCOUNTING_SITE_UNKNOWN",
+  field: "record[0].Site",
+  reason: "no such site",
+  signed: false,
+  size: 120,
+};
+
+function page(isAdmin: boolean, asked: Asked[]) {
+  const client = fakeClient((operation) => {
+    if (operation === "AccountingViewer") return { viewer: { subject: "ada@egi.eu", isAdmin } };
+    if (operation === "ReloadAccountingReject") return { reloadAccountingReject: { loaded: true, records: 3, reject: null } };
+    if (operation === "DeleteAccountingRejects") return { deleteAccountingRejects: { ids: ["r1"] } };
+    return { accountingRejects: { totalCount: 1, pageInfo: { hasNextPage: false, endCursor: null }, nodes: [reject] } };
+  }, asked);
+  return render(
+    <Provider value={client}>
+      <MemoryRouter>
+        <RejectsPage />
+      </MemoryRouter>
+    </Provider>,
+  );
+}
+
+describe("the accounting rejects page", () => {
+  it("lists the rejects for an administrator, loads one again and reads the list again", async () => {
+    const asked: Asked[] = [];
+    page(true, asked);
+    const table = await screen.findByTestId("accounting-rejects");
+    expect(within(table).getByText("ACCOUNTING_SITE_UNKNOWN")).toBeTruthy();
+    await userEvent.click(within(table).getByRole("button", { name: "Load again" }));
+    expect(await screen.findByText("Loaded 3 records of m-1.")).toBeTruthy();
+    // Delete opens the app's confirmation dialog (react-aria's modal, not driven under jsdom)
+    expect(within(table).getByRole("button", { name: "Delete" })).toBeTruthy();
+    expect(asked.find((a) => a.operation === "ReloadAccountingReject")?.variables).toEqual({ input: { id: "r1" } });
+    expect(asked.filter((a) => a.operation === "AccountingRejects")).toHaveLength(2); // read again after
+  });
+
+  it("asks nothing of the store for anyone else", async () => {
+    const asked: Asked[] = [];
+    page(false, asked);
+    expect(await screen.findByTestId("rejects-refused")).toBeTruthy();
+    expect(asked.map((a) => a.operation)).toEqual(["AccountingViewer"]);
+  });
+});
