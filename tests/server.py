@@ -7,16 +7,19 @@ import os
 import random
 import shutil
 import socket
+import sqlite3
 import ssl
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from pathlib import Path
 
 import httpx2 as httpx
+
+from domains.accounting.seed import SOURCE as DEMO_ACCOUNTING
 
 # The console script installed beside the interpreter that runs the tests.
 _SCRIPT = Path(sys.executable).parent / "opsgraph"
@@ -38,11 +41,18 @@ def server_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     )
 
 
-def copy_demo(database: Path, directory: Path) -> Path:
+def copy_demo(database: Path, directory: Path, *, demo_accounting: bool = True) -> Path:
     """A copy of a seeded demo database (and its personas' file) in `directory`, as
-    `server_env(directory)` expects it; the copy's path."""
+    `server_env(directory)` expects it; the copy's path. `demo_accounting=False`: without
+    the demo's accounting summaries (a year ending this month, so they move with the date),
+    for a test that reads back exact figures of its own."""
     target = directory / "cli.db"
     shutil.copyfile(database, target)
+    if not demo_accounting:
+        with closing(sqlite3.connect(target)) as connection, connection:
+            connection.execute(
+                "DELETE FROM accounting_grid_summary WHERE source = ?", (DEMO_ACCOUNTING,)
+            )
     personas = database.parent / "cli.db.personas.json"
     if personas.exists():
         shutil.copyfile(personas, directory / "cli.db.personas.json")

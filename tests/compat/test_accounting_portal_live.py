@@ -22,7 +22,7 @@ from tests.server import copy_demo, server_env, serving
 
 @pytest.fixture
 def served(demo_database: Path, tmp_path: Path) -> Path:
-    copy_demo(demo_database, tmp_path)
+    copy_demo(demo_database, tmp_path, demo_accounting=False)
     engine = make_engine(f"sqlite:///{tmp_path / 'cli.db'}")
     body = "APEL-normalised-summary-message: v0.4\n" + "%%\n".join(
         [

@@ -26,7 +26,7 @@ LIMIT = 70_000  # a 1 KiB AMS message base64-encoded, and 64 KiB more
 def test_a_site_credential_posts_a_message_read_back_by_the_portal(
     demo_database: Path, tmp_path: Path
 ) -> None:
-    copy_demo(demo_database, tmp_path)
+    copy_demo(demo_database, tmp_path, demo_accounting=False)
     engine = make_engine(f"sqlite:///{tmp_path / 'cli.db'}")
     with Session(engine) as session:  # the demo registers an accounting service there
         assert session.execute(

@@ -36,7 +36,7 @@ def test_signed_messages_published_to_ams_are_loaded_or_rejected(
     shutil.copytree(pki.ca_dir, ca_path)
     for crl in pki.crl_dir.iterdir():
         shutil.copy(crl, ca_path)
-    database = copy_demo(demo_database, tmp_path)
+    database = copy_demo(demo_database, tmp_path, demo_accounting=False)
     with sqlite3.connect(database) as db:
         dn, site = db.execute(APEL_HOST).fetchone()
     personas = json.loads((tmp_path / "cli.db.personas.json").read_text())["personas"]
