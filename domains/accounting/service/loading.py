@@ -34,8 +34,6 @@ from domains.accounting.service.summaries import refresh_loaded
 from domains.common.errors import Invalid
 from domains.topology.models import Site
 
-# rows per INSERT: ~40 columns each keeps a statement under both databases' parameter limits
-CHUNK = 500
 _UNPRINTABLE = re.compile("[\x00\ud800-\udfff]")
 
 
@@ -220,15 +218,24 @@ def _row(kind: RecordKind, record: Record, sender: Sender, message_id: str) -> d
 
 
 def _upsert(session: Session, model: type[SQLModel], rows: Sequence[dict[str, Any]]) -> None:
+    """One single-row INSERT ... ON CONFLICT DO UPDATE, executed with every row (the
+    driver's executemany): compiled once and cached, where a multi-row VALUES statement
+    was compiled again for every message with one bind parameter per value."""
+    if not rows:
+        return
+    # within one message the last record with a key wins, as APEL's REPLACE does
+    keys = _key_columns(model)
+    last = list({tuple(r[k] for k in keys): r for r in rows}.values())
+    session.execute(_upsert_statement(model, session.get_bind().dialect.name, tuple(last[0])), last)
+
+
+@cache
+def _upsert_statement(model: type[SQLModel], dialect: str, columns: tuple[str, ...]) -> Any:
     table = model.__table__  # type: ignore[attr-defined]
     keys = _key_columns(model)
-    # within one message the last record with a key wins, as APEL's REPLACE does
-    last = list({tuple(r[k] for k in keys): r for r in rows}.values())
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    for start in range(0, len(last), CHUNK):
-        stmt = dialect.insert(table).values(last[start : start + CHUNK])
-        changed = {c: stmt.excluded[c] for c in last[0] if c not in keys}
-        session.execute(stmt.on_conflict_do_update(index_elements=list(keys), set_=changed))
+    stmt = (postgresql if dialect == "postgresql" else sqlite).insert(table)
+    changed = {c: stmt.excluded[c] for c in columns if c not in keys}
+    return stmt.on_conflict_do_update(index_elements=list(keys), set_=changed)
 
 
 def registered_sites(session: Session, names: Iterable[str]) -> set[str]:
