@@ -96,6 +96,29 @@ def test_within_one_message_the_last_record_of_a_key_wins(session: Session) -> N
     assert session.execute(select(col(JobRecord.cpu_duration))).scalars().all() == [1]
 
 
+def test_a_row_the_database_refuses_rejects_the_message_and_keeps_loaded_at(
+    session: Session,
+) -> None:
+    """PostgreSQL's loader COPYs through a temporary table: a value its column cannot hold
+    (Processors beyond a 32-bit integer) still rejects the message whole, and a message sent
+    again leaves each row's loaded_at as it was."""
+    site = a_site(session)
+    load_message(session, jobs(site, "1"), sender(site), "m-1", NOW)
+    session.commit()
+    loaded = session.execute(select(col(JobRecord.loaded_at))).scalar_one()
+    load_message(session, jobs(site, "1"), sender(site), "m-1", NOW)
+    assert session.execute(select(col(JobRecord.loaded_at))).scalar_one() == loaded
+    if session.get_bind().dialect.name != "postgresql":
+        return  # SQLite stores any integer
+    body = jobs(site, "2", "3").replace(b"Processors: 8", b"Processors: 9999999999")
+    outcome = load_message(session, body, sender(site), "m-2", NOW)
+    assert outcome.rule == "ACCOUNTING_DATABASE_REFUSED"
+    assert outcome.field == "message"
+    assert session.execute(select(col(JobRecord.local_job_id))).scalars().all() == ["1"]
+    # the connection goes on loading, through the same temporary table
+    assert load_message(session, jobs(site, "4"), sender(site), "m-3", NOW).records == 1
+
+
 def test_one_invalid_record_rejects_the_whole_message_with_its_body(session: Session) -> None:
     site = a_site(session)
     good = JOB.replace("UKI-SOUTHGRID-OX-HEP", site)

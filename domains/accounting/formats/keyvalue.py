@@ -16,6 +16,7 @@ from domains.accounting.rules import AccountingRule as R
 from domains.common.errors import Invalid
 
 SEPARATOR = "%%"
+_NULL_LONGEST = max(map(len, fv.NULL_TOKENS))
 # APEL's EndTime check allows two days ahead of the loader's clock, for time zones
 FUTURE_SLACK = timedelta(days=2)
 
@@ -337,46 +338,54 @@ SPECS: dict[str, Spec] = {
 }
 
 
+_READERS: dict[Kind, Callable[[str, int, str], fv.Value | fv.BenchmarkValue]] = {
+    Kind.TEXT: fv.text,
+    Kind.INTEGER: fv.integer,
+    Kind.DECIMAL: fv.decimal,
+    Kind.TIME: fv.time,
+    Kind.BENCHMARK: fv.benchmark_dict,
+}
+
+
 def read_value(spec: Spec, name: str, raw: str, position: int) -> fv.Value | fv.BenchmarkValue:
     """One field's value by its kind; None for APEL's null tokens, except the VO fields,
     which keep the text as sent."""
-    kind = spec.fields[name]
     if fv.is_null(raw) and not (name in fv.LITERAL_NULLS and raw):
         if name in spec.mandatory:
             raise fv.fail(position, name, R.ACCOUNTING_FIELD_MISSING, "null")
         return None
-    if kind is Kind.TEXT:
-        return fv.text(raw, position, name)
-    if kind is Kind.INTEGER:
-        return fv.integer(raw, position, name)
-    if kind is Kind.DECIMAL:
-        return fv.decimal(raw, position, name)
-    if kind is Kind.TIME:
-        return fv.time(raw, position, name)
-    return fv.benchmark_dict(raw, position, name)
+    return _READERS[spec.fields[name]](raw, position, name)
 
 
 def read_record(spec: Spec, chunk: str, position: int, now: datetime) -> Record:
     """One record's lines: each `Key: Value` once, a field of the spec (an ignored one is
-    dropped), its value read by its kind; then mandatory fields and the checks across them."""
+    dropped), its value read by its kind; then mandatory fields and the checks across them.
+    (The loop is the loader's hottest: a message of 1,000 jobs is some 15,000 lines.)"""
     record: Record = {}
     dicts: dict[str, fv.BenchmarkValue] = {}
     seen: set[str] = set()
+    fields, renamed, ignored = spec.fields, spec.renamed, spec.ignored
     for line in chunk.splitlines():
         key, colon, raw = line.partition(":")
         if not colon:
             path = fv.at(position, "line")
             words = f"{path}: {R.ACCOUNTING_LINE_NOT_KEY_VALUE.text} (not {fv.short(line)!r})"
             raise Invalid(path, R.ACCOUNTING_LINE_NOT_KEY_VALUE, words)
-        name = spec.renamed.get(key.strip(), key.strip())
+        key = key.strip()
+        name = renamed.get(key, key)
         if name in seen:
             raise fv.fail(position, name, R.ACCOUNTING_FIELD_REPEATED)
         seen.add(name)
-        if name in spec.ignored:
+        if name in ignored:
             continue
-        if name not in spec.fields:
+        kind = fields.get(name)
+        if kind is None:
             raise fv.fail(position, fv.short(name), R.ACCOUNTING_FIELD_UNKNOWN)
-        value = read_value(spec, name, raw.strip(), position)
+        raw = raw.strip()
+        if len(raw) <= _NULL_LONGEST and raw.lower() in fv.NULL_TOKENS:
+            record[name] = read_plain(spec, name, raw, position)  # a null token
+            continue
+        value = _READERS[kind](raw, position, name)
         if isinstance(value, fv.BenchmarkValue):
             dicts[name] = value
         else:

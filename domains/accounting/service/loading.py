@@ -11,6 +11,7 @@ around the rows), so a consumer acknowledges the message only after that commit.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -20,8 +21,8 @@ from functools import cache
 from typing import Any
 
 from pydantic_core import PydanticUndefined
-from sqlalchemy import UniqueConstraint, func, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import JSON, Connection, UniqueConstraint, func, select
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from sqlmodel import SQLModel, col
@@ -32,6 +33,7 @@ from domains.accounting.formats.fields import Record
 from domains.accounting.rules import AccountingRule as R
 from domains.accounting.service.summaries import refresh_loaded
 from domains.common.errors import Invalid
+from domains.common.time import utcnow
 from domains.topology.models import Site
 
 _UNPRINTABLE = re.compile("[\x00\ud800-\udfff]")
@@ -218,24 +220,78 @@ def _row(kind: RecordKind, record: Record, sender: Sender, message_id: str) -> d
 
 
 def _upsert(session: Session, model: type[SQLModel], rows: Sequence[dict[str, Any]]) -> None:
-    """One single-row INSERT ... ON CONFLICT DO UPDATE, executed with every row (the
-    driver's executemany): compiled once and cached, where a multi-row VALUES statement
-    was compiled again for every message with one bind parameter per value."""
+    """Insert the rows, or replace the rows with their keys: on PostgreSQL a COPY into a
+    temporary table and one INSERT ... SELECT ... ON CONFLICT DO UPDATE (`_copy_upsert`);
+    elsewhere one single-row INSERT ... ON CONFLICT DO UPDATE executed with every row,
+    compiled once and cached. (A multi-row VALUES statement, with one bind parameter per
+    value, was compiled again for every message: 84% of a job message's time.)"""
     if not rows:
         return
     # within one message the last record with a key wins, as APEL's REPLACE does
     keys = _key_columns(model)
     last = list({tuple(r[k] for k in keys): r for r in rows}.values())
-    session.execute(_upsert_statement(model, session.get_bind().dialect.name, tuple(last[0])), last)
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        _copy_upsert(connection, model, keys, last)
+    else:
+        session.execute(_upsert_statement(model, tuple(last[0])), last)
 
 
 @cache
-def _upsert_statement(model: type[SQLModel], dialect: str, columns: tuple[str, ...]) -> Any:
+def _upsert_statement(model: type[SQLModel], columns: tuple[str, ...]) -> Any:
     table = model.__table__  # type: ignore[attr-defined]
     keys = _key_columns(model)
-    stmt = (postgresql if dialect == "postgresql" else sqlite).insert(table)
+    stmt = sqlite.insert(table)
     changed = {c: stmt.excluded[c] for c in columns if c not in keys}
     return stmt.on_conflict_do_update(index_elements=list(keys), set_=changed)
+
+
+def _copy_upsert(
+    connection: Connection,
+    model: type[SQLModel],
+    keys: tuple[str, ...],
+    rows: Sequence[dict[str, Any]],
+) -> None:
+    """PostgreSQL: COPY the rows into a temporary table of the columns they carry (kept for
+    the connection, emptied after each use and at commit), then move them in one statement.
+    `loaded_at` is set on insert only, as the model's default is: a message sent again
+    changes nothing."""
+    table = model.__table__  # type: ignore[attr-defined]
+    columns = [*rows[0], "loaded_at"]
+    json_columns = {c.name for c in table.columns if isinstance(c.type, JSON)}
+    names = ", ".join(f'"{c}"' for c in columns)
+    changed = ", ".join(f'"{c}" = excluded."{c}"' for c in rows[0] if c not in keys)
+    staging = f"loading_{table.name}"
+    # every name is the model's (its table and columns), none from a message
+    statements = (
+        f"CREATE TEMPORARY TABLE IF NOT EXISTS {staging} ON COMMIT DELETE ROWS AS "  # noqa: S608
+        f"SELECT {names} FROM {table.name} WITH NO DATA",
+        f"COPY {staging} ({names}) FROM STDIN",
+        f"INSERT INTO {table.name} ({names}) SELECT {names} FROM {staging} "  # noqa: S608
+        f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {changed}",
+        f"TRUNCATE {staging}",
+    )
+    loaded_at = utcnow()
+    driver: Any = connection.connection.driver_connection
+    statement = statements[0]
+    try:
+        with driver.cursor() as cursor:
+            cursor.execute(statement)
+            statement = statements[1]
+            with cursor.copy(statement) as copy:
+                for row in rows:
+                    values = [row.get(c) for c in columns]
+                    for i, column in enumerate(columns):
+                        if column in json_columns and values[i] is not None:
+                            values[i] = json.dumps(values[i])
+                    values[-1] = loaded_at
+                    copy.write_row(values)
+            for statement in statements[2:]:
+                cursor.execute(statement)
+    except connection.dialect.loaded_dbapi.Error as exc:  # as SQLAlchemy's would be raised
+        raise DBAPIError.instance(
+            statement, None, exc, connection.dialect.loaded_dbapi.Error
+        ) from exc
 
 
 def registered_sites(session: Session, names: Iterable[str]) -> set[str]:
