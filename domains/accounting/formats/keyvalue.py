@@ -48,7 +48,23 @@ class Spec:
     ignored: frozenset[str] = frozenset()
     renamed: Mapping[str, str] = field(default_factory=dict)
     checks: tuple[Check, ...] = ()
+    # each field's reader, by its name (the parser's loop looks it up once a line)
+    readers: Mapping[str, Callable[[str, int, str], fv.Value | fv.BenchmarkValue]] = field(
+        init=False, repr=False, compare=False
+    )
 
+    def __post_init__(self) -> None:
+        readers = {name: _READERS[kind] for name, kind in self.fields.items()}
+        object.__setattr__(self, "readers", readers)
+
+
+_READERS: dict[Kind, Callable[[str, int, str], fv.Value | fv.BenchmarkValue]] = {
+    Kind.TEXT: fv.text,
+    Kind.INTEGER: fv.integer,
+    Kind.DECIMAL: fv.decimal,
+    Kind.TIME: fv.time,
+    Kind.BENCHMARK: fv.benchmark_dict,
+}
 
 T, N, D, TM, B = Kind.TEXT, Kind.INTEGER, Kind.DECIMAL, Kind.TIME, Kind.BENCHMARK
 
@@ -338,15 +354,6 @@ SPECS: dict[str, Spec] = {
 }
 
 
-_READERS: dict[Kind, Callable[[str, int, str], fv.Value | fv.BenchmarkValue]] = {
-    Kind.TEXT: fv.text,
-    Kind.INTEGER: fv.integer,
-    Kind.DECIMAL: fv.decimal,
-    Kind.TIME: fv.time,
-    Kind.BENCHMARK: fv.benchmark_dict,
-}
-
-
 def read_value(spec: Spec, name: str, raw: str, position: int) -> fv.Value | fv.BenchmarkValue:
     """One field's value by its kind; None for APEL's null tokens, except the VO fields,
     which keep the text as sent."""
@@ -354,7 +361,7 @@ def read_value(spec: Spec, name: str, raw: str, position: int) -> fv.Value | fv.
         if name in spec.mandatory:
             raise fv.fail(position, name, R.ACCOUNTING_FIELD_MISSING, "null")
         return None
-    return _READERS[spec.fields[name]](raw, position, name)
+    return spec.readers[name](raw, position, name)
 
 
 def read_record(spec: Spec, chunk: str, position: int, now: datetime) -> Record:
@@ -364,7 +371,7 @@ def read_record(spec: Spec, chunk: str, position: int, now: datetime) -> Record:
     record: Record = {}
     dicts: dict[str, fv.BenchmarkValue] = {}
     seen: set[str] = set()
-    fields, renamed, ignored = spec.fields, spec.renamed, spec.ignored
+    readers, renamed, ignored = spec.readers, spec.renamed, spec.ignored
     for line in chunk.splitlines():
         key, colon, raw = line.partition(":")
         if not colon:
@@ -378,14 +385,14 @@ def read_record(spec: Spec, chunk: str, position: int, now: datetime) -> Record:
         seen.add(name)
         if name in ignored:
             continue
-        kind = fields.get(name)
-        if kind is None:
+        reader = readers.get(name)
+        if reader is None:
             raise fv.fail(position, fv.short(name), R.ACCOUNTING_FIELD_UNKNOWN)
         raw = raw.strip()
         if len(raw) <= _NULL_LONGEST and raw.lower() in fv.NULL_TOKENS:
             record[name] = read_plain(spec, name, raw, position)  # a null token
             continue
-        value = _READERS[kind](raw, position, name)
+        value = reader(raw, position, name)
         if isinstance(value, fv.BenchmarkValue):
             dicts[name] = value
         else:
