@@ -1,12 +1,11 @@
-"""What every group of the gateway's own REST routes holds (the feeds, the availability
-export, the accounting portal and intake): the settings, the session factory its
-transactions come from, and the authenticator that turns a request's credentials into a
-principal for the domain services to decide on."""
+"""What every group of the gateway's REST routes holds (the feeds, the availability export,
+the accounting portal and intake, GOCDB's write API, ARGO's callers): the settings, the
+session factory its transactions come from, and the authenticator that turns a request's
+credentials into a principal for the domain services to decide on."""
 
 from __future__ import annotations
 
 from sqlalchemy.orm import Session, sessionmaker
-from starlette.routing import Route
 
 from gateway.auth.authenticator import Authenticator
 from gateway.config import Settings
@@ -22,7 +21,3 @@ class RestApi:
         self.settings = settings
         self.session_factory = session_factory
         self.authenticator = authenticator
-
-    def routes(self) -> list[Route]:
-        """The group's routes, mounted by gateway.app."""
-        raise NotImplementedError

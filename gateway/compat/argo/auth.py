@@ -15,15 +15,15 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import anyio.to_thread
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 from starlette.requests import Request
 
 from domains.common.db import unit_of_work
 from domains.common.identity import Principal
 from gateway import deadlines
-from gateway.auth.authenticator import Authenticator, Credentials
+from gateway.auth.authenticator import Credentials
 from gateway.compat.argo.envelope import unauthorized
-from gateway.config import Settings
+from gateway.rest import RestApi
 
 T = TypeVar("T")
 Work = Callable[[Session, Principal], T]
@@ -37,17 +37,7 @@ def _presented(credentials: Credentials) -> bool:
     )
 
 
-class Callers:
-    def __init__(
-        self,
-        settings: Settings,
-        session_factory: sessionmaker[Session],
-        authenticator: Authenticator,
-    ) -> None:
-        self.settings = settings
-        self.session_factory = session_factory
-        self.authenticator = authenticator
-
+class Callers(RestApi):
     async def credentials(self, request: Request, *, write: bool) -> Credentials:
         """What the caller presented; ARGO's 401 for refused credentials (an empty key, a
         bad bearer token) and, for a write, for none at all."""

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from typing import Any
 
 import anyio.to_thread
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route, request_response
@@ -40,7 +40,6 @@ from domains.common.errors import (
 from domains.topology.rules import TopologyRule
 from domains.topology.service.writes import api
 from gateway import deadlines
-from gateway.auth.authenticator import Authenticator
 from gateway.compat.gocdbpi.write_request import (
     DOCS_URL,
     EXTENSIONS,
@@ -50,7 +49,7 @@ from gateway.compat.gocdbpi.write_request import (
     as_text,
     parse,
 )
-from gateway.config import Settings
+from gateway.rest import RestApi
 
 log = logging.getLogger("opsgraph.gocdbpi")
 
@@ -195,17 +194,7 @@ def _error(error: WriteApiError) -> Response:
     return JSONResponse(error.body(), status_code=error.code)
 
 
-class WriteApi:
-    def __init__(
-        self,
-        settings: Settings,
-        session_factory: sessionmaker[Session],
-        authenticator: Authenticator,
-    ) -> None:
-        self.settings = settings
-        self.session_factory = session_factory
-        self.authenticator = authenticator
-
+class WriteApi(RestApi):
     async def endpoint(self, request: Request) -> Response:
         if not _VERSIONED.match(request.path_params["rest"]):
             # not the write API's (GOCDB's is /gocdbpi/v<n>/...): the server's plain 404,
