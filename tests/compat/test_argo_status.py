@@ -247,15 +247,22 @@ def test_a_host_s_results_of_a_day(argo: Argo) -> None:
     assert missing.json()["errors"][0]["message"] == "exec_time not set"
 
 
+def _get(argo: Argo, path: str) -> Any:
+    """The body of a v2 route (relative path) or of a full /api/v3 one."""
+    if path.startswith("/api/"):
+        return argo.client.get(path, headers=argo.headers(None)).json()
+    return argo.get(path).json()
+
+
 def _named(items: list[dict[str, Any]], name: str) -> dict[str, Any]:
     [found] = [item for item in items if item["name"] == name]
     return found
 
 
 def test_a_reports_thresholds_regrade_its_metric_timelines(argo: Argo, session: Session) -> None:
-    """A report with a thresholds profile shows the re-graded status with argo-web-api's
-    `original_status`, `threshold_rule_applied` and `actual_data`; the report without one
-    keeps the probe's status."""
+    """A report with a thresholds profile shows the re-graded status, with `view=details`
+    with argo-web-api's `original_status`, `threshold_rule_applied` and `actual_data`; the
+    report without one keeps the probe's status."""
     ids = make_profiles(argo, "-thr")
     ids["operations"] = argo.create(
         "operations_profiles", {**ops_document("thr-ops"), "date": "2015-01-01"}
@@ -288,7 +295,7 @@ def test_a_reports_thresholds_regrade_its_metric_timelines(argo: Argo, session: 
     )
     session.commit()
     path = METRICS.replace("argo-test-report", "thr-report")
-    found = argo.get(f"{path}/a.metric?{DAY}").json()
+    found = argo.get(f"{path}/a.metric?{DAY}&view=details").json()
     [metric] = found["groups"][0]["services"][0]["endpoints"][0]["metrics"]
     assert metric["statuses"] == [
         {"timestamp": "2015-04-30T23:59:00Z", "value": "OK"},
@@ -304,6 +311,11 @@ def test_a_reports_thresholds_regrade_its_metric_timelines(argo: Argo, session: 
         {"timestamp": "2015-05-01T23:59:59Z", "value": "CRITICAL"},
     ]
     graded = metric["statuses"]
+    # without view=details the same statuses, without the rule's fields (argo-web-api)
+    bare = argo.get(f"{path}/a.metric?{DAY}").json()
+    [metric] = bare["groups"][0]["services"][0]["endpoints"][0]["metrics"]
+    assert metric["statuses"][3] == {"timestamp": "2015-05-01T03:00:00Z", "value": "CRITICAL"}
+    assert [s["value"] for s in metric["statuses"]] == [s["value"] for s in graded]
     plain = argo.get(f"{METRICS}/a.metric?{DAY}").json()
     [metric] = plain["groups"][0]["services"][0]["endpoints"][0]["metrics"]
     assert [s["value"] for s in metric["statuses"]] == ["OK", "CRITICAL", "OK", "OK"]
@@ -311,8 +323,10 @@ def test_a_reports_thresholds_regrade_its_metric_timelines(argo: Argo, session: 
     for model in (Report, MetricProfile, AggregationProfile, OperationsProfile):
         session.execute(update(model).values(date=dt.date(2015, 1, 1)))  # valid in 2015
     session.commit()
-    flat = argo.get(f"/status/thr-report/metrics/a.metric?{DAY}").json()["results"]
-    assert [(item["name"], item["statuses"]) for item in flat] == [(HOST, graded)]
+    flat = argo.get(f"/status/thr-report/metrics/a.metric?{DAY}&view=details").json()
+    assert [(item["name"], item["statuses"]) for item in flat["results"]] == [(HOST, graded)]
+    flat = argo.get(f"/status/thr-report/metrics/a.metric?{DAY}").json()
+    assert all("original_status" not in s for s in flat["results"][0]["statuses"])
     flat = argo.get(f"/status/argo-test-report/metrics/a.metric?{DAY}").json()["results"]
     assert [s["value"] for s in flat[0]["statuses"]] == ["OK", "CRITICAL", "OK", "OK"]
 
@@ -327,13 +341,15 @@ def test_a_reports_thresholds_regrade_its_metric_timelines(argo: Argo, session: 
         (f"{site}/services", lambda b: b["groups"][0]["services"][0]),
         (site, lambda b: b["groups"][0]),
         ("/status/thr-report/endpoints", lambda b: _named(b["results"], HOST)),
+        ("/api/v3/status/thr-report", lambda b: _named(b["groups"], "SITE-A")),
+        ("/api/v3/status/thr-report", lambda b: _named(b["groups"], "SITE-A")["endpoints"][0]),
     ):
-        statuses = pick(argo.get(f"{path}?{DAY}&view=details").json())["statuses"]
+        statuses = pick(_get(argo, f"{path}?{DAY}&view=details"))["statuses"]
         assert [s.get("affected_by_threshold_rule") for s in statuses] == [True] * (
             len(statuses) - 1
         ) + [None], path
-        plain = pick(argo.get(f"{path}?{DAY}").json())["statuses"]
+        plain = pick(_get(argo, f"{path}?{DAY}"))["statuses"]
         assert all("affected_by_threshold_rule" not in s for s in plain), path
         other = path.replace("thr-report", "argo-test-report")
-        unruled = pick(argo.get(f"{other}?{DAY}&view=details").json())["statuses"]
+        unruled = pick(_get(argo, f"{other}?{DAY}&view=details"))["statuses"]
         assert all("affected_by_threshold_rule" not in s for s in unruled), other

@@ -28,7 +28,13 @@ end (clipped at now); at most 31 days:
 - v3's `GET /api/v3/status/{report}[?start_time=&end_time=&view=latest]` (the window
   defaults to today up to now): each site with its endpoints, `{"groups": [{"name",
   "type", "statuses": […], "endpoints": [{"hostname", "service", "statuses": […]}]}]}`;
-  `view=latest` keeps the last status of each.
+  `view=latest` keeps the last status of each, `view=details` adds the
+  `affected_by_threshold_rule` marks.
+
+A metric's statuses carry `actual_data`, `threshold_rule_applied` and `original_status`
+(where the report's thresholds changed one) only with `view=details`, and the levels
+above their `affected_by_threshold_rule` only with it too, as argo-web-api gates them; the
+statuses themselves are re-graded either way.
 
 A type the report does not have is 404, and so is an unknown report, and a host the path
 names that is not an endpoint of that service type at that site (of the report)."""
@@ -106,10 +112,11 @@ async def metric_timelines(call: Call) -> Any:
         return found, infos
 
     found, infos = await call.read(work)
+    shown = details(call)
     metrics = [
         {
             "name": line.metric,
-            "statuses": [metric_status(p) for p in line.points],
+            "statuses": [metric_status(p, shown) for p in line.points],
         }
         for line in found
     ]
@@ -118,12 +125,13 @@ async def metric_timelines(call: Call) -> Any:
     return {"groups": [{"name": group, "type": group_type, "services": services}]}
 
 
-def metric_status(point: timelines.Point) -> dict[str, str]:
-    """One status of a metric's timeline, with ARGO's `actual_data`,
+def metric_status(point: timelines.Point, shown: bool) -> dict[str, str]:
+    """One status of a metric's timeline (its status re-graded by the report's thresholds
+    either way); `shown` (`view=details`): with ARGO's `actual_data`,
     `threshold_rule_applied` and `original_status` when a thresholds rule gave it (left out
-    otherwise, as ARGO's omitempty does)."""
+    otherwise, as ARGO's omitempty does, and always without `view=details`)."""
     out = {"timestamp": zulu(point.timestamp), "value": point.status}
-    if point.original_status is not None:
+    if shown and point.original_status is not None:
         out["actual_data"] = point.perfdata or ""
         out["threshold_rule_applied"] = point.rule_applied or ""
         out["original_status"] = point.original_status
@@ -218,7 +226,9 @@ def threshold_marks(
 
 
 def details(call: Call) -> bool:
-    """ARGO's `view=details`: the status timelines carry the thresholds' marks."""
+    """ARGO's `view=details`: the status timelines carry the thresholds' marks (a metric's
+    statuses their rule, data and original status; the levels above
+    `affected_by_threshold_rule`)."""
     return bool(call.query.get("view") == "details")
 
 
@@ -344,7 +354,8 @@ def v3_window(call: Call, now: dt.datetime) -> params.Window:
 
 async def v3_status(call: Call) -> Any:
     """v3's one view: each site with its status and its endpoints'. The window defaults to
-    today up to now (a bound given alone keeps the other's default)."""
+    today up to now (a bound given alone keeps the other's default); `view=details` adds
+    `affected_by_threshold_rule` as the v2 views do."""
     now = utcnow()
     window = v3_window(call, now)
     latest = call.query.get("view") == "latest"
@@ -360,9 +371,10 @@ async def v3_status(call: Call) -> Any:
             now=now,
             levels=(ArLevel.SITE, ArLevel.ENDPOINT),
         )
-        return report, items, endpoint_info.endpoint_info(session, principal)
+        marks = threshold_marks(session, principal, report, window, call)
+        return report, items, endpoint_info.endpoint_info(session, principal), marks
 
-    report, items, infos = await call.read(work)
+    report, items, infos, marks = await call.read(work)
     endpoints: dict[str, list[dict[str, Any]]] = {}
     for item in items:
         if item.level is ArLevel.ENDPOINT:
@@ -371,7 +383,7 @@ async def v3_status(call: Call) -> Any:
                     "hostname": item.name,
                     "service": item.service_type,
                     **info_of(infos.get((item.name, item.service_type))),
-                    "statuses": statuses_of(item, latest),
+                    "statuses": statuses_of(item, latest, marks.of(item)),
                 }
             )
     return {
@@ -379,7 +391,7 @@ async def v3_status(call: Call) -> Any:
             {
                 "name": item.name,
                 "type": report.endpoint_group_type,
-                "statuses": statuses_of(item, latest),
+                "statuses": statuses_of(item, latest, marks.of(item)),
                 "endpoints": endpoints.get(item.name, []),
             }
             for item in items

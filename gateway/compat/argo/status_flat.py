@@ -12,8 +12,8 @@ and the topology's endpoint info (`service/endpoint_info.py`):
   the report that has it, `{"results": [{"type": "endpoint_metric", "name", "service",
   "supergroup", "metric", "statuses": […]}], "pageSize"[, "nextPageToken"]}`, each
   status as the nested metric view gives it: under the report's thresholds profile (the
-  version valid on the window's last day) re-graded, with `actual_data`,
-  `threshold_rule_applied` and `original_status` where a rule changed it;
+  version valid on the window's last day) re-graded, with `view=details` with
+  `actual_data`, `threshold_rule_applied` and `original_status` where a rule changed it;
 - v3's `GET /api/v3/status/{report}/id/{id}[?view=details&start_time=&end_time=]`: the
   endpoint whose resource id (the service's primary key, ARGO's `info_ID`) is `id`,
   `{"id", "endpoints": [{"hostname", "service", "group", "info"?: {"URL"}, "statuses"}]}`,
@@ -135,6 +135,7 @@ async def flat_metrics(call: Call) -> Any:
         return [(by_key[(line.hostname, line.service_type)], line) for line in lines]
 
     found: list[tuple[levels.LevelStatus, timelines.MetricTimeline]] = await call.read(work)
+    shown = details(call)
     return _paged(
         call,
         [
@@ -144,7 +145,7 @@ async def flat_metrics(call: Call) -> Any:
                 "service": item.service_type,
                 "supergroup": item.site,
                 "metric": line.metric,
-                "statuses": [metric_status(p) for p in line.points],
+                "statuses": [metric_status(p, shown) for p in line.points],
             }
             for item, line in found
         ],
