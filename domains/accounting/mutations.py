@@ -1,6 +1,7 @@
-"""Accounting's mutations: operators load rejected messages again and delete them (platform
-administrators); platform administrators and an NGI's operations managers widen an
-accounting host's scope. Thin: the rules are in service/rejects.py and service/senders.py."""
+"""Accounting's mutations: operators load rejected messages again and delete them, by id or
+by filter (platform administrators); platform administrators and an NGI's operations
+managers widen an accounting host's scope. Thin: the rules are in service/rejects.py and
+service/senders.py."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from domains.accounting.smime import CryptoConfig
 from domains.accounting.types import (
     GRANT_TYPE,
     REJECT_TYPE,
+    AccountingRejectFilter,
     AccountingRejectNode,
     AccountingSenderGrantNode,
     reject_nodes,
@@ -47,6 +49,18 @@ class DeleteAccountingRejectsInput:
 @strawberry.type
 class DeleteAccountingRejectsPayload:
     ids: list[strawberry.ID]
+
+
+@strawberry.input
+class DeleteAccountingRejectsMatchingInput:
+    filter: AccountingRejectFilter = strawberry.field(
+        description="As `accountingRejects` takes it; at least one criterion."
+    )
+
+
+@strawberry.type
+class DeleteAccountingRejectsMatchingPayload:
+    count: int = strawberry.field(description="How many rejects were deleted.")
 
 
 @strawberry.input(description="Exactly one of `site` and `ngi`.")
@@ -107,6 +121,20 @@ class AccountingMutation:
         return DeleteAccountingRejectsPayload(
             ids=[strawberry.ID(to_global_id(REJECT_TYPE, i)) for i in gone]
         )
+
+    @strawberry.mutation(
+        description="Delete every rejected message the filter matches, all in one "
+        "transaction, each audited; a filter without any criterion is refused."
+    )
+    @requires(Action.MANAGE_REJECTS)
+    def delete_accounting_rejects_matching(
+        self, info: Info, input: DeleteAccountingRejectsMatchingInput
+    ) -> DeleteAccountingRejectsMatchingPayload:
+        ctx = info.context
+        count = rejects.delete_matching_rejects(
+            ctx.session, ctx.principal, filter=input.filter.to_filter()
+        )
+        return DeleteAccountingRejectsMatchingPayload(count=count)
 
     @strawberry.mutation(
         description="Let an accounting host's DN send records of one more site, or of every "

@@ -190,6 +190,9 @@ class AccountingRule(RuleCode):
     ACCOUNTING_DATABASE_REFUSED = "rows the database stores (it refused one)"
     # the reject store's filter (service/rejects.py, GraphQL `accountingRejects`)
     ACCOUNTING_TIME_WITHOUT_OFFSET = "a time with a UTC offset"
+    ACCOUNTING_REJECT_FILTER_EMPTY = (
+        "at least one of sender, rule, receivedAfter and receivedBefore (deleting by filter)"
+    )
     ACCOUNTING_XML_INVALID = "well-formed XML without a DTD, with CAR or StAR records"
     ACCOUNTING_XML_AGGREGATED = "CAR or StAR records (aggregated usage records are not supported)"
     # the portal's views (service/pivot.py, GraphQL `accounting`, gateway/compat/portal.py)

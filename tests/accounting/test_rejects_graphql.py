@@ -40,6 +40,7 @@ MUTATIONS = frozenset(
     {
         "reloadAccountingReject",
         "deleteAccountingRejects",
+        "deleteAccountingRejectsMatching",
         "grantAccountingSenderScope",
         "revokeAccountingSenderScope",
     }
@@ -50,6 +51,8 @@ ONE = "query($id: ID!) { accountingReject(id: $id) { id rule } node(id: $id) { i
 RELOAD = """mutation($id: ID!) { reloadAccountingReject(input: {id: $id}) { loaded records
   reject { id rule field sender reason } } }"""
 DELETE = "mutation($ids: [ID!]!) { deleteAccountingRejects(input: {ids: $ids}) { ids } }"
+MATCHING = """mutation($f: AccountingRejectFilter!) {
+  deleteAccountingRejectsMatching(input: {filter: $f}) { count } }"""
 GRANTS = "{ accountingSenderGrants { totalCount nodes { id dn scopeKind scopeName } } }"
 GRANT = """mutation($i: GrantAccountingSenderScopeInput!) { grantAccountingSenderScope(input: $i)
   { grant { id dn scopeKind scopeName grantedBy } } }"""
@@ -77,6 +80,7 @@ def test_callers_without_the_right_are_refused_and_see_nothing(
     cases: dict[str, dict[str, Any]] = {
         "reloadAccountingReject": {"id": reject_id},
         "deleteAccountingRejects": {"ids": [reject_id]},
+        "deleteAccountingRejectsMatching": {"filter": {"sender": DN}},
         "grantAccountingSenderScope": {"dn": DN, "site": sites[0]},
         "revokeAccountingSenderScope": {"grantId": global_id("AccountingSenderGrant", pk(made))},
     }
@@ -197,6 +201,38 @@ def test_operators_browse_reload_and_delete_rejects(callers: Callers, session: S
         "accounting_reject.delete",
         "accounting_reject.delete",
     ]
+
+
+def test_operators_delete_the_rejects_a_filter_matches(callers: Callers, session: Session) -> None:
+    site = a_site(session)
+    for n in range(3):  # three of the DN's: two ACCOUNTING_SITE_NOT_SENDERS, one not UTF-8
+        body = b"\xff" if n == 2 else jobs(site, str(n))
+        load_message(session, body, Sender(DN, frozenset(), "t"), f"m-{n}", NOW)
+    load_message(session, b"\xff", Sender("/CN=other", frozenset(), "t"), "m-o", NOW)
+    session.commit()
+    admin = callers.as_user("admin@egi.eu", entitlements=ADMIN)
+    naive = {"f": {"rule": "ACCOUNTING_NOT_UTF8", "receivedAfter": "2026-12-05T00:00:00"}}
+    field = "input.filter.receivedAfter"
+    assert_invalid(admin, session, MATCHING, naive, field, "ACCOUNTING_TIME_WITHOUT_OFFSET")
+    every = {"f": {}}
+    assert_invalid(
+        admin, session, MATCHING, every, "input.filter", "ACCOUNTING_REJECT_FILTER_EMPTY"
+    )
+    wanted = {
+        "sender": DN,
+        "rule": "ACCOUNTING_SITE_NOT_SENDERS",
+        "receivedBefore": "2999-01-01T00:00:00Z",
+    }
+    gone = admin.data(MATCHING, {"f": wanted})["deleteAccountingRejectsMatching"]
+    assert gone == {"count": 2}
+    left = session.execute(select(col(RejectedMessage.message_id))).scalars().all()
+    assert sorted(left) == ["m-2", "m-o"]
+    audited = session.execute(
+        select(col(AuditEntry.entity_name)).where(
+            col(AuditEntry.action) == "accounting_reject.delete"
+        )
+    ).scalars()
+    assert sorted(audited) == ["m-0", "m-1"]
 
 
 def test_a_signed_reject_is_verified_again_not_trusted_from_its_row(

@@ -1,14 +1,14 @@
 """The reject store, for operators: platform administrators only (Action.MANAGE_REJECTS).
 
 They browse the messages refused whole (newest first, without their bodies), read one with
-its body, load one again and delete them. Loading again goes the way the message first came:
-a signed one through `intake.receive_signed`, so that its signature is verified and its
-signer's DN and sites established again, not taken from the row; an unsigned one through
-`loading.load_message` as sent by its recorded publisher, for the sites that publisher may
-send for now (a posted one's site API credential's, as `intake.receive_posted` decides).
-Loaded, the reject is deleted in the same transaction; refused again, it stays, with the new
-reason. Both, and every deletion, are audited (`accounting_reject.reload`,
-`accounting_reject.delete`)."""
+its body, load one again and delete them, by id or by the filter they browse with. Loading
+again goes the way the message first came: a signed one through `intake.receive_signed`, so
+that its signature is verified and its signer's DN and sites established again, not taken
+from the row; an unsigned one through `loading.load_message` as sent by its recorded
+publisher, for the sites that publisher may send for now (a posted one's site API
+credential's, as `intake.receive_posted` decides). Loaded, the reject is deleted in the same
+transaction; refused again, it stays, with the new reason. Both, and every deletion, are
+audited (`accounting_reject.reload`, `accounting_reject.delete`)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, func, select
+from sqlalchemy import ColumnElement, Table, delete, func, select
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
@@ -53,15 +53,16 @@ class RejectFilter:
     received_before: datetime | None = None  # exclusive
 
 
-def _conditions(found: RejectFilter) -> list[ColumnElement[bool]]:
+def _conditions(found: RejectFilter, at: str = "filter") -> list[ColumnElement[bool]]:
+    """The filter's conditions; `at`: where the filter is in the request, for errors."""
     out: list[ColumnElement[bool]] = []
     if found.sender is not None:
         out.append(T_REJECT.c.sender == found.sender)
     if found.rule is not None:
         out.append(T_REJECT.c.rule == found.rule)
     for name, moment in (
-        ("filter.receivedAfter", found.received_after),
-        ("filter.receivedBefore", found.received_before),
+        (f"{at}.receivedAfter", found.received_after),
+        (f"{at}.receivedBefore", found.received_before),
     ):
         if moment is not None and (moment.tzinfo is None or moment.utcoffset() is None):
             raise Invalid(name, R.ACCOUNTING_TIME_WITHOUT_OFFSET)
@@ -198,16 +199,48 @@ def delete_rejects(
     if len(wanted) > limit:
         words = f"ids: {len(wanted)} is over the cap of {limit}"
         raise Invalid("ids", CommonRule.PAGE_SIZE_OVER_CAP, words)
-    for row in _locked(session, wanted):
+    rows = _locked(session, wanted)
+    _audit_deletions(session, principal, rows)
+    for row in rows:
+        session.delete(row)
+    session.flush()
+    return wanted
+
+
+def _audit_deletions(session: Session, principal: Principal, rows: Sequence[Any]) -> None:
+    """One `accounting_reject.delete` entry per reject (a row with id, message_id, rule and
+    sender), whichever way it was chosen."""
+    for row in rows:
         audit.record(
             session,
             principal,
             action=f"{AUDIT_KIND}.delete",
             entity_type=AUDIT_KIND,
-            entity_id=pk(row),
+            entity_id=int(row.id),
             entity_name=row.message_id,
             changes={"rule": [row.rule, None], "sender": [row.sender, None]},
         )
-        session.delete(row)
-    session.flush()
-    return wanted
+
+
+def delete_matching_rejects(
+    session: Session, principal: Principal, *, filter: RejectFilter, at: str = "input.filter"
+) -> int:
+    """Delete every reject the filter matches (as `accountingRejects` lists them), in the
+    caller's transaction, each audited; how many. A filter with no criterion is refused
+    (deleting the whole store takes at least a time bound); the rejects are locked
+    (PostgreSQL) and read without their bodies."""
+    authorize(session, principal, Action.MANAGE_REJECTS)
+    conditions = _conditions(filter, at)
+    if not conditions:
+        raise Invalid(at, R.ACCOUNTING_REJECT_FILTER_EMPTY)
+    found = session.execute(
+        select(T_REJECT.c.id, T_REJECT.c.message_id, T_REJECT.c.rule, T_REJECT.c.sender)
+        .where(*conditions)
+        .order_by(T_REJECT.c.id)
+        .with_for_update()
+    ).all()
+    _audit_deletions(session, principal, found)
+    ids = [int(row.id) for row in found]
+    for start in range(0, len(ids), 1000):
+        session.execute(delete(T_REJECT).where(T_REJECT.c.id.in_(ids[start : start + 1000])))
+    return len(ids)
