@@ -7,11 +7,17 @@ linked to their account), the `/vo_admin/...` views one VO's per-user usage to i
     /accounting/egi/htc/[<scope>/]<metric>/...        (scope: operations_centres, countries,
         operation_centre/<NGI>, country/<name>, resource_centre/<site>)
     /accounting/egi/site/<SITE>/<metric>/...
+    /accounting/wlcg/[htc/[<scope>/] | site/<SITE>/]<metric>/...   (as /egi/, of the LHC VOs)
     /accounting/user/htc/[<scope>/]<metric>/...       (as /egi/htc/...: the caller's own DNs)
     /accounting/vo_admin/htc/<scope>/<vo>/<metric>/<row>/<col>/<YYYY>/<MM>/<YYYY>/<MM>[/<vo_group>/<local_job_filter>]/<format>
     /accounting/cloud/[site/<SITE>/]<metric>/...      (the cloud summaries' metrics)
     /accounting/user/cloud/[<scope>/]<metric>/...     (the caller's own cloud usage)
     /accounting/vo_admin/cloud/[<scope>/]<vo>/...     (a VO's per-user cloud usage)
+
+`/wlcg/...` is /egi/'s view with the WLCG VOs (pivot.LHC_VOS) as its data set, the VO group
+choosing among them. The portal's reports (`/wlcg/report/tier1|tier2|countries/...`,
+`/report/disciplines/...`) rank by WLCG tier, pledge or scientific discipline, which no
+domain holds: they are 404 with an error body saying so.
 
 The per-user cloud forms are ours (the reference names only the htc ones): `cloud` in the
 place of `htc`, the same scopes, the cloud metrics.
@@ -56,7 +62,7 @@ from domains.accounting.service.pivot import (
 )
 from domains.common.db import unit_of_work
 from domains.common.deadline import RequestTimeout
-from domains.common.errors import DomainError, Invalid
+from domains.common.errors import DomainError, Invalid, NotFound
 from domains.common.text import check_storable
 from domains.downtimes.formats import CSV_TYPE, JSON_TYPE, csv_cell
 from gateway import deadlines
@@ -64,7 +70,12 @@ from gateway.feeds import error_response
 from gateway.rest import RestApi
 
 PREFIX = "/accounting"
-VIEWS = ("egi", "user", "vo_admin", "cloud")
+VIEWS = ("egi", "wlcg", "user", "vo_admin", "cloud", "report")
+NO_REPORT_DATA = (
+    "the portal's reports (/wlcg/report/tier1, tier2, countries; /report/disciplines) rank "
+    "by WLCG tier, pledge or scientific discipline, and opsgraph holds none of these: ask "
+    "the function views (/accounting/egi/..., /accounting/wlcg/...) instead"
+)
 EXPORT_CHUNK = 500  # rows per piece of a streamed export (/accounting/csv, /accounting/json)
 
 # the portal's names of rows and columns (any case), and what each is called back
@@ -211,8 +222,25 @@ def parse_vo_admin_path(path: str, egi_vos: tuple[str, ...]) -> PortalCall:
     return PortalCall(detail, call.format)
 
 
+def parse_wlcg_path(path: str, egi_vos: tuple[str, ...]) -> PortalCall:
+    """The path after /accounting/wlcg/: /egi/'s forms over the WLCG (LHC) VOs only; its
+    reports (`report/...`) are NotFound, as no domain holds tiers or pledges."""
+    if path.strip("/").split("/", 1)[0] == "report":
+        raise NotFound(NO_REPORT_DATA)
+    call = parse_path(path, egi_vos)
+    return PortalCall(dataclasses.replace(call.query, vos=pivots.LHC_VOS), call.format)
+
+
+def parse_report_path(_path: str, _egi_vos: tuple[str, ...]) -> PortalCall:
+    """/accounting/report/... (the disciplines report): NotFound, as no domain holds the
+    VOs' scientific disciplines."""
+    raise NotFound(NO_REPORT_DATA)
+
+
 PARSERS: dict[str, Callable[[str, tuple[str, ...]], PortalCall]] = {
     "egi": parse_path,
+    "wlcg": parse_wlcg_path,
+    "report": parse_report_path,
     "user": parse_user_path,
     "vo_admin": parse_vo_admin_path,
     "cloud": parse_cloud_path,

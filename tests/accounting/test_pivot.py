@@ -458,3 +458,29 @@ def test_portal_refusals_are_400_naming_the_argument(make_client: AppFactory) ->
     response = client.get(f"{PORTAL}/njobs/SITE/VO/2026/9")
     assert response.status_code == 400
     assert response.json()["error"]["rule"] == "ACCOUNTING_PATH_INVALID"
+
+
+def test_portal_wlcg_views_are_the_lhc_vos_and_its_reports_404(
+    session: Session, make_client: AppFactory
+) -> None:
+    load_example(session)
+    client = make_client().client
+
+    def vos(path: str) -> dict[str, Any]:
+        response = client.get(f"/accounting/wlcg/{path}")
+        assert response.status_code == 200, response.text
+        return {i["id"]: i["Total"] for i in response.json() if "Total" in i}
+
+    dates = "2026/9/2026/10"
+    # the reference's example: one site, grid and local jobs
+    site = f"site/{FZK}/njobs/VO/DATE/{dates}/all/localinfrajobs/JSON/"
+    assert vos(site) == {"atlas": 14, "cms": 2, "Total": 16, "Percent": 100}
+    # biomed and ops are not WLCG's; the VO group narrows within the LHC VOs
+    assert vos(f"njobs/VO/Year/{dates}/all/onlyinfrajobs/JSON")["Total"] == 17
+    assert set(vos(f"htc/countries/njobs/VO/Year/{dates}/top10/onlyinfrajobs/JSON")) == {
+        "atlas", "cms", "Total", "Percent"
+    }  # fmt: skip
+    for path in ("wlcg/report/tier2/2026/9/2026/10/hours/", "report/disciplines/x/htc"):
+        response = client.get(f"/accounting/{path}")
+        assert response.status_code == 404, response.text
+        assert "tier, pledge or scientific discipline" in response.json()["error"]["message"]

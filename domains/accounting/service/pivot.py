@@ -162,6 +162,7 @@ class PivotQuery:
     country: str | None = None
     egi_vos: tuple[str, ...] = field(default_factory=tuple)
     vo: str | None = None  # only this VO's rows
+    vos: tuple[str, ...] | None = None  # only these VOs' rows (the portal's /wlcg: LHC_VOS)
     mine: bool = False  # only the caller's own DNs' rows
     detail: bool = False  # a per-user view (the portal's /vo_admin) whatever the dimensions
     among: tuple[str, ...] | None = None  # only these rows (SITE or NGI): a batch of a loader
@@ -457,6 +458,8 @@ def pivot(session: Session, query: PivotQuery, principal: Principal = ANONYMOUS)
         scope.append(or_(col(Country.name) == query.country, col(Country.code) == query.country))
     if query.vo is not None:
         scope.append(col(t.vo) == query.vo)
+    if query.vos is not None:  # before the VO group: top10 ranks within these
+        scope.append(col(t.vo).in_(query.vos))
     if query.among is not None:
         named = col(Ngi.name) if query.rows is Dimension.NGI else col(t.site)
         scope.append(named.in_(query.among))
