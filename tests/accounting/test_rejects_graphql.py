@@ -214,7 +214,7 @@ def test_operators_delete_the_rejects_a_filter_matches(callers: Callers, session
     naive = {"f": {"rule": "ACCOUNTING_NOT_UTF8", "receivedAfter": "2026-12-05T00:00:00"}}
     field = "input.filter.receivedAfter"
     assert_invalid(admin, session, MATCHING, naive, field, "ACCOUNTING_TIME_WITHOUT_OFFSET")
-    every = {"f": {}}
+    every: dict[str, Any] = {"f": {}}
     assert_invalid(
         admin, session, MATCHING, every, "input.filter", "ACCOUNTING_REJECT_FILTER_EMPTY"
     )
