@@ -193,9 +193,33 @@ def test_status_refusals(argo: Argo) -> None:
     assert argo.get(METRICS).json()["errors"][0]["message"] == "No time span set"
     granular = argo.get(f"{METRICS}?{DAY}&granularity=daily")
     assert granular.status_code == 400
-    unknown = argo.get(f"{METRICS.replace('argo-test-report', 'nothing')}?{DAY}")
-    assert unknown.status_code == 404
-    assert unknown.json()["errors"][0]["details"] == "No report with name: nothing exists!"
+
+
+def test_an_unknown_report_as_each_argo_package_answers_it(argo: Argo) -> None:
+    """An unknown report is 404 with the body of argo-web-api's package for the route, byte
+    for byte: v2's status packages `createMessageOUT` (code a string), v3's (and the
+    results package's) `createErrorMessage` (code a number, Go's prefixed indent)."""
+    words = '"The report with the name nothing does not exist"'
+    status_body = '{\n "message": ' + words + ',\n "code": "404"\n}'
+    v3_body = '{\n   "message": ' + words + ',\n   "code": 404\n }'
+    for path in (
+        f"{METRICS.replace('argo-test-report', 'nothing')}?{DAY}",
+        f"/status/nothing/SITES?{DAY}",
+        f"/status/nothing/SITES/SITE-A/services?{DAY}",
+        f"/status/nothing/endpoints?{DAY}",
+        f"/status/nothing/metrics/a.metric?{DAY}",
+    ):
+        response = argo.get(path)
+        assert (response.status_code, response.text) == (404, status_body), path
+    for path in (
+        "/api/v3/status/nothing",
+        "/api/v3/status/nothing/id/4711G0",
+        f"/api/v3/results/nothing?{DAY}",
+        f"/api/v3/results/nothing/id/4711G0?{DAY}",
+    ):
+        response = argo.client.get(path, headers=argo.headers(None))
+        assert (response.status_code, response.text) == (404, v3_body), path
+        assert response.headers["content-type"] == "application/json; charset=utf-8"
 
 
 def test_a_metric_result_at_its_time(argo: Argo) -> None:

@@ -4,8 +4,10 @@
 codes always strings, JSON indented by one space as Go's `MarshalIndent(doc, "", " ")`
 writes it, non-ASCII text as UTF-8.
 
-ARGO's results package answers a query without rows otherwise: `{"message", "code"}`,
-the code a number (`no_results`, `report_unknown`, `PlainError`).
+ARGO's results package (and v3's) answers a query without rows or an unknown report
+otherwise: `{"message", "code"}`, the code a number (`no_results`, `report_unknown`,
+`PlainError`); its v2 status packages an unknown report with `{"message", "code"}`, the
+code a string (`status_report_unknown`, `MessageError`).
 
 ARGO's own 401, 403 and 406 carry no `errors` list; here every failure has one (the same
 message, code and details as its status), so that a client reading either finds them."""
@@ -171,10 +173,27 @@ def no_results() -> ArgoError:
 
 
 def report_unknown(name: str) -> ArgoError:
-    """ARGO's 404 on a v2 `/results/...` route naming a report it does not know: its
-    results package's own `{"message", "code"}` (not the envelope the other packages
-    answer with)."""
-    return PlainError(404, f"The report with the name {name} does not exist")
+    """ARGO's 404 on a v2 `/results/...` route or a v3 route naming a report it does not
+    know: its results package's (and v3's `createErrorMessage`) own `{"message", "code"}`,
+    not the envelope the other packages answer with."""
+    return PlainError(404, REPORT_UNKNOWN.format(name))
+
+
+REPORT_UNKNOWN = "The report with the name {} does not exist"
+
+
+class MessageError(ArgoError):
+    """A failure of ARGO's v2 status packages (`app/status*` `createMessageOUT`):
+    `{"message", "code"}`, the code a string, indented as the envelope is (Go's
+    `MarshalIndent(doc, "", " ")`)."""
+
+    def body(self) -> dict[str, Any]:
+        return {"message": self.message, "code": str(self.code)}
+
+
+def status_report_unknown(name: str) -> ArgoError:
+    """ARGO's 404 on a v2 `/status/...` route naming a report it does not know."""
+    return MessageError(404, REPORT_UNKNOWN.format(name))
 
 
 def method_not_allowed(method: str, allowed: frozenset[str] | set[str]) -> ArgoError:

@@ -21,7 +21,7 @@ The flat `/results/{report}/endpoints` and v3's lookup by resource id: results_f
 `2015-06-22`), monthly (`2015-06`) or custom (the whole period, timestamped by its first
 day). A type the report does not have is 404; an unknown report is the results package's
 404 `{"message": "The report with the name X does not exist", "code": 404}` (v3's views
-keep the envelope's 404); a query without a row (an unknown site, service type or host,
+answer it alike); a query without a row (an unknown site, service type or host,
 or a window with no A/R yet) is ARGO's 404 `{"message": "No results found for given
 query", "code": 404}` (its results package's body, not the envelope).
 
@@ -82,8 +82,8 @@ def same_type(asked: str, defined: str) -> bool:
 
 
 def results_report(session: Session, name: str) -> Report:
-    """The report a v2 results route names (its current version); ARGO's results package's
-    404 (`envelope.report_unknown`) when there is none."""
+    """The report a v2 results route or a v3 route names (its current version); ARGO's
+    results package's (and v3's) 404 (`envelope.report_unknown`) when there is none."""
     found = catalogue.report_by_name(session, name)
     if found is None:
         raise envelope.report_unknown(name)
@@ -246,9 +246,7 @@ async def v3_results(call: Call) -> Any:
     report_name = call.path("report")
 
     def work(session: Session, principal: Principal) -> Any:
-        report = catalogue.report_by_name(session, report_name)
-        if report is None:
-            raise envelope.not_found(f"No report with name: {report_name} exists!")
+        report = results_report(session, report_name)
 
         def of(level: ArLevel) -> list[availability_periods.ArRow]:
             return availability_periods.availability(

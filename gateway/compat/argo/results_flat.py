@@ -35,7 +35,7 @@ from gateway.compat.argo import envelope, params
 from gateway.compat.argo.params import Granularity, Window
 from gateway.compat.argo.results import item_of, results_report
 from gateway.compat.argo.routing import Call, Spec, route
-from gateway.compat.argo.status import find_report, info_of
+from gateway.compat.argo.status import info_of
 
 
 def _endpoint_rows(
@@ -43,7 +43,7 @@ def _endpoint_rows(
 ) -> list[ArRow]:
     """The report's endpoint A/R over the window (404 for an unknown report), in ARGO's
     flat order: host name, service type, site, date."""
-    report = find_report(session, report_name)
+    report = results_report(session, report_name)
     rows = availability_periods.availability(
         session,
         principal,
@@ -109,7 +109,7 @@ async def v3_by_id(call: Call) -> Any:
     resource_id, report_name = call.path("id"), call.path("report")
 
     def work(session: Session, principal: Principal) -> Any:
-        find_report(session, report_name)  # 404 first for an unknown report
+        results_report(session, report_name)  # 404 first for an unknown report
         infos = endpoint_info.endpoint_info(session, principal, resource_id=resource_id)
         if not infos:
             return infos, []

@@ -36,8 +36,9 @@ A metric's statuses carry `actual_data`, `threshold_rule_applied` and `original_
 above their `affected_by_threshold_rule` only with it too, as argo-web-api gates them; the
 statuses themselves are re-graded either way.
 
-A type the report does not have is 404, and so is an unknown report, and a host the path
-names that is not an endpoint of that service type at that site (of the report)."""
+A type the report does not have is 404, and so is a host the path names that is not an
+endpoint of that service type at that site (of the report); an unknown report is 404 with
+the body argo-web-api's package for that route gives (`find_report`)."""
 
 from __future__ import annotations
 
@@ -69,11 +70,13 @@ def zulu(moment: dt.datetime) -> str:
     return moment.astimezone(dt.UTC).strftime(ZULU)
 
 
-def find_report(session: Session, name: str) -> Report:
-    """ARGO finds a report by its name (its current version: reports are not dated)."""
+def find_report(session: Session, name: str, *, v3: bool = False) -> Report:
+    """ARGO finds a report by its name (its current version: reports are not dated); an
+    unknown one is 404 with the body of the package answering the route: v2's status
+    packages' `{"message", "code": "404"}`, v3's `{"message", "code": 404}`."""
     found = catalogue.report_by_name(session, name)
     if found is None:
-        raise envelope.not_found(f"No report with name: {name} exists!")
+        raise envelope.report_unknown(name) if v3 else envelope.status_report_unknown(name)
     return found
 
 
@@ -361,7 +364,7 @@ async def v3_status(call: Call) -> Any:
     latest = call.query.get("view") == "latest"
 
     def work(session: Session, principal: Principal) -> Any:
-        report = find_report(session, call.path("report"))
+        report = find_report(session, call.path("report"), v3=True)
         items = levels.status_span(
             session,
             principal,

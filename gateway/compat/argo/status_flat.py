@@ -158,7 +158,7 @@ async def v3_by_id(call: Call) -> Any:
     resource_id, report_name = call.path("id"), call.path("report")
 
     def work(session: Session, principal: Principal) -> Any:
-        report = find_report(session, report_name)  # 404 first for an unknown report
+        report = find_report(session, report_name, v3=True)  # 404 first if unknown
         infos = endpoint_info.endpoint_info(session, principal, resource_id=resource_id)
         items = []
         if infos:
