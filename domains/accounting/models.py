@@ -350,6 +350,19 @@ class RejectedMessage(SQLModel, table=True):
     signed: bool = Field(default=False, sa_column=Column(Boolean, nullable=False))
 
 
+class Publication(SQLModel, table=True):
+    """A site's latest loaded message (the rows' own `loaded_at` is set on insert only, so
+    a message sent again would not show): what APEL-Pub and the publication overview read."""
+
+    __tablename__ = "accounting_publication"
+
+    site: str = Field(primary_key=True, max_length=TEXT_MAX)
+    loaded_at: dt.datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    message_id: str = Field(default="", max_length=TEXT_MAX)
+    publisher: str = Field(default="", max_length=DN_MAX)
+    kind: str = Field(default="", max_length=64)  # the record type, e.g. "job"
+
+
 # --- summaries, derived from the tables above and kept current per (site, month) cell ---
 
 

@@ -1,6 +1,8 @@
 """Accounting through GraphQL: the portal's views (public: aggregates; per-user figures as
-service/pivot.py allows them); the reject store (platform administrators) and the sender
-grants (platform administrators and the NGI's operations managers)."""
+service/pivot.py allows them); a site's publication overview (public counts; its last
+message for the site's administrators and its NGI's managers); the reject store (platform
+administrators) and the sender grants (platform administrators and the NGI's operations
+managers)."""
 
 from __future__ import annotations
 
@@ -21,12 +23,14 @@ from domains.accounting.service.pivot import (
     Unit,
     UsageBy,
 )
+from domains.accounting.service.publication import site_publication
 from domains.accounting.service.storage import storage_usage
 from domains.accounting.types import (
     GRANT_TYPE,
     REJECT_TYPE,
     AccountingFilter,
     AccountingPivot,
+    AccountingPublication,
     AccountingRejectFilter,
     AccountingRejectNode,
     AccountingSenderGrantNode,
@@ -160,6 +164,22 @@ class AccountingQuery:
             vo=vo,
         )
         return [StorageAccountingRow.of(r) for r in rows]
+
+    @strawberry.field(
+        description="A site's accounting publication (its short name): when a message last "
+        "loaded for it and, for every month from `from` to `to` (YYYY-MM, both included, at "
+        "most 20 years), the records held and the sync comparison. Public (aggregates); "
+        "`lastMessage` for the site's administrators, its NGI's managers and platform "
+        "administrators. Null for a site not registered."
+    )
+    def accounting_publication(
+        self, info: Info, site: str, from_: From, to: To
+    ) -> AccountingPublication | None:
+        ctx = info.context
+        found = site_publication(
+            ctx.session, ctx.principal, site, Month.parse("from", from_), Month.parse("to", to)
+        )
+        return None if found is None else AccountingPublication.of(found)
 
     @strawberry.field(description="Messages refused whole, newest first (platform administrators).")
     def accounting_rejects(

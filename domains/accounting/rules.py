@@ -45,6 +45,10 @@ class Action(enum.StrEnum):
     VIEW_OWN_USAGE = "VIEW_OWN_USAGE"
     # per-user usage (the USER dimension, the portal's /vo_admin views) of a UsageScope
     VIEW_USER_USAGE = "VIEW_USER_USAGE"
+    # which message a site published last and who signed it (the publication overview;
+    # the entity: a UsageScope of the site): the site's administrators and managers, its
+    # NGI's managers
+    VIEW_PUBLICATION_DETAIL = "VIEW_PUBLICATION_DETAIL"
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +120,13 @@ def decide(session: Session, principal: Principal, action: Action, entity: objec
             "role=vm or role=manager), the administrators of the site asked for, the managers "
             "of the NGI asked for and platform administrators; your own usage: the /user "
             "views or `mine`"
+        )
+    if action is Action.VIEW_PUBLICATION_DETAIL and isinstance(entity, UsageScope):
+        if _manages_usage_of(session, principal, entity):
+            return None
+        return (
+            "a site's last message and its sender are shown to the site's administrators, "
+            "its NGI's managers and platform administrators"
         )
     if action is Action.GRANT_SENDER_SCOPE and isinstance(entity, Ngi):
         if entity.id in managed_ngis(session, principal):

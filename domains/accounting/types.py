@@ -24,7 +24,9 @@ from domains.accounting.service.pivot import (
     Usage,
     UsageBy,
 )
+from domains.accounting.service.publication import PublicationMonth, SitePublication
 from domains.accounting.service.storage import StorageUsage
+from domains.accounting.service.summaries import SyncLine
 from domains.common.context import RequestContext
 from domains.common.graphql import Info, Long, Node
 from domains.common.loaders import BatchLoader, loader
@@ -203,6 +205,93 @@ class StorageAccountingRow:
             logical_capacity_used=_long(row.logical_capacity_used),
             resource_capacity_allocated=_long(row.resource_capacity_allocated),
             file_count=_long(row.file_count),
+        )
+
+
+@strawberry.type(
+    name="AccountingSyncLine",
+    description="A submit host's month: the jobs the site's sync record says it sent (null: "
+    "it sent none for the host) and the job records held.",
+)
+class AccountingSyncLineType:
+    submit_host: str
+    site_says: Long | None
+    held: Long
+    in_sync: bool
+
+    @classmethod
+    def of(cls, line: SyncLine) -> AccountingSyncLineType:
+        return cls(
+            submit_host=line.submit_host,
+            site_says=_long(line.site_says),
+            held=Long(line.held),
+            in_sync=line.in_sync,
+        )
+
+
+@strawberry.type(description="What a site's accounting holds for one month.")
+class AccountingPublicationMonth:
+    month: str = strawberry.field(description="YYYY-MM.")
+    job_records: Long = strawberry.field(description="Individual job records held.")
+    summaries: Long = strawberry.field(description="Summary rows the site sent.")
+    normalised_summaries: Long = strawberry.field(
+        description="Normalised summary rows the site sent."
+    )
+    site_says: Long | None = strawberry.field(
+        description="The jobs its sync records say it sent (null: none sent)."
+    )
+    in_sync: bool = strawberry.field(description="Every submit host's counts agree.")
+    sync: list[AccountingSyncLineType] = strawberry.field(description="Per submit host.")
+
+    @classmethod
+    def of(cls, found: PublicationMonth) -> AccountingPublicationMonth:
+        return cls(
+            month=str(found.month),
+            job_records=Long(found.job_records),
+            summaries=Long(found.summaries),
+            normalised_summaries=Long(found.normalised_summaries),
+            site_says=_long(found.site_says),
+            in_sync=found.in_sync,
+            sync=[AccountingSyncLineType.of(line) for line in found.sync],
+        )
+
+
+@strawberry.type(description="The latest message loaded for a site.")
+class AccountingLastMessage:
+    message_id: str = strawberry.field(description="AMS's message id (empaid), or ours.")
+    publisher: str = strawberry.field(
+        description="The signer's DN (OpenSSL slash form), or the principal of an HTTP post."
+    )
+    kind: str = strawberry.field(description="The record type, e.g. job, summary, sync.")
+
+
+@strawberry.type(
+    description="A site's accounting publication: when a message last loaded for it and "
+    "the records held per month."
+)
+class AccountingPublication:
+    site: str
+    last_published: datetime | None = strawberry.field(
+        description="When a message last loaded for the site (null: never)."
+    )
+    last_message: AccountingLastMessage | None = strawberry.field(
+        description="That message (the site's administrators and managers, its NGI's "
+        "managers and platform administrators; null for others)."
+    )
+    months: list[AccountingPublicationMonth]
+
+    @classmethod
+    def of(cls, found: SitePublication) -> AccountingPublication:
+        last = found.last_message
+        return cls(
+            site=found.site,
+            last_published=found.last_published,
+            last_message=None
+            if last is None
+            else AccountingLastMessage(
+                message_id=last.message_id, publisher=last.publisher, kind=last.kind
+            ),
+            months=[AccountingPublicationMonth.of(month) for month in found.months],
         )
 
 

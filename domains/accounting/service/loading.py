@@ -22,7 +22,7 @@ from typing import Any
 
 from pydantic_core import PydanticUndefined
 from sqlalchemy import JSON, Connection, UniqueConstraint, func, select
-from sqlalchemy.dialects import sqlite
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from sqlmodel import SQLModel, col
@@ -314,6 +314,33 @@ def _check_sites(session: Session, message: Message, sender: Sender) -> None:
             raise Invalid(path, R.ACCOUNTING_SITE_NOT_SENDERS, words)
 
 
+def _published(
+    session: Session,
+    kind: RecordKind,
+    rows: Sequence[Mapping[str, Any]],
+    sender: Sender,
+    message_id: str,
+    now: datetime,
+) -> None:
+    """Each site of the message: its latest publication is this message (one upsert)."""
+    sites = sorted({str(row["site"]) for row in rows if row["site"]})
+    if not sites:
+        return
+    values = {
+        "loaded_at": now,
+        "message_id": message_id[: m.TEXT_MAX],
+        "publisher": sender.publisher[: m.DN_MAX],
+        "kind": kind.value,
+    }
+    table = m.Publication.__table__  # type: ignore[attr-defined]
+    dialect = postgresql if session.connection().dialect.name == "postgresql" else sqlite
+    stmt = dialect.insert(table)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["site"], set_={name: stmt.excluded[name] for name in values}
+    )
+    session.execute(stmt, [{"site": site, **values} for site in sites])
+
+
 def _storable(text: str, limit: int | None = None) -> str:
     text = _UNPRINTABLE.sub("\ufffd", text)
     return text if limit is None else text[:limit]
@@ -375,6 +402,7 @@ def load_message(
         with session.begin_nested():
             _upsert(session, model, rows)
             refresh_loaded(session, message.kind, rows)  # the summaries of the touched cells
+            _published(session, message.kind, rows, sender, message_id, now)
     except Invalid as error:
         return refuse(session, kept, sender, message_id, error, _kind(message))
     except DBAPIError as exc:  # a row the database refuses: the savepoint is rolled back

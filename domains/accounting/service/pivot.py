@@ -405,12 +405,17 @@ def check(query: PivotQuery) -> None:
     """The arguments' rules, each Invalid naming its argument."""
     if query.rows is query.columns:
         raise Invalid("columns", AccountingRule.ACCOUNTING_DIMENSIONS_SAME)
-    if query.start.index > query.end.index:
-        raise Invalid("to", AccountingRule.ACCOUNTING_PERIOD_REVERSED)
-    if query.end.index - query.start.index + 1 > MAX_MONTHS:
-        raise Invalid("to", AccountingRule.ACCOUNTING_PERIOD_TOO_LONG)
+    check_period(query.start, query.end)
     if query.unit is not Unit.HOUR and not query.metric.is_duration:
         raise Invalid("unit", AccountingRule.ACCOUNTING_UNIT_UNKNOWN)
+
+
+def check_period(start: Month, end: Month) -> None:
+    """Invalid (naming `to`) unless `start`–`end` runs forward over at most MAX_MONTHS."""
+    if start.index > end.index:
+        raise Invalid("to", AccountingRule.ACCOUNTING_PERIOD_REVERSED)
+    if end.index - start.index + 1 > MAX_MONTHS:
+        raise Invalid("to", AccountingRule.ACCOUNTING_PERIOD_TOO_LONG)
 
 
 def own_dns(session: Session, principal: Principal) -> tuple[str, ...]:

@@ -13,9 +13,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from domains.accounting.models import StorageSummary
-from domains.accounting.rules import AccountingRule
-from domains.accounting.service.pivot import MAX_MONTHS, Month, joined
-from domains.common.errors import Invalid
+from domains.accounting.service.pivot import Month, check_period, joined
 from domains.topology.models import Country, Ngi
 
 
@@ -43,10 +41,7 @@ def storage_usage(
 ) -> list[StorageUsage]:
     """The rows of the months `start`–`end` (both included, at most 20 years), by year,
     month, site and VO; Invalid naming the argument at fault."""
-    if start.index > end.index:
-        raise Invalid("to", AccountingRule.ACCOUNTING_PERIOD_REVERSED)
-    if end.index - start.index + 1 > MAX_MONTHS:
-        raise Invalid("to", AccountingRule.ACCOUNTING_PERIOD_TOO_LONG)
+    check_period(start, end)
     t = StorageSummary
     where: list[Any] = [(col(t.year) * 12 + col(t.month) - 1).between(start.index, end.index)]
     if site is not None:

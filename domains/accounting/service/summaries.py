@@ -410,16 +410,35 @@ class SyncLine:
 
 
 def sync_comparison(session: Session, site: str, year: int, month: int) -> list[SyncLine]:
+    return sync_months(session, site, (year, month), (year, month)).get((year, month), [])
+
+
+def sync_months(
+    session: Session, site: str, first: tuple[int, int], last: tuple[int, int]
+) -> dict[tuple[int, int], list[SyncLine]]:
+    """`sync_comparison` of each month from `first` to `last` (both included) that has a
+    sync record or a job record, by (year, month): two statements whatever the range."""
     sync = m.SyncRecord.__table__.c  # type: ignore[attr-defined]
     job = m.JobRecord.__table__.c  # type: ignore[attr-defined]
-    says_query = select(sync.submit_host, sync.number_of_jobs).where(
-        sync.site == site, sync.year == year, sync.month == month
+    says_query = select(sync.year, sync.month, sync.submit_host, sync.number_of_jobs).where(
+        sync.site == site, _months_between(sync.year, sync.month, first, last)
     )
-    says = {host: int(n) for host, n in session.execute(says_query)}
+    says = {(y, mo, host): int(n) for y, mo, host, n in session.execute(says_query)}
     held_query = (
-        select(job.submit_host, func.count())
-        .where(job.site == site, job.end_year == year, job.end_month == month)
-        .group_by(job.submit_host)
+        select(job.end_year, job.end_month, job.submit_host, func.count())
+        .where(job.site == site, _months_between(job.end_year, job.end_month, first, last))
+        .group_by(job.end_year, job.end_month, job.submit_host)
     )
-    held = {host: int(n) for host, n in session.execute(held_query)}
-    return [SyncLine(h, says.get(h), held.get(h, 0)) for h in sorted(says.keys() | held.keys())]
+    held = {(y, mo, host): int(n) for y, mo, host, n in session.execute(held_query)}
+    out: dict[tuple[int, int], list[SyncLine]] = {}
+    for y, mo, host in sorted(says.keys() | held.keys()):
+        line = SyncLine(host, says.get((y, mo, host)), held.get((y, mo, host), 0))
+        out.setdefault((y, mo), []).append(line)
+    return out
+
+
+def _months_between(
+    year: Any, month: Any, first: tuple[int, int], last: tuple[int, int]
+) -> ColumnElement[bool]:
+    index = year * 12 + month
+    return and_(index >= first[0] * 12 + first[1], index <= last[0] * 12 + last[1])
