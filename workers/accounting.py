@@ -19,6 +19,9 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
+# the APEL-Pub and APEL-Sync probes' reads, handed to monitoring at import: the processes
+# that run `monitoring.run_checks` load this module (workers/registry.py)
+import domains.accounting.service.publication  # noqa: F401
 from domains.accounting.service import intake
 from domains.accounting.smime import CryptoConfig
 from domains.common.settings import CoreSettings

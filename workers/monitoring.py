@@ -31,6 +31,8 @@ Probes (OPSGRAPH_PROBE_SCHEDULE on; both jobs do nothing otherwise):
   destinations, then hands the results to `ingest_results` (source `opsgraph-probes`)
   and records the next due times, in one transaction. No database transaction is open
   while probes run. A batch whose worker died is claimed again when its lease runs out.
+  The checks that read the database instead of the network (APEL-Pub, APEL-Sync on
+  `gLite-APEL` services) run in the planning transaction, before the network probes.
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ import datetime as dt
 import functools
 import logging
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -249,10 +251,14 @@ def monitoring_host() -> str:
     return socket.getfqdn()[:255] or "opsgraph"
 
 
-def _checks(plans: list[scheduling.PlannedCheck]) -> list[Check | ProbeResult]:
+def _checks(
+    plans: list[scheduling.PlannedCheck], done: Mapping[int, ProbeResult]
+) -> list[Check | ProbeResult]:
     checks: list[Check | ProbeResult] = []
     for plan in plans:
-        if plan.target is None:
+        if plan.check_id in done:
+            checks.append(done[plan.check_id])
+        elif plan.target is None:
             checks.append(ProbeResult(UNKNOWN, f"probe not run: {plan.problem}"))
         else:
             checks.append(
@@ -261,9 +267,14 @@ def _checks(plans: list[scheduling.PlannedCheck]) -> list[Check | ProbeResult]:
     return checks
 
 
-async def probe_all(plans: list[scheduling.PlannedCheck], config: ProbeConfig) -> list[ProbeResult]:
-    """The planned checks' results, in order (a check that cannot run: UNKNOWN)."""
-    prepared = _checks(plans)
+async def probe_all(
+    plans: list[scheduling.PlannedCheck],
+    config: ProbeConfig,
+    done: Mapping[int, ProbeResult] | None = None,
+) -> list[ProbeResult]:
+    """The planned checks' results, in order (a check that cannot run: UNKNOWN; `done`:
+    those already run, by check id, such as the database-reading APEL checks)."""
+    prepared = _checks(plans, done or {})
     runnable = [c for c in prepared if isinstance(c, Check)]
     own = () if config.own_listener is None else (config.own_listener,)
     egress = ProbeEgress.for_targets(config.egress, [c.target for c in runnable], own=own)
@@ -289,9 +300,10 @@ def run_claimed(
         plans = scheduling.plan_checks(
             session, token, day=started.date(), time_limit=config.time_limit
         )
+        done = scheduling.run_planned(session, plans, now=started)
     if not plans:
         return 0
-    results = asyncio.run(probe_all(plans, config))
+    results = asyncio.run(probe_all(plans, config, done))
     host = monitoring_host()
     records = []
     outcomes = []

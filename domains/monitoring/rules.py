@@ -87,7 +87,7 @@ class MonitoringRule(RuleCode):
     MONITORING_VERSION_EXISTS = "a date on which this profile has no version yet"
     MONITORING_THRESHOLD_INVALID = "label=value[uom];warn;crit;min;max rules, ARGO's format"
     MONITORING_PROBE_KIND_MISMATCH = "a built-in name for BUILTIN, a command for PLUGIN"
-    MONITORING_PROBE_BUILTIN_UNKNOWN = "tcp, http or tls"
+    MONITORING_PROBE_BUILTIN_UNKNOWN = "tcp, http, tls, apel-pub or apel-sync"
     MONITORING_PROBE_COMMAND_INVALID = (
         "a plugin path inside the plugin directory and arguments substituting only "
         "{host}, {port} and {url}"

@@ -119,6 +119,8 @@ def test_anybody_reads_the_catalogue(callers: Callers) -> None:
         ("tcp", "BUILTIN", "tcp"),
         ("http", "BUILTIN", "http"),
         ("tls", "BUILTIN", "tls"),
+        ("apel-pub", "BUILTIN", "apel-pub"),
+        ("apel-sync", "BUILTIN", "apel-sync"),
     }
     metrics = anonymous.data(
         "{ monitoringMetrics { nodes { id name probeName interval parameters } } }"

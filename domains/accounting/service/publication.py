@@ -5,7 +5,10 @@ per submit host against the job records held).
 
 Counts per site and month are aggregates, public as the portal's site views are; which
 message came last and whose certificate signed it is shown to the site's administrators
-and managers, its NGI's managers and platform administrators (`VIEW_PUBLICATION_DETAIL`)."""
+and managers, its NGI's managers and platform administrators (`VIEW_PUBLICATION_DETAIL`).
+
+The same reads serve monitoring's APEL-Pub and APEL-Sync probes, handed over at import
+(`apel.provide`): monitoring sits below accounting and may not import it."""
 
 from __future__ import annotations
 
@@ -22,6 +25,7 @@ from domains.accounting.service.pivot import Month, check_period
 from domains.accounting.service.summaries import SyncLine, sync_months
 from domains.common.authz import can
 from domains.common.identity import Principal
+from domains.monitoring.probes import apel
 from domains.topology.models import Site
 
 
@@ -119,3 +123,6 @@ def site_publication(
         else None,
         months=tuple(months),
     )
+
+
+apel.provide(apel.AccountingReads(last_publication=last_publication, sync_months=sync_months))

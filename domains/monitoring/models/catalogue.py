@@ -55,8 +55,9 @@ def _document() -> Any:
 
 
 class ProbeKind(enum.StrEnum):
-    """BUILTIN: one of opsgraph's own probes (`builtin` names it: tcp, http, tls);
-    PLUGIN: an external Nagios plugin run from the probe plugin directory (`command`)."""
+    """BUILTIN: one of opsgraph's own probes (`builtin` names it: tcp, http, tls, apel-pub,
+    apel-sync); PLUGIN: an external Nagios plugin run from the probe plugin directory
+    (`command`)."""
 
     BUILTIN = "BUILTIN"
     PLUGIN = "PLUGIN"

@@ -58,9 +58,9 @@ class DeleteMonitoringProfileInput:
 
 
 @strawberry.input(
-    description="A probe: a built-in (`builtin`: tcp, http, tls) or a Nagios plugin "
-    "(`command`: its path below the plugin directory, then arguments substituting only "
-    "{host}, {port} and {url})."
+    description="A probe: a built-in (`builtin`: tcp, http, tls, apel-pub, apel-sync) or a "
+    "Nagios plugin (`command`: its path below the plugin directory, then arguments "
+    "substituting only {host}, {port} and {url})."
 )
 class CreateMonitoringProbeInput:
     name: str

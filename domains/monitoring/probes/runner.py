@@ -8,7 +8,9 @@ by `check_parameters`, which the catalogue may call when a metric is defined):
 - every probe: `timeout` (seconds, at most the worker's OPSGRAPH_PROBE_TIME_LIMIT);
 - http: `path` (default the target URL's), `expected_status` (a status or a list,
   default any below 400), `warning_ms` and `critical_ms` (latency thresholds);
-- tls: `warning_days` (default 30) and `critical_days` (default 14)."""
+- tls: `warning_days` (default 30) and `critical_days` (default 14);
+- apel-pub, apel-sync: those of apel.py (they read the database, not the network: the
+  scheduler runs them while it plans a batch, never here)."""
 
 from __future__ import annotations
 
@@ -18,6 +20,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from domains.monitoring.probes import apel
+from domains.monitoring.probes.apel import ParameterError as ParameterError
 from domains.monitoring.probes.builtin import (
     CertificateCheck,
     HttpCheck,
@@ -29,18 +33,12 @@ from domains.monitoring.probes.nagios import UNKNOWN, ProbeResult
 from domains.monitoring.probes.plugin import run_plugin
 from domains.monitoring.probes.targets import ProbeEgress, Target
 
-BUILTINS = ("tcp", "http", "tls")
+BUILTINS = ("tcp", "http", "tls", *apel.BUILTINS)
 _PARAMETERS = {
     "tcp": {"timeout"},
     "http": {"timeout", "path", "expected_status", "warning_ms", "critical_ms"},
     "tls": {"timeout", "warning_days", "critical_days"},
 }
-
-
-class ParameterError(ValueError):
-    def __init__(self, name: str, message: str) -> None:
-        super().__init__(f"{name}: {message}")
-        self.name = name
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +95,9 @@ def _certificate_check(params: Mapping[str, Any]) -> CertificateCheck:
 def check_parameters(builtin: str, params: Mapping[str, Any]) -> None:
     """ParameterError naming the parameter a built-in probe does not take or reads as
     invalid; ValueError for an unknown built-in."""
+    if builtin in apel.BUILTINS:
+        apel.check_parameters(builtin, params)
+        return
     if builtin not in _PARAMETERS:
         raise ParameterError("builtin", f"one of {', '.join(BUILTINS)}")
     unknown = sorted(set(params) - _PARAMETERS[builtin])
@@ -125,6 +126,8 @@ async def run_check(
         limit = min(time_limit, _number(check.parameters, "timeout", time_limit) or time_limit)
     except ParameterError as exc:
         return ProbeResult(UNKNOWN, f"probe not run: {exc}")
+    if check.builtin in apel.BUILTINS:
+        return ProbeResult(UNKNOWN, f"probe not run: {check.builtin} reads the database")
     if check.builtin == "tcp":
         return await tcp_probe(check.target, egress, time_limit=limit)
     if check.builtin == "http":

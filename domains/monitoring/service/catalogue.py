@@ -43,6 +43,7 @@ from domains.monitoring.models.catalogue import (
     Versioned,
     Weights,
 )
+from domains.monitoring.probes.runner import BUILTINS
 from domains.monitoring.profiles import (
     REPORT,
     Parsed,
@@ -71,7 +72,7 @@ REPORT_COLUMN: dict[str, Any] = {
     ProfileKind.THRESHOLDS: Report.thresholds_profile_uuid,
     ProfileKind.WEIGHTS: Report.weights_uuid,
 }
-BUILTIN_PROBES = ("tcp", "http", "tls")
+BUILTIN_PROBES = BUILTINS  # the runner's: tcp, http, tls, apel-pub, apel-sync
 # a request to compute one (report, day), handled by `service.availability` (which reads
 # this module, hence the name here)
 AVAILABILITY_REQUESTED = "monitoring.availability_requested"

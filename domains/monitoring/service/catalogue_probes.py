@@ -53,9 +53,10 @@ def create_probe(
     day: date | None = None,
     at: str = "",
 ) -> Probe:
-    """A probe: a built-in (`builtin`: tcp, http or tls) or an external Nagios plugin
-    (`command`: its path below the plugin directory and argument templates substituting only
-    {host}, {port} and {url}). `at` prefixes the field names errors give (`input.`)."""
+    """A probe: a built-in (`builtin`: tcp, http, tls, apel-pub or apel-sync) or an external
+    Nagios plugin (`command`: its path below the plugin directory and argument templates
+    substituting only {host}, {port} and {url}). `at` prefixes the field names errors give
+    (`input.`)."""
     authorize(session, principal, Action.MANAGE_CATALOGUE)
     check_catalogue_name(name, f"{at}name")
     check_catalogue_name(version, f"{at}version")

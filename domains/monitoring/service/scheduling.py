@@ -3,13 +3,18 @@
 - `sync_checks`: one ScheduledCheck per (monitored production service, metric) that the
   metric profile of an enabled report expects for the service's type (the versions valid
   today), for the metrics the catalogue defines; checks no longer expected are dropped.
-  A new check's first run is spread over its metric's interval (a stable offset per
-  service and metric), so a thousand endpoints do not all run at the same second.
+  Besides, every monitored production `gLite-APEL` service gets APEL-Pub and APEL-Sync
+  (probes/apel.py) when the catalogue defines them, whatever the profiles list, as EGI's
+  APEL server checks every such site. A new check's first run is spread over its metric's
+  interval (a stable offset per service and metric), so a thousand endpoints do not all run
+  at the same second.
 - `claim_due`: claims due checks with `UPDATE … WHERE` the row is still claimable (not
   claimed, or its lease run out): of two schedulers that picked the same rows, the second
   one's UPDATE finds them claimed and gets none.
 - `plan_checks`: what a claimed batch runs: each check's registered target (targets.py),
-  probe (built-in or plugin command, its time limit) and metric parameters.
+  probe (built-in or plugin command, its time limit) and metric parameters; the probes that
+  read the database (APEL-Pub, APEL-Sync) need no target and are run by `run_planned` in
+  the planning session, before any network probe starts.
 - `complete_checks`: the outcome of a claimed batch: the next due time (the metric's
   interval after an OK, its retry interval after a non-OK result until
   `max_check_attempts` results in a row were non-OK) and the claim released.
@@ -40,9 +45,10 @@ from domains.monitoring.models.catalogue import (
     Versioned,
 )
 from domains.monitoring.models.scheduling import ScheduledCheck
-from domains.monitoring.probes.nagios import OK
+from domains.monitoring.probes import apel
+from domains.monitoring.probes.nagios import OK, ProbeResult
 from domains.monitoring.probes.targets import Target, TargetError, target_of
-from domains.topology.models import Service, ServiceType
+from domains.topology.models import Service, ServiceType, Site
 
 V = TypeVar("V", bound=Versioned)
 
@@ -60,7 +66,8 @@ def _metrics(session: Session, day: dt.date) -> dict[str, Metric]:
 
 
 def expected_metrics(session: Session, day: dt.date) -> dict[str, set[str]]:
-    """service type -> the metrics the enabled reports' metric profiles expect on `day`."""
+    """service type -> the metrics the enabled reports' metric profiles expect on `day`,
+    and APEL-Pub and APEL-Sync on gLite-APEL whatever they say."""
     reports = [r for r in valid_versions(session, Report, day).values() if not r.disabled]
     profiles = valid_versions(session, MetricProfile, day)
     ids = [profiles[r.metric_profile_uuid].id for r in reports if r.metric_profile_uuid in profiles]
@@ -71,6 +78,8 @@ def expected_metrics(session: Session, day: dt.date) -> dict[str, set[str]]:
         ).all()
         for entry in entries:
             expected.setdefault(entry.service_type, set()).add(entry.metric)
+    for service_type, metrics in apel.EXPECTED.items():
+        expected.setdefault(service_type, set()).update(metrics)
     return expected
 
 
@@ -190,6 +199,7 @@ class PlannedCheck:
     parameters: dict[str, Any] = field(default_factory=dict)
     time_limit: float = 30.0
     problem: str | None = None  # why the check cannot run: its result is UNKNOWN
+    site: str = ""  # the service's site (short name)
 
 
 def plan_checks(
@@ -197,17 +207,24 @@ def plan_checks(
 ) -> list[PlannedCheck]:
     """What each check claimed under `token` runs (`time_limit`: the worker's cap)."""
     rows = session.execute(
-        select(ScheduledCheck, col(Service.host_name), col(Service.url), col(ServiceType.name))
+        select(
+            ScheduledCheck,
+            col(Service.host_name),
+            col(Service.url),
+            col(ServiceType.name),
+            col(Site.short_name),
+        )
         .join(Service, col(Service.id) == col(ScheduledCheck.service_id))
         .join(ServiceType, col(ServiceType.id) == col(Service.service_type_id))
+        .join(Site, col(Site.id) == col(Service.site_id))
         .where(col(ScheduledCheck.claim_token) == token)
         .order_by(col(ScheduledCheck.id))
     ).all()
     metrics = _metrics(session, day)
     probes = {(p.name, p.version): p for p in valid_versions(session, Probe, day).values()}
     return [
-        _plan(check, host, url, type_name, metrics, probes, time_limit)
-        for check, host, url, type_name in rows
+        _plan(check, host, url, type_name, site, metrics, probes, time_limit)
+        for check, host, url, type_name, site in rows
     ]
 
 
@@ -216,18 +233,30 @@ def _plan(
     host: str,
     url: str | None,
     type_name: str,
+    site: str,
     metrics: dict[str, Metric],
     probes: dict[tuple[str, str], Probe],
     time_limit: float,
 ) -> PlannedCheck:
     assert check.id is not None
-    base = PlannedCheck(check.id, host, type_name, check.metric, None)
+    base = PlannedCheck(check.id, host, type_name, check.metric, None, site=site)
     metric = metrics.get(check.metric)
     if metric is None:
         return _with(base, problem=f"no metric {check.metric} in the catalogue")
     probe = probes.get((metric.probe_name, metric.probe_version))
     if probe is None:
         return _with(base, problem=f"no probe {metric.probe_name} {metric.probe_version}")
+    if probe.kind == ProbeKind.BUILTIN and probe.builtin in apel.BUILTINS:
+        return PlannedCheck(
+            check.id,
+            host,
+            type_name,
+            check.metric,
+            None,
+            builtin=probe.builtin,
+            parameters=dict(metric.parameters),
+            site=site,
+        )
     try:
         target = target_of(host, type_name, url)
     except TargetError as exc:
@@ -242,6 +271,7 @@ def _plan(
         command=tuple(probe.command) if probe.kind == ProbeKind.PLUGIN else (),
         parameters=dict(metric.parameters),
         time_limit=min(time_limit, float(probe.timeout_seconds)),
+        site=site,
     )
 
 
@@ -249,6 +279,18 @@ def _with(base: PlannedCheck, *, problem: str) -> PlannedCheck:
     return PlannedCheck(
         base.check_id, base.hostname, base.service_type, base.metric, None, problem=problem
     )
+
+
+def run_planned(
+    session: Session, plans: Sequence[PlannedCheck], *, now: dt.datetime
+) -> dict[int, ProbeResult]:
+    """The results of the planned checks whose probe reads the database (APEL-Pub,
+    APEL-Sync), by check id, read in `session`; the others are left to the network."""
+    done: dict[int, ProbeResult] = {}
+    for plan in plans:
+        if plan.builtin is not None and plan.builtin in apel.BUILTINS and plan.problem is None:
+            done[plan.check_id] = apel.run(session, plan.builtin, plan.site, plan.parameters, now)
+    return done
 
 
 @dataclass(frozen=True, slots=True)
