@@ -3,7 +3,8 @@ import { Link, useSearchParams } from "react-router";
 import { useQuery } from "urql";
 import { Page } from "../../components/Page";
 import { QueryState } from "../../components/QueryState";
-import { AccountingChart } from "./AccountingChart";
+import { SharesChart, TimeChart } from "./AccountingCharts";
+import { isRatio, monthsBetween, seriesDimension, shares, timeSeries, timeVariables, transpose } from "./charts";
 import { AccountingPivotQuery, AccountingViewerQuery } from "./operations";
 import {
   DIMENSIONS,
@@ -20,6 +21,7 @@ import {
   VO_GROUPS,
   writeView,
   type AccountingView,
+  type PivotInput,
   type ScopeKind,
 } from "./view";
 
@@ -116,6 +118,112 @@ function label(list: { value: string; label: string }[], value: string): string 
   return list.find((item) => item.value === value)?.label ?? value;
 }
 
+/** The metric month by month, a line per key of the rows' dimension (the columns' when the
+ * rows are the months), with its figures in a table that opens beneath; from the page's own
+ * pivot when it has the months on one side, else from a pivot of its own. */
+function OverTime({ view, pivot, metric }: { view: AccountingView; pivot: PivotInput; metric: string }) {
+  const own = timeVariables(view);
+  const [{ data, fetching, error }] = useQuery({
+    query: AccountingPivotQuery,
+    variables: own ?? queryVariables(view),
+    pause: own === null,
+  });
+  const source = own === null ? (view.rows === "MONTH" ? transpose(pivot) : pivot) : data?.accounting;
+  const dimension = label(DIMENSIONS, seriesDimension(view));
+  return (
+    <section aria-labelledby="acct-time">
+      <h3 id="acct-time">
+        {metric} per month, by {dimension}
+      </h3>
+      <QueryState what="the figures by month" fetching={fetching} error={error} data={source}>
+        {(found) => {
+          const series = timeSeries(found, monthsBetween(view.from, view.to), view.metric);
+          const named = series.lines.length - (series.lines.length > series.keys ? 1 : 0);
+          const which =
+            series.keys > named
+              ? isRatio(view.metric)
+                ? `the first ${named} of ${series.keys}`
+                : `the ${named} largest of ${series.keys} and the others together`
+              : `all ${series.keys}`;
+          return (
+            <>
+              <TimeChart
+                series={series}
+                axisName={metric}
+                title={`${metric} per month, a line for each ${dimension} (${which}); the figures are in the table that follows`}
+              />
+              <details className="accounting-figures">
+                <summary>The figures of this chart</summary>
+                <div className="accounting-scroll" tabIndex={0} role="region" aria-label="The chart's figures, scrollable sideways">
+                  <table className="ar-table accounting-table" data-testid="accounting-line-table">
+                    <caption>
+                      {metric} per month by {dimension} ({which})
+                    </caption>
+                    <thead>
+                      <tr>
+                        <th scope="col">{dimension} \ Month</th>
+                        {series.months.map((month) => (
+                          <th key={month} scope="col">
+                            {month}
+                          </th>
+                        ))}
+                      </tr>
+                    </thead>
+                    <tbody>
+                      {series.lines.map((line) => (
+                        <tr key={line.name}>
+                          <th scope="row">{line.name}</th>
+                          {line.values.map((value, index) => (
+                            <td key={series.months[index]}>{formatValue(value, view.metric)}</td>
+                          ))}
+                        </tr>
+                      ))}
+                    </tbody>
+                  </table>
+                </div>
+              </details>
+            </>
+          );
+        }}
+      </QueryState>
+    </section>
+  );
+}
+
+/** Each dimension's totals as a pie (the pivot's row and column totals, in its table). */
+function Shares({ view, pivot, metric }: { view: AccountingView; pivot: PivotInput; metric: string }) {
+  if (isRatio(view.metric)) {
+    return <p className="empty">{metric} is a ratio, not a sum: it has no shares to draw as pies.</p>;
+  }
+  const sides = [
+    { dimension: view.rows, totals: pivot.rowTotals, testId: "accounting-pie-rows" },
+    { dimension: view.columns, totals: pivot.columnTotals, testId: "accounting-pie-columns" },
+  ];
+  return (
+    <div className="accounting-pies">
+      {sides.map(({ dimension, totals, testId }) => {
+        const name = label(DIMENSIONS, dimension);
+        const slices = shares(totals, view.metric);
+        const largest = slices[0] ? `, the largest ${slices[0].name}` : "";
+        return (
+          <section key={testId} aria-label={`Shares by ${name}`}>
+            <h3>Shares by {name}</h3>
+            {slices.length ? (
+              <SharesChart
+                slices={slices}
+                testId={testId}
+                title={`${metric}: each ${name}'s share of the total${largest}; the table's totals hold the figures`}
+              />
+            ) : (
+              <p className="empty">Nothing to share out.</p>
+            )}
+          </section>
+        );
+      })}
+    </div>
+  );
+}
+
 export default function AccountingPage() {
   const [params, setParams] = useSearchParams();
   const view = readView(params, new Date());
@@ -159,14 +267,14 @@ export default function AccountingPage() {
       >
         {(pivot) => {
           const table = tabulate(pivot);
-          const bars = table.rows.map((row) => ({ label: row.key, value: row.total ?? 0 }));
           return (
             <section aria-labelledby="acct-title">
               <h2 id="acct-title">
                 {title}, {view.from} to {view.to}
               </h2>
               {pivot.vos ? <p>VOs counted: {pivot.vos.join(", ") || "none"}.</p> : null}
-              <AccountingChart bars={bars} title={`${title}: the total of each row; the table below holds the figures`} />
+              <OverTime view={view} pivot={pivot} metric={`${metric}${unit}`} />
+              <Shares view={view} pivot={pivot} metric={`${metric}${unit}`} />
               <div className="accounting-scroll" tabIndex={0} role="region" aria-label="The table, scrollable sideways">
                 <table className="ar-table accounting-table" data-testid="accounting-table">
                   <caption>{title}, with each row's and column's total and its share of the grand total</caption>

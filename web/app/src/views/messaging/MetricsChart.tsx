@@ -1,12 +1,13 @@
-// The project's usage as a small bar chart (components/useBarChart, with ECharts' legend),
-// loaded with the project page and nowhere else; the table beside the chart holds the same
-// figures.
-import { LegendComponent } from "echarts/components";
+// The project's usage as a small bar chart (components/useChart, with ECharts' bars, grid and
+// legend), loaded with the project page and nowhere else; the table beside the chart holds
+// the same figures.
+import { BarChart } from "echarts/charts";
+import { GridComponent, LegendComponent } from "echarts/components";
 import * as echarts from "echarts/core";
 
-import { useBarChart } from "../../components/useBarChart";
+import { useChart } from "../../components/useChart";
 
-echarts.use([LegendComponent]);
+echarts.use([BarChart, GridComponent, LegendComponent]);
 
 export interface UsageBar {
   label: string;
@@ -15,7 +16,7 @@ export interface UsageBar {
 }
 
 export function MetricsChart({ bars, title }: { bars: UsageBar[]; title: string }) {
-  const holder = useBarChart({
+  const holder = useChart({
     animation: false,
     legend: { data: ["Messages in", "Messages out"], bottom: 0 },
     grid: { left: 48, right: 16, top: 16, bottom: 64 },
