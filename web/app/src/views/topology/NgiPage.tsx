@@ -5,6 +5,7 @@ import { QueryState } from "../../components/QueryState";
 import { graphql } from "../../gql";
 import { changeSentence, useLatestStatusChange, useReport } from "../monitoring/EndpointStatus";
 import { GroupDayStatus } from "../monitoring/GroupStatus";
+import { UsagePanel } from "../accounting/UsagePanel";
 import { Contact, Scopes } from "./parts";
 import { statusLabel } from "./status";
 
@@ -69,6 +70,7 @@ export default function NgiPage() {
               </p>
               {report ? <GroupDayStatus report={report} level="SUPERGROUP" name={ngi.name} change={change} /> : null}
             </section>
+            <UsagePanel of="ngi" name={ngi.name} />
             <section aria-labelledby="ngi-sites">
               <h2 id="ngi-sites">Sites ({ngi.sites.length})</h2>
               <p>

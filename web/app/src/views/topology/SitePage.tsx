@@ -11,6 +11,7 @@ import { fieldProblems } from "../../graphql/errors";
 import { STATUSES } from "./filters";
 import { changeSentence, EndpointStatusBadge, useLatestStatusChange, useReport } from "../monitoring/EndpointStatus";
 import { GroupDayStatus } from "../monitoring/GroupStatus";
+import { UsagePanel } from "../accounting/UsagePanel";
 import { Contact, DowntimeTable, Properties, Scopes, formatTime } from "./parts";
 import { SiteEditForm, type EditableSite } from "./SiteEditForm";
 import { statusLabel } from "./status";
@@ -463,6 +464,8 @@ export default function SitePage() {
               <h2 id="site-downtimes">Downtimes</h2>
               <DowntimeTable downtimes={site.downtimes} />
             </section>
+
+            <UsagePanel of="site" name={site.shortName} />
 
             <section aria-labelledby="site-history">
               <h2 id="site-history">Certification history</h2>
