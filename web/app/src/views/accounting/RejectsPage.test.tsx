@@ -43,7 +43,8 @@ describe("the accounting rejects page", () => {
     expect(within(table).getByText("ACCOUNTING_SITE_UNKNOWN")).toBeTruthy();
     await userEvent.click(within(table).getByRole("button", { name: "Load again" }));
     expect(await screen.findByText("Loaded 3 records of m-1.")).toBeTruthy();
-    // Delete opens the app's confirmation dialog (react-aria's modal, not driven under jsdom)
+    // Delete opens the app's confirmation dialog (react-aria's modal, not driven under jsdom;
+    // tests/web/test_accounting.py deletes a real reject through it)
     expect(within(table).getByRole("button", { name: "Delete" })).toBeTruthy();
     expect(asked.find((a) => a.operation === "ReloadAccountingReject")?.variables).toEqual({ input: { id: "r1" } });
     expect(asked.filter((a) => a.operation === "AccountingRejects")).toHaveLength(2); // read again after
