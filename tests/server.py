@@ -19,8 +19,6 @@ from pathlib import Path
 
 import httpx2 as httpx
 
-from domains.accounting.seed import SOURCE as DEMO_ACCOUNTING
-
 # The console script installed beside the interpreter that runs the tests.
 _SCRIPT = Path(sys.executable).parent / "opsgraph"
 OPSGRAPH = str(_SCRIPT) if _SCRIPT.exists() else (shutil.which("opsgraph") or "")
@@ -44,15 +42,15 @@ def server_env(tmp_path: Path, **extra: str) -> dict[str, str]:
 def copy_demo(database: Path, directory: Path, *, demo_accounting: bool = True) -> Path:
     """A copy of a seeded demo database (and its personas' file) in `directory`, as
     `server_env(directory)` expects it; the copy's path. `demo_accounting=False`: without
-    the demo's accounting summaries (a year ending this month, so they move with the date),
-    for a test that reads back exact figures of its own."""
+    the demo's accounting (its summaries and job records: a year ending this month, so they
+    move with the date), for a test that reads back exact figures of its own."""
     target = directory / "cli.db"
     shutil.copyfile(database, target)
     if not demo_accounting:
         with closing(sqlite3.connect(target)) as connection, connection:
-            connection.execute(
-                "DELETE FROM accounting_grid_summary WHERE source = ?", (DEMO_ACCOUNTING,)
-            )
+            # a fresh demo's accounting rows are all the demo's
+            connection.execute("DELETE FROM accounting_grid_summary")
+            connection.execute("DELETE FROM accounting_job")
     personas = database.parent / "cli.db.personas.json"
     if personas.exists():
         shutil.copyfile(personas, directory / "cli.db.personas.json")

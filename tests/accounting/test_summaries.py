@@ -7,13 +7,21 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 from sqlmodel import SQLModel, col
 
-from domains.accounting.models import CloudUsageSummary, GridSummary, StorageSummary
+from domains.accounting import seed
+from domains.accounting.models import (
+    CloudUsageSummary,
+    GridSummary,
+    JobRecord,
+    RejectedMessage,
+    StorageSummary,
+)
 from domains.accounting.service.loading import load_message
 from domains.accounting.service.summaries import SyncLine, rebuild, sync_comparison
+from domains.common.time import utcnow
 from tests.accounting.test_formats import CLOUD, END, JOB, STAR_DOC, job_message
 from tests.accounting.test_loading import NOW, a_site, sender
 from tests.conftest import StatementCounter
@@ -350,3 +358,29 @@ def stamps(session: Session) -> list[list[tuple[Any, ...]]]:
         sorted(tuple(r) for r in session.execute(select(table.c.id, table.c.updated_at)))
         for table in (model.__table__ for model in SUMMARY_TABLES)  # type: ignore[union-attr]
     ]
+
+
+def test_the_demo_loads_this_months_jobs_of_a_few_sites_through_the_loader(
+    session: Session,
+) -> None:
+    seeded = seed.seed_demo_accounting(session)
+    now = utcnow()
+    assert seeded.jobs == seed.JOB_SITES * seed.JOBS_PER_SITE
+    assert session.execute(select(func.count()).select_from(RejectedMessage)).scalar() == 0
+    per_site = dict(
+        session.execute(
+            select(col(JobRecord.site), func.count()).group_by(col(JobRecord.site))
+        ).all()
+    )
+    assert len(per_site) == seed.JOB_SITES
+    # those sites' month is the loader's summaries of their jobs, the rest the demo's own
+    g = GridSummary.__table__.c  # type: ignore[attr-defined]
+    this_month = (g.year == now.year) & (g.month == now.month) & g.site.in_(per_site)
+    derived = session.execute(
+        select(g.source, func.sum(g.number_of_jobs)).where(this_month).group_by(g.source)
+    ).all()
+    assert derived == [("jobs", seeded.jobs)]
+    demo = session.execute(select(func.count()).where(g.source == seed.SOURCE)).scalar()
+    assert demo == seeded.summaries
+    vos = session.execute(select(func.count(func.distinct(g.vo)))).scalar()
+    assert vos == len(seed.VOS)
