@@ -9,7 +9,7 @@ import uuid
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
@@ -387,26 +387,30 @@ def test_requests_are_computed_by_the_handler_and_scheduled_hourly(
     assert late is not None
     assert late.id is not None
     assert run_handler(session, svc.COMPUTE_HANDLER, late.id)
-    # the hourly job: yesterday, today and the marked day, for each enabled report
-    session.add(RecomputeDay(day=DAY, marked_at=at(DAY, 12)))
+    # the hourly job: yesterday and today for each enabled report, and the day marked for
+    # this report (for it only)
+    session.execute(delete(RecomputeDay))
+    session.add(RecomputeDay(report_uuid=world["report"].uuid, day=DAY, marked_at=at(DAY, 12)))
     session.flush()
     now = at(DAY + dt.timedelta(days=30), 10)
+    mark = session.scalar(select(func.max(OutboxEvent.id)))
     requested = svc.schedule_availability(session, now=now)
-    assert requested >= 3
     assert session.scalars(select(RecomputeDay)).first() is None
-    days = {
-        e.payload["day"]
-        for e in session.scalars(
-            select(OutboxEvent).where(col(OutboxEvent.kind) == svc.AVAILABILITY_REQUESTED)
+    asked: dict[str, set[str]] = {}
+    for e in session.scalars(
+        select(OutboxEvent).where(
+            col(OutboxEvent.kind) == svc.AVAILABILITY_REQUESTED, col(OutboxEvent.id) > mark
         )
-        if e.payload["report"] == world["report"].uuid
-    }
-    assert {DAY.isoformat(), now.date().isoformat()} <= days
-    # a disabled report is not requested; the marks are gone: 3 requests less per report
+    ):
+        asked.setdefault(e.payload["report"], set()).add(e.payload["day"])
+    two = {now.date().isoformat(), (now.date() - dt.timedelta(days=1)).isoformat()}
+    assert asked.pop(world["report"].uuid) == two | {DAY.isoformat()}
+    assert all(days == two for days in asked.values())
+    assert requested == 3 + 2 * len(asked)
+    # a disabled report is not requested; the mark is gone
     world["report"].disabled = True
     session.flush()
-    reports = requested // 3
-    assert svc.schedule_availability(session, now=now) == (reports - 1) * 2
+    assert svc.schedule_availability(session, now=now) == 2 * len(asked)
 
 
 def test_the_hourly_job_requests_in_its_own_transaction(

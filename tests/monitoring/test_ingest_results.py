@@ -9,7 +9,7 @@ import datetime as dt
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
@@ -18,6 +18,7 @@ from domains.monitoring import avro
 from domains.monitoring.models.results import MetricResult, RecomputeDay, ResultRejectionCount
 from domains.monitoring.models.status import MetricStatus, StatusChange
 from domains.monitoring.rules import MonitoringRule
+from domains.monitoring.service import late
 from domains.monitoring.service import results as svc
 from domains.monitoring.service import status as status_svc
 from domains.monitoring.service.results import IngestPolicy, Message, MetricResultIn
@@ -118,29 +119,46 @@ def test_a_batch_of_nothing_but_bad_records_stores_nothing(
     assert session.scalars(select(MetricStatus).where(col(MetricStatus.metric) == "?")).all() == []
 
 
-def test_late_results_are_accepted_and_mark_their_days(
+def test_late_results_mark_their_days_for_the_reports_covering_them(
     session: Session, endpoint: tuple[str, str]
 ) -> None:
+    """A late result marks its day (and the next, if over) for each report whose metric
+    profile and topology cover its series, in the ingest's transaction; a series no report
+    covers marks nothing; marking again changes nothing."""
     policy = IngestPolicy(late_age=dt.timedelta(days=3), clock_skew=dt.timedelta(seconds=0))
     two_days_ago = NOW - dt.timedelta(days=2)
     yesterday = NOW - dt.timedelta(days=1)
+    covered, metric, reports = world.covered_series(session)
+    session.execute(delete(RecomputeDay))
+    uncovered = svc.ingest_results(
+        session, "late", [result(endpoint, at=two_days_ago)], policy=policy, now=NOW
+    )
+    assert (uncovered.accepted, uncovered.recompute) == (1, ())
+    assert session.scalars(select(RecomputeDay)).first() is None
     outcome = svc.ingest_results(
         session,
         "late",
-        [result(endpoint, at=two_days_ago), result(endpoint, at=yesterday), result(endpoint)],
+        [
+            result(covered, metric=metric, at=two_days_ago),
+            result(covered, metric=metric, at=yesterday),
+            result(covered, metric=metric),
+        ],
         policy=policy,
         now=NOW,
     )
     assert outcome.accepted == 3
     # two days ago, and yesterday (seeded by it; and late itself); not today
-    assert outcome.recompute == (dt.date(2026, 12, 2), dt.date(2026, 12, 3))
-    days = set(session.scalars(select(col(RecomputeDay.day))))
-    assert {dt.date(2026, 12, 2), dt.date(2026, 12, 3)} <= days
-    assert dt.date(2026, 12, 4) not in days
-    # marking the same day again is no error
-    again = svc.ingest_results(session, "late", [result(endpoint, at=yesterday)], now=NOW)
+    days = (dt.date(2026, 12, 2), dt.date(2026, 12, 3))
+    assert outcome.recompute == days
+    marks = {(m.report_uuid, m.day) for m in session.scalars(select(RecomputeDay))}
+    assert marks == {(uuid, day) for uuid in reports for day in days}
+    # marking the same (report, day) again is no error
+    again = svc.ingest_results(
+        session, "late", [result(covered, metric=metric, at=yesterday)], now=NOW
+    )
     assert again.recompute == (dt.date(2026, 12, 3),)
-    assert svc.late_days([NOW], NOW.date()) == []
+    assert session.scalars(select(func.count()).select_from(RecomputeDay)).one() == len(marks)
+    assert late.late_days([NOW], NOW.date()) == []
 
 
 def test_status_follows_the_newest_result_and_records_each_change(

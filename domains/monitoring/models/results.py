@@ -6,8 +6,9 @@
   (hostname, service type, metric, timestamp) is what the A/R engine and the status
   timelines read, the timestamp index what retention deletes by.
 - `ResultRejectionCount`: bad results refused, per source and rule, with the last reason.
-- `RecomputeDay`: a day whose A/R must be computed again because a late result landed in
-  it (or in the day before, whose last result seeds it at 00:00).
+- `RecomputeDay`: a (report, day) whose A/R must be computed again because a late result
+  of a series the report covers landed in it (or in the day before, whose last result
+  seeds it at 00:00).
 - `MonitoringHostGrant`: a principal allowed to publish results (a platform administrator
   grants it): a user's subject (an OIDC subject or client, or the user an API token stands
   for) or an X.509 DN.
@@ -75,10 +76,13 @@ class ResultRejectionCount(SQLModel, table=True):
 
 
 class RecomputeDay(SQLModel, table=True):
-    """A day to compute again; the engine deletes the row when it has."""
+    """A day of one report to compute again: a late result landed in a series the report's
+    metric profile and topology cover that day; the engine deletes the row when it has
+    asked for the computation."""
 
     __tablename__ = "monitoring_recompute_day"
 
+    report_uuid: str = Field(primary_key=True, max_length=36)  # the catalogue's UUID_MAX
     day: dt.date = Field(primary_key=True)
     marked_at: dt.datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 

@@ -19,7 +19,7 @@ of the hour. What they say, deterministically (a fixed random seed):
 Written with Core inserts in bulk (`ingest_results` checks each record, which a seed does
 not need); the live status (`MetricStatus`) and its history (`StatusChange`) are derived
 from the same series exactly as `service/status.py` keeps them, and each finished day of
-the week is marked for A/R computation (`RecomputeDay`). Flushes, never commits.
+the week is marked for A/R computation for every report (`RecomputeDay`). Flushes, never commits.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ from sqlalchemy.orm import Session
 from domains.common.time import utcnow
 from domains.downtimes.models import Severity
 from domains.downtimes.service import T_DOWNTIME, T_DT_SERVICE
-from domains.monitoring.models.catalogue import MetricProfile, MetricProfileEntry
+from domains.monitoring.models.catalogue import MetricProfile, MetricProfileEntry, Report
 from domains.monitoring.models.results import MetricResult, RecomputeDay
 from domains.monitoring.models.status import MetricStatus, StatusChange
 from domains.monitoring.service import change_points
@@ -51,6 +51,7 @@ T_CHANGE: Table = StatusChange.__table__  # type: ignore[attr-defined]
 T_RECOMPUTE: Table = RecomputeDay.__table__  # type: ignore[attr-defined]
 T_PROFILE: Table = MetricProfile.__table__  # type: ignore[attr-defined]
 T_ENTRY: Table = MetricProfileEntry.__table__  # type: ignore[attr-defined]
+T_REPORT: Table = Report.__table__  # type: ignore[attr-defined]
 
 SEED = 14  # the issue's number: the same week every time for the same `now`
 DAYS = 7
@@ -303,7 +304,13 @@ def seed_demo_results(
             session.execute(statement, rows[first : first + 20_000])
     change_points.rebuild(session, since=start.date())  # written past ingestion
     days = [start.date() + dt.timedelta(days=d) for d in range(DAYS + 1)]
-    finished = [{"day": d, "marked_at": now} for d in days if d < end.date()]
+    reports = sorted(set(session.scalars(select(T_REPORT.c.uuid).distinct())))
+    finished = [
+        {"report_uuid": u, "day": d, "marked_at": now}
+        for u in reports
+        for d in days
+        if d < end.date()
+    ]
     if finished and results:
         dialect = session.get_bind().dialect.name
         make = postgresql.insert if dialect == "postgresql" else sqlite.insert

@@ -534,13 +534,13 @@ def compute_requested(session: Session, event: OutboxEvent) -> None:
 
 
 def schedule_availability(session: Session, *, now: dt.datetime) -> int:
-    """Request yesterday, today and every day marked for recomputation (late results) for
-    each report enabled today; the marks are cleared. How many requests were made."""
+    """Request yesterday and today for each report enabled today, and the days marked for
+    recomputation for it (late results of a series it covers); the marks are cleared. How
+    many requests were made."""
     today = now.date()
-    days = {today, today - ONE_DAY}
-    marks = list(session.scalars(select(RecomputeDay)))
-    days.update(m.day for m in marks)
-    for mark in marks:
+    marked: dict[str, set[dt.date]] = {}
+    for mark in list(session.scalars(select(RecomputeDay))):
+        marked.setdefault(mark.report_uuid, set()).add(mark.day)
         session.delete(mark)
     uuids = sorted(set(session.scalars(select(col(Report.uuid)).distinct())))
     requested = 0
@@ -548,6 +548,7 @@ def schedule_availability(session: Session, *, now: dt.datetime) -> int:
         current = valid_on(session, Report, today, uuid=uuid)
         if current is None or current.disabled:
             continue
+        days = {today, today - ONE_DAY} | marked.get(uuid, set())
         for day in sorted(days):
             request_availability(session, uuid, day)
             requested += 1

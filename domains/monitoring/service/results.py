@@ -11,8 +11,13 @@ reported); the timestamp no further ahead than the clock-skew tolerance nor olde
 late-results age; the metric in the catalogue; the host name with its service type an
 endpoint the topology registers. A result of an earlier day than today (UTC) is late: its
 day, and the next one when that is over too (its last result seeds the next day at 00:00),
-are marked for recomputation. Accepted results update the live status
-(`service/status.py`) in the same transaction.
+are marked for recomputation (`service/late.py`) for each report that covers its series on that
+day (the report's version of the day has a metric profile, in its version of the day,
+listing the service type and metric, and the host is a monitored production service of
+that type, as the A/R engine reads the topology); a result no report covers marks nothing.
+The marks are written with the results, in the same transaction, and marking a (report,
+day) again changes nothing. Accepted results update the live status (`service/status.py`)
+in the same transaction.
 
 `ingest_messages` is the topic's path: AMS messages decoded first (a malformed Avro record
 or a message of another `type` is a rejection too), then `ingest_results`.
@@ -57,7 +62,7 @@ from domains.monitoring.models.results import (
 )
 from domains.monitoring.models.status import StatusChange
 from domains.monitoring.rules import Action, MonitoringRule, monitoring_host_grant
-from domains.monitoring.service import change_points, partitions
+from domains.monitoring.service import change_points, late, partitions
 from domains.monitoring.service import status as status_service
 from domains.topology.models import Service, ServiceType
 
@@ -142,7 +147,7 @@ class Rejection:
 class IngestOutcome:
     accepted: int
     rejected: list[Rejection] = field(default_factory=list)
-    # days marked for recomputation by late results of this batch
+    # days marked for recomputation (for at least one report) by late results of this batch
     recompute: tuple[dt.date, ...] = ()
 
 
@@ -242,16 +247,23 @@ def known_metrics(session: Session, names: Iterable[str]) -> set[str]:
     )
 
 
-def known_endpoints(session: Session, hosts: Iterable[str]) -> set[tuple[str, str]]:
-    """(host name, service type) of the registered services on these hosts."""
+def known_endpoints(
+    session: Session, hosts: Iterable[str], *, counted: bool = False
+) -> set[tuple[str, str]]:
+    """(host name, service type) of the registered services on these hosts; `counted`:
+    only those the A/R engine reads, the monitored production ones
+    (`service/availability.py`'s topology)."""
     wanted = set(hosts)
     if not wanted:
         return set()
-    rows = session.execute(
+    query = (
         select(col(Service.host_name), col(ServiceType.name))
         .join(ServiceType, col(ServiceType.id) == col(Service.service_type_id))
         .where(col(Service.host_name).in_(wanted))
-    ).all()
+    )
+    if counted:
+        query = query.where(col(Service.monitored).is_(True), col(Service.production).is_(True))
+    rows = session.execute(query).all()
     return {(str(host), str(stype)) for host, stype in rows}
 
 
@@ -349,19 +361,6 @@ def _store(
             copy.write_row((*row[:9], json.dumps(row[9]), *row[10:]))
 
 
-def late_days(timestamps: Iterable[dt.datetime], today: dt.date) -> list[dt.date]:
-    """The days that late results (of a day before `today`) change: their own, and the next
-    day when it is over too (a day's last result seeds the next one at 00:00)."""
-    days: set[dt.date] = set()
-    for moment in timestamps:
-        day = moment.astimezone(dt.UTC).date()
-        if day < today:
-            days.add(day)
-            if day + dt.timedelta(days=1) < today:
-                days.add(day + dt.timedelta(days=1))
-    return sorted(days)
-
-
 def ingest_results(
     session: Session,
     source: ResultSource,
@@ -409,12 +408,17 @@ def ingest_results(
     if accepted:
         _store(session, source[:NAME_MAX], accepted, now)
         status_service.apply_results(session, accepted)
-    days = late_days((r.timestamp for r in accepted), now.date())
-    _insert_ignoring_duplicates(session, T_RECOMPUTE, [{"day": d, "marked_at": now} for d in days])
+    series = late.late_series(accepted, now.date())
+    counted = known_endpoints(session, late.hosts(series), counted=True)
+    marks = late.covering_reports(session, series, counted)
+    _insert_ignoring_duplicates(
+        session, T_RECOMPUTE, [{"report_uuid": u, "day": d, "marked_at": now} for u, d in marks]
+    )
     rejected.sort(key=lambda r: r.index)
     _count_rejections(session, source, rejected, now)
     session.flush()
-    return IngestOutcome(accepted=len(accepted), rejected=rejected, recompute=tuple(days))
+    days = tuple(sorted({d for _, d in marks}))
+    return IngestOutcome(accepted=len(accepted), rejected=rejected, recompute=days)
 
 
 @dataclass(frozen=True, slots=True)
