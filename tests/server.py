@@ -42,8 +42,9 @@ def server_env(tmp_path: Path, **extra: str) -> dict[str, str]:
 def copy_demo(database: Path, directory: Path, *, demo_accounting: bool = True) -> Path:
     """A copy of a seeded demo database (and its personas' file) in `directory`, as
     `server_env(directory)` expects it; the copy's path. `demo_accounting=False`: without
-    the demo's accounting (its summaries and job records: a year ending this month, so they
-    move with the date), for a test that reads back exact figures of its own."""
+    the demo's accounting (its summaries, job records and the sites' last publications: a
+    year ending this month, so they move with the date), for a test that reads back exact
+    figures of its own."""
     target = directory / "cli.db"
     shutil.copyfile(database, target)
     if not demo_accounting:
@@ -51,6 +52,7 @@ def copy_demo(database: Path, directory: Path, *, demo_accounting: bool = True) 
             # a fresh demo's accounting rows are all the demo's
             connection.execute("DELETE FROM accounting_grid_summary")
             connection.execute("DELETE FROM accounting_job")
+            connection.execute("DELETE FROM accounting_publication")
     personas = database.parent / "cli.db.personas.json"
     if personas.exists():
         shutil.copyfile(personas, directory / "cli.db.personas.json")
