@@ -22,7 +22,7 @@ import sqlite3
 import threading
 import weakref
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import partial
 from typing import Any
@@ -314,3 +314,19 @@ def _refuse_dml(state: ORMExecuteState) -> None:
         state.is_insert or state.is_update or state.is_delete
     ):
         raise ReadOnlySession("a read-only transaction tried to write (INSERT/UPDATE/DELETE)")
+
+
+def copy_rows(
+    session: Session, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> None:
+    """PostgreSQL's `COPY table (columns) FROM STDIN` of `rows` (values in `columns`' order)
+    on the session's connection, inside its transaction: one stream for a batch, where an
+    `executemany` sends a statement per row and an array per column is dumped value by value
+    in Python. `table` and `columns` are the caller's own names, never input."""
+    if session.info.get(WRITE_INTENT) is False:
+        raise ReadOnlySession("a read-only transaction tried to write (COPY)")
+    driver: Any = session.connection().connection.driver_connection
+    statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
+    with driver.cursor() as cursor, cursor.copy(statement) as copy:
+        for row in rows:
+            copy.write_row(row)

@@ -61,9 +61,12 @@ def test_bad_records_are_rejected_and_the_good_ones_of_the_batch_stored(
         result(endpoint, tags={"k" * 300: "v"}),
         result(endpoint, status="MISSING"),
         result(endpoint, at=NOW, status="CRITICAL"),
+        # beyond the one-pass check of plain texts: a NUL in a tag's value, non-ASCII text
+        result(endpoint, tags={"vo": "nul\x00"}),
+        result(endpoint, at=NOW - dt.timedelta(minutes=2), status="WARNING", summary="Zürich ✓"),
     ]
     outcome = svc.ingest_results(session, "test-source", batch, now=NOW)
-    assert outcome.accepted == 2
+    assert outcome.accepted == 3
     assert [(r.index, r.field, r.rule) for r in outcome.rejected] == [
         (1, "status", MonitoringRule.RESULT_STATUS_UNKNOWN),
         (2, "metric", MonitoringRule.RESULT_METRIC_UNKNOWN),
@@ -76,13 +79,15 @@ def test_bad_records_are_rejected_and_the_good_ones_of_the_batch_stored(
         (9, "message", MonitoringRule.RESULT_TEXT_NOT_STORABLE),
         (10, "tags." + "k" * 59, MonitoringRule.RESULT_TAGS_INVALID),
         (11, "status", MonitoringRule.RESULT_STATUS_UNKNOWN),
+        (13, "tags.vo", MonitoringRule.RESULT_TAGS_INVALID),
     ]
     assert all(r.reason for r in outcome.rejected)
-    assert _stored(session) == before + 2
+    assert _stored(session) == before + 3
     stored = session.scalars(
         select(MetricResult).where(col(MetricResult.source) == "test-source")
     ).all()
-    assert sorted(r.status for r in stored) == ["CRITICAL", "OK"]
+    assert sorted(r.status for r in stored) == ["CRITICAL", "OK", "WARNING"]
+    assert next(r.summary for r in stored if r.status == "WARNING") == "Zürich ✓"
     ok = next(r for r in stored if r.status == "OK")
     assert (ok.hostname, ok.service_type, ok.metric) == (endpoint[0], endpoint[1], METRIC)
     assert (ok.perfdata, ok.monitoring_host, ok.tags) == (
@@ -99,7 +104,7 @@ def test_bad_records_are_rejected_and_the_good_ones_of_the_batch_stored(
     }
     assert counts["RESULT_ENDPOINT_UNKNOWN"] == 2
     assert counts["RESULT_STATUS_UNKNOWN"] == 2
-    assert sum(counts.values()) == 11
+    assert sum(counts.values()) == 12
     # a second batch adds to the counts
     svc.ingest_results(session, "test-source", [result(endpoint, status="nope")], now=NOW)
     again = session.get(ResultRejectionCount, ("test-source", "RESULT_STATUS_UNKNOWN"))

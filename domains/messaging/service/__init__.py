@@ -60,6 +60,7 @@ from domains.messaging.service.consuming import (
     offsets,
     pull,
     read_messages,
+    read_payloads,
     time_to_offset,
 )
 from domains.messaging.service.metrics import (
@@ -156,6 +157,7 @@ __all__ = [
     "purge_expired_messages",
     "push_verification_url",
     "read_messages",
+    "read_payloads",
     "remove_member",
     "settings_of",
     "subscription_metrics",

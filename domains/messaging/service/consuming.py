@@ -3,10 +3,12 @@ cycle sends), acknowledged, and the committed offset moved."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Text, cast, func, select
 from sqlalchemy.orm import Session
 
 from domains.common.authz import authorize
@@ -58,6 +60,30 @@ def read_messages(
         )
         for r in rows
     ]
+
+
+def read_payloads(
+    session: Session, *, topic_id: int, offset: int, limit: int
+) -> list[tuple[int, bytes, Mapping[str, Any]]]:
+    """(offset, data, attributes) of up to `limit` (1..MAX_PULL) messages of the topic from
+    `offset` on, in order: `read_messages` for an in-process consumer that needs no ack id,
+    publish time or size (the monitoring topic's ingester). The attributes come as JSON text
+    and each distinct text is decoded once (a publisher's messages mostly share theirs), so
+    the mappings may be shared between messages: read them, never change them."""
+    rows = session.execute(
+        select(T_MESSAGE.c.offset, T_MESSAGE.c.data, cast(T_MESSAGE.c.attributes, Text))
+        .where(T_MESSAGE.c.topic_id == topic_id, T_MESSAGE.c.offset >= offset)
+        .order_by(T_MESSAGE.c.offset)
+        .limit(min(max(limit, 1), rules.MAX_PULL))
+    ).all()
+    decoded: dict[str | None, Mapping[str, Any]] = {}
+    out: list[tuple[int, bytes, Mapping[str, Any]]] = []
+    for at, data, attributes in rows:
+        found = decoded.get(attributes)
+        if found is None:
+            found = decoded[attributes] = (json.loads(attributes) if attributes else None) or {}
+        out.append((int(at), bytes(data), found))
+    return out
 
 
 def pull(

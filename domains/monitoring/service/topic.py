@@ -90,18 +90,16 @@ def ingest_topic(
     offset = _locked_cursor(session, project, topic, now)
     if offset > high:
         offset = 0  # the topic was deleted and made again: its offsets start over
-    received = messaging.read_messages(
-        session, topic_id=topic_id, offset=offset, limit=limit, ack_prefix=""
-    )
+    received = messaging.read_payloads(session, topic_id=topic_id, offset=offset, limit=limit)
     if received:
         outcome = ingest_messages(
             session,
             topic_source(project, topic),
-            [Message(m.attributes, m.data) for m in received],
+            [Message(attributes, data) for _, data, attributes in received],
             policy=policy,
             now=now,
         )
-        offset = received[-1].offset + 1
+        offset = received[-1][0] + 1
     else:
         outcome = IngestOutcome(accepted=0)
     session.execute(
