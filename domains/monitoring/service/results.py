@@ -186,56 +186,11 @@ def _text_problem(name: str, value: object, limit: int, *, required: bool) -> Re
     return None
 
 
-_LIMITS = tuple(limit for _, limit in (*_REQUIRED, *_OPTIONAL))
-
-
-def _plain_texts(record: MetricResultIn) -> bool:
-    """Whether no text rule can fail for the record: what nearly every record is, checked
-    in one pass over its texts (the rules one by one, in order, only when this is false,
-    for the first rule broken). Conservative: false for anything unusual (a str subclass,
-    a non-ASCII text), which the full checks then decide."""
-    texts = (
-        record.service,
-        record.hostname,
-        record.metric,
-        record.status,
-        record.monitoring_host,
-        record.summary,
-        record.message,
-        record.actual_data,
-    )
-    for position, (value, limit) in enumerate(zip(texts, _LIMITS, strict=True)):
-        if value is None and position >= len(_REQUIRED):
-            continue
-        if type(value) is not str or len(value) > limit:
-            return False
-        if position < len(_REQUIRED) and not value.strip():
-            return False
-    tags = record.tags
-    if type(tags) is not dict or len(tags) > TAGS_MAX:
-        return False
-    for key, value in tags.items():
-        if type(key) is not str or not key.strip() or len(key) > NAME_MAX:
-            return False
-        if value is not None and (type(value) is not str or len(value) > SUMMARY_MAX):
-            return False
-    joined = "".join(
-        [*(t for t in texts if t is not None), *tags, *(v for v in tags.values() if v)]
-    )
-    return joined.isascii() and "\x00" not in joined
-
-
 def check_record(
     record: MetricResultIn, policy: IngestPolicy, now: dt.datetime
 ) -> Rejection | None:
     """The first rule the record breaks that needs no database (index -1: set by the
     caller), or None."""
-    if not _plain_texts(record):
-        return _text_rule_broken(record) or _status_or_time_problem(record, policy, now)
-    return _status_or_time_problem(record, policy, now)
-
-
-def _text_rule_broken(record: MetricResultIn) -> Rejection | None:
     for name, limit in _REQUIRED:
         found = _text_problem(name, getattr(record, name), limit, required=True)
         if found is not None:
@@ -255,12 +210,6 @@ def _text_rule_broken(record: MetricResultIn) -> Rejection | None:
         )
         if found is not None:
             return Rejection(-1, found.field, MonitoringRule.RESULT_TAGS_INVALID, found.reason)
-    return None
-
-
-def _status_or_time_problem(
-    record: MetricResultIn, policy: IngestPolicy, now: dt.datetime
-) -> Rejection | None:
     if record.status not in REPORTED_STATUSES:
         return Rejection(
             -1,
