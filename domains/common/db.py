@@ -330,3 +330,21 @@ def copy_rows(
     with driver.cursor() as cursor, cursor.copy(statement) as copy:
         for row in rows:
             copy.write_row(row)
+
+
+def array_text(values: Iterable[object]) -> str:
+    """PostgreSQL's text form of a one-dimensional array of `values` (each quoted, its
+    backslashes and double quotes escaped; None as NULL; a datetime as `str` gives it, ISO
+    with its offset), to bind as ONE text parameter cast to the array's type (`CAST(:p AS
+    timestamptz[])`): a batch's column is then one string join, where psycopg dumps a list
+    bound as an array value by value in Python. The values' text must be storable (no NUL)."""
+    return (
+        "{"
+        + ",".join(
+            "NULL"
+            if value is None
+            else '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
+            for value in values
+        )
+        + "}"
+    )

@@ -184,9 +184,15 @@ def test_status_follows_the_newest_result_and_records_each_change(
         t0 + dt.timedelta(minutes=20),
         t0 + dt.timedelta(minutes=40),
     )
-    # a later batch: recovery; then a result older than the current one changes nothing
+    # a later batch: recovery (texts and a time that the batch's arrays carry as they are);
+    # then a result older than the current one changes nothing
+    recovered = t0 + dt.timedelta(hours=1, microseconds=123456)
+    summary = 'OK "quoted" \\back\\slash, {braces} NULL\nline'
     svc.ingest_results(
-        session, "status", [result(endpoint, at=t0 + dt.timedelta(hours=1))], now=NOW
+        session,
+        "status",
+        [result(endpoint, at=recovered, summary=summary, monitoring_host=None)],
+        now=NOW,
     )
     svc.ingest_results(
         session,
@@ -204,7 +210,8 @@ def test_status_follows_the_newest_result_and_records_each_change(
     ]
     current = session.get(MetricStatus, (endpoint[0], endpoint[1], METRIC))
     assert current is not None
-    assert current.status == "OK"
+    assert (current.status, current.timestamp, current.summary) == ("OK", recovered, summary)
+    assert current.monitoring_host is None
     assert (
         status_svc.metric_statuses(
             session, ANONYMOUS, hostname=endpoint[0], service_type="NoSuchType"

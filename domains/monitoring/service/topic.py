@@ -56,19 +56,21 @@ def _topic(session: Session, project: str, topic: str) -> tuple[int, int] | None
 
 
 def _locked_cursor(session: Session, project: str, topic: str, now: dt.datetime) -> int:
+    locked = (
+        select(T_CURSOR.c.next_offset)
+        .where(T_CURSOR.c.project == project, T_CURSOR.c.topic == topic)
+        .with_for_update()
+    )
+    found = session.execute(locked).scalar_one_or_none()
+    if found is not None:  # every batch but the topic's first: one round trip
+        return int(found)
     make = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     session.execute(
         make(T_CURSOR)
         .values(project=project, topic=topic, next_offset=0, updated_at=now)
         .on_conflict_do_nothing()
     )
-    return int(
-        session.execute(
-            select(T_CURSOR.c.next_offset)
-            .where(T_CURSOR.c.project == project, T_CURSOR.c.topic == topic)
-            .with_for_update()
-        ).scalar_one()
-    )
+    return int(session.execute(locked).scalar_one())
 
 
 def ingest_topic(
