@@ -220,6 +220,15 @@ def test_an_unknown_report_as_each_argo_package_answers_it(argo: Argo) -> None:
         response = argo.client.get(path, headers=argo.headers(None))
         assert (response.status_code, response.text) == (404, v3_body), path
         assert response.headers["content-type"] == "application/json; charset=utf-8"
+    # a group type the report does not define: the status packages' body too
+    words = '"The report argo-test-report does not define endpoint group type: CLUSTERS"'
+    for path in (
+        f"{METRICS.replace('SITES', 'CLUSTERS')}?{DAY}",
+        f"/status/argo-test-report/CLUSTERS/SITE-A/services?{DAY}",
+    ):
+        response = argo.get(path)
+        expected = '{\n "message": ' + words + ',\n "code": "404"\n}'
+        assert (response.status_code, response.text) == (404, expected), path
 
 
 def test_a_metric_result_at_its_time(argo: Argo) -> None:

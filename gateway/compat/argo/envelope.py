@@ -196,6 +196,13 @@ def status_report_unknown(name: str) -> ArgoError:
     return MessageError(404, REPORT_UNKNOWN.format(name))
 
 
+def status_type_unknown(report: str, group_type: str) -> ArgoError:
+    """ARGO's 404 on a v2 `/status/...` route whose group type the report does not have."""
+    return MessageError(
+        404, f"The report {report} does not define endpoint group type: {group_type}"
+    )
+
+
 def method_not_allowed(method: str, allowed: frozenset[str] | set[str]) -> ArgoError:
     allow = ", ".join(sorted(allowed))
     return ArgoError(

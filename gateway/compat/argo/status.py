@@ -36,9 +36,11 @@ A metric's statuses carry `actual_data`, `threshold_rule_applied` and `original_
 above their `affected_by_threshold_rule` only with it too, as argo-web-api gates them; the
 statuses themselves are re-graded either way.
 
-A type the report does not have is 404, and so is a host the path names that is not an
-endpoint of that service type at that site (of the report); an unknown report is 404 with
-the body argo-web-api's package for that route gives (`find_report`)."""
+A host the path names that is not an endpoint of that service type at that site (of the
+report) is 404; an unknown report is 404 with the body argo-web-api's package for that
+route gives (`find_report`), and so is a group type the report does not have (v2's status
+packages' `{"message": "The report R does not define endpoint group type: T", "code":
+"404"}`)."""
 
 from __future__ import annotations
 
@@ -89,10 +91,7 @@ async def metric_timelines(call: Call) -> Any:
     def work(session: Session, principal: Principal) -> Any:
         version = find_report(session, report)
         if not same_type(group_type, version.endpoint_group_type):
-            raise envelope.not_found(
-                f"{group_type} is not the report's endpoint group type "
-                f"({version.endpoint_group_type})"
-            )
+            raise envelope.status_type_unknown(report, group_type)
         infos = endpoint_info.endpoint_info(session, principal, hostnames=[host])
         info = infos.get((host, service))
         if info is None or info.site != group:
@@ -252,10 +251,7 @@ async def _span(
         report = find_report(session, call.path("report"))
         level = level_for(report)
         if level is None:
-            raise envelope.not_found(
-                f"{call.path('group_type')} is neither the report's group type "
-                f"({report.group_type}) nor its endpoint group type ({report.endpoint_group_type})"
-            )
+            raise envelope.status_type_unknown(report.name, call.path("group_type"))
         filters = filters_for(level)
         items = levels.status_span(
             session,
