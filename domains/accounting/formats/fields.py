@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 from domains.accounting.rules import AccountingRule as R
 from domains.common.errors import Invalid
@@ -77,6 +78,11 @@ def is_null(raw: str) -> bool:
 _NOT_STORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
+def storable(raw: str) -> bool:
+    """No character a text column cannot hold (NUL, a lone surrogate) anywhere in `raw`."""
+    return _NOT_STORABLE.search(raw) is None
+
+
 def text(raw: str, position: int, name: str) -> str:
     if len(raw) > TEXT_MAX:
         raise fail(position, name, R.ACCOUNTING_TEXT_TOO_LONG, f"{len(raw)} characters")
@@ -87,6 +93,8 @@ def text(raw: str, position: int, name: str) -> str:
 
 def integer(raw: str, position: int, name: str) -> int:
     # int() would also take "1_000" and " 7 "; APEL's int() refuses "2.0", and so does this
+    if len(raw) < 19 and raw.isascii() and raw.isdigit():  # the common case, in range
+        return int(raw)
     if not _INTEGER.fullmatch(raw) or abs(int(raw)) > INT_MAX:
         raise fail(position, name, R.ACCOUNTING_INTEGER_INVALID, repr(short(raw)))
     return int(raw)
@@ -104,7 +112,11 @@ def decimal(raw: str, position: int, name: str) -> Decimal:
 
 def time(raw: str, position: int, name: str) -> datetime:
     """Seconds since the epoch (key/value messages), or ISO UTC (CAR, StAR)."""
-    if _INTEGER.fullmatch(raw):
+    if len(raw) < 19 and raw.isascii() and raw.isdigit():  # the common case
+        seconds = int(raw)
+        if seconds <= EPOCH_MAX:
+            return datetime.fromtimestamp(seconds, UTC)
+    elif _INTEGER.fullmatch(raw):
         seconds = int(raw)
         if 0 <= seconds <= EPOCH_MAX:
             return datetime.fromtimestamp(seconds, UTC)
@@ -178,6 +190,7 @@ class Fqan:
     role: str | None
 
 
+@lru_cache(maxsize=1024)  # a message's records repeat a handful of FQANs
 def parse_fqan(fqan: str) -> Fqan:
     """The first FQAN of a `;`-separated list as APEL splits it: `/atlas/lcg1/Role=pilot/
     Capability=NULL` → VO `atlas`, group `/atlas/lcg1`, role `Role=pilot`. One that does not

@@ -48,14 +48,23 @@ class Spec:
     ignored: frozenset[str] = frozenset()
     renamed: Mapping[str, str] = field(default_factory=dict)
     checks: tuple[Check, ...] = ()
-    # each field's reader, by its name (the parser's loop looks it up once a line)
+    # each field's reader, by its name
     readers: Mapping[str, Callable[[str, int, str], fv.Value | fv.BenchmarkValue]] = field(
         init=False, repr=False, compare=False
     )
+    # what the parser's loop looks up once a line: each key as sent (an old name too) → the
+    # field's name and its kind (None: a field accepted and dropped)
+    keys: Mapping[str, tuple[str, Kind | None]] = field(init=False, repr=False, compare=False)
+    mandatory_order: tuple[str, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         readers = {name: _READERS[kind] for name, kind in self.fields.items()}
         object.__setattr__(self, "readers", readers)
+        keys: dict[str, tuple[str, Kind | None]] = {n: (n, k) for n, k in self.fields.items()}
+        keys |= {n: (n, None) for n in self.ignored}
+        keys |= {old: (new, keys[new][1]) for old, new in self.renamed.items() if new in keys}
+        object.__setattr__(self, "keys", keys)
+        object.__setattr__(self, "mandatory_order", tuple(sorted(self.mandatory)))
 
 
 _READERS: dict[Kind, Callable[[str, int, str], fv.Value | fv.BenchmarkValue]] = {
@@ -367,35 +376,41 @@ def read_value(spec: Spec, name: str, raw: str, position: int) -> fv.Value | fv.
 def read_record(spec: Spec, chunk: str, position: int, now: datetime) -> Record:
     """One record's lines: each `Key: Value` once, a field of the spec (an ignored one is
     dropped), its value read by its kind; then mandatory fields and the checks across them.
-    (The loop is the loader's hottest: a message of 1,000 jobs is some 15,000 lines.)"""
+    (The loop is the loader's hottest: a message of 1,000 jobs is some 15,000 lines. Text
+    values are checked for what cannot be stored once for the whole record.)"""
     record: Record = {}
     dicts: dict[str, fv.BenchmarkValue] = {}
-    seen: set[str] = set()
-    readers, renamed, ignored = spec.readers, spec.renamed, spec.ignored
+    dropped: set[str] = set()
+    keys, readers = spec.keys, spec.readers
+    storable = fv.storable(chunk)
     for line in chunk.splitlines():
         key, colon, raw = line.partition(":")
         if not colon:
             path = fv.at(position, "line")
             words = f"{path}: {R.ACCOUNTING_LINE_NOT_KEY_VALUE.text} (not {fv.short(line)!r})"
             raise Invalid(path, R.ACCOUNTING_LINE_NOT_KEY_VALUE, words)
-        key = key.strip()
-        name = renamed.get(key, key)
-        if name in seen:
+        found = keys.get(key)
+        if found is None:
+            key = key.strip()
+            found = keys.get(key)
+            if found is None:
+                raise fv.fail(position, fv.short(key), R.ACCOUNTING_FIELD_UNKNOWN)
+        name, kind = found
+        if name in record or name in dicts or name in dropped:
             raise fv.fail(position, name, R.ACCOUNTING_FIELD_REPEATED)
-        seen.add(name)
-        if name in ignored:
+        if kind is None:
+            dropped.add(name)
             continue
-        reader = readers.get(name)
-        if reader is None:
-            raise fv.fail(position, fv.short(name), R.ACCOUNTING_FIELD_UNKNOWN)
         raw = raw.strip()
         if len(raw) <= _NULL_LONGEST and raw.lower() in fv.NULL_TOKENS:
             record[name] = read_plain(spec, name, raw, position)  # a null token
-            continue
-        value = reader(raw, position, name)
-        if isinstance(value, fv.BenchmarkValue):
-            dicts[name] = value
+        elif kind is Kind.TEXT and storable and len(raw) <= fv.TEXT_MAX:
+            record[name] = raw  # what fv.text would return
+        elif kind is Kind.BENCHMARK:
+            dicts[name] = fv.benchmark_dict(raw, position, name)
         else:
+            value = readers[name](raw, position, name)
+            assert not isinstance(value, fv.BenchmarkValue)
             record[name] = value
     return check_record(spec, record, dicts, position, now)
 
@@ -404,7 +419,7 @@ def check_record(
     spec: Spec, record: Record, dicts: dict[str, fv.BenchmarkValue], position: int, now: datetime
 ) -> Record:
     """Mandatory fields present, v0.4's dictionaries resolved, then the checks across fields."""
-    for name in sorted(spec.mandatory):
+    for name in spec.mandatory_order:
         if record.get(name) is None and name not in dicts:
             raise fv.fail(position, name, R.ACCOUNTING_FIELD_MISSING)
     resolve_benchmarks(record, dicts, position)
