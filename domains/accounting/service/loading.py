@@ -18,13 +18,28 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from functools import cache
+from operator import itemgetter
 from typing import Any
 
 from pydantic_core import PydanticUndefined
-from sqlalchemy import JSON, Connection, UniqueConstraint, func, select
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Connection,
+    DateTime,
+    Enum,
+    Float,
+    Integer,
+    String,
+    TypeDecorator,
+    UniqueConstraint,
+    func,
+    select,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
+from sqlalchemy.types import TypeEngine
 from sqlmodel import SQLModel, col
 
 from domains.accounting import models as m
@@ -198,18 +213,26 @@ def _defaults(model: type[SQLModel]) -> dict[str, Any]:
     return out
 
 
-def _row(kind: RecordKind, record: Record, sender: Sender, message_id: str) -> dict[str, Any]:
+@cache
+def _plan(kind: RecordKind) -> tuple[type[SQLModel], tuple[tuple[str, str, Any], ...]]:
+    """The kind's model, and each APEL field's column and the default it takes when absent."""
     model, columns = _COLUMNS[kind]
     defaults = _defaults(model)
+    return model, tuple((f, c, defaults.get(c)) for f, c in columns.items())
+
+
+def _row(kind: RecordKind, record: Record, sender: Sender, message_id: str) -> dict[str, Any]:
+    _, plan = _plan(kind)
     row: dict[str, Any] = {"publisher": sender.publisher[: m.DN_MAX], "message_id": message_id}
-    for field, column in columns.items():
-        value: Any = record.get(field)
-        if isinstance(value, Decimal):
+    get = record.get
+    for field, column, default in plan:
+        value: Any = get(field)
+        if value is None:
+            value = default
+        elif isinstance(value, Decimal):
             value = float(round(value, 3))
         elif isinstance(value, tuple):
             value = [list(pair) for pair in value]
-        if value is None:
-            value = defaults.get(column)
         row[column] = value
     if kind is RecordKind.JOB:
         row["end_year"], row["end_month"] = row["end_time"].year, row["end_time"].month
@@ -229,7 +252,8 @@ def _upsert(session: Session, model: type[SQLModel], rows: Sequence[dict[str, An
         return
     # within one message the last record with a key wins, as APEL's REPLACE does
     keys = _key_columns(model)
-    last = list({tuple(r[k] for k in keys): r for r in rows}.values())
+    key_of = itemgetter(*keys)
+    last = list({key_of(r): r for r in rows}.values())
     connection = session.connection()
     if connection.dialect.name == "postgresql":
         _copy_upsert(connection, model, keys, last)
@@ -246,30 +270,69 @@ def _upsert_statement(model: type[SQLModel], columns: tuple[str, ...]) -> Any:
     return stmt.on_conflict_do_update(index_elements=list(keys), set_=changed)
 
 
+# a column's type → the type OID a binary COPY sends it as, and what the staging table holds
+# it as: every integer as bigint (psycopg's binary int4 would wrap a value beyond 32 bits
+# silently; bigint makes the INSERT's cast refuse it, as the text COPY did)
+_BINARY_TYPES: tuple[tuple[type[TypeEngine[Any]], int, str | None], ...] = (
+    (Integer, 20, "bigint"),
+    (Float, 701, "double precision"),
+    (Boolean, 16, None),
+)
+
+
+@cache
+def _staging(model: type[SQLModel], columns: tuple[str, ...]) -> tuple[str, list[int] | None]:
+    """The staging table's select list from the model's table, and the type OID of each
+    column for a binary COPY (None: a column of a type not sent in binary; a text COPY)."""
+    table = model.__table__  # type: ignore[attr-defined]
+    selected, oids = [], []
+    binary = True
+    for name in columns:
+        kind = table.c[name].type
+        kind = kind.impl if isinstance(kind, TypeDecorator) else kind
+        cast = None
+        if isinstance(kind, DateTime):
+            oid = 1184 if kind.timezone else 1114
+        elif isinstance(kind, String) and not isinstance(kind, Enum):
+            oid = 1043  # what psycopg dumps a str as; COPY reads the bytes as the column's type
+        else:
+            oid = 0  # none: a text COPY
+            for python_type, type_oid, as_type in _BINARY_TYPES:
+                if isinstance(kind, python_type):
+                    oid, cast = type_oid, as_type
+                    break
+            binary = binary and oid != 0
+        oids.append(oid)
+        selected.append(f'CAST("{name}" AS {cast}) AS "{name}"' if cast else f'"{name}"')
+    return ", ".join(selected), oids if binary else None
+
+
 def _copy_upsert(
     connection: Connection,
     model: type[SQLModel],
     keys: tuple[str, ...],
     rows: Sequence[dict[str, Any]],
 ) -> None:
-    """PostgreSQL: COPY the rows into a temporary table of the columns they carry (kept for
-    the connection, emptied after each use and at commit), then move them in one statement.
-    `loaded_at` is set on insert only, as the model's default is: a message sent again
-    changes nothing."""
+    """PostgreSQL: COPY the rows (binary, unless a column is of a type not sent so) into a
+    temporary table of the columns they carry (kept for the connection, emptied before each
+    use and at commit), then move them in one statement. Three round trips. `loaded_at` is
+    set on insert only, as the model's default is: a message sent again changes nothing."""
     table = model.__table__  # type: ignore[attr-defined]
     columns = [*rows[0], "loaded_at"]
+    selected, oids = _staging(model, tuple(columns))
     json_columns = {c.name for c in table.columns if isinstance(c.type, JSON)}
     names = ", ".join(f'"{c}"' for c in columns)
     changed = ", ".join(f'"{c}" = excluded."{c}"' for c in rows[0] if c not in keys)
     staging = f"loading_{table.name}"
-    # every name is the model's (its table and columns), none from a message
+    # every name is the model's (its table and columns), none from a message; the staging
+    # table is emptied with DELETE, not TRUNCATE (a temporary table's TRUNCATE replaces its
+    # files), and emptied at commit anyway
     statements = (
         f"CREATE TEMPORARY TABLE IF NOT EXISTS {staging} ON COMMIT DELETE ROWS AS "  # noqa: S608
-        f"SELECT {names} FROM {table.name} WITH NO DATA",
-        f"COPY {staging} ({names}) FROM STDIN",
+        f"SELECT {selected} FROM {table.name} WITH NO DATA; DELETE FROM {staging}",
+        f"COPY {staging} ({names}) FROM STDIN" + (" (FORMAT BINARY)" if oids else ""),
         f"INSERT INTO {table.name} ({names}) SELECT {names} FROM {staging} "  # noqa: S608
         f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {changed}",
-        f"TRUNCATE {staging}",
     )
     loaded_at = utcnow()
     driver: Any = connection.connection.driver_connection
@@ -279,15 +342,18 @@ def _copy_upsert(
             cursor.execute(statement)
             statement = statements[1]
             with cursor.copy(statement) as copy:
+                if oids:
+                    copy.set_types(oids)
+                values_of = itemgetter(*columns[:-1])  # every row has the first row's columns
+                jsons = [i for i, c in enumerate(columns) if c in json_columns]
                 for row in rows:
-                    values = [row.get(c) for c in columns]
-                    for i, column in enumerate(columns):
-                        if column in json_columns and values[i] is not None:
+                    values = [*values_of(row), loaded_at]
+                    for i in jsons:
+                        if values[i] is not None:
                             values[i] = json.dumps(values[i])
-                    values[-1] = loaded_at
                     copy.write_row(values)
-            for statement in statements[2:]:
-                cursor.execute(statement)
+            statement = statements[2]
+            cursor.execute(statement)
     except connection.dialect.loaded_dbapi.Error as exc:  # as SQLAlchemy's would be raised
         raise DBAPIError.instance(
             statement, None, exc, connection.dialect.loaded_dbapi.Error
