@@ -437,6 +437,17 @@ def _authorize(session: Session, principal: Principal, query: PivotQuery, table:
     return []
 
 
+def _period(t: Any, start: Month, end: Month) -> Any:
+    """The months from `start` to `end`, written on year and month themselves: PostgreSQL
+    estimates how many rows that keeps from their statistics (on `year * 12 + month` it
+    guessed 0.5%, and sorted a year's summaries on disk to group them instead of hashing)."""
+    year, month = col(t.year), col(t.month)
+    return and_(
+        or_(year > start.year, and_(year == start.year, month >= start.month)),
+        or_(year < end.year, and_(year == end.year, month <= end.month)),
+    )
+
+
 def pivot(session: Session, query: PivotQuery, principal: Principal = ANONYMOUS) -> Pivot:
     """The table of `query` (see the module's docstring) as `principal` may see it;
     Invalid for a bad argument, Unauthenticated or Forbidden for a view not theirs."""
@@ -449,8 +460,7 @@ def pivot(session: Session, query: PivotQuery, principal: Principal = ANONYMOUS)
     except Invalid as refused:
         raise Invalid("columns", refused.rule) from None
     allowed = _authorize(session, principal, query, t)
-    period = (col(t.year) * 12 + col(t.month) - 1).between(query.start.index, query.end.index)
-    scope: list[Any] = [period, *allowed]
+    scope: list[Any] = [_period(t, query.start, query.end), *allowed]
     if query.local_jobs is LocalJobs.ONLY_INFRA and source.local is not None:
         scope.append(~source.local)
     elif query.local_jobs is LocalJobs.ONLY_LOCAL:
