@@ -13,8 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-
-from domains.monitoring.engine.integrate import DailyAR
+from typing import Protocol
 
 DENOMINATOR = 1.00000001  # argo-web-api's, which keeps 0/0 away
 
@@ -36,7 +35,20 @@ class SupergroupAR:
     reliability: float | None
 
 
-def period_ar(days: Sequence[DailyAR]) -> PeriodAR | None:
+class DayFractions(Protocol):
+    """What a period reads of each day (a `DailyAR`, or a stored day's row)."""
+
+    @property
+    def availability(self) -> float: ...
+    @property
+    def up(self) -> float: ...
+    @property
+    def unknown(self) -> float: ...
+    @property
+    def down(self) -> float: ...
+
+
+def period_ar(days: Sequence[DayFractions]) -> PeriodAR | None:
     """An item's A/R over a month or a custom period from its days (None without days)."""
     if not days:
         return None

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Row, func, select
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from domains.common.errors import Invalid
 from domains.common.identity import Principal
-from domains.monitoring.engine.integrate import DailyAR
 from domains.monitoring.engine.periods import (
     SupergroupAR,
     period_ar,
@@ -51,7 +51,7 @@ def _defined(value: float | None) -> float | None:
 def _period_row(
     key: tuple[str, str, str],
     level: ArLevel,
-    rows: list[DailyAvailability],
+    rows: list[Row[Any]],
     start: dt.date,
     end: dt.date,
 ) -> ArRow:
@@ -71,18 +71,7 @@ def _period_row(
             None,
             None,
         )
-    period = period_ar(
-        [
-            DailyAR(
-                r.availability if r.availability is not None else -1.0,
-                r.reliability if r.reliability is not None else -1.0,
-                r.up or 0.0,
-                r.unknown or 0.0,
-                r.down or 0.0,
-            )
-            for r in rows
-        ]
-    )
+    period = period_ar(rows)  # their undefined values read as -1 and 0 (`_columns`)
     assert period is not None  # rows is never empty
     return ArRow(
         level,
@@ -97,6 +86,22 @@ def _period_row(
         period.unknown,
         period.down,
     )
+
+
+def _columns(level: ArLevel, granularity: str) -> list[Any]:
+    """The stored days' columns, not entities (a month of every endpoint is ~67,000 rows;
+    an ORM object each, then a `DailyAR` each, were most of a month's figures' time). For
+    a period of a level below NGIs, an undefined availability reads as -1 and undefined
+    fractions as 0, so that the rows go to `period_ar` as they are."""
+    d = DailyAvailability
+    keys = [col(d.parent), col(d.service), col(d.name), col(d.day)]
+    values = [col(d.availability), col(d.reliability), col(d.up), col(d.unknown), col(d.down)]
+    if granularity == "daily" or level is ArLevel.SUPERGROUP:
+        return keys + values
+    defaults = (-1.0, -1.0, 0.0, 0.0, 0.0)
+    return keys + [
+        func.coalesce(c, default).label(c.key) for c, default in zip(values, defaults, strict=True)
+    ]
 
 
 def availability(
@@ -119,7 +124,7 @@ def availability(
         raise Invalid("to", MonitoringRule.MONITORING_PERIOD_REVERSED)
     version = report_on(session, report, end)
     d = DailyAvailability
-    stmt = select(d).where(
+    stmt = select(*_columns(level, granularity)).where(
         col(d.report_uuid) == version.uuid,
         col(d.level) == level,
         col(d.day) >= start,
@@ -127,8 +132,11 @@ def availability(
     )
     if name is not None:
         stmt = stmt.where(col(d.name) == name)
-    stored = list(
-        session.scalars(stmt.order_by(col(d.parent), col(d.service), col(d.name), col(d.day)))
+    # on the session's connection: Core rows, without the ORM's loading of each
+    stored = (
+        session.connection()
+        .execute(stmt.order_by(col(d.parent), col(d.service), col(d.name), col(d.day)))
+        .all()
     )
     if granularity == "daily":
         return [
@@ -147,7 +155,7 @@ def availability(
             )
             for r in stored
         ]
-    groups: dict[tuple[tuple[str, str, str], dt.date], list[DailyAvailability]] = {}
+    groups: dict[tuple[tuple[str, str, str], dt.date], list[Row[Any]]] = {}
     for r in stored:
         bucket = r.day.replace(day=1) if granularity == "monthly" else start
         groups.setdefault(((r.parent, r.service, r.name), bucket), []).append(r)
