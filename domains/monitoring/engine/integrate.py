@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 
 from domains.monitoring.engine.operations import OperationsTable
 from domains.monitoring.engine.timeline import DAY, Timeline, durations
@@ -19,8 +20,10 @@ UNDEFINED = -1.0
 _FIVE_DECIMALS = Decimal("0.00001")
 
 
+@lru_cache(maxsize=65_536)
 def round5(value: float) -> float:
-    """Half-up to 5 decimals on the shortest decimal representation of the double."""
+    """Half-up to 5 decimals on the shortest decimal representation of the double
+    (remembered: most of a day's items share a few fractions, 1.0 and 0.0 above all)."""
     return float(Decimal(repr(value)).quantize(_FIVE_DECIMALS, ROUND_HALF_UP))
 
 

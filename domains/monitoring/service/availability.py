@@ -25,6 +25,7 @@ from sqlalchemy import delete, insert, select, text
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
+from domains.common.db import copy_rows
 from domains.common.errors import Invalid
 from domains.common.identity import ANONYMOUS
 from domains.common.outbox import OutboxEvent, emit, on_event
@@ -238,7 +239,8 @@ def day_results(
     start = day_start(day)
     every = bool(recomputations.sources)
     collation = None
-    if session.get_bind().dialect.name == "postgresql":
+    postgres = session.get_bind().dialect.name == "postgresql"
+    if postgres:
         # two days' rows are sorted for the window: in memory rather than on disk (this
         # transaction only), by bytes rather than the database's locale (a third of the
         # statement's time; grouping needs only equality)
@@ -257,17 +259,27 @@ def day_results(
                 recomputations,
                 (results, previous),
             )
-        for host, stype, metric, ts, status, source in session.execute(
-            day_statement(
-                service_types,
-                start,
-                batch,
-                every=every,
-                without=graded,
-                table=T_RESULT if every else T_POINT,
-                collation=collation,
-            )
-        ):
+        statement = day_statement(
+            service_types,
+            start,
+            batch,
+            every=every,
+            without=graded,
+            table=T_RESULT if every else T_POINT,
+            collation=collation,
+            seconds=postgres and not every,
+        )
+        # fetched whole (`all`: one fetchall, where iterating fetched row by row, a third
+        # of the reads' time in Python), as Core rows (no ORM loading of each)
+        rows = session.connection().execute(statement).all()
+        if postgres and not every:  # the seconds from 00:00 come from SQL, no datetimes
+            for host, stype, metric, second, status, source in rows:
+                if second >= 0:
+                    results[(host, stype, metric)].append(Result(second, status, source or ""))
+                else:
+                    previous[(host, stype, metric)] = status
+            continue
+        for host, stype, metric, ts, status, source in rows:
             if ts >= start:
                 results[(host, stype, metric)].append(
                     Result(second_of(ts, start), status, source or "")
@@ -437,31 +449,50 @@ def day_inputs(
     )
 
 
+T_DAILY = DailyAvailability.__table__  # type: ignore[attr-defined]
+_DAILY_COLUMNS = (
+    "report_uuid",
+    "day",
+    "level",
+    "parent",
+    "service",
+    "name",
+    "availability",
+    "reliability",
+    "up",
+    "unknown",
+    "down",
+    "weight",
+    "computed_at",
+)
+
+
 def _rows(
     report_uuid: str, day: dt.date, out: DayOutput, inputs: DayInputs
-) -> list[dict[str, Any]]:
+) -> list[tuple[Any, ...]]:
+    """The day's `DailyAvailability` rows, in `_DAILY_COLUMNS`' order (levels by value)."""
     now = utcnow()
-    rows: list[dict[str, Any]] = []
+    rows: list[tuple[Any, ...]] = []
 
     def add(
         level: ArLevel, parent: str, service: str, name: str, ar: DailyAR, weight: float = 0.0
     ) -> None:
         rows.append(
-            {
-                "report_uuid": report_uuid,
-                "day": day,
-                "level": level,
-                "parent": parent,
-                "service": service,
-                "name": name,
-                "availability": ar.availability,
-                "reliability": ar.reliability,
-                "up": ar.up,
-                "unknown": ar.unknown,
-                "down": ar.down,
-                "weight": weight,
-                "computed_at": now,
-            }
+            (
+                report_uuid,
+                day,
+                level.value,
+                parent,
+                service,
+                name,
+                ar.availability,
+                ar.reliability,
+                ar.up,
+                ar.unknown,
+                ar.down,
+                weight,
+                now,
+            )
         )
 
     for (site, stype, host), item in out.endpoints.items():
@@ -474,23 +505,9 @@ def _rows(
         ngi = inputs.topology.supergroups.get(site, "")
         add(ArLevel.SITE, ngi, "", site, item.ar, inputs.weights.get(site, 0.0))
     for ngi, value in out.supergroups.items():
-        row = dict(rows[0]) if rows else {}
-        row.update(
-            report_uuid=report_uuid,
-            day=day,
-            level=ArLevel.SUPERGROUP,
-            parent="",
-            service="",
-            name=ngi,
-            availability=value.availability,
-            reliability=value.reliability,
-            up=None,
-            unknown=None,
-            down=None,
-            weight=0.0,
-            computed_at=now,
-        )
-        rows.append(row)
+        level = ArLevel.SUPERGROUP.value
+        ar = (value.availability, value.reliability, None, None, None)
+        rows.append((report_uuid, day, level, "", "", ngi, *ar, 0.0, now))
     return rows
 
 
@@ -511,8 +528,13 @@ def compute_report_day(
             col(DailyAvailability.report_uuid) == version.uuid, col(DailyAvailability.day) == day
         )
     )
-    if rows:
-        session.execute(insert(DailyAvailability), rows)
+    if not rows:
+        return 0
+    if session.get_bind().dialect.name == "postgresql":
+        # one COPY: the pipelined INSERT per row was ~15 % of a day's time
+        copy_rows(session, T_DAILY.name, _DAILY_COLUMNS, rows)
+    else:
+        session.execute(insert(T_DAILY), [dict(zip(_DAILY_COLUMNS, r, strict=True)) for r in rows])
     return len(rows)
 
 

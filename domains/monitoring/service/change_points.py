@@ -23,7 +23,20 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Select, Table, and_, bindparam, delete, func, insert, or_, select, text
+from sqlalchemy import (
+    BigInteger,
+    Select,
+    Table,
+    and_,
+    bindparam,
+    cast,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    text,
+)
 from sqlalchemy.orm import Session
 
 from domains.common.db import copy_rows
@@ -180,12 +193,15 @@ def day_statement(
     without: Sequence[str] | None = None,
     table: Table = T_RESULT,
     collation: str | None = None,
+    seconds: bool = False,
 ) -> Select[Any]:
     """`day_results`' statement: the two days' rows of a batch, windowed by series, the
     previous day's last and the day's changes kept (`every`: all of them), by series, then
     time and id; the metrics `without` names (re-graded apart) left out. `table`: the raw
     results or the change points, which have the same columns; `collation`: the one the
-    series are sorted by (PostgreSQL's "C": bytes)."""
+    series are sorted by (PostgreSQL's "C": bytes); `seconds` (PostgreSQL): each row's
+    whole seconds from `start` (negative the day before, as `second_of` counts) in place of
+    its timestamp, an integer rather than a datetime to decode per row."""
     r = table.c
     series = tuple(
         column.collate(collation) if collation else column
@@ -219,9 +235,13 @@ def day_statement(
         for column in (c.hostname, c.service_type, c.metric)
     )
     # the window's own order, which the caller's lists per series need: no second sort
-    query = select(
-        c.hostname, c.service_type, c.metric, c.timestamp, c.status, c.monitoring_host
-    ).order_by(*keys, c.timestamp, c.id)
+    moment: Any = c.timestamp
+    if seconds:
+        # truncated to the second first: exact whatever type extract() returns
+        epoch = func.extract("epoch", func.date_trunc("second", c.timestamp))
+        moment = (cast(epoch, BigInteger) - int(start.timestamp())).label("second")
+    query = select(c.hostname, c.service_type, c.metric, moment, c.status, c.monitoring_host)
+    query = query.order_by(*keys, c.timestamp, c.id)
     if every:
         return query
     seed = and_(c.timestamp < start, or_(c.next_at.is_(None), c.next_at >= start))
