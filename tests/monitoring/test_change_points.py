@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from domains.monitoring.engine.timeline import day_start
+from domains.monitoring.engine.timeline import day_start, second_of
 from domains.monitoring.service import availability
 from domains.monitoring.service import change_points as points
 from domains.monitoring.service import results as ingest
@@ -184,3 +184,39 @@ def test_retention_deletes_the_points_of_the_deleted_results(
     send(session, endpoint, (at(DAY1, 1), "OK"), (at(DAY2, 1), "CRITICAL"))
     ingest.purge_expired_results(session, older_than=day_start(DAY2))
     assert stored_points(session, endpoint) == [(at(DAY2, 1), "CRITICAL")]
+
+
+def test_the_points_read_by_time_give_what_the_window_over_the_results_keeps(
+    session: Session, endpoint: tuple[str, str]
+) -> None:
+    """`day_results` reads the points by time and compares them per series itself (on
+    PostgreSQL with the seconds counted in SQL): the same rows and seed as the window over
+    the raw results, with fractions of a second, ties at one instant and a repeat at 00:00."""
+    half = dt.timedelta(milliseconds=500)
+    send(
+        session,
+        endpoint,
+        (at(DAY1, 22), "OK"),
+        (at(DAY1, 23, 59) + half, "CRITICAL"),
+        (at(DAY2, 0), "CRITICAL"),
+        (at(DAY2, 1) + half, "OK"),
+        (at(DAY2, 1) + half, "WARNING"),
+        (at(DAY2, 2), "WARNING"),
+        (at(DAY2, 3) - half, "OK"),
+    )
+    key = (endpoint[0], endpoint[1], METRIC)
+    for day in (DAY1, DAY2, DAY2 + dt.timedelta(days=1)):
+        rows, seed = window(session, endpoint, day, points.T_RESULT)
+        results, previous = availability.day_results(
+            session, [endpoint[1]], day, hosts=[endpoint[0]]
+        )
+        assert [tuple(r) for r in results.get(key, [])] == [
+            (second_of(row[3], day_start(day)), row[4], row[5] or "") for row in rows
+        ]
+        assert previous.get(key) == (seed[-1] if seed else None)
+    results, _ = availability.day_results(session, [endpoint[1]], DAY2, hosts=[endpoint[0]])
+    assert [(r.second, r.status) for r in results[key]] == [
+        (3600, "OK"),
+        (3600, "WARNING"),
+        (3 * 3600 - 1, "OK"),
+    ]

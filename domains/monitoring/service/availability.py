@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any, TypeVar
 
 from sqlalchemy import delete, insert, select, text
@@ -75,7 +77,7 @@ from domains.monitoring.service.catalogue import (
     report_named,
     valid_on,
 )
-from domains.monitoring.service.change_points import T_POINT, T_RESULT, day_statement
+from domains.monitoring.service.change_points import T_RESULT, day_points, day_statement
 from domains.topology.service import T_NGI, T_SERVICE, T_SERVICE_TYPE, T_SITE
 
 log = logging.getLogger("opsgraph.monitoring.availability")
@@ -226,9 +228,10 @@ def day_results(
     before it in its series (by time, then id) is left in the database, since the status in
     force at every second stays the same without it (the engine's `metric_timeline` keeps
     the later of two results in one second, and `optimize` drops repeats); the day's first
-    result is compared with the seed likewise. The window runs over the change points that
+    result is compared with the seed likewise. They are read from the change points that
     ingestion keeps (`service/change_points.py`: each series' first result of a day and its
-    changes, ~10 % of the results), which gives the same rows as over the results. While
+    changes, ~10 % of the results), by time, and compared here per series, which keeps
+    the rows `day_statement`'s window keeps over the points or the results. While
     `recomputations` exclude a monitoring source, a dropped repeat could be the one that
     counts: every result of both days comes back then, read from the results.
 
@@ -241,9 +244,10 @@ def day_results(
     collation = None
     postgres = session.get_bind().dialect.name == "postgresql"
     if postgres:
-        # two days' rows are sorted for the window: in memory rather than on disk (this
-        # transaction only), by bytes rather than the database's locale (a third of the
-        # statement's time; grouping needs only equality)
+        # two days' rows are sorted (by time, or by series for every raw result): in
+        # memory rather than on disk (this transaction only), series by bytes rather than
+        # the database's locale (a third of that statement's time; grouping needs only
+        # equality)
         session.execute(text("SET LOCAL work_mem = '128MB'"))
         collation = "C"
     results: dict[MetricKey, list[Result]] = defaultdict(list)
@@ -259,34 +263,66 @@ def day_results(
                 recomputations,
                 (results, previous),
             )
+        if not every:
+            _changes_of_points(
+                session, (service_types, start, batch, graded), postgres, (results, previous)
+            )
+            continue
+        # fetched whole (`all`: one fetchall, where iterating fetched row by row, a third
+        # of the reads' time in Python), as Core rows (no ORM loading of each)
         statement = day_statement(
             service_types,
             start,
             batch,
-            every=every,
+            every=True,
             without=graded,
-            table=T_RESULT if every else T_POINT,
+            table=T_RESULT,
             collation=collation,
-            seconds=postgres and not every,
         )
-        # fetched whole (`all`: one fetchall, where iterating fetched row by row, a third
-        # of the reads' time in Python), as Core rows (no ORM loading of each)
-        rows = session.connection().execute(statement).all()
-        if postgres and not every:  # the seconds from 00:00 come from SQL, no datetimes
-            for host, stype, metric, second, status, source in rows:
-                if second >= 0:
-                    results[(host, stype, metric)].append(Result(second, status, source or ""))
-                else:
-                    previous[(host, stype, metric)] = status
-            continue
-        for host, stype, metric, ts, status, source in rows:
+        for host, stype, metric, ts, status, source in (
+            session.connection().execute(statement).all()
+        ):
             if ts >= start:
                 results[(host, stype, metric)].append(
                     Result(second_of(ts, start), status, source or "")
                 )
-            elif not every or not recomputations.source_excluded(source or "", ts):
+            elif not recomputations.source_excluded(source or "", ts):
                 previous[(host, stype, metric)] = status
     return results, previous
+
+
+def _changes_of_points(
+    session: Session,
+    scope: tuple[Sequence[str], dt.datetime, Sequence[str] | None, Sequence[str] | None],
+    postgres: bool,
+    into: tuple[dict[MetricKey, list[Result]], dict[MetricKey, str]],
+) -> None:
+    """The seed and the day's changes of a batch from the two days' change points read by
+    time (`change_points.day_points`): per series, the last point before 00:00 is the
+    seed and a point of the day is kept when its status differs from the one before it in
+    the two days (as `day_statement`'s window keeps them). On PostgreSQL the seconds from
+    00:00 come from SQL (no datetime per row)."""
+    service_types, start, hosts, without = scope
+    results, previous = into
+    statement = day_points(service_types, start, hosts, without=without, seconds=postgres)
+    found = session.connection().execute(statement)
+    rows: Sequence[Any]
+    if postgres:  # text and integers: the driver's own tuples, no Row made of each
+        rows = found.cursor.fetchall()
+        found.close()
+    else:  # one fetchall (iterating fetched row by row), Core rows (no ORM)
+        rows = found.all()
+    # by time: the day before's rows first, the last of a series its seed
+    first = bisect_left(rows, 0 if postgres else start, key=itemgetter(3))
+    for host, stype, metric, _, status, _ in rows[:first]:
+        previous[(host, stype, metric)] = status
+    last = dict(previous)
+    for host, stype, metric, moment, status, source in rows[first:]:
+        key = (host, stype, metric)
+        if last.get(key) != status:
+            second = moment if postgres else second_of(moment, start)
+            results[key].append(Result(second, status, source or ""))
+            last[key] = status
 
 
 def _graded_rows(

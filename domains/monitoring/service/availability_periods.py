@@ -93,14 +93,14 @@ def _columns(level: ArLevel, granularity: str) -> list[Any]:
     an ORM object each, then a `DailyAR` each, were most of a month's figures' time). For
     a period of a level below NGIs, an undefined availability reads as -1 and undefined
     fractions as 0, so that the rows go to `period_ar` as they are."""
-    d = DailyAvailability
-    keys = [col(d.parent), col(d.service), col(d.name), col(d.day)]
-    values = [col(d.availability), col(d.reliability), col(d.up), col(d.unknown), col(d.down)]
+    c = DailyAvailability.__table__.c  # type: ignore[attr-defined]
+    keys: list[Any] = [c.parent, c.service, c.name, c.day]
+    values = [c.availability, c.reliability, c.up, c.unknown, c.down]
     if granularity == "daily" or level is ArLevel.SUPERGROUP:
         return keys + values
     defaults = (-1.0, -1.0, 0.0, 0.0, 0.0)
     return keys + [
-        func.coalesce(c, default).label(c.key) for c, default in zip(values, defaults, strict=True)
+        func.coalesce(v, default).label(v.key) for v, default in zip(values, defaults, strict=True)
     ]
 
 

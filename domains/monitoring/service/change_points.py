@@ -46,7 +46,7 @@ from domains.monitoring.engine.timeline import day_start
 from domains.monitoring.models.results import MetricResult
 from domains.monitoring.models.status import ChangePoint
 
-__all__ = ["T_POINT", "T_RESULT", "day_statement", "purge", "rebuild", "record"]
+__all__ = ["T_POINT", "T_RESULT", "day_points", "day_statement", "purge", "rebuild", "record"]
 
 T_POINT: Table = ChangePoint.__table__  # type: ignore[attr-defined]
 T_RESULT: Table = MetricResult.__table__  # type: ignore[attr-defined]
@@ -193,15 +193,12 @@ def day_statement(
     without: Sequence[str] | None = None,
     table: Table = T_RESULT,
     collation: str | None = None,
-    seconds: bool = False,
 ) -> Select[Any]:
     """`day_results`' statement: the two days' rows of a batch, windowed by series, the
     previous day's last and the day's changes kept (`every`: all of them), by series, then
     time and id; the metrics `without` names (re-graded apart) left out. `table`: the raw
     results or the change points, which have the same columns; `collation`: the one the
-    series are sorted by (PostgreSQL's "C": bytes); `seconds` (PostgreSQL): each row's
-    whole seconds from `start` (negative the day before, as `second_of` counts) in place of
-    its timestamp, an integer rather than a datetime to decode per row."""
+    series are sorted by (PostgreSQL's "C": bytes)."""
     r = table.c
     series = tuple(
         column.collate(collation) if collation else column
@@ -235,15 +232,44 @@ def day_statement(
         for column in (c.hostname, c.service_type, c.metric)
     )
     # the window's own order, which the caller's lists per series need: no second sort
-    moment: Any = c.timestamp
-    if seconds:
-        # truncated to the second first: exact whatever type extract() returns
-        epoch = func.extract("epoch", func.date_trunc("second", c.timestamp))
-        moment = (cast(epoch, BigInteger) - int(start.timestamp())).label("second")
-    query = select(c.hostname, c.service_type, c.metric, moment, c.status, c.monitoring_host)
-    query = query.order_by(*keys, c.timestamp, c.id)
+    query = select(
+        c.hostname, c.service_type, c.metric, c.timestamp, c.status, c.monitoring_host
+    ).order_by(*keys, c.timestamp, c.id)
     if every:
         return query
     seed = and_(c.timestamp < start, or_(c.next_at.is_(None), c.next_at >= start))
     change = and_(c.timestamp >= start, or_(c.before.is_(None), c.before != c.status))
     return query.where(or_(seed, change))
+
+
+def day_points(
+    service_types: Sequence[str],
+    start: dt.datetime,
+    hosts: Sequence[str] | None,
+    *,
+    without: Sequence[str] | None = None,
+    seconds: bool = False,
+) -> Select[Any]:
+    """The change points of the day from `start` and the day before, of a batch (the
+    metrics `without` names left out), by time then id, unwindowed: `day_results` keeps the
+    seed and the changes as it reads them, which is what `day_statement`'s window keeps
+    (the window's sort by series was most of PostgreSQL's time; by time the rows come off
+    the timestamp index). `seconds` (PostgreSQL): each row's whole seconds from `start`
+    (negative the day before, as `second_of` counts) in place of its timestamp."""
+    p = T_POINT.c
+    moment: Any = p.timestamp
+    if seconds:
+        # truncated to the second first: exact whatever type extract() returns
+        epoch = func.extract("epoch", func.date_trunc("second", p.timestamp))
+        moment = (cast(epoch, BigInteger) - int(start.timestamp())).label("second")
+    query = select(p.hostname, p.service_type, p.metric, moment, p.status, p.monitoring_host)
+    query = query.where(
+        p.timestamp >= start - ONE_DAY,
+        p.timestamp < start + ONE_DAY,
+        p.service_type.in_(list(service_types)),
+    )
+    if hosts is not None:
+        query = query.where(p.hostname.in_(list(hosts)))
+    if without:
+        query = query.where(p.metric.not_in(list(without)))
+    return query.order_by(p.timestamp, p.id)
