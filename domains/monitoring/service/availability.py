@@ -16,11 +16,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from operator import itemgetter
 from typing import Any, TypeVar
 
 from sqlalchemy import delete, insert, select, text
@@ -77,7 +75,7 @@ from domains.monitoring.service.catalogue import (
     report_named,
     valid_on,
 )
-from domains.monitoring.service.change_points import T_RESULT, day_points, day_statement
+from domains.monitoring.service.change_points import T_RESULT, day_changes, day_statement
 from domains.topology.service import T_NGI, T_SERVICE, T_SERVICE_TYPE, T_SITE
 
 log = logging.getLogger("opsgraph.monitoring.availability")
@@ -264,7 +262,7 @@ def day_results(
                 (results, previous),
             )
         if not every:
-            _changes_of_points(
+            day_changes(
                 session, (service_types, start, batch, graded), postgres, (results, previous)
             )
             continue
@@ -289,40 +287,6 @@ def day_results(
             elif not recomputations.source_excluded(source or "", ts):
                 previous[(host, stype, metric)] = status
     return results, previous
-
-
-def _changes_of_points(
-    session: Session,
-    scope: tuple[Sequence[str], dt.datetime, Sequence[str] | None, Sequence[str] | None],
-    postgres: bool,
-    into: tuple[dict[MetricKey, list[Result]], dict[MetricKey, str]],
-) -> None:
-    """The seed and the day's changes of a batch from the two days' change points read by
-    time (`change_points.day_points`): per series, the last point before 00:00 is the
-    seed and a point of the day is kept when its status differs from the one before it in
-    the two days (as `day_statement`'s window keeps them). On PostgreSQL the seconds from
-    00:00 come from SQL (no datetime per row)."""
-    service_types, start, hosts, without = scope
-    results, previous = into
-    statement = day_points(service_types, start, hosts, without=without, seconds=postgres)
-    found = session.connection().execute(statement)
-    rows: Sequence[Any]
-    if postgres:  # text and integers: the driver's own tuples, no Row made of each
-        rows = found.cursor.fetchall()
-        found.close()
-    else:  # one fetchall (iterating fetched row by row), Core rows (no ORM)
-        rows = found.all()
-    # by time: the day before's rows first, the last of a series its seed
-    first = bisect_left(rows, 0 if postgres else start, key=itemgetter(3))
-    for host, stype, metric, _, status, _ in rows[:first]:
-        previous[(host, stype, metric)] = status
-    last = dict(previous)
-    for host, stype, metric, moment, status, source in rows[first:]:
-        key = (host, stype, metric)
-        if last.get(key) != status:
-            second = moment if postgres else second_of(moment, start)
-            results[key].append(Result(second, status, source or ""))
-            last[key] = status
 
 
 def _graded_rows(

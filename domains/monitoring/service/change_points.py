@@ -20,7 +20,9 @@ the stored results (rare). `rebuild` computes them from the stored results in on
 from __future__ import annotations
 
 import datetime as dt
+from bisect import bisect_left
 from collections.abc import Mapping, Sequence
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import (
@@ -42,11 +44,21 @@ from sqlalchemy.orm import Session
 from domains.common.db import copy_rows
 from domains.common.time import UTCDateTime
 from domains.monitoring.avro import MetricResultIn
-from domains.monitoring.engine.timeline import day_start
+from domains.monitoring.engine.pipeline import MetricKey, Result
+from domains.monitoring.engine.timeline import day_start, second_of
 from domains.monitoring.models.results import MetricResult
 from domains.monitoring.models.status import ChangePoint
 
-__all__ = ["T_POINT", "T_RESULT", "day_points", "day_statement", "purge", "rebuild", "record"]
+__all__ = [
+    "T_POINT",
+    "T_RESULT",
+    "day_changes",
+    "day_points",
+    "day_statement",
+    "purge",
+    "rebuild",
+    "record",
+]
 
 T_POINT: Table = ChangePoint.__table__  # type: ignore[attr-defined]
 T_RESULT: Table = MetricResult.__table__  # type: ignore[attr-defined]
@@ -273,3 +285,37 @@ def day_points(
     if without:
         query = query.where(p.metric.not_in(list(without)))
     return query.order_by(p.timestamp, p.id)
+
+
+def day_changes(
+    session: Session,
+    scope: tuple[Sequence[str], dt.datetime, Sequence[str] | None, Sequence[str] | None],
+    postgres: bool,
+    into: tuple[dict[MetricKey, list[Result]], dict[MetricKey, str]],
+) -> None:
+    """`availability.day_results`' seed and changes of a batch, from the two days' change
+    points read by time (`day_points`): per series, the last point before 00:00 is the
+    seed and a point of the day is kept when its status differs from the one before it in
+    the two days (as `day_statement`'s window keeps them). On PostgreSQL the seconds from
+    00:00 come from SQL (no datetime per row)."""
+    service_types, start, hosts, without = scope
+    results, previous = into
+    statement = day_points(service_types, start, hosts, without=without, seconds=postgres)
+    found = session.connection().execute(statement)
+    rows: Sequence[Any]
+    if postgres:  # text and integers: the driver's own tuples, no Row made of each
+        rows = found.cursor.fetchall()
+        found.close()
+    else:  # one fetchall (iterating fetched row by row), Core rows (no ORM)
+        rows = found.all()
+    # by time: the day before's rows first, the last of a series its seed
+    first = bisect_left(rows, 0 if postgres else start, key=itemgetter(3))
+    for host, stype, metric, _, status, _ in rows[:first]:
+        previous[(host, stype, metric)] = status
+    last = dict(previous)
+    for host, stype, metric, moment, status, source in rows[first:]:
+        key = (host, stype, metric)
+        if last.get(key) != status:
+            second = moment if postgres else second_of(moment, start)
+            results.setdefault(key, []).append(Result(second, status, source or ""))
+            last[key] = status
