@@ -25,5 +25,8 @@ export default defineConfig({
     environment: "jsdom",
     include: ["src/**/*.test.{ts,tsx}"],
     setupFiles: ["src/test/setup.ts"],
+    // A hang guard, not a speed check: the page tests render whole views in jsdom, which
+    // passes 5 s on a 2-core machine under load (seen at load 10).
+    testTimeout: 20_000,
   },
 });
