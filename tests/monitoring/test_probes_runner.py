@@ -68,7 +68,9 @@ def test_a_batch_runs_bounded_and_keeps_its_order(tmp_path: Path) -> None:
     assert outcomes[42].startswith("CRITICAL HTTP CRITICAL: HTTP/1.1 200 OK (expected 204)")
     assert outcomes[43] == "UNKNOWN probe not run: bogus: not a parameter of the http probe"
     assert outcomes[44].startswith("OK ECHO OK - http://127.0.0.1:")
-    assert outcomes[45] == "UNKNOWN probe not run: builtin: one of tcp, http, tls"
+    assert (
+        outcomes[45] == "UNKNOWN probe not run: builtin: one of tcp, http, tls, apel-pub, apel-sync"
+    )
     assert 1 <= most <= 5
 
 
