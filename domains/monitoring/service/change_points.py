@@ -196,6 +196,28 @@ def purge(session: Session, *, older_than: dt.datetime) -> int:
     return int(gone.rowcount or 0)  # type: ignore[attr-defined]
 
 
+def _batch(
+    query: Select[Any],
+    columns: Any,
+    service_types: Sequence[str],
+    start: dt.datetime,
+    hosts: Sequence[str] | None,
+    without: Sequence[str] | None,
+) -> Select[Any]:
+    """`query` kept to a batch's rows of the day from `start` and the day before: its
+    service types, its hosts (None: all), the metrics `without` names left out."""
+    query = query.where(
+        columns.timestamp >= start - ONE_DAY,
+        columns.timestamp < start + ONE_DAY,
+        columns.service_type.in_(list(service_types)),
+    )
+    if hosts is not None:
+        query = query.where(columns.hostname.in_(list(hosts)))
+    if without:
+        query = query.where(columns.metric.not_in(list(without)))
+    return query
+
+
 def day_statement(
     service_types: Sequence[str],
     start: dt.datetime,
@@ -229,16 +251,8 @@ def day_statement(
         func.lead(r.timestamp, type_=r.timestamp.type)
         .over(partition_by=series, order_by=order)
         .label("next_at"),
-    ).where(
-        r.timestamp >= start - ONE_DAY,
-        r.timestamp < start + ONE_DAY,
-        r.service_type.in_(list(service_types)),
     )
-    if hosts is not None:
-        inner = inner.where(r.hostname.in_(list(hosts)))
-    if without:
-        inner = inner.where(r.metric.not_in(list(without)))
-    c = inner.subquery().c
+    c = _batch(inner, r, service_types, start, hosts, without).subquery().c
     keys = tuple(
         column.collate(collation) if collation else column
         for column in (c.hostname, c.service_type, c.metric)
@@ -275,16 +289,7 @@ def day_points(
         epoch = func.extract("epoch", func.date_trunc("second", p.timestamp))
         moment = (cast(epoch, BigInteger) - int(start.timestamp())).label("second")
     query = select(p.hostname, p.service_type, p.metric, moment, p.status, p.monitoring_host)
-    query = query.where(
-        p.timestamp >= start - ONE_DAY,
-        p.timestamp < start + ONE_DAY,
-        p.service_type.in_(list(service_types)),
-    )
-    if hosts is not None:
-        query = query.where(p.hostname.in_(list(hosts)))
-    if without:
-        query = query.where(p.metric.not_in(list(without)))
-    return query.order_by(p.timestamp, p.id)
+    return _batch(query, p, service_types, start, hosts, without).order_by(p.timestamp, p.id)
 
 
 def day_changes(
