@@ -1,6 +1,6 @@
 """The accounting portal's URL API on a real `opsgraph serve` process: summaries loaded
 through `load_message` into a copy of the demo database, then read as an HTTP client reads
-them (JSON, CSV, a refusal, the whole-dataset export), with OPSGRAPH_ACCOUNTING_EGI_VOS as
+them (JSON, CSV, a refusal, the WLCG view, the whole-dataset export), with OPSGRAPH_ACCOUNTING_EGI_VOS as
 the server's setting."""
 
 from __future__ import annotations
@@ -68,6 +68,16 @@ def test_the_portal_routes_on_a_real_server(served: Path) -> None:
         )
         assert refused.status_code == 400
         assert refused.json()["error"]["rule"] == "ACCOUNTING_LOCAL_JOBS_UNKNOWN"
+
+        # the WLCG view: the same parser, the LHC VOs only (biomed left out)
+        answer = httpx.get(
+            f"{base}/accounting/wlcg/njobs/VO/DATE/2026/9/2026/10/all/localinfrajobs/JSON/",
+            timeout=120,
+        )
+        assert answer.status_code == 200, answer.text
+        by_id = {item["id"]: item for item in answer.json()}
+        assert set(by_id) == {"atlas", "cms", "Total", "Percent", "xlegend", "ylegend", "var"}
+        assert by_id["Total"]["Total"] == pytest.approx(15)
 
         # the whole-dataset export, streamed by the real server
         answer = httpx.get(f"{base}/accounting/json", timeout=120)
