@@ -1,7 +1,7 @@
 """The accounting portal's URL API on a real `opsgraph serve` process: summaries loaded
 through `load_message` into a copy of the demo database, then read as an HTTP client reads
-them (JSON, CSV, a refusal, the WLCG view, the whole-dataset export), with OPSGRAPH_ACCOUNTING_EGI_VOS as
-the server's setting."""
+them (JSON, CSV, a refusal, the WLCG view, the whole-dataset export), with
+OPSGRAPH_ACCOUNTING_EGI_VOS as the server's setting."""
 
 from __future__ import annotations
 
