@@ -48,8 +48,8 @@ export const AccountingViewerQuery = graphql(`
 `);
 
 export const AccountingRejectsQuery = graphql(`
-  query AccountingRejects($first: Int, $after: String) {
-    accountingRejects(first: $first, after: $after) {
+  query AccountingRejects($filter: AccountingRejectFilter, $first: Int, $after: String) {
+    accountingRejects(filter: $filter, first: $first, after: $after) {
       totalCount
       pageInfo {
         hasNextPage
@@ -94,3 +94,39 @@ export const DeleteAccountingRejectsMutation = graphql(`
   }
 `);
 
+
+export const DeleteAccountingRejectsMatchingMutation = graphql(`
+  mutation DeleteAccountingRejectsMatching($input: DeleteAccountingRejectsMatchingInput!) {
+    deleteAccountingRejectsMatching(input: $input) {
+      count
+    }
+  }
+`);
+
+export const AccountingPublicationQuery = graphql(`
+  query AccountingPublication($site: String!, $from: String!, $to: String!) {
+    accountingPublication(site: $site, from: $from, to: $to) {
+      site
+      lastPublished
+      lastMessage {
+        messageId
+        publisher
+        kind
+      }
+      months {
+        month
+        jobRecords
+        summaries
+        normalisedSummaries
+        siteSays
+        inSync
+        sync {
+          submitHost
+          siteSays
+          held
+          inSync
+        }
+      }
+    }
+  }
+`);

@@ -11,6 +11,7 @@ import { fieldProblems } from "../../graphql/errors";
 import { STATUSES } from "./filters";
 import { changeSentence, EndpointStatusBadge, useLatestStatusChange, useReport } from "../monitoring/EndpointStatus";
 import { GroupDayStatus } from "../monitoring/GroupStatus";
+import { PublicationPanel } from "../accounting/PublicationPanel";
 import { UsagePanel } from "../accounting/UsagePanel";
 import { Contact, DowntimeTable, Properties, Scopes, formatTime } from "./parts";
 import { SiteEditForm, type EditableSite } from "./SiteEditForm";
@@ -466,6 +467,8 @@ export default function SitePage() {
             </section>
 
             <UsagePanel of="site" name={site.shortName} />
+
+            <PublicationPanel site={site.shortName} />
 
             <section aria-labelledby="site-history">
               <h2 id="site-history">Certification history</h2>
