@@ -19,7 +19,7 @@ const reject = {
   size: 120,
 };
 
-function page(isAdmin: boolean, asked: Asked[]) {
+function page(isAdmin: boolean, asked: Asked[], at = "/usage/rejects") {
   const client = fakeClient((operation) => {
     if (operation === "AccountingViewer") return { viewer: { subject: "ada@egi.eu", isAdmin } };
     if (operation === "ReloadAccountingReject") return { reloadAccountingReject: { loaded: true, records: 3, reject: null } };
@@ -28,7 +28,7 @@ function page(isAdmin: boolean, asked: Asked[]) {
   }, asked);
   return render(
     <Provider value={client}>
-      <MemoryRouter>
+      <MemoryRouter initialEntries={[at]}>
         <RejectsPage />
       </MemoryRouter>
     </Provider>,
@@ -48,6 +48,40 @@ describe("the accounting rejects page", () => {
     expect(within(table).getByRole("button", { name: "Delete" })).toBeTruthy();
     expect(asked.find((a) => a.operation === "ReloadAccountingReject")?.variables).toEqual({ input: { id: "r1" } });
     expect(asked.filter((a) => a.operation === "AccountingRejects")).toHaveLength(2); // read again after
+  });
+
+  it("lists what the filter matches, kept in the URL, and offers to delete all it matches", async () => {
+    const asked: Asked[] = [];
+    page(true, asked);
+    await screen.findByTestId("accounting-rejects");
+    const form = screen.getByRole("form", { name: "Rejects to list" });
+    await userEvent.type(within(form).getByLabelText("Sender (exactly)"), " /CN=apel.example ");
+    await userEvent.type(within(form).getByLabelText("Rule"), "ACCOUNTING_SITE_UNKNOWN");
+    await userEvent.type(within(form).getByLabelText("Received from (UTC)"), "2026-12-01T05:30");
+    await userEvent.click(within(form).getByRole("button", { name: "Filter" }));
+    const filter = { sender: "/CN=apel.example", rule: "ACCOUNTING_SITE_UNKNOWN", receivedAfter: "2026-12-01T05:30:00Z" };
+    await screen.findByRole("button", { name: "Delete all 1 matching" });
+    const lists = asked.filter((a) => a.operation === "AccountingRejects");
+    expect(lists.map((a) => a.variables.filter)).toEqual([{}, filter]);
+    // cleared: every reject, and the button says so (the API refuses an empty filter); the
+    // form is drawn again from the address
+    const shown = screen.getByRole("form", { name: "Rejects to list" });
+    expect(within(shown).getByLabelText<HTMLInputElement>("Rule").value).toBe("ACCOUNTING_SITE_UNKNOWN");
+    await userEvent.click(within(shown).getByRole("button", { name: "Clear" }));
+    expect(await screen.findByRole("button", { name: "Delete all 1" })).toBeTruthy();
+    expect(asked.filter((a) => a.operation === "AccountingRejects").at(-1)?.variables.filter).toEqual({});
+    expect(screen.getByLabelText<HTMLInputElement>("Sender (exactly)").value).toBe("");
+  });
+
+  it("reads the filter from the address", async () => {
+    const asked: Asked[] = [];
+    page(true, asked, "/usage/rejects?rule=ACCOUNTING_NOT_UTF8&receivedBefore=2026-12-02T00%3A00");
+    await screen.findByTestId("accounting-rejects");
+    expect(asked.find((a) => a.operation === "AccountingRejects")?.variables.filter).toEqual({
+      rule: "ACCOUNTING_NOT_UTF8",
+      receivedBefore: "2026-12-02T00:00:00Z",
+    });
+    expect(screen.getByLabelText<HTMLInputElement>("Rule").value).toBe("ACCOUNTING_NOT_UTF8");
   });
 
   it("asks nothing of the store for anyone else", async () => {
