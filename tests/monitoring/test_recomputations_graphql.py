@@ -1,6 +1,6 @@
 """Recomputations over GraphQL: an NGI's operations manager makes one over a site of the
 NGI, reads it (the requester's e-mail shows to them, not to the anonymous caller) in the
-list and by id, and deletes it; the anonymous caller gets UNAUTHENTICATED, a user without
+list and by id, replaces it (updateRecomputation) and deletes it; the anonymous caller gets UNAUTHENTICATED, a user without
 the role FORBIDDEN, and neither writes anything; bad input names field and rule; the
 manager moves it through ARGO's workflow (setRecomputationStatus)."""
 
@@ -18,12 +18,22 @@ from tests.monitoring import test_availability_service as base
 from tests.refusals import assert_invalid, assert_refused
 
 world = base.world  # the fixture
-MUTATIONS = frozenset({"createRecomputation", "deleteRecomputation", "setRecomputationStatus"})
+MUTATIONS = frozenset(
+    {
+        "createRecomputation",
+        "updateRecomputation",
+        "deleteRecomputation",
+        "setRecomputationStatus",
+    }
+)
 CREATE = (
     "mutation($i: CreateRecomputationInput!) { createRecomputation(input: $i) "
     "{ recomputation { id uuid report exclude requesterEmail status "
     "appliedStatusChanges { state group endpoint startTime } "
     "excludeMetrics { metric hostname } excludeMonitoringSource { host startTime } } } }"
+)
+UPDATE = CREATE.replace("CreateRecomputationInput", "UpdateRecomputationInput").replace(
+    "createRecomputation", "updateRecomputation"
 )
 LIST = (
     "query($r: String, $d: Date) { recomputations(report: $r, day: $d) "
@@ -71,6 +81,7 @@ def test_refused_callers_write_nothing(
     stranger.data("{ viewer { subject } }")  # first sight writes the user row
     cases = {
         "createRecomputation": _values(world),
+        "updateRecomputation": {"id": made["id"], **_values(world, reason="not theirs")},
         "deleteRecomputation": {"id": made["id"]},
         "setRecomputationStatus": {"id": made["id"], "status": "rejected"},
     }
@@ -124,6 +135,24 @@ def test_the_manager_makes_reads_and_deletes_one(
         {"id": made["id"]},
     )["node"]
     assert by_id == {"uuid": made["uuid"], "requesterName": "Jane Doe"}
+    # replaced whole: a metric exclusion instead of the site, its status kept
+    replaced = manager.data(
+        UPDATE,
+        {
+            "i": {
+                "id": made["id"],
+                **_values(
+                    world, exclude=[], excludeMetrics=[{"metric": "m", "group": world["site"]}]
+                ),
+            }
+        },
+    )["updateRecomputation"]["recomputation"]
+    assert (replaced["uuid"], replaced["exclude"], replaced["status"]) == (
+        made["uuid"],
+        [],
+        "approved",
+    )
+    assert replaced["excludeMetrics"] == [{"metric": "m", "hostname": None}]
     manager.data(
         "mutation($i: DeleteRecomputationInput!) { deleteRecomputation(input: $i) { id } }",
         {"i": {"id": made["id"]}},
@@ -134,7 +163,7 @@ def test_the_manager_makes_reads_and_deletes_one(
 
 
 def test_bad_input_names_field_and_rule(
-    manager: GraphQLClient, session: Session, world: dict[str, Any]
+    manager: GraphQLClient, session: Session, world: dict[str, Any], made: dict[str, Any]
 ) -> None:
     for values, field, rule in (
         ({"exclude": ["no-such-site"]}, "input.exclude[0]", "RECOMPUTATION_SITE_UNKNOWN"),
@@ -146,6 +175,16 @@ def test_bad_input_names_field_and_rule(
         ),
     ):
         assert_invalid(manager, session, CREATE, {"i": _values(world, **values)}, field, rule)
+    # a replacement names its fields as a creation does
+    host = {"excludeMetrics": [{"metric": "m", "hostname": "no.such.host"}]}
+    assert_invalid(
+        manager,
+        session,
+        UPDATE,
+        {"i": {"id": made["id"], **_values(world, **host)}},
+        "input.excludeMetrics[0].hostname",
+        "RECOMPUTATION_HOST_UNKNOWN",
+    )
 
 
 STATUS = (

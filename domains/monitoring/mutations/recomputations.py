@@ -1,5 +1,5 @@
-"""Mutations of recomputations: create, delete and move through ARGO's workflow (platform
-administrators; an NGI's operations manager for its sites). Thin: every rule is in
+"""Mutations of recomputations: create, replace, delete and move through ARGO's workflow
+(platform administrators; an NGI's operations manager for its sites). Thin: every rule is in
 domains.monitoring.service.recomputations and .recomputation_workflow."""
 
 from __future__ import annotations
@@ -70,6 +70,13 @@ class CreateRecomputationInput:
     )
 
 
+@strawberry.input(
+    description="A recomputation's whole new content (ARGO's PUT): every field is given again."
+)
+class UpdateRecomputationInput(CreateRecomputationInput):
+    id: strawberry.ID
+
+
 @strawberry.input
 class DeleteRecomputationInput:
     id: strawberry.ID
@@ -129,6 +136,26 @@ class MonitoringRecomputationMutation:
     ) -> RecomputationPayload:
         ctx = info.context
         row = svc.create_recomputation(ctx.session, ctx.principal, spec=_spec(input))
+        [node] = nodes(info, [row])
+        return RecomputationPayload(recomputation=node)
+
+    @strawberry.mutation(
+        description="Replace a recomputation (its workflow status and history stay): the "
+        "caller must be allowed both the old and the new one; the days of both are computed "
+        "again."
+    )
+    @requires(
+        RecomputationAction.MANAGE_RECOMPUTATION,
+        on="the sites the recomputation touches, before and after",
+    )
+    def update_recomputation(
+        self, info: Info, input: UpdateRecomputationInput
+    ) -> RecomputationPayload:
+        ctx = info.context
+        db_id = id_of_type(input.id, TYPE_NAME, argument="input.id")
+        row = svc.update_recomputation(
+            ctx.session, ctx.principal, uuid=svc.uuid_of(ctx.session, db_id), spec=_spec(input)
+        )
         [node] = nodes(info, [row])
         return RecomputationPayload(recomputation=node)
 
