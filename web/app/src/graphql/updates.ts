@@ -27,6 +27,7 @@ const STALE_AFTER: Record<string, string[]> = {
   updateAlertRule: ["myAlertRules"],
   deleteAlertRule: ["myAlertRules"],
   createRecomputation: ["recomputations"],
+  updateRecomputation: ["recomputations"],
   deleteRecomputation: ["recomputations"],
   createMessagingProject: ["messagingProjects"],
   deleteMessagingProject: ["messagingProjects"],

@@ -1,10 +1,11 @@
-import { useState, type FormEvent } from "react";
+import { useEffect, useState, type FormEvent } from "react";
 import { Link, useParams, useSearchParams } from "react-router";
-import { useQuery } from "urql";
+import { CombinedError, useClient, useQuery } from "urql";
 import { Page } from "../../components/Page";
 import { PAGE_SIZE, Pager, useCursor } from "../../components/Pager";
-import { QueryState } from "../../components/QueryState";
-import type { AvailabilityLevel } from "../../gql/graphql";
+import { ErrorMessage, QueryState } from "../../components/QueryState";
+import type { AvailabilityLevel, MonitoringAvailabilityItemQuery } from "../../gql/graphql";
+import { fetchAllPages } from "../../graphql/allPages";
 import { ArChart } from "./ArChart";
 import {
   belowTarget,
@@ -96,6 +97,63 @@ function Filters({
   );
 }
 
+/** The server's largest page, and how many the chart reads at most: 8 pages of 100 periods
+ * hold two years of days (a longer span is better read per month). */
+export const CHART_PAGE = 100;
+export const CHART_MAX_PAGES = 8;
+
+type ItemPoint = MonitoringAvailabilityItemQuery["availability"]["nodes"][number];
+
+interface ItemPoints {
+  key: string;
+  rows: ItemPoint[] | null;
+  totalCount: number;
+  error: CombinedError | undefined;
+}
+
+/** Every period of one item in the range, following the connection's cursor page after page
+ * (at most CHART_MAX_PAGES): the chart shows the whole range, not the first page of it. */
+function useItemPoints(variables: {
+  report: string;
+  level: AvailabilityLevel;
+  name: string;
+  from: string;
+  to: string;
+  granularity: Granularity;
+}): ItemPoints {
+  const client = useClient();
+  const key = JSON.stringify(variables);
+  const [state, setState] = useState<ItemPoints>({ key: "", rows: null, totalCount: 0, error: undefined });
+  useEffect(() => {
+    let live = true;
+    let totalCount = 0;
+    const found: ItemPoint[] = [];
+    const fetchPage = async (after: string | null) => {
+      const result = await client.query(AvailabilityItemQuery, { ...variables, first: CHART_PAGE, after }).toPromise();
+      if (result.error) throw result.error;
+      const page = result.data?.availability;
+      if (!page) return { nodes: [], pageInfo: { hasNextPage: false } };
+      totalCount = page.totalCount;
+      return page;
+    };
+    fetchAllPages(fetchPage, { maxPages: CHART_MAX_PAGES, found }).then(
+      () => live && setState({ key, rows: found, totalCount, error: undefined }),
+      (error: unknown) =>
+        live &&
+        setState({
+          key,
+          rows: found.length ? found : null,
+          totalCount,
+          error: error instanceof CombinedError ? error : new CombinedError({ networkError: error as Error }),
+        }),
+    );
+    return () => {
+      live = false;
+    };
+  }, [client, key]); // `key` holds the variables
+  return state.key === key ? state : { key, rows: null, totalCount: 0, error: undefined };
+}
+
 function ItemChart({
   report,
   level,
@@ -111,10 +169,7 @@ function ItemChart({
   to: string;
   granularity: Granularity;
 }) {
-  const [{ data, fetching, error }] = useQuery({
-    query: AvailabilityItemQuery,
-    variables: { report, level: level as AvailabilityLevel, from, to, name, granularity },
-  });
+  const { rows, totalCount, error } = useItemPoints({ report, level: level as AvailabilityLevel, from, to, name, granularity });
   const per = granularity === "MONTHLY" ? "month" : "day";
   const title = `Availability and reliability of ${LEVELS[level].one} ${name} per ${per}`;
   return (
@@ -122,23 +177,24 @@ function ItemChart({
       <h2 id="ar-item">
         {name} per {per}
       </h2>
+      {error && rows ? <ErrorMessage error={error} /> : null}
       <QueryState
         what={`figures of ${name}`}
-        fetching={fetching}
+        fetching={rows === null && !error}
         error={error}
-        data={data?.availability.nodes}
-        isEmpty={(rows) => rows.length === 0}
+        data={rows}
+        isEmpty={(points) => points.length === 0}
         empty={`No figures of ${name} in this period.`}
       >
-        {(rows) => (
+        {(points) => (
           <>
-            {(data?.availability.totalCount ?? 0) > rows.length ? (
+            {totalCount > points.length ? (
               <p className="notice" data-testid="ar-item-truncated">
-                The chart shows the first {rows.length} of {data?.availability.totalCount} {per}s: choose a shorter
-                period, or per month, to see the rest.
+                The chart shows the first {points.length} of {totalCount} {per}s: choose a shorter period, or per month, to
+                see the rest.
               </p>
             ) : null}
-            <ArChart points={rows} granularity={granularity} title={title} />
+            <ArChart points={points} granularity={granularity} title={title} />
             <table className="ar-table">
               <caption>{title} (the chart as a table)</caption>
               <thead>
@@ -152,7 +208,7 @@ function ItemChart({
                 </tr>
               </thead>
               <tbody>
-                {rows.map((row) => (
+                {points.map((row) => (
                   <tr key={row.start}>
                     <th scope="row">{periodLabel(row, granularity)}</th>
                     <Figure value={row.availability} kind="availability" />

@@ -66,4 +66,15 @@ describe("layoutArChart", () => {
     expect(shown.length).toBeLessThanOrEqual(12);
     expect(shown[0]?.label).toBe("1 Nov");
   });
+
+  it("keeps a year of days' bars apart, each pair within its own step", () => {
+    const days = Array.from({ length: 366 }, (_, i) => {
+      const day = new Date(Date.UTC(2024, 0, 1 + i)).toISOString().slice(0, 10);
+      return { start: day, end: day, availability: 99, reliability: 99 };
+    });
+    const { groups } = layoutArChart(days, "DAILY");
+    const bars = groups.flatMap((g) => g.bars);
+    bars.slice(1).forEach((bar, i) => expect(bar.x).toBeGreaterThanOrEqual(bars[i]!.x + bars[i]!.width - 1e-9));
+    expect(groups.filter((g) => g.showLabel).length).toBeLessThanOrEqual(12);
+  });
 });

@@ -104,7 +104,8 @@ export function layoutArChart(
   const plot = { left: 48, right: width - 12, top: 12, bottom: height - 28 };
   const y = (value: number) => plot.bottom - (Math.max(0, Math.min(100, value)) / 100) * (plot.bottom - plot.top);
   const step = points.length ? (plot.right - plot.left) / points.length : 0;
-  const barWidth = Math.max(2, Math.min(40, (step * 0.8) / 2));
+  // no floor: a year of days (the chart reads every page of the range) must not overlap
+  const barWidth = Math.min(40, (step * 0.8) / 2);
   const labelEvery = Math.max(1, Math.ceil(points.length / 12));
   const groups = points.map((point, index) => {
     const middle = plot.left + step * (index + 0.5);

@@ -53,6 +53,8 @@ export const AvailabilityItemQuery = graphql(`
     $to: Date!
     $name: String!
     $granularity: AvailabilityGranularity!
+    $first: Int
+    $after: String
   ) {
     availability(
       report: $report
@@ -61,9 +63,14 @@ export const AvailabilityItemQuery = graphql(`
       to: $to
       name: $name
       granularity: $granularity
-      first: 100
+      first: $first
+      after: $after
     ) {
       totalCount
+      pageInfo {
+        hasNextPage
+        endCursor
+      }
       nodes {
         name
         parent
@@ -325,6 +332,7 @@ export const RecomputationsQuery = graphql(`
         id
         report
         requesterName
+        requesterEmail
         reason
         startTime
         endTime
@@ -332,7 +340,22 @@ export const RecomputationsQuery = graphql(`
         excludeMetrics {
           metric
           hostname
+          service
           group
+        }
+        excludeMonitoringSource {
+          host
+          startTime
+          endTime
+        }
+        appliedStatusChanges {
+          state
+          group
+          service
+          endpoint
+          metric
+          startTime
+          endTime
         }
         status
         manageable
@@ -344,6 +367,16 @@ export const RecomputationsQuery = graphql(`
 export const CreateRecomputationMutation = graphql(`
   mutation MonitoringCreateRecomputation($input: CreateRecomputationInput!) {
     createRecomputation(input: $input) {
+      recomputation {
+        id
+      }
+    }
+  }
+`);
+
+export const UpdateRecomputationMutation = graphql(`
+  mutation MonitoringUpdateRecomputation($input: UpdateRecomputationInput!) {
+    updateRecomputation(input: $input) {
       recomputation {
         id
       }
