@@ -4,8 +4,9 @@ NGIs), the catalogue and a profile's versions, the live status on the site and s
 (today's timeline of each metric, and a change arriving through statusChanges), the
 day's timeline of a site and of an NGI, the map coloured by live status,
 a site administrator's alert rules (create, a server rule beside its field, edit, delete),
-and an administrator's recomputation (a server rule beside its field, made, rejected,
-deleted).
+and an administrator's recomputations (a server rule beside its field, made, rejected,
+deleted; one of a status change and a metric exclusion, a rule beside an entry's field,
+edited).
 Few tests, each covering a whole story: every one costs CI a browser page."""
 
 from __future__ import annotations
@@ -243,7 +244,9 @@ def test_an_administrator_asks_for_a_recomputation_and_deletes_it(page: Page, de
     form.get_by_label("Start (UTC)").fill(f"{day}T06:00")
     form.get_by_label("End (UTC)").fill(f"{day}T18:00")
     form.get_by_role("button", name="Ask for the recomputation").click()
-    expect(form.get_by_role("status")).to_contain_text(f"Recomputation of {REPORT} made")
+    expect(page.get_by_role("status").filter(has_text="made")).to_contain_text(
+        f"Recomputation of {REPORT} made"
+    )
     row = page.locator("tbody tr", has_text=reason)
     expect(row).to_contain_text(f"{day} 06:00–{day} 18:00 UTC")
     expect(row).to_contain_text(f"site {SITE}")
@@ -263,3 +266,49 @@ def test_an_administrator_asks_for_a_recomputation_and_deletes_it(page: Page, de
     expect(row).to_have_count(0)
     listed = demo.graphql(None, "{ recomputations { nodes { reason } } }")["recomputations"]
     assert reason not in [r["reason"] for r in listed["nodes"]]
+
+
+def test_an_administrator_applies_a_state_and_excludes_a_metric(page: Page, demo: Demo) -> None:
+    """A recomputation of no excluded site: a status change and a metric exclusion, each
+    entry's server rule beside its own field, then edited (updateRecomputation)."""
+    reason = f"browser entries {uuid.uuid4().hex[:6]}"
+    day = (datetime.now(UTC) - timedelta(days=3)).date().isoformat()
+    visit(page, demo, f"/monitoring/recomputations?report={REPORT}", as_="admin")
+    form = page.get_by_role("form", name="Ask for a recomputation")
+    form.get_by_label("Reason").fill(reason)
+    form.get_by_label("Requester's name").fill("Demo Admin")
+    form.get_by_label("Requester's e-mail").fill("demo-admin@egi.eu")
+    form.get_by_label("Start (UTC)").fill(f"{day}T06:00")
+    form.get_by_label("End (UTC)").fill(f"{day}T18:00")
+    form.get_by_role("button", name="Add a status change").click()
+    change = form.get_by_role("group", name="Status change 1")
+    change.get_by_label("State").select_option("CRITICAL")
+    change.get_by_label("Host").fill("no-such-host.example.org")
+    form.get_by_role("button", name="Add a metric exclusion").click()
+    metric = form.get_by_role("group", name="Metric exclusion 1")
+    metric.get_by_label("Metric", exact=True).fill("generic.tcp.connect")
+    metric.get_by_label("Site").fill(SITE)
+    form.get_by_role("button", name="Ask for the recomputation").click()
+    host_field = change.locator(".form-field", has=page.get_by_label("Host"))
+    expect(host_field.locator("[data-rule]")).to_have_attribute(
+        "data-rule", "RECOMPUTATION_HOST_UNKNOWN"
+    )
+    assert_accessible(page)
+
+    change.get_by_label("Host").fill(HOST)
+    form.get_by_role("button", name="Ask for the recomputation").click()
+    expect(page.get_by_role("status").filter(has_text="made")).to_contain_text(
+        f"Recomputation of {REPORT} made"
+    )
+    row = page.locator("tbody tr", has_text=reason)
+    expect(row).to_contain_text(f"generic.tcp.connect at {SITE}; CRITICAL on {HOST}")
+
+    row.get_by_role("button", name=re.compile("^Edit")).click()
+    edit = page.get_by_role("form", name=f"Edit the recomputation “{reason}”")
+    edit.get_by_role("group", name="Status change 1").get_by_label("State").select_option("OK")
+    edit.get_by_role("button", name="Save the recomputation").click()
+    expect(row).to_contain_text(f"OK on {HOST}")
+    listed = demo.graphql(
+        None, "{ recomputations { nodes { reason exclude appliedStatusChanges { state } } } }"
+    )["recomputations"]["nodes"]
+    assert {"reason": reason, "exclude": [], "appliedStatusChanges": [{"state": "OK"}]} in listed

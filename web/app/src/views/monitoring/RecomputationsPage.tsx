@@ -445,7 +445,7 @@ export default function RecomputationsPage() {
                     <th scope="col">Period</th>
                     <th scope="col">Reason</th>
                     <th scope="col">Requested by</th>
-                    <th scope="col">Excludes</th>
+                    <th scope="col">Excludes or changes</th>
                     <th scope="col">Status</th>
                     <th scope="col">Actions</th>
                   </tr>
