@@ -1,8 +1,9 @@
 """Recomputations over GraphQL: an NGI's operations manager makes one over a site of the
 NGI, reads it (the requester's e-mail shows to them, not to the anonymous caller) in the
-list and by id, replaces it (updateRecomputation) and deletes it; the anonymous caller gets UNAUTHENTICATED, a user without
-the role FORBIDDEN, and neither writes anything; bad input names field and rule; the
-manager moves it through ARGO's workflow (setRecomputationStatus)."""
+list and by id, replaces it (updateRecomputation) and deletes it; the anonymous caller gets
+UNAUTHENTICATED, a user without the role FORBIDDEN, and neither writes anything; bad input
+names field and rule; the manager moves it through ARGO's workflow
+(setRecomputationStatus)."""
 
 from __future__ import annotations
 
