@@ -1,5 +1,6 @@
-"""What the alert tests share: a registered endpoint with a catalogue metric, its site and
-NGI, a rule owner, results fed through ingest_results, the evaluation, and the fired rows."""
+"""What the alert tests share: a registered endpoint that a seeded report covers (its site
+and NGI, the metric the tests vary and the others its metric profile expects), a rule owner,
+results fed through ingest_results, the evaluation, and the fired rows."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from domains.common.models import pk
 from domains.common.outbox import OutboxEvent, handlers_for, run_handler
 from domains.identity.service import ensure_user
 from domains.monitoring.models.alerts import AlertCursor, AlertFired, AlertRule
+from domains.monitoring.models.catalogue import MetricProfile, MetricProfileEntry, Report
 from domains.monitoring.models.status import StatusChange
 from domains.monitoring.service import alert_evaluation, results
 from domains.monitoring.service import alerts as svc
@@ -33,6 +35,9 @@ class Place:
     ngi: str
     other_site: str  # of another NGI
     other_type: str
+    report: str  # a report whose metric profile expects `metric` of the endpoint's type
+    metric: str
+    others: tuple[str, ...]  # the other metrics the profile expects of that type
 
     @property
     def endpoint(self) -> tuple[str, str]:
@@ -40,7 +45,20 @@ class Place:
 
 
 def place(session: Session) -> Place:
-    host, stype = ingest_world.add_endpoint(session)
+    (host, stype), metric, uuids = ingest_world.covered_series(session)
+    report = session.scalars(
+        select(Report).where(col(Report.uuid).in_(sorted(uuids))).order_by(col(Report.name))
+    ).first()
+    assert report is not None
+    expected = session.scalars(
+        select(col(MetricProfileEntry.metric))
+        .join(MetricProfile, col(MetricProfile.id) == col(MetricProfileEntry.profile_id))
+        .where(
+            col(MetricProfile.uuid) == report.metric_profile_uuid,
+            col(MetricProfileEntry.service_type) == stype,
+        )
+    )
+    others = tuple(sorted({str(m) for m in expected} - {metric}))
     site, ngi = session.execute(
         text(
             "SELECT s.short_name, n.name FROM service sv JOIN service_type st "
@@ -60,7 +78,9 @@ def place(session: Session) -> Place:
     other_type = session.execute(
         text("SELECT name FROM service_type WHERE name <> :t ORDER BY id LIMIT 1"), {"t": stype}
     ).scalar_one()
-    return Place(host, stype, str(site), str(ngi), str(other), str(other_type))
+    return Place(
+        host, stype, str(site), str(ngi), str(other), str(other_type), report.name, metric, others
+    )
 
 
 def user(session: Session, subject: str, *, admin: bool = False) -> Principal:
@@ -96,14 +116,30 @@ def rule(session: Session, owner: Principal, **fields: Any) -> AlertRule:
     return svc.create_rule(session, owner, spec=svc.AlertRuleSpec(**values), now=NOW)
 
 
-def feed(session: Session, where: Place, statuses: str, *, start: dt.datetime = NOW) -> dt.datetime:
-    """One result per status letter (O K=OK, W, C, U) every STEP from `start`; the time
-    after the last."""
+def feed(
+    session: Session,
+    where: Place,
+    statuses: str,
+    *,
+    start: dt.datetime = NOW,
+    others: str | None = None,
+) -> dt.datetime:
+    """One result of `where.metric` per status letter (O=OK, W, C, U) every STEP from
+    `start`, each with one of every other metric the report expects, by the letter at the
+    same place in `others` (default all OK: the endpoint's status is then the metric's);
+    the time after the last."""
     names = {"O": "OK", "W": "WARNING", "C": "CRITICAL", "U": "UNKNOWN"}
     at = start
     batch = []
-    for letter in statuses:
-        batch.append(ingest_world.result(where.endpoint, at=at, status=names[letter]))
+    for n, letter in enumerate(statuses):
+        other = names[others[n]] if others else "OK"
+        batch.append(
+            ingest_world.result(where.endpoint, at=at, status=names[letter], metric=where.metric)
+        )
+        batch.extend(
+            ingest_world.result(where.endpoint, at=at, status=other, metric=m)
+            for m in where.others
+        )
         at += STEP
     outcome = results.ingest_results(session, "test-alerts", batch, now=at)
     assert outcome.rejected == []

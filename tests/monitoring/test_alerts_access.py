@@ -1,4 +1,4 @@
-"""Alert rules over GraphQL: a site administrator makes, reads (with its state per metric
+"""Alert rules over GraphQL: a site administrator makes, reads (with its state per endpoint
 and flapping), replaces and deletes their site's rules; the anonymous caller gets
 UNAUTHENTICATED, a user without a role over the site FORBIDDEN, another user reaching for
 someone's rule NOT_FOUND, and none of them writes anything; bad input names field and rule."""
@@ -14,7 +14,6 @@ from tests.conftest import Callers, GraphQLClient
 from tests.identity.helpers import grant
 from tests.monitoring import alerts_world as w
 from tests.monitoring.alerts_world import Place
-from tests.monitoring.ingest_world import METRIC
 from tests.refusals import assert_invalid, assert_refused
 
 CREATE = (
@@ -82,10 +81,11 @@ def test_the_site_administrator_manages_and_reads_the_rule(
     values, rule_id = made
     listed = site_admin.data(
         "{ myAlertRules { edges { node { id name flapChanges topic { project } "
-        "states { metric flapping suppressed } } } } }"
+        "report states { failingMetrics { metric } flapping suppressed } } } } }"
     )["myAlertRules"]["edges"]
     assert [e["node"]["id"] for e in listed] == [rule_id]
     assert listed[0]["node"]["states"] == []
+    assert listed[0]["node"]["report"] == "Critical"  # the default
     # a status change under the rule: its state, flapping included, shows
     w.cursor_at_end(session)
     at = w.feed(session, where, "OCOC")
@@ -93,13 +93,15 @@ def test_the_site_administrator_manages_and_reads_the_rule(
     session.commit()
     node = site_admin.data(
         "query($id: ID!) { node(id: $id) { ... on AlertRule { name states(flappingOnly: true) "
-        "{ hostname metric status flapping flappingSince suppressed problemSince site } } } }",
+        "{ hostname serviceType failingMetrics { metric status } status flapping flappingSince "
+        "suppressed problemSince site } } } }",
         {"id": rule_id},
     )["node"]
     assert node["states"] == [
         {
             "hostname": where.host,
-            "metric": METRIC,
+            "serviceType": where.service_type,
+            "failingMetrics": [{"metric": where.metric, "status": "CRITICAL"}],
             "status": "CRITICAL",
             "flapping": True,
             "flappingSince": node["states"][0]["flappingSince"],
@@ -130,6 +132,7 @@ def test_bad_input_names_field_and_rule(
         ({"afterFailures": 500}, "input.afterFailures", "ALERT_RULE_FAILURES_OUT_OF_RANGE"),
         ({"ngi": where.ngi}, "input.ngi", "ALERT_RULE_SCOPE_AMBIGUOUS"),
         ({"webhookUrl": "ftp://x"}, "input.webhookUrl", "NOTIFICATION_WEBHOOK_URL_NOT_HTTPS"),
+        ({"report": "no-such-report"}, "input.report", "MONITORING_REPORT_UNKNOWN"),
     ):
         assert_invalid(
             site_admin,

@@ -12,7 +12,6 @@ from domains.monitoring.service import alerts as svc
 from domains.notifications.channels import Delivery
 from domains.notifications.models import Channel
 from tests.monitoring import alerts_world as w
-from tests.monitoring.ingest_world import METRIC
 from tests.notifications.smtp import SmtpServer, smtp  # noqa: F401 (a fixture)
 from workers import monitoring as worker
 from workers.notifications import NotifyConfig, deliver_due
@@ -39,10 +38,11 @@ def test_an_alert_e_mail_is_delivered_once(
     [message] = smtp.received()
     assert message["To"] == "alert.mail@example.org"
     assert " ".join(str(message["Subject"]).split()) == (  # unfolded
-        f"[alert critical] {where.site}: {METRIC} on {where.host} ({where.service_type}) "
-        "is CRITICAL"
+        f"[alert critical] {where.site}: {where.host} ({where.service_type}) "
+        f"is CRITICAL: {where.metric} CRITICAL"
     )
     assert f"Site:     {where.site} (NGI {where.ngi})" in message.get_payload()
+    assert f"Failing:  {where.metric} CRITICAL" in message.get_payload()
 
 
 def test_the_webhook_and_topic_carry_the_alert_as_json() -> None:
@@ -51,7 +51,10 @@ def test_the_webhook_and_topic_carry_the_alert_as_json() -> None:
         "failures": 3,
         "hostname": "ce.example.org",
         "serviceType": "CREAM-CE",
-        "metric": "org.test",
+        "failingMetrics": [
+            {"metric": "org.a", "status": "CRITICAL"},
+            {"metric": "org.b", "status": "WARNING"},
+        ],
         "site": "SITE",
         "ngi": "NGI",
     }
@@ -73,5 +76,5 @@ def test_the_webhook_and_topic_carry_the_alert_as_json() -> None:
     assert json.loads(base64.b64decode(message["data"])) == body
     assert message["attributes"] == {"event": "monitoring.alert", "alert": "FAILING"}
     assert svc.subject_line(payload) == (
-        "org.test on ce.example.org (CREAM-CE) has failed 3 times in a row"
+        "ce.example.org (CREAM-CE) has failed 3 times in a row: org.a CRITICAL, org.b WARNING"
     )

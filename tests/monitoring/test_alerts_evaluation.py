@@ -1,23 +1,31 @@
-"""The evaluation of alert rules over the status changes ingestion writes: a change to
-CRITICAL, N consecutive failures, reminders, recovery, flapping; each alert once per
-transition, whatever runs twice or dies before its commit (both backends)."""
+"""The evaluation of alert rules over the status changes ingestion writes, on the status of
+service endpoints as their report combines their metrics: a change to CRITICAL, N
+consecutive failures, reminders, recovery, flapping, a rule enabled again; each alert once
+per transition, whatever runs twice or dies before its commit (both backends)."""
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
+from sqlmodel import col
 
 from domains.common.identity import Principal
-from domains.monitoring.models.alerts import AlertCursor, AlertNotification, AlertState
-from domains.monitoring.service import alert_evaluation
+from domains.monitoring.models.alerts import (
+    AlertCursor,
+    AlertFired,
+    AlertNotification,
+    AlertState,
+)
+from domains.monitoring.service import alert_evaluation, results
 from domains.monitoring.service import alerts as svc
 from domains.notifications.models import Channel, NotificationStatus
 from tests.monitoring import alerts_world as w
 from tests.monitoring.alerts_world import NOW, Place
-from tests.monitoring.ingest_world import METRIC
+from tests.monitoring import ingest_world
 from workers import monitoring as worker
 
 HOUR = dt.timedelta(hours=1)
@@ -41,7 +49,7 @@ def test_a_change_to_critical_fires_once_per_transition(
     w.rule(session, owner, site=where.site)
     at = w.feed(session, where, "OCC")
     first = w.evaluate(session, at)
-    assert (first.changes, first.fired) == (2, 1)
+    assert (first.changes, first.fired) == (2 + len(where.others), 1)
     assert w.evaluate(session, at).fired == 0  # nothing new: nothing again
     assert w.kinds(session) == ["CRITICAL"]
     # WARNING stays within the problem, CRITICAL again is a new transition
@@ -52,7 +60,39 @@ def test_a_change_to_critical_fires_once_per_transition(
     assert event.payload["site"] == where.site
     assert event.payload["ngi"] == where.ngi
     assert event.payload["previousStatus"] == "OK"
-    assert event.payload["metric"] == METRIC
+    assert event.payload["report"] == "Critical"
+    assert event.payload["failingMetrics"] == [{"metric": where.metric, "status": "CRITICAL"}]
+
+
+def test_the_endpoint_is_the_subject_with_its_metrics_combined(
+    session: Session, where: Place, owner: Principal
+) -> None:
+    """Under the seeded profiles (AND of the metrics): the endpoint is CRITICAL while one
+    of its metrics is; a second failing metric is no new alert but is named; a metric the
+    report does not expect changes nothing."""
+    assert where.others, "the seeded profile expects two metrics of the endpoint's type"
+    w.rule(session, owner, site=where.site, remind_hours=1)
+    at = w.feed(session, where, "OCC", others="OOC")
+    w.evaluate(session, at)
+    assert w.kinds(session) == ["CRITICAL"]
+    state = session.scalars(select(AlertState)).one()
+    assert (state.hostname, state.service_type, state.status) == (*where.endpoint, "CRITICAL")
+    assert state.failing == {m: "CRITICAL" for m in (where.metric, *where.others)}
+    # the first metric recovers, the other still fails: CRITICAL still, reminded of it
+    at = w.feed(session, where, "O", start=at, others="C")
+    w.evaluate(session, at + HOUR)
+    assert w.kinds(session) == ["CRITICAL", "REMINDER"]
+    failing = w.alert_events(session)[-1].payload["failingMetrics"]
+    assert failing == [{"metric": m, "status": "CRITICAL"} for m in where.others]
+    # a metric outside the report's profile
+    ingest_world.add_endpoint(session)
+    outside = [ingest_world.result(where.endpoint, at=at + HOUR, status="OK")]
+    results.ingest_results(session, "test-alerts", outside, now=at + HOUR)
+    w.evaluate(session, at + HOUR)
+    assert w.kinds(session) == ["CRITICAL", "REMINDER"]
+    at = w.feed(session, where, "O", start=at + HOUR)
+    w.evaluate(session, at)
+    assert w.kinds(session) == ["CRITICAL", "REMINDER", "RECOVERED"]
 
 
 def test_rules_see_only_their_scope_and_changes_after_them(
@@ -208,5 +248,57 @@ def test_a_gap_holds_the_cursor_for_a_while(
     assert w.evaluate(session, at).changes == 0
     assert w.evaluate(session, at + dt.timedelta(seconds=30)).changes == 0
     assert session.execute(select(func.count()).select_from(AlertState)).scalar_one() == 0
-    assert w.evaluate(session, at + alert_evaluation.GAP_GRACE).changes == 2
+    assert w.evaluate(session, at + alert_evaluation.GAP_GRACE).changes == 2 + len(where.others)
     assert w.kinds(session) == ["CRITICAL"]
+
+
+def _told_on_enabling(session: Session) -> list[tuple[tuple[str, str], str, str]]:
+    """(endpoint, status, transition) of each alert of a rule enabled again."""
+    rows = session.scalars(select(AlertFired).order_by(col(AlertFired.id)))
+    return [
+        ((r.hostname, r.service_type), r.status, r.transition)
+        for r in rows
+        if r.transition.startswith("enabled:")
+    ]
+
+
+def test_a_rule_enabled_again_tells_each_current_problem_once(
+    session: Session, session_factory: sessionmaker[Session], where: Place, owner: Principal
+) -> None:
+    """Disabled, a rule tells nothing; enabled again, it starts from its endpoints' status
+    then: one notice per endpoint not OK (the site's others have no results: MISSING), not
+    repeated by a restarted worker, none for what changed meanwhile; an endpoint OK then
+    stays silent."""
+    rule = w.rule(session, owner, site=where.site)
+    spec = svc.AlertRuleSpec(name="mine", email=True, site=where.site)
+    at = w.feed(session, where, "OC")
+    w.evaluate(session, at)
+    svc.update_rule(session, owner, rule_id=rule.id or 0, spec=replace(spec, enabled=False))
+    at = w.feed(session, where, "OCOWC", start=at)
+    w.evaluate(session, at)
+    assert w.kinds(session) == ["CRITICAL"]
+    svc.update_rule(session, owner, rule_id=rule.id or 0, spec=spec, now=at)
+    at = w.feed(session, where, "C", start=at)  # arrives before the next evaluation
+    session.commit()
+    told = worker.evaluate_alerts(session_factory, clock=lambda: at)
+    assert worker.evaluate_alerts(session_factory, clock=lambda: at) == 0  # restarted
+    session.expire_all()
+    first = _told_on_enabling(session)
+    assert told == len(first) == len({e for e, _, _ in first}) == len(w.kinds(session)) - 1
+    assert [s for e, s, _ in first if e == where.endpoint] == ["CRITICAL"]
+    assert {s for e, s, _ in first if e != where.endpoint} <= {"MISSING"}
+    event = [e for e in w.alert_events(session) if e.payload["hostname"] == where.host][-1]
+    assert (event.payload["alert"], event.payload["reenabled"]) == ("REMINDER", True)
+    # the problem it told ends: a recovery notice
+    at = w.feed(session, where, "O", start=at)
+    w.evaluate(session, at)
+    assert w.kinds(session)[-1] == "RECOVERED"
+    # disabled while it fails, enabled again once OK: silent for it
+    svc.update_rule(session, owner, rule_id=rule.id or 0, spec=replace(spec, enabled=False))
+    at = w.feed(session, where, "CO", start=at)
+    svc.update_rule(session, owner, rule_id=rule.id or 0, spec=spec, now=at)
+    w.evaluate(session, at)
+    again = [row for row in _told_on_enabling(session) if row not in first]
+    assert len(again) == len(first) - 1
+    assert where.endpoint not in {e for e, _, _ in again}
+    assert w.kinds(session).count("RECOVERED") == 1

@@ -1,12 +1,13 @@
 """Alerting (domains.monitoring.service.alerts, .alert_evaluation).
 
-- `AlertRule`: a user's rule over the metrics of a site, an NGI or a service type (and a
-  subscription of the shared notification channels: e-mail, the owner's topic, a webhook).
-  What it alerts on: a change to CRITICAL, N consecutive failing results, reminders every M
-  hours while not OK, a recovery notice; flapping (K changes within a window) suppresses
-  them while it lasts.
-- `AlertState`: per (rule, metric on an endpoint): the status, the open problem episode,
-  what was told of it, and whether it is flapping (what the API shows).
+- `AlertRule`: a user's rule over the service endpoints of a site, an NGI or a service type
+  (and a subscription of the shared notification channels: e-mail, the owner's topic, a
+  webhook), whose status is the one a report combines from their metrics. What it alerts
+  on: a change to CRITICAL, N consecutive failing results, reminders every M hours while
+  not OK, a recovery notice; flapping (K changes within a window) suppresses them while it
+  lasts. Re-enabling it asks the evaluation for a new baseline (`baseline_at`).
+- `AlertState`: per (rule, endpoint): the endpoint's status, its failing metrics, the open
+  problem episode, what was told of it, and whether it is flapping (what the API shows).
 - `AlertFired`: one row per (rule, subject, transition) — UNIQUE — written in the same
   transaction as the outbox event that asks for its delivery and as the cursor over the
   status changes: an alert fires once per transition, whatever crashes or runs twice.
@@ -42,9 +43,9 @@ TRANSITION_MAX = 128
 class AlertKind(enum.StrEnum):
     """What an alert tells."""
 
-    CRITICAL = "CRITICAL"  # the metric changed to CRITICAL
+    CRITICAL = "CRITICAL"  # the endpoint changed to CRITICAL
     FAILING = "FAILING"  # N consecutive results were not OK
-    REMINDER = "REMINDER"  # still not OK, M hours after the last notice
+    REMINDER = "REMINDER"  # still not OK, M hours after the last notice (or on re-enabling)
     RECOVERED = "RECOVERED"  # OK again after a notice
     FLAPPING = "FLAPPING"  # K changes within the window: notices suppressed
     FLAPPING_STOPPED = "FLAPPING_STOPPED"  # fewer changes within the window again
@@ -85,7 +86,12 @@ class AlertRule(SQLModel, table=True):
     topic_project: str | None = Field(default=None, max_length=255)
     topic_name: str | None = Field(default=None, max_length=255)
     webhook_url: str | None = Field(default=None, max_length=WEBHOOK_URL_MAX)
+    # the report whose profiles combine an endpoint's metrics into its status
+    report: str = Field(max_length=NAME_MAX)
     enabled: bool = True
+    # set when the rule is enabled again: the evaluation starts its states afresh from the
+    # endpoints' status then, telling each problem once (transition "enabled:<this>")
+    baseline_at: datetime | None = Field(default=None, sa_column=_time(nullable=True))
     created_at: datetime = Field(default_factory=utcnow, sa_column=_time())
     # status changes up to this id happened before the rule: it ignores them
     from_change_id: int = Field(default=0, sa_column=Column(BIG_ID, nullable=False))
@@ -94,7 +100,7 @@ class AlertRule(SQLModel, table=True):
 class AlertState(SQLModel, table=True):
     __tablename__ = "monitoring_alert_state"
     __table_args__ = (
-        UniqueConstraint("rule_id", "hostname", "service_type", "metric"),
+        UniqueConstraint("rule_id", "hostname", "service_type"),
         Index("ix_monitoring_alert_state_open", "problem_since"),
     )
 
@@ -102,14 +108,15 @@ class AlertState(SQLModel, table=True):
     rule_id: int = Field(sa_column=_rule_fk())
     hostname: str = Field(max_length=NAME_MAX)
     service_type: str = Field(max_length=NAME_MAX)
-    metric: str = Field(max_length=NAME_MAX)
-    # where the rule's scope holds the endpoint (null: a service-type rule's endpoint that
-    # the topology no longer has)
+    # where the rule's scope holds the endpoint
     site: str | None = Field(default=None, max_length=NAME_MAX)
     ngi: str | None = Field(default=None, max_length=NAME_MAX)
-    status: str = Field(max_length=STATUS_MAX)
+    status: str = Field(max_length=STATUS_MAX)  # the endpoint's, as the rule's report says
     since: datetime = Field(sa_column=_time())
-    # the open problem episode (not OK since the last OK): its first change's id and time
+    # the metrics not OK at `since` and their statuses (what notices name)
+    failing: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # the open problem episode (not OK since the last OK): its first change's epoch second
+    # and time
     episode: int | None = Field(default=None, sa_column=Column(BIG_ID, nullable=True))
     problem_since: datetime | None = Field(default=None, sa_column=_time(nullable=True))
     notified: bool = False  # a notice of this episode was fired
@@ -125,16 +132,14 @@ class AlertState(SQLModel, table=True):
 
 class AlertFired(SQLModel, table=True):
     __tablename__ = "monitoring_alert_fired"
-    __table_args__ = (
-        UniqueConstraint("rule_id", "hostname", "service_type", "metric", "transition"),
-    )
+    __table_args__ = (UniqueConstraint("rule_id", "hostname", "service_type", "transition"),)
 
     id: int | None = Field(default=None, sa_column=Column(BIG_ID, primary_key=True))
     rule_id: int = Field(sa_column=_rule_fk())
     hostname: str = Field(max_length=NAME_MAX)
     service_type: str = Field(max_length=NAME_MAX)
-    metric: str = Field(max_length=NAME_MAX)
-    # what makes it once: e.g. "critical:<change id>", "reminder:<episode>:<n>"
+    # what makes it once: e.g. "critical:<the time of the change>", "reminder:<episode>:<n>",
+    # "enabled:<baseline_at>" (rows of before 0029: change ids, per metric)
     transition: str = Field(max_length=TRANSITION_MAX)
     kind: AlertKind = Field(sa_column=enum_column(AlertKind, "monitoring_alert_kind"))
     status: str = Field(max_length=STATUS_MAX)

@@ -28,6 +28,11 @@ class CreateAlertRuleInput:
     service_type: str | None = strawberry.field(
         default=None, description="Only this service type; alone: every site's (administrators)."
     )
+    report: str | None = strawberry.field(
+        default=None,
+        description="The report (name or id) whose profiles combine an endpoint's metrics "
+        "into the status alerted on; default: Critical.",
+    )
     on_critical: bool = True
     after_failures: int | None = strawberry.field(
         default=None, description="Alert after this many consecutive results not OK (1-100)."
@@ -67,6 +72,7 @@ def _spec(input: CreateAlertRuleInput) -> alerts.AlertRuleSpec:
         site=input.site,
         ngi=input.ngi,
         service_type=input.service_type,
+        report=input.report,
         on_critical=input.on_critical,
         after_failures=input.after_failures,
         remind_hours=input.remind_hours,

@@ -1,17 +1,27 @@
 """The evaluation of alert rules: `evaluate(session, now=...)`, one transaction, run by the
 `monitoring.alerts` job of workers/monitoring.py until it reports nothing left.
 
-It reads the StatusChange rows (written by ingestion) past a committed cursor, in id order,
-and folds each into the state of every enabled rule whose scope holds the metric's endpoint
-(the site and NGI of the registered service with that host name and type; a service-type
-rule holds every endpoint of that type). Then, for the open problems, it checks what time
-and counting decide: N consecutive failing results, reminders, the end of flapping.
+A rule follows service endpoints (a host name with a service type), the status of each the
+one its report combines from the endpoint's metrics (`levels.endpoint_lines`: the A/R
+engine's timelines, metric profile, truth tables and downtimes; no second way to combine).
+It reads the StatusChange rows (written by ingestion) past a committed cursor, in id order;
+the endpoints they touch get their timeline computed again from just before the earliest of
+their changes, and each change of an endpoint's status after what its state last saw is
+folded into the state of every enabled rule whose scope holds the endpoint (its site and
+NGI in the report's topology; a service-type rule holds every endpoint of that type). Then,
+for the open problems, it checks what time and counting decide: N consecutive failing
+results of the failing metrics, reminders, the end of flapping.
 
-An alert fires by inserting its AlertFired row, UNIQUE per (rule, subject, transition),
+A rule enabled again (`AlertRule.baseline_at`) first gets its states afresh from its
+endpoints' status now: what changed while it was disabled tells nothing, and each endpoint
+not OK now is told once (REMINDER, transition "enabled:<baseline_at>").
+
+An alert fires by inserting its AlertFired row, UNIQUE per (rule, endpoint, transition),
 and emitting its outbox event (`monitoring.alert`), in the same transaction that moves the
 cursor: a worker that dies before the commit leaves everything to be done again, and
-nothing is told twice. Transitions are named by what caused them (the change's id, the
-episode's first change id and a reminder's number), never by the evaluation's clock.
+nothing is told twice. Transitions are named by what caused them (the time of the
+endpoint's change, the episode's start and a reminder's number, the re-enabling), never by
+the evaluation's clock.
 
 The cursor only moves over contiguous ids: on PostgreSQL an ingest still in flight may
 commit a lower id after a higher one is visible. A gap is waited for GAP_GRACE, then
@@ -26,12 +36,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import delete, func, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from domains.common import outbox
+from domains.common.errors import Invalid
 from domains.common.models import pk
 from domains.monitoring.models.alerts import (
     AlertCursor,
@@ -42,8 +53,10 @@ from domains.monitoring.models.alerts import (
 )
 from domains.monitoring.models.results import MetricResult
 from domains.monitoring.models.status import StatusChange
-from domains.monitoring.service.alerts import ALERT_EVENT
-from domains.topology.models import Ngi, Service, ServiceType, Site
+from domains.monitoring.service import levels
+from domains.monitoring.service.alerts import ALERT_EVENT, last_change_id
+from domains.monitoring.service.levels import EndpointLine
+from domains.monitoring.service.timelines import Point
 
 CURSOR = "alerts"
 GAP_GRACE = timedelta(seconds=60)
@@ -51,8 +64,7 @@ BATCH = 1000
 OK = "OK"
 CRITICAL = "CRITICAL"
 
-Subject = tuple[str, str, str]  # host name, service type, metric
-Place = tuple[str, str]  # site short name, NGI name
+Endpoint = tuple[str, str]  # host name, service type
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,43 +108,17 @@ def contiguous(
     return taken, None
 
 
-def places(
-    session: Session, endpoints: Iterable[tuple[str, str]]
-) -> dict[tuple[str, str], list[Place]]:
-    """(host name, service type) -> the (site, NGI) of each registered service of them."""
-    wanted = set(endpoints)
-    out: dict[tuple[str, str], list[Place]] = defaultdict(list)
-    hosts = sorted({host for host, _ in wanted})
-    for start in range(0, len(hosts), 500):
-        rows = session.execute(
-            select(
-                col(Service.host_name),
-                col(ServiceType.name),
-                col(Site.short_name),
-                col(Ngi.name),
-            )
-            .join(ServiceType, col(ServiceType.id) == col(Service.service_type_id))
-            .join(Site, col(Site.id) == col(Service.site_id))
-            .join(Ngi, col(Ngi.id) == col(Site.ngi_id))
-            .where(col(Service.host_name).in_(hosts[start : start + 500]))
-        ).all()
-        for host, stype, site, ngi in rows:
-            if (host, stype) in wanted:
-                out[(host, stype)].append((site, ngi))
-    return out
+def in_scope(rule: AlertRule, line: EndpointLine) -> bool:
+    """Whether the rule's scope holds the endpoint (at the site the report places it)."""
+    return (
+        (rule.service_type is None or rule.service_type == line.service_type)
+        and (rule.site is None or rule.site == line.site)
+        and (rule.ngi is None or rule.ngi == line.ngi)
+    )
 
 
-def place_of(rule: AlertRule, service_type: str, found: Sequence[Place]) -> Place | None:
-    """Where the rule's scope holds the endpoint (its site and NGI), None when it does not;
-    ("", "") for a service-type rule over an endpoint the topology no longer has."""
-    if rule.service_type is not None and rule.service_type != service_type:
-        return None
-    for site, ngi in found:
-        if (rule.site is None or rule.site == site) and (rule.ngi is None or rule.ngi == ngi):
-            return site, ngi
-    if rule.site is None and rule.ngi is None:
-        return ("", "")
-    return None
+def _failing(line: EndpointLine, moment: datetime) -> dict[str, str]:
+    return {m: status for m, status in line.metrics_at(moment).items() if status != OK}
 
 
 class _Run:
@@ -150,29 +136,27 @@ class _Run:
                 .order_by(col(AlertRule.id))
             )
         }
-        self.states: dict[tuple[int, Subject], AlertState] = {}
+        self.states: dict[tuple[int, Endpoint], AlertState] = {}
 
-    def load_states(self, subjects: Iterable[Subject]) -> None:
-        keys = sorted(set(subjects))
+    def load_states(self, endpoints: Iterable[Endpoint]) -> None:
+        keys = sorted(set(endpoints))
         for start in range(0, len(keys), 300):
             for state in self.session.scalars(
                 select(AlertState).where(
-                    tuple_(
-                        col(AlertState.hostname),
-                        col(AlertState.service_type),
-                        col(AlertState.metric),
-                    ).in_(keys[start : start + 300]),
+                    tuple_(col(AlertState.hostname), col(AlertState.service_type)).in_(
+                        keys[start : start + 300]
+                    ),
                     col(AlertState.rule_id).in_(list(self.rules)),
                 )
             ):
-                self.states[(state.rule_id, _subject(state))] = state
+                self.states[(state.rule_id, (state.hostname, state.service_type))] = state
 
     # --- firing ----------------------------------------------------------------------------
 
     def fire(
         self, rule: AlertRule, state: AlertState, kind: AlertKind, transition: str, **extra: Any
     ) -> bool:
-        """Once per (rule, subject, transition): False when it had fired already."""
+        """Once per (rule, endpoint, transition): False when it had fired already."""
         session = self.session
         dialect = session.get_bind().dialect.name
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
@@ -180,14 +164,13 @@ class _Run:
             "rule_id": pk(rule),
             "hostname": state.hostname,
             "service_type": state.service_type,
-            "metric": state.metric,
             "transition": transition,
         }
         new = session.execute(
             insert(AlertFired)
             .values(**values, kind=kind, status=state.status, fired_at=self.now, event_id=0)
             .on_conflict_do_nothing(
-                index_elements=["rule_id", "hostname", "service_type", "metric", "transition"]
+                index_elements=["rule_id", "hostname", "service_type", "transition"]
             )
             .returning(col(AlertFired.id))
         ).scalar()
@@ -200,13 +183,16 @@ class _Run:
                 "alert": kind.value,
                 "ruleId": pk(rule),
                 "rule": rule.name,
+                "report": rule.report,
                 "transition": transition,
                 "hostname": state.hostname,
                 "serviceType": state.service_type,
-                "metric": state.metric,
                 "site": state.site,
                 "ngi": state.ngi,
                 "status": state.status,
+                "failingMetrics": [
+                    {"metric": m, "status": status} for m, status in sorted(state.failing.items())
+                ],
                 "problemSince": _iso(state.problem_since),
                 "at": _iso(self.now),
                 **extra,
@@ -231,12 +217,12 @@ class _Run:
 
     # --- flapping --------------------------------------------------------------------------
 
-    def flap(self, rule: AlertRule, state: AlertState, at: datetime, change_id: int | None) -> None:
-        """Keep the changes within the window (one more at `at` when change_id is given) and
+    def flap(self, rule: AlertRule, state: AlertState, at: datetime, change: str | None) -> None:
+        """Keep the changes within the window (one more at `at` when `change` names one) and
         start or stop flapping by their number."""
         window = timedelta(minutes=rule.flap_window_minutes)
         recent = [t for t in state.recent_changes if datetime.fromisoformat(t) > at - window]
-        if change_id is not None:
+        if change is not None:
             recent.append(at.isoformat())
         state.recent_changes = recent[-rule.flap_changes :] if rule.flap_changes else []
         if not rule.flap_changes:
@@ -250,7 +236,7 @@ class _Run:
                 rule,
                 state,
                 AlertKind.FLAPPING,
-                f"flapping:{change_id}",
+                f"flapping:{change}",
                 changes=len(recent),
                 windowMinutes=rule.flap_window_minutes,
             )
@@ -268,44 +254,58 @@ class _Run:
                 state.notified = state.status != OK
                 state.last_notice_at = self.now if state.notified else None
 
-    # --- a status change -------------------------------------------------------------------
+    # --- an endpoint's status changes -------------------------------------------------------
 
-    def change(self, rule: AlertRule, change: StatusChange, place: Place) -> None:
-        key = (pk(rule), _change_subject(change))
+    def _state(self, rule: AlertRule, line: EndpointLine, base: Point) -> AlertState:
+        """The rule's state of the endpoint, a new one starting from `base` (told nothing)."""
+        key = (pk(rule), (line.hostname, line.service_type))
         state = self.states.get(key)
         if state is None:
             state = AlertState(
                 rule_id=pk(rule),
-                hostname=change.hostname,
-                service_type=change.service_type,
-                metric=change.metric,
-                status=change.previous_status or OK,
-                since=change.timestamp,
+                hostname=line.hostname,
+                service_type=line.service_type,
+                status=base.status,
+                since=base.timestamp,
+                failing=_failing(line, base.timestamp),
                 recent_changes=[],
             )
             self.session.add(state)
             self.states[key] = state
-        state.site, state.ngi = place[0] or None, place[1] or None
+        state.site, state.ngi = line.site or None, line.ngi or None
+        return state
+
+    def follow(self, rule: AlertRule, line: EndpointLine, first: datetime) -> None:
+        """The endpoint's changes from `first` (its earliest status change the rule reads)
+        on, after what the rule's state saw; a new state starts from the status before."""
+        first = first.replace(microsecond=0)  # the engine's timelines count whole seconds
+        before = [p for p in line.points if p.timestamp < first][-1:] or list(line.points[:1])
+        if not before:
+            return
+        state = self._state(rule, line, before[0])
+        for point in line.points:
+            if point.timestamp >= state.since and point.status != state.status:
+                self.change(rule, state, line, point)
+        if line.points:
+            state.failing = _failing(line, max(self.now, line.points[-1].timestamp))
+
+    def change(self, rule: AlertRule, state: AlertState, line: EndpointLine, point: Point) -> None:
         previous = state.status
-        state.status = change.status
-        state.since = change.timestamp
-        change_id = pk(change)
-        self.flap(rule, state, change.timestamp, change_id)
-        if change.status != OK:
+        at = point.timestamp
+        state.status = point.status
+        state.since = at
+        state.failing = _failing(line, at)
+        self.flap(rule, state, at, at.isoformat())
+        if point.status != OK:
             if state.problem_since is None:
-                state.episode = change_id
-                state.problem_since = change.timestamp
-                state.notified = state.failures_fired = False
-                state.reminders = 0
-                state.last_notice_at = None
-            if change.status == CRITICAL and previous != CRITICAL and rule.on_critical:
+                self.open(state, at)
+            if point.status == CRITICAL and previous != CRITICAL and rule.on_critical:
                 self.notice(
                     rule,
                     state,
                     AlertKind.CRITICAL,
-                    f"critical:{change_id}",
+                    f"critical:{at.isoformat()}",
                     previousStatus=previous,
-                    summary=change.summary,
                 )
         elif state.problem_since is not None:
             if state.notified and rule.on_recovery:
@@ -313,15 +313,105 @@ class _Run:
                     rule,
                     state,
                     AlertKind.RECOVERED,
-                    f"recovered:{state.episode}",
+                    f"recovered:{_iso(state.problem_since)}",
                     previousStatus=previous,
-                    summary=change.summary,
                 )
             state.episode = None
             state.problem_since = None
             state.notified = state.failures_fired = False
             state.reminders = 0
             state.last_notice_at = None
+
+    @staticmethod
+    def open(state: AlertState, at: datetime) -> None:
+        """A problem episode starts at `at`."""
+        state.episode = int(at.timestamp())
+        state.problem_since = at
+        state.notified = state.failures_fired = False
+        state.reminders = 0
+        state.last_notice_at = None
+
+    def changes(self, changes: Sequence[StatusChange]) -> None:
+        """The endpoints' status changes the metric changes made, per report of the rules."""
+        by_report: dict[str, list[AlertRule]] = defaultdict(list)
+        for rule in self.rules.values():
+            by_report[rule.report].append(rule)
+        for report, rules in by_report.items():
+            firsts: dict[int, dict[Endpoint, datetime]] = defaultdict(dict)
+            for change in changes:
+                endpoint = (change.hostname, change.service_type)
+                for rule in rules:
+                    if pk(change) <= rule.from_change_id:
+                        continue
+                    if rule.service_type not in (None, change.service_type):
+                        continue
+                    known = firsts[pk(rule)].get(endpoint)
+                    if known is None or change.timestamp < known:
+                        firsts[pk(rule)][endpoint] = change.timestamp
+            endpoints = {e for found in firsts.values() for e in found}
+            if not endpoints:
+                continue
+            since = min(t for found in firsts.values() for t in found.values())
+            until = max(self.now, max(c.timestamp for c in changes))
+            try:
+                lines = levels.endpoint_lines(
+                    self.session,
+                    report=report,
+                    since=since - timedelta(seconds=1),
+                    until=until,
+                    hostnames={host for host, _ in endpoints},
+                    service_types={stype for _, stype in endpoints},
+                )
+            except Invalid:  # the report, or a profile it names, is not there that day
+                continue
+            self.load_states(endpoints)
+            for rule in rules:
+                done: set[Endpoint] = set()
+                for line in lines:
+                    endpoint = (line.hostname, line.service_type)
+                    first = firsts[pk(rule)].get(endpoint)
+                    if first is not None and endpoint not in done and in_scope(rule, line):
+                        done.add(endpoint)
+                        self.follow(rule, line, first)
+
+    # --- a rule enabled again --------------------------------------------------------------
+
+    def baseline(self, rule: AlertRule) -> None:
+        """The rule's states afresh from its endpoints' status now; one notice per endpoint
+        not OK (keyed by the re-enabling: told once, whatever runs twice)."""
+        session = self.session
+        session.execute(delete(AlertState).where(col(AlertState.rule_id) == pk(rule)))
+        self.states = {k: v for k, v in self.states.items() if k[0] != pk(rule)}
+        rule.from_change_id = max(rule.from_change_id, last_change_id(session))
+        transition = f"enabled:{_iso(rule.baseline_at)}"
+        rule.baseline_at = None
+        try:
+            lines = levels.endpoint_lines(
+                session,
+                report=rule.report,
+                since=self.now,
+                until=self.now,
+                sites=None if rule.site is None else [rule.site],
+                ngis=None if rule.ngi is None else [rule.ngi],
+                service_types=None if rule.service_type is None else [rule.service_type],
+            )
+        except Invalid:
+            return
+        done: set[Endpoint] = set()
+        for line in lines:
+            endpoint = (line.hostname, line.service_type)
+            if not line.points or endpoint in done or not in_scope(rule, line):
+                continue
+            done.add(endpoint)
+            state = self._state(rule, line, line.points[-1])
+            if state.status == OK:
+                continue
+            oks = [p.timestamp for p in line.points if p.status == OK]
+            started = [p for p in line.points if not oks or p.timestamp > oks[-1]]
+            self.open(state, started[0].timestamp)
+            if self.fire(rule, state, AlertKind.REMINDER, transition, reenabled=True):
+                state.notified = True
+                state.last_notice_at = self.now
 
     # --- what time and counting decide -----------------------------------------------------
 
@@ -351,7 +441,7 @@ class _Run:
                         rule,
                         state,
                         AlertKind.FAILING,
-                        f"failures:{state.episode}",
+                        f"failures:{_iso(state.problem_since)}",
                         failures=failures,
                     )
             if (
@@ -363,16 +453,11 @@ class _Run:
             ):
                 state.reminders += 1
                 self.notice(
-                    rule, state, AlertKind.REMINDER, f"reminder:{state.episode}:{state.reminders}"
+                    rule,
+                    state,
+                    AlertKind.REMINDER,
+                    f"reminder:{_iso(state.problem_since)}:{state.reminders}",
                 )
-
-
-def _subject(state: AlertState) -> Subject:
-    return (state.hostname, state.service_type, state.metric)
-
-
-def _change_subject(change: StatusChange) -> Subject:
-    return (change.hostname, change.service_type, change.metric)
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -380,26 +465,32 @@ def _iso(value: datetime | None) -> str | None:
 
 
 def _failures_since(session: Session, state: AlertState) -> int:
-    """The results not OK since the problem began (no OK among them: an OK would have
-    closed it)."""
-    return int(
-        session.execute(
-            select(func.count())
-            .select_from(MetricResult)
-            .where(
-                col(MetricResult.hostname) == state.hostname,
-                col(MetricResult.service_type) == state.service_type,
-                col(MetricResult.metric) == state.metric,
-                col(MetricResult.timestamp) >= state.problem_since,
-                col(MetricResult.status) != OK,
+    """The most results in a row that are not OK among the endpoint's failing metrics, in
+    the problem episode (a metric's OK result starts its count again)."""
+    most = 0
+    for metric in sorted(state.failing):
+        series = (
+            col(MetricResult.hostname) == state.hostname,
+            col(MetricResult.service_type) == state.service_type,
+            col(MetricResult.metric) == metric,
+            col(MetricResult.timestamp) >= state.problem_since,
+        )
+        last_ok = session.execute(
+            select(func.max(col(MetricResult.timestamp))).where(
+                *series, col(MetricResult.status) == OK
             )
         ).scalar_one()
-    )
+        failing = select(func.count()).where(*series, col(MetricResult.status) != OK)
+        if last_ok is not None:
+            failing = failing.where(col(MetricResult.timestamp) > last_ok)
+        most = max(most, int(session.execute(failing).scalar_one()))
+    return most
 
 
 def evaluate(session: Session, *, now: datetime, limit: int = BATCH) -> Evaluation:
-    """One batch of status changes past the cursor, then the open problems' timers; the
-    caller commits (the cursor, states, fired alerts and their events together)."""
+    """Rules enabled again get their baseline, then one batch of status changes past the
+    cursor, then the open problems' timers; the caller commits (the cursor, states, fired
+    alerts and their events together)."""
     cursor = _cursor(session)
     changes = list(
         session.scalars(
@@ -414,18 +505,11 @@ def evaluate(session: Session, *, now: datetime, limit: int = BATCH) -> Evaluati
     )
     changes = changes[:taken]
     run = _Run(session, now)
+    for rule in run.rules.values():
+        if rule.baseline_at is not None:
+            run.baseline(rule)
     if changes and run.rules:
-        found = places(session, {(c.hostname, c.service_type) for c in changes})
-        run.load_states(_change_subject(c) for c in changes)
-        for change in changes:
-            for rule in run.rules.values():
-                if pk(change) <= rule.from_change_id:
-                    continue
-                place = place_of(
-                    rule, change.service_type, found.get((change.hostname, change.service_type), ())
-                )
-                if place is not None:
-                    run.change(rule, change, place)
+        run.changes(changes)
     if changes:
         cursor.last_change_id = pk(changes[-1])
     if run.rules:

@@ -1,13 +1,15 @@
 """Alert rules, and what alerts give the shared notification channels (domains.notifications).
 
-- create_rule / update_rule / delete_rule / rules_page / get_rule: a rule's scope is a site
+- create_rule / update_rule / delete_rule / rules_page / get_rule: a rule follows the
+  service endpoints of its scope, each with the status its report (default: the `status`
+  fields' DEFAULT_REPORT) combines from the endpoint's metrics. Its scope is a site
   (for whoever may edit the site: its administrators, its NGI's managers), an NGI (whoever
   may edit the NGI) or every site (platform administrators), narrowed to one service type
   when it names one; an existing rule is also its owner's (AlertAction.MANAGE_ALERT_RULE).
   The rule's channels are its owner's (e-mail to the owner's address, the owner's topic, a
   webhook), checked as downtime subscriptions' are.
-- alert_states: what the rules' evaluation keeps per metric on an endpoint, flapping
-  included (domains.monitoring.service.alert_evaluation writes it).
+- alert_states: what the rules' evaluation keeps per endpoint (its failing metrics,
+  flapping included (domains.monitoring.service.alert_evaluation writes it).
 - The outbox handler `monitoring.alert.notify` turns each fired alert's event into the
   rule's delivery rows (CHANNELS.notify: once per rule, event and channel; the topic
   published at once, e-mail and webhook left PENDING for workers' `monitoring.alerts.deliver`).
@@ -43,6 +45,8 @@ from domains.monitoring.models.alerts import ALERT_RULE_NAME_MAX, AlertNotificat
 from domains.monitoring.models.alerts import AlertState as AlertStateRow
 from domains.monitoring.models.status import StatusChange
 from domains.monitoring.rules import AlertAction, MonitoringRule
+from domains.monitoring.service.catalogue import report_named
+from domains.monitoring.service.levels import DEFAULT_REPORT
 from domains.notifications.channels import Channels, Delivery
 from domains.notifications.checks import TopicRef, channel_values
 from domains.topology import service as topology
@@ -102,6 +106,7 @@ class AlertRuleSpec:
     site: str | None = None
     ngi: str | None = None
     service_type: str | None = None
+    report: str | None = None  # None: DEFAULT_REPORT
     on_critical: bool = True
     after_failures: int | None = None
     remind_hours: int | None = None
@@ -154,6 +159,9 @@ def validated(session: Session, spec: AlertRuleSpec) -> dict[str, Any]:
         topology.get_service_type_by_name(session, anyone, name=service_type) is None
     ):
         raise Invalid("input.serviceType", MonitoringRule.ALERT_RULE_SERVICE_TYPE_UNKNOWN)
+    report = report_named(session, (spec.report or DEFAULT_REPORT).strip())
+    if report is None:
+        raise Invalid("input.report", MonitoringRule.MONITORING_REPORT_UNKNOWN)
     if not spec.on_critical and spec.after_failures is None:
         raise Invalid("input.onCritical", MonitoringRule.ALERT_RULE_NOTHING_TO_ALERT)
     _in_range(
@@ -185,6 +193,7 @@ def validated(session: Session, spec: AlertRuleSpec) -> dict[str, Any]:
         "site": site,
         "ngi": ngi,
         "service_type": service_type,
+        "report": report.name,
         "on_critical": spec.on_critical,
         "after_failures": spec.after_failures,
         "remind_hours": spec.remind_hours,
@@ -229,7 +238,7 @@ def _values(row: AlertRule) -> dict[str, Any]:
     return {
         c.name: getattr(row, c.name)
         for c in T_RULE.c
-        if c.name not in ("id", "user_id", "created_at", "from_change_id")
+        if c.name not in ("id", "user_id", "created_at", "from_change_id", "baseline_at")
     }
 
 
@@ -297,9 +306,12 @@ def update_rule(
     rule_id: int,
     spec: AlertRuleSpec,
     egress: EgressPolicy = STRICT,
+    now: datetime | None = None,
 ) -> AlertRule:
-    """Replace the rule's definition; its state per metric is kept (the scope may now
-    leave some out: they are no longer evaluated)."""
+    """Replace the rule's definition; its state per endpoint is kept (the scope may now
+    leave some out: they are no longer evaluated). Enabled again, it is baselined afresh
+    by the next evaluation (`baseline_at`): what changed while it was disabled tells
+    nothing, each endpoint not OK then is told once."""
     row = _own(session, principal, rule_id)
     values = validated(session, spec)
     authorize(
@@ -310,6 +322,9 @@ def update_rule(
     )
     values.update(_channels(session, _user(session, row.user_id), spec, egress))
     before = _values(row)
+    if values["enabled"] and not row.enabled:
+        row.baseline_at = now or utcnow()
+        row.from_change_id = last_change_id(session)
     for key, value in values.items():
         setattr(row, key, value)
     session.flush()
@@ -346,8 +361,8 @@ def rules_page(session: Session, principal: Principal, *, page: PageRequest) -> 
 def alert_states(
     session: Session, principal: Principal, *, rule_id: int, flapping_only: bool = False
 ) -> list[AlertStateRow]:
-    """The rule's state per metric on an endpoint, problems first (NOT_FOUND for a rule
-    the caller may not manage)."""
+    """The rule's state per endpoint, problems first (NOT_FOUND for a rule the caller may
+    not manage)."""
     rule = _own(session, principal, rule_id)
     query = select(AlertStateRow).where(col(AlertStateRow.rule_id) == pk(rule))
     if flapping_only:
@@ -358,7 +373,6 @@ def alert_states(
                 col(AlertStateRow.problem_since).is_(None),
                 col(AlertStateRow.hostname),
                 col(AlertStateRow.service_type),
-                col(AlertStateRow.metric),
             )
         )
     )
@@ -382,9 +396,16 @@ _SAYS = {
 }
 
 
+def failing_metrics(payload: Mapping[str, Any]) -> str:
+    """The failing metrics an alert names: "m1 CRITICAL, m2 WARNING" ("" for none)."""
+    return ", ".join(f"{m['metric']} {m['status']}" for m in payload.get("failingMetrics") or [])
+
+
 def subject_line(payload: Mapping[str, Any]) -> str:
     says = _SAYS[str(payload["alert"])].format_map({k: payload.get(k) for k in _KEYS})
-    return f"{payload['metric']} on {payload['hostname']} ({payload['serviceType']}) {says}"
+    failing = failing_metrics(payload)
+    line = f"{payload['hostname']} ({payload['serviceType']}) {says}"
+    return f"{line}: {failing}" if failing and payload["alert"] != "RECOVERED" else line
 
 
 _KEYS = ("failures", "status", "problemSince", "changes", "windowMinutes")
@@ -409,9 +430,10 @@ class AlertMessages:
             "",
             f"Rule:     {p.get('rule')}",
             f"Site:     {p.get('site')} (NGI {p.get('ngi')})",
-            f"Status:   {p.get('status')} (previously {p.get('previousStatus')})",
+            f"Status:   {p.get('status')} (previously {p.get('previousStatus')}), "
+            f"as report {p.get('report')} combines the endpoint's metrics",
+            f"Failing:  {failing_metrics(p) or 'none'}",
             f"At:       {p.get('at')}",
-            f"Summary:  {p.get('summary') or ''}",
             "",
         ]
         message.set_content("\n".join(lines))

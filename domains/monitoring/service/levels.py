@@ -261,3 +261,101 @@ def _ngi_timelines(
             members.setdefault(ngi_name, []).append(item.timeline)
     cells = out.operations.cells(operation)
     return [(name, fold(lines, cells)) for name, lines in sorted(members.items())]
+
+
+@dataclass(frozen=True, slots=True)
+class EndpointLine:
+    """An endpoint's status over [the first day's 00:00, `until`] as the report computes it,
+    with the timelines of the metrics it folds (the report's metric profile for its type):
+    what alert rules follow (`alert_evaluation`), so that they name the metrics failing."""
+
+    hostname: str
+    service_type: str
+    site: str
+    ngi: str
+    points: tuple[Point, ...]  # each change of the endpoint's status, the first at 00:00
+    metrics: dict[str, tuple[Point, ...]]
+
+    def metrics_at(self, moment: dt.datetime) -> dict[str, str]:
+        """Each metric's status in force at `moment`."""
+        out = {}
+        for metric, points in sorted(self.metrics.items()):
+            status = _in_force(points, moment)
+            if status is not None:
+                out[metric] = status
+        return out
+
+
+def _in_force(points: tuple[Point, ...], moment: dt.datetime) -> str | None:
+    found = None
+    for point in points:
+        if point.timestamp > moment:
+            break
+        found = point.status
+    return found
+
+
+def endpoint_lines(
+    session: Session,
+    *,
+    report: str,
+    since: dt.datetime,
+    until: dt.datetime,
+    hostnames: Collection[str] | None = None,
+    service_types: Collection[str] | None = None,
+    sites: Collection[str] | None = None,
+    ngis: Collection[str] | None = None,
+) -> list[EndpointLine]:
+    """The report's endpoints (narrowed as `status_levels` narrows) from `since`'s day to
+    `until` (at most MAX_SPAN_DAYS days back from it), day by day through the A/R engine,
+    the days joined. Invalid (`report`) for an unknown report or profile on a day."""
+    first = max(since.astimezone(dt.UTC).date(), until.date() - dt.timedelta(MAX_SPAN_DAYS - 1))
+    last = until.astimezone(dt.UTC).date()
+    narrowing = Narrowing(
+        ngis=None if ngis is None else sorted(ngis),
+        sites=None if sites is None else sorted(sites),
+        service_types=None if service_types is None else sorted(service_types),
+        hostnames=None if hostnames is None else sorted(hostnames),
+    )
+    joined: dict[tuple[str, str, str], tuple[list[Point], dict[str, list[Point]], str]] = {}
+    day = first
+    while day <= last:
+        running = day == last
+        inputs = day_inputs(
+            session, report_on(session, report, day), day, until if running else None, narrowing
+        )
+        out = compute_day(inputs)
+        start = day_start(day)
+        limit = int((until - start).total_seconds()) if running else LAST_SECOND
+        ngi_of = dict(inputs.topology.supergroups)
+        for (site, stype, host), item in out.endpoints.items():
+            points, metrics, _ = joined.setdefault(
+                (site, stype, host), ([], {}, ngi_of.get(site, ""))
+            )
+            _extend(points, _named(out, item.timeline, start, limit))
+        for (site, stype, host, metric), line in out.metrics.items():
+            if (site, stype, host) in joined:
+                points = _named(out, line, start, limit)
+                _extend(joined[(site, stype, host)][1].setdefault(metric, []), points)
+        day += dt.timedelta(days=1)
+    return [
+        EndpointLine(
+            host, stype, site, ngi, tuple(points), {m: tuple(p) for m, p in metrics.items()}
+        )
+        for (site, stype, host), (points, metrics, ngi) in sorted(joined.items())
+    ]
+
+
+def _named(out: DayOutput, line: Timeline, start: dt.datetime, limit: int) -> list[Point]:
+    return [
+        Point(start + dt.timedelta(seconds=second), status)
+        for second, status in out.named(line)
+        if second <= limit
+    ]
+
+
+def _extend(points: list[Point], more: list[Point]) -> None:
+    """A day's points after the days before: only its changes."""
+    for point in more:
+        if not points or points[-1].status != point.status:
+            points.append(point)

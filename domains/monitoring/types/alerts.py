@@ -1,4 +1,5 @@
-"""GraphQL types of alert rules and their state per metric on an endpoint (flapping shown)."""
+"""GraphQL types of alert rules and their state per service endpoint (failing metrics and
+flapping shown)."""
 
 from __future__ import annotations
 
@@ -28,19 +29,28 @@ def _row(root: AlertRuleNode, info: Info) -> AlertRule | None:
     return alerts.rule_row(info.context.session, root.db_id)
 
 
+@strawberry.type(description="A metric of an endpoint that is not OK, and its status.")
+class AlertFailingMetric:
+    metric: str
+    status: str
+
+
 @strawberry.type(
     name="AlertState",
-    description="What a rule keeps of one metric on an endpoint: its status, the open "
-    "problem and what was told of it, and whether it flaps (notices suppressed meanwhile).",
+    description="What a rule keeps of one service endpoint: its status (as the rule's report "
+    "combines its metrics), the metrics failing, the open problem and what was told of it, "
+    "and whether it flaps (notices suppressed meanwhile).",
 )
 class AlertStateType:
     hostname: str
     service_type: str
-    metric: str
     site: str | None
     ngi: str | None
     status: str
-    since: datetime = strawberry.field(description="When the metric took this status.")
+    since: datetime = strawberry.field(description="When the endpoint took this status.")
+    failing_metrics: list[AlertFailingMetric] = strawberry.field(
+        description="Its metrics not OK (when last evaluated), by name."
+    )
     problem_since: datetime | None = strawberry.field(description="Not OK since then (null: OK).")
     notified: bool = strawberry.field(description="A notice of the open problem was sent.")
     reminders: int
@@ -55,11 +65,14 @@ class AlertStateType:
         return cls(
             hostname=row.hostname,
             service_type=row.service_type,
-            metric=row.metric,
             site=row.site,
             ngi=row.ngi,
             status=row.status,
             since=row.since,
+            failing_metrics=[
+                AlertFailingMetric(metric=m, status=status)
+                for m, status in sorted(row.failing.items())
+            ],
             problem_since=row.problem_since,
             notified=row.notified,
             reminders=row.reminders,
@@ -71,17 +84,22 @@ class AlertStateType:
 
 @strawberry.type(
     name=TYPE_NAME,
-    description="Alerts on the metrics of a site, an NGI or (platform administrators) every "
-    "site, narrowed to a service type when one is named: a change to CRITICAL, N "
-    "consecutive failures, reminders every M hours while not OK, a recovery notice; K "
-    "changes within the window make a metric flapping, which suppresses the notices. Sent "
-    "to the owner's e-mail address, topic or a webhook.",
+    description="Alerts on the service endpoints of a site, an NGI or (platform "
+    "administrators) every site, narrowed to a service type when one is named, each with "
+    "the status its report combines from its metrics: a change to CRITICAL, N consecutive "
+    "failures, reminders every M hours while not OK, a recovery notice; K changes within "
+    "the window make an endpoint flapping, which suppresses the notices. Enabled again, a "
+    "rule tells each endpoint not OK then once, nothing of what changed meanwhile. Sent to "
+    "the owner's e-mail address, topic or a webhook.",
 )
 class AlertRuleNode(Node):
     name: str
     site: str | None
     ngi: str | None
     service_type: str | None
+    report: str = strawberry.field(
+        description="The report whose profiles combine an endpoint's metrics into its status."
+    )
     on_critical: bool
     after_failures: int | None
     remind_hours: int | None
@@ -97,7 +115,7 @@ class AlertRuleNode(Node):
     viewer_can_edit = viewer_can("updateAlertRule", on=_row, thing="it")
     viewer_can_delete = viewer_can("deleteAlertRule", on=_row, thing="it")
 
-    @strawberry.field(description="The rule's state per metric on an endpoint, problems first.")
+    @strawberry.field(description="The rule's state per service endpoint, problems first.")
     def states(self, info: Info, flapping_only: bool = False) -> list[AlertStateType]:
         ctx = info.context
         rows = alerts.alert_states(
@@ -118,6 +136,7 @@ class AlertRuleNode(Node):
             site=row.site,
             ngi=row.ngi,
             service_type=row.service_type,
+            report=row.report,
             on_critical=row.on_critical,
             after_failures=row.after_failures,
             remind_hours=row.remind_hours,
