@@ -24,8 +24,8 @@ from domains.monitoring.service import alert_evaluation, results
 from domains.monitoring.service import alerts as svc
 from domains.notifications.models import Channel, NotificationStatus
 from tests.monitoring import alerts_world as w
-from tests.monitoring.alerts_world import NOW, Place
 from tests.monitoring import ingest_world
+from tests.monitoring.alerts_world import NOW, Place
 from workers import monitoring as worker
 
 HOUR = dt.timedelta(hours=1)
@@ -77,7 +77,7 @@ def test_the_endpoint_is_the_subject_with_its_metrics_combined(
     assert w.kinds(session) == ["CRITICAL"]
     state = session.scalars(select(AlertState)).one()
     assert (state.hostname, state.service_type, state.status) == (*where.endpoint, "CRITICAL")
-    assert state.failing == {m: "CRITICAL" for m in (where.metric, *where.others)}
+    assert state.failing == dict.fromkeys((where.metric, *where.others), "CRITICAL")
     # the first metric recovers, the other still fails: CRITICAL still, reminded of it
     at = w.feed(session, where, "O", start=at, others="C")
     w.evaluate(session, at + HOUR)
