@@ -137,8 +137,7 @@ def feed(
             ingest_world.result(where.endpoint, at=at, status=names[letter], metric=where.metric)
         )
         batch.extend(
-            ingest_world.result(where.endpoint, at=at, status=other, metric=m)
-            for m in where.others
+            ingest_world.result(where.endpoint, at=at, status=other, metric=m) for m in where.others
         )
         at += STEP
     outcome = results.ingest_results(session, "test-alerts", batch, now=at)

@@ -203,6 +203,7 @@ def test_a_site_administrator_manages_alert_rules(page: Page, demo: Demo) -> Non
     new.get_by_role("button", name="Create rule").click()
     card = page.locator(f"article[data-rule-name='{name}']")
     expect(card).to_contain_text(f"Watches the services of site {SITE}")
+    expect(card).to_contain_text("as report Critical combines their metrics")  # the default
     expect(card).to_contain_text("3 results in a row not OK")
     expect(new.get_by_label("Name")).to_have_value("")
 

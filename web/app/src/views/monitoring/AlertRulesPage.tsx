@@ -10,7 +10,15 @@ import { SignInNotice } from "../../components/SignInNotice";
 import type { MonitoringMyAlertRulesQuery } from "../../gql/graphql";
 import { fieldProblems, type FieldProblem } from "../../graphql/errors";
 import { formatMoment } from "../downtimes/format";
-import { describeRule, draftOf, EMPTY_RULE, inputOf, type RuleDraft, type RuleFields } from "./alerts";
+import {
+  describeRule,
+  draftOf,
+  EMPTY_RULE,
+  failingMetrics,
+  inputOf,
+  type RuleDraft,
+  type RuleFields,
+} from "./alerts";
 import {
   AlertViewerQuery,
   CreateAlertRuleMutation,
@@ -26,11 +34,12 @@ const TEXT_FIELDS = [
   ["site", "Site", "A site's short name (one you administer)"],
   ["ngi", "NGI", "Or an NGI's name (one you manage); not with a site"],
   ["serviceType", "Service type", "Only this service type; empty: all"],
+  ["report", "Report", "Whose profiles combine an endpoint's metrics into its status; empty: Critical"],
 ] as const;
 const NUMBER_FIELDS = [
   ["afterFailures", "After failures in a row", "Alert after this many results in a row not OK (1–100); empty: no"],
   ["remindHours", "Remind every (hours)", "While not OK (1–168); empty: no reminders"],
-  ["flapChanges", "Flapping at changes", "This many changes within the window make a metric flapping (2–100); empty: no"],
+  ["flapChanges", "Flapping at changes", "This many changes within the window make an endpoint flapping (2–100); empty: no"],
   ["flapWindowMinutes", "Flapping window (minutes)", "The window the changes are counted in"],
 ] as const;
 const KNOWN = new Set<string>([
@@ -170,14 +179,14 @@ function RuleForm({
 }
 
 function States({ rule }: { rule: Rule }) {
-  if (rule.states.length === 0) return <p className="empty">No metric watched by this rule has reported yet.</p>;
+  if (rule.states.length === 0) return <p className="empty">No endpoint watched by this rule has changed yet.</p>;
   return (
     <table className="monitoring-table" aria-label={`What ${rule.name} watches now`}>
       <thead>
         <tr>
           <th scope="col">Endpoint</th>
-          <th scope="col">Metric</th>
           <th scope="col">Status</th>
+          <th scope="col">Failing metrics</th>
           <th scope="col">Since</th>
           <th scope="col">Told</th>
           <th scope="col">Flapping</th>
@@ -185,14 +194,14 @@ function States({ rule }: { rule: Rule }) {
       </thead>
       <tbody>
         {rule.states.map((state) => (
-          <tr key={`${state.hostname}/${state.serviceType}/${state.metric}`}>
+          <tr key={`${state.hostname}/${state.serviceType}`}>
             <td>
               {state.hostname} ({state.serviceType})
             </td>
-            <td>{state.metric}</td>
             <td>
               <StatusBadge status={state.status} />
             </td>
+            <td>{failingMetrics(state.failingMetrics) || "—"}</td>
             <td>{formatMoment(state.since)}</td>
             <td>
               {state.problemSince ? (state.notified ? `yes, ${state.reminders} reminders` : "not yet") : "—"}
@@ -294,14 +303,16 @@ function Rules() {
 }
 
 /** The signed-in user's alert rules: a site's or an NGI's administrators are told when its
- * metrics fail. */
+ * services fail (an endpoint's status as a report combines its metrics, the failing ones named). */
 export default function AlertRulesPage() {
   const [who] = useQuery({ query: AlertViewerQuery });
   return (
     <Page title="Alert rules">
       <p>
-        Be alerted when the metrics of a site you administer, or of an NGI you manage, fail: by e-mail, webhook or a
-        messaging topic. The live status is on each <Link to="/sites">site</Link>'s page.
+        Be alerted when the services of a site you administer, or of an NGI you manage, fail — each endpoint's status
+        as a report combines its metrics, the failing metrics named: by e-mail, webhook or a messaging topic. A rule
+        enabled again tells each endpoint not OK then once, nothing of what changed meanwhile. The live status is on
+        each <Link to="/sites">site</Link>'s page.
       </p>
       <QueryState what="your identity" fetching={who.fetching} error={who.error} data={who.data}>
         {(data) => (data.viewer ? <Rules /> : <SignInNotice>Sign in to manage your alert rules.</SignInNotice>)}

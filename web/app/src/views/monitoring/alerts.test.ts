@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { describeRule, draftOf, EMPTY_RULE, inputOf } from "./alerts";
+import { describeRule, draftOf, EMPTY_RULE, failingMetrics, inputOf } from "./alerts";
 
 describe("alert rule drafts", () => {
   it("sends empty fields as null and numbers as numbers", () => {
@@ -9,6 +9,7 @@ describe("alert rule drafts", () => {
         name: "cnaf",
         site: "INFN-T1",
         ngi: null,
+        report: null,
         afterFailures: 3,
         remindHours: null,
         flapWindowMinutes: 60,
@@ -29,6 +30,7 @@ describe("alert rule drafts", () => {
       site: null,
       ngi: "NGI_IT",
       serviceType: "SRM",
+      report: "Critical",
       onCritical: true,
       afterFailures: 2,
       remindHours: 4,
@@ -45,7 +47,17 @@ describe("alert rule drafts", () => {
     expect(draft.project).toBe("ops");
     expect(inputOf(draft)).toEqual({ input: rule });
     expect(describeRule(rule)).toBe(
-      "Watches SRM services of NGI NGI_IT; tells of a change to CRITICAL, 2 results in a row not OK; reminders every 4 h while not OK; flapping at 5 changes within 30 min silences it; by e-mail, topic ops/alerts.",
+      "Watches SRM services of NGI NGI_IT (status as report Critical combines their metrics); tells of a change to CRITICAL, 2 results in a row not OK; reminders every 4 h while not OK; flapping at 5 changes within 30 min silences it; by e-mail, topic ops/alerts.",
     );
+  });
+
+  it("names a state's failing metrics", () => {
+    expect(
+      failingMetrics([
+        { metric: "generic.tcp.connect", status: "CRITICAL" },
+        { metric: "generic.certificate.validity", status: "WARNING" },
+      ]),
+    ).toBe("generic.tcp.connect CRITICAL, generic.certificate.validity WARNING");
+    expect(failingMetrics([])).toBe("");
   });
 });

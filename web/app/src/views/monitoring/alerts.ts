@@ -8,6 +8,7 @@ export interface RuleDraft {
   site: string;
   ngi: string;
   serviceType: string;
+  report: string;
   onCritical: boolean;
   afterFailures: string;
   remindHours: string;
@@ -26,6 +27,7 @@ export const EMPTY_RULE: RuleDraft = {
   site: "",
   ngi: "",
   serviceType: "",
+  report: "",
   onCritical: true,
   afterFailures: "",
   remindHours: "",
@@ -44,6 +46,7 @@ export interface RuleFields {
   site?: string | null;
   ngi?: string | null;
   serviceType?: string | null;
+  report?: string | null;
   onCritical: boolean;
   afterFailures?: number | null;
   remindHours?: number | null;
@@ -64,6 +67,7 @@ export function draftOf(rule: RuleFields): RuleDraft {
     site: rule.site ?? "",
     ngi: rule.ngi ?? "",
     serviceType: rule.serviceType ?? "",
+    report: rule.report ?? "",
     onCritical: rule.onCritical,
     afterFailures: text(rule.afterFailures),
     remindHours: text(rule.remindHours),
@@ -102,6 +106,8 @@ export function inputOf(draft: RuleDraft): { input: RuleFields } | { problems: R
       site: orNull(draft.site),
       ngi: orNull(draft.ngi),
       serviceType: orNull(draft.serviceType),
+      // left empty: the server's default report (Critical)
+      report: orNull(draft.report),
       onCritical: draft.onCritical,
       afterFailures: numbers.afterFailures ?? null,
       remindHours: numbers.remindHours ?? null,
@@ -118,10 +124,16 @@ export function inputOf(draft: RuleDraft): { input: RuleFields } | { problems: R
   };
 }
 
+/** A state's failing metrics in words: "m1 CRITICAL, m2 WARNING" ("" for none). */
+export function failingMetrics(metrics: readonly { metric: string; status: string }[]): string {
+  return metrics.map(({ metric, status }) => `${metric} ${status}`).join(", ");
+}
+
 /** In words: what the rule watches and when it tells. */
 export function describeRule(rule: RuleFields): string {
   const scope = rule.site ? `site ${rule.site}` : rule.ngi ? `NGI ${rule.ngi}` : "every site";
   const what = rule.serviceType ? `${rule.serviceType} services of ${scope}` : `the services of ${scope}`;
+  const report = rule.report ? ` (status as report ${rule.report} combines their metrics)` : "";
   const when = [
     rule.onCritical ? "a change to CRITICAL" : null,
     rule.afterFailures ? `${rule.afterFailures} results in a row not OK` : null,
@@ -136,7 +148,7 @@ export function describeRule(rule: RuleFields): string {
     rule.webhookUrl ? `webhook ${rule.webhookUrl}` : null,
     rule.topic ? `topic ${rule.topic.project}/${rule.topic.topic}` : null,
   ].filter(Boolean);
-  return `Watches ${what}; tells of ${when.length ? when.join(", ") : "nothing"}${reminders}${flapping}; by ${
+  return `Watches ${what}${report}; tells of ${when.length ? when.join(", ") : "nothing"}${reminders}${flapping}; by ${
     channels.length ? channels.join(", ") : "no channel"
   }.`;
 }

@@ -186,6 +186,7 @@ export const AlertRuleFields = graphql(`
     site
     ngi
     serviceType
+    report
     onCritical
     afterFailures
     remindHours
@@ -224,8 +225,11 @@ export const MyAlertRulesQuery = graphql(`
         states {
           hostname
           serviceType
-          metric
           status
+          failingMetrics {
+            metric
+            status
+          }
           since
           problemSince
           notified
