@@ -532,3 +532,58 @@ class SenderGrant(SQLModel, table=True):
     granted_at: dt.datetime = Field(
         default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
     )
+
+
+# --- WLCG's federations and pledges, the VOs' scientific disciplines (the portal's reports) --
+
+
+class WlcgFederation(SQLModel, table=True):
+    """A WLCG federation (REBUS's): a tier 1 or 2 of sites, in a country (a topology country's
+    name); a site belongs to one federation at most."""
+
+    __tablename__ = "accounting_wlcg_federation"
+
+    id: int | None = _id()
+    name: str = Field(max_length=64, unique=True)
+    country: str = Field(max_length=TEXT_MAX)
+    tier: int
+
+
+class WlcgFederationSite(SQLModel, table=True):
+    __tablename__ = "accounting_wlcg_federation_site"
+
+    id: int | None = _id()
+    federation_id: int = Field(foreign_key="accounting_wlcg_federation.id", index=True)
+    site: str = Field(max_length=TEXT_MAX, unique=True)  # the topology site's short name
+
+
+class WlcgPledge(SQLModel, table=True):
+    """A federation's CPU pledge for a calendar year, in HEPSPEC06."""
+
+    __tablename__ = "accounting_wlcg_pledge"
+    __table_args__ = (UniqueConstraint("federation_id", "year"),)
+
+    id: int | None = _id()
+    federation_id: int = Field(foreign_key="accounting_wlcg_federation.id")
+    year: int
+    cpu_hs06: float = _float(0.0)
+
+
+class Discipline(SQLModel, table=True):
+    """A scientific discipline, under a parent discipline or at the top of the tree."""
+
+    __tablename__ = "accounting_discipline"
+
+    id: int | None = _id()
+    name: str = Field(max_length=128, unique=True)
+    parent_id: int | None = Field(default=None, foreign_key="accounting_discipline.id")
+
+
+class VoDiscipline(SQLModel, table=True):
+    """The discipline a VO's usage counts for (one per VO)."""
+
+    __tablename__ = "accounting_vo_discipline"
+
+    id: int | None = _id()
+    vo: str = Field(max_length=TEXT_MAX, unique=True)
+    discipline_id: int = Field(foreign_key="accounting_discipline.id", index=True)

@@ -8,14 +8,16 @@ from __future__ import annotations
 import strawberry
 
 from domains.accounting.rules import Action
-from domains.accounting.service import rejects, senders
+from domains.accounting.service import rejects, reportdata, senders
 from domains.accounting.smime import CryptoConfig
 from domains.accounting.types import (
     GRANT_TYPE,
     REJECT_TYPE,
+    AccountingDiscipline,
     AccountingRejectFilter,
     AccountingRejectNode,
     AccountingSenderGrantNode,
+    WlcgFederation,
     reject_nodes,
 )
 from domains.common.authz import requires
@@ -79,6 +81,48 @@ class GrantAccountingSenderScopePayload:
 @strawberry.input
 class RevokeAccountingSenderScopeInput:
     grant_id: strawberry.ID
+
+
+@strawberry.input(description="A WLCG federation, created or replaced whole.")
+class SetWlcgFederationInput:
+    name: str = strawberry.field(description="REBUS's name, e.g. DE-KIT.")
+    country: str = strawberry.field(description="A topology country's name or code.")
+    tier: int = strawberry.field(description="1 or 2.")
+    sites: list[str] = strawberry.field(
+        description="All its sites' short names (registered; each in no other federation)."
+    )
+
+
+@strawberry.type
+class SetWlcgFederationPayload:
+    federation: WlcgFederation
+
+
+@strawberry.input
+class SetWlcgPledgeInput:
+    federation: str
+    year: int
+    cpu_hs06: float = strawberry.field(description="Pledged CPU power, HEPSPEC06.")
+
+
+@strawberry.type
+class SetWlcgPledgePayload:
+    federation: WlcgFederation
+
+
+@strawberry.input(description="A scientific discipline, created or replaced whole.")
+class SetAccountingDisciplineInput:
+    name: str
+    parent: str | None = strawberry.field(default=None, description="Null: at the top.")
+    vos: list[str] = strawberry.field(
+        default_factory=list,
+        description="All the VOs counted for it; a VO listed moves here from another one.",
+    )
+
+
+@strawberry.type
+class SetAccountingDisciplinePayload:
+    discipline: AccountingDiscipline
 
 
 @strawberry.type
@@ -164,3 +208,51 @@ class AccountingMutation:
         grant_id = id_of_type(input.grant_id, GRANT_TYPE, argument="input.grantId")
         gone = senders.revoke_sender_scope(ctx.session, ctx.principal, grant_id=grant_id)
         return Deleted(id=strawberry.ID(to_global_id(GRANT_TYPE, gone)))
+
+    @strawberry.mutation(
+        description="Create or update a WLCG federation: country, tier and its sites "
+        "(platform administrators; audited)."
+    )
+    @requires(Action.MANAGE_REPORT_DATA)
+    def set_wlcg_federation(
+        self, info: Info, input: SetWlcgFederationInput
+    ) -> SetWlcgFederationPayload:
+        ctx = info.context
+        found = reportdata.set_federation(
+            ctx.session,
+            ctx.principal,
+            name=input.name,
+            country=input.country,
+            tier=input.tier,
+            sites=input.sites,
+        )
+        return SetWlcgFederationPayload(federation=WlcgFederation.from_row(found))
+
+    @strawberry.mutation(
+        description="Set a federation's CPU pledge for a year (platform administrators; audited)."
+    )
+    @requires(Action.MANAGE_REPORT_DATA)
+    def set_wlcg_pledge(self, info: Info, input: SetWlcgPledgeInput) -> SetWlcgPledgePayload:
+        ctx = info.context
+        found = reportdata.set_pledge(
+            ctx.session,
+            ctx.principal,
+            federation=input.federation,
+            year=input.year,
+            cpu_hs06=input.cpu_hs06,
+        )
+        return SetWlcgPledgePayload(federation=WlcgFederation.from_row(found))
+
+    @strawberry.mutation(
+        description="Create or update a scientific discipline: its parent and its VOs "
+        "(platform administrators; audited)."
+    )
+    @requires(Action.MANAGE_REPORT_DATA)
+    def set_accounting_discipline(
+        self, info: Info, input: SetAccountingDisciplineInput
+    ) -> SetAccountingDisciplinePayload:
+        ctx = info.context
+        found = reportdata.set_discipline(
+            ctx.session, ctx.principal, name=input.name, parent=input.parent, vos=input.vos
+        )
+        return SetAccountingDisciplinePayload(discipline=AccountingDiscipline.from_row(found))

@@ -12,7 +12,7 @@ import strawberry
 
 from domains.accounting import loaders
 from domains.accounting.service import pivot as pivots
-from domains.accounting.service import rejects, senders
+from domains.accounting.service import rejects, reportdata, senders
 from domains.accounting.service.pivot import (
     CloudMetric,
     Dimension,
@@ -28,6 +28,7 @@ from domains.accounting.service.storage import storage_usage
 from domains.accounting.types import (
     GRANT_TYPE,
     REJECT_TYPE,
+    AccountingDiscipline,
     AccountingFilter,
     AccountingPivot,
     AccountingPublication,
@@ -37,9 +38,17 @@ from domains.accounting.types import (
     AccountingUsage,
     CloudAccountingPivot,
     StorageAccountingRow,
+    WlcgFederation,
     reject_nodes,
 )
-from domains.common.graphql import Connection, Info, connection, id_of_type, node_type
+from domains.common.graphql import (
+    Connection,
+    Info,
+    connection,
+    id_of_type,
+    list_connection,
+    node_type,
+)
 from domains.topology.queries import After, First
 from domains.topology.types import NgiNode, SiteNode
 
@@ -223,6 +232,30 @@ class AccountingQuery:
             ctx.session, ctx.principal, page=ctx.page(first, after), dn=dn
         )
         return connection(page, AccountingSenderGrantNode.from_row)
+
+    @strawberry.field(
+        description="WLCG's federations, by name, with their sites and pledges (public)."
+    )
+    def wlcg_federations(
+        self,
+        info: Info,
+        tier: Annotated[int | None, strawberry.argument(description="Only tier 1 or 2.")] = None,
+        first: First = None,
+        after: After = None,
+    ) -> Connection[WlcgFederation]:
+        ctx = info.context
+        found = reportdata.federations(ctx.session, tier=tier)
+        return list_connection([WlcgFederation.from_row(f) for f in found], ctx.page(first, after))
+
+    @strawberry.field(description="The scientific disciplines, by name, with their VOs (public).")
+    def accounting_disciplines(
+        self, info: Info, first: First = None, after: After = None
+    ) -> Connection[AccountingDiscipline]:
+        ctx = info.context
+        found = reportdata.disciplines(ctx.session)
+        return list_connection(
+            [AccountingDiscipline.from_row(d) for d in found], ctx.page(first, after)
+        )
 
 
 # --- what the topology's Site and NGI show of their usage ---------------------------------

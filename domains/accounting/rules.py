@@ -49,6 +49,9 @@ class Action(enum.StrEnum):
     # the entity: a UsageScope of the site): the site's administrators and managers, its
     # NGI's managers
     VIEW_PUBLICATION_DETAIL = "VIEW_PUBLICATION_DETAIL"
+    # WLCG's federations and pledges, the VOs' disciplines (the portal's reports' data):
+    # platform administrators only
+    MANAGE_REPORT_DATA = "MANAGE_REPORT_DATA"
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,3 +245,24 @@ class AccountingRule(RuleCode):
         "htc/ or cloud/, [<scope>/]<vo>/<metric>/<row>/<col>/<YYYY>/<MM>/<YYYY>/<MM>"
         "[/<vo_group>/<local_job_filter>]/<format>"
     )
+    # the reports' data (service/reports.py) and the portal's reports
+    ACCOUNTING_FEDERATION_NAME = "1 to 64 characters: letters, digits, '-', '_' and '.'"
+    ACCOUNTING_TIER_INVALID = "1 or 2 (WLCG's Tier-0 is accounted as a Tier-1 federation)"
+    ACCOUNTING_COUNTRY_UNKNOWN = "the name or two-letter code of a country the topology registers"
+    ACCOUNTING_FEDERATION_SITE_UNKNOWN = "short names of sites the topology registers"
+    ACCOUNTING_FEDERATION_SITE_TAKEN = "a site in one federation at most (remove it from the other)"
+    ACCOUNTING_FEDERATION_UNKNOWN = "the name of a WLCG federation opsgraph holds"
+    ACCOUNTING_PLEDGE_YEAR_INVALID = "a year from 2000 to 9999"
+    ACCOUNTING_PLEDGE_INVALID = "a finite number of HEPSPEC06 from 0 to 1,000,000,000"
+    ACCOUNTING_DISCIPLINE_NAME = "1 to 128 characters, no ';' (it separates disciplines in URLs)"
+    ACCOUNTING_DISCIPLINE_UNKNOWN = "the name of a discipline opsgraph holds"
+    ACCOUNTING_DISCIPLINE_CYCLE = "a parent that is neither the discipline nor one below it"
+    ACCOUNTING_VO_NAME_INVALID = "a VO name: 1 to 255 characters without spaces"
+    ACCOUNTING_REPORT_UNIT_UNKNOWN = "hours or days"
+    ACCOUNTING_REPORT_PATH_INVALID = (
+        "<YYYY>/<MM>/<YYYY>/<MM>[/<hours|days>][/<format>] (tier1, tier2, countries); "
+        "disciplines: <YYYY>/<MM>/<YYYY>/<MM>/<htc|cloud>/<include_parent>/<disciplines>/<format>"
+    )
+    ACCOUNTING_REPORT_KIND_UNKNOWN = "tier1, tier2 or countries"
+    ACCOUNTING_INFRASTRUCTURE_UNKNOWN = "htc or cloud"
+    ACCOUNTING_INCLUDE_PARENT_INVALID = "true or false (also 1 or 0, yes or no)"

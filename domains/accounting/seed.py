@@ -14,6 +14,10 @@ app's Accounting page) show figures on first start.
   HEPscore23), sent as that host would send them: APEL messages of at most MESSAGE_RECORDS
   records through `load_message`, the ingestion path's function, so that those cells'
   summaries are the loader's own.
+- Report data (`seed_demo_report_data`): WLCG federations of the demo's sites (a Tier-1 and
+  a few Tier-2s per country), their CPU pledges for this year and the last, and a small
+  discipline tree with the demo VOs, set through the service (validated and audited as an
+  administrator's calls are), so that the portal's reports answer on first start.
 
 Flushes, never commits."""
 
@@ -28,8 +32,10 @@ from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from domains.accounting.models import GridSummary
+from domains.accounting.service import reportdata
 from domains.accounting.service.loading import Sender, load_message
 from domains.accounting.service.summaries import month_start
+from domains.common.identity import PLATFORM
 from domains.common.time import utcnow
 from domains.topology.models import CertificationStatus, Service, ServiceType, Site
 
@@ -56,6 +62,44 @@ _SUBMITTERS = {
     "ops": (("Robot: ARGO Probe", "/ops/Role=NULL"),),
 }
 _WEIGHTS = {"atlas": 40, "cms": 25, "lhcb": 12, "alice": 10, "biomed": 8, "ops": 5}
+
+
+# (name, country code, tier, member sites, HS06 pledged this year); last year's is 10 % less
+FEDERATIONS = (
+    ("DE-KIT", "DE", 1, ("FZK-LCG2",), 9000.0),
+    ("IT-INFN-CNAF", "IT", 1, ("INFN-T1",), 8000.0),
+    ("FR-CCIN2P3", "FR", 1, ("IN2P3-CC",), 8500.0),
+    ("UK-T1-RAL", "GB", 1, ("RAL-LCG2",), 9500.0),
+    ("DE-DESY-T2", "DE", 2, ("DESY-HH", "DESY-ZN"), 5000.0),
+    ("DE-MCAT", "DE", 2, ("LRZ-LMU", "MPPMU"), 4000.0),
+    ("IT-INFN-T2", "IT", 2, ("INFN-BARI", "INFN-NAPOLI-ATLAS", "INFN-ROMA1"), 7000.0),
+    ("FR-GRIF", "FR", 2, ("GRIF",), 3000.0),
+    ("UK-London-Tier2", "GB", 2, ("UKI-LT2-QMUL", "UKI-LT2-IC-HEP", "UKI-LT2-RHUL"), 6500.0),
+)
+# (discipline, parent, VOs)
+DISCIPLINES = (
+    ("Natural Sciences", None, ()),
+    ("Physical Sciences", "Natural Sciences", ()),
+    ("High Energy Physics", "Physical Sciences", ("alice", "atlas", "belle", "cms", "lhcb")),
+    ("Astroparticle Physics", "Physical Sciences", ("auger", "km3net.org")),
+    ("Biological Sciences", "Natural Sciences", ("enmr.eu",)),
+    ("Medical and Health Sciences", None, ("biomed",)),
+    ("Infrastructure Operations", None, ("dteam", "ops", "vo.access.egi.eu")),
+)
+
+
+def seed_demo_report_data(session: Session) -> int:
+    """The demo's WLCG federations, pledges and disciplines; how many federations."""
+    year = utcnow().year
+    for name, country, tier, sites, pledge in FEDERATIONS:
+        reportdata.set_federation(
+            session, PLATFORM, name=name, country=country, tier=tier, sites=list(sites)
+        )
+        for when, cpu in ((year - 1, pledge * 0.9), (year, pledge)):
+            reportdata.set_pledge(session, PLATFORM, federation=name, year=when, cpu_hs06=cpu)
+    for name, parent, vos in DISCIPLINES:
+        reportdata.set_discipline(session, PLATFORM, name=name, parent=parent, vos=list(vos))
+    return len(FEDERATIONS)
 
 
 class Seeded(NamedTuple):
@@ -158,6 +202,7 @@ def seed_demo_accounting(session: Session) -> Seeded:
             if outcome.reject_id is not None:  # pragma: no cover - the demo's own records
                 raise RuntimeError(f"demo job records refused: {outcome.reason}")
             loaded += outcome.records
+    seed_demo_report_data(session)
     session.flush()
     return Seeded(len(rows), loaded)
 

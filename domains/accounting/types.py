@@ -25,6 +25,7 @@ from domains.accounting.service.pivot import (
     UsageBy,
 )
 from domains.accounting.service.publication import PublicationMonth, SitePublication
+from domains.accounting.service.reportdata import DisciplineRow, Federation, Pledge
 from domains.accounting.service.storage import StorageUsage
 from domains.accounting.service.summaries import SyncLine
 from domains.common.context import RequestContext
@@ -475,3 +476,51 @@ class AccountingSenderGrantNode(Node):
             granted_by=row.granted_by,
             granted_at=row.granted_at,
         )
+
+
+@strawberry.type(description="A federation's CPU pledge for a calendar year.")
+class WlcgPledge:
+    year: int
+    cpu_hs06: float = strawberry.field(description="Pledged CPU power, HEPSPEC06.")
+
+    @classmethod
+    def from_row(cls, row: Pledge) -> WlcgPledge:
+        return cls(year=row.year, cpu_hs06=row.cpu_hs06)
+
+
+@strawberry.type(
+    description="A WLCG federation (tier 1 or 2): its sites' usage is ranked against its "
+    "pledges in the portal's reports (/accounting/wlcg/report/...)."
+)
+class WlcgFederation:
+    name: str
+    country: str = strawberry.field(description="The topology country's name.")
+    tier: int
+    sites: list[str] = strawberry.field(description="The member sites' short names.")
+    pledges: list[WlcgPledge] = strawberry.field(description="By year.")
+
+    @classmethod
+    def from_row(cls, row: Federation) -> WlcgFederation:
+        return cls(
+            name=row.name,
+            country=row.country,
+            tier=row.tier,
+            sites=list(row.sites),
+            pledges=[WlcgPledge.from_row(p) for p in row.pledges],
+        )
+
+
+@strawberry.type(
+    description="A scientific discipline and the VOs whose usage counts for it (the "
+    "portal's disciplines report)."
+)
+class AccountingDiscipline:
+    name: str
+    parent: str | None = strawberry.field(description="The discipline above; null at the top.")
+    vos: list[str] = strawberry.field(
+        description="The VOs mapped to it (those of the disciplines below it not included)."
+    )
+
+    @classmethod
+    def from_row(cls, row: DisciplineRow) -> AccountingDiscipline:
+        return cls(name=row.name, parent=row.parent, vos=list(row.vos))
