@@ -15,9 +15,16 @@ linked to their account), the `/vo_admin/...` views one VO's per-user usage to i
     /accounting/vo_admin/cloud/[<scope>/]<vo>/...     (a VO's per-user cloud usage)
 
 `/wlcg/...` is /egi/'s view with the WLCG VOs (pivot.LHC_VOS) as its data set, the VO group
-choosing among them. The portal's reports (`/wlcg/report/tier1|tier2|countries/...`,
-`/report/disciplines/...`) rank by WLCG tier, pledge or scientific discipline, which no
-domain holds: they are 404 with an error body saying so.
+choosing among them. The portal's reports (service/reports.py: columns ours, the real
+portal's are not published), over WLCG's federations and pledges and the VOs' disciplines
+that accounting holds (service/reportdata.py):
+
+    /accounting/wlcg/report/<tier1|tier2|countries>/<YYYY>/<MM>/<YYYY>/<MM>[/<hours|days>][/<format>]
+    /accounting/report/disciplines/<YYYY>/<MM>/<YYYY>/<MM>/<htc|cloud>/<include_parent>/<d1;d2;...>[/<format>]
+
+A report's JSON is a list of row objects (`{"id": <key>, <column>: value, ...}`, the total
+row last) then `{"id": "var", "columns": [...], "report", "from", "to", "unit", "query"}`;
+its CSV a header (the key's name, the columns) and the rows. JSON when no format is given.
 
 The per-user cloud forms are ours (the reference names only the htc ones): `cloud` in the
 place of `htc`, the same scopes, the cloud metrics.
@@ -41,15 +48,16 @@ import io
 import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import anyio.to_thread
+from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from domains.accounting.rules import AccountingRule
-from domains.accounting.service import export
+from domains.accounting.service import export, reports
 from domains.accounting.service import pivot as pivots
 from domains.accounting.service.pivot import (
     CloudMetric,
@@ -59,10 +67,12 @@ from domains.accounting.service.pivot import (
     Month,
     Pivot,
     PivotQuery,
+    Unit,
 )
 from domains.common.db import unit_of_work
 from domains.common.deadline import RequestTimeout
-from domains.common.errors import DomainError, Invalid, NotFound
+from domains.common.errors import DomainError, Invalid
+from domains.common.identity import Principal
 from domains.common.text import check_storable
 from domains.downtimes.formats import CSV_TYPE, JSON_TYPE, csv_cell
 from gateway import deadlines
@@ -70,12 +80,10 @@ from gateway.feeds import error_response
 from gateway.rest import RestApi
 
 PREFIX = "/accounting"
-VIEWS = ("egi", "wlcg", "user", "vo_admin", "cloud", "report")
-NO_REPORT_DATA = (
-    "the portal's reports (/wlcg/report/tier1, tier2, countries; /report/disciplines) rank "
-    "by WLCG tier, pledge or scientific discipline, and opsgraph holds none of these: ask "
-    "the function views (/accounting/egi/..., /accounting/wlcg/...) instead"
-)
+VIEWS = ("egi", "wlcg", "user", "vo_admin", "cloud")
+REPORT_UNITS = {"hours": Unit.HOUR, "days": Unit.DAY}
+TRUTH = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
+T = TypeVar("T")
 EXPORT_CHUNK = 500  # rows per piece of a streamed export (/accounting/csv, /accounting/json)
 
 # the portal's names of rows and columns (any case), and what each is called back
@@ -223,24 +231,112 @@ def parse_vo_admin_path(path: str, egi_vos: tuple[str, ...]) -> PortalCall:
 
 
 def parse_wlcg_path(path: str, egi_vos: tuple[str, ...]) -> PortalCall:
-    """The path after /accounting/wlcg/: /egi/'s forms over the WLCG (LHC) VOs only; its
-    reports (`report/...`) are NotFound, as no domain holds tiers or pledges."""
-    if path.strip("/").split("/", 1)[0] == "report":
-        raise NotFound(NO_REPORT_DATA)
+    """The path after /accounting/wlcg/: /egi/'s forms over the WLCG (LHC) VOs only."""
     call = parse_path(path, egi_vos)
     return PortalCall(dataclasses.replace(call.query, vos=pivots.LHC_VOS), call.format)
 
 
-def parse_report_path(_path: str, _egi_vos: tuple[str, ...]) -> PortalCall:
-    """/accounting/report/... (the disciplines report): NotFound, as no domain holds the
-    VOs' scientific disciplines."""
-    raise NotFound(NO_REPORT_DATA)
+@dataclass(frozen=True, slots=True)
+class ReportCall:
+    compute: Callable[[Session, Principal], reports.Report]
+    format: str
+
+
+def _segments(path: str) -> list[str]:
+    segments = path.strip("/").split("/")
+    check_storable([(str(i), s) for i, s in enumerate(segments)])
+    if any(not s for s in segments):
+        raise Invalid("path", AccountingRule.ACCOUNTING_REPORT_PATH_INVALID)
+    return segments
+
+
+def _report_format(text: str) -> str:
+    if text.lower() not in FORMATS:
+        raise Invalid("format", AccountingRule.ACCOUNTING_FORMAT_UNKNOWN)
+    return text.lower()
+
+
+def parse_tier_report(path: str) -> ReportCall:
+    """The path after /accounting/wlcg/report/: `<tier1|tier2|countries>/<YYYY>/<MM>/<YYYY>/
+    <MM>`, then optionally the unit (hours, days; hours by default) and the format."""
+    segments = _segments(path)
+    if not 5 <= len(segments) <= 7:
+        raise Invalid("path", AccountingRule.ACCOUNTING_REPORT_PATH_INVALID)
+    try:
+        kind = reports.ReportKind(segments[0].lower())
+    except ValueError:
+        raise Invalid("report", AccountingRule.ACCOUNTING_REPORT_KIND_UNKNOWN) from None
+    start, end = Month.of("from", *segments[1:3]), Month.of("to", *segments[3:5])
+    rest = segments[5:]
+    if len(rest) == 1 and rest[0].lower() in FORMATS:
+        rest = ["hours", *rest]
+    unit = REPORT_UNITS.get((rest or ["hours"])[0].lower())
+    if unit is None:
+        raise Invalid("unit", AccountingRule.ACCOUNTING_REPORT_UNIT_UNKNOWN)
+    form = _report_format(rest[1]) if len(rest) == 2 else "json"
+    return ReportCall(
+        lambda session, principal: reports.tier_report(session, kind, start, end, unit, principal),
+        form,
+    )
+
+
+def parse_discipline_report(path: str) -> ReportCall:
+    """The path after /accounting/report/: `disciplines/<YYYY>/<MM>/<YYYY>/<MM>/<htc|cloud>/
+    <include_parent>/<disciplines, ;-separated>[/<format>]`."""
+    segments = _segments(path)
+    if not 8 <= len(segments) <= 9 or segments[0].lower() != "disciplines":
+        raise Invalid("path", AccountingRule.ACCOUNTING_REPORT_PATH_INVALID)
+    start, end = Month.of("from", *segments[1:3]), Month.of("to", *segments[3:5])
+    infrastructure = segments[5].lower()
+    if infrastructure not in ("htc", "cloud"):
+        raise Invalid("infrastructure", AccountingRule.ACCOUNTING_INFRASTRUCTURE_UNKNOWN)
+    include_parent = TRUTH.get(segments[6].lower())
+    if include_parent is None:
+        raise Invalid("include_parent", AccountingRule.ACCOUNTING_INCLUDE_PARENT_INVALID)
+    names = [n.strip() for n in segments[7].split(";") if n.strip()]
+    if not names:
+        raise Invalid("disciplines", AccountingRule.ACCOUNTING_DISCIPLINE_UNKNOWN)
+    form = _report_format(segments[8]) if len(segments) == 9 else "json"
+    return ReportCall(
+        lambda session, principal: reports.discipline_report(
+            session,
+            start,
+            end,
+            cloud=infrastructure == "cloud",
+            include_parent=include_parent,
+            names=names,
+            principal=principal,
+        ),
+        form,
+    )
+
+
+def report_json(found: reports.Report) -> list[dict[str, Any]]:
+    """The rows as objects (id first, then the columns in order), then `var`."""
+    out = [{"id": row["id"], **{c: row.get(c) for c in found.columns}} for row in found.rows]
+    out.append({"id": "var", "columns": [found.key, *found.columns], **found.var})
+    return out
+
+
+def _report_cell(value: Any) -> str:
+    if value is None:
+        return ""
+    return csv_cell(value) if isinstance(value, str) else repr(value)
+
+
+def report_csv(found: reports.Report) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow([found.key, *(csv_cell(c) for c in found.columns)])
+    for row in found.rows:
+        cells = [_report_cell(row.get(c)) for c in found.columns]
+        writer.writerow([_report_cell(row["id"]), *cells])
+    return buffer.getvalue()
 
 
 PARSERS: dict[str, Callable[[str, tuple[str, ...]], PortalCall]] = {
     "egi": parse_path,
     "wlcg": parse_wlcg_path,
-    "report": parse_report_path,
     "user": parse_user_path,
     "vo_admin": parse_vo_admin_path,
     "cloud": parse_cloud_path,
@@ -364,6 +460,9 @@ def export_json(rows: Iterable[tuple[Any, ...]]) -> Iterator[str]:
 class PortalApi(RestApi):
     def routes(self) -> list[Route]:
         return [
+            # before /wlcg/{path}, which would take them
+            Route(f"{PREFIX}/wlcg/report/{{path:path}}", self.tier_report, methods=["GET"]),
+            Route(f"{PREFIX}/report/{{path:path}}", self.discipline_report, methods=["GET"]),
             *(
                 Route(
                     f"{PREFIX}/{view}/{{path:path}}", self._endpoint(PARSERS[view]), methods=["GET"]
@@ -408,33 +507,65 @@ class PortalApi(RestApi):
 
         return endpoint
 
-    async def answer(
-        self, request: Request, parse: Callable[[str, tuple[str, ...]], PortalCall]
-    ) -> Response:
+    async def tier_report(self, request: Request) -> Response:
+        return await self.report(request, parse_tier_report)
+
+    async def discipline_report(self, request: Request) -> Response:
+        return await self.report(request, parse_discipline_report)
+
+    async def report(self, request: Request, parse: Callable[[str], ReportCall]) -> Response:
+        """A report (public aggregates, as the views): JSON or CSV."""
         try:
-            call = parse(str(request.path_params["path"]), self.settings.accounting_egi_vos)
+            call = parse(str(request.path_params["path"]))
+        except DomainError as error:
+            return error_response(error)
+        found = await self.compute(request, call.compute)
+        if isinstance(found, Response):
+            return found
+        if call.format == "json":
+            body = json.dumps(report_json(found), ensure_ascii=False)
+            return Response(body, media_type=JSON_TYPE)
+        return Response(report_csv(found), media_type=CSV_TYPE)
+
+    async def compute(
+        self, request: Request, compute: Callable[[Session, Principal], T]
+    ) -> T | Response:
+        """`compute` in a read transaction bounded by OPSGRAPH_REQUEST_TIMEOUT, as the
+        caller (the credentials given must be valid); an error as the feeds' error body."""
+        try:
             credentials = await self.authenticator.credentials(request)
         except DomainError as error:
             return error_response(error)
 
-        def run() -> Pivot:
+        def run() -> T:
             with unit_of_work(self.session_factory, write=False) as session:
                 deadlines.limit(session, deadlines.start(self.settings.request_timeout))
                 principal = self.authenticator.principal_for_reading(
                     session, self.session_factory, credentials
                 )
-                return pivots.pivot(session, call.query, principal)
+                return compute(session, principal)
 
         try:
-            found = await anyio.to_thread.run_sync(run)
+            return await anyio.to_thread.run_sync(run)
         except RequestTimeout as error:  # OPSGRAPH_REQUEST_TIMEOUT; rolled back
             late = {"error": {"code": error.code, "message": error.message}}
             return Response(json.dumps(late), status_code=503, media_type=JSON_TYPE)
         except DomainError as error:
             return error_response(error)
-        render: Callable[[Pivot], Any]
+
+    async def answer(
+        self, request: Request, parse: Callable[[str, tuple[str, ...]], PortalCall]
+    ) -> Response:
+        try:
+            call = parse(str(request.path_params["path"]), self.settings.accounting_egi_vos)
+        except DomainError as error:
+            return error_response(error)
+        found = await self.compute(
+            request, lambda session, principal: pivots.pivot(session, call.query, principal)
+        )
+        if isinstance(found, Response):
+            return found
         if call.format == "json":
             body = json.dumps(legacy_json(found), ensure_ascii=False)
             return Response(body, media_type=JSON_TYPE)
-        render = legacy_csv
-        return Response(render(found), media_type=CSV_TYPE)
+        return Response(legacy_csv(found), media_type=CSV_TYPE)

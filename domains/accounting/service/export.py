@@ -3,12 +3,12 @@ site, VO, CE (submit host or cloud compute service), benchmark and infrastructur
 `Grid-Local`, `Cloud`), read with a server-side cursor in batches so that no size of the
 summary tables is held in memory. Public: aggregates only, no user identity.
 
-Columns as EGI's export names them; what the summaries cannot tell (`federation`, `tier`:
-WLCG's pledges are not in opsgraph) is None. Times are hours: `raw_cpu_time` CPU time,
-`raw_wc_time` wall-clock time × processors (a VM's vCPUs; 0 counted as 1), `raw_cpu_work`
-and `raw_wc_work` the same normalised (HS06 hours; for cloud rows × the records'
-benchmark, None when none was sent), `raw_cpu_eff` = raw_cpu_time / raw_wc_time in
-percent (None without wall-clock time)."""
+Columns as EGI's export names them; `federation` and `tier` are the site's WLCG federation
+and its tier (service/reportdata.py; None for a site in none). Times are hours:
+`raw_cpu_time` CPU time, `raw_wc_time` wall-clock time × processors (a VM's vCPUs; 0
+counted as 1), `raw_cpu_work` and `raw_wc_work` the same normalised (HS06 hours; for cloud
+rows × the records' benchmark, None when none was sent), `raw_cpu_eff` = raw_cpu_time /
+raw_wc_time in percent (None without wall-clock time)."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from sqlmodel import col
 
 from domains.accounting.models import CloudUsageSummary, GridSummary
 from domains.accounting.service.pivot import joined
+from domains.accounting.service.reportdata import federation_of_sites
 from domains.topology.models import Country, Ngi
 
 COLUMNS = (
@@ -56,18 +57,22 @@ def _text(value: Any) -> str | None:
     return str(value) if value else None
 
 
-def _row(keys: Row, jobs: Any, cpu: Any, wc: Any, cpu_work: Any, wc_work: Any) -> Row:
+Wlcg = dict[str, tuple[str, int]]  # a site's federation and tier
+
+
+def _row(wlcg: Wlcg, keys: Row, jobs: Any, cpu: Any, wc: Any, cpu_work: Any, wc_work: Any) -> Row:
     year, month, benchmark, ce, country, infrastructure, site, vo, ngi = keys
     cpu_h, wc_h = _float(cpu) / HOUR, _float(wc) / HOUR
+    federation, tier = wlcg.get(site, (None, None))
     return (
         f"{year:04d}-{month:02d}-01T00:00:00Z",
         _text(benchmark),
         _text(ce),
         _text(country),
-        None,
+        federation,
         infrastructure,
         site,
-        None,
+        tier,
         vo,
         _text(ngi),
         int(jobs or 0),
@@ -90,6 +95,7 @@ def _keys(table: Any, benchmark: Any, ce: Any, infrastructure: Any) -> list[Any]
 
 def export_rows(session: Session) -> Iterator[Row]:
     """Every row of the export (COLUMNS), grid rows then cloud rows, each by time."""
+    wlcg = federation_of_sites(session)  # a few hundred sites at most: read once
     g = GridSummary
     processors = case((col(g.processors) > 0, col(g.processors)), else_=1)
     local = func.lower(col(g.infrastructure)) == "local"
@@ -113,7 +119,7 @@ def export_rows(session: Session) -> Iterator[Row]:
         .execution_options(yield_per=BATCH)
     )
     for found in session.execute(grid):
-        yield _row(tuple(found[:9]), *found[9:])
+        yield _row(wlcg, tuple(found[:9]), *found[9:])
 
     c = CloudUsageSummary
     vcpus = case((col(c.cpu_count) > 0, col(c.cpu_count)), else_=1.0)
@@ -139,4 +145,4 @@ def export_rows(session: Session) -> Iterator[Row]:
         benchmarked = _float(found[13]) > 0
         works = found[11:13] if benchmarked else (None, None)
         keys_found = (*found[:5], "Cloud", *found[5:8])
-        yield _row(keys_found, found[8], found[9], found[10], *works)
+        yield _row(wlcg, keys_found, found[8], found[9], found[10], *works)
