@@ -38,6 +38,7 @@ ACCESS_TABLES = (
     "tests.monitoring.test_alerts_access",  # alert rules
     "tests.monitoring.test_recomputations_graphql",  # recomputations
     "tests.accounting.test_rejects_graphql",  # the reject store, accounting sender grants
+    "tests.accounting.test_reports",  # WLCG federations and pledges, disciplines
 )
 
 # GraphQL's writes are its Mutation fields (above); the login flow's routes only exchange
