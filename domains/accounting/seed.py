@@ -16,8 +16,7 @@ app's Accounting page) show figures on first start.
   summaries are the loader's own.
 - Report data (`seed_demo_report_data`): WLCG federations of the demo's sites (a Tier-1 and
   a few Tier-2s per country), their CPU pledges for this year and the last, and a small
-  discipline tree with the demo VOs, set through the service (validated and audited as an
-  administrator's calls are), so that the portal's reports answer on first start.
+  discipline tree with the demo VOs, so that the portal's reports answer on first start.
 
 Flushes, never commits."""
 
@@ -31,13 +30,19 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
-from domains.accounting.models import GridSummary
-from domains.accounting.service import reportdata
+from domains.accounting.models import (
+    Discipline,
+    GridSummary,
+    VoDiscipline,
+    WlcgFederation,
+    WlcgFederationSite,
+    WlcgPledge,
+)
 from domains.accounting.service.loading import Sender, load_message
 from domains.accounting.service.summaries import month_start
-from domains.common.identity import PLATFORM
+from domains.common.models import pk
 from domains.common.time import utcnow
-from domains.topology.models import CertificationStatus, Service, ServiceType, Site
+from domains.topology.models import CertificationStatus, Country, Service, ServiceType, Site
 
 SOURCE = "demo"
 MONTHS = 12
@@ -89,16 +94,36 @@ DISCIPLINES = (
 
 
 def seed_demo_report_data(session: Session) -> int:
-    """The demo's WLCG federations, pledges and disciplines; how many federations."""
+    """The demo's WLCG federations, pledges and disciplines, written as rows in a few
+    flushes (the setters' checks and audit cost ~300 statements; every demo start pays for
+    the seed); how many federations."""
     year = utcnow().year
-    for name, country, tier, sites, pledge in FEDERATIONS:
-        reportdata.set_federation(
-            session, PLATFORM, name=name, country=country, tier=tier, sites=list(sites)
+    countries = dict(session.execute(select(col(Country.code), col(Country.name))).all())
+    known = set(session.scalars(select(col(Site.short_name))).all())
+    feds = {
+        name: WlcgFederation(name=name, country=countries[code], tier=tier)
+        for name, code, tier, _, _ in FEDERATIONS
+    }
+    session.add_all(feds.values())
+    session.flush()
+    for name, _, _, sites, pledge in FEDERATIONS:
+        fid = pk(feds[name])
+        session.add_all(WlcgFederationSite(federation_id=fid, site=s) for s in sites if s in known)
+        session.add_all(
+            WlcgPledge(federation_id=fid, year=when, cpu_hs06=cpu)
+            for when, cpu in ((year - 1, pledge * 0.9), (year, pledge))
         )
-        for when, cpu in ((year - 1, pledge * 0.9), (year, pledge)):
-            reportdata.set_pledge(session, PLATFORM, federation=name, year=when, cpu_hs06=cpu)
-    for name, parent, vos in DISCIPLINES:
-        reportdata.set_discipline(session, PLATFORM, name=name, parent=parent, vos=list(vos))
+    made: dict[str, Discipline] = {}
+    for name, parent, _ in DISCIPLINES:  # parents first
+        made[name] = Discipline(name=name, parent_id=None if parent is None else pk(made[parent]))
+        session.add(made[name])
+        session.flush()
+    session.add_all(
+        VoDiscipline(vo=vo, discipline_id=pk(made[name]))
+        for name, _, vos in DISCIPLINES
+        for vo in vos
+    )
+    session.flush()
     return len(FEDERATIONS)
 
 
