@@ -5,8 +5,8 @@ WLCG federations (tier, country) and their member sites (a site in one at most),
 federation's CPU pledge per year in HEPSPEC06, and a tree of scientific disciplines with the
 VOs counted for each. New tables only: nothing to fill.
 
-Revision ID: 0029
-Revises: 0028
+Revision ID: 0030
+Revises: 0029
 Create Date: 2026-12-06 08:31:58.604871
 """
 
@@ -15,8 +15,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0029"
-down_revision: str | None = "0028"
+revision: str = "0030"
+down_revision: str | None = "0029"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
