@@ -116,7 +116,7 @@ def test_groups_and_sites(argo: Argo) -> None:
         "uptime": "0.98264",
         "downtime": "0",
     }
-    sites = _ok(argo, f"/results/argo-ar/SITES/ST01?{WINDOW}")
+    sites = _ok(argo, f"/results/argo-ar/SITE/ST01?{WINDOW}")
     assert sites["results"] == [
         {
             "name": "NGI_X",
@@ -151,6 +151,91 @@ def test_services_and_endpoints(argo: Argo) -> None:
     [flavor] = hosts["results"][0]["serviceflavors"]
     assert [(e["name"], e["type"]) for e in flavor["endpoints"]] == [("e01", "endpoint")]
     assert flavor["endpoints"][0]["results"][0]["uptime"] == "0.98264"
+
+
+def test_forms_naming_the_group_above_the_site(argo: Argo, session: Session) -> None:
+    """ARGO's `/results/{report}/{group_type}/{group}/{type}[/{site}[/services…|/endpoints…]]`:
+    the same answers as the site forms, kept to the group's sites."""
+    # ST02 (endpoint e00 only so far) a site of another NGI
+    session.add(
+        DailyAvailability(
+            report_uuid=session.scalars(select(col(DailyAvailability.report_uuid))).first() or "",
+            day=D22,
+            level=ArLevel.SITE,
+            name="ST02",
+            parent="NGI_Y",
+            availability=50.0,
+            reliability=50.0,
+            up=0.5,
+            unknown=0.0,
+            down=0.0,
+        )
+    )
+    session.commit()
+    everywhere = _ok(argo, f"/results/argo-ar/SITE?{WINDOW}")
+    assert [(g["name"], [s["name"] for s in g["endpoints"]]) for g in everywhere["results"]] == [
+        ("NGI_X", ["ST01"]),
+        ("NGI_Y", ["ST02"]),
+    ]
+    assert _ok(argo, f"/results/argo-ar/NGI/NGI_X/SITE?{WINDOW}") == _ok(
+        argo, f"/results/argo-ar/SITE/ST01?{WINDOW}"
+    )
+    assert _ok(argo, f"/results/argo-ar/NGI/NGI_X/SITE/ST01?{WINDOW}&granularity=monthly") == _ok(
+        argo, f"/results/argo-ar/SITE/ST01?{WINDOW}&granularity=monthly"
+    )
+    for below in (
+        "services",
+        "services/SF01",
+        "services/SF01/endpoints",
+        "services/SF01/endpoints/e02",
+        "endpoints",
+        "endpoints/e01",
+    ):
+        assert _ok(argo, f"/results/argo-ar/NGI/NGI_X/SITE/ST01/{below}?{WINDOW}") == _ok(
+            argo, f"/results/argo-ar/SITE/ST01/{below}?{WINDOW}"
+        ), below
+    # a site, service or host of another group than the path's: no row, ARGO's 404
+    for path in (
+        f"/results/argo-ar/NGI/NGI_Y/SITE/ST01?{WINDOW}",
+        f"/results/argo-ar/NGI/NGI_Y/SITE/ST01/services?{WINDOW}",
+        f"/results/argo-ar/NGI/NGI_X/SITE/ST02/endpoints?{WINDOW}",
+        f"/results/argo-ar/NGI/NGI_Z/SITE?{WINDOW}",
+    ):
+        response = argo.get(path)
+        assert (response.status_code, response.text) == (404, NO_RESULTS), path
+
+
+def test_types_are_the_report_s_own_exactly(argo: Argo) -> None:
+    """ARGO compares a path's types with the report's topology schema (NGI → SITE) as they
+    are spelled: SITES, NGIS or Site is a type the report does not define, each answered
+    with the results package's own 404 body, in ARGO's order with the window's 400."""
+
+    def refused(path: str) -> tuple[int, dict[str, Any]]:
+        response = argo.get(path)
+        return response.status_code, response.json()
+
+    any_type = "The report argo-ar does not define any group type: {}"
+    site_type = (
+        "The report argo-ar does not define endpoint group type: {}. Try using SITE instead."
+    )
+    for path, message in (
+        (f"/results/argo-ar/SITES?{WINDOW}", any_type.format("SITES")),
+        (f"/results/argo-ar/NGIS/NGI_X?{WINDOW}", any_type.format("NGIS")),
+        ("/results/argo-ar/Site", any_type.format("Site")),  # the type before the window
+        (f"/results/argo-ar/SITES/ST01/services?{WINDOW}", site_type.format("SITES")),
+        (f"/results/argo-ar/NGI/NGI_X/services?{WINDOW}", site_type.format("NGI")),
+        (f"/results/argo-ar/NGI/NGI_X/SITES/ST01?{WINDOW}", site_type.format("SITES")),
+        (f"/results/argo-ar/NGI/NGI_X/SITES/ST01/endpoints?{WINDOW}", site_type.format("SITES")),
+        (
+            f"/results/argo-ar/NGIS/NGI_X/SITE/ST01?{WINDOW}",
+            "The report argo-ar does not define group type: NGIS. Try using NGI instead.",
+        ),
+    ):
+        assert refused(path) == (404, {"message": message, "code": 404}), path
+    # the forms naming an endpoint group read the window first, as ARGO's handlers do
+    status, body = refused("/results/argo-ar/NGI/NGI_X/SITES")
+    assert (status, body["errors"][0]["message"]) == (400, "No time span set")
+    assert refused("/results/nothing/NGI/NGI_X/SITE")[0] == 404  # the report before both
 
 
 def _day(stamp: str, a: str, up: str, key: str = "timestamp") -> dict[str, str]:

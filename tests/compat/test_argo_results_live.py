@@ -1,7 +1,8 @@
 """ARGO's flat A/R list and v3's A/R by resource id on a real `opsgraph serve --demo` process
 (the one demo server the session shares; these tests only read), as an HTTP client reads
 them: the flat list's pages add up to the whole list, each endpoint's rows are the nested
-route's for its site and service, and v3 finds one of them by its GOCDB key."""
+route's for its site and service (also named under its NGI), and v3 finds one of them by
+its GOCDB key."""
 
 from __future__ import annotations
 
@@ -73,14 +74,14 @@ def test_the_flat_results_over_http(demo_server: str) -> None:
     first = listed[0]
     nested = get_json(
         demo_server,
-        f"/api/v2/results/{REPORT}/SITES/{first['supergroup']}/services/{first['service']}"
+        f"/api/v2/results/{REPORT}/SITE/{first['supergroup']}/services/{first['service']}"
         f"/endpoints/{first['name']}?{window}",
     )
     [flavor] = nested["results"][0]["serviceflavors"]
     [endpoint] = flavor["endpoints"]
     assert endpoint["results"] == first["results"]
     site = get_json(
-        demo_server, f"/api/v2/results/{REPORT}/SITES/{first['supergroup']}/endpoints?{window}"
+        demo_server, f"/api/v2/results/{REPORT}/SITE/{first['supergroup']}/endpoints?{window}"
     )
     hosts = {
         (f["name"], e["name"]) for f in site["results"][0]["serviceflavors"] for e in f["endpoints"]
@@ -88,6 +89,12 @@ def test_the_flat_results_over_http(demo_server: str) -> None:
     assert hosts == {
         (e["service"], e["name"]) for e in listed if e["supergroup"] == first["supergroup"]
     }
+    # the same site named under its NGI (ARGO's `/{group_type}/{group}/{type}/{site}` forms)
+    [ngi] = get_json(demo_server, f"/api/v2/results/{REPORT}/SITE/{first['supergroup']}?{window}")[
+        "results"
+    ]
+    under_ngi = f"/api/v2/results/{REPORT}/NGI/{ngi['name']}/SITE/{first['supergroup']}"
+    assert get_json(demo_server, f"{under_ngi}/endpoints?{window}") == site
 
     # v3 by the GOCDB primary key the PI gives for that endpoint
     key = primary_key(demo_server, first["name"], first["service"])

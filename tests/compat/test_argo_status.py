@@ -40,7 +40,7 @@ from tests.conftest import AppFactory
 HOST = "ce.argo-test.example.org"
 SERVICE = "ARC-CE"
 DAY = "start_time=2015-05-01T00:00:00Z&end_time=2015-05-01T23:59:59Z"
-METRICS = f"/status/argo-test-report/SITES/SITE-A/services/{SERVICE}/endpoints/{HOST}/metrics"
+METRICS = f"/status/argo-test-report/SITE/SITE-A/services/{SERVICE}/endpoints/{HOST}/metrics"
 
 
 def _at(text: str) -> dt.datetime:
@@ -142,7 +142,7 @@ def test_metric_timelines_nested_as_argo_nests_them(argo: Argo) -> None:
         "groups": [
             {
                 "name": "SITE-A",
-                "type": "SITES",
+                "type": "SITE",
                 "services": [
                     {
                         "name": SERVICE,
@@ -204,8 +204,8 @@ def test_an_unknown_report_as_each_argo_package_answers_it(argo: Argo) -> None:
     v3_body = '{\n   "message": ' + words + ',\n   "code": 404\n }'
     for path in (
         f"{METRICS.replace('argo-test-report', 'nothing')}?{DAY}",
-        f"/status/nothing/SITES?{DAY}",
-        f"/status/nothing/SITES/SITE-A/services?{DAY}",
+        f"/status/nothing/SITE?{DAY}",
+        f"/status/nothing/SITE/SITE-A/services?{DAY}",
         f"/status/nothing/endpoints?{DAY}",
         f"/status/nothing/metrics/a.metric?{DAY}",
     ):
@@ -220,12 +220,15 @@ def test_an_unknown_report_as_each_argo_package_answers_it(argo: Argo) -> None:
         response = argo.client.get(path, headers=argo.headers(None))
         assert (response.status_code, response.text) == (404, v3_body), path
         assert response.headers["content-type"] == "application/json; charset=utf-8"
-    # a group type the report does not define: the status packages' body too
-    words = '"The report argo-test-report does not define endpoint group type: CLUSTERS"'
-    for path in (
-        f"{METRICS.replace('SITES', 'CLUSTERS')}?{DAY}",
-        f"/status/argo-test-report/CLUSTERS/SITE-A/services?{DAY}",
+    # a group type the report does not define: the status packages' body too; only the
+    # report's own type, exactly as its topology schema spells it (SITE, not SITES)
+    for asked, path in (
+        ("CLUSTERS", f"{METRICS.replace('/SITE/', '/CLUSTERS/')}?{DAY}"),
+        ("CLUSTERS", f"/status/argo-test-report/CLUSTERS/SITE-A/services?{DAY}"),
+        ("SITES", f"/status/argo-test-report/SITES/SITE-A/services?{DAY}"),
+        ("Site", f"{METRICS.replace('/SITE/', '/Site/')}?{DAY}"),
     ):
+        words = f'"The report argo-test-report does not define endpoint group type: {asked}"'
         response = argo.get(path)
         expected = '{\n "message": ' + words + ',\n "code": "404"\n}'
         assert (response.status_code, response.text) == (404, expected), path
@@ -365,7 +368,7 @@ def test_a_reports_thresholds_regrade_its_metric_timelines(argo: Argo, session: 
 
     # view=details: the endpoint's, its service's and its site's timelines carry ARGO's
     # affected_by_threshold_rule on every status but the closing point
-    site = "/status/thr-report/SITES/SITE-A"
+    site = "/status/thr-report/SITE/SITE-A"
     for path, pick in (
         (
             f"{site}/services/{SERVICE}/endpoints",

@@ -170,7 +170,7 @@ def test_flat_metrics_statements_do_not_grow_with_endpoints(
 
 def test_nested_routes_refuse_a_host_outside_the_site(argo: Argo) -> None:
     """ARGO's not-found when the path puts a host at a site or service type it is not in."""
-    base = f"/status/{w.REPORT}/SITES"
+    base = f"/status/{w.REPORT}/SITE"
     inside = f"{base}/LVL-A/services/{w.COMPUTE}/endpoints/{CE_A}"
     assert get(argo, f"{inside}?{DAY}")["groups"][0]["services"][0]["endpoints"][0]["name"] == CE_A
     assert get(argo, f"{inside}/metrics/m2?{DAY}")["groups"][0]["name"] == "LVL-A"
@@ -185,13 +185,13 @@ def test_nested_routes_refuse_a_host_outside_the_site(argo: Argo) -> None:
             assert CE_A in body["errors"][0]["details"] or "nope" in body["errors"][0]["details"]
     get(
         argo,
-        f"/status/{w.REPORT}/NGIS/NGI_LVL/services/{w.COMPUTE}/endpoints/{CE_A}/metrics?{DAY}",
+        f"/status/{w.REPORT}/NGI/NGI_LVL/services/{w.COMPUTE}/endpoints/{CE_A}/metrics?{DAY}",
         404,
     )
 
 
 def test_metric_leaf_and_v3_carry_info(argo: Argo) -> None:
-    leaf = f"/status/{w.REPORT}/SITES/LVL-A/services/{w.COMPUTE}/endpoints/{CE_A}/metrics/m2"
+    leaf = f"/status/{w.REPORT}/SITE/LVL-A/services/{w.COMPUTE}/endpoints/{CE_A}/metrics/m2"
     [endpoint] = get(argo, f"{leaf}?{DAY}")["groups"][0]["services"][0]["endpoints"]
     assert endpoint["info"] == {"Url": URL}
     assert [m["name"] for m in endpoint["metrics"]] == ["m2"]

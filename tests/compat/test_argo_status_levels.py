@@ -14,7 +14,7 @@ from tests.conftest import AppFactory
 from tests.monitoring import levels_world as w
 
 DAY = "start_time=2025-05-10T00:00:00Z&end_time=2025-05-10T23:59:59Z"
-V2 = f"/status/{w.REPORT}/SITES"
+V2 = f"/status/{w.REPORT}/SITE"
 
 
 def st(*points: tuple[str, str]) -> list[dict[str, str]]:
@@ -46,7 +46,7 @@ def test_groups(argo: Argo) -> None:
         "groups": [
             {
                 "name": "LVL-B",
-                "type": "SITES",
+                "type": "SITE",
                 "statuses": st(
                     ("00:00:00", "OK"),
                     ("10:00:00", "CRITICAL"),
@@ -63,11 +63,11 @@ def test_groups(argo: Argo) -> None:
         ("LVL-C", "MISSING"),
     ]
     # the report's group type: its NGIs
-    assert ok(argo, f"/status/{w.REPORT}/NGIS/{w.NGI_NAME}?{DAY}") == {
+    assert ok(argo, f"/status/{w.REPORT}/NGI/{w.NGI_NAME}?{DAY}") == {
         "groups": [
             {
                 "name": w.NGI_NAME,
-                "type": "NGIS",
+                "type": "NGI",
                 "statuses": st(
                     ("00:00:00", "MISSING"), ("06:00:00", "CRITICAL"), ("23:59:59", "CRITICAL")
                 ),
@@ -82,7 +82,7 @@ def test_services_and_endpoints(argo: Argo) -> None:
         "groups": [
             {
                 "name": "LVL-B",
-                "type": "SITES",
+                "type": "SITE",
                 "services": [
                     {
                         "name": w.COMPUTE,
@@ -117,6 +117,18 @@ def test_services_and_endpoints(argo: Argo) -> None:
     assert [e["name"] for e in one["groups"][0]["services"][0]["endpoints"]] == [
         "ce2.b.lvl.example.org"
     ]
+    # ARGO's `…/{group}/endpoints`: the site's endpoints under each of its service types
+    every = ok(argo, f"{V2}/LVL-A/endpoints?{DAY}")["groups"]
+    assert [(g["name"], g["type"]) for g in every] == [("LVL-A", "SITE")]
+    assert [
+        (s["name"], s["type"], [(e["name"], e["statuses"][-1]["value"]) for e in s["endpoints"]])
+        for s in every[0]["services"]
+    ] == [
+        (w.COMPUTE, "service", [("ce.a.lvl.example.org", "CRITICAL")]),
+        (w.STORAGE, "service", [("se.a.lvl.example.org", "OK")]),
+    ]
+    b = ok(argo, f"{V2}/LVL-B/endpoints?{DAY}")["groups"][0]["services"]
+    assert b == [{"name": w.COMPUTE, "type": "service", "endpoints": service["endpoints"]}]
 
 
 def test_v3_groups_with_their_endpoints(argo: Argo) -> None:
@@ -149,7 +161,13 @@ def test_v3_groups_with_their_endpoints(argo: Argo) -> None:
 
 
 def test_refusals(argo: Argo) -> None:
-    for path in (f"/status/nope/SITES/LVL-A?{DAY}", f"/status/{w.REPORT}/TENANTS/LVL-A?{DAY}"):
+    for path in (
+        f"/status/nope/SITE/LVL-A?{DAY}",
+        f"/status/{w.REPORT}/TENANTS/LVL-A?{DAY}",
+        # only the report's own types, exactly (ARGO's topology schema): not SITES or NGIS
+        f"/status/{w.REPORT}/SITES/LVL-A?{DAY}",
+        f"/status/{w.REPORT}/NGIS?{DAY}",
+    ):
         response = argo.client.get(f"/api/v2{path}", headers=argo.headers(None))
         assert response.status_code == 404, response.text
     response = argo.client.get(f"/api/v3/status/nope?{DAY}", headers=argo.headers(None))

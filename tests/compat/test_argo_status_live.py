@@ -84,24 +84,24 @@ def _share(seconds: int) -> float:
 def test_status_levels_over_http(demo_server: str) -> None:
     day = _day()
     window = _window(day)
-    sites = get_json(demo_server, f"/api/v2/status/{REPORT}/SITES?{window}")["groups"]
+    sites = get_json(demo_server, f"/api/v2/status/{REPORT}/SITE?{window}")["groups"]
     assert len(sites) > 10
     for site in sites:
-        assert site["type"] == "SITES"
+        assert site["type"] == "SITE"
         assert site["statuses"][0]["timestamp"] == f"{day}T00:00:00Z"
         assert site["statuses"][-1]["timestamp"] == f"{day}T23:59:59Z"
         assert {p["value"] for p in site["statuses"]} <= STATES
-    ngis = get_json(demo_server, f"/api/v2/status/{REPORT}/NGIS?{window}")["groups"]
+    ngis = get_json(demo_server, f"/api/v2/status/{REPORT}/NGI?{window}")["groups"]
     assert ngis
-    assert all(n["type"] == "NGIS" for n in ngis)
+    assert all(n["type"] == "NGI" for n in ngis)
 
     # one site, down the levels
     site = sites[0]
-    one = get_json(demo_server, f"/api/v2/status/{REPORT}/SITES/{site['name']}?{window}")
+    one = get_json(demo_server, f"/api/v2/status/{REPORT}/SITE/{site['name']}?{window}")
     assert one == {"groups": [site]}
-    nested = f"/api/v2/status/{REPORT}/SITES/{site['name']}/services"
+    nested = f"/api/v2/status/{REPORT}/SITE/{site['name']}/services"
     [group] = get_json(demo_server, f"{nested}?{window}")["groups"]
-    assert (group["name"], group["type"]) == (site["name"], "SITES")
+    assert (group["name"], group["type"]) == (site["name"], "SITE")
     assert group["services"]
     assert all(s["type"] == "service" for s in group["services"])
     service = group["services"][0]["name"]
@@ -180,7 +180,7 @@ def test_the_availability_export_agrees_with_the_timelines(demo_server: str) -> 
         if rows or time.monotonic() > deadline:
             break
         time.sleep(2)
-    sites = get_json(demo_server, f"/api/v2/status/{REPORT}/SITES?{_window(day)}")["groups"]
+    sites = get_json(demo_server, f"/api/v2/status/{REPORT}/SITE?{_window(day)}")["groups"]
     assert {r["name"] for r in rows} == {s["name"] for s in sites}
     timelines = {s["name"]: _spans(s["statuses"], day) for s in sites}
     for row in rows:

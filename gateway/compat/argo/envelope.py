@@ -182,6 +182,32 @@ def report_unknown(name: str) -> ArgoError:
 REPORT_UNKNOWN = "The report with the name {} does not exist"
 
 
+def results_type_unknown(report: str, asked: str) -> ArgoError:
+    """ARGO's 404 on `/results/{report}/{type}[/{name}]` when `type` is neither of the
+    report's group types (`app/results` `routeGroup`)."""
+    return PlainError(404, f"The report {report} does not define any group type: {asked}")
+
+
+def results_site_type_unknown(report: str, asked: str, defined: str) -> ArgoError:
+    """ARGO's 404 on a v2 results route naming an endpoint group (`…/{type}/{name}/…`) whose
+    type is not the report's endpoint group type (its `List*Results` handlers)."""
+    return PlainError(
+        404,
+        f"The report {report} does not define endpoint group type: {asked}. "
+        f"Try using {defined} instead.",
+    )
+
+
+def results_group_type_unknown(report: str, asked: str, defined: str) -> ArgoError:
+    """opsgraph's 404 for a group above the site (`/results/{report}/{group_type}/{group}/
+    {type}…`) whose type is not the report's group type, worded as ARGO's endpoint group
+    one (argo-web-api does not look at this part of the path)."""
+    return PlainError(
+        404,
+        f"The report {report} does not define group type: {asked}. Try using {defined} instead.",
+    )
+
+
 class MessageError(ArgoError):
     """A failure of ARGO's v2 status packages (`app/status*` `createMessageOUT`):
     `{"message", "code"}`, the code a string, indented as the envelope is (Go's

@@ -1,5 +1,6 @@
 """ARGO's v2 A/R results over the availability service (`availability(...)`, the one GraphQL
-calls), with ARGO's path forms and numbers as strings:
+calls), with ARGO's path forms (argo-web-api `app/results/routing.go`) and numbers as
+strings:
 
 - `GET /results/{report}/{type}[/{name}]`: `type` the report's group type (e.g. NGI): each
   group's (or that one's) `{"results": [{"name", "type", "results": [{"timestamp",
@@ -7,23 +8,34 @@ calls), with ARGO's path forms and numbers as strings:
   site (or that one) under its group, `{"results": [{"name", "type", "endpoints": [{"name",
   "type", "results": [{"timestamp", "availability", "reliability", "unknown", "uptime",
   "downtime"}]}]}]}`;
-- `GET /results/{report}/{type}/{site}/services[/{service}]`: the site's service types,
+- `GET /results/{report}/{group_type}/{group}/{type}[/{name}]`: the sites (or that site)
+  of one group, in the same shape;
+- `GET …/{type}/{site}/services[/{service}]`: the site's service types,
   `{"results": [{"name", "type", "serviceflavors": [{"name", "type": "service",
   "results": […]}]}]}`;
-- `GET /results/{report}/{type}/{site}/services/{service}/endpoints[/{host}]`: their
-  endpoints, `… "serviceflavors": [{…, "endpoints": [{"name", "type": "endpoint",
-  "results": […]}]}]`; `GET /results/{report}/{type}/{site}/endpoints[/{host}]` the same
-  for every service type of the site.
+- `GET …/{type}/{site}/services/{service}/endpoints[/{host}]`: their endpoints,
+  `… "serviceflavors": [{…, "endpoints": [{"name", "type": "endpoint", "results":
+  […]}]}]`; `GET …/{type}/{site}/endpoints[/{host}]` the same for every service type of
+  the site. Each of these below `/results/{report}/{type}/{site}` and below
+  `/results/{report}/{group_type}/{group}/{type}/{site}` (the site kept to that group).
 
 The flat `/results/{report}/endpoints` and v3's lookup by resource id: results_flat.py.
 
 `?start_time=&end_time=` (zulu, required) choose the days, `granularity` daily (timestamps
 `2015-06-22`), monthly (`2015-06`) or custom (the whole period, timestamped by its first
-day). A type the report does not have is 404; an unknown report is the results package's
-404 `{"message": "The report with the name X does not exist", "code": 404}` (v3's views
-answer it alike); a query without a row (an unknown site, service type or host,
-or a window with no A/R yet) is ARGO's 404 `{"message": "No results found for given
-query", "code": 404}` (its results package's body, not the envelope).
+day). Types are compared with the report's topology schema exactly, as ARGO does (`SITES`
+is not `SITE`). The failures are the results package's own `{"message", "code": 404}`
+(not the envelope), in ARGO's order: an unknown report ("The report with the name X does
+not exist"; v3's views answer it alike); on `/{type}[/{name}]` a type the report does not
+have ("… does not define any group type: T"), then the parameters (400); on the forms
+naming an endpoint group, the parameters, then its type ("… does not define endpoint group
+type: T. Try using SITE instead."); a query without a row (an unknown group, site, service
+type or host, or a window with no A/R yet) "No results found for given query".
+
+One difference, on purpose: argo-web-api's handlers read neither `group_type` nor `group`
+of the `/{group_type}/{group}/{type}…` forms (every site of that type answers, whatever
+group the path names); here the group must be the report's group type (404 otherwise) and
+only its sites answer, as ARGO's documentation describes the form.
 
 v3's `GET /api/v3/results/{report}` gives each group with its own results and its sites'
 (`{"results": [{"name", "type", "results": [{"date", …}], "groups": [{"name", "type",
@@ -32,6 +44,7 @@ v3's `GET /api/v3/results/{report}` gives each group with its own results and it
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -40,6 +53,7 @@ from domains.common.identity import Principal
 from domains.monitoring.models import ArLevel, Report
 from domains.monitoring.service import availability_periods, catalogue
 from gateway.compat.argo import envelope, params
+from gateway.compat.argo.envelope import ArgoError
 from gateway.compat.argo.params import Granularity, Window
 from gateway.compat.argo.routing import Call, Spec, route
 
@@ -76,11 +90,6 @@ def item_of(
     return found
 
 
-def same_type(asked: str, defined: str) -> bool:
-    """`SITE` and `SITES`, `NGI` and `NGIS` alike (EGI's reports use both), any case."""
-    return asked.upper().removesuffix("S") == defined.upper().removesuffix("S")
-
-
 def results_report(session: Session, name: str) -> Report:
     """The report a v2 results route or a v3 route names (its current version); ARGO's
     results package's (and v3's) 404 (`envelope.report_unknown`) when there is none."""
@@ -90,24 +99,71 @@ def results_report(session: Session, name: str) -> Report:
     return found
 
 
-async def _rows(
-    call: Call, level_of: Callable[[Any], ArLevel | None], name: str | None
-) -> tuple[Any, ArLevel, list[availability_periods.ArRow], Window]:
-    """The report (checked, 404 if unknown), the level the path's type names, its rows,
-    and the window."""
-    window = params.results_window(call.query)
-    assert window.granularity is not None
-    report_name = call.path("report")
+@dataclass(frozen=True, slots=True)
+class _Path:
+    """What a v2 results path names: the report, the group above the site (`group_type`,
+    `group`; only in the `/{group_type}/{group}/{type}…` forms), the endpoint group's
+    type and name (`type`, `name`), the service type and the host."""
 
-    def work(session: Session, principal: Principal) -> Any:
-        report = results_report(session, report_name)
-        level = level_of(report)
-        if level is None:
-            raise envelope.not_found(
-                f"{call.path('type')} is neither the report's group type "
-                f"({report.group_type}) nor its endpoint group type ({report.endpoint_group_type})"
-            )
-        rows = availability_periods.availability(
+    report: str
+    type: str
+    name: str | None
+    group_type: str | None
+    group: str | None
+    service: str | None
+    host: str | None
+
+    @classmethod
+    def of(cls, call: Call) -> _Path:
+        given = call.request.path_params
+        return cls(
+            call.path("report"),
+            call.path("type"),
+            given.get("name"),
+            given.get("group_type"),
+            given.get("group"),
+            given.get("service"),
+            given.get("host"),
+        )
+
+
+def _window(call: Call) -> Window | ArgoError:
+    """The window, or ARGO's 400 to raise once the report is found (ARGO looks the report
+    up before it reads the parameters)."""
+    try:
+        return params.results_window(call.query)
+    except ArgoError as refused:
+        return refused
+
+
+def _level(report: Report, path: _Path) -> ArLevel:
+    """The level `/results/{report}/{type}[/{name}]` names: ARGO's `routeGroup` compares
+    the type with the report's topology schema exactly (`SITES` is not `SITE`)."""
+    if path.type == report.group_type:
+        return ArLevel.SUPERGROUP
+    if path.type == report.endpoint_group_type:
+        return ArLevel.SITE
+    raise envelope.results_type_unknown(report.name, path.type)
+
+
+def _check_site_type(report: Report, path: _Path) -> None:
+    """The endpoint group forms' type check (ARGO's `List*Results`: exactly the report's
+    endpoint group type); and the group above the site, when the path names one, of the
+    report's group type."""
+    if path.type != report.endpoint_group_type:
+        raise envelope.results_site_type_unknown(report.name, path.type, report.endpoint_group_type)
+    if path.group_type is not None and path.group_type != report.group_type:
+        raise envelope.results_group_type_unknown(report.name, path.group_type, report.group_type)
+
+
+Read = Callable[[ArLevel, str | None], list[availability_periods.ArRow]]
+
+
+def _reader(session: Session, principal: Principal, report: Report, window: Window) -> Read:
+    """The report's A/R over the window at one level (of one item, when named)."""
+
+    def read(level: ArLevel, name: str | None) -> list[availability_periods.ArRow]:
+        return availability_periods.availability(
             session,
             principal,
             report=report.name,
@@ -115,35 +171,56 @@ async def _rows(
             name=name,
             start=window.start.date(),
             end=window.end.date(),
-            granularity=window.granularity.value if window.granularity else "daily",
+            granularity=(window.granularity or Granularity.DAILY).value,
         )
-        return report, level, rows
 
-    report, level, rows = await call.read(work)
+    return read
+
+
+def _in_group(
+    path: _Path, level: ArLevel, rows: list[availability_periods.ArRow], read: Read
+) -> list[availability_periods.ArRow]:
+    """The rows under the group the path names above the site (all without one): a
+    site's row names its group; a service's or endpoint's names its site, whose own rows
+    name the group."""
+    if path.group is None or not rows:
+        return rows
+    if level is ArLevel.SITE:
+        return [r for r in rows if r.parent == path.group]
+    sites = {r.name for r in read(ArLevel.SITE, path.name) if r.parent == path.group}
+    return [r for r in rows if r.parent in sites]
+
+
+async def _rows(
+    call: Call,
+    level_of: Callable[[Report, _Path], ArLevel],
+    name: Callable[[_Path], str | None],
+    *,
+    types_first: bool = False,
+) -> tuple[Report, ArLevel, list[availability_periods.ArRow], Granularity]:
+    """The report (404 if unknown), the level `level_of` finds the path to name and the
+    window, in ARGO's order (its `routeGroup` checks the types before the parameters
+    are read, `types_first`; its other handlers after), the rows of that level (of the
+    item `name` gives), kept to the group above the site when the path names one, and the
+    granularity."""
+    path = _Path.of(call)
+    window = _window(call)
+
+    def work(session: Session, principal: Principal) -> Any:
+        report = results_report(session, path.report)
+        if isinstance(window, ArgoError) and not types_first:
+            raise window
+        level = level_of(report, path)
+        if isinstance(window, ArgoError):
+            raise window
+        read = _reader(session, principal, report, window)
+        rows = _in_group(path, level, read(level, name(path)), read)
+        return report, level, rows, window.granularity or Granularity.DAILY
+
+    report, level, rows, granularity = await call.read(work)
     if not rows:
         raise envelope.no_results()
-    return report, level, rows, window
-
-
-def _group_level(call: Call) -> Callable[[Any], ArLevel | None]:
-    asked = call.path("type")
-
-    def level_of(report: Any) -> ArLevel | None:
-        if same_type(asked, report.group_type):
-            return ArLevel.SUPERGROUP
-        if same_type(asked, report.endpoint_group_type):
-            return ArLevel.SITE
-        return None
-
-    return level_of
-
-
-def _site_level(level: ArLevel) -> Callable[[Call], Callable[[Any], ArLevel | None]]:
-    def for_call(call: Call) -> Callable[[Any], ArLevel | None]:
-        asked = call.path("type")
-        return lambda report: level if same_type(asked, report.endpoint_group_type) else None
-
-    return for_call
+    return report, level, rows, granularity
 
 
 def _grouped(
@@ -156,22 +233,18 @@ def _grouped(
     return found
 
 
-async def groups(call: Call) -> Any:
-    name = call.request.path_params.get("name")
-    report, level, rows, window = await _rows(call, _group_level(call), name)
-    granularity = window.granularity or Granularity.DAILY
-    if level is ArLevel.SUPERGROUP:
-        return {
-            "results": [
-                {
-                    "name": group,
-                    "type": report.group_type,
-                    "results": [item_of(r, granularity) for r in found],
-                }
-                for (group,), found in _grouped(rows, lambda r: (r.name,)).items()
-            ]
-        }
-    by_group = _grouped(rows, lambda r: (r.parent,))
+def _site_level(level: ArLevel) -> Callable[[Report, _Path], ArLevel]:
+    def level_of(report: Report, path: _Path) -> ArLevel:
+        _check_site_type(report, path)
+        return level
+
+    return level_of
+
+
+def _sites_view(
+    report: Report, rows: list[availability_periods.ArRow], granularity: Granularity
+) -> dict[str, Any]:
+    """ARGO's endpoint groups under their groups (`createEndpointGroupResultView`)."""
     return {
         "results": [
             {
@@ -186,38 +259,77 @@ async def groups(call: Call) -> Any:
                     for (site,), found in _grouped(members, lambda r: (r.name,)).items()
                 ],
             }
-            for (group,), members in by_group.items()
+            for (group,), members in _grouped(rows, lambda r: (r.parent,)).items()
         ]
     }
 
 
-async def services(call: Call) -> Any:
-    site = call.path("name")
-    service = call.request.path_params.get("service")
-    report, _, rows, window = await _rows(call, _site_level(ArLevel.SERVICE)(call), service)
-    granularity = window.granularity or Granularity.DAILY
-    mine = [r for r in rows if r.parent == site]
+async def groups(call: Call) -> Any:
+    """`/results/{report}/{type}[/{name}]`: the groups' (or that one's) A/R when `type` is
+    the report's group type; the sites' under their groups when it is its endpoint group
+    type."""
+    report, level, rows, granularity = await _rows(
+        call, _level, lambda path: path.name, types_first=True
+    )
+    if level is ArLevel.SITE:
+        return _sites_view(report, rows, granularity)
+    return {
+        "results": [
+            {
+                "name": group,
+                "type": report.group_type,
+                "results": [item_of(r, granularity) for r in found],
+            }
+            for (group,), found in _grouped(rows, lambda r: (r.name,)).items()
+        ]
+    }
+
+
+async def sites(call: Call) -> Any:
+    """`/results/{report}/{group_type}/{group}/{type}[/{name}]`: the sites (or that site)
+    of one group, in the endpoint group form's shape."""
+    report, _, rows, granularity = await _rows(
+        call, _site_level(ArLevel.SITE), lambda path: path.name
+    )
+    return _sites_view(report, rows, granularity)
+
+
+def _of_site(
+    rows: list[availability_periods.ArRow], site: str | None, service: str | None = None
+) -> list[availability_periods.ArRow]:
+    """The rows of one site (and of one service type, when given); ARGO's 404 if none."""
+    mine = [r for r in rows if r.parent == site and service in (None, r.service)]
     if not mine:
         raise envelope.no_results()
-    flavors = [
-        {"name": name, "type": "service", "results": [item_of(r, granularity) for r in found]}
-        for (name,), found in _grouped(mine, lambda r: (r.name,)).items()
-    ]
+    return mine
+
+
+def _site_view(report: Report, site: str | None, flavors: list[dict[str, Any]]) -> Any:
     return {
         "results": [{"name": site, "type": report.endpoint_group_type, "serviceflavors": flavors}]
     }
 
 
+async def services(call: Call) -> Any:
+    """`…/{type}/{site}/services[/{service}]`: the site's service types' A/R."""
+    site = _Path.of(call).name
+    report, _, rows, granularity = await _rows(
+        call, _site_level(ArLevel.SERVICE), lambda path: path.service
+    )
+    flavors = [
+        {"name": name, "type": "service", "results": [item_of(r, granularity) for r in found]}
+        for (name,), found in _grouped(_of_site(rows, site), lambda r: (r.name,)).items()
+    ]
+    return _site_view(report, site, flavors)
+
+
 async def endpoints(call: Call) -> Any:
     """A site's endpoints, of one service type (`…/services/{service}/endpoints`) or of all
     (`…/{site}/endpoints`), under their service types."""
-    site, service = call.path("name"), call.request.path_params.get("service")
-    host = call.request.path_params.get("host")
-    report, _, rows, window = await _rows(call, _site_level(ArLevel.ENDPOINT)(call), host)
-    granularity = window.granularity or Granularity.DAILY
-    mine = [r for r in rows if r.parent == site and service in (None, r.service)]
-    if not mine:
-        raise envelope.no_results()
+    path = _Path.of(call)
+    report, _, rows, granularity = await _rows(
+        call, _site_level(ArLevel.ENDPOINT), lambda found: found.host
+    )
     flavors = [
         {
             "name": flavor,
@@ -231,11 +343,11 @@ async def endpoints(call: Call) -> Any:
                 for (name,), found in _grouped(members, lambda r: (r.name,)).items()
             ],
         }
-        for (flavor,), members in _grouped(mine, lambda r: (r.service,)).items()
+        for (flavor,), members in _grouped(
+            _of_site(rows, path.name, path.service), lambda r: (r.service,)
+        ).items()
     ]
-    return {
-        "results": [{"name": site, "type": report.endpoint_group_type, "serviceflavors": flavors}]
-    }
+    return _site_view(report, path.name, flavors)
 
 
 async def v3_results(call: Call) -> Any:
@@ -247,20 +359,8 @@ async def v3_results(call: Call) -> Any:
 
     def work(session: Session, principal: Principal) -> Any:
         report = results_report(session, report_name)
-
-        def of(level: ArLevel) -> list[availability_periods.ArRow]:
-            return availability_periods.availability(
-                session,
-                principal,
-                report=report.name,
-                level=level,
-                name=None,
-                start=window.start.date(),
-                end=window.end.date(),
-                granularity=granularity.value,
-            )
-
-        return report, of(ArLevel.SUPERGROUP), of(ArLevel.SITE)
+        read = _reader(session, principal, report, window)
+        return report, read(ArLevel.SUPERGROUP, None), read(ArLevel.SITE, None)
 
     report, groups_, sites = await call.read(work)
     members = _grouped(sites, lambda r: (r.parent,))
@@ -289,13 +389,31 @@ async def v3_results(call: Call) -> Any:
 V3_ROUTES: tuple[Spec, ...] = (route("/results/{report}", v3_results),)
 
 _SITE = "/results/{report}/{type}/{name}"
+_GROUP = "/results/{report}/{group_type}/{group}/{type}"
+_GROUP_SITE = _GROUP + "/{name}"
+
+
+def _below_site(site: str) -> tuple[Spec, ...]:
+    """The service and endpoint forms below a site path (ARGO lists the same under
+    `/{type}/{name}` and under `/{group_type}/{group}/{type}/{name}`)."""
+    return (
+        route(f"{site}/services", services),
+        route(f"{site}/services/{{service}}", services),
+        route(f"{site}/services/{{service}}/endpoints", endpoints),
+        route(f"{site}/services/{{service}}/endpoints/{{host}}", endpoints),
+        route(f"{site}/endpoints", endpoints),
+        route(f"{site}/endpoints/{{host}}", endpoints),
+    )
+
+
+# In ARGO's order: a path with a fixed `services`/`endpoints` segment is the site form it
+# spells before a group form with a placeholder there (`/A/B/services` names site B's
+# services, not the group type `services` of group B's parent A).
 ROUTES: tuple[Spec, ...] = (
     route("/results/{report}/{type}", groups),
     route(_SITE, groups),
-    route(f"{_SITE}/services", services),
-    route(f"{_SITE}/services/{{service}}", services),
-    route(f"{_SITE}/services/{{service}}/endpoints", endpoints),
-    route(f"{_SITE}/services/{{service}}/endpoints/{{host}}", endpoints),
-    route(f"{_SITE}/endpoints", endpoints),
-    route(f"{_SITE}/endpoints/{{host}}", endpoints),
+    *_below_site(_SITE),
+    route(_GROUP, sites),
+    route(_GROUP_SITE, sites),
+    *_below_site(_GROUP_SITE),
 )

@@ -19,12 +19,14 @@ window's start (at that change's own time), the changes inside and a closing poi
 end (clipped at now); at most 31 days:
 
 - `GET /status/{report}/{group_type}[/{group}]`: `group_type` the report's endpoint group
-  type (SITES): each site's (or that one's) `{"groups": [{"name", "type", "statuses":
-  [{"timestamp", "value"}]}]}`; its group type (NGIS): the NGIs', in the same shape;
+  type (SITE): each site's (or that one's) `{"groups": [{"name", "type", "statuses":
+  [{"timestamp", "value"}]}]}`; its group type (NGI): the NGIs', in the same shape (an
+  addition: argo-web-api's status packages know only the endpoint group type here);
 - `GET /status/{report}/{group_type}/{group}/services[/{service}]`: `{"groups": [{"name",
   "type", "services": [{"name", "type": "service", "statuses": […]}]}]}`;
 - `GET …/services/{service}/endpoints[/{host}]`: `… "services": [{"name", "type":
-  "service", "endpoints": [{"name", "statuses": […]}]}]`;
+  "service", "endpoints": [{"name", "statuses": […]}]}]`; `GET …/{group}/endpoints` the
+  same for every service type of the site;
 - v3's `GET /api/v3/status/{report}[?start_time=&end_time=&view=latest]` (the window
   defaults to today up to now): each site with its endpoints, `{"groups": [{"name",
   "type", "statuses": […], "endpoints": [{"hostname", "service", "statuses": […]}]}]}`;
@@ -40,7 +42,8 @@ A host the path names that is not an endpoint of that service type at that site 
 report) is 404; an unknown report is 404 with the body argo-web-api's package for that
 route gives (`find_report`), and so is a group type the report does not have (v2's status
 packages' `{"message": "The report R does not define endpoint group type: T", "code":
-"404"}`)."""
+"404"}`): types are compared with the report's topology schema exactly, as ARGO's
+`routeCheckGroup` does (`SITES` is not `SITE`)."""
 
 from __future__ import annotations
 
@@ -56,7 +59,6 @@ from domains.common.time import utcnow
 from domains.monitoring.models import ArLevel, Report
 from domains.monitoring.service import availability, catalogue, endpoint_info, levels, timelines
 from gateway.compat.argo import envelope, params
-from gateway.compat.argo.results import same_type
 from gateway.compat.argo.routing import Call, Spec, route
 
 ZULU = "%Y-%m-%dT%H:%M:%SZ"
@@ -90,7 +92,7 @@ async def metric_timelines(call: Call) -> Any:
 
     def work(session: Session, principal: Principal) -> Any:
         version = find_report(session, report)
-        if not same_type(group_type, version.endpoint_group_type):
+        if group_type != version.endpoint_group_type:
             raise envelope.status_type_unknown(report, group_type)
         infos = endpoint_info.endpoint_info(session, principal, hostnames=[host])
         info = infos.get((host, service))
@@ -280,9 +282,9 @@ def _one(call: Call, name: str) -> list[str] | None:
 
 
 def _below_site(call: Call, level: ArLevel) -> Callable[[Report], ArLevel | None]:
-    """`level`, if the path's type is the report's endpoint group type (SITES)."""
+    """`level`, if the path's type is the report's endpoint group type (SITE)."""
     asked = call.path("group_type")
-    return lambda report: level if same_type(asked, report.endpoint_group_type) else None
+    return lambda report: level if asked == report.endpoint_group_type else None
 
 
 async def group_timelines(call: Call) -> Any:
@@ -290,9 +292,9 @@ async def group_timelines(call: Call) -> Any:
     asked, group = call.path("group_type"), _one(call, "group")
 
     def level_for(report: Report) -> ArLevel | None:
-        if same_type(asked, report.endpoint_group_type):
+        if asked == report.endpoint_group_type:
             return ArLevel.SITE
-        return ArLevel.SUPERGROUP if same_type(asked, report.group_type) else None
+        return ArLevel.SUPERGROUP if asked == report.group_type else None
 
     def filters_for(level: ArLevel) -> Filters:
         return {"sites": group} if level is ArLevel.SITE else {"ngis": group}
@@ -321,23 +323,31 @@ async def service_timelines(call: Call) -> Any:
 
 
 async def endpoint_timelines(call: Call) -> Any:
+    """A site's endpoints under their service types: of one service type
+    (`…/services/{service}/endpoints[/{host}]`) or of every one (`…/{group}/endpoints`)."""
     window = params.status_window(call.query)
-    site, group_type, service = call.path("group"), call.path("group_type"), call.path("service")
+    site, group_type = call.path("group"), call.path("group_type")
+    service = call.request.path_params.get("service")
     filters: Filters = {
         "sites": [site],
-        "service_types": [service],
+        "service_types": _one(call, "service"),
         "hostnames": _one(call, "host"),
     }
     _, _, items, marks = await _span(
         call, window, _below_site(call, ArLevel.ENDPOINT), lambda _: filters
     )
     host = call.request.path_params.get("host")
-    if host is not None and not items:
+    if host is not None and service is not None and not items:
         raise envelope.not_found(not_in_group(host, service, group_type, site))
-    endpoints = [
-        {"name": item.name, "statuses": statuses_of(item, marked=marks.of(item))} for item in items
+    by_service: dict[str, list[dict[str, Any]]] = {} if service is None else {service: []}
+    for item in items:
+        by_service.setdefault(item.service_type, []).append(
+            {"name": item.name, "statuses": statuses_of(item, marked=marks.of(item))}
+        )
+    services = [
+        {"name": name, "type": "service", "endpoints": endpoints}
+        for name, endpoints in by_service.items()
     ]
-    services = [{"name": service, "type": "service", "endpoints": endpoints}]
     return {"groups": [{"name": site, "type": group_type, "services": services}]}
 
 
@@ -409,6 +419,7 @@ ROUTES: tuple[Spec, ...] = (
     route(f"{_GROUP}/services/{{service}}", service_timelines),
     route(f"{_GROUP}/services/{{service}}/endpoints", endpoint_timelines),
     route(f"{_GROUP}/services/{{service}}/endpoints/{{host}}", endpoint_timelines),
+    route(f"{_GROUP}/endpoints", endpoint_timelines),
     route(f"{_ENDPOINT}/metrics", metric_timelines),
     route(f"{_ENDPOINT}/metrics/{{metric:path}}", metric_timelines),
     route("/metric_result/{host}", metric_result),
