@@ -83,6 +83,31 @@ def floor_payload(session: Session, first: int) -> str:
     return json.dumps({"data": {"sites": {"edges": edges}}})
 
 
+def in_process(settings: Settings, factory: Callable[[], Session]) -> Callable[..., str]:
+    """The reference query executed in-process (parse, validate, execute, json.dumps), as
+    a function of `first`; the schema is built once."""
+    schema = build_schema(settings)
+
+    def graphql_once(first: int) -> str:
+        with factory() as session:
+            ctx = RequestContext(
+                session=session,
+                limits=Limits(default_page_size=20, max_page_size=settings.max_page_size),
+            )
+            result = schema.execute_sync(
+                REFERENCE_QUERY, variable_values={"first": first}, context_value=ctx
+            )
+            assert not result.errors, result.errors
+            return json.dumps({"data": result.data})
+
+    return graphql_once
+
+
+def floor_once_with(factory: Callable[[], Session], first: int) -> str:
+    with factory() as session:
+        return floor_payload(session, first)
+
+
 def timed(fn: Callable[[], object], runs: int) -> list[float]:
     for _ in range(max(3, runs // 10)):
         fn()
@@ -154,28 +179,14 @@ def main() -> None:
         settings = Settings(
             database_url=url, max_page_size=max(100, args.first), log_level="WARNING"
         )
-        schema = build_schema(settings)
-
-        def graphql_once(first: int = args.first) -> str:
-            with factory() as session:
-                ctx = RequestContext(
-                    session=session,
-                    limits=Limits(default_page_size=20, max_page_size=settings.max_page_size),
-                )
-                result = schema.execute_sync(
-                    REFERENCE_QUERY, variable_values={"first": first}, context_value=ctx
-                )
-                assert not result.errors, result.errors
-                return json.dumps({"data": result.data})
-
-        def floor_once() -> str:
-            with factory() as session:
-                return floor_payload(session, args.first)
+        run_query = in_process(settings, factory)
+        graphql_once = partial(run_query, args.first)
+        floor_once = partial(floor_once_with, factory, args.first)
 
         # Same data both ways, or the comparison means nothing.
         assert json.loads(graphql_once()) == json.loads(floor_once()), "floor and GraphQL differ"
 
-        statements = {n: count_statements(engine, partial(graphql_once, n)) for n in (1, 100)}
+        statements = {n: count_statements(engine, partial(run_query, n)) for n in (1, 100)}
         gql_ms = timed(graphql_once, args.runs)
         floor_ms = timed(floor_once, args.runs)
 
