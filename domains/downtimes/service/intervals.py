@@ -13,11 +13,11 @@ from sqlalchemy.orm import Session
 
 from domains.common.errors import Invalid
 from domains.common.identity import Principal
-from domains.common.query import Record
+from domains.common.query import Record, in_ids
 from domains.downtimes import rules
 from domains.downtimes.models import Severity
 from domains.downtimes.rules import DowntimeRule
-from domains.downtimes.service.tables import IDS, T_DOWNTIME, T_DT_ENDPOINT, T_DT_SERVICE
+from domains.downtimes.service.tables import T_DOWNTIME, T_DT_ENDPOINT, T_DT_SERVICE
 from domains.topology import service as topology
 from domains.topology.service import T_ENDPOINT
 
@@ -118,7 +118,7 @@ def endpoint_downtime_intervals(
             )
         )
         .where(
-            e.id.in_(IDS),
+            in_ids(e.id),
             d.severity.in_(list(severities)),
             d.starts_at < end,
             d.ends_at > start,  # implied by the next line; lets the index bound the scan

@@ -15,13 +15,12 @@ from sqlalchemy.orm import Session
 from domains.common.authz import Caller, authorize, can
 from domains.common.identity import Principal
 from domains.common.pagination import PageRequest
-from domains.common.query import Record, RecordPage, keyset_page
+from domains.common.query import Record, RecordPage, in_ids, keyset_page
 from domains.common.scopes import ScopeDefaults
 from domains.common.time import utcnow
 from domains.downtimes.service.filters import DowntimeFilter, downtime_conditions
 from domains.downtimes.service.tables import (
     DOWNTIME_COLUMNS,
-    IDS,
     T_DOWNTIME,
     T_DT_ENDPOINT,
     T_DT_SERVICE,
@@ -82,20 +81,20 @@ def get_downtime(
     return session.execute(stmt).first()
 
 
-_BY_ID = select(*T_DOWNTIME.c).where(T_DOWNTIME.c.id.in_(IDS)).order_by(T_DOWNTIME.c.id)
+_BY_ID = select(*T_DOWNTIME.c).where(in_ids(T_DOWNTIME.c.id)).order_by(T_DOWNTIME.c.id)
 _LINKS = (
     select(*T_DT_SERVICE.c)
-    .where(T_DT_SERVICE.c.downtime_id.in_(IDS))
+    .where(in_ids(T_DT_SERVICE.c.downtime_id))
     .order_by(T_DT_SERVICE.c.downtime_id, T_DT_SERVICE.c.service_id)
 )
 _ENDPOINT_LINKS = (
     select(*T_DT_ENDPOINT.c)
-    .where(T_DT_ENDPOINT.c.downtime_id.in_(IDS))
+    .where(in_ids(T_DT_ENDPOINT.c.downtime_id))
     .order_by(T_DT_ENDPOINT.c.downtime_id, T_DT_ENDPOINT.c.endpoint_id)
 )
 _OF_SITES = (
     select(*T_DOWNTIME.c)
-    .where(T_DOWNTIME.c.site_id.in_(IDS))
+    .where(in_ids(T_DOWNTIME.c.site_id))
     .order_by(T_DOWNTIME.c.starts_at, T_DOWNTIME.c.id)
 )
 _OF_SERVICES = (
@@ -105,7 +104,7 @@ _OF_SERVICES = (
         T_DT_SERVICE.c.ended_at.label("service_ended_at"),
     )
     .join(T_DT_SERVICE, T_DT_SERVICE.c.downtime_id == T_DOWNTIME.c.id)
-    .where(T_DT_SERVICE.c.service_id.in_(IDS))
+    .where(in_ids(T_DT_SERVICE.c.service_id))
     .order_by(T_DOWNTIME.c.starts_at, T_DOWNTIME.c.id)
 )
 

@@ -3,8 +3,7 @@ shares: the column order of a downtime row, the VO property, the event kinds."""
 
 from __future__ import annotations
 
-from sqlalchemy import Table, bindparam
-from sqlalchemy.sql.elements import BindParameter
+from sqlalchemy import Table
 
 from domains.downtimes.models import Downtime, DowntimeEndpoint, DowntimeService
 
@@ -13,9 +12,6 @@ T_DT_SERVICE: Table = DowntimeService.__table__  # type: ignore[attr-defined]
 T_DT_ENDPOINT: Table = DowntimeEndpoint.__table__  # type: ignore[attr-defined]
 
 DOWNTIME_COLUMNS = tuple(column.name for column in T_DOWNTIME.c)
-
-# The expanding parameter of the by-key statements built once at import.
-IDS: BindParameter[int] = bindparam("ids", expanding=True)
 
 # The extension property of a service that names the VOs it serves (comma-separated);
 # the VO filter of the timeline and of subscriptions reads it.

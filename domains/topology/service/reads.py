@@ -12,7 +12,6 @@ from sqlalchemy import (
     Select,
     Table,
     and_,
-    bindparam,
     exists,
     false,
     not_,
@@ -22,11 +21,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Result
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.elements import BindParameter
 
 from domains.common.identity import Principal
 from domains.common.pagination import PageRequest
-from domains.common.query import Record, RecordPage, keyset_page, like
+from domains.common.query import Record, RecordPage, in_ids, keyset_page, like
 from domains.topology.filters import (
     PropertyExpr,
     ScopeDefaults,
@@ -398,13 +396,10 @@ def get_by_primary_key(
 # Reads in batches, for the per-request loaders (one statement per batch)
 
 
-# Statements of the batch reads are built once; the key list is an expanding parameter,
+# Statements of the batch reads are built once; the key list is one parameter (`in_ids`),
 # which is much cheaper per call than `in_(list)` with hundreds of literal values.
-_IDS: BindParameter[int] = bindparam("ids", expanding=True)
-
-
 def _batch(stmt: Select[Any], key: ColumnElement[int], order: ColumnElement[Any]) -> Select[Any]:
-    return stmt.where(key.in_(_IDS)).order_by(order)
+    return stmt.where(in_ids(key)).order_by(order)
 
 
 _BY_ID: dict[str, Select[Any]] = {
