@@ -2,6 +2,7 @@
 
     python -m benchmarks.peer [--scale 500] [--runs 40] [--rounds 8] [--database-url URL]
         [--reuse] [--shapes reference,filtered,deep] [--skip-floor] [--profile FILE]
+        [--server-pythonpath DIR]
 
 1. Seeds `--scale` synthetic sites (`seed_scale`) into a PostgreSQL database (default
    postgresql+psycopg://postgres@127.0.0.1:5432/opsgraph_bench_peer, dropped and created
@@ -613,6 +614,9 @@ def main() -> None:
         "--shapes", default=",".join(SHAPES), help="comma-separated; empty: the floor only"
     )
     parser.add_argument("--skip-floor", action="store_true")
+    parser.add_argument(
+        "--server-pythonpath", help="serve another checkout's code (before/after comparisons)"
+    )
     parser.add_argument("--profile", metavar="FILE", help="cProfile the in-process reference")
     args = parser.parse_args()
     if make_url(args.database_url).get_backend_name() != "postgresql":
@@ -622,6 +626,8 @@ def main() -> None:
     print(f"load average (1/5 min) at start: {load()}")
     ngis = prepare_database(args.database_url, args.scale, args.reuse)
     env = opsgraph_env(args.database_url, OPSGRAPH_LOG_LEVEL="WARNING")
+    if args.server_pythonpath:
+        env["PYTHONPATH"] = args.server_pythonpath
     if shapes:
         with postgraphile(args.database_url) as theirs, serving(env) as base:
             compare(shapes, f"{base}/graphql", theirs, ngis, args)
