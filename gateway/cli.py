@@ -189,11 +189,8 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
                 seed_demo_results(session)
                 seed_demo_accounting(session)
             _demo_personas(session, settings)
-    if settings.probe_schedule and settings.self_url:
-        from domains.monitoring.service.selfmon import ensure_self_monitoring
-
-        with unit_of_work(factory) as session:  # opsgraph's own report
-            ensure_self_monitoring(session, settings.self_url)
+    # opsgraph's own report: ensured by the process running the probe scheduler (this one
+    # when embedded, else the workers), at its first monitoring.sync_checks
     # Embedded (no broker): the handlers and periodic jobs run in this process. With a
     # broker, this process only relays the outbox (at once after each commit that emitted
     # events); `opsgraph worker` consumes and runs the periodic jobs.

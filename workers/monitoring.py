@@ -19,7 +19,10 @@ jobs and actors here):
 Probes (OPSGRAPH_PROBE_SCHEDULE on; both jobs do nothing otherwise):
 
 - `monitoring.sync_checks` (periodic, every minute): the check schedule follows the
-  topology and the catalogue (domains.monitoring.service.scheduling.sync_checks).
+  topology and the catalogue (domains.monitoring.service.scheduling.sync_checks). Its
+  first run in a process also ensures opsgraph's own site and report on the base URL
+  (domains.monitoring.service.selfmon): the process that schedules probes is the one that
+  knows they will run; a worker without OPSGRAPH_PUBLIC_URL logs that it cannot.
 - `monitoring.schedule_checks` (periodic, every second): claims the due checks in batches
   (`UPDATE … WHERE` still claimable, so two schedulers never take the same check) and,
   with a broker, sends each batch as a dramatiq message to the `monitoring.run_checks`
@@ -64,6 +67,7 @@ from domains.monitoring.service import (
     availability,
     results,
     scheduling,
+    selfmon,
     topic,
 )
 from domains.monitoring.service.results import PROBES_SOURCE, ingest_results
@@ -198,6 +202,7 @@ class ProbeConfig:
     egress: EgressPolicy = EgressPolicy()
     batch_size: int = 500  # checks per claim and per message
     own_listener: Target | None = None  # opsgraph's own (OPSGRAPH_PUBLIC_URL or serve's)
+    self_url: str | None = None  # the base URL of opsgraph's own report (selfmon)
 
     @classmethod
     def from_settings(cls, settings: CoreSettings) -> ProbeConfig:
@@ -208,6 +213,7 @@ class ProbeConfig:
             plugin_dir=settings.probe_plugin_dir,
             egress=EgressPolicy.from_settings(settings),
             own_listener=own_listener(settings.self_url),
+            self_url=settings.self_url,
         )
 
     @property
@@ -357,11 +363,33 @@ def schedule_due(
             return total
 
 
+_ensured: set[str | None] = set()  # the base URLs this process ensured its report on
+
+
+def ensure_self(factory: sessionmaker[Session], config: ProbeConfig) -> bool:
+    """opsgraph's own site and report on `config.self_url`, once per process and URL (or,
+    without a URL, one warning); whether they are there."""
+    if config.self_url in _ensured:
+        return config.self_url is not None
+    if config.self_url is None:
+        log.warning(
+            "OPSGRAPH_PROBE_SCHEDULE is on but OPSGRAPH_PUBLIC_URL is not set: this process "
+            "does not know where opsgraph listens, so it does not measure opsgraph itself"
+        )
+    else:
+        with unit_of_work(factory) as session:
+            selfmon.ensure_self_monitoring(session, config.self_url)
+    _ensured.add(config.self_url)
+    return config.self_url is not None
+
+
 @PROBES.periodic(SYNC_JOB, every=lambda _settings: SYNC_EVERY)
 def sync_job(factory: sessionmaker[Session]) -> int:
     """The `monitoring.sync_checks` job: checks added plus removed."""
-    if not probe_config().schedule:
+    config = probe_config()
+    if not config.schedule:
         return 0
+    ensure_self(factory, config)
     with unit_of_work(factory) as session:
         report = scheduling.sync_checks(session, now=utcnow())
     return report.added + report.removed

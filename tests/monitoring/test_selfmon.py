@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,7 @@ from domains.monitoring.service import availability, heartbeat, scheduling, self
 from domains.monitoring.service.catalogue import report_by_name
 from domains.topology.models import Service, ServiceType, Site
 from tests.conftest import AppFactory
+from tests.databases import private_database
 from tests.server import server_env, serving
 from workers import monitoring as worker
 
@@ -150,7 +152,6 @@ def test_the_probe_settings_name_the_own_listener() -> None:
     assert settings.self_url == "https://ops.example.org"
     config = worker.ProbeConfig.from_settings(settings)
     assert config.own_listener == Target("ops.example.org", 443, "https://ops.example.org")
-    from dataclasses import replace
 
     listening = replace(CoreSettings(), listener_url="http://127.0.0.1:8080")
     assert worker.ProbeConfig.from_settings(listening).own_listener == Target(
@@ -259,3 +260,111 @@ def test_the_self_site_leaves_a_database_empty_for_seeding(session: Session) -> 
     assert not _database_is_empty(session)  # the demo's NGIs
     session.execute(delete(Ngi).where(col(Ngi.name) != selfmon.NGI))
     assert _database_is_empty(session)
+
+
+# --- whichever process runs the probe scheduler ensures it ------------------------------------
+
+
+def test_the_probe_scheduler_ensures_the_self_report(
+    session_factory: sessionmaker[Session],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """An `opsgraph worker` (no listener of its own) running the scheduler measures opsgraph
+    on OPSGRAPH_PUBLIC_URL; with the schedule off, or without a URL, nothing is created."""
+    monkeypatch.setattr(worker, "_ensured", set())
+    settings = CoreSettings.from_env(
+        {"OPSGRAPH_PROBE_SCHEDULE": "true", "OPSGRAPH_PUBLIC_URL": "https://ops.example.org"}
+    )
+
+    def self_site() -> int | None:
+        with unit_of_work(session_factory, write=False) as session:
+            return session.scalar(select(col(Site.id)).where(col(Site.short_name) == selfmon.SITE))
+
+    before = worker.PROBES.replace(
+        replace(worker.ProbeConfig.from_settings(settings), schedule=False)
+    )
+    try:
+        assert worker.sync_job(session_factory) == 0  # the schedule is off: not this process
+        assert self_site() is None
+
+        worker.PROBES.replace(replace(worker.ProbeConfig.from_settings(settings), self_url=None))
+        with caplog.at_level("WARNING", logger="opsgraph.workers.monitoring"):
+            worker.sync_job(session_factory)
+            worker.sync_job(session_factory)
+        assert self_site() is None
+        assert sum("OPSGRAPH_PUBLIC_URL is not set" in r.message for r in caplog.records) == 1
+
+        worker.PROBES.replace(worker.ProbeConfig.from_settings(settings))
+        assert worker.sync_job(session_factory) > 0
+        site_id = self_site()
+        assert site_id is not None
+        with unit_of_work(session_factory, write=False) as session:
+            assert _self_services(session)["opsgraph.graphql"] == (
+                "ops.example.org",
+                "https://ops.example.org/graphql?query=%7B__typename%7D",
+            )
+            scheduled = session.scalars(
+                select(col(ScheduledCheck.metric))
+                .join(Service, col(Service.id) == col(ScheduledCheck.service_id))
+                .where(col(Service.site_id) == site_id)
+            ).all()
+            assert report_by_name(session, selfmon.REPORT_NAME) is not None
+        assert sorted(scheduled) == [selfmon.METRIC] * len(selfmon.LISTENERS)
+        worker.sync_job(session_factory)  # again: nothing new
+        assert self_site() == site_id
+    finally:
+        worker.PROBES.replace(before)
+
+
+def test_processes_racing_at_start_neither_fail_nor_duplicate(
+    database_url: str, tmp_path: Path
+) -> None:
+    """Four schedulers starting together on a fresh database (each its own engine, as
+    separate processes have): one creates, the others find it."""
+    import threading
+
+    from domains.monitoring.models import Report
+    from domains.topology.models import Ngi
+
+    racers = 4
+    with private_database(database_url, tmp_path) as url:
+        engines = [make_engine(url, busy_timeout_ms=30_000) for _ in range(racers)]
+        start = threading.Barrier(racers)
+        failures: list[BaseException] = []
+
+        def race(factory: sessionmaker[Session]) -> None:
+            try:
+                start.wait()
+                with unit_of_work(factory) as session:
+                    selfmon.ensure_self_monitoring(session, "https://ops.example.org")
+            except BaseException as exc:  # noqa: BLE001 - reported below
+                failures.append(exc)
+
+        threads = [
+            threading.Thread(target=race, args=(make_session_factory(e, write=True),))
+            for e in engines
+        ]
+        try:
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(120)
+            assert failures == []
+            with unit_of_work(make_session_factory(engines[0]), write=False) as session:
+                counted = {
+                    name: len(session.scalars(query).all())
+                    for name, query in (
+                        ("ngi", select(col(Ngi.id)).where(col(Ngi.name) == selfmon.NGI)),
+                        ("site", select(col(Site.id)).where(col(Site.short_name) == selfmon.SITE)),
+                        ("service", select(col(Service.id))),
+                        (
+                            "report",
+                            select(col(Report.id)).where(col(Report.uuid) == selfmon.REPORT_ID),
+                        ),
+                    )
+                }
+        finally:
+            for e in engines:
+                e.dispose()
+    assert counted == {"ngi": 1, "site": 1, "service": len(selfmon.LISTENERS), "report": 1}

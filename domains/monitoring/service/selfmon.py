@@ -2,8 +2,10 @@
 the catalogue, so that the tool's availability is a number anyone can query like any
 site's (`availability(report: "opsgraph", level: SITE, name: "OPSGRAPH", …)`).
 
-`ensure_self_monitoring(session, base_url)` (idempotent; `opsgraph serve` calls it at
-start while OPSGRAPH_PROBE_SCHEDULE is on) makes sure the database holds:
+`ensure_self_monitoring(session, base_url)` (idempotent, and safe for processes racing at
+start: they take turns) makes sure the database holds. Whichever process runs the probe
+scheduler calls it, on its first `monitoring.sync_checks` (workers/monitoring.py): `opsgraph
+serve` without a broker, or each `opsgraph worker` while OPSGRAPH_PROBE_SCHEDULE is on.
 
 - topology: the NGI and site `OPSGRAPH` (production, certified) with one monitored
   production service per listener, of the service types `opsgraph.graphql` (GET
@@ -28,7 +30,7 @@ from datetime import date
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
@@ -83,6 +85,9 @@ METRIC_PROFILE_ID = "3f0c7d52-6a8e-4b1f-9d2a-0e5b7c4a1f01"
 AGGREGATION_ID = "3f0c7d52-6a8e-4b1f-9d2a-0e5b7c4a1f02"
 REPORT_ID = "3f0c7d52-6a8e-4b1f-9d2a-0e5b7c4a1f03"
 EGI_OPS_ID = "8ce59c4d-3761-4f25-a364-f019e394bf8b"
+# the PostgreSQL advisory lock that makes racing ensurers take turns (any fixed number: no
+# other part of opsgraph takes advisory locks)
+ADVISORY_LOCK = 0x6F7073676D6F6E  # "opsgmon"
 
 
 def service_url(base_url: str, listener: Listener) -> str:
@@ -234,6 +239,15 @@ def _service_types(session: Session) -> dict[str, int]:
     return types
 
 
+def _take_turns(session: Session) -> None:
+    """Serialise ensurers until the caller commits: two worker processes starting together
+    would otherwise both find nothing and both create it (a unique violation for one, or
+    two copies of what has no unique name). On SQLite a writer's BEGIN IMMEDIATE already
+    takes the one write lock."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK})
+
+
 def ensure_self_monitoring(session: Session, base_url: str) -> int:
     """The self-monitoring site, services and report (see the module's notes), their URLs
     on `base_url` (an http(s) URL with a host: OPSGRAPH_PUBLIC_URL is checked so when
@@ -241,6 +255,7 @@ def ensure_self_monitoring(session: Session, base_url: str) -> int:
     parts = urlsplit(base_url)
     if parts.scheme not in {"http", "https"} or not parts.hostname:
         raise ValueError(f"{base_url!r} is not an http(s) URL with a host")
+    _take_turns(session)
     _ensure_catalogue(session)
     site_id = _ensure_site(session)
     types = _service_types(session)
