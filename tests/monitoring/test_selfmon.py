@@ -338,7 +338,7 @@ def test_processes_racing_at_start_neither_fail_nor_duplicate(
                 start.wait()
                 with unit_of_work(factory) as session:
                     selfmon.ensure_self_monitoring(session, "https://ops.example.org")
-            except BaseException as exc:  # noqa: BLE001 - reported below
+            except BaseException as exc:  # reported below
                 failures.append(exc)
 
         threads = [
