@@ -11,6 +11,10 @@ jobs and actors here):
   OPSGRAPH_MONITORING_RETENTION_DAYS are deleted; on PostgreSQL whole days by dropping their
   partitions, and the partitions of yesterday, today and the next two days are created
   (domains.monitoring.service.partitions).
+- `monitoring.downtime_moments` (periodic, every OPSGRAPH_DOWNTIME_TICK s): the downtimes'
+  starts, ends of effect and edits since its last run become rows among the status changes,
+  so that the `statusChanges` streams tell the levels they change at that time, once across
+  restarts (domains.monitoring.service.downtime_moments).
 - `monitoring.availability` (periodic, hourly): each enabled report's yesterday and today,
   and every day marked for recomputation, are requested as outbox events; each (report,
   day) is then computed by whichever worker takes it, idempotently
@@ -65,6 +69,7 @@ from domains.monitoring.service import (
     alert_evaluation,
     alerts,
     availability,
+    downtime_moments,
     results,
     scheduling,
     selfmon,
@@ -400,6 +405,21 @@ def schedule_job(factory: sessionmaker[Session]) -> int:
     """The `monitoring.schedule_checks` job."""
     config = probe_config()
     return schedule_due(factory, config, send=_send) if config.schedule else 0
+
+
+MOMENTS_JOB = "monitoring.downtime_moments"
+
+
+def record_downtime_moments(factory: sessionmaker[Session], *, clock: Clock = utcnow) -> int:
+    """The downtimes' moments since the last run, recorded for the streams; how many."""
+    with unit_of_work(factory) as session:
+        return downtime_moments.record_moments(session, now=clock())
+
+
+@CONFIG.periodic(MOMENTS_JOB, every=lambda settings: settings.downtime_tick)
+def downtime_moments_job(factory: sessionmaker[Session]) -> int:
+    """The `monitoring.downtime_moments` job."""
+    return record_downtime_moments(factory)
 
 
 def schedule_availability(factory: sessionmaker[Session], *, clock: Clock = utcnow) -> int:

@@ -1,6 +1,7 @@
 """`statusChanges`: status changes live over graphql-transport-ws: a metric's on an endpoint
 (the default) and, for a filter naming levels above it, its endpoint's, service's, site's
-and NGI's in each report (`service.level_changes`).
+and NGI's in each report (`service.level_changes`), where results or a downtime's moments
+(`service.downtime_moments`) change them.
 
 Like downtimeEvents (domains.downtimes.streams) the stream polls the database, each read a
 transaction of its own (`context.transact`), so it works the same on every replica and with
@@ -164,7 +165,8 @@ class MonitoringSubscriptionRoot:
         description="Metric status changes as results arrive, on any replica, optionally from "
         "after an `id` seen before; with `filter.level`, the changes they make to endpoints', "
         "services', sites' and NGIs' status in each report too (each after the metric changes "
-        "that made it, with the id of the last of them). Public, like metricStatuses."
+        "that made it, with the id of the last of them), and those a downtime makes when it "
+        "starts, stops counting or is edited. Public, like metricStatuses."
     )
     async def status_changes(
         self,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from typing import Any
 
 import pytest
 from sqlalchemy.orm import Session
@@ -16,7 +17,7 @@ from sqlalchemy.orm import Session
 from domains.common.errors import Invalid
 from domains.common.identity import ANONYMOUS
 from domains.monitoring.models.catalogue import Metric
-from domains.monitoring.service import changes
+from domains.monitoring.service import changes, downtime_moments
 from domains.monitoring.service import results as ingest
 from domains.monitoring.service.changes import ChangeCursor, ChangeFilter
 from domains.monitoring.service.level_changes import LevelTracker, StatusLevel
@@ -125,3 +126,121 @@ def test_level_filters_take_the_statuses_above_the_metric() -> None:
     with pytest.raises(Invalid) as empty:
         ChangeFilter(levels=()).check()
     assert empty.value.field == "filter.level"
+
+
+# --- downtimes' moments (service.downtime_moments) --------------------------------------------
+
+ABOVE = frozenset(EVERY) - {StatusLevel.METRIC}
+CE2_B, SE_C = ("ce2.b.lvl.example.org", w.COMPUTE), ("se.c.lvl.example.org", w.STORAGE)
+
+
+def _moments(session: Session, now: dt.datetime) -> int:
+    done = downtime_moments.record_moments(session, now=now)
+    session.flush()
+    return done
+
+
+def _levels(session: Session, cursor: ChangeCursor, tracker: LevelTracker, now: dt.datetime) -> Any:
+    return _read(session, cursor, tracker, now, levels=tuple(ABOVE))
+
+
+def test_a_downtime_tells_its_levels_when_it_starts_and_when_its_effect_ends(
+    session: Session,
+) -> None:
+    """The world's OUTAGE downtimes of ce2.b (LVL-B) and se.c (LVL-C), 10:00-12:00: the
+    endpoints turn DOWNTIME at 10:00 and back at 12:01 (the engine resumes a minute after
+    the end), told when those moments come; a run again, as after a restart, records
+    nothing twice, and a stream of the metric's changes only gets nothing from them."""
+    start = _world(session)
+    cursor, tracker = ChangeCursor(high=start), LevelTracker(ABOVE)
+    metric_only = ChangeCursor(high=start)
+    report = w.REPORT
+    assert _moments(session, w.at(9, 59)) == 0  # the first run: from now on
+    assert _levels(session, cursor, tracker, w.at(9, 59)) == []
+    assert _moments(session, w.at(9, 59) + dt.timedelta(seconds=50)) == 0  # not yet
+    started = w.at(10) + dt.timedelta(seconds=5)
+    assert _moments(session, started) == 2
+    assert _moments(session, started) == 0  # again (a restarted worker): nothing twice
+    told = _levels(session, cursor, tracker, started)
+    endpoints = [e for e in told if e[0] is StatusLevel.ENDPOINT]
+    assert endpoints == [
+        (StatusLevel.ENDPOINT, CE2_B[0], "DOWNTIME", "OK", "LVL-B", report),
+        (StatusLevel.ENDPOINT, SE_C[0], "DOWNTIME", "MISSING", "LVL-C", report),
+    ]
+    assert all(e[2] != e[3] for e in told)  # each one a change
+    assert (StatusLevel.SITE, "LVL-C", "DOWNTIME", "MISSING", "LVL-C", report) in told
+    assert _read(session, metric_only, None, started) == []
+    assert _levels(session, cursor, tracker, started) == []  # read: told once
+
+    assert _moments(session, w.at(12) + dt.timedelta(seconds=30)) == 0  # ended, in effect
+    assert _levels(session, cursor, tracker, w.at(12, 0) + dt.timedelta(seconds=30)) == []
+    resumed = w.at(12, 1) + dt.timedelta(seconds=5)
+    assert _moments(session, resumed) == 2
+    back = _levels(session, cursor, tracker, resumed)
+    assert [e for e in back if e[0] is StatusLevel.ENDPOINT] == [
+        (StatusLevel.ENDPOINT, CE2_B[0], "OK", "DOWNTIME", "LVL-B", report),
+        (StatusLevel.ENDPOINT, SE_C[0], "MISSING", "DOWNTIME", "LVL-C", report),
+    ]
+    assert {(e[0], e[1]) for e in back} == {(e[0], e[1]) for e in told}  # each one back
+
+
+def test_a_downtime_declared_ongoing_then_ended_early_is_told_at_once_and_at_its_end(
+    session: Session,
+) -> None:
+    """se.a (LVL-A, OK): an OUTAGE declared at 09:00:30 from 08:30 (already ongoing; the
+    report counts unscheduled ones here) is told at the next run, from the status before
+    its start; ended early at 09:10 (its end 09:11), it is told back at 09:12."""
+    from sqlalchemy import select, update
+    from sqlmodel import col
+
+    from domains.common.identity import PLATFORM
+    from domains.downtimes import service as downtimes
+    from domains.downtimes.models import Severity
+    from domains.monitoring.models import Report
+    from domains.topology.models import Service
+
+    start = _world(session)
+    session.execute(
+        update(Report).where(col(Report.name) == w.REPORT).values(downtimes_unscheduled=True)
+    )
+    service_id = session.scalars(
+        select(col(Service.id)).where(col(Service.host_name) == SE_A[0])
+    ).one()
+    assert service_id is not None
+    cursor, tracker = ChangeCursor(high=start), LevelTracker(ABOVE)
+    assert _moments(session, w.at(9)) == 0
+    declared = downtimes.declare_downtime(
+        session,
+        PLATFORM,
+        declaration=downtimes.Declaration(
+            service_ids=[service_id],
+            severity=Severity.OUTAGE,
+            starts_at=w.at(8, 30),
+            ends_at=w.at(11),
+            description="declared while it lasts",
+        ),
+        now=w.at(9) + dt.timedelta(seconds=30),
+    )
+    assert _moments(session, w.at(9) + dt.timedelta(seconds=32)) == 0  # settling
+    seen = w.at(9) + dt.timedelta(seconds=40)
+    assert _moments(session, seen) == 1
+    told = _levels(session, cursor, tracker, seen)
+    assert told[0] == (StatusLevel.ENDPOINT, SE_A[0], "DOWNTIME", "OK", "LVL-A", w.REPORT)
+    assert (StatusLevel.SERVICE, w.STORAGE, "DOWNTIME", "OK", "LVL-A", w.REPORT) in told
+
+    assert declared.id is not None
+    downtimes.end_downtime(session, PLATFORM, downtime_id=declared.id, now=w.at(9, 10))
+    edited = w.at(9, 10) + dt.timedelta(seconds=10)
+    assert _moments(session, edited) == 1  # the edit: still DOWNTIME, nothing to tell
+    assert _levels(session, cursor, tracker, edited) == []
+    assert _moments(session, w.at(9, 11) + dt.timedelta(seconds=30)) == 0  # in effect still
+    back = w.at(9, 12) + dt.timedelta(seconds=1)
+    assert _moments(session, back) == 1
+    assert _levels(session, cursor, tracker, back)[0] == (
+        StatusLevel.ENDPOINT,
+        SE_A[0],
+        "OK",
+        "DOWNTIME",
+        "LVL-A",
+        w.REPORT,
+    )

@@ -6,6 +6,7 @@ resumed with `after` misses nothing; bad input is refused by name."""
 from __future__ import annotations
 
 import datetime as dt
+import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -19,6 +20,7 @@ from starlette.testclient import TestClient, WebSocketTestSession
 from domains.common.db import make_engine, make_session_factory, unit_of_work
 from domains.common.identity import ANONYMOUS
 from domains.common.time import utcnow
+from domains.downtimes.models import Classification, Downtime, DowntimeService, Severity
 from domains.monitoring.models.catalogue import Metric
 from domains.monitoring.service import changes
 from domains.monitoring.service import results as ingest
@@ -30,6 +32,7 @@ from tests.databases import private_database
 from tests.monitoring import levels_world
 from tests.monitoring.ingest_world import add_endpoint, result
 from tests.websocket import receive_json
+from workers import monitoring as worker
 
 PROTOCOL = ["graphql-transport-ws"]
 STREAM = """subscription($f: StatusChangeFilter, $after: Long) {
@@ -182,15 +185,11 @@ LEVEL_STREAM = """subscription($f: StatusChangeFilter) {
 }"""
 
 
-def test_levels_above_the_metric_arrive_on_request(
-    live: tuple[TestClient, sessionmaker[Session]],
-) -> None:
-    """A subscriber of SITE and ENDPOINT changes of lvl-report gets se.a's change and then
-    LVL-A's when a result of se.a's m1 changes them (tests/monitoring/levels_world.py, whose
-    results are of another day: today all but se.a is MISSING, and so is LVL-A unless se.a
-    is CRITICAL)."""
-    client, factory = live
+def _levels_world(factory: sessionmaker[Session]) -> None:
+    """tests/monitoring/levels_world.py and its metric m1 in the module's database, once."""
     with unit_of_work(factory) as session:
+        if session.scalar(select(col(Site.id)).where(col(Site.short_name) == "LVL-A")):
+            return
         levels_world.build(session)
         session.add(
             Metric(
@@ -201,6 +200,17 @@ def test_levels_above_the_metric_arrive_on_request(
                 probe_version="1",
             )
         )
+
+
+def test_levels_above_the_metric_arrive_on_request(
+    live: tuple[TestClient, sessionmaker[Session]],
+) -> None:
+    """A subscriber of SITE and ENDPOINT changes of lvl-report gets se.a's change and then
+    LVL-A's when a result of se.a's m1 changes them (tests/monitoring/levels_world.py, whose
+    results are of another day: today all but se.a is MISSING, and so is LVL-A unless se.a
+    is CRITICAL)."""
+    client, factory = live
+    _levels_world(factory)
     host = "se.a.lvl.example.org"
     wanted = {"level": ["SITE", "ENDPOINT"], "report": [levels_world.REPORT]}
     with client.websocket_connect("/graphql", subprotocols=PROTOCOL) as socket:
@@ -241,3 +251,61 @@ def test_levels_above_the_metric_arrive_on_request(
         assert (site["level"], site["name"], site["hostname"]) == ("SITE", "LVL-A", "")
         assert site["status"] == ("CRITICAL" if event["status"] == "CRITICAL" else "MISSING")
         socket.send_json({"id": "1", "type": "complete"})
+
+
+def test_a_downtime_starting_is_told_above_the_metric_when_it_starts(
+    live: tuple[TestClient, sessionmaker[Session]],
+) -> None:
+    """A subscriber of ce1.b's ENDPOINT changes (levels_world: MISSING today) hears it turn
+    DOWNTIME when an OUTAGE declared to start a second later starts, as the worker job
+    `monitoring.downtime_moments` records the moment; no result arrives meanwhile."""
+    client, factory = live
+    _levels_world(factory)
+    host = "ce1.b.lvl.example.org"
+    worker.record_downtime_moments(factory)  # its cursor: from now on
+    after = _last(factory)
+    wanted = {"level": ["ENDPOINT"], "hostname": [host], "report": [levels_world.REPORT]}
+    with client.websocket_connect("/graphql", subprotocols=PROTOCOL) as socket:
+        socket.send_json({"type": "connection_init", "payload": {}})
+        assert receive_json(socket)["type"] == "connection_ack"
+        socket.send_json(
+            {
+                "id": "1",
+                "type": "subscribe",
+                "payload": {"query": STREAM_AFTER, "variables": {"f": wanted, "after": after}},
+            }
+        )
+        starts = utcnow() + dt.timedelta(seconds=1)
+        with unit_of_work(factory) as session:
+            site, service = session.execute(
+                select(col(Service.site_id), col(Service.id)).where(col(Service.host_name) == host)
+            ).one()
+            downtime = Downtime(
+                severity=Severity.OUTAGE,
+                classification=Classification.SCHEDULED,
+                description="starts in a second",
+                site_id=site,
+                declared_by="test",
+                starts_at=starts,
+                ends_at=starts + dt.timedelta(hours=1),
+            )
+            session.add(downtime)
+            session.flush()
+            assert downtime.id is not None
+            assert service is not None
+            session.add(DowntimeService(downtime_id=downtime.id, service_id=service))
+        assert worker.record_downtime_moments(factory) == 0  # not started yet
+        while utcnow() <= starts:
+            time.sleep(0.1)
+        assert worker.record_downtime_moments(factory) >= 1
+        event = _next(socket)
+        assert (event["level"], event["name"], event["site"]) == ("ENDPOINT", host, "LVL-B")
+        assert (event["status"], event["previousStatus"]) == ("DOWNTIME", "MISSING")
+        assert event["metric"] == ""
+        assert int(event["id"]) > after
+        socket.send_json({"id": "1", "type": "complete"})
+
+
+STREAM_AFTER = """subscription($f: StatusChangeFilter, $after: Long) {
+  statusChanges(filter: $f, after: $after) { id level name status previousStatus site metric }
+}"""

@@ -32,7 +32,12 @@ from domains.monitoring.models.results import (
     TopicCursor,
 )
 from domains.monitoring.models.scheduling import ScheduledCheck
-from domains.monitoring.models.status import ChangePoint, MetricStatus, StatusChange
+from domains.monitoring.models.status import (
+    ChangePoint,
+    DowntimeMomentCursor,
+    MetricStatus,
+    StatusChange,
+)
 
 __all__ = [
     "GrantKind",
@@ -60,6 +65,7 @@ __all__ = [
     "ArLevel",
     "DailyAvailability",
     "AlertCursor",
+    "DowntimeMomentCursor",
     "AlertFired",
     "AlertKind",
     "AlertNotification",

@@ -3,7 +3,13 @@
 - `MetricStatus`: the latest status of each metric on each endpoint (ARGO's endpoint: a
   host name with a service type), with the time it took that status (`since`).
 - `StatusChange`: one row per change of a metric's status on an endpoint, in the order the
-  results' timestamps give: the history that status timelines and alerts read.
+  results' timestamps give: the history that status timelines and alerts read. A row whose
+  metric is `DOWNTIME_MOMENT` ("") is no metric's change but a downtime's moment on the
+  endpoint (its start, the end of its effect, an edit; `service/downtime_moments.py`): the
+  `statusChanges` streams compute the levels above the metric again there, in the same
+  order of ids as the results' changes; alerts pass over it.
+- `DowntimeMomentCursor`: up to when those moments were recorded (one row), moved in the
+  transaction that records them, so that a worker restart records none twice.
 - `ChangePoint`: the stored results that the A/R reads (`service/change_points.py`): each
   series' first result of each UTC day and every result whose status differs from the one
   before it in the series (by time, then arrival), late ones included.
@@ -56,6 +62,21 @@ class StatusChange(SQLModel, table=True):
     # None for the first status a metric on an endpoint ever had
     previous_status: str | None = Field(default=None, max_length=STATUS_MAX)
     summary: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
+DOWNTIME_MOMENT = ""  # the metric of a StatusChange row that marks a downtime's moment
+
+
+class DowntimeMomentCursor(SQLModel, table=True):
+    """`moments_until`: the starts and ends of effect up to then are recorded;
+    `edits_until`: the declarations and edits up to then (it lags, as an edit committing
+    late may carry an earlier time)."""
+
+    __tablename__ = "monitoring_downtime_moment_cursor"
+
+    name: str = Field(max_length=64, primary_key=True)
+    moments_until: dt.datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    edits_until: dt.datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
 
 class ChangePoint(SQLModel, table=True):

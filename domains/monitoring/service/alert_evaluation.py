@@ -52,7 +52,7 @@ from domains.monitoring.models.alerts import (
     AlertState,
 )
 from domains.monitoring.models.results import MetricResult
-from domains.monitoring.models.status import StatusChange
+from domains.monitoring.models.status import DOWNTIME_MOMENT, StatusChange
 from domains.monitoring.service import levels
 from domains.monitoring.service.alerts import ALERT_EVENT, last_change_id
 from domains.monitoring.service.levels import EndpointLine
@@ -508,8 +508,10 @@ def evaluate(session: Session, *, now: datetime, limit: int = BATCH) -> Evaluati
     for rule in run.rules.values():
         if rule.baseline_at is not None:
             run.baseline(rule)
-    if changes and run.rules:
-        run.changes(changes)
+    # a downtime's moment (service.downtime_moments) is no metric's change: passed over
+    metric_changes = [c for c in changes if c.metric != DOWNTIME_MOMENT]
+    if metric_changes and run.rules:
+        run.changes(metric_changes)
     if changes:
         cursor.last_change_id = pk(changes[-1])
     if run.rules:

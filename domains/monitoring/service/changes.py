@@ -11,7 +11,9 @@ alert evaluation waits for a gap (`alert_evaluation.GAP_GRACE`), then gives them
 With a `LevelTracker` (a filter naming levels above the metric), each read that brought
 metric changes also tells the changes they made to the status of their endpoints, services,
 sites and NGIs in each report (`service.level_changes`), after the metric events, with the
-id of the last change read (the point to resume after).
+id of the last change read (the point to resume after). The rows that mark a downtime's
+moment (metric `DOWNTIME_MOMENT`, `service.downtime_moments`) are read the same way: no
+metric event of their own, but their endpoints' levels computed again at their time.
 
 Public, as metricStatuses and endpointStatus are (ARGO's status is public in EGI, and so is
 the topology that names the sites and NGIs): every caller, anonymous too, sees every change.
@@ -30,7 +32,7 @@ from domains.common.errors import Invalid
 from domains.common.identity import Principal
 from domains.common.time import utcnow
 from domains.monitoring.models.results import NAME_MAX
-from domains.monitoring.models.status import StatusChange
+from domains.monitoring.models.status import DOWNTIME_MOMENT, StatusChange
 from domains.monitoring.rules import MonitoringRule
 from domains.monitoring.service.alert_evaluation import GAP_GRACE
 from domains.monitoring.service.level_changes import (
@@ -290,7 +292,7 @@ def read_changes(
     found: list[StatusChangeEvent] = []
     metric_level = StatusLevel.METRIC in filter.wanted_levels
     for change_id, (change, where) in by_id.items():
-        if not metric_level or not filter.admits(change):
+        if not metric_level or change[4] == DOWNTIME_MOMENT or not filter.admits(change):
             continue
         place = filter.place(where)
         if place is None:

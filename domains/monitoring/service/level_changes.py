@@ -7,7 +7,9 @@ status events at the endpoint, service and endpoint-group levels as well as the 
 "Before" is what the stream last told of the item or, for an item it has not told of, the
 status its timeline had just before the earliest of the metric changes read; so a metric
 change that does not change an item's status emits nothing for it, and a second identical
-result (which makes no metric change) emits nothing at all. Only the items under the
+result (which makes no metric change) emits nothing at all. A change at 00:00 (a downtime
+starting at midnight) has no point before it in the day's timeline: there the status before
+is the one the item had at the end of the day before. Only the items under the
 changes' sites and NGIs are computed (a site's all its endpoints, an NGI's all its sites),
 and only when a subscriber asked for a level above the metric.
 
@@ -24,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from domains.common.errors import Invalid
 from domains.common.identity import Principal
+from domains.monitoring.engine.timeline import day_start
 from domains.monitoring.models.availability import ArLevel
 from domains.monitoring.profiles import REPORT
 from domains.monitoring.service import catalogue, levels
@@ -119,12 +122,17 @@ def level_changes(
             )
         except Invalid:  # a profile the report names is missing today: no status to tell
             continue
+        evening = _evening(session, principal, report.uuid, day, since, now, wanted, ngis, sites)
         for item in day.items:
             if item.level is not ArLevel.SUPERGROUP and item.site not in sites:
                 continue
             level = _OF_AR[item.level]
             key = (report.name, level, item.site, item.service_type, item.name)
-            previous = tracker.told.get(key) or _before(item.points, since)
+            previous = (
+                tracker.told.get(key)
+                or _before(item.points, since)
+                or evening.get((item.level, item.site, item.service_type, item.name))
+            )
             tracker.told[key] = item.status
             if previous == item.status:
                 continue
@@ -142,6 +150,37 @@ def level_changes(
                 )
             )
     return found
+
+
+def _evening(
+    session: Session,
+    principal: Principal,
+    report: str,
+    day: levels.StatusDay,
+    since: dt.datetime,
+    now: dt.datetime,
+    wanted: set[ArLevel],
+    ngis: set[str],
+    sites: set[str],
+) -> dict[tuple[ArLevel, str, str, str], str]:
+    """The items' statuses at the end of the day before, when `since` is at or before the
+    day's 00:00 (else none are needed)."""
+    if since > day_start(day.day):
+        return {}
+    try:
+        before = levels.status_levels(
+            session,
+            principal,
+            report=report,
+            day=day.day - dt.timedelta(days=1),
+            now=now,
+            levels=wanted,
+            ngis=ngis,
+            sites=None if ArLevel.SUPERGROUP in wanted else sites,
+        )
+    except Invalid:  # no profile valid that day: nothing known before
+        return {}
+    return {(i.level, i.site, i.service_type, i.name): i.status for i in before.items}
 
 
 def _service_type(item: levels.LevelStatus) -> str | None:
