@@ -4,8 +4,8 @@ Up to when the downtimes' moments (starts, ends of effect, edits) were recorded 
 `statusChanges` streams (domains/monitoring/service/downtime_moments.py): one row, moved in
 the transaction that records them.
 
-Revision ID: 0030
-Revises: 0029
+Revision ID: 0031
+Revises: 0030
 Create Date: 2026-12-06 08:44:25.468308
 """
 
@@ -14,8 +14,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0030"
-down_revision: str | None = "0029"
+revision: str = "0031"
+down_revision: str | None = "0030"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
