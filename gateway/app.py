@@ -128,6 +128,7 @@ def create_app(
         if listener is not None:
             await anyio.to_thread.run_sync(listener.stop)
         await authenticator.aclose()
+        await view.persisted.aclose()
         if owns_engine:
             engine.dispose()
 

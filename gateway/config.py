@@ -72,6 +72,11 @@ class Settings(CoreSettings):
     client_dn_header: str | None = None
     trusted_proxies: tuple[Network, ...] = ()
     body_timeout: float = 60.0  # seconds to receive a request body
+    # persisted operations (gateway/persisted.py): `only` runs the manifest's documents only
+    trusted_documents: str = "off"
+    trusted_documents_manifest: str | None = None  # None: the web app's build's manifest
+    persisted_queries_max: int = 10_000  # documents registered by callers, per process
+    cache_url: str | None = None  # redis://: registered documents shared by replicas
 
     @property
     def login_enabled(self) -> bool:
@@ -141,7 +146,17 @@ class Settings(CoreSettings):
             body_timeout=env_float(env, "OPSGRAPH_BODY_TIMEOUT", d.body_timeout, 0.1),
             client_dn_header=(env.get("OPSGRAPH_CLIENT_DN_HEADER") or "").strip().lower() or None,
             trusted_proxies=trusted_proxies,
+            trusted_documents=(env.get("OPSGRAPH_TRUSTED_DOCUMENTS") or "off").strip().lower(),
+            trusted_documents_manifest=env.get("OPSGRAPH_TRUSTED_DOCUMENTS_MANIFEST") or None,
+            persisted_queries_max=env_int(
+                env, "OPSGRAPH_PERSISTED_QUERIES_MAX", d.persisted_queries_max, minimum=0
+            ),
+            cache_url=env.get("OPSGRAPH_CACHE_URL") or None,
         )
+        if settings.trusted_documents not in {"off", "only"}:
+            raise Invalid("OPSGRAPH_TRUSTED_DOCUMENTS", "one of off, only")
+        if settings.cache_url and settings.cache_url.split("://")[0] not in {"redis", "rediss"}:
+            raise Invalid("OPSGRAPH_CACHE_URL", "a redis:// or rediss:// URL")
         if settings.client_dn_header and not settings.trusted_proxies:
             raise Invalid(
                 "OPSGRAPH_TRUSTED_PROXIES",

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, TypeVar, cast
 
@@ -38,11 +38,11 @@ from domains.common.context import Limits, RequestContext, Transact
 from domains.common.db import unit_of_work
 from domains.common.deadline import RequestTimeout
 from domains.common.egress import EgressPolicy
-from domains.common.errors import CommonRule, Forbidden, Invalid, Unauthenticated
+from domains.common.errors import CommonRule, DomainError, Forbidden, Invalid, Unauthenticated
 from domains.common.identity import ANONYMOUS, Principal
 from domains.common.text import unstorable
 from domains.common.time import utcnow
-from gateway import deadlines, jsonlimits, web
+from gateway import deadlines, jsonlimits, persisted, web
 from gateway.auth.authenticator import Authenticator, Credentials
 from gateway.config import Settings
 from gateway.errors import format_error
@@ -91,6 +91,7 @@ class GraphQLView(GraphQL[RequestContext, None]):
         self.authenticator = authenticator
         self.clock = clock
         self.egress = egress or EgressPolicy.from_settings(settings)
+        self.persisted = persisted.from_settings(settings)
 
     async def render_graphql_ide(self, request: Request) -> Response:
         """Our own GraphiQL build, same-origin assets only (strawberry's loads a CDN's)."""
@@ -186,6 +187,15 @@ class GraphQLView(GraphQL[RequestContext, None]):
             return FORBIDDEN, refused.message
         return None
 
+    async def stream_document(self, context: RequestContext, payload: Mapping[str, Any]) -> str:
+        """A subscribe message's document (gateway/ws.py), by the HTTP rules."""
+        extensions = payload.get("extensions")
+        document = await self.persisted.resolve(
+            _text(payload.get("query")), extensions if isinstance(extensions, dict) else None
+        )
+        self.persisted.check_allowed(document, context.principal)
+        return document.query or ""
+
     def recheck_delay(self, context: RequestContext) -> float:
         """OPSGRAPH_STREAM_RECHECK_SECONDS, or until the token's `exp` if that is sooner."""
         delay = self.settings.stream_recheck_seconds
@@ -207,6 +217,11 @@ class GraphQLView(GraphQL[RequestContext, None]):
         allowed = OperationType.from_http(request_adapter.method)
         if not self.allow_queries_via_get and request_adapter.method == "GET":
             allowed = allowed - {OperationType.QUERY}
+        try:  # a document named by its hash (gateway/persisted.py)
+            document = await self.persisted.resolve(request_data.query, request_data.extensions)
+        except DomainError as refused:
+            return _refusal(refused)
+        request_data = replace(request_data, query=document.query)
         # Only a mutation's transaction writes (and, on SQLite, takes the write lock).
         write = OperationType.MUTATION in allowed and self._is_mutation(request_data)
 
@@ -228,12 +243,11 @@ class GraphQLView(GraphQL[RequestContext, None]):
                             )
                         )
                     except Unauthenticated as refused:
-                        raise _RolledBack(
-                            ExecutionResult(
-                                data=None,
-                                errors=[GraphQLError(refused.message, original_error=refused)],
-                            )
-                        ) from refused
+                        raise _RolledBack(_refusal(refused)) from refused
+                    try:  # OPSGRAPH_TRUSTED_DOCUMENTS=only: ad-hoc documents for admins
+                        self.persisted.check_allowed(document, context.principal)
+                    except Invalid as refused:
+                        raise _RolledBack(_refusal(refused)) from refused
                     result = self.schema.execute_sync(
                         request_data.query,
                         variable_values=request_data.variables,
@@ -423,6 +437,13 @@ def _bounded(result: ExecutionResult, max_bytes: int) -> ExecutionResult:
 
 
 _WS_CREDENTIALS = "ws_credentials"
+
+
+def _refusal(refused: DomainError) -> ExecutionResult:
+    """A request refused before its document ran: one error, nothing done."""
+    return ExecutionResult(
+        data=None, errors=[GraphQLError(refused.message, original_error=refused)]
+    )
 
 
 class _NotText(json.JSONDecodeError):

@@ -14,24 +14,34 @@ longer holds, the socket is closed — whatever the streams on it were doing:
 What each stream may read is authorised again by each of its own reads (a consumer dropped
 from a subscription's ACL gets FORBIDDEN on that operation, the socket stays open).
 Re-checking reads only: nothing is written per event.
+
+A subscribe message's document goes through the same persisted-operations rules as an HTTP
+request's (gateway/persisted.py): named by `extensions.persistedQuery`, and with
+OPSGRAPH_TRUSTED_DOCUMENTS=only refused (an `error` message) unless trusted.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Mapping
 from contextlib import suppress
-from typing import Protocol, cast
+from typing import Any, Protocol, cast
 
+from graphql import GraphQLError, GraphQLFormattedError
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
 )
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
     ConnectionInitMessage,
+    ErrorMessage,
     Message,
+    SubscribeMessage,
 )
 
 from domains.common.context import RequestContext
+from domains.common.errors import DomainError
+from gateway.errors import format_error
 
 log = logging.getLogger("opsgraph.ws")
 
@@ -50,6 +60,9 @@ class Rechecking(Protocol):
     def recheck_delay(self, context: RequestContext) -> float:
         """Seconds until the next periodic re-check."""
 
+    async def stream_document(self, context: RequestContext, payload: Mapping[str, Any]) -> str:
+        """The document a subscribe message runs; raises a DomainError to refuse it."""
+
 
 class CheckedTransportWSHandler(BaseGraphQLTransportWSHandler[RequestContext, None]):
     """strawberry's handler, plus the re-checks. The view supplies `recheck` and
@@ -62,6 +75,26 @@ class CheckedTransportWSHandler(BaseGraphQLTransportWSHandler[RequestContext, No
         await super().handle_connection_init(message)
         if self.connection_acknowledged and self._watchdog is None:
             self._watchdog = asyncio.create_task(self._watch())
+
+    async def handle_subscribe(self, message: SubscribeMessage) -> None:
+        payload = message.get("payload")
+        if self.connection_acknowledged and isinstance(payload, dict):
+            try:
+                query = await self._view().stream_document(self.context, payload)
+            except DomainError as refused:
+                error = GraphQLError(refused.message, original_error=refused)
+                formatted = cast(
+                    GraphQLFormattedError, format_error(error, self.context.request_id)
+                )
+                refusal: ErrorMessage = {
+                    "id": message["id"],
+                    "type": "error",
+                    "payload": [formatted],
+                }
+                await self.send_message(refusal)
+                return
+            message = cast(SubscribeMessage, {**message, "payload": {**payload, "query": query}})
+        await super().handle_subscribe(message)
 
     async def send_message(self, message: Message) -> None:
         if message["type"] == "next" and not self._ended:

@@ -79,6 +79,9 @@ class CommonRule(RuleCode):
     BODY_TOO_LARGE = "a request body of at most OPSGRAPH_MAX_BODY_BYTES bytes"
     BODY_TOO_SLOW = "a request body sent within OPSGRAPH_BODY_TIMEOUT seconds"
     RESPONSE_TOO_LARGE = "a response of at most OPSGRAPH_MAX_RESPONSE_BYTES bytes"
+    PERSISTED_QUERY_MALFORMED = 'extensions.persistedQuery as {"version": 1, "sha256Hash": hex}'
+    PERSISTED_QUERY_HASH_MISMATCH = "the SHA-256 of the document sent with it"
+    TRUSTED_DOCUMENT_REQUIRED = "a document of the trusted-documents manifest"
 
 
 class Invalid(DomainError):
