@@ -75,12 +75,16 @@ class PageProblems:
 
 
 @pytest.fixture(scope="module")
-def demo(demo_database: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
+def demo(
+    demo_database: Path, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[Demo]:
+    """The module's server; a module's DEMO_ENV (a dict) adds OPSGRAPH_* settings to it."""
     assert APP.exists(), "the front end is not built: run scripts/install (needs Node.js and npm)"
     tmp_path = tmp_path_factory.mktemp("web-demo")
     copy_demo(demo_database, tmp_path)
     log = tmp_path / "serve.log"
-    with serving(server_env(tmp_path), "--demo", output=log) as base:
+    extra: dict[str, str] = getattr(request.module, "DEMO_ENV", {})
+    with serving(server_env(tmp_path, **extra), "--demo", output=log) as base:
         personas = json.loads((tmp_path / "cli.db.personas.json").read_text())["personas"]
         yield Demo(
             base=base,

@@ -16,6 +16,7 @@ const timeline = (status: string) => ({
 });
 
 const change = (id: number): StatusChange => ({
+  __typename: "StatusChangeEvent",
   id,
   timestamp: "2026-12-05T11:00:00+00:00",
   hostname: "ce01.pic.es",

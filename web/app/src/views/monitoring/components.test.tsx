@@ -36,6 +36,7 @@ describe("StatusBadge", () => {
 describe("changeSentence", () => {
   it("says which metric on which host turned what, and what it was", () => {
     const change = {
+      __typename: "StatusChangeEvent" as const,
       id: 7,
       timestamp: "2026-12-05T00:20:00+00:00",
       hostname: "ce01.example",
