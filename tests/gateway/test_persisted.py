@@ -16,7 +16,8 @@ import pytest
 from domains.common.errors import Invalid
 from gateway import persisted
 from gateway.config import Settings
-from tests.conftest import GATEWAY_CLIENT, AppFactory, Callers, GraphQLClient
+from tests.auth.issuer import GATEWAY_CLIENT
+from tests.conftest import AppFactory, Callers, GraphQLClient
 from tests.websocket import receive_json
 
 ADMIN = "urn:mace:egi.eu:group:ops.egi.eu:role=admin#aai.egi.eu"

@@ -8,6 +8,7 @@ import RecomputationsPage from "./RecomputationsPage";
 import { draftOf, EMPTY_RECOMPUTATION, periodOf, recomputationInput, utcMoment } from "./recomputations";
 
 const row = (id: string, reason: string, manageable: boolean) => ({
+  __typename: "Recomputation" as const,
   id,
   report: "Critical",
   requesterName: "Jane Doe",
@@ -16,10 +17,10 @@ const row = (id: string, reason: string, manageable: boolean) => ({
   startTime: "2026-12-01T06:00:00+00:00",
   endTime: "2026-12-01T18:00:00+00:00",
   exclude: ["pic"],
-  excludeMetrics: [{ metric: "generic.tcp.connect", hostname: "ce01.pic.es", service: null, group: null }],
-  excludeMonitoringSource: [{ host: "mon.egi.eu", startTime: "2026-12-01T00:00:00+00:00", endTime: "2026-12-01T01:00:00+00:00" }],
+  excludeMetrics: [{ __typename: "RecomputationMetricExclusion" as const, metric: "generic.tcp.connect", hostname: "ce01.pic.es", service: null, group: null }],
+  excludeMonitoringSource: [{ __typename: "RecomputationSourceExclusion" as const, host: "mon.egi.eu", startTime: "2026-12-01T00:00:00+00:00", endTime: "2026-12-01T01:00:00+00:00" }],
   appliedStatusChanges: [
-    { state: "OK", group: "pic", service: null, endpoint: null, metric: null, startTime: null, endTime: null },
+    { __typename: "RecomputationStatusChange" as const, state: "OK", group: "pic", service: null, endpoint: null, metric: null, startTime: null, endTime: null },
   ],
   status: "approved",
   manageable,
