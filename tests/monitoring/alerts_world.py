@@ -15,11 +15,12 @@ from sqlmodel import col
 from domains.common.identity import Principal
 from domains.common.models import pk
 from domains.common.outbox import OutboxEvent, handlers_for, run_handler
+from domains.downtimes.models import Classification, Downtime, DowntimeService, Severity
 from domains.identity.service import ensure_user
 from domains.monitoring.models.alerts import AlertCursor, AlertFired, AlertRule
 from domains.monitoring.models.catalogue import MetricProfile, MetricProfileEntry, Report
 from domains.monitoring.models.status import StatusChange
-from domains.monitoring.service import alert_evaluation, results
+from domains.monitoring.service import alert_evaluation, downtime_moments, results
 from domains.monitoring.service import alerts as svc
 from tests.monitoring import ingest_world
 
@@ -176,3 +177,38 @@ def handle_all(session: Session) -> list[bool]:
         for event in alert_events(session)
         for h in handlers_for(event.kind)
     ]
+
+
+def downtime(session: Session, where: Place, starts: dt.datetime, ends: dt.datetime) -> None:
+    """A scheduled OUTAGE of the endpoint's service (what the seeded reports count), the
+    downtime moments' job started before it (its first run records nothing before itself)."""
+    site_id, service_id = session.execute(
+        text(
+            "SELECT sv.site_id, sv.id FROM service sv JOIN service_type st "
+            "ON st.id = sv.service_type_id WHERE sv.host_name = :h AND st.name = :t "
+            "ORDER BY sv.id LIMIT 1"
+        ),
+        {"h": where.host, "t": where.service_type},
+    ).one()
+    row = Downtime(
+        severity=Severity.OUTAGE,
+        classification=Classification.SCHEDULED,
+        description="alerts test",
+        site_id=site_id,
+        declared_by="test",
+        starts_at=starts,
+        ends_at=ends,
+        declared_at=starts - dt.timedelta(days=1),
+        updated_at=starts - dt.timedelta(days=1),
+    )
+    session.add(row)
+    session.flush()
+    session.add(DowntimeService(downtime_id=pk(row), service_id=service_id))
+    session.flush()
+
+
+def moments(session: Session, at: dt.datetime) -> int:
+    """The downtime moments' job run at `at`."""
+    done = downtime_moments.record_moments(session, now=at)
+    session.flush()
+    return done

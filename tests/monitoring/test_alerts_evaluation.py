@@ -1,7 +1,8 @@
 """The evaluation of alert rules over the status changes ingestion writes, on the status of
 service endpoints as their report combines their metrics: a change to CRITICAL, N
 consecutive failures, reminders, recovery, flapping, a rule enabled again; each alert once
-per transition, whatever runs twice or dies before its commit (both backends)."""
+per transition, whatever runs twice or dies before its commit; quiet in a declared downtime
+(both backends)."""
 
 from __future__ import annotations
 
@@ -285,8 +286,16 @@ def test_a_rule_enabled_again_tells_each_current_problem_once(
     session.expire_all()
     first = _told_on_enabling(session)
     assert told == len(first) == len({e for e, _, _ in first}) == len(w.kinds(session)) - 1
-    assert [s for e, s, _ in first if e == where.endpoint] == ["CRITICAL"]
-    assert {s for e, s, _ in first if e != where.endpoint} <= {"MISSING"}
+    assert [(e, s) for e, s, _ in first] == [(where.endpoint, "CRITICAL")]
+    # the site's other endpoints, without results (MISSING), open their problem untold, as
+    # a change to MISSING does
+    missing = session.scalars(
+        select(AlertState).where(
+            col(AlertState.rule_id) == rule.id, col(AlertState.status) == "MISSING"
+        )
+    ).all()
+    assert missing
+    assert all(m.problem_since is not None and not m.notified for m in missing)
     event = [e for e in w.alert_events(session) if e.payload["hostname"] == where.host][-1]
     assert (event.payload["alert"], event.payload["reenabled"]) == ("REMINDER", True)
     # the problem it told ends: a recovery notice
@@ -298,7 +307,74 @@ def test_a_rule_enabled_again_tells_each_current_problem_once(
     at = w.feed(session, where, "CO", start=at)
     svc.update_rule(session, owner, rule_id=rule.id or 0, spec=spec, now=at)
     w.evaluate(session, at)
-    again = [row for row in _told_on_enabling(session) if row not in first]
-    assert len(again) == len(first) - 1
-    assert where.endpoint not in {e for e, _, _ in again}
+    assert _told_on_enabling(session) == first
     assert w.kinds(session).count("RECOVERED") == 1
+
+
+def test_a_declared_downtime_pages_no_one(session: Session, where: Place, owner: Principal) -> None:
+    """While the endpoint is DOWNTIME (its downtime's moments among the status changes):
+    no FAILING, REMINDER or CRITICAL, and its start and end count as no flapping; after
+    it, still CRITICAL is told once as a new transition, failures count from its end; a
+    rule enabled again in it is quiet; an endpoint OK after one stays silent."""
+    rule = w.rule(
+        session,
+        owner,
+        site=where.site,
+        after_failures=3,
+        remind_hours=1,
+        flap_changes=3,
+        flap_window_minutes=1440,
+    )
+    at = w.feed(session, where, "OC")  # 10:00, 10:05
+    w.evaluate(session, at)
+    assert w.kinds(session) == ["CRITICAL"]
+    starts, ends = NOW + dt.timedelta(minutes=30), NOW + 2 * HOUR
+    w.downtime(session, where, starts, ends)
+    assert w.moments(session, at) == 0
+    assert w.moments(session, starts + dt.timedelta(seconds=5)) == 1
+    # failing results and the hours pass in it; the rule is enabled again meanwhile
+    at = w.feed(session, where, "CCCC", start=starts + dt.timedelta(minutes=5))
+    spec = svc.AlertRuleSpec(
+        name="mine",
+        email=True,
+        site=where.site,
+        after_failures=3,
+        remind_hours=1,
+        flap_changes=3,
+        flap_window_minutes=1440,
+    )
+    svc.update_rule(session, owner, rule_id=rule.id or 0, spec=replace(spec, enabled=False))
+    svc.update_rule(session, owner, rule_id=rule.id or 0, spec=spec, now=at)
+    for later in (at, at + 30 * dt.timedelta(minutes=1), ends):
+        w.evaluate(session, later)
+    assert w.kinds(session) == ["CRITICAL"]
+    state = session.scalars(
+        select(AlertState).where(
+            col(AlertState.rule_id) == rule.id, col(AlertState.hostname) == where.host
+        )
+    ).one()
+    assert (state.status, state.problem_since, state.flapping) == ("DOWNTIME", None, False)
+    # its effect ends a minute after its end: still failing, told once, anew
+    resumed = ends + dt.timedelta(minutes=1, seconds=5)
+    assert w.moments(session, resumed) == 1
+    w.evaluate(session, resumed)
+    w.evaluate(session, resumed)
+    assert w.fired(session) == [("CRITICAL", "critical"), ("CRITICAL", "critical")]
+    assert w.alert_events(session)[-1].payload["previousStatus"] == "DOWNTIME"
+    at = w.feed(session, where, "CC", start=resumed)
+    w.evaluate(session, at)
+    assert w.kinds(session) == ["CRITICAL", "CRITICAL"]  # two failures since its end
+    at = w.feed(session, where, "C", start=at)
+    w.evaluate(session, at)
+    assert w.kinds(session) == ["CRITICAL", "CRITICAL", "FAILING"]
+    # a second downtime, fixed in it: silent after it
+    starts, ends = at + dt.timedelta(minutes=5), at + HOUR
+    w.downtime(session, where, starts, ends)
+    assert w.moments(session, starts + dt.timedelta(seconds=5)) == 1
+    w.evaluate(session, starts + dt.timedelta(seconds=5))
+    at = w.feed(session, where, "OO", start=starts + dt.timedelta(minutes=5))
+    resumed = ends + dt.timedelta(minutes=1, seconds=5)
+    assert w.moments(session, resumed) == 1
+    w.evaluate(session, resumed)
+    w.evaluate(session, resumed + 3 * HOUR)
+    assert w.kinds(session) == ["CRITICAL", "CRITICAL", "FAILING"]

@@ -7,7 +7,7 @@
   metric is `DOWNTIME_MOMENT` ("") is no metric's change but a downtime's moment on the
   endpoint (its start, the end of its effect, an edit; `service/downtime_moments.py`): the
   `statusChanges` streams compute the levels above the metric again there, in the same
-  order of ids as the results' changes; alerts pass over it.
+  order of ids as the results' changes; alert rules read it as their endpoints' change.
 - `DowntimeMomentCursor`: up to when those moments were recorded (one row), moved in the
   transaction that records them, so that a worker restart records none twice.
 - `ChangePoint`: the stored results that the A/R reads (`service/change_points.py`): each

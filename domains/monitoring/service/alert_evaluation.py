@@ -14,7 +14,16 @@ results of the failing metrics, reminders, the end of flapping.
 
 A rule enabled again (`AlertRule.baseline_at`) first gets its states afresh from its
 endpoints' status now: what changed while it was disabled tells nothing, and each endpoint
-not OK now is told once (REMINDER, transition "enabled:<baseline_at>").
+failing now is told once (REMINDER, transition "enabled:<baseline_at>"); one MISSING (the
+operations profile's `defaults.missing`, no result at all) opens its problem untold, as a
+change to MISSING does, and one in a downtime stays quiet.
+
+A declared downtime (the endpoint's status is the profile's `defaults.down`; its start and
+end reach the evaluation as downtime moments among the status changes) pages no one: its
+start closes the problem episode and any flapping without a notice, so no CRITICAL,
+FAILING or REMINDER comes while it lasts, and its start and end are not counted as
+flapping changes. Its end is a change from a clean slate: CRITICAL then is a new
+transition, N failures count from then, OK is silent.
 
 An alert fires by inserting its AlertFired row, UNIQUE per (rule, endpoint, transition),
 and emitting its outbox event (`monitoring.alert`), in the same transaction that moves the
@@ -52,7 +61,7 @@ from domains.monitoring.models.alerts import (
     AlertState,
 )
 from domains.monitoring.models.results import MetricResult
-from domains.monitoring.models.status import DOWNTIME_MOMENT, StatusChange
+from domains.monitoring.models.status import StatusChange
 from domains.monitoring.service import levels
 from domains.monitoring.service.alerts import ALERT_EVENT, last_change_id
 from domains.monitoring.service.levels import EndpointLine
@@ -295,7 +304,11 @@ class _Run:
         state.status = point.status
         state.since = at
         state.failing = _failing(line, at)
-        self.flap(rule, state, at, at.isoformat())
+        if point.status == line.down:
+            self.quiet(state)
+            return
+        if previous != line.down:  # a downtime's own start and end are no flapping
+            self.flap(rule, state, at, at.isoformat())
         if point.status != OK:
             if state.problem_since is None:
                 self.open(state, at)
@@ -321,6 +334,22 @@ class _Run:
             state.notified = state.failures_fired = False
             state.reminders = 0
             state.last_notice_at = None
+
+    @staticmethod
+    def quiet(state: AlertState) -> None:
+        """A declared downtime starts: planned work pages no one. Its problem episode and
+        flapping end without a notice (no recovery: nothing was fixed), so no FAILING or
+        REMINDER comes while it lasts; the status after it is a change from a clean slate
+        (CRITICAL then is told as a new transition, OK is silent)."""
+        state.episode = None
+        state.problem_since = None
+        state.notified = state.failures_fired = False
+        state.reminders = 0
+        state.last_notice_at = None
+        state.flapping = False
+        state.flapping_since = None
+        state.suppressed = 0
+        state.recent_changes = []
 
     @staticmethod
     def open(state: AlertState, at: datetime) -> None:
@@ -404,11 +433,13 @@ class _Run:
                 continue
             done.add(endpoint)
             state = self._state(rule, line, line.points[-1])
-            if state.status == OK:
-                continue
-            oks = [p.timestamp for p in line.points if p.status == OK]
+            if state.status in (OK, line.down):
+                continue  # in a downtime: quiet, its end is a change as any other
+            oks = [p.timestamp for p in line.points if p.status in (OK, line.down)]
             started = [p for p in line.points if not oks or p.timestamp > oks[-1]]
             self.open(state, started[0].timestamp)
+            if state.status == line.missing:
+                continue  # no result at all: a change to it tells nothing either
             if self.fire(rule, state, AlertKind.REMINDER, transition, reenabled=True):
                 state.notified = True
                 state.last_notice_at = self.now
@@ -508,10 +539,10 @@ def evaluate(session: Session, *, now: datetime, limit: int = BATCH) -> Evaluati
     for rule in run.rules.values():
         if rule.baseline_at is not None:
             run.baseline(rule)
-    # a downtime's moment (service.downtime_moments) is no metric's change: passed over
-    metric_changes = [c for c in changes if c.metric != DOWNTIME_MOMENT]
-    if metric_changes and run.rules:
-        run.changes(metric_changes)
+    # a downtime's moment (service.downtime_moments) changes its endpoints' status without
+    # any result: read like a metric's change, so that the rules fall quiet as it starts
+    if changes and run.rules:
+        run.changes(changes)
     if changes:
         cursor.last_change_id = pk(changes[-1])
     if run.rules:

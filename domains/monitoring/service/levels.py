@@ -275,6 +275,10 @@ class EndpointLine:
     ngi: str
     points: tuple[Point, ...]  # each change of the endpoint's status, the first at 00:00
     metrics: dict[str, tuple[Point, ...]]
+    # the loaded operations profile's `defaults` (its last day's): what a downtime and no
+    # result at all are called, which alert rules treat apart from a failure
+    down: str
+    missing: str
 
     def metrics_at(self, moment: dt.datetime) -> dict[str, str]:
         """Each metric's status in force at `moment`."""
@@ -318,6 +322,7 @@ def endpoint_lines(
         hostnames=None if hostnames is None else sorted(hostnames),
     )
     joined: dict[tuple[str, str, str], tuple[list[Point], dict[str, list[Point]], str]] = {}
+    down = missing = ""
     day = first
     while day <= last:
         running = day == last
@@ -325,6 +330,7 @@ def endpoint_lines(
             session, report_on(session, report, day), day, until if running else None, narrowing
         )
         out = compute_day(inputs)
+        down, missing = out.operations.defaults.down, out.operations.defaults.missing
         start = day_start(day)
         limit = int((until - start).total_seconds()) if running else LAST_SECOND
         ngi_of = dict(inputs.topology.supergroups)
@@ -340,7 +346,14 @@ def endpoint_lines(
         day += dt.timedelta(days=1)
     return [
         EndpointLine(
-            host, stype, site, ngi, tuple(points), {m: tuple(p) for m, p in metrics.items()}
+            host,
+            stype,
+            site,
+            ngi,
+            tuple(points),
+            {m: tuple(p) for m, p in metrics.items()},
+            down,
+            missing,
         )
         for (site, stype, host), (points, metrics, ngi) in sorted(joined.items())
     ]
