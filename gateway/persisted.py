@@ -232,9 +232,9 @@ def from_settings(settings: Settings) -> PersistedDocuments:
         except (ValueError, UnicodeDecodeError) as bad:
             raise Invalid("OPSGRAPH_TRUSTED_DOCUMENTS_MANIFEST", str(bad)) from bad
     elif configured or mode is TrustedMode.ONLY:
+        # a start-up setting: the operator is told the variable and the rule by its code
         raise Invalid(
-            "OPSGRAPH_TRUSTED_DOCUMENTS_MANIFEST",
-            f"{path} is not a file (the web app's build writes {MANIFEST_NAME})",
+            "OPSGRAPH_TRUSTED_DOCUMENTS_MANIFEST", CommonRule.TRUSTED_DOCUMENTS_MANIFEST_MISSING
         )
     store: Store | None = None
     if settings.cache_url:
