@@ -35,6 +35,7 @@ from gateway.compat.portal import PortalApi
 from gateway.config import Settings
 from gateway.feeds import FeedsApi
 from gateway.logs import configure_logging
+from gateway.metrics import Metrics
 from gateway.middleware import RequestLogMiddleware
 from gateway.schema import build_schema
 from gateway.view import GraphQLView
@@ -65,6 +66,15 @@ def create_app(
     view = GraphQLView(
         build_schema(settings), settings, session_factory, authenticator, clock=clock, egress=egress
     )
+    metrics = Metrics(
+        token=settings.metrics_token,
+        engine=engine,
+        session_factory=session_factory,
+        clock=clock,
+        manifest=view.persisted.manifest,
+    )
+    view.metrics = metrics
+    view.persisted.observe = lambda result: metrics.persisted.labels(result).inc()
     ams = AmsApi(settings, session_factory, authenticator, egress=egress)
     feeds = FeedsApi(settings, session_factory, authenticator)
     availability_export = AvailabilityExport(settings, session_factory, authenticator)
@@ -133,7 +143,7 @@ def create_app(
             engine.dispose()
 
     middleware = [
-        Middleware(RequestLogMiddleware),
+        Middleware(RequestLogMiddleware, metrics=metrics),
         # bodies are read (bounded in size and time) before any route code runs
         Middleware(
             BodyLimitMiddleware,
@@ -167,6 +177,7 @@ def create_app(
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/healthz/workers", workers_health),
+            Route("/metrics", metrics.endpoint, methods=["GET"]),
             *login_routes(settings),
             *browser_auth_routes(settings),
             *ams.routes(),

@@ -77,6 +77,8 @@ class Settings(CoreSettings):
     trusted_documents_manifest: str | None = None  # None: the web app's build's manifest
     persisted_queries_max: int = 10_000  # documents registered by callers, per process
     cache_url: str | None = None  # redis://: registered documents shared by replicas
+    # GET /metrics (gateway/metrics.py) answers the bearer of this token; None: 404
+    metrics_token: str | None = None
 
     @property
     def login_enabled(self) -> bool:
@@ -152,6 +154,7 @@ class Settings(CoreSettings):
                 env, "OPSGRAPH_PERSISTED_QUERIES_MAX", d.persisted_queries_max, minimum=0
             ),
             cache_url=env.get("OPSGRAPH_CACHE_URL") or None,
+            metrics_token=env.get("OPSGRAPH_METRICS_TOKEN") or None,
         )
         if settings.trusted_documents not in {"off", "only"}:
             raise Invalid("OPSGRAPH_TRUSTED_DOCUMENTS", "one of off, only")

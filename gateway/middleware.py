@@ -9,14 +9,19 @@ import uuid
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from gateway.metrics import Metrics
+
 log = logging.getLogger("opsgraph.access")
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
 class RequestLogMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
+    """`metrics`: also counted there, by route group, method and status class."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics | None = None) -> None:
         self.app = app
+        self.metrics = metrics
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -40,6 +45,9 @@ class RequestLogMiddleware:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
+            seconds = time.perf_counter() - started
+            if self.metrics is not None:
+                self.metrics.http_done(scope["path"], scope["method"], status, seconds)
             log.info(
                 "request",
                 extra={
@@ -47,6 +55,6 @@ class RequestLogMiddleware:
                     "method": scope.get("method"),
                     "path": scope.get("path"),
                     "status": status,
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                    "duration_ms": round(seconds * 1000, 2),
                 },
             )

@@ -26,7 +26,7 @@ import hashlib
 import json
 import re
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -149,6 +149,8 @@ class PersistedDocuments:
         self.store = store  # None: callers cannot register documents
         self.mode = mode
         self._trusted_texts = frozenset(self.manifest.values())
+        # told "hit", "miss" or "registered" for each lookup by hash (gateway/metrics.py)
+        self.observe: Callable[[str], None] = _unobserved
 
     async def resolve(self, query: str | None, extensions: Mapping[str, Any] | None) -> Resolved:
         """The request's document: its text, or the one its hash names. Raises Invalid for a
@@ -170,12 +172,16 @@ class PersistedDocuments:
             trusted = digest in self.manifest
             if not trusted and self.store is not None and self.mode is TrustedMode.OFF:
                 await self.store.put(digest, query)
+                self.observe("registered")
             return Resolved(query, trusted)
         if digest in self.manifest:
+            self.observe("hit")
             return Resolved(self.manifest[digest], True)
         found = None if self.store is None else await self.store.get(digest)
         if found is None:
+            self.observe("miss")
             raise PersistedQueryNotFound()
+        self.observe("hit")
         return Resolved(found, False)
 
     async def aclose(self) -> None:
@@ -192,6 +198,10 @@ class PersistedDocuments:
                 "manifest (OPSGRAPH_TRUSTED_DOCUMENTS=only); send the hash of one of them "
                 "in extensions.persistedQuery",
             )
+
+
+def _unobserved(_result: str) -> None:
+    """No metrics: lookups are not counted."""
 
 
 def _checked_hash(persisted: object) -> str:

@@ -47,6 +47,7 @@ from gateway.auth.authenticator import Authenticator, Credentials
 from gateway.config import Settings
 from gateway.errors import format_error
 from gateway.http import http_getter
+from gateway.metrics import Metrics, StatementCount
 from gateway.ws import FORBIDDEN, UNAUTHORIZED, CheckedTransportWSHandler
 
 T = TypeVar("T")
@@ -92,6 +93,7 @@ class GraphQLView(GraphQL[RequestContext, None]):
         self.clock = clock
         self.egress = egress or EgressPolicy.from_settings(settings)
         self.persisted = persisted.from_settings(settings)
+        self.metrics: Metrics | None = None  # set by create_app
 
     async def render_graphql_ide(self, request: Request) -> Response:
         """Our own GraphiQL build, same-origin assets only (strawberry's loads a CDN's)."""
@@ -214,6 +216,31 @@ class GraphQLView(GraphQL[RequestContext, None]):
         root_value: None,
         request_data: GraphQLRequestData,
     ) -> ExecutionResult:
+        if self.metrics is None:
+            return await self._execute_single(request_adapter, context, request_data)
+        started = time.perf_counter()
+        label: list[str] = []  # the operation's label, once its document is known
+        ok = False
+        with StatementCount() as statements:
+            try:
+                result = await self._execute_single(request_adapter, context, request_data, label)
+                ok = not result.errors
+                return result
+            finally:
+                self.metrics.graphql_done(
+                    label[0] if label else "other",
+                    ok,
+                    time.perf_counter() - started,
+                    statements[0],
+                )
+
+    async def _execute_single(
+        self,
+        request_adapter: Any,
+        context: RequestContext,
+        request_data: GraphQLRequestData,
+        label: list[str] | None = None,
+    ) -> ExecutionResult:
         allowed = OperationType.from_http(request_adapter.method)
         if not self.allow_queries_via_get and request_adapter.method == "GET":
             allowed = allowed - {OperationType.QUERY}
@@ -222,6 +249,8 @@ class GraphQLView(GraphQL[RequestContext, None]):
         except DomainError as refused:
             return _refusal(refused)
         request_data = replace(request_data, query=document.query)
+        if label is not None and self.metrics is not None and document.trusted:
+            label.append(self.metrics.operation_label(document.query, request_data.operation_name))
         # Only a mutation's transaction writes (and, on SQLite, takes the write lock).
         write = OperationType.MUTATION in allowed and self._is_mutation(request_data)
 
@@ -298,7 +327,11 @@ class GraphQLView(GraphQL[RequestContext, None]):
             data["data"] = cast(dict[str, object], _RawJSON(result.encoded))
         if result.errors:
             request_id = _request_id(request)
-            data["errors"] = [format_error(error, request_id) for error in result.errors]
+            errors = [format_error(error, request_id) for error in result.errors]
+            data["errors"] = cast(list[Any], errors)
+            if self.metrics is not None:
+                for formatted in errors:
+                    self.metrics.graphql_error((formatted.get("extensions") or {}).get("code"))
         if result.extensions:
             data["extensions"] = result.extensions
         return data

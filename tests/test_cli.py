@@ -22,9 +22,13 @@ def run(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return run_cli(tmp_path, *args)
 
 
+METRICS_TOKEN = "scrape-secret"
+
+
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[str]:
-    with serving(server_env(tmp_path), "--demo") as base:
+    env = {**server_env(tmp_path), "OPSGRAPH_METRICS_TOKEN": METRICS_TOKEN}
+    with serving(env, "--demo") as base:
         yield base
 
 
