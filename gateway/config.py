@@ -5,9 +5,12 @@ environment variables only (DESIGN rule 11)."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from domains.common.errors import Invalid
 from domains.common.scopes import ScopeDefaults, ScopeMatch
@@ -188,3 +191,31 @@ class Settings(CoreSettings):
                     "base64-encoded, and 64 KiB more",
                 )
         return settings
+
+
+def trusted_manifest(settings: Settings, default: Path) -> dict[str, str]:
+    """The trusted-documents manifest (gateway/persisted.py) as hash -> document:
+    OPSGRAPH_TRUSTED_DOCUMENTS_MANIFEST, else `default` (beside the built web app) if it
+    exists. Codegen's keys are `sha256:<hex>` (a bare hex key is taken too); each is checked
+    against its document, so a manifest edited by hand cannot make one hash run another
+    document. Without a manifest, OPSGRAPH_TRUSTED_DOCUMENTS=only refuses to start."""
+    name = "OPSGRAPH_TRUSTED_DOCUMENTS_MANIFEST"
+    configured = settings.trusted_documents_manifest
+    path = Path(configured) if configured else default
+    if not path.is_file():
+        if configured or settings.trusted_documents == "only":
+            raise Invalid(name, f"{path} is not a file (the web app's build writes one)")
+        return {}
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as bad:
+        raise Invalid(name, f"{path}: not JSON ({bad})") from bad
+    if not isinstance(raw, dict):
+        raise Invalid(name, f"{path}: a JSON object of hash to document")
+    manifest: dict[str, str] = {}
+    for key, document in raw.items():
+        digest = str(key).removeprefix("sha256:")
+        if not isinstance(document, str) or hashlib.sha256(document.encode()).hexdigest() != digest:
+            raise Invalid(name, f"{path}: {key} is not the SHA-256 of its document")
+        manifest[digest] = document
+    return manifest

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import enum
 import hashlib
-import json
 import re
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
@@ -33,6 +32,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from domains.common.errors import CommonRule, DomainError, Invalid
 from domains.common.identity import Principal
+from gateway.config import trusted_manifest
 from gateway.web import STATIC
 
 if TYPE_CHECKING:
@@ -117,22 +117,6 @@ class RedisStore:
 
 def digest_of(document: str) -> str:
     return hashlib.sha256(document.encode()).hexdigest()
-
-
-def load_manifest(path: Path) -> dict[str, str]:
-    """The manifest as codegen writes it: `{"sha256:<hex>": document}` (a bare hex key is
-    taken too). Each key is checked against its document, so a manifest edited by hand
-    cannot make one hash run another document."""
-    raw = json.loads(path.read_text(encoding="utf-8"))
-    if not isinstance(raw, dict):
-        raise ValueError(f"{path}: a JSON object of hash to document")
-    manifest: dict[str, str] = {}
-    for key, document in raw.items():
-        digest = str(key).removeprefix("sha256:")
-        if not isinstance(document, str) or digest_of(document) != digest:
-            raise ValueError(f"{path}: {key} is not the SHA-256 of its document")
-        manifest[digest] = document
-    return manifest
 
 
 @dataclass(frozen=True)
@@ -232,20 +216,8 @@ def from_settings(settings: Settings) -> PersistedDocuments:
     else the one beside the built web app; without one, only registered documents are known,
     and OPSGRAPH_TRUSTED_DOCUMENTS=only refuses to start."""
     mode = TrustedMode(settings.trusted_documents)
-    configured = settings.trusted_documents_manifest
     app = Path(settings.app_dir) if settings.app_dir else STATIC / "app"
-    path = Path(configured) if configured else app / MANIFEST_NAME
-    manifest: dict[str, str] = {}
-    if path.is_file():
-        try:
-            manifest = load_manifest(path)
-        except (ValueError, UnicodeDecodeError) as bad:
-            raise Invalid("OPSGRAPH_TRUSTED_DOCUMENTS_MANIFEST", str(bad)) from bad
-    elif configured or mode is TrustedMode.ONLY:
-        # a start-up setting: the operator is told the variable and the rule by its code
-        raise Invalid(
-            "OPSGRAPH_TRUSTED_DOCUMENTS_MANIFEST", CommonRule.TRUSTED_DOCUMENTS_MANIFEST_MISSING
-        )
+    manifest = trusted_manifest(settings, app / MANIFEST_NAME)
     store: Store | None = None
     if settings.cache_url:
         store = RedisStore(settings.cache_url)

@@ -82,9 +82,6 @@ class CommonRule(RuleCode):
     PERSISTED_QUERY_MALFORMED = 'extensions.persistedQuery as {"version": 1, "sha256Hash": hex}'
     PERSISTED_QUERY_HASH_MISMATCH = "the SHA-256 of the document sent with it"
     TRUSTED_DOCUMENT_REQUIRED = "a document of the trusted-documents manifest"
-    TRUSTED_DOCUMENTS_MANIFEST_MISSING = (
-        "a file (the web app's build writes persisted-documents.json beside it)"
-    )
 
 
 class Invalid(DomainError):
