@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from unittest.mock import patch
 
 import pytest
 from hypothesis import given, settings
@@ -627,3 +628,122 @@ def test_any_text_is_read_or_refused_with_a_rule_never_anything_else(
     except Invalid as error:
         rule = error.rule_code
     assert rule == "read" or rule.startswith("ACCOUNTING_")
+
+
+# what the whole-message reader (`read_records`) must read exactly as the line-by-line one
+_TRICKY_VALUES = (
+    "None", "null", "NULL", "", " ", "5", "-5", "+5", "5.0", "1e3", "0x10", "\uff19",
+    "9" * 19, "253402300799", "253402300800", "2026-11-30T08:00:00Z", "a" * 256,
+    "{hepspec: 10}", "{HEPscore23: 15.3, si2k: 2500}", "si2k", "HEPSPEC", "hepspec",
+    "10.5", "/atlas/Role=pilot", "x\ty", "x\x00y", "x\u2028y", "local", "1 ", " 1",
+)  # fmt: skip
+_TRICKY_KEYS = ("Site", "site", "SubmitHostType", "UpdateTime", "Unknown", " VO", "LocalJobID")
+
+
+def _outcome(body: str) -> object:
+    try:
+        message = parse_message(body, NOW)
+    except Invalid as error:
+        return (error.field, error.rule_code, str(error))
+    return (message.kind, message.header, [list(r.items()) for r in message.records])
+
+
+_TEMPLATES = {
+    "0.3": JOB,
+    "0.4": JOB.replace("ServiceLevelType: HEPSPEC\n", "").replace(
+        "ServiceLevel: 10.5", "ServiceLevel: {hepspec: 11.4, HEPscore23: 15.3}"
+    ),
+    "summary": SUMMARY,
+}
+Edit = tuple[int, int, str, str, str]  # record, line, what, a value, a key
+
+
+def _edited(version: str, records: int, edits: list[Edit]) -> str:
+    chunks = [_TEMPLATES[version].rstrip("\n").split("\n") for _ in range(records)]
+    for which, line, edit, value, key in edits:
+        lines = chunks[which % records]
+        at = line % len(lines)
+        name = lines[at].partition(":")[0]
+        if edit == "value":
+            lines[at] = f"{name}: {value}"
+        elif edit == "key":
+            lines[at] = f"{key}: {lines[at].partition(': ')[2]}"
+        elif edit == "twice":
+            lines.append(lines[at])
+        elif edit == "drop":
+            del lines[at]
+        elif edit == "blank":
+            lines.insert(at, "")
+        else:  # odd spacing
+            lines[at] = lines[at].replace(": ", ":" if value == "" else ":  ", 1) + " " * (at % 2)
+    header = (
+        "APEL-summary-job-message: v0.2"
+        if version == "summary"
+        else f"APEL-individual-job-message: v{version}"
+    )
+    return header + "\n" + "%%\n".join("\n".join(c) + "\n" for c in chunks if c) + "%%\n"
+
+
+def _same_either_way(body: str) -> None:
+    whole = _outcome(body)
+    with patch("domains.accounting.formats.keyvalue.is_plain", return_value=False):
+        assert whole == _outcome(body), body
+
+
+@pytest.mark.parametrize("version", sorted(_TEMPLATES))
+def test_the_whole_message_reader_reads_and_refuses_exactly_as_line_by_line(
+    version: str,
+) -> None:
+    """Every single edit of every line of the second of two records: the same records, or
+    the same refusal (field, rule and words), as read line by line."""
+    _same_either_way(_edited(version, 2, []))
+    for line in range(len(_TEMPLATES[version].splitlines())):
+        edits: list[Edit] = [(1, line, "value", value, "") for value in _TRICKY_VALUES]
+        edits += [(1, line, "key", "", key) for key in _TRICKY_KEYS]
+        edits += [(1, line, what, "", "") for what in ("twice", "drop", "blank", "space")]
+        edits += [(1, line, "space", "x", "")]
+        for edit in edits:
+            _same_either_way(_edited(version, 2, [edit]))
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    version=st.sampled_from(sorted(_TEMPLATES)),
+    records=st.integers(1, 4),
+    edits=st.lists(
+        st.tuples(
+            st.integers(0, 3),
+            st.integers(0, 30),
+            st.sampled_from(["value", "key", "twice", "drop", "blank", "space"]),
+            st.sampled_from(_TRICKY_VALUES),
+            st.sampled_from(_TRICKY_KEYS),
+        ),
+        max_size=4,
+    ),
+)
+def test_several_edits_are_read_and_refused_exactly_as_line_by_line(
+    version: str, records: int, edits: list[Edit]
+) -> None:
+    _same_either_way(_edited(version, records, edits))
+
+
+def test_plain_messages_with_null_tokens_and_ignored_fields_take_the_whole_message_reader() -> None:
+    nulls = JOB.replace("Queue: gridpp", "Queue: NULL")
+    nulls = nulls.replace("MemoryReal: 2000000", "MemoryReal: none")
+    for body in (job_message(JOB, nulls), _edited("0.4", 3, []), _edited("summary", 2, [])):
+        with patch("domains.accounting.formats.keyvalue.read_record", side_effect=AssertionError):
+            read = parse_message(body, NOW)
+        assert len(read.records) >= 2
+
+
+def test_the_whole_message_reader_takes_every_line_break_and_odd_space_for_unusual() -> None:
+    from domains.accounting.formats.keyvalue import is_plain
+
+    odd = [chr(c) for c in range(0x3000 + 1) if chr(c).isspace() and chr(c) not in "\n "]
+    odd += [f"x{chr(c)}y" for c in (0x1C, 0x85, 0x2028, 0x2029)]
+    for character in odd:
+        assert not is_plain(f"Site: a{character}b\nVO: x"), repr(character)
+    assert not is_plain("Site: a \nVO: x")
+    assert not is_plain("Site:  a")
+    assert not is_plain("Site: a\x00")
+    assert is_plain("Site: a\nVO: \u00e9")

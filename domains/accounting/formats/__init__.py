@@ -56,7 +56,7 @@ def parse_message(body: str, now: datetime) -> Message:
         raise Invalid("message", R.ACCOUNTING_MESSAGE_EMPTY)
     if len(chunks) > MAX_RECORDS:
         raise _too_many(len(chunks))
-    records = tuple(kv.read_record(spec, c, i, now) for i, c in enumerate(chunks, start=1))
+    records = kv.read_records(spec, chunks, now, plain=kv.is_plain(rest))
     return Message(spec.kind, header, records)
 
 

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from functools import cache
+from functools import cache, lru_cache
 from operator import itemgetter
 from typing import Any
 
@@ -221,25 +221,50 @@ def _plan(kind: RecordKind) -> tuple[type[SQLModel], tuple[tuple[str, str, Any],
     return model, tuple((f, c, defaults.get(c)) for f, c in columns.items())
 
 
-def _row(kind: RecordKind, record: Record, sender: Sender, message_id: str) -> dict[str, Any]:
+def _rows(
+    kind: RecordKind, records: Sequence[Record], sender: Sender, message_id: str
+) -> list[dict[str, Any]]:
+    """Each record as its table's row (column → value), built a column at a time: a field
+    left out takes the column's default, a decimal is rounded to 3 places (as a float), a
+    list of pairs becomes a list of lists. (Row by row, this was 5 ms of a 1,000-record
+    message.)"""
     _, plan = _plan(kind)
-    row: dict[str, Any] = {"publisher": sender.publisher[: m.DN_MAX], "message_id": message_id}
-    get = record.get
+    base: dict[str, Any] = {"publisher": sender.publisher[: m.DN_MAX], "message_id": message_id}
+    rows = [base.copy() for _ in records]
     for field, column, default in plan:
-        value: Any = get(field)
-        if value is None:
-            value = default
-        elif isinstance(value, Decimal):
-            value = float(round(value, 3))
-        elif isinstance(value, tuple):
-            value = [list(pair) for pair in value]
-        row[column] = value
+        values: list[Any] = [r.get(field) for r in records]
+        if not set(map(type, values)) <= _AS_THEY_ARE:
+            values = [_column_value(v, default) for v in values]
+        for row, value in zip(rows, values, strict=True):
+            row[column] = value
     if kind is RecordKind.JOB:
-        row["end_year"], row["end_month"] = row["end_time"].year, row["end_time"].month
+        for row in rows:
+            end = row["end_time"]
+            row["end_year"], row["end_month"] = end.year, end.month
     elif kind is RecordKind.CLOUD:
-        measured = row["measurement_time"]
-        row["measurement_year"], row["measurement_month"] = measured.year, measured.month
-    return row
+        for row in rows:
+            measured = row["measurement_time"]
+            row["measurement_year"], row["measurement_month"] = measured.year, measured.month
+    return rows
+
+
+# the types of a record's values that its row holds unchanged
+_AS_THEY_ARE = frozenset({str, int, datetime})
+
+
+def _column_value(value: Any, default: Any) -> Any:
+    if value is None:
+        return default
+    if isinstance(value, Decimal):
+        return _rounded(value)
+    if isinstance(value, tuple):
+        return [list(pair) for pair in value]
+    return value
+
+
+@lru_cache(maxsize=1024)  # a message repeats a handful of service levels
+def _rounded(value: Decimal) -> float:
+    return float(round(value, 3))
 
 
 def _upsert(session: Session, model: type[SQLModel], rows: Sequence[dict[str, Any]]) -> None:
@@ -368,9 +393,12 @@ def registered_sites(session: Session, names: Iterable[str]) -> set[str]:
 
 def _check_sites(session: Session, message: Message, sender: Sender) -> None:
     field = SITE_FIELD.get(message.kind, "Site")
-    sites = [(i, str(r.get(field) or "")) for i, r in enumerate(message.records, start=1)]
-    known = registered_sites(session, {s for _, s in sites if s})
-    for position, site in sites:
+    named = [str(r.get(field) or "") for r in message.records]
+    distinct = set(named)
+    known = registered_sites(session, distinct - {""})
+    if distinct <= known and (sender.sites is None or distinct <= sender.sites):
+        return  # the usual case, settled per distinct site (a path a record was 2 ms a message)
+    for position, site in enumerate(named, start=1):
         path = f"record[{position}].{field}"
         if site not in known:
             words = f"{path}: {R.ACCOUNTING_SITE_UNKNOWN.text} (not {site!r})"
@@ -464,7 +492,7 @@ def load_message(
         message = parse_message(text, now)
         _check_sites(session, message, sender)
         model, _ = _COLUMNS[message.kind]
-        rows = [_row(message.kind, r, sender, message_id) for r in message.records]
+        rows = _rows(message.kind, message.records, sender, message_id)
         with session.begin_nested():
             _upsert(session, model, rows)
             refresh_loaded(session, message.kind, rows)  # the summaries of the touched cells

@@ -294,7 +294,7 @@ def _source(metric: Metric | CloudMetric) -> _Source:
 
 
 def _vo_group(
-    session: Session, query: PivotQuery, source: _Source, scope: list[Any]
+    session: Session, query: PivotQuery, source: _Source, scope: list[Any], topology: bool
 ) -> tuple[str, ...] | None:
     group = query.vo_group.strip()
     lowered = group.lower()
@@ -307,7 +307,7 @@ def _vo_group(
     if lowered == "top10":
         vo = col(source.table.vo)
         ranked = session.execute(
-            joined(select(vo, source.rank), source.table)
+            joined(select(vo, source.rank), source.table, topology=topology)
             .where(*scope)
             .group_by(vo)
             .order_by(source.rank.desc(), vo)
@@ -321,8 +321,12 @@ def _vo_group(
     raise Invalid("voGroup", AccountingRule.ACCOUNTING_VO_GROUP_UNKNOWN)
 
 
-def joined(statement: Any, table: Any) -> Any:
-    """`statement` over `table` (a summary table with `site`) and the site's NGI and country."""
+def joined(statement: Any, table: Any, *, topology: bool = True) -> Any:
+    """`statement` over `table` (a summary table with `site`) and the site's NGI and country
+    (`topology`; without, `table` alone: the joins are on unique keys and add no rows, and
+    PostgreSQL drops them unasked, but SQLite looked up three rows for each summary row)."""
+    if not topology:
+        return statement.select_from(table)
     return (
         statement.select_from(table)
         .outerjoin(Site, col(Site.short_name) == col(table.site))
@@ -480,12 +484,19 @@ def pivot(session: Session, query: PivotQuery, principal: Principal = ANONYMOUS)
         scope.append(named.in_(query.among))
     if query.exclude_ops:
         scope.append(col(t.vo).not_in(OPS_VOS))
-    vos = _vo_group(session, query, source, scope)
+    topology = bool(
+        {query.rows, query.columns} & {Dimension.NGI, Dimension.COUNTRY}
+        or query.ngi is not None
+        or query.country is not None
+        or (query.among is not None and query.rows is Dimension.NGI)
+    )  # whether anything reads the site's NGI or country
+    vos = _vo_group(session, query, source, scope, topology)
     where = and_(*scope, col(t.vo).in_(vos)) if vos is not None else and_(*scope)
 
     names = list(source.sums)
     groups = [*row_cols, *column_cols]
-    statement = joined(select(*groups, *source.sums.values()), t).where(where).group_by(*groups)
+    statement = joined(select(*groups, *source.sums.values()), t, topology=topology)
+    statement = statement.where(where).group_by(*groups)
     cells: dict[tuple[str, str], Sums] = {}
     rows: dict[str, tuple[Any, Sums]] = {}
     columns: dict[str, tuple[Any, Sums]] = {}
