@@ -256,14 +256,16 @@ def _column_value(value: Any, default: Any) -> Any:
     if value is None:
         return default
     if isinstance(value, Decimal):
-        return _rounded(value)
+        return _rounded(value, value.is_signed())
     if isinstance(value, tuple):
         return [list(pair) for pair in value]
     return value
 
 
 @lru_cache(maxsize=1024)  # a message repeats a handful of service levels
-def _rounded(value: Decimal) -> float:
+def _rounded(value: Decimal, _signed: bool) -> float:
+    """`value` to 3 places, as a float (`_signed` in the key: -0 equals 0, but -0.0 is
+    another float)."""
     return float(round(value, 3))
 
 
