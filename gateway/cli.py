@@ -273,7 +273,7 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_export_schema(_settings: Settings, args: argparse.Namespace) -> int:
     from gateway.schema import export_sdl
 
-    sdl = export_sdl()
+    sdl = export_sdl(federation=args.federation)
     if args.output:
         Path(args.output).write_text(sdl)
     else:
@@ -571,6 +571,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     export = sub.add_parser("export-schema", help="print the GraphQL SDL")
     export.add_argument("--output", help="write to this file instead of standard output")
+    export.add_argument(
+        "--federation",
+        action="store_true",
+        help="the Apollo Federation v2 subgraph SDL (as OPSGRAPH_FEDERATION=true serves it)",
+    )
     export.set_defaults(func=cmd_export_schema)
 
     check = sub.add_parser("check", help="schema drift and migration drift")

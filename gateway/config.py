@@ -28,6 +28,7 @@ class Settings(CoreSettings):
     demo: bool = False
     host: str | None = None
     introspection: bool = True  # false: __schema and __type are refused
+    federation: bool = False  # an Apollo Federation v2 subgraph (gateway/federation.py)
     # gateway/executor.py's shortcuts; false: graphql-core's own executor (and the deadline)
     fast_executor: bool = True
     max_query_depth: int = 12
@@ -108,6 +109,7 @@ class Settings(CoreSettings):
             graphiql=env_bool(env, "OPSGRAPH_GRAPHIQL", True),
             app_dir=env.get("OPSGRAPH_APP_DIR") or None,
             introspection=env_bool(env, "OPSGRAPH_INTROSPECTION", True),
+            federation=env_bool(env, "OPSGRAPH_FEDERATION", False),
             fast_executor=env_bool(env, "OPSGRAPH_FAST_EXECUTOR", True),
             max_query_depth=env_int(env, "OPSGRAPH_MAX_QUERY_DEPTH", d.max_query_depth),
             max_aliases=env_int(env, "OPSGRAPH_MAX_ALIASES", d.max_aliases, minimum=0),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Callable, Iterable
 from contextlib import aclosing
@@ -9,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import strawberry
+import strawberry.federation
 from graphql import (
     FieldNode,
     GraphQLError,
@@ -71,6 +73,14 @@ from gateway.config import Settings
 from gateway.cost import Budgets, CostModel, limits_extension
 from gateway.errors import format_error
 from gateway.executor import DeadlineExecutor, FastExecutor
+from gateway.federation import (
+    BUILDING,
+    FEDERATION_VERSION,
+    FederationMixin,
+    FederationQuery,
+    NoFederationServiceRule,
+    node_types,
+)
 from gateway.inputs import InputBounds, LiteralBounds, StorableLiterals
 
 # A domain's fields on a lower domain's types (downtimes on Site and Service, topology's
@@ -164,6 +174,15 @@ class Schema(strawberry.Schema):
         and request id; the caller's own mistakes are not server errors and are not logged."""
 
 
+@strawberry.type(name="Query")
+class FederatedQuery(Query, FederationQuery):
+    """The query type with the subgraph's `_service` (`_entities` is strawberry's)."""
+
+
+class FederatedSchema(FederationMixin, strawberry.federation.Schema, Schema):
+    """The schema as an Apollo Federation v2 subgraph (OPSGRAPH_FEDERATION=true)."""
+
+
 def _root_field(query: str | None, operation_name: str | None) -> str | None:
     """The response key of the subscription's (only) root field."""
     try:
@@ -217,6 +236,7 @@ def build_schema(settings: Settings | None = None) -> Schema:
             default_page_size=settings.default_page_size,
             default_list_size=settings.default_list_size,
             introspection=settings.introspection,
+            federation=settings.federation,
             max_tokens=settings.max_tokens,
             graphiql=settings.graphiql,
             fast_executor=settings.fast_executor,
@@ -235,6 +255,7 @@ class SchemaSettings:
     default_page_size: int
     default_list_size: int
     introspection: bool
+    federation: bool
     max_tokens: int
     graphiql: bool
     fast_executor: bool
@@ -261,6 +282,8 @@ def _schema_for(settings: SchemaSettings) -> Schema:
     ]
     if not settings.introspection:  # OPSGRAPH_INTROSPECTION=false: __schema, __type refused
         rules.append(NoSchemaIntrospectionCustomRule)
+        if settings.federation:  # `_service { sdl }` is the schema too
+            rules.append(NoFederationServiceRule)
     extensions: list[Callable[[], SchemaExtension]] = [
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
         lambda: AddValidationRules(list(rules)),
@@ -268,17 +291,33 @@ def _schema_for(settings: SchemaSettings) -> Schema:
         limits_extension(budgets),
         InputBounds,  # property filters in variables, before they are coerced
     ]
-    return Schema(
-        query=Query,
-        mutation=Mutation,
-        subscription=Subscription,
-        extensions=extensions,
-        config=StrawberryConfig(
+    common: dict[str, Any] = {
+        "mutation": Mutation,
+        "subscription": Subscription,
+        "extensions": extensions,
+        "config": StrawberryConfig(
             disable_field_suggestions=not settings.graphiql, scalar_map=SCALARS
         ),
-        execution_context_class=FastExecutor if settings.fast_executor else DeadlineExecutor,
-    )
+        "execution_context_class": FastExecutor if settings.fast_executor else DeadlineExecutor,
+    }
+    with BUILDING:
+        if not settings.federation:
+            return Schema(query=Query, **common)
+        # the entities are the Node types the plain schema holds (built once, cached)
+        plain = _schema_for(dataclasses.replace(settings, federation=False))
+        return FederatedSchema(
+            query=FederatedQuery,
+            entities=node_types(plain.schema_converter.type_map.values()),
+            federation_version=FEDERATION_VERSION,
+            **common,
+        )
 
 
-def export_sdl() -> str:
+def export_sdl(*, federation: bool = False) -> str:
+    """schema.graphql; with `federation`, the subgraph SDL a router composes (`_service`'s)."""
+    if federation:
+        schema = build_schema(Settings(federation=True))
+        if not isinstance(schema, FederatedSchema):
+            raise TypeError("OPSGRAPH_FEDERATION built a plain schema")
+        return schema.federation_sdl + "\n"
     return print_schema(build_schema()) + "\n"

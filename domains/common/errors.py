@@ -82,6 +82,7 @@ class CommonRule(RuleCode):
     PERSISTED_QUERY_MALFORMED = 'extensions.persistedQuery as {"version": 1, "sha256Hash": hex}'
     PERSISTED_QUERY_HASH_MISMATCH = "the SHA-256 of the document sent with it"
     TRUSTED_DOCUMENT_REQUIRED = "a document of the trusted-documents manifest"
+    ENTITY_KEY_REQUIRED = "a representation with its entity type's key (id; a Site's shortName)"
 
 
 class Invalid(DomainError):

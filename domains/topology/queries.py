@@ -228,12 +228,7 @@ class TopologyQuery:
 
     @strawberry.field(description="One site by its unique short name (case-sensitive).")
     def site(self, info: Info, short_name: str) -> SiteNode | None:
-        ctx = info.context
-        row = topology.get_site_by_short_name(ctx.session, ctx.principal, short_name=short_name)
-        if row is None:
-            return None
-        loaders.after_sites(ctx, [row])
-        return SiteNode.from_row(row)
+        return site_by_short_name(info, short_name)
 
     @strawberry.field(description="Services, ordered by id.")
     def services(
@@ -326,3 +321,13 @@ class TopologyQuery:
         kinds = None if filter is None else as_tuple(filter.entity_kind)
         page = roles.role_types(kinds=kinds, page=ctx.page(first, after))
         return connection(page, RoleTypeNode.from_row)
+
+
+def site_by_short_name(info: Info, short_name: str) -> SiteNode | None:
+    """`site(shortName:)`, also the federation's Site entity by that key (gateway/federation.py)."""
+    ctx = info.context
+    row = topology.get_site_by_short_name(ctx.session, ctx.principal, short_name=short_name)
+    if row is None:
+        return None
+    loaders.after_sites(ctx, [row])
+    return SiteNode.from_row(row)

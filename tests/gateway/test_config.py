@@ -18,6 +18,7 @@ def test_defaults_are_the_embedded_mode() -> None:
     assert settings.database_url == "sqlite:///./opsgraph.db"
     assert settings.graphiql is True
     assert settings.introspection is True
+    assert settings.federation is False
     assert settings.fast_executor is True
     assert settings.scope_defaults.scopes == ()
 
@@ -28,6 +29,7 @@ def test_variables_set_their_settings() -> None:
             "OPSGRAPH_DATABASE_URL": "postgresql+psycopg://u@h/db",
             "OPSGRAPH_GRAPHIQL": "off",
             "OPSGRAPH_INTROSPECTION": "false",
+            "OPSGRAPH_FEDERATION": "true",
             "OPSGRAPH_FAST_EXECUTOR": "false",
             "OPSGRAPH_MAX_QUERY_DEPTH": "7",
             "OPSGRAPH_MAX_ALIASES": "3",
@@ -44,6 +46,7 @@ def test_variables_set_their_settings() -> None:
     assert settings.database_url == "postgresql+psycopg://u@h/db"
     assert settings.graphiql is False
     assert settings.introspection is False
+    assert settings.federation is True
     assert settings.fast_executor is False
     assert (settings.max_query_depth, settings.max_aliases, settings.max_tokens) == (7, 3, 900)
     assert (settings.default_page_size, settings.max_page_size) == (10, 50)
