@@ -244,3 +244,63 @@ def test_a_downtime_declared_ongoing_then_ended_early_is_told_at_once_and_at_its
         "LVL-A",
         w.REPORT,
     )
+
+
+def test_an_edit_that_takes_an_ongoing_downtime_back_tells_it_to_a_stream_that_told_it(
+    session: Session,
+) -> None:
+    """An ongoing unscheduled OUTAGE of se.a (counted here) whose severity is changed to
+    WARNING (counted by no report) at 09:20: the engine's timelines no longer hold it, and a
+    stream that told the DOWNTIME is told se.a's OK at the next run."""
+    from sqlalchemy import select, update
+    from sqlmodel import col
+
+    from domains.common.identity import PLATFORM
+    from domains.downtimes import service as downtimes
+    from domains.downtimes.models import Severity
+    from domains.monitoring.models import Report
+    from domains.topology.models import Service
+
+    start = _world(session)
+    session.execute(
+        update(Report).where(col(Report.name) == w.REPORT).values(downtimes_unscheduled=True)
+    )
+    service_id = session.scalars(
+        select(col(Service.id)).where(col(Service.host_name) == SE_A[0])
+    ).one()
+    assert service_id is not None
+    cursor, tracker = ChangeCursor(high=start), LevelTracker(ABOVE)
+    assert _moments(session, w.at(9)) == 0
+    declared = downtimes.declare_downtime(
+        session,
+        PLATFORM,
+        declaration=downtimes.Declaration(
+            service_ids=[service_id],
+            severity=Severity.OUTAGE,
+            starts_at=w.at(9, 5),
+            ends_at=w.at(11),
+            description="an outage, then only a warning",
+        ),
+        now=w.at(9, 1),
+    )
+    started = w.at(9, 5) + dt.timedelta(seconds=5)
+    assert _moments(session, started) == 2  # its declaration, then its start
+    assert _levels(session, cursor, tracker, started)[0][:4] == (
+        StatusLevel.ENDPOINT,
+        SE_A[0],
+        "DOWNTIME",
+        "OK",
+    )
+    assert declared.id is not None
+    downtimes.update_downtime(
+        session, PLATFORM, downtime_id=declared.id, severity=Severity.WARNING, now=w.at(9, 20)
+    )
+    edited = w.at(9, 20) + dt.timedelta(seconds=10)
+    assert _moments(session, edited) == 1
+    assert _levels(session, cursor, tracker, edited)[0][:4] == (
+        StatusLevel.ENDPOINT,
+        SE_A[0],
+        "OK",
+        "DOWNTIME",
+    )
+    assert _moments(session, edited) == 0
