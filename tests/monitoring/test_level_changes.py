@@ -12,15 +12,21 @@ import uuid
 from typing import Any
 
 import pytest
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from domains.common.errors import Invalid
-from domains.common.identity import ANONYMOUS
+from domains.common.identity import ANONYMOUS, PLATFORM
+from domains.downtimes import service as downtimes
+from domains.downtimes.models import Downtime, Severity
+from domains.monitoring.models import Report
 from domains.monitoring.models.catalogue import Metric
 from domains.monitoring.service import changes, downtime_moments
 from domains.monitoring.service import results as ingest
 from domains.monitoring.service.changes import ChangeCursor, ChangeFilter
 from domains.monitoring.service.level_changes import LevelTracker, StatusLevel
+from domains.topology.models import Service
 from tests.monitoring import levels_world as w
 from tests.monitoring.ingest_world import result
 
@@ -144,6 +150,30 @@ def _levels(session: Session, cursor: ChangeCursor, tracker: LevelTracker, now: 
     return _read(session, cursor, tracker, now, levels=tuple(ABOVE))
 
 
+def _declare_on_se_a(session: Session, starts_at: dt.datetime, now: dt.datetime) -> Downtime:
+    """An OUTAGE of se.a from `starts_at` to 11:00, declared at `now` (unscheduled: the
+    report counts those here, as the test's other downtimes are)."""
+    session.execute(
+        update(Report).where(col(Report.name) == w.REPORT).values(downtimes_unscheduled=True)
+    )
+    service_id = session.scalars(
+        select(col(Service.id)).where(col(Service.host_name) == SE_A[0])
+    ).one()
+    assert service_id is not None
+    return downtimes.declare_downtime(
+        session,
+        PLATFORM,
+        declaration=downtimes.Declaration(
+            service_ids=[service_id],
+            severity=Severity.OUTAGE,
+            starts_at=starts_at,
+            ends_at=w.at(11),
+            description="declared by a test",
+        ),
+        now=now,
+    )
+
+
 def test_a_downtime_tells_its_levels_when_it_starts_and_when_its_effect_ends(
     session: Session,
 ) -> None:
@@ -190,37 +220,10 @@ def test_a_downtime_declared_ongoing_then_ended_early_is_told_at_once_and_at_its
     """se.a (LVL-A, OK): an OUTAGE declared at 09:00:30 from 08:30 (already ongoing; the
     report counts unscheduled ones here) is told at the next run, from the status before
     its start; ended early at 09:10 (its end 09:11), it is told back at 09:12."""
-    from sqlalchemy import select, update
-    from sqlmodel import col
-
-    from domains.common.identity import PLATFORM
-    from domains.downtimes import service as downtimes
-    from domains.downtimes.models import Severity
-    from domains.monitoring.models import Report
-    from domains.topology.models import Service
-
     start = _world(session)
-    session.execute(
-        update(Report).where(col(Report.name) == w.REPORT).values(downtimes_unscheduled=True)
-    )
-    service_id = session.scalars(
-        select(col(Service.id)).where(col(Service.host_name) == SE_A[0])
-    ).one()
-    assert service_id is not None
     cursor, tracker = ChangeCursor(high=start), LevelTracker(ABOVE)
     assert _moments(session, w.at(9)) == 0
-    declared = downtimes.declare_downtime(
-        session,
-        PLATFORM,
-        declaration=downtimes.Declaration(
-            service_ids=[service_id],
-            severity=Severity.OUTAGE,
-            starts_at=w.at(8, 30),
-            ends_at=w.at(11),
-            description="declared while it lasts",
-        ),
-        now=w.at(9) + dt.timedelta(seconds=30),
-    )
+    declared = _declare_on_se_a(session, w.at(8, 30), w.at(9) + dt.timedelta(seconds=30))
     assert _moments(session, w.at(9) + dt.timedelta(seconds=32)) == 0  # settling
     seen = w.at(9) + dt.timedelta(seconds=40)
     assert _moments(session, seen) == 1
@@ -252,37 +255,10 @@ def test_an_edit_that_takes_an_ongoing_downtime_back_tells_it_to_a_stream_that_t
     """An ongoing unscheduled OUTAGE of se.a (counted here) whose severity is changed to
     WARNING (counted by no report) at 09:20: the engine's timelines no longer hold it, and a
     stream that told the DOWNTIME is told se.a's OK at the next run."""
-    from sqlalchemy import select, update
-    from sqlmodel import col
-
-    from domains.common.identity import PLATFORM
-    from domains.downtimes import service as downtimes
-    from domains.downtimes.models import Severity
-    from domains.monitoring.models import Report
-    from domains.topology.models import Service
-
     start = _world(session)
-    session.execute(
-        update(Report).where(col(Report.name) == w.REPORT).values(downtimes_unscheduled=True)
-    )
-    service_id = session.scalars(
-        select(col(Service.id)).where(col(Service.host_name) == SE_A[0])
-    ).one()
-    assert service_id is not None
     cursor, tracker = ChangeCursor(high=start), LevelTracker(ABOVE)
     assert _moments(session, w.at(9)) == 0
-    declared = downtimes.declare_downtime(
-        session,
-        PLATFORM,
-        declaration=downtimes.Declaration(
-            service_ids=[service_id],
-            severity=Severity.OUTAGE,
-            starts_at=w.at(9, 5),
-            ends_at=w.at(11),
-            description="an outage, then only a warning",
-        ),
-        now=w.at(9, 1),
-    )
+    declared = _declare_on_se_a(session, w.at(9, 5), w.at(9, 1))
     started = w.at(9, 5) + dt.timedelta(seconds=5)
     assert _moments(session, started) == 2  # its declaration, then its start
     assert _levels(session, cursor, tracker, started)[0][:4] == (
