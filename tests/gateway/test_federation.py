@@ -4,6 +4,8 @@ default: tests/test_drift.py checks schema.graphql is the plain schema."""
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +13,7 @@ import httpx2 as httpx
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from gateway.schema import export_sdl
 from tests.auth.issuer import GATEWAY_CLIENT, OIDCIssuer
 from tests.conftest import AppFactory, Callers
 from tests.identity.helpers import global_id, grant
@@ -126,3 +129,40 @@ def test_a_served_subgraph_answers_service_and_entities(
         name = post("{ sites(first: 1) { nodes { shortName } } }")["sites"]["nodes"][0]
         entities = post(ENTITIES, {"r": [{"__typename": "Site", **name}]})["_entities"]
         assert entities == [{"__typename": "Site", **name}]
+
+
+# pinned: a composition library's new version is tried here first
+COMPOSITION = ("@theguild/federation-composition@0.27.0", "graphql@16.11.0")
+
+
+def test_the_subgraph_sdl_composes(tmp_path: Path) -> None:
+    """The exported subgraph SDL composes into a supergraph with a real composition library
+    (installed from npm here: needs the registry, as CI's web build does); an SDL with a
+    key on no field does not, so the check can fail."""
+    npm, node = shutil.which("npm"), shutil.which("node")
+    assert npm, "this test needs npm (and its registry) to install the composition library"
+    assert node, "this test needs node to run the composition library"
+    (tmp_path / "package.json").write_text('{"private": true}\n')
+    installed = subprocess.run(
+        [npm, "install", "--no-audit", "--no-fund", *COMPOSITION],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert installed.returncode == 0, installed.stderr[-2000:]
+    script = tmp_path / "compose.mjs"
+    shutil.copyfile(Path(__file__).with_name("federation_compose.mjs"), script)
+    sdl = export_sdl(federation=True)
+    broken = sdl.replace('@key(fields: "shortName"', '@key(fields: "noSuchField"')
+    assert broken != sdl
+    for name, text_, composes in (("good", sdl, True), ("broken", broken, False)):
+        (tmp_path / f"{name}.graphql").write_text(text_)
+        done = subprocess.run(
+            [node, str(script), f"{name}.graphql"],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert (done.returncode == 0) is composes, (name, done.stdout, done.stderr[-2000:])
