@@ -92,10 +92,17 @@ def limit(session: Session, deadline: Deadline | None) -> None:
 
 def _arm(session: Session, _transaction: SessionTransaction, connection: Connection) -> None:
     deadline: Deadline | None = session.info.get(_KEY)
-    if deadline is None or _KEY in connection.info:
-        return
-    armed = _Armed(deadline)
+    existing: _Armed | None = connection.info.get(_KEY)
+    if deadline is None or (existing is not None and existing.deadline is deadline):
+        return  # unbounded, or this request's bound already (a savepoint, a new transaction)
     name = connection.dialect.name
+    if existing is not None:
+        # left by a session closed without commit or rollback, on a connection that went
+        # back to no pool (a caller's): this session's own deadline replaces it
+        if name == "sqlite":
+            _sqlite_disarm(connection.connection.driver_connection, existing)
+        del connection.info[_KEY]
+    armed = _Armed(deadline)
     if name == "sqlite":
         at = deadline.at
         monotonic = time.monotonic

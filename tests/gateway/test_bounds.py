@@ -274,3 +274,18 @@ def test_nesting_is_found_without_recursion() -> None:
     with pytest.raises(jsonlimits.TooDeep) as refused:
         jsonlimits.loads('{"a": [1, {"b": ' + "[" * 3000 + "]" * 3000 + "}]}", max_depth=8)
     assert refused.value.path[:3] == ("a", 0, "b")
+
+
+def test_a_bound_left_on_a_connection_does_not_stand_for_the_next_sessions(
+    engine: Engine, session_factory: sessionmaker[Session]
+) -> None:
+    """A session closed without commit or rollback leaves its bound on a connection that is
+    not pooled (a caller's, as in the tests); the next session's own deadline applies."""
+    stale = _bounded(session_factory, engine, 60)
+    assert stale.execute(text("SELECT 1")).scalar_one() == 1
+    stale.close()
+    session = _bounded(session_factory, engine, 1e-9)
+    with pytest.raises(RequestTimeout):
+        session.execute(text("SELECT 1"))
+    session.rollback()
+    session.close()
