@@ -137,6 +137,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     from domains.monitoring.seed.demo_results import seed_demo_results
     from domains.topology.seed import seed_demo
     from gateway.app import create_app
+    from gateway.processes import serve as serve_processes
     from gateway.protocol import timed_h11
     from gateway.tls import ClientCertificates, TLSWebSocketProtocol
     from workers.runtime import WorkerRuntime
@@ -194,21 +195,14 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     # Embedded (no broker): the handlers and periodic jobs run in this process. With a
     # broker, this process only relays the outbox (at once after each commit that emitted
     # events); `opsgraph worker` consumes and runs the periodic jobs.
-    runtime = WorkerRuntime(settings, schedule=settings.broker_url is None)
-    watch_commits(factory, runtime.wake)
+    processes = args.processes if args.processes is not None else settings.processes
+    if processes < 1:
+        print("--processes: at least 1", file=sys.stderr)
+        return 2
     app = create_app(settings, engine=engine, session_factory=factory)
-    # What start-up built (schema, modules, caches) lives as long as the process: moving it
-    # out of the collector's sight makes full collections much shorter (benchmark p95).
-    gc.collect()
-    gc.freeze()
-    print(f"opsgraph on {scheme}://{args.host}:{args.port}/graphql", file=sys.stderr)
-    # uvicorn shuts down on SIGTERM/SIGINT, then re-raises the signal with the handlers it
-    # found restored: these make that a normal return, so the runtime below stops cleanly.
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, _ignore_signal)
-    runtime.start()
-    try:
-        uvicorn.run(
+
+    def make_server() -> uvicorn.Server:
+        config = uvicorn.Config(
             app,
             host=args.host,
             port=args.port,
@@ -220,6 +214,38 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
             ws=TLSWebSocketProtocol,  # the client certificate reaches WebSocket handshakes too
             ssl_context_factory=None if clients is None else clients.context_factory,
         )
+        return uvicorn.Server(config)
+
+    # What start-up built (schema, modules, caches) lives as long as the process: moving it
+    # out of the collector's sight makes full collections much shorter (benchmark p95), and
+    # keeps it shared between forked processes.
+    gc.collect()
+    gc.freeze()
+    print(
+        f"opsgraph on {scheme}://{args.host}:{args.port}/graphql"
+        + (f" ({processes} processes)" if processes > 1 else ""),
+        file=sys.stderr,
+        flush=True,
+    )
+    if processes > 1:
+        return serve_processes(
+            processes=processes,
+            host=args.host,
+            port=args.port,
+            settings=settings,
+            engine=engine,
+            factory=factory,
+            make_server=make_server,
+        )
+    runtime = WorkerRuntime(settings, schedule=settings.broker_url is None)
+    watch_commits(factory, runtime.wake)
+    # uvicorn shuts down on SIGTERM/SIGINT, then re-raises the signal with the handlers it
+    # found restored: these make that a normal return, so the runtime below stops cleanly.
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, _ignore_signal)
+    runtime.start()
+    try:
+        make_server().run()
     finally:
         runtime.stop()
     return 0
@@ -538,6 +564,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--ssl-crl-dir",
         metavar="DIR",
         help="with --ssl-ca-certs: check client certificates against the CRLs here (<hash>.r0)",
+    )
+    serve.add_argument(
+        "--processes",
+        type=int,
+        default=None,
+        metavar="N",
+        help="serve with N processes, the in-process workers in one of them "
+        "(OPSGRAPH_PROCESSES, default 1)",
     )
     serve.set_defaults(func=cmd_serve)
 

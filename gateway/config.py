@@ -60,6 +60,8 @@ class Settings(CoreSettings):
     # seconds `serve` waits for open connections on shutdown (TLS peers that never send
     # close_notify would otherwise hold it for asyncio's 30 s)
     shutdown_timeout: int = 10
+    # `serve` processes (gateway/processes.py); the in-process workers run in one of them
+    processes: int = 1
     # PostgreSQL LISTEN/NOTIFY between replicas (off behind a transaction-pooling proxy such
     # as pgbouncer, which cannot LISTEN; waiting pulls then see other replicas' publishes
     # only when their wait ends)
@@ -144,6 +146,7 @@ class Settings(CoreSettings):
             shutdown_timeout=env_int(
                 env, "OPSGRAPH_SHUTDOWN_TIMEOUT", d.shutdown_timeout, minimum=0
             ),
+            processes=env_int(env, "OPSGRAPH_PROCESSES", d.processes, minimum=1),
             pg_listen=env_bool(env, "OPSGRAPH_PG_LISTEN", True),
             request_timeout=env_float(env, "OPSGRAPH_REQUEST_TIMEOUT", d.request_timeout, 0),
             max_response_bytes=env_int(env, "OPSGRAPH_MAX_RESPONSE_BYTES", d.max_response_bytes),

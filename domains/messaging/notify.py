@@ -9,7 +9,9 @@ committed between the pull and the wait is not missed.
 On PostgreSQL the publishing transaction also sends `NOTIFY opsgraph_messaging, '<topic>'`
 (delivered by PostgreSQL when, and only if, it commits), and every process that serves
 waiters runs a `PostgresListener`: publishes made by other gateway replicas wake this
-process's waiters too. On SQLite there is one process, so the in-process hook is all.
+process's waiters too. Sibling processes of one `opsgraph serve --processes N` also pass
+their committed topics to each other (`forward_commits`, set by gateway/processes.py), which
+is what wakes them on SQLite.
 """
 
 from __future__ import annotations
@@ -32,6 +34,13 @@ log = logging.getLogger("opsgraph.messaging")
 _lock = threading.Lock()
 _versions: dict[int, int] = defaultdict(int)
 _waiters: dict[int, set[Callable[[], None]]] = defaultdict(set)
+_forward: Callable[[Iterable[int]], None] | None = None
+
+
+def forward_commits(send: Callable[[Iterable[int]], None] | None) -> None:
+    """Also hand the topics of each commit to `send` (the sibling server processes)."""
+    global _forward
+    _forward = send
 
 
 def token(topic_id: int) -> int:
@@ -155,6 +164,8 @@ def _after_commit(session: Session) -> None:
     topics = session.info.pop(SESSION_KEY, None)
     if topics:
         notify_topics(topics)
+        if _forward is not None:
+            _forward(topics)
 
 
 @event.listens_for(Session, "after_rollback")
