@@ -21,6 +21,7 @@ from domains.common.egress import EgressPolicy
 from domains.common.time import utcnow
 from domains.messaging.notify import PostgresListener
 from domains.monitoring.service import heartbeat
+from gateway import cache as response_cache
 from gateway import deadlines, migrate, web
 from gateway.auth.authenticator import build_authenticator
 from gateway.auth.browser import browser_auth_routes
@@ -75,6 +76,11 @@ def create_app(
     )
     view.metrics = metrics
     view.persisted.observe = lambda result: metrics.persisted.labels(result).inc()
+    view.cache = response_cache.from_settings(
+        settings.response_cache_max, engine.dialect.name, settings.pg_listen
+    )
+    if view.cache is not None:
+        view.cache.observe = lambda result: metrics.response_cache.labels(result).inc()
     ams = AmsApi(settings, session_factory, authenticator, egress=egress)
     feeds = FeedsApi(settings, session_factory, authenticator)
     availability_export = AvailabilityExport(settings, session_factory, authenticator)

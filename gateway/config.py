@@ -83,6 +83,8 @@ class Settings(CoreSettings):
     trusted_documents_manifest: str | None = None  # None: the web app's build's manifest
     persisted_queries_max: int = 10_000  # documents registered by callers, per process
     cache_url: str | None = None  # redis://: registered documents shared by replicas
+    # answers of queries kept until a write changes what they read (gateway/cache.py); 0: off
+    response_cache_max: int = 2000
     # GET /metrics (gateway/metrics.py) answers the bearer of this token; None: 404
     metrics_token: str | None = None
 
@@ -162,6 +164,9 @@ class Settings(CoreSettings):
                 env, "OPSGRAPH_PERSISTED_QUERIES_MAX", d.persisted_queries_max, minimum=0
             ),
             cache_url=env.get("OPSGRAPH_CACHE_URL") or None,
+            response_cache_max=env_int(
+                env, "OPSGRAPH_RESPONSE_CACHE_MAX", d.response_cache_max, minimum=0
+            ),
             metrics_token=env.get("OPSGRAPH_METRICS_TOKEN") or None,
         )
         if settings.trusted_documents not in {"off", "only"}:

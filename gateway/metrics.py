@@ -221,6 +221,15 @@ class Metrics:
         )
         for result in ("hit", "miss", "registered"):
             self.persisted.labels(result)  # present from the start, at 0
+        self.response_cache = Counter(
+            "opsgraph_response_cache",
+            "Cacheable queries answered from the response cache (hit), computed and kept "
+            "(miss), or computed and not kept (skip: the answer reads the clock, or is large)",
+            ["result"],
+            registry=r,
+        )
+        for result in ("hit", "miss", "skip"):
+            self.response_cache.labels(result)
         r.register(_ScrapeTime(engine, session_factory, clock))
         _install_statement_counter()
 

@@ -172,9 +172,15 @@ class PersistedDocuments:
         if self.store is not None:
             await self.store.aclose()
 
+    def allows(self, resolved: Resolved, principal: Principal) -> bool:
+        """Whether `check_allowed` lets the principal run the document."""
+        return not (
+            self.mode is TrustedMode.ONLY and not resolved.trusted and not principal.is_superuser
+        )
+
     def check_allowed(self, resolved: Resolved, principal: Principal) -> None:
         """OPSGRAPH_TRUSTED_DOCUMENTS=only: an ad-hoc document runs for administrators only."""
-        if self.mode is TrustedMode.ONLY and not resolved.trusted and not principal.is_superuser:
+        if not self.allows(resolved, principal):
             raise Invalid(
                 "query",
                 CommonRule.TRUSTED_DOCUMENT_REQUIRED,

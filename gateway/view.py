@@ -34,6 +34,7 @@ from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UNSET, UnsetType
 
+from domains.common import changes
 from domains.common.context import Limits, RequestContext, Transact
 from domains.common.db import unit_of_work
 from domains.common.deadline import RequestTimeout
@@ -41,8 +42,8 @@ from domains.common.egress import EgressPolicy
 from domains.common.errors import CommonRule, DomainError, Forbidden, Invalid, Unauthenticated
 from domains.common.identity import ANONYMOUS, Principal
 from domains.common.text import unstorable
-from domains.common.time import utcnow
-from gateway import deadlines, jsonlimits, persisted, web
+from domains.common.time import clock_read, utcnow
+from gateway import cache, deadlines, jsonlimits, persisted, web
 from gateway.auth.authenticator import Authenticator, Credentials
 from gateway.config import Settings
 from gateway.errors import format_error
@@ -63,6 +64,14 @@ class _RolledBack(Exception):
     def __init__(self, result: ExecutionResult) -> None:
         super().__init__("rolled back")
         self.result = result
+
+
+class _NotModified(Exception):
+    """The caller holds the answer already (If-None-Match names its ETag): 304."""
+
+    def __init__(self, headers: dict[str, str]) -> None:
+        super().__init__("not modified")
+        self.headers = headers
 
 
 class GraphQLView(GraphQL[RequestContext, None]):
@@ -94,6 +103,7 @@ class GraphQLView(GraphQL[RequestContext, None]):
         self.egress = egress or EgressPolicy.from_settings(settings)
         self.persisted = persisted.from_settings(settings)
         self.metrics: Metrics | None = None  # set by create_app
+        self.cache: cache.ResponseCache | None = None  # set by create_app (gateway/cache.py)
 
     async def render_graphql_ide(self, request: Request) -> Response:
         """Our own GraphiQL build, same-origin assets only (strawberry's loads a CDN's)."""
@@ -117,7 +127,7 @@ class GraphQLView(GraphQL[RequestContext, None]):
             restrict_personal_data=self.settings.restrict_personal_data,
             http_get=http_getter(self.egress),
             egress=self.egress,
-            clock=self.clock,
+            clock=self._clock,
             settings=self.settings,
         )
         # The token is checked here, on the event loop (the issuer may be asked over HTTP);
@@ -126,6 +136,11 @@ class GraphQLView(GraphQL[RequestContext, None]):
         if isinstance(request, WebSocket):
             context.transact = self._transact(context)
         return context
+
+    def _clock(self) -> datetime:
+        """The request's clock: a read makes its answer one the cache does not keep."""
+        clock_read()
+        return self.clock()
 
     def _transact(self, context: RequestContext) -> Transact:
         async def transact(fn: Callable[[Session, Principal], T], *, write: bool = True) -> T:
@@ -217,15 +232,20 @@ class GraphQLView(GraphQL[RequestContext, None]):
         request_data: GraphQLRequestData,
     ) -> ExecutionResult:
         if self.metrics is None:
-            return await self._execute_single(request_adapter, context, request_data)
+            return await self._execute_single(request_adapter, sub_response, context, request_data)
         started = time.perf_counter()
         label: list[str] = []  # the operation's label, once its document is known
         ok = False
         with StatementCount() as statements:
             try:
-                result = await self._execute_single(request_adapter, context, request_data, label)
+                result = await self._execute_single(
+                    request_adapter, sub_response, context, request_data, label
+                )
                 ok = not result.errors
                 return result
+            except _NotModified:
+                ok = True
+                raise
             finally:
                 self.metrics.graphql_done(
                     label[0] if label else "other",
@@ -237,6 +257,7 @@ class GraphQLView(GraphQL[RequestContext, None]):
     async def _execute_single(
         self,
         request_adapter: Any,
+        sub_response: Any,
         context: RequestContext,
         request_data: GraphQLRequestData,
         label: list[str] | None = None,
@@ -252,9 +273,32 @@ class GraphQLView(GraphQL[RequestContext, None]):
         if label is not None and self.metrics is not None and document.trusted:
             label.append(self.metrics.operation_label(document.query, request_data.operation_name))
         # Only a mutation's transaction writes (and, on SQLite, takes the write lock).
-        write = OperationType.MUTATION in allowed and self._is_mutation(request_data)
+        operation = self._operation(request_data)
+        write = OperationType.MUTATION in allowed and operation is DocumentOperation.MUTATION
+        # gateway/cache.py: a query's answer, by document, variables and who may see it
+        normal = None
+        if (
+            self.cache is not None
+            and operation is DocumentOperation.QUERY
+            and OperationType.QUERY in allowed
+            and request_data.query
+        ):
+            normal = cache.normalised(request_data.query)
+            credentials: Credentials = context.memo["credentials"]
+            if credentials == Credentials() and self.persisted.allows(document, ANONYMOUS):
+                # anonymous: answered from the cache without a transaction
+                key = self.cache.key(
+                    normal, request_data.operation_name, request_data.variables, cache.ANONYMOUS
+                )
+                found = self.cache.get(key)
+                if found is not None:
+                    self.cache.observe("hit")
+                    return self._cached(request_adapter, sub_response, found, cache.PUBLIC)
+        kept: list[tuple[cache.Entry, str]] = []  # the answer's entry, and Cache-Control
 
         def run() -> ExecutionResult:
+            # taken before the transaction begins: any write it does not see comes later
+            since = changes.sequence()
             # One transaction per request, owned by its unit of work: all of it or nothing.
             try:
                 with unit_of_work(self.session_factory, write=write) as session:
@@ -277,6 +321,20 @@ class GraphQLView(GraphQL[RequestContext, None]):
                         self.persisted.check_allowed(document, context.principal)
                     except Invalid as refused:
                         raise _RolledBack(_refusal(refused)) from refused
+                    key = reads = None
+                    control = cache.PRIVATE
+                    if normal is not None and self.cache is not None:
+                        visible = cache.visibility(context.principal)
+                        key = self.cache.key(
+                            normal, request_data.operation_name, request_data.variables, visible
+                        )
+                        control = cache.PUBLIC if visible == cache.ANONYMOUS else cache.PRIVATE
+                        found = self.cache.get(key)
+                        if found is not None:
+                            self.cache.observe("hit")
+                            kept.append((found, control))
+                            return _Measured(data={}, errors=None, encoded=found.body)
+                        reads = cache.watch()
                     result = self.schema.execute_sync(
                         request_data.query,
                         variable_values=request_data.variables,
@@ -288,6 +346,13 @@ class GraphQLView(GraphQL[RequestContext, None]):
                     result = _bounded(result, self.settings.max_response_bytes)
                     if result.errors:
                         raise _RolledBack(result)
+                    if key is not None and reads is not None and self.cache is not None:
+                        entry = None
+                        if isinstance(result, _Measured) and not result.extensions:
+                            entry = self.cache.put(key, result.encoded, since, reads)
+                        self.cache.observe("miss" if entry is not None else "skip")
+                        if entry is not None:
+                            kept.append((entry, control))
                     return result
             except _RolledBack as rolled_back:
                 return rolled_back.result
@@ -297,7 +362,10 @@ class GraphQLView(GraphQL[RequestContext, None]):
                 )
 
         try:
-            return await anyio.to_thread.run_sync(run)
+            result = await anyio.to_thread.run_sync(run)
+            if kept:
+                return self._cached(request_adapter, sub_response, *kept[0], result)
+            return result
         except CannotGetOperationTypeError as e:
             raise HTTPException(400, e.as_http_error_reason()) from e
         except InvalidOperationTypeError as e:
@@ -305,19 +373,35 @@ class GraphQLView(GraphQL[RequestContext, None]):
         except MissingQueryError as e:
             raise HTTPException(400, "No GraphQL query found in the request") from e
 
-    def _is_mutation(self, request_data: GraphQLRequestData) -> bool:
-        """Whether the operation the request runs is a mutation, known before executing it.
-        Parsed through the cache strawberry's ParserCache keeps, with the same token limit:
-        the document is parsed once. A document that does not parse, or names no single
-        operation, is refused by strawberry before anything runs: not a mutation here."""
+    def _operation(self, request_data: GraphQLRequestData) -> DocumentOperation | None:
+        """The kind of operation the request runs, known before executing it. Parsed
+        through the cache strawberry's ParserCache keeps, with the same token limit: the
+        document is parsed once. A document that does not parse, or names no single
+        operation, is refused by strawberry before anything runs: None here."""
         if not request_data.query:
-            return False
+            return None
         try:
             document = _parse(request_data.query, max_tokens=self.settings.max_tokens)
         except GraphQLError:
-            return False
+            return None
         operation = get_operation_ast(document, request_data.operation_name)
-        return operation is not None and operation.operation is DocumentOperation.MUTATION
+        return None if operation is None else operation.operation
+
+    def _cached(
+        self,
+        request_adapter: Any,
+        sub_response: Any,
+        entry: cache.Entry,
+        control: str,
+        result: ExecutionResult | None = None,
+    ) -> ExecutionResult:
+        """A cacheable answer (`result`, or the entry's own): its ETag and Cache-Control;
+        304 when the caller's If-None-Match names it."""
+        headers = {"etag": entry.etag, "cache-control": control}
+        if cache.matches(request_adapter.headers.get("if-none-match"), entry.etag):
+            raise _NotModified(headers)
+        sub_response.headers.update(headers)
+        return result if result is not None else _Measured(data={}, errors=None, encoded=entry.body)
 
     async def process_result(
         self, request: Request, result: ExecutionResult
@@ -352,6 +436,8 @@ class GraphQLView(GraphQL[RequestContext, None]):
             response = Response(self.encode_json(body), 400, media_type="application/json")
         except HTTPException as e:
             response = PlainTextResponse(e.reason, status_code=e.status_code)
+        except _NotModified as same:
+            response = Response(status_code=304, headers=same.headers)
         await response(scope, receive, send)
 
     def parse_json(self, data: str | bytes) -> Any:

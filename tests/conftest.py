@@ -261,6 +261,9 @@ def make_client(
         # no LISTEN connection per test app: one process, the in-process wake-ups suffice
         # (tests/compat/test_replicas.py covers LISTEN/NOTIFY between real servers)
         overrides.setdefault("pg_listen", False)
+        # no response cache: tests write through their own session on the app's connection,
+        # unseen by the cache (tests/gateway/test_response_cache.py turns it on)
+        overrides.setdefault("response_cache_max", 0)
         overrides.setdefault("fast_executor", fast_executor)
         # the test issuer answers from a thread of this process: on a loaded 2-core machine
         # a call to it took longer than the default 5 s, and a valid token was refused

@@ -32,6 +32,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction, sessionmaker
 from sqlalchemy.pool import StaticPool
 
+from domains.common import changes
 from domains.common.deadline import Deadline
 
 DEFAULT_BUSY_TIMEOUT_MS = 60_000
@@ -325,7 +326,9 @@ def copy_rows(
     in Python. `table` and `columns` are the caller's own names, never input."""
     if session.info.get(WRITE_INTENT) is False:
         raise ReadOnlySession("a read-only transaction tried to write (COPY)")
-    driver: Any = session.connection().connection.driver_connection
+    connection = session.connection()
+    changes.wrote(connection, table)  # past SQLAlchemy's cursor: declared for the cache
+    driver: Any = connection.connection.driver_connection
     statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
     with driver.cursor() as cursor, cursor.copy(statement) as copy:
         for row in rows:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
@@ -9,9 +10,27 @@ from sqlalchemy import DateTime
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
+# set while a cacheable answer is computed (gateway/cache.py): [True] once the clock is read
+_clock_read: ContextVar[list[bool] | None] = ContextVar("opsgraph_clock_read", default=None)
+
 
 def utcnow() -> datetime:
+    clock_read()
     return datetime.now(UTC)
+
+
+def clock_read() -> None:
+    """Note that the answer being computed depends on the time (it is not cached)."""
+    seen = _clock_read.get()
+    if seen is not None:
+        seen[0] = True
+
+
+def watch_clock() -> list[bool]:
+    """From now on in this context, note reads of the clock: [True] once one happened."""
+    seen = [False]
+    _clock_read.set(seen)
+    return seen
 
 
 class UTCDateTime(TypeDecorator[datetime]):

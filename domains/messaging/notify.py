@@ -26,6 +26,8 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+from domains.common import changes
+
 SESSION_KEY = "messaging.published_topics"
 CHANNEL = "opsgraph_messaging"
 
@@ -127,7 +129,9 @@ def published(session: Session, topic_id: int) -> None:
 
 class PostgresListener:
     """A thread that LISTENs on the channel and wakes this process's waiters for publishes
-    committed anywhere; it reconnects after a lost connection."""
+    committed anywhere; it reconnects after a lost connection. It also hears the tables
+    other processes' transactions changed (domains/common/changes.py), for the response
+    cache: after a lost connection, everything counts as changed."""
 
     def __init__(self, database_url: str, *, poll_seconds: float = 1.0) -> None:
         url = make_url(database_url)
@@ -150,9 +154,14 @@ class PostgresListener:
             try:
                 with psycopg.connect(self._conninfo, autocommit=True) as conn:
                     conn.execute(f"LISTEN {CHANNEL}")
+                    conn.execute(f"LISTEN {changes.CHANNEL}")
+                    # what changed while no connection listened is not known
+                    changes.bump([changes.EVERYTHING])
                     while not self._stop.is_set():
                         for note in conn.notifies(timeout=self._poll):
-                            if note.payload.isdigit():
+                            if note.channel == changes.CHANNEL:
+                                changes.bump_from_notice(note.payload)
+                            elif note.payload.isdigit():
                                 notify_topics([int(note.payload)])
             except psycopg.Error as exc:
                 log.warning("messaging listener lost its connection: %s", exc)

@@ -47,6 +47,7 @@ from domains.accounting.formats import Message, RecordKind, parse_message
 from domains.accounting.formats.fields import Record
 from domains.accounting.rules import AccountingRule as R
 from domains.accounting.service.summaries import refresh_loaded
+from domains.common import changes
 from domains.common.errors import Invalid
 from domains.common.time import utcnow
 from domains.topology.models import Site
@@ -362,6 +363,7 @@ def _copy_upsert(
         f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {changed}",
     )
     loaded_at = utcnow()
+    changes.wrote(connection, table.name)  # past SQLAlchemy's cursor: declared for the cache
     driver: Any = connection.connection.driver_connection
     statement = statements[0]
     try:
