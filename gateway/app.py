@@ -77,7 +77,7 @@ def create_app(
     view.metrics = metrics
     view.persisted.observe = lambda result: metrics.persisted.labels(result).inc()
     view.cache = response_cache.from_settings(
-        settings.response_cache_max, engine.dialect.name, settings.pg_listen
+        settings.response_cache_max, engine.url, settings.pg_listen
     )
     if view.cache is not None:
         view.cache.observe = lambda result: metrics.response_cache.labels(result).inc()
@@ -145,6 +145,8 @@ def create_app(
             await anyio.to_thread.run_sync(listener.stop)
         await authenticator.aclose()
         await view.persisted.aclose()
+        if view.cache is not None:
+            view.cache.close()
         if owns_engine:
             engine.dispose()
 

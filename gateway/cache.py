@@ -16,7 +16,8 @@ the time (a downtime's `ongoing`, a status): it is not kept.
 
 In this process: a bounded LRU (OPSGRAPH_RESPONSE_CACHE_MAX entries, 0 turns the cache
 off). On PostgreSQL it is on only while the process LISTENs for other processes' changes
-(OPSGRAPH_PG_LISTEN)."""
+(OPSGRAPH_PG_LISTEN); on a SQLite file, any commit by another connection or process drops
+every entry (changes.SQLiteWatch)."""
 
 from __future__ import annotations
 
@@ -32,7 +33,7 @@ from functools import lru_cache
 from typing import Any
 
 from graphql import parse, print_ast
-from sqlalchemy import Connection, Engine, event
+from sqlalchemy import URL, Connection, Engine, event
 
 from domains.common import changes
 from domains.common.identity import Principal
@@ -126,8 +127,9 @@ def watch() -> Reads:
 
 
 class ResponseCache:
-    def __init__(self, capacity: int) -> None:
+    def __init__(self, capacity: int, watch: changes.SQLiteWatch | None = None) -> None:
         self.capacity = capacity
+        self.watch = watch
         self._entries: OrderedDict[str, Entry] = OrderedDict()
         self._lock = threading.Lock()
         # told "hit", "miss" or "skip" for each query that could be cached (gateway/metrics.py)
@@ -151,6 +153,8 @@ class ResponseCache:
         return hashlib.sha256(material.encode()).hexdigest()
 
     def get(self, key: str) -> Entry | None:
+        if self.watch is not None:
+            self.watch.check()
         with self._lock:
             entry = self._entries.get(key)
             if entry is None:
@@ -175,6 +179,10 @@ class ResponseCache:
                 self._entries.popitem(last=False)
         return entry
 
+    def close(self) -> None:
+        if self.watch is not None:
+            self.watch.close()
+
     def __len__(self) -> int:
         return len(self._entries)
 
@@ -190,9 +198,14 @@ def _unobserved(_result: str) -> None:
     """No metrics: lookups are not counted."""
 
 
-def from_settings(capacity: int, dialect: str, listening: bool) -> ResponseCache | None:
+def from_settings(capacity: int, url: URL, listening: bool) -> ResponseCache | None:
     """The process's cache, or None: off (capacity 0), or on PostgreSQL without a LISTEN
-    connection, where other replicas' writes would go unseen."""
-    if capacity <= 0 or (dialect == "postgresql" and not listening):
+    connection, where other replicas' writes would go unseen. On a SQLite file, other
+    processes' commits are watched (changes.SQLiteWatch)."""
+    backend = url.get_backend_name()
+    if capacity <= 0 or (backend == "postgresql" and not listening):
         return None
-    return ResponseCache(capacity)
+    watch = None
+    if backend == "sqlite" and url.database not in (None, "", ":memory:"):
+        watch = changes.SQLiteWatch(str(url.database))
+    return ResponseCache(capacity, watch)

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import logging
 import re
+import sqlite3
 import threading
 from collections.abc import Iterable
 from typing import Any
@@ -95,6 +96,28 @@ def bump(tables: Iterable[str]) -> None:
                 _everything = _sequence
             else:
                 _generations[table] = _sequence
+
+
+class SQLiteWatch:
+    """Commits made to a SQLite file by other connections, through `PRAGMA data_version` on
+    a connection of its own. Another process (the CLI while `serve` runs) sends no NOTIFY,
+    and SQLite cannot say which tables it wrote: any commit this connection did not see
+    before counts as a change to every table (ours included: coarse, but never stale)."""
+
+    def __init__(self, path: str) -> None:
+        self._connection = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._lock = threading.Lock()
+        self._seen: int | None = None
+
+    def check(self) -> None:
+        with self._lock:
+            version = int(self._connection.execute("PRAGMA data_version").fetchone()[0])
+            if self._seen is not None and version != self._seen:
+                bump([EVERYTHING])
+            self._seen = version
+
+    def close(self) -> None:
+        self._connection.close()
 
 
 def bump_from_notice(payload: str) -> None:
