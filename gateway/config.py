@@ -29,6 +29,8 @@ class Settings(CoreSettings):
     host: str | None = None
     introspection: bool = True  # false: __schema and __type are refused
     federation: bool = False  # an Apollo Federation v2 subgraph (gateway/federation.py)
+    # federation routers' own subjects: their `_entities`/`_service` fetches pass trusted mode
+    federation_gateway_subjects: tuple[str, ...] = ()
     # gateway/executor.py's shortcuts; false: graphql-core's own executor (and the deadline)
     fast_executor: bool = True
     max_query_depth: int = 12
@@ -114,6 +116,7 @@ class Settings(CoreSettings):
             app_dir=env.get("OPSGRAPH_APP_DIR") or None,
             introspection=env_bool(env, "OPSGRAPH_INTROSPECTION", True),
             federation=env_bool(env, "OPSGRAPH_FEDERATION", False),
+            federation_gateway_subjects=env_list(env, "OPSGRAPH_FEDERATION_GATEWAY_SUBJECTS"),
             fast_executor=env_bool(env, "OPSGRAPH_FAST_EXECUTOR", True),
             max_query_depth=env_int(env, "OPSGRAPH_MAX_QUERY_DEPTH", d.max_query_depth),
             max_aliases=env_int(env, "OPSGRAPH_MAX_ALIASES", d.max_aliases, minimum=0),
@@ -171,6 +174,11 @@ class Settings(CoreSettings):
         )
         if settings.trusted_documents not in {"off", "only"}:
             raise Invalid("OPSGRAPH_TRUSTED_DOCUMENTS", "one of off, only")
+        if settings.federation_gateway_subjects and not settings.federation:
+            raise Invalid(
+                "OPSGRAPH_FEDERATION_GATEWAY_SUBJECTS",
+                "names a federation router's credential: set OPSGRAPH_FEDERATION=true too",
+            )
         if settings.cache_url and settings.cache_url.split("://")[0] not in {"redis", "rediss"}:
             raise Invalid("OPSGRAPH_CACHE_URL", "a redis:// or rediss:// URL")
         if settings.client_dn_header and not settings.trusted_proxies:

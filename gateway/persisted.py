@@ -16,8 +16,10 @@ A hash found nowhere answers the error clients wait for, `PersistedQueryNotFound
 
 With OPSGRAPH_TRUSTED_DOCUMENTS=only, the server runs the manifest's documents and nothing
 else: an ad-hoc document (sent as text, or registered by hash) is refused
-(TRUSTED_DOCUMENT_REQUIRED) unless the caller is a platform administrator. The check is the
-same over HTTP and over the WebSocket's subscribe messages (gateway/ws.py)."""
+(TRUSTED_DOCUMENT_REQUIRED) unless the caller is a platform administrator, or a federation
+router (a subject of OPSGRAPH_FEDERATION_GATEWAY_SUBJECTS) asking for `_entities` or
+`_service` only: a router writes its entity fetches itself, so no manifest can hold them.
+The check is the same over HTTP and over the WebSocket's subscribe messages (gateway/ws.py)."""
 
 from __future__ import annotations
 
@@ -29,6 +31,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
+
+from graphql import FieldNode, GraphQLError, OperationDefinitionNode, OperationType, parse
 
 from domains.common.errors import CommonRule, DomainError, Invalid
 from domains.common.identity import Principal
@@ -46,7 +50,7 @@ _HEX = re.compile(r"[0-9a-f]{64}")
 
 class TrustedMode(enum.Enum):
     OFF = "off"  # any document; hashes from the manifest or registered by callers
-    ONLY = "only"  # the manifest's documents only (platform administrators excepted)
+    ONLY = "only"  # the manifest's documents only (administrators and routers excepted)
 
 
 class PersistedQueryNotFound(DomainError):
@@ -128,10 +132,18 @@ class Resolved:
 
 
 class PersistedDocuments:
-    def __init__(self, manifest: Mapping[str, str], store: Store | None, mode: TrustedMode) -> None:
+    def __init__(
+        self,
+        manifest: Mapping[str, str],
+        store: Store | None,
+        mode: TrustedMode,
+        gateway_subjects: frozenset[str] = frozenset(),
+    ) -> None:
         self.manifest = dict(manifest)
         self.store = store  # None: callers cannot register documents
         self.mode = mode
+        # routers' subjects, whose `_entities`/`_service` documents run anyway
+        self.gateway_subjects = gateway_subjects
         self._trusted_texts = frozenset(self.manifest.values())
         # told "hit", "miss" or "registered" for each lookup by hash (gateway/metrics.py)
         self.observe: Callable[[str], None] = _unobserved
@@ -174,12 +186,13 @@ class PersistedDocuments:
 
     def allows(self, resolved: Resolved, principal: Principal) -> bool:
         """Whether `check_allowed` lets the principal run the document."""
-        return not (
-            self.mode is TrustedMode.ONLY and not resolved.trusted and not principal.is_superuser
-        )
+        if self.mode is not TrustedMode.ONLY or resolved.trusted or principal.is_superuser:
+            return True
+        return principal.subject in self.gateway_subjects and federation_only(resolved.query)
 
     def check_allowed(self, resolved: Resolved, principal: Principal) -> None:
-        """OPSGRAPH_TRUSTED_DOCUMENTS=only: an ad-hoc document runs for administrators only."""
+        """OPSGRAPH_TRUSTED_DOCUMENTS=only: an ad-hoc document runs for administrators only,
+        and a federation router's entity fetches for the router."""
         if not self.allows(resolved, principal):
             raise Invalid(
                 "query",
@@ -188,6 +201,28 @@ class PersistedDocuments:
                 "manifest (OPSGRAPH_TRUSTED_DOCUMENTS=only); send the hash of one of them "
                 "in extensions.persistedQuery",
             )
+
+
+FEDERATION_FIELDS = frozenset({"_entities", "_service", "__typename"})
+
+
+def federation_only(document: str | None) -> bool:
+    """Whether the document is queries whose root fields are `_entities`, `_service` (and
+    `__typename`) only, as a router's entity fetches and its composition are; fragments at
+    the root are not followed, so a document that spreads one there is not."""
+    try:
+        parsed = parse(document or "", no_location=True)
+    except GraphQLError:
+        return False  # refused as ad-hoc: its syntax error is not the point here
+    return all(
+        isinstance(definition, OperationDefinitionNode)
+        and definition.operation is OperationType.QUERY
+        and all(
+            isinstance(selection, FieldNode) and selection.name.value in FEDERATION_FIELDS
+            for selection in definition.selection_set.selections
+        )
+        for definition in parsed.definitions
+    )
 
 
 def _unobserved(_result: str) -> None:
@@ -229,4 +264,6 @@ def from_settings(settings: Settings) -> PersistedDocuments:
         store = RedisStore(settings.cache_url)
     elif settings.persisted_queries_max:
         store = MemoryStore(settings.persisted_queries_max)
-    return PersistedDocuments(manifest, store, mode)
+    return PersistedDocuments(
+        manifest, store, mode, frozenset(settings.federation_gateway_subjects)
+    )

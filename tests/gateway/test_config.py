@@ -30,6 +30,7 @@ def test_variables_set_their_settings() -> None:
             "OPSGRAPH_GRAPHIQL": "off",
             "OPSGRAPH_INTROSPECTION": "false",
             "OPSGRAPH_FEDERATION": "true",
+            "OPSGRAPH_FEDERATION_GATEWAY_SUBJECTS": "router@example.org, /DC=org/CN=router",
             "OPSGRAPH_FAST_EXECUTOR": "false",
             "OPSGRAPH_MAX_QUERY_DEPTH": "7",
             "OPSGRAPH_MAX_ALIASES": "3",
@@ -47,6 +48,7 @@ def test_variables_set_their_settings() -> None:
     assert settings.graphiql is False
     assert settings.introspection is False
     assert settings.federation is True
+    assert settings.federation_gateway_subjects == ("router@example.org", "/DC=org/CN=router")
     assert settings.fast_executor is False
     assert (settings.max_query_depth, settings.max_aliases, settings.max_tokens) == (7, 3, 900)
     assert (settings.default_page_size, settings.max_page_size) == (10, 50)
@@ -62,6 +64,7 @@ def test_variables_set_their_settings() -> None:
         ("OPSGRAPH_GRAPHIQL", "maybe"),
         ("OPSGRAPH_INTROSPECTION", "sometimes"),
         ("OPSGRAPH_FAST_EXECUTOR", "fast"),
+        ("OPSGRAPH_FEDERATION_GATEWAY_SUBJECTS", "router@example.org"),  # not a subgraph
         ("OPSGRAPH_MAX_QUERY_DEPTH", "deep"),
         ("OPSGRAPH_MAX_PAGE_SIZE", "0"),
         ("OPSGRAPH_DEFAULT_SCOPE_MATCH", "some"),

@@ -155,6 +155,46 @@ def test_trusted_only_runs_the_manifest_for_everyone_and_ad_hoc_documents_for_ad
     assert ran["data"]["viewer"] == {"subject": "admin@egi.eu", "isAdmin": True}
 
 
+def test_trusted_only_runs_a_federation_routers_entity_fetches_for_its_subject_only(
+    make_client: AppFactory, callers: Callers, tmp_path: Path
+) -> None:
+    """OPSGRAPH_FEDERATION_GATEWAY_SUBJECTS: the router's subject runs ad-hoc documents whose
+    root fields are `_entities` or `_service`; nothing else, and nobody else."""
+    app = make_client(
+        trusted_documents="only",
+        trusted_documents_manifest=_manifest(tmp_path, TRUSTED),
+        oidc_issuer=callers.issuer.issuer,
+        oidc_client_id=GATEWAY_CLIENT[0],
+        oidc_client_secret=GATEWAY_CLIENT[1],
+        federation=True,
+        federation_gateway_subjects=("router@egi.eu",),
+    )
+    router = GraphQLClient(app.client, headers=callers.as_user("router@egi.eu").headers)
+    user = GraphQLClient(app.client, headers=callers.as_user("user@egi.eu").headers)
+    entities = (
+        "query($r: [_Any!]!) { __typename _entities(representations: $r) "
+        "{ ... on Site { shortName } } }"
+    )
+    representations = {"r": [{"__typename": "Site", "shortName": "no-such-site"}]}
+    fetched = _post(router, {"query": entities, "variables": representations})
+    assert fetched == {"data": {"__typename": "Query", "_entities": [None]}}
+    assert "sdl" in _post(router, {"query": "{ _service { sdl } }"})["data"]["_service"]
+    for caller, document in (
+        (user, entities),  # the same fetch from anyone else
+        (app, entities),
+        (router, AD_HOC),  # any other root field
+        (router, "{ _entities(representations: []) { __typename } viewer { subject } }"),
+        (
+            router,
+            "{ ...Root } fragment Root on Query { _entities(representations: []) { __typename } }",
+        ),
+        (router, "query { _service { sdl } } query Other { viewer { subject } }"),
+        (router, "{ _entities("),  # not even a document
+    ):
+        refused = _error(_post(caller, {"query": document, "variables": representations}))
+        assert refused["extensions"]["rule"] == "TRUSTED_DOCUMENT_REQUIRED", document
+
+
 def test_trusted_only_applies_to_the_websockets_subscribe_messages(
     make_client: AppFactory, tmp_path: Path
 ) -> None:
