@@ -16,8 +16,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 
-from domains.common.db import make_engine, make_session_factory, unit_of_work
+from domains.common.db import make_engine, unit_of_work
 from domains.common.egress import EgressPolicy
+from domains.common.replica import ReadReplica, replica_of, routed_session_factory
 from domains.common.time import utcnow
 from domains.messaging.notify import PostgresListener
 from domains.monitoring.service import heartbeat
@@ -42,6 +43,13 @@ from gateway.schema import build_schema
 from gateway.view import GraphQLView
 
 
+def read_replica(settings: Settings, engine: Engine) -> ReadReplica | None:
+    """OPSGRAPH_DATABASE_READ_URL's standby beside `engine`, the primary; None if unset."""
+    if not settings.database_read_url:
+        return None
+    return ReadReplica.connect(engine, settings.database_read_url)
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -59,8 +67,12 @@ def create_app(
     engine = engine or make_engine(
         settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms
     )
-    session_factory = session_factory or make_session_factory(engine)
+    if session_factory is None:  # readers on OPSGRAPH_DATABASE_READ_URL's standby, if set
+        session_factory = routed_session_factory(engine, read_replica(settings, engine))
+    replica = replica_of(session_factory)
     deadlines.install(engine, session_factory)  # OPSGRAPH_REQUEST_TIMEOUT reaches the database
+    if replica is not None:
+        deadlines.install(replica.engine, session_factory)
     head = migrate.head_revision()
     authenticator = build_authenticator(settings)
     egress = egress or EgressPolicy.from_settings(settings)
@@ -149,6 +161,8 @@ def create_app(
             view.cache.close()
         if owns_engine:
             engine.dispose()
+        if replica is not None:
+            replica.dispose()
 
     middleware = [
         Middleware(RequestLogMiddleware, metrics=metrics),

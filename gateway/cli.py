@@ -132,11 +132,12 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
 
     from domains.accounting.seed import seed_demo_accounting
     from domains.common.outbox import watch_commits
+    from domains.common.replica import routed_session_factory
     from domains.downtimes.seed import seed_demo_downtimes
     from domains.monitoring.seed import seed_demo_catalogue
     from domains.monitoring.seed.demo_results import seed_demo_results
     from domains.topology.seed import seed_demo
-    from gateway.app import create_app
+    from gateway.app import create_app, read_replica
     from gateway.processes import serve as serve_processes
     from gateway.protocol import timed_h11
     from gateway.tls import ClientCertificates, TLSWebSocketProtocol
@@ -180,7 +181,9 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     # writer's transaction takes the write lock, when it begins.
     engine = make_engine(settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
     migrate.upgrade(engine)
-    factory = make_session_factory(engine)
+    # the requests' readers on OPSGRAPH_DATABASE_READ_URL's standby, if set; the workers'
+    # sessions (their own factory) and every writer on the primary
+    factory = routed_session_factory(engine, read_replica(settings, engine))
     if args.demo:
         with unit_of_work(factory) as session:
             if _database_is_empty(session):

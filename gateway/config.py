@@ -68,6 +68,8 @@ class Settings(CoreSettings):
     # as pgbouncer, which cannot LISTEN; waiting pulls then see other replicas' publishes
     # only when their wait ends)
     pg_listen: bool = True
+    # a PostgreSQL streaming standby for reads (domains/common/replica.py); None: the primary
+    database_read_url: str | None = None
     # execution bounds (issue 10): seconds a request may work (0: no limit), response size
     request_timeout: float = 30.0
     max_response_bytes: int = 10 * 1024 * 1024
@@ -153,6 +155,7 @@ class Settings(CoreSettings):
             ),
             processes=env_int(env, "OPSGRAPH_PROCESSES", d.processes, minimum=1),
             pg_listen=env_bool(env, "OPSGRAPH_PG_LISTEN", True),
+            database_read_url=env.get("OPSGRAPH_DATABASE_READ_URL") or None,
             request_timeout=env_float(env, "OPSGRAPH_REQUEST_TIMEOUT", d.request_timeout, 0),
             max_response_bytes=env_int(env, "OPSGRAPH_MAX_RESPONSE_BYTES", d.max_response_bytes),
             max_body_bytes=env_int(env, "OPSGRAPH_MAX_BODY_BYTES", d.max_body_bytes),
@@ -181,6 +184,13 @@ class Settings(CoreSettings):
             )
         if settings.cache_url and settings.cache_url.split("://")[0] not in {"redis", "rediss"}:
             raise Invalid("OPSGRAPH_CACHE_URL", "a redis:// or rediss:// URL")
+        if settings.database_read_url and not all(
+            url.startswith("postgresql") for url in (settings.database_read_url, core.database_url)
+        ):
+            raise Invalid(
+                "OPSGRAPH_DATABASE_READ_URL",
+                "a postgresql:// URL of a standby, with OPSGRAPH_DATABASE_URL on PostgreSQL too",
+            )
         if settings.client_dn_header and not settings.trusted_proxies:
             raise Invalid(
                 "OPSGRAPH_TRUSTED_PROXIES",

@@ -7,6 +7,7 @@ anonymous caller; bad credentials are refused, never downgraded to anonymous."""
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import logging
 import time
 from collections.abc import Mapping
@@ -20,6 +21,7 @@ from starlette.requests import HTTPConnection
 from domains.common.db import unit_of_work
 from domains.common.errors import Unauthenticated
 from domains.common.identity import ANONYMOUS, Principal
+from domains.common.replica import set_caller
 from domains.identity import service as identity
 from domains.identity.service.tokens import (
     lookup_principal_from_api_token,
@@ -45,6 +47,18 @@ class Credentials:
     # the verified client certificate's DN (slash form), with or without the others
     client_dn: str | None = None
 
+    @property
+    def caller(self) -> str | None:
+        """Who these credentials name, for remembering their writes (domains/common/
+        replica.py): never the secret itself; None for none, or refused ones."""
+        if self.refused is not None:
+            return None
+        if self.api_key is not None:
+            return "key:" + hashlib.sha256(self.api_key.encode()).hexdigest()
+        if self.claims is not None:
+            return f"sub:{self.claims.get('iss', '')}|{self.claims.get('sub', '')}"
+        return None if self.client_dn is None else f"dn:{self.client_dn}"
+
 
 def _refuse(message: str) -> Credentials:
     return Credentials(refused=Unauthenticated(message))
@@ -65,9 +79,10 @@ class Authenticator:
         except Unauthenticated as refused:
             return Credentials(refused=refused)
         presented = await self._presented(connection, allow_query_key=allow_query_key)
-        if client_dn is None or presented.refused is not None:
-            return presented
-        return dataclasses.replace(presented, client_dn=client_dn)
+        if client_dn is not None and presented.refused is None:
+            presented = dataclasses.replace(presented, client_dn=client_dn)
+        set_caller(presented.caller)  # this request's task, and the threads it starts
+        return presented
 
     def client_dn(self, connection: HTTPConnection) -> str | None:
         """The verified client DN: from OPSGRAPH_CLIENT_DN_HEADER when the peer is one of
@@ -122,9 +137,10 @@ class Authenticator:
         """Credentials sent in a message rather than in headers (graphql-transport-ws's
         connection_init payload), under the same rules; `client_dn`: the connection's."""
         presented = await self._sent(authorization=authorization, api_key=api_key)
-        if client_dn is None or presented.refused is not None:
-            return presented
-        return dataclasses.replace(presented, client_dn=client_dn)
+        if client_dn is not None and presented.refused is None:
+            presented = dataclasses.replace(presented, client_dn=client_dn)
+        set_caller(presented.caller)
+        return presented
 
     async def _sent(self, *, authorization: str | None, api_key: str | None) -> Credentials:
         if api_key is not None:
