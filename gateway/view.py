@@ -41,6 +41,7 @@ from domains.common.deadline import RequestTimeout
 from domains.common.egress import EgressPolicy
 from domains.common.errors import CommonRule, DomainError, Forbidden, Invalid, Unauthenticated
 from domains.common.identity import ANONYMOUS, Principal
+from domains.common.replica import read_on_primary
 from domains.common.text import unstorable
 from domains.common.time import clock_read, utcnow
 from gateway import cache, deadlines, jsonlimits, persisted, web
@@ -146,6 +147,7 @@ class GraphQLView(GraphQL[RequestContext, None]):
         async def transact(fn: Callable[[Session, Principal], T], *, write: bool = True) -> T:
             def run() -> T:
                 with unit_of_work(self.session_factory, write=write) as session:
+                    read_on_primary(session)  # woken by the primary's commits
                     return fn(session, context.principal)
 
             return await anyio.to_thread.run_sync(run)

@@ -15,7 +15,8 @@ with three exceptions that send it to the primary instead:
 - the standby does not answer (stopped, unreachable, refusing): the read goes to the primary
   and the standby is left alone for `RETRY_SECONDS` before it is tried again, so no request
   fails for its loss and none waits on it.
-- a writer, or a session of no declared intent: always the primary.
+- a writer, or a session of no declared intent: always the primary; so are a live
+  stream's reads (`read_on_primary`).
 
 The decision is taken once per transaction, by the one statement each costs the standby
 (the replay position, which also shows that the standby answers).
@@ -42,6 +43,7 @@ log = logging.getLogger("opsgraph.replica")
 REPLICA = "opsgraph.replica"
 _CHOSEN = "opsgraph.replica.chosen"
 _ON_PRIMARY = "opsgraph.replica.on_primary"  # a transaction of a writer's began
+_PRIMARY_ONLY = "opsgraph.replica.primary_only"  # a reader kept on the primary
 RETRY_SECONDS = 5.0  # how long a standby that did not answer is left alone
 CONNECT_TIMEOUT_SECONDS = 2  # a standby that cannot be reached holds a read this long at most
 _NEVER = 1 << 64  # past any WAL position
@@ -146,7 +148,12 @@ class RoutedSession(Session):
         self, mapper: Any = None, *, clause: Any = None, bind: Any = None, **kw: Any
     ) -> Any:
         replica: ReadReplica | None = self.info.get(REPLICA)
-        if replica is not None and bind is None and self.info.get(WRITE_INTENT) is False:
+        if (
+            replica is not None
+            and bind is None
+            and self.info.get(WRITE_INTENT) is False
+            and not self.info.get(_PRIMARY_ONLY)
+        ):
             chosen = self.info.get(_CHOSEN)
             if chosen is None:
                 chosen = self.info[_CHOSEN] = replica.reader()
@@ -173,6 +180,12 @@ def _committed(session: Session) -> None:
     caller = _caller.get()
     if replica is not None and caller is not None and session.info.pop(_ON_PRIMARY, False):
         replica.wrote(caller)
+
+
+def read_on_primary(session: Session) -> None:
+    """Keep a reader on the primary: a live stream's reads, woken by a commit on the primary
+    (NOTIFY) that the standby may not have replayed yet, would find nothing new."""
+    session.info[_PRIMARY_ONLY] = True
 
 
 def routed_session_factory(engine: Engine, replica: ReadReplica | None) -> sessionmaker[Session]:

@@ -42,8 +42,10 @@ def test_variables_set_their_settings() -> None:
             "OPSGRAPH_LOG_LEVEL": "debug",
             "OPSGRAPH_LOG_FORMAT": "text",
             "OPSGRAPH_OIDC_HTTP_TIMEOUT": "12.5",
+            "OPSGRAPH_DATABASE_READ_URL": "postgresql+psycopg://u@standby/db",
         }
     )
+    assert settings.database_read_url == "postgresql+psycopg://u@standby/db"
     assert settings.database_url == "postgresql+psycopg://u@h/db"
     assert settings.graphiql is False
     assert settings.introspection is False
@@ -70,6 +72,8 @@ def test_variables_set_their_settings() -> None:
         ("OPSGRAPH_DEFAULT_SCOPE_MATCH", "some"),
         ("OPSGRAPH_LOG_FORMAT", "xml"),
         ("OPSGRAPH_OIDC_HTTP_TIMEOUT", "0"),
+        # a standby for reads beside the default SQLite database
+        ("OPSGRAPH_DATABASE_READ_URL", "postgresql+psycopg://u@standby/db"),
     ],
 )
 def test_bad_values_name_the_variable(name: str, value: str) -> None:

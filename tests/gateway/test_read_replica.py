@@ -22,7 +22,12 @@ import httpx2 as httpx
 import pytest
 from sqlalchemy import create_engine, text
 
-from tests.server import cli_output, free_port, opsgraph_env, serving
+from domains.common.db import make_engine, make_session_factory, unit_of_work
+from domains.common.identity import PLATFORM
+from domains.identity import service as identity
+from domains.identity.service import tokens
+from gateway import migrate
+from tests.server import free_port, opsgraph_env, serving
 
 _BIN = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_basebackup"))
 pytestmark = pytest.mark.skipif(not _BIN, reason="PostgreSQL's server binaries are not installed")
@@ -75,7 +80,14 @@ def cluster() -> Iterator[Cluster]:
     started: list[Path] = []
     try:
         _as_postgres(
-            str(bin_dir / "initdb"), "-D", str(directory / "p"), "-U", "postgres", "-A", "trust"
+            str(bin_dir / "initdb"),
+            "-D",
+            str(directory / "p"),
+            "-U",
+            "postgres",
+            "-A",
+            "trust",
+            "--no-sync",
         )
         with (directory / "p" / "postgresql.conf").open("a") as conf:
             conf.write(
@@ -87,6 +99,7 @@ def cluster() -> Iterator[Cluster]:
                 _as_postgres(
                     *(str(bin_dir / "pg_basebackup"), "-h", "127.0.0.1", "-p", str(primary)),
                     *("-U", "postgres", "-D", str(directory / "s"), "-R", "-X", "stream"),
+                    *("--checkpoint", "fast", "--no-sync"),
                 )
             _as_postgres(
                 *(str(bin_dir / "pg_ctl"), "-D", str(directory / data), "-w", "-l"),
@@ -100,11 +113,26 @@ def cluster() -> Iterator[Cluster]:
                 server.dispose()
         yield Cluster(directory, primary, standby)
     finally:
-        for data in reversed(started):
+        for running in reversed(started):
             _as_postgres(
-                str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop", check=False
+                str(bin_dir / "pg_ctl"), "-D", str(running), "-m", "immediate", "stop", check=False
             )
         shutil.rmtree(directory, ignore_errors=True)
+
+
+def _tokens(url: str) -> tuple[str, str]:
+    """The schema on the primary, and API tokens of an administrator and of a reader (what
+    `opsgraph migrate`, `admin issue-token` and `admin make-admin` do, without their start)."""
+    engine = make_engine(url)
+    try:
+        migrate.upgrade(engine)
+        with unit_of_work(make_session_factory(engine)) as session:
+            _, admin = tokens.create_api_token(session, PLATFORM, name="t", user_subject=ADMIN)
+            identity.make_admin(session, PLATFORM, subject=ADMIN)
+            _, reader = tokens.create_api_token(session, PLATFORM, name="t", user_subject=READER)
+    finally:
+        engine.dispose()
+    return admin, reader
 
 
 def _graphql(base: str, query: str, variables: dict[str, Any], token: str | None) -> Any:
@@ -137,9 +165,7 @@ def test_reads_go_to_the_standby_and_writers_read_their_writes(cluster: Cluster)
         OPSGRAPH_DATABASE_READ_URL=_url(cluster.standby),
         OPSGRAPH_SHUTDOWN_TIMEOUT="2",
     )
-    admin = cli_output(env, "admin", "issue-token", "--subject", ADMIN).splitlines()[-1]
-    cli_output(env, "admin", "make-admin", "--subject", ADMIN)
-    reader = cli_output(env, "admin", "issue-token", "--subject", READER).splitlines()[-1]
+    admin, reader = _tokens(_url(cluster.primary))
     with serving(env) as base:
         probe = {"name": "replica", "version": "1", "kind": "PLUGIN", "command": ["true"]}
         created = _graphql(base, CREATE, {"i": {**probe, "description": "before"}}, admin)
