@@ -42,6 +42,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from domains.common.outbox import watch_commits
+from domains.common.replica import replica_of
 from domains.messaging import notify
 from gateway.config import Settings
 
@@ -153,6 +154,9 @@ def _child(
             os.close(read)
             sockets[index].close()
     engine.dispose(close=False)  # connections are per process
+    replica = replica_of(factory)
+    if replica is not None:  # the standby's too (OPSGRAPH_DATABASE_READ_URL)
+        replica.engine.dispose(close=False)
     runtime = None
     if slot == 0:
         runtime = WorkerRuntime(settings, schedule=settings.broker_url is None)

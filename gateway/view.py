@@ -41,7 +41,7 @@ from domains.common.deadline import RequestTimeout
 from domains.common.egress import EgressPolicy
 from domains.common.errors import CommonRule, DomainError, Forbidden, Invalid, Unauthenticated
 from domains.common.identity import ANONYMOUS, Principal
-from domains.common.replica import read_on_primary
+from domains.common.replica import read_on_primary, read_standby
 from domains.common.text import unstorable
 from domains.common.time import clock_read, utcnow
 from gateway import cache, deadlines, jsonlimits, persisted, web
@@ -350,7 +350,12 @@ class GraphQLView(GraphQL[RequestContext, None]):
                         raise _RolledBack(result)
                     if key is not None and reads is not None and self.cache is not None:
                         entry = None
-                        if isinstance(result, _Measured) and not result.extensions:
+                        # read on a standby: maybe older than the changes heard of
+                        if (
+                            isinstance(result, _Measured)
+                            and not result.extensions
+                            and not read_standby(session)
+                        ):
                             entry = self.cache.put(key, result.encoded, since, reads)
                         self.cache.observe("miss" if entry is not None else "skip")
                         if entry is not None:

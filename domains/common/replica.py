@@ -7,11 +7,12 @@ with three exceptions that send it to the primary instead:
 
 - the caller committed a write whose WAL position (`pg_current_wal_lsn()` read just after
   the commit) the standby has not replayed yet (`pg_last_wal_replay_lsn()`): they would not
-  see what they just did. Once the standby has replayed it, the position is forgotten.
+  see what they just did.
   The caller is who the request's credential names (`set_caller`, from the gateway's
   authenticator); an anonymous caller has none, writes nothing, and always reads the standby.
-  The positions are this process's: behind a load balancer, a caller's next request may
-  reach another server, which knows nothing of the write (use sticky sessions there).
+  The positions are kept in memory shared by this server's processes (`--processes`):
+  behind a load balancer, a caller's next request may reach another server, which knows
+  nothing of the write (use sticky sessions there).
 - the standby does not answer (stopped, unreachable, refusing): the read goes to the primary
   and the standby is left alone for `RETRY_SECONDS` before it is tried again, so no request
   fails for its loss and none waits on it.
@@ -24,10 +25,11 @@ The decision is taken once per transaction, by the one statement each costs the 
 
 from __future__ import annotations
 
+import hashlib
 import logging
-import threading
+import mmap
+import multiprocessing
 import time
-from collections import OrderedDict
 from contextvars import ContextVar
 from typing import Any
 
@@ -44,10 +46,11 @@ REPLICA = "opsgraph.replica"
 _CHOSEN = "opsgraph.replica.chosen"
 _ON_PRIMARY = "opsgraph.replica.on_primary"  # a transaction of a writer's began
 _PRIMARY_ONLY = "opsgraph.replica.primary_only"  # a reader kept on the primary
+_READ_STANDBY = "opsgraph.replica.read_standby"  # a transaction of the session ran there
 RETRY_SECONDS = 5.0  # how long a standby that did not answer is left alone
 CONNECT_TIMEOUT_SECONDS = 2  # a standby that cannot be reached holds a read this long at most
-_NEVER = 1 << 64  # past any WAL position
-REMEMBERED = 10_000  # callers whose last write's position is kept (the oldest go first)
+_NEVER = (1 << 64) - 1  # past any WAL position
+SLOTS = 1 << 16  # callers' last write positions kept (8 bytes each)
 
 # who the request's credential names (None: anonymous); anyio.to_thread copies it
 _caller: ContextVar[str | None] = ContextVar("opsgraph_caller", default=None)
@@ -71,14 +74,40 @@ def _lsn(value: str | None) -> int | None:
     return (int(high, 16) << 32) + int(low, 16)
 
 
+class WritePositions:
+    """Per caller, the WAL position of their last write, in SLOTS slots by a hash of the
+    caller: memory shared with the processes forked after it was made (`serve --processes
+    N`), so whichever process takes a caller's next request knows of their write. Callers
+    sharing a slot only read from the primary a little more often; nothing is evicted."""
+
+    def __init__(self) -> None:
+        self._memory = mmap.mmap(-1, SLOTS * 8)  # anonymous, MAP_SHARED: survives fork
+        self._slots = memoryview(self._memory).cast("Q")
+        self._lock = multiprocessing.get_context("fork").Lock()
+
+    @staticmethod
+    def _slot(caller: str) -> int:
+        digest = hashlib.blake2b(caller.encode(), digest_size=8).digest()
+        return int.from_bytes(digest, "little") % SLOTS
+
+    def raise_to(self, caller: str, position: int) -> None:
+        slot = self._slot(caller)
+        with self._lock:  # two commits of one caller at once: the later position stays
+            if self._slots[slot] < position:
+                self._slots[slot] = position
+
+    def get(self, caller: str) -> int:
+        """0: no write known."""
+        return int(self._slots[self._slot(caller)])
+
+
 class ReadReplica:
     """The standby's engine, and what each caller wrote last (WAL positions on the primary)."""
 
     def __init__(self, primary: Engine, standby: Engine) -> None:
         self.primary = primary
         self.engine = standby
-        self._lock = threading.Lock()
-        self._written: OrderedDict[str, int] = OrderedDict()
+        self._written = WritePositions()
         self._down_until = 0.0
 
     @classmethod
@@ -95,47 +124,32 @@ class ReadReplica:
         try:
             with self.primary.connect() as connection:
                 position = _lsn(connection.execute(text("SELECT pg_current_wal_lsn()")).scalar())
-        except exc.DBAPIError:  # committed, but where is unknown: the primary until evicted
+        except exc.DBAPIError:  # committed, but where is unknown: the primary from now on
             position = None
-        if position is None:
-            position = _NEVER
-        with self._lock:
-            self._written[caller] = position
-            self._written.move_to_end(caller)
-            while len(self._written) > REMEMBERED:
-                self._written.popitem(last=False)
-
-    def waiting_for(self, caller: str) -> int | None:
-        with self._lock:
-            return self._written.get(caller)
+        self._written.raise_to(caller, _NEVER if position is None else position)
 
     def reader(self) -> Engine:
         """Where a reader's transaction for the current caller runs."""
         if time.monotonic() < self._down_until:
             return self.primary
         caller = _caller.get()
-        needed = None if caller is None else self.waiting_for(caller)
+        needed = 0 if caller is None else self._written.get(caller)
         try:
             with self.engine.connect() as connection:
                 replayed = connection.execute(text("SELECT pg_last_wal_replay_lsn()")).scalar()
-        except exc.DBAPIError as failed:
+        except exc.SQLAlchemyError as failed:  # a dead pooled connection may end in either
             self._down_until = time.monotonic() + RETRY_SECONDS
-            # the driver's message names host and port, never the password
-            log.warning(
+            cause = failed.orig if isinstance(failed, exc.DBAPIError) else failed
+            log.warning(  # the error's name only: its text may quote the URL
                 "read replica unavailable, reading from the primary for %gs: %s",
                 RETRY_SECONDS,
-                type(failed.orig).__name__ if failed.orig is not None else type(failed).__name__,
+                type(cause).__name__,
             )
             return self.primary
-        if needed is None:
+        if needed == 0:
             return self.engine
         position = _lsn(replayed)
-        if position is None or position < needed:
-            return self.primary
-        with self._lock:  # replayed: this caller needs nothing more of the standby
-            if caller is not None and self._written.get(caller, needed + 1) <= position:
-                del self._written[caller]
-        return self.engine
+        return self.primary if position is None or position < needed else self.engine
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -157,6 +171,8 @@ class RoutedSession(Session):
             chosen = self.info.get(_CHOSEN)
             if chosen is None:
                 chosen = self.info[_CHOSEN] = replica.reader()
+                if chosen is replica.engine:
+                    self.info[_READ_STANDBY] = True
             return chosen
         return super().get_bind(mapper, clause=clause, bind=bind, **kw)
 
@@ -186,6 +202,12 @@ def read_on_primary(session: Session) -> None:
     """Keep a reader on the primary: a live stream's reads, woken by a commit on the primary
     (NOTIFY) that the standby may not have replayed yet, would find nothing new."""
     session.info[_PRIMARY_ONLY] = True
+
+
+def read_standby(session: Session) -> bool:
+    """Whether any of the session's transactions read the standby: what it read may be
+    older than the changes the process heard of (the response cache does not keep it)."""
+    return bool(session.info.get(_READ_STANDBY))
 
 
 def routed_session_factory(engine: Engine, replica: ReadReplica | None) -> sessionmaker[Session]:

@@ -1,6 +1,6 @@
 """OPSGRAPH_DATABASE_READ_URL against a real PostgreSQL streaming standby: a primary and a
 standby made by the test (`initdb`, `pg_basebackup -R`, a second `postgres` on another
-port), a real `opsgraph serve` on both. With the standby's replay paused, an anonymous
+port), a real `opsgraph serve --processes 2` on both. With the standby's replay paused, an anonymous
 caller and a signed-in caller who wrote nothing still read the old value (only the standby
 has it), while the writer reads their own write (from the primary); once replay resumes,
 everyone reads it; with the standby stopped, reads still succeed (on the primary)."""
@@ -166,7 +166,8 @@ def test_reads_go_to_the_standby_and_writers_read_their_writes(cluster: Cluster)
         OPSGRAPH_SHUTDOWN_TIMEOUT="2",
     )
     admin, reader = _tokens(_url(cluster.primary))
-    with serving(env) as base:
+    # two processes: a caller's requests reach either, and both know of their writes
+    with serving(env, "--processes", "2") as base:
         probe = {"name": "replica", "version": "1", "kind": "PLUGIN", "command": ["true"]}
         created = _graphql(base, CREATE, {"i": {**probe, "description": "before"}}, admin)
         node = {"id": created["createMonitoringProbe"]["probe"]["id"]}
@@ -187,7 +188,7 @@ def test_reads_go_to_the_standby_and_writers_read_their_writes(cluster: Cluster)
 
         _sql(cluster.standby, "SELECT pg_wal_replay_resume()")
         _caught_up(cluster)
-        for token in (None, reader, admin):
+        for token in (None, reader, admin):  # none of the standby's old answers was kept
             assert _graphql(base, READ, node, token)["node"] == {"description": "after"}
 
         bin_dir = Path(_BIN[-1]).parent
