@@ -2,7 +2,7 @@
 
     python -m benchmarks.peer [--scale 500] [--runs 40] [--rounds 8] [--database-url URL]
         [--reuse] [--shapes reference,filtered,deep] [--skip-floor] [--profile FILE]
-        [--server-pythonpath DIR]
+        [--server-pythonpath DIR] [--processes N]
 
 1. Seeds `--scale` synthetic sites (`seed_scale`) into a PostgreSQL database (default
    postgresql+psycopg://postgres@127.0.0.1:5432/opsgraph_bench_peer, dropped and created
@@ -13,7 +13,8 @@
 2. Installs `postgraphile@4` and `postgraphile-plugin-connection-filter@2` with npm into a
    temporary directory and serves `peer` with them (library mode, default options plus the
    filter plugin with relation filters, for the filtered shape, and the query log off), and
-   starts a real `opsgraph serve` on the same database.
+   starts a real `opsgraph serve` on the same database (`--processes N`: `serve --processes
+   N`; PostGraphile stays one Node.js process).
 3. For each shape (SHAPES: the reference read query, a filtered list, a deep query) it
    first checks that both servers return the same data (the same objects, in the same
    order, compared after mapping PostGraphile's names onto opsgraph's), then times them
@@ -618,6 +619,7 @@ def main() -> None:
         "--server-pythonpath", help="serve another checkout's code (before/after comparisons)"
     )
     parser.add_argument("--profile", metavar="FILE", help="cProfile the in-process reference")
+    parser.add_argument("--processes", type=int, default=1, help="opsgraph serve --processes N")
     args = parser.parse_args()
     if make_url(args.database_url).get_backend_name() != "postgresql":
         raise SystemExit("PostGraphile needs PostgreSQL: --database-url postgresql+psycopg://...")
@@ -629,7 +631,8 @@ def main() -> None:
     if args.server_pythonpath:
         env["PYTHONPATH"] = args.server_pythonpath
     if shapes:
-        with postgraphile(args.database_url) as theirs, serving(env) as base:
+        served = serving(env, "--processes", str(args.processes))
+        with postgraphile(args.database_url) as theirs, served as base:
             compare(shapes, f"{base}/graphql", theirs, ngis, args)
     if not args.skip_floor:
         floor_ratio(args.database_url, args.runs, args.profile)
