@@ -1,5 +1,6 @@
 """The response cache (gateway/cache.py): answers kept until a committed write changes what
-they read, per caller class; ETag and 304; across real server processes on PostgreSQL."""
+they read, per caller class; ETag and 304 (across two real server processes on PostgreSQL:
+tests/compat/test_replicas.py)."""
 
 from __future__ import annotations
 
