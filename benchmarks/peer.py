@@ -627,7 +627,11 @@ def main() -> None:
 
     print(f"load average (1/5 min) at start: {load()}")
     ngis = prepare_database(args.database_url, args.scale, args.reuse)
-    env = opsgraph_env(args.database_url, OPSGRAPH_LOG_LEVEL="WARNING")
+    # the response cache off: every request repeats one document, which would make each a
+    # cache hit, and PostGraphile keeps no answers (graphql_read.py measures the hits)
+    env = opsgraph_env(
+        args.database_url, OPSGRAPH_LOG_LEVEL="WARNING", OPSGRAPH_RESPONSE_CACHE_MAX="0"
+    )
     if args.server_pythonpath:
         env["PYTHONPATH"] = args.server_pythonpath
     if shapes:
