@@ -219,5 +219,6 @@ def create_app(
     # and a known path with another method still answers 405.
     app.router.default = web.AppFallback(front_end, not_found=app.router.default)
     app.state.settings = settings
+    app.state.metrics = metrics
     app.state.engine = engine
     return app

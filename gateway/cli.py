@@ -11,9 +11,10 @@ import socket
 import sys
 import tempfile
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -23,6 +24,11 @@ from domains.common.egress import is_loopback_host
 from domains.common.errors import DomainError, Invalid
 from gateway import migrate
 from gateway.config import Settings
+
+if TYPE_CHECKING:
+    from wsgiref.simple_server import WSGIServer
+
+    from prometheus_client import CollectorRegistry
 
 
 @contextmanager
@@ -177,6 +183,11 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     if taken:
         print(f"{taken} (choose another port with --port)", file=sys.stderr)
         return 1
+    if settings.metrics_address is not None:
+        taken = _port_taken(*settings.metrics_address)
+        if taken:
+            print(f"OPSGRAPH_METRICS_ADDRESS: {taken}", file=sys.stderr)
+            return 1
     # Requests declare their sessions readers or writers (domains/common/db.py): on SQLite only a
     # writer's transaction takes the write lock, when it begins.
     engine = make_engine(settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
@@ -230,6 +241,16 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         file=sys.stderr,
         flush=True,
     )
+
+    def start_metrics(runtime: WorkerRuntime) -> Callable[[], None]:
+        """The broker's queue depths on the app's /metrics, and OPSGRAPH_METRICS_ADDRESS's
+        listener (in the process running the background work); returns what stops it."""
+        registry = app.state.metrics.registry
+        if runtime.queue_depths is not None:
+            registry.register(runtime.queue_depths)
+        server = _metrics_listener(settings, registry)
+        return _noop if server is None else server.shutdown
+
     if processes > 1:
         return serve_processes(
             processes=processes,
@@ -239,6 +260,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
             engine=engine,
             factory=factory,
             make_server=make_server,
+            start_metrics=start_metrics,
         )
     runtime = WorkerRuntime(settings, schedule=settings.broker_url is None)
     watch_commits(factory, runtime.wake)
@@ -246,20 +268,41 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     # found restored: these make that a normal return, so the runtime below stops cleanly.
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, _ignore_signal)
+    stop_metrics = start_metrics(runtime)
     runtime.start()
     try:
         make_server().run()
     finally:
         runtime.stop()
+        stop_metrics()
     return 0
+
+
+def _metrics_listener(settings: Settings, registry: CollectorRegistry) -> WSGIServer | None:
+    """OPSGRAPH_METRICS_ADDRESS's listener, when set (workers/metrics.py)."""
+    from workers.metrics import listen
+
+    if settings.metrics_address is None:
+        return None
+    host, port = settings.metrics_address
+    server = listen(host, port, registry)
+    print(f"metrics on {_listener_url('http', host, port)}/metrics", file=sys.stderr)
+    return server
 
 
 def _ignore_signal(_signum: int, _frame: object) -> None:
     return None
 
 
+def _noop() -> None:
+    return None
+
+
 def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
+    from prometheus_client import CollectorRegistry
+
     from gateway.logs import configure_logging
+    from workers.metrics import WORK, Forward
     from workers.runtime import WorkerRuntime
 
     if settings.broker_url is None:
@@ -276,7 +319,18 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
         print(f"the database is at {current}, not {head}: run `opsgraph migrate`", file=sys.stderr)
         engine.dispose()
         return 1
+    if settings.metrics_address is not None:
+        taken = _port_taken(*settings.metrics_address)
+        if taken:
+            print(f"OPSGRAPH_METRICS_ADDRESS: {taken}", file=sys.stderr)
+            engine.dispose()
+            return 1
     runtime = WorkerRuntime(settings, engine, consume=True, threads=args.threads)
+    registry = CollectorRegistry()
+    registry.register(Forward(WORK))
+    if runtime.queue_depths is not None:
+        registry.register(runtime.queue_depths)
+    metrics_server = _metrics_listener(settings, registry)
     stop = threading.Event()
 
     def request_stop(_signum: int, _frame: object) -> None:
@@ -295,6 +349,8 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
         pass
     print("opsgraph worker: stopping", file=sys.stderr, flush=True)
     runtime.stop(timeout=args.shutdown_timeout)
+    if metrics_server is not None:
+        metrics_server.shutdown()
     engine.dispose()
     return 0
 

@@ -6,7 +6,9 @@ without end: HTTP routes by a fixed group, methods by a fixed list, statuses by 
 GraphQL operations by the names in the trusted-documents manifest (anything else is
 `other`), errors by `extensions.code` (the server's own codes).
 
-Pool use and the outbox backlog are read when Prometheus scrapes, not kept up to date."""
+Pool use and the outbox backlog are read when Prometheus scrapes, not kept up to date.
+The background work's metrics (workers/metrics.py) are the process's, shown here too; so
+is the broker's queue depth when `serve` runs with a broker (gateway/cli.py adds it)."""
 
 from __future__ import annotations
 
@@ -36,6 +38,7 @@ from starlette.responses import PlainTextResponse, Response
 
 from domains.common.db import unit_of_work
 from domains.common.outbox import OutboxEvent
+from workers.metrics import WORK, Forward
 
 log = logging.getLogger("opsgraph.metrics")
 
@@ -231,6 +234,7 @@ class Metrics:
         for result in ("hit", "miss", "skip"):
             self.response_cache.labels(result)
         r.register(_ScrapeTime(engine, session_factory, clock))
+        r.register(Forward(WORK))  # the background work's, when it runs in this process
         _install_statement_counter()
 
     def http_done(self, path: str, method: str, status: int, seconds: float) -> None:

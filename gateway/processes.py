@@ -35,7 +35,7 @@ import time
 import traceback
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import uvicorn
 from sqlalchemy import Engine
@@ -45,6 +45,9 @@ from domains.common.outbox import watch_commits
 from domains.common.replica import replica_of
 from domains.messaging import notify
 from gateway.config import Settings
+
+if TYPE_CHECKING:
+    from workers.runtime import WorkerRuntime
 
 log = logging.getLogger("opsgraph.processes")
 
@@ -132,6 +135,7 @@ def _child(
     engine: Engine,
     factory: sessionmaker[Session],
     make_server: Callable[[], uvicorn.Server],
+    start_metrics: Callable[[WorkerRuntime], Callable[[], None]],
 ) -> None:
     """The body of child `slot` (never returns to the caller's stack)."""
     from workers.runtime import WorkerRuntime
@@ -169,6 +173,8 @@ def _child(
     threading.Thread(
         target=siblings.read_loop, args=(slot, wake), name="opsgraph-siblings", daemon=True
     ).start()
+    # OPSGRAPH_METRICS_ADDRESS: served by the child doing the background work
+    stop_metrics = _noop if runtime is None else start_metrics(runtime)
     if runtime is not None:
         runtime.start()
     try:
@@ -176,6 +182,7 @@ def _child(
     finally:
         if runtime is not None:
             runtime.stop()
+        stop_metrics()
 
 
 def _noop() -> None:
@@ -191,6 +198,7 @@ def serve(
     engine: Engine,
     factory: sessionmaker[Session],
     make_server: Callable[[], uvicorn.Server],
+    start_metrics: Callable[[WorkerRuntime], Callable[[], None]],
 ) -> int:
     """Fork `processes` children, each serving with a `make_server()`, and supervise them."""
     sockets = listen(host, port, processes)
@@ -206,7 +214,17 @@ def serve(
         if pid == 0:
             code = 0
             try:
-                _child(slot, parent, sockets, siblings, settings, engine, factory, make_server)
+                _child(
+                    slot,
+                    parent,
+                    sockets,
+                    siblings,
+                    settings,
+                    engine,
+                    factory,
+                    make_server,
+                    start_metrics,
+                )
             except BaseException:  # a child never unwinds into the parent's code
                 traceback.print_exc()
                 code = 1

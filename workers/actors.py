@@ -17,6 +17,7 @@ from domains.common.settings import CoreSettings
 from domains.common.time import utcnow
 from domains.monitoring.service import heartbeat
 from workers import monitoring
+from workers.metrics import HANDLER, handler_label, timed
 
 log = logging.getLogger("opsgraph.workers")
 
@@ -49,7 +50,7 @@ def declare_actors(
 
     def handle_event(handler_name: str, event_id: int) -> bool:
         """Idempotent: a second delivery of the same (handler, event) changes nothing."""
-        with unit_of_work(factory) as session:
+        with timed(HANDLER, handler_label(handler_name)), unit_of_work(factory) as session:
             done = run_handler(session, handler_name, event_id)
         if not done:
             log.info("event %s already handled by %s: duplicate ignored", event_id, handler_name)

@@ -38,6 +38,7 @@ from domains.messaging import push
 from domains.messaging import service as msg
 from domains.messaging.push import PushOutcome, PushRequest
 from workers.config import WorkerConfig
+from workers.metrics import PUSH, PUSHED
 
 log = logging.getLogger("opsgraph.workers.messaging")
 
@@ -155,6 +156,8 @@ def deliver(
     status, error = push.send_batch(batch, send)
     with unit_of_work(factory) as session:
         outcome = push.finish_cycle(session, batch, status, error, now=clock())
+    PUSH.labels("failed" if error is not None else "delivered").inc()
+    PUSHED.inc(outcome.delivered)
     if error is not None:
         log.warning(
             "push to subscription %s/%s failed: %s", batch.project, batch.subscription, error

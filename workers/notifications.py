@@ -34,6 +34,7 @@ from domains.common.settings import CoreSettings
 from domains.common.time import utcnow
 from domains.notifications.channels import Channels, Delivery, Rendering
 from domains.notifications.models import Channel
+from workers.metrics import NOTIFICATIONS
 
 log = logging.getLogger("opsgraph.workers.notifications")
 
@@ -200,6 +201,11 @@ def deliver_due(
                         now=clock(),
                         max_attempts=config.max_attempts,
                     )
+                NOTIFICATIONS.labels(
+                    channels.about,
+                    Channel(delivery.channel).value.lower(),
+                    "sent" if error is None else "failed",
+                ).inc()
                 sent += error is None
             if len(batch) < BATCH:
                 return sent

@@ -28,6 +28,7 @@ from domains.common.db import unit_of_work
 from domains.common.models import pk
 from domains.common.outbox import LAST_ERROR_MAX, OutboxEvent, handlers_for, run_handler
 from domains.common.time import utcnow
+from workers.metrics import HANDLER, timed
 
 log = logging.getLogger("opsgraph.relay")
 
@@ -145,7 +146,7 @@ class EmbeddedRelay:
                 break
             try:
                 for handler in handlers_for(kind):
-                    with unit_of_work(self.factory) as session:
+                    with timed(HANDLER, handler.name), unit_of_work(self.factory) as session:
                         run_handler(session, handler.name, event_id)
                 with unit_of_work(self.factory) as session:
                     session.execute(

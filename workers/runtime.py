@@ -23,6 +23,7 @@ from domains.common.time import utcnow
 from domains.monitoring.service import heartbeat
 from workers.actors import Actors, declare_actors
 from workers.broker import broker_from_settings, close_broker
+from workers.metrics import PERIODIC, JobMetrics, QueueDepths, timed
 from workers.outbox import BrokerRelay, EmbeddedRelay, Relay
 from workers.registry import load_modules
 
@@ -60,7 +61,12 @@ class WorkerRuntime:
         self._tick = threading.Event()  # the scheduler: stop, or a job asked for now
         self._soon: set[str] = set()
         self._soon_lock = threading.Lock()
+        # the broker's queue depths, for the /metrics of this process (None: embedded)
+        self.queue_depths: QueueDepths | None = None
         if self.broker is not None:
+            broker = self.broker
+            broker.add_middleware(JobMetrics(broker.get_declared_actors))
+            self.queue_depths = QueueDepths(broker, (settings.broker_namespace,))
             self.actors = declare_actors(self.broker, self.factory, settings)
             self.relay = BrokerRelay(
                 self.factory,
@@ -213,7 +219,8 @@ class WorkerRuntime:
 
     def run_job(self, job: PeriodicJob) -> int:
         try:
-            done = job.fn(self.factory)
+            with timed(PERIODIC, job.name):
+                done = job.fn(self.factory)
         except Exception:
             log.exception("periodic job %s failed", job.name)
             return 0

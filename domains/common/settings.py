@@ -132,6 +132,19 @@ def _egress_allow(env: Mapping[str, str]) -> tuple[str, ...]:
     return entries
 
 
+def parse_listen_address(name: str, raw: str | None) -> tuple[str, int] | None:
+    """`host:port` (an IPv6 host in brackets) -> (host, port); unset or empty -> None."""
+    raw = (raw or "").strip()
+    if not raw:
+        return None
+    host, sep, port = raw.rpartition(":")
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise Invalid(name, "host:port to listen on, e.g. 127.0.0.1:9464 or [::1]:9464")
+    return host, int(port)
+
+
 def _plugin_dir(raw: str | None) -> str | None:
     """The directory external Nagios plugins run from (an absolute path); None (or
     empty): no plugin runs, built-in probes only."""
@@ -191,6 +204,9 @@ class CoreSettings:
     listener_url: str | None = None
     # seconds between a worker process's heartbeats (domains/monitoring/service/heartbeat.py)
     heartbeat_interval: float = 30.0
+    # a listener of its own serving GET /metrics without a token (workers/metrics.py), in
+    # `serve` and in `opsgraph worker`; None: none
+    metrics_address: tuple[str, int] | None = None
     # metric results (domains/monitoring/service/results.py, workers/monitoring.py)
     monitoring_clock_skew_seconds: int = 300  # how far ahead of our clock a result may be
     monitoring_late_results_hours: int = 72  # how old a result may still arrive
@@ -286,6 +302,9 @@ class CoreSettings:
             public_url=(env.get("OPSGRAPH_PUBLIC_URL") or "").rstrip("/") or None,
             heartbeat_interval=env_float(
                 env, "OPSGRAPH_HEARTBEAT_INTERVAL", d.heartbeat_interval, 0.1
+            ),
+            metrics_address=parse_listen_address(
+                "OPSGRAPH_METRICS_ADDRESS", env.get("OPSGRAPH_METRICS_ADDRESS")
             ),
             monitoring_clock_skew_seconds=env_int(
                 env,

@@ -32,6 +32,7 @@ from tests.downtimes.notify_world import (
 )
 from tests.messaging.receiver import Receiver
 from tests.notifications.smtp import SmtpServer
+from workers.metrics import WORK
 from workers.notifications import NotifyConfig, deliver_due
 
 SENDER = "downtimes@ops.example.org"
@@ -67,6 +68,12 @@ class Clock:
         return utcnow() + self.offset
 
 
+def _deliveries(channel: str, outcome: str) -> float:
+    """The process's notification counter (workers/metrics.py)."""
+    labels = {"about": "downtime", "channel": channel, "outcome": outcome}
+    return WORK.get_sample_value("opsgraph_notification_deliveries_total", labels) or 0.0
+
+
 def test_an_e_mail_and_a_webhook_are_delivered_once(
     session: Session,
     session_factory: sessionmaker[Session],
@@ -84,8 +91,10 @@ def test_an_e_mail_and_a_webhook_are_delivered_once(
     declare(session, where.services)
     handle_all(session)
     session.commit()
+    before = {c: _deliveries(c, "sent") for c in ("email", "webhook")}
     assert deliver_due(session_factory, notes.CHANNELS, config(smtp)) == 2
     assert deliver_due(session_factory, notes.CHANNELS, config(smtp)) == 0
+    assert {c: _deliveries(c, "sent") - before[c] for c in before} == {"email": 1, "webhook": 1}
 
     (event,) = events(session, downtimes.EVENT_DECLARED)
     (mail,) = smtp.received()
@@ -135,7 +144,9 @@ def test_a_failed_webhook_backs_off_then_succeeds(
     session.commit()
     receiver.fail_next = 1
     clock = Clock()
+    failed = _deliveries("webhook", "failed")
     assert deliver_due(session_factory, notes.CHANNELS, config(None), clock=clock) == 0
+    assert _deliveries("webhook", "failed") == failed + 1
     (row,) = notifications(session)
     assert (row.status, row.attempts, row.last_error) == (
         NotificationStatus.PENDING,

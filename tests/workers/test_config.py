@@ -56,6 +56,11 @@ def test_the_worker_command_reports_a_bad_broker_url(rig: Rig) -> None:
         ("OPSGRAPH_WORKER_TIME_LIMIT_MS", "10"),
         ("OPSGRAPH_REDIS_MAINTENANCE_CHANCE", "2000000"),
         ("OPSGRAPH_WORKER_MIN_BACKOFF_MS", "99999999"),
+        ("OPSGRAPH_METRICS_ADDRESS", "9464"),
+        ("OPSGRAPH_METRICS_ADDRESS", "127.0.0.1:"),
+        ("OPSGRAPH_METRICS_ADDRESS", ":9464"),
+        ("OPSGRAPH_METRICS_ADDRESS", "127.0.0.1:65536"),
+        ("OPSGRAPH_METRICS_ADDRESS", "127.0.0.1:http"),
     ],
 )
 def test_bad_worker_settings_name_the_variable(name: str, value: str) -> None:
@@ -79,8 +84,11 @@ def test_worker_variables_are_read() -> None:
             "OPSGRAPH_RELAY_BATCH_SIZE": "7",
             "OPSGRAPH_REDIS_HEARTBEAT_TIMEOUT_MS": "1500",
             "OPSGRAPH_REDIS_MAINTENANCE_CHANCE": "0",
+            "OPSGRAPH_METRICS_ADDRESS": "[::1]:9464",
         }
     )
+    assert settings.metrics_address == ("::1", 9464)
+    assert Settings.from_env({}).metrics_address is None
     assert settings.broker_url == "redis://127.0.0.1:6379/2"
     assert settings.broker_namespace == "ops.graph-1"
     assert (settings.worker_threads, settings.worker_imports) == (3, ("site.handlers", "other"))

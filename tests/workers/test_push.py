@@ -28,8 +28,10 @@ from tests.messaging.receiver import Receiver
 from tests.server import free_port
 from tests.workers.conftest import Rig, wait_until
 from workers.messaging import PushHttp
+from workers.metrics import WORK
 from workers.runtime import WorkerRuntime
 
+CYCLES = "opsgraph_push_deliveries_total"
 PUSH_ENV = {
     "OPSGRAPH_ALLOW_INSECURE_PUSH": "true",
     "OPSGRAPH_PUSH_INTERVAL": "0.1",
@@ -89,6 +91,8 @@ def test_a_publish_wakes_the_push_job(rig: Rig, receiver: Receiver) -> None:
     runtime = WorkerRuntime(settings, consume=rig.mode != "embedded")
     factory = make_session_factory(runtime.engine)
     watch_commits(factory, runtime.wake)
+    pushed = WORK.get_sample_value("opsgraph_push_messages_total") or 0.0
+    cycles = WORK.get_sample_value(CYCLES, {"outcome": "delivered"}) or 0.0
     runtime.start()
     try:
         publish(factory, "first")
@@ -99,6 +103,9 @@ def test_a_publish_wakes_the_push_job(rig: Rig, receiver: Receiver) -> None:
         wait_until(lambda: offset(rig) == 2, "the second message to be acknowledged")
     finally:
         runtime.stop()
+    # workers/metrics.py: two cycles delivered (the process's counters: compared by change)
+    assert WORK.get_sample_value("opsgraph_push_messages_total") == pushed + 2
+    assert WORK.get_sample_value(CYCLES, {"outcome": "delivered"}) == cycles + 2
 
 
 def _start(rig: Rig) -> subprocess.Popen[str]:
