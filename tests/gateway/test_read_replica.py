@@ -3,7 +3,8 @@ standby made by the test (`initdb`, `pg_basebackup -R`, a second `postgres` on a
 port), a real `opsgraph serve --processes 2` on both. With the standby's replay paused, an anonymous
 caller and a signed-in caller who wrote nothing still read the old value (only the standby
 has it), while the writer reads their own write (from the primary); once replay resumes,
-everyone reads it; with the standby stopped, reads still succeed (on the primary)."""
+everyone reads it; the same for a REST GET (GOCDB's get_roc_list); with the standby
+stopped, reads still succeed (on the primary)."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ from domains.common.db import make_engine, make_session_factory, unit_of_work
 from domains.common.identity import PLATFORM
 from domains.identity import service as identity
 from domains.identity.service import tokens
+from domains.topology.service.writes.ngis import create_ngi
 from gateway import migrate
 from tests.server import free_port, opsgraph_env, serving
 
@@ -135,6 +137,23 @@ def _tokens(url: str) -> tuple[str, str]:
     return admin, reader
 
 
+def _ngi_elsewhere(url: str, name: str) -> None:
+    """An NGI written on the primary by someone other than the server's callers."""
+    engine = make_engine(url)
+    try:
+        with unit_of_work(make_session_factory(engine)) as session:
+            create_ngi(session, PLATFORM, name=name)
+    finally:
+        engine.dispose()
+
+
+def _rocs(base: str) -> str:
+    """GOCDB's REST `get_roc_list`, read anonymously."""
+    response = httpx.get(f"{base}/gocdbpi/public/", params={"method": "get_roc_list"}, timeout=30)
+    assert response.status_code == 200, response.text
+    return response.text
+
+
 def _graphql(base: str, query: str, variables: dict[str, Any], token: str | None) -> Any:
     headers = {} if token is None else {"x-api-key": token}
     response = httpx.post(
@@ -185,13 +204,17 @@ def test_reads_go_to_the_standby_and_writers_read_their_writes(cluster: Cluster)
         # only the paused standby still has the old value
         assert _graphql(base, READ, node, None)["node"] == {"description": "before"}
         assert _graphql(base, READ, node, reader)["node"] == {"description": "before"}
+        _ngi_elsewhere(_url(cluster.primary), "REPLICA_NGI")  # a REST GET reads the standby
+        assert "REPLICA_NGI" not in _rocs(base)
 
         _sql(cluster.standby, "SELECT pg_wal_replay_resume()")
         _caught_up(cluster)
         for token in (None, reader, admin):  # none of the standby's old answers was kept
             assert _graphql(base, READ, node, token)["node"] == {"description": "after"}
+        assert "REPLICA_NGI" in _rocs(base)
 
         bin_dir = Path(_BIN[-1]).parent
         _as_postgres(str(bin_dir / "pg_ctl"), "-D", str(cluster.directory / "s"), "stop")
         for token in (None, reader, admin):  # the primary answers while the standby is gone
             assert _graphql(base, READ, node, token)["node"] == {"description": "after"}
+        assert "REPLICA_NGI" in _rocs(base)
