@@ -134,6 +134,23 @@ def serving(
     """`opsgraph serve` in a subprocess; yields its base URL once /healthz answers. What the
     server prints goes to `output` (a temporary file if not given): a pipe nobody reads
     would stall a chatty server once its buffer filled."""
+    with serving_process(
+        env, *args, scheme=scheme, verify=verify, extra=extra, output=output, opsgraph=opsgraph
+    ) as (base, _proc):
+        yield base
+
+
+@contextmanager
+def serving_process(
+    env: dict[str, str],
+    *args: str,
+    scheme: str = "http",
+    verify: ssl.SSLContext | bool = True,
+    extra: Sequence[str] = (),
+    output: Path | None = None,
+    opsgraph: str = OPSGRAPH,
+) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+    """`serving`, yielding the process too: for a test that kills the server itself."""
     assert opsgraph, "the opsgraph console script is not installed"
     if output is None:
         fd, name = tempfile.mkstemp(prefix="opsgraph-serve-", suffix=".log")
@@ -162,7 +179,7 @@ def serving(
             # an AssertionError: a failed test, or a benchmark's traceback
             raise AssertionError(f"server did not come up: {printed}")
         with _stopped_at_exit(proc):
-            yield base
+            yield base, proc
     finally:
         if temporary:
             log_file.unlink(missing_ok=True)

@@ -7,23 +7,27 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx2 as httpx
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 from sqlmodel import col
 from websockets.sync.client import ClientConnection, connect
 from websockets.typing import Subprotocol
 
 from domains.common.db import make_engine, make_session_factory, unit_of_work
+from domains.common.identity import PLATFORM
+from domains.identity import service as identity
+from domains.identity.service import tokens
 from domains.monitoring.models.catalogue import Metric
 from domains.monitoring.seed import seed_demo_catalogue
 from domains.topology.models import Service, ServiceType
 from domains.topology.seed import seed_demo
-from tests.server import cli_output, server_env
+from tests.server import server_env
 
 RECEIVE_SECONDS = 30.0
 ADMIN = "status.live@example.org"
@@ -35,14 +39,17 @@ PUBLISH = """mutation($i: PublishMetricResultsInput!) {
 }"""
 
 
-def prepare(url: str, directory: Path) -> tuple[dict[str, str], str, tuple[str, str, str]]:
-    """Seed the (migrated) database at `url` with the demo topology and catalogue; the
-    servers' environment, a platform administrator's API token (who may publish results),
-    and an endpoint with a metric: (host name, service type, metric)."""
+def prepare(
+    url: str, directory: Path, *, topology: Callable[[Session], None] = seed_demo
+) -> tuple[dict[str, str], str, tuple[str, str, str]]:
+    """Seed the (migrated) database at `url` with a topology (the demo's unless told) and
+    the demo catalogue; the servers' environment, a platform administrator's API token (who
+    may publish results), and an endpoint with a metric: (host name, service type,
+    metric)."""
     engine = make_engine(url)
     try:
         with unit_of_work(make_session_factory(engine)) as session:
-            seed_demo(session)
+            topology(session)
             seed_demo_catalogue(session)
             host, stype = session.execute(
                 select(col(Service.host_name), col(ServiceType.name))
@@ -51,11 +58,13 @@ def prepare(url: str, directory: Path) -> tuple[dict[str, str], str, tuple[str, 
                 .limit(1)
             ).one()
             metric = session.scalars(select(col(Metric.name)).order_by(col(Metric.id))).first()
+            # what `opsgraph admin make-admin` and `admin issue-token` do, without starting
+            # two more processes
+            identity.make_admin(session, PLATFORM, subject=ADMIN)
+            _, token = tokens.create_api_token(session, PLATFORM, name="live", user_subject=ADMIN)
     finally:
         engine.dispose()
     env = server_env(directory, OPSGRAPH_DATABASE_URL=url)
-    cli_output(env, "admin", "make-admin", "--subject", ADMIN)
-    token = cli_output(env, "admin", "issue-token", "--subject", ADMIN)
     return env, token, (str(host), str(stype), str(metric))
 
 
