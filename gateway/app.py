@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 
+from domains.common import tracing
 from domains.common.db import make_engine, unit_of_work
 from domains.common.egress import EgressPolicy
 from domains.common.replica import ReadReplica, replica_of, routed_session_factory
@@ -40,6 +41,7 @@ from gateway.logs import configure_logging
 from gateway.metrics import Metrics
 from gateway.middleware import RequestLogMiddleware
 from gateway.schema import build_schema
+from gateway.tracing import TracingMiddleware
 from gateway.view import GraphQLView
 
 
@@ -63,6 +65,7 @@ def create_app(
     the settings, asking the system's resolver; tests inject a resolver)."""
     settings = settings or Settings.from_env()
     configure_logging(settings.log_level, settings.log_format)
+    tracing.configure(settings)  # OPSGRAPH_OTLP_ENDPOINT: OTLP export, once a process
     owns_engine = engine is None
     engine = engine or make_engine(
         settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms
@@ -70,6 +73,10 @@ def create_app(
     if session_factory is None:  # readers on OPSGRAPH_DATABASE_READ_URL's standby, if set
         session_factory = routed_session_factory(engine, read_replica(settings, engine))
     replica = replica_of(session_factory)
+    if settings.otlp_endpoint:  # traced: SQL statements as spans
+        tracing.instrument_engine(engine)
+        if replica is not None:
+            tracing.instrument_engine(replica.engine)
     deadlines.install(engine, session_factory)  # OPSGRAPH_REQUEST_TIMEOUT reaches the database
     if replica is not None:
         deadlines.install(replica.engine, session_factory)
@@ -164,7 +171,9 @@ def create_app(
         if replica is not None:
             replica.dispose()
 
-    middleware = [
+    # traced: the server span encloses everything else, the access log line included
+    middleware = [Middleware(TracingMiddleware)] if settings.otlp_endpoint else []
+    middleware += [
         Middleware(RequestLogMiddleware, metrics=metrics),
         # bodies are read (bounded in size and time) before any route code runs
         Middleware(

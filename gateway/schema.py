@@ -36,6 +36,7 @@ from domains.accounting.mutations import AccountingMutation
 from domains.accounting.queries import AccountingQuery
 from domains.accounting.queries import topology_fields as usage_fields
 from domains.changelog.queries import ChangeLogQuery
+from domains.common import tracing
 from domains.common.graphql import SCALARS, Info, Node, extend_type, resolve_node
 from domains.downtimes.mutations import DowntimeMutation
 from domains.downtimes.notification_subscriptions import (
@@ -82,6 +83,7 @@ from gateway.federation import (
     node_types,
 )
 from gateway.inputs import InputBounds, LiteralBounds, StorableLiterals
+from gateway.tracing import OperationSpans
 
 # A domain's fields on a lower domain's types (downtimes on Site and Service, topology's
 # roles and the higher domains' `viewerCan…` on identity's Viewer): added here, once, so the
@@ -240,6 +242,7 @@ def build_schema(settings: Settings | None = None) -> Schema:
             max_tokens=settings.max_tokens,
             graphiql=settings.graphiql,
             fast_executor=settings.fast_executor,
+            traced=settings.otlp_endpoint is not None,
         )
     )
 
@@ -259,6 +262,7 @@ class SchemaSettings:
     max_tokens: int
     graphiql: bool
     fast_executor: bool
+    traced: bool = False
 
 
 @functools.lru_cache(maxsize=16)
@@ -291,6 +295,8 @@ def _schema_for(settings: SchemaSettings) -> Schema:
         limits_extension(budgets),
         InputBounds,  # property filters in variables, before they are coerced
     ]
+    if settings.traced:  # traced: the operation's spans (none otherwise, at no cost)
+        extensions.append(lambda: OperationSpans(tracer_provider=tracing.provider()))
     common: dict[str, Any] = {
         "mutation": Mutation,
         "subscription": Subscription,

@@ -34,7 +34,7 @@ from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UNSET, UnsetType
 
-from domains.common import changes
+from domains.common import changes, tracing
 from domains.common.context import Limits, RequestContext, Transact
 from domains.common.db import unit_of_work
 from domains.common.deadline import RequestTimeout
@@ -425,6 +425,9 @@ class GraphQLView(GraphQL[RequestContext, None]):
                     self.metrics.graphql_error((formatted.get("extensions") or {}).get("code"))
         if result.extensions:
             data["extensions"] = result.extensions
+        trace_id = tracing.current_trace_id()
+        if trace_id is not None:  # traced: the id an operator looks the request up by
+            data["extensions"] = {**(data.get("extensions") or {}), "traceId": trace_id}
         return data
 
     # --- bounds (OPSGRAPH_REQUEST_TIMEOUT, OPSGRAPH_MAX_RESPONSE_BYTES, JSON nesting) -------

@@ -20,10 +20,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Protocol
 
+from opentelemetry.trace import SpanKind
 from sqlalchemy import Select, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 from sqlmodel import col
 
+from domains.common import tracing
 from domains.common.db import unit_of_work
 from domains.common.models import pk
 from domains.common.outbox import LAST_ERROR_MAX, OutboxEvent, handlers_for, run_handler
@@ -88,7 +90,7 @@ class BrokerRelay:
     def __init__(
         self,
         factory: sessionmaker[Session],
-        send: Callable[[str, int], None],
+        send: Callable[[str, int, str | None], None],
         *,
         batch_size: int = 100,
         backoff: float = 1.0,
@@ -109,7 +111,7 @@ class BrokerRelay:
                 now = utcnow()
                 for row in rows:
                     for handler in handlers_for(row.kind):
-                        self.send(handler.name, pk(row))
+                        self.send(handler.name, pk(row), row.traceparent)
                     row.sent_at = now
                     row.retry_at = None
         except Exception as exc:
@@ -138,15 +140,28 @@ class EmbeddedRelay:
 
     def run_once(self) -> RelayReport:
         with unit_of_work(self.factory, write=False) as session:
-            due = [(pk(row), row.kind) for row in session.scalars(_due(self.batch_size))]
+            due = [
+                (pk(row), row.kind, row.traceparent)
+                for row in session.scalars(_due(self.batch_size))
+            ]
         done = failed = 0
         error: str | None = None
-        for event_id, kind in due:
+        for event_id, kind, traceparent in due:
             if self.stopping():
                 break
             try:
                 for handler in handlers_for(kind):
-                    with timed(HANDLER, handler.name), unit_of_work(self.factory) as session:
+                    # the handler's span is a child of the request that emitted the event
+                    with (
+                        tracing.span(
+                            f"handle {handler.name}",
+                            traceparent=traceparent,
+                            kind=SpanKind.CONSUMER,
+                            attributes={"opsgraph.event_id": event_id},
+                        ),
+                        timed(HANDLER, handler.name),
+                        unit_of_work(self.factory) as session,
+                    ):
                         run_handler(session, handler.name, event_id)
                 with unit_of_work(self.factory) as session:
                     session.execute(

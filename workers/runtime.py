@@ -16,6 +16,7 @@ import dramatiq
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from domains.common import tracing
 from domains.common.db import make_engine, make_session_factory, unit_of_work
 from domains.common.outbox import PeriodicJob, listen_run_soon, periodic_jobs
 from domains.common.settings import CoreSettings
@@ -51,6 +52,9 @@ class WorkerRuntime:
         )
         # background work writes in most of its transactions: its sessions are writers
         self.factory: sessionmaker[Session] = make_session_factory(self.engine, write=True)
+        if settings.otlp_endpoint:  # traced: jobs' and handlers' spans, with their SQL
+            tracing.configure(settings)
+            tracing.instrument_engine(self.engine)
         self.broker: dramatiq.Broker | None = broker_from_settings(settings)
         if consume and self.broker is None:
             raise ValueError("consuming needs a broker: set OPSGRAPH_BROKER_URL")

@@ -30,6 +30,7 @@ from domains.common import models as _common  # noqa: F401  (naming convention)
 from domains.common.db import unit_of_work
 from domains.common.errors import Invalid, NotFound
 from domains.common.time import UTCDateTime, utcnow
+from domains.common.tracing import TRACEPARENT_MAX, current_traceparent
 
 log = logging.getLogger("opsgraph.outbox")
 
@@ -54,6 +55,9 @@ class OutboxEvent(SQLModel, table=True):
     last_error: str | None = Field(default=None, max_length=LAST_ERROR_MAX)
     # After a failed attempt, the relay leaves the row alone until then (backoff).
     retry_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    # The W3C traceparent of the span that emitted the event (the request's, when traced):
+    # the relay sends it with the event, so the handler's span joins the request's trace.
+    traceparent: str | None = Field(default=None, max_length=TRACEPARENT_MAX)
 
 
 class ProcessedEvent(SQLModel, table=True):
@@ -79,7 +83,7 @@ def emit(session: Session, kind: str, payload: Mapping[str, Any]) -> OutboxEvent
     small and JSON-serialisable: ids and names, not objects."""
     if not kind or len(kind) > KIND_MAX:
         raise Invalid("kind", f"1 to {KIND_MAX} characters")
-    event = OutboxEvent(kind=kind, payload=dict(payload))
+    event = OutboxEvent(kind=kind, payload=dict(payload), traceparent=current_traceparent())
     session.add(event)
     session.flush()
     session.info[_EMITTED] = True

@@ -228,6 +228,10 @@ class CoreSettings:
     # the `egi` VO group of the accounting views (GraphQL `accounting`, the portal's
     # routes); empty: every VO
     accounting_egi_vos: tuple[str, ...] = ()
+    # OpenTelemetry traces (domains/common/tracing.py): exported over OTLP/HTTP to this base
+    # URL (its /v1/traces) when set; unset, no span is made at all
+    otlp_endpoint: str | None = None
+    service_name: str = "opsgraph"  # the traces' service.name
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> CoreSettings:
@@ -339,6 +343,8 @@ class CoreSettings:
                 env, "OPSGRAPH_ACCOUNTING_CRL_REQUIRED", d.accounting_crl_required
             ),
             accounting_egi_vos=env_list(env, "OPSGRAPH_ACCOUNTING_EGI_VOS"),
+            otlp_endpoint=(env.get("OPSGRAPH_OTLP_ENDPOINT") or "").rstrip("/") or None,
+            service_name=env.get("OPSGRAPH_SERVICE_NAME") or d.service_name,
         )
         if settings.worker_min_backoff_ms > settings.worker_max_backoff_ms:
             raise Invalid(
@@ -357,6 +363,10 @@ class CoreSettings:
             public = urlsplit(settings.public_url)
             if public.scheme.lower() not in {"http", "https"} or not public.hostname:
                 raise Invalid("OPSGRAPH_PUBLIC_URL", "an http:// or https:// URL with a host")
+        if settings.otlp_endpoint:
+            otlp = urlsplit(settings.otlp_endpoint)
+            if otlp.scheme.lower() not in {"http", "https"} or not otlp.hostname:
+                raise Invalid("OPSGRAPH_OTLP_ENDPOINT", "an http:// or https:// URL with a host")
         if "@" not in settings.smtp_from.strip("@"):
             raise Invalid("OPSGRAPH_SMTP_FROM", "an e-mail address")
         if settings.redis_maintenance_chance > 1_000_000:

@@ -74,6 +74,7 @@ def test_variables_set_their_settings() -> None:
         ("OPSGRAPH_OIDC_HTTP_TIMEOUT", "0"),
         # a standby for reads beside the default SQLite database
         ("OPSGRAPH_DATABASE_READ_URL", "postgresql+psycopg://u@standby/db"),
+        ("OPSGRAPH_OTLP_ENDPOINT", "collector:4318"),
     ],
 )
 def test_bad_values_name_the_variable(name: str, value: str) -> None:
