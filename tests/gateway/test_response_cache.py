@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from domains.common import changes
 from tests.auth.issuer import GATEWAY_CLIENT, OIDCIssuer
 from tests.conftest import (
     AppFactory,
@@ -185,3 +186,20 @@ def _site_id(session: Session, site: str) -> int:
 def _sql(session: Session, statement: str, **params: Any) -> None:
     session.execute(text(statement), params)
     session.commit()
+
+
+@pytest.mark.parametrize(
+    ("statement", "tables"),
+    [
+        ("SELECT * FROM site JOIN service ON true", None),
+        ("INSERT INTO site (id) VALUES (1) ON CONFLICT (id) DO UPDATE SET id = 1", {"site", "set"}),
+        ('UPDATE "service" SET description = ?', {"service"}),
+        ("DELETE FROM endpoint WHERE id = 1", {"endpoint"}),
+        ("COPY metric_result (a, b) FROM STDIN", {"metric_result"}),
+        ("WITH x AS (DELETE FROM ngi RETURNING id) SELECT * FROM x", {"ngi"}),
+        ("ALTER TABLE site ADD COLUMN x int", {"*"}),
+        ("SET LOCAL statement_timeout = 5", None),
+    ],
+)
+def test_the_tables_a_statement_writes(statement: str, tables: set[str] | None) -> None:
+    assert changes.written_tables(statement) == tables
