@@ -230,4 +230,5 @@ def create_app(
     app.state.settings = settings
     app.state.metrics = metrics
     app.state.engine = engine
+    app.state.listener = listener
     return app

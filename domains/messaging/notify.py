@@ -139,6 +139,8 @@ class PostgresListener:
         self._poll = poll_seconds
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="messaging-listener", daemon=True)
+        # set once a connection LISTENs (and everything cached before it counts as changed)
+        self.listening = threading.Event()
 
     def start(self) -> None:
         self._thread.start()
@@ -157,6 +159,7 @@ class PostgresListener:
                     conn.execute(f"LISTEN {changes.CHANNEL}")
                     # what changed while no connection listened is not known
                     changes.bump([changes.EVERYTHING])
+                    self.listening.set()
                     while not self._stop.is_set():
                         for note in conn.notifies(timeout=self._poll):
                             if note.channel == changes.CHANNEL:

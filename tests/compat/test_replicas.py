@@ -112,8 +112,14 @@ def test_a_write_through_one_replica_drops_the_other_replicas_cached_answer(
     before = topics(two)
     assert "cached" not in before
     counted = hits()
-    assert topics(two) == before
-    assert hits() == counted + 1  # answered from two's cache
+    # answered from two's cache (once its LISTEN connection is up: connecting drops what
+    # was kept before, so the first answers may be computed again)
+    for _ in range(100):
+        assert topics(two) == before
+        if hits() > counted:
+            break
+        time.sleep(0.1)
+    assert hits() > counted
     put = httpx.put(f"{one}/v1/projects/OPS/topics/cached", headers=headers)
     assert put.status_code == 200
     # two hears of one's commit through NOTIFY, shortly after it (a bounded wait)

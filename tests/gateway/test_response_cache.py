@@ -37,7 +37,7 @@ query Read($s: String!) {
 
 @pytest.fixture
 def cached(make_client: AppFactory, oidc_issuer: OIDCIssuer) -> GraphQLClient:
-    return make_client(
+    client = make_client(
         response_cache_max=100,
         pg_listen=True,  # on PostgreSQL the cache is on only while listening
         oidc_issuer=oidc_issuer.issuer,
@@ -45,6 +45,10 @@ def cached(make_client: AppFactory, oidc_issuer: OIDCIssuer) -> GraphQLClient:
         oidc_client_secret=GATEWAY_CLIENT[1],
         admin_entitlements=ADMIN,
     )
+    listener = client.client.app.state.listener  # type: ignore[attr-defined]
+    # PostgreSQL: LISTENing drops what was cached before it; a hit is one after that
+    assert listener is None or listener.listening.wait(30)
+    return client
 
 
 def as_admin(client: GraphQLClient, issuer: OIDCIssuer) -> GraphQLClient:
