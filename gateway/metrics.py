@@ -25,6 +25,7 @@ from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
     Counter,
+    Gauge,
     Histogram,
     generate_latest,
 )
@@ -59,6 +60,8 @@ _ROUTE_GROUPS: tuple[tuple[str, str], ...] = (
 _OTHER_PREFIXES = ("/auth", "/static", "/metrics", "/monitoring")
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 _LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+_WS_SENT = frozenset({"next", "error", "complete"})
+_WS_CLOSE_CODES = frozenset({4401, 4403, 1011})  # gateway/ws.py's
 _STATEMENT_BUCKETS = (0, 1, 2, 3, 5, 10, 20, 50, 100, 200, 500, 1000)
 
 # the SQL statements of the GraphQL request running in this context (None: not counted)
@@ -224,6 +227,31 @@ class Metrics:
         )
         for result in ("hit", "miss", "registered"):
             self.persisted.labels(result)  # present from the start, at 0
+        self.ws_connections = Gauge(
+            "opsgraph_ws_connections",
+            "graphql-transport-ws connections open (acknowledged), in this process",
+            registry=r,
+        )
+        self.ws_subscribes = Counter(
+            "opsgraph_ws_subscribes",
+            "Subscribe messages over the WebSocket by operation name and outcome (accepted, "
+            "refused by the persisted-operations rules)",
+            ["operation", "outcome"],
+            registry=r,
+        )
+        self.ws_sent = Counter(
+            "opsgraph_ws_messages_sent",
+            "Operation messages sent over the WebSocket by operation name and type "
+            "(next: an event; error; complete)",
+            ["operation", "type"],
+            registry=r,
+        )
+        self.ws_closed = Counter(
+            "opsgraph_ws_closed_by_recheck",
+            "WebSockets closed because their credential no longer held, by close code",
+            ["code"],
+            registry=r,
+        )
         self.response_cache = Counter(
             "opsgraph_response_cache",
             "Cacheable queries answered from the response cache (hit), computed and kept "
@@ -256,6 +284,12 @@ class Metrics:
         self.graphql_operations.labels(operation, "ok" if ok else "error").inc()
         self.graphql_seconds.labels(operation).observe(seconds)
         self.graphql_statements.observe(statements)
+
+    def ws_message_sent(self, operation: str, kind: str) -> None:
+        self.ws_sent.labels(operation, kind if kind in _WS_SENT else OTHER).inc()
+
+    def ws_closed_by_recheck(self, code: int) -> None:
+        self.ws_closed.labels(str(code) if code in _WS_CLOSE_CODES else OTHER).inc()
 
     def graphql_error(self, code: object) -> None:
         self.graphql_errors.labels(str(code) if code else "NONE").inc()

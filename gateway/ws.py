@@ -42,6 +42,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
 from domains.common.context import RequestContext
 from domains.common.errors import DomainError
 from gateway.errors import format_error
+from gateway.metrics import OTHER, Metrics
 
 log = logging.getLogger("opsgraph.ws")
 
@@ -63,6 +64,10 @@ class Rechecking(Protocol):
     async def stream_document(self, context: RequestContext, payload: Mapping[str, Any]) -> str:
         """The document a subscribe message runs; raises a DomainError to refuse it."""
 
+    @property
+    def metrics(self) -> Metrics | None:
+        """The app's metrics (None: none kept)."""
+
 
 class CheckedTransportWSHandler(BaseGraphQLTransportWSHandler[RequestContext, None]):
     """strawberry's handler, plus the re-checks. The view supplies `recheck` and
@@ -70,11 +75,17 @@ class CheckedTransportWSHandler(BaseGraphQLTransportWSHandler[RequestContext, No
 
     _watchdog: asyncio.Task[None] | None = None
     _ended: bool = False
+    _counted: bool = False  # in opsgraph_ws_connections
+    _operations: dict[str, str] | None = None  # operation id -> its metrics label
 
     async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
         await super().handle_connection_init(message)
         if self.connection_acknowledged and self._watchdog is None:
             self._watchdog = asyncio.create_task(self._watch())
+            metrics = self._view().metrics
+            if metrics is not None and not self._counted:
+                self._counted = True
+                metrics.ws_connections.inc()
 
     async def handle_subscribe(self, message: SubscribeMessage) -> None:
         payload = message.get("payload")
@@ -82,6 +93,7 @@ class CheckedTransportWSHandler(BaseGraphQLTransportWSHandler[RequestContext, No
             try:
                 query = await self._view().stream_document(self.context, payload)
             except DomainError as refused:
+                self._count_subscribe(message["id"], OTHER, "refused")
                 error = GraphQLError(refused.message, original_error=refused)
                 formatted = cast(
                     GraphQLFormattedError, format_error(error, self.context.request_id)
@@ -94,7 +106,22 @@ class CheckedTransportWSHandler(BaseGraphQLTransportWSHandler[RequestContext, No
                 await self.send_message(refusal)
                 return
             message = cast(SubscribeMessage, {**message, "payload": {**payload, "query": query}})
+            metrics = self._view().metrics
+            if metrics is not None:
+                name = payload.get("operationName")
+                label = metrics.operation_label(query, name if isinstance(name, str) else None)
+                self._count_subscribe(message["id"], label, "accepted")
         await super().handle_subscribe(message)
+
+    def _count_subscribe(self, operation_id: object, label: str, outcome: str) -> None:
+        metrics = self._view().metrics
+        if metrics is None:
+            return
+        metrics.ws_subscribes.labels(label, outcome).inc()
+        if outcome == "accepted" and isinstance(operation_id, str):
+            if self._operations is None:
+                self._operations = {}
+            self._operations[operation_id] = label
 
     async def send_message(self, message: Message) -> None:
         if message["type"] == "next" and not self._ended:
@@ -105,6 +132,13 @@ class CheckedTransportWSHandler(BaseGraphQLTransportWSHandler[RequestContext, No
                 raise asyncio.CancelledError
             return  # the socket is closing: nothing more goes out
         await super().send_message(message)
+        metrics = self._view().metrics
+        if metrics is not None and message["type"] in ("next", "error", "complete"):
+            operation_id = str(cast(Mapping[str, Any], message).get("id"))
+            known = self._operations or {}
+            metrics.ws_message_sent(known.get(operation_id, OTHER), message["type"])
+            if message["type"] != "next" and operation_id in known:
+                del known[operation_id]  # the operation is over
 
     async def shutdown(self) -> None:
         if self._watchdog is not None:
@@ -112,6 +146,10 @@ class CheckedTransportWSHandler(BaseGraphQLTransportWSHandler[RequestContext, No
             with suppress(asyncio.CancelledError):
                 await self._watchdog
         await super().shutdown()
+        metrics = self._view().metrics
+        if self._counted and metrics is not None:
+            self._counted = False
+            metrics.ws_connections.dec()
 
     def _view(self) -> Rechecking:
         return cast(Rechecking, self.view)
@@ -134,6 +172,9 @@ class CheckedTransportWSHandler(BaseGraphQLTransportWSHandler[RequestContext, No
         if self._ended:
             return
         self._ended = True
+        metrics = self._view().metrics
+        if metrics is not None:
+            metrics.ws_closed_by_recheck(code)
         text = reason.encode()[:MAX_REASON_BYTES].decode(errors="ignore")
         with suppress(Exception):  # the peer may be gone already
             await self.websocket.close(code=code, reason=text)

@@ -11,6 +11,7 @@ from typing import Any
 
 from gateway.metrics import route_group
 from tests.conftest import AppFactory, GraphQLClient
+from tests.websocket import receive_json
 
 TOKEN = "s3cret-scrape-token"
 TRUSTED = "query TrustedNgis { ngis(first: 1) { totalCount } }"
@@ -137,3 +138,33 @@ def test_route_groups_are_a_fixed_set() -> None:
     assert route_group("/sites/INFN-T1") == "app"
     assert route_group("/metrics") == "other"
     assert route_group("/graphqlx") == "app"
+
+
+def test_websocket_subscribes_and_their_replies_are_counted(
+    make_client: AppFactory, tmp_path: Path
+) -> None:
+    client = make_client(
+        metrics_token=TOKEN,
+        trusted_documents="only",
+        trusted_documents_manifest=_manifest(tmp_path, TRUSTED),
+    )
+    digest = hashlib.sha256(TRUSTED.encode()).hexdigest()
+    by_hash = {"query": "", "extensions": {"persistedQuery": {"version": 1, "sha256Hash": digest}}}
+    with client.client.websocket_connect("/graphql", subprotocols=["graphql-transport-ws"]) as ws:
+        ws.send_json({"type": "connection_init", "payload": {}})
+        assert receive_json(ws)["type"] == "connection_ack"
+        assert _scrape(client)["opsgraph_ws_connections"] == 1
+        ad_hoc = "subscription Mine { statusChanges { __typename } }"
+        ws.send_json({"id": "1", "type": "subscribe", "payload": {"query": ad_hoc}})
+        assert receive_json(ws)["type"] == "error"  # refused: not a trusted document
+        ws.send_json({"id": "2", "type": "subscribe", "payload": by_hash})
+        assert receive_json(ws)["type"] == "error"  # trusted, but a query: not over the socket
+    after = _scrape(client)
+    subscribes = "opsgraph_ws_subscribes_total"
+    assert after[f'{subscribes}{{operation="other",outcome="refused"}}'] == 1
+    assert after[f'{subscribes}{{operation="TrustedNgis",outcome="accepted"}}'] == 1
+    sent = "opsgraph_ws_messages_sent_total"
+    assert after[f'{sent}{{operation="other",type="error"}}'] == 1
+    assert after[f'{sent}{{operation="TrustedNgis",type="error"}}'] == 1
+    assert not any("Mine" in name for name in after)
+    assert after["opsgraph_ws_connections"] == 0
