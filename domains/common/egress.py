@@ -35,6 +35,7 @@ from urllib.parse import urlsplit
 import httpcore2
 import httpx2
 
+from domains.common import tracing
 from domains.common.errors import Invalid
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -313,7 +314,14 @@ class _Transport(httpx2.HTTPTransport):
         reason = self._policy.scheme_refusal(request.url.scheme, request.url.host)
         if reason is not None:
             raise EgressRefused(reason)
-        return super().handle_request(request)
+        url = request.url
+        with tracing.outgoing(
+            request.method, url.scheme, url.host, url.port, request.headers
+        ) as span:
+            response = super().handle_request(request)
+            if span is not None:
+                span.set_attribute("http.response.status_code", response.status_code)
+            return response
 
 
 def failure_class(exc: BaseException) -> str:

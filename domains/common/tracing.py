@@ -14,9 +14,9 @@ options (workers/actors.py), so a job's span is a child of the request that caus
 from __future__ import annotations
 
 import weakref
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, MutableMapping
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from opentelemetry import metrics, trace
 from opentelemetry.context import Context
@@ -29,7 +29,8 @@ from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapProp
 from opentelemetry.util.types import AttributeValue
 from sqlalchemy import Engine
 
-from domains.common.settings import CoreSettings
+if TYPE_CHECKING:  # settings imports egress, whose transport imports this module
+    from domains.common.settings import CoreSettings
 
 TRACEPARENT = "traceparent"
 TRACEPARENT_MAX = 55  # version-traceid-spanid-flags: 2+1+32+1+16+1+2
@@ -124,6 +125,30 @@ def span(
     with tracer("opsgraph").start_as_current_span(
         name, context=parent, kind=kind, attributes=attributes
     ) as current:
+        yield current
+
+
+@contextmanager
+def outgoing(
+    method: str, scheme: str, host: str, port: int | None, headers: MutableMapping[str, str]
+) -> Iterator[Span | None]:
+    """A client span around an outbound HTTP call made inside a traced request or job (None
+    otherwise), its `traceparent` added to `headers` so the callee can join the trace. The
+    URL is recorded without path or query: push endpoints carry credentials there."""
+    if _provider is None or not trace.get_current_span().is_recording():
+        yield None
+        return
+    with tracer("opsgraph.http.client").start_as_current_span(
+        f"{method} {host}",
+        kind=SpanKind.CLIENT,
+        attributes={
+            "http.request.method": method,
+            "url.scheme": scheme,
+            "server.address": host,
+            **({"server.port": port} if port is not None else {}),
+        },
+    ) as current:
+        _PROPAGATOR.inject(headers)
         yield current
 
 

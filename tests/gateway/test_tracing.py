@@ -26,6 +26,7 @@ from sqlmodel import col
 
 import workers.messaging  # noqa: F401  (registers the handlers of messaging.published)
 from domains.common import tracing
+from domains.common.egress import EgressPolicy
 from domains.common.outbox import OutboxEvent
 from domains.messaging.service import T_SUB
 from gateway.logs import JsonFormatter, TextFormatter, TraceIds
@@ -177,6 +178,46 @@ def test_a_mutations_outbox_event_is_handled_in_its_trace(
         if s.parent is not None and s.parent.span_id == handled[0].context.span_id
     ]
     assert handler_sql
+
+
+class _Echo(BaseHTTPRequestHandler):
+    """Answers 204 and records the traceparent each request came with."""
+
+    def do_GET(self) -> None:
+        self.server.seen.append(self.headers.get("traceparent"))  # type: ignore[attr-defined]
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+def test_an_outbound_call_is_a_client_span_whose_callee_joins_the_trace(
+    spans: InMemorySpanExporter,
+) -> None:
+    callee = ThreadingHTTPServer(("127.0.0.1", 0), _Echo)
+    callee.seen = []  # type: ignore[attr-defined]
+    threading.Thread(target=callee.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{callee.server_address[1]}/hook?token=s3cret"
+    try:
+        with EgressPolicy(allow_loopback=True).client(timeout=10) as http:
+            http.get(url)  # outside any span: no span, no header
+            with tracing.span("job") as job:
+                assert job is not None
+                assert http.get(url).status_code == 204
+    finally:
+        callee.shutdown()
+        callee.server_close()
+    (client,) = _by_kind(list(spans.get_finished_spans()), SpanKind.CLIENT)
+    assert client.parent is not None
+    assert client.parent.span_id == job.get_span_context().span_id
+    assert client.attributes is not None
+    assert client.attributes["http.response.status_code"] == 204
+    assert "s3cret" not in repr(dict(client.attributes)) + client.name
+    trace_id = format_trace_id(client.context.trace_id)
+    untraced, traced = callee.seen  # type: ignore[attr-defined]
+    assert untraced is None
+    assert traced.startswith(f"00-{trace_id}-{format_span_id(client.context.span_id)}-")
 
 
 # --- a real server exporting over OTLP/HTTP ------------------------------------------------
