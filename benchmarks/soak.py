@@ -2,7 +2,7 @@
 live subscriptions from several client processes at once.
 
     python -m benchmarks.soak [--seconds 600] [--clients 4] [--backend postgresql|sqlite]
-        [--pg-url URL] [--serve-arg ARG ...] [--sample 30]
+        [--pg-url URL] [--serve-arg ARG ...] [--sample 30] [--kinds read,publish,...]
 
 The server runs on a fresh database (PostgreSQL `--pg-url`, dropped and created again, or a
 SQLite file) seeded with the demo federation, with a messaging project, topic and
@@ -59,6 +59,7 @@ ADMIN = "soak.admin@example.org"
 SITES = "{ sites(first: 20) { edges { node { shortName ngi { name } services { id } } } } }"
 DECLARE = "mutation($i: DeclareDowntimeInput!) { declareDowntime(input: $i) { downtime { id } } }"
 DELETE = "mutation($i: DeleteDowntimeInput!) { deleteDowntime(input: $i) { id } }"
+KINDS = frozenset({"read", "mutation", "publish", "pull", "subscription"})
 EVENTS = """subscription($f: DowntimeEventFilter) {
   downtimeEvents(filter: $f, after: 0) { sequence kind description }
 }"""
@@ -230,23 +231,35 @@ def _subscriber(ws_url: str, token: str, sites: list[str], tally: Tally, until: 
 
 
 def client(
-    base: str, token: str, sites: list[str], service: str, index: int, until: float
+    base: str,
+    token: str,
+    sites: list[str],
+    service: str,
+    index: int,
+    until: float,
+    kinds: frozenset[str] = KINDS,
 ) -> Tally:
-    """One client process: its five threads until the wall-clock `until` (time.time)."""
+    """One client process: its threads (five, or those of `kinds`) until the wall-clock
+    `until` (time.time)."""
     tally = Tally()
     left = until - time.time()
     stop = time.monotonic() + left
     ws_url = base.replace("http", "ws", 1) + "/graphql"
     auth = {"x-api-key": token}
     clients = [httpx2.Client(base_url=base, headers=h, timeout=120) for h in ({}, auth, auth, auth)]
-    threads = [
-        threading.Thread(target=_reader, args=(clients[0], tally, stop, sites[index])),
-        threading.Thread(target=_mutator, args=(clients[1], tally, stop, service, index)),
-        threading.Thread(target=_publisher, args=(clients[2], tally, stop, index)),
-        threading.Thread(target=_puller, args=(clients[3], tally, stop, index)),
+    every = {
+        "read": threading.Thread(target=_reader, args=(clients[0], tally, stop, sites[index])),
+        "mutation": threading.Thread(
+            target=_mutator, args=(clients[1], tally, stop, service, index)
+        ),
+        "publish": threading.Thread(target=_publisher, args=(clients[2], tally, stop, index)),
+        "pull": threading.Thread(target=_puller, args=(clients[3], tally, stop, index)),
         # the stream stays open a little past the mutations, so their last events arrive
-        threading.Thread(target=_subscriber, args=(ws_url, token, sites, tally, stop + 5)),
-    ]
+        "subscription": threading.Thread(
+            target=_subscriber, args=(ws_url, token, sites, tally, stop + 5)
+        ),
+    }
+    threads = [thread for kind, thread in every.items() if kind in kinds]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -324,7 +337,7 @@ def run(args: argparse.Namespace, database_url: str, log: Path) -> None:
         *("messaging", "issue-token", "--subject", ADMIN, "--project", PROJECT),
         *("--roles", "publisher,consumer,project_admin"),
     )
-    with serving(env, *args.serve_arg, output=log) as base:
+    with serving(env, *args.serve_arg, output=log, opsgraph=args.opsgraph) as base:
         sites = _setup(base, token, args.clients)
         if len(sites) < args.clients:
             raise SystemExit(f"the demo has {len(sites)} sites with services: too few clients")
@@ -338,7 +351,15 @@ def run(args: argparse.Namespace, database_url: str, log: Path) -> None:
             pending = pool.starmap_async(
                 client,
                 [
-                    (base, token, [s for s, _ in sites[: args.clients]], sites[i][1], i, until)
+                    (
+                        base,
+                        token,
+                        [s for s, _ in sites[: args.clients]],
+                        sites[i][1],
+                        i,
+                        until,
+                        args.kinds,
+                    )
                     for i in range(args.clients)
                 ],
             )
@@ -404,12 +425,19 @@ def main() -> None:
     parser.add_argument("--backend", choices=["postgresql", "sqlite"], default="postgresql")
     parser.add_argument("--pg-url", default=PG_URL)
     parser.add_argument("--sample", type=float, default=30, help="seconds between RSS samples")
+    parser.add_argument(
+        "--kinds",
+        type=lambda v: frozenset(k.strip() for k in v.split(",") if k.strip()),
+        default=KINDS,
+        help=f"which threads each client runs (default all: {','.join(sorted(KINDS))})",
+    )
+    parser.add_argument("--opsgraph", default=OPSGRAPH, help="the console script to run")
     parser.add_argument("--log", type=Path, help="keep the server's output in this file")
     parser.add_argument(
         "--serve-arg", action="append", default=[], help="an argument for `opsgraph serve`"
     )
     args = parser.parse_args()
-    if not OPSGRAPH:
+    if not args.opsgraph:
         raise SystemExit("the opsgraph console script is not installed")
     with tempfile.TemporaryDirectory() as tmp:
         if args.backend == "postgresql":

@@ -46,7 +46,7 @@ from graphql import (
     GraphQLSchema,
     MiddlewareManager,
 )
-from graphql.pyutils import Path, Undefined
+from graphql.pyutils import Path, RefMap, Undefined
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types.field import StrawberryField
 from strawberry.types.info import Info
@@ -220,6 +220,20 @@ class DeadlineExecutor(StrawberryGraphQLCoreExecutionContext):
         super().__init__(*args, **kwargs)
         self._deadline: Deadline | None = getattr(self.context_value, "deadline", None)
 
+    def build_per_event_executor(self, payload: Any) -> Any:
+        """graphql-core copies the subscription's executor shallowly for each event, so
+        every copy would add its own field lists to the memos it shares (collected
+        subfields and stream usages, keyed by the lists, which they keep alive) for as
+        long as the stream lasts: a live subscription grew the server by megabytes a minute
+        (benchmarks/soak.py). Each event's executor gets memos of its own."""
+        executor = cast("DeadlineExecutor", super().build_per_event_executor(payload))
+        executor.reset_memos()
+        return executor
+
+    def reset_memos(self) -> None:
+        self._relevant_sub_fields = {}
+        self._stream_usages = RefMap()
+
     def execute_fields(
         self,
         parent_type: GraphQLObjectType,
@@ -250,6 +264,10 @@ class FastExecutor(DeadlineExecutor):
         # graphql-core reuses one grouped field set for every object of a list, so the
         # plan of a selection is worked out once per request, not once per object.
         self._selections: dict[int, tuple[Any, Selection]] = {}
+
+    def reset_memos(self) -> None:
+        super().reset_memos()
+        self._selections = {}
 
     def _selection(self, parent_type: GraphQLObjectType, grouped_field_set: Any) -> Selection:
         entry = self._selections.get(id(grouped_field_set))
