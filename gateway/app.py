@@ -95,12 +95,8 @@ def create_app(
     )
     view.metrics = metrics
     view.persisted.observe = lambda result: metrics.persisted.labels(result).inc()
-    # not with a read replica: a standby's reader may see less than the primary committed
-    # before the reader began, and would keep that answer as current
     view.cache = response_cache.from_settings(
-        0 if settings.database_read_url else settings.response_cache_max,
-        engine.url,
-        settings.pg_listen,
+        settings.response_cache_max, engine.url, settings.pg_listen
     )
     if view.cache is not None:
         view.cache.observe = lambda result: metrics.response_cache.labels(result).inc()
