@@ -204,6 +204,11 @@ def _on_commit(conn: Connection) -> None:
 
 
 def _on_rollback(conn: Connection) -> None:
+    if conn.invalidated:
+        # a lost connection: its `info` cannot be read (that raised PendingRollbackError in
+        # place of the disconnect), and the pool clears it before the DBAPI connection is
+        # replaced, pending writes included
+        return
     conn.info.pop(_PENDING, None)
 
 

@@ -8,15 +8,19 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from domains.common import changes
 from tests.auth.issuer import GATEWAY_CLIENT, OIDCIssuer
 from tests.conftest import (
+    BACKENDS,
     AppFactory,
     GraphQLClient,
     StatementCounter,
+    _ensure_pg_database,
+    pg_test_url,
 )
 from tests.identity.helpers import global_id
 
@@ -207,3 +211,30 @@ def _sql(session: Session, statement: str, **params: Any) -> None:
 )
 def test_the_tables_a_statement_writes(statement: str, tables: set[str] | None) -> None:
     assert changes.written_tables(statement) == tables
+
+
+def test_a_lost_connection_rolls_back_with_its_own_error() -> None:
+    """PostgreSQL: a connection whose server process died mid-transaction (a restart, a
+    failover) is rolled back by SQLAlchemy; the change recorder's rollback listener must not
+    fail there (it read the dead connection's `info`, and PendingRollbackError hid the
+    disconnect), and the connection works again after it."""
+    if "postgresql" not in BACKENDS:
+        pytest.skip("a server process to terminate is PostgreSQL's")
+    url = pg_test_url()
+    _ensure_pg_database(url)
+    engine = create_engine(url)
+    try:
+        with engine.connect() as victim, engine.connect() as killer:
+            victim.begin()
+            victim.execute(text("CREATE TEMP TABLE lost (x int)"))
+            victim.execute(text("INSERT INTO lost VALUES (1)"))  # a pending write
+            pid = victim.execute(text("SELECT pg_backend_pid()")).scalar_one()
+            killer.execute(text("SELECT pg_terminate_backend(:p)"), {"p": pid})
+            killer.commit()
+            with pytest.raises(DBAPIError) as lost:
+                victim.execute(text("SELECT 1"))
+            assert lost.value.connection_invalidated
+            victim.rollback()
+            assert victim.execute(text("SELECT 1")).scalar_one() == 1
+    finally:
+        engine.dispose()
