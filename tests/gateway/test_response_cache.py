@@ -4,6 +4,7 @@ tests/compat/test_replicas.py)."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -166,6 +167,39 @@ def test_no_cached_answer_survives_a_change_of_any_entity(
     # a deleted row: the endpoint, then its service
     after = changed(lambda: _sql(session, "DELETE FROM endpoint WHERE id = :e", e=endpoint_id))
     assert endpoint_id not in [e["id"] for s in after["services"] for e in s["endpoints"]]
+
+
+def test_no_cached_answer_survives_a_change_of_a_messaging_entity(
+    cached: GraphQLClient, oidc_issuer: OIDCIssuer
+) -> None:
+    """The messaging domain: a platform administrator's answer (kept per principal) about a
+    project's topics, through a topic created and one deleted."""
+    admin = as_admin(cached, oidc_issuer)
+    project = f"CACHE{uuid.uuid4().hex[:8].upper()}"
+    admin.data(
+        "mutation($i: CreateMessagingProjectInput!) "
+        "{ createMessagingProject(input: $i) { project { name } } }",
+        {"i": {"name": project}},
+    )
+    topics = (
+        "query($p: String!) { messagingProject(name: $p) { topics { edges { node { name } } } } }"
+    )
+
+    def names() -> list[str]:
+        edges = admin.data(topics, {"p": project})["messagingProject"]["topics"]["edges"]
+        return [e["node"]["name"] for e in edges]
+
+    assert names() == names() == []
+    admin.data(
+        "mutation($i: CreateTopicInput!) { createTopic(input: $i) { topic { name } } }",
+        {"i": {"project": project, "name": "t1"}},
+    )
+    assert names() == names() == ["t1"]
+    admin.data(
+        "mutation($i: DeleteTopicInput!) { deleteTopic(input: $i) { __typename } }",
+        {"i": {"project": project, "name": "t1"}},
+    )
+    assert names() == []
 
 
 def test_anonymous_and_authenticated_callers_do_not_share_answers(
