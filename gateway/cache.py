@@ -152,6 +152,20 @@ class ResponseCache:
         )
         return hashlib.sha256(material.encode()).hexdigest()
 
+    def lookup(
+        self,
+        normal: str,
+        operation_name: str | None,
+        variables: Mapping[str, Any] | None,
+        visibility_class: str,
+    ) -> tuple[str, Entry | None]:
+        """The request's key and its entry, if one is kept (counted as a hit)."""
+        key = self.key(normal, operation_name, variables, visibility_class)
+        found = self.get(key)
+        if found is not None:
+            self.observe("hit")
+        return key, found
+
     def get(self, key: str) -> Entry | None:
         if self.watch is not None:
             self.watch.check()

@@ -289,12 +289,10 @@ class GraphQLView(GraphQL[RequestContext, None]):
             credentials: Credentials = context.memo["credentials"]
             if credentials == Credentials() and self.persisted.allows(document, ANONYMOUS):
                 # anonymous: answered from the cache without a transaction
-                key = self.cache.key(
+                _key, found = self.cache.lookup(
                     normal, request_data.operation_name, request_data.variables, cache.ANONYMOUS
                 )
-                found = self.cache.get(key)
                 if found is not None:
-                    self.cache.observe("hit")
                     return self._cached(request_adapter, sub_response, found, cache.PUBLIC)
         kept: list[tuple[cache.Entry, str]] = []  # the answer's entry, and Cache-Control
 
@@ -327,13 +325,11 @@ class GraphQLView(GraphQL[RequestContext, None]):
                     control = cache.PRIVATE
                     if normal is not None and self.cache is not None:
                         visible = cache.visibility(context.principal)
-                        key = self.cache.key(
+                        key, found = self.cache.lookup(
                             normal, request_data.operation_name, request_data.variables, visible
                         )
                         control = cache.PUBLIC if visible == cache.ANONYMOUS else cache.PRIVATE
-                        found = self.cache.get(key)
                         if found is not None:
-                            self.cache.observe("hit")
                             kept.append((found, control))
                             return _Measured(data={}, errors=None, encoded=found.body)
                         reads = cache.watch()
