@@ -8,7 +8,7 @@ import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from sqlalchemy import Connection, Engine, create_engine, event, text
@@ -23,6 +23,9 @@ from gateway.app import create_app
 from gateway.config import Settings
 from tests.auth.issuer import GATEWAY_CLIENT, OIDCIssuer
 from tests.server import copy_demo, run_cli, server_env, serving
+
+if TYPE_CHECKING:
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/opsgraph_test"
 BACKENDS = [
@@ -154,6 +157,22 @@ def engine(database_url: str) -> Iterator[Engine]:
         session.commit()
     yield eng
     eng.dispose()
+
+
+@pytest.fixture
+def spans() -> Iterator[InMemorySpanExporter]:
+    """Tracing on, every finished span kept in memory (domains/common/tracing.py), for the
+    test only."""
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    from domains.common import tracing
+
+    exporter = InMemorySpanExporter()
+    tracing.install(exporter, batch=False)
+    try:
+        yield exporter
+    finally:
+        tracing.uninstall()
 
 
 @pytest.fixture

@@ -123,17 +123,25 @@ def test_the_manifests_documents_run_by_hash_without_being_registered(
     assert missing["extensions"]["code"] == "PERSISTED_QUERY_NOT_FOUND"
 
 
-def test_trusted_only_runs_the_manifest_for_everyone_and_ad_hoc_documents_for_admins(
-    make_client: AppFactory, callers: Callers, tmp_path: Path
-) -> None:
-    app = make_client(
+def _trusted_only(
+    make_client: AppFactory, callers: Callers, tmp_path: Path, **settings: Any
+) -> GraphQLClient:
+    """An app running only the manifest's documents (OPSGRAPH_TRUSTED_DOCUMENTS=only), with
+    the callers' OIDC issuer, and `settings` besides."""
+    return make_client(
         trusted_documents="only",
         trusted_documents_manifest=_manifest(tmp_path, TRUSTED),
         oidc_issuer=callers.issuer.issuer,
         oidc_client_id=GATEWAY_CLIENT[0],
         oidc_client_secret=GATEWAY_CLIENT[1],
-        admin_entitlements=(ADMIN,),
+        **settings,
     )
+
+
+def test_trusted_only_runs_the_manifest_for_everyone_and_ad_hoc_documents_for_admins(
+    make_client: AppFactory, callers: Callers, tmp_path: Path
+) -> None:
+    app = _trusted_only(make_client, callers, tmp_path, admin_entitlements=(ADMIN,))
     user = GraphQLClient(app.client, headers=callers.as_user("user@egi.eu").headers)
     admin = GraphQLClient(
         app.client, headers=callers.as_user("admin@egi.eu", entitlements=(ADMIN,)).headers
@@ -160,12 +168,10 @@ def test_trusted_only_runs_a_federation_routers_entity_fetches_for_its_subject_o
 ) -> None:
     """OPSGRAPH_FEDERATION_GATEWAY_SUBJECTS: the router's subject runs ad-hoc documents whose
     root fields are `_entities` or `_service`; nothing else, and nobody else."""
-    app = make_client(
-        trusted_documents="only",
-        trusted_documents_manifest=_manifest(tmp_path, TRUSTED),
-        oidc_issuer=callers.issuer.issuer,
-        oidc_client_id=GATEWAY_CLIENT[0],
-        oidc_client_secret=GATEWAY_CLIENT[1],
+    app = _trusted_only(
+        make_client,
+        callers,
+        tmp_path,
         federation=True,
         federation_gateway_subjects=("router@egi.eu",),
     )

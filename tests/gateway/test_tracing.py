@@ -9,13 +9,11 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import httpx2
-import pytest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -43,16 +41,6 @@ QUERY = "query Ngis { ngis(first: 1) { totalCount } }"
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
 PARENT_ID = "00f067aa0ba902b7"
 WAIT = 60.0
-
-
-@pytest.fixture
-def spans() -> Iterator[InMemorySpanExporter]:
-    exporter = InMemorySpanExporter()
-    tracing.install(exporter, batch=False)
-    try:
-        yield exporter
-    finally:
-        tracing.uninstall()
 
 
 def _trace(exporter: InMemorySpanExporter, trace_id: str) -> list[ReadableSpan]:

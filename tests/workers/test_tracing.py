@@ -4,8 +4,6 @@ the handler's SQL) is a child of that request span (workers/actors.py, TraceJobs
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -16,16 +14,6 @@ from tests.workers.conftest import Rig, wait_until
 from tests.workers.handlers import HANDLERS
 from workers.actors import HANDLE_EVENT
 from workers.runtime import WorkerRuntime
-
-
-@pytest.fixture
-def spans() -> Iterator[InMemorySpanExporter]:
-    exporter = InMemorySpanExporter()
-    tracing.install(exporter, batch=False)
-    try:
-        yield exporter
-    finally:
-        tracing.uninstall()
 
 
 @pytest.mark.parametrize("mode", ["rabbitmq"], indirect=True)
