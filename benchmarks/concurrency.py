@@ -101,7 +101,7 @@ class Tally:
                 self.samples.append(f"{what}: {error[:300]}")
 
 
-def _answer(response: httpx2.Response, kind: str) -> tuple[Any, str | None]:
+def answer(response: httpx2.Response, kind: str) -> tuple[Any, str | None]:
     """(data, error) of an answer of `kind` graphql, json or raw"""
     if response.status_code != 200:
         return None, f"HTTP {response.status_code} {response.text}"
@@ -187,7 +187,7 @@ def _loop(
             what, send = request
             try:
                 response, kind, ids = send(http, n)
-                data, error = _answer(response, kind)
+                data, error = answer(response, kind)
             except httpx2.HTTPError as exc:
                 data, error = None, f"{type(exc).__name__}: {exc}"
             elapsed = time.perf_counter() - start

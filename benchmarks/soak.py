@@ -43,13 +43,13 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlparse
 
 import httpx2
 from websockets.sync.client import connect
 from websockets.typing import Subprotocol
 
+from benchmarks.concurrency import answer
 from tests.databases import recreate_pg_database
 from tests.server import OPSGRAPH, cli_output, opsgraph_env, serving
 
@@ -89,29 +89,18 @@ class Tally:
             self.requests[kind] += 1
 
 
-def _graphql(response: httpx2.Response) -> tuple[Any, str | None]:
-    if response.status_code != 200:
-        return None, f"HTTP {response.status_code} {response.text}"
-    body = response.json()
-    if body.get("errors"):
-        return None, json.dumps(body["errors"])
-    return body["data"], None
-
-
 def _reader(http: httpx2.Client, tally: Tally, until: float, site: str) -> None:
     n = 0
     while time.monotonic() < until:
         n += 1
         try:
             if n % 3 == 0:
-                response = http.post("/graphql", json={"query": SITES})
-                _data, error = _graphql(response)
+                _data, error = answer(http.post("/graphql", json={"query": SITES}), "graphql")
             elif n % 3 == 1:
-                response = http.get("/feeds/downtimes.rss")
-                error = None if response.status_code == 200 else f"HTTP {response.status_code}"
+                _data, error = answer(http.get("/feeds/downtimes.rss"), "raw")
             else:
                 response = http.get(f"/gocdbpi/public/?method=get_site&sitename={site}")
-                error = None if response.status_code == 200 else f"HTTP {response.status_code}"
+                _data, error = answer(response, "raw")
         except httpx2.HTTPError as exc:
             error = f"{type(exc).__name__}: {exc}"
         tally.done("read") if error is None else tally.error("read", error)
@@ -132,16 +121,15 @@ def _mutator(http: httpx2.Client, tally: Tally, until: float, service: str, inde
             }
         }
         try:
-            data, error = _graphql(
-                http.post("/graphql", json={"query": DECLARE, "variables": variables})
-            )
+            declared = http.post("/graphql", json={"query": DECLARE, "variables": variables})
+            data, error = answer(declared, "graphql")
             if error is None:
                 with tally.lock:
                     tally.declared += 1
                 tally.done("mutation")
                 downtime = data["declareDowntime"]["downtime"]["id"]
                 deleted = {"query": DELETE, "variables": {"i": {"id": downtime}}}
-                _data, error = _graphql(http.post("/graphql", json=deleted))
+                _data, error = answer(http.post("/graphql", json=deleted), "graphql")
         except httpx2.HTTPError as exc:
             error = f"{type(exc).__name__}: {exc}"
         tally.done("mutation") if error is None else tally.error("mutation", error)
@@ -317,7 +305,7 @@ def _setup(base: str, token: str, clients: int) -> list[tuple[str, str]]:
                 f"/v1/projects/{PROJECT}/subscriptions/soak{index}",
                 content=json.dumps({"topic": f"projects/{PROJECT}/topics/soak"}),
             ).raise_for_status()
-        data, error = _graphql(http.post("/graphql", json={"query": SITES}))
+        data, error = answer(http.post("/graphql", json={"query": SITES}), "graphql")
         if error is not None:
             raise SystemExit(f"could not read the demo sites: {error}")
     return [
