@@ -10,9 +10,11 @@ Exactness: while the answer is computed, every SQL statement it sends is read fo
 tables it names (`before_cursor_execute`), and domains/common/changes.py's sequence is
 taken before its transaction began. The entry is served while none of those tables changed
 in a committed transaction since (changes.unchanged): checked at each hit, so a write this
-process (or, through NOTIFY, another) committed is never answered past. An answer that read
-the clock (domains/common/time.py's `utcnow`, the request's clock, SQL's `now()`) depends on
-the time (a downtime's `ongoing`, a status): it is not kept.
+process (or, through NOTIFY, another) committed is never answered past. An answer holding
+values that change with time (a downtime's `ongoing`, a status) expires at the first moment
+one of them changes, as their resolvers tell (domains/common/time.py's `changing_at`); one
+that read the clock without saying when its value changes (`utcnow`, the request's
+`clock`, SQL's `now()`) is not kept.
 
 In this process: a bounded LRU (OPSGRAPH_RESPONSE_CACHE_MAX entries, 0 turns the cache
 off). On PostgreSQL it is on only while the process LISTENs for other processes' changes
@@ -29,6 +31,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
@@ -37,7 +40,7 @@ from sqlalchemy import URL, Connection, Engine, event
 
 from domains.common import changes
 from domains.common.identity import Principal
-from domains.common.time import watch_clock
+from domains.common.time import Horizon, watch_clock
 
 ANONYMOUS = "anonymous"
 MAX_ENTRY_BYTES = 1024 * 1024  # a larger answer is not kept
@@ -63,10 +66,10 @@ _TIMELY = frozenset(
 
 @dataclass
 class Reads:
-    """What an answer being computed read: tables, and whether the clock."""
+    """What an answer being computed read: tables, and how it depends on the time."""
 
     tables: set[str] = field(default_factory=set)
-    clock: list[bool] = field(default_factory=lambda: [False])
+    horizon: Horizon = field(default_factory=Horizon)
 
 
 _reading: ContextVar[Reads | None] = ContextVar("opsgraph_cache_reads", default=None)
@@ -78,6 +81,7 @@ class Entry:
     etag: str
     since: int  # changes.sequence() before the answer's transaction began
     tables: frozenset[str]
+    expires: datetime | None = None  # when a time-dependent value in it changes
 
 
 def etag_of(body: str) -> str:
@@ -116,12 +120,12 @@ def _capture(_conn: Connection, _cursor: Any, statement: str, *_args: Any) -> No
         tables, timely = _statement_reads(statement)
         reads.tables.update(tables)
         if timely:
-            reads.clock[0] = True
+            reads.horizon.unbounded = True
 
 
 def watch() -> Reads:
     """From now on in this context (a request's thread), record what is read."""
-    reads = Reads(clock=watch_clock())
+    reads = Reads(horizon=watch_clock())
     _reading.set(reads)
     return reads
 
@@ -158,32 +162,36 @@ class ResponseCache:
         operation_name: str | None,
         variables: Mapping[str, Any] | None,
         visibility_class: str,
+        now: datetime,
     ) -> tuple[str, Entry | None]:
-        """The request's key and its entry, if one is kept (counted as a hit)."""
+        """The request's key and its entry, if one is kept at `now` (counted as a hit)."""
         key = self.key(normal, operation_name, variables, visibility_class)
-        found = self.get(key)
+        found = self.get(key, now)
         if found is not None:
             self.observe("hit")
         return key, found
 
-    def get(self, key: str) -> Entry | None:
+    def get(self, key: str, now: datetime) -> Entry | None:
         if self.watch is not None:
             self.watch.check()
         with self._lock:
             entry = self._entries.get(key)
             if entry is None:
                 return None
-            if not changes.unchanged(entry.tables, entry.since):
+            if not changes.unchanged(entry.tables, entry.since) or (
+                entry.expires is not None and now >= entry.expires
+            ):
                 del self._entries[key]
                 return None
             self._entries.move_to_end(key)
             return entry
 
     def put(self, key: str, body: str, since: int, reads: Reads) -> Entry | None:
-        """Keep an answer, unless it read the clock or is too large; the entry kept."""
-        if reads.clock[0] or len(body) > MAX_ENTRY_BYTES:
+        """Keep an answer, unless it read the clock unbounded or is too large; the entry
+        kept (until its horizon, if it has one)."""
+        if reads.horizon.unbounded or len(body) > MAX_ENTRY_BYTES:
             return None
-        entry = Entry(body, etag_of(body), since, frozenset(reads.tables))
+        entry = Entry(body, etag_of(body), since, frozenset(reads.tables), reads.horizon.until)
         if not changes.unchanged(entry.tables, since):  # changed already: still answered
             return entry
         with self._lock:

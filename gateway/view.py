@@ -43,7 +43,7 @@ from domains.common.errors import CommonRule, DomainError, Forbidden, Invalid, U
 from domains.common.identity import ANONYMOUS, Principal
 from domains.common.replica import read_on_primary, read_standby
 from domains.common.text import unstorable
-from domains.common.time import clock_read, utcnow
+from domains.common.time import clock_read, instant, utcnow
 from gateway import cache, deadlines, jsonlimits, persisted, web
 from gateway.auth.authenticator import Authenticator, Credentials
 from gateway.config import Settings
@@ -101,6 +101,8 @@ class GraphQLView(GraphQL[RequestContext, None]):
         self.session_factory = session_factory
         self.authenticator = authenticator
         self.clock = clock
+        # the same clock without the mark (utcnow marks every read)
+        self.instant = instant if clock is utcnow else clock
         self.egress = egress or EgressPolicy.from_settings(settings)
         self.persisted = persisted.from_settings(settings)
         self.metrics: Metrics | None = None  # set by create_app
@@ -129,6 +131,7 @@ class GraphQLView(GraphQL[RequestContext, None]):
             http_get=http_getter(self.egress),
             egress=self.egress,
             clock=self._clock,
+            instant=self.instant,
             settings=self.settings,
         )
         # The token is checked here, on the event loop (the issuer may be asked over HTTP);
@@ -141,7 +144,7 @@ class GraphQLView(GraphQL[RequestContext, None]):
     def _clock(self) -> datetime:
         """The request's clock: a read makes its answer one the cache does not keep."""
         clock_read()
-        return self.clock()
+        return self.instant()
 
     def _transact(self, context: RequestContext) -> Transact:
         async def transact(fn: Callable[[Session, Principal], T], *, write: bool = True) -> T:
@@ -290,7 +293,11 @@ class GraphQLView(GraphQL[RequestContext, None]):
             if credentials == Credentials() and self.persisted.allows(document, ANONYMOUS):
                 # anonymous: answered from the cache without a transaction
                 _key, found = self.cache.lookup(
-                    normal, request_data.operation_name, request_data.variables, cache.ANONYMOUS
+                    normal,
+                    request_data.operation_name,
+                    request_data.variables,
+                    cache.ANONYMOUS,
+                    self.instant(),
                 )
                 if found is not None:
                     return self._cached(request_adapter, sub_response, found, cache.PUBLIC)
@@ -326,7 +333,11 @@ class GraphQLView(GraphQL[RequestContext, None]):
                     if normal is not None and self.cache is not None:
                         visible = cache.visibility(context.principal)
                         key, found = self.cache.lookup(
-                            normal, request_data.operation_name, request_data.variables, visible
+                            normal,
+                            request_data.operation_name,
+                            request_data.variables,
+                            visible,
+                            self.instant(),
                         )
                         control = cache.PUBLIC if visible == cache.ANONYMOUS else cache.PRIVATE
                         if found is not None:

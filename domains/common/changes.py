@@ -36,6 +36,7 @@ from sqlalchemy.pool import Pool
 CHANNEL = "opsgraph_changes"
 EVERYTHING = "*"
 _PENDING = "opsgraph.changes.pending"
+_FRESH = "opsgraph.changes.fresh"  # written since the last savepoint released
 _NOTIFY_MAX = 7000  # PostgreSQL's payload limit is 8000 bytes: beyond, "*"
 
 log = logging.getLogger("opsgraph.changes")
@@ -139,13 +140,19 @@ def written_tables(statement: str) -> set[str] | None:
 
 def wrote(connection: Connection, *tables: str) -> None:
     """Declare writes sent past SQLAlchemy's cursor (COPY on the driver's connection)."""
-    connection.info.setdefault(_PENDING, set()).update(tables)
+    _note(connection, tables)
+
+
+def _note(connection: Connection, tables: Iterable[str]) -> None:
+    info = connection.info
+    info.setdefault(_PENDING, set()).update(tables)
+    info.setdefault(_FRESH, set()).update(tables)
 
 
 def _record(conn: Connection, _cursor: Any, statement: str, *_args: Any) -> None:
     tables = written_tables(statement)
     if tables is not None:
-        conn.info.setdefault(_PENDING, set()).update(tables)
+        _note(conn, tables)
 
 
 def _with_referencing(tables: set[str]) -> set[str]:
@@ -183,6 +190,7 @@ def _referencing() -> dict[str, set[str]]:
 
 
 def _on_commit(conn: Connection) -> None:
+    conn.info.pop(_FRESH, None)
     pending: set[str] | None = conn.info.pop(_PENDING, None)
     if not pending:
         return
@@ -210,15 +218,17 @@ def _on_rollback(conn: Connection) -> None:
         # replaced, pending writes included
         return
     conn.info.pop(_PENDING, None)
+    conn.info.pop(_FRESH, None)
 
 
 def _on_release_savepoint(conn: Connection, _name: str, _context: Any) -> None:
     """A savepoint released inside an outer transaction (the tests' sessions commit so):
     what it wrote is visible on this connection now; it is bumped again at the outer
-    COMMIT, which is what other connections see."""
-    pending: set[str] | None = conn.info.get(_PENDING)
-    if pending:
-        bump(_with_referencing(set(pending)))
+    COMMIT, which is what other connections see. Only what was written since the last
+    release: a later savepoint that writes nothing changes nothing."""
+    fresh: set[str] | None = conn.info.pop(_FRESH, None)
+    if fresh:
+        bump(_with_referencing(fresh))
 
 
 def _publish(*_args: Any) -> None:

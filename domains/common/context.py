@@ -17,7 +17,7 @@ from domains.common.loaders import LoaderRegistry
 from domains.common.pagination import PageRequest
 from domains.common.scopes import ScopeDefaults
 from domains.common.settings import CoreSettings
-from domains.common.time import utcnow
+from domains.common.time import changing_at, instant, utcnow
 
 
 @dataclass(slots=True)
@@ -67,12 +67,21 @@ class RequestContext:
     http_get: HttpGet = no_http
     # where outbound calls may go (push endpoints, webhooks): checked at input time
     egress: EgressPolicy = STRICT
-    # the time rules read (downtimes' 24- and 48-hour rules); tests move it
+    # the time rules read (downtimes' 24- and 48-hour rules); tests move it. Reading it
+    # keeps the answer out of the response cache; `now_changing_at` does not.
     clock: Callable[[], datetime] = utcnow
+    # the same clock, read without that mark (for `now_changing_at`)
+    instant: Callable[[], datetime] = instant
     # the server's settings, for the few a resolver reads (the accounting `egi` VO group)
     settings: CoreSettings = field(default_factory=CoreSettings)
     # when the request's work must stop (OPSGRAPH_REQUEST_TIMEOUT); None: no limit
     deadline: Deadline | None = None
+
+    def now_changing_at(self, *moments: datetime | None) -> datetime:
+        """The request's time, for a value computed from it that changes only at `moments`:
+        a cached answer holding it expires at the first of them still ahead
+        (domains/common/time.py's changing_at)."""
+        return changing_at(self.instant(), moments)
 
     def page(self, first: int | None, after: str | None) -> PageRequest:
         return PageRequest.build(

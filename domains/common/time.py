@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
@@ -10,8 +11,25 @@ from sqlalchemy import DateTime
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
-# set while a cacheable answer is computed (gateway/cache.py): [True] once the clock is read
-_clock_read: ContextVar[list[bool] | None] = ContextVar("opsgraph_clock_read", default=None)
+
+class Horizon:
+    """How long an answer being computed (gateway/cache.py) stays true as time passes:
+    `unbounded` once the clock was read for a value whose next change nobody said, else
+    `until`, the first moment a time-dependent value in it changes (None: never)."""
+
+    __slots__ = ("unbounded", "until")
+
+    def __init__(self) -> None:
+        self.unbounded = False
+        self.until: datetime | None = None
+
+    def shorten(self, moment: datetime) -> None:
+        if self.until is None or moment < self.until:
+            self.until = moment
+
+
+# set while a cacheable answer is computed (gateway/cache.py)
+_horizon: ContextVar[Horizon | None] = ContextVar("opsgraph_clock_horizon", default=None)
 
 
 def utcnow() -> datetime:
@@ -19,18 +37,41 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def instant() -> datetime:
+    """The time, read without a mark: only for `changing_at`, which bounds what it read."""
+    return datetime.now(UTC)
+
+
 def clock_read() -> None:
-    """Note that the answer being computed depends on the time (it is not cached)."""
-    seen = _clock_read.get()
-    if seen is not None:
-        seen[0] = True
+    """Note that the answer being computed depends on the time in a way nobody bounded (it
+    is not cached)."""
+    horizon = _horizon.get()
+    if horizon is not None:
+        horizon.unbounded = True
 
 
-def watch_clock() -> list[bool]:
-    """From now on in this context, note reads of the clock: [True] once one happened."""
-    seen = [False]
-    _clock_read.set(seen)
-    return seen
+def changing_at(now: datetime, moments: Iterable[datetime | None]) -> datetime:
+    """Note that a value computed from `now` changes next at the first of `moments` still
+    ahead of it (none ahead: never again); a cached answer holding it expires then.
+    Returns `now`."""
+    horizon = _horizon.get()
+    if horizon is not None:
+        ahead = [moment for moment in moments if moment is not None and moment > now]
+        if ahead:
+            horizon.shorten(min(ahead))
+    return now
+
+
+def now_changing_at(*moments: datetime | None) -> datetime:
+    """The time now, for a value that changes only at `moments` (see changing_at)."""
+    return changing_at(instant(), moments)
+
+
+def watch_clock() -> Horizon:
+    """From now on in this context, note how the answer depends on the time."""
+    horizon = Horizon()
+    _horizon.set(horizon)
+    return horizon
 
 
 class UTCDateTime(TypeDecorator[datetime]):

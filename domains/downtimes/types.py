@@ -108,7 +108,8 @@ class DowntimeNode(Node):
 
     @strawberry.field(description="Whether it has started and not yet ended.")
     def ongoing(self, info: Info) -> bool:
-        return self.starts_at <= info.context.clock() < self.ends_at
+        now = info.context.now_changing_at(self.starts_at, self.ends_at)
+        return self.starts_at <= now < self.ends_at
 
     @strawberry.field
     def site(self, info: Info) -> SiteNode:

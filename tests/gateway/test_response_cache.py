@@ -14,6 +14,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from domains.common import changes
+from domains.downtimes.models import Classification, Downtime, Severity
 from tests.auth.issuer import GATEWAY_CLIENT, OIDCIssuer
 from tests.conftest import (
     BACKENDS,
@@ -272,3 +273,55 @@ def test_a_lost_connection_rolls_back_with_its_own_error() -> None:
             assert victim.execute(text("SELECT 1")).scalar_one() == 1
     finally:
         engine.dispose()
+
+
+def test_an_answer_holding_ongoing_expires_when_a_downtime_starts_and_ends(
+    make_client: AppFactory, session: Session, statements: StatementCounter
+) -> None:
+    """`Downtime.ongoing` changes with time alone: the answer holding it is kept until the
+    first start or end still ahead (domains/common/time.py's changing_at), then computed
+    again; an answer that read the clock without saying so is not kept at all."""
+    site = a_site(session)[0]
+    starts = datetime(2031, 5, 4, 10, tzinfo=UTC)
+    ends = starts + timedelta(hours=6)
+    session.add(
+        Downtime(
+            severity=Severity.OUTAGE,
+            classification=Classification.SCHEDULED,
+            description="cache horizon",
+            site_id=_site_id(session, site),
+            declared_by="test",
+            starts_at=starts,
+            ends_at=ends,
+        )
+    )
+    session.commit()
+    moment = [starts - timedelta(hours=1)]
+    client = make_client(response_cache_max=100, pg_listen=True, clock=lambda: moment[0])
+    listener = client.client.app.state.listener  # type: ignore[attr-defined]
+    assert listener is None or listener.listening.wait(30)
+    query = "query($s: String!) { site(shortName: $s) { downtimes { startsAt ongoing } } }"
+
+    def ongoing() -> bool:
+        found = client.data(query, {"s": site})["site"]["downtimes"]
+        (mine,) = [d for d in found if d["startsAt"].startswith("2031-05-04T10:00")]
+        return bool(mine["ongoing"])
+
+    assert ongoing() is False
+    statements.reset()
+    assert ongoing() is False  # kept: nothing changes before the start
+    assert statements.count == 0
+    moment[0] = starts  # started: the kept answer has expired
+    assert ongoing() is True
+    statements.reset()
+    moment[0] = ends - timedelta(microseconds=1)
+    assert ongoing() is True  # kept until the end
+    assert statements.count == 0
+    moment[0] = ends
+    assert ongoing() is False
+    # the same downtimes through a list that reads the clock unbounded: never kept
+    listed = "{ downtimes(first: 1) { edges { node { id } } } }"
+    client.data(listed)
+    statements.reset()
+    client.data(listed)
+    assert statements.count > 0
