@@ -1,10 +1,10 @@
 """The response cache (gateway/cache.py): answers kept until a committed write changes what
 they read, per caller class; ETag and 304 (across two real server processes on PostgreSQL:
-tests/compat/test_replicas.py)."""
+tests/compat/test_replicas.py). That no answer survives a change of any kind of entity:
+test_response_cache_kinds.py."""
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from domains.common import changes
 from domains.downtimes.models import Classification, Downtime, Severity
-from tests.auth.issuer import GATEWAY_CLIENT, OIDCIssuer
+from tests.auth.issuer import OIDCIssuer
 from tests.conftest import (
     BACKENDS,
     AppFactory,
@@ -24,9 +24,10 @@ from tests.conftest import (
     _ensure_pg_database,
     pg_test_url,
 )
-from tests.identity.helpers import global_id
+from tests.gateway import response_cache as shared
+from tests.gateway.response_cache import a_site, as_admin, site_id
 
-ADMIN = ("urn:mace:egi.eu:group:ops.egi.eu:role=admin#aai.egi.eu",)
+cached = shared.cached  # the fixture
 
 # one answer reading each kind of entity (no field that depends on the time)
 READ = """
@@ -39,40 +40,6 @@ query Read($s: String!) {
   }
 }
 """
-
-
-@pytest.fixture
-def cached(make_client: AppFactory, oidc_issuer: OIDCIssuer) -> GraphQLClient:
-    client = make_client(
-        response_cache_max=100,
-        pg_listen=True,  # on PostgreSQL the cache is on only while listening
-        oidc_issuer=oidc_issuer.issuer,
-        oidc_client_id=GATEWAY_CLIENT[0],
-        oidc_client_secret=GATEWAY_CLIENT[1],
-        admin_entitlements=ADMIN,
-    )
-    listener = client.client.app.state.listener  # type: ignore[attr-defined]
-    # PostgreSQL: LISTENing drops what was cached before it; a hit is one after that
-    assert listener is None or listener.listening.wait(30)
-    return client
-
-
-def as_admin(client: GraphQLClient, issuer: OIDCIssuer) -> GraphQLClient:
-    token = issuer.issue_access_token(
-        {"sub": "cache.admin@egi.eu", "name": "Cache Admin", "eduperson_entitlement": [*ADMIN]}
-    )
-    return GraphQLClient(client.client, headers={"authorization": f"Bearer {token}"})
-
-
-def a_site(session: Session) -> tuple[str, int, int]:
-    """A site with a service that has an endpoint: (short name, service id, endpoint id)."""
-    row = session.execute(
-        text(
-            "SELECT s.short_name, sv.id, e.id FROM site s JOIN service sv ON sv.site_id = s.id "
-            "JOIN endpoint e ON e.service_id = sv.id ORDER BY s.id, sv.id, e.id LIMIT 1"
-        )
-    ).one()
-    return str(row[0]), int(row[1]), int(row[2])
 
 
 def read(client: GraphQLClient, site: str) -> dict[str, Any]:
@@ -102,107 +69,6 @@ def test_a_hit_runs_no_sql_and_answers_304_to_its_etag(
     assert other.json() == {"data": {"site": None}}
 
 
-def test_no_cached_answer_survives_a_change_of_any_entity(
-    cached: GraphQLClient, oidc_issuer: OIDCIssuer, session: Session
-) -> None:
-    site, service_id, endpoint_id = a_site(session)
-    admin = as_admin(cached, oidc_issuer)
-    read(cached, site)
-
-    def changed(change: Any) -> dict[str, Any]:
-        before = read(cached, site)
-        assert read(cached, site) == before  # cached
-        change()
-        after = read(cached, site)
-        assert after != before
-        return after
-
-    after = changed(
-        lambda: admin.data(
-            "mutation($i: UpdateSiteInput!) { updateSite(input: $i) { site { id } } }",
-            {"i": {"id": global_id("Site", _site_id(session, site)), "description": "S2"}},
-        )
-    )
-    assert after["description"] == "S2"
-    after = changed(
-        lambda: admin.data(
-            "mutation($i: UpdateServiceInput!) { updateService(input: $i) { service { id } } }",
-            {"i": {"id": global_id("Service", service_id), "description": "V2"}},
-        )
-    )
-    assert "V2" in [s["description"] for s in after["services"]]
-    after = changed(
-        lambda: admin.data(
-            "mutation($i: UpdateEndpointInput!) { updateEndpoint(input: $i) { endpoint { id } } }",
-            {"i": {"id": global_id("Endpoint", endpoint_id), "description": "E2"}},
-        )
-    )
-    assert "E2" in [e["description"] for s in after["services"] for e in s["endpoints"]]
-    start = datetime.now(UTC) + timedelta(days=3)
-    after = changed(
-        lambda: admin.data(
-            "mutation($i: DeclareDowntimeInput!) "
-            "{ declareDowntime(input: $i) { downtime { id } } }",
-            {
-                "i": {
-                    "serviceIds": [global_id("Service", service_id)],
-                    "severity": "OUTAGE",
-                    "startsAt": start.isoformat(),
-                    "endsAt": (start + timedelta(hours=2)).isoformat(),
-                    "description": "D1",
-                }
-            },
-        )
-    )
-    assert "D1" in [d["description"] for d in after["downtimes"]]
-    # raw SQL, committed past the ORM (as bulk loaders write): the NGI
-    after = changed(
-        lambda: _sql(
-            session,
-            "UPDATE ngi SET description = 'N2' WHERE id = "
-            "(SELECT ngi_id FROM site WHERE short_name = :s)",
-            s=site,
-        )
-    )
-    assert after["ngi"]["description"] == "N2"
-    # a deleted row: the endpoint, then its service
-    after = changed(lambda: _sql(session, "DELETE FROM endpoint WHERE id = :e", e=endpoint_id))
-    assert endpoint_id not in [e["id"] for s in after["services"] for e in s["endpoints"]]
-
-
-def test_no_cached_answer_survives_a_change_of_a_messaging_entity(
-    cached: GraphQLClient, oidc_issuer: OIDCIssuer
-) -> None:
-    """The messaging domain: a platform administrator's answer (kept per principal) about a
-    project's topics, through a topic created and one deleted."""
-    admin = as_admin(cached, oidc_issuer)
-    project = f"CACHE{uuid.uuid4().hex[:8].upper()}"
-    admin.data(
-        "mutation($i: CreateMessagingProjectInput!) "
-        "{ createMessagingProject(input: $i) { project { name } } }",
-        {"i": {"name": project}},
-    )
-    topics = (
-        "query($p: String!) { messagingProject(name: $p) { topics { edges { node { name } } } } }"
-    )
-
-    def names() -> list[str]:
-        edges = admin.data(topics, {"p": project})["messagingProject"]["topics"]["edges"]
-        return [e["node"]["name"] for e in edges]
-
-    assert names() == names() == []
-    admin.data(
-        "mutation($i: CreateTopicInput!) { createTopic(input: $i) { topic { name } } }",
-        {"i": {"project": project, "name": "t1"}},
-    )
-    assert names() == names() == ["t1"]
-    admin.data(
-        "mutation($i: DeleteTopicInput!) { deleteTopic(input: $i) { __typename } }",
-        {"i": {"project": project, "name": "t1"}},
-    )
-    assert names() == []
-
-
 def test_anonymous_and_authenticated_callers_do_not_share_answers(
     cached: GraphQLClient, oidc_issuer: OIDCIssuer, session: Session
 ) -> None:
@@ -218,17 +84,6 @@ def test_anonymous_and_authenticated_callers_do_not_share_answers(
         assert response.json() == {"data": {"site": {"viewerCanEdit": True}}}
         assert response.headers["cache-control"] == "private, max-age=0, must-revalidate"
     assert cached.data(query, site) == {"site": {"viewerCanEdit": False}}
-
-
-def _site_id(session: Session, site: str) -> int:
-    return int(
-        session.execute(text("SELECT id FROM site WHERE short_name = :s"), {"s": site}).scalar_one()
-    )
-
-
-def _sql(session: Session, statement: str, **params: Any) -> None:
-    session.execute(text(statement), params)
-    session.commit()
 
 
 @pytest.mark.parametrize(
@@ -289,7 +144,7 @@ def test_an_answer_holding_ongoing_expires_when_a_downtime_starts_and_ends(
             severity=Severity.OUTAGE,
             classification=Classification.SCHEDULED,
             description="cache horizon",
-            site_id=_site_id(session, site),
+            site_id=site_id(session, site),
             declared_by="test",
             starts_at=starts,
             ends_at=ends,
