@@ -96,7 +96,7 @@ def create_app(
     view.metrics = metrics
     view.persisted.observe = lambda result: metrics.persisted.labels(result).inc()
     view.cache = response_cache.from_settings(
-        settings.response_cache_max, engine.url, settings.pg_listen
+        settings.response_cache_max, engine.url, settings.pg_listen, settings.cache_url
     )
     if view.cache is not None:
         view.cache.observe = lambda result: metrics.response_cache.labels(result).inc()

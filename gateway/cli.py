@@ -781,6 +781,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Invalid as exc:
         print(f"configuration error: {exc.message}", file=sys.stderr)
         return 2
+    if settings.cache_url:  # every committed write changes the shared response cache's view
+        from gateway.cache import publish_writes
+
+        publish_writes(settings.cache_url)
     try:
         return int(args.func(settings, args))
     except DomainError as exc:

@@ -255,11 +255,12 @@ class Metrics:
         self.response_cache = Counter(
             "opsgraph_response_cache",
             "Cacheable queries answered from the response cache (hit), computed and kept "
-            "(miss), or computed and not kept (skip: the answer reads the clock, or is large)",
+            "(miss), or computed and not kept (skip: the answer reads the clock, or is large; "
+            "unavailable: OPSGRAPH_CACHE_URL's Redis did not answer)",
             ["result"],
             registry=r,
         )
-        for result in ("hit", "miss", "skip"):
+        for result in ("hit", "miss", "skip", "unavailable"):
             self.response_cache.labels(result)
         r.register(_ScrapeTime(engine, session_factory, clock))
         r.register(Forward(WORK))  # the background work's, when it runs in this process

@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any, TypeVar, cast
 
 import anyio.to_thread
@@ -34,7 +35,7 @@ from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UNSET, UnsetType
 
-from domains.common import changes, tracing
+from domains.common import tracing
 from domains.common.context import Limits, RequestContext, Transact
 from domains.common.db import unit_of_work
 from domains.common.deadline import RequestTimeout
@@ -292,12 +293,19 @@ class GraphQLView(GraphQL[RequestContext, None]):
             credentials: Credentials = context.memo["credentials"]
             if credentials == Credentials() and self.persisted.allows(document, ANONYMOUS):
                 # anonymous: answered from the cache without a transaction
-                _key, found = self.cache.lookup(
+                lookup = partial(
+                    self.cache.lookup,
                     normal,
                     request_data.operation_name,
                     request_data.variables,
                     cache.ANONYMOUS,
                     self.instant(),
+                )
+                # in Redis: a round trip, off the event loop
+                _key, found = (
+                    await anyio.to_thread.run_sync(lookup)
+                    if self.cache.shared is not None
+                    else lookup()
                 )
                 if found is not None:
                     return self._cached(request_adapter, sub_response, found, cache.PUBLIC)
@@ -305,7 +313,8 @@ class GraphQLView(GraphQL[RequestContext, None]):
 
         def run() -> ExecutionResult:
             # taken before the transaction begins: any write it does not see comes later
-            since = changes.sequence()
+            # (None: the cache's shared store is unreachable, the answer is not cached)
+            since = self.cache.sequence() if normal is not None and self.cache is not None else None
             # One transaction per request, owned by its unit of work: all of it or nothing.
             try:
                 with unit_of_work(self.session_factory, write=write) as session:
@@ -330,7 +339,9 @@ class GraphQLView(GraphQL[RequestContext, None]):
                         raise _RolledBack(_refusal(refused)) from refused
                     key = reads = None
                     control = cache.PRIVATE
-                    if normal is not None and self.cache is not None:
+                    if normal is not None and self.cache is not None and since is None:
+                        self.cache.observe("unavailable")
+                    elif normal is not None and self.cache is not None:
                         visible = cache.visibility(context.principal)
                         key, found = self.cache.lookup(
                             normal,
@@ -355,16 +366,21 @@ class GraphQLView(GraphQL[RequestContext, None]):
                     result = _bounded(result, self.settings.max_response_bytes)
                     if result.errors:
                         raise _RolledBack(result)
-                    if key is not None and reads is not None and self.cache is not None:
-                        entry = None
+                    if (
+                        key is not None
+                        and reads is not None
+                        and since is not None
+                        and self.cache is not None
+                    ):
+                        entry, outcome = None, "skip"
                         # read on a standby: maybe older than the changes heard of
                         if (
                             isinstance(result, _Measured)
                             and not result.extensions
                             and not read_standby(session)
                         ):
-                            entry = self.cache.put(key, result.encoded, since, reads)
-                        self.cache.observe("miss" if entry is not None else "skip")
+                            entry, outcome = self.cache.put(key, result.encoded, since, reads)
+                        self.cache.observe(outcome)
                         if entry is not None:
                             kept.append((entry, control))
                     return result

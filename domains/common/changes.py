@@ -18,7 +18,12 @@ gets a later generation, so its answer is never kept past it.
 On PostgreSQL the committing transaction also sends `NOTIFY opsgraph_changes, '<tables>'`
 (delivered only if it commits), and every serving process LISTENs
 (domains/messaging/notify.py's PostgresListener): other replicas and `opsgraph worker`
-processes invalidate this process's entries too."""
+processes invalidate this process's entries too.
+
+With a shared response cache (OPSGRAPH_CACHE_URL), each committed set is also handed to the
+sinks registered with `publish_to` (gateway/cache.py's Redis generations), at the same
+point, before the writing request answers; changes heard from other processes are not
+(their writers published them)."""
 
 from __future__ import annotations
 
@@ -26,7 +31,7 @@ import logging
 import re
 import sqlite3
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from sqlalchemy import Connection, Engine, event
@@ -46,6 +51,8 @@ _sequence = 0
 _generations: dict[str, int] = {}
 _everything = 0  # the generation of the last change to every table (DDL, a lost listener)
 _committed = threading.local()  # sets committed on this thread, not yet published
+# where this process's committed writes are published as well, by name (publish_to)
+_sinks: dict[str, Callable[[frozenset[str]], None]] = {}
 
 _TARGET = re.compile(
     r"\b(?:insert\s+(?:or\s+\w+\s+)?into|update|delete\s+from|truncate(?:\s+table)?|copy)"
@@ -87,16 +94,34 @@ def unchanged(tables: Iterable[str], since: int) -> bool:
     return all(generations.get(table, 0) <= since for table in tables)
 
 
-def bump(tables: Iterable[str]) -> None:
-    """Mark `tables` changed now (EVERYTHING among them: every table)."""
+def bump(tables: Iterable[str], *, ours: bool = True) -> None:
+    """Mark `tables` changed now (EVERYTHING among them: every table). `ours`: written by
+    this process, so published to the sinks too (not a change heard of or guessed)."""
     global _sequence, _everything
+    changed = frozenset(tables)
     with _lock:
         _sequence += 1
-        for table in tables:
+        for table in changed:
             if table == EVERYTHING:
                 _everything = _sequence
             else:
                 _generations[table] = _sequence
+    if ours and changed:
+        for sink in list(_sinks.values()):
+            sink(changed)
+
+
+def publish_to(name: str, sink: Callable[[frozenset[str]], None] | None) -> None:
+    """Hand every set of tables this process commits to `sink` as well (None: no longer).
+    One sink per name: registering a name again replaces its sink."""
+    if sink is None:
+        _sinks.pop(name, None)
+    else:
+        _sinks[name] = sink
+
+
+def publishing_to(name: str) -> Callable[[frozenset[str]], None] | None:
+    return _sinks.get(name)
 
 
 class SQLiteWatch:
@@ -114,7 +139,7 @@ class SQLiteWatch:
         with self._lock:
             version = int(self._connection.execute("PRAGMA data_version").fetchone()[0])
             if self._seen is not None and version != self._seen:
-                bump([EVERYTHING])
+                bump([EVERYTHING], ours=False)
             self._seen = version
 
     def close(self) -> None:
@@ -123,7 +148,7 @@ class SQLiteWatch:
 
 def bump_from_notice(payload: str) -> None:
     """A NOTIFY from another process: its comma-separated tables."""
-    bump([t for t in payload.split(",") if t])
+    bump([t for t in payload.split(",") if t], ours=False)
 
 
 def written_tables(statement: str) -> set[str] | None:

@@ -158,7 +158,7 @@ class PostgresListener:
                     conn.execute(f"LISTEN {CHANNEL}")
                     conn.execute(f"LISTEN {changes.CHANNEL}")
                     # what changed while no connection listened is not known
-                    changes.bump([changes.EVERYTHING])
+                    changes.bump([changes.EVERYTHING], ours=False)
                     self.listening.set()
                     while not self._stop.is_set():
                         for note in conn.notifies(timeout=self._poll):

@@ -1,6 +1,8 @@
 """Two `opsgraph serve` replicas on one PostgreSQL database: a pull waiting on one replica
 is woken by a publish made through the other (LISTEN/NOTIFY), not by its own timeout; a
-write through one drops the other's cached answers (gateway/cache.py)."""
+write through one drops the other's cached answers (gateway/cache.py); with
+OPSGRAPH_CACHE_URL, they share the answers in Redis, and a write through one is never
+answered past by the other."""
 
 from __future__ import annotations
 
@@ -8,7 +10,9 @@ import base64
 import json
 import threading
 import time
+import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx2 as httpx
@@ -23,8 +27,11 @@ METRICS_TOKEN = "replicas-metrics"
 
 
 @pytest.fixture(scope="module")
-def replicas(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str, dict[str, str]]]:
-    """Replica one's and two's base URLs, and the API key of an admin of project OPS."""
+def database(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[Path, dict[str, str], dict[str, str]]]:
+    """A directory, the replicas' environment on a private PostgreSQL database, and the API
+    key of an admin of project OPS."""
     tmp_path = tmp_path_factory.mktemp("replicas")
     base_url = pg_test_url()
     _ensure_pg_database(base_url)
@@ -49,9 +56,17 @@ def replicas(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, st
             env=env,
         )
         assert issued.returncode == 0, issued.stderr
-        headers = {"x-api-key": issued.stdout.strip()}
-        with serving(env) as one, serving(env) as two:
-            yield one, two, headers
+        yield tmp_path, env, {"x-api-key": issued.stdout.strip()}
+
+
+@pytest.fixture(scope="module")
+def replicas(
+    database: tuple[Path, dict[str, str], dict[str, str]],
+) -> Iterator[tuple[str, str, dict[str, str]]]:
+    """Replica one's and two's base URLs, and the API key of an admin of project OPS."""
+    _, env, headers = database
+    with serving(env) as one, serving(env) as two:
+        yield one, two, headers
 
 
 def test_a_publish_on_one_replica_wakes_a_pull_waiting_on_another(
@@ -127,3 +142,43 @@ def test_a_write_through_one_replica_drops_the_other_replicas_cached_answer(
     while "cached" not in topics(two) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert topics(two) == sorted([*before, "cached"])
+
+
+# a database number of its own: the replicas keep entries under the default namespace
+SHARED_REDIS = "redis://127.0.0.1:6379/12"
+
+
+def test_replicas_share_answers_in_redis_and_a_write_through_one_is_seen_at_once_by_the_other(
+    database: tuple[Path, dict[str, str], dict[str, str]],
+) -> None:
+    _, env, headers = database
+    # no LISTEN: only Redis tells one replica of the other's writes
+    shared = {**env, "OPSGRAPH_CACHE_URL": SHARED_REDIS, "OPSGRAPH_PG_LISTEN": "false"}
+    # an alias of this run's own: runs sharing the test Redis never share an entry
+    alias = "p" + uuid.uuid4().hex
+    query = TOPICS.replace("messagingProject", f"{alias}: messagingProject", 1)
+    create = "mutation($i: CreateTopicInput!) { createTopic(input: $i) { topic { name } } }"
+
+    def topics(base: str) -> list[str]:
+        body = httpx.post(f"{base}/graphql", json={"query": query}, headers=headers).json()
+        return sorted(edge["node"]["name"] for edge in body["data"][alias]["topics"]["edges"])
+
+    def hits(base: str) -> float:
+        metrics = httpx.get(f"{base}/metrics", headers={"authorization": f"Bearer {METRICS_TOKEN}"})
+        return float(next(x for x in metrics.text.splitlines() if x.startswith(HITS)).split()[-1])
+
+    with serving(shared) as one, serving(shared) as two:
+        before = topics(one)  # computed by one, kept in Redis
+        assert hits(two) == 0
+        assert topics(two) == before
+        assert hits(two) == 1  # one's answer
+        for name in ("shared1", "shared2"):
+            made = httpx.post(
+                f"{two}/graphql",
+                json={"query": create, "variables": {"i": {"project": "OPS", "name": name}}},
+                headers=headers,
+            )
+            assert made.json() == {"data": {"createTopic": {"topic": {"name": name}}}}
+            before = sorted([*before, name])
+            assert topics(one) == before  # at once: no broadcast to wait for
+            assert topics(two) == before
