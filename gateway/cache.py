@@ -394,7 +394,7 @@ class SharedEntries:
         if self._down_until:
             with self._lock:
                 self._down_until = 0.0
-            log.warning("response cache: Redis reachable again")
+            log.info("response cache: Redis reachable again")
 
     def publish(self, tables: frozenset[str]) -> None:
         """A committed write (changes.publish_to): its tables' new generation."""
