@@ -19,7 +19,8 @@ from domains.common.time import utcnow
 from domains.downtimes.models import Classification, Downtime, Severity
 from gateway import cache
 from tests.conftest import AppFactory, StatementCounter
-from tests.gateway.test_response_cache import _site_id, _sql, a_site, read
+from tests.gateway.response_cache import a_site, site_id, sql
+from tests.gateway.test_response_cache import read
 
 REDIS_URL = os.environ.get("OPSGRAPH_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 CLOSED = "redis://127.0.0.1:1/0"  # nothing listens there
@@ -56,7 +57,7 @@ def test_a_hit_in_redis_runs_no_sql_and_a_committed_write_drops_it(
     assert read(client, site) == first
     assert statements.count == 0
     assert 0 < store.pttl(key) <= cache.MAX_AGE.total_seconds() * 1000
-    _sql(session, "UPDATE site SET description = 'in redis' WHERE short_name = :s", s=site)
+    sql(session, "UPDATE site SET description = 'in redis' WHERE short_name = :s", s=site)
     statements.reset()
     assert read(client, site)["description"] == "in redis"
     assert statements.count > 0
@@ -72,7 +73,7 @@ def test_an_entry_in_redis_expires_at_its_horizon(
             severity=Severity.OUTAGE,
             classification=Classification.SCHEDULED,
             description="redis horizon",
-            site_id=_site_id(session, site),
+            site_id=site_id(session, site),
             declared_by="test",
             starts_at=starts,
             ends_at=starts + timedelta(hours=6),
@@ -113,7 +114,7 @@ def test_an_unreachable_redis_costs_caching_not_answers(
         statements.reset()
         assert read(client, site) == first
         assert statements.count > 0  # computed again: nothing kept
-        _sql(session, "UPDATE site SET description = 'redis down' WHERE short_name = :s", s=site)
+        sql(session, "UPDATE site SET description = 'redis down' WHERE short_name = :s", s=site)
         assert read(client, site)["description"] == "redis down"
     finally:
         logger.removeHandler(caplog.handler)
