@@ -62,6 +62,12 @@ def changing_at(now: datetime, moments: Iterable[datetime | None]) -> datetime:
     return now
 
 
+def bounding() -> bool:
+    """Whether an answer being computed notes its horizon (a cached request): only then is
+    reading the moments a value changes at (a query) worth its cost."""
+    return _horizon.get() is not None
+
+
 def now_changing_at(*moments: datetime | None) -> datetime:
     """The time now, for a value that changes only at `moments` (see changing_at)."""
     return changing_at(instant(), moments)

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from domains.common.authz import Caller, authorize, can
@@ -17,7 +17,7 @@ from domains.common.identity import Principal
 from domains.common.pagination import PageRequest
 from domains.common.query import Record, RecordPage, in_ids, keyset_page
 from domains.common.scopes import ScopeDefaults
-from domains.common.time import utcnow
+from domains.common.time import bounding, changing_at, utcnow
 from domains.downtimes.service.filters import DowntimeFilter, downtime_conditions
 from domains.downtimes.service.tables import (
     DOWNTIME_COLUMNS,
@@ -42,8 +42,25 @@ def list_downtimes(
     now: datetime | None = None,
 ) -> RecordPage:
     """Downtimes are public, as GOCDB's get_downtime is: anyone may read them."""
-    conditions = downtime_conditions(filter, scope_defaults=scope_defaults, now=now or utcnow())
+    now = now or utcnow()
+    conditions = downtime_conditions(filter, scope_defaults=scope_defaults, now=now)
+    _bound(session, filter, now)
     return keyset_page(session, select(*T_DOWNTIME.c).where(*conditions), T_DOWNTIME.c.id, page)
+
+
+def _bound(session: Session, filter: DowntimeFilter, now: datetime) -> None:
+    """The `ongoing` and `upcoming` conditions change only when `now` reaches a start or an
+    end: a cached answer filtered on them expires at the first still ahead, taken over all
+    downtimes (ix_downtime_window, ix_downtime_ends_at; sooner than the list's own is safe)."""
+    if (filter.ongoing is None and filter.upcoming is None) or not bounding():
+        return
+    d = T_DOWNTIME.c
+    starts = select(func.min(d.starts_at)).where(d.starts_at > now).scalar_subquery()
+    if filter.ongoing is None:  # `upcoming` reads the start alone
+        changing_at(now, [session.execute(select(starts)).scalar_one_or_none()])
+        return
+    ends = select(func.min(d.ends_at)).where(d.ends_at > now).scalar_subquery()
+    changing_at(now, session.execute(select(starts, ends)).one())
 
 
 def iter_downtimes(

@@ -1,0 +1,79 @@
+"""The response cache (gateway/cache.py) keeps answers whose values change with time until
+the first moment one of them changes (domains/common/time.py's changing_at): the downtime
+lists filtered on `ongoing` and `upcoming` (both backends). The monitoring status reads
+are tested beside their worlds: tests/monitoring/test_ingest_status.py (`endpointStatus`)
+and tests/monitoring/test_status_levels_graphql.py (`status` of a past day)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from domains.downtimes.models import Classification, Downtime, Severity
+from tests.conftest import AppFactory, GraphQLClient, StatementCounter
+from tests.gateway.response_cache import a_site, site_id
+
+LISTS = """
+query($s: [String!]) {
+  ongoing: downtimes(filter: {site: $s, ongoing: true}) { edges { node { description } } }
+  upcoming: downtimes(filter: {site: $s, upcoming: true}) { edges { node { description } } }
+}
+"""
+UPCOMING = "query($s: [String!]) { downtimes(filter: {site: $s, upcoming: true}) { totalCount } }"
+
+
+def cached_at(make_client: AppFactory, moment: list[datetime]) -> GraphQLClient:
+    """A client with the response cache on, whose clock reads `moment[0]`."""
+    client = make_client(response_cache_max=100, pg_listen=True, clock=lambda: moment[0])
+    listener = client.client.app.state.listener  # type: ignore[attr-defined]
+    assert listener is None or listener.listening.wait(30)
+    return client
+
+
+def test_a_downtime_list_filtered_on_time_expires_at_the_next_start_or_end(
+    make_client: AppFactory, session: Session, statements: StatementCounter
+) -> None:
+    site = a_site(session)[0]
+    starts = datetime(2031, 5, 4, 10, tzinfo=UTC)  # after every seeded downtime
+    ends = starts + timedelta(hours=6)
+    session.add(
+        Downtime(
+            severity=Severity.OUTAGE,
+            classification=Classification.SCHEDULED,
+            description="horizon",
+            site_id=site_id(session, site),
+            declared_by="test",
+            starts_at=starts,
+            ends_at=ends,
+        )
+    )
+    session.commit()
+    moment = [starts - timedelta(hours=1)]
+    client = cached_at(make_client, moment)
+
+    def mine() -> tuple[bool, bool]:
+        found = client.data(LISTS, {"s": [site]})
+        return tuple(  # type: ignore[return-value]
+            "horizon" in [e["node"]["description"] for e in found[name]["edges"]]
+            for name in ("ongoing", "upcoming")
+        )
+
+    assert mine() == (False, True)
+    statements.reset()
+    assert mine() == (False, True)  # kept: neither list changes before the start
+    assert statements.count == 0
+    moment[0] = starts  # the start: both lists change
+    assert mine() == (True, False)
+    statements.reset()
+    moment[0] = ends - timedelta(microseconds=1)
+    assert mine() == (True, False)  # kept until the end
+    assert statements.count == 0
+    moment[0] = ends
+    assert mine() == (False, False)
+    # `upcoming` reads the starts alone: no start ahead, kept past every end
+    assert client.data(UPCOMING, {"s": [site]})["downtimes"]["totalCount"] == 0
+    statements.reset()
+    moment[0] = ends + timedelta(days=365)
+    assert client.data(UPCOMING, {"s": [site]})["downtimes"]["totalCount"] == 0
+    assert statements.count == 0
