@@ -30,7 +30,7 @@ from domains.monitoring.models import (
 from domains.monitoring.service import results as ingest
 from domains.monitoring.service import status as svc
 from domains.topology.models import Service, ServiceType
-from tests.conftest import GraphQLClient
+from tests.conftest import AppFactory, GraphQLClient, StatementCounter
 from tests.monitoring.argo_profiles import operations_doc
 from tests.monitoring.ingest_world import result
 
@@ -186,3 +186,67 @@ def test_endpoint_status_over_graphql(gql: GraphQLClient, world: dict[str, Any])
             {"metric": SECOND, "status": "MISSING"},
         ],
     }
+
+
+def test_endpoint_status_is_kept_until_a_downtime_starts_or_ends_or_the_day_turns(
+    make_client: AppFactory,
+    session: Session,
+    world: dict[str, Any],
+    statements: StatementCounter,
+) -> None:
+    """In the response cache (gateway/cache.py) the answer holds until the first moment it
+    may change (domains/common/time.py's changing_at): a counted downtime's start or end,
+    the next midnight (the profiles are the day's)."""
+    starts = dt.datetime(2031, 5, 4, 10, tzinfo=dt.UTC)
+    ends = starts + dt.timedelta(hours=6)
+    downtime = Downtime(
+        severity=Severity.OUTAGE,
+        classification=Classification.SCHEDULED,
+        description="status horizon",
+        site_id=world["site_id"],
+        declared_by="test",
+        starts_at=starts,
+        ends_at=ends,
+    )
+    session.add(downtime)
+    session.flush()
+    session.add(DowntimeService(downtime_id=pk(downtime), service_id=world["service_id"]))
+    # the metric profile's next version, from the next day on, expects the first metric alone
+    mp = session.scalars(select(MetricProfile).where(col(MetricProfile.name) == "status-mp")).one()
+    later = MetricProfile(uuid=mp.uuid, date=dt.date(2031, 5, 5), name=mp.name, document={})
+    session.add(later)
+    session.flush()
+    session.add(MetricProfileEntry(profile_id=pk(later), service_type=world["stype"], metric=FIRST))
+    session.commit()
+    moment = [starts - dt.timedelta(hours=1)]
+    client = make_client(response_cache_max=100, pg_listen=True, clock=lambda: moment[0])
+    listener = client.client.app.state.listener  # type: ignore[attr-defined]
+    assert listener is None or listener.listening.wait(30)
+    query = (
+        "query($r: String!, $h: String!, $t: String!) { endpointStatus(report: $r, "
+        "hostname: $h, serviceType: $t) { status inDowntime metrics { metric } } }"
+    )
+
+    def read() -> tuple[str, bool]:
+        found = client.data(query, {"r": REPORT, "h": world["host"], "t": world["stype"]})
+        metrics.append(len(found["endpointStatus"]["metrics"]))
+        return found["endpointStatus"]["status"], found["endpointStatus"]["inDowntime"]
+
+    metrics: list[int] = []
+
+    assert read() == ("MISSING", False)
+    statements.reset()
+    assert read() == ("MISSING", False)  # kept: nothing changes before the start
+    assert statements.count == 0
+    moment[0] = starts
+    assert read() == ("DOWNTIME", True)
+    moment[0] = ends
+    assert read() == ("MISSING", False)
+    moment[0] = dt.datetime(2031, 5, 4, 23, 59, 59, tzinfo=dt.UTC)
+    statements.reset()
+    assert read() == ("MISSING", False)  # kept until midnight
+    assert statements.count == 0
+    assert metrics[-1] == 2
+    moment[0] = dt.datetime(2031, 5, 5, tzinfo=dt.UTC)  # a new day: the profile's next version
+    assert read() == ("MISSING", False)
+    assert metrics[-1] == 1

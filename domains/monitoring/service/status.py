@@ -23,7 +23,7 @@ from sqlmodel import col
 from domains.common.db import array_text, copy_rows
 from domains.common.errors import Invalid
 from domains.common.identity import ANONYMOUS, Principal
-from domains.common.time import utcnow
+from domains.common.time import changing_at, utcnow
 from domains.downtimes import service as downtimes
 from domains.downtimes.models import Classification, Severity
 from domains.monitoring.avro import MetricResultIn
@@ -307,7 +307,10 @@ def endpoint_status(
     status = metrics[0][1]
     for _, other in metrics[1:]:
         status = operations.apply(aggregation.metric_operation, status, other)
-    in_downtime = _in_downtime(session, rep, hostname, service_type, now)
+    in_downtime, moments = _in_downtime(session, rep, hostname, service_type, now)
+    # `now` chose the day's profiles (until the next midnight) and the downtime in force
+    midnight = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=now.tzinfo)
+    changing_at(now, [midnight, *moments])
     if in_downtime:
         status = operations.defaults.down
     return EndpointStatusRow(
@@ -366,9 +369,10 @@ def _regraded(
 
 def _in_downtime(
     session: Session, report: Report, hostname: str, service_type: str, now: dt.datetime
-) -> bool:
+) -> tuple[bool, list[dt.datetime]]:
     """Whether a downtime the report counts (availability's rule: OUTAGE and SCHEDULED, and
-    what the report's flags add) covers the service now."""
+    what the report's flags add) covers the service now; the starts and ends of those
+    downtimes (where the answer may change)."""
     severities = {Severity.OUTAGE} | ({Severity.WARNING} if report.downtimes_warning else set())
     classes = {Classification.SCHEDULED} | (
         {Classification.UNSCHEDULED} if report.downtimes_unscheduled else set()
@@ -382,11 +386,13 @@ def _in_downtime(
         )
         if i is not None
     ]
+    covered = False
+    moments: list[dt.datetime] = []
     for found in downtimes.downtimes_of_services(session, ANONYMOUS, ids).values():
         for row in found:
             if row.severity not in severities or row.classification not in classes:
                 continue
             ends = downtimes.effective_end(row.ends_at, row.service_ended_at)
-            if row.starts_at <= now < ends:
-                return True
-    return False
+            moments += (row.starts_at, ends)
+            covered = covered or row.starts_at <= now < ends
+    return covered, moments
