@@ -160,3 +160,36 @@ def test_bad_arguments_name_the_field(world: dict[str, Any], at_eleven: GraphQLC
     )
     error = at_eleven.error(STATUS, {"report": "nope", "level": "SITE"})
     assert error["extensions"]["rule"] == "MONITORING_REPORT_UNKNOWN"
+
+
+def test_a_past_days_status_is_kept_and_todays_is_not(
+    world: dict[str, Any], session: Session, make_client: AppFactory, statements: StatementCounter
+) -> None:
+    """In the response cache (gateway/cache.py): a past day's timelines no longer change with
+    time, so its answer is kept (through the `status` query and the topology's fields);
+    today's reach `now` (`until`) and are read again every time."""
+    session.commit()
+    moment = [w.at(23, 59)]
+    client = make_client(response_cache_max=100, pg_listen=True, clock=lambda: moment[0])
+    listener = client.client.app.state.listener  # type: ignore[attr-defined]
+    assert listener is None or listener.listening.wait(30)
+    variables = {"report": w.REPORT, "level": "SITE", "name": "LVL-B", "day": w.DAY.isoformat()}
+
+    def read() -> str:
+        [b] = client.data(STATUS, variables)["status"]
+        return str(b["until"])
+
+    assert read().startswith("2025-05-10T23:59:00")
+    statements.reset()
+    assert read().startswith("2025-05-10T23:59:00")  # today: never kept
+    assert statements.count > 0
+    moment[0] = w.at(0, day=w.DAY + dt.timedelta(days=1))  # the day is past now
+    assert read() == "2025-05-10T23:59:59+00:00"
+    statements.reset()
+    assert read() == "2025-05-10T23:59:59+00:00"  # kept
+    assert statements.count == 0
+    tree = {"report": w.REPORT, "day": w.DAY.isoformat()}
+    first = client.data(TREE, tree)
+    statements.reset()
+    assert client.data(TREE, tree) == first  # kept too (the fields' loaders)
+    assert statements.count == 0

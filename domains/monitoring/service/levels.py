@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from domains.common.errors import Invalid
 from domains.common.identity import Principal
-from domains.common.time import utcnow
+from domains.common.time import changing_at, clock_read, utcnow
 from domains.monitoring.engine.pipeline import DayOutput, compute_day
 from domains.monitoring.engine.timeline import LAST_SECOND, Timeline, day_start, fold
 from domains.monitoring.models.availability import ArLevel
@@ -98,10 +98,14 @@ def status_levels(
     today = now.astimezone(dt.UTC).date()
     day = day or today
     if day > today:
+        changing_at(now, [day_start(day)])
         raise Invalid("day", MonitoringRule.MONITORING_DAY_IN_FUTURE)
     wanted = frozenset(levels)
     version = report_on(session, report, day)
     running = day == today
+    if running:  # the timelines reach `now` itself (`until`): they change every second
+        clock_read()
+    # a past day's timelines do not change with time: nothing read from `now` but the day
     narrowing = _narrowing(wanted, ngis, sites, service_types, hostnames)
     inputs = day_inputs(session, version, day, now if running else None, narrowing)
     out = compute_day(inputs)
