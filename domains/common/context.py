@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, date, datetime
 from typing import Any, Protocol, TypeVar
 
 from sqlalchemy.orm import Session
@@ -17,7 +17,7 @@ from domains.common.loaders import LoaderRegistry
 from domains.common.pagination import PageRequest
 from domains.common.scopes import ScopeDefaults
 from domains.common.settings import CoreSettings
-from domains.common.time import changing_at, instant, utcnow
+from domains.common.time import changing_at, instant, next_midnight, utcnow
 
 
 @dataclass(slots=True)
@@ -82,6 +82,12 @@ class RequestContext:
         a cached answer holding it expires at the first of them still ahead
         (domains/common/time.py's changing_at)."""
         return changing_at(self.instant(), moments)
+
+    def today(self) -> date:
+        """The request's day (UTC), for a value read as of it (the profiles valid today): a
+        cached answer holding it expires at the next midnight."""
+        now = self.instant()
+        return changing_at(now, [next_midnight(now)]).astimezone(UTC).date()
 
     def page(self, first: int | None, after: str | None) -> PageRequest:
         return PageRequest.build(

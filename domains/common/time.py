@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from contextvars import ContextVar
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import DateTime
@@ -48,6 +48,11 @@ def clock_read() -> None:
     horizon = _horizon.get()
     if horizon is not None:
         horizon.unbounded = True
+
+
+def next_midnight(moment: datetime) -> datetime:
+    """The first midnight (UTC) after `moment`: when a value read from its day changes."""
+    return datetime.combine(moment.astimezone(UTC).date() + timedelta(days=1), time(), UTC)
 
 
 def changing_at(now: datetime, moments: Iterable[datetime | None]) -> datetime:

@@ -400,7 +400,7 @@ KINDS: list[Kind] = [
         setup=_profile,
     ),
     Kind(
-        "MonitoringProfile (list)",  # the profiles valid today: reads the clock unbounded
+        "MonitoringProfile (list)",  # valid today: kept until midnight (test_response_cache_time)
         "monitoring",
         "{ monitoringProfiles(filter: {kind: OPERATIONS}) { nodes { date } } }",
         lambda w: w.call(
@@ -412,10 +412,9 @@ KINDS: list[Kind] = [
             },
         ),
         YESTERDAY,
-        kept=False,
     ),
     Kind(
-        "MonitoringMetric (list)",  # the metrics valid today: reads the clock unbounded
+        "MonitoringMetric (list)",  # valid today: kept until midnight (test_response_cache_time)
         "monitoring",
         "{ monitoringMetrics(first: 100) { nodes { description } } }",
         lambda w: w.call(
@@ -426,7 +425,6 @@ KINDS: list[Kind] = [
             },
         ),
         "k-listed-metric",
-        kept=False,
     ),
     Kind(
         "AlertRule",

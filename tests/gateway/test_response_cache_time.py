@@ -1,16 +1,20 @@
 """The response cache (gateway/cache.py) keeps answers whose values change with time until
 the first moment one of them changes (domains/common/time.py's changing_at): the downtime
-lists filtered on `ongoing` and `upcoming` (both backends). The monitoring status reads
+lists filtered on `ongoing` and `upcoming`, the profiles and metrics valid today (both
+backends). The monitoring status reads
 are tested beside their worlds: tests/monitoring/test_ingest_status.py (`endpointStatus`)
 and tests/monitoring/test_status_levels_graphql.py (`status` of a past day)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from domains.downtimes.models import Classification, Downtime, Severity
+from domains.monitoring.models import Metric, OperationsProfile
 from tests.conftest import AppFactory, GraphQLClient, StatementCounter
 from tests.gateway.response_cache import a_site, site_id
 
@@ -77,3 +81,35 @@ def test_a_downtime_list_filtered_on_time_expires_at_the_next_start_or_end(
     moment[0] = ends + timedelta(days=365)
     assert client.data(UPCOMING, {"s": [site]})["downtimes"]["totalCount"] == 0
     assert statements.count == 0
+
+
+def test_the_catalogue_valid_today_is_kept_until_midnight(
+    make_client: AppFactory, session: Session, statements: StatementCounter
+) -> None:
+    """`monitoringProfiles` and `monitoringMetrics` without `validOn` read the versions valid
+    on the request's day: kept until the next midnight, when the next versions apply."""
+    for model in (Metric, OperationsProfile):
+        row = session.scalars(select(model).order_by(col(model.id)).limit(1)).one()
+        values = row.model_dump(exclude={"id", "created_at"})
+        values.update(date=date(2031, 5, 5), description="horizon")
+        session.add(model(**values))
+    session.commit()
+    moment = [datetime(2031, 5, 4, 23, 59, 59, tzinfo=UTC)]
+    client = cached_at(make_client, moment)
+    query = (
+        "{ monitoringMetrics(first: 100) { nodes { description } } "
+        "monitoringProfiles(filter: {kind: OPERATIONS}) { nodes { date } } }"
+    )
+
+    def versions() -> tuple[bool, bool]:
+        found = client.data(query)
+        metrics = [m["description"] for m in found["monitoringMetrics"]["nodes"]]
+        profiles = [p["date"] for p in found["monitoringProfiles"]["nodes"]]
+        return "horizon" in metrics, "2031-05-05" in profiles
+
+    assert versions() == (False, False)
+    statements.reset()
+    assert versions() == (False, False)  # kept until midnight
+    assert statements.count == 0
+    moment[0] = datetime(2031, 5, 5, tzinfo=UTC)
+    assert versions() == (True, True)

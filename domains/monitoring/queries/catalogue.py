@@ -48,7 +48,7 @@ class MonitoringCatalogueQuery:
         found = [
             MonitoringProfile.from_row(kind, row)
             for kind in kinds
-            for row in svc.versions_on(ctx.session, kind, wanted.valid_on)
+            for row in svc.versions_on(ctx.session, kind, wanted.valid_on or ctx.today())
             if wanted.name is None or row.name == wanted.name
         ]
         return list_connection(found, request, lambda profile: profile.db_id)
@@ -88,6 +88,6 @@ class MonitoringCatalogueQuery:
         ctx = info.context
         metrics = [
             MonitoringMetric.from_row(m)
-            for m in probes_svc.metrics_on(ctx.session, valid_on).values()
+            for m in probes_svc.metrics_on(ctx.session, valid_on or ctx.today()).values()
         ]
         return list_connection(metrics, ctx.page(first, after), lambda metric: metric.db_id)

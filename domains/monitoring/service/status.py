@@ -23,7 +23,7 @@ from sqlmodel import col
 from domains.common.db import array_text, copy_rows
 from domains.common.errors import Invalid
 from domains.common.identity import ANONYMOUS, Principal
-from domains.common.time import changing_at, utcnow
+from domains.common.time import changing_at, next_midnight, utcnow
 from domains.downtimes import service as downtimes
 from domains.downtimes.models import Classification, Severity
 from domains.monitoring.avro import MetricResultIn
@@ -269,7 +269,7 @@ def endpoint_status(
     """Public, as ARGO's status is. Invalid (`report`) for an unknown report, or a service
     type its metric profile does not name."""
     now = now or utcnow()
-    day = now.date()
+    day = now.astimezone(dt.UTC).date()
     rep = availability.report_on(session, report, day)
     ops_row = catalogue.valid_on(
         session, OperationsProfile, day, uuid=rep.operations_profile_uuid or ""
@@ -309,8 +309,7 @@ def endpoint_status(
         status = operations.apply(aggregation.metric_operation, status, other)
     in_downtime, moments = _in_downtime(session, rep, hostname, service_type, now)
     # `now` chose the day's profiles (until the next midnight) and the downtime in force
-    midnight = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=now.tzinfo)
-    changing_at(now, [midnight, *moments])
+    changing_at(now, [next_midnight(now), *moments])
     if in_downtime:
         status = operations.defaults.down
     return EndpointStatusRow(
