@@ -114,15 +114,26 @@ def _monitored(w: World) -> None:
     w.call("grantMonitoringHost", {"kind": "SUBJECT", "identifier": "cache.admin@egi.eu"})
 
 
-def _result(w: World, status: str) -> dict[str, Any]:
+def _result(w: World, status: str, metric: str = METRIC) -> dict[str, Any]:
     host, service_type = w.made["endpoint"]
     return {
         "timestamp": datetime.now(UTC).isoformat(),
         "service": service_type,
         "hostname": host,
-        "metric": METRIC,
+        "metric": metric,
         "status": status,
     }
+
+
+def _expected(w: World) -> None:
+    """A metric the report expects of the endpoint."""
+    _report(w)
+    found = w.admin.data(
+        "query($r: String!, $h: String!, $t: String!) "
+        "{ endpointStatus(report: $r, hostname: $h, serviceType: $t) { metrics { metric } } }",
+        {"r": w.made["report"], "h": w.made["endpoint"][0], "t": w.made["endpoint"][1]},
+    )
+    w.made["expected"] = found["endpointStatus"]["metrics"][0]["metric"]
 
 
 def _jobs(w: World) -> None:
@@ -712,18 +723,20 @@ KINDS: list[Kind] = [
         setup=_report,
     ),
     Kind(
-        "EndpointStatus",  # the status now
+        "EndpointStatus",  # the status now: kept until the next midnight or downtime edge
         "monitoring",
         "query($r: String!, $h: String!, $t: String!) "
-        "{ endpointStatus(report: $r, hostname: $h, serviceType: $t) { status } }",
-        None,
-        "",
+        "{ endpointStatus(report: $r, hostname: $h, serviceType: $t) { metrics { status } } }",
+        lambda w: w.call(
+            "publishMetricResults", {"results": [_result(w, "CRITICAL", w.made["expected"])]}
+        ),
+        '"status": "CRITICAL"',
         variables=lambda w: {
             "r": w.made["report"],
             "h": w.made["endpoint"][0],
             "t": w.made["endpoint"][1],
         },
-        kept=False,
+        setup=_expected,
     ),
     Kind(
         "StatusTimeline",  # today's timelines, up to now
