@@ -69,6 +69,16 @@ class Selection(NamedTuple):
     rest: dict[str, Any]  # the other fields, as a grouped field set
 
 
+class Completion(NamedTuple):
+    """A field whose values are objects or lists of objects, completed here: the object
+    type, the list type (None: one object) and the grouped field set of the objects; all
+    None where graphql-core completes the values."""
+
+    object_type: GraphQLObjectType | None
+    list_type: GraphQLList[Any] | None
+    grouped: Any
+
+
 class _Completed:
     """A list item this module completed already (a value, None, or an awaitable of
     one), handed to graphql-core's list completion, which must not complete it again."""
@@ -264,10 +274,12 @@ class FastExecutor(DeadlineExecutor):
         # graphql-core reuses one grouped field set for every object of a list, so the
         # plan of a selection is worked out once per request, not once per object.
         self._selections: dict[int, tuple[Any, Selection]] = {}
+        self._completions: dict[int, tuple[Any, GraphQLOutputType, Completion]] = {}
 
     def reset_memos(self) -> None:
         super().reset_memos()
         self._selections = {}
+        self._completions = {}
 
     def _selection(self, parent_type: GraphQLObjectType, grouped_field_set: Any) -> Selection:
         entry = self._selections.get(id(grouped_field_set))
@@ -325,13 +337,43 @@ class FastExecutor(DeadlineExecutor):
             rest = {n: d for n, d in grouped_field_set.items() if n not in leaves}
         if not rest:
             return leaves
-        # graphql-core's own execute_fields (DeadlineExecutor's reads the clock once more)
-        others = super().execute_fields(parent_type, source_value, path, rest, position_context)
+        # graphql-core's own execute_fields, past DeadlineExecutor's: the clock was read above
+        others = super(DeadlineExecutor, self).execute_fields(
+            parent_type, source_value, path, rest, position_context
+        )
         if not leaves:
             return others
         if self.is_awaitable(others):
             return _merge_when_done(grouped_field_set, leaves, others)
         return _merge(grouped_field_set, leaves, cast("dict[str, Any]", others))
+
+    def _completion(self, return_type: GraphQLOutputType, field_details_list: Any) -> Completion:
+        """How values of this field complete, worked out at its first value: graphql-core
+        hands every object of a list the same field details list, and collect_subfields
+        memoizes its answer per list, so the answer holds for the whole request."""
+        key = id(field_details_list)
+        entry = self._completions.get(key)
+        if entry is not None and entry[0] is field_details_list and entry[1] is return_type:
+            return entry[2]
+        plan = Completion(None, None, None)
+        if not any(d.node.directives for d in field_details_list):
+            inner = return_type.of_type if isinstance(return_type, GraphQLNonNull) else return_type
+            if isinstance(inner, GraphQLObjectType):
+                grouped, new_defer_usages, _ = self.collect_subfields(inner, field_details_list)
+                if not new_defer_usages:
+                    plan = Completion(inner, None, grouped)
+            elif isinstance(inner, GraphQLList):
+                item_type = inner.of_type
+                item_non_null = isinstance(item_type, GraphQLNonNull)
+                object_type = item_type.of_type if item_non_null else item_type
+                if isinstance(object_type, GraphQLObjectType):
+                    grouped, new_defer_usages, _ = self.collect_subfields(
+                        object_type, field_details_list
+                    )
+                    if not new_defer_usages:
+                        plan = Completion(object_type, inner, grouped)
+        self._completions[key] = (field_details_list, return_type, plan)
+        return plan
 
     def complete_value(
         self,
@@ -344,41 +386,35 @@ class FastExecutor(DeadlineExecutor):
     ) -> Any:
         if type(result) is _Completed:
             return result.value
-        if not self._fast or result is None or any(d.node.directives for d in field_details_list):
+        if not self._fast or result is None:
             return super().complete_value(
                 return_type, field_details_list, info, path, result, position_context
             )
-        inner = return_type.of_type if isinstance(return_type, GraphQLNonNull) else return_type
-        if isinstance(inner, GraphQLObjectType):
-            is_type_of = inner.is_type_of
-            if is_type_of is None or is_type_of(result, info) is True:
-                grouped, new_defer_usages, _ = self.collect_subfields(inner, field_details_list)
-                if not new_defer_usages:
-                    return self.execute_fields(inner, result, path, grouped, position_context)
-        elif isinstance(inner, GraphQLList) and isinstance(result, list):
-            item_type = inner.of_type
-            item_non_null = isinstance(item_type, GraphQLNonNull)
-            object_type = item_type.of_type if item_non_null else item_type
-            if isinstance(object_type, GraphQLObjectType):
-                is_type_of = object_type.is_type_of
-                if all(
-                    item is not None and (is_type_of is None or is_type_of(item, info) is True)
-                    for item in result
-                ):
-                    grouped, new_defer_usages, _ = self.collect_subfields(
-                        object_type, field_details_list
+        object_type, list_type, grouped = self._completion(return_type, field_details_list)
+        if object_type is not None:
+            is_type_of = object_type.is_type_of
+            if list_type is None:
+                if is_type_of is None or is_type_of(result, info) is True:
+                    return self.execute_fields(object_type, result, path, grouped, position_context)
+            elif isinstance(result, list):
+                typed = True
+                for item in result:
+                    if item is None or (
+                        is_type_of is not None and is_type_of(item, info) is not True
+                    ):
+                        typed = False
+                        break
+                if typed:
+                    return self._complete_objects(
+                        list_type,
+                        object_type,
+                        field_details_list,
+                        info,
+                        path,
+                        result,
+                        grouped,
+                        position_context,
                     )
-                    if not new_defer_usages:
-                        return self._complete_objects(
-                            inner,
-                            object_type,
-                            field_details_list,
-                            info,
-                            path,
-                            result,
-                            grouped,
-                            position_context,
-                        )
         return super().complete_value(
             return_type, field_details_list, info, path, result, position_context
         )
