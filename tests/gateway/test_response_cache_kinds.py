@@ -2,7 +2,9 @@
 survives the change." Every kind the schema serves (each `Node` type, and the other
 top-level entities) has a row in KINDS: a query reading it, a change of one of its
 entities (the real mutation where there is one, else a service call or SQL, as loaders and
-imports write), and what the answer says afterwards. Each row is read twice — a miss, then
+imports write), and what the answer says afterwards; public rows are read anonymously (the
+entry every anonymous caller shares, looked up before any transaction), the others by an
+administrator (an entry of one principal). Each row is read twice — a miss, then
 a hit, proved by the app's own opsgraph_response_cache_total — changed, and read again: that
 read must be computed anew and show the change. A row whose answer is never kept (it reads
 the clock without saying when its value changes) says so, and is asserted to be skipped
@@ -44,6 +46,7 @@ class World:
     with a service and an endpoint; `made` holds what one row leaves for a later one."""
 
     admin: GraphQLClient
+    anonymous: GraphQLClient
     session: Session
     site: str
     service_id: int
@@ -78,6 +81,7 @@ class Kind:
     setup: Change | None = None
     gone: bool = False  # the change removes `mark` from the answer
     kept: bool = True  # False: the answer reads the clock unbounded and is never kept
+    public: bool = False  # read anonymously (the entry shared by every anonymous caller)
 
 
 def _node(type_name: str, fields: str) -> str:
@@ -218,6 +222,7 @@ KINDS: list[Kind] = [
         ),
         "k-site",
         variables=lambda w: {"s": w.site},
+        public=True,
     ),
     Kind(
         "Service",
@@ -228,6 +233,7 @@ KINDS: list[Kind] = [
         ),
         "k-svc",
         variables=lambda w: {"id": global_id("Service", w.service_id)},
+        public=True,
     ),
     Kind(
         "Endpoint",
@@ -238,6 +244,7 @@ KINDS: list[Kind] = [
         ),
         "k-ep",
         variables=lambda w: {"id": global_id("Endpoint", w.endpoint_id)},
+        public=True,
     ),
     Kind(
         "NGI",  # no mutation changes an NGI: the GOCDB import writes it
@@ -256,6 +263,7 @@ KINDS: list[Kind] = [
                 s=w.site,
             )
         },
+        public=True,
     ),
     Kind(
         "Project",  # no mutation: the GOCDB import
@@ -266,6 +274,7 @@ KINDS: list[Kind] = [
             "UPDATE project SET description = 'k-project' WHERE id = (SELECT min(id) FROM project)",
         ),
         "k-project",
+        public=True,
     ),
     Kind(
         "ServiceType",  # no mutation: the GOCDB import
@@ -283,6 +292,7 @@ KINDS: list[Kind] = [
                 "ServiceType", "SELECT service_type_id FROM service WHERE id = :v", v=w.service_id
             )
         },
+        public=True,
     ),
     Kind(
         "ServiceGroup",
@@ -308,6 +318,7 @@ KINDS: list[Kind] = [
             "UPDATE scope SET description = 'k-scope' WHERE id = (SELECT min(id) FROM scope)",
         ),
         "k-scope",
+        public=True,
     ),
     Kind(
         "SiteApiCredential",
@@ -349,6 +360,7 @@ KINDS: list[Kind] = [
                 s=site_id(w.session, w.site),
             )
         ),
+        public=True,
     ),
     Kind(
         "Site (certification)",
@@ -360,6 +372,7 @@ KINDS: list[Kind] = [
         ),
         "k-suspended",
         variables=lambda w: {"s": w.site},
+        public=True,
     ),
     Kind(
         "Service (created)",
@@ -378,6 +391,7 @@ KINDS: list[Kind] = [
                 v=w.service_id,
             )
         ),
+        public=True,
     ),
     Kind(
         "Endpoint (property)",
@@ -400,6 +414,7 @@ KINDS: list[Kind] = [
         "{ sites(first: 100) { nodes { officialName } } }",
         lambda w: w.call("updateSite", {"id": _site(w), "officialName": "k-official"}),
         "k-official",
+        public=True,
     ),
     Kind(
         "NGI (list)",  # no mutation: the GOCDB import
@@ -420,6 +435,7 @@ KINDS: list[Kind] = [
             {"id": global_id("Service", w.service_id), "url": "https://k-list.example.org"},
         ),
         "https://k-list.example.org",
+        public=True,
     ),
     Kind(
         "ServiceType (list)",  # no mutation: the GOCDB import
@@ -431,6 +447,7 @@ KINDS: list[Kind] = [
             "WHERE id = (SELECT min(id) FROM service_type)",
         ),
         "k-type-list",
+        public=True,
     ),
     Kind(
         "ServiceGroup (list)",  # no mutation changes a group's description
@@ -442,6 +459,7 @@ KINDS: list[Kind] = [
             "WHERE id = (SELECT min(id) FROM service_group)",
         ),
         "k-group-list",
+        public=True,
     ),
     Kind(
         "Endpoint (deleted)",  # a row deleted past the ORM
@@ -451,6 +469,7 @@ KINDS: list[Kind] = [
         lambda w: global_id("Endpoint", w.endpoint_id),
         variables=lambda w: {"s": w.site},
         gone=True,
+        public=True,
     ),
     # --- identity and the audit trail -----------------------------------------------------
     Kind(
@@ -581,6 +600,7 @@ KINDS: list[Kind] = [
         "k-dt",
         variables=lambda w: {"id": w.made["downtime"]},
         setup=lambda w: w.made.setdefault("downtime", _declare(w, "declared")),
+        public=True,
     ),
     Kind(
         "Downtime (declared)",
@@ -589,6 +609,7 @@ KINDS: list[Kind] = [
         lambda w: _declare(w, "k-declared"),
         "k-declared",
         variables=lambda w: {"s": w.site},
+        public=True,
     ),
     Kind(
         "Downtime (list)",  # unfiltered on time: reads no clock (see test_response_cache_time)
@@ -596,6 +617,7 @@ KINDS: list[Kind] = [
         "{ downtimes(first: 100) { nodes { description } } }",
         lambda w: _declare(w, "k-listed"),
         "k-listed",
+        public=True,
     ),
     Kind(
         "DowntimeSubscription",
@@ -695,6 +717,7 @@ KINDS: list[Kind] = [
         METRIC,
         variables=lambda w: {"h": w.made["endpoint"][0]},
         setup=_monitored,
+        public=True,
     ),
     Kind(
         "MetricStatusChange",
@@ -704,6 +727,7 @@ KINDS: list[Kind] = [
         lambda w: w.call("publishMetricResults", {"results": [_result(w, "CRITICAL")]}),
         "CRITICAL",
         variables=lambda w: {"h": w.made["endpoint"][0], "t": w.made["endpoint"][1], "m": METRIC},
+        public=True,
     ),
     Kind(
         "MetricResultRejectionCount",
@@ -721,6 +745,7 @@ KINDS: list[Kind] = [
         '"availability": 12.5',
         variables=lambda w: {"r": w.made["report"], "s": w.site},
         setup=_report,
+        public=True,
     ),
     Kind(
         "EndpointStatus",  # the status now: kept until the next midnight or downtime edge
@@ -737,6 +762,7 @@ KINDS: list[Kind] = [
             "t": w.made["endpoint"][1],
         },
         setup=_expected,
+        public=True,
     ),
     Kind(
         "StatusTimeline",  # today's timelines, up to now
@@ -810,6 +836,7 @@ KINDS: list[Kind] = [
             "setWlcgFederation", {"name": "K-FED", "country": "FR", "tier": 2, "sites": [w.site]}
         ),
         "K-FED",
+        public=True,
     ),
     Kind(
         "AccountingPivot",  # job records loaded by the intake (a service call)
@@ -819,6 +846,7 @@ KINDS: list[Kind] = [
         _jobs,
         '"total": 1',
         variables=lambda w: {"s": w.site},
+        public=True,
     ),
     Kind(
         "AccountingPublication",
@@ -841,6 +869,7 @@ KINDS: list[Kind] = [
         ),
         '"total": 7',
         variables=lambda w: {"s": w.site},
+        public=True,
     ),
     Kind(
         "StorageAccountingRow",  # StAR records loaded by the intake
@@ -850,6 +879,7 @@ KINDS: list[Kind] = [
         lambda w: _load(w, star(w.site, "k-r1", "2026-11-10T00:00:00Z", 4242)),
         '"resourceCapacityUsed": 4242',
         variables=lambda w: {"s": w.site},
+        public=True,
     ),
     Kind(
         "WlcgPledge",
@@ -857,6 +887,7 @@ KINDS: list[Kind] = [
         "{ wlcgFederations { nodes { pledges { cpuHs06 } } } }",
         lambda w: w.call("setWlcgPledge", {"federation": "K-FED", "year": 2027, "cpuHs06": 4321.5}),
         "4321.5",
+        public=True,
     ),
     Kind(
         "AccountingDiscipline",
@@ -864,6 +895,7 @@ KINDS: list[Kind] = [
         "{ accountingDisciplines { nodes { name } } }",
         lambda w: w.call("setAccountingDiscipline", {"name": "K-Discipline", "vos": []}),
         "K-Discipline",
+        public=True,
     ),
 ]
 GROUPS = sorted({k.group for k in KINDS})
@@ -899,8 +931,9 @@ def _stale(kind: Kind, w: World) -> str | None:
     if kind.setup is not None:
         kind.setup(w)
     variables = kind.variables(w)
-    before, first = read(w.admin, kind.query, variables)
-    again, second = read(w.admin, kind.query, variables)
+    reader = w.anonymous if kind.public else w.admin
+    before, first = read(reader, kind.query, variables)
+    again, second = read(reader, kind.query, variables)
     expected = ("miss", "hit") if kind.kept else ("skip", "skip")
     if (first, second) != expected or again != before:
         return f"read twice: {first}, {second} (expected {expected})"
@@ -910,7 +943,7 @@ def _stale(kind: Kind, w: World) -> str | None:
     if (mark in json.dumps(before)) is not kind.gone:
         return f"{mark!r} {'not ' if kind.gone else ''}in the answer before the change"
     kind.change(w)
-    after, third = read(w.admin, kind.query, variables)
+    after, third = read(reader, kind.query, variables)
     if third != expected[0] or (mark in json.dumps(after)) is kind.gone:
         return f"after the change: {third}, {after}"
     return None
@@ -921,7 +954,7 @@ def test_no_cached_answer_survives_a_change_of_any_kind(
     cached: GraphQLClient, oidc_issuer: OIDCIssuer, session: Session, group: str
 ) -> None:
     site, service_id, endpoint_id = a_site(session)
-    w = World(as_admin(cached, oidc_issuer), session, site, service_id, endpoint_id)
+    w = World(as_admin(cached, oidc_issuer), cached, session, site, service_id, endpoint_id)
     w.admin.data("{ viewer { subject } }")  # first sight writes the user row
     problems = {k.type_name: _stale(k, w) for k in KINDS if k.group == group}
     assert {kind: p for kind, p in problems.items() if p} == {}
