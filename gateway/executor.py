@@ -35,8 +35,10 @@ from time import monotonic
 from typing import Any, NamedTuple, cast
 
 from graphql import (
+    GraphQLBoolean,
     GraphQLEnumType,
     GraphQLField,
+    GraphQLID,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
@@ -44,8 +46,10 @@ from graphql import (
     GraphQLResolveInfo,
     GraphQLScalarType,
     GraphQLSchema,
+    GraphQLString,
     MiddlewareManager,
 )
+from graphql.execution.executor import to_nodes
 from graphql.pyutils import Path, RefMap, Undefined
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types.field import StrawberryField
@@ -60,6 +64,9 @@ class Leaf(NamedTuple):
     attribute: str
     coerce: Callable[[Any], Any]
     nullable: bool
+    # values of this exact type coerce to themselves (str for String and ID, bool for
+    # Boolean): the coercion is not called for them
+    same: type | None
 
 
 class Selection(NamedTuple):
@@ -67,6 +74,7 @@ class Selection(NamedTuple):
 
     leaves: list[tuple[str, Leaf]]  # (response name, plan) in document order
     rest: dict[str, Any]  # the other fields, as a grouped field set
+    leaves_first: bool  # every leaf comes before the rest in the document
 
 
 class Completion(NamedTuple):
@@ -77,6 +85,16 @@ class Completion(NamedTuple):
     object_type: GraphQLObjectType | None
     list_type: GraphQLList[Any] | None
     grouped: Any
+
+
+class FieldPlan(NamedTuple):
+    """What graphql-core's execute_field works out for a field before resolving it, the
+    same for every object of a list: the definition, the resolve function (the direct one
+    where there is one) and the field nodes for the resolve info."""
+
+    field_def: GraphQLField
+    resolve: Callable[..., Any]
+    nodes: list[Any]
 
 
 class _Completed:
@@ -117,6 +135,15 @@ def _plans(schema: GraphQLSchema) -> _SchemaPlans:
     return plans
 
 
+# graphql-core's built-in scalars whose coercion returns a value of this type unchanged
+_BUILT_IN: dict[str, GraphQLScalarType] = {
+    "String": GraphQLString,
+    "ID": GraphQLID,
+    "Boolean": GraphQLBoolean,
+}
+_SAME: dict[str, type] = {"String": str, "ID": str, "Boolean": bool}
+
+
 def _build_leaf(parent_type: GraphQLObjectType, field_name: str) -> Leaf | None:
     field_def = parent_type.fields.get(field_name)
     if field_def is None or field_def.args:
@@ -132,7 +159,8 @@ def _build_leaf(parent_type: GraphQLObjectType, field_name: str) -> Leaf | None:
         and getattr(field_def.resolve, "_is_default", False)
         and isinstance(named, (GraphQLScalarType, GraphQLEnumType))
     ):
-        return Leaf(definition.python_name, named.coerce_output_value, nullable)
+        same = _SAME.get(named.name) if named is _BUILT_IN.get(named.name) else None
+        return Leaf(definition.python_name, named.coerce_output_value, nullable, same)
     return None
 
 
@@ -216,6 +244,21 @@ def _merge(order: Any, leaves: dict[str, Any], others: dict[str, Any]) -> dict[s
     return merged
 
 
+async def _await_completed(
+    executor: FastExecutor,
+    completed: Any,
+    return_type: GraphQLOutputType,
+    field_details_list: Any,
+    path: Path,
+) -> Any:
+    # graphql-core's execute_field awaits a completion that turned out asynchronous so
+    try:
+        return await completed
+    except Exception as raw_error:
+        executor.handle_field_error(raw_error, return_type, field_details_list, path)
+        return None
+
+
 async def _merge_when_done(order: Any, leaves: dict[str, Any], others: Any) -> dict[str, Any]:
     # graphql-core's own awaitable of the other fields; its errors pass through untouched
     return _merge(order, leaves, await others)
@@ -275,11 +318,13 @@ class FastExecutor(DeadlineExecutor):
         # plan of a selection is worked out once per request, not once per object.
         self._selections: dict[int, tuple[Any, Selection]] = {}
         self._completions: dict[int, tuple[Any, GraphQLOutputType, Completion]] = {}
+        self._fields: dict[int, tuple[Any, GraphQLObjectType, FieldPlan | None]] = {}
 
     def reset_memos(self) -> None:
         super().reset_memos()
         self._selections = {}
         self._completions = {}
+        self._fields = {}
 
     def _selection(self, parent_type: GraphQLObjectType, grouped_field_set: Any) -> Selection:
         entry = self._selections.get(id(grouped_field_set))
@@ -287,13 +332,15 @@ class FastExecutor(DeadlineExecutor):
             return entry[1]
         leaves: list[tuple[str, Leaf]] = []
         rest: dict[str, Any] = {}
+        leaves_first = True
         for name, details in grouped_field_set.items():
             plan = self._plans.leaf(parent_type, details[0].node.name.value)
             if plan is None:
                 rest[name] = details
             else:
+                leaves_first = leaves_first and not rest
                 leaves.append((name, plan))
-        selection = Selection(leaves, rest)
+        selection = Selection(leaves, rest, leaves_first)
         self._selections[id(grouped_field_set)] = (grouped_field_set, selection)
         return selection
 
@@ -313,6 +360,20 @@ class FastExecutor(DeadlineExecutor):
         if deadline is not None and path is not None and monotonic() >= deadline.at:
             raise deadline.error()
         selection = self._selection(parent_type, grouped_field_set)
+        return self._execute_selection(
+            parent_type, source_value, path, grouped_field_set, selection, position_context
+        )
+
+    def _execute_selection(
+        self,
+        parent_type: GraphQLObjectType,
+        source_value: Any,
+        path: Path | None,
+        grouped_field_set: Any,
+        selection: Selection,
+        position_context: Any,
+    ) -> Any:
+        """execute_fields past its checks: the leaves here, the rest by graphql-core."""
         leaves: dict[str, Any] = {}
         fallback = False
         for response_name, plan in selection.leaves:
@@ -320,6 +381,9 @@ class FastExecutor(DeadlineExecutor):
                 value = getattr(source_value, plan.attribute)
             except Exception:  # graphql-core's path reports it
                 value = Undefined
+            if type(value) is plan.same:
+                leaves[response_name] = value
+                continue
             if value is None:
                 if plan.nullable:
                     leaves[response_name] = None
@@ -345,7 +409,63 @@ class FastExecutor(DeadlineExecutor):
             return others
         if self.is_awaitable(others):
             return _merge_when_done(grouped_field_set, leaves, others)
+        if selection.leaves_first and not fallback:
+            leaves.update(cast("dict[str, Any]", others))  # already the document's order
+            return leaves
         return _merge(grouped_field_set, leaves, cast("dict[str, Any]", others))
+
+    def _field_plan(
+        self, parent_type: GraphQLObjectType, field_details_list: Any
+    ) -> FieldPlan | None:
+        """The field's plan, worked out at its first object; None for a field graphql-core
+        executes itself (one with arguments, or that the type does not have)."""
+        key = id(field_details_list)
+        entry = self._fields.get(key)
+        if entry is not None and entry[0] is field_details_list and entry[1] is parent_type:
+            return entry[2]
+        first = field_details_list[0].node
+        field_def = self.schema.get_field(parent_type, first.name.value)
+        plan = None
+        if field_def is not None and not field_def.args and not first.arguments:
+            resolve = field_def.resolve or self.field_resolver
+            if self.middleware_manager:
+                resolve = self.middleware_manager.get_field_resolver(resolve)
+            plan = FieldPlan(field_def, resolve, to_nodes(field_details_list))
+        self._fields[key] = (field_details_list, parent_type, plan)
+        return plan
+
+    def execute_field(
+        self,
+        parent_type: GraphQLObjectType,
+        source: Any,
+        field_details_list: Any,
+        path: Path,
+        position_context: Any,
+    ) -> Any:
+        """graphql-core's execute_field with what comes before the resolver looked up once
+        per field and request (the field of every object of a list is the same)."""
+        plan = self._field_plan(parent_type, field_details_list) if self._fast else None
+        if plan is None:
+            return super().execute_field(
+                parent_type, source, field_details_list, path, position_context
+            )
+        return_type = plan.field_def.type
+        info = self.build_resolve_info(plan.field_def, plan.nodes, parent_type, path)
+        try:
+            result = plan.resolve(source, info)
+            if self.is_awaitable(result):
+                return self.complete_awaitable_value(
+                    return_type, field_details_list, info, path, result, position_context
+                )
+            completed = self.complete_value(
+                return_type, field_details_list, info, path, result, position_context
+            )
+            if self.is_awaitable(completed):
+                return _await_completed(self, completed, return_type, field_details_list, path)
+        except Exception as raw_error:
+            self.handle_field_error(raw_error, return_type, field_details_list, path)
+            return None
+        return completed
 
     def _completion(self, return_type: GraphQLOutputType, field_details_list: Any) -> Completion:
         """How values of this field complete, worked out at its first value: graphql-core
@@ -432,10 +552,16 @@ class FastExecutor(DeadlineExecutor):
     ) -> Any:
         item_type = list_type.of_type
         completed: list[Any] = []
+        # execute_fields for each item, its selection's plan looked up once for the list
+        selection = self._selection(object_type, grouped)
+        deadline = self._deadline
+        execute = self._execute_selection
         for index, item in enumerate(items):
             item_path = Path(path, index, None)
             try:
-                value = self.execute_fields(object_type, item, item_path, grouped, position_context)
+                if deadline is not None and monotonic() >= deadline.at:
+                    raise deadline.error()
+                value = execute(object_type, item, item_path, grouped, selection, position_context)
             except Exception as raw_error:
                 self.handle_field_error(raw_error, item_type, field_details_list, item_path)
                 value = None
