@@ -134,6 +134,23 @@ def _port_taken(host: str, port: int) -> str | None:
 
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    from gateway.processes import remove_metrics, share_metrics
+
+    processes = args.processes if args.processes is not None else settings.processes
+    if processes < 1:
+        print("--processes: at least 1", file=sys.stderr)
+        return 2
+    # several processes: their metrics are summed through files, set up before the app's
+    # imports load prometheus_client
+    shared = share_metrics() if processes > 1 else None
+    try:
+        return _serve(settings, args, processes)
+    finally:
+        if shared is not None:  # the parent's; a child never returns here
+            remove_metrics(shared)
+
+
+def _serve(settings: Settings, args: argparse.Namespace, processes: int) -> int:
     import uvicorn
 
     from domains.accounting.seed import seed_demo_accounting
@@ -209,10 +226,6 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     # Embedded (no broker): the handlers and periodic jobs run in this process. With a
     # broker, this process only relays the outbox (at once after each commit that emitted
     # events); `opsgraph worker` consumes and runs the periodic jobs.
-    processes = args.processes if args.processes is not None else settings.processes
-    if processes < 1:
-        print("--processes: at least 1", file=sys.stderr)
-        return 2
     app = create_app(settings, engine=engine, session_factory=factory)
 
     def make_server() -> uvicorn.Server:

@@ -8,12 +8,20 @@ GraphQL operations by the names in the trusted-documents manifest (anything else
 
 Pool use and the outbox backlog are read when Prometheus scrapes, not kept up to date.
 The background work's metrics (workers/metrics.py) are the process's, shown here too; so
-is the broker's queue depth when `serve` runs with a broker (gateway/cli.py adds it)."""
+is the broker's queue depth when `serve` runs with a broker (gateway/cli.py adds it).
+
+Under `serve --processes N`, prometheus-client is in its multiprocess mode (gateway/
+processes.py): every process keeps its values in files of one directory, and a scrape, in
+whichever process answers it, sums them (MultiProcessCollector): counters and histograms
+over all the processes, WebSocket connections over the live ones. The metric objects are
+then registered nowhere, or they would show this process's share beside the sum. What is
+read at scrape (pool, outbox, queue depths) stays the answering process's."""
 
 from __future__ import annotations
 
 import hmac
 import logging
+import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextvars import ContextVar
 from datetime import datetime
@@ -28,8 +36,10 @@ from prometheus_client import (
     Gauge,
     Histogram,
     generate_latest,
+    values,
 )
 from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 from sqlalchemy import Engine, event, func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -93,6 +103,14 @@ def operation_names(documents: Iterable[str]) -> dict[str, tuple[str, ...]]:
             if isinstance(definition, OperationDefinitionNode) and definition.name
         )
     return names
+
+
+def _shared_directory() -> str | None:
+    """PROMETHEUS_MULTIPROC_DIR when prometheus_client keeps its values in files there
+    (`serve --processes N`), else None: this process's values are all there is."""
+    if not getattr(values.ValueClass, "_multiprocess", False):
+        return None
+    return os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None
 
 
 def _count_statement(*_args: Any) -> None:
@@ -180,7 +198,9 @@ class Metrics:
         self.token = token
         self.registry = CollectorRegistry()
         self.operations = operation_names(manifest.values())
-        r = self.registry
+        shared = _shared_directory()
+        # several processes: the scrape sums their files, the objects are registered nowhere
+        r = None if shared else self.registry
         self.http_requests = Counter(
             "opsgraph_http_requests",
             "HTTP requests by route group, method and status class",
@@ -229,8 +249,9 @@ class Metrics:
             self.persisted.labels(result)  # present from the start, at 0
         self.ws_connections = Gauge(
             "opsgraph_ws_connections",
-            "graphql-transport-ws connections open (acknowledged), in this process",
+            "graphql-transport-ws connections open (acknowledged)",
             registry=r,
+            multiprocess_mode="livesum",  # under --processes: the live processes' sum
         )
         self.ws_subscribes = Counter(
             "opsgraph_ws_subscribes",
@@ -262,8 +283,11 @@ class Metrics:
         )
         for result in ("hit", "miss", "skip", "unavailable"):
             self.response_cache.labels(result)
-        r.register(_ScrapeTime(engine, session_factory, clock))
-        r.register(Forward(WORK))  # the background work's, when it runs in this process
+        self.registry.register(_ScrapeTime(engine, session_factory, clock))
+        if shared:  # the background work's are in the files too
+            MultiProcessCollector(self.registry, path=shared)  # type: ignore[no-untyped-call]
+        else:  # the background work's, when it runs in this process
+            self.registry.register(Forward(WORK))
         _install_statement_counter()
 
     def http_done(self, path: str, method: str, status: int, seconds: float) -> None:

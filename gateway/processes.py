@@ -19,6 +19,12 @@ for them (graceful shutdown, then the runtime's stop), killing any still alive a
 A child that dies otherwise is forked again, unless it died within CRASH_SECONDS of its
 start (a crash loop): then the parent stops the others and exits 1, for the service manager
 to see. A child exits when the parent dies (PR_SET_PDEATHSIG), so none is left orphaned.
+
+Metrics: `share_metrics` puts prometheus-client in its multiprocess mode before it is
+imported, so every child's counters, histograms and WebSocket gauge live in files in one
+fresh directory, summed at each scrape (gateway/metrics.py); the parent marks a dead child's
+live gauges gone and removes the directory at exit. Tracing: each child makes a provider
+and an exporter of its own (`tracing.after_fork`), its spans naming its pid.
 """
 
 from __future__ import annotations
@@ -27,9 +33,11 @@ import contextlib
 import ctypes
 import logging
 import os
+import shutil
 import signal
 import socket
 import sys
+import tempfile
 import threading
 import time
 import traceback
@@ -41,6 +49,7 @@ import uvicorn
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from domains.common import tracing
 from domains.common.outbox import watch_commits
 from domains.common.replica import replica_of
 from domains.messaging import notify
@@ -112,6 +121,22 @@ class _Siblings:
                 wake_relay()
 
 
+def share_metrics() -> str:
+    """A fresh directory for the processes' metrics, as PROMETHEUS_MULTIPROC_DIR: set before
+    prometheus_client is imported, since the library picks its value class (in memory, or
+    in a file per process there) at import. Fresh, so no file of an earlier run is summed;
+    `remove_metrics` removes it at exit."""
+    if "prometheus_client" in sys.modules:
+        raise RuntimeError("--processes: prometheus_client was imported before its directory")
+    path = tempfile.mkdtemp(prefix="opsgraph-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = path
+    return path
+
+
+def remove_metrics(path: str) -> None:
+    shutil.rmtree(path, ignore_errors=True)
+
+
 def _ignore(_signum: int, _frame: object) -> None:
     return None
 
@@ -153,6 +178,7 @@ def _child(
     signal.pthread_sigmask(signal.SIG_UNBLOCK, _SIGNALS)  # what came meanwhile arrives now
     os.setpgid(0, 0)  # a terminal's Ctrl-C reaches the parent only, which passes it on
     _die_with_parent(parent)
+    tracing.after_fork(settings)  # OPSGRAPH_OTLP_ENDPOINT: this process's exporter
     for index, (read, _write) in enumerate(siblings.pipes):
         if index != slot:
             os.close(read)
@@ -244,6 +270,7 @@ def serve(
         crashed = False
         for pid, status in _reaped():
             slot, started = children.pop(pid)
+            _forget(pid)
             quick = time.monotonic() - started < CRASH_SECONDS
             log.error(
                 "server process %d (pid %d) ended (%s); %s",
@@ -261,6 +288,16 @@ def serve(
             break
     _stop(children, settings.shutdown_timeout + 35.0)
     return code
+
+
+def _forget(pid: int) -> None:
+    """A dead child's live gauges (its WebSocket connections) no longer count; its counters
+    do (the totals stay monotonic across a restart)."""
+    path = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if path:
+        from prometheus_client.multiprocess import mark_process_dead
+
+        mark_process_dead(pid, path)  # type: ignore[no-untyped-call]
 
 
 def _reaped() -> list[tuple[int, int]]:

@@ -13,6 +13,7 @@ options (workers/actors.py), so a job's span is a child of the request that caus
 
 from __future__ import annotations
 
+import os
 import weakref
 from collections.abc import Iterator, Mapping, MutableMapping
 from contextlib import contextmanager
@@ -21,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from opentelemetry import metrics, trace
 from opentelemetry.context import Context
 from opentelemetry.instrumentation.sqlalchemy.engine import EngineTracer
-from opentelemetry.sdk.resources import SERVICE_NAME, Resource
+from opentelemetry.sdk.resources import PROCESS_PID, SERVICE_NAME, Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor, SpanExporter
 from opentelemetry.trace import Span, SpanKind, Tracer, format_trace_id
@@ -58,11 +59,25 @@ def install(
 ) -> TracerProvider:
     """Trace into `exporter` from now on. `batch=False` exports each span as it ends (tests)."""
     global _provider
-    provider = TracerProvider(resource=Resource.create({SERVICE_NAME: service_name}))
+    provider = TracerProvider(
+        resource=Resource.create({SERVICE_NAME: service_name, PROCESS_PID: os.getpid()})
+    )
     processor = BatchSpanProcessor(exporter) if batch else SimpleSpanProcessor(exporter)
     provider.add_span_processor(processor)
     _provider = provider
     return provider
+
+
+def after_fork(settings: CoreSettings) -> None:
+    """In a forked server process (`serve --processes N`): a provider and an exporter of
+    its own. The SDK restarts the batch thread in a child, but the resource would still
+    name the parent's pid. The parent's provider is dropped, not shut down: what it had
+    pending is the parent's to export."""
+    global _provider
+    if _provider is None:
+        return
+    _provider = None
+    configure(settings)
 
 
 def uninstall() -> None:

@@ -2,7 +2,8 @@
 processes, the background work runs in one of them only (one heartbeat; events committed
 by the other process are relayed at once although the relay polls hourly), a waiting pull
 wakes for a publish the other process took, and the parent leaves no child behind whether
-it is stopped with SIGTERM or killed."""
+it is stopped with SIGTERM or killed; /metrics counts the requests of both processes, and
+both export their spans, each naming its own pid."""
 
 from __future__ import annotations
 
@@ -10,17 +11,23 @@ import os
 import signal
 import sqlite3
 import subprocess
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import httpx2 as httpx
+from prometheus_client.parser import text_string_to_metric_families
 
+from tests.gateway.test_tracing import _Receiver
 from tests.server import OPSGRAPH, cli_output, free_port, server_env
 
 PROJECT = "PROCS"
+TOKEN = "procs-metrics-token"
+REQUESTS = 16
 
 
 def _children(pid: int) -> list[int]:
@@ -60,9 +67,12 @@ def _established(pid: int, port: int) -> int:
 @contextmanager
 def _server(env: dict[str, str]) -> Iterator[tuple[subprocess.Popen[str], str, int]]:
     port = free_port()
+    # the server's temporary files (its metrics' directory), gone with the test's even when
+    # the test kills the server
+    run = tempfile.TemporaryDirectory(prefix="opsgraph-procs-")
     proc = subprocess.Popen(
         [OPSGRAPH, "serve", "--port", str(port), "--processes", "2"],
-        env=env,
+        env={"TMPDIR": run.name, **env},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         text=True,
@@ -84,6 +94,7 @@ def _server(env: dict[str, str]) -> Iterator[tuple[subprocess.Popen[str], str, i
         if proc.poll() is None:
             proc.kill()
         proc.wait(timeout=30)
+        run.cleanup()
 
 
 def test_two_processes_share_the_port_and_one_runs_the_background_work(tmp_path: Path) -> None:
@@ -190,3 +201,81 @@ def test_killing_the_parent_leaves_no_child(tmp_path: Path) -> None:
         proc.kill()
         proc.wait(timeout=30)
         _wait(lambda: all(_gone(pid) for pid in children), "the children to exit")
+
+
+def _on_both(base: str, port: int, children: list[int]) -> list[httpx.Client]:
+    """REQUESTS clients that each sent one query, keeping their connections open: held by
+    both processes (asserted), so both served some of the queries."""
+    clients = [httpx.Client(base_url=base, timeout=60) for _ in range(REQUESTS)]
+    for client in clients:
+        answer = client.post("/graphql", json={"query": "{ __typename }"})
+        assert answer.json()["data"] == {"__typename": "Query"}
+    held = {pid: _established(pid, port) for pid in children}
+    assert all(held.values()), held
+    return clients
+
+
+def test_metrics_sum_the_requests_of_every_process(tmp_path: Path) -> None:
+    run = tmp_path / "run"  # the server's temporary files: the metrics' directory
+    run.mkdir()
+    env = server_env(tmp_path, OPSGRAPH_METRICS_TOKEN=TOKEN, TMPDIR=str(run))
+    with _server(env) as (proc, base, port):
+        clients = _on_both(base, port, _children(proc.pid))
+        for client in clients:
+            client.close()
+
+        def graphql_requests() -> float:
+            # a new connection each time: any process may answer, each must give the sum
+            scraped = httpx.get(
+                f"{base}/metrics", headers={"authorization": f"Bearer {TOKEN}"}, timeout=30
+            )
+            assert scraped.status_code == 200, scraped.text
+            return sum(
+                sample.value
+                for family in text_string_to_metric_families(scraped.text)
+                for sample in family.samples
+                if sample.name == "opsgraph_http_requests_total"
+                and sample.labels["route"] == "graphql"
+            )
+
+        _wait(lambda: graphql_requests() == REQUESTS, f"{REQUESTS} requests counted", 10)
+        assert [graphql_requests() for _ in range(4)] == [REQUESTS] * 4
+        assert list(run.iterdir())
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=60) == 0
+    assert not list(run.iterdir())  # removed at exit
+
+
+def test_every_process_exports_its_spans(tmp_path: Path) -> None:
+    receiver = ThreadingHTTPServer(("127.0.0.1", 0), _Receiver)
+    receiver.received = []  # type: ignore[attr-defined]
+    threading.Thread(target=receiver.serve_forever, daemon=True).start()
+    env = server_env(
+        tmp_path,
+        OPSGRAPH_OTLP_ENDPOINT=f"http://127.0.0.1:{receiver.server_address[1]}",
+        OTEL_BSP_SCHEDULE_DELAY="100",  # the SDK's batch delay (ms): exported soon
+    )
+
+    def pids() -> set[int]:
+        """The process.pid of the resources whose spans include a query's server span."""
+        found = set()
+        for request in list(receiver.received):  # type: ignore[attr-defined]
+            for resource_spans in request.resource_spans:
+                attributes = {a.key: a.value for a in resource_spans.resource.attributes}
+                if any(
+                    span.name == "POST /graphql"
+                    for scope_spans in resource_spans.scope_spans
+                    for span in scope_spans.spans
+                ):
+                    found.add(attributes["process.pid"].int_value)
+        return found
+
+    try:
+        with _server(env) as (proc, base, port):
+            children = _children(proc.pid)
+            for client in _on_both(base, port, children):
+                client.close()
+            _wait(lambda: pids() == set(children), "spans from both processes", 30)
+    finally:
+        receiver.shutdown()
+        receiver.server_close()
