@@ -286,6 +286,9 @@ def test_an_administrator_moves_the_offset_and_configures_push(page: Page, demo:
     expect(page.get_by_role("link", name=subscription, exact=True)).to_have_count(0)
     page.get_by_role("link", name=topic, exact=True).click()
     expect(page.locator("h1")).to_have_text(f"Topic {topic}")
+    # the administrator's sections (a second query) come in above the delete button: wait
+    # for them, or they move the button while it is clicked and the click lands elsewhere
+    expect(page.get_by_role("region", name="Subscriptions to this topic")).to_be_visible()
     page.get_by_role("button", name=f"Delete topic {topic}", exact=True).click()
     page.get_by_role("button", name="Cancel", exact=True).click()
     page.get_by_role("button", name=f"Delete topic {topic}", exact=True).click()
