@@ -3,12 +3,14 @@ client, and whether a read was answered from the cache (the app's own counter)."
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from domains.downtimes.models import Classification, Downtime, Severity
 from tests.auth.issuer import GATEWAY_CLIENT, OIDCIssuer
 from tests.conftest import AppFactory, GraphQLClient
 
@@ -85,3 +87,27 @@ def read(client: GraphQLClient, query: str, variables: dict[str, Any]) -> tuple[
     moved = [r for r, n in outcomes(client).items() if n != before.get(r)]
     assert len(moved) == 1, moved
     return data, moved[0]
+
+
+def add_downtime(session: Session, site: str, starts: datetime, ends: datetime) -> None:
+    """A scheduled OUTAGE of `site` from `starts` to `ends`, committed."""
+    session.add(
+        Downtime(
+            severity=Severity.OUTAGE,
+            classification=Classification.SCHEDULED,
+            description="response cache test",
+            site_id=site_id(session, site),
+            declared_by="test",
+            starts_at=starts,
+            ends_at=ends,
+        )
+    )
+    session.commit()
+
+
+def cached_at(make_client: AppFactory, moment: list[datetime]) -> GraphQLClient:
+    """A client with the response cache on, whose clock reads `moment[0]`."""
+    client = make_client(response_cache_max=100, pg_listen=True, clock=lambda: moment[0])
+    listener = client.client.app.state.listener  # type: ignore[attr-defined]
+    assert listener is None or listener.listening.wait(30)
+    return client

@@ -14,7 +14,6 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from domains.common import changes
-from domains.downtimes.models import Classification, Downtime, Severity
 from tests.auth.issuer import OIDCIssuer
 from tests.conftest import (
     BACKENDS,
@@ -25,7 +24,7 @@ from tests.conftest import (
     pg_test_url,
 )
 from tests.gateway import response_cache as shared
-from tests.gateway.response_cache import a_site, as_admin, site_id
+from tests.gateway.response_cache import a_site, add_downtime, as_admin, cached_at
 
 cached = shared.cached  # the fixture
 
@@ -139,22 +138,9 @@ def test_an_answer_holding_ongoing_expires_when_a_downtime_starts_and_ends(
     site = a_site(session)[0]
     starts = datetime(2031, 5, 4, 10, tzinfo=UTC)
     ends = starts + timedelta(hours=6)
-    session.add(
-        Downtime(
-            severity=Severity.OUTAGE,
-            classification=Classification.SCHEDULED,
-            description="cache horizon",
-            site_id=site_id(session, site),
-            declared_by="test",
-            starts_at=starts,
-            ends_at=ends,
-        )
-    )
-    session.commit()
+    add_downtime(session, site, starts, ends)
     moment = [starts - timedelta(hours=1)]
-    client = make_client(response_cache_max=100, pg_listen=True, clock=lambda: moment[0])
-    listener = client.client.app.state.listener  # type: ignore[attr-defined]
-    assert listener is None or listener.listening.wait(30)
+    client = cached_at(make_client, moment)
     query = "query($s: String!) { site(shortName: $s) { downtimes { startsAt ongoing } } }"
 
     def ongoing() -> bool:

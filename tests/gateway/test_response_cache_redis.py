@@ -16,10 +16,9 @@ import redis
 from sqlalchemy.orm import Session
 
 from domains.common.time import utcnow
-from domains.downtimes.models import Classification, Downtime, Severity
 from gateway import cache
 from tests.conftest import AppFactory, StatementCounter
-from tests.gateway.response_cache import a_site, site_id, sql
+from tests.gateway.response_cache import a_site, add_downtime, sql
 from tests.gateway.test_response_cache import read
 
 REDIS_URL = os.environ.get("OPSGRAPH_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -68,18 +67,7 @@ def test_an_entry_in_redis_expires_at_its_horizon(
 ) -> None:
     site = a_site(session)[0]
     starts = utcnow().replace(microsecond=0) + timedelta(seconds=30)
-    session.add(
-        Downtime(
-            severity=Severity.OUTAGE,
-            classification=Classification.SCHEDULED,
-            description="redis horizon",
-            site_id=site_id(session, site),
-            declared_by="test",
-            starts_at=starts,
-            ends_at=starts + timedelta(hours=6),
-        )
-    )
-    session.commit()
+    add_downtime(session, site, starts, starts + timedelta(hours=6))
     moment = [starts - timedelta(seconds=1)]
     client = make_client(response_cache_max=100, cache_url=REDIS_URL, clock=lambda: moment[0])
     query = "query($s: String!) { site(shortName: $s) { downtimes { startsAt ongoing } } }"

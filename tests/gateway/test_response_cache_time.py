@@ -13,10 +13,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
-from domains.downtimes.models import Classification, Downtime, Severity
 from domains.monitoring.models import Metric, OperationsProfile
-from tests.conftest import AppFactory, GraphQLClient, StatementCounter
-from tests.gateway.response_cache import a_site, site_id
+from tests.conftest import AppFactory, StatementCounter
+from tests.gateway.response_cache import a_site, add_downtime, cached_at
 
 LISTS = """
 query($s: [String!]) {
@@ -27,39 +26,20 @@ query($s: [String!]) {
 UPCOMING = "query($s: [String!]) { downtimes(filter: {site: $s, upcoming: true}) { totalCount } }"
 
 
-def cached_at(make_client: AppFactory, moment: list[datetime]) -> GraphQLClient:
-    """A client with the response cache on, whose clock reads `moment[0]`."""
-    client = make_client(response_cache_max=100, pg_listen=True, clock=lambda: moment[0])
-    listener = client.client.app.state.listener  # type: ignore[attr-defined]
-    assert listener is None or listener.listening.wait(30)
-    return client
-
-
 def test_a_downtime_list_filtered_on_time_expires_at_the_next_start_or_end(
     make_client: AppFactory, session: Session, statements: StatementCounter
 ) -> None:
     site = a_site(session)[0]
     starts = datetime(2031, 5, 4, 10, tzinfo=UTC)  # after every seeded downtime
     ends = starts + timedelta(hours=6)
-    session.add(
-        Downtime(
-            severity=Severity.OUTAGE,
-            classification=Classification.SCHEDULED,
-            description="horizon",
-            site_id=site_id(session, site),
-            declared_by="test",
-            starts_at=starts,
-            ends_at=ends,
-        )
-    )
-    session.commit()
+    add_downtime(session, site, starts, ends)
     moment = [starts - timedelta(hours=1)]
     client = cached_at(make_client, moment)
 
     def mine() -> tuple[bool, bool]:
         found = client.data(LISTS, {"s": [site]})
         return tuple(  # type: ignore[return-value]
-            "horizon" in [e["node"]["description"] for e in found[name]["edges"]]
+            "response cache test" in [e["node"]["description"] for e in found[name]["edges"]]
             for name in ("ongoing", "upcoming")
         )
 
