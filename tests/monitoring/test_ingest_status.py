@@ -31,6 +31,7 @@ from domains.monitoring.service import results as ingest
 from domains.monitoring.service import status as svc
 from domains.topology.models import Service, ServiceType
 from tests.conftest import AppFactory, GraphQLClient, StatementCounter
+from tests.gateway.response_cache import cached_at
 from tests.monitoring.argo_profiles import operations_doc
 from tests.monitoring.ingest_world import result
 
@@ -107,6 +108,25 @@ def _status(session: Session, world: dict[str, Any], now: dt.datetime) -> svc.En
     )
 
 
+def _outage(
+    session: Session, world: dict[str, Any], starts: dt.datetime, ends: dt.datetime
+) -> None:
+    """A scheduled OUTAGE of the world's service (what the report counts), flushed."""
+    downtime = Downtime(
+        severity=Severity.OUTAGE,
+        classification=Classification.SCHEDULED,
+        description="status test",
+        site_id=world["site_id"],
+        declared_by="test",
+        starts_at=starts,
+        ends_at=ends,
+    )
+    session.add(downtime)
+    session.flush()
+    session.add(DowntimeService(downtime_id=pk(downtime), service_id=world["service_id"]))
+    session.flush()
+
+
 def test_the_expected_metrics_combine_in_the_loaded_truth_table(
     session: Session, world: dict[str, Any]
 ) -> None:
@@ -138,19 +158,7 @@ def test_the_expected_metrics_combine_in_the_loaded_truth_table(
     assert _status(session, world, now).status == "WARNING"
 
     # a scheduled outage the report counts: DOWNTIME while it lasts
-    downtime = Downtime(
-        severity=Severity.OUTAGE,
-        classification=Classification.SCHEDULED,
-        description="status test",
-        site_id=world["site_id"],
-        declared_by="test",
-        starts_at=now - dt.timedelta(hours=1),
-        ends_at=now + dt.timedelta(hours=1),
-    )
-    session.add(downtime)
-    session.flush()
-    session.add(DowntimeService(downtime_id=pk(downtime), service_id=world["service_id"]))
-    session.flush()
+    _outage(session, world, now - dt.timedelta(hours=1), now + dt.timedelta(hours=1))
     during = _status(session, world, now)
     assert (during.status, during.in_downtime) == ("DOWNTIME", True)
     after = _status(session, world, now + dt.timedelta(hours=2))
@@ -199,18 +207,7 @@ def test_endpoint_status_is_kept_until_a_downtime_starts_or_ends_or_the_day_turn
     the next midnight (the profiles are the day's)."""
     starts = dt.datetime(2031, 5, 4, 10, tzinfo=dt.UTC)
     ends = starts + dt.timedelta(hours=6)
-    downtime = Downtime(
-        severity=Severity.OUTAGE,
-        classification=Classification.SCHEDULED,
-        description="status horizon",
-        site_id=world["site_id"],
-        declared_by="test",
-        starts_at=starts,
-        ends_at=ends,
-    )
-    session.add(downtime)
-    session.flush()
-    session.add(DowntimeService(downtime_id=pk(downtime), service_id=world["service_id"]))
+    _outage(session, world, starts, ends)
     # the metric profile's next version, from the next day on, expects the first metric alone
     mp = session.scalars(select(MetricProfile).where(col(MetricProfile.name) == "status-mp")).one()
     later = MetricProfile(uuid=mp.uuid, date=dt.date(2031, 5, 5), name=mp.name, document={})
@@ -219,9 +216,7 @@ def test_endpoint_status_is_kept_until_a_downtime_starts_or_ends_or_the_day_turn
     session.add(MetricProfileEntry(profile_id=pk(later), service_type=world["stype"], metric=FIRST))
     session.commit()
     moment = [starts - dt.timedelta(hours=1)]
-    client = make_client(response_cache_max=100, pg_listen=True, clock=lambda: moment[0])
-    listener = client.client.app.state.listener  # type: ignore[attr-defined]
-    assert listener is None or listener.listening.wait(30)
+    client = cached_at(make_client, moment)
     query = (
         "query($r: String!, $h: String!, $t: String!) { endpointStatus(report: $r, "
         "hostname: $h, serviceType: $t) { status inDowntime metrics { metric } } }"

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from tests.conftest import AppFactory, GraphQLClient, StatementCounter
+from tests.gateway.response_cache import cached_at
 from tests.monitoring import levels_world as w
 
 STATUS = """
@@ -170,9 +171,7 @@ def test_a_past_days_status_is_kept_and_todays_is_not(
     today's reach `now` (`until`) and are read again every time."""
     session.commit()
     moment = [w.at(23, 59)]
-    client = make_client(response_cache_max=100, pg_listen=True, clock=lambda: moment[0])
-    listener = client.client.app.state.listener  # type: ignore[attr-defined]
-    assert listener is None or listener.listening.wait(30)
+    client = cached_at(make_client, moment)
     variables = {"report": w.REPORT, "level": "SITE", "name": "LVL-B", "day": w.DAY.isoformat()}
 
     def read() -> str:
