@@ -41,7 +41,7 @@ import re
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -396,41 +396,34 @@ class SharedEntries:
                 self._down_until = 0.0
             log.info("response cache: Redis reachable again")
 
+    def _ask(
+        self, script: Callable[..., Any], keys: list[str], args: Sequence[str | int] = ()
+    ) -> tuple[bool, Any]:
+        """One script run: (True, its answer), or (False, None) when Redis is not asked now
+        or does not answer."""
+        if not self._reachable():
+            return False, None
+        try:
+            found = script(keys=keys, args=list(args))
+        except self._errors as error:
+            self._failed(error)
+            return False, None
+        self._succeeded()
+        return True, found
+
     def publish(self, tables: frozenset[str]) -> None:
         """A committed write (changes.publish_to): its tables' new generation."""
-        if not self._reachable():
+        published, _ = self._ask(self._bump, [self._generations], sorted(tables))
+        if not published:
             with self._lock:
                 self._owed = True
-            return
-        try:
-            self._bump(keys=[self._generations], args=sorted(tables))
-        except self._errors as error:
-            with self._lock:
-                self._owed = True
-            self._failed(error)
-        else:
-            self._succeeded()
 
     def sequence(self) -> int | None:
-        if not self._reachable():
-            return None
-        try:
-            found = self._sequence(keys=[self._generations])
-        except self._errors as error:
-            self._failed(error)
-            return None
-        self._succeeded()
-        return int(found)
+        asked, found = self._ask(self._sequence, [self._generations])
+        return int(found) if asked else None
 
     def get(self, key: str) -> Entry | None:
-        if not self._reachable():
-            return None
-        try:
-            found = self._get(keys=[self._generations, self.namespace + key])
-        except self._errors as error:
-            self._failed(error)
-            return None
-        self._succeeded()
+        _asked, found = self._ask(self._get, [self._generations, self.namespace + key])
         if not found:
             return None
         body, etag, expires, since, tables = (
@@ -447,8 +440,6 @@ class SharedEntries:
     def put(self, key: str, entry: Entry) -> bool:
         """Keep `entry` (unless its tables changed since it was read: then not kept, yet
         true); false when Redis could not be asked."""
-        if not self._reachable():
-            return False
         expiry = datetime.now(UTC) + MAX_AGE
         if entry.expires is not None:
             expiry = min(expiry, entry.expires)
@@ -460,13 +451,8 @@ class SharedEntries:
             "" if entry.expires is None else entry.expires.isoformat(),
             int(expiry.timestamp() * 1000),
         ]
-        try:
-            self._put(keys=[self._generations, self.namespace + key], args=args)
-        except self._errors as error:
-            self._failed(error)
-            return False
-        self._succeeded()
-        return True
+        asked, _ = self._ask(self._put, [self._generations, self.namespace + key], args)
+        return asked
 
     def close(self) -> None:
         if changes.publishing_to(self._name) == self.publish:
