@@ -283,6 +283,7 @@ class GraphQLView(GraphQL[RequestContext, None]):
         write = OperationType.MUTATION in allowed and operation is DocumentOperation.MUTATION
         # gateway/cache.py: a query's answer, by document, variables and who may see it
         normal = None
+        missed: str | None = None  # the anonymous key the lookup before the transaction missed
         if (
             self.cache is not None
             and operation is DocumentOperation.QUERY
@@ -302,13 +303,14 @@ class GraphQLView(GraphQL[RequestContext, None]):
                     self.instant(),
                 )
                 # in Redis: a round trip, off the event loop
-                _key, found = (
+                anonymous_key, found = (
                     await anyio.to_thread.run_sync(lookup)
                     if self.cache.shared is not None
                     else lookup()
                 )
                 if found is not None:
                     return self._cached(request_adapter, sub_response, found, cache.PUBLIC)
+                missed = anonymous_key  # not asked again below (in Redis, a round trip)
         kept: list[tuple[cache.Entry, str]] = []  # the answer's entry, and Cache-Control
 
         def run() -> ExecutionResult:
@@ -343,13 +345,16 @@ class GraphQLView(GraphQL[RequestContext, None]):
                         self.cache.observe("unavailable")
                     elif normal is not None and self.cache is not None:
                         visible = cache.visibility(context.principal)
-                        key, found = self.cache.lookup(
-                            normal,
-                            request_data.operation_name,
-                            request_data.variables,
-                            visible,
-                            self.instant(),
-                        )
+                        if missed is not None and visible == cache.ANONYMOUS:
+                            key, found = missed, None
+                        else:
+                            key, found = self.cache.lookup(
+                                normal,
+                                request_data.operation_name,
+                                request_data.variables,
+                                visible,
+                                self.instant(),
+                            )
                         control = cache.PUBLIC if visible == cache.ANONYMOUS else cache.PRIVATE
                         if found is not None:
                             kept.append((found, control))
